@@ -1,0 +1,10 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { Database } from '../db/database';
+
+/** What every activity factory may use; tests pass the real ones. */
+export interface ActivityDeps {
+  db: Kysely<Database>;
+  logger: Logger;
+  workerIdentity: string;
+}

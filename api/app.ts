@@ -1,0 +1,78 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Kysely } from 'kysely';
+import type { PayloadCodec } from '@temporalio/common';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Config } from '../config';
+import type { Database } from '../db/database';
+import type { TemporalClientHandle } from '../temporal/connection';
+import { authPlugin, tokenKey } from './plugins/auth';
+import { errorsPlugin } from './plugins/errors';
+import { routes } from './routes/index';
+
+export interface AppDeps {
+  config: Config;
+  db: Kysely<Database>;
+  temporal: TemporalClientHandle;
+  codec: PayloadCodec;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    db: Kysely<Database>;
+    temporal: TemporalClientHandle;
+    codec: PayloadCodec;
+  }
+}
+
+export type App = FastifyInstance;
+
+export async function buildApp(deps: AppDeps, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: deps.config.WARDEN_BODY_LIMIT_BYTES,
+    // Behind a proxy the forwarded address is the client; only trusted proxies should be in front.
+    trustProxy: true,
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.decorate('config', deps.config);
+  app.decorate('db', deps.db);
+  app.decorate('temporal', deps.temporal);
+  app.decorate('codec', deps.codec);
+
+  await app.register(errorsPlugin);
+  await app.register(helmet, { global: true });
+  await app.register(rateLimit, {
+    max: deps.config.WARDEN_RATE_LIMIT_PER_MINUTE,
+    timeWindow: '1 minute',
+    keyGenerator: (request) => tokenKey(request.headers.authorization) ?? request.ip,
+    allowList: (request) => request.url === '/healthz' || request.url === '/readyz',
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: 429,
+      message: `rate limit of ${context.max} requests per ${context.after} exceeded for this token`,
+    }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'Warden',
+        version: '0.1.0',
+        description: 'ITIL IT Security Management as durable Temporal workflows.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(authPlugin);
+  await app.register(routes);
+  return app;
+}

@@ -1,0 +1,8 @@
+import { roles, type Role } from '../domain/roles';
+
+/** Role sets routes admit, named for who they are, so a route's declaration reads as policy. */
+export const everyone: readonly Role[] = roles;
+export const administrators: readonly Role[] = ['admin'];
+export const auditReaders: readonly Role[] = ['admin', 'security_manager', 'auditor'];
+export const securityManagement: readonly Role[] = ['admin', 'security_manager'];
+export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { roles } from '../../domain/roles';
+import { createToken, revokeToken } from '../../db/tokens';
+import { responses, uuidParam } from '../../schemas/common';
+import { notFound } from '../problem';
+import { administrators } from '../roles';
+
+const principalId = z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, 'lowercase letters, digits and . _ @ - (max 100)');
+
+const tokenRequest = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  roles: z.array(z.enum(roles)).min(1),
+  principalId: principalId.optional(),
+  displayName: z.string().trim().min(1).max(200).optional(),
+  email: z.email().optional(),
+});
+
+const tokenSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  principalId: z.string(),
+  roles: z.array(z.string()),
+  createdAt: z.string(),
+  revokedAt: z.string().nullable(),
+});
+
+export async function tokenRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post('/tokens', {
+    config: { roles: administrators },
+    schema: {
+      tags: ['tokens'],
+      summary: 'Create an API token (its secret is shown once)',
+      body: tokenRequest,
+      response: responses({ 201: z.object({ id: z.string(), token: z.string(), principalId: z.string(), roles: z.array(z.enum(roles)) }) }),
+    },
+    handler: async (request, reply) => {
+      const created = await createToken(app.db, { ...request.body, principalId: request.body.principalId ?? principalIdFrom(request.body.name) }, request.actor.principalId);
+      return reply.code(201).send(created);
+    },
+  });
+
+  routes.get('/tokens', {
+    config: { roles: administrators },
+    schema: { tags: ['tokens'], summary: 'List tokens (never their secrets)', response: responses({ 200: z.object({ items: z.array(tokenSummary) }) }) },
+    handler: async () => {
+      const rows = await app.db.selectFrom('api_tokens').select(['id', 'name', 'principal_id', 'roles', 'created_at', 'revoked_at']).orderBy('created_at').execute();
+      return {
+        items: rows.map((row) => ({
+          id: row.id,
+          name: row.name,
+          principalId: row.principal_id,
+          roles: row.roles,
+          createdAt: row.created_at.toISOString(),
+          revokedAt: row.revoked_at?.toISOString() ?? null,
+        })),
+      };
+    },
+  });
+
+  routes.delete('/tokens/:id', {
+    config: { roles: administrators },
+    schema: { tags: ['tokens'], summary: 'Revoke a token', params: uuidParam, response: responses({ 204: z.null() }) },
+    handler: async (request, reply) => {
+      if (!(await revokeToken(app.db, request.params.id, request.actor.principalId))) throw notFound('active token', request.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+}
+
+/** A principal id derived from a display name: "Alice Smith" → "alice-smith". */
+export function principalIdFrom(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9._@-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'principal';
+}

@@ -1,0 +1,14 @@
+/**
+ * Durations are written the way people write them ("15m", "4h", "30d", "2s" for tests) and stored
+ * as written. Temporal's sleep() and timers accept the same strings.
+ */
+export type DurationText = string;
+
+const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+export const durationPattern = /^(\d+)(ms|s|m|h|d|w)$/;
+
+export function durationMs(text: DurationText): number {
+  const match = durationPattern.exec(text);
+  if (!match) throw new RangeError(`not a duration: ${JSON.stringify(text)} (expected e.g. 15m, 4h, 30d)`);
+  return Number(match[1]) * (units[match[2] as string] as number);
+}

@@ -1,0 +1,37 @@
+import { z } from 'zod';
+import { durationPattern } from '../domain/duration';
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
+
+/** Every response a route can produce: the success schemas given plus the problems any route can return. */
+export function responses<T extends Record<number, z.ZodType>>(success: T) {
+  return {
+    ...success,
+    400: problemSchema,
+    401: problemSchema,
+    403: problemSchema,
+    404: problemSchema,
+    409: problemSchema,
+    413: problemSchema,
+    429: problemSchema,
+  };
+}
+
+export const uuidParam = z.strictObject({ id: z.uuid() });
+export const duration = z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 7d');
+export const timestamp = z.iso.datetime({ offset: true });
+export const isoDate = (value: Date) => value.toISOString();
+
+export const pageQuery = {
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+  cursor: z.string().max(200).optional(),
+};
+export const page = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });

@@ -1,0 +1,74 @@
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { resolveTemporalCli } from '../../cli/temporal-cli';
+import { freePort, startEmbeddedPostgres } from '../../cli/embedded-postgres';
+import { createDb } from '../../db/create-db';
+import { migrateToLatest } from '../../db/migrate';
+import { generateCodecKeys } from '../../temporal/codec';
+import { workflowsPath } from '../../worker';
+import { createDatabase, databaseUrl, dropDatabase, withAdminClient } from './postgres';
+import './context';
+
+/**
+ * One Temporal dev server, one workflow bundle and one migrated template database for the run.
+ * Each test file clones the template (fast, isolated) and runs its own worker on its own queue.
+ */
+export default async function setup(project: TestProject) {
+  const scratch = mkdtempSync(path.join(tmpdir(), 'warden-test-'));
+  // An embedded PostgreSQL runs as the postgres user when we are root: it must reach its folder.
+  chmodSync(scratch, 0o755);
+  const runId = randomBytes(4).toString('hex');
+  const cleanups: (() => Promise<void>)[] = [];
+
+  const cli = await resolveTemporalCli();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
+      ip: '127.0.0.1',
+      ui: false,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  cleanups.push(() => env.teardown());
+
+  let postgresAdminUrl = process.env.DATABASE_URL;
+  if (!postgresAdminUrl) {
+    const embedded = await startEmbeddedPostgres({ dataDir: path.join(scratch, 'postgres'), port: await freePort() });
+    cleanups.push(() => embedded.stop());
+    postgresAdminUrl = embedded.adminUrl;
+  }
+
+  const databasePrefix = `warden_t_${runId}_`;
+  const templateDatabase = `${databasePrefix}template`;
+  await createDatabase(postgresAdminUrl, templateDatabase);
+  const template = createDb(databaseUrl(postgresAdminUrl, templateDatabase));
+  await migrateToLatest(template.db);
+  await template.close();
+  cleanups.push(async () => {
+    const { rows } = await withAdminClient(postgresAdminUrl, (c) =>
+      c.query<{ datname: string }>('select datname from pg_database where datname like $1', [`${databasePrefix}%`]),
+    );
+    for (const { datname } of rows) await dropDatabase(postgresAdminUrl, datname);
+  });
+
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} } });
+  const workflowBundlePath = path.join(scratch, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, code);
+
+  project.provide('temporalAddress', env.address);
+  project.provide('postgresAdminUrl', postgresAdminUrl);
+  project.provide('templateDatabase', templateDatabase);
+  project.provide('databasePrefix', databasePrefix);
+  project.provide('workflowBundlePath', workflowBundlePath);
+  project.provide('codecKeys', generateCodecKeys('test'));
+
+  return async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((error) => console.error('teardown:', error));
+    rmSync(scratch, { recursive: true, force: true });
+  };
+}

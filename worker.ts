@@ -1,0 +1,55 @@
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import { createActivities } from './activities/index';
+import type { Database } from './db/database';
+import { createDataConverter, type TemporalSettings } from './temporal/connection';
+
+export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+export interface WardenWorkerOptions extends TemporalSettings {
+  db: Kysely<Database>;
+  logger: Logger;
+  /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
+  workflowBundlePath?: string;
+  /** Extra worker options for tests and tuning (concurrency, sticky cache). */
+  tuning?: Partial<Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>>;
+}
+
+export interface WardenWorker {
+  worker: Worker;
+  /** Resolves when the worker has stopped: after shutdown() drained in-flight tasks. */
+  run(): Promise<void>;
+  shutdown(): Promise<void>;
+}
+
+export async function createWardenWorker(options: WardenWorkerOptions): Promise<WardenWorker> {
+  const identity = `${hostname()}:${process.pid}:${options.taskQueue}`;
+  const connection = await NativeConnection.connect({ address: options.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    identity,
+    ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
+    activities: createActivities({ db: options.db, logger: options.logger, workerIdentity: identity }),
+    dataConverter: createDataConverter(options.codecKeys),
+    // Shutdown waits this long for running activities before cancelling them.
+    shutdownGraceTime: '10s',
+    ...options.tuning,
+  });
+  let running: Promise<void> | undefined;
+  return {
+    worker,
+    run() {
+      running ??= worker.run().finally(() => connection.close());
+      return running;
+    },
+    async shutdown() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
+}

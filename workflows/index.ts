@@ -1,0 +1,2 @@
+// The workflow bundle's entry: every workflow function the worker can run.
+export { diagnosticPingWorkflow } from './diagnostics/workflow';
