@@ -1,9 +1,13 @@
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
+import { createNotificationActivities } from './notifications';
+import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
+    ...createNotificationActivities(deps),
+    ...createTaskActivities(deps),
   };
 }
 

@@ -6,3 +6,5 @@ export const administrators: readonly Role[] = ['admin'];
 export const auditReaders: readonly Role[] = ['admin', 'security_manager', 'auditor'];
 export const securityManagement: readonly Role[] = ['admin', 'security_manager'];
 export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];
+/** Everyone who may take part in a decision; auditors only read. */
+export const deciders: readonly Role[] = roles.filter((role) => role !== 'auditor');

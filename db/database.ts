@@ -5,6 +5,7 @@ import type { ServiceSla } from '../domain/sla';
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
+type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export interface PrincipalsTable {
   id: string;
@@ -78,7 +79,55 @@ export interface DiagnosticPingsTable {
   completed_at: Date;
 }
 
+export interface TaskDecisionRecord {
+  principalId: string;
+  outcome: string;
+  comment: string | null;
+  data: Record<string, unknown> | null;
+  at: string;
+}
+
+export interface HumanTasksTable {
+  id: string;
+  workflow_id: string;
+  kind: string;
+  subject_type: string;
+  subject_id: string;
+  title: string;
+  details: Json<Record<string, unknown>>;
+  allowed_roles: string[];
+  assignees: string[];
+  allowed_outcomes: string[];
+  requester: string | null;
+  forbid_self_decision: boolean;
+  approvals_required: number;
+  approve_outcome: string | null;
+  status: 'open' | 'decided' | 'expired' | 'cancelled';
+  deadline_at: NullableTimestamp;
+  escalation_level: Generated<number>;
+  outcome: string | null;
+  decisions: ColumnType<TaskDecisionRecord[], string | undefined, string>;
+  created_at: CreatedAt;
+  closed_at: NullableTimestamp;
+}
+
+export interface NotificationsTable {
+  id: Generated<string>;
+  dedup_key: string;
+  recipient_roles: string[];
+  recipients: string[];
+  subject_type: string;
+  subject_id: string;
+  title: string;
+  body: string;
+  task_id: string | null;
+  suppressed_reason: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  human_tasks: HumanTasksTable;
+  notifications: NotificationsTable;
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
@@ -96,3 +145,4 @@ export type NewConfigurationItem = Insertable<ConfigurationItemsTable>;
 export type ConfigurationItemUpdate = Updateable<ConfigurationItemsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
+export type HumanTask = Selectable<HumanTasksTable>;

@@ -1,0 +1,272 @@
+import { ApplicationFailure, condition, proxyActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { durationMs, type DurationText } from '../domain/duration';
+import type { NotificationActivities } from '../activities/notifications';
+import type { TaskActivities } from '../activities/tasks';
+import {
+  decide,
+  openTasksQuery,
+  refusalTypes,
+  type DecisionRequest,
+  type DecisionResult,
+  type OpenTaskView,
+  type RefusalType,
+} from './human-task.definitions';
+
+// Recording a task is a small PostgreSQL write; retry until the database is back rather than lose it.
+const { openHumanTask, recordTaskDecision, escalateHumanTask, closeHumanTask } = proxyActivities<TaskActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+const { notify } = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '30s' },
+});
+
+export interface EscalationStep {
+  /** Roles added to those who may decide. */
+  addRoles?: string[];
+  /** Roles told that the task is overdue (the task's current deciders are told anyway). */
+  notifyRoles?: string[];
+  /** The next deadline, counted from the escalation. */
+  extendBy: DurationText;
+}
+
+export interface HumanTaskSpec {
+  kind: string;
+  title: string;
+  details?: Record<string, unknown>;
+  subject: { type: string; id: string };
+  allowedRoles: string[];
+  /** Principals who may decide whatever their roles (the CI owner, a named tester). */
+  assignees?: string[];
+  outcomes: string[];
+  /** The principal whose request this is; with `forbidSelfDecision` (the default) they may never decide. */
+  requester?: string;
+  forbidSelfDecision?: boolean;
+  /** Further principals who may never decide (the beneficiary of an access request). */
+  excluded?: string[];
+  /** Four-eyes: this outcome needs two different people; any other outcome closes the task at once. */
+  fourEyes?: { approveOutcome: string };
+  deadline?: DurationText;
+  escalations?: EscalationStep[];
+  /** Keep escalating with the last step until someone decides (an unacknowledged incident). */
+  repeatLastEscalation?: boolean;
+  /** After the last deadline the task closes with this outcome; without it, it waits indefinitely. */
+  expireWith?: string;
+  /** A rule of the calling workflow, checked in the validator: a reason to refuse, or undefined. */
+  guard?: (decision: DecisionRequest) => string | undefined;
+  drill?: boolean;
+}
+
+export interface TaskDecision {
+  principalId: string;
+  outcome: string;
+  comment: string | null;
+  data: Record<string, unknown> | null;
+  at: string;
+}
+
+export interface TaskResult {
+  taskId: string;
+  outcome: string;
+  expired: boolean;
+  /** Every decision in order; with four-eyes both approvers are here. */
+  decisions: TaskDecision[];
+  /** The closing decision's data (the tester's evidence, the analyst's triage), if any. */
+  data: Record<string, unknown> | null;
+  decidedBy: string[];
+}
+
+interface OpenTask {
+  id: string;
+  spec: HumanTaskSpec;
+  allowedRoles: string[];
+  excluded: string[];
+  approvals: TaskDecision[];
+  decisions: TaskDecision[];
+  escalationLevel: number;
+  /** Set synchronously when a closing decision is accepted, so a concurrent one is refused. */
+  closing: boolean;
+  result?: TaskResult;
+}
+
+function refuse(type: RefusalType, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+/**
+ * Every human step of every workflow goes through here: a task is recorded, people decide through
+ * the `decide` Update (validated before it is accepted, so a refusal leaves no history), deadlines
+ * escalate, and the outcome is recorded. Construct one per workflow before its first await.
+ */
+export class HumanTasks {
+  private readonly open = new Map<string, OpenTask>();
+  private readonly closed = new Set<string>();
+
+  constructor() {
+    setHandler(decide, (request) => this.accept(request), { validator: (request) => this.validate(request) });
+    setHandler(openTasksQuery, () => [...this.open.values()].map(view));
+  }
+
+  async run(spec: HumanTaskSpec): Promise<TaskResult> {
+    const taskId = uuid4();
+    const forbidSelf = spec.forbidSelfDecision ?? true;
+    const task: OpenTask = {
+      id: taskId,
+      spec,
+      allowedRoles: [...spec.allowedRoles],
+      excluded: [...(spec.excluded ?? []), ...(forbidSelf && spec.requester ? [spec.requester] : [])],
+      approvals: [],
+      decisions: [],
+      escalationLevel: 0,
+      closing: false,
+    };
+    this.open.set(taskId, task);
+    await openHumanTask({
+      taskId,
+      workflowId: workflowInfo().workflowId,
+      kind: spec.kind,
+      subject: spec.subject,
+      title: spec.title,
+      details: spec.details ?? {},
+      allowedRoles: task.allowedRoles,
+      assignees: spec.assignees ?? [],
+      outcomes: spec.outcomes,
+      requester: spec.requester ?? null,
+      forbidSelfDecision: forbidSelf,
+      approvalsRequired: spec.fourEyes ? 2 : 1,
+      approveOutcome: spec.fourEyes?.approveOutcome ?? null,
+      deadlineAt: deadlineAt(spec.deadline),
+    });
+    await this.notifyDeciders(task, 'opened', `New task: ${spec.title}`);
+
+    let deadline = spec.deadline;
+    while (!task.closing) {
+      const decided = await condition(() => task.closing, deadline ? durationMs(deadline) : undefined);
+      if (decided) break;
+      const step = spec.escalations?.[task.escalationLevel] ?? (spec.repeatLastEscalation ? spec.escalations?.at(-1) : undefined);
+      if (step) {
+        await this.escalate(task, step);
+        deadline = step.extendBy;
+      } else if (spec.expireWith !== undefined) {
+        task.closing = true;
+        task.result = { taskId, outcome: spec.expireWith, expired: true, decisions: task.decisions, data: null, decidedBy: [] };
+        await closeHumanTask({ taskId, status: 'expired', outcome: spec.expireWith, reason: 'the last deadline passed without a decision' });
+      } else {
+        deadline = undefined;
+      }
+    }
+    // A closing decision's handler may still be recording it; the result is set once it has.
+    await condition(() => task.result !== undefined);
+    this.open.delete(taskId);
+    this.closed.add(taskId);
+    return task.result as TaskResult;
+  }
+
+  /** Closes tasks the workflow no longer needs (the incident was closed another way). */
+  async cancel(taskId: string, reason: string): Promise<void> {
+    const task = this.open.get(taskId);
+    if (!task || task.closing) return;
+    task.closing = true;
+    task.result = { taskId, outcome: 'cancelled', expired: false, decisions: task.decisions, data: null, decidedBy: [] };
+    await closeHumanTask({ taskId, status: 'cancelled', outcome: null, reason });
+  }
+
+  private validate(request: DecisionRequest): void {
+    const task = this.open.get(request.taskId);
+    if (!task) {
+      if (this.closed.has(request.taskId)) refuse(refusalTypes.closed, 'the task is already closed');
+      refuse(refusalTypes.notFound, 'no open task with this id in this workflow');
+    }
+    if (task.closing) refuse(refusalTypes.closed, 'the task is already decided');
+    const { spec } = task;
+    if (!spec.outcomes.includes(request.outcome)) {
+      refuse(refusalTypes.outcomeNotAllowed, `outcome must be one of: ${spec.outcomes.join(', ')}`);
+    }
+    const principal = request.actor.principalId;
+    if (task.excluded.includes(principal)) {
+      refuse(refusalTypes.ownRequest, 'you may not decide a task about your own request');
+    }
+    const assigned = spec.assignees?.includes(principal) ?? false;
+    if (!assigned && !request.actor.roles.some((role) => task.allowedRoles.includes(role))) {
+      refuse(refusalTypes.notPermitted, `this task needs one of the roles: ${task.allowedRoles.join(', ') || '(assignees only)'}`);
+    }
+    if (spec.fourEyes && request.outcome === spec.fourEyes.approveOutcome && task.approvals.some((a) => a.principalId === principal)) {
+      refuse(refusalTypes.sameApprover, 'four-eyes: the second approval must come from a different person');
+    }
+    const reason = spec.guard?.(request);
+    if (reason) refuse(refusalTypes.refused, reason);
+  }
+
+  private async accept(request: DecisionRequest): Promise<DecisionResult> {
+    // Re-checked here: another decision may have been accepted since this one was validated.
+    this.validate(request);
+    const task = this.open.get(request.taskId) as OpenTask;
+    const decision: TaskDecision = {
+      principalId: request.actor.principalId,
+      outcome: request.outcome,
+      comment: request.comment ?? null,
+      data: request.data ?? null,
+      at: new Date().toISOString(),
+    };
+    const approving = task.spec.fourEyes?.approveOutcome === request.outcome;
+    if (approving) task.approvals.push(decision);
+    const approvalsRequired = task.spec.fourEyes ? 2 : 1;
+    const closes = !approving || task.approvals.length >= approvalsRequired;
+    if (closes) task.closing = true;
+    task.decisions.push(decision);
+    await recordTaskDecision({ taskId: task.id, decision, closes });
+    if (closes) {
+      task.result = {
+        taskId: task.id,
+        outcome: request.outcome,
+        expired: false,
+        decisions: task.decisions,
+        data: decision.data,
+        decidedBy: approving ? task.approvals.map((a) => a.principalId) : [decision.principalId],
+      };
+    }
+    return {
+      taskId: task.id,
+      status: closes ? 'decided' : 'awaiting_approval',
+      outcome: request.outcome,
+      approvals: task.approvals.length,
+      approvalsRequired,
+    };
+  }
+
+  private async escalate(task: OpenTask, step: EscalationStep): Promise<void> {
+    task.escalationLevel += 1;
+    task.allowedRoles = [...new Set([...task.allowedRoles, ...(step.addRoles ?? [])])];
+    await escalateHumanTask({ taskId: task.id, level: task.escalationLevel, allowedRoles: task.allowedRoles, deadlineAt: deadlineAt(step.extendBy) });
+    await this.notifyDeciders(task, `escalated-${task.escalationLevel}`, `Overdue (escalation ${task.escalationLevel}): ${task.spec.title}`, step.notifyRoles);
+  }
+
+  private async notifyDeciders(task: OpenTask, event: string, title: string, extraRoles: string[] = []): Promise<void> {
+    await notify({
+      dedupKey: `task:${task.id}:${event}`,
+      recipientRoles: [...new Set([...task.allowedRoles, ...extraRoles])],
+      recipients: task.spec.assignees ?? [],
+      subject: task.spec.subject,
+      title,
+      body: `Decide at /tasks/${task.id}: ${task.spec.outcomes.join(' / ')}`,
+      taskId: task.id,
+      drill: task.spec.drill,
+    });
+  }
+}
+
+function deadlineAt(duration: DurationText | undefined): string | null {
+  return duration ? new Date(Date.now() + durationMs(duration)).toISOString() : null;
+}
+
+function view(task: OpenTask): OpenTaskView {
+  return {
+    taskId: task.id,
+    kind: task.spec.kind,
+    allowedRoles: task.allowedRoles,
+    assignees: task.spec.assignees ?? [],
+    approvals: task.approvals.map((a) => a.principalId),
+    escalationLevel: task.escalationLevel,
+  };
+}
