@@ -25,6 +25,8 @@ export const configSchema = z.object({
   WARDEN_TEMPORAL_UI_ORIGIN: z.string().url().optional(),
   WARDEN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  /** `command` security checks run executables on the worker host: off unless an operator opts in. */
+  WARDEN_COMMAND_CHECKS_ENABLED: z.stringbool().default(false),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -1,0 +1,51 @@
+import type { CheckParams, CheckType } from '../../schemas/security-checks';
+
+/** What a check found: pass or fail, a sentence for people, and the evidence a report keeps. */
+export interface CheckOutcome {
+  passed: boolean;
+  summary: string;
+  evidence: Record<string, unknown>;
+}
+
+export interface CheckContext {
+  /** Aborted when the activity is cancelled or times out. */
+  signal: AbortSignal;
+  commandChecksEnabled: boolean;
+}
+
+/**
+ * One automated check type. `run` resolves with a failing outcome when the control does not hold
+ * (a missing header, a refused port that should be open); it throws only when the check itself
+ * cannot run, and throws `CheckNotRunnable` when retrying could not help.
+ */
+export interface SecurityCheck<T extends CheckType> {
+  type: T;
+  run(params: CheckParams<T>, context: CheckContext): Promise<CheckOutcome>;
+}
+
+/** The check's configuration forbids running it; retrying would refuse the same way. */
+export class CheckNotRunnable extends Error {
+  override name = 'CheckNotRunnable';
+}
+
+export function errorCode(error: unknown): string {
+  if (error && typeof error === 'object') {
+    const { code, cause } = error as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string') return code;
+    if (cause) return errorCode(cause);
+  }
+  return error instanceof Error ? error.name : 'Error';
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+/** A fetch that gives up after `timeoutMs` or when the activity is cancelled, whichever comes first. */
+export function requestSignal(context: CheckContext, timeoutMs: number): AbortSignal {
+  return AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
+}
