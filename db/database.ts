@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { ClassificationLevel } from '../domain/classification';
+import type { ClassificationLevel, IncidentCategory } from '../domain/classification';
 import type { ServiceSla } from '../domain/sla';
+import type { ControlKind, ControlProcess, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -125,7 +126,61 @@ export interface NotificationsTable {
   created_at: CreatedAt;
 }
 
+/** What PUT /controls/:id/schedule asked for, as stored beside the Temporal Schedule. */
+export interface ControlScheduleSpec {
+  cron?: string;
+  every?: string;
+  startAt?: string;
+  endAt?: string;
+  jitter?: string;
+}
+
+export interface ControlsTable {
+  id: Generated<string>;
+  name: string;
+  description: Generated<string>;
+  owner: string;
+  kind: ControlKind;
+  process: ControlProcess;
+  ci_ids: string[];
+  iso27001: string[];
+  mitre_attack: string[];
+  baseline_measures: string[];
+  sla_requirements: Json<SlaRequirementRef[]>;
+  incident_category: IncidentCategory;
+  procedure: Json<TestProcedure>;
+  schedule: ColumnType<ControlScheduleSpec | null, string | null | undefined, string | null>;
+  cadence_ms: number | null;
+  scheduled_since: NullableTimestamp;
+  schedule_paused: Generated<boolean>;
+  status: Generated<'active' | 'retired'>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface TestRunsTable {
+  id: string;
+  control_id: string;
+  workflow_id: string;
+  method: TestProcedure['type'];
+  requested_by: string;
+  scheduled_at: Date;
+  started_at: Date;
+  finished_at: NullableTimestamp;
+  status: 'running' | 'finished';
+  result: TestResult | null;
+  tested_by: string | null;
+  summary: string | null;
+  notes: string | null;
+  evidence: ColumnType<Record<string, unknown>, string | undefined, string>;
+  task_id: string | null;
+  incident_id: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
+  controls: ControlsTable;
+  test_runs: TestRunsTable;
   human_tasks: HumanTasksTable;
   notifications: NotificationsTable;
   principals: PrincipalsTable;
@@ -146,3 +201,5 @@ export type ConfigurationItemUpdate = Updateable<ConfigurationItemsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type HumanTask = Selectable<HumanTasksTable>;
+export type Control = Selectable<ControlsTable>;
+export type TestRun = Selectable<TestRunsTable>;

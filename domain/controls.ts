@@ -1,0 +1,76 @@
+import type { IncidentCategory } from './classification';
+import type { DurationText } from './duration';
+
+/**
+ * Security controls and their tests. ITIL asks that every security mechanism is tested on a
+ * schedule kept jointly by Availability, IT Service Continuity and Security Management, and that
+ * every test leaves a report.
+ */
+export const controlKinds = ['technical', 'organisational'] as const;
+export type ControlKind = (typeof controlKinds)[number];
+
+/** The process that owns the control and its tests. */
+export const controlProcesses = ['availability', 'continuity', 'security'] as const;
+export type ControlProcess = (typeof controlProcesses)[number];
+
+export const defaultIncidentCategory: IncidentCategory = 'vulnerability_exploitation';
+export const defaultManualTestDeadline: DurationText = '7d';
+
+export interface AutomatedProcedure {
+  type: 'automated';
+  /** A check type from schemas/security-checks.ts. */
+  check: string;
+  params: Record<string, unknown>;
+}
+
+export interface ManualProcedure {
+  type: 'manual';
+  instructions: string;
+  /** A named tester; without one, anyone with the `tester` role may perform the test. */
+  tester?: string;
+  /** How long the tester has before the test escalates to the control owner (and again before it is missed). */
+  deadline: DurationText;
+}
+
+export type TestProcedure = AutomatedProcedure | ManualProcedure;
+
+/** A control implements SLA additional requirements of a service (`sla.additionalRequirements[].id`). */
+export interface SlaRequirementRef {
+  serviceId: string;
+  requirementId: string;
+}
+
+/**
+ * `passed`/`failed`: the test was performed. `error`: an automated check could not run (its
+ * configuration is wrong, or command checks are disabled). `missed`: nobody performed a manual test
+ * before its last deadline.
+ */
+export const testResults = ['passed', 'failed', 'error', 'missed'] as const;
+export type TestResult = (typeof testResults)[number];
+
+/** Results that count as "the control was tested" for the cadence. */
+export const performedResults: readonly TestResult[] = ['passed', 'failed'];
+
+/**
+ * A scheduled control is overdue when it has not been tested (passed or failed) within one cadence
+ * of its last test, or of the moment it was scheduled if it never was.
+ */
+export function isOverdue(input: { cadenceMs: number | null; lastTestedAt: Date | null; scheduledSince: Date | null; now: Date }): boolean {
+  if (input.cadenceMs === null) return false;
+  const since = input.lastTestedAt ?? input.scheduledSince;
+  if (!since) return false;
+  return input.now.getTime() - since.getTime() > input.cadenceMs;
+}
+
+/**
+ * The cadence of a cron schedule, from the upcoming times Temporal computed for it: the longest gap
+ * between consecutive times, so a weekday-only cron counts the weekend as one period.
+ */
+export function cadenceFromTimes(times: readonly Date[]): number | null {
+  let longest: number | null = null;
+  for (let i = 1; i < times.length; i += 1) {
+    const gap = (times[i] as Date).getTime() - (times[i - 1] as Date).getTime();
+    longest = Math.max(longest ?? 0, gap);
+  }
+  return longest;
+}
