@@ -90,11 +90,11 @@ export function createTaskActivities({ db }: ActivityDeps) {
     },
 
     /** Safe to retry: the level only moves from `level - 1` to `level`. */
-    async escalateHumanTask(input: { taskId: string; level: number; allowedRoles: string[]; deadlineAt: string | null }): Promise<void> {
+    async escalateHumanTask(input: { taskId: string; level: number; allowedRoles: string[]; assignees: string[]; deadlineAt: string | null }): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('human_tasks')
-          .set({ escalation_level: input.level, allowed_roles: input.allowedRoles, deadline_at: input.deadlineAt })
+          .set({ escalation_level: input.level, allowed_roles: input.allowedRoles, assignees: input.assignees, deadline_at: input.deadlineAt })
           .where('id', '=', input.taskId)
           .where('escalation_level', '=', input.level - 1)
           .returning(['subject_type', 'subject_id', 'kind'])
@@ -105,7 +105,14 @@ export function createTaskActivities({ db }: ActivityDeps) {
           action: 'task.escalated',
           subjectType: updated.subject_type,
           subjectId: updated.subject_id,
-          details: { taskId: input.taskId, kind: updated.kind, level: input.level, allowedRoles: input.allowedRoles, deadlineAt: input.deadlineAt },
+          details: {
+            taskId: input.taskId,
+            kind: updated.kind,
+            level: input.level,
+            allowedRoles: input.allowedRoles,
+            assignees: input.assignees,
+            deadlineAt: input.deadlineAt,
+          },
         });
       });
     },

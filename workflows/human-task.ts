@@ -25,6 +25,8 @@ const { notify } = proxyActivities<NotificationActivities>({
 export interface EscalationStep {
   /** Roles added to those who may decide. */
   addRoles?: string[];
+  /** Principals added to those who may decide (the control owner when a test is overdue). */
+  addAssignees?: string[];
   /** Roles told that the task is overdue (the task's current deciders are told anyway). */
   notifyRoles?: string[];
   /** The next deadline, counted from the escalation. */
@@ -81,6 +83,7 @@ interface OpenTask {
   id: string;
   spec: HumanTaskSpec;
   allowedRoles: string[];
+  assignees: string[];
   excluded: string[];
   approvals: TaskDecision[];
   decisions: TaskDecision[];
@@ -115,6 +118,7 @@ export class HumanTasks {
       id: taskId,
       spec,
       allowedRoles: [...spec.allowedRoles],
+      assignees: [...(spec.assignees ?? [])],
       excluded: [...(spec.excluded ?? []), ...(forbidSelf && spec.requester ? [spec.requester] : [])],
       approvals: [],
       decisions: [],
@@ -130,7 +134,7 @@ export class HumanTasks {
       title: spec.title,
       details: spec.details ?? {},
       allowedRoles: task.allowedRoles,
-      assignees: spec.assignees ?? [],
+      assignees: task.assignees,
       outcomes: spec.outcomes,
       requester: spec.requester ?? null,
       forbidSelfDecision: forbidSelf,
@@ -187,7 +191,7 @@ export class HumanTasks {
     if (task.excluded.includes(principal)) {
       refuse(refusalTypes.ownRequest, 'you may not decide a task about your own request');
     }
-    const assigned = spec.assignees?.includes(principal) ?? false;
+    const assigned = task.assignees.includes(principal);
     if (!assigned && !request.actor.roles.some((role) => task.allowedRoles.includes(role))) {
       refuse(refusalTypes.notPermitted, `this task needs one of the roles: ${task.allowedRoles.join(', ') || '(assignees only)'}`);
     }
@@ -238,7 +242,14 @@ export class HumanTasks {
   private async escalate(task: OpenTask, step: EscalationStep): Promise<void> {
     task.escalationLevel += 1;
     task.allowedRoles = [...new Set([...task.allowedRoles, ...(step.addRoles ?? [])])];
-    await escalateHumanTask({ taskId: task.id, level: task.escalationLevel, allowedRoles: task.allowedRoles, deadlineAt: deadlineAt(step.extendBy) });
+    task.assignees = [...new Set([...task.assignees, ...(step.addAssignees ?? [])])];
+    await escalateHumanTask({
+      taskId: task.id,
+      level: task.escalationLevel,
+      allowedRoles: task.allowedRoles,
+      assignees: task.assignees,
+      deadlineAt: deadlineAt(step.extendBy),
+    });
     await this.notifyDeciders(task, `escalated-${task.escalationLevel}`, `Overdue (escalation ${task.escalationLevel}): ${task.spec.title}`, step.notifyRoles);
   }
 
@@ -246,7 +257,7 @@ export class HumanTasks {
     await notify({
       dedupKey: `task:${task.id}:${event}`,
       recipientRoles: [...new Set([...task.allowedRoles, ...extraRoles])],
-      recipients: task.spec.assignees ?? [],
+      recipients: task.assignees,
       subject: task.spec.subject,
       title,
       body: `Decide at /tasks/${task.id}: ${task.spec.outcomes.join(' / ')}`,
@@ -265,7 +276,7 @@ function view(task: OpenTask): OpenTaskView {
     taskId: task.id,
     kind: task.spec.kind,
     allowedRoles: task.allowedRoles,
-    assignees: task.spec.assignees ?? [],
+    assignees: task.assignees,
     approvals: task.approvals.map((a) => a.principalId),
     escalationLevel: task.escalationLevel,
   };
