@@ -164,8 +164,8 @@ export interface TestRunsTable {
   workflow_id: string;
   method: TestProcedure['type'];
   requested_by: string;
-  scheduled_at: Date;
-  started_at: Date;
+  scheduled_at: ColumnType<Date, Date | string, never>;
+  started_at: ColumnType<Date, Date | string, never>;
   finished_at: NullableTimestamp;
   status: 'running' | 'finished';
   result: TestResult | null;

@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
+import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
 import { taskRoutes } from './tasks';
+import { testRunRoutes } from './test-runs';
+import { testScheduleRoutes } from './test-schedules';
 import { tokenRoutes } from './tokens';
 
 export async function routes(app: FastifyInstance) {
@@ -13,4 +16,7 @@ export async function routes(app: FastifyInstance) {
   await app.register(codecRoutes);
   await app.register(diagnosticsRoutes);
   await app.register(taskRoutes);
+  await app.register(controlRoutes);
+  await app.register(testScheduleRoutes);
+  await app.register(testRunRoutes);
 }

@@ -1,0 +1,181 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { findControl, importControls, insertControl, listControls, referenceProblems, retireControl, updateControl, type ControlFields } from '../../db/controls';
+import type { Control } from '../../db/database';
+import { pageOf } from '../../db/pagination';
+import { controlsToCsv, csvToRows, validateControlRows } from '../../schemas/control-file';
+import { controlInput, controlListQuery, controlPage, controlPatch, controlView, exportQuery, importResult } from '../../schemas/controls';
+import { responses, uuidParam } from '../../schemas/common';
+import type { CheckType } from '../../schemas/security-checks';
+import { deleteTestSchedule } from '../../temporal/security-test-schedule';
+import { assertMayWriteControl } from '../control-access';
+import { conflict, invalid, notFound } from '../problem';
+import { controlWriters, everyone, securityManagement } from '../roles';
+import { cursorFrom } from './tasks';
+
+/** The control as a catalog file holds it: the POST /controls body, no ids or schedule. */
+export function toPortableControl(control: Control) {
+  const { procedure } = control;
+  return {
+    name: control.name,
+    description: control.description,
+    owner: control.owner,
+    kind: control.kind,
+    process: control.process,
+    ciIds: control.ci_ids,
+    references: { iso27001: control.iso27001, mitreAttack: control.mitre_attack },
+    baselineMeasures: control.baseline_measures,
+    slaRequirements: control.sla_requirements,
+    incidentCategory: control.incident_category,
+    procedure: procedure.type === 'automated' ? { ...procedure, check: procedure.check as CheckType } : procedure,
+  };
+}
+
+export function toControlView(control: Control) {
+  return {
+    id: control.id,
+    ...toPortableControl(control),
+    procedure: control.procedure,
+    schedule: control.schedule
+      ? {
+          ...control.schedule,
+          paused: control.schedule_paused,
+          cadenceMs: control.cadence_ms,
+          scheduledSince: control.scheduled_since?.toISOString() ?? null,
+        }
+      : null,
+    status: control.status,
+    createdAt: control.created_at.toISOString(),
+    updatedAt: control.updated_at.toISOString(),
+  };
+}
+
+const uniqueViolation = (error: unknown) => (error as { code?: string }).code === '23505';
+
+/** The database's unique name index is the final word when two writers race for a name. */
+async function uniqueName<T>(name: string | undefined, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (uniqueViolation(error)) throw conflict(`an active control named ${JSON.stringify(name)} exists already`);
+    throw error;
+  }
+}
+
+const importBody = z
+  .union([z.array(z.unknown()), z.string()])
+  .describe('application/json: an array of controls (the POST /controls body, as GET /controls/export?format=json writes it); text/csv: the columns of GET /controls/export?format=csv');
+
+export async function controlRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  // CSV arrives as text; its rows are validated one by one so every bad row can be named.
+  app.addContentTypeParser('text/csv', { parseAs: 'string' }, (_request, body, done) => done(null, body));
+
+  const readControl = async (id: string) => {
+    const control = await findControl(app.db, id);
+    if (!control) throw notFound('control', id);
+    return control;
+  };
+  const checkReferences = async (fields: Partial<ControlFields>) => {
+    const problems = await referenceProblems(app.db, fields, 'body.');
+    if (problems.length) throw invalid(problems);
+  };
+
+  routes.post('/controls', {
+    config: { roles: controlWriters },
+    schema: { tags: ['controls'], summary: 'Add a security control to the catalog', body: controlInput, response: responses({ 201: controlView }) },
+    handler: async (request, reply) => {
+      assertMayWriteControl(request.actor, request.body.owner);
+      await checkReferences(request.body);
+      const control = await uniqueName(request.body.name, () =>
+        app.db.transaction().execute((trx) => insertControl(trx, request.body, request.actor.principalId)),
+      );
+      return reply.code(201).send(toControlView(control));
+    },
+  });
+
+  routes.get('/controls', {
+    config: { roles: everyone },
+    schema: { tags: ['controls'], summary: 'The controls catalog', querystring: controlListQuery, response: responses({ 200: controlPage }) },
+    handler: async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const { items, nextCursor } = pageOf(await listControls(app.db, { ...filter, limit, after: cursorFrom(cursor) }), limit);
+      return { items: items.map(toControlView), nextCursor };
+    },
+  });
+
+  routes.get('/controls/export', {
+    config: { roles: everyone },
+    schema: {
+      tags: ['controls'],
+      summary: 'Export the active catalog as JSON (an array POST /controls/import takes back) or CSV',
+      querystring: exportQuery,
+      response: responses({ 200: z.union([z.array(z.record(z.string(), z.unknown())), z.string()]).describe('JSON array, or text/csv') }),
+    },
+    handler: async (request, reply) => {
+      const controls = (await app.db.selectFrom('controls').selectAll().where('status', '=', 'active').orderBy('name').execute()).map(toPortableControl);
+      if (request.query.format === 'json') return controls;
+      return reply.header('content-disposition', 'attachment; filename="controls.csv"').type('text/csv; charset=utf-8').send(controlsToCsv(controls));
+    },
+  });
+
+  routes.post('/controls/import', {
+    config: { roles: securityManagement },
+    schema: {
+      tags: ['controls'],
+      summary: 'Import a catalog file, all or nothing: a row named like an active control replaces it, others are added; one bad row rejects the file, naming every bad row',
+      body: importBody,
+      response: responses({ 200: importResult }),
+    },
+    handler: async (request) => {
+      const source = typeof request.body === 'string' ? csvToRows(request.body) : { ok: true as const, rows: request.body, problems: [] };
+      if (!source.ok) throw invalid(source.problems);
+      const parsed = validateControlRows(source.rows, source.problems);
+      if (!parsed.ok) throw invalid(parsed.problems);
+      const problems = (await Promise.all(parsed.controls.map((fields, index) => referenceProblems(app.db, fields, `rows.${index + 1}.`)))).flat();
+      if (problems.length) throw invalid(problems);
+      const imported = await uniqueName(undefined, () => importControls(app.db, parsed.controls, request.actor.principalId));
+      return { created: imported.filter((c) => c.created).length, updated: imported.filter((c) => !c.created).length, controls: imported };
+    },
+  });
+
+  routes.get('/controls/:id', {
+    config: { roles: everyone },
+    schema: { tags: ['controls'], summary: 'One control', params: uuidParam, response: responses({ 200: controlView }) },
+    handler: async (request) => toControlView(await readControl(request.params.id)),
+  });
+
+  routes.patch('/controls/:id', {
+    config: { roles: controlWriters },
+    schema: { tags: ['controls'], summary: 'Change a control', params: uuidParam, body: controlPatch, response: responses({ 200: controlView }) },
+    handler: async (request) => {
+      const existing = await readControl(request.params.id);
+      assertMayWriteControl(request.actor, existing.owner, request.body.owner);
+      await checkReferences(request.body);
+      const control = await uniqueName(request.body.name, () =>
+        app.db.transaction().execute((trx) => updateControl(trx, existing.id, request.body, request.actor.principalId)),
+      );
+      if (!control) throw conflict('the control is retired');
+      return toControlView(control);
+    },
+  });
+
+  routes.delete('/controls/:id', {
+    config: { roles: controlWriters },
+    schema: {
+      tags: ['controls'],
+      summary: 'Retire a control: its Schedule is deleted, its test reports stay',
+      params: uuidParam,
+      response: responses({ 204: z.null() }),
+    },
+    handler: async (request, reply) => {
+      const existing = await readControl(request.params.id);
+      assertMayWriteControl(request.actor, existing.owner);
+      if (existing.status === 'retired') throw conflict('the control is retired already');
+      await deleteTestSchedule(app.temporal.client, existing.id);
+      await app.db.transaction().execute((trx) => retireControl(trx, existing.id, request.actor.principalId));
+      return reply.code(204).send(null);
+    },
+  });
+}

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { pageOf } from '../../db/pagination';
+import { findTestRun, listTestRuns, type TestRunWithControl } from '../../db/test-runs';
+import { testRunListQuery, testRunPage, testRunView } from '../../schemas/controls';
+import { responses, uuidParam } from '../../schemas/common';
+import { notFound } from '../problem';
+import { everyone } from '../roles';
+import { cursorFrom } from './tasks';
+
+export function toTestRunView(run: TestRunWithControl) {
+  return {
+    id: run.id,
+    controlId: run.control_id,
+    controlName: run.control_name,
+    workflowId: run.workflow_id,
+    method: run.method,
+    requestedBy: run.requested_by,
+    scheduledAt: run.scheduled_at.toISOString(),
+    startedAt: run.started_at.toISOString(),
+    finishedAt: run.finished_at?.toISOString() ?? null,
+    durationMs: run.finished_at ? run.finished_at.getTime() - run.started_at.getTime() : null,
+    status: run.status,
+    result: run.result,
+    testedBy: run.tested_by,
+    summary: run.summary,
+    notes: run.notes,
+    evidence: run.evidence,
+    taskId: run.task_id,
+    incidentId: run.incident_id,
+  };
+}
+
+export async function testRunRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get('/test-runs', {
+    config: { roles: everyone },
+    schema: { tags: ['testing schedule'], summary: 'Test reports, newest first', querystring: testRunListQuery, response: responses({ 200: testRunPage }) },
+    handler: async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const { items, nextCursor } = pageOf(await listTestRuns(app.db, { ...filter, limit, after: cursorFrom(cursor) }), limit);
+      return { items: items.map(toTestRunView), nextCursor };
+    },
+  });
+
+  routes.get('/test-runs/:id', {
+    config: { roles: everyone },
+    schema: { tags: ['testing schedule'], summary: 'One test report', params: uuidParam, response: responses({ 200: testRunView }) },
+    handler: async (request) => {
+      const run = await findTestRun(app.db, request.params.id);
+      if (!run) throw notFound('test run', request.params.id);
+      return toTestRunView(run);
+    },
+  });
+}

@@ -1,0 +1,230 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { ScheduleDescription } from '@temporalio/client';
+import { allActiveControls, findControl, recordSchedule, recordScheduleRemoved, recordSchedulePaused } from '../../db/controls';
+import { appendAudit } from '../../db/audit';
+import type { Control, ControlScheduleSpec } from '../../db/database';
+import { openTestRun, testHistories } from '../../db/test-runs';
+import { isOverdue } from '../../domain/controls';
+import { pauseBody, runRequested, scheduleBody, scheduleDescription, testingSchedule, testingScheduleQuery } from '../../schemas/controls';
+import { responses, uuidParam } from '../../schemas/common';
+import { startOnce } from '../../temporal/start';
+import {
+  deleteTestSchedule,
+  describeTestSchedule,
+  putTestSchedule,
+  setTestSchedulePaused,
+  triggerTestSchedule,
+} from '../../temporal/security-test-schedule';
+import { makeSecurityTestScheduleId, makeSecurityTestWorkflowId, securityTestWorkflowType, type SecurityTestInput } from '../../workflows/security-test/definitions';
+import { assertMayWriteControl } from '../control-access';
+import { conflict, invalid, notFound, Problem } from '../problem';
+import { controlWriters, everyone, testTriggerers } from '../roles';
+
+const defaultWindowMs = 30 * 86_400_000;
+
+function describeSchedule(control: Control, description: ScheduleDescription) {
+  return {
+    scheduleId: makeSecurityTestScheduleId(control.id),
+    controlId: control.id,
+    spec: {
+      ...(control.schedule ?? {}),
+      paused: description.state.paused,
+      cadenceMs: control.cadence_ms,
+      scheduledSince: control.scheduled_since?.toISOString() ?? null,
+    },
+    paused: description.state.paused,
+    note: description.state.note ?? null,
+    nextRunTimes: description.info.nextActionTimes.map((time) => time.toISOString()),
+    recentRuns: description.info.recentActions.map((run) => ({
+      workflowId: run.action.workflow.workflowId,
+      scheduledAt: run.scheduledAt.toISOString(),
+      takenAt: run.takenAt.toISOString(),
+    })),
+    runningWorkflowIds: description.info.runningActions.map((run) => run.workflow.workflowId),
+    actionsTaken: description.info.numActionsTaken,
+    skippedOverlap: description.info.numActionsSkippedOverlap,
+    missedCatchupWindow: description.info.numActionsMissedCatchupWindow,
+  };
+}
+
+const cadenceText = (schedule: ControlScheduleSpec | null) => (schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled');
+
+/** Temporal refuses a spec it cannot parse (a bad cron) with INVALID_ARGUMENT. */
+function invalidSpec(error: unknown): Problem | undefined {
+  const grpcCode = (error as { cause?: { code?: number }; code?: number }).cause?.code ?? (error as { code?: number }).code;
+  if (grpcCode !== 3) return undefined;
+  return invalid([{ path: 'body.cron', message: `Temporal refused the schedule: ${(error as Error).message}` }]);
+}
+
+export async function testScheduleRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const client = app.temporal.client;
+
+  const activeControl = async (id: string) => {
+    const control = await findControl(app.db, id);
+    if (!control) throw notFound('control', id);
+    if (control.status !== 'active') throw conflict('the control is retired');
+    return control;
+  };
+
+  routes.put('/controls/:id/schedule', {
+    config: { roles: controlWriters },
+    schema: {
+      tags: ['testing schedule'],
+      summary: 'Create or replace the control\'s test Schedule (Temporal Schedule security-test/<controlId>)',
+      params: uuidParam,
+      body: scheduleBody,
+      response: responses({ 200: scheduleDescription }),
+    },
+    handler: async (request) => {
+      const control = await activeControl(request.params.id);
+      assertMayWriteControl(request.actor, control.owner);
+      const { paused, ...spec } = request.body;
+      const note = `schedule set by ${request.actor.principalId}`;
+      let result;
+      try {
+        result = await putTestSchedule(client, app.temporal.taskQueue, control.id, spec, { paused, note });
+      } catch (error) {
+        throw invalidSpec(error) ?? error;
+      }
+      const updated = await app.db.transaction().execute(async (trx) => {
+        await recordSchedule(trx, control.id, { spec, cadenceMs: result.cadenceMs, paused: result.paused }, request.actor.principalId);
+        return (await findControl(trx, control.id)) as Control;
+      });
+      return describeSchedule(updated, result.description);
+    },
+  });
+
+  routes.get('/controls/:id/schedule', {
+    config: { roles: everyone },
+    schema: {
+      tags: ['testing schedule'],
+      summary: 'The control\'s Schedule as Temporal describes it: next run times, recent runs, paused',
+      params: uuidParam,
+      response: responses({ 200: scheduleDescription }),
+    },
+    handler: async (request) => {
+      const control = await findControl(app.db, request.params.id);
+      if (!control) throw notFound('control', request.params.id);
+      const description = await describeTestSchedule(client, control.id);
+      if (!description) throw notFound('schedule of control', control.id);
+      return describeSchedule(control, description);
+    },
+  });
+
+  routes.delete('/controls/:id/schedule', {
+    config: { roles: controlWriters },
+    schema: { tags: ['testing schedule'], summary: 'Delete the control\'s Schedule; a run already started finishes', params: uuidParam, response: responses({ 204: z.null() }) },
+    handler: async (request, reply) => {
+      const control = await activeControl(request.params.id);
+      assertMayWriteControl(request.actor, control.owner);
+      const deleted = await deleteTestSchedule(client, control.id);
+      if (!deleted && !control.schedule) throw notFound('schedule of control', control.id);
+      await app.db.transaction().execute((trx) => recordScheduleRemoved(trx, control.id, request.actor.principalId));
+      return reply.code(204).send(null);
+    },
+  });
+
+  for (const paused of [true, false]) {
+    routes.post(`/controls/:id/schedule/${paused ? 'pause' : 'unpause'}`, {
+      config: { roles: controlWriters },
+      schema: {
+        tags: ['testing schedule'],
+        summary: paused ? 'Pause the control\'s Schedule, saying why (audited)' : 'Resume the control\'s Schedule, saying why (audited)',
+        params: uuidParam,
+        body: pauseBody,
+        response: responses({ 200: scheduleDescription }),
+      },
+      handler: async (request) => {
+        const control = await activeControl(request.params.id);
+        assertMayWriteControl(request.actor, control.owner);
+        const note = `${paused ? 'paused' : 'unpaused'} by ${request.actor.principalId}: ${request.body.reason}`;
+        if (!(await setTestSchedulePaused(client, control.id, paused, note))) throw notFound('schedule of control', control.id);
+        const updated = await app.db.transaction().execute(async (trx) => {
+          await recordSchedulePaused(trx, control.id, paused, request.body.reason, request.actor.principalId);
+          return (await findControl(trx, control.id)) as Control;
+        });
+        return describeSchedule(updated, (await describeTestSchedule(client, control.id)) as ScheduleDescription);
+      },
+    });
+  }
+
+  routes.post('/controls/:id/runs', {
+    config: { roles: testTriggerers },
+    schema: {
+      tags: ['testing schedule'],
+      summary: 'Test the control now: through its Schedule if it has one, otherwise directly; refused while a run is open',
+      params: uuidParam,
+      response: responses({ 202: runRequested }),
+    },
+    handler: async (request, reply) => {
+      const control = await activeControl(request.params.id);
+      const open = await openTestRun(app.db, control.id);
+      if (open) throw conflict(`a run of this control is still open: /test-runs/${open.id}`);
+      const viaSchedule = await triggerTestSchedule(client, control.id);
+      let workflowId: string | null = null;
+      if (!viaSchedule) {
+        const input: SecurityTestInput = { controlId: control.id, requestedBy: request.actor.principalId };
+        workflowId = makeSecurityTestWorkflowId(control.id, new Date());
+        await startOnce(client, securityTestWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [input] });
+      }
+      await app.db.transaction().execute((trx) =>
+        appendAudit(trx, {
+          actor: request.actor.principalId,
+          action: 'control.run_requested',
+          subjectType: 'control',
+          subjectId: control.id,
+          details: { via: viaSchedule ? 'schedule' : 'direct', workflowId },
+        }),
+      );
+      return reply.code(202).send({ controlId: control.id, via: viaSchedule ? ('schedule' as const) : ('direct' as const), workflowId });
+    },
+  });
+
+  routes.get('/testing-schedule', {
+    config: { roles: everyone },
+    schema: {
+      tags: ['testing schedule'],
+      summary: 'The testing schedule as people read it: every control, its cadence, last result and next runs in [from, to]; overdue controls first',
+      querystring: testingScheduleQuery,
+      response: responses({ 200: testingSchedule }),
+    },
+    handler: async (request) => {
+      const now = new Date();
+      const from = request.query.from ? new Date(request.query.from) : now;
+      const to = request.query.to ? new Date(request.query.to) : new Date(from.getTime() + defaultWindowMs);
+      const controls = await allActiveControls(app.db);
+      const histories = await testHistories(app.db, controls.map((c) => c.id));
+      const descriptions = await Promise.all(controls.map((c) => (c.schedule ? describeTestSchedule(client, c.id) : undefined)));
+      const items = controls.map((control, index) => {
+        const history = histories.get(control.id);
+        const description = descriptions[index];
+        const lastRun = history?.lastRun;
+        return {
+          controlId: control.id,
+          name: control.name,
+          owner: control.owner,
+          process: control.process,
+          method: control.procedure.type,
+          cadence: cadenceText(control.schedule),
+          cadenceMs: control.cadence_ms,
+          paused: description?.state.paused ?? control.schedule_paused,
+          pauseNote: description?.state.paused ? (description.state.note ?? null) : null,
+          overdue: isOverdue({ cadenceMs: control.cadence_ms, lastTestedAt: history?.lastTestedAt ?? null, scheduledSince: control.scheduled_since, now }),
+          lastRun: lastRun
+            ? { id: lastRun.id, result: lastRun.result, status: lastRun.status, startedAt: lastRun.started_at.toISOString(), finishedAt: lastRun.finished_at?.toISOString() ?? null }
+            : null,
+          lastTestedAt: history?.lastTestedAt?.toISOString() ?? null,
+          nextRunTimes: (description?.info.nextActionTimes ?? []).filter((time) => time >= from && time <= to).map((time) => time.toISOString()),
+          scheduleState: control.schedule && !description ? ('missing' as const) : ('ok' as const),
+        };
+      });
+      // Overdue first, then the soonest next run, then unscheduled controls by name.
+      const soonest = (item: (typeof items)[number]) => (item.nextRunTimes[0] ? Date.parse(item.nextRunTimes[0]) : Number.POSITIVE_INFINITY);
+      items.sort((a, b) => Number(b.overdue) - Number(a.overdue) || soonest(a) - soonest(b) || a.name.localeCompare(b.name));
+      return { from: from.toISOString(), to: to.toISOString(), generatedAt: now.toISOString(), items };
+    },
+  });
+}
