@@ -7,4 +7,6 @@ export interface ActivityDeps {
   db: Kysely<Database>;
   logger: Logger;
   workerIdentity: string;
+  /** WARDEN_COMMAND_CHECKS_ENABLED: whether `command` security checks may run executables here. */
+  commandChecksEnabled: boolean;
 }

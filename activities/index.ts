@@ -1,6 +1,7 @@
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createNotificationActivities } from './notifications';
+import { createSecurityTestActivities } from './security-tests';
 import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
@@ -8,6 +9,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiagnosticsActivities(deps),
     ...createNotificationActivities(deps),
     ...createTaskActivities(deps),
+    ...createSecurityTestActivities(deps),
   };
 }
 

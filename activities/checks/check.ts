@@ -7,9 +7,8 @@ export interface CheckOutcome {
   evidence: Record<string, unknown>;
 }
 
+/** Every check bounds its own time with its `timeoutMs`, well inside the activity's timeout. */
 export interface CheckContext {
-  /** Aborted when the activity is cancelled or times out. */
-  signal: AbortSignal;
   commandChecksEnabled: boolean;
 }
 
@@ -43,9 +42,4 @@ export function errorMessage(error: unknown): string {
     return `${error.message}${cause}`;
   }
   return String(error);
-}
-
-/** A fetch that gives up after `timeoutMs` or when the activity is cancelled, whichever comes first. */
-export function requestSignal(context: CheckContext, timeoutMs: number): AbortSignal {
-  return AbortSignal.any([context.signal, AbortSignal.timeout(timeoutMs)]);
 }

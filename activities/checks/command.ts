@@ -26,7 +26,7 @@ export const command: SecurityCheck<'command'> = {
       execFile(
         params.executable,
         params.args,
-        { cwd: params.cwd, timeout: params.timeoutMs, signal: context.signal, maxBuffer: 1_048_576, windowsHide: true },
+        { cwd: params.cwd, timeout: params.timeoutMs, maxBuffer: 1_048_576, windowsHide: true },
         (error, stdout, stderr) => {
           const failure = error as (NodeJS.ErrnoException & { code?: number | string; signal?: string }) | null;
           const spawnError = typeof failure?.code === 'string' ? failure.code : undefined;

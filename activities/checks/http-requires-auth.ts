@@ -1,13 +1,13 @@
-import { errorCode, errorMessage, requestSignal, type SecurityCheck } from './check';
+import { errorCode, errorMessage, type SecurityCheck } from './check';
 
 /** An anonymous request is refused: the endpoint is not open to the world. */
 export const httpRequiresAuth: SecurityCheck<'http_requires_auth'> = {
   type: 'http_requires_auth',
-  async run(params, context) {
+  async run(params) {
     let response: Response;
     try {
       // No credentials of any kind, and no redirects followed: a login page that answers 200 is not a refusal.
-      response = await fetch(params.url, { method: params.method, redirect: 'manual', credentials: 'omit', signal: requestSignal(context, params.timeoutMs) });
+      response = await fetch(params.url, { method: params.method, redirect: 'manual', credentials: 'omit', signal: AbortSignal.timeout(params.timeoutMs) });
       await response.body?.cancel();
     } catch (error) {
       return { passed: false, summary: `${params.url} did not answer: ${errorMessage(error)}`, evidence: { url: params.url, error: errorCode(error) } };

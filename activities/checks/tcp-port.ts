@@ -3,9 +3,9 @@ import { errorCode, type SecurityCheck } from './check';
 
 type PortState = 'open' | 'closed' | 'filtered';
 
-function probe(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<{ state: PortState; detail: string }> {
+function probe(host: string, port: number, timeoutMs: number): Promise<{ state: PortState; detail: string }> {
   return new Promise((resolve) => {
-    const socket = connect({ host, port, timeout: timeoutMs, signal });
+    const socket = connect({ host, port, timeout: timeoutMs });
     const finish = (state: PortState, detail: string) => {
       socket.destroy();
       resolve({ state, detail });
@@ -25,8 +25,8 @@ function probe(host: string, port: number, timeoutMs: number, signal: AbortSigna
  */
 export const tcpPort: SecurityCheck<'tcp_port'> = {
   type: 'tcp_port',
-  async run(params, context) {
-    const { state, detail } = await probe(params.host, params.port, params.timeoutMs, context.signal);
+  async run(params) {
+    const { state, detail } = await probe(params.host, params.port, params.timeoutMs);
     const reachable = state === 'open';
     const passed = params.expect === 'open' ? reachable : !reachable;
     return {

@@ -4,7 +4,7 @@ import { errorCode, errorMessage, type SecurityCheck } from './check';
 
 const dayMs = 86_400_000;
 
-function handshake(options: { host: string; port: number; servername: string; ca?: string; timeoutMs: number; signal: AbortSignal }): Promise<TLSSocket> {
+function handshake(options: { host: string; port: number; servername: string; ca?: string; timeoutMs: number }): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const socket = connect({
       host: options.host,
@@ -16,17 +16,9 @@ function handshake(options: { host: string; port: number; servername: string; ca
       rejectUnauthorized: false,
       timeout: options.timeoutMs,
     });
-    const abort = () => socket.destroy(new Error('the check was cancelled'));
-    options.signal.addEventListener('abort', abort, { once: true });
-    socket.once('secureConnect', () => {
-      options.signal.removeEventListener('abort', abort);
-      resolve(socket);
-    });
+    socket.once('secureConnect', () => resolve(socket));
     socket.once('timeout', () => socket.destroy(Object.assign(new Error(`no TLS handshake within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-    socket.once('error', (error) => {
-      options.signal.removeEventListener('abort', abort);
-      reject(error);
-    });
+    socket.once('error', reject);
   });
 }
 
@@ -45,12 +37,12 @@ function describe(certificate: PeerCertificate) {
 /** The certificate is trusted, names the host, and stays valid for at least `minDaysValid` days. */
 export const tlsCertificate: SecurityCheck<'tls_certificate'> = {
   type: 'tls_certificate',
-  async run(params, context) {
+  async run(params) {
     const servername = params.servername ?? params.host;
     const target = { host: params.host, port: params.port, servername };
     let socket: TLSSocket;
     try {
-      socket = await handshake({ ...target, ca: params.ca, timeoutMs: params.timeoutMs, signal: context.signal });
+      socket = await handshake({ ...target, ca: params.ca, timeoutMs: params.timeoutMs });
     } catch (error) {
       return { passed: false, summary: `no TLS handshake with ${params.host}:${params.port}: ${errorMessage(error)}`, evidence: { ...target, error: errorCode(error) } };
     }

@@ -83,7 +83,13 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
 
   let worker: WardenWorker | undefined;
   const startWorker = async () => {
-    worker = await createWardenWorker({ ...settings, db: handle.db, logger: silent, workflowBundlePath: inject('workflowBundlePath') });
+    worker = await createWardenWorker({
+      ...settings,
+      db: handle.db,
+      logger: silent,
+      workflowBundlePath: inject('workflowBundlePath'),
+      commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
+    });
     void worker.run();
     return worker;
   };

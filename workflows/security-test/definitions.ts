@@ -1,0 +1,27 @@
+import type { TestResult } from '../../domain/controls';
+
+/** The wire name Schedules and the API start. */
+export const securityTestWorkflowType = 'securityTest';
+export const manualTestTaskKind = 'security-test.manual';
+
+/** One Temporal Schedule per control. */
+export const makeSecurityTestScheduleId = (controlId: string) => `security-test/${controlId}`;
+/**
+ * A Schedule starts each run as `<this id>-<scheduled time, RFC 3339>`; a run started directly
+ * (no Schedule) gets the same shape, so every run of a control sorts and reads alike.
+ */
+export const makeSecurityTestWorkflowIdPrefix = (controlId: string) => `security-test/${controlId}`;
+export const makeSecurityTestWorkflowId = (controlId: string, at: Date) =>
+  `${makeSecurityTestWorkflowIdPrefix(controlId)}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+
+export interface SecurityTestInput {
+  controlId: string;
+  /** `schedule`, or the principal who asked for the run. */
+  requestedBy: string;
+}
+
+export interface SecurityTestOutcome {
+  runId: string;
+  result: TestResult | 'control-retired';
+  incidentId: string | null;
+}
