@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckNotRunnable, runCheck, type CheckContext } from '../../activities/checks/index';
 import { closedPort, hardenedHeaders, selfSignedCertificate, startHttpServer, startHttpsServer, type LoopbackServer } from '../setup/loopback';
 
-const context: CheckContext = { signal: new AbortController().signal, commandChecksEnabled: false };
+const context: CheckContext = { commandChecksEnabled: false };
 const servers: LoopbackServer[] = [];
 let hardened: LoopbackServer;
 let bare: LoopbackServer;
