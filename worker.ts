@@ -12,6 +12,9 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 export interface WardenWorkerOptions extends TemporalSettings {
   db: Kysely<Database>;
   logger: Logger;
+  /** Where approved containment actions are POSTed; see activities/incidents.ts. */
+  responderUrl?: string;
+  responderSecret?: string;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
@@ -34,7 +37,13 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     identity,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities({ db: options.db, logger: options.logger, workerIdentity: identity }),
+    activities: createActivities({
+      db: options.db,
+      logger: options.logger,
+      workerIdentity: identity,
+      responderUrl: options.responderUrl,
+      responderSecret: options.responderSecret,
+    }),
     dataConverter: createDataConverter(options.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.
     shutdownGraceTime: '10s',

@@ -7,4 +7,7 @@ export interface ActivityDeps {
   db: Kysely<Database>;
   logger: Logger;
   workerIdentity: string;
+  /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
+  responderUrl?: string;
+  responderSecret?: string;
 }

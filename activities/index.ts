@@ -1,11 +1,13 @@
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
+import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
 import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
+    ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),
     ...createTaskActivities(deps),
   };

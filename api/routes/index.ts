@@ -3,6 +3,7 @@ import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
+import { incidentRoutes } from './incidents';
 import { taskRoutes } from './tasks';
 import { tokenRoutes } from './tokens';
 
@@ -13,4 +14,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(codecRoutes);
   await app.register(diagnosticsRoutes);
   await app.register(taskRoutes);
+  await app.register(incidentRoutes);
 }

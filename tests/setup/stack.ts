@@ -83,7 +83,14 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
 
   let worker: WardenWorker | undefined;
   const startWorker = async () => {
-    worker = await createWardenWorker({ ...settings, db: handle.db, logger: silent, workflowBundlePath: inject('workflowBundlePath') });
+    worker = await createWardenWorker({
+      ...settings,
+      db: handle.db,
+      logger: silent,
+      workflowBundlePath: inject('workflowBundlePath'),
+      responderUrl: config.WARDEN_RESPONDER_URL,
+      responderSecret: config.WARDEN_RESPONDER_SECRET,
+    });
     void worker.run();
     return worker;
   };
