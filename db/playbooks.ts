@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Playbook } from '../domain/playbook';
 import { appendAudit } from './audit';
 import { json } from './create-db';
@@ -26,11 +26,12 @@ export async function findPlaybook(db: Kysely<Database>, category: string, versi
 /** Publishes the next version; running incidents keep the version they started with. */
 export async function publishPlaybook(db: Kysely<Database>, playbook: Omit<Playbook, 'version'>, publishedBy: string): Promise<Playbook> {
   return db.transaction().execute(async (trx) => {
+    // Two publishers of one category queue here, so each gets the next version number.
+    await sql`select pg_advisory_xact_lock(hashtext(${`playbook:${playbook.category}`}))`.execute(trx);
     const latest = await trx
       .selectFrom('playbooks')
       .select((eb) => eb.fn.max('version').as('version'))
       .where('category', '=', playbook.category)
-      .forUpdate()
       .executeTakeFirst();
     const published: Playbook = { ...playbook, version: (latest?.version ?? 0) + 1 };
     await trx

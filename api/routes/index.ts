@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { alertRoutes } from './alerts';
 import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
 import { incidentRoutes } from './incidents';
+import { playbookRoutes } from './playbooks';
 import { taskRoutes } from './tasks';
 import { tokenRoutes } from './tokens';
 
@@ -15,4 +17,6 @@ export async function routes(app: FastifyInstance) {
   await app.register(diagnosticsRoutes);
   await app.register(taskRoutes);
   await app.register(incidentRoutes);
+  await app.register(alertRoutes);
+  await app.register(playbookRoutes);
 }
