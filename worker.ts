@@ -12,6 +12,9 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 export interface WardenWorkerOptions extends TemporalSettings {
   db: Kysely<Database>;
   logger: Logger;
+  /** Where approved containment actions are POSTed; see activities/incidents.ts. */
+  responderUrl?: string;
+  responderSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED; off unless the operator opts in. */
   commandChecksEnabled?: boolean;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
@@ -36,7 +39,14 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     identity,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities({ db: options.db, logger: options.logger, workerIdentity: identity, commandChecksEnabled: options.commandChecksEnabled ?? false }),
+    activities: createActivities({
+      db: options.db,
+      logger: options.logger,
+      workerIdentity: identity,
+      responderUrl: options.responderUrl,
+      responderSecret: options.responderSecret,
+      commandChecksEnabled: options.commandChecksEnabled ?? false,
+    }),
     dataConverter: createDataConverter(options.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.
     shutdownGraceTime: '10s',

@@ -7,6 +7,9 @@ export interface ActivityDeps {
   db: Kysely<Database>;
   logger: Logger;
   workerIdentity: string;
+  /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
+  responderUrl?: string;
+  responderSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED: whether `command` security checks may run executables here. */
   commandChecksEnabled: boolean;
 }

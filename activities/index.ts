@@ -1,5 +1,6 @@
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
+import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
 import { createSecurityTestActivities } from './security-tests';
 import { createTaskActivities } from './tasks';
@@ -7,6 +8,7 @@ import { createTaskActivities } from './tasks';
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createDiagnosticsActivities(deps),
+    ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),
     ...createTaskActivities(deps),
     ...createSecurityTestActivities(deps),

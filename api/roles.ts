@@ -8,6 +8,9 @@ export const securityManagement: readonly Role[] = ['admin', 'security_manager']
 export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];
 /** Everyone who may take part in a decision; auditors only read. */
 export const deciders: readonly Role[] = roles.filter((role) => role !== 'auditor');
+export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
+export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Write the controls catalog and its schedules; a service owner only for controls they own (checked per record). */
 export const controlWriters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Start a security test now. */

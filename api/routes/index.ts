@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
+import { alertRoutes } from './alerts';
 import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
 import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
+import { incidentRoutes } from './incidents';
+import { playbookRoutes } from './playbooks';
 import { taskRoutes } from './tasks';
 import { testRunRoutes } from './test-runs';
 import { testScheduleRoutes } from './test-schedules';
@@ -16,6 +19,9 @@ export async function routes(app: FastifyInstance) {
   await app.register(codecRoutes);
   await app.register(diagnosticsRoutes);
   await app.register(taskRoutes);
+  await app.register(incidentRoutes);
+  await app.register(alertRoutes);
+  await app.register(playbookRoutes);
   await app.register(controlRoutes);
   await app.register(testScheduleRoutes);
   await app.register(testRunRoutes);

@@ -88,6 +88,8 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
       db: handle.db,
       logger: silent,
       workflowBundlePath: inject('workflowBundlePath'),
+      responderUrl: config.WARDEN_RESPONDER_URL,
+      responderSecret: config.WARDEN_RESPONDER_SECRET,
       commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
     });
     void worker.run();
