@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { ScheduleDescription } from '@temporalio/client';
+import { ServiceError, type ScheduleDescription } from '@temporalio/client';
 import { allActiveControls, findControl, recordSchedule, recordScheduleRemoved, recordSchedulePaused } from '../../db/controls';
 import { appendAudit } from '../../db/audit';
 import type { Control, ControlScheduleSpec } from '../../db/database';
@@ -23,6 +23,7 @@ import { conflict, invalid, notFound, Problem } from '../problem';
 import { controlWriters, everyone, testTriggerers } from '../roles';
 
 const defaultWindowMs = 30 * 86_400_000;
+const grpcInvalidArgument = 3;
 
 function describeSchedule(control: Control, description: ScheduleDescription) {
   return {
@@ -51,11 +52,14 @@ function describeSchedule(control: Control, description: ScheduleDescription) {
 
 const cadenceText = (schedule: ControlScheduleSpec | null) => (schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled');
 
-/** Temporal refuses a spec it cannot parse (a bad cron) with INVALID_ARGUMENT. */
+/**
+ * Temporal refuses a spec it cannot parse (a bad cron): the client turns "Invalid schedule spec"
+ * into a TypeError, any other INVALID_ARGUMENT stays a ServiceError with the gRPC error as cause.
+ */
 function invalidSpec(error: unknown): Problem | undefined {
-  const grpcCode = (error as { cause?: { code?: number }; code?: number }).cause?.code ?? (error as { code?: number }).code;
-  if (grpcCode !== 3) return undefined;
-  return invalid([{ path: 'body.cron', message: `Temporal refused the schedule: ${(error as Error).message}` }]);
+  const refused = error instanceof TypeError || (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === grpcInvalidArgument);
+  if (!refused) return undefined;
+  return invalid([{ path: 'body', message: `Temporal refused the schedule: ${error.message}` }]);
 }
 
 export async function testScheduleRoutes(app: FastifyInstance) {
