@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { TestProcedure, TestResult } from '../domain/controls';
+import type { TestProcedure } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
-import { beginTestRun, finishTestRun } from '../db/test-runs';
+import { beginTestRun, finishTestRun, type FinishTestRun } from '../db/test-runs';
 import { CheckNotRunnable, runCheck, type CheckOutcome } from './checks/index';
 import type { ActivityDeps } from './deps';
 
@@ -15,16 +15,8 @@ export interface TestSubject {
   ciIds: string[];
 }
 
-export interface FinishedTest {
-  runId: string;
-  result: TestResult;
-  summary: string;
-  evidence: Record<string, unknown>;
-  testedBy: string | null;
-  notes: string | null;
-  taskId: string | null;
-  incidentId: string | null;
-}
+/** The report a run leaves, as the workflow hands it over. */
+export type FinishedTest = FinishTestRun;
 
 export function createSecurityTestActivities({ db, commandChecksEnabled }: ActivityDeps) {
   return {

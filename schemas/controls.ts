@@ -60,7 +60,7 @@ const controlFields = {
   procedure: testProcedure,
 };
 
-export const controlInput = z.strictObject(controlFields).meta({ id: 'ControlInput' });
+export const controlInput = z.strictObject(controlFields);
 export type ControlInput = z.output<typeof controlInput>;
 export const controlPatch = z
   .strictObject(controlFields)

@@ -189,3 +189,14 @@ describe('import and export', () => {
     expect((await stack.request('POST', '/controls/import', { token: owner, body: [headersControl('Sneaky')] })).status).toBe(403);
   });
 });
+
+describe('the OpenAPI document', () => {
+  it('describes every endpoint of the testing schedule', async () => {
+    const document = await stack.request('GET', '/docs/json');
+    expect(document.status).toBe(200);
+    for (const path of ['/controls', '/controls/import', '/controls/export', '/controls/{id}', '/controls/{id}/schedule', '/controls/{id}/schedule/pause', '/controls/{id}/runs', '/testing-schedule', '/test-runs', '/test-runs/{id}']) {
+      expect(Object.keys(document.body.paths)).toContain(path);
+    }
+    expect(document.body.paths['/controls'].post.requestBody.content['application/json'].schema).toBeDefined();
+  });
+});
