@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ServiceError, type ScheduleDescription } from '@temporalio/client';
 import { allActiveControls, findControl, recordSchedule, recordScheduleRemoved, recordSchedulePaused } from '../../db/controls';
-import { appendAudit } from '../../db/audit';
+import { recordAudit } from '../../db/audit';
 import type { Control, ControlScheduleSpec } from '../../db/database';
 import { openTestRun, testHistories } from '../../db/test-runs';
 import { isOverdue } from '../../domain/controls';
@@ -19,6 +19,7 @@ import {
 } from '../../temporal/security-test-schedule';
 import { makeSecurityTestScheduleId, makeSecurityTestWorkflowId, securityTestWorkflowType, type SecurityTestInput } from '../../workflows/security-test/definitions';
 import { assertMayWriteControl } from '../control-access';
+import { idempotencyKey, idempotent } from '../idempotency';
 import { conflict, invalid, notFound, Problem } from '../problem';
 import { controlWriters, everyone, testTriggerers } from '../roles';
 
@@ -159,31 +160,36 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: testTriggerers },
     schema: {
       tags: ['testing schedule'],
-      summary: 'Test the control now: through its Schedule if it has one, otherwise directly; refused while a run is open',
+      summary: 'Test the control now: through its Schedule if it has one, otherwise directly; refused while a run is open (send Idempotency-Key to retry safely)',
       params: uuidParam,
+      headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
       response: responses({ 202: runRequested }),
     },
     handler: async (request, reply) => {
       const control = await activeControl(request.params.id);
+      const { principalId } = request.actor;
+      const scheduled = (await describeTestSchedule(client, control.id)) !== undefined;
+      const work = await idempotent(app.db, { scope: `control-runs/${control.id}`, principalId, key: idempotencyKey(request) }, () => ({
+        resourceId: makeSecurityTestWorkflowId(control.id, new Date()),
+        request: { via: scheduled ? ('schedule' as const) : ('direct' as const) },
+      }));
+      const { via } = work.request;
+      const answer = { controlId: control.id, via, workflowId: via === 'direct' ? work.resourceId : null };
+      const startDirectly = () => {
+        const input: SecurityTestInput = { controlId: control.id, requestedBy: principalId };
+        return startOnce(client, securityTestWorkflowType, { workflowId: work.resourceId, taskQueue: app.temporal.taskQueue, args: [input] });
+      };
+      if (work.replayed) {
+        // Starting the same workflow id again is a no-op, and heals a first request that crashed before it started.
+        if (via === 'direct') await startDirectly();
+        return reply.code(202).send(answer);
+      }
       const open = await openTestRun(app.db, control.id);
       if (open) throw conflict(`a run of this control is still open: /test-runs/${open.id}`);
-      const viaSchedule = await triggerTestSchedule(client, control.id);
-      let workflowId: string | null = null;
-      if (!viaSchedule) {
-        const input: SecurityTestInput = { controlId: control.id, requestedBy: request.actor.principalId };
-        workflowId = makeSecurityTestWorkflowId(control.id, new Date());
-        await startOnce(client, securityTestWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [input] });
-      }
-      await app.db.transaction().execute((trx) =>
-        appendAudit(trx, {
-          actor: request.actor.principalId,
-          action: 'control.run_requested',
-          subjectType: 'control',
-          subjectId: control.id,
-          details: { via: viaSchedule ? 'schedule' : 'direct', workflowId },
-        }),
-      );
-      return reply.code(202).send({ controlId: control.id, via: viaSchedule ? ('schedule' as const) : ('direct' as const), workflowId });
+      if (via === 'direct') await startDirectly();
+      else if (!(await triggerTestSchedule(client, control.id))) throw conflict('the schedule was deleted meanwhile; ask again');
+      await recordAudit(app.db, { actor: principalId, action: 'control.run_requested', subjectType: 'control', subjectId: control.id, details: answer });
+      return reply.code(202).send(answer);
     },
   });
 

@@ -93,11 +93,16 @@ describe('the testing schedule', () => {
   it('tests a control now, directly or through its schedule, and refuses while a run is open', async () => {
     const unscheduled = await createControl(headersCheck(hardened.url));
     expect((await stack.request('POST', `/controls/${unscheduled}/runs`, { token: tokens.auditor })).status).toBe(403);
-    const direct = await stack.request('POST', `/controls/${unscheduled}/runs`, { token: tokens.tester });
+    const once = { 'idempotency-key': `run-${unscheduled}` };
+    const direct = await stack.request('POST', `/controls/${unscheduled}/runs`, { token: tokens.tester, headers: once });
     expect(direct.status).toBe(202);
     expect(direct.body).toMatchObject({ via: 'direct', workflowId: expect.stringMatching(`^security-test/${unscheduled}-`) });
     const report = await finishedRun(unscheduled, 'the directly started run');
     expect(report).toMatchObject({ result: 'passed', requestedBy: 'tess', workflowId: direct.body.workflowId });
+    // The client retries with the same key: the same answer, and no second run.
+    const retried = await stack.request('POST', `/controls/${unscheduled}/runs`, { token: tokens.tester, headers: once });
+    expect(retried).toMatchObject({ status: 202, body: direct.body });
+    expect(await runs(unscheduled)).toHaveLength(1);
 
     // A paused hourly schedule would not run for an hour: the trigger runs it at once.
     const scheduled = await createControl(headersCheck(hardened.url));
