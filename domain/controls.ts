@@ -53,13 +53,14 @@ export const performedResults: readonly TestResult[] = ['passed', 'failed'];
 
 /**
  * A scheduled control is overdue when it has not been tested (passed or failed) within one cadence
- * of its last test, or of the moment it was scheduled if it never was.
+ * of its last test, or of the moment it was scheduled if it never was. `graceMs` is the schedule's
+ * jitter: a run may legitimately start that much later than its slot.
  */
-export function isOverdue(input: { cadenceMs: number | null; lastTestedAt: Date | null; scheduledSince: Date | null; now: Date }): boolean {
+export function isOverdue(input: { cadenceMs: number | null; graceMs?: number; lastTestedAt: Date | null; scheduledSince: Date | null; now: Date }): boolean {
   if (input.cadenceMs === null) return false;
   const since = input.lastTestedAt ?? input.scheduledSince;
   if (!since) return false;
-  return input.now.getTime() - since.getTime() > input.cadenceMs;
+  return input.now.getTime() - since.getTime() > input.cadenceMs + (input.graceMs ?? 0);
 }
 
 /**

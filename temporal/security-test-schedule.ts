@@ -63,7 +63,7 @@ export interface ScheduleResult {
 
 /**
  * Creates or replaces the Schedule `security-test/<controlId>`. A cron's cadence is read back from
- * the run times Temporal computed for it, then set as the catch-up window.
+ * the run times Temporal computes for it, before jitter is added, then set as the catch-up window.
  */
 export async function putTestSchedule(
   client: Client,
@@ -73,35 +73,28 @@ export async function putTestSchedule(
   pause: { paused?: boolean; note: string },
 ): Promise<ScheduleResult> {
   const handle = client.schedule.getHandle(makeSecurityTestScheduleId(controlId));
-  const spec = specOf(schedule);
   const action = actionOf(controlId, taskQueue);
-  let cadenceMs = schedule.every ? durationMs(schedule.every) : null;
-  const update = (state: { paused: boolean; note?: string }) =>
-    handle.update(() => ({ spec, action, policies: policiesOf(cadenceMs), state }));
+  const write = async (spec: ScheduleSpec, cadenceMs: number | null) => {
+    try {
+      // Whether it is paused stays as it was; a pause or unpause below carries its own note.
+      await handle.update((previous) => ({ spec, action, policies: policiesOf(cadenceMs), state: { paused: previous.state.paused, note: previous.state.note } }));
+    } catch (error) {
+      if (!(error instanceof ScheduleNotFoundError)) throw error;
+      await client.schedule.create({ scheduleId: handle.scheduleId, spec, action, policies: policiesOf(cadenceMs), state: { paused: pause.paused ?? false, note: pause.note } });
+    }
+  };
 
-  try {
-    // Whether paused is left as it was; a pause or unpause below carries its own note.
-    const previous = await handle.describe();
-    await update({ paused: previous.state.paused, note: previous.state.note });
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
-    await client.schedule.create({
-      scheduleId: handle.scheduleId,
-      spec,
-      action,
-      policies: policiesOf(cadenceMs),
-      state: { paused: pause.paused ?? false, note: pause.note },
-    });
+  let cadenceMs = schedule.every ? durationMs(schedule.every) : null;
+  if (cadenceMs === null) {
+    await write(specOf({ ...schedule, jitter: undefined }), null);
+    cadenceMs = cadenceFromTimes((await handle.describe()).info.nextActionTimes);
   }
-  let description = await handle.describe();
-  if (pause.paused !== undefined && description.state.paused !== pause.paused) {
+  await write(specOf(schedule), cadenceMs);
+  const current = await handle.describe();
+  if (pause.paused !== undefined && current.state.paused !== pause.paused) {
     await (pause.paused ? handle.pause(pause.note) : handle.unpause(pause.note));
   }
-  if (cadenceMs === null) {
-    cadenceMs = cadenceFromTimes(description.info.nextActionTimes);
-    if (cadenceMs !== null) await update({ paused: pause.paused ?? description.state.paused, note: pause.note });
-  }
-  description = await handle.describe();
+  const description = await handle.describe();
   return { cadenceMs, paused: description.state.paused, description };
 }
 

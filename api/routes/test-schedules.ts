@@ -7,6 +7,7 @@ import { recordAudit } from '../../db/audit';
 import type { Control, ControlScheduleSpec } from '../../db/database';
 import { openTestRun, testHistories } from '../../db/test-runs';
 import { isOverdue } from '../../domain/controls';
+import { durationMs } from '../../domain/duration';
 import { pauseBody, runRequested, scheduleBody, scheduleDescription, testingSchedule, testingScheduleQuery } from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
@@ -222,7 +223,13 @@ export async function testScheduleRoutes(app: FastifyInstance) {
           cadenceMs: control.cadence_ms,
           paused: description?.state.paused ?? control.schedule_paused,
           pauseNote: description?.state.paused ? (description.state.note ?? null) : null,
-          overdue: isOverdue({ cadenceMs: control.cadence_ms, lastTestedAt: history?.lastTestedAt ?? null, scheduledSince: control.scheduled_since, now }),
+          overdue: isOverdue({
+            cadenceMs: control.cadence_ms,
+            graceMs: control.schedule?.jitter ? durationMs(control.schedule.jitter) : 0,
+            lastTestedAt: history?.lastTestedAt ?? null,
+            scheduledSince: control.scheduled_since,
+            now,
+          }),
           lastRun: lastRun
             ? { id: lastRun.id, result: lastRun.result, status: lastRun.status, startedAt: lastRun.started_at.toISOString(), finishedAt: lastRun.finished_at?.toISOString() ?? null }
             : null,

@@ -231,7 +231,12 @@ describe('manual tests', () => {
 
     const report = await finishedRun(controlId, 'the missed report');
     expect(report).toMatchObject({ result: 'missed', testedBy: null, incidentId: null, taskId: task.id });
-    const notice = await stack.db.selectFrom('notifications').selectAll().where('dedup_key', '=', `test-run:${run.id}:missed`).executeTakeFirst();
+    // The owner is told right after the report is written.
+    const notice = await eventually(
+      () => stack.db.selectFrom('notifications').selectAll().where('dedup_key', '=', `test-run:${run.id}:missed`).executeTakeFirst(),
+      10_000,
+      'the missed-test notification',
+    );
     expect(notice).toMatchObject({ recipients: ['otto'], recipient_roles: ['security_manager'] });
   });
 
@@ -265,8 +270,9 @@ describe('the schedule as people read it', () => {
 
   it('reads a cron cadence from the times Temporal computes, and refuses a cron it cannot parse', async () => {
     const controlId = await createControl(headersCheck(hardened.url));
-    const weekly = await schedule(controlId, { cron: '0 3 * * 1', paused: true });
-    expect(weekly.spec).toMatchObject({ cron: '0 3 * * 1', cadenceMs: 7 * 86_400_000 });
+    // Jitter moves each run up to an hour later; the cadence is the cron's own: one week.
+    const weekly = await schedule(controlId, { cron: '0 3 * * 1', jitter: '1h', paused: true });
+    expect(weekly.spec).toMatchObject({ cron: '0 3 * * 1', jitter: '1h', cadenceMs: 7 * 86_400_000 });
     expect(new Date(weekly.nextRunTimes[0]).getUTCDay()).toBe(1);
     const from = new Date().toISOString();
     const to = new Date(Date.now() + 15 * 86_400_000).toISOString();
