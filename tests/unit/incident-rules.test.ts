@@ -28,7 +28,7 @@ describe('expected account activity', () => {
     [overnight, '2026-11-21T03:00:00Z', ['backup'], true, 'Saturday 03:00 belongs to Friday night'],
     [overnight, '2026-11-20T03:00:00Z', ['backup'], false, 'Friday 03:00 belongs to Thursday night'],
     [overnight, '2026-11-20T23:00:00Z', ['backup'], true, 'Friday 23:00'],
-  ] as const)('%#: %s', (expected, at, systems, outcome) => {
+  ] as const)('$4', (expected, at, systems, outcome, _case) => {
     expect(checkExpectedActivity(expected as ExpectedActivity, { at: new Date(at), systems: [...systems] }).expected).toBe(outcome);
   });
 });
