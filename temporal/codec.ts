@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
+// @temporalio/proto is CommonJS built so that Node's ESM loader finds no named exports in it.
+const { temporal } = proto;
 const encryptedEncoding = 'binary/encrypted';
 const keyIdHeader = 'encryption-key-id';
 const ivBytes = 12;
