@@ -1,0 +1,89 @@
+import type { Logger } from 'pino';
+
+const shutdownSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+// What a shell reports for a process ended by Ctrl-C; used when a second signal cuts shutdown short.
+const interruptedExitCode = 130;
+
+interface Resource {
+  name: string;
+  close(): Promise<void>;
+}
+
+/**
+ * What a long-running command holds open, and the order it lets go. Resources close in the reverse of
+ * the order they were added, so adding them as they start (servers, pool, client, worker, API) closes
+ * the API first — it stops accepting and drains — then the worker finishes its tasks while everything
+ * it talks to is still up.
+ */
+export class Lifetime {
+  private readonly resources: Resource[] = [];
+  private ending: Promise<never> | undefined;
+
+  constructor(private readonly logger: Logger) {}
+
+  get isEnding(): boolean {
+    return this.ending !== undefined;
+  }
+
+  /** The first SIGINT/SIGTERM/SIGHUP shuts down in order and exits 0; a second one exits at once. */
+  handleSignals(): void {
+    for (const signal of shutdownSignals) {
+      process.on(signal, () => {
+        if (this.ending) {
+          this.logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
+          process.exit(interruptedExitCode);
+        }
+        void this.end(0, `received ${signal}`);
+      });
+    }
+  }
+
+  add(name: string, close: () => Promise<void>): void {
+    this.resources.push({ name, close });
+  }
+
+  /** Closes every resource, newest first; a resource that fails to close is logged and skipped. */
+  async closeAll(): Promise<boolean> {
+    let clean = true;
+    for (let resource = this.resources.pop(); resource; resource = this.resources.pop()) {
+      this.logger.debug(`closing ${resource.name}`);
+      try {
+        await resource.close();
+      } catch (error) {
+        clean = false;
+        this.logger.error({ err: error }, `closing ${resource.name} failed`);
+      }
+    }
+    return clean;
+  }
+
+  /** Shuts down once, however many times it is asked, then exits (1 if anything failed to close). */
+  end(exitCode: number, reason: string): Promise<never> {
+    this.ending ??= (async () => {
+      this.logger.info({ reason }, 'shutting down');
+      const clean = await this.closeAll();
+      this.logger.info('shutdown complete');
+      process.exit(clean ? exitCode : 1);
+    })();
+    return this.ending;
+  }
+}
+
+/**
+ * Runs a long-running command: `start` opens its resources into the lifetime, then the process runs
+ * until a signal or a fatal error ends it. When start-up fails, what already started is closed before
+ * the error reaches the caller; when a signal interrupted start-up, the error is its consequence and
+ * the signal's shutdown decides the exit.
+ */
+export async function runUntilStopped(logger: Logger, start: (lifetime: Lifetime) => Promise<void>): Promise<never> {
+  const lifetime = new Lifetime(logger);
+  lifetime.handleSignals();
+  try {
+    await start(lifetime);
+  } catch (error) {
+    if (lifetime.isEnding) return lifetime.end(0, 'start-up interrupted');
+    await lifetime.closeAll();
+    throw error;
+  }
+  return new Promise<never>(() => {});
+}
