@@ -75,20 +75,22 @@ export async function startTemporalDevServer(options: {
   forward(child.stdout, 'debug');
   forward(child.stderr, 'warn');
 
+  // A last resort when Warden exits before it has stopped the server: a detached server would
+  // otherwise outlive it.
+  const killOnExit = () => child.kill('SIGTERM');
+  process.on('exit', killOnExit);
+
   let exited = false;
   const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
     child.once('error', (error) => resolve({ code: null, signal: null, error }));
   }).then((outcome) => {
     exited = true;
+    process.off('exit', killOnExit);
     return outcome;
   });
-  // A last resort when Warden dies without its shutdown: a detached server would otherwise outlive it.
-  const killOnExit = () => child.kill('SIGTERM');
-  process.on('exit', killOnExit);
 
   const stop = async () => {
-    process.off('exit', killOnExit);
     if (exited) return;
     stopping = true;
     child.kill('SIGTERM');

@@ -17,19 +17,19 @@ interface Resource {
  */
 export class Lifetime {
   private readonly resources: Resource[] = [];
-  private ending: Promise<never> | undefined;
+  private closing: Promise<boolean> | undefined;
 
   constructor(private readonly logger: Logger) {}
 
   get isEnding(): boolean {
-    return this.ending !== undefined;
+    return this.closing !== undefined;
   }
 
   /** The first SIGINT/SIGTERM/SIGHUP shuts down in order and exits 0; a second one exits at once. */
   handleSignals(): void {
     for (const signal of shutdownSignals) {
       process.on(signal, () => {
-        if (this.ending) {
+        if (this.closing) {
           this.logger.warn({ signal }, 'second signal: exiting without finishing shutdown');
           process.exit(interruptedExitCode);
         }
@@ -42,30 +42,41 @@ export class Lifetime {
     this.resources.push({ name, close });
   }
 
-  /** Closes every resource, newest first; a resource that fails to close is logged and skipped. */
-  async closeAll(): Promise<boolean> {
-    let clean = true;
-    for (let resource = this.resources.pop(); resource; resource = this.resources.pop()) {
-      this.logger.debug(`closing ${resource.name}`);
-      try {
-        await resource.close();
-      } catch (error) {
-        clean = false;
-        this.logger.error({ err: error }, `closing ${resource.name} failed`);
+  /**
+   * Closes every resource, newest first, once however often it is asked; a resource that fails to
+   * close is logged and skipped. Resolves to whether everything closed cleanly.
+   */
+  closeAll(): Promise<boolean> {
+    this.closing ??= (async () => {
+      let clean = true;
+      for (let resource = this.resources.pop(); resource; resource = this.resources.pop()) {
+        this.logger.debug(`closing ${resource.name}`);
+        try {
+          await resource.close();
+        } catch (error) {
+          clean = false;
+          this.logger.error({ err: error }, `closing ${resource.name} failed`);
+        }
       }
-    }
-    return clean;
+      return clean;
+    })();
+    return this.closing;
   }
 
-  /** Shuts down once, however many times it is asked, then exits (1 if anything failed to close). */
+  /**
+   * Shuts down and exits with `exitCode` (1 if anything failed to close). When a shutdown is already
+   * under way, whoever started it decides the exit: a worker that stops because the shutdown stopped
+   * it is no reason of its own.
+   */
   end(exitCode: number, reason: string): Promise<never> {
-    this.ending ??= (async () => {
+    if (!this.closing) {
       this.logger.info({ reason }, 'shutting down');
-      const clean = await this.closeAll();
-      this.logger.info('shutdown complete');
-      process.exit(clean ? exitCode : 1);
-    })();
-    return this.ending;
+      void this.closeAll().then((clean) => {
+        this.logger.info('shutdown complete');
+        process.exit(clean ? exitCode : 1);
+      });
+    }
+    return new Promise<never>(() => {});
   }
 }
 

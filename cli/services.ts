@@ -7,6 +7,7 @@ import type { Database } from '../db/database';
 import { AesGcmPayloadCodec, parseCodecKeys } from '../temporal/codec';
 import { connectTemporalClient, type TemporalClientHandle, type TemporalSettings } from '../temporal/connection';
 import { createWardenWorker, installTemporalRuntimeLogger } from '../worker';
+import { CliError } from './errors';
 import type { Lifetime } from './lifetime';
 
 // The pieces `warden start`, `warden api` and `warden worker` assemble. Each adds itself to the
@@ -74,5 +75,10 @@ export async function startApi(options: {
   // Stops accepting connections, answers 503 to new requests on kept-alive ones, and waits for
   // the requests in flight.
   options.lifetime.add('the API', () => app.close());
-  return app.listen({ host: config.HOST, port: config.PORT });
+  try {
+    return await app.listen({ host: config.HOST, port: config.PORT });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    throw new CliError(`${config.HOST}:${config.PORT} is already in use: stop what listens there, or set PORT to another port`);
+  }
 }

