@@ -96,10 +96,11 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
   const db = openDatabase(settings.databaseUrl, logger, lifetime);
   const applied = await migrateToLatest(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrated the database');
-  const bootstrapToken = await createBootstrapToken(db, config);
   const temporal = await connectTemporal(settings.temporal, lifetime);
   await startWorker({ settings: settings.temporal, db, logger, lifetime });
   await startApi({ config: localConfig, db, temporal, logger, lifetime });
+  // Last, so that a start-up failure cannot swallow a token that is printed only once.
+  const bootstrapToken = await createBootstrapToken(db, config);
 
   const lines = [
     '',
