@@ -50,7 +50,7 @@ export class Lifetime {
     this.closing ??= (async () => {
       let clean = true;
       for (let resource = this.resources.pop(); resource; resource = this.resources.pop()) {
-        this.logger.debug(`closing ${resource.name}`);
+        this.logger.info(`closing ${resource.name}`);
         try {
           await resource.close();
         } catch (error) {

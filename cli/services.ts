@@ -61,14 +61,14 @@ export async function startWorker(options: { settings: TemporalSettings; db: Kys
   logger.info({ taskQueue: options.settings.taskQueue }, 'worker polling');
 }
 
-/** Listens on HOST:PORT and returns the address it listens on. */
+/** Serves the API on HOST:PORT. */
 export async function startApi(options: {
   config: Config;
   db: Kysely<Database>;
   temporal: TemporalClientHandle;
   logger: Logger;
   lifetime: Lifetime;
-}): Promise<string> {
+}): Promise<void> {
   const { config } = options;
   const codec = new AesGcmPayloadCodec(parseCodecKeys(requireSetting(config, 'WARDEN_CODEC_KEYS', 'to encrypt Temporal payloads')));
   const app = await buildApp({ config, db: options.db, temporal: options.temporal, codec }, { logger: options.logger });
@@ -76,7 +76,7 @@ export async function startApi(options: {
   // the requests in flight.
   options.lifetime.add('the API', () => app.close());
   try {
-    return await app.listen({ host: config.HOST, port: config.PORT });
+    await app.listen({ host: config.HOST, port: config.PORT });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
     throw new CliError(`${config.HOST}:${config.PORT} is already in use: stop what listens there, or set PORT to another port`);
