@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config';
 import { createDb } from '../db/create-db';
 import { migrateToLatest } from '../db/migrate';
 import { createToken } from '../db/tokens';
+import { roles } from '../domain/roles';
 import { createLogger } from '../logger';
 import { CliError } from './errors';
 import { runUntilStopped } from './lifetime';
@@ -108,8 +109,7 @@ one a running \`warden start\` with the same WARDEN_DATA_DIR uses.`,
 
 Creates an API token and prints its secret on stdout, once: only its hash is stored.
   --name       what the token is for, e.g. "Alice Analyst" or "SIEM connector"
-  --roles      comma-separated: admin, security_manager, security_analyst, change_manager,
-               security_reviewer, service_owner, tester, auditor, reporter
+  --roles      comma-separated, from: ${roles.join(', ')}
   --principal  the identity it acts as (default: derived from --name); several tokens may share one
   --email      where the principal is notified
 The database is found as for \`warden migrate\`.`,
