@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -31,9 +31,10 @@ declare module 'fastify' {
 
 export type App = FastifyInstance;
 
-export async function buildApp(deps: AppDeps, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}) {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Fastify 5 takes a ready pino instance as `loggerInstance`; `logger` only takes options.
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: deps.config.WARDEN_BODY_LIMIT_BYTES,
     // Behind a proxy the forwarded address is the client; only trusted proxies should be in front.
     trustProxy: true,

@@ -2,10 +2,10 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 
+// @temporalio/proto is CommonJS built so that Node's ESM loader finds no named exports in it.
+const { temporal } = proto;
 const encryptedEncoding = 'binary/encrypted';
 const keyIdHeader = 'encryption-key-id';
-// @temporalio/proto is CommonJS; Node's ESM loader only exposes its default export.
-const { temporal } = proto;
 const ivBytes = 12;
 const tagBytes = 16;
 

@@ -5,6 +5,7 @@ import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
 import { incidentRoutes } from './incidents';
+import { openApiRoutes } from './openapi';
 import { playbookRoutes } from './playbooks';
 import { taskRoutes } from './tasks';
 import { tokenRoutes } from './tokens';
@@ -15,6 +16,7 @@ export async function routes(app: FastifyInstance) {
   await app.register(auditRoutes);
   await app.register(codecRoutes);
   await app.register(diagnosticsRoutes);
+  await app.register(openApiRoutes);
   await app.register(taskRoutes);
   await app.register(incidentRoutes);
   await app.register(alertRoutes);

@@ -75,3 +75,6 @@ export async function tokenRoutes(app: FastifyInstance) {
 export function principalIdFrom(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9._@-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'principal';
 }
+
+// `warden token create` checks its flags against the same contract as POST /tokens.
+export { tokenRequest };
