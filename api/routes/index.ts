@@ -3,6 +3,7 @@ import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
+import { openApiRoutes } from './openapi';
 import { tokenRoutes } from './tokens';
 
 export async function routes(app: FastifyInstance) {
@@ -11,4 +12,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(auditRoutes);
   await app.register(codecRoutes);
   await app.register(diagnosticsRoutes);
+  await app.register(openApiRoutes);
 }
