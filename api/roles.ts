@@ -6,3 +6,5 @@ export const administrators: readonly Role[] = ['admin'];
 export const auditReaders: readonly Role[] = ['admin', 'security_manager', 'auditor'];
 export const securityManagement: readonly Role[] = ['admin', 'security_manager'];
 export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];
+/** Who may write to the CMDB; a service owner only to their own records (checked per record). */
+export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { Refusal, type RefusalReason } from '../../domain/refusal';
 import { Problem, type FieldError } from '../problem';
 
 const statusTitles: Record<number, string> = {
@@ -37,10 +38,19 @@ function validationErrors(error: FastifyError): FieldError[] {
   });
 }
 
+const refusalStatus: Record<RefusalReason, number> = { invalid: 400, forbidden: 403, not_found: 404, conflict: 409 };
+
+function refusalProblem(refusal: Refusal): Problem {
+  const status = refusalStatus[refusal.reason];
+  const errors = refusal.field ? [{ path: `body.${refusal.field}`, message: refusal.message }] : undefined;
+  return new Problem(status, statusTitles[status] ?? 'Error', refusal.message, errors);
+}
+
 /** Every error leaves as application/problem+json; a 5xx never shows internals. */
 export const errorsPlugin = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof Problem) return sendProblem(reply, error.status, error.detail, error.errors);
+    const problem = error instanceof Refusal ? refusalProblem(error) : error;
+    if (problem instanceof Problem) return sendProblem(reply, problem.status, problem.detail, problem.errors);
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = validationErrors(error);
       return sendProblem(reply, 400, errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
