@@ -52,6 +52,7 @@ describe('services', () => {
       availabilityTarget: 99.9,
     });
     expect(created.description).toBe('');
+    expect(created.updatedAt).toBe(created.createdAt);
     expect(await auditOf(created.id)).toEqual([
       { actor: 'manager-mia', action: 'service.created', details: expect.objectContaining({ name: created.name, owner: 'owner-alice', sla: created.sla }) },
     ]);
