@@ -1,9 +1,9 @@
 import { Refusal } from '../domain/refusal';
 
-/** SQLSTATE codes Warden turns into refusals: https://www.postgresql.org/docs/current/errcodes-appendix.html */
-export const uniqueViolation = '23505';
+/** https://www.postgresql.org/docs/current/errcodes-appendix.html */
+const uniqueViolation = '23505';
 
-export function isPgError(error: unknown, code: string): boolean {
+function isPgError(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
 

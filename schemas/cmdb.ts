@@ -1,14 +1,13 @@
 import { z } from 'zod';
 import { classificationLevels, securityAspects, severities } from '../domain/classification';
 import { configurationItemStatuses, configurationItemTypes } from '../domain/cmdb';
-import { duration, page, pageQuery, principalId } from './common';
+import { duration, page, pageQuery, principalId, timestamp } from './common';
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().trim().max(2000);
 const level = z.enum(classificationLevels);
 const ciType = z.enum(configurationItemTypes);
 const ciStatus = z.enum(configurationItemStatuses);
-const timestamp = z.string().describe('ISO 8601 timestamp');
 
 /** An object with a duration under each key, spelled out so OpenAPI 3.0 clients see the keys. */
 const durationsBy = <const K extends string>(keys: readonly K[]) =>

@@ -95,6 +95,14 @@ describe('services', () => {
     expect(await auditOf(second.id)).toHaveLength(1);
   });
 
+  it('let exactly one of several concurrent creates of a name through', async () => {
+    const name = unique('contested');
+    const attempts = await Promise.all(
+      Array.from({ length: 8 }, () => stack.request('POST', '/services', { token: admin, body: { name, owner: 'owner-alice' } })),
+    );
+    expect(attempts.map((attempt) => attempt.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+  });
+
   it('refuse duplicate additional requirement ids, naming the duplicate', async () => {
     const response = await stack.request('POST', '/services', {
       token: admin,
