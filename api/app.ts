@@ -5,7 +5,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Kysely } from 'kysely';
 import type { PayloadCodec } from '@temporalio/common';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
 import type { TemporalClientHandle } from '../temporal/connection';
@@ -71,6 +71,8 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Schemas with a meta id are emitted as $refs; this puts their definitions under components.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await app.register(authPlugin);

@@ -28,6 +28,11 @@ export function generateCodecKeys(id = `k${new Date().toISOString().slice(0, 10)
   return `${id}:${randomBytes(32).toString('base64')}`;
 }
 
+/** A payload this server cannot decrypt; its message is safe to show to whoever sent the payload. */
+export class PayloadDecryptionError extends Error {
+  override name = 'PayloadDecryptionError';
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -66,11 +71,17 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const keyIdBytes = payload.metadata?.[keyIdHeader];
       const keyId = keyIdBytes ? decoder.decode(keyIdBytes) : '';
       const key = this.byId.get(keyId);
-      if (!key) throw new Error(`no codec key with id ${JSON.stringify(keyId)}: add it to WARDEN_CODEC_KEYS`);
+      if (!key) throw new PayloadDecryptionError(`codec key ${JSON.stringify(keyId)} is not one this server holds`);
       const data = Buffer.from(payload.data ?? new Uint8Array());
+      if (data.length < ivBytes + tagBytes) throw new PayloadDecryptionError('encrypted payload is too short to be one this codec wrote');
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
       decipher.setAuthTag(data.subarray(data.length - tagBytes));
-      const plaintext = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
+      let plaintext: Buffer;
+      try {
+        plaintext = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
+      } catch {
+        throw new PayloadDecryptionError(`payload fails authentication under codec key ${JSON.stringify(keyId)}: altered, or encrypted with another key`);
+      }
       return temporal.api.common.v1.Payload.decode(plaintext);
     });
   }

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { alertRoutes } from './alerts';
 import { auditRoutes } from './audit';
+import { configurationItemRoutes } from './cis';
 import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
@@ -8,6 +9,7 @@ import { incidentRoutes } from './incidents';
 import { openApiRoutes } from './openapi';
 import { playbookRoutes } from './playbooks';
 import { taskRoutes } from './tasks';
+import { serviceRoutes } from './services';
 import { tokenRoutes } from './tokens';
 
 export async function routes(app: FastifyInstance) {
@@ -21,4 +23,6 @@ export async function routes(app: FastifyInstance) {
   await app.register(incidentRoutes);
   await app.register(alertRoutes);
   await app.register(playbookRoutes);
+  await app.register(serviceRoutes);
+  await app.register(configurationItemRoutes);
 }
