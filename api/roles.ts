@@ -11,6 +11,8 @@ export const deciders: readonly Role[] = roles.filter((role) => role !== 'audito
 export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
+/** Who may write to the CMDB; a service owner only to their own records (checked per record). */
+export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Write the controls catalog and its schedules; a service owner only for controls they own (checked per record). */
 export const controlWriters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Start a security test now. */

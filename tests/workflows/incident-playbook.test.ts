@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { decodedHistoryJson } from '../setup/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { decide, openTask, seedCi, startReceiver } from '../setup/fixtures';
@@ -97,6 +99,11 @@ describe('the security incident playbook', () => {
     const improvements = await stack.db.selectFrom('improvement_actions').selectAll().where('source_id', '=', id).execute();
     expect(improvements).toMatchObject([{ title: 'Enforce MFA on the admin console', owner: 'sam', source_type: 'incident' }]);
     expect(await stack.db.selectFrom('problems').select('reason').where('source_id', '=', id).execute()).toEqual([{ reason: 'unexplained root cause' }]);
+
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      const history = await decodedHistoryJson(stack.temporal.client, `incident/${id}`, stack.app.codec);
+      writeFileSync(new URL('../replay/histories/incident-playbook-unauthorised-access.json', import.meta.url), history);
+    }
 
     // Deciding a closed task again is a conflict and changes nothing.
     const auditBefore = await stack.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
