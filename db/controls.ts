@@ -5,6 +5,7 @@ import type { IncidentCategory } from '../domain/classification';
 import { appendAudit } from './audit';
 import { json } from './create-db';
 import type { Control, ControlScheduleSpec, Database } from './database';
+import { keysetPage, type PageRequest } from './pagination';
 
 /** A control as written by people: the API body, or one row of an import file. */
 export interface ControlFields {
@@ -150,18 +151,15 @@ export interface ControlFilter {
   owner?: string;
   ciId?: string;
   status: 'active' | 'retired';
-  limit: number;
-  after?: { createdAt: string; id: string };
 }
 
-export async function listControls(db: Kysely<Database>, filter: ControlFilter): Promise<Control[]> {
+export async function listControls(db: Kysely<Database>, filter: ControlFilter, page: PageRequest): Promise<Control[]> {
   let query = db.selectFrom('controls').selectAll().where('status', '=', filter.status);
   if (filter.process) query = query.where('process', '=', filter.process);
   if (filter.kind) query = query.where('kind', '=', filter.kind);
   if (filter.owner) query = query.where('owner', '=', filter.owner);
   if (filter.ciId) query = query.where(sql<boolean>`${filter.ciId}::uuid = any(ci_ids)`);
-  if (filter.after) query = query.where(sql<boolean>`(created_at, id) > (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  return query.orderBy('created_at').orderBy('id').limit(filter.limit + 1).execute();
+  return keysetPage(query, page).execute();
 }
 
 export async function allActiveControls(db: Kysely<Database>): Promise<Control[]> {

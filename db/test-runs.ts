@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { appendAudit } from './audit';
 import { json } from './create-db';
 import type { Control, Database, TestRun } from './database';
+import type { PageRequest } from './pagination';
 import { performedResults, type TestResult } from '../domain/controls';
 
 const systemActor = 'system:warden';
@@ -91,12 +92,10 @@ export async function finishTestRun(db: Kysely<Database>, input: FinishTestRun):
 
 export type TestRunWithControl = TestRun & { control_name: string };
 
-export interface TestRunFilter {
+export interface TestRunFilter extends PageRequest {
   controlId?: string;
   result?: TestResult;
   status?: TestRun['status'];
-  limit: number;
-  after?: { createdAt: string; id: string };
 }
 
 function runsWithControl(db: Kysely<Database>) {

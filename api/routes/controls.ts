@@ -10,9 +10,9 @@ import { responses, uuidParam } from '../../schemas/common';
 import type { CheckType } from '../../schemas/security-checks';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { assertMayWriteControl } from '../control-access';
+import { pageRequest } from '../paging';
 import { conflict, invalid, notFound } from '../problem';
 import { controlWriters, everyone, securityManagement } from '../roles';
-import { cursorFrom } from './tasks';
 
 /** The control as a catalog file holds it: the POST /controls body, no ids or schedule. */
 export function toPortableControl(control: Control) {
@@ -100,7 +100,7 @@ export async function controlRoutes(app: FastifyInstance) {
     schema: { tags: ['controls'], summary: 'The controls catalog', querystring: controlListQuery, response: responses({ 200: controlPage }) },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const { items, nextCursor } = pageOf(await listControls(app.db, { ...filter, limit, after: cursorFrom(cursor) }), limit);
+      const { items, nextCursor } = pageOf(await listControls(app.db, filter, pageRequest({ limit, cursor })), limit);
       return { items: items.map(toControlView), nextCursor };
     },
   });

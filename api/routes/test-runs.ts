@@ -4,9 +4,9 @@ import { pageOf } from '../../db/pagination';
 import { findTestRun, listTestRuns, type TestRunWithControl } from '../../db/test-runs';
 import { testRunListQuery, testRunPage, testRunView } from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
+import { pageRequest } from '../paging';
 import { notFound } from '../problem';
 import { everyone } from '../roles';
-import { cursorFrom } from './tasks';
 
 export function toTestRunView(run: TestRunWithControl) {
   return {
@@ -39,7 +39,7 @@ export async function testRunRoutes(app: FastifyInstance) {
     schema: { tags: ['testing schedule'], summary: 'Test reports, newest first', querystring: testRunListQuery, response: responses({ 200: testRunPage }) },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const { items, nextCursor } = pageOf(await listTestRuns(app.db, { ...filter, limit, after: cursorFrom(cursor) }), limit);
+      const { items, nextCursor } = pageOf(await listTestRuns(app.db, { ...filter, ...pageRequest({ limit, cursor }) }), limit);
       return { items: items.map(toTestRunView), nextCursor };
     },
   });
