@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { HttpResponse, RequestOptions } from '../setup/stack';
 import { walkableRoutes } from '../setup/routes';
 import { startStack } from '../setup/stack';
+import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 
 // Top-level await: the cases are derived from fixtures and the published contract while collecting.
 const stack = await startStack({ worker: false });
@@ -17,6 +18,22 @@ const created = async (path: string, body: unknown) => {
 const service = await created('/services', { name: 'bad-input fixture', owner: 'owner-x' });
 const ci = await created('/cis', { name: 'bad-input fixture', type: 'server', owner: 'owner-x', classification: { confidentiality: 'low', integrity: 'low', availability: 'low' } });
 const revoked = await created('/tokens', { name: 'revoked probe', roles: ['admin'] });
+const controlBody = (name: string) => ({
+  name,
+  description: 'd',
+  owner: 'owner-x',
+  kind: 'technical',
+  process: 'security',
+  ciIds: [ci.id],
+  references: { iso27001: ['A.8.20'], mitreAttack: ['T1190'] },
+  baselineMeasures: ['BL-C1'],
+  slaRequirements: [],
+  incidentCategory: 'malware',
+  procedure: { type: 'automated', check: 'tcp_port', params: { host: '127.0.0.1', port: 9, expect: 'closed' } },
+});
+const control = await created('/controls', controlBody('bad-input fixture'));
+// The valid schedule body creates a real (paused) Schedule on the shared dev server: remove it.
+afterAll(() => deleteTestSchedule(stack.temporal.client, control.id));
 await stack.request('DELETE', `/tokens/${revoked.id}`, { token: admin });
 
 interface WriteRoute {
@@ -63,14 +80,26 @@ const writeRoutes: WriteRoute[] = [
     path: '/playbooks/other',
     valid: { title: 'probe', description: 'd', steps: [{ id: 'wait', type: 'timer', phase: 'recovery', title: 'wait', duration: '1s' }] },
   },
+  { method: 'POST', url: '/controls', valid: controlBody('bad input control') },
+  { method: 'PATCH', url: '/controls/:id', path: `/controls/${control.id}`, valid: controlBody('renamed control') },
+  // Before pause and unpause: their valid bodies need the Schedule this one creates.
+  {
+    method: 'PUT',
+    url: '/controls/:id/schedule',
+    path: `/controls/${control.id}/schedule`,
+    valid: { every: '1h', startAt: '2026-01-01T00:00:00Z', endAt: '2036-01-01T00:00:00Z', paused: true, jitter: '1m' },
+  },
+  { method: 'POST', url: '/controls/:id/schedule/unpause', path: `/controls/${control.id}/schedule/unpause`, valid: { reason: 'probe' } },
+  { method: 'POST', url: '/controls/:id/schedule/pause', path: `/controls/${control.id}/schedule/pause`, valid: { reason: 'probe' } },
 ];
 
 /**
  * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts` takes a union
  * of formats (generic or Wazuh); decisions and communications need a running workflow
- * (tests/workflows/incident-*.test.ts).
+ * (tests/workflows/incident-*.test.ts); `/controls/import` takes a JSON array or CSV text, and names
+ * bad rows rather than body fields (tests/api/controls.test.ts).
  */
-const exempt = ['POST /codec/decode', 'POST /codec/encode', 'POST /alerts', 'POST /tasks/:id/decision', 'POST /incidents/:id/communications'];
+const exempt = ['POST /codec/decode', 'POST /codec/encode', 'POST /alerts', 'POST /tasks/:id/decision', 'POST /incidents/:id/communications', 'POST /controls/import'];
 
 interface JsonSchema {
   $ref?: string;
