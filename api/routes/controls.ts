@@ -58,7 +58,9 @@ async function uniqueName<T>(name: string | undefined, write: () => Promise<T>):
   try {
     return await write();
   } catch (error) {
-    if (uniqueViolation(error)) throw conflict(`an active control named ${JSON.stringify(name)} exists already`);
+    if (uniqueViolation(error)) {
+      throw conflict(name ? `an active control named ${JSON.stringify(name)} exists already` : 'a name in the file was taken by a control created meanwhile; import again');
+    }
     throw error;
   }
 }

@@ -183,6 +183,20 @@ describe('the testing schedule', () => {
     expect(workflow.status.name).toBe('RUNNING');
     expect(await linked()).toHaveLength(1);
   });
+  it('reports a check that cannot run as an error, opens no incident, and tells the owner', async () => {
+    // This stack's worker runs without WARDEN_COMMAND_CHECKS_ENABLED.
+    const controlId = await createControl({ type: 'automated', check: 'command', params: { executable: '/usr/bin/true' } });
+    expect((await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.tester })).status).toBe(202);
+    const report = await finishedRun(controlId, 'the errored run');
+    expect(report).toMatchObject({ result: 'error', incidentId: null, testedBy: 'check:command' });
+    expect(report.summary).toContain('command checks are disabled on this worker');
+    const notice = await eventually(
+      () => stack.db.selectFrom('notifications').selectAll().where('dedup_key', '=', `test-run:${report.id}:error`).executeTakeFirst(),
+      10_000,
+      'the error notification',
+    );
+    expect(notice).toMatchObject({ recipients: ['otto'], recipient_roles: ['security_manager'] });
+  });
 });
 
 describe('manual tests', () => {
