@@ -1,8 +1,10 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { makeSecurityTestScheduleId } from '../../workflows/security-test/definitions';
 import { decide, openTask, seedCi } from '../setup/fixtures';
+import { decodedHistoryJson } from '../setup/histories';
 import { hardenedHeaders, startHttpServer, type LoopbackServer } from '../setup/loopback';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -52,6 +54,13 @@ async function runs(controlId: string) {
   const response = await stack.request('GET', `/test-runs?controlId=${controlId}&limit=500`, { token: tokens.auditor });
   expect(response.status).toBe(200);
   return response.body.items as { id: string; status: string; result: string | null; workflowId: string; [key: string]: unknown }[];
+}
+
+/** Keeps a finished run's history for tests/replay (WARDEN_RECORD_HISTORIES=1, for a deliberate change only). */
+async function recordHistory(workflowId: string, file: string) {
+  if (process.env.WARDEN_RECORD_HISTORIES !== '1') return;
+  await stack.temporal.client.workflow.getHandle(workflowId).result();
+  writeFileSync(new URL(`../replay/histories/${file}`, import.meta.url), await decodedHistoryJson(stack.temporal.client, workflowId, stack.app.codec));
 }
 
 const finishedRun = (controlId: string, what: string) =>
@@ -182,6 +191,7 @@ describe('the testing schedule', () => {
     const workflow = await stack.temporal.client.workflow.getHandle(`incident/${report.incidentId}`).describe();
     expect(workflow.status.name).toBe('RUNNING');
     expect(await linked()).toHaveLength(1);
+    await recordHistory(report.workflowId, 'security-test-failed-opens-incident.json');
   });
   it('reports a check that cannot run as an error, opens no incident, and tells the owner', async () => {
     // This stack's worker runs without WARDEN_COMMAND_CHECKS_ENABLED.
@@ -262,7 +272,9 @@ describe('manual tests', () => {
     expect((await decide(stack, tokens.owner, task.id, 'passed')).status).toBe(403);
     await eventually(async () => (await stack.request('GET', `/tasks/${task.id}`, { token: tokens.manager })).body.escalationLevel === 1, 20_000, 'the escalation');
     expect((await decide(stack, tokens.owner, task.id, 'passed', { comment: 'no any-any rules' })).status).toBe(200);
-    expect(await finishedRun(controlId, 'the owner-decided report')).toMatchObject({ result: 'passed', testedBy: 'otto' });
+    const report = await finishedRun(controlId, 'the owner-decided report');
+    expect(report).toMatchObject({ result: 'passed', testedBy: 'otto' });
+    await recordHistory(report.workflowId, 'security-test-manual-escalated.json');
   });
 });
 
