@@ -11,3 +11,7 @@ export const deciders: readonly Role[] = roles.filter((role) => role !== 'audito
 export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
+/** Access management: anyone who may take part files requests; systems' owners import and read their own. */
+export const accessRequesters: readonly Role[] = deciders;
+export const accessReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
+export const accountImporters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];

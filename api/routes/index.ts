@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { accessRoutes } from './access';
+import { accessReviewRoutes } from './access-reviews';
 import { alertRoutes } from './alerts';
 import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
@@ -21,4 +23,6 @@ export async function routes(app: FastifyInstance) {
   await app.register(incidentRoutes);
   await app.register(alertRoutes);
   await app.register(playbookRoutes);
+  await app.register(accessRoutes);
+  await app.register(accessReviewRoutes);
 }
