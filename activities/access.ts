@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { employmentStatus, findSystem } from '../db/access';
 import type { AccessRequestStatus, ProvisioningOperation, ProvisioningStatus } from '../db/access-tables';
@@ -8,6 +7,7 @@ import type { Database } from '../db/database';
 import { flagAccount, type AccountFlag, type Entitlement, type ReviewDecision, type ReviewItem } from '../domain/access-review';
 import type { AccessRequestInput, CampaignScope } from '../workflows/access/definitions';
 import type { ActivityDeps } from './deps';
+import { postSignedAction } from './signed-webhook';
 
 export interface ProvisioningRequest {
   /** Derived from the request or campaign and the account, so a retry finds the recorded action. */
@@ -156,20 +156,9 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
       if (!url) {
         outcome = { status: 'awaiting_manual', method: 'manual', detail: `no provisioningUrl on ${system.name}: an admin carries it out and confirms` };
       } else {
-        const body = JSON.stringify({ actionId: input.actionId, operation: input.operation, system: { id: system.id, name: system.name }, account: input.accountId, entitlements: input.entitlements, subject: input.subject, approvedBy: input.approvedBy });
-        const response = await fetch(url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'idempotency-key': input.actionId,
-            ...(provisioningSecret ? { 'x-warden-signature': `sha256=${createHmac('sha256', provisioningSecret).update(body).digest('hex')}` } : {}),
-          },
-          body,
-          signal: AbortSignal.timeout(10_000),
-        });
-        // A 5xx or network error throws and the activity retries; a 4xx is the system's final word.
-        if (response.status >= 500) throw new Error(`provisioning endpoint answered ${response.status}`);
-        outcome = { status: response.ok ? 'executed' : 'failed', method: 'webhook', detail: `provisioning endpoint answered ${response.status}` };
+        const payload = { actionId: input.actionId, operation: input.operation, system: { id: system.id, name: system.name }, account: input.accountId, entitlements: input.entitlements, subject: input.subject, approvedBy: input.approvedBy };
+        const answer = await postSignedAction(url, { actionId: input.actionId, payload, secret: provisioningSecret, receiver: 'provisioning endpoint' });
+        outcome = { status: answer.ok ? 'executed' : 'failed', method: 'webhook', detail: answer.detail };
       }
       await db.transaction().execute(async (trx) => {
         const inserted = await trx
@@ -256,7 +245,7 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
                   .innerJoinLateral(sql`jsonb_array_elements(r.entitlements)`.as('e'), (join) => join.onTrue())
                   .whereRef('r.ci_id', '=', 'a.ci_id')
                   .whereRef('r.account_id', '=', 'a.account_id')
-                  .where('r.status', 'in', ['approved', 'provisioning', 'active'])
+                  .where('r.status', 'in', ['provisioning', 'active'])
                   .as('approved_entitlements'),
               )
               .where('a.ci_id', 'in', ciIds)

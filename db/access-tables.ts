@@ -1,5 +1,7 @@
 import type { ColumnType, Selectable } from 'kysely';
-import type { AccountFlag, AccountKind, Entitlement, EmploymentStatus, ReviewAction } from '../domain/access-review';
+import type { AccessRequestStatus, AccountFlag, AccountKind, Entitlement, EmploymentStatus, ReviewAction } from '../domain/access-review';
+
+export type { AccessRequestStatus };
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -27,8 +29,6 @@ export interface SystemAccountsTable {
   revocation_not_applied: ColumnType<boolean, boolean | undefined, boolean>;
   imported_at: Timestamp;
 }
-
-export type AccessRequestStatus = 'pending_owner' | 'pending_security' | 'rejected' | 'approved' | 'provisioning' | 'active' | 'provisioning_failed' | 'revoked';
 
 export interface AccessRequestsTable {
   id: string;

@@ -17,6 +17,8 @@ export interface Entitlement {
   privilege: PrivilegeLevel;
 }
 
+export type AccessRequestStatus = 'pending_owner' | 'pending_security' | 'rejected' | 'provisioning' | 'active' | 'provisioning_failed' | 'revoked';
+
 export const accountFlags = ['orphaned', 'unused', 'privileged_without_approval', 'shared_without_owner', 'revocation_not_applied'] as const;
 export type AccountFlag = (typeof accountFlags)[number];
 

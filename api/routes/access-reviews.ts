@@ -26,9 +26,7 @@ import { idempotencyKey, idempotent } from '../idempotency';
 import { invalid, notFound } from '../problem';
 import { accessReaders, auditReaders, securityManagement } from '../roles';
 import { cursorFrom } from './tasks';
-import { toProvisioningView } from './access';
-
-const iso = (value: Date | null) => value?.toISOString() ?? null;
+import { iso, toProvisioningView } from './access';
 
 function toCampaignSummary(c: AccessReviewCampaign) {
   return {

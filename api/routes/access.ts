@@ -27,7 +27,7 @@ import { forbidden, invalid, notFound } from '../problem';
 import { accessReaders, accessRequesters, accountImporters, everyone, securityManagement } from '../roles';
 import { cursorFrom, toTaskView } from './tasks';
 
-const iso = (value: Date | null) => value?.toISOString() ?? null;
+export const iso = (value: Date | null) => value?.toISOString() ?? null;
 
 function toAccessRequestView(r: AccessRequest) {
   return {

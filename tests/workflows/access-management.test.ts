@@ -198,8 +198,12 @@ describe('access review campaigns', () => {
       return current.escalationLevel >= 1 && current;
     }, 15_000, 'the review to escalate');
     expect(escalated.allowedRoles).toContain('security_manager');
-    const notice = await stack.db.selectFrom('notifications').selectAll().where('dedup_key', '=', `task:${task.id}:escalated-1`).executeTakeFirst();
-    expect(notice?.recipient_roles).toContain('security_manager');
+    const notice = await eventually(
+      () => stack.db.selectFrom('notifications').selectAll().where('dedup_key', '=', `task:${task.id}:escalated-1`).executeTakeFirst(),
+      15_000,
+      'the Security Manager to be told',
+    );
+    expect(notice.recipient_roles).toContain('security_manager');
 
     const unanswered = await eventually(async () => {
       const campaign = (await get(`/access-reviews/${id}`)).body;

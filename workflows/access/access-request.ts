@@ -1,7 +1,7 @@
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { AccessRequestStatus } from '../../domain/access-review';
 import { durationMs } from '../../domain/duration';
 import type { AccessActivities } from '../../activities/access';
-import type { AccessRequestStatus } from '../../db/access-tables';
 import { HumanTasks, type TaskResult } from '../human-task';
 import type { AccessRequestInput } from './definitions';
 import { provision } from './provisioning';
