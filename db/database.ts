@@ -3,6 +3,7 @@ import type { ClassificationLevel } from '../domain/classification';
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
+import type { AccessTables } from './access-tables';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -255,7 +256,7 @@ export interface ImprovementActionsTable {
   updated_at: UpdatedAt;
 }
 
-export interface Database {
+export interface Database extends AccessTables {
   playbooks: PlaybooksTable;
   incidents: IncidentsTable;
   incident_steps: IncidentStepsTable;
