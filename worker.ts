@@ -15,6 +15,7 @@ export interface WardenWorkerOptions extends TemporalSettings {
   /** Where approved containment actions are POSTed; see activities/incidents.ts. */
   responderUrl?: string;
   responderSecret?: string;
+  provisioningSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED; off unless the operator opts in. */
   commandChecksEnabled?: boolean;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
@@ -61,6 +62,7 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       workerIdentity: identity,
       responderUrl: options.responderUrl,
       responderSecret: options.responderSecret,
+      provisioningSecret: options.provisioningSecret,
       commandChecksEnabled: options.commandChecksEnabled ?? false,
     }),
     dataConverter: createDataConverter(options.codecKeys),

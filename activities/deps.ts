@@ -10,6 +10,8 @@ export interface ActivityDeps {
   /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
   responderUrl?: string;
   responderSecret?: string;
+  /** Signs provisioning webhooks to systems' `provisioningUrl` (see activities/access.ts). */
+  provisioningSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED: whether `command` security checks may run executables here. */
   commandChecksEnabled: boolean;
 }

@@ -13,6 +13,10 @@ export const incidentCommunicators: readonly Role[] = ['admin', 'security_manage
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Who may write to the CMDB; a service owner only to their own records (checked per record). */
 export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
+/** Access management: anyone who may take part files requests; systems' owners import and read their own. */
+export const accessRequesters: readonly Role[] = deciders;
+export const accessReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
+export const accountImporters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Write the controls catalog and its schedules; a service owner only for controls they own (checked per record). */
 export const controlWriters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Start a security test now. */

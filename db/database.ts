@@ -4,6 +4,7 @@ import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/c
 import type { ControlKind, ControlProcess, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
+import type { AccessTables } from './access-tables';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -308,7 +309,7 @@ export interface TestRunsTable {
   created_at: CreatedAt;
 }
 
-export interface Database {
+export interface Database extends AccessTables {
   controls: ControlsTable;
   test_runs: TestRunsTable;
   playbooks: PlaybooksTable;

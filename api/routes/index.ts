@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { accessRoutes } from './access';
+import { accessReviewRoutes } from './access-reviews';
 import { alertRoutes } from './alerts';
 import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
@@ -28,6 +30,8 @@ export async function routes(app: FastifyInstance) {
   await app.register(playbookRoutes);
   await app.register(serviceRoutes);
   await app.register(configurationItemRoutes);
+  await app.register(accessRoutes);
+  await app.register(accessReviewRoutes);
   await app.register(controlRoutes);
   await app.register(testScheduleRoutes);
   await app.register(testRunRoutes);
