@@ -4,7 +4,7 @@ import * as humanTasks from './2026-11-23T0100-human-tasks';
 import * as incidents from './2026-11-23T0200-incidents';
 import * as cmdb from './2026-11-23T0300-cmdb';
 import * as accessManagement from './2026-11-23T0400-access-management';
-import * as securityTesting from './2026-11-24T0000-security-testing';
+import * as securityTesting from './2026-11-23T0500-security-testing';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -13,5 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T0200-incidents': incidents,
   '2026-11-23T0300-cmdb': cmdb,
   '2026-11-23T0400-access-management': accessManagement,
-  '2026-11-24T0000-security-testing': securityTesting,
+  '2026-11-23T0500-security-testing': securityTesting,
 };
