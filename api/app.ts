@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -75,6 +76,8 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Before auth: its hook reads the web inbox's session cookie.
+  await app.register(cookie);
   await app.register(authPlugin);
   await app.register(routes);
   return app;
