@@ -13,6 +13,9 @@ import type { TemporalClientHandle } from '../temporal/connection';
 import { authPlugin, tokenKey } from './plugins/auth';
 import { errorsPlugin } from './plugins/errors';
 import { routes } from './routes/index';
+import { pages } from '../web/pages/index';
+import { webInbox } from '../web/plugin';
+import { uiPrefix } from '../web/page';
 
 export interface AppDeps {
   config: Config;
@@ -80,5 +83,6 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
   await app.register(cookie);
   await app.register(authPlugin);
   await app.register(routes);
+  await app.register(webInbox(pages), { prefix: uiPrefix });
   return app;
 }
