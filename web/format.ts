@@ -8,7 +8,7 @@ export function time(value: Date | string | null | undefined): Html | string {
 }
 
 export const humanize = (code: string) => {
-  const words = code.replace(/[_.-]+/g, ' ').trim();
+  const words = code.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_.-]+/g, ' ').trim().toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 };
 

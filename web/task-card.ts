@@ -19,7 +19,7 @@ export const isOverdue = (task: HumanTask) => task.status === 'open' && task.dea
 /** The data a task reads from a decision: what its details say it expects, or the details themselves. */
 function dataHint(details: Record<string, unknown>): string {
   if (details.expects) return `Expected: ${jsonText(details.expects)}`;
-  return 'Optional: a JSON object, e.g. {"scope": "one service account"}.';
+  return 'Optional: a JSON object, for tasks that record data (a triage\'s {"scope": "…"}, a tester\'s evidence).';
 }
 
 /** One task: what is asked, about what, by when, and a form with one button per allowed outcome. */
