@@ -59,8 +59,9 @@ export function webInbox(pages: WebPage[]) {
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const status = error instanceof Problem ? error.status : hasZodFastifySchemaValidationErrors(error) ? 400 : (error.statusCode ?? 500);
       if (status === 401) {
-        const next = request.method === 'GET' ? `?next=${encodeURIComponent(request.url)}` : '';
-        return reply.redirect(`${uiPrefix}/sign-in${next}`, 303);
+        // After signing in, back to the page asked for; a form's POST cannot be replayed, so My tasks.
+        const next = request.method === 'GET' ? request.url : `${uiPrefix}/tasks`;
+        return reply.redirect(`${uiPrefix}/sign-in?next=${encodeURIComponent(next)}`, 303);
       }
       if (status >= 500) request.log.error({ err: error }, 'inbox request failed');
       const text =
