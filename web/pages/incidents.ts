@@ -41,7 +41,7 @@ function filterForm(filter: Filter) {
 </div>`;
   return html`<form class="filters" method="get" action="${path}" role="search" aria-label="Filter incidents">
 ${select('status', 'Status', incidentStatuses)}${select('severity', 'Severity', severities)}${select('category', 'Category', incidentCategories)}${select('drill', 'Drill', ['false', 'true'])}
-<div><button type="submit">Filter</button></div>
+<div class="actions"><button type="submit">Filter</button></div>
 </form>`;
 }
 
