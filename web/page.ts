@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Role } from '../domain/roles';
-import type { Actor } from '../domain/roles';
+import type { Actor, Role } from '../domain/roles';
 import type { Html } from './html';
 
 export const uiPrefix = '/ui';

@@ -13,7 +13,7 @@ import { signInRoutes } from './sign-in';
 
 export const csrfCookie = 'warden_csrf';
 
-const statusTitles: Record<number, string> = { 400: 'That did not work', 403: 'Not allowed', 404: 'Not found', 409: 'Already decided', 413: 'Too large', 429: 'Slow down' };
+const statusTitles: Record<number, string> = { 400: 'That did not work', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 429: 'Slow down' };
 
 /**
  * The web inbox: server-rendered pages under /ui for the people in the process. Form bodies and
