@@ -1,4 +1,5 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -12,6 +13,9 @@ import type { TemporalClientHandle } from '../temporal/connection';
 import { authPlugin, tokenKey } from './plugins/auth';
 import { errorsPlugin } from './plugins/errors';
 import { routes } from './routes/index';
+import { pages } from '../web/pages/index';
+import { webInbox } from '../web/plugin';
+import { uiPrefix } from '../web/page';
 
 export interface AppDeps {
   config: Config;
@@ -75,7 +79,10 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  // Before auth: its hook reads the web inbox's session cookie.
+  await app.register(cookie);
   await app.register(authPlugin);
   await app.register(routes);
+  await app.register(webInbox(pages), { prefix: uiPrefix });
   return app;
 }

@@ -29,6 +29,16 @@ export interface ApiTokensTable {
   revoked_at: Date | null;
 }
 
+export interface WebSessionsTable {
+  id: Generated<string>;
+  secret_hash: string;
+  token_id: string;
+  principal_id: string;
+  created_at: CreatedAt;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  revoked_at: NullableTimestamp;
+}
+
 export interface AuditEventsTable {
   id: Generated<number>;
   occurred_at: Date;
@@ -325,6 +335,7 @@ export interface Database extends AccessTables {
   notifications: NotificationsTable;
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
+  web_sessions: WebSessionsTable;
   audit_events: AuditEventsTable;
   services: ServicesTable;
   configuration_items: ConfigurationItemsTable;

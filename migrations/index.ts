@@ -5,6 +5,7 @@ import * as incidents from './2026-11-23T0200-incidents';
 import * as cmdb from './2026-11-23T0300-cmdb';
 import * as accessManagement from './2026-11-23T0400-access-management';
 import * as securityTesting from './2026-11-23T0500-security-testing';
+import * as webSessions from './2026-11-23T0600-web-sessions';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T0300-cmdb': cmdb,
   '2026-11-23T0400-access-management': accessManagement,
   '2026-11-23T0500-security-testing': securityTesting,
+  '2026-11-23T0600-web-sessions': webSessions,
 };

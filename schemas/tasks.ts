@@ -44,6 +44,7 @@ export const decisionBody = z.strictObject({
   comment: z.string().max(10_000).optional(),
   data: z.record(z.string(), z.unknown()).optional(),
 });
+export type DecisionBody = z.infer<typeof decisionBody>;
 
 export const decisionResult = z.object({
   taskId: z.string(),

@@ -35,7 +35,9 @@ export async function codecRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   routes.post('/codec/decode', {
-    config: { roles: payloadReaders },
+    // The Temporal UI on another loopback port is same-site, so it may send the inbox's session
+    // cookie. Cross-origin JSON needs a CORS preflight only the configured UI origin passes.
+    config: { roles: payloadReaders, credentials: ['bearer', 'session'] },
     schema: { tags: ['operations'], summary: 'Decrypt Temporal payloads (codec server protocol)', body: payloadsBody, response: responses({ 200: payloadsBody }) },
     handler: async (request) => {
       const decoded = await app.codec.decode(request.body.payloads.map(fromJson)).catch((error: unknown) => {

@@ -1,26 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
-import { recordAudit } from '../../db/audit';
 import type { HumanTask } from '../../db/database';
 import { decodeCursor, pageOf } from '../../db/pagination';
-import { findTask, findVisibleTask, listTasks } from '../../db/tasks';
+import { findVisibleTask, listTasks } from '../../db/tasks';
 import { responses, uuidParam } from '../../schemas/common';
 import { decisionBody, decisionResult, taskListQuery, taskPage, taskView } from '../../schemas/tasks';
-import { decide, refusalTypes, type RefusalType } from '../../workflows/human-task.definitions';
-import { conflict, invalid, notFound, Problem } from '../problem';
+import { invalid, notFound } from '../problem';
+import { decideTask } from '../task-decisions';
 import { deciders, everyone } from '../roles';
-
-const refusalStatus: Record<RefusalType, number> = {
-  [refusalTypes.notFound]: 404,
-  [refusalTypes.closed]: 409,
-  [refusalTypes.notPermitted]: 403,
-  [refusalTypes.ownRequest]: 403,
-  [refusalTypes.sameApprover]: 403,
-  [refusalTypes.outcomeNotAllowed]: 400,
-  [refusalTypes.refused]: 409,
-};
 
 export function toTaskView(task: HumanTask) {
   return {
@@ -86,38 +73,6 @@ export async function taskRoutes(app: FastifyInstance) {
       body: decisionBody,
       response: responses({ 200: decisionResult }),
     },
-    handler: async (request) => {
-      // Not filtered by visibility: whether this person may decide is the workflow's answer (403).
-      const task = await findTask(app.db, request.params.id);
-      if (!task) throw notFound('task', request.params.id);
-      if (task.status !== 'open') throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
-      const { principalId, roles } = request.actor;
-      try {
-        return await app.temporal.client.workflow.getHandle(task.workflow_id).executeUpdate(decide, {
-          args: [{ taskId: task.id, actor: { principalId, roles }, ...request.body }],
-        });
-      } catch (error) {
-        const problem = refusalProblem(error);
-        if (!problem) throw error;
-        // A refused attempt leaves no workflow history; the audit trail keeps it.
-        await recordAudit(app.db, {
-          actor: principalId,
-          action: 'task.decision_refused',
-          subjectType: task.subject_type,
-          subjectId: task.subject_id,
-          details: { taskId: task.id, kind: task.kind, outcome: request.body.outcome, status: problem.status, reason: problem.detail },
-        });
-        throw problem;
-      }
-    },
+    handler: async (request) => decideTask(app, request.actor, request.params.id, request.body),
   });
-}
-
-function refusalProblem(error: unknown): Problem | undefined {
-  if (error instanceof WorkflowNotFoundError) return conflict('the workflow that owned this task has finished');
-  if (!(error instanceof WorkflowUpdateFailedError) || !(error.cause instanceof ApplicationFailure)) return undefined;
-  const status = refusalStatus[error.cause.type as RefusalType];
-  if (!status) return undefined;
-  if (status === 400) return invalid([{ path: 'body.outcome', message: error.cause.message }]);
-  return new Problem(status, status === 403 ? 'Forbidden' : status === 404 ? 'Not Found' : 'Conflict', error.cause.message);
 }

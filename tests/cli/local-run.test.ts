@@ -77,7 +77,9 @@ describe('warden start', () => {
     const port = await freePort();
 
     const first = await startWarden(port);
-    await whileRunning(first, async () => (await api(port, '/readyz')).ok, 'the first start to be ready');
+    // The banner is printed once the API listens, which can be a moment after /readyz first answers.
+    const ready = (warden: RunningWarden) => async () => warden.output().includes('Warden is running') && (await api(port, '/readyz')).ok;
+    await whileRunning(first, ready(first), 'the first start to be ready');
     expect(first.output()).toContain(`Admin token   ${adminToken}`);
 
     const docs = await api(port, '/docs');
@@ -99,7 +101,7 @@ describe('warden start', () => {
     expect(await stopWarden(first), first.output()).toBe(0);
 
     const second = await startWarden(port);
-    await whileRunning(second, async () => (await api(port, '/readyz')).ok, 'the second start to be ready');
+    await whileRunning(second, ready(second), 'the second start to be ready');
     const readBack = await api(port, `/diagnostics/pings/${pingId}`);
     expect(readBack.status).toBe(200);
     expect(await readBack.json()).toMatchObject({ id: pingId, requestedBy: 'admin' });

@@ -1,0 +1,28 @@
+import { html, type Html, type Interpolation } from './html';
+
+/** A timestamp people read in UTC (the process runs in UTC), machine-readable in `datetime`. */
+export function time(value: Date | string | null | undefined): Html | string {
+  if (!value) return '—';
+  const date = typeof value === 'string' ? new Date(value) : value;
+  return html`<time datetime="${date.toISOString()}">${date.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
+}
+
+export const humanize = (code: string) => {
+  const words = code.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_.-]+/g, ' ').trim().toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+};
+
+export const badge = (text: string, kind = text) => html`<span class="badge ${kind}">${humanize(text)}</span>`;
+
+/** A compact rendering of structured details (task details, step results) for people. */
+export function jsonText(value: unknown): string {
+  return JSON.stringify(value, null, 1).replace(/\n\s*/g, ' ');
+}
+
+export function table(headings: string[], rows: Interpolation[][], caption?: string): Html {
+  if (!rows.length) return html`<p class="hint">None.</p>`;
+  return html`<div class="table" tabindex="0" role="region" aria-label="${caption ?? headings.join(', ')}"><table>
+<thead><tr>${headings.map((h) => html`<th scope="col">${h}</th>`)}</tr></thead>
+<tbody>${rows.map((cells) => html`<tr>${cells.map((cell) => html`<td>${cell}</td>`)}</tr>`)}</tbody>
+</table></div>`;
+}

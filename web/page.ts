@@ -1,0 +1,54 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor, Role } from '../domain/roles';
+import type { Html } from './html';
+
+export const uiPrefix = '/ui';
+
+/** What one resource contributes to the inbox: a navigation entry, its pages, how to link its records. */
+export interface WebPage {
+  nav: { label: string; path: string };
+  /** Records of this type (a task's subject, a linked record) link to their page here. */
+  subject?: {
+    type: string;
+    path(id: string): string;
+    /** Human labels for records the actor may see ("#12 Phishing on payroll"); others keep their id. */
+    labels?(app: FastifyInstance, actor: Actor, ids: string[]): Promise<Map<string, string>>;
+  };
+  routes(app: FastifyInstance, web: WebContext): Promise<void>;
+}
+
+export interface Notice {
+  kind: 'success' | 'error';
+  text: string;
+}
+
+export interface View {
+  title: string;
+  body: Html;
+  status?: number;
+  notice?: Notice | undefined;
+}
+
+/** What the inbox plugin gives each page: the layout and cross-resource links. */
+export interface WebContext {
+  render(request: FastifyRequest, reply: FastifyReply, view: View): FastifyReply;
+  /** A link to the record's page, or its label as text where no page shows that type. */
+  linkTo(subject: { type: string; id: string }, label?: string): Html;
+  /** Labels for subjects, keyed `type/id`, from the pages that show them. */
+  subjectLabels(actor: Actor, subjects: { type: string; id: string }[]): Promise<Map<string, string>>;
+}
+
+/** Options every inbox page route shares: session cookie, not bearer; never in the OpenAPI document. */
+export function pageRoute(roles: readonly Role[]) {
+  return { config: { roles, credentials: ['session'] as const } };
+}
+
+export const subjectKey = (subject: { type: string; id: string }) => `${subject.type}/${subject.id}`;
+
+/** A same-inbox path to return to after a form, never another site (no open redirect). */
+export function safeReturnPath(path: string | undefined, fallback = `${uiPrefix}/tasks`): string {
+  return path && /^\/ui(\/[\w\-/]*)?(\?[\w\-=&%.]*)?$/.test(path) ? path : fallback;
+}
+
+/** Secure cookies when people reach Warden over https (the public URL says how they do). */
+export const secureCookies = (publicUrl: string | undefined) => publicUrl?.startsWith('https:') ?? false;

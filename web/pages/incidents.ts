@@ -1,0 +1,157 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { deciders, everyone } from '../../api/roles';
+import { cursorFrom } from '../../api/routes/tasks';
+import type { HumanTask, Incident } from '../../db/database';
+import { findVisibleIncident, incidentRecords, incidentVisibleTo, listIncidents } from '../../db/incidents';
+import { pageOf } from '../../db/pagination';
+import { incidentCategories, severities } from '../../domain/classification';
+import { incidentStatuses } from '../../domain/incident';
+import type { Actor } from '../../domain/roles';
+import { uuidParam } from '../../schemas/common';
+import { incidentStateQuery } from '../../workflows/incident/definitions';
+import { badge, humanize, jsonText, table, time } from '../format';
+import { html } from '../html';
+import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
+import { byUrgency, decisionNotice, decisionNoticeQuery, taskCards } from './tasks';
+
+const path = `${uiPrefix}/incidents`;
+const incidentPath = (id: string) => `${path}/${id}`;
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const pageSize = 50;
+
+/** A filter form sends every field, empty when unset. */
+const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+const filterQuery = z.object({
+  status: blankIsUnset(z.enum(incidentStatuses)),
+  severity: blankIsUnset(z.enum(severities)),
+  category: blankIsUnset(z.enum(incidentCategories)),
+  drill: blankIsUnset(z.enum(['true', 'false'])),
+  cursor: z.string().max(200).optional(),
+});
+type Filter = z.infer<typeof filterQuery>;
+
+const label = (incident: Pick<Incident, 'number' | 'title'>) => `#${incident.number} ${incident.title}`;
+
+function filterForm(filter: Filter) {
+  const select = (name: keyof Filter, text: string, options: readonly string[]) => html`<div>
+  <label for="filter-${name}">${text}</label>
+  <select id="filter-${name}" name="${name}"><option value="">Any</option>${options.map((option) => html`<option value="${option}"${filter[name] === option ? html` selected` : ''}>${humanize(option)}</option>`)}</select>
+</div>`;
+  return html`<form class="filters" method="get" action="${path}" role="search" aria-label="Filter incidents">
+${select('status', 'Status', incidentStatuses)}${select('severity', 'Severity', severities)}${select('category', 'Category', incidentCategories)}${select('drill', 'Drill', ['false', 'true'])}
+<div class="actions"><button type="submit">Filter</button></div>
+</form>`;
+}
+
+/** Open tasks of the incident this person holds a role for: they may try, the workflow decides. */
+const mayTry = (actor: Actor) => (task: HumanTask) =>
+  task.status === 'open' && actor.roles.some((role) => deciders.includes(role)) && (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
+
+export const incidentsPage: WebPage = {
+  nav: { label: 'Incidents', path },
+  subject: {
+    type: 'incident',
+    path: incidentPath,
+    async labels(app, actor, ids) {
+      const valid = ids.filter((id) => uuidPattern.test(id));
+      if (!valid.length) return new Map();
+      const rows = await app.db.selectFrom('incidents').select(['id', 'number', 'title']).where('id', 'in', valid).where(incidentVisibleTo(actor)).execute();
+      return new Map(rows.map((row) => [row.id, label(row)]));
+    },
+  },
+  async routes(app: FastifyInstance, web: WebContext) {
+    const routes = app.withTypeProvider<ZodTypeProvider>();
+
+    routes.get('/incidents', {
+      ...pageRoute(everyone),
+      schema: { hide: true, querystring: filterQuery },
+      handler: async (request, reply) => {
+        const { cursor, drill, ...filter } = request.query;
+        const rows = await listIncidents(app.db, request.actor, { ...filter, ...(drill ? { drill: drill === 'true' } : {}), limit: pageSize, after: cursorFrom(cursor) });
+        const { items, nextCursor } = pageOf(rows, pageSize);
+        const next = nextCursor && `${path}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(request.query).filter(([, v]) => v)), cursor: nextCursor })}`;
+        return web.render(request, reply, {
+          title: 'Incidents',
+          body: html`<h1>Incidents</h1>
+${filterForm(request.query)}
+${table(
+  ['Incident', 'Severity', 'Status', 'Category', 'Reported'],
+  items.map((incident) => [
+    html`<a href="${incidentPath(incident.id)}">${label(incident)}</a>${incident.drill ? html` ${badge('drill')}` : ''}`,
+    badge(incident.severity),
+    humanize(incident.status),
+    humanize(incident.category),
+    time(incident.reported_at),
+  ]),
+  'Incidents',
+)}
+${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
+        });
+      },
+    });
+
+    routes.get('/incidents/:id', {
+      ...pageRoute(everyone),
+      schema: { hide: true, params: uuidParam, querystring: decisionNoticeQuery },
+      handler: async (request, reply) => {
+        const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
+        if (!incident) return reply.callNotFound();
+        const records = await incidentRecords(app.db, incident.id);
+        const open = incident.closed_at === null;
+        const live = open ? await app.temporal.client.workflow.getHandle(incident.workflow_id).query(incidentStateQuery).catch(() => null) : null;
+        const openTasks = records.tasks.filter((task) => task.status === 'open').sort(byUrgency);
+        const cards = await taskCards(web, request.actor, openTasks, { csrfToken: reply.generateCsrf(), returnTo: incidentPath(incident.id), decidable: mayTry(request.actor) });
+        const stamps = [
+          ['Occurred', incident.occurred_at],
+          ['Detected', incident.detected_at],
+          ['Reported', incident.reported_at],
+          ['Acknowledged', incident.acknowledged_at],
+          ['Contained', incident.contained_at],
+          ['Resolved', incident.resolved_at],
+          ['Closed', incident.closed_at],
+        ] as const;
+        return web.render(request, reply, {
+          title: label(incident),
+          notice: decisionNotice(request.query.notice),
+          body: html`<h1>${label(incident)} ${badge(incident.severity)}${incident.drill ? html` ${badge('drill')}` : ''}</h1>
+<section class="card" aria-labelledby="state">
+<h2 id="state">Current state</h2>
+<dl class="facts">
+  <dt>Status</dt><dd data-testid="incident-status">${humanize(incident.status)}</dd>
+  ${live?.currentStep && html`<dt>Current step</dt><dd>${humanize(live.currentStep)}</dd>`}
+  <dt>Category</dt><dd>${humanize(incident.category)}</dd>
+  <dt>Classification</dt><dd>${incident.security_incident ? 'Security incident' : 'Not a security incident'}: ${incident.classification_reason}</dd>
+  <dt>Targets</dt><dd>acknowledge within ${incident.acknowledge_target}, resolve within ${incident.resolve_target}</dd>
+  <dt>Reported by</dt><dd>${incident.reported_by} via ${incident.source}</dd>
+  <dt>Playbook</dt><dd>${humanize(incident.playbook_category)}, version ${incident.playbook_version}</dd>
+  ${incident.scope && html`<dt>Scope</dt><dd>${incident.scope}</dd>`}
+  <dt>Description</dt><dd>${incident.description}</dd>
+  ${stamps.filter(([, at]) => at).map(([name, at]) => html`<dt>${name}</dt><dd>${time(at)}</dd>`)}
+</dl>
+</section>
+<h2>Open tasks</h2>
+${cards.length ? cards : html`<p class="hint">None.</p>`}
+<h2>Playbook steps</h2>
+${table(['Step', 'Phase', 'Status', 'Started', 'Finished'], records.steps.map((s) => [s.title, humanize(s.phase), humanize(s.status), time(s.started_at), time(s.finished_at)]), 'Playbook steps')}
+<h2>Decisions</h2>
+${table(
+  ['Task', 'Status', 'Decisions'],
+  records.tasks.map((t) => [t.title, humanize(t.status), t.decisions.map((d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`)]),
+  'Decisions',
+)}
+<h2>Actions</h2>
+${table(['Action', 'Status', 'Approved by', 'Detail', 'At'], records.actions.map((a) => [a.name, humanize(a.status), a.approved_by.join(', '), a.detail, time(a.executed_at)]), 'Actions')}
+<h2>Linked records</h2>
+${incident.links.length || records.alerts.length
+  ? html`<ul>${incident.links.map((link) => html`<li>${web.linkTo(link)}</li>`)}${records.alerts.map((a) => html`<li>Alert ${a.source}/${a.rule}${a.host ? ` on ${a.host}` : ''}${a.account ? ` for ${a.account}` : ''}: ${a.verdict} (${time(a.observed_at)})</li>`)}</ul>`
+  : html`<p class="hint">None.</p>`}
+${records.communications.length > 0 && html`<h2>Communications</h2>${table(['Audience', 'Status', 'Requested by', 'Decided by', 'Sent'], records.communications.map((c) => [c.audience, humanize(c.status), c.requested_by, c.decided_by ?? '—', time(c.sent_at)]), 'Communications')}`}
+<h2>Timeline</h2>
+<ol class="timeline">${records.timeline.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${event.actor}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`,
+        });
+      },
+    });
+  },
+};
