@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type W
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
+import { createNotifier, type NotifierSettings } from './activities/notifier';
 import type { Database } from './db/database';
 import { createDataConverter, type TemporalSettings } from './temporal/connection';
 
@@ -15,6 +16,8 @@ export interface WardenWorkerOptions extends TemporalSettings {
   /** Where approved containment actions are POSTed; see activities/incidents.ts. */
   responderUrl?: string;
   responderSecret?: string;
+  /** Where notifications go besides the in-app record; see activities/notifier.ts. */
+  notifications?: NotifierSettings;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
@@ -59,6 +62,7 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       workerIdentity: identity,
       responderUrl: options.responderUrl,
       responderSecret: options.responderSecret,
+      notifier: createNotifier(options.notifications ?? { mailFrom: 'Warden <warden@localhost>', routes: {} }),
     }),
     dataConverter: createDataConverter(options.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
+import type { Notifier } from './notifier';
 
 /** What every activity factory may use; tests pass the real ones. */
 export interface ActivityDeps {
@@ -10,4 +11,6 @@ export interface ActivityDeps {
   /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
   responderUrl?: string;
   responderSecret?: string;
+  /** E-mail, webhook and Slack delivery of notifications. */
+  notifier: Notifier;
 }

@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { appendAudit } from '../db/audit';
 import { json } from '../db/create-db';
@@ -9,6 +8,7 @@ import type { Severity } from '../domain/classification';
 import type { Playbook, PlaybookAction } from '../domain/playbook';
 import type { IncidentPlaybookInput } from '../workflows/incident/definitions';
 import type { ActivityDeps } from './deps';
+import { signatureHeader } from './signing';
 
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
 
@@ -212,7 +212,7 @@ export function createIncidentActivities({ db, logger, responderUrl, responderSe
             headers: {
               'content-type': 'application/json',
               'idempotency-key': input.actionId,
-              ...(responderSecret ? { 'x-warden-signature': `sha256=${createHmac('sha256', responderSecret).update(body).digest('hex')}` } : {}),
+              ...(responderSecret ? { 'x-warden-signature': signatureHeader(responderSecret, body) } : {}),
             },
             body,
             signal: AbortSignal.timeout(10_000),

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { notifierSettings } from '../activities/notifier';
 import { buildApp } from '../api/app';
 import { requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
@@ -54,6 +55,7 @@ export async function startWorker(options: { settings: TemporalSettings; config:
     logger,
     responderUrl: options.config.WARDEN_RESPONDER_URL,
     responderSecret: options.config.WARDEN_RESPONDER_SECRET,
+    notifications: notifierSettings(options.config),
   });
   lifetime.add('the worker', () => worker.shutdown());
   // run() resolves only after shutdown() was asked for; anything else leaves nobody to run workflows.

@@ -2,6 +2,7 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 import type { ClassificationLevel } from '../domain/classification';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
+import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -12,6 +13,7 @@ export interface PrincipalsTable {
   id: string;
   display_name: string;
   email: string | null;
+  notification_channels: ColumnType<ChannelTarget[], string | undefined, string>;
   created_at: CreatedAt;
 }
 
@@ -124,6 +126,21 @@ export interface NotificationsTable {
   body: string;
   task_id: string | null;
   suppressed_reason: string | null;
+  created_at: CreatedAt;
+}
+
+export interface NotificationDeliveriesTable {
+  id: Generated<string>;
+  notification_id: string;
+  channel: ChannelTarget['channel'];
+  target: string;
+  /** Who the target stands for: `principal:<id>` or `role:<role>`. */
+  recipient: string;
+  status: Generated<DeliveryStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  claimed_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
   created_at: CreatedAt;
 }
 
@@ -266,6 +283,7 @@ export interface Database {
   improvement_actions: ImprovementActionsTable;
   human_tasks: HumanTasksTable;
   notifications: NotificationsTable;
+  notification_deliveries: NotificationDeliveriesTable;
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;

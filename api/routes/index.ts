@@ -5,6 +5,7 @@ import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
 import { incidentRoutes } from './incidents';
+import { notificationRoutes } from './notifications';
 import { openApiRoutes } from './openapi';
 import { playbookRoutes } from './playbooks';
 import { taskRoutes } from './tasks';
@@ -21,4 +22,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(incidentRoutes);
   await app.register(alertRoutes);
   await app.register(playbookRoutes);
+  await app.register(notificationRoutes);
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pino from 'pino';
+import { notifierSettings } from '../../activities/notifier';
 import { buildApp, type App } from '../../api/app';
 import { loadConfig, type Config } from '../../config';
 import { createDb } from '../../db/create-db';
@@ -90,6 +91,7 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
       workflowBundlePath: inject('workflowBundlePath'),
       responderUrl: config.WARDEN_RESPONDER_URL,
       responderSecret: config.WARDEN_RESPONDER_SECRET,
+      notifications: notifierSettings(config),
     });
     void worker.run();
     return worker;
