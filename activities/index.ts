@@ -1,3 +1,4 @@
+import { createAdvisoryActivities } from './advisories';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
@@ -6,6 +7,7 @@ import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createAdvisoryActivities(deps),
     ...createDiagnosticsActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),

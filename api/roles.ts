@@ -11,3 +11,6 @@ export const deciders: readonly Role[] = roles.filter((role) => role !== 'audito
 export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
+export const advisoryIntake: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+export const componentEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
+export const kpiReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];

@@ -3,6 +3,7 @@ import type { ClassificationLevel } from '../domain/classification';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
 import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
+import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -142,6 +143,55 @@ export interface NotificationDeliveriesTable {
   claimed_at: NullableTimestamp;
   delivered_at: NullableTimestamp;
   created_at: CreatedAt;
+}
+
+export interface CiComponentsTable {
+  ci_id: string;
+  product: string;
+  version: string;
+  updated_by: string;
+  updated_at: UpdatedAt;
+}
+
+export interface AdvisoriesTable {
+  id: string;
+  workflow_id: string;
+  format: string;
+  title: string;
+  supplier: string | null;
+  aliases: string[];
+  affected: Json<AffectedProduct[]>;
+  cvss_score: number | null;
+  cvss_vector: string | null;
+  preventive_measures: string | null;
+  published_at: NullableTimestamp;
+  exploited: boolean;
+  status: Generated<'open' | 'closed'>;
+  revision: Generated<number>;
+  alert_id: string | null;
+  raw: Json<unknown>;
+  received_by: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AdvisoryRemediationsTable {
+  advisory_id: string;
+  ci_id: string;
+  service_id: string | null;
+  owner: string;
+  product: string;
+  installed_version: string;
+  deadline: string;
+  due_at: ColumnType<Date, Date | string, Date | string>;
+  status: RemediationStatus;
+  resolution: Json<Record<string, unknown>> | null;
+  task_id: string | null;
+  escalations: Generated<number>;
+  exception_expires_at: NullableTimestamp;
+  resolved_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
 }
 
 export interface PlaybooksTable {
@@ -284,6 +334,9 @@ export interface Database {
   human_tasks: HumanTasksTable;
   notifications: NotificationsTable;
   notification_deliveries: NotificationDeliveriesTable;
+  ci_components: CiComponentsTable;
+  advisories: AdvisoriesTable;
+  advisory_remediations: AdvisoryRemediationsTable;
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;
@@ -303,3 +356,5 @@ export type AuditEvent = Selectable<AuditEventsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type HumanTask = Selectable<HumanTasksTable>;
 export type Incident = Selectable<IncidentsTable>;
+export type Advisory = Selectable<AdvisoriesTable>;
+export type AdvisoryRemediation = Selectable<AdvisoryRemediationsTable>;

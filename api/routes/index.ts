@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import { advisoryRoutes } from './advisories';
 import { alertRoutes } from './alerts';
+import { ciComponentRoutes } from './ci-components';
+import { kpiRoutes } from './kpis';
 import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
@@ -23,4 +26,7 @@ export async function routes(app: FastifyInstance) {
   await app.register(alertRoutes);
   await app.register(playbookRoutes);
   await app.register(notificationRoutes);
+  await app.register(advisoryRoutes);
+  await app.register(ciComponentRoutes);
+  await app.register(kpiRoutes);
 }
