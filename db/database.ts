@@ -194,6 +194,29 @@ export interface AdvisoryRemediationsTable {
   updated_at: UpdatedAt;
 }
 
+export interface SecurityAlertsTable {
+  id: string;
+  workflow_id: string;
+  title: string;
+  threat: string;
+  actions: string[];
+  affected_services: string[];
+  affected_cis: string[];
+  audience: string[];
+  links: Json<{ type: string; id: string }[]>;
+  raised_by: string;
+  created_at: CreatedAt;
+}
+
+export interface SecurityAlertRecipientsTable {
+  alert_id: string;
+  recipient: string;
+  reason: string;
+  task_id: string | null;
+  acknowledged_by: string | null;
+  acknowledged_at: NullableTimestamp;
+}
+
 export interface PlaybooksTable {
   category: string;
   version: number;
@@ -337,6 +360,8 @@ export interface Database {
   ci_components: CiComponentsTable;
   advisories: AdvisoriesTable;
   advisory_remediations: AdvisoryRemediationsTable;
+  security_alerts: SecurityAlertsTable;
+  security_alert_recipients: SecurityAlertRecipientsTable;
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
   audit_events: AuditEventsTable;

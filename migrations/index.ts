@@ -4,6 +4,7 @@ import * as humanTasks from './2026-11-23T0100-human-tasks';
 import * as incidents from './2026-11-23T0200-incidents';
 import * as notificationDeliveries from './2026-11-24T0800-notification-deliveries';
 import * as advisories from './2026-11-24T0900-advisories';
+import * as securityAlerts from './2026-11-24T1000-security-alerts';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -12,4 +13,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T0200-incidents': incidents,
   '2026-11-24T0800-notification-deliveries': notificationDeliveries,
   '2026-11-24T0900-advisories': advisories,
+  '2026-11-24T1000-security-alerts': securityAlerts,
 };

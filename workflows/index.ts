@@ -2,3 +2,4 @@
 export { diagnosticPingWorkflow } from './diagnostics/workflow';
 export { incidentPlaybook } from './incident/workflow';
 export { advisoryResponse } from './advisory/workflow';
+export { securityAlert } from './security-alert/workflow';

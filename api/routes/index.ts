@@ -11,6 +11,7 @@ import { incidentRoutes } from './incidents';
 import { notificationRoutes } from './notifications';
 import { openApiRoutes } from './openapi';
 import { playbookRoutes } from './playbooks';
+import { securityAlertRoutes } from './security-alerts';
 import { taskRoutes } from './tasks';
 import { tokenRoutes } from './tokens';
 
@@ -29,4 +30,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(advisoryRoutes);
   await app.register(ciComponentRoutes);
   await app.register(kpiRoutes);
+  await app.register(securityAlertRoutes);
 }

@@ -1,8 +1,10 @@
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
-import type { AdvisoryActivities, RemediationAssignment } from '../../activities/advisories';
+import { ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, proxyActivities, setHandler, sleep, startChild, uuid4 } from '@temporalio/workflow';
+import type { AdvisoryActivities, AdvisoryMatch, RemediationAssignment } from '../../activities/advisories';
+import type { SecurityAlertActivities } from '../../activities/security-alerts';
 import { durationMs, durationPattern } from '../../domain/duration';
 import { HumanTasks, type TaskResult } from '../human-task';
 import type { DecisionRequest } from '../human-task.definitions';
+import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../security-alert/definitions';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal, type AdvisoryResponseInput, type AdvisoryState } from './definitions';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
@@ -10,6 +12,13 @@ const advisories = proxyActivities<AdvisoryActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+const { recordAdvisoryAlert } = proxyActivities<SecurityAlertActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/** Who a proposed alert goes to unless the Security Manager names other roles in data.audience. */
+const defaultAlertAudience = ['security_analyst'];
 
 /** How long an approved exception lasts when neither the owner nor the Security Manager says. */
 const defaultExceptionExpiry = '90d';
@@ -53,6 +62,9 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
     {
       validator: (_request: { actor: string; reason: string }) => {
         if (state.status !== 'open') throw ApplicationFailure.create({ type: 'AdvisoryClosed', message: 'the advisory is already closed', nonRetryable: true });
+        if (state.alertProposal === 'pending') {
+          throw ApplicationFailure.create({ type: 'AlertProposalOpen', message: 'the proposed security alert still awaits the Security Manager', nonRetryable: true });
+        }
         if (state.activeRemediations.length > 0) {
           throw ApplicationFailure.create({ type: 'RemediationsOpen', message: `${state.activeRemediations.length} remediation(s) still running`, nonRetryable: true });
         }
@@ -62,6 +74,10 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
 
   async function match() {
     const found = await advisories.matchAdvisory({ advisoryId: input.advisoryId });
+    if (found.warrantsAlert && state.alertProposal === 'none') {
+      state.alertProposal = 'pending';
+      void proposeAlert(found);
+    }
     for (const assignment of found.remediations) {
       if (tracked.has(assignment.ciId) || assignment.status !== 'open') continue;
       tracked.add(assignment.ciId);
@@ -70,6 +86,47 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
         state.activeRemediations = state.activeRemediations.filter((id) => id !== assignment.ciId);
       });
     }
+  }
+
+  /** A critical or exploited advisory: the Security Manager decides whether an alert goes out. */
+  async function proposeAlert(found: AdvisoryMatch) {
+    const affectedCis = found.remediations.map((r) => r.ciId);
+    const actions = [found.preventiveMeasures, 'Patch or mitigate the affected CIs by their deadline'].filter((a): a is string => !!a);
+    const proposal = await tasks.run({
+      kind: 'advisory.alert-proposal',
+      title: `Send a security alert for "${found.title}"?`,
+      details: { advisoryId: input.advisoryId, cvssScore: found.cvssScore, exploited: found.exploited, affectedCis, audience: defaultAlertAudience, actions, expects: { audience: 'roles[] (optional)' } },
+      subject,
+      allowedRoles: ['security_manager'],
+      outcomes: ['send', 'dismiss'],
+      forbidSelfDecision: false,
+    });
+    if (proposal.outcome !== 'send') {
+      state.alertProposal = 'dismissed';
+      return;
+    }
+    const audience = Array.isArray(proposal.data?.audience) ? proposal.data.audience.filter((role): role is string => typeof role === 'string') : defaultAlertAudience;
+    const alertId = uuid4();
+    const alert: SecurityAlertInput = {
+      alertId,
+      title: found.title,
+      threat: `${found.exploited ? 'Known to be exploited. ' : ''}${found.cvssScore !== null ? `CVSS ${found.cvssScore}. ` : ''}Advisory ${input.advisoryId} affects ${affectedCis.length} CI(s).`,
+      actions,
+      affectedServices: [],
+      affectedCis,
+      audience,
+      raisedBy: proposal.decidedBy[0] ?? 'system:warden',
+      links: [{ type: 'advisory', id: input.advisoryId }],
+    };
+    // uuid4() is deterministic here, so a replayed task never raises a second alert.
+    await startChild(securityAlertWorkflowType, {
+      workflowId: makeSecurityAlertWorkflowId(alertId),
+      args: [alert],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+    });
+    await recordAdvisoryAlert({ advisoryId: input.advisoryId, alertId, actor: alert.raisedBy });
+    state.alertProposal = 'sent';
   }
 
   async function record(assignment: RemediationAssignment, result: TaskResult, status: Parameters<AdvisoryActivities['recordRemediation']>[0]['status'], extra: { resolution?: Record<string, unknown>; exceptionExpiresAt?: string | null } = {}) {
