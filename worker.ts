@@ -35,13 +35,19 @@ const pinoLevels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
 
 /**
  * Sends the Temporal SDK's own logs, from TypeScript and from its native core, to `logger` at WARN
- * and above: its INFO lines narrate every worker state change. Call once, before the first worker.
+ * and above: its INFO lines narrate every worker state change. With `metricsAddress` (host:port)
+ * the SDK's core also serves its worker metrics (task slots, poll and schedule-to-start latencies,
+ * sticky cache) for Prometheus at http://<metricsAddress>/metrics. The runtime is process-wide and
+ * installs once: call this once, before the first worker.
  */
-export function installTemporalRuntimeLogger(logger: Logger): void {
+export function installTemporalRuntimeLogger(logger: Logger, options: { metricsAddress?: string } = {}): void {
   const sdkLogger = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => sdkLogger[pinoLevels[level]](meta ?? {}, message)),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
+    },
     // The SDK would stop workers on SIGINT/SIGTERM by itself; Warden's CLI closes the API first.
     shutdownSignals: [],
   });

@@ -11,6 +11,7 @@ import type { Database } from '../db/database';
 import type { TemporalClientHandle } from '../temporal/connection';
 import { authPlugin, tokenKey } from './plugins/auth';
 import { errorsPlugin } from './plugins/errors';
+import { metricsPlugin } from './plugins/metrics';
 import { routes } from './routes/index';
 
 export interface AppDeps {
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
     transform: jsonSchemaTransform,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(metricsPlugin);
   await app.register(authPlugin);
   await app.register(routes);
   return app;

@@ -14,3 +14,5 @@ export const alertSources: readonly Role[] = ['admin', 'security_manager', 'secu
 export const advisoryIntake: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 export const componentEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 export const kpiReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
+/** Prometheus scrapes with a token of one of these roles (an auditor token reads, changes nothing). */
+export const metricsScrapers: readonly Role[] = ['admin', 'auditor'];

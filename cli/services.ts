@@ -48,7 +48,7 @@ export async function connectTemporal(settings: TemporalSettings, lifetime: Life
 /** Bundles the workflows, then polls the task queue until the lifetime ends or the worker fails. */
 export async function startWorker(options: { settings: TemporalSettings; config: Config; db: Kysely<Database>; logger: Logger; lifetime: Lifetime }) {
   const { logger, lifetime } = options;
-  installTemporalRuntimeLogger(logger);
+  installTemporalRuntimeLogger(logger, { metricsAddress: options.config.WARDEN_WORKER_METRICS_ADDRESS });
   const worker = await createWardenWorker({
     ...options.settings,
     db: options.db,

@@ -3,6 +3,7 @@ import { advisoryRoutes } from './advisories';
 import { alertRoutes } from './alerts';
 import { ciComponentRoutes } from './ci-components';
 import { kpiRoutes } from './kpis';
+import { metricsRoutes } from './metrics';
 import { auditRoutes } from './audit';
 import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
@@ -31,4 +32,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(ciComponentRoutes);
   await app.register(kpiRoutes);
   await app.register(securityAlertRoutes);
+  await app.register(metricsRoutes);
 }
