@@ -1,7 +1,21 @@
 import { z } from 'zod';
+import { notificationChannels } from './domain/notifications';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z.string().trim().min(1).optional();
+
+/** `{"security_manager":[{"channel":"email","target":"sec@example.org"}]}`: who hears of a role's notifications. */
+const notifyRoutes = z
+  .string()
+  .transform((text, context) => {
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'must be JSON: {"role":[{"channel":"email|webhook|slack","target":"…"}]}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.record(z.string(), z.array(z.strictObject({ channel: z.enum(notificationChannels), target: z.string().min(1) }))));
 
 /**
  * Every environment variable Warden reads. Unset DATABASE_URL / TEMPORAL_ADDRESS mean "start the
@@ -30,6 +44,11 @@ export const configSchema = z.object({
   WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   /** `command` security checks run executables on the worker host: off unless an operator opts in. */
   WARDEN_COMMAND_CHECKS_ENABLED: z.stringbool().default(false),
+  WARDEN_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional(),
+  WARDEN_MAIL_FROM: z.string().min(3).default('Warden <warden@localhost>'),
+  WARDEN_WEBHOOK_SECRET: z.string().min(16).optional(),
+  WARDEN_NOTIFY_ROUTES: notifyRoutes.default({}),
+  WARDEN_WORKER_METRICS_ADDRESS: z.string().regex(/^[\w.:\[\]-]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

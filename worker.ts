@@ -4,6 +4,7 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type W
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
+import { createNotifier, type NotifierSettings } from './activities/notifier';
 import type { Database } from './db/database';
 import { createDataConverter, type TemporalSettings } from './temporal/connection';
 
@@ -18,6 +19,8 @@ export interface WardenWorkerOptions extends TemporalSettings {
   provisioningSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED; off unless the operator opts in. */
   commandChecksEnabled?: boolean;
+  /** Where notifications go besides the in-app record; see activities/notifier.ts. */
+  notifications?: NotifierSettings;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
@@ -35,13 +38,19 @@ const pinoLevels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
 
 /**
  * Sends the Temporal SDK's own logs, from TypeScript and from its native core, to `logger` at WARN
- * and above: its INFO lines narrate every worker state change. Call once, before the first worker.
+ * and above: its INFO lines narrate every worker state change. With `metricsAddress` (host:port)
+ * the SDK's core also serves its worker metrics (task slots, poll and schedule-to-start latencies,
+ * sticky cache) for Prometheus at http://<metricsAddress>/metrics. The runtime is process-wide and
+ * installs once: call this once, before the first worker.
  */
-export function installTemporalRuntimeLogger(logger: Logger): void {
+export function installTemporalRuntimeLogger(logger: Logger, options: { metricsAddress?: string } = {}): void {
   const sdkLogger = logger.child({ component: 'temporal-sdk' });
   Runtime.install({
     logger: new DefaultLogger('WARN', ({ level, message, meta }) => sdkLogger[pinoLevels[level]](meta ?? {}, message)),
-    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    telemetryOptions: {
+      logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} },
+      ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
+    },
     // The SDK would stop workers on SIGINT/SIGTERM by itself; Warden's CLI closes the API first.
     shutdownSignals: [],
   });
@@ -64,6 +73,7 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       responderSecret: options.responderSecret,
       provisioningSecret: options.provisioningSecret,
       commandChecksEnabled: options.commandChecksEnabled ?? false,
+      notifier: createNotifier(options.notifications ?? { mailFrom: 'Warden <warden@localhost>', routes: {} }),
     }),
     dataConverter: createDataConverter(options.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.

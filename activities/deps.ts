@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Database } from '../db/database';
+import type { Notifier } from './notifier';
 
 /** What every activity factory may use; tests pass the real ones. */
 export interface ActivityDeps {
@@ -14,4 +15,6 @@ export interface ActivityDeps {
   provisioningSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED: whether `command` security checks may run executables here. */
   commandChecksEnabled: boolean;
+  /** E-mail, webhook and Slack delivery of notifications. */
+  notifier: Notifier;
 }

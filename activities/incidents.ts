@@ -8,6 +8,7 @@ import type { Severity } from '../domain/classification';
 import type { Playbook, PlaybookAction } from '../domain/playbook';
 import type { IncidentPlaybookInput } from '../workflows/incident/definitions';
 import type { ActivityDeps } from './deps';
+import { createNotificationActivities } from './notifications';
 import { postSignedAction } from './signed-webhook';
 
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
@@ -33,7 +34,9 @@ async function audited(
   });
 }
 
-export function createIncidentActivities({ db, logger, responderUrl, responderSecret }: ActivityDeps) {
+export function createIncidentActivities(deps: ActivityDeps) {
+  const { db, logger, responderUrl, responderSecret } = deps;
+  const notifications = createNotificationActivities(deps);
   return {
     /**
      * Safe to retry: the incident id is the primary key; a retry finds the row and answers from it
@@ -181,21 +184,16 @@ export function createIncidentActivities({ db, logger, responderUrl, responderSe
       let status = 'executed';
       let detail: string;
       if (action.kind === 'notify') {
-        await db
-          .insertInto('notifications')
-          .values({
-            dedup_key: `action:${input.actionId}`,
-            recipient_roles: action.roles,
-            recipients: [],
-            subject_type: 'incident',
-            subject_id: input.incidentId,
-            title: 'Incident update',
-            body: action.message,
-            task_id: null,
-            suppressed_reason: input.drill ? 'drill: exercises notify nobody outside' : null,
-          })
-          .onConflict((oc) => oc.column('dedup_key').doNothing())
-          .execute();
+        // Through the notifier, so the roles' channels (e-mail, webhooks) deliver it, once.
+        await notifications.notify({
+          dedupKey: `action:${input.actionId}`,
+          recipientRoles: action.roles,
+          recipients: [],
+          subject: { type: 'incident', id: input.incidentId },
+          title: 'Incident update',
+          body: action.message,
+          drill: input.drill,
+        });
         detail = `notified ${action.roles.join(', ')}`;
       } else {
         const url = action.kind === 'webhook' ? action.url : responderUrl;

@@ -1,17 +1,21 @@
 import { createAccessActivities } from './access';
+import { createAdvisoryActivities } from './advisories';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
 import { createSecurityTestActivities } from './security-tests';
+import { createSecurityAlertActivities } from './security-alerts';
 import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
     ...createAccessActivities(deps),
+    ...createAdvisoryActivities(deps),
     ...createDiagnosticsActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),
+    ...createSecurityAlertActivities(deps),
     ...createTaskActivities(deps),
     ...createSecurityTestActivities(deps),
   };

@@ -1,5 +1,10 @@
 import { createHmac } from 'node:crypto';
 
+/** `x-warden-signature` value: receivers recompute HMAC-SHA256 over the raw body with the shared secret. */
+export function signatureHeader(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
 /**
  * POSTs a JSON action to an external system: signed with HMAC-SHA256 over the body when a secret is
  * set (`x-warden-signature: sha256=<hex>`), with the action id as Idempotency-Key so the receiver can
@@ -13,7 +18,7 @@ export async function postSignedAction(url: string, input: { actionId: string; p
     headers: {
       'content-type': 'application/json',
       'idempotency-key': input.actionId,
-      ...(input.secret ? { 'x-warden-signature': `sha256=${createHmac('sha256', input.secret).update(body).digest('hex')}` } : {}),
+      ...(input.secret ? { 'x-warden-signature': signatureHeader(input.secret, body) } : {}),
     },
     body,
     // A receiver that has not answered in 10 s is treated as down: the activity retries.

@@ -12,6 +12,7 @@ import type { Database } from '../db/database';
 import type { TemporalClientHandle } from '../temporal/connection';
 import { authPlugin, tokenKey } from './plugins/auth';
 import { errorsPlugin } from './plugins/errors';
+import { metricsPlugin } from './plugins/metrics';
 import { routes } from './routes/index';
 import { pages } from '../web/pages/index';
 import { webInbox } from '../web/plugin';
@@ -81,6 +82,7 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLog
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   // Before auth: its hook reads the web inbox's session cookie.
   await app.register(cookie);
+  await app.register(metricsPlugin);
   await app.register(authPlugin);
   await app.register(routes);
   await app.register(webInbox(pages), { prefix: uiPrefix });

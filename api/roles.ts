@@ -21,3 +21,8 @@ export const accountImporters: readonly Role[] = ['admin', 'security_manager', '
 export const controlWriters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Start a security test now. */
 export const testTriggerers: readonly Role[] = ['admin', 'security_manager', 'tester'];
+export const advisoryIntake: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+export const componentEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
+export const kpiReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
+/** Prometheus scrapes with a token of one of these roles (an auditor token reads, changes nothing). */
+export const metricsScrapers: readonly Role[] = ['admin', 'auditor'];

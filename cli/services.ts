@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import { notifierSettings } from '../activities/notifier';
 import { buildApp } from '../api/app';
 import { requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
@@ -47,7 +48,7 @@ export async function connectTemporal(settings: TemporalSettings, lifetime: Life
 /** Bundles the workflows, then polls the task queue until the lifetime ends or the worker fails. */
 export async function startWorker(options: { settings: TemporalSettings; config: Config; db: Kysely<Database>; logger: Logger; lifetime: Lifetime }) {
   const { logger, lifetime } = options;
-  installTemporalRuntimeLogger(logger);
+  installTemporalRuntimeLogger(logger, { metricsAddress: options.config.WARDEN_WORKER_METRICS_ADDRESS });
   const worker = await createWardenWorker({
     ...options.settings,
     db: options.db,
@@ -55,6 +56,7 @@ export async function startWorker(options: { settings: TemporalSettings; config:
     responderUrl: options.config.WARDEN_RESPONDER_URL,
     responderSecret: options.config.WARDEN_RESPONDER_SECRET,
     provisioningSecret: options.config.WARDEN_PROVISIONING_SECRET,
+    notifications: notifierSettings(options.config),
   });
   lifetime.add('the worker', () => worker.shutdown());
   // run() resolves only after shutdown() was asked for; anything else leaves nobody to run workflows.

@@ -5,6 +5,8 @@ import type { ControlKind, ControlProcess, SlaRequirementRef, TestProcedure, Tes
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
 import type { AccessTables } from './access-tables';
+import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
+import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -15,6 +17,7 @@ export interface PrincipalsTable {
   id: string;
   display_name: string;
   email: string | null;
+  notification_channels: ColumnType<ChannelTarget[], string | undefined, string>;
   created_at: CreatedAt;
 }
 
@@ -138,6 +141,93 @@ export interface NotificationsTable {
   task_id: string | null;
   suppressed_reason: string | null;
   created_at: CreatedAt;
+}
+
+export interface NotificationDeliveriesTable {
+  id: Generated<string>;
+  notification_id: string;
+  channel: ChannelTarget['channel'];
+  target: string;
+  /** Who the target stands for: `principal:<id>` or `role:<role>`. */
+  recipient: string;
+  status: Generated<DeliveryStatus>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  claimed_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface CiComponentsTable {
+  ci_id: string;
+  product: string;
+  version: string;
+  updated_by: string;
+  updated_at: UpdatedAt;
+}
+
+export interface AdvisoriesTable {
+  id: string;
+  workflow_id: string;
+  format: string;
+  title: string;
+  supplier: string | null;
+  aliases: string[];
+  affected: Json<AffectedProduct[]>;
+  cvss_score: number | null;
+  cvss_vector: string | null;
+  preventive_measures: string | null;
+  published_at: NullableTimestamp;
+  exploited: boolean;
+  status: Generated<'open' | 'closed'>;
+  revision: Generated<number>;
+  alert_id: string | null;
+  raw: Json<unknown>;
+  received_by: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface AdvisoryRemediationsTable {
+  advisory_id: string;
+  ci_id: string;
+  service_id: string | null;
+  owner: string;
+  product: string;
+  installed_version: string;
+  deadline: string;
+  due_at: ColumnType<Date, Date | string, Date | string>;
+  status: RemediationStatus;
+  resolution: Json<Record<string, unknown>> | null;
+  task_id: string | null;
+  escalations: Generated<number>;
+  exception_expires_at: NullableTimestamp;
+  resolved_at: NullableTimestamp;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SecurityAlertsTable {
+  id: string;
+  workflow_id: string;
+  title: string;
+  threat: string;
+  actions: string[];
+  affected_services: string[];
+  affected_cis: string[];
+  audience: string[];
+  links: Json<{ type: string; id: string }[]>;
+  raised_by: string;
+  created_at: CreatedAt;
+}
+
+export interface SecurityAlertRecipientsTable {
+  alert_id: string;
+  recipient: string;
+  reason: string;
+  task_id: string | null;
+  acknowledged_by: string | null;
+  acknowledged_at: NullableTimestamp;
 }
 
 export interface PlaybooksTable {
@@ -333,6 +423,12 @@ export interface Database extends AccessTables {
   improvement_actions: ImprovementActionsTable;
   human_tasks: HumanTasksTable;
   notifications: NotificationsTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  ci_components: CiComponentsTable;
+  advisories: AdvisoriesTable;
+  advisory_remediations: AdvisoryRemediationsTable;
+  security_alerts: SecurityAlertsTable;
+  security_alert_recipients: SecurityAlertRecipientsTable;
   principals: PrincipalsTable;
   api_tokens: ApiTokensTable;
   web_sessions: WebSessionsTable;
@@ -355,3 +451,5 @@ export type HumanTask = Selectable<HumanTasksTable>;
 export type Incident = Selectable<IncidentsTable>;
 export type Control = Selectable<ControlsTable>;
 export type TestRun = Selectable<TestRunsTable>;
+export type Advisory = Selectable<AdvisoriesTable>;
+export type AdvisoryRemediation = Selectable<AdvisoryRemediationsTable>;

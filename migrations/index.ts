@@ -6,6 +6,9 @@ import * as cmdb from './2026-11-23T0300-cmdb';
 import * as accessManagement from './2026-11-23T0400-access-management';
 import * as securityTesting from './2026-11-23T0500-security-testing';
 import * as webSessions from './2026-11-23T0600-web-sessions';
+import * as notificationDeliveries from './2026-11-23T0700-notification-deliveries';
+import * as advisories from './2026-11-23T0800-advisories';
+import * as securityAlerts from './2026-11-23T0900-security-alerts';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -16,4 +19,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T0400-access-management': accessManagement,
   '2026-11-23T0500-security-testing': securityTesting,
   '2026-11-23T0600-web-sessions': webSessions,
+  '2026-11-23T0700-notification-deliveries': notificationDeliveries,
+  '2026-11-23T0800-advisories': advisories,
+  '2026-11-23T0900-security-alerts': securityAlerts,
 };

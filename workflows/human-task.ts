@@ -60,6 +60,8 @@ export interface HumanTaskSpec {
   /** A rule of the calling workflow, checked in the validator: a reason to refuse, or undefined. */
   guard?: (decision: DecisionRequest) => string | undefined;
   drill?: boolean;
+  /** What the deciders are told besides the title: the threat and what to do (a security alert). */
+  message?: string;
 }
 
 export interface TaskDecision {
@@ -269,7 +271,7 @@ export class HumanTasks {
       recipients: task.assignees,
       subject: task.spec.subject,
       title,
-      body: `Decide at /tasks/${task.id}: ${task.spec.outcomes.join(' / ')}`,
+      body: `${task.spec.message ? `${task.spec.message}\n\n` : ''}Decide at /tasks/${task.id}: ${task.spec.outcomes.join(' / ')}`,
       taskId: task.id,
       drill: task.spec.drill,
     });

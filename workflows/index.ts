@@ -4,3 +4,5 @@ export { incidentPlaybook } from './incident/workflow';
 export { accessRequest } from './access/access-request';
 export { accessReviewCampaign } from './access/access-review';
 export { securityTestWorkflow as securityTest } from './security-test/workflow';
+export { advisoryResponse } from './advisory/workflow';
+export { securityAlert } from './security-alert/workflow';

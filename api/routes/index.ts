@@ -1,7 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import { accessRoutes } from './access';
 import { accessReviewRoutes } from './access-reviews';
+import { advisoryRoutes } from './advisories';
 import { alertRoutes } from './alerts';
+import { ciComponentRoutes } from './ci-components';
+import { kpiRoutes } from './kpis';
+import { metricsRoutes } from './metrics';
 import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
 import { codecRoutes } from './codec';
@@ -9,8 +13,10 @@ import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
 import { incidentRoutes } from './incidents';
+import { notificationRoutes } from './notifications';
 import { openApiRoutes } from './openapi';
 import { playbookRoutes } from './playbooks';
+import { securityAlertRoutes } from './security-alerts';
 import { taskRoutes } from './tasks';
 import { serviceRoutes } from './services';
 import { testRunRoutes } from './test-runs';
@@ -35,4 +41,10 @@ export async function routes(app: FastifyInstance) {
   await app.register(controlRoutes);
   await app.register(testScheduleRoutes);
   await app.register(testRunRoutes);
+  await app.register(notificationRoutes);
+  await app.register(advisoryRoutes);
+  await app.register(ciComponentRoutes);
+  await app.register(kpiRoutes);
+  await app.register(securityAlertRoutes);
+  await app.register(metricsRoutes);
 }

@@ -98,6 +98,13 @@ const writeRoutes: WriteRoute[] = [
   },
   { method: 'POST', url: '/controls/:id/schedule/unpause', path: `/controls/${control.id}/schedule/unpause`, valid: { reason: 'probe' } },
   { method: 'POST', url: '/controls/:id/schedule/pause', path: `/controls/${control.id}/schedule/pause`, valid: { reason: 'probe' } },
+  { method: 'PUT', url: '/cis/:id/components', path: `/cis/${ci.id}/components`, valid: { components: [{ product: 'openssl', version: '3.0.1' }] } },
+  {
+    method: 'POST',
+    url: '/security-alerts',
+    valid: { title: 'probe', threat: 'probe', affectedServices: [service.id], affectedCis: [ci.id], actions: ['patch'], audience: ['security_analyst'] },
+  },
+  { method: 'PUT', url: '/principals/:id/notification-channels', path: '/principals/admin-1/notification-channels', valid: { channels: [{ channel: 'email', target: 'probe@example.org' }] } },
 ];
 
 /**
@@ -116,6 +123,9 @@ const exempt = [
   'POST /systems/:ciId/accounts/import',
   'POST /access-reviews',
   'POST /controls/import',
+  // Advisories arrive as generic JSON, OSV or CSAF (validated per format); closing needs a running workflow.
+  'POST /advisories',
+  'POST /advisories/:id/close',
 ];
 
 interface JsonSchema {

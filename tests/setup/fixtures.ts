@@ -55,17 +55,24 @@ export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   body: string;
+  /** The status the receiver answered with. */
+  status?: number;
 }
 
-/** A loopback HTTP receiver (responder, webhook, callback target) that records what arrives. */
-export async function startReceiver(status = 200) {
+/**
+ * A loopback HTTP receiver (responder, webhook, callback target) that records what arrives. `status`
+ * may be a function of the request's index (0 for the first), to fail chosen attempts.
+ */
+export async function startReceiver(status: number | ((index: number, request: ReceivedRequest) => number) = 200) {
   const received: ReceivedRequest[] = [];
   const server = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk) => (body += chunk));
     request.on('end', () => {
-      received.push({ path: request.url ?? '', headers: request.headers, body });
-      response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+      const entry = { path: request.url ?? '', headers: request.headers, body };
+      const code = typeof status === 'number' ? status : status(received.length, entry);
+      received.push({ ...entry, status: code });
+      response.writeHead(code, { 'content-type': 'application/json' }).end('{}');
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

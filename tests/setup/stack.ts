@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pino from 'pino';
+import { notifierSettings } from '../../activities/notifier';
 import { buildApp, type App } from '../../api/app';
 import { loadConfig, type Config } from '../../config';
 import { createDb } from '../../db/create-db';
@@ -92,6 +93,7 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
       responderSecret: config.WARDEN_RESPONDER_SECRET,
       provisioningSecret: config.WARDEN_PROVISIONING_SECRET,
       commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
+      notifications: notifierSettings(config),
     });
     void worker.run();
     return worker;

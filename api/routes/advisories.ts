@@ -1,0 +1,136 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { findAdvisory, listAdvisories, listRemediations, remediationCounts, upsertAdvisory } from '../../db/advisories';
+import type { Advisory } from '../../db/database';
+import { responses } from '../../schemas/common';
+import { advisoryAccepted, advisoryDetail, advisoryListQuery, advisoryParam, advisoryPostQuery, advisorySummary, parseAdvisory } from '../../schemas/advisories';
+import { startOnce } from '../../temporal/start';
+import { advisoryResponseWorkflowType, closeAdvisoryUpdate, makeAdvisoryWorkflowId, rematchSignal } from '../../workflows/advisory/definitions';
+import { conflict, invalid, notFound } from '../problem';
+import { advisoryIntake, everyone, securityManagement } from '../roles';
+
+const iso = (value: Date | null) => value?.toISOString() ?? null;
+
+function toSummary(advisory: Advisory, counts: Record<string, number> = {}) {
+  return {
+    id: advisory.id,
+    workflowId: advisory.workflow_id,
+    format: advisory.format,
+    title: advisory.title,
+    supplier: advisory.supplier,
+    aliases: advisory.aliases,
+    cvssScore: advisory.cvss_score,
+    exploited: advisory.exploited,
+    status: advisory.status,
+    revision: advisory.revision,
+    alertId: advisory.alert_id,
+    remediations: counts,
+    createdAt: advisory.created_at.toISOString(),
+    updatedAt: advisory.updated_at.toISOString(),
+  };
+}
+
+/** Tells an advisory's running workflow to match again; a closed one has nothing left to tell. */
+export async function requestRematch(app: FastifyInstance, workflowId: string, reason: string): Promise<void> {
+  try {
+    await app.temporal.client.workflow.getHandle(workflowId).signal(rematchSignal, { reason });
+  } catch (error) {
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+  }
+}
+
+export async function advisoryRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post('/advisories', {
+    config: { roles: advisoryIntake },
+    schema: {
+      tags: ['advisories'],
+      summary: 'Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again',
+      querystring: advisoryPostQuery,
+      body: z.record(z.string(), z.unknown()),
+      response: responses({ 202: advisoryAccepted }),
+    },
+    handler: async (request, reply) => {
+      const parsed = parseAdvisory(request.body, request.query.format);
+      if (!parsed.ok) throw invalid(parsed.errors);
+      const { content, format } = parsed;
+      const existing = await findAdvisory(app.db, content.id);
+      if (existing?.status === 'closed') throw conflict(`advisory ${content.id} is closed; publish the revision under a new id`);
+      const workflowId = makeAdvisoryWorkflowId(content.id);
+      const stored = await app.db.transaction().execute((trx) => upsertAdvisory(trx, { content, format, raw: request.body, workflowId, actor: request.actor.principalId }));
+      const { started } = await startOnce(app.temporal.client, advisoryResponseWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [{ advisoryId: content.id }] });
+      if (!started) await requestRematch(app, workflowId, `revision ${stored.revision}`);
+      return reply.code(202).send({ id: content.id, workflowId, format, revision: stored.revision, created: stored.created });
+    },
+  });
+
+  routes.get('/advisories', {
+    config: { roles: everyone },
+    schema: { tags: ['advisories'], summary: 'Advisories, newest first, with remediation counts per status', querystring: advisoryListQuery, response: responses({ 200: z.object({ items: z.array(advisorySummary) }) }) },
+    handler: async (request) => {
+      const rows = await listAdvisories(app.db, request.query);
+      const counts = await remediationCounts(app.db, rows.map((r) => r.id));
+      return { items: rows.map((row) => toSummary(row, counts.get(row.id))) };
+    },
+  });
+
+  routes.get('/advisories/:id', {
+    config: { roles: everyone },
+    schema: { tags: ['advisories'], summary: 'One advisory: what it affects, and every CI\'s remediation state', params: advisoryParam, response: responses({ 200: advisoryDetail }) },
+    handler: async (request) => {
+      const advisory = await findAdvisory(app.db, request.params.id);
+      if (!advisory) throw notFound('advisory', request.params.id);
+      const [counts, remediations] = await Promise.all([remediationCounts(app.db, [advisory.id]), listRemediations(app.db, advisory.id)]);
+      return {
+        ...toSummary(advisory, counts.get(advisory.id)),
+        affected: advisory.affected,
+        cvssVector: advisory.cvss_vector,
+        preventiveMeasures: advisory.preventive_measures,
+        published: iso(advisory.published_at),
+        remediationDetails: remediations.map((r) => ({
+          ciId: r.ci_id,
+          ciName: r.ci_name,
+          serviceId: r.service_id,
+          owner: r.owner,
+          product: r.product,
+          installedVersion: r.installed_version,
+          status: r.status,
+          deadline: r.deadline,
+          dueAt: r.due_at.toISOString(),
+          overdue: r.status === 'open' && r.due_at.getTime() < Date.now(),
+          escalations: r.escalations,
+          resolution: r.resolution,
+          exceptionExpiresAt: iso(r.exception_expires_at),
+          resolvedAt: iso(r.resolved_at),
+          taskId: r.task_id,
+        })),
+      };
+    },
+  });
+
+  routes.post('/advisories/:id/close', {
+    config: { roles: securityManagement },
+    schema: {
+      tags: ['advisories'],
+      summary: 'Close an advisory: refused (409) while any remediation is still running',
+      params: advisoryParam,
+      body: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
+      response: responses({ 200: z.object({ id: z.string(), status: z.literal('closed') }) }),
+    },
+    handler: async (request) => {
+      const advisory = await findAdvisory(app.db, request.params.id);
+      if (!advisory) throw notFound('advisory', request.params.id);
+      try {
+        await app.temporal.client.workflow.getHandle(advisory.workflow_id).executeUpdate(closeAdvisoryUpdate, { args: [{ actor: request.actor.principalId, reason: request.body.reason }] });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) throw conflict(error.cause?.message ?? 'the advisory cannot be closed now');
+        if (error instanceof WorkflowNotFoundError) throw conflict('the advisory is already closed');
+        throw error;
+      }
+      return { id: advisory.id, status: 'closed' as const };
+    },
+  });
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { appendAudit } from '../../db/audit';
+import { listNotifications, setNotificationChannels } from '../../db/notifications';
+import { pageOf } from '../../db/pagination';
+import { responses } from '../../schemas/common';
+import { notificationChannelsBody, notificationListQuery, notificationPage, principalParam } from '../../schemas/notifications';
+import { forbidden, notFound } from '../problem';
+import { everyone, payloadReaders } from '../roles';
+import { cursorFrom } from './tasks';
+
+const iso = (value: Date | null) => value?.toISOString() ?? null;
+
+export async function notificationRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get('/notifications', {
+    config: { roles: payloadReaders },
+    schema: {
+      tags: ['notifications'],
+      summary: 'Every notification recorded (oldest first) with each delivery: channel, target, status, attempts, last error',
+      querystring: notificationListQuery,
+      response: responses({ 200: notificationPage }),
+    },
+    handler: async (request) => {
+      const { limit, cursor, subject, subjectType } = request.query;
+      const rows = await listNotifications(app.db, { subjectId: subject, subjectType, limit, after: cursorFrom(cursor) });
+      const { items, nextCursor } = pageOf(rows, limit);
+      return {
+        items: items.map((n) => ({
+          id: n.id,
+          dedupKey: n.dedup_key,
+          subject: { type: n.subject_type, id: n.subject_id },
+          title: n.title,
+          body: n.body,
+          recipientRoles: n.recipient_roles,
+          recipients: n.recipients,
+          taskId: n.task_id,
+          suppressedReason: n.suppressed_reason,
+          createdAt: n.created_at.toISOString(),
+          deliveries: n.deliveries.map((d) => ({ id: d.id, channel: d.channel, target: d.target, recipient: d.recipient, status: d.status, attempts: d.attempts, lastError: d.last_error, deliveredAt: iso(d.delivered_at) })),
+        })),
+        nextCursor,
+      };
+    },
+  });
+
+  routes.put('/principals/:id/notification-channels', {
+    config: { roles: everyone },
+    schema: {
+      tags: ['notifications'],
+      summary: 'Where a principal is notified (yourself, or anyone for an admin); an empty list means e-mail to the recorded address',
+      params: principalParam,
+      body: notificationChannelsBody,
+      response: responses({ 200: notificationChannelsBody }),
+    },
+    handler: async (request) => {
+      const { id } = request.params;
+      if (id !== request.actor.principalId && !request.actor.roles.includes('admin')) throw forbidden('only an admin may set another principal\'s channels');
+      const channels = request.body.channels.map((c) => ({ channel: c.channel, target: c.target ?? '' }));
+      const updated = await app.db.transaction().execute(async (trx) => {
+        const row = await setNotificationChannels(trx, id, channels);
+        if (row) await appendAudit(trx, { actor: request.actor.principalId, action: 'principal.notification_channels_set', subjectType: 'principal', subjectId: id, details: { channels } });
+        return row;
+      });
+      if (!updated) throw notFound('principal', id);
+      return request.body;
+    },
+  });
+}

@@ -1,0 +1,56 @@
+import { classificationLevels, type ClassificationLevel } from './classification';
+import { durationMs, type DurationText } from './duration';
+
+/** One product an advisory names: the versions affected (semver ranges or exact versions) and the fixes. */
+export interface AffectedProduct {
+  product: string;
+  /** Each entry is a semver range (">=1.2.0 <1.4.3", "<2", "1.x || 3.x") or an exact version ("2019-R2"). */
+  ranges: string[];
+  fixed: string[];
+}
+
+/** An advisory as Warden keeps it, whatever format it arrived in. */
+export interface AdvisoryContent {
+  id: string;
+  aliases: string[];
+  title: string;
+  supplier: string | null;
+  affected: AffectedProduct[];
+  cvssScore: number | null;
+  cvssVector: string | null;
+  preventiveMeasures: string | null;
+  published: string | null;
+  exploited: boolean;
+}
+
+export const advisoryFormats = ['generic', 'osv', 'csaf'] as const;
+export type AdvisoryFormat = (typeof advisoryFormats)[number];
+
+export const remediationOutcomes = ['patched', 'mitigated', 'exception_requested'] as const;
+export const remediationStatuses = ['open', 'patched', 'mitigated', 'exception_requested', 'exception'] as const;
+export type RemediationStatus = (typeof remediationStatuses)[number];
+
+/** CVSS v3 "critical" starts here. */
+export const criticalCvss = 9.0;
+
+/** A critical or exploited advisory is worth an alert; the Security Manager decides whether to send one. */
+export function warrantsAlert(advisory: { cvssScore: number | null; exploited: boolean }): boolean {
+  return advisory.exploited || (advisory.cvssScore ?? 0) >= criticalCvss;
+}
+
+const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+
+/** The largest unit that divides `ms` exactly: 302400000 → "84h", 1500 → "1500ms". */
+export function formatDuration(ms: number): DurationText {
+  const [unit, size] = units.find(([, size]) => ms % size === 0 && ms >= size) ?? ['ms', 1];
+  return `${Math.max(1, Math.round(ms / size))}${unit}`;
+}
+
+/**
+ * The patch deadline for a CI: its service SLA's deadline for the CI's classification level, halved
+ * when the advisory is critical (CVSS ≥ 9.0) or known to be exploited.
+ */
+export function remediationDeadline(patchDeadlines: Record<ClassificationLevel, DurationText>, level: ClassificationLevel, advisory: { cvssScore: number | null; exploited: boolean }): DurationText {
+  const base = patchDeadlines[level] ?? patchDeadlines[classificationLevels[classificationLevels.length - 1] as ClassificationLevel];
+  return warrantsAlert(advisory) ? formatDuration(Math.floor(durationMs(base) / 2)) : base;
+}

@@ -1,0 +1,305 @@
+import { z } from 'zod';
+import { advisoryFormats, remediationOutcomes, remediationStatuses, type AdvisoryContent, type AdvisoryFormat, type AffectedProduct } from '../domain/advisory';
+import { cvss3BaseScore } from '../domain/cvss';
+import { timestamp } from './common';
+
+export const advisoryId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'letters, digits and . _ : - (max 200)');
+const text = (max: number) => z.string().trim().min(1).max(max);
+
+/** Warden's own form: what an advisory says, flat. */
+export const genericAdvisory = z.strictObject({
+  id: advisoryId,
+  cves: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'must be CVE-YYYY-NNNN')).default([]),
+  title: text(500),
+  supplier: text(200).optional(),
+  affected: z
+    .array(z.strictObject({ product: text(200), versions: z.array(text(200)).min(1).describe('semver ranges or exact versions; any one matching means affected'), fixed: z.array(text(100)).default([]) }))
+    .min(1),
+  cvss: z.strictObject({ score: z.number().min(0).max(10), vector: z.string().max(200).optional() }).optional(),
+  preventiveMeasures: z.string().max(10_000).optional(),
+  published: timestamp.optional(),
+  exploited: z.boolean().default(false),
+});
+
+// OSV (https://ossf.github.io/osv-schema/): only the fields Warden reads are checked; the rest pass.
+const osvEvent = z.looseObject({ introduced: z.string().optional(), fixed: z.string().optional(), last_affected: z.string().optional(), limit: z.string().optional() });
+export const osvAdvisory = z.looseObject({
+  id: advisoryId,
+  modified: z.string(),
+  published: timestamp.optional(),
+  aliases: z.array(z.string()).default([]),
+  summary: z.string().optional(),
+  details: z.string().optional(),
+  severity: z.array(z.looseObject({ type: z.string(), score: z.string() })).default([]),
+  affected: z
+    .array(
+      z.looseObject({
+        package: z.looseObject({ name: text(200), ecosystem: z.string().optional() }),
+        ranges: z.array(z.looseObject({ type: z.string(), events: z.array(osvEvent).min(1) })).default([]),
+        versions: z.array(z.string()).default([]),
+      }),
+    )
+    .min(1),
+  database_specific: z.looseObject({ exploited: z.boolean().optional(), preventive_measures: z.string().optional() }).optional(),
+});
+
+// CSAF 2.0 (OASIS): the document, the product tree and the vulnerabilities' status, scores, remediations, threats.
+interface CsafBranch {
+  category: string;
+  name: string;
+  product?: { product_id: string; name: string };
+  branches?: CsafBranch[];
+}
+const csafBranch: z.ZodType<CsafBranch> = z.lazy(() =>
+  z.looseObject({ category: z.string(), name: z.string(), product: z.looseObject({ product_id: z.string(), name: z.string() }).optional(), branches: z.array(csafBranch).optional() }),
+);
+export const csafAdvisory = z.looseObject({
+  document: z.looseObject({
+    category: z.string(),
+    csaf_version: z.literal('2.0'),
+    title: text(500),
+    publisher: z.looseObject({ name: z.string() }),
+    tracking: z.looseObject({ id: advisoryId, initial_release_date: timestamp.optional(), current_release_date: timestamp.optional() }),
+  }),
+  product_tree: z.looseObject({ branches: z.array(csafBranch).min(1) }),
+  vulnerabilities: z
+    .array(
+      z.looseObject({
+        cve: z.string().optional(),
+        title: z.string().optional(),
+        product_status: z.looseObject({ known_affected: z.array(z.string()).default([]), fixed: z.array(z.string()).default([]), first_fixed: z.array(z.string()).default([]) }).optional(),
+        scores: z.array(z.looseObject({ products: z.array(z.string()), cvss_v3: z.looseObject({ baseScore: z.number(), vectorString: z.string() }).optional() })).default([]),
+        remediations: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
+        threats: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
+      }),
+    )
+    .min(1),
+});
+
+const distinct = <T>(values: T[]) => [...new Set(values)];
+
+function fromGeneric(doc: z.infer<typeof genericAdvisory>): AdvisoryContent {
+  return {
+    id: doc.id,
+    aliases: doc.cves,
+    title: doc.title,
+    supplier: doc.supplier ?? null,
+    affected: doc.affected.map((a) => ({ product: a.product, ranges: a.versions, fixed: a.fixed })),
+    cvssScore: doc.cvss?.score ?? null,
+    cvssVector: doc.cvss?.vector ?? null,
+    preventiveMeasures: doc.preventiveMeasures ?? null,
+    published: doc.published ?? null,
+    exploited: doc.exploited,
+  };
+}
+
+/** OSV events read in order: introduced opens an interval, fixed / last_affected close it. */
+export function osvRanges(events: z.infer<typeof osvEvent>[]): { ranges: string[]; fixed: string[] } {
+  const ranges: string[] = [];
+  const fixed: string[] = [];
+  let lower: string | undefined;
+  for (const event of events) {
+    if (event.introduced !== undefined) lower = event.introduced === '0' ? '>=0.0.0-0' : `>=${event.introduced}`;
+    const upper = event.fixed !== undefined ? `<${event.fixed}` : event.last_affected !== undefined ? `<=${event.last_affected}` : undefined;
+    if (event.fixed !== undefined) fixed.push(event.fixed);
+    if (upper && lower) {
+      ranges.push(`${lower} ${upper}`);
+      lower = undefined;
+    }
+  }
+  if (lower) ranges.push(lower);
+  return { ranges, fixed };
+}
+
+function fromOsv(doc: z.infer<typeof osvAdvisory>): AdvisoryContent {
+  const vector = doc.severity.find((s) => s.type === 'CVSS_V3')?.score ?? null;
+  const affected = doc.affected.map((entry): AffectedProduct => {
+    // GIT ranges name commits, not versions Warden can compare.
+    const parts = entry.ranges.filter((r) => r.type !== 'GIT').map((r) => osvRanges(r.events));
+    return { product: entry.package.name, ranges: [...parts.flatMap((p) => p.ranges), ...entry.versions], fixed: distinct(parts.flatMap((p) => p.fixed)) };
+  });
+  return {
+    id: doc.id,
+    aliases: doc.aliases,
+    title: doc.summary ?? doc.details?.split('\n')[0] ?? doc.id,
+    supplier: doc.affected[0]?.package.ecosystem ?? null,
+    affected,
+    cvssScore: vector ? cvss3BaseScore(vector) : null,
+    cvssVector: vector,
+    preventiveMeasures: doc.database_specific?.preventive_measures ?? null,
+    published: doc.published ?? null,
+    exploited: doc.database_specific?.exploited ?? false,
+  };
+}
+
+/** `vers:semver/>=1.0.0|<1.2.3|2.0.0` → semver ranges: a lower bound pairs with the upper bound after it. */
+export function versRanges(vers: string): string[] {
+  const constraints = vers.replace(/^vers:[^/]+\//, '').split('|').map((c) => c.trim()).filter(Boolean);
+  const ranges: string[] = [];
+  for (let i = 0; i < constraints.length; i += 1) {
+    const current = constraints[i] as string;
+    const next = constraints[i + 1];
+    if (/^>/.test(current) && next && /^</.test(next)) {
+      ranges.push(`${current} ${next}`);
+      i += 1;
+    } else {
+      ranges.push(current.replace(/^=/, ''));
+    }
+  }
+  return ranges;
+}
+
+interface CsafProduct {
+  product: string;
+  vendor: string | null;
+  versions: string[];
+}
+
+/** Walks vendor → product_name → product_version(_range) branches to what each product id means. */
+function csafProducts(branches: CsafBranch[], path: { vendor: string | null; product: string | null } = { vendor: null, product: null }, into = new Map<string, CsafProduct>()) {
+  for (const branch of branches) {
+    const here = { vendor: branch.category === 'vendor' ? branch.name : path.vendor, product: branch.category === 'product_name' ? branch.name : path.product };
+    if (branch.product) {
+      const versions = branch.category === 'product_version' ? [branch.name] : branch.category === 'product_version_range' ? versRanges(branch.name) : [];
+      into.set(branch.product.product_id, { product: here.product ?? branch.product.name, vendor: here.vendor, versions });
+    }
+    if (branch.branches) csafProducts(branch.branches, here, into);
+  }
+  return into;
+}
+
+function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
+  const products = csafProducts(doc.product_tree.branches);
+  const byProduct = new Map<string, AffectedProduct>();
+  const entry = (name: string) => byProduct.get(name.toLowerCase()) ?? byProduct.set(name.toLowerCase(), { product: name, ranges: [], fixed: [] }).get(name.toLowerCase())!;
+  for (const vulnerability of doc.vulnerabilities) {
+    for (const id of vulnerability.product_status?.known_affected ?? []) {
+      const product = products.get(id);
+      if (product) entry(product.product).ranges.push(...product.versions);
+    }
+    for (const id of [...(vulnerability.product_status?.fixed ?? []), ...(vulnerability.product_status?.first_fixed ?? [])]) {
+      const product = products.get(id);
+      if (product) entry(product.product).fixed.push(...product.versions);
+    }
+  }
+  const affected = [...byProduct.values()].filter((p) => p.ranges.length > 0).map((p) => ({ ...p, ranges: distinct(p.ranges), fixed: distinct(p.fixed) }));
+  const scores = doc.vulnerabilities.flatMap((v) => v.scores.flatMap((s) => (s.cvss_v3 ? [s.cvss_v3] : [])));
+  const worst = scores.reduce<(typeof scores)[number] | undefined>((best, s) => (!best || s.baseScore > best.baseScore ? s : best), undefined);
+  const measures = doc.vulnerabilities.flatMap((v) => v.remediations.filter((r) => r.category === 'mitigation' || r.category === 'workaround').map((r) => r.details));
+  const exploited = doc.vulnerabilities.some((v) => v.threats.some((t) => t.category === 'exploit_status' && !/\b(no|none|not)\b/i.test(t.details)));
+  return {
+    id: doc.document.tracking.id,
+    aliases: distinct(doc.vulnerabilities.flatMap((v) => (v.cve ? [v.cve] : []))),
+    title: doc.document.title,
+    supplier: doc.document.publisher.name,
+    affected,
+    cvssScore: worst?.baseScore ?? null,
+    cvssVector: worst?.vectorString ?? null,
+    preventiveMeasures: measures.length ? distinct(measures).join('\n') : null,
+    published: doc.document.tracking.initial_release_date ?? null,
+    exploited,
+  };
+}
+
+/** Which format a document is, when the client did not say: CSAF has document.csaf_version, OSV has modified + affected[].package. */
+export function detectFormat(doc: Record<string, unknown>): AdvisoryFormat {
+  const document = doc.document as Record<string, unknown> | undefined;
+  if (document && typeof document === 'object' && 'csaf_version' in document) return 'csaf';
+  if ('modified' in doc && Array.isArray(doc.affected) && doc.affected.some((a) => typeof a === 'object' && a !== null && 'package' in a)) return 'osv';
+  return 'generic';
+}
+
+interface FieldError {
+  path: string;
+  message: string;
+}
+
+export type ParsedAdvisory = { ok: true; format: AdvisoryFormat; content: AdvisoryContent } | { ok: false; format: AdvisoryFormat; errors: FieldError[] };
+
+/** One advisory document, whole or not at all: any error rejects it, naming the field. */
+export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryFormat = detectFormat(doc)): ParsedAdvisory {
+  const errorsOf = (error: z.ZodError) => error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
+  const parsers = {
+    generic: () => genericAdvisory.safeParse(doc),
+    osv: () => osvAdvisory.safeParse(doc),
+    csaf: () => csafAdvisory.safeParse(doc),
+  };
+  const parsed = parsers[format]();
+  if (!parsed.success) return { ok: false, format, errors: errorsOf(parsed.error) };
+  const content =
+    format === 'generic' ? fromGeneric(parsed.data as z.infer<typeof genericAdvisory>) : format === 'osv' ? fromOsv(parsed.data as z.infer<typeof osvAdvisory>) : fromCsaf(parsed.data as z.infer<typeof csafAdvisory>);
+  if (content.affected.length === 0 || content.affected.every((a) => a.ranges.length === 0)) {
+    return { ok: false, format, errors: [{ path: 'body', message: 'names no affected product version Warden can match' }] };
+  }
+  return { ok: true, format, content };
+}
+
+export const advisoryPostQuery = z.strictObject({ format: z.enum(advisoryFormats).optional().describe('Detected from the document when omitted') });
+
+export const advisoryAccepted = z.object({ id: z.string(), workflowId: z.string(), format: z.enum(advisoryFormats), revision: z.number(), created: z.boolean() });
+
+const remediationView = z.object({
+  ciId: z.string(),
+  ciName: z.string(),
+  serviceId: z.string().nullable(),
+  owner: z.string(),
+  product: z.string(),
+  installedVersion: z.string(),
+  status: z.enum(remediationStatuses),
+  deadline: z.string(),
+  dueAt: z.string(),
+  overdue: z.boolean(),
+  escalations: z.number(),
+  resolution: z.record(z.string(), z.unknown()).nullable(),
+  exceptionExpiresAt: z.string().nullable(),
+  resolvedAt: z.string().nullable(),
+  taskId: z.string().nullable(),
+});
+
+export const advisorySummary = z
+  .object({
+    id: z.string(),
+    workflowId: z.string(),
+    format: z.string(),
+    title: z.string(),
+    supplier: z.string().nullable(),
+    aliases: z.array(z.string()),
+    cvssScore: z.number().nullable(),
+    exploited: z.boolean(),
+    status: z.enum(['open', 'closed']),
+    revision: z.number(),
+    alertId: z.string().nullable(),
+    remediations: z.record(z.string(), z.number()).describe('count per remediation status'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'AdvisorySummary' });
+
+export const advisoryDetail = advisorySummary
+  .extend({
+    affected: z.array(z.object({ product: z.string(), ranges: z.array(z.string()), fixed: z.array(z.string()) })),
+    cvssVector: z.string().nullable(),
+    preventiveMeasures: z.string().nullable(),
+    published: z.string().nullable(),
+    remediationDetails: z.array(remediationView),
+  })
+  .meta({ id: 'Advisory' });
+
+export const advisoryListQuery = z.strictObject({ status: z.enum(['open', 'closed']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const advisoryParam = z.strictObject({ id: advisoryId });
+
+export const remediationOutcome = z.enum(remediationOutcomes);
+
+export const componentsBody = z.strictObject({
+  components: z
+    .array(z.strictObject({ product: text(200), version: text(100) }))
+    .max(500)
+    .refine((list) => new Set(list.map((c) => c.product.toLowerCase())).size === list.length, 'each product once per CI'),
+});
+
+export const patchComplianceQuery = z.strictObject({ from: timestamp.optional(), to: timestamp.optional() });
+export const patchComplianceView = z.object({
+  from: z.string(),
+  to: z.string(),
+  services: z.array(z.object({ serviceId: z.string().nullable(), serviceName: z.string().nullable(), due: z.number(), doneOnTime: z.number(), percentage: z.number().nullable() })),
+});

@@ -1,0 +1,39 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { SecurityAlertActivities } from '../../activities/security-alerts';
+import { HumanTasks } from '../human-task';
+import type { AlertRecipient, SecurityAlertInput } from './definitions';
+
+// Alert records are small PostgreSQL writes: retry until the database is back, never drop one.
+const alerts = proxyActivities<SecurityAlertActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/**
+ * ITIL Security Management's security alert: tell the owners of the affected CIs and services and
+ * the audience roles what threatens and what to do, and have each acknowledge it. A role's
+ * acknowledgement is given by whoever of that role reads it first.
+ */
+export async function securityAlert(input: SecurityAlertInput): Promise<{ acknowledged: number }> {
+  const tasks = new HumanTasks();
+  const { recipients } = await alerts.registerSecurityAlert({ ...input, workflowId: workflowInfo().workflowId });
+  const message = [`Threat: ${input.threat}`, 'What to do:', ...input.actions.map((action) => `- ${action}`)].join('\n');
+
+  async function acknowledge(recipient: AlertRecipient) {
+    const ack = await tasks.run({
+      kind: 'security-alert.acknowledge',
+      title: `Security alert: ${input.title}`,
+      details: { alertId: input.alertId, threat: input.threat, actions: input.actions, recipient: recipient.recipient },
+      subject: { type: 'security-alert', id: input.alertId },
+      allowedRoles: recipient.role ? [recipient.role] : [],
+      assignees: recipient.principalId ? [recipient.principalId] : [],
+      outcomes: ['acknowledged'],
+      forbidSelfDecision: false,
+      message,
+    });
+    await alerts.recordAlertAcknowledgement({ alertId: input.alertId, recipient: recipient.recipient, taskId: ack.taskId, by: ack.decidedBy[0] ?? 'system:warden', at: ack.decisions.at(-1)?.at ?? new Date().toISOString() });
+  }
+
+  await Promise.all(recipients.map(acknowledge));
+  return { acknowledged: recipients.length };
+}
