@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { durationPattern } from './domain/duration';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z.string().trim().min(1).optional();
@@ -25,10 +26,38 @@ export const configSchema = z.object({
   WARDEN_TEMPORAL_UI_ORIGIN: z.string().url().optional(),
   WARDEN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  /** Origins (scheme://host[:port]) change-gate callbacks may be sent to; nothing else is ever called. */
+  WARDEN_CALLBACK_ALLOWED_ORIGINS: z
+    .string()
+    .refine((value) => value.split(',').every((origin) => isOrigin(origin.trim())), 'must be comma-separated origins such as https://itsm.example.com')
+    .optional(),
+  /** The shared secret callbacks are signed with (HMAC-SHA256). */
+  WARDEN_CALLBACK_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** The longest a change security review may stay undecided; the change's planned start may cut it shorter. */
+  WARDEN_CHANGE_REVIEW_LIMIT: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 5d').default('5d'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
 export type Config = z.infer<typeof configSchema>;
+
+export interface CallbackSettings {
+  allowedOrigins: string[];
+  secret: string | undefined;
+}
+
+export function callbackSettings(config: Config): CallbackSettings {
+  const origins = config.WARDEN_CALLBACK_ALLOWED_ORIGINS?.split(',') ?? [];
+  return { allowedOrigins: origins.map((origin) => new URL(origin.trim()).origin), secret: config.WARDEN_CALLBACK_SECRET };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

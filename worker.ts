@@ -4,6 +4,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
+import type { CallbackSettings } from './config';
 import type { Database } from './db/database';
 import { createDataConverter, type TemporalSettings } from './temporal/connection';
 
@@ -12,6 +13,8 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 export interface WardenWorkerOptions extends TemporalSettings {
   db: Kysely<Database>;
   logger: Logger;
+  /** Change-gate callbacks; without them no callback is sent. */
+  callbacks?: CallbackSettings;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
@@ -34,7 +37,12 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     taskQueue: options.taskQueue,
     identity,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities({ db: options.db, logger: options.logger, workerIdentity: identity }),
+    activities: createActivities({
+      db: options.db,
+      logger: options.logger,
+      workerIdentity: identity,
+      callbacks: options.callbacks ?? { allowedOrigins: [], secret: undefined },
+    }),
     dataConverter: createDataConverter(options.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.
     shutdownGraceTime: '10s',

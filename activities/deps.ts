@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { CallbackSettings } from '../config';
 import type { Database } from '../db/database';
 
 /** What every activity factory may use; tests pass the real ones. */
@@ -7,4 +8,6 @@ export interface ActivityDeps {
   db: Kysely<Database>;
   logger: Logger;
   workerIdentity: string;
+  /** Where change-gate callbacks may go and the secret they are signed with. */
+  callbacks: CallbackSettings;
 }

@@ -1,3 +1,4 @@
+import { createChangeActivities } from './changes';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createNotificationActivities } from './notifications';
@@ -8,6 +9,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiagnosticsActivities(deps),
     ...createNotificationActivities(deps),
     ...createTaskActivities(deps),
+    ...createChangeActivities(deps),
   };
 }
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pino from 'pino';
 import { buildApp, type App } from '../../api/app';
-import { loadConfig, type Config } from '../../config';
+import { callbackSettings, loadConfig, type Config } from '../../config';
 import { createDb } from '../../db/create-db';
 import type { Database } from '../../db/database';
 import { createToken } from '../../db/tokens';
@@ -83,7 +83,13 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
 
   let worker: WardenWorker | undefined;
   const startWorker = async () => {
-    worker = await createWardenWorker({ ...settings, db: handle.db, logger: silent, workflowBundlePath: inject('workflowBundlePath') });
+    worker = await createWardenWorker({
+      ...settings,
+      db: handle.db,
+      logger: silent,
+      callbacks: callbackSettings(config),
+      workflowBundlePath: inject('workflowBundlePath'),
+    });
     void worker.run();
     return worker;
   };
