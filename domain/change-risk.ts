@@ -1,15 +1,47 @@
-import { classificationLevels, levelRank, securityAspects, type Classification, type SecurityAspect } from './classification';
+import { baselineFor, classificationLevels, levelRank, securityAspects, type Classification, type SecurityAspect } from './classification';
 
 /**
  * The security assessment of a change (ITIL service transition): which changes need a security
  * review, how many reviewers, and which evidence must be on file before approval.
  */
+export const changeStatuses = [
+  'in_review',
+  'changes_requested',
+  'approved',
+  'rejected',
+  'verifying',
+  'verified',
+  'baseline_failed',
+  'not_implemented',
+] as const;
+export type ChangeStatus = (typeof changeStatuses)[number];
+
+/** Where a change request came from: Warden's own API or an ITSM tool's outbound message. */
+export const changeSources = ['api', 'servicenow', 'jira'] as const;
+export type ChangeSource = (typeof changeSources)[number];
+
+/** An approved change not reported implemented this long after its planned end is closed as not implemented. */
+export const implementationReportGraceMs = 30 * 86_400_000;
+
 export interface SecurityImpact {
   accessControls: boolean;
   networkConfiguration: boolean;
   dataHandling: boolean;
   /** Any other security impact, in the requester's words. */
   other?: string | null;
+}
+
+/** The fields a requester writes and may amend. */
+export interface ChangeDetails {
+  title: string;
+  description: string;
+  affectedCis: string[];
+  securityImpact: SecurityImpact;
+  plannedStart: string;
+  plannedEnd: string;
+  rollbackPlan: string;
+  problemId: string | null;
+  knownErrorId: string | null;
 }
 
 export const changeRisks = ['none', 'low', 'medium', 'high'] as const;
@@ -140,4 +172,70 @@ export function reviewWindow({ now, plannedStart, limitMs }: { now: number; plan
   const endsAt = untilStart < limitMs ? 'planned_start' : 'review_limit';
   const expiresInMs = Math.max(minimumReviewMs, Math.min(untilStart, limitMs));
   return { expiresInMs, remindInMs: Math.floor(expiresInMs / 2), endsAt };
+}
+
+/** One baseline measure a CI must have, and whether its control still holds after the change. */
+export interface BaselineCheck {
+  ciId: string;
+  measureId: string;
+  title: string;
+  aspect: SecurityAspect;
+  status: 'holds' | 'fails' | 'not_covered';
+  /** The control that tests the measure, when one does. */
+  controlId: string | null;
+  detail: string;
+}
+
+/** The post-implementation verification: `no_controls` when nothing could be tested. */
+export interface BaselineVerification {
+  outcome: 'holds' | 'fails' | 'no_controls';
+  summary: string;
+  checks: BaselineCheck[];
+  verifiedAt: string;
+}
+
+/** A control that protects CIs, as the testing schedule records it, with its latest result. */
+export interface RecordedControl {
+  controlId: string;
+  name: string;
+  ciIds: string[];
+  baselineMeasures: string[];
+  /** The latest finished test run's result (`passed`, `failed`, …); null when never tested. */
+  lastResult: string | null;
+}
+
+/**
+ * Does the baseline still hold after the change? Every measure the affected CIs' classification
+ * requires is checked against the controls that implement it for that CI: a failed latest test
+ * fails the measure, a passed one holds it; a measure whose controls were never tested, or whose
+ * test could not run (`error`, `missed`), is reported as not covered rather than failed. `controls` undefined means there is no control register to check against.
+ */
+export function evaluateBaseline(
+  cis: readonly (Classification & { id: string })[],
+  controls: readonly RecordedControl[] | undefined,
+  verifiedAt: string,
+): BaselineVerification {
+  const checks: BaselineCheck[] = cis.flatMap((ci) =>
+    baselineFor(ci).map((measure): BaselineCheck => {
+      const base = { ciId: ci.id, measureId: measure.id, title: measure.title, aspect: measure.aspect };
+      const covering = (controls ?? []).filter((c) => c.ciIds.includes(ci.id) && c.baselineMeasures.includes(measure.id));
+      const failed = covering.find((c) => c.lastResult === 'failed');
+      if (failed) return { ...base, status: 'fails', controlId: failed.controlId, detail: `control "${failed.name}": latest test ${failed.lastResult}` };
+      const passed = covering.find((c) => c.lastResult === 'passed');
+      if (passed) return { ...base, status: 'holds', controlId: passed.controlId, detail: `control "${passed.name}": latest test passed` };
+      const untested = covering[0];
+      const detail = untested ? `control "${untested.name}": ${untested.lastResult ? `latest test ${untested.lastResult}` : 'never tested'}` : 'no control implements it';
+      return { ...base, status: 'not_covered', controlId: untested?.controlId ?? null, detail };
+    }),
+  );
+  const failing = checks.filter((check) => check.status === 'fails');
+  const holding = checks.filter((check) => check.status === 'holds');
+  if (failing.length > 0) {
+    return { outcome: 'fails', summary: `${failing.length} baseline measure(s) no longer hold: ${failing.map((c) => c.measureId).join(', ')}`, checks, verifiedAt };
+  }
+  if (holding.length === 0) {
+    const why = controls === undefined ? 'no control register is installed' : 'no tested control protects the affected CIs';
+    return { outcome: 'no_controls', summary: `no controls to run: ${why}; ${checks.length} baseline measure(s) unverified`, checks, verifiedAt };
+  }
+  return { outcome: 'holds', summary: `${holding.length} of ${checks.length} baseline measure(s) verified by their controls`, checks, verifiedAt };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Classification, ClassificationLevel } from '../../domain/classification';
-import { assessChange, missingEvidence, reviewWindow, type ChangeRisk, type SecurityImpact } from '../../domain/change-risk';
+import { assessChange, evaluateBaseline, missingEvidence, reviewWindow, type ChangeRisk, type SecurityImpact } from '../../domain/change-risk';
 
 const none: SecurityImpact = { accessControls: false, networkConfiguration: false, dataHandling: false };
 const ci = (confidentiality: ClassificationLevel, integrity: ClassificationLevel, availability: ClassificationLevel): Classification => ({
@@ -110,5 +110,30 @@ describe('reviewWindow', () => {
     expect(window.expiresInMs).toBe(expires);
     expect(window.remindInMs).toBe(expires / 2);
     expect(window.endsAt).toBe(endsAt);
+  });
+});
+
+describe('evaluateBaseline', () => {
+  const web = { id: 'ci-web', ...ci('medium', 'low', 'low') };
+  const at = '2026-12-01T10:00:00.000Z';
+  const control = (baselineMeasures: string[], lastResult: string | null) => ({ controlId: `ctl-${lastResult}`, name: `mfa ${lastResult}`, ciIds: ['ci-web'], baselineMeasures, lastResult });
+
+  it('without a control register nothing runs', () => {
+    const result = evaluateBaseline([web], undefined, at);
+    expect(result.outcome).toBe('no_controls');
+    expect(result.summary).toMatch(/^no controls to run/);
+    expect(result.checks.map((c) => c.measureId)).toEqual(['BL-C1', 'BL-C2', 'BL-I1', 'BL-A1']);
+  });
+
+  it.each([
+    { name: 'a passed control holds', controls: [control(['BL-C2'], 'passed')], outcome: 'holds', c2: 'holds' },
+    { name: 'a failed control fails', controls: [control(['BL-C2'], 'passed'), control(['BL-C2'], 'failed')], outcome: 'fails', c2: 'fails' },
+    { name: 'an errored test is not a failure', controls: [control(['BL-C2'], 'error')], outcome: 'no_controls', c2: 'not_covered' },
+    { name: 'an untested control is not covered', controls: [control(['BL-C2'], null)], outcome: 'no_controls', c2: 'not_covered' },
+    { name: "another CI's control does not count", controls: [{ ...control(['BL-C2'], 'failed'), ciIds: ['ci-db'] }], outcome: 'no_controls', c2: 'not_covered' },
+  ])('$name', ({ controls, outcome, c2 }) => {
+    const result = evaluateBaseline([web], controls, at);
+    expect(result.outcome).toBe(outcome);
+    expect(result.checks.find((c) => c.measureId === 'BL-C2')?.status).toBe(c2);
   });
 });
