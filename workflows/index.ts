@@ -1,2 +1,3 @@
 // The workflow bundle's entry: every workflow function the worker can run.
 export { diagnosticPingWorkflow } from './diagnostics/workflow';
+export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';
