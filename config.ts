@@ -35,6 +35,8 @@ export const configSchema = z.object({
   WARDEN_CALLBACK_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   /** The longest a change security review may stay undecided; the change's planned start may cut it shorter. */
   WARDEN_CHANGE_REVIEW_LIMIT: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 5d').default('5d'),
+  /** Which Jira custom field holds what, as name=customfield_id pairs (plannedStart, plannedEnd, backoutPlan, affectedCis, problem). */
+  WARDEN_JIRA_FIELDS: z.string().regex(/^\w+=customfield_\d+(,\w+=customfield_\d+)*$/, 'must be name=customfield_NNNNN pairs, comma-separated').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -7,6 +7,7 @@ import { json } from '../db/create-db';
 import { callbackAllowed } from '../domain/callbacks';
 import {
   evaluateBaseline,
+  verifiedStatus,
   type BaselineVerification,
   type ChangeAssessment,
   type ChangeDetails,
@@ -217,11 +218,11 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
 
     /** Safe to retry: only a change being verified takes the result. */
     async recordVerification(input: { changeId: string; verification: BaselineVerification }): Promise<void> {
-      const failed = input.verification.outcome === 'fails';
+      const status = verifiedStatus(input.verification);
       await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('changes')
-          .set({ status: failed ? 'baseline_failed' : 'verified', verification: json(input.verification), updated_at: new Date() })
+          .set({ status, verification: json(input.verification), updated_at: new Date() })
           .where('id', '=', input.changeId)
           .where('status', '=', 'verifying')
           .returning('id')
@@ -229,7 +230,7 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
         if (!updated) return;
         await appendAudit(trx, {
           actor: system,
-          action: failed ? 'change.baseline_failed' : 'change.verified',
+          action: `change.${status}`,
           subjectType: 'change',
           subjectId: input.changeId,
           details: {

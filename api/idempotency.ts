@@ -5,6 +5,9 @@ import { json } from '../db/create-db';
 import type { Database } from '../db/database';
 import { conflict } from './problem';
 
+/** Scopes in use, so two resources never share one by accident. */
+export const idempotencyScopes = { change: 'change' } as const;
+
 export interface IdempotencyKey {
   /** What kind of resource the key creates (`change`, `incident`): keys are unique per scope. */
   scope: string;

@@ -49,13 +49,17 @@ export interface ClassifiedCi extends Classification {
   name: string;
 }
 
-/** The active CIs among `ids` with their classification; a missing id is unknown or retired. */
-export async function classifiedCis(db: Kysely<Database>, ids: readonly string[]): Promise<ClassifiedCi[]> {
-  if (ids.length === 0) return [];
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The active CIs named by `refs` (Warden ids or CI names, as ITSM tools know them), with their classification. */
+export async function classifiedCis(db: Kysely<Database>, refs: readonly string[]): Promise<ClassifiedCi[]> {
+  if (refs.length === 0) return [];
+  const ids = refs.filter((ref) => uuidPattern.test(ref));
+  const names = refs.filter((ref) => !uuidPattern.test(ref));
   return db
     .selectFrom('configuration_items')
     .select(['id', 'name', 'confidentiality', 'integrity', 'availability'])
-    .where('id', 'in', [...ids])
+    .where((eb) => eb.or([...(ids.length ? [eb('id', 'in', ids)] : []), ...(names.length ? [eb('name', 'in', names)] : [])]))
     .where('status', '=', 'active')
     .execute();
 }

@@ -10,7 +10,10 @@ export const changeStatuses = [
   'approved',
   'rejected',
   'verifying',
+  /** Implemented and the baseline verified by its controls. */
   'verified',
+  /** Implemented, but no tested control could verify the baseline ("no controls to run"). */
+  'implemented',
   'baseline_failed',
   'not_implemented',
 ] as const;
@@ -238,4 +241,10 @@ export function evaluateBaseline(
     return { outcome: 'no_controls', summary: `no controls to run: ${why}; ${checks.length} baseline measure(s) unverified`, checks, verifiedAt };
   }
   return { outcome: 'holds', summary: `${holding.length} of ${checks.length} baseline measure(s) verified by their controls`, checks, verifiedAt };
+}
+
+/** Where a verified change ends: its baseline holds, fails, or could not be checked. */
+export function verifiedStatus(verification: BaselineVerification): Extract<ChangeStatus, 'verified' | 'implemented' | 'baseline_failed'> {
+  if (verification.outcome === 'fails') return 'baseline_failed';
+  return verification.outcome === 'holds' ? 'verified' : 'implemented';
 }

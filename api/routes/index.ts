@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { auditRoutes } from './audit';
+import { changeRoutes } from './changes';
 import { codecRoutes } from './codec';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
@@ -13,4 +14,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(codecRoutes);
   await app.register(diagnosticsRoutes);
   await app.register(taskRoutes);
+  await app.register(changeRoutes);
 }

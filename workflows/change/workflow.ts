@@ -16,6 +16,7 @@ import {
   implementationReportGraceMs,
   missingEvidence,
   reviewWindow,
+  verifiedStatus,
   type BaselineVerification,
   type ChangeEvidence,
   type ChangeStatus,
@@ -302,7 +303,7 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
     waitingFor = 'verification';
     baseline = await verification.verifyBaseline({ changeId, ciIds: change.affectedCis });
     await records.recordVerification({ changeId, verification: baseline });
-    status = baseline.outcome === 'fails' ? 'baseline_failed' : 'verified';
+    status = verifiedStatus(baseline);
     waitingFor = null;
     if (status === 'baseline_failed') await openIncident(baseline);
     tellItsm('verification', { outcome: baseline.outcome, summary: baseline.summary, incidentId });
