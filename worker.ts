@@ -13,6 +13,9 @@ export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', impor
 export interface WardenWorkerOptions extends TemporalSettings {
   db: Kysely<Database>;
   logger: Logger;
+  /** Where approved containment actions are POSTed; see activities/incidents.ts. */
+  responderUrl?: string;
+  responderSecret?: string;
   /** Change-gate callbacks; without them no callback is sent. */
   callbacks?: CallbackSettings;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
@@ -41,6 +44,8 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       db: options.db,
       logger: options.logger,
       workerIdentity: identity,
+      responderUrl: options.responderUrl,
+      responderSecret: options.responderSecret,
       callbacks: options.callbacks ?? { allowedOrigins: [], secret: undefined },
     }),
     dataConverter: createDataConverter(options.codecKeys),

@@ -91,6 +91,8 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
             status: input.status,
             risk: gate.assessment.risk,
             assessment: json(gate.assessment),
+            // Millisecond precision, like the keyset cursor: now()'s microseconds would repeat a row across pages.
+            created_at: new Date(),
           })
           .onConflict((oc) => oc.column('id').doNothing())
           .returning('id')

@@ -8,6 +8,9 @@ export interface ActivityDeps {
   db: Kysely<Database>;
   logger: Logger;
   workerIdentity: string;
+  /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
+  responderUrl?: string;
+  responderSecret?: string;
   /** Where change-gate callbacks may go and the secret they are signed with. */
   callbacks: CallbackSettings;
 }

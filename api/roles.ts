@@ -8,6 +8,9 @@ export const securityManagement: readonly Role[] = ['admin', 'security_manager']
 export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];
 /** Everyone who may take part in a decision; auditors only read. */
 export const deciders: readonly Role[] = roles.filter((role) => role !== 'auditor');
+export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
+export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Who may put a change through the security gate. */
 export const changeRequesters: readonly Role[] = ['change_manager', 'service_owner', 'security_manager', 'admin', 'security_analyst'];
 /** Changes are read by everyone taking part in the process; reporters only report. */

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { ClassificationLevel } from '../domain/classification';
 import type { ServiceSla } from '../domain/sla';
+import type { Playbook } from '../domain/playbook';
 import type { BaselineVerification, ChangeAssessment, ChangeEvidence, ChangeRisk, ChangeSource, ChangeStatus, SecurityImpact } from '../domain/change-risk';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -129,6 +130,133 @@ export interface NotificationsTable {
   created_at: CreatedAt;
 }
 
+export interface PlaybooksTable {
+  category: string;
+  version: number;
+  definition: Json<Playbook>;
+  published_by: string;
+  published_at: CreatedAt;
+}
+
+export interface IncidentsTable {
+  id: string;
+  number: Generated<number>;
+  workflow_id: string;
+  title: string;
+  description: string;
+  category: string;
+  severity: string;
+  security_incident: boolean;
+  classification_reason: string;
+  status: string;
+  affected_cis: string[];
+  source: string;
+  drill: boolean;
+  reported_by: string;
+  playbook_category: string;
+  playbook_version: number;
+  fingerprint: string | null;
+  links: Json<{ type: string; id: string }[]>;
+  scope: string | null;
+  acknowledge_target: string;
+  resolve_target: string;
+  occurred_at: NullableTimestamp;
+  detected_at: NullableTimestamp;
+  reported_at: ColumnType<Date, Date | string, Date | string>;
+  acknowledged_at: NullableTimestamp;
+  contained_at: NullableTimestamp;
+  resolved_at: NullableTimestamp;
+  closed_at: NullableTimestamp;
+  created_at: CreatedAt;
+}
+
+export interface IncidentStepsTable {
+  incident_id: string;
+  step_id: string;
+  type: string;
+  phase: string;
+  title: string;
+  status: string;
+  task_id: string | null;
+  result: Json<Record<string, unknown>> | null;
+  started_at: ColumnType<Date, Date | string, Date | string>;
+  finished_at: NullableTimestamp;
+}
+
+export interface IncidentActionsTable {
+  id: string;
+  incident_id: string;
+  kind: string;
+  name: string;
+  params: Json<Record<string, unknown>>;
+  status: string;
+  detail: string;
+  approved_by: string[];
+  executed_at: CreatedAt;
+}
+
+export interface OpenAlertFingerprintsTable {
+  fingerprint: string;
+  incident_id: string;
+  created_at: CreatedAt;
+}
+
+export interface SecurityAlertsReceivedTable {
+  id: Generated<string>;
+  format: string;
+  source: string;
+  rule: string;
+  severity: string;
+  host: string | null;
+  account: string | null;
+  fingerprint: string;
+  observed_at: ColumnType<Date, Date | string, Date | string>;
+  verdict: 'incident' | 'attached' | 'benign';
+  reason: string;
+  incident_id: string | null;
+  raw: Json<unknown>;
+  received_by: string;
+  created_at: CreatedAt;
+}
+
+export interface IncidentCommunicationsTable {
+  id: string;
+  incident_id: string;
+  audience: string;
+  message: string;
+  status: 'pending_approval' | 'sent' | 'rejected';
+  requested_by: string;
+  decided_by: string | null;
+  task_id: string | null;
+  created_at: CreatedAt;
+  sent_at: NullableTimestamp;
+}
+
+export interface ProblemsTable {
+  id: string;
+  title: string;
+  reason: string;
+  source_type: string;
+  source_id: string;
+  status: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface ImprovementActionsTable {
+  id: string;
+  title: string;
+  description: Generated<string>;
+  source_type: string;
+  source_id: string;
+  owner: string;
+  due_at: NullableTimestamp;
+  risk_score: number | null;
+  status: Generated<string>;
+  progress: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
 export interface ChangesTable {
   id: string;
   workflow_id: string;
@@ -181,6 +309,15 @@ export interface ChangeCallbackDeliveriesTable {
 }
 
 export interface Database {
+  playbooks: PlaybooksTable;
+  incidents: IncidentsTable;
+  incident_steps: IncidentStepsTable;
+  incident_actions: IncidentActionsTable;
+  open_alert_fingerprints: OpenAlertFingerprintsTable;
+  security_alerts_received: SecurityAlertsReceivedTable;
+  incident_communications: IncidentCommunicationsTable;
+  problems: ProblemsTable;
+  improvement_actions: ImprovementActionsTable;
   human_tasks: HumanTasksTable;
   notifications: NotificationsTable;
   principals: PrincipalsTable;
@@ -204,6 +341,7 @@ export type ConfigurationItemUpdate = Updateable<ConfigurationItemsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type HumanTask = Selectable<HumanTasksTable>;
+export type Incident = Selectable<IncidentsTable>;
 export type Change = Selectable<ChangesTable>;
 export type ChangeDecision = Selectable<ChangeDecisionsTable>;
 export type ChangeUpdate = Updateable<ChangesTable>;

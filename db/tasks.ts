@@ -43,3 +43,7 @@ export async function listTasks(db: Kysely<Database>, actor: Actor, filter: Task
 export async function findVisibleTask(db: Kysely<Database>, actor: Actor, id: string): Promise<HumanTask | undefined> {
   return db.selectFrom('human_tasks').selectAll().where('id', '=', id).where(visibleTo(actor)).executeTakeFirst();
 }
+
+export async function findTask(db: Kysely<Database>, id: string): Promise<HumanTask | undefined> {
+  return db.selectFrom('human_tasks').selectAll().where('id', '=', id).executeTakeFirst();
+}

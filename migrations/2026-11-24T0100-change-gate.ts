@@ -1,9 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<any>): Promise<void> {
-  // What the winner of an idempotent request started with, so a concurrent duplicate can repeat the
-  // start with the same input and answer the same; the fingerprint spots a key reused for another body.
-  await db.schema.alterTable('idempotency_keys').addColumn('request', 'jsonb').addColumn('fingerprint', 'text').execute();
+  // A hash of the request a key was first used for: the same key with another body is refused.
+  await db.schema.alterTable('idempotency_keys').addColumn('fingerprint', 'text').execute();
 
   await db.schema
     .createTable('changes')
@@ -74,5 +73,5 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropTable('change_callback_deliveries').execute();
   await db.schema.dropTable('change_decisions').execute();
   await db.schema.dropTable('changes').execute();
-  await db.schema.alterTable('idempotency_keys').dropColumn('request').dropColumn('fingerprint').execute();
+  await db.schema.alterTable('idempotency_keys').dropColumn('fingerprint').execute();
 }

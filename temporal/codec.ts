@@ -1,9 +1,11 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
-import { temporal } from '@temporalio/proto';
+import proto from '@temporalio/proto';
 
 const encryptedEncoding = 'binary/encrypted';
 const keyIdHeader = 'encryption-key-id';
+// @temporalio/proto is CommonJS; Node's ESM loader only exposes its default export.
+const { temporal } = proto;
 const ivBytes = 12;
 const tagBytes = 16;
 

@@ -75,6 +75,8 @@ export interface TaskResult {
   /** The closing decision's data (the tester's evidence, the analyst's triage), if any. */
   data: Record<string, unknown> | null;
   decidedBy: string[];
+  /** How many times the deadline passed and the task escalated before it closed. */
+  escalations: number;
 }
 
 interface OpenTask {
@@ -150,7 +152,7 @@ export class HumanTasks {
         deadline = step.extendBy;
       } else if (spec.expireWith !== undefined) {
         task.closing = true;
-        task.result = { taskId, outcome: spec.expireWith, expired: true, decisions: task.decisions, data: null, decidedBy: [] };
+        task.result = { taskId, outcome: spec.expireWith, expired: true, decisions: task.decisions, data: null, decidedBy: [], escalations: task.escalationLevel };
         await closeHumanTask({ taskId, status: 'expired', outcome: spec.expireWith, reason: 'the last deadline passed without a decision' });
       } else {
         deadline = undefined;
@@ -163,12 +165,16 @@ export class HumanTasks {
     return task.result as TaskResult;
   }
 
+  openTaskIds(): string[] {
+    return [...this.open.keys()];
+  }
+
   /** Closes tasks the workflow no longer needs (the incident was closed another way). */
   async cancel(taskId: string, reason: string): Promise<void> {
     const task = this.open.get(taskId);
     if (!task || task.closing) return;
     task.closing = true;
-    task.result = { taskId, outcome: 'cancelled', expired: false, decisions: task.decisions, data: null, decidedBy: [] };
+    task.result = { taskId, outcome: 'cancelled', expired: false, decisions: task.decisions, data: null, decidedBy: [], escalations: task.escalationLevel };
     await closeHumanTask({ taskId, status: 'cancelled', outcome: null, reason });
   }
 
@@ -224,6 +230,7 @@ export class HumanTasks {
         decisions: task.decisions,
         data: decision.data,
         decidedBy: approving ? task.approvals.map((a) => a.principalId) : [decision.principalId],
+        escalations: task.escalationLevel,
       };
     }
     return {

@@ -23,18 +23,14 @@ export function sendProblem(reply: FastifyReply, status: number, detail: string,
     .send({ type: 'about:blank', title, status, detail, ...(errors ? { errors } : {}) });
 }
 
-interface ZodIssueParams {
-  issue?: { code?: string; keys?: string[] };
-}
-
 function validationErrors(error: FastifyError): FieldError[] {
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).flatMap((entry) => {
     const base = [context, ...entry.instancePath.split('/').filter(Boolean)].join('.');
-    const issue = (entry.params as ZodIssueParams | undefined)?.issue;
+    const keys = (entry.params as { keys?: unknown } | undefined)?.keys;
     // Unknown fields are reported on their parent object; name each one instead.
-    if (issue?.code === 'unrecognized_keys' && issue.keys?.length) {
-      return issue.keys.map((key) => ({ path: `${base}.${key}`, message: 'unknown field' }));
+    if (entry.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
+      return keys.map((key) => ({ path: `${base}.${String(key)}`, message: 'unknown field' }));
     }
     return [{ path: base, message: entry.message ?? 'is invalid' }];
   });

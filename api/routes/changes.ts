@@ -39,7 +39,7 @@ import {
   reportImplemented,
   type ChangeGateInput,
 } from '../../workflows/change/definitions';
-import { idempotencyScopes, withIdempotency } from '../idempotency';
+import { idempotencyScopes, idempotent } from '../idempotency';
 import { conflict, invalid, notFound, Problem, type FieldError } from '../problem';
 import { changeReaders, changeRequesters, evidenceProviders } from '../roles';
 import { cursorFrom, toTaskView } from './tasks';
@@ -123,7 +123,7 @@ export async function changeRoutes(app: FastifyInstance) {
   const submit = async (submission: ChangeSubmission, reply: FastifyReply) => {
     checkCallback(submission.callbackUrl, 'body.callbackUrl');
     checkSchedule(submission.fields, 'body.');
-    const { resourceId, request } = await withIdempotency<ChangeGateInput>(
+    const { resourceId, request } = await idempotent<ChangeGateInput>(
       app.db,
       { scope: idempotencyScopes.change, principalId: submission.actor.principalId, key: submission.idempotencyKey, body: submission.body },
       async () => {

@@ -5,7 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { recordAudit } from '../../db/audit';
 import type { HumanTask } from '../../db/database';
 import { decodeCursor, pageOf } from '../../db/pagination';
-import { findVisibleTask, listTasks } from '../../db/tasks';
+import { findTask, findVisibleTask, listTasks } from '../../db/tasks';
 import { responses, uuidParam } from '../../schemas/common';
 import { decisionBody, decisionResult, taskListQuery, taskPage, taskView } from '../../schemas/tasks';
 import { decide, refusalTypes, type RefusalType } from '../../workflows/human-task.definitions';
@@ -87,7 +87,8 @@ export async function taskRoutes(app: FastifyInstance) {
       response: responses({ 200: decisionResult }),
     },
     handler: async (request) => {
-      const task = await findVisibleTask(app.db, request.actor, request.params.id);
+      // Not filtered by visibility: whether this person may decide is the workflow's answer (403).
+      const task = await findTask(app.db, request.params.id);
       if (!task) throw notFound('task', request.params.id);
       if (task.status !== 'open') throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
       const { principalId, roles } = request.actor;

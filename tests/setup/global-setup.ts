@@ -8,7 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { resolveTemporalCli } from '../../cli/temporal-cli';
 import { freePort, startEmbeddedPostgres } from '../../cli/embedded-postgres';
 import { createDb } from '../../db/create-db';
-import { migrateToLatest } from '../../db/migrate';
+import { prepareDatabase } from '../../db/migrate';
 import { generateCodecKeys } from '../../temporal/codec';
 import { workflowsPath } from '../../worker';
 import { createDatabase, databaseUrl, dropDatabase, withAdminClient } from './postgres';
@@ -47,7 +47,7 @@ export default async function setup(project: TestProject) {
   const templateDatabase = `${databasePrefix}template`;
   await createDatabase(postgresAdminUrl, templateDatabase);
   const template = createDb(databaseUrl(postgresAdminUrl, templateDatabase));
-  await migrateToLatest(template.db);
+  await prepareDatabase(template.db);
   await template.close();
   cleanups.push(async () => {
     const { rows } = await withAdminClient(postgresAdminUrl, (c) =>

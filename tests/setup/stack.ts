@@ -89,6 +89,8 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
       logger: silent,
       callbacks: callbackSettings(config),
       workflowBundlePath: inject('workflowBundlePath'),
+      responderUrl: config.WARDEN_RESPONDER_URL,
+      responderSecret: config.WARDEN_RESPONDER_SECRET,
     });
     void worker.run();
     return worker;

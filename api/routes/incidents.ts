@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Incident } from '../../db/database';
+import { assessIncident, findVisibleIncident, incidentRecords, listIncidents, type IncidentAssessment } from '../../db/incidents';
+import { pageOf } from '../../db/pagination';
+import { responses, uuidParam } from '../../schemas/common';
+import { communicationRequestBody, incidentAccepted, incidentDetail, incidentListQuery, incidentPage, incidentReport } from '../../schemas/incidents';
+import { startOnce } from '../../temporal/start';
+import {
+  incidentPlaybookWorkflowType,
+  incidentStateQuery,
+  makeIncidentWorkflowId,
+  requestCommunication,
+  type IncidentPlaybookInput,
+} from '../../workflows/incident/definitions';
+import { idempotencyKey, idempotent } from '../idempotency';
+import { conflict, invalid, notFound } from '../problem';
+import { everyone, incidentCommunicators, incidentReporters } from '../roles';
+import { cursorFrom, toTaskView } from './tasks';
+
+const iso = (value: Date | null) => value?.toISOString() ?? null;
+
+export function toIncidentSummary(incident: Incident) {
+  return {
+    id: incident.id,
+    number: incident.number,
+    title: incident.title,
+    category: incident.category,
+    severity: incident.severity,
+    securityIncident: incident.security_incident,
+    status: incident.status,
+    drill: incident.drill,
+    affectedCis: incident.affected_cis,
+    reportedBy: incident.reported_by,
+    source: incident.source,
+    workflowId: incident.workflow_id,
+    playbook: { category: incident.playbook_category, version: incident.playbook_version },
+    links: incident.links,
+    timestamps: {
+      occurredAt: iso(incident.occurred_at),
+      detectedAt: iso(incident.detected_at),
+      reportedAt: incident.reported_at.toISOString(),
+      acknowledgedAt: iso(incident.acknowledged_at),
+      containedAt: iso(incident.contained_at),
+      resolvedAt: iso(incident.resolved_at),
+      closedAt: iso(incident.closed_at),
+    },
+  };
+}
+
+/** Starts an incident's playbook; the incident id is the workflow's business key, so this runs once. */
+export async function startIncident(app: FastifyInstance, input: IncidentPlaybookInput) {
+  await startOnce(app.temporal.client, incidentPlaybookWorkflowType, {
+    workflowId: makeIncidentWorkflowId(input.incidentId),
+    taskQueue: app.temporal.taskQueue,
+    args: [input],
+  });
+}
+
+export function unknownCiErrors(assessment: IncidentAssessment, affectedCis: string[], path = 'body.affectedCis') {
+  return assessment.unknownCis.map((id) => ({ path: `${path}.${affectedCis.indexOf(id)}`, message: `no configuration item ${id}` }));
+}
+
+export async function incidentRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post('/incidents', {
+    config: { roles: incidentReporters },
+    schema: {
+      tags: ['incidents'],
+      summary: 'Report an incident; it is classified and its playbook starts (send Idempotency-Key to retry safely)',
+      body: incidentReport,
+      headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
+      response: responses({ 202: incidentAccepted }),
+    },
+    handler: async (request, reply) => {
+      const body = request.body;
+      const assessment = await assessIncident(app.db, body);
+      const errors = unknownCiErrors(assessment, body.affectedCis);
+      if (errors.length) throw invalid(errors);
+      const work = await idempotent(app.db, { scope: 'incidents', principalId: request.actor.principalId, key: idempotencyKey(request) }, () => {
+        const incidentId = randomUUID();
+        const input: IncidentPlaybookInput = { ...body, incidentId, reportedBy: request.actor.principalId, reportedAt: new Date().toISOString() };
+        const accepted = { id: incidentId, workflowId: makeIncidentWorkflowId(incidentId), severity: assessment.severity, securityIncident: assessment.securityIncident, classificationReason: assessment.reason };
+        return { resourceId: incidentId, request: { input, accepted } };
+      });
+      await startIncident(app, work.request.input);
+      return reply.code(202).send(work.request.accepted);
+    },
+  });
+
+  routes.get('/incidents', {
+    config: { roles: everyone },
+    schema: { tags: ['incidents'], summary: 'Incidents you may see, newest first', querystring: incidentListQuery, response: responses({ 200: incidentPage }) },
+    handler: async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const rows = await listIncidents(app.db, request.actor, { ...filter, limit, after: cursorFrom(cursor) });
+      const { items, nextCursor } = pageOf(rows, limit);
+      return { items: items.map(toIncidentSummary), nextCursor };
+    },
+  });
+
+  routes.get('/incidents/:id', {
+    config: { roles: everyone },
+    schema: { tags: ['incidents'], summary: 'One incident: its record, steps, tasks, actions, alerts, communications, timeline and live state', params: uuidParam, response: responses({ 200: incidentDetail }) },
+    handler: async (request) => {
+      const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
+      if (!incident) throw notFound('incident', request.params.id);
+      const records = await incidentRecords(app.db, incident.id);
+      const live = await app.temporal.client.workflow
+        .getHandle(incident.workflow_id)
+        .query(incidentStateQuery)
+        .catch(() => null);
+      return {
+        ...toIncidentSummary(incident),
+        description: incident.description,
+        classificationReason: incident.classification_reason,
+        scope: incident.scope,
+        targets: { acknowledge: incident.acknowledge_target, resolve: incident.resolve_target },
+        steps: records.steps.map((s) => ({ stepId: s.step_id, type: s.type, phase: s.phase, title: s.title, status: s.status, taskId: s.task_id, result: s.result, startedAt: s.started_at.toISOString(), finishedAt: iso(s.finished_at) })),
+        tasks: records.tasks.map(toTaskView),
+        actions: records.actions.map((a) => ({ id: a.id, kind: a.kind, name: a.name, status: a.status, detail: a.detail, approvedBy: a.approved_by, executedAt: a.executed_at.toISOString() })),
+        alerts: records.alerts.map((a) => ({ id: a.id, source: a.source, rule: a.rule, host: a.host, account: a.account, verdict: a.verdict, observedAt: a.observed_at.toISOString() })),
+        communications: records.communications.map((c) => ({ id: c.id, audience: c.audience, status: c.status, requestedBy: c.requested_by, decidedBy: c.decided_by, sentAt: iso(c.sent_at) })),
+        timeline: records.timeline.map((e) => ({ at: e.occurred_at.toISOString(), actor: e.actor, action: e.action, details: e.details })),
+        live: live && { status: live.status, severity: live.severity, currentStep: live.currentStep, openTaskIds: live.openTaskIds, acknowledgeEscalations: live.acknowledgeEscalations, pendingCommunications: live.pendingCommunications },
+      };
+    },
+  });
+
+  routes.post('/incidents/:id/communications', {
+    config: { roles: incidentCommunicators },
+    schema: {
+      tags: ['incidents'],
+      summary: 'Propose an external communication; it is sent only after the Security Manager approves it',
+      params: uuidParam,
+      body: communicationRequestBody,
+      response: responses({ 202: z.object({ communicationId: z.string(), status: z.literal('pending_approval') }) }),
+    },
+    handler: async (request, reply) => {
+      const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
+      if (!incident) throw notFound('incident', request.params.id);
+      const communicationId = randomUUID();
+      try {
+        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(requestCommunication, {
+          args: [{ communicationId, ...request.body, requestedBy: request.actor.principalId }],
+        });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) throw conflict(error.cause?.message ?? 'the incident no longer accepts communications');
+        throw error;
+      }
+      return reply.code(202).send({ communicationId, status: 'pending_approval' as const });
+    },
+  });
+}

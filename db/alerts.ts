@@ -1,0 +1,67 @@
+import type { Kysely } from 'kysely';
+import type { NormalisedAlert } from '../schemas/alerts';
+import { appendAudit } from './audit';
+import { json } from './create-db';
+import type { Database } from './database';
+
+export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: string[]) {
+  let query = db.selectFrom('configuration_items').select(['id', 'type', 'attributes']).where('name', '=', name).where('status', '=', 'active');
+  if (types) query = query.where('type', 'in', types);
+  return query.executeTakeFirst();
+}
+
+/**
+ * Claims a fingerprint for a new incident. The insert that wins creates the incident; a concurrent
+ * or later alert with the same fingerprint gets the open incident to attach to.
+ */
+export async function claimFingerprint(db: Kysely<Database>, fingerprint: string, incidentId: string): Promise<{ incidentId: string; claimed: boolean }> {
+  const inserted = await db
+    .insertInto('open_alert_fingerprints')
+    .values({ fingerprint, incident_id: incidentId })
+    .onConflict((oc) => oc.column('fingerprint').doNothing())
+    .returning('incident_id')
+    .executeTakeFirst();
+  if (inserted) return { incidentId, claimed: true };
+  const open = await db.selectFrom('open_alert_fingerprints').select('incident_id').where('fingerprint', '=', fingerprint).executeTakeFirstOrThrow();
+  return { incidentId: open.incident_id, claimed: false };
+}
+
+export async function releaseFingerprint(db: Kysely<Database>, fingerprint: string, incidentId: string): Promise<void> {
+  await db.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', fingerprint).where('incident_id', '=', incidentId).execute();
+}
+
+export async function recordAlert(
+  db: Kysely<Database>,
+  alert: NormalisedAlert,
+  outcome: { verdict: 'incident' | 'attached' | 'benign'; reason: string; incidentId: string | null; receivedBy: string; raw: unknown },
+): Promise<string> {
+  return db.transaction().execute(async (trx) => {
+    const row = await trx
+      .insertInto('security_alerts_received')
+      .values({
+        format: alert.format,
+        source: alert.source,
+        rule: alert.rule,
+        severity: alert.severity,
+        host: alert.host,
+        account: alert.account,
+        fingerprint: alert.fingerprint,
+        observed_at: alert.time,
+        verdict: outcome.verdict,
+        reason: outcome.reason,
+        incident_id: outcome.incidentId,
+        raw: json(outcome.raw),
+        received_by: outcome.receivedBy,
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    await appendAudit(trx, {
+      actor: outcome.receivedBy,
+      action: `alert.${outcome.verdict}`,
+      subjectType: outcome.incidentId ? 'incident' : 'alert',
+      subjectId: outcome.incidentId ?? row.id,
+      details: { alertId: row.id, source: alert.source, rule: alert.rule, host: alert.host, account: alert.account, fingerprint: alert.fingerprint, reason: outcome.reason },
+    });
+    return row.id;
+  });
+}

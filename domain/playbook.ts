@@ -1,0 +1,45 @@
+import type { DurationText } from './duration';
+
+/** The phases of the ITIL incident procedure a playbook step belongs to. */
+export const playbookPhases = ['containment', 'eradication', 'recovery'] as const;
+export type PlaybookPhase = (typeof playbookPhases)[number];
+
+/** Automated responders a playbook may name; each runs through the `runContainmentAction` activity. */
+export const containmentActions = ['isolate-account', 'disable-account', 'revoke-sessions', 'isolate-host', 'block-ip', 'quarantine-file'] as const;
+export type ContainmentAction = (typeof containmentActions)[number];
+
+export type PlaybookAction =
+  | { kind: 'notify'; roles: string[]; message: string }
+  | { kind: 'webhook'; url: string }
+  | { kind: 'containment'; name: ContainmentAction; params?: Record<string, string> };
+
+interface StepBase {
+  id: string;
+  title: string;
+  phase: PlaybookPhase;
+  instructions?: string;
+}
+
+export type PlaybookStep =
+  | (StepBase & { type: 'task'; roles: string[]; deadline?: DurationText })
+  | (StepBase & { type: 'approval'; roles: string[]; action?: PlaybookAction; deadline?: DurationText })
+  | (StepBase & { type: 'action'; action: PlaybookAction })
+  | (StepBase & { type: 'timer'; duration: DurationText });
+
+export interface Playbook {
+  category: string;
+  version: number;
+  title: string;
+  description?: string;
+  steps: PlaybookStep[];
+}
+
+/** The step after which a phase is over: the last step of that phase in the playbook's order. */
+export function phaseEnds(steps: readonly PlaybookStep[]): Map<string, PlaybookPhase> {
+  const ends = new Map<string, PlaybookPhase>();
+  for (const phase of playbookPhases) {
+    const last = steps.filter((step) => step.phase === phase).at(-1);
+    if (last) ends.set(last.id, phase);
+  }
+  return ends;
+}

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { incidentCategories, securityAspects, severities } from '../domain/classification';
+import { incidentStatuses } from '../domain/incident';
+import { page, pageQuery, timestamp } from './common';
+import { taskView } from './tasks';
+
+export const incidentReport = z.strictObject({
+  title: z.string().trim().min(1).max(300),
+  description: z.string().max(20_000),
+  category: z.enum(incidentCategories),
+  affectedCis: z.array(z.uuid()).max(200),
+  occurredAt: timestamp.optional(),
+  detectedAt: timestamp.optional(),
+  source: z.string().trim().min(1).max(200),
+  drill: z.boolean().optional(),
+  threatens: z.array(z.enum(securityAspects)).max(3).optional().describe('for category other: the security aspects the incident threatens'),
+});
+
+export const incidentAccepted = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  severity: z.enum(severities),
+  securityIncident: z.boolean(),
+  classificationReason: z.string(),
+});
+
+export const incidentSummary = z
+  .object({
+    id: z.string(),
+    number: z.number(),
+    title: z.string(),
+    category: z.string(),
+    severity: z.string(),
+    securityIncident: z.boolean(),
+    status: z.string(),
+    drill: z.boolean(),
+    affectedCis: z.array(z.string()),
+    reportedBy: z.string(),
+    source: z.string(),
+    workflowId: z.string(),
+    playbook: z.object({ category: z.string(), version: z.number() }),
+    links: z.array(z.object({ type: z.string(), id: z.string() })),
+    timestamps: z.object({
+      occurredAt: z.string().nullable(),
+      detectedAt: z.string().nullable(),
+      reportedAt: z.string(),
+      acknowledgedAt: z.string().nullable(),
+      containedAt: z.string().nullable(),
+      resolvedAt: z.string().nullable(),
+      closedAt: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'IncidentSummary' });
+
+export const incidentDetail = incidentSummary
+  .extend({
+    description: z.string(),
+    classificationReason: z.string(),
+    scope: z.string().nullable(),
+    targets: z.object({ acknowledge: z.string(), resolve: z.string() }),
+    steps: z.array(z.object({ stepId: z.string(), type: z.string(), phase: z.string(), title: z.string(), status: z.string(), taskId: z.string().nullable(), result: z.unknown(), startedAt: z.string(), finishedAt: z.string().nullable() })),
+    tasks: z.array(taskView),
+    actions: z.array(z.object({ id: z.string(), kind: z.string(), name: z.string(), status: z.string(), detail: z.string(), approvedBy: z.array(z.string()), executedAt: z.string() })),
+    alerts: z.array(z.object({ id: z.string(), source: z.string(), rule: z.string(), host: z.string().nullable(), account: z.string().nullable(), verdict: z.string(), observedAt: z.string() })),
+    communications: z.array(z.object({ id: z.string(), audience: z.string(), status: z.string(), requestedBy: z.string(), decidedBy: z.string().nullable(), sentAt: z.string().nullable() })),
+    timeline: z.array(z.object({ at: z.string(), actor: z.string(), action: z.string(), details: z.record(z.string(), z.unknown()) })),
+    live: z
+      .object({ status: z.string(), severity: z.string().nullable(), currentStep: z.string().nullable(), openTaskIds: z.array(z.string()), acknowledgeEscalations: z.number(), pendingCommunications: z.number() })
+      .nullable()
+      .describe('the running workflow’s own view (a Query); null once it is gone'),
+  })
+  .meta({ id: 'Incident' });
+
+export const incidentListQuery = z.strictObject({
+  status: z.enum(incidentStatuses).optional(),
+  severity: z.enum(severities).optional(),
+  category: z.enum(incidentCategories).optional(),
+  drill: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  ...pageQuery,
+});
+export const incidentPage = page(incidentSummary);
+
+export const communicationRequestBody = z.strictObject({
+  audience: z.string().trim().min(1).max(300),
+  message: z.string().trim().min(1).max(20_000),
+});

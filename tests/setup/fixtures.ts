@@ -1,0 +1,73 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Kysely } from 'kysely';
+import { json } from '../../db/create-db';
+import type { Database } from '../../db/database';
+import type { ClassificationLevel } from '../../domain/classification';
+import { defaultSla, type ServiceSla } from '../../domain/sla';
+import { eventually, type Stack } from './stack';
+
+let sequence = 0;
+const unique = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
+
+/** A service and one CI in it, written straight to the CMDB tables. */
+export async function seedCi(
+  db: Kysely<Database>,
+  options: { level?: ClassificationLevel; sla?: Partial<ServiceSla>; owner?: string; type?: string; name?: string; attributes?: Record<string, unknown> } = {},
+) {
+  const service = await db
+    .insertInto('services')
+    .values({ name: unique('service'), owner: options.owner ?? 'owner', sla: json({ ...defaultSla, ...options.sla }) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  const level = options.level ?? 'high';
+  const ci = await db
+    .insertInto('configuration_items')
+    .values({
+      name: options.name ?? unique('ci'),
+      type: options.type ?? 'server',
+      service_id: service.id,
+      owner: options.owner ?? 'owner',
+      confidentiality: level,
+      integrity: level,
+      availability: level,
+      attributes: json(options.attributes ?? {}),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return { serviceId: service.id, ciId: ci.id };
+}
+
+/** Waits for the open task of `kind` on a subject, then returns it. */
+export function openTask(stack: Stack, token: string, subjectId: string, kind: string) {
+  return eventually(async () => {
+    const response = await stack.request('GET', `/tasks?status=open&subjectId=${subjectId}`, { token });
+    return response.body.items?.find((task: { kind: string }) => task.kind === kind);
+  }, 20_000, `an open ${kind} task on ${subjectId}`);
+}
+
+export async function decide(stack: Stack, token: string, taskId: string, outcome: string, extra: { comment?: string; data?: Record<string, unknown> } = {}) {
+  return stack.request('POST', `/tasks/${taskId}/decision`, { token, body: { outcome, ...extra } });
+}
+
+export interface ReceivedRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** A loopback HTTP receiver (responder, webhook, callback target) that records what arrives. */
+export async function startReceiver(status = 200) {
+  const received: ReceivedRequest[] = [];
+  const server = createServer((request, response) => {
+    let body = '';
+    request.on('data', (chunk) => (body += chunk));
+    request.on('end', () => {
+      received.push({ path: request.url ?? '', headers: request.headers, body });
+      response.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, received, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}

@@ -1,0 +1,31 @@
+import type { PayloadCodec } from '@temporalio/common';
+import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Client } from '@temporalio/client';
+
+type JsonPayload = Parameters<typeof JSONToPayload>[0];
+
+function isJsonPayload(value: unknown): value is JsonPayload {
+  return typeof value === 'object' && value !== null && 'metadata' in value && typeof (value as { metadata: unknown }).metadata === 'object';
+}
+
+async function decodeInPlace(node: unknown, codec: PayloadCodec): Promise<void> {
+  if (typeof node !== 'object' || node === null) return;
+  for (const [key, value] of Object.entries(node)) {
+    if (isJsonPayload(value) && 'data' in value) {
+      const [decoded] = await codec.decode([JSONToPayload(value)]);
+      (node as Record<string, unknown>)[key] = payloadToJSON(decoded as Parameters<typeof payloadToJSON>[0]);
+    } else {
+      await decodeInPlace(value, codec);
+    }
+  }
+}
+
+/**
+ * A finished workflow's history with its payloads decrypted, as JSON: replay tests keep these so a
+ * code change that breaks determinism fails CI without needing the run's encryption key.
+ */
+export async function decodedHistoryJson(client: Client, workflowId: string, codec: PayloadCodec): Promise<string> {
+  const history = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory()));
+  await decodeInPlace(history, codec);
+  return JSON.stringify(history, null, 1);
+}

@@ -1,0 +1,142 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startStack, type Stack } from '../setup/stack';
+import { decide, openTask, seedCi } from '../setup/fixtures';
+
+let stack: Stack;
+const tokens = {} as Record<'siem' | 'analyst' | 'manager' | 'auditor', string>;
+// Mon–Fri office hours on the batch hosts.
+const expectedActivity = { windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '07:00', end: '19:00' }], systems: ['batch-01', 'batch-02'] };
+
+beforeAll(async () => {
+  stack = await startStack();
+  tokens.siem = await stack.token(['reporter'], 'siem-connector');
+  tokens.analyst = await stack.token(['security_analyst'], 'ana');
+  tokens.manager = await stack.token(['security_manager'], 'max');
+  tokens.auditor = await stack.token(['auditor'], 'audrey');
+});
+afterAll(() => stack?.close());
+
+async function incident(id: string, until: (incident: any) => boolean, what: string) {
+  return eventually(async () => {
+    const found = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
+    return found.id && until(found) && found;
+  }, 20_000, what);
+}
+
+describe('SIEM intake', () => {
+  it('correlates a service account failing authentication at 02:00 on a Saturday into one incident, isolates it after approval, and opens a forensic review', async () => {
+    const account = `svc-payroll-${Date.now()}`;
+    await seedCi(stack.db, { name: account, type: 'service_account', level: 'high', attributes: { expectedActivity } });
+    const alerts = ['batch-01', 'hr-db', 'fileserver'].map((host) => ({
+      source: 'elastic',
+      rule: 'Authentication failure',
+      severity: 'high',
+      host,
+      account,
+      time: '2026-11-21T02:00:00Z', // a Saturday
+    }));
+    const verdicts = [];
+    for (const alert of alerts) verdicts.push((await stack.request('POST', '/alerts', { token: tokens.siem, body: alert })).body);
+    expect(verdicts.map((v) => v.verdict)).toEqual(['incident', 'attached', 'attached']);
+    expect(new Set(verdicts.map((v) => v.incidentId)).size).toBe(1);
+    expect(verdicts[0].reason).toMatch(/outside the documented windows/);
+    const id = verdicts[0].incidentId;
+
+    await incident(id, (i) => i.category === 'unauthorised_access' && i.alerts.length === 3, 'the incident with three alerts');
+    await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, id, 'incident.acknowledge')).id, 'acknowledged');
+    await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, id, 'incident.triage')).id, 'triaged', { data: { scope: 'payroll batch account' } });
+    const approval = await openTask(stack, tokens.manager, id, 'incident.approval');
+    expect(approval.title).toMatch(/isolating the account/);
+    await decide(stack, tokens.manager, approval.id, 'approved');
+
+    const forensic = await eventually(async () => {
+      const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
+      return open.find((t: { title: string }) => t.title.startsWith('Forensic review'));
+    }, 20_000, 'the forensic review task');
+    expect(forensic.allowedRoles).toEqual(['security_analyst']);
+    const contained = await incident(id, (i) => i.actions.length === 1, 'the isolation');
+    // No responder is configured in this stack: the approved action is recorded for manual execution.
+    expect(contained.actions[0]).toMatchObject({ name: 'isolate-account', status: 'manual', approvedBy: ['max'] });
+  });
+
+  it('records activity inside the documented window as benign, with the reason, and opens nothing', async () => {
+    const account = `svc-backup-${Date.now()}`;
+    await seedCi(stack.db, { name: account, type: 'service_account', attributes: { expectedActivity } });
+    const verdict = await stack.request('POST', '/alerts', {
+      token: tokens.siem,
+      body: { source: 'elastic', rule: 'Login', severity: 'low', host: 'batch-02', account, time: '2026-11-18T10:30:00Z' },
+    });
+    expect(verdict.status).toBe(202);
+    expect(verdict.body).toMatchObject({ verdict: 'benign', incidentId: null });
+    expect(verdict.body.reason).toMatch(/inside window/);
+    const stored = await stack.db.selectFrom('security_alerts_received').selectAll().where('id', '=', verdict.body.alertId).executeTakeFirstOrThrow();
+    expect(stored).toMatchObject({ verdict: 'benign', account });
+  });
+
+  it('accepts Wazuh alert JSON', async () => {
+    const host = `web-${Date.now()}`;
+    await seedCi(stack.db, { name: host, level: 'medium' });
+    const verdict = await stack.request('POST', '/alerts', {
+      token: tokens.siem,
+      body: { timestamp: '2026-11-22T09:00:00.000+0000', rule: { id: '5712', level: 10, description: 'SSHD brute force', groups: ['sshd'] }, agent: { id: '007', name: host }, data: { srcip: '203.0.113.9' }, full_log: '…' },
+    });
+    expect(verdict.status).toBe(202);
+    expect(verdict.body.verdict).toBe('incident');
+    const found = await incident(verdict.body.incidentId, (i) => i.severity !== undefined, 'the Wazuh incident');
+    expect(found).toMatchObject({ source: 'siem:wazuh', title: `5712: SSHD brute force on ${host}`, securityIncident: true });
+  });
+});
+
+describe('external communication and drills', () => {
+  it('sends a communication only after the Security Manager approves it, and drills notify nobody outside', async () => {
+    const { ciId } = await seedCi(stack.db);
+    const reported = await stack.request('POST', '/incidents', {
+      token: tokens.analyst,
+      body: { title: 'Tabletop: ransomware on file server', description: 'exercise', category: 'malware', affectedCis: [ciId], source: 'exercise', drill: true },
+    });
+    const id = reported.body.id;
+    await incident(id, (i) => i.live?.currentStep === 'acknowledge', 'the drill to wait for acknowledgement');
+    const proposed = await stack.request('POST', `/incidents/${id}/communications`, { token: tokens.analyst, body: { audience: 'customers@example.com', message: 'We are investigating.' } });
+    expect(proposed.status).toBe(202);
+    const approval = await openTask(stack, tokens.manager, id, 'incident.communication');
+    const pending = await stack.db.selectFrom('incident_communications').selectAll().where('id', '=', proposed.body.communicationId).executeTakeFirstOrThrow();
+    expect(pending).toMatchObject({ status: 'pending_approval', sent_at: null });
+    expect((await decide(stack, tokens.analyst, approval.id, 'approved')).status).toBe(403);
+    await decide(stack, tokens.manager, approval.id, 'approved');
+    const sent = await eventually(async () => {
+      const row = await stack.db.selectFrom('incident_communications').selectAll().where('id', '=', proposed.body.communicationId).executeTakeFirstOrThrow();
+      return row.status === 'sent' && row;
+    }, 15_000, 'the communication to be sent');
+    expect(sent.decided_by).toBe('max');
+    const notifications = await stack.db.selectFrom('notifications').selectAll().where('subject_id', '=', id).execute();
+    expect(notifications.length).toBeGreaterThan(0);
+    expect(notifications.every((n) => n.suppressed_reason?.startsWith('drill'))).toBe(true);
+    const timeline = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body.timeline.map((e: { action: string }) => e.action);
+    expect(timeline).toEqual(expect.arrayContaining(['incident.communication_requested', 'incident.communication_sent']));
+  });
+});
+
+describe('playbooks', () => {
+  it('publishes a new version for new incidents while running ones keep theirs', async () => {
+    const { ciId } = await seedCi(stack.db);
+    const before = await stack.request('POST', '/incidents', { token: tokens.analyst, body: { title: 'DoS before', description: '', category: 'denial_of_service', affectedCis: [ciId], source: 'noc' } });
+    await incident(before.body.id, (i) => i.playbook?.version === 1, 'the first incident on v1');
+
+    const published = await stack.request('PUT', '/playbooks/denial_of_service', {
+      token: tokens.manager,
+      body: { title: 'Denial of service v2', steps: [{ id: 'call-provider', type: 'task', phase: 'containment', title: 'Call the scrubbing provider', roles: ['security_analyst'] }] },
+    });
+    expect(published.status).toBe(201);
+    expect(published.body).toMatchObject({ version: 2, publishedBy: 'max' });
+    const invalidStep = await stack.request('PUT', '/playbooks/denial_of_service', { token: tokens.manager, body: { title: 'x', steps: [{ id: 'a', type: 'timer', phase: 'recovery', title: 't', duration: 'soon' }] } });
+    expect(invalidStep.status).toBe(400);
+    expect(invalidStep.body.errors[0].path).toMatch(/^body\.steps\.0/);
+    expect((await stack.request('PUT', '/playbooks/denial_of_service', { token: tokens.analyst, body: { title: 'x', steps: [] } })).status).toBe(403);
+
+    const after = await stack.request('POST', '/incidents', { token: tokens.analyst, body: { title: 'DoS after', description: '', category: 'denial_of_service', affectedCis: [ciId], source: 'noc' } });
+    await incident(after.body.id, (i) => i.playbook?.version === 2, 'the second incident on v2');
+    expect((await stack.request('GET', `/incidents/${before.body.id}`, { token: tokens.auditor })).body.playbook.version).toBe(1);
+    const listed = await stack.request('GET', '/playbooks', { token: tokens.analyst });
+    expect(listed.body.items).toHaveLength(7);
+  });
+});

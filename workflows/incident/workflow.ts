@@ -1,0 +1,239 @@
+import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { IncidentCategory, Severity } from '../../domain/classification';
+import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
+import type { IncidentActivities } from '../../activities/incidents';
+import type { NotificationActivities } from '../../activities/notifications';
+import { HumanTasks } from '../human-task';
+import {
+  incidentStateQuery,
+  requestCommunication,
+  type CommunicationRequest,
+  type IncidentPlaybookInput,
+  type IncidentState,
+} from './definitions';
+
+// Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
+const incidents = proxyActivities<IncidentActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+const { notify } = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+const responders = ['security_manager', 'security_analyst'];
+
+/**
+ * ITIL Security Management's incident procedure: register, classify, notify the Security Manager,
+ * acknowledge within the SLA (escalating until someone does), triage, run the category's playbook
+ * (containment only after approval), review after the fact, close.
+ */
+export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ status: string; severity: Severity }> {
+  const tasks = new HumanTasks();
+  const subject = { type: 'incident', id: input.incidentId };
+  const drill = input.drill ?? false;
+  const state: IncidentState = {
+    incidentId: input.incidentId,
+    status: 'registered',
+    severity: null,
+    securityIncident: null,
+    currentStep: 'register',
+    openTaskIds: [],
+    acknowledgeEscalations: 0,
+    pendingCommunications: 0,
+  };
+  setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
+  setHandler(
+    requestCommunication,
+    (request) => {
+      void approveCommunication(request);
+      return { communicationId: request.communicationId };
+    },
+    {
+      validator: (_request: CommunicationRequest) => {
+        if (state.status.startsWith('closed')) {
+          throw ApplicationFailure.create({ type: 'IncidentClosed', message: 'the incident is closed', nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  async function setStatus(status: string, actor: string, stamp?: Parameters<IncidentActivities['updateIncidentStatus']>[0]['stamp'], details?: Record<string, unknown>) {
+    state.status = status;
+    await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
+  }
+
+  async function approveCommunication(request: CommunicationRequest) {
+    state.pendingCommunications += 1;
+    await incidents.recordCommunicationRequest({ ...request, incidentId: input.incidentId });
+    const decision = await tasks.run({
+      kind: 'incident.communication',
+      title: `Approve external communication to ${request.audience}`,
+      details: { audience: request.audience, message: request.message, communicationId: request.communicationId },
+      subject,
+      allowedRoles: ['security_manager'],
+      outcomes: ['approved', 'rejected'],
+      requester: request.requestedBy,
+      drill,
+    });
+    await incidents.settleCommunication({
+      communicationId: request.communicationId,
+      incidentId: input.incidentId,
+      approved: decision.outcome === 'approved',
+      decidedBy: decision.decidedBy[0] ?? 'system:warden',
+      taskId: decision.taskId,
+      drill,
+    });
+    state.pendingCommunications -= 1;
+  }
+
+  // Register and classify.
+  const registered = await incidents.registerIncident({ ...input, workflowId: workflowInfo().workflowId });
+  state.severity = registered.severity;
+  state.securityIncident = registered.securityIncident;
+  if (!registered.securityIncident) {
+    await setStatus('closed_not_security', 'system:warden', 'closed_at', { reason: registered.reason });
+    return { status: state.status, severity: registered.severity };
+  }
+
+  // Notify the Security Manager, then wait for an acknowledgement within the SLA target.
+  await notify({
+    dedupKey: `incident:${input.incidentId}:registered`,
+    recipientRoles: ['security_manager'],
+    recipients: [],
+    subject,
+    title: `${drill ? '[DRILL] ' : ''}Security incident (${registered.severity}): ${input.title}`,
+    body: `${registered.reason}. Acknowledge within ${registered.acknowledgeTarget}.`,
+    drill,
+  });
+  state.currentStep = 'acknowledge';
+  const acknowledgement = await tasks.run({
+    kind: 'incident.acknowledge',
+    title: `Acknowledge ${registered.severity} incident: ${input.title}`,
+    details: { severity: registered.severity, target: registered.acknowledgeTarget },
+    subject,
+    allowedRoles: responders,
+    outcomes: ['acknowledged'],
+    forbidSelfDecision: false,
+    deadline: registered.acknowledgeTarget,
+    // Unacknowledged incidents escalate for as long as they stay unacknowledged.
+    escalations: [{ notifyRoles: ['security_manager'], addRoles: ['admin'], extendBy: registered.acknowledgeTarget }],
+    repeatLastEscalation: true,
+    drill,
+  });
+  state.acknowledgeEscalations = acknowledgement.escalations;
+  await setStatus('acknowledged', acknowledgement.decidedBy[0] ?? 'system:warden', 'acknowledged_at');
+
+  // Triage: scope, category and affected CIs; severity may change.
+  state.currentStep = 'triage';
+  const triage = await tasks.run({
+    kind: 'incident.triage',
+    title: `Triage: record scope, category and affected CIs of "${input.title}"`,
+    details: { category: input.category, affectedCis: input.affectedCis },
+    subject,
+    allowedRoles: responders,
+    outcomes: ['triaged'],
+    forbidSelfDecision: false,
+    drill,
+  });
+  const triager = triage.decidedBy[0] ?? 'system:warden';
+  const triaged = await incidents.applyTriage({ incidentId: input.incidentId, actor: triager, ...triageData(triage.data) });
+  state.severity = triaged.severity;
+  state.status = 'triaged';
+
+  // The category's playbook, at the version recorded when the incident was registered.
+  const lastStepOfPhase = phaseEnds(registered.playbook.steps);
+  for (const step of registered.playbook.steps) {
+    state.currentStep = step.id;
+    if (state.status !== step.phase) await setStatus(step.phase, 'system:warden');
+    await runStep(step, triager);
+    const phaseDone = lastStepOfPhase.get(step.id);
+    if (phaseDone === 'containment') await setStatus('containment', 'system:warden', 'contained_at');
+  }
+  await setStatus('post_incident_review', 'system:warden', 'resolved_at');
+
+  // Post-incident review: lessons become improvement actions; a recurring or unexplained cause
+  // opens a problem record.
+  state.currentStep = 'post-incident-review';
+  const review = await tasks.run({
+    kind: 'incident.post-incident-review',
+    title: `Post-incident review of "${input.title}"`,
+    details: { expects: { lessons: '[{title, owner?, dueInDays?}]', rootCause: 'known | unexplained', recurring: 'boolean' } },
+    subject,
+    allowedRoles: responders,
+    outcomes: ['completed'],
+    forbidSelfDecision: false,
+    drill,
+  });
+  const reviewer = review.decidedBy[0] ?? 'system:warden';
+  await incidents.recordPostIncidentReview({ incidentId: input.incidentId, actor: reviewer, ...reviewFindings(review.data, reviewer, input.title) });
+
+  // External communications still awaiting the Security Manager are part of the incident.
+  await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
+  state.currentStep = null;
+  await setStatus('closed', reviewer, 'closed_at');
+  return { status: state.status, severity: state.severity ?? registered.severity };
+
+  async function runStep(step: PlaybookStep, proposer: string) {
+    const record = (status: 'started' | 'completed' | 'skipped', extra: { taskId?: string; result?: Record<string, unknown> } = {}) =>
+      incidents.recordIncidentStep({ incidentId: input.incidentId, stepId: step.id, type: step.type, phase: step.phase, title: step.title, status, ...extra });
+    await record('started');
+    switch (step.type) {
+      case 'task': {
+        const done = await tasks.run({ kind: 'incident.step', title: step.title, details: { stepId: step.id, instructions: step.instructions ?? null }, subject, allowedRoles: step.roles, outcomes: ['done'], forbidSelfDecision: false, deadline: step.deadline, drill });
+        await record('completed', { taskId: done.taskId, result: { by: done.decidedBy, data: done.data } });
+        return;
+      }
+      case 'approval': {
+        // The analyst who triaged proposes; the approver must be someone else.
+        const approval = await tasks.run({ kind: 'incident.approval', title: step.title, details: { stepId: step.id, instructions: step.instructions ?? null, action: step.action ?? null }, subject, allowedRoles: step.roles, outcomes: ['approved', 'rejected'], requester: proposer, deadline: step.deadline, drill });
+        const approved = approval.outcome === 'approved';
+        const result: Record<string, unknown> = { outcome: approval.outcome, by: approval.decidedBy };
+        if (approved && step.action) result.action = await runAction(step, step.action, approval.decidedBy);
+        await record(approved ? 'completed' : 'skipped', { taskId: approval.taskId, result });
+        return;
+      }
+      case 'action':
+        await record('completed', { result: { action: await runAction(step, step.action, []) } });
+        return;
+      case 'timer':
+        await sleep(step.duration);
+        await record('completed');
+        return;
+    }
+  }
+
+  function runAction(step: PlaybookStep, action: PlaybookAction, approvedBy: string[]) {
+    return incidents.runIncidentAction({ actionId: `${input.incidentId}:${step.id}`, incidentId: input.incidentId, action, approvedBy, drill });
+  }
+}
+
+function triageData(data: Record<string, unknown> | null): { scope?: string; category?: IncidentCategory; affectedCis?: string[] } {
+  if (!data) return {};
+  return {
+    ...(typeof data.scope === 'string' ? { scope: data.scope } : {}),
+    ...(typeof data.category === 'string' ? { category: data.category as IncidentCategory } : {}),
+    ...(Array.isArray(data.affectedCis) ? { affectedCis: data.affectedCis.filter((id): id is string => typeof id === 'string') } : {}),
+  };
+}
+
+const dayMs = 86_400_000;
+
+function reviewFindings(data: Record<string, unknown> | null, reviewer: string, title: string) {
+  const lessons = (Array.isArray(data?.lessons) ? data.lessons : [])
+    .filter((l): l is Record<string, unknown> => typeof l === 'object' && l !== null && typeof (l as Record<string, unknown>).title === 'string')
+    .map((lesson) => ({
+      id: uuid4(),
+      title: lesson.title as string,
+      owner: typeof lesson.owner === 'string' ? lesson.owner : reviewer,
+      dueAt: typeof lesson.dueInDays === 'number' ? new Date(Date.now() + lesson.dueInDays * dayMs).toISOString() : null,
+    }));
+  const recurring = data?.recurring === true;
+  const unexplained = data?.rootCause === 'unexplained';
+  const problem =
+    recurring || unexplained
+      ? { id: uuid4(), title: `Problem behind incident "${title}"`, reason: [recurring && 'recurring cause', unexplained && 'unexplained root cause'].filter(Boolean).join(' and ') }
+      : null;
+  return { lessons, problem };
+}
