@@ -1,7 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../setup/stack';
-import { changeBody, changeWithStatus, createCi, noImpact, openReviewTask, startReceiver, submitChange, type ReceivedCallback } from './change-gate-support';
+import { decide as decideTask, seedCi, startReceiver, type ReceivedRequest } from '../setup/fixtures';
+import { changeBody, changeWithStatus, noImpact, reviewTask, submitChange } from './change-gate-support';
 
 const callbackSecret = 'test-callback-secret-0123456789abcdef';
 let stack: Stack;
@@ -14,20 +15,19 @@ let criticalCi: string;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  stack = await startStack({ env: { WARDEN_CALLBACK_ALLOWED_ORIGINS: receiver.origin, WARDEN_CALLBACK_SECRET: callbackSecret } });
+  stack = await startStack({ env: { WARDEN_CALLBACK_ALLOWED_ORIGINS: receiver.url, WARDEN_CALLBACK_SECRET: callbackSecret } });
   requester = await stack.token(['change_manager']);
   reviewerA = await stack.token(['security_reviewer'], 'reviewer-a');
   reviewerB = await stack.token(['security_reviewer'], 'reviewer-b');
-  lowCi = await createCi(stack, 'intranet-wiki');
-  criticalCi = await createCi(stack, 'payments-db', { c: 'very_high', i: 'high', a: 'high' });
+  lowCi = (await seedCi(stack.db, { level: 'low', name: 'intranet-wiki' })).ciId;
+  criticalCi = (await seedCi(stack.db, { level: 'very_high', name: 'payments-db' })).ciId;
 });
 afterAll(async () => {
   await stack?.close();
   await receiver?.close();
 });
 
-const decide = (token: string, taskId: string, outcome: string, comment?: string) =>
-  stack.request('POST', `/tasks/${taskId}/decision`, { token, body: { outcome, ...(comment ? { comment } : {}) } });
+const decide = (token: string, taskId: string, outcome: string, comment?: string) => decideTask(stack, token, taskId, outcome, comment ? { comment } : {});
 
 describe('the change security gate', () => {
   it('approves a change without security impact by itself, with the reason recorded', async () => {
@@ -43,7 +43,7 @@ describe('the change security gate', () => {
   it('lets a security reviewer approve a change with security impact', async () => {
     const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, dataHandling: true } }));
     expect(accepted).toMatchObject({ risk: 'low', reviewRequired: true });
-    const task = await openReviewTask(stack, reviewerA, accepted.id);
+    const task = await reviewTask(stack, reviewerA, accepted.id);
     expect(task).toMatchObject({ kind: 'change_security_review', allowedRoles: ['security_reviewer'], approvalsRequired: 1 });
     const decided = await decide(reviewerA, task.id, 'approved', 'encryption settings unchanged');
     expect(decided.status).toBe(200);
@@ -55,7 +55,7 @@ describe('the change security gate', () => {
   it('refuses the requester deciding their own change, leaves no workflow history, and audits the attempt', async () => {
     const both = await stack.token(['change_manager', 'security_reviewer'], 'dual-role');
     const accepted = await submitChange(stack, both, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, networkConfiguration: true } }));
-    const task = await openReviewTask(stack, both, accepted.id);
+    const task = await reviewTask(stack, both, accepted.id);
     const refused = await decide(both, task.id, 'approved');
     expect(refused.status).toBe(403);
     expect(refused.body.detail).toMatch(/own request/);
@@ -76,7 +76,7 @@ describe('the change security gate', () => {
       changeBody({ affectedCis: [criticalCi], securityImpact: { ...noImpact, accessControls: true }, evidence: [{ kind: 'penetration_test', ref: 'PT-2026-114' }] }),
     );
     expect(accepted.risk).toBe('high');
-    const task = await openReviewTask(stack, reviewerA, accepted.id);
+    const task = await reviewTask(stack, reviewerA, accepted.id);
     expect(task.approvalsRequired).toBe(2);
     expect((await decide(reviewerA, task.id, 'approved')).body).toMatchObject({ status: 'awaiting_approval', approvals: 1 });
     const twice = await decide(reviewerA, task.id, 'approved');
@@ -90,7 +90,7 @@ describe('the change security gate', () => {
   it('blocks approval of a high-risk change until a penetration test or configuration review is on file', async () => {
     const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [criticalCi], securityImpact: { ...noImpact, dataHandling: true } }));
     expect(accepted.risk).toBe('high');
-    const task = await openReviewTask(stack, reviewerA, accepted.id);
+    const task = await reviewTask(stack, reviewerA, accepted.id);
     const blocked = await decide(reviewerA, task.id, 'approved');
     expect(blocked.status).toBe(409);
     expect(blocked.body.detail).toMatch(/penetration_test or configuration_review/);
@@ -106,7 +106,7 @@ describe('the change security gate', () => {
 
   it('restarts the review in the same workflow when the requester amends a change sent back', async () => {
     const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, dataHandling: true } }));
-    const first = await openReviewTask(stack, reviewerA, accepted.id);
+    const first = await reviewTask(stack, reviewerA, accepted.id);
     expect((await decide(reviewerA, first.id, 'changes_requested', 'say how the export is encrypted')).status).toBe(200);
     await changeWithStatus(stack, requester, accepted.id, 'changes_requested');
 
@@ -121,7 +121,8 @@ describe('the change security gate', () => {
     const again = await stack.request('PATCH', `/changes/${accepted.id}`, { token: requester, body: { revision: 1, description: 'again' } });
     expect(again.status).toBe(409);
 
-    const second = await openReviewTask(stack, reviewerB, accepted.id, 2);
+    const second = await reviewTask(stack, reviewerB, accepted.id);
+    expect(second.details.revision).toBe(2);
     expect(second.id).not.toBe(first.id);
     expect((await decide(reviewerB, second.id, 'approved')).status).toBe(200);
     const change = await changeWithStatus(stack, requester, accepted.id, 'approved');
@@ -139,24 +140,24 @@ describe('the change security gate', () => {
   });
 
   it('POSTs every decision to the callback, signed with HMAC-SHA256', async () => {
-    const accepted = await submitChange(stack, requester, changeBody({ callbackUrl: `${receiver.origin}/itsm/changes` }));
-    const delivered = await eventually<ReceivedCallback>(
-      async () => receiver.received.find((callback) => JSON.parse(callback.raw).changeId === accepted.id),
+    const accepted = await submitChange(stack, requester, changeBody({ callbackUrl: `${receiver.url}/itsm/changes` }));
+    const delivered = await eventually<ReceivedRequest>(
+      async () => receiver.received.find((callback) => JSON.parse(callback.body).changeId === accepted.id),
       20_000,
       'the callback',
     );
     const timestamp = String(delivered.headers['x-warden-timestamp']);
-    const expected = `sha256=${createHmac('sha256', callbackSecret).update(`${timestamp}.${delivered.raw}`).digest('hex')}`;
+    const expected = `sha256=${createHmac('sha256', callbackSecret).update(`${timestamp}.${delivered.body}`).digest('hex')}`;
     expect(delivered.headers['x-warden-signature']).toBe(expected);
     expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(60);
-    expect(JSON.parse(delivered.raw)).toMatchObject({ event: 'change.decision', changeId: accepted.id, outcome: 'approved', decidedBy: ['system:warden'] });
-    const forged = createHmac('sha256', 'another-secret').update(`${timestamp}.${delivered.raw}`).digest('hex');
+    expect(JSON.parse(delivered.body)).toMatchObject({ event: 'change.decision', changeId: accepted.id, outcome: 'approved', decidedBy: ['system:warden'] });
+    const forged = createHmac('sha256', 'another-secret').update(`${timestamp}.${delivered.body}`).digest('hex');
     expect(delivered.headers['x-warden-signature']).not.toBe(`sha256=${forged}`);
     const change = await eventually(async () => {
       const response = await stack.request('GET', `/changes/${accepted.id}`, { token: requester });
       return response.body.callbacks?.[0]?.status === 'delivered' ? response.body : undefined;
     });
-    expect(change.callbacks[0]).toMatchObject({ attempts: 1, lastStatusCode: 204 });
+    expect(change.callbacks[0]).toMatchObject({ attempts: 1, lastStatusCode: 200 });
   });
 
   it('refuses a callback to an origin that is not allowed', async () => {
@@ -174,7 +175,7 @@ describe('the change security gate', () => {
     const ids = new Set(responses.map((response) => response.body.id));
     expect(ids.size).toBe(1);
     const [id] = ids;
-    await openReviewTask(stack, reviewerA, id as string);
+    await reviewTask(stack, reviewerA, id as string);
     const rows = await stack.db.selectFrom('changes').select('id').where('title', '=', body.title).execute();
     expect(rows).toEqual([{ id }]);
     const tasks = await stack.db.selectFrom('human_tasks').select('id').where('subject_id', '=', id as string).execute();
@@ -188,7 +189,7 @@ describe('the change security gate', () => {
   });
 
   it('lists changes with filters and cursor pagination, and hides them from reporters', async () => {
-    const ciOnly = await createCi(stack, 'listing-ci');
+    const { ciId: ciOnly } = await seedCi(stack.db, { level: 'low' });
     const created = [];
     for (let i = 0; i < 3; i += 1) created.push((await submitChange(stack, requester, changeBody({ affectedCis: [ciOnly] }))).id);
     // The gate's first activity writes the record, just after the 202.
@@ -212,7 +213,7 @@ describe('the change security gate', () => {
     expect(accepted.reasons.join(' ')).toMatch(/workaround/);
     const change = await changeWithStatus(stack, requester, accepted.id, 'in_review');
     expect(change.problemId).toBe('PRB0040012');
-    await openReviewTask(stack, reviewerA, accepted.id);
+    await reviewTask(stack, reviewerA, accepted.id);
   });
 
   it('rejects requests the gate cannot review in time', async () => {
