@@ -130,6 +130,7 @@ export const changeDetail = changeView
         revision: z.number(),
         risk: z.enum(changeRisks),
         waitingFor: z.enum(['review', 'amendment', 'implementation_report', 'verification']).nullable(),
+        openTaskIds: z.array(z.string()),
         reviewExpiresAt: z.string().nullable(),
       })
       .nullable()

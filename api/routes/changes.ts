@@ -382,7 +382,7 @@ export async function changeRoutes(app: FastifyInstance) {
       const state = await app.temporal.client.connection.withDeadline(Date.now() + liveStateDeadlineMs, () =>
         app.temporal.client.workflow.getHandle(workflowId).query(changeStateQuery),
       );
-      return { status: state.status, revision: state.revision, risk: state.risk, waitingFor: state.waitingFor, reviewExpiresAt: state.reviewExpiresAt };
+      return { status: state.status, revision: state.revision, risk: state.risk, waitingFor: state.waitingFor, openTaskIds: state.openTaskIds, reviewExpiresAt: state.reviewExpiresAt };
     } catch {
       // No worker to answer, or the gate's history is gone: the record alone is the answer.
       return null;

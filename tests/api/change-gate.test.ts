@@ -67,6 +67,7 @@ describe('the change security gate', () => {
     const change = await stack.request('GET', `/changes/${accepted.id}`, { token: both });
     expect(change.body.timeline.map((event: { action: string }) => event.action)).toContain('task.decision_refused');
     expect(change.body.status).toBe('in_review');
+    expect(change.body.live).toMatchObject({ status: 'in_review', waitingFor: 'review', openTaskIds: [task.id] });
   });
 
   it('needs two different reviewers for a high-risk change', async () => {
@@ -223,5 +224,102 @@ describe('the change security gate', () => {
     const unknownCi = await stack.request('POST', '/changes', { token: requester, body: changeBody({ affectedCis: ['00000000-0000-4000-8000-000000000000'] }) });
     expect(unknownCi.status).toBe(400);
     expect(unknownCi.body.errors[0].path).toBe('body.affectedCis');
+  });
+});
+
+describe('the OpenAPI document', () => {
+  it('describes every change endpoint', async () => {
+    const spec = await stack.request('GET', '/docs/json');
+    expect(spec.status).toBe(200);
+    for (const path of ['/changes', '/changes/servicenow', '/changes/jira', '/changes/{id}', '/changes/{id}/evidence', '/changes/{id}/implemented']) {
+      expect(Object.values(spec.body.paths[path] ?? {}).every((operation) => (operation as { tags: string[] }).tags.includes('changes')), path).toBe(true);
+    }
+    expect(Object.keys(spec.body.paths['/changes/{id}'])).toEqual(['get', 'patch']);
+  });
+});
+
+describe('changes from ITSM tools', () => {
+  const snDate = (hours: number) => new Date(Date.now() + hours * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
+
+  it('takes a ServiceNow outbound REST message, CIs by name, and never creates it twice', async () => {
+    const message = {
+      sys_id: 'c83c5e5347c12200e0ef563dbb9a7190',
+      number: 'CHG0030042',
+      short_description: 'Open port 8443 on the payments load balancer',
+      description: 'Needed for the new partner API',
+      cmdb_ci: 'payments-db',
+      start_date: snDate(48),
+      end_date: snDate(49),
+      backout_plan: 'Close the port again',
+      requested_by: 'beth.anglin',
+      u_security_access_controls: 'false',
+      u_security_network_configuration: 'true',
+      u_security_data_handling: 'false',
+      sys_updated_on: 'ignored by Warden',
+    };
+    const integration = await stack.token(['change_manager'], 'servicenow-integration');
+    const first = await stack.request('POST', `/changes/servicenow?callbackUrl=${encodeURIComponent(`${receiver.url}/sn`)}`, { token: integration, body: message });
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    expect(first.body.risk).toBe('high');
+    const resent = await stack.request('POST', '/changes/servicenow', { token: integration, body: message });
+    expect(resent.body.id).toBe(first.body.id);
+
+    const change = await changeWithStatus(stack, reviewerA, first.body.id, 'in_review');
+    expect(change).toMatchObject({
+      source: 'servicenow',
+      externalRef: { system: 'servicenow', id: message.sys_id, key: 'CHG0030042' },
+      requester: 'servicenow-integration',
+      affectedCis: [criticalCi],
+      securityImpact: { accessControls: false, networkConfiguration: true, dataHandling: false },
+      plannedStart: `${message.start_date.replace(' ', 'T')}.000Z`,
+      rollbackPlan: 'Close the port again',
+    });
+    // The person who raised it in ServiceNow may not review it in Warden either.
+    const beth = await stack.token(['security_reviewer'], 'beth.anglin');
+    const task = await reviewTask(stack, beth, first.body.id);
+    expect((await decide(beth, task.id, 'rejected')).status).toBe(403);
+  });
+
+  it('takes a Jira Service Management issue webhook, impact from labels', async () => {
+    const webhook = {
+      timestamp: Date.now(),
+      webhookEvent: 'jira:issue_created',
+      issue: {
+        id: '10234',
+        key: 'CHG-17',
+        self: 'https://example.atlassian.net/rest/api/2/issue/10234',
+        fields: {
+          summary: 'Grant the BI team read access to the orders schema',
+          description: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Read-only role, masked PII columns' }] }] },
+          labels: ['security-access-controls', 'security-data-handling'],
+          reporter: { accountId: '5b10a2844c20165700ede21g', emailAddress: 'bi.lead@example.com' },
+          customfield_10050: new Date(Date.now() + 48 * 3_600_000).toISOString().replace('Z', '+0000'),
+          customfield_10051: new Date(Date.now() + 50 * 3_600_000).toISOString().replace('Z', '+0000'),
+          customfield_10052: 'Drop the role',
+          customfield_10053: [{ name: 'intranet-wiki' }],
+          customfield_10054: null,
+          customfield_99999: 'unrelated',
+        },
+      },
+    };
+    const jira = await stack.request('POST', '/changes/jira', { token: requester, body: webhook });
+    expect(jira.status, JSON.stringify(jira.body)).toBe(202);
+    expect(jira.body.risk).toBe('medium');
+    const change = await changeWithStatus(stack, requester, jira.body.id, 'in_review');
+    expect(change).toMatchObject({
+      source: 'jira',
+      externalRef: { system: 'jira', id: '10234', key: 'CHG-17' },
+      description: 'Read-only role, masked PII columns',
+      affectedCis: [lowCi],
+      securityImpact: { accessControls: true, networkConfiguration: false, dataHandling: true },
+      rollbackPlan: 'Drop the role',
+    });
+
+    const missingPlan = await stack.request('POST', '/changes/jira', {
+      token: requester,
+      body: { ...webhook, issue: { ...webhook.issue, id: '10235', fields: { ...webhook.issue.fields, customfield_10052: '' } } },
+    });
+    expect(missingPlan.status).toBe(400);
+    expect(missingPlan.body.detail).toMatch(/customfield_10052/);
   });
 });

@@ -38,6 +38,7 @@ export interface ChangeGateState {
   risk: ChangeRisk;
   /** What the gate waits for now. */
   waitingFor: 'review' | 'amendment' | 'implementation_report' | 'verification' | null;
+  openTaskIds: string[];
   reviewExpiresAt: string | null;
   evidence: ChangeEvidence[];
   verification: BaselineVerification | null;

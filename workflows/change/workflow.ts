@@ -117,6 +117,7 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
     revision,
     risk: assessment.risk,
     waitingFor,
+    openTaskIds: tasks.openTaskIds(),
     reviewExpiresAt,
     evidence,
     verification: baseline,
