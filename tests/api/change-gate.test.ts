@@ -7,6 +7,8 @@ import { changeBody, changeWithStatus, noImpact, reviewTask, submitChange } from
 const callbackSecret = 'test-callback-secret-0123456789abcdef';
 let stack: Stack;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let unavailable: Awaited<ReturnType<typeof startReceiver>>;
+let refusing: Awaited<ReturnType<typeof startReceiver>>;
 let requester: string;
 let reviewerA: string;
 let reviewerB: string;
@@ -15,7 +17,9 @@ let criticalCi: string;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  stack = await startStack({ env: { WARDEN_CALLBACK_ALLOWED_ORIGINS: receiver.url, WARDEN_CALLBACK_SECRET: callbackSecret } });
+  unavailable = await startReceiver(503);
+  refusing = await startReceiver(400);
+  stack = await startStack({ env: { WARDEN_CALLBACK_ALLOWED_ORIGINS: [receiver, unavailable, refusing].map((r) => r.url).join(','), WARDEN_CALLBACK_SECRET: callbackSecret } });
   requester = await stack.token(['change_manager']);
   reviewerA = await stack.token(['security_reviewer'], 'reviewer-a');
   reviewerB = await stack.token(['security_reviewer'], 'reviewer-b');
@@ -24,7 +28,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.close();
-  await receiver?.close();
+  await Promise.all([receiver, unavailable, refusing].map((r) => r?.close()));
 });
 
 const decide = (token: string, taskId: string, outcome: string, comment?: string) => decideTask(stack, token, taskId, outcome, comment ? { comment } : {});
@@ -159,6 +163,18 @@ describe('the change security gate', () => {
       return response.body.callbacks?.[0]?.status === 'delivered' ? response.body : undefined;
     });
     expect(change.callbacks[0]).toMatchObject({ attempts: 1, lastStatusCode: 200 });
+  });
+
+  it('retries an unavailable callback with backoff and gives up on a refusing one, recording each attempt', async () => {
+    const retried = await submitChange(stack, requester, changeBody({ callbackUrl: `${unavailable.url}/down` }));
+    const refused = await submitChange(stack, requester, changeBody({ callbackUrl: `${refusing.url}/bad` }));
+    const callbackOf = (id: string) => async () => (await stack.request('GET', `/changes/${id}`, { token: requester })).body.callbacks?.[0];
+    const retrying = await eventually(async () => ((await callbackOf(retried.id)())?.attempts >= 2 ? callbackOf(retried.id)() : undefined), 20_000, 'a second attempt');
+    expect(retrying).toMatchObject({ status: 'pending', lastStatusCode: 503, lastError: 'callback answered 503' });
+    const givenUp = await eventually(async () => ((await callbackOf(refused.id)())?.status === 'failed' ? callbackOf(refused.id)() : undefined), 20_000, 'a failed delivery');
+    expect(givenUp).toMatchObject({ attempts: 1, lastStatusCode: 400 });
+    // An unreachable ITSM tool never holds the gate up.
+    await changeWithStatus(stack, requester, retried.id, 'approved');
   });
 
   it('refuses a callback to an origin that is not allowed', async () => {
