@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
-import { appendAudit, canonicalJson } from '../db/audit';
+import { auditedWrite, canonicalJson, type AuditInput } from '../db/audit';
 import { changeDetailColumns, changeDetailsOf, classifiedCis, controlResultsFor } from '../db/changes';
 import { json } from '../db/create-db';
 import { callbackAllowed } from '../domain/callbacks';
@@ -64,11 +64,19 @@ const retryableClientErrors = new Set([408, 425, 429]);
 const callbackTimeoutMs = 10_000;
 
 export function createChangeActivities({ db, callbacks }: ActivityDeps) {
+  const changeEvent = (actor: string, action: string, changeId: string, details: Record<string, unknown>): AuditInput => ({
+    actor,
+    action,
+    subjectType: 'change',
+    subjectId: changeId,
+    details,
+  });
+
   return {
     /** Safe to retry: the change id is the primary key and a second insert does nothing. */
     async recordChangeRequest(input: { workflowId: string; gate: ChangeGateInput; status: ChangeStatus }): Promise<void> {
       const { gate } = input;
-      await db.transaction().execute(async (trx) => {
+      await auditedWrite(db, async (trx) => {
         const inserted = await trx
           .insertInto('changes')
           .values({
@@ -97,20 +105,21 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .onConflict((oc) => oc.column('id').doNothing())
           .returning('id')
           .executeTakeFirst();
-        if (!inserted) return;
-        await appendAudit(trx, {
-          actor: gate.requester,
-          action: 'change.requested',
-          subjectType: 'change',
-          subjectId: gate.changeId,
-          details: { title: gate.change.title, source: gate.source, externalRef: gate.externalRef, risk: gate.assessment.risk, reasons: gate.assessment.reasons },
-        });
+        return inserted
+          ? changeEvent(gate.requester, 'change.requested', gate.changeId, {
+              title: gate.change.title,
+              source: gate.source,
+              externalRef: gate.externalRef,
+              risk: gate.assessment.risk,
+              reasons: gate.assessment.reasons,
+            })
+          : undefined;
       });
     },
 
     /** Safe to retry: the decision key is unique per change; the status moves only with the first insert. */
     async recordChangeDecision(input: ChangeDecisionInput): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await auditedWrite(db, async (trx) => {
         const inserted = await trx
           .insertInto('change_decisions')
           .values({
@@ -126,23 +135,23 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .onConflict((oc) => oc.columns(['change_id', 'decision_key']).doNothing())
           .returning('change_id')
           .executeTakeFirst();
-        if (!inserted) return;
+        if (!inserted) return undefined;
         await trx.updateTable('changes').set({ status: input.outcome, updated_at: new Date() }).where('id', '=', input.changeId).execute();
-        await appendAudit(trx, {
-          actor: input.decidedBy.length === 1 ? (input.decidedBy[0] as string) : system,
-          action: `change.${input.outcome}`,
-          subjectType: 'change',
-          subjectId: input.changeId,
-          details: { revision: input.revision, decidedBy: input.decidedBy, reason: input.reason, taskId: input.taskId },
+        const actor = input.decidedBy.length === 1 ? (input.decidedBy[0] as string) : system;
+        return changeEvent(actor, `change.${input.outcome}`, input.changeId, {
+          revision: input.revision,
+          decidedBy: input.decidedBy,
+          reason: input.reason,
+          taskId: input.taskId,
         });
       });
     },
 
     /** Safe to retry: the amendment applies only to the revision before it. */
     async recordAmendment(input: AmendmentInput): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await auditedWrite(db, async (trx) => {
         const before = await trx.selectFrom('changes').selectAll().where('id', '=', input.changeId).forUpdate().executeTakeFirstOrThrow();
-        if (before.revision !== input.revision - 1) return;
+        if (before.revision !== input.revision - 1) return undefined;
         const previous = changeDetailsOf(before);
         const fields = Object.fromEntries(
           (Object.keys(input.changes) as (keyof ChangeDetails)[])
@@ -162,19 +171,18 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           })
           .where('id', '=', input.changeId)
           .execute();
-        await appendAudit(trx, {
-          actor: input.actor,
-          action: 'change.amended',
-          subjectType: 'change',
-          subjectId: input.changeId,
-          details: { revision: input.revision, fields, risk: { from: before.risk, to: input.assessment.risk }, reasons: input.assessment.reasons },
+        return changeEvent(input.actor, 'change.amended', input.changeId, {
+          revision: input.revision,
+          fields,
+          risk: { from: before.risk, to: input.assessment.risk },
+          reasons: input.assessment.reasons,
         });
       });
     },
 
     /** Safe to retry: the whole list is written, and only when it differs from what is stored. */
     async recordEvidence(input: { changeId: string; actor: string; evidence: ChangeEvidence[]; added: ChangeEvidence[] }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await auditedWrite(db, async (trx) => {
         const updated = await trx
           .updateTable('changes')
           .set({ evidence: json(input.evidence), updated_at: new Date() })
@@ -182,14 +190,13 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .where(sql<boolean>`evidence <> ${json(input.evidence)}::jsonb`)
           .returning('id')
           .executeTakeFirst();
-        if (!updated) return;
-        await appendAudit(trx, { actor: input.actor, action: 'change.evidence_added', subjectType: 'change', subjectId: input.changeId, details: { added: input.added } });
+        return updated ? changeEvent(input.actor, 'change.evidence_added', input.changeId, { added: input.added }) : undefined;
       });
     },
 
     /** Safe to retry: only an approved change moves to verifying. */
     async recordImplementation(input: { changeId: string; actor: string; implementedAt: string; notes: string | null }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await auditedWrite(db, async (trx) => {
         const updated = await trx
           .updateTable('changes')
           .set({ status: 'verifying', updated_at: new Date() })
@@ -197,14 +204,7 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .where('status', '=', 'approved')
           .returning('id')
           .executeTakeFirst();
-        if (!updated) return;
-        await appendAudit(trx, {
-          actor: input.actor,
-          action: 'change.implemented',
-          subjectType: 'change',
-          subjectId: input.changeId,
-          details: { implementedAt: input.implementedAt, notes: input.notes },
-        });
+        return updated ? changeEvent(input.actor, 'change.implemented', input.changeId, { implementedAt: input.implementedAt, notes: input.notes }) : undefined;
       });
     },
 
@@ -221,7 +221,7 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
     /** Safe to retry: only a change being verified takes the result. */
     async recordVerification(input: { changeId: string; verification: BaselineVerification }): Promise<void> {
       const status = verifiedStatus(input.verification);
-      await db.transaction().execute(async (trx) => {
+      await auditedWrite(db, async (trx) => {
         const updated = await trx
           .updateTable('changes')
           .set({ status, verification: json(input.verification), updated_at: new Date() })
@@ -229,24 +229,15 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .where('status', '=', 'verifying')
           .returning('id')
           .executeTakeFirst();
-        if (!updated) return;
-        await appendAudit(trx, {
-          actor: system,
-          action: `change.${status}`,
-          subjectType: 'change',
-          subjectId: input.changeId,
-          details: {
-            outcome: input.verification.outcome,
-            summary: input.verification.summary,
-            failing: input.verification.checks.filter((check) => check.status === 'fails'),
-          },
-        });
+        if (!updated) return undefined;
+        const { outcome, summary, checks } = input.verification;
+        return changeEvent(system, `change.${status}`, input.changeId, { outcome, summary, failing: checks.filter((check) => check.status === 'fails') });
       });
     },
 
     /** Safe to retry: the incident is linked only while none is. */
     async linkChangeIncident(input: { changeId: string; incidentId: string }): Promise<void> {
-      await db.transaction().execute(async (trx) => {
+      await auditedWrite(db, async (trx) => {
         const updated = await trx
           .updateTable('changes')
           .set({ incident_id: input.incidentId, updated_at: new Date() })
@@ -254,8 +245,7 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .where('incident_id', 'is', null)
           .returning('id')
           .executeTakeFirst();
-        if (!updated) return;
-        await appendAudit(trx, { actor: system, action: 'change.incident_opened', subjectType: 'change', subjectId: input.changeId, details: { incidentId: input.incidentId } });
+        return updated ? changeEvent(system, 'change.incident_opened', input.changeId, { incidentId: input.incidentId }) : undefined;
       });
     },
 

@@ -5,6 +5,8 @@ import { baselineFor, classificationLevels, levelRank, securityAspects, type Cla
  * review, how many reviewers, and which evidence must be on file before approval.
  */
 export const changeStatuses = [
+  /** Recorded; the gate approves it without review in a moment. */
+  'submitted',
   'in_review',
   'changes_requested',
   'approved',
@@ -146,6 +148,13 @@ export function assessChange({ impact, cis, implementsProblemFix }: AssessmentIn
   const high = risk === 'high';
   if (high) reasons.push('high risk: two different security reviewers and a penetration test or configuration review are required');
   return { risk, reviewRequired: true, fourEyes: high, evidenceRequired: high ? [...approvalEvidenceKinds] : [], reasons };
+}
+
+/** The offered evidence not already on file (same kind and reference). */
+export function newEvidence(known: readonly ChangeEvidence[], offered: readonly ChangeEvidence[]): ChangeEvidence[] {
+  return offered.filter((item, index) =>
+    !known.some((k) => k.kind === item.kind && k.ref === item.ref) && offered.findIndex((o) => o.kind === item.kind && o.ref === item.ref) === index,
+  );
 }
 
 /** Why an approval must wait for evidence, or undefined when the evidence on file suffices. */

@@ -15,6 +15,7 @@ import type { NotificationActivities } from '../../activities/notifications';
 import {
   implementationReportGraceMs,
   missingEvidence,
+  newEvidence,
   reviewWindow,
   verifiedStatus,
   type BaselineVerification,
@@ -90,9 +91,10 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   const subject = { type: 'change', id: changeId };
   let change = input.change;
   let assessment = input.assessment;
-  let evidence: ChangeEvidence[] = [...input.evidence];
+  let evidence: ChangeEvidence[] = newEvidence([], input.evidence);
   let revision = 1;
-  let status: ChangeStatus = assessment.reviewRequired ? 'in_review' : 'approved';
+  // Moved by helpers and handlers; the `as` keeps TypeScript from narrowing it to its first value.
+  let status = (assessment.reviewRequired ? 'in_review' : 'submitted') as ChangeStatus;
   let waitingFor: ChangeGateState['waitingFor'] = null;
   let reviewExpiresAt: string | null = null;
   // Set by Update handlers; the `as` keeps TypeScript from narrowing them to undefined in the main flow.
@@ -144,7 +146,7 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   setHandler(
     addEvidence,
     async ({ actor, evidence: offered }: EvidenceRequest): Promise<ChangeEvidence[]> => {
-      const added = offered.filter((item) => !evidence.some((known) => known.kind === item.kind && known.ref === item.ref));
+      const added = newEvidence(evidence, offered);
       if (added.length === 0) return evidence;
       evidence = [...evidence, ...added];
       await records.recordEvidence({ changeId, actor: actor.principalId, evidence, added });
@@ -252,8 +254,7 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   const applyAmendment = async (request: AmendmentRequest) => {
     change = { ...change, ...request.changes };
     assessment = request.assessment;
-    const offered = request.evidence ?? [];
-    evidence = [...evidence, ...offered.filter((item) => !evidence.some((known) => known.kind === item.kind && known.ref === item.ref))];
+    evidence = [...evidence, ...newEvidence(evidence, request.evidence ?? [])];
     await records.recordAmendment({ changeId, actor: request.actor.principalId, revision: revision + 1, changes: request.changes, evidence, assessment });
     revision += 1;
     status = 'in_review';
