@@ -58,6 +58,12 @@ export function signCallback(secret: string, timestamp: string, body: string): s
   return `sha256=${createHmac('sha256', secret).update(`${timestamp}.${body}`).digest('hex')}`;
 }
 
+const baselineActions: Record<BaselineVerification['outcome'], string> = {
+  holds: 'change.baseline_verified',
+  fails: 'change.baseline_failed',
+  no_controls: 'change.baseline_unverified',
+};
+
 // Receivers answering these may succeed on a later attempt; every other 4xx never will.
 const retryableClientErrors = new Set([408, 425, 429]);
 // A receiver that has not answered by then is treated as down; the retry policy tries again.
@@ -231,7 +237,7 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .executeTakeFirst();
         if (!updated) return undefined;
         const { outcome, summary, checks } = input.verification;
-        return changeEvent(system, `change.${status}`, input.changeId, { outcome, summary, failing: checks.filter((check) => check.status === 'fails') });
+        return changeEvent(system, baselineActions[outcome], input.changeId, { outcome, summary, failing: checks.filter((check) => check.status === 'fails') });
       });
     },
 
