@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedCi } from '../setup/fixtures';
+import { decide, seedCi } from '../setup/fixtures';
+import { decodedHistoryJson } from '../setup/histories';
 import { eventually, startStack, type Stack } from '../setup/stack';
-import { changeBody, changeWithStatus, submitChange } from './change-gate-support';
+import { changeBody, changeWithStatus, noImpact, reviewTask, submitChange } from './change-gate-support';
 
 let stack: Stack;
 let requester: string;
@@ -87,7 +89,11 @@ describe('after implementation', () => {
     await ensureControlRegister();
     const { ciId } = await seedCi(stack.db, { level: 'high' });
     await recordControl(ciId, 'BL-C3', 'failed');
-    const accepted = await approvedChange(ciId);
+    const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [ciId], securityImpact: { ...noImpact, dataHandling: true } }));
+    const reviewer = await stack.token(['security_reviewer']);
+    const review = await reviewTask(stack, reviewer, accepted.id);
+    expect((await decide(stack, reviewer, review.id, 'approved')).status).toBe(200);
+    await changeWithStatus(stack, requester, accepted.id, 'approved');
     expect((await stack.request('POST', `/changes/${accepted.id}/implemented`, { token: requester, body: {} })).status).toBe(202);
     const change = await eventually(async () => {
       const response = await stack.request('GET', `/changes/${accepted.id}`, { token: requester });
@@ -103,5 +109,12 @@ describe('after implementation', () => {
     expect(incident.links).toEqual([{ type: 'change', id: accepted.id }]);
     expect(incident.affectedCis).toEqual([ciId]);
     expect(incident.category).toBe('other');
+
+    const result = await stack.temporal.client.workflow.getHandle(accepted.workflowId).result();
+    expect(result).toEqual({ changeId: accepted.id, status: 'baseline_failed', revision: 1, incidentId: change.incidentId });
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      const history = await decodedHistoryJson(stack.temporal.client, accepted.workflowId, stack.app.codec);
+      writeFileSync(new URL('../replay/histories/change-security-gate-baseline-failed.json', import.meta.url), history);
+    }
   });
 });
