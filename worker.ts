@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
@@ -29,6 +29,22 @@ export interface WardenWorker {
   /** Resolves when the worker has stopped: after shutdown() drained in-flight tasks. */
   run(): Promise<void>;
   shutdown(): Promise<void>;
+}
+
+const pinoLevels = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const satisfies Record<LogLevel, string>;
+
+/**
+ * Sends the Temporal SDK's own logs, from TypeScript and from its native core, to `logger` at WARN
+ * and above: its INFO lines narrate every worker state change. Call once, before the first worker.
+ */
+export function installTemporalRuntimeLogger(logger: Logger): void {
+  const sdkLogger = logger.child({ component: 'temporal-sdk' });
+  Runtime.install({
+    logger: new DefaultLogger('WARN', ({ level, message, meta }) => sdkLogger[pinoLevels[level]](meta ?? {}, message)),
+    telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } },
+    // The SDK would stop workers on SIGINT/SIGTERM by itself; Warden's CLI closes the API first.
+    shutdownSignals: [],
+  });
 }
 
 export async function createWardenWorker(options: WardenWorkerOptions): Promise<WardenWorker> {

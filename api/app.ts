@@ -1,11 +1,11 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Kysely } from 'kysely';
 import type { PayloadCodec } from '@temporalio/common';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config';
 import type { Database } from '../db/database';
 import type { TemporalClientHandle } from '../temporal/connection';
@@ -31,9 +31,10 @@ declare module 'fastify' {
 
 export type App = FastifyInstance;
 
-export async function buildApp(deps: AppDeps, options: { logger?: FastifyServerOptions['logger'] } = {}) {
+export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}) {
   const app = Fastify({
-    logger: options.logger ?? false,
+    // Fastify 5 takes a ready pino instance as `loggerInstance`; `logger` only takes options.
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: deps.config.WARDEN_BODY_LIMIT_BYTES,
     // Behind a proxy the forwarded address is the client; only trusted proxies should be in front.
     trustProxy: true,
@@ -70,6 +71,8 @@ export async function buildApp(deps: AppDeps, options: { logger?: FastifyServerO
       security: [{ bearer: [] }],
     },
     transform: jsonSchemaTransform,
+    // Schemas with a meta id are emitted as $refs; this puts their definitions under components.
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   await app.register(authPlugin);

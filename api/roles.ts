@@ -11,6 +11,8 @@ export const deciders: readonly Role[] = roles.filter((role) => role !== 'audito
 export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
+/** Who may write to the CMDB; a service owner only to their own records (checked per record). */
+export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Who may put a change through the security gate. */
 export const changeRequesters: readonly Role[] = ['change_manager', 'service_owner', 'security_manager', 'admin', 'security_analyst'];
 /** Changes are read by everyone taking part in the process; reporters only report. */

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync } from 'node:fs';
 import { homedir, platform } from 'node:os';
 import path from 'node:path';
+import { CliError } from './errors';
 
 // Later tags carry a `replace` directive in go.mod, which `go install pkg@version` refuses.
 export const temporalCliVersion = 'v1.5.1';
@@ -71,4 +72,16 @@ export async function resolveTemporalCli(
   });
   log(`warden: Temporal CLI ready at ${cached}`);
   return { path: cached, source: 'built' };
+}
+
+/** resolveTemporalCli, failing with what to do when there is no CLI and no Go to build one. */
+export async function requireTemporalCli(log: (message: string) => void, alternative = ''): Promise<string> {
+  const cli = await resolveTemporalCli(log);
+  if (!cli) {
+    throw new CliError(
+      'no Temporal CLI found and no Go to build one: set TEMPORAL_CLI to a `temporal` executable, put `temporal` on PATH, ' +
+        `or install Go (https://go.dev/dl/) so Warden can build it${alternative}`,
+    );
+  }
+  return cli.path;
 }

@@ -3,8 +3,9 @@ import type { NormalisedAlert } from '../schemas/alerts';
 import { appendAudit } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
+import type { ConfigurationItemType } from '../domain/cmdb';
 
-export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: string[]) {
+export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: ConfigurationItemType[]) {
   let query = db.selectFrom('configuration_items').select(['id', 'type', 'attributes']).where('name', '=', name).where('status', '=', 'active');
   if (types) query = query.where('type', 'in', types);
   return query.executeTakeFirst();

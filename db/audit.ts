@@ -27,6 +27,28 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+export type FieldChanges = Record<string, { from: unknown; to: unknown }>;
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+
+/**
+ * What differs between two versions of a record, keyed by dotted path into nested objects, so an
+ * audit event names the one SLA target that moved rather than the whole SLA. Absent is null.
+ */
+export function changedFields(before: object, after: object, prefix = ''): FieldChanges {
+  const changes: FieldChanges = {};
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    const from = (before as Record<string, unknown>)[key];
+    const to = (after as Record<string, unknown>)[key];
+    if (canonicalJson(from) === canonicalJson(to)) continue;
+    const path = prefix + key;
+    if (isPlainObject(from) && isPlainObject(to)) Object.assign(changes, changedFields(from, to, `${path}.`));
+    else changes[path] = { from: from ?? null, to: to ?? null };
+  }
+  return changes;
+}
+
 interface HashedFields {
   occurredAt: Date;
   actor: string;

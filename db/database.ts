@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { ClassificationLevel } from '../domain/classification';
+import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
 import type { BaselineVerification, ChangeAssessment, ChangeEvidence, ChangeRisk, ChangeSource, ChangeStatus, SecurityImpact } from '../domain/change-risk';
@@ -53,7 +54,7 @@ export interface ServicesTable {
 export interface ConfigurationItemsTable {
   id: Generated<string>;
   name: string;
-  type: string;
+  type: ConfigurationItemType;
   description: Generated<string>;
   service_id: string | null;
   owner: string;
@@ -61,7 +62,7 @@ export interface ConfigurationItemsTable {
   integrity: ClassificationLevel;
   availability: ClassificationLevel;
   attributes: Json<Record<string, unknown>>;
-  status: Generated<'active' | 'retired'>;
+  status: Generated<ConfigurationItemStatus>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -332,12 +333,12 @@ export interface Database {
   change_callback_deliveries: ChangeCallbackDeliveriesTable;
 }
 
-export type Service = Selectable<ServicesTable>;
-export type NewService = Insertable<ServicesTable>;
-export type ServiceUpdate = Updateable<ServicesTable>;
-export type ConfigurationItem = Selectable<ConfigurationItemsTable>;
-export type NewConfigurationItem = Insertable<ConfigurationItemsTable>;
-export type ConfigurationItemUpdate = Updateable<ConfigurationItemsTable>;
+export type ServiceRow = Selectable<ServicesTable>;
+export type NewServiceRow = Insertable<ServicesTable>;
+export type ServiceRowUpdate = Updateable<ServicesTable>;
+export type ConfigurationItemRow = Selectable<ConfigurationItemsTable>;
+export type NewConfigurationItemRow = Insertable<ConfigurationItemsTable>;
+export type ConfigurationItemRowUpdate = Updateable<ConfigurationItemsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type HumanTask = Selectable<HumanTasksTable>;

@@ -1,3 +1,5 @@
+import { sql, type SelectQueryBuilder } from 'kysely';
+
 /**
  * Keyset pagination over (created_at, id): stable while rows are added, no OFFSET scans.
  * The cursor is opaque to clients.
@@ -7,6 +9,13 @@ export interface Cursor {
   id: string;
 }
 
+export interface PageRequest {
+  limit: number;
+  after?: Cursor;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function encodeCursor(row: { created_at: Date; id: string }): string {
   return Buffer.from(JSON.stringify({ createdAt: row.created_at.toISOString(), id: row.id })).toString('base64url');
 }
@@ -15,11 +24,21 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
   if (!cursor) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
-    if (typeof parsed.createdAt === 'string' && typeof parsed.id === 'string') return { createdAt: parsed.createdAt, id: parsed.id };
+    // Checked here, because PostgreSQL would answer a malformed value with a cast error (a 500).
+    if (typeof parsed.createdAt === 'string' && !Number.isNaN(Date.parse(parsed.createdAt)) && typeof parsed.id === 'string' && uuidPattern.test(parsed.id)) {
+      return { createdAt: parsed.createdAt, id: parsed.id };
+    }
   } catch {
     // fall through: a cursor we did not issue
   }
   throw new RangeError('cursor is not one this API issued');
+}
+
+/** Orders a single-table query by the keyset and fetches one row beyond the page, to know whether another follows. */
+export function keysetPage<QB extends SelectQueryBuilder<any, any, any>>(query: QB, page: PageRequest): QB {
+  const ordered = query.orderBy(sql.ref('created_at')).orderBy(sql.ref('id')).limit(page.limit + 1);
+  const after = page.after;
+  return (after ? ordered.where(sql<boolean>`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`) : ordered) as QB;
 }
 
 export function pageOf<T extends { created_at: Date; id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {

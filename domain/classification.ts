@@ -47,6 +47,18 @@ export function baselineFor(classification: Classification): BaselineMeasure[] {
   return baselineMeasures.filter((measure) => levelRank(classification[measure.aspect]) >= levelRank(measure.from));
 }
 
+/** The measures at least one of the classifications requires: a service's baseline over its CIs. */
+export function combinedBaseline(classifications: readonly Classification[]): BaselineMeasure[] {
+  return baselineMeasures.filter((measure) =>
+    classifications.some((classification) => levelRank(classification[measure.aspect]) >= levelRank(measure.from)),
+  );
+}
+
+/** `level` and every level above it, for "at least this level" filters. */
+export function levelsFrom(level: ClassificationLevel): ClassificationLevel[] {
+  return classificationLevels.slice(levelRank(level));
+}
+
 export const incidentCategories = [
   'unauthorised_access',
   'malware',

@@ -28,3 +28,30 @@ export const defaultSla: ServiceSla = {
   availabilityTarget: 99.5,
   additionalRequirements: [],
 };
+
+/** A partial SLA: what a create leaves out or an update changes. */
+export interface SlaChanges {
+  acknowledgeTargets?: Partial<Record<Severity, DurationText>>;
+  resolveTargets?: Partial<Record<Severity, DurationText>>;
+  patchDeadlines?: Partial<Record<ClassificationLevel, DurationText>>;
+  testCadence?: DurationText;
+  reviewCadence?: DurationText;
+  availabilityTarget?: number;
+  additionalRequirements?: AdditionalRequirement[];
+}
+
+/**
+ * Targets merge per severity or level, so a change names only the targets it moves; the list of
+ * additional requirements is replaced whole, because a merge could never remove one.
+ */
+export function mergeSla(base: ServiceSla, changes: SlaChanges): ServiceSla {
+  return {
+    acknowledgeTargets: { ...base.acknowledgeTargets, ...changes.acknowledgeTargets },
+    resolveTargets: { ...base.resolveTargets, ...changes.resolveTargets },
+    patchDeadlines: { ...base.patchDeadlines, ...changes.patchDeadlines },
+    testCadence: changes.testCadence ?? base.testCadence,
+    reviewCadence: changes.reviewCadence ?? base.reviewCadence,
+    availabilityTarget: changes.availabilityTarget ?? base.availabilityTarget,
+    additionalRequirements: changes.additionalRequirements ?? base.additionalRequirements,
+  };
+}

@@ -22,7 +22,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('escalation_level', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('outcome', 'text')
     .addColumn('decisions', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    // Milliseconds, like the (created_at, id) list cursors that page over it.
+    .addColumn('created_at', sql`timestamptz(3)`, (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn('closed_at', 'timestamptz')
     .execute();
   await db.schema.createIndex('human_tasks_open').on('human_tasks').columns(['status', 'deadline_at']).execute();

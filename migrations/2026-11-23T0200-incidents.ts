@@ -45,7 +45,8 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('contained_at', 'timestamptz')
     .addColumn('resolved_at', 'timestamptz')
     .addColumn('closed_at', 'timestamptz')
-    .addColumn('created_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+    // Milliseconds, like the (created_at, id) list cursors that page over it.
+    .addColumn('created_at', sql`timestamptz(3)`, (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   await db.schema.createIndex('incidents_status').on('incidents').columns(['status', 'severity']).execute();
   await db.schema.createIndex('incidents_created').on('incidents').columns(['created_at', 'id']).execute();

@@ -26,9 +26,15 @@ export function responses<T extends Record<number, z.ZodType>>(success: T) {
 }
 
 export const uuidParam = z.strictObject({ id: z.uuid() });
+export const principalId = z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, 'lowercase letters, digits and . _ @ - (max 100)');
 export const duration = z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 7d');
 export const timestamp = z.iso.datetime({ offset: true });
 export const isoDate = (value: Date) => value.toISOString();
+export const isoTimestamps = <T extends { createdAt: Date; updatedAt: Date }>(record: T) => ({
+  ...record,
+  createdAt: isoDate(record.createdAt),
+  updatedAt: isoDate(record.updatedAt),
+});
 
 export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(500).default(50),

@@ -2,10 +2,10 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Payload, PayloadCodec } from '@temporalio/common';
 import proto from '@temporalio/proto';
 
+// @temporalio/proto is CommonJS built so that Node's ESM loader finds no named exports in it.
+const { temporal } = proto;
 const encryptedEncoding = 'binary/encrypted';
 const keyIdHeader = 'encryption-key-id';
-// @temporalio/proto is CommonJS; Node's ESM loader only exposes its default export.
-const { temporal } = proto;
 const ivBytes = 12;
 const tagBytes = 16;
 
@@ -26,6 +26,11 @@ export function parseCodecKeys(text: string): CodecKey[] {
 
 export function generateCodecKeys(id = `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`): string {
   return `${id}:${randomBytes(32).toString('base64')}`;
+}
+
+/** A payload this server cannot decrypt; its message is safe to show to whoever sent the payload. */
+export class PayloadDecryptionError extends Error {
+  override name = 'PayloadDecryptionError';
 }
 
 const encoder = new TextEncoder();
@@ -66,11 +71,17 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       const keyIdBytes = payload.metadata?.[keyIdHeader];
       const keyId = keyIdBytes ? decoder.decode(keyIdBytes) : '';
       const key = this.byId.get(keyId);
-      if (!key) throw new Error(`no codec key with id ${JSON.stringify(keyId)}: add it to WARDEN_CODEC_KEYS`);
+      if (!key) throw new PayloadDecryptionError(`codec key ${JSON.stringify(keyId)} is not one this server holds`);
       const data = Buffer.from(payload.data ?? new Uint8Array());
+      if (data.length < ivBytes + tagBytes) throw new PayloadDecryptionError('encrypted payload is too short to be one this codec wrote');
       const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, ivBytes));
       decipher.setAuthTag(data.subarray(data.length - tagBytes));
-      const plaintext = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
+      let plaintext: Buffer;
+      try {
+        plaintext = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
+      } catch {
+        throw new PayloadDecryptionError(`payload fails authentication under codec key ${JSON.stringify(keyId)}: altered, or encrypted with another key`);
+      }
       return temporal.api.common.v1.Payload.decode(plaintext);
     });
   }

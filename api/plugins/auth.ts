@@ -12,6 +12,19 @@ declare module 'fastify' {
   interface FastifyRequest {
     actor: Actor;
   }
+  interface FastifyInstance {
+    /** Every route registered after this plugin (all but the /docs UI) and whom it admits. */
+    routeAccess: RouteAccess[];
+  }
+}
+
+export interface RouteAccess {
+  method: string;
+  url: string;
+  /** The roles admitted; `public` for routes that need no token. */
+  roles: readonly Role[] | 'public';
+  /** Left out of the OpenAPI document. */
+  hidden: boolean;
 }
 
 const publicPrefixes = ['/docs'];
@@ -30,10 +43,15 @@ export function tokenKey(header: string | undefined): string | undefined {
 export const authPlugin = fp(async (app) => {
   app.decorateRequest('actor', undefined as unknown as Actor);
 
+  app.decorate('routeAccess', [] as RouteAccess[]);
+
   app.addHook('onRoute', (route) => {
     // CORS preflights carry no credentials by design.
-    if (route.method === 'OPTIONS' || route.config?.public || publicPrefixes.some((prefix) => route.url.startsWith(prefix))) return;
-    if (!route.config?.roles?.length) throw new Error(`route ${route.method} ${route.url} declares no roles`);
+    const isPublic = route.method === 'OPTIONS' || route.config?.public || publicPrefixes.some((prefix) => route.url.startsWith(prefix));
+    if (!isPublic && !route.config?.roles?.length) throw new Error(`route ${route.method} ${route.url} declares no roles`);
+    for (const method of [route.method].flat()) {
+      app.routeAccess.push({ method, url: route.url, roles: isPublic ? 'public' : (route.config?.roles ?? []), hidden: Boolean(route.schema?.hide) });
+    }
   });
 
   app.addHook('onRequest', async (request, reply) => {

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { Refusal, type RefusalReason } from '../../domain/refusal';
 import { Problem, type FieldError } from '../problem';
 
 const statusTitles: Record<number, string> = {
@@ -27,19 +28,29 @@ function validationErrors(error: FastifyError): FieldError[] {
   const context = error.validationContext ?? 'body';
   return (error.validation ?? []).flatMap((entry) => {
     const base = [context, ...entry.instancePath.split('/').filter(Boolean)].join('.');
-    const keys = (entry.params as { keys?: unknown } | undefined)?.keys;
+    // fastify-type-provider-zod puts the zod issue code in `keyword` and the rest of it in `params`.
+    const unknownKeys = (entry.params as { keys?: string[] } | undefined)?.keys;
     // Unknown fields are reported on their parent object; name each one instead.
-    if (entry.keyword === 'unrecognized_keys' && Array.isArray(keys)) {
-      return keys.map((key) => ({ path: `${base}.${String(key)}`, message: 'unknown field' }));
+    if (entry.keyword === 'unrecognized_keys' && unknownKeys?.length) {
+      return unknownKeys.map((key) => ({ path: `${base}.${key}`, message: 'unknown field' }));
     }
     return [{ path: base, message: entry.message ?? 'is invalid' }];
   });
 }
 
+const refusalStatus: Record<RefusalReason, number> = { invalid: 400, forbidden: 403, not_found: 404, conflict: 409 };
+
+function refusalProblem(refusal: Refusal): Problem {
+  const status = refusalStatus[refusal.reason];
+  const errors = refusal.field ? [{ path: `body.${refusal.field}`, message: refusal.message }] : undefined;
+  return new Problem(status, statusTitles[status] ?? 'Error', refusal.message, errors);
+}
+
 /** Every error leaves as application/problem+json; a 5xx never shows internals. */
 export const errorsPlugin = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
-    if (error instanceof Problem) return sendProblem(reply, error.status, error.detail, error.errors);
+    const problem = error instanceof Refusal ? refusalProblem(error) : error;
+    if (problem instanceof Problem) return sendProblem(reply, problem.status, problem.detail, problem.errors);
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = validationErrors(error);
       return sendProblem(reply, 400, errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);

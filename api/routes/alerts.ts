@@ -3,13 +3,14 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { claimFingerprint, findActiveCiByName, recordAlert, releaseFingerprint } from '../../db/alerts';
 import { securityAspects } from '../../domain/classification';
+import type { ConfigurationItemType } from '../../domain/cmdb';
 import { checkExpectedActivity } from '../../domain/expected-activity';
 import { responses } from '../../schemas/common';
 import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
 import { alertSources } from '../roles';
 import { startIncident } from './incidents';
 
-const accountTypes = ['service_account', 'user_account'];
+const accountTypes: ConfigurationItemType[] = ['service_account', 'user_account'];
 
 /** SIEM intake: an alert becomes an incident, attaches to the open one with its fingerprint, or is benign. */
 export async function alertRoutes(app: FastifyInstance) {

@@ -5,6 +5,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Payload } from '@temporalio/common';
 import { recordAudit } from '../../db/audit';
 import { responses } from '../../schemas/common';
+import { PayloadDecryptionError } from '../../temporal/codec';
+import { Problem } from '../problem';
 import { payloadReaders, securityManagement } from '../roles';
 
 // Temporal's codec-server protocol: payloads as JSON with base64 metadata values and data.
@@ -36,7 +38,10 @@ export async function codecRoutes(app: FastifyInstance) {
     config: { roles: payloadReaders },
     schema: { tags: ['operations'], summary: 'Decrypt Temporal payloads (codec server protocol)', body: payloadsBody, response: responses({ 200: payloadsBody }) },
     handler: async (request) => {
-      const decoded = await app.codec.decode(request.body.payloads.map(fromJson));
+      const decoded = await app.codec.decode(request.body.payloads.map(fromJson)).catch((error: unknown) => {
+        if (error instanceof PayloadDecryptionError) throw new Problem(400, 'Bad Request', `cannot decode: ${error.message}`);
+        throw error;
+      });
       // Reading decrypted workflow data is itself a disclosure worth recording.
       await recordAudit(app.db, {
         actor: request.actor.principalId,

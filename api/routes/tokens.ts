@@ -3,11 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { roles } from '../../domain/roles';
 import { createToken, revokeToken } from '../../db/tokens';
-import { responses, uuidParam } from '../../schemas/common';
+import { principalId, responses, uuidParam } from '../../schemas/common';
 import { notFound } from '../problem';
 import { administrators } from '../roles';
-
-const principalId = z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, 'lowercase letters, digits and . _ @ - (max 100)');
 
 const tokenRequest = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -75,3 +73,6 @@ export async function tokenRoutes(app: FastifyInstance) {
 export function principalIdFrom(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9._@-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'principal';
 }
+
+// `warden token create` checks its flags against the same contract as POST /tokens.
+export { tokenRequest };

@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import { json } from '../../db/create-db';
 import type { Database } from '../../db/database';
 import type { ClassificationLevel } from '../../domain/classification';
+import type { ConfigurationItemType } from '../../domain/cmdb';
 import { defaultSla, type ServiceSla } from '../../domain/sla';
 import { eventually, type Stack } from './stack';
 
@@ -13,7 +14,7 @@ const unique = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
 /** A service and one CI in it, written straight to the CMDB tables. */
 export async function seedCi(
   db: Kysely<Database>,
-  options: { level?: ClassificationLevel; sla?: Partial<ServiceSla>; owner?: string; type?: string; name?: string; attributes?: Record<string, unknown> } = {},
+  options: { level?: ClassificationLevel; sla?: Partial<ServiceSla>; owner?: string; type?: ConfigurationItemType; name?: string; attributes?: Record<string, unknown> } = {},
 ) {
   const service = await db
     .insertInto('services')

@@ -87,6 +87,32 @@ describe('SIEM intake', () => {
   });
 });
 
+describe('bad input on the workflow-driven routes', () => {
+  it('names the offending field and changes nothing', async () => {
+    const before = await stack.db.selectFrom('security_alerts_received').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const badAlert = await stack.request('POST', '/alerts', { token: tokens.siem, body: { source: 'x', rule: 'r', severity: 'apocalyptic', time: 'yesterday' } });
+    expect(badAlert.status).toBe(400);
+    expect(badAlert.headers.get('content-type')).toContain('application/problem+json');
+    const { ciId } = await seedCi(stack.db);
+    const reported = await stack.request('POST', '/incidents', { token: tokens.analyst, body: { title: 'bad input', description: '', category: 'malware', affectedCis: [ciId], source: 'probe' } });
+    const task = await openTask(stack, tokens.analyst, reported.body.id, 'incident.acknowledge');
+    const unknownField = await stack.request('POST', `/tasks/${task.id}/decision`, { token: tokens.analyst, body: { outcome: 'acknowledged', decidedBy: 'someone-else' } });
+    expect(unknownField.status).toBe(400);
+    expect(unknownField.body.errors).toEqual([{ path: 'body.decidedBy', message: 'unknown field' }]);
+    const badOutcome = await decide(stack, tokens.analyst, task.id, 'ignored');
+    expect(badOutcome.status).toBe(400);
+    expect(badOutcome.body.errors[0].path).toBe('body.outcome');
+    const noMessage = await stack.request('POST', `/incidents/${reported.body.id}/communications`, { token: tokens.analyst, body: { audience: 'press' } });
+    expect(noMessage.status).toBe(400);
+    expect(noMessage.body.errors.map((e: { path: string }) => e.path)).toContain('body.message');
+    const after = await stack.db.selectFrom('security_alerts_received').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    expect(after.n).toBe(before.n);
+    expect(await stack.db.selectFrom('incident_communications').select('id').where('incident_id', '=', reported.body.id).execute()).toHaveLength(0);
+    const stillOpen = (await stack.request('GET', `/tasks/${task.id}`, { token: tokens.analyst })).body;
+    expect(stillOpen).toMatchObject({ status: 'open', decisions: [] });
+  });
+});
+
 describe('external communication and drills', () => {
   it('sends a communication only after the Security Manager approves it, and drills notify nobody outside', async () => {
     const { ciId } = await seedCi(stack.db);

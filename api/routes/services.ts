@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { createService, deleteService, findServiceOverview, listServices, updateService } from '../../db/services';
+import { serviceChangeRequest, serviceCreateRequest, serviceListQuery, serviceOverview, servicePage, service } from '../../schemas/cmdb';
+import { isoTimestamps, responses, uuidParam } from '../../schemas/common';
+import { pageRequest } from '../paging';
+import { notFound } from '../problem';
+import { cmdbEditors, everyone } from '../roles';
+
+export async function serviceRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.post('/services', {
+    config: { roles: cmdbEditors },
+    schema: {
+      tags: ['cmdb'],
+      summary: 'Register a service; SLA fields left out take their defaults',
+      body: serviceCreateRequest,
+      response: responses({ 201: service }),
+    },
+    handler: async (request, reply) => reply.code(201).send(isoTimestamps(await createService(app.db, request.body, request.actor))),
+  });
+
+  routes.get('/services', {
+    config: { roles: everyone },
+    schema: { tags: ['cmdb'], summary: 'List services, oldest first', querystring: serviceListQuery, response: responses({ 200: servicePage }) },
+    handler: async (request) => {
+      const { name, owner, ...paging } = request.query;
+      const { items, nextCursor } = await listServices(app.db, { nameContains: name, owner }, pageRequest(paging));
+      return { items: items.map(isoTimestamps), nextCursor };
+    },
+  });
+
+  routes.get('/services/:id', {
+    config: { roles: everyone },
+    schema: {
+      tags: ['cmdb'],
+      summary: 'Read a service with its CI count and the security measures it requires',
+      params: uuidParam,
+      response: responses({ 200: serviceOverview }),
+    },
+    handler: async (request) => {
+      const overview = await findServiceOverview(app.db, request.params.id);
+      if (!overview) throw notFound('service', request.params.id);
+      return isoTimestamps(overview);
+    },
+  });
+
+  routes.patch('/services/:id', {
+    config: { roles: cmdbEditors },
+    schema: {
+      tags: ['cmdb'],
+      summary: 'Change a service; SLA targets merge per key',
+      params: uuidParam,
+      body: serviceChangeRequest,
+      response: responses({ 200: service }),
+    },
+    handler: async (request) => isoTimestamps(await updateService(app.db, request.params.id, request.body, request.actor)),
+  });
+
+  routes.delete('/services/:id', {
+    config: { roles: cmdbEditors },
+    schema: { tags: ['cmdb'], summary: 'Delete a service no configuration item references', params: uuidParam, response: responses({ 204: z.null() }) },
+    handler: async (request, reply) => {
+      await deleteService(app.db, request.params.id, request.actor);
+      return reply.code(204).send(null);
+    },
+  });
+}

