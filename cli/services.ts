@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { buildApp } from '../api/app';
-import { requireSetting, type Config } from '../config';
+import { callbackSettings, requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
 import type { Database } from '../db/database';
 import { AesGcmPayloadCodec, parseCodecKeys } from '../temporal/codec';
@@ -54,6 +54,7 @@ export async function startWorker(options: { settings: TemporalSettings; config:
     logger,
     responderUrl: options.config.WARDEN_RESPONDER_URL,
     responderSecret: options.config.WARDEN_RESPONDER_SECRET,
+    callbacks: callbackSettings(options.config),
   });
   lifetime.add('the worker', () => worker.shutdown());
   // run() resolves only after shutdown() was asked for; anything else leaves nobody to run workflows.
