@@ -56,6 +56,15 @@ describe('the change security gate', () => {
     expect(change.reviewers).toEqual([expect.objectContaining({ principalId: 'reviewer-a', outcome: 'approved', revision: 1 })]);
   });
 
+  it('lets a security reviewer reject a change, and tells nobody to implement it', async () => {
+    const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, other: 'disables TLS to the wiki' } }));
+    const task = await reviewTask(stack, reviewerB, accepted.id);
+    expect((await decide(reviewerB, task.id, 'rejected', 'TLS stays on')).status).toBe(200);
+    const change = await changeWithStatus(stack, requester, accepted.id, 'rejected');
+    expect(change.decisions).toEqual([expect.objectContaining({ outcome: 'rejected', decidedBy: ['reviewer-b'], reason: 'TLS stays on' })]);
+    expect((await stack.request('POST', `/changes/${accepted.id}/implemented`, { token: requester, body: {} })).status).toBe(409);
+  });
+
   it('refuses the requester deciding their own change, leaves no workflow history, and audits the attempt', async () => {
     const both = await stack.token(['change_manager', 'security_reviewer'], 'dual-role');
     const accepted = await submitChange(stack, both, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, networkConfiguration: true } }));
