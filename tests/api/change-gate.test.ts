@@ -153,6 +153,17 @@ describe('the change security gate', () => {
     expect(runs).toHaveLength(1);
   });
 
+  it('keeps reviewing a change sent back even when the amendment clears its impact', async () => {
+    const accepted = await submitChange(stack, requester, changeBody({ securityImpact: { ...noImpact, networkConfiguration: true } }));
+    const first = await reviewTask(stack, reviewerA, accepted.id);
+    expect((await decide(reviewerA, first.id, 'changes_requested', 'which ports?')).status).toBe(200);
+    await changeWithStatus(stack, requester, accepted.id, 'changes_requested');
+    const amended = await stack.request('PATCH', `/changes/${accepted.id}`, { token: requester, body: { securityImpact: noImpact } });
+    expect(amended.body).toMatchObject({ status: 'in_review', revision: 2, risk: 'none' });
+    const second = await reviewTask(stack, reviewerA, accepted.id);
+    expect(second.details.revision).toBe(2);
+  });
+
   it('POSTs every decision to the callback, signed with HMAC-SHA256', async () => {
     const accepted = await submitChange(stack, requester, changeBody({ callbackUrl: `${receiver.url}/itsm/changes` }));
     const delivered = await eventually<ReceivedRequest>(

@@ -265,7 +265,9 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
 
   // Assess and review until the gate decides; a reviewer's request for changes loops back here.
   for (;;) {
-    if (!assessment.reviewRequired) {
+    // Only a change that was never sent back passes unreviewed: clearing the impact flags in an
+    // amendment must not get round the reviewer who asked for changes.
+    if (!assessment.reviewRequired && revision === 1) {
       await decide(`auto:${revision}`, 'approved', [system], assessment.reasons.join('; '), null);
       break;
     }
