@@ -16,6 +16,7 @@ export interface WardenWorkerOptions extends TemporalSettings {
   /** Where approved containment actions are POSTed; see activities/incidents.ts. */
   responderUrl?: string;
   responderSecret?: string;
+  provisioningSecret?: string;
   /** Change-gate callbacks; without them no callback is sent. */
   callbacks?: CallbackSettings;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
@@ -62,6 +63,7 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       workerIdentity: identity,
       responderUrl: options.responderUrl,
       responderSecret: options.responderSecret,
+      provisioningSecret: options.provisioningSecret,
       callbacks: options.callbacks ?? { allowedOrigins: [], secret: undefined },
     }),
     dataConverter: createDataConverter(options.codecKeys),

@@ -11,6 +11,8 @@ export interface ActivityDeps {
   /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
   responderUrl?: string;
   responderSecret?: string;
+  /** Signs provisioning webhooks to systems' `provisioningUrl` (see activities/access.ts). */
+  provisioningSecret?: string;
   /** Where change-gate callbacks may go and the secret they are signed with. */
   callbacks: CallbackSettings;
 }

@@ -1,3 +1,4 @@
+import { createAccessActivities } from './access';
 import { createChangeActivities } from './changes';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
@@ -7,6 +8,7 @@ import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createAccessActivities(deps),
     ...createDiagnosticsActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),

@@ -13,6 +13,10 @@ export const incidentCommunicators: readonly Role[] = ['admin', 'security_manage
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Who may write to the CMDB; a service owner only to their own records (checked per record). */
 export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
+/** Access management: anyone who may take part files requests; systems' owners import and read their own. */
+export const accessRequesters: readonly Role[] = deciders;
+export const accessReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
+export const accountImporters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
 /** Who may put a change through the security gate. */
 export const changeRequesters: readonly Role[] = ['change_manager', 'service_owner', 'security_manager', 'admin', 'security_analyst'];
 /** Changes are read by everyone taking part in the process; reporters only report. */

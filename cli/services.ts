@@ -54,6 +54,7 @@ export async function startWorker(options: { settings: TemporalSettings; config:
     logger,
     responderUrl: options.config.WARDEN_RESPONDER_URL,
     responderSecret: options.config.WARDEN_RESPONDER_SECRET,
+    provisioningSecret: options.config.WARDEN_PROVISIONING_SECRET,
     callbacks: callbackSettings(options.config),
   });
   lifetime.add('the worker', () => worker.shutdown());

@@ -3,6 +3,7 @@ import type { ClassificationLevel } from '../domain/classification';
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
+import type { AccessTables } from './access-tables';
 import type { BaselineVerification, ChangeAssessment, ChangeEvidence, ChangeRisk, ChangeSource, ChangeStatus, SecurityImpact } from '../domain/change-risk';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
@@ -309,7 +310,7 @@ export interface ChangeCallbackDeliveriesTable {
   delivered_at: NullableTimestamp;
 }
 
-export interface Database {
+export interface Database extends AccessTables {
   playbooks: PlaybooksTable;
   incidents: IncidentsTable;
   incident_steps: IncidentStepsTable;

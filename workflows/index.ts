@@ -1,4 +1,6 @@
 // The workflow bundle's entry: every workflow function the worker can run.
 export { diagnosticPingWorkflow } from './diagnostics/workflow';
 export { incidentPlaybook } from './incident/workflow';
+export { accessRequest } from './access/access-request';
+export { accessReviewCampaign } from './access/access-review';
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { accessRoutes } from './access';
+import { accessReviewRoutes } from './access-reviews';
 import { alertRoutes } from './alerts';
 import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
@@ -26,5 +28,7 @@ export async function routes(app: FastifyInstance) {
   await app.register(playbookRoutes);
   await app.register(serviceRoutes);
   await app.register(configurationItemRoutes);
+  await app.register(accessRoutes);
+  await app.register(accessReviewRoutes);
   await app.register(changeRoutes);
 }

@@ -65,6 +65,13 @@ const writeRoutes: WriteRoute[] = [
   },
   {
     method: 'POST',
+    url: '/access-requests',
+    valid: { system: ci.id, account: 'probe', beneficiary: 'probe', entitlements: [{ name: 'reader', privilege: 'standard' }], justification: 'bad input probe', for: '1h' },
+  },
+  // A long cadence: the schedule the valid body creates lives on the shared dev server until teardown.
+  { method: 'PUT', url: '/access-reviews/schedule', valid: { scope: { ciIds: [ci.id] }, every: '365d', deadline: '14d', escalationPeriod: '7d', unusedAfterDays: 90 } },
+  {
+    method: 'POST',
     url: '/changes',
     valid: {
       title: 'bad input change',
@@ -82,11 +89,11 @@ const writeRoutes: WriteRoute[] = [
 ];
 
 /**
- * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts` takes a union
- * of formats (generic or Wazuh); decisions, communications and change amendments, evidence and
- * implementation reports need a running workflow (tests/workflows/incident-*.test.ts,
- * tests/api/change-*.test.ts); the ServiceNow and Jira change payloads are the tools' own and ignore
- * fields Warden does not use (tests/api/change-gate.test.ts).
+ * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts`, the imports
+ * and campaign starts take a union of shapes (generic or Wazuh; CSV or JSON; CIs or a service);
+ * decisions and communications need a running workflow (tests/workflows/*.test.ts), and so do change
+ * amendments, evidence and implementation reports (tests/api/change-*.test.ts); the ServiceNow and
+ * Jira change payloads are the tools' own and ignore fields Warden does not use (tests/api/change-gate.test.ts).
  */
 const exempt = [
   'POST /codec/decode',
@@ -94,6 +101,9 @@ const exempt = [
   'POST /alerts',
   'POST /tasks/:id/decision',
   'POST /incidents/:id/communications',
+  'POST /people/import',
+  'POST /systems/:ciId/accounts/import',
+  'POST /access-reviews',
   'PATCH /changes/:id',
   'POST /changes/:id/evidence',
   'POST /changes/:id/implemented',
