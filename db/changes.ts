@@ -3,6 +3,7 @@ import type { Classification } from '../domain/classification';
 import type { ChangeDetails, ChangeRisk, ChangeSource, ChangeStatus, RecordedControl } from '../domain/change-risk';
 import { json } from './create-db';
 import type { Change, ChangeUpdate, Database } from './database';
+import { keysetPage, type PageRequest } from './pagination';
 
 export interface ChangeFilter {
   status?: ChangeStatus;
@@ -12,11 +13,9 @@ export interface ChangeFilter {
   ciId?: string;
   problemId?: string;
   knownErrorId?: string;
-  limit: number;
-  after?: { createdAt: string; id: string };
 }
 
-export async function listChanges(db: Kysely<Database>, filter: ChangeFilter): Promise<Change[]> {
+export async function listChanges(db: Kysely<Database>, filter: ChangeFilter, page: PageRequest): Promise<Change[]> {
   let query = db.selectFrom('changes').selectAll();
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.risk) query = query.where('risk', '=', filter.risk);
@@ -25,8 +24,7 @@ export async function listChanges(db: Kysely<Database>, filter: ChangeFilter): P
   if (filter.ciId) query = query.where(sql<boolean>`affected_cis @> array[${filter.ciId}]::uuid[]`);
   if (filter.problemId) query = query.where('problem_id', '=', filter.problemId);
   if (filter.knownErrorId) query = query.where('known_error_id', '=', filter.knownErrorId);
-  if (filter.after) query = query.where(sql<boolean>`(created_at, id) > (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  return query.orderBy('created_at').orderBy('id').limit(filter.limit + 1).execute();
+  return keysetPage(query, page).execute();
 }
 
 export async function findChange(db: Kysely<Database>, id: string): Promise<Change | undefined> {

@@ -40,9 +40,10 @@ import {
   type ChangeGateInput,
 } from '../../workflows/change/definitions';
 import { idempotencyScopes, idempotent } from '../idempotency';
+import { pageRequest } from '../paging';
 import { conflict, invalid, notFound, Problem, type FieldError } from '../problem';
 import { changeReaders, changeRequesters, evidenceProviders } from '../roles';
-import { cursorFrom, toTaskView } from './tasks';
+import { toTaskView } from './tasks';
 
 const callbackQuery = z.strictObject({
   callbackUrl: z.url().max(2000).optional().describe('every decision is POSTed here, signed; its origin must be allowed by configuration'),
@@ -256,7 +257,7 @@ export async function changeRoutes(app: FastifyInstance) {
     schema: { tags: ['changes'], summary: 'Changes, oldest first, filtered; cursor-paginated', querystring: changeListQuery, response: responses({ 200: changePage }) },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const rows = await listChanges(app.db, { ...filter, limit, after: cursorFrom(cursor) });
+      const rows = await listChanges(app.db, filter, pageRequest({ limit, cursor }));
       const { items, nextCursor } = pageOf(rows, limit);
       return { items: items.map(toChangeView), nextCursor };
     },
