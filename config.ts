@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { notificationChannels } from './domain/notifications';
+import { durationPattern } from './domain/duration';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z.string().trim().min(1).optional();
@@ -49,10 +50,40 @@ export const configSchema = z.object({
   WARDEN_WEBHOOK_SECRET: z.string().min(16).optional(),
   WARDEN_NOTIFY_ROUTES: notifyRoutes.default({}),
   WARDEN_WORKER_METRICS_ADDRESS: z.string().regex(/^[\w.:\[\]-]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464').optional(),
+  /** Origins (scheme://host[:port]) change-gate callbacks may be sent to; nothing else is ever called. */
+  WARDEN_CALLBACK_ALLOWED_ORIGINS: z
+    .string()
+    .refine((value) => value.split(',').every((origin) => isOrigin(origin.trim())), 'must be comma-separated origins such as https://itsm.example.com')
+    .optional(),
+  /** The shared secret callbacks are signed with (HMAC-SHA256). */
+  WARDEN_CALLBACK_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
+  /** The longest a change security review may stay undecided; the change's planned start may cut it shorter. */
+  WARDEN_CHANGE_REVIEW_LIMIT: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 5d').default('5d'),
+  /** Which Jira custom field holds what, as name=customfield_id pairs (plannedStart, plannedEnd, backoutPlan, affectedCis, problem). */
+  WARDEN_JIRA_FIELDS: z.string().regex(/^\w+=customfield_\d+(,\w+=customfield_\d+)*$/, 'must be name=customfield_NNNNN pairs, comma-separated').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value.replace(/\/$/, '');
+  } catch {
+    return false;
+  }
+}
+
 export type Config = z.infer<typeof configSchema>;
+
+export interface CallbackSettings {
+  allowedOrigins: string[];
+  secret: string | undefined;
+}
+
+export function callbackSettings(config: Config): CallbackSettings {
+  const origins = config.WARDEN_CALLBACK_ALLOWED_ORIGINS?.split(',') ?? [];
+  return { allowedOrigins: origins.map((origin) => new URL(origin.trim()).origin), secret: config.WARDEN_CALLBACK_SECRET };
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

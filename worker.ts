@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
 import { createNotifier, type NotifierSettings } from './activities/notifier';
+import type { CallbackSettings } from './config';
 import type { Database } from './db/database';
 import { createDataConverter, type TemporalSettings } from './temporal/connection';
 
@@ -21,6 +22,8 @@ export interface WardenWorkerOptions extends TemporalSettings {
   commandChecksEnabled?: boolean;
   /** Where notifications go besides the in-app record; see activities/notifier.ts. */
   notifications?: NotifierSettings;
+  /** Change-gate callbacks; without them no callback is sent. */
+  callbacks?: CallbackSettings;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
@@ -74,6 +77,7 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       provisioningSecret: options.provisioningSecret,
       commandChecksEnabled: options.commandChecksEnabled ?? false,
       notifier: createNotifier(options.notifications ?? { mailFrom: 'Warden <warden@localhost>', routes: {} }),
+      callbacks: options.callbacks ?? { allowedOrigins: [], secret: undefined },
     }),
     dataConverter: createDataConverter(options.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
+import type { CallbackSettings } from '../config';
 import type { Database } from '../db/database';
 import type { Notifier } from './notifier';
 
@@ -17,4 +18,6 @@ export interface ActivityDeps {
   commandChecksEnabled: boolean;
   /** E-mail, webhook and Slack delivery of notifications. */
   notifier: Notifier;
+  /** Where change-gate callbacks may go and the secret they are signed with. */
+  callbacks: CallbackSettings;
 }

@@ -1,5 +1,6 @@
 import { createAccessActivities } from './access';
 import { createAdvisoryActivities } from './advisories';
+import { createChangeActivities } from './changes';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
@@ -18,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSecurityAlertActivities(deps),
     ...createTaskActivities(deps),
     ...createSecurityTestActivities(deps),
+    ...createChangeActivities(deps),
   };
 }
 

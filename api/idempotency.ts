@@ -1,13 +1,33 @@
+import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
+import { canonicalJson } from '../db/audit';
 import { json } from '../db/create-db';
 import type { Database } from '../db/database';
-import { invalid } from './problem';
+import { conflict, invalid } from './problem';
 
-export interface IdempotentWork<T> {
+/** Scopes in use, so two resources never share one by accident. */
+export const idempotencyScopes = { change: 'change' } as const;
+
+export interface IdempotencyScope {
+  /** What kind of resource the key creates (`change`, `incidents`): keys are unique per scope. */
+  scope: string;
+  /** Keys are the caller's: two principals may use the same key for different requests. */
+  principalId: string;
+  /** The `Idempotency-Key` header; without one, every request is new. */
+  key: string | undefined;
+  /** The client's request as sent: a key reused for a different request is refused (409). */
+  body?: unknown;
+}
+
+export interface Proposal<T> {
   resourceId: string;
+  /** Everything needed to start the work, stored with the key (a workflow's input). */
   request: T;
-  /** True when an earlier request with the same key created the resource. */
+}
+
+export interface IdempotentWork<T> extends Proposal<T> {
+  /** True when an earlier request with the same key created the resource; `request` is then its. */
   replayed: boolean;
 }
 
@@ -22,30 +42,46 @@ export function idempotencyKey(request: FastifyRequest): string | undefined {
 }
 
 /**
- * The same key from the same principal names one resource forever. The first request stores what it
- * will start; concurrent or later duplicates get that stored request back and start the same thing
- * (a no-op once it runs), so a crash between storing and starting heals on the client's retry.
+ * The same key from the same principal names one resource forever, even when requests race: every
+ * racer proposes, one insert wins, and the others read the winner's resource id and request back.
+ * Callers then start the work from the returned request with `startOnce`, so a duplicate (or a
+ * retry after the winner crashed between storing and starting) repeats the same start and gets the
+ * same answer. A sequential retry finds the key first and does not propose at all.
  */
 export async function idempotent<T>(
   db: Kysely<Database>,
-  scope: { scope: string; principalId: string; key: string | undefined },
-  propose: () => { resourceId: string; request: T },
+  { scope, principalId, key, body }: IdempotencyScope,
+  propose: () => Promise<Proposal<T>> | Proposal<T>,
 ): Promise<IdempotentWork<T>> {
-  const proposal = propose();
-  if (!scope.key) return { ...proposal, replayed: false };
+  if (!key) return { ...(await propose()), replayed: false };
+  const fingerprint = body === undefined ? null : createHash('sha256').update(canonicalJson(body)).digest('hex');
+  const find = () =>
+    db
+      .selectFrom('idempotency_keys')
+      .select(['resource_id', 'request', 'fingerprint'])
+      .where('scope', '=', scope)
+      .where('principal_id', '=', principalId)
+      .where('key', '=', key)
+      .executeTakeFirst();
+  const replay = (row: { resource_id: string; request: unknown; fingerprint: string | null }): IdempotentWork<T> => {
+    if (row.fingerprint !== null && fingerprint !== null && row.fingerprint !== fingerprint) {
+      throw conflict(`Idempotency-Key ${JSON.stringify(key)} was already used for a different request`);
+    }
+    return { resourceId: row.resource_id, request: row.request as T, replayed: true };
+  };
+
+  const earlier = await find();
+  if (earlier) return replay(earlier);
+  const proposal = await propose();
   const inserted = await db
     .insertInto('idempotency_keys')
-    .values({ scope: scope.scope, principal_id: scope.principalId, key: scope.key, resource_id: proposal.resourceId, request: json(proposal.request) })
+    .values({ scope, principal_id: principalId, key, resource_id: proposal.resourceId, request: json(proposal.request), fingerprint })
     .onConflict((oc) => oc.columns(['scope', 'principal_id', 'key']).doNothing())
     .returning('resource_id')
     .executeTakeFirst();
   if (inserted) return { ...proposal, replayed: false };
-  const winner = await db
-    .selectFrom('idempotency_keys')
-    .select(['resource_id', 'request'])
-    .where('scope', '=', scope.scope)
-    .where('principal_id', '=', scope.principalId)
-    .where('key', '=', scope.key)
-    .executeTakeFirstOrThrow();
-  return { resourceId: winner.resource_id, request: winner.request as T, replayed: true };
+  // The insert waited for the winner's commit, so its row is visible now.
+  const winner = await find();
+  if (!winner) throw new Error(`idempotency key ${scope}/${principalId}/${key} conflicted but cannot be read`);
+  return replay(winner);
 }

@@ -26,3 +26,9 @@ export const componentEditors: readonly Role[] = ['admin', 'security_manager', '
 export const kpiReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
 /** Prometheus scrapes with a token of one of these roles (an auditor token reads, changes nothing). */
 export const metricsScrapers: readonly Role[] = ['admin', 'auditor'];
+/** Who may put a change through the security gate. */
+export const changeRequesters: readonly Role[] = ['change_manager', 'service_owner', 'security_manager', 'admin', 'security_analyst'];
+/** Changes are read by everyone taking part in the process; reporters only report. */
+export const changeReaders: readonly Role[] = roles.filter((role) => role !== 'reporter');
+/** Who may attach evidence: requesters and the reviewers who performed a test. */
+export const evidenceProviders: readonly Role[] = [...changeRequesters, 'security_reviewer'];

@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { notifierSettings } from '../activities/notifier';
 import { buildApp } from '../api/app';
-import { requireSetting, type Config } from '../config';
+import { callbackSettings, requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
 import type { Database } from '../db/database';
 import { AesGcmPayloadCodec, parseCodecKeys } from '../temporal/codec';
@@ -57,6 +57,7 @@ export async function startWorker(options: { settings: TemporalSettings; config:
     responderSecret: options.config.WARDEN_RESPONDER_SECRET,
     provisioningSecret: options.config.WARDEN_PROVISIONING_SECRET,
     notifications: notifierSettings(options.config),
+    callbacks: callbackSettings(options.config),
   });
   lifetime.add('the worker', () => worker.shutdown());
   // run() resolves only after shutdown() was asked for; anything else leaves nobody to run workflows.

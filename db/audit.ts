@@ -96,6 +96,18 @@ export async function appendAudit(trx: Transaction<Database>, input: AuditInput)
     .execute();
 }
 
+/**
+ * Runs a conditional write and, when it changed something, appends the event it returns in the same
+ * transaction: a retried activity whose write finds nothing to do records nothing twice.
+ */
+export async function auditedWrite(db: Kysely<Database>, write: (trx: Transaction<Database>) => Promise<AuditInput | undefined>): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const event = await write(trx);
+    if (event) await appendAudit(trx, event);
+    return event !== undefined;
+  });
+}
+
 /** Records an event on its own, for decisions that change no other row (a refused attempt). */
 export async function recordAudit(db: Kysely<Database>, input: AuditInput): Promise<void> {
   await db.transaction().execute((trx) => appendAudit(trx, input));

@@ -7,10 +7,12 @@ import type { Playbook } from '../domain/playbook';
 import type { AccessTables } from './access-tables';
 import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
 import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
+import type { BaselineVerification, ChangeAssessment, ChangeEvidence, ChangeRisk, ChangeSource, ChangeStatus, SecurityImpact } from '../domain/change-risk';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T> = ColumnType<T, string, string>;
+type NullableJson<T> = ColumnType<T | null, string | null | undefined, string | null>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 
 export interface PrincipalsTable {
@@ -85,7 +87,8 @@ export interface IdempotencyKeysTable {
   principal_id: string;
   key: string;
   resource_id: string;
-  request: Json<unknown> | null;
+  request: NullableJson<unknown>;
+  fingerprint: string | null;
   created_at: CreatedAt;
 }
 
@@ -409,6 +412,57 @@ export interface TestRunsTable {
   created_at: CreatedAt;
 }
 
+export interface ChangesTable {
+  id: string;
+  workflow_id: string;
+  title: string;
+  description: string;
+  affected_cis: string[];
+  security_impact: Json<SecurityImpact>;
+  planned_start: ColumnType<Date, Date | string, Date | string>;
+  planned_end: ColumnType<Date, Date | string, Date | string>;
+  rollback_plan: string;
+  evidence: Json<ChangeEvidence[]>;
+  problem_id: string | null;
+  known_error_id: string | null;
+  requester: string;
+  source: ChangeSource;
+  external_ref: NullableJson<Record<string, unknown>>;
+  callback_url: string | null;
+  status: ChangeStatus;
+  risk: ChangeRisk;
+  assessment: Json<ChangeAssessment>;
+  revision: Generated<number>;
+  verification: NullableJson<BaselineVerification>;
+  incident_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ChangeDecisionsTable {
+  change_id: string;
+  decision_key: string;
+  revision: number;
+  outcome: string;
+  decided_by: string[];
+  reason: string;
+  task_id: string | null;
+  decided_at: Date | string;
+}
+
+export interface ChangeCallbackDeliveriesTable {
+  change_id: string;
+  event_key: string;
+  url: string;
+  payload: Json<Record<string, unknown>>;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: Generated<number>;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: CreatedAt;
+  delivered_at: NullableTimestamp;
+}
+
 export interface Database extends AccessTables {
   controls: ControlsTable;
   test_runs: TestRunsTable;
@@ -437,6 +491,9 @@ export interface Database extends AccessTables {
   configuration_items: ConfigurationItemsTable;
   idempotency_keys: IdempotencyKeysTable;
   diagnostic_pings: DiagnosticPingsTable;
+  changes: ChangesTable;
+  change_decisions: ChangeDecisionsTable;
+  change_callback_deliveries: ChangeCallbackDeliveriesTable;
 }
 
 export type ServiceRow = Selectable<ServicesTable>;
@@ -453,3 +510,6 @@ export type Control = Selectable<ControlsTable>;
 export type TestRun = Selectable<TestRunsTable>;
 export type Advisory = Selectable<AdvisoriesTable>;
 export type AdvisoryRemediation = Selectable<AdvisoryRemediationsTable>;
+export type Change = Selectable<ChangesTable>;
+export type ChangeDecision = Selectable<ChangeDecisionsTable>;
+export type ChangeUpdate = Updateable<ChangesTable>;

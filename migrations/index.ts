@@ -9,6 +9,7 @@ import * as webSessions from './2026-11-23T0600-web-sessions';
 import * as notificationDeliveries from './2026-11-23T0700-notification-deliveries';
 import * as advisories from './2026-11-23T0800-advisories';
 import * as securityAlerts from './2026-11-23T0900-security-alerts';
+import * as changeGate from './2026-11-23T1000-change-gate';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T0700-notification-deliveries': notificationDeliveries,
   '2026-11-23T0800-advisories': advisories,
   '2026-11-23T0900-security-alerts': securityAlerts,
+  '2026-11-23T1000-change-gate': changeGate,
 };

@@ -6,3 +6,4 @@ export { accessReviewCampaign } from './access/access-review';
 export { securityTestWorkflow as securityTest } from './security-test/workflow';
 export { advisoryResponse } from './advisory/workflow';
 export { securityAlert } from './security-alert/workflow';
+export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';

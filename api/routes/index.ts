@@ -8,6 +8,7 @@ import { kpiRoutes } from './kpis';
 import { metricsRoutes } from './metrics';
 import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
+import { changeRoutes } from './changes';
 import { codecRoutes } from './codec';
 import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
@@ -47,4 +48,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(kpiRoutes);
   await app.register(securityAlertRoutes);
   await app.register(metricsRoutes);
+  await app.register(changeRoutes);
 }

@@ -105,13 +105,31 @@ const writeRoutes: WriteRoute[] = [
     valid: { title: 'probe', threat: 'probe', affectedServices: [service.id], affectedCis: [ci.id], actions: ['patch'], audience: ['security_analyst'] },
   },
   { method: 'PUT', url: '/principals/:id/notification-channels', path: '/principals/admin-1/notification-channels', valid: { channels: [{ channel: 'email', target: 'probe@example.org' }] } },
+  {
+    method: 'POST',
+    url: '/changes',
+    valid: {
+      title: 'bad input change',
+      description: 'd',
+      affectedCis: [ci.id],
+      securityImpact: { accessControls: true, networkConfiguration: false, dataHandling: false, other: 'o' },
+      plannedStart: '2099-01-01T22:00:00Z',
+      plannedEnd: '2099-01-01T23:00:00Z',
+      rollbackPlan: 'r',
+      evidence: [{ kind: 'penetration_test', ref: 'PT-1' }],
+      problemId: 'PRB0040001',
+      knownErrorId: 'KE-1',
+    },
+  },
 ];
 
 /**
  * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts`, the imports
  * and campaign starts take a union of shapes (generic or Wazuh; CSV or JSON; CIs or a service);
- * decisions and communications need a running workflow (tests/workflows/*.test.ts). The controls
- * import names bad rows rather than body fields (tests/api/controls.test.ts).
+ * decisions and communications need a running workflow (tests/workflows/*.test.ts), and so do change
+ * amendments, evidence and implementation reports (tests/api/change-*.test.ts); the ServiceNow and
+ * Jira change payloads are the tools' own and ignore fields Warden does not use (tests/api/change-gate.test.ts).
+ * The controls import names bad rows rather than body fields (tests/api/controls.test.ts).
  */
 const exempt = [
   'POST /codec/decode',
@@ -126,6 +144,11 @@ const exempt = [
   // Advisories arrive as generic JSON, OSV or CSAF (validated per format); closing needs a running workflow.
   'POST /advisories',
   'POST /advisories/:id/close',
+  'PATCH /changes/:id',
+  'POST /changes/:id/evidence',
+  'POST /changes/:id/implemented',
+  'POST /changes/servicenow',
+  'POST /changes/jira',
 ];
 
 interface JsonSchema {

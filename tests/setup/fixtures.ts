@@ -44,7 +44,7 @@ export function openTask(stack: Stack, token: string, subjectId: string, kind: s
   return eventually(async () => {
     const response = await stack.request('GET', `/tasks?status=open&subjectId=${subjectId}`, { token });
     return response.body.items?.find((task: { kind: string }) => task.kind === kind);
-  }, 20_000, `an open ${kind} task on ${subjectId}`);
+  }, 45_000, `an open ${kind} task on ${subjectId}`);
 }
 
 export async function decide(stack: Stack, token: string, taskId: string, outcome: string, extra: { comment?: string; data?: Record<string, unknown> } = {}) {

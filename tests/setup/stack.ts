@@ -3,7 +3,7 @@ import { inject } from 'vitest';
 import pino from 'pino';
 import { notifierSettings } from '../../activities/notifier';
 import { buildApp, type App } from '../../api/app';
-import { loadConfig, type Config } from '../../config';
+import { callbackSettings, loadConfig, type Config } from '../../config';
 import { createDb } from '../../db/create-db';
 import type { Database } from '../../db/database';
 import { createToken } from '../../db/tokens';
@@ -88,6 +88,7 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
       ...settings,
       db: handle.db,
       logger: silent,
+      callbacks: callbackSettings(config),
       workflowBundlePath: inject('workflowBundlePath'),
       responderUrl: config.WARDEN_RESPONDER_URL,
       responderSecret: config.WARDEN_RESPONDER_SECRET,

@@ -13,7 +13,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-it('finishes an incident whose worker was stopped mid-playbook, recording nothing twice', async () => {
+it('finishes an incident whose worker was stopped mid-playbook, recording nothing twice', { timeout: 180_000 }, async () => {
   const { ciId } = await seedCi(stack.db);
   const reported = await stack.request('POST', '/incidents', {
     token: tokens.analyst,
@@ -34,7 +34,7 @@ it('finishes an incident whose worker was stopped mid-playbook, recording nothin
     const step = await eventually(async () => {
       const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.manager })).body.items;
       return open.find((t: { title: string }) => t.title.startsWith(title));
-    }, 20_000, title);
+    }, 45_000, title);
     const owner = await stack.token(['service_owner', 'security_analyst']);
     await decide(stack, owner, step.id, 'done');
   }

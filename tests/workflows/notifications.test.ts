@@ -119,7 +119,7 @@ describe('notifications', () => {
     });
     expect(set.status).toBe(200);
 
-    const { notify } = createNotificationActivities({ db: stack.db, logger: pino({ level: 'silent' }), workerIdentity: 'test', commandChecksEnabled: false, notifier: createNotifier(notifierSettings(stack.config)) });
+    const { notify } = createNotificationActivities({ db: stack.db, logger: pino({ level: 'silent' }), workerIdentity: 'test', commandChecksEnabled: false, callbacks: { allowedOrigins: [], secret: undefined }, notifier: createNotifier(notifierSettings(stack.config)) });
     const request = { dedupKey: 'test:sam:1', recipientRoles: [], recipients: ['sam'], subject: { type: 'advisory', id: 'CVE-2026-0001' }, title: 'Patch the VPN', body: 'Please.' };
     for (let attempt = 1; attempt < maxDeliveryAttempts; attempt += 1) {
       await expect(notify(request)).rejects.toThrow(/will be retried/);

@@ -1,0 +1,400 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { callbackSettings } from '../../config';
+import { recordAudit } from '../../db/audit';
+import { changeDetailsOf, changeHistory, classifiedCis, findChange, listChanges } from '../../db/changes';
+import type { Change } from '../../db/database';
+import { pageOf } from '../../db/pagination';
+import { callbackAllowed } from '../../domain/callbacks';
+import { assessChange, type ChangeDetails } from '../../domain/change-risk';
+import type { Actor } from '../../domain/roles';
+import { fromServiceNow, jiraChangeSchema, parseJiraFieldMap, serviceNowChange, type ItsmChange } from '../../schemas/change-sources';
+import {
+  amendmentBody,
+  changeAccepted,
+  changeDetail,
+  changeListQuery,
+  changePage,
+  changeRequestBody,
+  changeUpdated,
+  changeView,
+  evidenceBody,
+  implementedBody,
+  type ChangeRequestBody,
+} from '../../schemas/changes';
+import { responses, uuidParam } from '../../schemas/common';
+import { idempotencyHeaders } from '../../schemas/idempotency';
+import { startOnce } from '../../temporal/start';
+import {
+  addEvidence,
+  amendChange,
+  changeRefusalTypes,
+  changeSecurityGateWorkflowType,
+  changeStateQuery,
+  makeChangeWorkflowId,
+  reportImplemented,
+  type ChangeGateInput,
+} from '../../workflows/change/definitions';
+import { idempotencyScopes, idempotent } from '../idempotency';
+import { pageRequest } from '../paging';
+import { conflict, invalid, notFound, Problem, type FieldError } from '../problem';
+import { changeReaders, changeRequesters, evidenceProviders } from '../roles';
+import { toTaskView } from './tasks';
+
+const callbackQuery = z.strictObject({
+  callbackUrl: z.url().max(2000).optional().describe('every decision is POSTed here, signed; its origin must be allowed by configuration'),
+});
+
+/** How long GET /changes/:id waits for the gate to answer its Query before showing the record alone. */
+const liveStateDeadlineMs = 2000;
+
+const refusalStatus: Record<string, 403 | 409> = {
+  [changeRefusalTypes.notRequester]: 403,
+  [changeRefusalTypes.wrongStatus]: 409,
+  [changeRefusalTypes.staleRevision]: 409,
+};
+
+export function toChangeView(change: Change) {
+  return {
+    id: change.id,
+    workflowId: change.workflow_id,
+    ...changeDetailsOf(change),
+    evidence: change.evidence,
+    requester: change.requester,
+    source: change.source,
+    externalRef: change.external_ref,
+    callbackUrl: change.callback_url,
+    status: change.status,
+    risk: change.risk,
+    assessment: change.assessment,
+    revision: change.revision,
+    verification: change.verification,
+    incidentId: change.incident_id,
+    createdAt: change.created_at.toISOString(),
+    updatedAt: change.updated_at.toISOString(),
+  };
+}
+
+interface ChangeSubmission {
+  actor: Actor;
+  idempotencyKey: string | undefined;
+  /** The request as the client sent it, fingerprinted with the idempotency key. */
+  body: unknown;
+  source: ChangeGateInput['source'];
+  externalRef: Record<string, unknown> | null;
+  externalRequester: string | null;
+  ciRefs: string[];
+  fields: Omit<ChangeRequestBody, 'affectedCis' | 'callbackUrl'>;
+  callbackUrl: string | undefined;
+}
+
+export async function changeRoutes(app: FastifyInstance) {
+  const routes = app.withTypeProvider<ZodTypeProvider>();
+  const callbacks = callbackSettings(app.config);
+
+  const checkCallback = (url: string | undefined, path: string) => {
+    if (url === undefined) return;
+    if (!callbacks.secret || callbacks.allowedOrigins.length === 0) {
+      throw invalid([{ path, message: 'callbacks are not configured on this Warden (WARDEN_CALLBACK_ALLOWED_ORIGINS, WARDEN_CALLBACK_SECRET)' }]);
+    }
+    if (!callbackAllowed(url, callbacks.allowedOrigins)) throw invalid([{ path, message: 'the origin of this URL is not an allowed callback origin' }]);
+  };
+
+  const checkSchedule = (details: Pick<ChangeDetails, 'plannedStart' | 'plannedEnd'>, prefix: string) => {
+    const errors: FieldError[] = [];
+    if (Date.parse(details.plannedStart) <= Date.now()) errors.push({ path: `${prefix}plannedStart`, message: 'must be in the future: the review has to finish before the change starts' });
+    if (Date.parse(details.plannedEnd) <= Date.parse(details.plannedStart)) errors.push({ path: `${prefix}plannedEnd`, message: 'must be after plannedStart' });
+    if (errors.length) throw invalid(errors);
+  };
+
+  /** The CMDB classification behind the assessment; every named CI must exist and be active. */
+  const assess = async (details: ChangeDetails, ciRefs: string[], path: string) => {
+    const cis = await classifiedCis(app.db, ciRefs);
+    const unknown = ciRefs.filter((ref) => !cis.some((ci) => ci.id === ref || ci.name === ref));
+    if (unknown.length) throw invalid(unknown.map((ref) => ({ path, message: `no active configuration item ${ref}` })));
+    const affectedCis = [...new Set(cis.map((ci) => ci.id))];
+    const assessment = assessChange({ impact: details.securityImpact, cis, implementsProblemFix: Boolean(details.problemId || details.knownErrorId) });
+    return { affectedCis, assessment };
+  };
+
+  const submit = async (submission: ChangeSubmission, reply: FastifyReply) => {
+    checkCallback(submission.callbackUrl, 'body.callbackUrl');
+    checkSchedule(submission.fields, 'body.');
+    const { resourceId, request } = await idempotent<ChangeGateInput>(
+      app.db,
+      { scope: idempotencyScopes.change, principalId: submission.actor.principalId, key: submission.idempotencyKey, body: submission.body },
+      async () => {
+        const details: ChangeDetails = { ...submission.fields, affectedCis: [], problemId: submission.fields.problemId ?? null, knownErrorId: submission.fields.knownErrorId ?? null };
+        const { affectedCis, assessment } = await assess(details, submission.ciRefs, 'body.affectedCis');
+        const changeId = randomUUID();
+        return {
+          resourceId: changeId,
+          request: {
+            changeId,
+            requester: submission.actor.principalId,
+            alsoExcluded: submission.externalRequester ? [submission.externalRequester] : [],
+            source: submission.source,
+            externalRef: submission.externalRef,
+            change: { ...details, affectedCis },
+            evidence: submission.fields.evidence ?? [],
+            assessment,
+            reviewLimit: app.config.WARDEN_CHANGE_REVIEW_LIMIT,
+            callbackUrl: submission.callbackUrl ?? null,
+          },
+        };
+      },
+    );
+    const workflowId = makeChangeWorkflowId(resourceId);
+    // Started from the stored request: a duplicate or a retry after a crash repeats the same start.
+    await startOnce(app.temporal.client, changeSecurityGateWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [request] });
+    return reply
+      .code(202)
+      .header('location', `/changes/${resourceId}`)
+      .send({ id: resourceId, workflowId, risk: request.assessment.risk, reviewRequired: request.assessment.reviewRequired, reasons: request.assessment.reasons });
+  };
+
+  const submitFromItsm = (actor: Actor, mapped: ItsmChange, idempotencyKey: string | undefined, body: unknown, callbackUrl: string | undefined, reply: FastifyReply) =>
+    submit(
+      {
+        actor,
+        idempotencyKey: idempotencyKey ?? mapped.naturalKey,
+        body,
+        source: mapped.source,
+        externalRef: mapped.externalRef,
+        externalRequester: mapped.externalRequester,
+        ciRefs: mapped.ciRefs,
+        fields: mapped.fields,
+        callbackUrl,
+      },
+      reply,
+    );
+
+  /** Runs a change Update; a validator's refusal becomes a 403/409 and is kept in the audit trail. */
+  const updateGate = async <T>(change: Change, actor: Actor, action: string, run: (handle: ReturnType<typeof app.temporal.client.workflow.getHandle>) => Promise<T>) => {
+    try {
+      return await run(app.temporal.client.workflow.getHandle(change.workflow_id));
+    } catch (error) {
+      const problem = refusalProblem(error);
+      if (!problem) throw error;
+      await recordAudit(app.db, {
+        actor: actor.principalId,
+        action: 'change.update_refused',
+        subjectType: 'change',
+        subjectId: change.id,
+        details: { attempted: action, status: problem.status, reason: problem.detail },
+      });
+      throw problem;
+    }
+  };
+
+  const loadChange = async (id: string) => {
+    const change = await findChange(app.db, id);
+    if (!change) throw notFound('change', id);
+    return change;
+  };
+
+  routes.post('/changes', {
+    config: { roles: changeRequesters },
+    schema: {
+      tags: ['changes'],
+      summary: 'Put a change through the security gate; the caller is its requester',
+      headers: idempotencyHeaders,
+      body: changeRequestBody,
+      response: responses({ 202: changeAccepted }),
+    },
+    handler: async (request, reply) => {
+      const { affectedCis, callbackUrl, ...fields } = request.body;
+      return submit(
+        {
+          actor: request.actor,
+          idempotencyKey: request.headers['idempotency-key'],
+          body: request.body,
+          source: 'api',
+          externalRef: null,
+          externalRequester: null,
+          ciRefs: affectedCis,
+          fields,
+          callbackUrl,
+        },
+        reply,
+      );
+    },
+  });
+
+  routes.post('/changes/servicenow', {
+    config: { roles: changeRequesters },
+    schema: {
+      tags: ['changes'],
+      summary: 'A change request as a ServiceNow outbound REST message sends it; sys_id is the default idempotency key',
+      headers: idempotencyHeaders,
+      querystring: callbackQuery,
+      body: serviceNowChange,
+      response: responses({ 202: changeAccepted }),
+    },
+    handler: async (request, reply) =>
+      submitFromItsm(request.actor, fromServiceNow(request.body), request.headers['idempotency-key'], request.body, request.query.callbackUrl, reply),
+  });
+
+  routes.post('/changes/jira', {
+    config: { roles: changeRequesters },
+    schema: {
+      tags: ['changes'],
+      summary: 'A change request as a Jira Service Management issue webhook sends it; the issue id is the default idempotency key',
+      headers: idempotencyHeaders,
+      querystring: callbackQuery,
+      body: jiraChangeSchema(parseJiraFieldMap(app.config.WARDEN_JIRA_FIELDS)),
+      response: responses({ 202: changeAccepted }),
+    },
+    handler: async (request, reply) => submitFromItsm(request.actor, request.body, request.headers['idempotency-key'], request.body, request.query.callbackUrl, reply),
+  });
+
+  routes.get('/changes', {
+    config: { roles: changeReaders },
+    schema: { tags: ['changes'], summary: 'Changes, oldest first, filtered; cursor-paginated', querystring: changeListQuery, response: responses({ 200: changePage }) },
+    handler: async (request) => {
+      const { limit, cursor, ...filter } = request.query;
+      const rows = await listChanges(app.db, filter, pageRequest({ limit, cursor }));
+      const { items, nextCursor } = pageOf(rows, limit);
+      return { items: items.map(toChangeView), nextCursor };
+    },
+  });
+
+  routes.get('/changes/:id', {
+    config: { roles: changeReaders },
+    schema: {
+      tags: ['changes'],
+      summary: 'One change with its decisions, reviewers, evidence, timeline and the gate’s live state',
+      params: uuidParam,
+      response: responses({ 200: changeDetail }),
+    },
+    handler: async (request) => {
+      const change = await loadChange(request.params.id);
+      const [history, live] = await Promise.all([changeHistory(app.db, change.id), liveState(change.workflow_id)]);
+      return {
+        ...toChangeView(change),
+        decisions: history.decisions.map((d) => ({
+          key: d.decision_key,
+          revision: d.revision,
+          outcome: d.outcome,
+          decidedBy: d.decided_by,
+          reason: d.reason,
+          taskId: d.task_id,
+          decidedAt: new Date(d.decided_at).toISOString(),
+        })),
+        reviewers: history.tasks.flatMap((task) =>
+          task.decisions.map((d) => ({ principalId: d.principalId, outcome: d.outcome, revision: typeof task.details.revision === 'number' ? task.details.revision : null, at: d.at })),
+        ),
+        reviews: history.tasks.map(toTaskView),
+        callbacks: history.deliveries.map((d) => ({
+          eventKey: d.event_key,
+          url: d.url,
+          status: d.status,
+          attempts: d.attempts,
+          lastStatusCode: d.last_status_code,
+          lastError: d.last_error,
+          deliveredAt: d.delivered_at?.toISOString() ?? null,
+        })),
+        timeline: history.events.map((e) => ({ id: e.id, occurredAt: e.occurred_at.toISOString(), actor: e.actor, action: e.action, details: e.details })),
+        live,
+      };
+    },
+  });
+
+  routes.patch('/changes/:id', {
+    config: { roles: changeRequesters },
+    schema: {
+      tags: ['changes'],
+      summary: 'The requester amends a change a reviewer sent back; the review restarts on the amended change',
+      params: uuidParam,
+      body: amendmentBody,
+      response: responses({ 200: changeUpdated }),
+    },
+    handler: async (request) => {
+      const change = await loadChange(request.params.id);
+      const { revision, evidence, ...changes } = request.body;
+      if (Object.keys(changes).length === 0 && !evidence?.length) throw invalid([{ path: 'body', message: 'amend at least one field' }]);
+      const amended: ChangeDetails = { ...changeDetailsOf(change), ...changes };
+      if (changes.plannedStart !== undefined || changes.plannedEnd !== undefined) checkSchedule(amended, 'body.');
+      const { affectedCis, assessment } = await assess(amended, amended.affectedCis, 'body.affectedCis');
+      const { principalId, roles } = request.actor;
+      const result = await updateGate(change, request.actor, 'amend', (handle) =>
+        handle.executeUpdate(amendChange, {
+          args: [
+            {
+              actor: { principalId, roles },
+              revision: revision ?? change.revision,
+              changes: { ...changes, ...(changes.affectedCis ? { affectedCis } : {}) },
+              ...(evidence ? { evidence } : {}),
+              assessment,
+            },
+          ],
+        }),
+      );
+      return { id: change.id, ...result };
+    },
+  });
+
+  routes.post('/changes/:id/evidence', {
+    config: { roles: evidenceProviders },
+    schema: {
+      tags: ['changes'],
+      summary: 'Attach evidence (a penetration test, a configuration review) while the change is in review',
+      params: uuidParam,
+      body: evidenceBody,
+      response: responses({ 200: z.object({ evidence: changeView.shape.evidence }) }),
+    },
+    handler: async (request) => {
+      const change = await loadChange(request.params.id);
+      const { principalId, roles } = request.actor;
+      const evidence = await updateGate(change, request.actor, 'add_evidence', (handle) =>
+        handle.executeUpdate(addEvidence, { args: [{ actor: { principalId, roles }, evidence: request.body.evidence }] }),
+      );
+      return { evidence };
+    },
+  });
+
+  routes.post('/changes/:id/implemented', {
+    config: { roles: changeRequesters },
+    schema: {
+      tags: ['changes'],
+      summary: 'The requester reports an approved change implemented; the gate then verifies the baseline of its CIs',
+      params: uuidParam,
+      body: implementedBody,
+      response: responses({ 202: changeUpdated }),
+    },
+    handler: async (request, reply) => {
+      const change = await loadChange(request.params.id);
+      const { principalId, roles } = request.actor;
+      const result = await updateGate(change, request.actor, 'report_implemented', (handle) =>
+        handle.executeUpdate(reportImplemented, {
+          args: [{ actor: { principalId, roles }, implementedAt: request.body.implementedAt ?? new Date().toISOString(), notes: request.body.notes ?? null }],
+        }),
+      );
+      return reply.code(202).send({ id: change.id, ...result });
+    },
+  });
+
+  async function liveState(workflowId: string) {
+    try {
+      const state = await app.temporal.client.connection.withDeadline(Date.now() + liveStateDeadlineMs, () =>
+        app.temporal.client.workflow.getHandle(workflowId).query(changeStateQuery),
+      );
+      return { status: state.status, revision: state.revision, risk: state.risk, waitingFor: state.waitingFor, openTaskIds: state.openTaskIds, reviewExpiresAt: state.reviewExpiresAt };
+    } catch {
+      // No worker to answer, or the gate's history is gone: the record alone is the answer.
+      return null;
+    }
+  }
+}
+
+function refusalProblem(error: unknown): Problem | undefined {
+  if (error instanceof WorkflowNotFoundError) return conflict('the security gate of this change has finished');
+  if (!(error instanceof WorkflowUpdateFailedError) || !(error.cause instanceof ApplicationFailure)) return undefined;
+  const status = refusalStatus[error.cause.type ?? ''];
+  if (!status) return undefined;
+  return new Problem(status, status === 403 ? 'Forbidden' : 'Conflict', error.cause.message);
+}
