@@ -2,6 +2,7 @@ import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
+import { createReviewActivities } from './reviews';
 import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
@@ -9,6 +10,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiagnosticsActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),
+    ...createReviewActivities(deps),
     ...createTaskActivities(deps),
   };
 }

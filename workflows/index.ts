@@ -1,3 +1,5 @@
 // The workflow bundle's entry: every workflow function the worker can run.
 export { diagnosticPingWorkflow } from './diagnostics/workflow';
 export { incidentPlaybook } from './incident/workflow';
+export { policyApproval } from './policy/workflow';
+export { scheduledSecurityReview, securityReview } from './review/workflow';
