@@ -37,10 +37,14 @@ export function quartersUpTo(at: Date, count: number): Period[] {
 
 const day = (date: Date) => date.toISOString().slice(0, 10);
 
-/** A custom range, labelled by its days (the `to` day is the exclusive end). */
-export function customPeriod(from: Date, to: Date): Period {
-  if (!(from < to)) throw new RangeError('a period must end after it starts');
-  return { label: `${day(from)}_${day(to)}`, from, to };
+const dayMs = 86_400_000;
+
+/** Whole days from `first` to `last`, both included, labelled "first_last". */
+export function dayRange(first: string, last: string): Period {
+  const from = new Date(`${first}T00:00:00Z`);
+  const to = new Date(new Date(`${last}T00:00:00Z`).getTime() + dayMs);
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to)) throw new RangeError('a period must end on or after the day it starts');
+  return { label: `${day(from)}_${day(new Date(to.getTime() - dayMs))}`, from, to };
 }
 
 /** Any label this module produces, back into its period. */
@@ -48,5 +52,5 @@ export function periodFromLabel(label: string): Period {
   if (quarterPattern.test(label)) return quarter(label);
   const [from, to] = label.split('_');
   if (!periodLabelPattern.test(label) || !from || !to) throw new RangeError(`not a period: ${JSON.stringify(label)}`);
-  return customPeriod(new Date(`${from}T00:00:00Z`), new Date(`${to}T00:00:00Z`));
+  return dayRange(from, to);
 }
