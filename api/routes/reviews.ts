@@ -57,7 +57,8 @@ function toReviewSummary(review: SecurityReviewRow) {
 }
 
 function toScheduleView(description: ScheduleDescription) {
-  const memo = (description.memo ?? {}) as { cronExpressions?: string[]; every?: string[] };
+  const action = description.action as { args?: unknown[] };
+  const memo = (action.args?.[0] as ScheduledReviewInput | undefined)?.cadence ?? {};
   return {
     scheduleId: description.scheduleId,
     cronExpressions: memo.cronExpressions ?? [],
@@ -134,14 +135,14 @@ export async function reviewRoutes(app: FastifyInstance) {
       const { cronExpressions, every, paused, securityManager, deadlines } = request.body;
       const cadence = every ? { every: [every] } : { cronExpressions: cronExpressions ?? quarterly };
       const spec = every ? { intervals: [{ every }] } : { cronExpressions: cadence.cronExpressions };
-      const input: ScheduledReviewInput = { securityManager: securityManager ?? request.actor.principalId, ...(deadlines ? { deadlines } : {}) };
+      const input: ScheduledReviewInput = { cadence, securityManager: securityManager ?? request.actor.principalId, ...(deadlines ? { deadlines } : {}) };
       const action = { type: 'startWorkflow' as const, workflowType: scheduledSecurityReviewWorkflowType, workflowId: reviewScheduleId, taskQueue: app.temporal.taskQueue, args: [input] };
       const handle = app.temporal.client.schedule.getHandle(reviewScheduleId);
       try {
-        await handle.update((previous) => ({ ...previous, spec, action, memo: cadence, state: { ...previous.state, paused: paused ?? previous.state.paused } }));
+        await handle.update((previous) => ({ ...previous, spec, action, state: { ...previous.state, paused: paused ?? previous.state.paused } }));
       } catch (error) {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
-        await app.temporal.client.schedule.create({ scheduleId: reviewScheduleId, spec, action, memo: cadence, state: { paused: paused ?? false } });
+        await app.temporal.client.schedule.create({ scheduleId: reviewScheduleId, spec, action, state: { paused: paused ?? false } });
       }
       return toScheduleView(await handle.describe());
     },

@@ -28,6 +28,8 @@ export interface SecurityReviewInput {
 
 /** What the Schedule passes: the period is the quarter before the run. */
 export interface ScheduledReviewInput {
+  /** The cadence as it was set, kept here because the Schedule reports cron expressions back as calendars. */
+  cadence: { cronExpressions?: string[]; every?: string[] };
   securityManager?: string;
   deadlines?: ReviewDeadlines;
 }
