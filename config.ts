@@ -25,6 +25,7 @@ export const configSchema = z.object({
   WARDEN_TEMPORAL_UI_ORIGIN: z.string().url().optional(),
   WARDEN_RESPONDER_URL: z.string().url().optional(),
   WARDEN_RESPONDER_SECRET: z.string().min(16).optional(),
+  WARDEN_PROVISIONING_SECRET: z.string().min(16).optional(),
   WARDEN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),

@@ -15,6 +15,7 @@ export interface WardenWorkerOptions extends TemporalSettings {
   /** Where approved containment actions are POSTed; see activities/incidents.ts. */
   responderUrl?: string;
   responderSecret?: string;
+  provisioningSecret?: string;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
@@ -59,6 +60,7 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       workerIdentity: identity,
       responderUrl: options.responderUrl,
       responderSecret: options.responderSecret,
+      provisioningSecret: options.provisioningSecret,
     }),
     dataConverter: createDataConverter(options.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.

@@ -10,4 +10,6 @@ export interface ActivityDeps {
   /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
   responderUrl?: string;
   responderSecret?: string;
+  /** Signs provisioning webhooks to systems' `provisioningUrl` (see activities/access.ts). */
+  provisioningSecret?: string;
 }

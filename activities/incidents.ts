@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { appendAudit } from '../db/audit';
 import { json } from '../db/create-db';
@@ -9,6 +8,7 @@ import type { Severity } from '../domain/classification';
 import type { Playbook, PlaybookAction } from '../domain/playbook';
 import type { IncidentPlaybookInput } from '../workflows/incident/definitions';
 import type { ActivityDeps } from './deps';
+import { postSignedAction } from './signed-webhook';
 
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
 
@@ -206,21 +206,10 @@ export function createIncidentActivities({ db, logger, responderUrl, responderSe
           status = 'manual';
           detail = 'no responder configured (WARDEN_RESPONDER_URL): carry out the action by hand and record it on the step';
         } else {
-          const body = JSON.stringify({ actionId: input.actionId, incidentId: input.incidentId, action: action.kind === 'containment' ? action.name : 'webhook', params: action.kind === 'containment' ? (action.params ?? {}) : {}, approvedBy: input.approvedBy });
-          const response = await fetch(url, {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'idempotency-key': input.actionId,
-              ...(responderSecret ? { 'x-warden-signature': `sha256=${createHmac('sha256', responderSecret).update(body).digest('hex')}` } : {}),
-            },
-            body,
-            signal: AbortSignal.timeout(10_000),
-          });
-          // A 5xx or network error throws and the activity retries; a 4xx is the responder's final word.
-          if (response.status >= 500) throw new Error(`responder answered ${response.status}`);
-          status = response.ok ? 'executed' : 'failed';
-          detail = `responder answered ${response.status}`;
+          const payload = { actionId: input.actionId, incidentId: input.incidentId, action: action.kind === 'containment' ? action.name : 'webhook', params: action.kind === 'containment' ? (action.params ?? {}) : {}, approvedBy: input.approvedBy };
+          const answer = await postSignedAction(url, { actionId: input.actionId, payload, secret: responderSecret, receiver: 'responder' });
+          status = answer.ok ? 'executed' : 'failed';
+          detail = answer.detail;
         }
       }
       const name = action.kind === 'containment' ? action.name : action.kind;

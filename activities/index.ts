@@ -1,3 +1,4 @@
+import { createAccessActivities } from './access';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
@@ -7,6 +8,7 @@ import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
   return {
+    ...createAccessActivities(deps),
     ...createDiagnosticsActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),

@@ -17,3 +17,7 @@ export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'servi
 export const reportReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
 /** Who may update a risk or an improvement action they own (checked per record); auditors only read. */
 export const recordOwners: readonly Role[] = deciders;
+/** Access management: anyone who may take part files requests; systems' owners import and read their own. */
+export const accessRequesters: readonly Role[] = deciders;
+export const accessReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
+export const accountImporters: readonly Role[] = ['admin', 'security_manager', 'service_owner'];

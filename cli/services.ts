@@ -54,6 +54,7 @@ export async function startWorker(options: { settings: TemporalSettings; config:
     logger,
     responderUrl: options.config.WARDEN_RESPONDER_URL,
     responderSecret: options.config.WARDEN_RESPONDER_SECRET,
+    provisioningSecret: options.config.WARDEN_PROVISIONING_SECRET,
   });
   lifetime.add('the worker', () => worker.shutdown());
   // run() resolves only after shutdown() was asked for; anything else leaves nobody to run workflows.

@@ -5,6 +5,7 @@ import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
 import type { RiskTreatment } from '../domain/risk';
 import type { KpiTrendPoint, MeasuredKpi, OwnerReview, SecurityReport, SignOffRecord } from '../domain/security-report/model';
+import type { AccessTables } from './access-tables';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;
@@ -318,7 +319,7 @@ export interface SecurityReviewsTable {
   updated_at: UpdatedAt;
 }
 
-export interface Database {
+export interface Database extends AccessTables {
   playbooks: PlaybooksTable;
   incidents: IncidentsTable;
   incident_steps: IncidentStepsTable;

@@ -3,6 +3,7 @@ import * as foundation from './2026-11-23T0000-foundation';
 import * as humanTasks from './2026-11-23T0100-human-tasks';
 import * as incidents from './2026-11-23T0200-incidents';
 import * as cmdb from './2026-11-23T0300-cmdb';
+import * as accessManagement from './2026-11-23T0400-access-management';
 import * as securityReview from './2026-11-24T0100-security-review';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T0100-human-tasks': humanTasks,
   '2026-11-23T0200-incidents': incidents,
   '2026-11-23T0300-cmdb': cmdb,
+  '2026-11-23T0400-access-management': accessManagement,
   '2026-11-24T0100-security-review': securityReview,
 };

@@ -3,3 +3,5 @@ export { diagnosticPingWorkflow } from './diagnostics/workflow';
 export { incidentPlaybook } from './incident/workflow';
 export { policyApproval } from './policy/workflow';
 export { scheduledSecurityReview, securityReview } from './review/workflow';
+export { accessRequest } from './access/access-request';
+export { accessReviewCampaign } from './access/access-review';

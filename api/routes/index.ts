@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { accessRoutes } from './access';
+import { accessReviewRoutes } from './access-reviews';
 import { alertRoutes } from './alerts';
 import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
@@ -33,4 +35,6 @@ export async function routes(app: FastifyInstance) {
   await app.register(policyRoutes);
   await app.register(reviewRoutes);
   await app.register(improvementActionRoutes);
+  await app.register(accessRoutes);
+  await app.register(accessReviewRoutes);
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { MeasuredKpi } from '../../domain/security-report/model';
 import type { Database } from '../database';
+import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
 import { expiredExceptions } from './expired-exceptions';
 import { improvementActions } from './improvement-actions';
 import { incidentSla } from './incident-sla';
@@ -24,6 +25,7 @@ export const measures: readonly Measure[] = [
   expiredExceptions,
   policiesPastReview,
   improvementActions,
+  accessReviewsOnSchedule,
   measuresWithoutControl,
 ];
 

@@ -63,14 +63,30 @@ const writeRoutes: WriteRoute[] = [
     path: '/playbooks/other',
     valid: { title: 'probe', description: 'd', steps: [{ id: 'wait', type: 'timer', phase: 'recovery', title: 'wait', duration: '1s' }] },
   },
+  {
+    method: 'POST',
+    url: '/access-requests',
+    valid: { system: ci.id, account: 'probe', beneficiary: 'probe', entitlements: [{ name: 'reader', privilege: 'standard' }], justification: 'bad input probe', for: '1h' },
+  },
+  // A long cadence: the schedule the valid body creates lives on the shared dev server until teardown.
+  { method: 'PUT', url: '/access-reviews/schedule', valid: { scope: { ciIds: [ci.id] }, every: '365d', deadline: '14d', escalationPeriod: '7d', unusedAfterDays: 90 } },
 ];
 
 /**
- * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts` takes a union
- * of formats (generic or Wazuh); decisions and communications need a running workflow
- * (tests/workflows/incident-*.test.ts).
+ * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts`, the imports
+ * and campaign starts take a union of shapes (generic or Wazuh; CSV or JSON; CIs or a service);
+ * decisions and communications need a running workflow (tests/workflows/*.test.ts).
  */
-const exempt = ['POST /codec/decode', 'POST /codec/encode', 'POST /alerts', 'POST /tasks/:id/decision', 'POST /incidents/:id/communications'];
+const exempt = [
+  'POST /codec/decode',
+  'POST /codec/encode',
+  'POST /alerts',
+  'POST /tasks/:id/decision',
+  'POST /incidents/:id/communications',
+  'POST /people/import',
+  'POST /systems/:ciId/accounts/import',
+  'POST /access-reviews',
+];
 
 interface JsonSchema {
   $ref?: string;

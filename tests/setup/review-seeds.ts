@@ -90,3 +90,12 @@ export async function seedImprovementAction(db: Kysely<Database>, fields: { titl
     .values({ id: randomUUID(), title: fields.title, source_type: 'incident', source_id: randomUUID(), owner: fields.owner, status: fields.status, due_at: fields.dueAt, created_at: fields.createdAt })
     .execute();
 }
+
+/** An access review campaign with its deadline and, if it finished, when. */
+export async function seedAccessReviewCampaign(db: Kysely<Database>, fields: { deadlineAt: string; completedAt: string | null }) {
+  const id = randomUUID();
+  await db
+    .insertInto('access_review_campaigns')
+    .values({ id, workflow_id: `access-review/${id}`, scope: json({}), ci_ids: [], started_by: 'max', unused_after_days: 90, status: fields.completedAt ? 'completed' : 'open', deadline_at: fields.deadlineAt, completed_at: fields.completedAt })
+    .execute();
+}

@@ -90,6 +90,7 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
       workflowBundlePath: inject('workflowBundlePath'),
       responderUrl: config.WARDEN_RESPONDER_URL,
       responderSecret: config.WARDEN_RESPONDER_SECRET,
+      provisioningSecret: config.WARDEN_PROVISIONING_SECRET,
     });
     void worker.run();
     return worker;

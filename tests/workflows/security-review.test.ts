@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewScheduleId } from '../../workflows/review/definitions';
 import { decide, openTask, seedCi } from '../setup/fixtures';
-import { seedApprovedPolicy, seedImprovementAction, seedIncident, seedRisk } from '../setup/review-seeds';
+import { seedAccessReviewCampaign, seedApprovedPolicy, seedImprovementAction, seedIncident, seedRisk } from '../setup/review-seeds';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
 let stack: Stack;
@@ -45,6 +45,9 @@ describe('the periodic security review', () => {
     await seedImprovementAction(stack.db, { title: 'Overdue hardening', owner: 'ana', status: 'open', dueAt: at('09-01', '00:00'), createdAt: at('08-01', '00:00') });
     await seedImprovementAction(stack.db, { title: 'Not yet due', owner: 'ana', status: 'in_progress', dueAt: '2027-01-01T00:00:00Z', createdAt: at('08-01', '00:00') });
     await seedImprovementAction(stack.db, { title: 'Finished', owner: 'ana', status: 'done', dueAt: at('08-15', '00:00'), createdAt: at('08-01', '00:00') });
+    // One access review campaign finished by its deadline, one still open past it.
+    await seedAccessReviewCampaign(stack.db, { deadlineAt: at('08-15', '00:00'), completedAt: at('08-10', '00:00') });
+    await seedAccessReviewCampaign(stack.db, { deadlineAt: at('09-15', '00:00'), completedAt: null });
 
     const start = () => stack.request('POST', '/reviews', { token: tokens.manager, body: { period: '2026-Q3', deadlines: { ownerReview: '2s', escalation: '2s' } } });
     const [first, second] = await Promise.all([start(), start()]);
@@ -79,11 +82,12 @@ describe('the periodic security review', () => {
     expect(kpi('expired-exceptions').value).toBe(1);
     expect(kpi('policies-past-review').value).toBe(1);
     expect(kpi('improvement-actions').breakdown).toEqual([{ label: 'open', value: 2 }, { label: 'overdue', value: 1 }]);
+    expect(kpi('access-reviews-on-schedule')).toMatchObject({ value: 50, breakdown: [{ label: 'due', value: 2 }, { label: 'completed on time', value: 1 }] });
     expect(kpi('measures-without-control')).toMatchObject({ status: 'not_measured', note: 'not measured: no controls catalog' });
     expect(report.trend.map((t: { period: string }) => t.period)).toEqual(['2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3']);
     expect(report.trend[2].values.mtta).toBe(10);
 
-    expect(report.deviations).toHaveLength(7);
+    expect(report.deviations).toHaveLength(8);
     expect(report.deviations.map((d: { key: string }) => d.key)).toEqual(
       expect.arrayContaining([
         `incident-sla:${i2}:acknowledge`,
@@ -93,12 +97,13 @@ describe('the periodic security review', () => {
         `expired-exceptions:risk:${r2.id}`,
         `policies-past-review:${p1.id}`,
         expect.stringMatching(/^improvement-actions:/),
+        'access-reviews-on-schedule:2026-07-01',
       ]),
     );
     expect(report.deviations.some((d: { key: string }) => d.key.includes(i1))).toBe(false);
     expect(report.ownerReviews.find((r: { owner: string }) => r.owner === 'sue')).toMatchObject({ outcome: 'no_response', expired: true });
     // Highest risk first: the owner's new risk (5×5×high 3), then the 60s, …, the unanswered review (2×2×medium 2).
-    expect(report.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([75, 60, 60, 60, 24, 18, 18, 18, 8]);
+    expect(report.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([75, 60, 60, 60, 24, 18, 18, 18, 18, 8]);
     expect(report.improvementActions[0]).toMatchObject({ title: 'New partner API exposed', owner: 'sam' });
 
     // Sent back with an addition: planning reopens and the new action joins in risk order.
@@ -113,17 +118,17 @@ describe('the periodic security review', () => {
       const found = (await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.sam })).body;
       return found.status === 'signed_off' && found;
     }, 20_000, 'the sign-off');
-    expect(signed.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([75, 60, 60, 60, 24, 20, 18, 18, 18, 8]);
+    expect(signed.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([75, 60, 60, 60, 24, 20, 18, 18, 18, 18, 8]);
     expect(signed.revisions).toMatchObject([{ outcome: 'sent_back', by: 'max', comment: 'add a tabletop exercise' }]);
     expect(signed.signOff).toMatchObject({ outcome: 'approved', by: 'max', comment: 'agreed' });
     const backlog = (await stack.request('GET', '/improvement-actions?sourceId=2026-Q3&limit=100', { token: tokens.auditor })).body.items;
-    expect(backlog).toHaveLength(10);
+    expect(backlog).toHaveLength(11);
 
     const markdown = await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.auditor, headers: { accept: 'text/markdown' } });
     expect(markdown.headers.get('content-type')).toContain('text/markdown');
     expect(markdown.body).toContain('# IT Security Report 2026-Q3');
     expect(markdown.body).toContain('| Mean time to acknowledge (MTTA) | 36.67 minutes |');
-    expect(markdown.body).toContain('Exception report: 7 deviation(s)');
+    expect(markdown.body).toContain('Exception report: 8 deviation(s)');
     const html = await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.auditor, headers: { accept: 'text/html' } });
     expect(html.headers.get('content-type')).toContain('text/html');
     expect(html.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
@@ -132,7 +137,7 @@ describe('the periodic security review', () => {
     expect(html.body).not.toContain('<script');
 
     const reviews = (await stack.request('GET', '/reviews', { token: tokens.sam })).body.items;
-    expect(reviews).toMatchObject([{ id: '2026-Q3', status: 'signed_off', deviations: 7 }]);
+    expect(reviews).toMatchObject([{ id: '2026-Q3', status: 'signed_off', deviations: 8 }]);
     const live = await stack.request('GET', '/kpis?from=2026-07-01&to=2026-09-30', { token: tokens.auditor });
     expect(live.body.measures.find((m: { id: string }) => m.id === 'mttr').result.value).toBe(240);
   });

@@ -1,0 +1,86 @@
+import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { AccessRequestStatus } from '../../domain/access-review';
+import { durationMs } from '../../domain/duration';
+import type { AccessActivities } from '../../activities/access';
+import { HumanTasks, type TaskResult } from '../human-task';
+import type { AccessRequestInput } from './definitions';
+import { provision } from './provisioning';
+
+// Access request records are small PostgreSQL writes: retry until the database is back, never drop one.
+const access = proxyActivities<AccessActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/**
+ * An access request under separation of duties: the system owner approves, and for privileged
+ * entitlements the Security Manager too; neither the requester nor the beneficiary may approve, nor
+ * may one person give both approvals. Approved access is provisioned and, when time-limited,
+ * revoked by this workflow when it expires.
+ */
+export async function accessRequest(input: AccessRequestInput): Promise<{ status: AccessRequestStatus }> {
+  const tasks = new HumanTasks();
+  const subject = { type: 'access_request' as const, id: input.requestId };
+  const setStatus = (status: AccessRequestStatus, actor: string, extra: Omit<Parameters<AccessActivities['setAccessRequestStatus']>[0], 'requestId' | 'status' | 'actor'> = {}) =>
+    access.setAccessRequestStatus({ requestId: input.requestId, status, actor, ...extra });
+
+  const registered = await access.registerAccessRequest({ ...input, workflowId: workflowInfo().workflowId });
+  const names = input.entitlements.map((e) => e.name);
+  const what = `${names.join(', ')} on ${registered.systemName} for ${input.beneficiary}`;
+  const details = { system: input.ciId, account: input.accountId, beneficiary: input.beneficiary, entitlements: input.entitlements, justification: input.justification, privileged: registered.privileged };
+  const parties = [input.requester, input.beneficiary];
+
+  // The owner approves; an owner who is a party to the request is replaced by the admins.
+  const ownerIsParty = parties.includes(registered.systemOwner);
+  const ownerApproval = await tasks.run({
+    kind: 'access.owner-approval',
+    title: `Approve access: ${what}`,
+    details,
+    subject,
+    allowedRoles: ownerIsParty ? ['admin'] : [],
+    assignees: ownerIsParty ? [] : [registered.systemOwner],
+    outcomes: ['approved', 'rejected'],
+    requester: input.requester,
+    excluded: [input.beneficiary],
+  });
+  if (ownerApproval.outcome !== 'approved') return reject(ownerApproval);
+  const approvedBy = [...ownerApproval.decidedBy];
+
+  if (registered.privileged) {
+    await setStatus('pending_security', approvedBy[0] as string, { approvedBy });
+    const securityApproval = await tasks.run({
+      kind: 'access.security-approval',
+      title: `Approve privileged access (four-eyes): ${what}`,
+      details: { ...details, ownerApprovedBy: approvedBy },
+      subject,
+      allowedRoles: ['security_manager'],
+      outcomes: ['approved', 'rejected'],
+      requester: input.requester,
+      // Four-eyes: the owner's approver may not give the second approval too.
+      excluded: [input.beneficiary, ...approvedBy],
+    });
+    if (securityApproval.outcome !== 'approved') return reject(securityApproval);
+    approvedBy.push(...securityApproval.decidedBy);
+  }
+  await setStatus('provisioning', approvedBy.at(-1) as string, { approvedBy, stamp: 'decided_at' });
+
+  const grant = await provision(tasks, { actionId: `${input.requestId}:grant`, ciId: input.ciId, accountId: input.accountId, operation: 'grant', entitlements: names, subject, approvedBy }, `Grant ${what}`);
+  if (grant.status === 'failed') {
+    await setStatus('provisioning_failed', 'system:warden', { details: { detail: grant.detail } });
+    return { status: 'provisioning_failed' };
+  }
+  const expiresAt = input.until ?? (input.for ? new Date(Date.now() + durationMs(input.for)).toISOString() : null);
+  await setStatus('active', 'system:warden', { stamp: 'provisioned_at', expiresAt, details: { provisioning: grant.status } });
+  if (!expiresAt) return { status: 'active' };
+
+  // A durable timer: the revocation happens even if every worker restarts in between.
+  await sleep(Math.max(0, Date.parse(expiresAt) - Date.now()));
+  const revocation = await provision(tasks, { actionId: `${input.requestId}:revoke`, ciId: input.ciId, accountId: input.accountId, operation: 'revoke', entitlements: names, subject, approvedBy }, `Revoke expired access: ${what}`);
+  await setStatus('revoked', 'system:warden', { stamp: 'revoked_at', details: { reason: 'expired', provisioning: revocation.status } });
+  return { status: 'revoked' };
+
+  async function reject(task: TaskResult) {
+    await setStatus('rejected', task.decidedBy[0] ?? 'system:warden', { stamp: 'decided_at', details: { taskId: task.taskId } });
+    return { status: 'rejected' as const };
+  }
+}
