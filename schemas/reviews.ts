@@ -64,7 +64,7 @@ export const policyCreateRequest = z
   .strictObject({ title: z.string().min(1).max(200), owner: principalId, ...policyContent })
   .refine(hasContent, { message: 'a policy needs a Markdown body or a document link', path: ['body'] });
 export const policyVersionRequest = z.strictObject(policyContent).refine(hasContent, { message: 'a version needs a Markdown body or a document link', path: ['body'] });
-export const policyChangeRequest = z.strictObject({ title: z.string().min(1).max(200).optional(), owner: principalId.optional(), status: z.enum(['active', 'retired']).optional() });
+export const policyChangeRequest = z.strictObject({ title: z.string().min(1).max(200).optional(), owner: principalId.optional() });
 const policyVersion = z.object({
   version: z.number(),
   body: z.string().nullable(),
@@ -227,4 +227,5 @@ export const improvementListQuery = z.strictObject({
   ...pageQuery,
 });
 export const improvementPage = page(improvementAction);
-export const improvementChangeRequest = z.strictObject({ status: improvementStatus.optional(), progress: z.string().max(5000).optional(), dueAt: timestamp.optional() });
+/** `stage` rather than `status`: a body never names a server-owned field, even where a person moves it. */
+export const improvementChangeRequest = z.strictObject({ stage: improvementStatus.optional(), progress: z.string().max(5000).optional(), dueAt: timestamp.optional() });

@@ -23,6 +23,9 @@ export async function improvementActionRoutes(app: FastifyInstance) {
   routes.patch('/improvement-actions/:id', {
     config: { roles: recordOwners },
     schema: { tags, summary: 'Record progress on an action: its owner or the Security Manager (only the latter moves the due date)', params: uuidParam, body: improvementChangeRequest, response: responses({ 200: improvementAction }) },
-    handler: async (request) => toImprovementView(await updateImprovementAction(app.db, request.params.id, request.body, request.actor)),
+    handler: async (request) => {
+      const { stage, ...rest } = request.body;
+      return toImprovementView(await updateImprovementAction(app.db, request.params.id, { ...rest, ...(stage ? { status: stage } : {}) }, request.actor));
+    },
   });
 }

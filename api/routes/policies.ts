@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createPolicy, findPolicyDetail, listPolicies, proposePolicyVersion, updatePolicy } from '../../db/policies';
@@ -58,10 +59,19 @@ export async function policyRoutes(app: FastifyInstance) {
 
   routes.patch('/policies/:id', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Change a policy\'s title or owner, or retire it (content changes are new versions)', params: uuidParam, body: policyChangeRequest, response: responses({ 200: policyDetail }) },
+    schema: { tags, summary: 'Change a policy\'s title or owner (content changes are new versions)', params: uuidParam, body: policyChangeRequest, response: responses({ 200: policyDetail }) },
     handler: async (request) => {
       await updatePolicy(app.db, request.params.id, request.body, request.actor);
       return (await findPolicyDetail(app.db, request.params.id))!;
+    },
+  });
+
+  routes.delete('/policies/:id', {
+    config: { roles: securityManagement },
+    schema: { tags, summary: 'Retire a policy: it stays on record with its versions but is no longer reviewed', params: uuidParam, response: responses({ 204: z.null() }) },
+    handler: async (request, reply) => {
+      await updatePolicy(app.db, request.params.id, { status: 'retired' }, request.actor);
+      return reply.code(204).send(null);
     },
   });
 }
