@@ -7,6 +7,7 @@ import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
 import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
+import { createReviewActivities } from './reviews';
 import { createTaskActivities } from './tasks';
 
 export function createActivities(deps: ActivityDeps) {
@@ -17,6 +18,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),
     ...createSecurityAlertActivities(deps),
+    ...createReviewActivities(deps),
     ...createTaskActivities(deps),
     ...createSecurityTestActivities(deps),
     ...createChangeActivities(deps),

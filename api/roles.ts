@@ -13,6 +13,10 @@ export const incidentCommunicators: readonly Role[] = ['admin', 'security_manage
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Who may write to the CMDB; a service owner only to their own records (checked per record). */
 export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];
+/** Who reads IT Security Reports and KPIs. */
+export const reportReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];
+/** Who may update a risk or an improvement action they own (checked per record); auditors only read. */
+export const recordOwners: readonly Role[] = deciders;
 /** Access management: anyone who may take part files requests; systems' owners import and read their own. */
 export const accessRequesters: readonly Role[] = deciders;
 export const accessReaders: readonly Role[] = ['admin', 'security_manager', 'auditor', 'service_owner'];

@@ -4,6 +4,8 @@ import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/c
 import type { ControlKind, ControlProcess, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
+import type { RiskTreatment } from '../domain/risk';
+import type { KpiTrendPoint, MeasuredKpi, OwnerReview, SecurityReport, SignOffRecord } from '../domain/security-report/model';
 import type { AccessTables } from './access-tables';
 import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
 import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
@@ -356,6 +358,67 @@ export interface ImprovementActionsTable {
   risk_score: number | null;
   status: Generated<string>;
   progress: string | null;
+  deviation_key: string | null;
+  service_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface RisksTable {
+  id: Generated<string>;
+  title: string;
+  threat: string;
+  affected_cis: string[];
+  affected_services: string[];
+  likelihood: number;
+  impact: number;
+  owner: string;
+  treatment: RiskTreatment;
+  controls: string[];
+  accepted_until: NullableTimestamp;
+  review_at: ColumnType<Date, Date | string, Date | string>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface PoliciesTable {
+  id: Generated<string>;
+  title: string;
+  owner: string;
+  status: Generated<'active' | 'retired'>;
+  current_version: number | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface PolicyVersionsTable {
+  policy_id: string;
+  version: number;
+  body: string | null;
+  document_url: string | null;
+  next_review_at: ColumnType<Date, Date | string, Date | string>;
+  status: 'pending_approval' | 'approved' | 'rejected';
+  proposed_by: string;
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+  comment: string | null;
+  created_at: CreatedAt;
+}
+
+export interface SecurityReviewsTable {
+  id: string;
+  workflow_id: string;
+  period_from: ColumnType<Date, Date | string, never>;
+  period_to: ColumnType<Date, Date | string, never>;
+  scope: string[] | null;
+  status: 'measuring' | 'owner_review' | 'planning' | 'sign_off' | 'signed_off';
+  requested_by: string;
+  measures: Json<MeasuredKpi[]> | null;
+  history: Json<KpiTrendPoint[]> | null;
+  owner_reviews: ColumnType<OwnerReview[], string | undefined, string>;
+  revisions: ColumnType<SignOffRecord[], string | undefined, string>;
+  sign_off: Json<SignOffRecord> | null;
+  report: Json<SecurityReport> | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -475,6 +538,10 @@ export interface Database extends AccessTables {
   incident_communications: IncidentCommunicationsTable;
   problems: ProblemsTable;
   improvement_actions: ImprovementActionsTable;
+  risks: RisksTable;
+  policies: PoliciesTable;
+  policy_versions: PolicyVersionsTable;
+  security_reviews: SecurityReviewsTable;
   human_tasks: HumanTasksTable;
   notifications: NotificationsTable;
   notification_deliveries: NotificationDeliveriesTable;
@@ -513,3 +580,8 @@ export type AdvisoryRemediation = Selectable<AdvisoryRemediationsTable>;
 export type Change = Selectable<ChangesTable>;
 export type ChangeDecision = Selectable<ChangeDecisionsTable>;
 export type ChangeUpdate = Updateable<ChangesTable>;
+export type Risk = Selectable<RisksTable>;
+export type Policy = Selectable<PoliciesTable>;
+export type PolicyVersion = Selectable<PolicyVersionsTable>;
+export type SecurityReviewRow = Selectable<SecurityReviewsTable>;
+export type ImprovementAction = Selectable<ImprovementActionsTable>;

@@ -10,6 +10,7 @@ import * as notificationDeliveries from './2026-11-23T0700-notification-deliveri
 import * as advisories from './2026-11-23T0800-advisories';
 import * as securityAlerts from './2026-11-23T0900-security-alerts';
 import * as changeGate from './2026-11-23T1000-change-gate';
+import * as securityReview from './2026-11-23T1100-security-review';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -24,4 +25,5 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T0800-advisories': advisories,
   '2026-11-23T0900-security-alerts': securityAlerts,
   '2026-11-23T1000-change-gate': changeGate,
+  '2026-11-23T1100-security-review': securityReview,
 };

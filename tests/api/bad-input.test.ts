@@ -35,6 +35,14 @@ const control = await created('/controls', controlBody('bad-input fixture'));
 // The valid schedule body creates a real (paused) Schedule on the shared dev server: remove it.
 afterAll(() => deleteTestSchedule(stack.temporal.client, control.id));
 await stack.request('DELETE', `/tokens/${revoked.id}`, { token: admin });
+const risk = await created('/risks', { title: 'fixture risk', threat: 't', likelihood: 2, impact: 2, owner: 'owner-x', treatment: 'avoid', reviewAt: '2027-01-01T00:00:00Z' });
+// Written directly: through the API a policy's first version would await approval and block a new one.
+const policy = await stack.db.insertInto('policies').values({ title: 'fixture policy', owner: 'owner-x', current_version: null }).returning('id').executeTakeFirstOrThrow();
+const action = await stack.db
+  .insertInto('improvement_actions')
+  .values({ id: crypto.randomUUID(), title: 'fixture action', source_type: 'test', source_id: 'fixture', owner: 'owner-x' })
+  .returning('id')
+  .executeTakeFirstOrThrow();
 
 interface WriteRoute {
   method: string;
@@ -85,6 +93,18 @@ const writeRoutes: WriteRoute[] = [
     url: '/access-requests',
     valid: { system: ci.id, account: 'probe', beneficiary: 'probe', entitlements: [{ name: 'reader', privilege: 'standard' }], justification: 'bad input probe', for: '1h' },
   },
+  {
+    method: 'POST',
+    url: '/risks',
+    valid: { title: 'probe risk', threat: 't', affectedCis: [ci.id], affectedServices: [service.id], likelihood: 3, impact: 4, owner: 'owner-x', treatment: 'accept', controls: [], acceptedUntil: '2027-01-01T00:00:00Z', reviewAt: '2027-01-01T00:00:00Z' },
+  },
+  { method: 'PATCH', url: '/risks/:id', path: `/risks/${risk.id}`, valid: { title: 'renamed', threat: 't2', likelihood: 4, impact: 1, treatment: 'mitigate', controls: ['CTRL-1'], reviewAt: '2027-02-01T00:00:00Z' } },
+  { method: 'POST', url: '/policies', valid: { title: 'probe policy', owner: 'owner-x', body: '# Probe', nextReviewAt: '2027-01-01T00:00:00Z' } },
+  { method: 'POST', url: '/policies/:id/versions', path: `/policies/${policy.id}/versions`, valid: { documentUrl: 'https://example.org/policy.pdf', nextReviewAt: '2027-01-01T00:00:00Z' } },
+  { method: 'PATCH', url: '/policies/:id', path: `/policies/${policy.id}`, valid: { title: 'renamed policy', owner: 'owner-y' } },
+  { method: 'POST', url: '/reviews', valid: { period: '2025-Q1', scope: [service.id], deadlines: { ownerReview: '1d', escalation: '1d' } } },
+  { method: 'PATCH', url: '/improvement-actions/:id', path: `/improvement-actions/${action.id}`, valid: { stage: 'in_progress', progress: 'started', dueAt: '2027-01-01T00:00:00Z' } },
+  { method: 'PUT', url: '/reviews/schedule', valid: { every: '365d', paused: true, securityManager: 'owner-x', deadlines: { ownerReview: '14d' } } },
   // A long cadence: the schedule the valid body creates lives on the shared dev server until teardown.
   { method: 'PUT', url: '/access-reviews/schedule', valid: { scope: { ciIds: [ci.id] }, every: '365d', deadline: '14d', escalationPeriod: '7d', unusedAfterDays: 90 } },
   { method: 'POST', url: '/controls', valid: controlBody('bad input control') },

@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import type { MeasuredKpi } from '../../domain/security-report/model';
+import type { Database } from '../database';
+import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
+import { expiredExceptions } from './expired-exceptions';
+import { improvementActions } from './improvement-actions';
+import { incidentSla } from './incident-sla';
+import { incidentsPerCategory } from './incidents-per-category';
+import type { Measure, MeasurePeriod, MeasureScope } from './measure';
+import { measuresWithoutControl } from './measures-without-control';
+import { mtta } from './mtta';
+import { mttd } from './mttd';
+import { mttr } from './mttr';
+import { policiesPastReview } from './policies-past-review';
+import { risksPastReview } from './risks-past-review';
+
+/** Every KPI of the IT Security Report, in report order. A new data source is one more line here. */
+export const measures: readonly Measure[] = [
+  mttd,
+  mtta,
+  mttr,
+  incidentsPerCategory,
+  incidentSla,
+  risksPastReview,
+  expiredExceptions,
+  policiesPastReview,
+  improvementActions,
+  accessReviewsOnSchedule,
+  measuresWithoutControl,
+];
+
+export async function computeMeasures(db: Kysely<Database>, period: MeasurePeriod, scope: MeasureScope, only: readonly Measure[] = measures): Promise<MeasuredKpi[]> {
+  return Promise.all(only.map(async (m) => ({ id: m.id, title: m.title, definition: m.definition, result: await m.compute(db, period, scope) })));
+}
+
+export { measurePeriod, type MeasurePeriod, type MeasureScope } from './measure';

@@ -1,0 +1,27 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { ReviewActivities } from '../../activities/reviews';
+import { HumanTasks } from '../human-task';
+import type { PolicyApprovalInput } from './definitions';
+
+// A single PostgreSQL write: retried until the database is back, never dropped.
+const { settlePolicyVersion } = proxyActivities<ReviewActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
+/** A new policy version takes effect once the Security Manager (not its author) approves it. */
+export async function policyApproval(input: PolicyApprovalInput): Promise<{ approved: boolean }> {
+  const tasks = new HumanTasks();
+  const decision = await tasks.run({
+    kind: 'policy.approval',
+    title: `Approve version ${input.version} of the policy "${input.title}"`,
+    details: { policyId: input.policyId, version: input.version },
+    subject: { type: 'policy', id: input.policyId },
+    allowedRoles: ['security_manager'],
+    outcomes: ['approved', 'rejected'],
+    requester: input.proposedBy,
+  });
+  const approved = decision.outcome === 'approved';
+  await settlePolicyVersion({ policyId: input.policyId, version: input.version, approved, decidedBy: decision.decidedBy[0] ?? 'system:warden', comment: decision.decisions.at(-1)?.comment ?? null });
+  return { approved };
+}
