@@ -26,15 +26,12 @@ export async function processFigures(db: Kysely<Database>) {
   return { incidents, tasks, approvals, testRuns: await testRunsByResult(db) };
 }
 
-/**
- * Security test runs by result, or undefined when this installation has no `test_runs` table with a
- * `result` column (the security testing process lands separately).
- */
-async function testRunsByResult(db: Kysely<Database>): Promise<{ result: string; n: number }[] | undefined> {
-  const column = await sql<{ present: boolean }>`select exists (
-      select 1 from information_schema.columns
-      where table_schema = current_schema() and table_name = 'test_runs' and column_name = 'result') as present`.execute(db);
-  if (!column.rows[0]?.present) return undefined;
-  const rows = await sql<{ result: string; n: number }>`select result::text as result, count(*)::int as n from test_runs group by result`.execute(db);
-  return rows.rows;
+/** Finished security test runs by result (passed, failed, error, missed). */
+async function testRunsByResult(db: Kysely<Database>): Promise<{ result: string; n: number }[]> {
+  return db
+    .selectFrom('test_runs')
+    .select(['result', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('result', 'is not', null)
+    .groupBy('result')
+    .execute() as Promise<{ result: string; n: number }[]>;
 }

@@ -35,7 +35,7 @@ export const metricsPlugin = fp(async (app) => {
   const incidentsOpen = new Gauge({ name: 'warden_incidents_open', help: 'Open incidents by severity', labelNames: ['severity'], registers: [registry] });
   const tasksOverdue = new Gauge({ name: 'warden_tasks_overdue', help: 'Open human tasks past their deadline', registers: [registry] });
   const approvals = new Gauge({ name: 'warden_approvals_decided', help: 'Decided approval tasks by outcome', labelNames: ['outcome'], registers: [registry] });
-  const testRuns = new Gauge({ name: 'warden_test_runs', help: 'Security test runs by result (absent while there is no test_runs table)', labelNames: ['result'], registers: [registry] });
+  const testRuns = new Gauge({ name: 'warden_test_runs', help: 'Finished security test runs by result', labelNames: ['result'], registers: [registry] });
   const compliance = new Gauge({ name: 'warden_patch_compliance_percent', help: 'Advisory remediations done on time, % of those due in the last 30 days, per service', labelNames: ['service'], registers: [registry] });
   const remediationsDue = new Gauge({ name: 'warden_patch_remediations_due', help: 'Advisory remediations due in the last 30 days, per service', labelNames: ['service'], registers: [registry] });
 
@@ -51,7 +51,7 @@ export const metricsPlugin = fp(async (app) => {
     tasksOpen.set(figures.tasks.open);
     tasksOverdue.set(figures.tasks.overdue);
     for (const row of figures.approvals) approvals.set({ outcome: row.outcome ?? 'none' }, row.n);
-    for (const row of figures.testRuns ?? []) testRuns.set({ result: row.result }, row.n);
+    for (const row of figures.testRuns) testRuns.set({ result: row.result }, row.n);
     for (const service of services) {
       const label = { service: service.serviceName ?? 'none' };
       remediationsDue.set(label, service.due);

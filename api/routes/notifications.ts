@@ -57,6 +57,11 @@ export async function notificationRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const { id } = request.params;
       if (id !== request.actor.principalId && !request.actor.roles.includes('admin')) throw forbidden('only an admin may set another principal\'s channels');
+      // The worker POSTs to webhook and Slack targets from inside the network: letting anyone name
+      // one would let them aim Warden at internal addresses (SSRF). E-mail stays self-service.
+      if (!request.actor.roles.includes('admin') && request.body.channels.some((c) => c.channel !== 'email')) {
+        throw forbidden('only an admin may set webhook or Slack targets');
+      }
       const channels = request.body.channels.map((c) => ({ channel: c.channel, target: c.target ?? '' }));
       const updated = await app.db.transaction().execute(async (trx) => {
         const row = await setNotificationChannels(trx, id, channels);

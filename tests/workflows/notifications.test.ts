@@ -11,7 +11,7 @@ let stack: Stack;
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 const webhookSecret = 'webhook-secret-for-tests';
-const tokens = {} as Record<'reporter' | 'manager' | 'sam', string>;
+const tokens = {} as Record<'reporter' | 'manager' | 'sam' | 'admin', string>;
 let firstHookFailed = false;
 
 beforeAll(async () => {
@@ -43,6 +43,7 @@ beforeAll(async () => {
   tokens.reporter = await stack.token(['reporter'], 'rita');
   tokens.manager = await stack.token(['security_manager'], 'max');
   tokens.sam = await stack.token(['service_owner'], 'sam');
+  tokens.admin = await stack.token(['admin'], 'ada');
 });
 afterAll(async () => {
   await stack?.close();
@@ -113,10 +114,12 @@ describe('notifications', () => {
 
   it('uses the principal\'s own channels, never re-sends a delivered message, and gives up visibly on a dead receiver', async () => {
     expect((await stack.request('PUT', '/principals/max/notification-channels', { token: tokens.sam, body: { channels: [] } })).status).toBe(403);
-    const set = await stack.request('PUT', '/principals/sam/notification-channels', {
-      token: tokens.sam,
-      body: { channels: [{ channel: 'email', target: 'sam@example.org' }, { channel: 'webhook', target: `${receiver.url}/dead` }] },
-    });
+    const channels = { channels: [{ channel: 'email', target: 'sam@example.org' }, { channel: 'webhook', target: `${receiver.url}/dead` }] };
+    // Webhook targets are an admin's to set: the worker would POST wherever one points.
+    const ownWebhook = await stack.request('PUT', '/principals/sam/notification-channels', { token: tokens.sam, body: channels });
+    expect(ownWebhook.status).toBe(403);
+    expect((await stack.request('PUT', '/principals/sam/notification-channels', { token: tokens.sam, body: { channels: [channels.channels[0]] } })).status).toBe(200);
+    const set = await stack.request('PUT', '/principals/sam/notification-channels', { token: tokens.admin, body: channels });
     expect(set.status).toBe(200);
 
     const { notify } = createNotificationActivities({ db: stack.db, logger: pino({ level: 'silent' }), workerIdentity: 'test', commandChecksEnabled: false, callbacks: { allowedOrigins: [], secret: undefined }, notifier: createNotifier(notifierSettings(stack.config)) });
