@@ -214,6 +214,12 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
       });
     },
 
+    /** The active controls protecting any of the CIs, whose tests the gate runs after implementation. Reads only, so safe to retry. */
+    async controlsToTest(input: { ciIds: string[] }): Promise<string[]> {
+      const controls = await controlResultsFor(db, input.ciIds);
+      return (controls ?? []).map((control) => control.controlId);
+    },
+
     /**
      * The post-implementation check: the baseline measures the affected CIs' classification requires,
      * against the latest results of the controls that implement them. Reads only, so safe to retry.

@@ -1,4 +1,5 @@
 import type { TestResult } from '../../domain/controls';
+import type { IncidentLink } from '../incident/definitions';
 
 /** The wire name Schedules and the API start. */
 export const securityTestWorkflowType = 'securityTest';
@@ -18,6 +19,8 @@ export interface SecurityTestInput {
   controlId: string;
   /** `schedule`, or the principal who asked for the run. */
   requestedBy: string;
+  /** Records the run was made for (a change being verified): a failure's incident links back to them too. */
+  links?: IncidentLink[];
 }
 
 export interface SecurityTestOutcome {
