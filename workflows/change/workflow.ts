@@ -4,6 +4,8 @@ import {
   WorkflowIdReusePolicy,
   allHandlersFinished,
   condition,
+  executeChild,
+  patched,
   proxyActivities,
   setHandler,
   startChild,
@@ -26,6 +28,7 @@ import { durationMs } from '../../domain/duration';
 import type { DecidingActor } from '../human-task.definitions';
 import { HumanTasks, type TaskResult } from '../human-task';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../incident/definitions';
+import { makeSecurityTestWorkflowId, securityTestWorkflowType, type SecurityTestInput, type SecurityTestOutcome } from '../security-test/definitions';
 import {
   addEvidence,
   amendChange,
@@ -305,18 +308,62 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
     await records.recordImplementation({ changeId, actor: report.actor.principalId, implementedAt: report.implementedAt, notes: report.notes });
     status = 'verifying';
     waitingFor = 'verification';
+    // Changes implemented before the gate ran the tests itself only read the recorded results.
+    const testsRun = patched('change-gate-runs-security-tests');
+    const incidentsByControl = testsRun ? await runSecurityTests() : new Map<string, string>();
     baseline = await verification.verifyBaseline({ changeId, ciIds: change.affectedCis });
     await records.recordVerification({ changeId, verification: baseline });
     status = verifiedStatus(baseline);
     waitingFor = null;
-    if (status === 'baseline_failed') await openIncident(baseline);
+    if (testsRun) {
+      // A failed test opened its own incident (linked back to this change): link it here rather than
+      // open a second one; the gate opens its own only for failing measures no failed test reported.
+      for (const opened of new Set(incidentsByControl.values())) await linkIncident(opened);
+      const uncovered = baseline.checks.filter((check) => check.status === 'fails' && !(check.controlId && incidentsByControl.has(check.controlId)));
+      if (uncovered.length > 0) await openIncident(baseline, uncovered);
+    } else if (status === 'baseline_failed') {
+      await openIncident(baseline, baseline.checks.filter((check) => check.status === 'fails'));
+    }
     tellItsm('verification', { outcome: baseline.outcome, summary: baseline.summary, incidentId });
   }
 
-  async function openIncident(failed: BaselineVerification) {
+  /**
+   * Runs the tests of the controls protecting the affected CIs, in parallel, and waits for their
+   * reports (a manual test waits for its tester, up to its own deadline). Returns the incidents the
+   * failed tests opened, by control.
+   */
+  async function runSecurityTests(): Promise<Map<string, string>> {
+    const controlIds = await verification.controlsToTest({ ciIds: change.affectedCis });
+    // Workflow time is replayed, so a retried workflow task derives the same run ids and starts each test once.
+    const startedAt = new Date();
+    const outcomes = await Promise.allSettled(
+      controlIds.map((controlId) => {
+        const test: SecurityTestInput = { controlId, requestedBy: workflowInfo().workflowId, links: [subject] };
+        return executeChild<(input: SecurityTestInput) => Promise<SecurityTestOutcome>>(securityTestWorkflowType, {
+          workflowId: makeSecurityTestWorkflowId(controlId, startedAt),
+          args: [test],
+          // The run and its report belong to the control's testing schedule: a gate ended early must not cut them off.
+          parentClosePolicy: ParentClosePolicy.ABANDON,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        }).then((outcome) => [controlId, outcome] as const);
+      }),
+    );
+    // A test that could not run leaves the control's latest recorded result for verifyBaseline to judge.
+    const incidents = new Map<string, string>();
+    for (const settled of outcomes) {
+      if (settled.status === 'fulfilled' && settled.value[1].incidentId) incidents.set(settled.value[0], settled.value[1].incidentId);
+    }
+    return incidents;
+  }
+
+  async function linkIncident(id: string) {
+    incidentId ??= id;
+    await records.linkChangeIncident({ changeId, incidentId: id });
+  }
+
+  async function openIncident(failed: BaselineVerification, failing: BaselineVerification['checks']) {
     // uuid4() is deterministic in a workflow: a retried workflow task starts the same child, once.
     const id = uuid4();
-    const failing = failed.checks.filter((check) => check.status === 'fails');
     const incident: IncidentPlaybookInput = {
       incidentId: id,
       title: `Security baseline broken after change: ${change.title}`,
@@ -337,7 +384,6 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
-    incidentId = id;
-    await records.linkChangeIncident({ changeId, incidentId: id });
+    await linkIncident(id);
   }
 }
