@@ -103,7 +103,7 @@ export async function seedAccessReviewCampaign(db: Kysely<Database>, fields: { d
 /** An active control created before the period, with finished test runs `[finishedAt, result]`. */
 export async function seedControl(
   db: Kysely<Database>,
-  fields: { name: string; owner: string; ciIds?: string[]; baselineMeasures?: string[]; slaRequirements?: { serviceId: string; requirementId: string }[]; cadenceDays?: number; runs: [string, 'passed' | 'failed' | 'error' | 'missed'][] },
+  fields: { name: string; owner: string; ciIds?: string[]; baselineMeasures?: string[]; slaRequirements?: { serviceId: string; requirementId: string }[]; cadenceDays?: number; scheduledSince?: string; runs: [string, 'passed' | 'failed' | 'error' | 'missed'][] },
 ) {
   const control = await db
     .insertInto('controls')
@@ -120,6 +120,7 @@ export async function seedControl(
       incident_category: 'other',
       procedure: json({ type: 'manual', instructions: 'check it', deadline: '1d' }),
       cadence_ms: fields.cadenceDays === undefined ? null : fields.cadenceDays * 86_400_000,
+      scheduled_since: fields.cadenceDays === undefined ? null : (fields.scheduledSince ?? '2026-01-01T00:00:00Z'),
       created_at: '2026-01-01T00:00:00Z',
     })
     .returning('id')

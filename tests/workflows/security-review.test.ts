@@ -51,11 +51,14 @@ describe('the periodic security review', () => {
     await seedAccessReviewCampaign(stack.db, { deadlineAt: at('09-15', '00:00'), completedAt: null });
     // Controls, judged as of 2026-10-01. A (high) requires BL-C1…C4, I1…I3, A1…A3 (10); B (medium)
     // BL-C1, C2, I1, I2, A1, A2 plus SR-1 (7). Scheduled: Baseline A (30d, passed 09-20: on time),
-    // Restore A (30d, last tested 08-01: late), Pentest B (90d, failed 09-25: on time) → 2 of 3.
+    // Restore A (30d, last tested 08-01: late), Pentest B (90d, failed 09-25: on time), and Watch A
+    // (30d since 09-15, never run: not due yet) → 3 of 4; Later A, scheduled after the quarter, is not counted.
     // Runs finished in Q3: 08-20 failed, 09-20 passed, 08-01 passed, 09-10 passed, 09-25 failed → 3 of 5;
     // the run of 06-15 is the quarter before.
     const baselineA = await seedControl(stack.db, { name: 'Baseline A', owner: 'olga', ciIds: [a.ciId], baselineMeasures: ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-I3', 'BL-A1', 'BL-A2'], cadenceDays: 30, runs: [['2026-06-15T00:00:00Z', 'passed'], [at('08-20', '00:00'), 'failed'], [at('09-20', '00:00'), 'passed']] });
     const restoreA = await seedControl(stack.db, { name: 'Restore A', owner: 'olga', ciIds: [a.ciId], baselineMeasures: ['BL-A3'], cadenceDays: 30, runs: [[at('08-01', '00:00'), 'passed']] });
+    await seedControl(stack.db, { name: 'Watch A', owner: 'olga', ciIds: [a.ciId], cadenceDays: 30, scheduledSince: at('09-15', '00:00'), runs: [] });
+    await seedControl(stack.db, { name: 'Later A', owner: 'olga', ciIds: [a.ciId], cadenceDays: 1, scheduledSince: at('10-15', '00:00'), runs: [] });
     // Unscheduled: judged against B's SLA testCadence (30d); passed 09-10, so it works. It lacks BL-I2.
     await seedControl(stack.db, { name: 'Baseline B', owner: 'oscar', ciIds: [b.ciId], baselineMeasures: ['BL-C1', 'BL-C2', 'BL-I1', 'BL-A1', 'BL-A2'], runs: [[at('09-10', '00:00'), 'passed']] });
     const pentestB = await seedControl(stack.db, { name: 'Pentest B', owner: 'oscar', slaRequirements: [{ serviceId: b.serviceId, requirementId: 'SR-1' }], cadenceDays: 90, runs: [[at('09-25', '00:00'), 'failed']] });
@@ -104,7 +107,7 @@ describe('the periodic security review', () => {
     expect(kpi('policies-past-review').value).toBe(1);
     expect(kpi('improvement-actions').breakdown).toEqual([{ label: 'open', value: 2 }, { label: 'overdue', value: 1 }]);
     expect(kpi('access-reviews-on-schedule')).toMatchObject({ value: 50, breakdown: [{ label: 'due', value: 2 }, { label: 'completed on time', value: 1 }] });
-    expect(kpi('controls-tested-on-schedule')).toMatchObject({ value: 66.67, breakdown: [{ label: 'scheduled', value: 3 }, { label: 'tested on schedule', value: 2 }] });
+    expect(kpi('controls-tested-on-schedule')).toMatchObject({ value: 75, breakdown: [{ label: 'scheduled', value: 4 }, { label: 'tested on schedule', value: 3 }] });
     expect(kpi('controls-passed')).toMatchObject({ value: 60, breakdown: [{ label: 'finished runs', value: 5 }, { label: 'passed', value: 3 }] });
     // A: BL-A3 (Restore A late); B: BL-I2 (no control), SR-1 (Pentest B failed).
     expect(kpi('measures-without-control')).toMatchObject({ status: 'measured', value: 3, breakdown: [{ label: 'required', value: 17 }, { label: 'without a working control', value: 3 }] });
