@@ -2,6 +2,9 @@ import type { Kysely } from 'kysely';
 import type { MeasuredKpi } from '../../domain/security-report/model';
 import type { Database } from '../database';
 import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
+import { changesThroughGate } from './changes-through-gate';
+import { controlsPassed } from './controls-passed';
+import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
 import { expiredExceptions } from './expired-exceptions';
 import { improvementActions } from './improvement-actions';
 import { incidentSla } from './incident-sla';
@@ -11,8 +14,10 @@ import { measuresWithoutControl } from './measures-without-control';
 import { mtta } from './mtta';
 import { mttd } from './mttd';
 import { mttr } from './mttr';
+import { patchCompliance } from './patch-compliance';
 import { policiesPastReview } from './policies-past-review';
 import { risksPastReview } from './risks-past-review';
+import { selfApprovalsRefused } from './self-approvals-refused';
 
 /** Every KPI of the IT Security Report, in report order. A new data source is one more line here. */
 export const measures: readonly Measure[] = [
@@ -26,7 +31,12 @@ export const measures: readonly Measure[] = [
   policiesPastReview,
   improvementActions,
   accessReviewsOnSchedule,
+  controlsTestedOnSchedule,
+  controlsPassed,
   measuresWithoutControl,
+  changesThroughGate,
+  selfApprovalsRefused,
+  patchCompliance,
 ];
 
 export async function computeMeasures(db: Kysely<Database>, period: MeasurePeriod, scope: MeasureScope, only: readonly Measure[] = measures): Promise<MeasuredKpi[]> {

@@ -99,3 +99,90 @@ export async function seedAccessReviewCampaign(db: Kysely<Database>, fields: { d
     .values({ id, workflow_id: `access-review/${id}`, scope: json({}), ci_ids: [], started_by: 'max', unused_after_days: 90, status: fields.completedAt ? 'completed' : 'open', deadline_at: fields.deadlineAt, completed_at: fields.completedAt })
     .execute();
 }
+
+/** An active control created before the period, with finished test runs `[finishedAt, result]`. */
+export async function seedControl(
+  db: Kysely<Database>,
+  fields: { name: string; owner: string; ciIds?: string[]; baselineMeasures?: string[]; slaRequirements?: { serviceId: string; requirementId: string }[]; cadenceDays?: number; scheduledSince?: string; runs: [string, 'passed' | 'failed' | 'error' | 'missed'][] },
+) {
+  const control = await db
+    .insertInto('controls')
+    .values({
+      name: fields.name,
+      owner: fields.owner,
+      kind: 'technical',
+      process: 'security',
+      ci_ids: fields.ciIds ?? [],
+      iso27001: [],
+      mitre_attack: [],
+      baseline_measures: fields.baselineMeasures ?? [],
+      sla_requirements: json(fields.slaRequirements ?? []),
+      incident_category: 'other',
+      procedure: json({ type: 'manual', instructions: 'check it', deadline: '1d' }),
+      cadence_ms: fields.cadenceDays === undefined ? null : fields.cadenceDays * 86_400_000,
+      scheduled_since: fields.cadenceDays === undefined ? null : (fields.scheduledSince ?? '2026-01-01T00:00:00Z'),
+      created_at: '2026-01-01T00:00:00Z',
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  for (const [finishedAt, result] of fields.runs) {
+    const id = randomUUID();
+    await db
+      .insertInto('test_runs')
+      .values({ id, control_id: control.id, workflow_id: `control-test/${id}`, method: 'manual', requested_by: 'schedule', scheduled_at: finishedAt, started_at: finishedAt, finished_at: finishedAt, status: 'finished', result })
+      .execute();
+  }
+  return control.id;
+}
+
+/** A change submitted at `createdAt` with its gate decisions `[decisionKey, outcome, decidedBy, decidedAt]`. */
+export async function seedChange(
+  db: Kysely<Database>,
+  fields: { title: string; ciIds: string[]; securityImpact: boolean; createdAt: string; decisions: [string, string, string, string][] },
+) {
+  const id = randomUUID();
+  await db
+    .insertInto('changes')
+    .values({
+      id,
+      workflow_id: `change/${id}`,
+      title: fields.title,
+      description: fields.title,
+      affected_cis: fields.ciIds,
+      security_impact: json({ accessControls: fields.securityImpact, networkConfiguration: false, dataHandling: false }),
+      planned_start: '2026-12-01T00:00:00Z',
+      planned_end: '2026-12-01T01:00:00Z',
+      rollback_plan: 'revert',
+      evidence: json([]),
+      problem_id: null,
+      known_error_id: null,
+      external_ref: null,
+      callback_url: null,
+      verification: null,
+      incident_id: null,
+      requester: 'rita',
+      source: 'api',
+      status: fields.decisions.length ? 'approved' : 'in_review',
+      risk: fields.securityImpact ? 'medium' : 'none',
+      assessment: json({}),
+      created_at: fields.createdAt,
+    })
+    .execute();
+  for (const [decisionKey, outcome, decidedBy, decidedAt] of fields.decisions) {
+    await db.insertInto('change_decisions').values({ change_id: id, decision_key: decisionKey, revision: 1, outcome, decided_by: [decidedBy], reason: outcome, task_id: null, decided_at: decidedAt }).execute();
+  }
+  return id;
+}
+
+/** An advisory remediation on a CI due at `dueAt`, resolved at `resolvedAt` (or still open). */
+export async function seedRemediation(db: Kysely<Database>, fields: { ciId: string; serviceId: string; dueAt: string; resolvedAt: string | null }) {
+  const advisoryId = `ADV-${randomUUID()}`;
+  await db
+    .insertInto('advisories')
+    .values({ id: advisoryId, workflow_id: `advisory/${advisoryId}`, format: 'csaf', title: advisoryId, aliases: [], affected: json([]), exploited: false, raw: json({}), received_by: 'feed' })
+    .execute();
+  await db
+    .insertInto('advisory_remediations')
+    .values({ advisory_id: advisoryId, ci_id: fields.ciId, service_id: fields.serviceId, owner: 'sam', product: 'openssl', installed_version: '3.0.0', deadline: '7d', due_at: fields.dueAt, status: fields.resolvedAt ? 'patched' : 'open', resolved_at: fields.resolvedAt })
+    .execute();
+}

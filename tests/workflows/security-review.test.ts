@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewScheduleId } from '../../workflows/review/definitions';
 import { decide, openTask, seedCi } from '../setup/fixtures';
-import { seedAccessReviewCampaign, seedApprovedPolicy, seedImprovementAction, seedIncident, seedRisk } from '../setup/review-seeds';
+import { appendAudit } from '../../db/audit';
+import { seedAccessReviewCampaign, seedApprovedPolicy, seedChange, seedControl, seedImprovementAction, seedIncident, seedRemediation, seedRisk } from '../setup/review-seeds';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
 let stack: Stack;
@@ -24,9 +25,9 @@ const at = (day: string, time: string) => `2026-${day}T${time}:00Z`;
 
 describe('the periodic security review', () => {
   it('measures planted KPIs exactly, asks owners, plans in risk order, and is signed off', async () => {
-    // Service A (sam) is classified high, service B (sue) medium.
+    // Service A (sam) is classified high, service B (sue) medium; B's SLA adds requirement SR-1.
     const a = await seedCi(stack.db, { level: 'high', owner: 'sam' });
-    const b = await seedCi(stack.db, { level: 'medium', owner: 'sue' });
+    const b = await seedCi(stack.db, { level: 'medium', owner: 'sue', sla: { additionalRequirements: [{ id: 'SR-1', title: 'Yearly penetration test' }] } });
     // 2026-Q3. I1 high: detect 30 min, acknowledge 20 min (target 1h met), resolve 120 min (1d met).
     const i1 = await seedIncident(stack.db, { severity: 'high', category: 'malware', affectedCis: [a.ciId], occurredAt: at('07-10', '10:00'), detectedAt: at('07-10', '10:30'), reportedAt: at('07-10', '11:00'), acknowledgedAt: at('07-10', '11:20'), resolvedAt: at('07-10', '13:00'), acknowledgeTarget: '1h', resolveTarget: '1d' });
     // I2 critical: detect 90 min, acknowledge 60 min (target 15m missed), resolve 360 min (4h missed).
@@ -48,6 +49,29 @@ describe('the periodic security review', () => {
     // One access review campaign finished by its deadline, one still open past it.
     await seedAccessReviewCampaign(stack.db, { deadlineAt: at('08-15', '00:00'), completedAt: at('08-10', '00:00') });
     await seedAccessReviewCampaign(stack.db, { deadlineAt: at('09-15', '00:00'), completedAt: null });
+    // Controls, judged as of 2026-10-01. A (high) requires BL-C1…C4, I1…I3, A1…A3 (10); B (medium)
+    // BL-C1, C2, I1, I2, A1, A2 plus SR-1 (7). Scheduled: Baseline A (30d, passed 09-20: on time),
+    // Restore A (30d, last tested 08-01: late), Pentest B (90d, failed 09-25: on time), and Watch A
+    // (30d since 09-15, never run: not due yet) → 3 of 4; Later A, scheduled after the quarter, is not counted.
+    // Runs finished in Q3: 08-20 failed, 09-20 passed, 08-01 passed, 09-10 passed, 09-25 failed → 3 of 5;
+    // the run of 06-15 is the quarter before.
+    const baselineA = await seedControl(stack.db, { name: 'Baseline A', owner: 'olga', ciIds: [a.ciId], baselineMeasures: ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-I3', 'BL-A1', 'BL-A2'], cadenceDays: 30, runs: [['2026-06-15T00:00:00Z', 'passed'], [at('08-20', '00:00'), 'failed'], [at('09-20', '00:00'), 'passed']] });
+    const restoreA = await seedControl(stack.db, { name: 'Restore A', owner: 'olga', ciIds: [a.ciId], baselineMeasures: ['BL-A3'], cadenceDays: 30, runs: [[at('08-01', '00:00'), 'passed']] });
+    await seedControl(stack.db, { name: 'Watch A', owner: 'olga', ciIds: [a.ciId], cadenceDays: 30, scheduledSince: at('09-15', '00:00'), runs: [] });
+    await seedControl(stack.db, { name: 'Later A', owner: 'olga', ciIds: [a.ciId], cadenceDays: 1, scheduledSince: at('10-15', '00:00'), runs: [] });
+    // Unscheduled: judged against B's SLA testCadence (30d); passed 09-10, so it works. It lacks BL-I2.
+    await seedControl(stack.db, { name: 'Baseline B', owner: 'oscar', ciIds: [b.ciId], baselineMeasures: ['BL-C1', 'BL-C2', 'BL-I1', 'BL-A1', 'BL-A2'], runs: [[at('09-10', '00:00'), 'passed']] });
+    const pentestB = await seedControl(stack.db, { name: 'Pentest B', owner: 'oscar', slaRequirements: [{ serviceId: b.serviceId, requirementId: 'SR-1' }], cadenceDays: 90, runs: [[at('09-25', '00:00'), 'failed']] });
+    // Changes with security impact decided in Q3: reviewed (counts), auto-approved and expired (misses);
+    // one without impact and one still in review are not judged → 1 of 3.
+    await seedChange(stack.db, { title: 'Reviewed', ciIds: [a.ciId], securityImpact: true, createdAt: at('07-05', '00:00'), decisions: [['review:t1', 'changes_requested', 'rev', at('07-06', '00:00')], ['review:t2', 'approved', 'rev', at('07-08', '00:00')]] });
+    const autoApproved = await seedChange(stack.db, { title: 'Auto-approved', ciIds: [a.ciId], securityImpact: true, createdAt: at('07-10', '00:00'), decisions: [['auto:1', 'approved', 'system:warden', at('07-10', '00:01')]] });
+    const expired = await seedChange(stack.db, { title: 'Expired', ciIds: [a.ciId], securityImpact: true, createdAt: at('08-10', '00:00'), decisions: [['review:t3', 'changes_requested', 'rev', at('08-11', '00:00')], ['review:t4', 'rejected', 'system:warden', at('08-15', '00:00')]] });
+    await seedChange(stack.db, { title: 'No impact', ciIds: [a.ciId], securityImpact: false, createdAt: at('08-12', '00:00'), decisions: [['auto:1', 'approved', 'system:warden', at('08-12', '00:01')]] });
+    await seedChange(stack.db, { title: 'Waiting', ciIds: [a.ciId], securityImpact: true, createdAt: at('09-29', '00:00'), decisions: [] });
+    // Remediations due in Q3 on A: one patched in time, one still open → 1 of 2.
+    await seedRemediation(stack.db, { ciId: a.ciId, serviceId: a.serviceId, dueAt: at('08-10', '00:00'), resolvedAt: at('08-09', '00:00') });
+    await seedRemediation(stack.db, { ciId: a.ciId, serviceId: a.serviceId, dueAt: at('09-10', '00:00'), resolvedAt: null });
 
     const start = () => stack.request('POST', '/reviews', { token: tokens.manager, body: { period: '2026-Q3', deadlines: { ownerReview: '2s', escalation: '2s' } } });
     const [first, second] = await Promise.all([start(), start()]);
@@ -83,11 +107,16 @@ describe('the periodic security review', () => {
     expect(kpi('policies-past-review').value).toBe(1);
     expect(kpi('improvement-actions').breakdown).toEqual([{ label: 'open', value: 2 }, { label: 'overdue', value: 1 }]);
     expect(kpi('access-reviews-on-schedule')).toMatchObject({ value: 50, breakdown: [{ label: 'due', value: 2 }, { label: 'completed on time', value: 1 }] });
-    expect(kpi('measures-without-control')).toMatchObject({ status: 'not_measured', note: 'not measured: controls catalog not yet wired into this measure' });
+    expect(kpi('controls-tested-on-schedule')).toMatchObject({ value: 75, breakdown: [{ label: 'scheduled', value: 4 }, { label: 'tested on schedule', value: 3 }] });
+    expect(kpi('controls-passed')).toMatchObject({ value: 60, breakdown: [{ label: 'finished runs', value: 5 }, { label: 'passed', value: 3 }] });
+    // A: BL-A3 (Restore A late); B: BL-I2 (no control), SR-1 (Pentest B failed).
+    expect(kpi('measures-without-control')).toMatchObject({ status: 'measured', value: 3, breakdown: [{ label: 'required', value: 17 }, { label: 'without a working control', value: 3 }] });
+    expect(kpi('changes-through-gate')).toMatchObject({ value: 33.33, breakdown: [{ label: 'with security impact, decided', value: 3 }, { label: 'decided by review', value: 1 }] });
+    expect(kpi('patch-compliance')).toMatchObject({ value: 50, breakdown: [{ value: 50, count: 2 }] });
     expect(report.trend.map((t: { period: string }) => t.period)).toEqual(['2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3']);
     expect(report.trend[2].values.mtta).toBe(10);
 
-    expect(report.deviations).toHaveLength(8);
+    expect(report.deviations).toHaveLength(17);
     expect(report.deviations.map((d: { key: string }) => d.key)).toEqual(
       expect.arrayContaining([
         `incident-sla:${i2}:acknowledge`,
@@ -98,12 +127,24 @@ describe('the periodic security review', () => {
         `policies-past-review:${p1.id}`,
         expect.stringMatching(/^improvement-actions:/),
         'access-reviews-on-schedule:2026-07-01',
+        `controls-tested-on-schedule:${restoreA}`,
+        `controls-passed:${baselineA}:2026-07-01`,
+        `controls-passed:${pentestB}:2026-07-01`,
+        `measures-without-control:${a.serviceId}:BL-A3`,
+        `measures-without-control:${b.serviceId}:BL-I2`,
+        `measures-without-control:${b.serviceId}:SR-1`,
+        `changes-through-gate:${autoApproved}`,
+        `changes-through-gate:${expired}`,
+        `patch-compliance:${a.serviceId}:2026-07-01`,
       ]),
     );
     expect(report.deviations.some((d: { key: string }) => d.key.includes(i1))).toBe(false);
     expect(report.ownerReviews.find((r: { owner: string }) => r.owner === 'sue')).toMatchObject({ outcome: 'no_response', expired: true });
-    // Highest risk first: the owner's new risk (5×5×high 3), then the 60s, …, the unanswered review (2×2×medium 2).
-    expect(report.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([75, 60, 60, 60, 24, 18, 18, 18, 18, 8]);
+    // Highest risk first: the owner's new risk (5×5×high 3), then the 60s, patch compliance on A (4×4×3),
+    // Baseline A failing and BL-A3 on A (4×3×3, 3×4×3), Restore A late and the two ungated changes (3×3×3),
+    // I3's resolve miss, Pentest B failing, BL-I2 and SR-1 on B (3×4×medium 2) at 24, …, the unanswered review (2×2×2).
+    const scores = [75, 60, 60, 60, 48, 36, 36, 27, 27, 27, 24, 24, 24, 24];
+    expect(report.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([...scores, 18, 18, 18, 18, 8]);
     expect(report.improvementActions[0]).toMatchObject({ title: 'New partner API exposed', owner: 'sam' });
 
     // Sent back with an addition: planning reopens and the new action joins in risk order.
@@ -118,17 +159,17 @@ describe('the periodic security review', () => {
       const found = (await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.sam })).body;
       return found.status === 'signed_off' && found;
     }, 20_000, 'the sign-off');
-    expect(signed.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([75, 60, 60, 60, 24, 20, 18, 18, 18, 18, 8]);
+    expect(signed.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([...scores, 20, 18, 18, 18, 18, 8]);
     expect(signed.revisions).toMatchObject([{ outcome: 'sent_back', by: 'max', comment: 'add a tabletop exercise' }]);
     expect(signed.signOff).toMatchObject({ outcome: 'approved', by: 'max', comment: 'agreed' });
     const backlog = (await stack.request('GET', '/improvement-actions?sourceId=2026-Q3&limit=100', { token: tokens.auditor })).body.items;
-    expect(backlog).toHaveLength(11);
+    expect(backlog).toHaveLength(20);
 
     const markdown = await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.auditor, headers: { accept: 'text/markdown' } });
     expect(markdown.headers.get('content-type')).toContain('text/markdown');
     expect(markdown.body).toContain('# IT Security Report 2026-Q3');
     expect(markdown.body).toContain('| Mean time to acknowledge (MTTA) | 36.67 minutes |');
-    expect(markdown.body).toContain('Exception report: 8 deviation(s)');
+    expect(markdown.body).toContain('Exception report: 17 deviation(s)');
     const html = await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.auditor, headers: { accept: 'text/html' } });
     expect(html.headers.get('content-type')).toContain('text/html');
     expect(html.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");
@@ -137,9 +178,23 @@ describe('the periodic security review', () => {
     expect(html.body).not.toContain('<script');
 
     const reviews = (await stack.request('GET', '/reviews', { token: tokens.sam })).body.items;
-    expect(reviews).toMatchObject([{ id: '2026-Q3', status: 'signed_off', deviations: 8 }]);
+    expect(reviews).toMatchObject([{ id: '2026-Q3', status: 'signed_off', deviations: 17 }]);
     const live = await stack.request('GET', '/kpis?from=2026-07-01&to=2026-09-30', { token: tokens.auditor });
     expect(live.body.measures.find((m: { id: string }) => m.id === 'mttr').result.value).toBe(240);
+
+    // Refusals are audited as they happen: two own-request refusals on a change count; a refusal for
+    // another reason, and an own-request refusal on something else, do not.
+    const refusal = (subjectType: string, subjectId: string, reason: string) =>
+      stack.db.transaction().execute((trx) => appendAudit(trx, { actor: 'rita', action: 'task.decision_refused', subjectType, subjectId, details: { status: 403, reason } }));
+    const ownRequest = 'you may not decide a task about your own request';
+    await refusal('change', autoApproved, ownRequest);
+    await refusal('change', expired, ownRequest);
+    await refusal('change', expired, 'this task needs one of the roles: security_manager');
+    await refusal('policy', p1.id, ownRequest);
+    const today = new Date().toISOString().slice(0, 10);
+    const now = await stack.request('GET', `/kpis?from=${today}&to=${today}`, { token: tokens.auditor });
+    expect(now.body.measures.find((m: { id: string }) => m.id === 'self-approvals-refused').result.value).toBe(2);
+    expect(kpi('self-approvals-refused').value).toBe(0);
   });
 
   it('lets the Security Manager change the quarterly schedule', async () => {
