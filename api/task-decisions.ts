@@ -41,10 +41,15 @@ export async function decideTask(app: FastifyInstance, actor: Actor, taskId: str
       action: 'task.decision_refused',
       subjectType: task.subject_type,
       subjectId: task.subject_id,
-      details: { taskId: task.id, kind: task.kind, outcome: decision.outcome, status: problem.status, reason: problem.detail },
+      // The refusal's type, not its wording, is what measures count (e.g. refused self-approvals).
+      details: { taskId: task.id, kind: task.kind, outcome: decision.outcome, status: problem.status, refusal: refusalType(error), reason: problem.detail },
     });
     throw problem;
   }
+}
+
+function refusalType(error: unknown): string {
+  return error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'unknown') : 'WorkflowFinished';
 }
 
 function refusalProblem(error: unknown): Problem | undefined {

@@ -1,15 +1,13 @@
 import { sql } from 'kysely';
+import { refusalTypes } from '../../workflows/human-task.definitions';
 import { loadAssets, servicesOf, touchesScope } from './assets';
 import type { Measure } from './measure';
-
-/** The reason the human-task validator gives when someone decides on their own request (workflows/human-task.ts). */
-const ownRequestReason = 'you may not decide a task about your own request';
 
 export const selfApprovalsRefused: Measure = {
   id: 'self-approvals-refused',
   title: 'Self-approvals of changes refused',
   definition:
-    `Count of audit events task.decision_refused on a change in the period whose reason is "${ownRequestReason}" (a requester, or someone excluded with them, trying to decide the change's review), for changes touching a service in scope. Refusals are the control working, so they are counted, not listed as deviations.`,
+    `Count of audit events task.decision_refused on a change in the period refused as ${refusalTypes.ownRequest} (a requester, or someone excluded with them, trying to decide the change's review), for changes touching a service in scope. Refusals are the control working, so they are counted, not listed as deviations.`,
   trend: true,
   async compute(db, period, scope) {
     const assets = await loadAssets(db, scope);
@@ -19,7 +17,7 @@ export const selfApprovalsRefused: Measure = {
       .select(['c.affected_cis'])
       .where('e.action', '=', 'task.decision_refused')
       .where('e.subject_type', '=', 'change')
-      .where(sql<string>`e.details->>'reason'`, '=', ownRequestReason)
+      .where(sql<string>`e.details->>'refusal'`, '=', refusalTypes.ownRequest)
       .where('e.occurred_at', '>=', period.from)
       .where('e.occurred_at', '<', period.to)
       .execute();

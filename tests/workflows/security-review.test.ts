@@ -1,3 +1,4 @@
+import { refusalTypes } from '../../workflows/human-task.definitions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewScheduleId } from '../../workflows/review/definitions';
 import { decide, openTask, seedCi } from '../setup/fixtures';
@@ -184,13 +185,13 @@ describe('the periodic security review', () => {
 
     // Refusals are audited as they happen: two own-request refusals on a change count; a refusal for
     // another reason, and an own-request refusal on something else, do not.
-    const refusal = (subjectType: string, subjectId: string, reason: string) =>
-      stack.db.transaction().execute((trx) => appendAudit(trx, { actor: 'rita', action: 'task.decision_refused', subjectType, subjectId, details: { status: 403, reason } }));
-    const ownRequest = 'you may not decide a task about your own request';
-    await refusal('change', autoApproved, ownRequest);
-    await refusal('change', expired, ownRequest);
-    await refusal('change', expired, 'this task needs one of the roles: security_manager');
-    await refusal('policy', p1.id, ownRequest);
+    // Shaped as api/task-decisions.ts records them: the refusal's type is what the measure counts.
+    const refusal = (subjectType: string, subjectId: string, type: string) =>
+      stack.db.transaction().execute((trx) => appendAudit(trx, { actor: 'rita', action: 'task.decision_refused', subjectType, subjectId, details: { status: 403, refusal: type } }));
+    await refusal('change', autoApproved, refusalTypes.ownRequest);
+    await refusal('change', expired, refusalTypes.ownRequest);
+    await refusal('change', expired, refusalTypes.notPermitted);
+    await refusal('policy', p1.id, refusalTypes.ownRequest);
     const today = new Date().toISOString().slice(0, 10);
     const now = await stack.request('GET', `/kpis?from=${today}&to=${today}`, { token: tokens.auditor });
     expect(now.body.measures.find((m: { id: string }) => m.id === 'self-approvals-refused').result.value).toBe(2);
