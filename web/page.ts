@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Role } from '../domain/roles';
 import type { Html } from './html';
@@ -52,3 +53,6 @@ export function safeReturnPath(path: string | undefined, fallback = `${uiPrefix}
 
 /** Secure cookies when people reach Warden over https (the public URL says how they do). */
 export const secureCookies = (publicUrl: string | undefined) => publicUrl?.startsWith('https:') ?? false;
+
+/** A filter form sends every field, empty when unset. */
+export const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());

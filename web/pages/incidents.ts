@@ -1,28 +1,25 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { deciders, everyone } from '../../api/roles';
+import { everyone } from '../../api/roles';
 import { cursorFrom } from '../../api/routes/tasks';
-import type { HumanTask, Incident } from '../../db/database';
+import type { Incident } from '../../db/database';
 import { findVisibleIncident, incidentRecords, incidentVisibleTo, listIncidents } from '../../db/incidents';
 import { pageOf } from '../../db/pagination';
 import { incidentCategories, severities } from '../../domain/classification';
 import { incidentStatuses } from '../../domain/incident';
-import type { Actor } from '../../domain/roles';
 import { uuidParam } from '../../schemas/common';
 import { incidentStateQuery } from '../../workflows/incident/definitions';
-import { badge, humanize, jsonText, table, time } from '../format';
+import { badge, filters, humanize, jsonText, table, time } from '../format';
 import { html } from '../html';
-import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, taskCards } from './tasks';
+import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
+import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards } from './tasks';
 
 const path = `${uiPrefix}/incidents`;
 const incidentPath = (id: string) => `${path}/${id}`;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageSize = 50;
 
-/** A filter form sends every field, empty when unset. */
-const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 const filterQuery = z.object({
   status: blankIsUnset(z.enum(incidentStatuses)),
   severity: blankIsUnset(z.enum(severities)),
@@ -34,20 +31,13 @@ type Filter = z.infer<typeof filterQuery>;
 
 const label = (incident: Pick<Incident, 'number' | 'title'>) => `#${incident.number} ${incident.title}`;
 
-function filterForm(filter: Filter) {
-  const select = (name: keyof Filter, text: string, options: readonly string[]) => html`<div>
-  <label for="filter-${name}">${text}</label>
-  <select id="filter-${name}" name="${name}"><option value="">Any</option>${options.map((option) => html`<option value="${option}"${filter[name] === option ? html` selected` : ''}>${humanize(option)}</option>`)}</select>
-</div>`;
-  return html`<form class="filters" method="get" action="${path}" role="search" aria-label="Filter incidents">
-${select('status', 'Status', incidentStatuses)}${select('severity', 'Severity', severities)}${select('category', 'Category', incidentCategories)}${select('drill', 'Drill', ['false', 'true'])}
-<div class="actions"><button type="submit">Filter</button></div>
-</form>`;
-}
-
-/** Open tasks of the incident this person holds a role for: they may try, the workflow decides. */
-const mayTry = (actor: Actor) => (task: HumanTask) =>
-  task.status === 'open' && actor.roles.some((role) => deciders.includes(role)) && (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
+const filterForm = (filter: Filter) =>
+  filters(path, 'Filter incidents', filter, [
+    { name: 'status', label: 'Status', options: incidentStatuses },
+    { name: 'severity', label: 'Severity', options: severities },
+    { name: 'category', label: 'Category', options: incidentCategories },
+    { name: 'drill', label: 'Drill', options: ['false', 'true'] },
+  ]);
 
 export const incidentsPage: WebPage = {
   nav: { label: 'Incidents', path },

@@ -43,6 +43,10 @@ export function byUrgency(a: HumanTask, b: HumanTask): number {
   return a.created_at.getTime() - b.created_at.getTime();
 }
 
+/** Open tasks of a record this person holds a role for: they may try, the workflow decides. */
+export const mayTry = (actor: Actor) => (task: HumanTask) =>
+  task.status === 'open' && actor.roles.some((role) => deciders.includes(role)) && (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
+
 /** Task cards with their subjects labelled and linked, for My tasks and a record's own page. */
 export async function taskCards(web: WebContext, actor: Actor, tasks: HumanTask[], options: { csrfToken: string; returnTo: string; decidable: (task: HumanTask) => boolean; entered?: { comment?: string; data?: string } }) {
   const labels = await web.subjectLabels(actor, tasks.map((task) => ({ type: task.subject_type, id: task.subject_id })));
