@@ -37,3 +37,7 @@ ${fields.map(({ name, label: text, options }) => html`<div>
 <div class="actions"><button type="submit">Filter</button></div>
 </form>`;
 }
+
+/** A record's audit trail, oldest first. */
+export const timeline = (events: { occurred_at: Date; action: string; actor: string; details: Record<string, unknown> }[]): Html =>
+  html`<ol class="timeline">${events.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${event.actor}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`;

@@ -10,10 +10,10 @@ import { incidentCategories, severities } from '../../domain/classification';
 import { incidentStatuses } from '../../domain/incident';
 import { uuidParam } from '../../schemas/common';
 import { incidentStateQuery } from '../../workflows/incident/definitions';
-import { badge, filters, humanize, jsonText, table, time } from '../format';
+import { badge, filters, humanize, table, time, timeline } from '../format';
 import { html } from '../html';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards } from './tasks';
+import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from './tasks';
 
 const path = `${uiPrefix}/incidents`;
 const incidentPath = (id: string) => `${path}/${id}`;
@@ -126,11 +126,7 @@ ${cards.length ? cards : html`<p class="hint">None.</p>`}
 <h2>Playbook steps</h2>
 ${table(['Step', 'Phase', 'Status', 'Started', 'Finished'], records.steps.map((s) => [s.title, humanize(s.phase), humanize(s.status), time(s.started_at), time(s.finished_at)]), 'Playbook steps')}
 <h2>Decisions</h2>
-${table(
-  ['Task', 'Status', 'Decisions'],
-  records.tasks.map((t) => [t.title, humanize(t.status), t.decisions.map((d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`)]),
-  'Decisions',
-)}
+${taskDecisions(records.tasks, 'Decisions')}
 <h2>Actions</h2>
 ${table(['Action', 'Status', 'Approved by', 'Detail', 'At'], records.actions.map((a) => [a.name, humanize(a.status), a.approved_by.join(', '), a.detail, time(a.executed_at)]), 'Actions')}
 <h2>Linked records</h2>
@@ -139,7 +135,7 @@ ${incident.links.length || records.alerts.length
   : html`<p class="hint">None.</p>`}
 ${records.communications.length > 0 && html`<h2>Communications</h2>${table(['Audience', 'Status', 'Requested by', 'Decided by', 'Sent'], records.communications.map((c) => [c.audience, humanize(c.status), c.requested_by, c.decided_by ?? '—', time(c.sent_at)]), 'Communications')}`}
 <h2>Timeline</h2>
-<ol class="timeline">${records.timeline.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${event.actor}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`,
+${timeline(records.timeline)}`,
         });
       },
     });

@@ -1,4 +1,5 @@
 import type { WebPage } from '../page';
+import { changesPage } from './changes';
 import { incidentsPage } from './incidents';
 import { tasksPage } from './tasks';
 
@@ -6,4 +7,4 @@ import { tasksPage } from './tasks';
  * The inbox's pages, in navigation order. A resource adds its list and detail as one module in
  * web/pages/<resource>.ts and one line here; its records then link from tasks and other pages.
  */
-export const pages: WebPage[] = [tasksPage, incidentsPage];
+export const pages: WebPage[] = [tasksPage, incidentsPage, changesPage];
