@@ -7,7 +7,8 @@ export const uiPrefix = '/ui';
 
 /** What one resource contributes to the inbox: a navigation entry, its pages, how to link its records. */
 export interface WebPage {
-  nav: { label: string; path: string };
+  /** Absent for records reached only from another page (a test run from its control). */
+  nav?: { label: string; path: string };
   /** Records of this type (a task's subject, a linked record) link to their page here. */
   subject?: {
     type: string;

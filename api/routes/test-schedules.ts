@@ -53,7 +53,7 @@ function describeSchedule(control: Control, description: ScheduleDescription) {
   };
 }
 
-const cadenceText = (schedule: ControlScheduleSpec | null) => (schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled');
+export const cadenceText = (schedule: ControlScheduleSpec | null) => (schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled');
 
 /**
  * Temporal refuses a spec it cannot parse (a bad cron): the client turns "Invalid schedule spec"
