@@ -8,7 +8,7 @@ export const uiPrefix = '/ui';
 /** What one resource contributes to the inbox: a navigation entry, its pages, how to link its records. */
 export interface WebPage {
   /** Absent for records reached only from another page (a test run from its control). */
-  nav?: { label: string; path: string };
+  nav?: NavEntry;
   /** Records of this type (a task's subject, a linked record) link to their page here. */
   subject?: {
     type: string;
@@ -17,6 +17,13 @@ export interface WebPage {
     labels?(app: FastifyInstance, actor: Actor, ids: string[]): Promise<Map<string, string>>;
   };
   routes(app: FastifyInstance, web: WebContext): Promise<void>;
+}
+
+/** A navigation entry; shown only to the roles given, when given (the roles its page admits). */
+export interface NavEntry {
+  label: string;
+  path: string;
+  roles?: readonly Role[];
 }
 
 export interface Notice {

@@ -52,9 +52,14 @@ describe('the Changes pages', () => {
     expect(decided.body).not.toContain(`action="/ui/tasks/${task.id}/decision"`);
   });
 
-  it('are refused to roles the API refuses changes to', async () => {
+  it('are refused, and not offered in the navigation, to roles the API refuses changes to', async () => {
     const reporter = await signedIn(stack, tokens.reporter);
     expect((await reporter.get('/ui/changes')).status).toBe(403);
+    // Nor do they see the navigation entries of pages they cannot open.
+    const navigation = (await reporter.get('/ui/tasks')).body;
+    expect(navigation).not.toContain('href="/ui/changes"');
+    expect(navigation).not.toContain('href="/ui/reviews"');
+    expect(navigation).toContain('href="/ui/testing-schedule"');
   });
 });
 

@@ -43,7 +43,7 @@ const impactText = (impact: SecurityImpact) => {
  * so the pages and the subject labels check only the route's roles.
  */
 export const changesPage: WebPage = {
-  nav: { label: 'Changes', path },
+  nav: { label: 'Changes', path, roles: changeReaders },
   subject: {
     type: 'change',
     path: changePath,

@@ -23,7 +23,7 @@ const signOffText = (signOff: SignOffRecord) => html`${humanize(signOff.outcome)
 
 /** Reviews are visible by role, as in the JSON API (`reportReaders`): every reader sees every review. */
 export const reviewsPage: WebPage = {
-  nav: { label: 'Reviews', path },
+  nav: { label: 'Reviews', path, roles: reportReaders },
   subject: {
     type: 'security_review',
     path: reviewPath,
