@@ -4,6 +4,7 @@ import type { ChangeDetails, ChangeRisk, ChangeSource, ChangeStatus, RecordedCon
 import { json } from './create-db';
 import type { Change, ChangeUpdate, Database } from './database';
 import { keysetPage, type PageRequest } from './pagination';
+import { tasksOfSubject } from './tasks';
 
 export interface ChangeFilter {
   status?: ChangeStatus;
@@ -35,7 +36,7 @@ export async function findChange(db: Kysely<Database>, id: string): Promise<Chan
 export async function changeHistory(db: Kysely<Database>, id: string) {
   const [decisions, tasks, deliveries, events] = await Promise.all([
     db.selectFrom('change_decisions').selectAll().where('change_id', '=', id).orderBy('decided_at').execute(),
-    db.selectFrom('human_tasks').selectAll().where('subject_type', '=', 'change').where('subject_id', '=', id).orderBy('created_at').execute(),
+    tasksOfSubject(db, { type: 'change', id }),
     db.selectFrom('change_callback_deliveries').selectAll().where('change_id', '=', id).orderBy('created_at').execute(),
     db.selectFrom('audit_events').selectAll().where('subject_type', '=', 'change').where('subject_id', '=', id).orderBy('id').execute(),
   ]);

@@ -4,6 +4,7 @@ import { assessSecurityRelevance, strictest } from '../domain/incident';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import type { Database, Incident } from './database';
 import type { Actor } from '../domain/roles';
+import { tasksOfSubject } from './tasks';
 
 export interface IncidentAssessment {
   severity: Severity;
@@ -80,7 +81,7 @@ export async function findVisibleIncident(db: Kysely<Database>, actor: Actor, id
 export async function incidentRecords(db: Kysely<Database>, id: string) {
   const [steps, tasks, actions, alerts, communications, timeline] = await Promise.all([
     db.selectFrom('incident_steps').selectAll().where('incident_id', '=', id).orderBy('started_at').execute(),
-    db.selectFrom('human_tasks').selectAll().where('subject_type', '=', 'incident').where('subject_id', '=', id).orderBy('created_at').execute(),
+    tasksOfSubject(db, { type: 'incident', id }),
     db.selectFrom('incident_actions').selectAll().where('incident_id', '=', id).orderBy('executed_at').execute(),
     db.selectFrom('security_alerts_received').selectAll().where('incident_id', '=', id).orderBy('observed_at').execute(),
     db.selectFrom('incident_communications').selectAll().where('incident_id', '=', id).orderBy('created_at').execute(),

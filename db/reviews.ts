@@ -160,6 +160,11 @@ export async function publishReport(db: Kysely<Database>, reviewId: string): Pro
   await db.updateTable('security_reviews').set({ report: json(report) }).where('id', '=', reviewId).execute();
 }
 
+/** The report as published at sign-off, or as it stands while the review runs. */
+export async function currentReport(db: Kysely<Database>, review: SecurityReviewRow): Promise<SecurityReport> {
+  return review.report ?? composeReport(db, review);
+}
+
 export async function composeReport(db: Kysely<Database>, review: SecurityReviewRow): Promise<SecurityReport> {
   const kpis = review.measures ?? [];
   const scope = review.scope?.length ? await db.selectFrom('services').select(['id', 'name']).where('id', 'in', review.scope).execute() : null;

@@ -47,3 +47,8 @@ export async function findVisibleTask(db: Kysely<Database>, actor: Actor, id: st
 export async function findTask(db: Kysely<Database>, id: string): Promise<HumanTask | undefined> {
   return db.selectFrom('human_tasks').selectAll().where('id', '=', id).executeTakeFirst();
 }
+
+/** Every task about one record, oldest first: its page shows them all, closed ones with their decisions. */
+export function tasksOfSubject(db: Kysely<Database>, subject: { type: string; id: string }): Promise<HumanTask[]> {
+  return db.selectFrom('human_tasks').selectAll().where('subject_type', '=', subject.type).where('subject_id', '=', subject.id).orderBy('created_at').execute();
+}

@@ -26,3 +26,18 @@ export function table(headings: string[], rows: Interpolation[][], caption?: str
 <tbody>${rows.map((cells) => html`<tr>${cells.map((cell) => html`<td>${cell}</td>`)}</tr>`)}</tbody>
 </table></div>`;
 }
+
+/** A GET form of selects filtering a list; each select offers "Any" and the given codes. */
+export function filters<Name extends string>(action: string, label: string, values: Partial<Record<Name, string | undefined>>, fields: { name: Name; label: string; options: readonly string[] }[]): Html {
+  return html`<form class="filters" method="get" action="${action}" role="search" aria-label="${label}">
+${fields.map(({ name, label: text, options }) => html`<div>
+  <label for="filter-${name}">${text}</label>
+  <select id="filter-${name}" name="${name}"><option value="">Any</option>${options.map((option) => html`<option value="${option}"${values[name] === option ? html` selected` : ''}>${humanize(option)}</option>`)}</select>
+</div>`)}
+<div class="actions"><button type="submit">Filter</button></div>
+</form>`;
+}
+
+/** A record's audit trail, oldest first. */
+export const timeline = (events: { occurred_at: Date; action: string; actor: string; details: Record<string, unknown> }[]): Html =>
+  html`<ol class="timeline">${events.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${event.actor}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`;

@@ -1,12 +1,12 @@
 import type { Actor } from '../domain/roles';
 import { stylesheetPath } from './assets';
 import { html, type Html } from './html';
-import { uiPrefix, type Notice } from './page';
+import { uiPrefix, type NavEntry, type Notice } from './page';
 
 export interface LayoutInput {
   title: string;
   body: Html;
-  nav: { label: string; path: string }[];
+  nav: NavEntry[];
   currentPath: string;
   actor?: Actor | undefined;
   /** For the sign-out form; absent on pages shown to nobody in particular. */
@@ -29,7 +29,7 @@ export function layout({ title, body, nav, currentPath, actor, csrfToken, notice
 <header class="site">
   <div class="bar">
     <a class="brand" href="${uiPrefix}/tasks">Warden</a>
-    ${actor && html`<nav aria-label="Main"><ul>${nav.map((item) => html`<li><a href="${item.path}"${current(item.path) ? html` aria-current="page"` : ''}>${item.label}</a></li>`)}</ul></nav>
+    ${actor && html`<nav aria-label="Main"><ul>${nav.filter((item) => !item.roles || item.roles.some((role) => actor.roles.includes(role))).map((item) => html`<li><a href="${item.path}"${current(item.path) ? html` aria-current="page"` : ''}>${item.label}</a></li>`)}</ul></nav>
     <div class="who">
       <span>${actor.displayName} <span class="badge">${actor.roles.join(', ')}</span></span>
       <form method="post" action="${uiPrefix}/sign-out"><input type="hidden" name="_csrf" value="${csrfToken}"><button type="submit">Sign out</button></form>

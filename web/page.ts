@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Role } from '../domain/roles';
 import type { Html } from './html';
@@ -6,7 +7,8 @@ export const uiPrefix = '/ui';
 
 /** What one resource contributes to the inbox: a navigation entry, its pages, how to link its records. */
 export interface WebPage {
-  nav: { label: string; path: string };
+  /** Absent for records reached only from another page (a test run from its control). */
+  nav?: NavEntry;
   /** Records of this type (a task's subject, a linked record) link to their page here. */
   subject?: {
     type: string;
@@ -15,6 +17,13 @@ export interface WebPage {
     labels?(app: FastifyInstance, actor: Actor, ids: string[]): Promise<Map<string, string>>;
   };
   routes(app: FastifyInstance, web: WebContext): Promise<void>;
+}
+
+/** A navigation entry; shown only to the roles given, when given (the roles its page admits). */
+export interface NavEntry {
+  label: string;
+  path: string;
+  roles?: readonly Role[];
 }
 
 export interface Notice {
@@ -52,3 +61,6 @@ export function safeReturnPath(path: string | undefined, fallback = `${uiPrefix}
 
 /** Secure cookies when people reach Warden over https (the public URL says how they do). */
 export const secureCookies = (publicUrl: string | undefined) => publicUrl?.startsWith('https:') ?? false;
+
+/** A filter form sends every field, empty when unset. */
+export const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());

@@ -27,7 +27,7 @@ export function webInbox(pages: WebPage[]) {
       cookieOpts: { path: uiPrefix, sameSite: 'strict', httpOnly: true, secure: secureCookies(app.config.WARDEN_PUBLIC_URL) },
     });
 
-    const nav = pages.map((page) => page.nav);
+    const nav = pages.flatMap((page) => (page.nav ? [page.nav] : []));
     const subjectPages = new Map(pages.flatMap((page) => (page.subject ? [[page.subject.type, page.subject] as const] : [])));
     const web: WebContext = {
       render(request, reply, view) {

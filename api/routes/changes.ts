@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { callbackSettings } from '../../config';
 import { recordAudit } from '../../db/audit';
@@ -273,7 +273,7 @@ export async function changeRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const change = await loadChange(request.params.id);
-      const [history, live] = await Promise.all([changeHistory(app.db, change.id), liveState(change.workflow_id)]);
+      const [history, live] = await Promise.all([changeHistory(app.db, change.id), changeLiveState(app.temporal.client, change.workflow_id)]);
       return {
         ...toChangeView(change),
         decisions: history.decisions.map((d) => ({
@@ -377,17 +377,18 @@ export async function changeRoutes(app: FastifyInstance) {
       return reply.code(202).send({ id: change.id, ...result });
     },
   });
+}
 
-  async function liveState(workflowId: string) {
-    try {
-      const state = await app.temporal.client.connection.withDeadline(Date.now() + liveStateDeadlineMs, () =>
-        app.temporal.client.workflow.getHandle(workflowId).query(changeStateQuery),
-      );
-      return { status: state.status, revision: state.revision, risk: state.risk, waitingFor: state.waitingFor, openTaskIds: state.openTaskIds, reviewExpiresAt: state.reviewExpiresAt };
-    } catch {
-      // No worker to answer, or the gate's history is gone: the record alone is the answer.
-      return null;
-    }
+/** The gate's live state, or null when it cannot answer in time (no worker, or its history is gone). */
+export async function changeLiveState(client: Client, workflowId: string) {
+  try {
+    const state = await client.connection.withDeadline(Date.now() + liveStateDeadlineMs, () =>
+      client.workflow.getHandle(workflowId).query(changeStateQuery),
+    );
+    return { status: state.status, revision: state.revision, risk: state.risk, waitingFor: state.waitingFor, openTaskIds: state.openTaskIds, reviewExpiresAt: state.reviewExpiresAt };
+  } catch {
+    // No worker to answer, or the gate's history is gone: the record alone is the answer.
+    return null;
   }
 }
 

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
 import { computeMeasures, measurePeriod } from '../../db/measures/index';
-import { composeReport, findReview, listReviews } from '../../db/reviews';
+import { currentReport, findReview, listReviews } from '../../db/reviews';
 import type { SecurityReviewRow } from '../../db/database';
 import { dayRange, quarter } from '../../domain/review-period';
 import { reportHtml } from '../../domain/security-report/html';
@@ -160,7 +160,8 @@ export async function reviewRoutes(app: FastifyInstance) {
   });
 
   routes.get('/reviews/:id/report', {
-    config: { roles: reportReaders },
+    // The inbox links here: a signed-in reader opens the HTML report with the session cookie.
+    config: { roles: reportReaders, credentials: ['bearer', 'session'] },
     schema: {
       tags,
       summary: 'The IT Security Report: JSON, or Markdown (Accept: text/markdown), or a self-contained HTML page with KPI charts (Accept: text/html)',
@@ -170,7 +171,7 @@ export async function reviewRoutes(app: FastifyInstance) {
     handler: async (request, reply) => {
       const review = await findReview(app.db, request.params.id);
       if (!review) throw notFound('security review', request.params.id);
-      const report = review.report ?? (await composeReport(app.db, review));
+      const report = await currentReport(app.db, review);
       const accept = request.headers.accept ?? '';
       if (accept.includes('text/html')) {
         return sendDocument(reply.header('content-security-policy', reportPagePolicy), 'text/html; charset=utf-8', reportHtml(report));

@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ServiceError, type ScheduleDescription } from '@temporalio/client';
+import { ServiceError, type Client, type ScheduleDescription } from '@temporalio/client';
+import type { Kysely } from 'kysely';
 import { allActiveControls, findControl, recordSchedule, recordScheduleRemoved, recordSchedulePaused } from '../../db/controls';
 import { recordAudit } from '../../db/audit';
-import type { Control, ControlScheduleSpec } from '../../db/database';
+import type { Control, ControlScheduleSpec, Database } from '../../db/database';
 import { openTestRun, testHistories } from '../../db/test-runs';
 import { isOverdue } from '../../domain/controls';
 import { durationMs } from '../../domain/duration';
-import { pauseBody, runRequested, scheduleBody, scheduleDescription, testingSchedule, testingScheduleQuery } from '../../schemas/controls';
+import { pauseBody, runRequested, scheduleBody, scheduleDescription, testingSchedule as testingScheduleView, testingScheduleQuery } from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
 import {
@@ -52,7 +53,7 @@ function describeSchedule(control: Control, description: ScheduleDescription) {
   };
 }
 
-const cadenceText = (schedule: ControlScheduleSpec | null) => (schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled');
+export const cadenceText = (schedule: ControlScheduleSpec | null) => (schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled');
 
 /**
  * Temporal refuses a spec it cannot parse (a bad cron): the client turns "Invalid schedule spec"
@@ -62,6 +63,47 @@ function invalidSpec(error: unknown): Problem | undefined {
   const refused = error instanceof TypeError || (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === grpcInvalidArgument);
   if (!refused) return undefined;
   return invalid([{ path: 'body', message: `Temporal refused the schedule: ${error.message}` }]);
+}
+
+/** The testing schedule as people read it, overdue controls first; the API and the inbox show it. */
+export async function testingSchedule(db: Kysely<Database>, client: Client, window: { from: Date; to: Date; now: Date }) {
+  const { from, to, now } = window;
+  const controls = await allActiveControls(db);
+  const histories = await testHistories(db, controls.map((c) => c.id));
+  const descriptions = await Promise.all(controls.map((c) => (c.schedule ? describeTestSchedule(client, c.id) : undefined)));
+  const items = controls.map((control, index) => {
+    const history = histories.get(control.id);
+    const description = descriptions[index];
+    const lastRun = history?.lastRun;
+    return {
+      controlId: control.id,
+      name: control.name,
+      owner: control.owner,
+      process: control.process,
+      method: control.procedure.type,
+      cadence: cadenceText(control.schedule),
+      cadenceMs: control.cadence_ms,
+      paused: description?.state.paused ?? control.schedule_paused,
+      pauseNote: description?.state.paused ? (description.state.note ?? null) : null,
+      overdue: isOverdue({
+        cadenceMs: control.cadence_ms,
+        graceMs: control.schedule?.jitter ? durationMs(control.schedule.jitter) : 0,
+        lastTestedAt: history?.lastTestedAt ?? null,
+        scheduledSince: control.scheduled_since,
+        now,
+      }),
+      lastRun: lastRun
+        ? { id: lastRun.id, result: lastRun.result, status: lastRun.status, startedAt: lastRun.started_at.toISOString(), finishedAt: lastRun.finished_at?.toISOString() ?? null }
+        : null,
+      lastTestedAt: history?.lastTestedAt?.toISOString() ?? null,
+      nextRunTimes: (description?.info.nextActionTimes ?? []).filter((time) => time >= from && time <= to).map((time) => time.toISOString()),
+      scheduleState: control.schedule && !description ? ('missing' as const) : ('ok' as const),
+    };
+  });
+  // Overdue first, then the soonest next run, then unscheduled controls by name.
+  const soonest = (item: (typeof items)[number]) => (item.nextRunTimes[0] ? Date.parse(item.nextRunTimes[0]) : Number.POSITIVE_INFINITY);
+  items.sort((a, b) => Number(b.overdue) - Number(a.overdue) || soonest(a) - soonest(b) || a.name.localeCompare(b.name));
+  return items;
 }
 
 export async function testScheduleRoutes(app: FastifyInstance) {
@@ -200,47 +242,13 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       tags: ['testing schedule'],
       summary: 'The testing schedule as people read it: every control, its cadence, last result and next runs in [from, to]; overdue controls first',
       querystring: testingScheduleQuery,
-      response: responses({ 200: testingSchedule }),
+      response: responses({ 200: testingScheduleView }),
     },
     handler: async (request) => {
       const now = new Date();
       const from = request.query.from ? new Date(request.query.from) : now;
       const to = request.query.to ? new Date(request.query.to) : new Date(from.getTime() + defaultWindowMs);
-      const controls = await allActiveControls(app.db);
-      const histories = await testHistories(app.db, controls.map((c) => c.id));
-      const descriptions = await Promise.all(controls.map((c) => (c.schedule ? describeTestSchedule(client, c.id) : undefined)));
-      const items = controls.map((control, index) => {
-        const history = histories.get(control.id);
-        const description = descriptions[index];
-        const lastRun = history?.lastRun;
-        return {
-          controlId: control.id,
-          name: control.name,
-          owner: control.owner,
-          process: control.process,
-          method: control.procedure.type,
-          cadence: cadenceText(control.schedule),
-          cadenceMs: control.cadence_ms,
-          paused: description?.state.paused ?? control.schedule_paused,
-          pauseNote: description?.state.paused ? (description.state.note ?? null) : null,
-          overdue: isOverdue({
-            cadenceMs: control.cadence_ms,
-            graceMs: control.schedule?.jitter ? durationMs(control.schedule.jitter) : 0,
-            lastTestedAt: history?.lastTestedAt ?? null,
-            scheduledSince: control.scheduled_since,
-            now,
-          }),
-          lastRun: lastRun
-            ? { id: lastRun.id, result: lastRun.result, status: lastRun.status, startedAt: lastRun.started_at.toISOString(), finishedAt: lastRun.finished_at?.toISOString() ?? null }
-            : null,
-          lastTestedAt: history?.lastTestedAt?.toISOString() ?? null,
-          nextRunTimes: (description?.info.nextActionTimes ?? []).filter((time) => time >= from && time <= to).map((time) => time.toISOString()),
-          scheduleState: control.schedule && !description ? ('missing' as const) : ('ok' as const),
-        };
-      });
-      // Overdue first, then the soonest next run, then unscheduled controls by name.
-      const soonest = (item: (typeof items)[number]) => (item.nextRunTimes[0] ? Date.parse(item.nextRunTimes[0]) : Number.POSITIVE_INFINITY);
-      items.sort((a, b) => Number(b.overdue) - Number(a.overdue) || soonest(a) - soonest(b) || a.name.localeCompare(b.name));
+      const items = await testingSchedule(app.db, client, { from, to, now });
       return { from: from.toISOString(), to: to.toISOString(), generatedAt: now.toISOString(), items };
     },
   });

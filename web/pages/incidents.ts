@@ -1,28 +1,25 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { deciders, everyone } from '../../api/roles';
+import { everyone } from '../../api/roles';
 import { cursorFrom } from '../../api/routes/tasks';
-import type { HumanTask, Incident } from '../../db/database';
+import type { Incident } from '../../db/database';
 import { findVisibleIncident, incidentRecords, incidentVisibleTo, listIncidents } from '../../db/incidents';
 import { pageOf } from '../../db/pagination';
 import { incidentCategories, severities } from '../../domain/classification';
 import { incidentStatuses } from '../../domain/incident';
-import type { Actor } from '../../domain/roles';
 import { uuidParam } from '../../schemas/common';
 import { incidentStateQuery } from '../../workflows/incident/definitions';
-import { badge, humanize, jsonText, table, time } from '../format';
+import { badge, filters, humanize, table, time, timeline } from '../format';
 import { html } from '../html';
-import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, taskCards } from './tasks';
+import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
+import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from './tasks';
 
 const path = `${uiPrefix}/incidents`;
 const incidentPath = (id: string) => `${path}/${id}`;
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageSize = 50;
 
-/** A filter form sends every field, empty when unset. */
-const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
 const filterQuery = z.object({
   status: blankIsUnset(z.enum(incidentStatuses)),
   severity: blankIsUnset(z.enum(severities)),
@@ -34,20 +31,13 @@ type Filter = z.infer<typeof filterQuery>;
 
 const label = (incident: Pick<Incident, 'number' | 'title'>) => `#${incident.number} ${incident.title}`;
 
-function filterForm(filter: Filter) {
-  const select = (name: keyof Filter, text: string, options: readonly string[]) => html`<div>
-  <label for="filter-${name}">${text}</label>
-  <select id="filter-${name}" name="${name}"><option value="">Any</option>${options.map((option) => html`<option value="${option}"${filter[name] === option ? html` selected` : ''}>${humanize(option)}</option>`)}</select>
-</div>`;
-  return html`<form class="filters" method="get" action="${path}" role="search" aria-label="Filter incidents">
-${select('status', 'Status', incidentStatuses)}${select('severity', 'Severity', severities)}${select('category', 'Category', incidentCategories)}${select('drill', 'Drill', ['false', 'true'])}
-<div class="actions"><button type="submit">Filter</button></div>
-</form>`;
-}
-
-/** Open tasks of the incident this person holds a role for: they may try, the workflow decides. */
-const mayTry = (actor: Actor) => (task: HumanTask) =>
-  task.status === 'open' && actor.roles.some((role) => deciders.includes(role)) && (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
+const filterForm = (filter: Filter) =>
+  filters(path, 'Filter incidents', filter, [
+    { name: 'status', label: 'Status', options: incidentStatuses },
+    { name: 'severity', label: 'Severity', options: severities },
+    { name: 'category', label: 'Category', options: incidentCategories },
+    { name: 'drill', label: 'Drill', options: ['false', 'true'] },
+  ]);
 
 export const incidentsPage: WebPage = {
   nav: { label: 'Incidents', path },
@@ -136,11 +126,7 @@ ${cards.length ? cards : html`<p class="hint">None.</p>`}
 <h2>Playbook steps</h2>
 ${table(['Step', 'Phase', 'Status', 'Started', 'Finished'], records.steps.map((s) => [s.title, humanize(s.phase), humanize(s.status), time(s.started_at), time(s.finished_at)]), 'Playbook steps')}
 <h2>Decisions</h2>
-${table(
-  ['Task', 'Status', 'Decisions'],
-  records.tasks.map((t) => [t.title, humanize(t.status), t.decisions.map((d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`)]),
-  'Decisions',
-)}
+${taskDecisions(records.tasks, 'Decisions')}
 <h2>Actions</h2>
 ${table(['Action', 'Status', 'Approved by', 'Detail', 'At'], records.actions.map((a) => [a.name, humanize(a.status), a.approved_by.join(', '), a.detail, time(a.executed_at)]), 'Actions')}
 <h2>Linked records</h2>
@@ -149,7 +135,7 @@ ${incident.links.length || records.alerts.length
   : html`<p class="hint">None.</p>`}
 ${records.communications.length > 0 && html`<h2>Communications</h2>${table(['Audience', 'Status', 'Requested by', 'Decided by', 'Sent'], records.communications.map((c) => [c.audience, humanize(c.status), c.requested_by, c.decided_by ?? '—', time(c.sent_at)]), 'Communications')}`}
 <h2>Timeline</h2>
-<ol class="timeline">${records.timeline.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${event.actor}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`,
+${timeline(records.timeline)}`,
         });
       },
     });

@@ -9,6 +9,7 @@ import { findVisibleTask, listTasks } from '../../db/tasks';
 import type { Actor } from '../../domain/roles';
 import { uuidParam } from '../../schemas/common';
 import { decisionBody } from '../../schemas/tasks';
+import { humanize, table, time } from '../format';
 import { html } from '../html';
 import { pageRoute, safeReturnPath, subjectKey, uiPrefix, type Notice, type WebContext, type WebPage } from '../page';
 import { isOverdue, taskCard } from '../task-card';
@@ -42,6 +43,18 @@ export function byUrgency(a: HumanTask, b: HumanTask): number {
   if (deadline) return deadline;
   return a.created_at.getTime() - b.created_at.getTime();
 }
+
+/** Open tasks of a record this person holds a role for: they may try, the workflow decides. */
+export const mayTry = (actor: Actor) => (task: HumanTask) =>
+  task.status === 'open' && actor.roles.some((role) => deciders.includes(role)) && (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
+
+/** Every task of a record with who decided what, when, and why. */
+export const taskDecisions = (tasks: HumanTask[], caption: string) =>
+  table(
+    ['Task', 'Status', 'Decisions'],
+    tasks.map((t) => [t.title, humanize(t.status), t.decisions.map((d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`)]),
+    caption,
+  );
 
 /** Task cards with their subjects labelled and linked, for My tasks and a record's own page. */
 export async function taskCards(web: WebContext, actor: Actor, tasks: HumanTask[], options: { csrfToken: string; returnTo: string; decidable: (task: HumanTask) => boolean; entered?: { comment?: string; data?: string } }) {
