@@ -9,8 +9,14 @@ const [address, metricsAddress, workflowBundlePath] = process.argv.slice(2) as [
 installTemporalRuntimeLogger(pino({ level: 'silent' }), { metricsAddress });
 const connection = await NativeConnection.connect({ address });
 const worker = await Worker.create({ connection, taskQueue: `metrics-probe-${process.pid}`, workflowBundle: { codePath: workflowBundlePath } });
+// The exporter reports the pollers once the worker polls: wait for that, not for a fixed time.
 await worker.runUntil(async () => {
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  process.stdout.write(await (await fetch(`http://${metricsAddress}/metrics`)).text());
+  const deadline = Date.now() + 15_000;
+  let text = '';
+  while (!text.includes('temporal_num_pollers') && Date.now() < deadline) {
+    text = await fetch(`http://${metricsAddress}/metrics`).then((response) => response.text()).catch(() => '');
+    if (!text.includes('temporal_num_pollers')) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  process.stdout.write(text);
 });
 await connection.close();
