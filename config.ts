@@ -45,22 +45,34 @@ export const configSchema = z.object({
   WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
   /** `command` security checks run executables on the worker host: off unless an operator opts in. */
   WARDEN_COMMAND_CHECKS_ENABLED: z.stringbool().default(false),
-  WARDEN_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…').optional(),
+  WARDEN_SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must be smtp://… or smtps://…')
+    .optional(),
   WARDEN_MAIL_FROM: z.string().min(3).default('Warden <warden@localhost>'),
   WARDEN_WEBHOOK_SECRET: z.string().min(16).optional(),
   WARDEN_NOTIFY_ROUTES: notifyRoutes.default({}),
-  WARDEN_WORKER_METRICS_ADDRESS: z.string().regex(/^[\w.:\[\]-]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464').optional(),
+  WARDEN_WORKER_METRICS_ADDRESS: z
+    .string()
+    .regex(/^[\w.:\[\]-]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464')
+    .optional(),
   /** Origins (scheme://host[:port]) change-gate callbacks may be sent to; nothing else is ever called. */
   WARDEN_CALLBACK_ALLOWED_ORIGINS: z
     .string()
-    .refine((value) => value.split(',').every((origin) => isOrigin(origin.trim())), 'must be comma-separated origins such as https://itsm.example.com')
+    .refine(
+      (value) => value.split(',').every((origin) => isOrigin(origin.trim())),
+      'must be comma-separated origins such as https://itsm.example.com',
+    )
     .optional(),
   /** The shared secret callbacks are signed with (HMAC-SHA256). */
   WARDEN_CALLBACK_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
   /** The longest a change security review may stay undecided; the change's planned start may cut it shorter. */
   WARDEN_CHANGE_REVIEW_LIMIT: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 5d').default('5d'),
   /** Which Jira custom field holds what, as name=customfield_id pairs (plannedStart, plannedEnd, backoutPlan, affectedCis, problem). */
-  WARDEN_JIRA_FIELDS: z.string().regex(/^\w+=customfield_\d+(,\w+=customfield_\d+)*$/, 'must be name=customfield_NNNNN pairs, comma-separated').optional(),
+  WARDEN_JIRA_FIELDS: z
+    .string()
+    .regex(/^\w+=customfield_\d+(,\w+=customfield_\d+)*$/, 'must be name=customfield_NNNNN pairs, comma-separated')
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -40,7 +40,10 @@ export interface OpenedCampaign {
  * A review's revocation removes the account, so the system's next import verifies it. (An expired
  * request's revocation removes entitlements only; the account stays listed.)
  */
-async function noteRevocation(trx: Transaction<Database>, action: { ci_id: string; account_id: string; operation: ProvisioningOperation; subject_type: string }) {
+async function noteRevocation(
+  trx: Transaction<Database>,
+  action: { ci_id: string; account_id: string; operation: ProvisioningOperation; subject_type: string },
+) {
   if (action.operation !== 'revoke' || action.subject_type !== 'access_review') return;
   await trx
     .updateTable('system_accounts')
@@ -57,7 +60,9 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
      * Safe to retry: the request id is the primary key. Privileged when the requester says so or
      * when the system's own import marks an entitlement of that name privileged.
      */
-    async registerAccessRequest(input: AccessRequestInput & { workflowId: string }): Promise<{ systemName: string; systemOwner: string; privileged: boolean }> {
+    async registerAccessRequest(
+      input: AccessRequestInput & { workflowId: string },
+    ): Promise<{ systemName: string; systemOwner: string; privileged: boolean }> {
       const system = await findSystem(db, input.ciId);
       if (!system) throw new Error(`configuration item ${input.ciId} does not exist`);
       const existing = await db.selectFrom('access_requests').select('privileged').where('id', '=', input.requestId).executeTakeFirst();
@@ -71,7 +76,10 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
         .where(sql<boolean>`e->>'privilege' = 'privileged' and e->>'name' = any(${names})`)
         .limit(1)
         .execute();
-      const entitlements: Entitlement[] = input.entitlements.map((e) => ({ ...e, privilege: knownPrivileged.some((k) => k.name === e.name) ? 'privileged' : e.privilege }));
+      const entitlements: Entitlement[] = input.entitlements.map((e) => ({
+        ...e,
+        privilege: knownPrivileged.some((k) => k.name === e.name) ? 'privileged' : e.privilege,
+      }));
       const privileged = entitlements.some((e) => e.privilege === 'privileged');
       await db.transaction().execute(async (trx) => {
         const inserted = await trx
@@ -99,7 +107,15 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
           action: 'access_request.filed',
           subjectType: 'access_request',
           subjectId: input.requestId,
-          details: { system: input.ciId, account: input.accountId, beneficiary: input.beneficiary, entitlements, privileged, until: input.until ?? null, for: input.for ?? null },
+          details: {
+            system: input.ciId,
+            account: input.accountId,
+            beneficiary: input.beneficiary,
+            entitlements,
+            privileged,
+            until: input.until ?? null,
+            for: input.for ?? null,
+          },
         });
       });
       return { systemName: system.name, systemOwner: system.owner, privileged };
@@ -147,17 +163,38 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
      * is answered from its row; the receiver gets the same Idempotency-Key on every attempt.
      */
     async runProvisioningAction(input: ProvisioningRequest): Promise<ProvisioningOutcome> {
-      const done = await db.selectFrom('provisioning_actions').select(['status', 'method', 'detail']).where('id', '=', input.actionId).executeTakeFirst();
+      const done = await db
+        .selectFrom('provisioning_actions')
+        .select(['status', 'method', 'detail'])
+        .where('id', '=', input.actionId)
+        .executeTakeFirst();
       if (done) return done;
       const system = await findSystem(db, input.ciId);
       if (!system) throw new Error(`configuration item ${input.ciId} does not exist`);
       const url = typeof system.attributes.provisioningUrl === 'string' ? system.attributes.provisioningUrl : undefined;
       let outcome: ProvisioningOutcome;
       if (!url) {
-        outcome = { status: 'awaiting_manual', method: 'manual', detail: `no provisioningUrl on ${system.name}: an admin carries it out and confirms` };
+        outcome = {
+          status: 'awaiting_manual',
+          method: 'manual',
+          detail: `no provisioningUrl on ${system.name}: an admin carries it out and confirms`,
+        };
       } else {
-        const payload = { actionId: input.actionId, operation: input.operation, system: { id: system.id, name: system.name }, account: input.accountId, entitlements: input.entitlements, subject: input.subject, approvedBy: input.approvedBy };
-        const answer = await postSignedAction(url, { actionId: input.actionId, payload, secret: provisioningSecret, receiver: 'provisioning endpoint' });
+        const payload = {
+          actionId: input.actionId,
+          operation: input.operation,
+          system: { id: system.id, name: system.name },
+          account: input.accountId,
+          entitlements: input.entitlements,
+          subject: input.subject,
+          approvedBy: input.approvedBy,
+        };
+        const answer = await postSignedAction(url, {
+          actionId: input.actionId,
+          payload,
+          secret: provisioningSecret,
+          receiver: 'provisioning endpoint',
+        });
         outcome = { status: answer.ok ? 'executed' : 'failed', method: 'webhook', detail: answer.detail };
       }
       await db.transaction().execute(async (trx) => {
@@ -187,7 +224,14 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
           action: 'access.provisioning_run',
           subjectType: input.subject.type,
           subjectId: input.subject.id,
-          details: { actionId: input.actionId, system: input.ciId, account: input.accountId, operation: input.operation, entitlements: input.entitlements, ...outcome },
+          details: {
+            actionId: input.actionId,
+            system: input.ciId,
+            account: input.accountId,
+            operation: input.operation,
+            entitlements: input.entitlements,
+            ...outcome,
+          },
         });
       });
       logger.info({ actionId: input.actionId, operation: input.operation, status: outcome.status }, 'provisioning action');
@@ -199,7 +243,12 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
       await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('provisioning_actions')
-          .set({ status: input.done ? 'confirmed' : 'failed', detail: `${input.done ? 'carried out' : 'could not be carried out'} by ${input.confirmedBy}`, task_id: input.taskId, completed_at: new Date() })
+          .set({
+            status: input.done ? 'confirmed' : 'failed',
+            detail: `${input.done ? 'carried out' : 'could not be carried out'} by ${input.confirmedBy}`,
+            task_id: input.taskId,
+            completed_at: new Date(),
+          })
           .where('id', '=', input.actionId)
           .where('status', '=', 'awaiting_manual')
           .returning(['ci_id', 'account_id', 'operation', 'subject_type', 'subject_id'])
@@ -220,17 +269,36 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
      * Safe to retry: the campaign id is the primary key; a retry answers from the items recorded by
      * the first attempt, so reviewers see the flags as they were when the campaign opened.
      */
-    async openAccessReviewCampaign(input: { campaignId: string; workflowId: string; scope: CampaignScope; startedBy: string; deadlineAt: string; unusedAfterDays: number }): Promise<OpenedCampaign> {
+    async openAccessReviewCampaign(input: {
+      campaignId: string;
+      workflowId: string;
+      scope: CampaignScope;
+      startedBy: string;
+      deadlineAt: string;
+      unusedAfterDays: number;
+    }): Promise<OpenedCampaign> {
       await db.transaction().execute(async (trx) => {
         const exists = await trx.selectFrom('access_review_campaigns').select('id').where('id', '=', input.campaignId).executeTakeFirst();
         if (exists) return;
         let systemsQuery = trx.selectFrom('configuration_items').select(['id', 'owner']).where('status', '=', 'active');
-        systemsQuery = 'ciIds' in input.scope ? systemsQuery.where('id', 'in', input.scope.ciIds) : systemsQuery.where('service_id', '=', input.scope.serviceId);
+        systemsQuery =
+          'ciIds' in input.scope
+            ? systemsQuery.where('id', 'in', input.scope.ciIds)
+            : systemsQuery.where('service_id', '=', input.scope.serviceId);
         const systems = await systemsQuery.execute();
         const ciIds = systems.map((s) => s.id);
         await trx
           .insertInto('access_review_campaigns')
-          .values({ id: input.campaignId, workflow_id: input.workflowId, scope: json(input.scope), ci_ids: ciIds, started_by: input.startedBy, unused_after_days: input.unusedAfterDays, status: 'open', deadline_at: input.deadlineAt })
+          .values({
+            id: input.campaignId,
+            workflow_id: input.workflowId,
+            scope: json(input.scope),
+            ci_ids: ciIds,
+            started_by: input.startedBy,
+            unused_after_days: input.unusedAfterDays,
+            status: 'open',
+            deadline_at: input.deadlineAt,
+          })
           .execute();
         const accounts = ciIds.length
           ? await trx
@@ -260,10 +328,28 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
               accounts.map((a) => {
                 const status = employmentStatus(a.person_status);
                 const flags = flagAccount(
-                  { kind: a.kind, owner: a.owner, employmentStatus: status, entitlements: a.entitlements, lastUsedAt: a.last_used_at?.toISOString() ?? null, approvedEntitlements: a.approved_entitlements ?? [], revocationNotApplied: a.revocation_not_applied },
+                  {
+                    kind: a.kind,
+                    owner: a.owner,
+                    employmentStatus: status,
+                    entitlements: a.entitlements,
+                    lastUsedAt: a.last_used_at?.toISOString() ?? null,
+                    approvedEntitlements: a.approved_entitlements ?? [],
+                    revocationNotApplied: a.revocation_not_applied,
+                  },
                   { now, unusedAfterDays: input.unusedAfterDays },
                 );
-                return { campaign_id: input.campaignId, ci_id: a.ci_id, account_id: a.account_id, reviewer: ownerOf.get(a.ci_id) as string, account_owner: a.owner, kind: a.kind, employment_status: status, entitlements: json(a.entitlements), flags };
+                return {
+                  campaign_id: input.campaignId,
+                  ci_id: a.ci_id,
+                  account_id: a.account_id,
+                  reviewer: ownerOf.get(a.ci_id) as string,
+                  account_owner: a.owner,
+                  kind: a.kind,
+                  employment_status: status,
+                  entitlements: json(a.entitlements),
+                  flags,
+                };
               }),
             )
             .execute();
@@ -276,24 +362,51 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
           details: { scope: input.scope, systems: ciIds, accounts: accounts.length, deadlineAt: input.deadlineAt },
         });
       });
-      const campaign = await db.selectFrom('access_review_campaigns').select('deadline_at').where('id', '=', input.campaignId).executeTakeFirstOrThrow();
-      const items = await db.selectFrom('access_review_items').selectAll().where('campaign_id', '=', input.campaignId).orderBy('ci_id').orderBy('account_id').execute();
+      const campaign = await db
+        .selectFrom('access_review_campaigns')
+        .select('deadline_at')
+        .where('id', '=', input.campaignId)
+        .executeTakeFirstOrThrow();
+      const items = await db
+        .selectFrom('access_review_items')
+        .selectAll()
+        .where('campaign_id', '=', input.campaignId)
+        .orderBy('ci_id')
+        .orderBy('account_id')
+        .execute();
       const reviewers = new Map<string, ReviewerList>();
       for (const item of items) {
         const list = reviewers.get(item.reviewer) ?? { reviewer: item.reviewer, items: [] };
-        list.items.push({ ciId: item.ci_id, accountId: item.account_id, owner: item.account_owner, entitlements: item.entitlements.map((e) => e.name), flags: item.flags });
+        list.items.push({
+          ciId: item.ci_id,
+          accountId: item.account_id,
+          owner: item.account_owner,
+          entitlements: item.entitlements.map((e) => e.name),
+          flags: item.flags,
+        });
         reviewers.set(item.reviewer, list);
       }
       return { deadlineAt: campaign.deadline_at.toISOString(), reviewers: [...reviewers.values()] };
     },
 
     /** Safe to retry: an item takes a decision only while it has none; each decision is audited once. */
-    async recordReviewDecisions(input: { campaignId: string; decidedBy: string; at: string; taskId: string; decisions: (ReviewDecision & { ciId: string })[] }): Promise<void> {
+    async recordReviewDecisions(input: {
+      campaignId: string;
+      decidedBy: string;
+      at: string;
+      taskId: string;
+      decisions: (ReviewDecision & { ciId: string })[];
+    }): Promise<void> {
       await db.transaction().execute(async (trx) => {
         for (const decision of input.decisions) {
           const updated = await trx
             .updateTable('access_review_items')
-            .set({ decision: decision.action, kept_entitlements: decision.entitlements ? json(decision.entitlements) : null, decided_by: input.decidedBy, decided_at: input.at })
+            .set({
+              decision: decision.action,
+              kept_entitlements: decision.entitlements ? json(decision.entitlements) : null,
+              decided_by: input.decidedBy,
+              decided_at: input.at,
+            })
             .where('campaign_id', '=', input.campaignId)
             .where('ci_id', '=', decision.ciId)
             .where('account_id', '=', decision.accountId)
@@ -306,7 +419,13 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
             action: `access_review.${decision.action}`,
             subjectType: 'access_review',
             subjectId: input.campaignId,
-            details: { taskId: input.taskId, system: decision.ciId, account: decision.accountId, flags: updated.flags, keptEntitlements: decision.entitlements ?? null },
+            details: {
+              taskId: input.taskId,
+              system: decision.ciId,
+              account: decision.accountId,
+              flags: updated.flags,
+              keptEntitlements: decision.entitlements ?? null,
+            },
           });
         }
       });
@@ -324,7 +443,13 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
           .returning('id')
           .executeTakeFirst();
         if (!updated) return;
-        await appendAudit(trx, { actor: 'system:warden', action: `access_review.${status}`, subjectType: 'access_review', subjectId: input.campaignId, details: { completedAt: input.completedAt, completedOnTime: input.completedOnTime } });
+        await appendAudit(trx, {
+          actor: 'system:warden',
+          action: `access_review.${status}`,
+          subjectType: 'access_review',
+          subjectId: input.campaignId,
+          details: { completedAt: input.completedAt, completedOnTime: input.completedOnTime },
+        });
       });
     },
   };

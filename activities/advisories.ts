@@ -79,14 +79,24 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
         .where('r.advisory_id', '=', advisory.id)
         .orderBy('ci.name')
         .execute();
-      const fixedFor = (product: string) => advisory.affected.filter((a) => a.product.toLowerCase() === product.toLowerCase()).flatMap((a) => a.fixed);
+      const fixedFor = (product: string) =>
+        advisory.affected.filter((a) => a.product.toLowerCase() === product.toLowerCase()).flatMap((a) => a.fixed);
       return {
         title: advisory.title,
         cvssScore: advisory.cvss_score,
         exploited: advisory.exploited,
         warrantsAlert: warrantsAlert(severity),
         preventiveMeasures: advisory.preventive_measures,
-        remediations: rows.map((r) => ({ ciId: r.ci_id, ciName: r.name, owner: r.owner, product: r.product, installedVersion: r.installed_version, fixed: fixedFor(r.product), deadline: r.deadline, status: r.status })),
+        remediations: rows.map((r) => ({
+          ciId: r.ci_id,
+          ciName: r.name,
+          owner: r.owner,
+          product: r.product,
+          installedVersion: r.installed_version,
+          fixed: fixedFor(r.product),
+          deadline: r.deadline,
+          status: r.status,
+        })),
       };
     },
 
@@ -107,13 +117,30 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
       exceptionExpiresAt?: string | null;
     }): Promise<{ stillAffected: boolean }> {
       return db.transaction().execute(async (trx) => {
-        const remediation = await trx.selectFrom('advisory_remediations').selectAll().where('advisory_id', '=', input.advisoryId).where('ci_id', '=', input.ciId).forUpdate().executeTakeFirstOrThrow();
+        const remediation = await trx
+          .selectFrom('advisory_remediations')
+          .selectAll()
+          .where('advisory_id', '=', input.advisoryId)
+          .where('ci_id', '=', input.ciId)
+          .forUpdate()
+          .executeTakeFirstOrThrow();
         const version = typeof input.resolution?.version === 'string' ? input.resolution.version : undefined;
         let stillAffected = false;
         if (input.status === 'patched' && version) {
-          await trx.updateTable('ci_components').set({ version, updated_by: input.actor, updated_at: new Date() }).where('ci_id', '=', input.ciId).where(sql<boolean>`lower(product) = lower(${remediation.product})`).execute();
-          const advisory = await trx.selectFrom('advisories').select('affected').where('id', '=', input.advisoryId).executeTakeFirstOrThrow();
-          stillAffected = advisory.affected.some((a) => a.product.toLowerCase() === remediation.product.toLowerCase() && affectedRange(version, a.ranges) !== undefined);
+          await trx
+            .updateTable('ci_components')
+            .set({ version, updated_by: input.actor, updated_at: new Date() })
+            .where('ci_id', '=', input.ciId)
+            .where(sql<boolean>`lower(product) = lower(${remediation.product})`)
+            .execute();
+          const advisory = await trx
+            .selectFrom('advisories')
+            .select('affected')
+            .where('id', '=', input.advisoryId)
+            .executeTakeFirstOrThrow();
+          stillAffected = advisory.affected.some(
+            (a) => a.product.toLowerCase() === remediation.product.toLowerCase() && affectedRange(version, a.ranges) !== undefined,
+          );
         }
         const status: RemediationStatus = stillAffected ? 'open' : input.status;
         if (remediation.status === status && remediation.task_id === input.taskId) return { stillAffected };
@@ -139,7 +166,12 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
           action: `advisory.remediation_${stillAffected ? 'still_affected' : status}`,
           subjectType: 'advisory',
           subjectId: input.advisoryId,
-          details: { ciId: input.ciId, taskId: input.taskId, resolution: input.resolution ?? null, exceptionExpiresAt: input.exceptionExpiresAt ?? null },
+          details: {
+            ciId: input.ciId,
+            taskId: input.taskId,
+            resolution: input.resolution ?? null,
+            exceptionExpiresAt: input.exceptionExpiresAt ?? null,
+          },
         });
         return { stillAffected };
       });
@@ -148,8 +180,21 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
     /** Safe to retry: only an open advisory closes. */
     async closeAdvisory(input: { advisoryId: string; actor: string; reason: string }): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        const closed = await trx.updateTable('advisories').set({ status: 'closed', updated_at: new Date() }).where('id', '=', input.advisoryId).where('status', '=', 'open').returning('id').executeTakeFirst();
-        if (closed) await appendAudit(trx, { actor: input.actor, action: 'advisory.closed', subjectType: 'advisory', subjectId: input.advisoryId, details: { reason: input.reason } });
+        const closed = await trx
+          .updateTable('advisories')
+          .set({ status: 'closed', updated_at: new Date() })
+          .where('id', '=', input.advisoryId)
+          .where('status', '=', 'open')
+          .returning('id')
+          .executeTakeFirst();
+        if (closed)
+          await appendAudit(trx, {
+            actor: input.actor,
+            action: 'advisory.closed',
+            subjectType: 'advisory',
+            subjectId: input.advisoryId,
+            details: { reason: input.reason },
+          });
       });
     },
   };

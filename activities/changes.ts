@@ -210,7 +210,9 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .where('status', '=', 'approved')
           .returning('id')
           .executeTakeFirst();
-        return updated ? changeEvent(input.actor, 'change.implemented', input.changeId, { implementedAt: input.implementedAt, notes: input.notes }) : undefined;
+        return updated
+          ? changeEvent(input.actor, 'change.implemented', input.changeId, { implementedAt: input.implementedAt, notes: input.notes })
+          : undefined;
       });
     },
 
@@ -243,7 +245,11 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
           .executeTakeFirst();
         if (!updated) return undefined;
         const { outcome, summary, checks } = input.verification;
-        return changeEvent(system, baselineActions[outcome], input.changeId, { outcome, summary, failing: checks.filter((check) => check.status === 'fails') });
+        return changeEvent(system, baselineActions[outcome], input.changeId, {
+          outcome,
+          summary,
+          failing: checks.filter((check) => check.status === 'fails'),
+        });
       });
     },
 
@@ -268,12 +274,21 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
      */
     async deliverChangeCallback(delivery: CallbackDelivery): Promise<{ statusCode: number }> {
       if (!callbackAllowed(delivery.url, callbacks.allowedOrigins)) {
-        throw ApplicationFailure.nonRetryable(`callback origin of ${delivery.url} is not in WARDEN_CALLBACK_ALLOWED_ORIGINS`, 'CallbackNotAllowed');
+        throw ApplicationFailure.nonRetryable(
+          `callback origin of ${delivery.url} is not in WARDEN_CALLBACK_ALLOWED_ORIGINS`,
+          'CallbackNotAllowed',
+        );
       }
       if (!callbacks.secret) throw ApplicationFailure.nonRetryable('WARDEN_CALLBACK_SECRET is not set', 'CallbackNotConfigured');
       await db
         .insertInto('change_callback_deliveries')
-        .values({ change_id: delivery.changeId, event_key: delivery.eventKey, url: delivery.url, payload: json(delivery.payload), status: 'pending' })
+        .values({
+          change_id: delivery.changeId,
+          event_key: delivery.eventKey,
+          url: delivery.url,
+          payload: json(delivery.payload),
+          status: 'pending',
+        })
         .onConflict((oc) => oc.columns(['change_id', 'event_key']).doNothing())
         .execute();
       const row = await db
@@ -320,7 +335,8 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
       }
       const message = `callback answered ${response.status}`;
       await recordAttempt({ last_status_code: response.status, last_error: message });
-      if (response.status < 500 && !retryableClientErrors.has(response.status)) throw ApplicationFailure.nonRetryable(message, 'CallbackRefused');
+      if (response.status < 500 && !retryableClientErrors.has(response.status))
+        throw ApplicationFailure.nonRetryable(message, 'CallbackRefused');
       throw ApplicationFailure.retryable(message, 'CallbackFailed');
     },
 

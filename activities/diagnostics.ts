@@ -6,7 +6,13 @@ export function createDiagnosticsActivities({ db, workerIdentity }: ActivityDeps
     async recordDiagnosticPing(input: { pingId: string; requestedBy: string; workflowId: string }) {
       await db
         .insertInto('diagnostic_pings')
-        .values({ id: input.pingId, requested_by: input.requestedBy, workflow_id: input.workflowId, worker_identity: workerIdentity, completed_at: new Date() })
+        .values({
+          id: input.pingId,
+          requested_by: input.requestedBy,
+          workflow_id: input.workflowId,
+          worker_identity: workerIdentity,
+          completed_at: new Date(),
+        })
         .onConflict((oc) => oc.column('id').doNothing())
         .execute();
       return { workerIdentity };

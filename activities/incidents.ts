@@ -29,7 +29,13 @@ async function audited(
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     if (!(await change(trx))) return false;
-    await appendAudit(trx, { actor: event.actor, action: event.action, subjectType: 'incident', subjectId: event.incidentId, details: event.details });
+    await appendAudit(trx, {
+      actor: event.actor,
+      action: event.action,
+      subjectType: 'incident',
+      subjectId: event.incidentId,
+      details: event.details,
+    });
     return true;
   });
 }
@@ -64,7 +70,16 @@ export function createIncidentActivities(deps: ActivityDeps) {
           actor: input.reportedBy,
           action: 'incident.registered',
           incidentId: input.incidentId,
-          details: { title: input.title, category: input.category, severity: assessment.severity, securityIncident: assessment.securityIncident, reason: assessment.reason, drill: input.drill ?? false, playbookVersion: playbookRow.version, links: input.links ?? [] },
+          details: {
+            title: input.title,
+            category: input.category,
+            severity: assessment.severity,
+            securityIncident: assessment.securityIncident,
+            reason: assessment.reason,
+            drill: input.drill ?? false,
+            playbookVersion: playbookRow.version,
+            links: input.links ?? [],
+          },
         },
         async (trx) => {
           const inserted = await trx
@@ -103,38 +118,65 @@ export function createIncidentActivities(deps: ActivityDeps) {
     },
 
     /** Safe to retry: a status is written only when it changes and a timestamp only once. */
-    async updateIncidentStatus(input: { incidentId: string; status: string; actor: string; stamp?: IncidentTimestamp; details?: Record<string, unknown> }) {
+    async updateIncidentStatus(input: {
+      incidentId: string;
+      status: string;
+      actor: string;
+      stamp?: IncidentTimestamp;
+      details?: Record<string, unknown>;
+    }) {
       const action = `incident.${input.stamp ? input.stamp.replace(/_at$/, '') : input.status}`;
-      await audited(db, { actor: input.actor, action, incidentId: input.incidentId, details: { status: input.status, ...input.details } }, async (trx) => {
-        const stamp = input.stamp;
-        const updated = await trx
-          .updateTable('incidents')
-          .set((eb) => ({ status: input.status, ...(stamp ? { [stamp]: eb.fn.coalesce(eb.ref(stamp), eb.val(new Date())) } : {}) }))
-          .where('id', '=', input.incidentId)
-          .where((eb) => eb.or([eb('status', '!=', input.status), ...(stamp ? [eb(stamp, 'is', null)] : [])]))
-          .returning('id')
-          .executeTakeFirst();
-        if (updated && input.status.startsWith('closed')) {
-          // The fingerprint is free again: a later alert with it is a new incident.
-          await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', input.incidentId).execute();
-        }
-        return updated !== undefined;
-      });
+      await audited(
+        db,
+        { actor: input.actor, action, incidentId: input.incidentId, details: { status: input.status, ...input.details } },
+        async (trx) => {
+          const stamp = input.stamp;
+          const updated = await trx
+            .updateTable('incidents')
+            .set((eb) => ({ status: input.status, ...(stamp ? { [stamp]: eb.fn.coalesce(eb.ref(stamp), eb.val(new Date())) } : {}) }))
+            .where('id', '=', input.incidentId)
+            .where((eb) => eb.or([eb('status', '!=', input.status), ...(stamp ? [eb(stamp, 'is', null)] : [])]))
+            .returning('id')
+            .executeTakeFirst();
+          if (updated && input.status.startsWith('closed')) {
+            // The fingerprint is free again: a later alert with it is a new incident.
+            await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', input.incidentId).execute();
+          }
+          return updated !== undefined;
+        },
+      );
     },
 
     /** Safe to retry: the triage result overwrites the same fields with the same values. */
-    async applyTriage(input: { incidentId: string; actor: string; scope?: string; category?: IncidentPlaybookInput['category']; affectedCis?: string[] }): Promise<{ severity: Severity }> {
+    async applyTriage(input: {
+      incidentId: string;
+      actor: string;
+      scope?: string;
+      category?: IncidentPlaybookInput['category'];
+      affectedCis?: string[];
+    }): Promise<{ severity: Severity }> {
       const incident = await db.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
       const category = (input.category ?? incident.category) as IncidentPlaybookInput['category'];
       const affectedCis = input.affectedCis ?? incident.affected_cis;
       const assessment = await assessIncident(db, { category, affectedCis });
       await audited(
         db,
-        { actor: input.actor, action: 'incident.triaged', incidentId: input.incidentId, details: { scope: input.scope, category, affectedCis, severity: assessment.severity, previousSeverity: incident.severity } },
+        {
+          actor: input.actor,
+          action: 'incident.triaged',
+          incidentId: input.incidentId,
+          details: { scope: input.scope, category, affectedCis, severity: assessment.severity, previousSeverity: incident.severity },
+        },
         async (trx) => {
           const updated = await trx
             .updateTable('incidents')
-            .set({ status: 'triaged', scope: input.scope ?? incident.scope, category, affected_cis: affectedCis.filter((id) => !assessment.unknownCis.includes(id)), severity: assessment.severity })
+            .set({
+              status: 'triaged',
+              scope: input.scope ?? incident.scope,
+              category,
+              affected_cis: affectedCis.filter((id) => !assessment.unknownCis.includes(id)),
+              severity: assessment.severity,
+            })
             .where('id', '=', input.incidentId)
             .where('status', '!=', 'triaged')
             .returning('id')
@@ -146,7 +188,16 @@ export function createIncidentActivities(deps: ActivityDeps) {
     },
 
     /** Safe to retry: one row per incident and step, updated in place. */
-    async recordIncidentStep(input: { incidentId: string; stepId: string; type: string; phase: string; title: string; status: 'started' | 'completed' | 'skipped'; taskId?: string; result?: Record<string, unknown> }) {
+    async recordIncidentStep(input: {
+      incidentId: string;
+      stepId: string;
+      type: string;
+      phase: string;
+      title: string;
+      status: 'started' | 'completed' | 'skipped';
+      taskId?: string;
+      result?: Record<string, unknown>;
+    }) {
       const now = new Date();
       await db
         .insertInto('incident_steps')
@@ -204,22 +255,46 @@ export function createIncidentActivities(deps: ActivityDeps) {
           status = 'manual';
           detail = 'no responder configured (WARDEN_RESPONDER_URL): carry out the action by hand and record it on the step';
         } else {
-          const payload = { actionId: input.actionId, incidentId: input.incidentId, action: action.kind === 'containment' ? action.name : 'webhook', params: action.kind === 'containment' ? (action.params ?? {}) : {}, approvedBy: input.approvedBy };
+          const payload = {
+            actionId: input.actionId,
+            incidentId: input.incidentId,
+            action: action.kind === 'containment' ? action.name : 'webhook',
+            params: action.kind === 'containment' ? (action.params ?? {}) : {},
+            approvedBy: input.approvedBy,
+          };
           const answer = await postSignedAction(url, { actionId: input.actionId, payload, secret: responderSecret, receiver: 'responder' });
           status = answer.ok ? 'executed' : 'failed';
           detail = answer.detail;
         }
       }
       const name = action.kind === 'containment' ? action.name : action.kind;
-      await audited(db, { actor: 'system:warden', action: 'incident.action_run', incidentId: input.incidentId, details: { actionId: input.actionId, name, status, detail, approvedBy: input.approvedBy } }, async (trx) => {
-        const inserted = await trx
-          .insertInto('incident_actions')
-          .values({ id: input.actionId, incident_id: input.incidentId, kind: action.kind, name, params: json(action.kind === 'containment' ? (action.params ?? {}) : {}), status, detail, approved_by: input.approvedBy })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        return inserted !== undefined;
-      });
+      await audited(
+        db,
+        {
+          actor: 'system:warden',
+          action: 'incident.action_run',
+          incidentId: input.incidentId,
+          details: { actionId: input.actionId, name, status, detail, approvedBy: input.approvedBy },
+        },
+        async (trx) => {
+          const inserted = await trx
+            .insertInto('incident_actions')
+            .values({
+              id: input.actionId,
+              incident_id: input.incidentId,
+              kind: action.kind,
+              name,
+              params: json(action.kind === 'containment' ? (action.params ?? {}) : {}),
+              status,
+              detail,
+              approved_by: input.approvedBy,
+            })
+            .onConflict((oc) => oc.column('id').doNothing())
+            .returning('id')
+            .executeTakeFirst();
+          return inserted !== undefined;
+        },
+      );
       logger.info({ incidentId: input.incidentId, action: name, status }, 'incident action');
       return { status, detail };
     },
@@ -231,49 +306,106 @@ export function createIncidentActivities(deps: ActivityDeps) {
       lessons: { id: string; title: string; owner: string; dueAt: string | null }[];
       problem: { id: string; title: string; reason: string } | null;
     }) {
-      await audited(db, { actor: input.actor, action: 'incident.reviewed', incidentId: input.incidentId, details: { lessons: input.lessons.map((l) => l.title), problem: input.problem?.reason ?? null } }, async (trx) => {
-        const actions = input.lessons.length
-          ? await trx
-              .insertInto('improvement_actions')
-              .values(input.lessons.map((l) => ({ id: l.id, title: l.title, source_type: 'incident', source_id: input.incidentId, owner: l.owner, due_at: l.dueAt })))
-              .onConflict((oc) => oc.column('id').doNothing())
-              .returning('id')
-              .execute()
-          : [];
-        const problem = input.problem
-          ? await trx
-              .insertInto('problems')
-              .values({ ...input.problem, source_type: 'incident', source_id: input.incidentId })
-              .onConflict((oc) => oc.column('id').doNothing())
-              .returning('id')
-              .executeTakeFirst()
-          : undefined;
-        return actions.length > 0 || problem !== undefined || (input.lessons.length === 0 && !input.problem);
-      });
+      await audited(
+        db,
+        {
+          actor: input.actor,
+          action: 'incident.reviewed',
+          incidentId: input.incidentId,
+          details: { lessons: input.lessons.map((l) => l.title), problem: input.problem?.reason ?? null },
+        },
+        async (trx) => {
+          const actions = input.lessons.length
+            ? await trx
+                .insertInto('improvement_actions')
+                .values(
+                  input.lessons.map((l) => ({
+                    id: l.id,
+                    title: l.title,
+                    source_type: 'incident',
+                    source_id: input.incidentId,
+                    owner: l.owner,
+                    due_at: l.dueAt,
+                  })),
+                )
+                .onConflict((oc) => oc.column('id').doNothing())
+                .returning('id')
+                .execute()
+            : [];
+          const problem = input.problem
+            ? await trx
+                .insertInto('problems')
+                .values({ ...input.problem, source_type: 'incident', source_id: input.incidentId })
+                .onConflict((oc) => oc.column('id').doNothing())
+                .returning('id')
+                .executeTakeFirst()
+            : undefined;
+          return actions.length > 0 || problem !== undefined || (input.lessons.length === 0 && !input.problem);
+        },
+      );
     },
 
     /** Safe to retry: the communication id comes from the API and is the primary key. */
-    async recordCommunicationRequest(input: { communicationId: string; incidentId: string; audience: string; message: string; requestedBy: string }) {
-      await audited(db, { actor: input.requestedBy, action: 'incident.communication_requested', incidentId: input.incidentId, details: { communicationId: input.communicationId, audience: input.audience } }, async (trx) => {
-        const inserted = await trx
-          .insertInto('incident_communications')
-          .values({ id: input.communicationId, incident_id: input.incidentId, audience: input.audience, message: input.message, status: 'pending_approval', requested_by: input.requestedBy })
-          .onConflict((oc) => oc.column('id').doNothing())
-          .returning('id')
-          .executeTakeFirst();
-        return inserted !== undefined;
-      });
+    async recordCommunicationRequest(input: {
+      communicationId: string;
+      incidentId: string;
+      audience: string;
+      message: string;
+      requestedBy: string;
+    }) {
+      await audited(
+        db,
+        {
+          actor: input.requestedBy,
+          action: 'incident.communication_requested',
+          incidentId: input.incidentId,
+          details: { communicationId: input.communicationId, audience: input.audience },
+        },
+        async (trx) => {
+          const inserted = await trx
+            .insertInto('incident_communications')
+            .values({
+              id: input.communicationId,
+              incident_id: input.incidentId,
+              audience: input.audience,
+              message: input.message,
+              status: 'pending_approval',
+              requested_by: input.requestedBy,
+            })
+            .onConflict((oc) => oc.column('id').doNothing())
+            .returning('id')
+            .executeTakeFirst();
+          return inserted !== undefined;
+        },
+      );
     },
 
     /** Safe to retry: only a pending communication is settled. */
-    async settleCommunication(input: { communicationId: string; incidentId: string; approved: boolean; decidedBy: string; taskId: string; drill: boolean }) {
+    async settleCommunication(input: {
+      communicationId: string;
+      incidentId: string;
+      approved: boolean;
+      decidedBy: string;
+      taskId: string;
+      drill: boolean;
+    }) {
       await audited(
         db,
-        { actor: input.decidedBy, action: input.approved ? 'incident.communication_sent' : 'incident.communication_rejected', incidentId: input.incidentId, details: { communicationId: input.communicationId, drill: input.drill } },
+        {
+          actor: input.decidedBy,
+          action: input.approved ? 'incident.communication_sent' : 'incident.communication_rejected',
+          incidentId: input.incidentId,
+          details: { communicationId: input.communicationId, drill: input.drill },
+        },
         async (trx) => {
           const updated = await trx
             .updateTable('incident_communications')
-            .set({ status: input.approved ? 'sent' : 'rejected', decided_by: input.decidedBy, task_id: input.taskId, sent_at: input.approved ? new Date() : null })
+            .set({
+              status: input.approved ? 'sent' : 'rejected',
+              decided_by: input.decidedBy,
+              task_id: input.taskId,
+              sent_at: input.approved ? new Date() : null,
+            })
             .where('id', '=', input.communicationId)
             .where('status', '=', 'pending_approval')
             .returning(['audience', 'message'])

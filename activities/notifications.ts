@@ -60,7 +60,11 @@ export function createNotificationActivities({ db, notifier, logger }: ActivityD
         .onConflict((oc) => oc.column('dedup_key').doNothing())
         .returning('id')
         .executeTakeFirst();
-      const notification = await db.selectFrom('notifications').select(['id', 'suppressed_reason', 'created_at']).where('dedup_key', '=', request.dedupKey).executeTakeFirstOrThrow();
+      const notification = await db
+        .selectFrom('notifications')
+        .select(['id', 'suppressed_reason', 'created_at'])
+        .where('dedup_key', '=', request.dedupKey)
+        .executeTakeFirstOrThrow();
       const result: NotificationResult = { recorded: inserted !== undefined, delivered: 0, failed: 0 };
       if (notification.suppressed_reason) return result;
 
@@ -84,14 +88,24 @@ export function createNotificationActivities({ db, notifier, logger }: ActivityD
       await Promise.all(
         owed.map(async (delivery) => {
           try {
-            await notifier.deliver(delivery, { deliveryId: delivery.id, notificationId: notification.id, subject: request.subject, taskId: request.taskId ?? null, link, text });
+            await notifier.deliver(delivery, {
+              deliveryId: delivery.id,
+              notificationId: notification.id,
+              subject: request.subject,
+              taskId: request.taskId ?? null,
+              link,
+              text,
+            });
             await settleDelivery(db, delivery.id, { delivered: true });
             result.delivered += 1;
           } catch (error) {
             const final = delivery.attempts >= maxDeliveryAttempts;
             const message = error instanceof Error ? error.message : String(error);
             await settleDelivery(db, delivery.id, { delivered: false, error: message, final });
-            logger.warn({ deliveryId: delivery.id, channel: delivery.channel, attempt: delivery.attempts, final, err: message }, 'notification delivery failed');
+            logger.warn(
+              { deliveryId: delivery.id, channel: delivery.channel, attempt: delivery.attempts, final, err: message },
+              'notification delivery failed',
+            );
             if (final) result.failed += 1;
             else retryable += 1;
           }

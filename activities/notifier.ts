@@ -58,14 +58,24 @@ export function loadTemplates(folder: URL = templatesFolder): Map<string, Messag
 const sendTimeoutMs = 8_000;
 
 async function post(url: string, body: string, headers: Record<string, string>): Promise<void> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body, signal: AbortSignal.timeout(sendTimeoutMs) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+    signal: AbortSignal.timeout(sendTimeoutMs),
+  });
   await response.body?.cancel();
   if (!response.ok) throw new Error(`HTTP ${response.status} from ${new URL(url).host}`);
 }
 
 export function createNotifier(settings: NotifierSettings, templates = loadTemplates()): Notifier {
   const mail = settings.smtpUrl
-    ? nodemailer.createTransport({ url: settings.smtpUrl, connectionTimeout: sendTimeoutMs, greetingTimeout: sendTimeoutMs, socketTimeout: sendTimeoutMs })
+    ? nodemailer.createTransport({
+        url: settings.smtpUrl,
+        connectionTimeout: sendTimeoutMs,
+        greetingTimeout: sendTimeoutMs,
+        socketTimeout: sendTimeoutMs,
+      })
     : undefined;
   const base = (settings.publicUrl ?? '').replace(/\/$/, '');
   return {
@@ -82,7 +92,13 @@ export function createNotifier(settings: NotifierSettings, templates = loadTempl
         case 'email': {
           if (!mail) throw new Error('WARDEN_SMTP_URL is not set');
           // The delivery id as Message-ID lets a mail system drop a duplicate after a crash mid-send.
-          await mail.sendMail({ from: settings.mailFrom, to: target.target, subject: message.text.subject, text: message.text.body, messageId: `<${message.deliveryId}@warden>` });
+          await mail.sendMail({
+            from: settings.mailFrom,
+            to: target.target,
+            subject: message.text.subject,
+            text: message.text.body,
+            messageId: `<${message.deliveryId}@warden>`,
+          });
           return;
         }
         case 'webhook': {

@@ -7,7 +7,14 @@ import type { ActivityDeps } from './deps';
 export function createReviewActivities({ db }: ActivityDeps) {
   return {
     /** Safe to retry: the review id (its period) is the primary key. */
-    async openSecurityReview(input: { reviewId: string; workflowId: string; from: string; to: string; scope: string[] | null; requestedBy: string }) {
+    async openSecurityReview(input: {
+      reviewId: string;
+      workflowId: string;
+      from: string;
+      to: string;
+      scope: string[] | null;
+      requestedBy: string;
+    }) {
       await openReview(db, input);
     },
     /** Safe to retry: the first stored measurement stands. */

@@ -30,24 +30,44 @@ export function createSecurityAlertActivities({ db }: ActivityDeps) {
           .returning('id')
           .executeTakeFirst();
         if (inserted) {
-          const ciOwners = input.affectedCis.length ? await trx.selectFrom('configuration_items').select(['owner', 'name']).where('id', 'in', input.affectedCis).execute() : [];
-          const serviceOwners = input.affectedServices.length ? await trx.selectFrom('services').select(['owner', 'name']).where('id', 'in', input.affectedServices).execute() : [];
+          const ciOwners = input.affectedCis.length
+            ? await trx.selectFrom('configuration_items').select(['owner', 'name']).where('id', 'in', input.affectedCis).execute()
+            : [];
+          const serviceOwners = input.affectedServices.length
+            ? await trx.selectFrom('services').select(['owner', 'name']).where('id', 'in', input.affectedServices).execute()
+            : [];
           const rows = new Map<string, string>();
           for (const ci of ciOwners) if (!rows.has(`principal:${ci.owner}`)) rows.set(`principal:${ci.owner}`, `owner of CI ${ci.name}`);
-          for (const service of serviceOwners) if (!rows.has(`principal:${service.owner}`)) rows.set(`principal:${service.owner}`, `owner of service ${service.name}`);
+          for (const service of serviceOwners)
+            if (!rows.has(`principal:${service.owner}`)) rows.set(`principal:${service.owner}`, `owner of service ${service.name}`);
           for (const role of input.audience) rows.set(`role:${role}`, 'audience');
           if (rows.size) {
-            await trx.insertInto('security_alert_recipients').values([...rows].map(([recipient, reason]) => ({ alert_id: input.alertId, recipient, reason }))).execute();
+            await trx
+              .insertInto('security_alert_recipients')
+              .values([...rows].map(([recipient, reason]) => ({ alert_id: input.alertId, recipient, reason })))
+              .execute();
           }
           await appendAudit(trx, {
             actor: input.raisedBy,
             action: 'security_alert.raised',
             subjectType: 'security-alert',
             subjectId: input.alertId,
-            details: { title: input.title, audience: input.audience, affectedCis: input.affectedCis, affectedServices: input.affectedServices, recipients: [...rows.keys()], links: input.links ?? [] },
+            details: {
+              title: input.title,
+              audience: input.audience,
+              affectedCis: input.affectedCis,
+              affectedServices: input.affectedServices,
+              recipients: [...rows.keys()],
+              links: input.links ?? [],
+            },
           });
         }
-        const recipients = await trx.selectFrom('security_alert_recipients').select('recipient').where('alert_id', '=', input.alertId).orderBy('recipient').execute();
+        const recipients = await trx
+          .selectFrom('security_alert_recipients')
+          .select('recipient')
+          .where('alert_id', '=', input.alertId)
+          .orderBy('recipient')
+          .execute();
         return {
           recipients: recipients.map(({ recipient }) => {
             const [kind, id] = recipient.split(/:(.*)/s) as [string, string];
@@ -68,15 +88,35 @@ export function createSecurityAlertActivities({ db }: ActivityDeps) {
           .where('acknowledged_at', 'is', null)
           .returning('recipient')
           .executeTakeFirst();
-        if (updated) await appendAudit(trx, { actor: input.by, action: 'security_alert.acknowledged', subjectType: 'security-alert', subjectId: input.alertId, details: { recipient: input.recipient, taskId: input.taskId } });
+        if (updated)
+          await appendAudit(trx, {
+            actor: input.by,
+            action: 'security_alert.acknowledged',
+            subjectType: 'security-alert',
+            subjectId: input.alertId,
+            details: { recipient: input.recipient, taskId: input.taskId },
+          });
       });
     },
 
     /** Safe to retry: links the advisory to the alert its proposal raised, once. */
     async recordAdvisoryAlert(input: { advisoryId: string; alertId: string; actor: string }): Promise<void> {
       await db.transaction().execute(async (trx) => {
-        const updated = await trx.updateTable('advisories').set({ alert_id: input.alertId }).where('id', '=', input.advisoryId).where('alert_id', 'is', null).returning('id').executeTakeFirst();
-        if (updated) await appendAudit(trx, { actor: input.actor, action: 'advisory.alert_raised', subjectType: 'advisory', subjectId: input.advisoryId, details: { alertId: input.alertId } });
+        const updated = await trx
+          .updateTable('advisories')
+          .set({ alert_id: input.alertId })
+          .where('id', '=', input.advisoryId)
+          .where('alert_id', 'is', null)
+          .returning('id')
+          .executeTakeFirst();
+        if (updated)
+          await appendAudit(trx, {
+            actor: input.actor,
+            action: 'advisory.alert_raised',
+            subjectType: 'advisory',
+            subjectId: input.advisoryId,
+            details: { alertId: input.alertId },
+          });
       });
     },
   };

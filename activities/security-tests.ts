@@ -24,7 +24,13 @@ export function createSecurityTestActivities({ db, commandChecksEnabled }: Activ
      * Records the run and reads its control; null when the control is retired or gone. Safe to
      * retry because the workflow id is unique and a second insert does nothing.
      */
-    async beginTestRun(input: { runId: string; controlId: string; workflowId: string; scheduledAt: string; requestedBy: string }): Promise<TestSubject | null> {
+    async beginTestRun(input: {
+      runId: string;
+      controlId: string;
+      workflowId: string;
+      scheduledAt: string;
+      requestedBy: string;
+    }): Promise<TestSubject | null> {
       const control = await beginTestRun(db, input);
       if (!control) return null;
       return {

@@ -11,7 +11,10 @@ export function signatureHeader(secret: string, body: string): string {
  * drop a retried call. A 5xx or network error throws, so the calling activity retries; a 4xx is the
  * receiver's final word and comes back as `ok: false`.
  */
-export async function postSignedAction(url: string, input: { actionId: string; payload: unknown; secret?: string; receiver: string }): Promise<{ ok: boolean; detail: string }> {
+export async function postSignedAction(
+  url: string,
+  input: { actionId: string; payload: unknown; secret?: string; receiver: string },
+): Promise<{ ok: boolean; detail: string }> {
   const body = JSON.stringify(input.payload);
   const response = await fetch(url, {
     method: 'POST',

@@ -55,7 +55,13 @@ export function createTaskActivities({ db }: ActivityDeps) {
           action: 'task.opened',
           subjectType: task.subject.type,
           subjectId: task.subject.id,
-          details: { taskId: task.taskId, kind: task.kind, allowedRoles: task.allowedRoles, assignees: task.assignees, deadlineAt: task.deadlineAt },
+          details: {
+            taskId: task.taskId,
+            kind: task.kind,
+            allowedRoles: task.allowedRoles,
+            assignees: task.assignees,
+            deadlineAt: task.deadlineAt,
+          },
         });
       });
     },
@@ -90,11 +96,22 @@ export function createTaskActivities({ db }: ActivityDeps) {
     },
 
     /** Safe to retry: the level only moves from `level - 1` to `level`. */
-    async escalateHumanTask(input: { taskId: string; level: number; allowedRoles: string[]; assignees: string[]; deadlineAt: string | null }): Promise<void> {
+    async escalateHumanTask(input: {
+      taskId: string;
+      level: number;
+      allowedRoles: string[];
+      assignees: string[];
+      deadlineAt: string | null;
+    }): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('human_tasks')
-          .set({ escalation_level: input.level, allowed_roles: input.allowedRoles, assignees: input.assignees, deadline_at: input.deadlineAt })
+          .set({
+            escalation_level: input.level,
+            allowed_roles: input.allowedRoles,
+            assignees: input.assignees,
+            deadline_at: input.deadlineAt,
+          })
           .where('id', '=', input.taskId)
           .where('escalation_level', '=', input.level - 1)
           .returning(['subject_type', 'subject_id', 'kind'])
@@ -118,7 +135,12 @@ export function createTaskActivities({ db }: ActivityDeps) {
     },
 
     /** Safe to retry: only an open task closes. */
-    async closeHumanTask(input: { taskId: string; status: 'expired' | 'cancelled'; outcome: string | null; reason: string }): Promise<void> {
+    async closeHumanTask(input: {
+      taskId: string;
+      status: 'expired' | 'cancelled';
+      outcome: string | null;
+      reason: string;
+    }): Promise<void> {
       await db.transaction().execute(async (trx) => {
         const updated = await trx
           .updateTable('human_tasks')

@@ -42,14 +42,23 @@ export async function decideTask(app: FastifyInstance, actor: Actor, taskId: str
       subjectType: task.subject_type,
       subjectId: task.subject_id,
       // The refusal's type, not its wording, is what measures count (e.g. refused self-approvals).
-      details: { taskId: task.id, kind: task.kind, outcome: decision.outcome, status: problem.status, refusal: refusalType(error), reason: problem.detail },
+      details: {
+        taskId: task.id,
+        kind: task.kind,
+        outcome: decision.outcome,
+        status: problem.status,
+        refusal: refusalType(error),
+        reason: problem.detail,
+      },
     });
     throw problem;
   }
 }
 
 function refusalType(error: unknown): string {
-  return error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure ? (error.cause.type ?? 'unknown') : 'WorkflowFinished';
+  return error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure
+    ? (error.cause.type ?? 'unknown')
+    : 'WorkflowFinished';
 }
 
 function refusalProblem(error: unknown): Problem | undefined {

@@ -31,12 +31,14 @@ const silent = pino({ level: 'silent' });
 async function pool<T>(items: number, parallel: number, run: (i: number) => Promise<T>): Promise<T[]> {
   const results: T[] = new Array(items);
   let next = 0;
-  await Promise.all(Array.from({ length: parallel }, async () => {
-    while (next < items) {
-      const i = next++;
-      results[i] = await run(i);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < items) {
+        const i = next++;
+        results[i] = await run(i);
+      }
+    }),
+  );
   return results;
 }
 
@@ -54,10 +56,17 @@ function percentile(samples: number[], p: number): number {
 async function main() {
   const cli = await resolveTemporalCli();
   const env = await TestWorkflowEnvironment.createLocal({
-    server: { ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}), ip: '127.0.0.1', ui: false, extraArgs: ['--log-level', 'error'] },
+    server: {
+      ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
+      ip: '127.0.0.1',
+      ui: false,
+      extraArgs: ['--log-level', 'error'],
+    },
   });
   let adminUrl = process.env.DATABASE_URL;
-  const embedded = adminUrl ? undefined : await startEmbeddedPostgres({ dataDir: `/tmp/warden-bench-${randomBytes(3).toString('hex')}`, port: await freePort() });
+  const embedded = adminUrl
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: `/tmp/warden-bench-${randomBytes(3).toString('hex')}`, port: await freePort() });
   adminUrl ??= embedded?.adminUrl as string;
   const database = `warden_bench_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
@@ -67,7 +76,14 @@ async function main() {
   url.pathname = `/${database}`;
 
   const codecKeys = generateCodecKeys('bench');
-  const config = loadConfig({ DATABASE_URL: url.toString(), TEMPORAL_ADDRESS: env.address, TEMPORAL_TASK_QUEUE: 'bench', WARDEN_CODEC_KEYS: codecKeys, WARDEN_RATE_LIMIT_PER_MINUTE: '1000000', LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    DATABASE_URL: url.toString(),
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: 'bench',
+    WARDEN_CODEC_KEYS: codecKeys,
+    WARDEN_RATE_LIMIT_PER_MINUTE: '1000000',
+    LOG_LEVEL: 'silent',
+  });
   const handle = createDb(url.toString(), silent, 20);
   await prepareDatabase(handle.db);
   const settings = { address: env.address, namespace: 'default', taskQueue: 'bench', codecKeys };
@@ -84,14 +100,31 @@ async function main() {
   const baselineRun = baseline.run();
 
   const reporter = (await createToken(handle.db, { name: 'bench-reporter', roles: ['reporter', 'security_analyst'] }, 'bench')).token;
-  const service = await handle.db.insertInto('services').values({ name: 'bench', owner: 'bench', sla: json(defaultSla) }).returning('id').executeTakeFirstOrThrow();
+  const service = await handle.db
+    .insertInto('services')
+    .values({ name: 'bench', owner: 'bench', sla: json(defaultSla) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   const ci = await handle.db
     .insertInto('configuration_items')
-    .values({ name: 'bench-ci', type: 'server', service_id: service.id, owner: 'bench', confidentiality: 'high', integrity: 'high', availability: 'high', attributes: json({}) })
+    .values({
+      name: 'bench-ci',
+      type: 'server',
+      service_id: service.id,
+      owner: 'bench',
+      confidentiality: 'high',
+      integrity: 'high',
+      availability: 'high',
+      attributes: json({}),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   const post = (path: string, body: unknown): Promise<{ id: string }> =>
-    fetch(baseUrl + path, { method: 'POST', headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (r) => {
+    fetch(baseUrl + path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${reporter}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }).then(async (r) => {
       if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
       return (await r.json()) as { id: string };
     });
@@ -101,14 +134,29 @@ async function main() {
   await env.client.workflow.execute(emptyWorkflow, { taskQueue: 'bench-baseline', workflowId: `warm-${randomBytes(4).toString('hex')}` });
 
   const incidentIds: string[] = [];
-  const apiMs = await timed(() => pool(count, concurrency, async (i) => incidentIds.push((await post('/incidents', { title: `bench ${i}`, description: '', category: 'malware', affectedCis: [ci.id], source: 'bench' })).id)));
-  const bareMs = await timed(() => pool(count, concurrency, (i) => env.client.workflow.start(emptyWorkflow, { taskQueue: 'bench-baseline', workflowId: `empty-${i}-${randomBytes(4).toString('hex')}` })));
+  const apiMs = await timed(() =>
+    pool(count, concurrency, async (i) =>
+      incidentIds.push(
+        (await post('/incidents', { title: `bench ${i}`, description: '', category: 'malware', affectedCis: [ci.id], source: 'bench' })).id,
+      ),
+    ),
+  );
+  const bareMs = await timed(() =>
+    pool(count, concurrency, (i) =>
+      env.client.workflow.start(emptyWorkflow, { taskQueue: 'bench-baseline', workflowId: `empty-${i}-${randomBytes(4).toString('hex')}` }),
+    ),
+  );
 
   // Decisions: acknowledge the first `decisions` incidents once their tasks are open.
   const tasks: string[] = [];
   for (const id of incidentIds.slice(0, decisions)) {
     for (;;) {
-      const row = await handle.db.selectFrom('human_tasks').select('id').where('subject_id', '=', id).where('kind', '=', 'incident.acknowledge').executeTakeFirst();
+      const row = await handle.db
+        .selectFrom('human_tasks')
+        .select('id')
+        .where('subject_id', '=', id)
+        .where('kind', '=', 'incident.acknowledge')
+        .executeTakeFirst();
       if (row) {
         tasks.push(row.id);
         break;
@@ -118,7 +166,10 @@ async function main() {
   }
   const decisionLatencies: number[] = [];
   for (const taskId of tasks) decisionLatencies.push(await timed(() => post(`/tasks/${taskId}/decision`, { outcome: 'acknowledged' })));
-  const target = await env.client.workflow.start(updatableWorkflow, { taskQueue: 'bench-baseline', workflowId: `updatable-${randomBytes(4).toString('hex')}` });
+  const target = await env.client.workflow.start(updatableWorkflow, {
+    taskQueue: 'bench-baseline',
+    workflowId: `updatable-${randomBytes(4).toString('hex')}`,
+  });
   await target.executeUpdate(bumpUpdate, { args: [1] });
   const updateLatencies: number[] = [];
   for (let i = 0; i < decisions; i++) updateLatencies.push(await timed(() => target.executeUpdate(bumpUpdate, { args: [1] })));
@@ -126,9 +177,14 @@ async function main() {
 
   const rate = (ms: number) => ((count / ms) * 1000).toFixed(1);
   const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-  console.log(`\nWarden benchmark: ${count} starts at concurrency ${concurrency}, ${decisions} sequential decisions (2-core machine, dev server on SQLite in memory)\n`);
+  console.log(
+    `\nWarden benchmark: ${count} starts at concurrency ${concurrency}, ${decisions} sequential decisions (2-core machine, dev server on SQLite in memory)\n`,
+  );
   console.table({
-    'starts per second': { warden: `${rate(apiMs)} incidents/s (POST /incidents)`, baseline: `${rate(bareMs)} workflows/s (client.workflow.start, empty workflow)` },
+    'starts per second': {
+      warden: `${rate(apiMs)} incidents/s (POST /incidents)`,
+      baseline: `${rate(bareMs)} workflows/s (client.workflow.start, empty workflow)`,
+    },
     'decision p50': { warden: fmt(percentile(decisionLatencies, 50)), baseline: fmt(percentile(updateLatencies, 50)) },
     'decision p99': { warden: fmt(percentile(decisionLatencies, 99)), baseline: fmt(percentile(updateLatencies, 99)) },
   });

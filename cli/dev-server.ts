@@ -34,7 +34,9 @@ export async function startTemporalDevServer(options: {
   const { logger } = options;
   // Otherwise the wait below would mistake whatever holds the port for the server just started.
   if (await accepts(options.port)) {
-    throw new CliError(`port ${options.port} for the Temporal dev server is taken: is another \`warden start\` with this data folder still running?`);
+    throw new CliError(
+      `port ${options.port} for the Temporal dev server is taken: is another \`warden start\` with this data folder still running?`,
+    );
   }
   const child = spawn(
     options.cliPath,

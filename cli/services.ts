@@ -46,7 +46,13 @@ export async function connectTemporal(settings: TemporalSettings, lifetime: Life
 }
 
 /** Bundles the workflows, then polls the task queue until the lifetime ends or the worker fails. */
-export async function startWorker(options: { settings: TemporalSettings; config: Config; db: Kysely<Database>; logger: Logger; lifetime: Lifetime }) {
+export async function startWorker(options: {
+  settings: TemporalSettings;
+  config: Config;
+  db: Kysely<Database>;
+  logger: Logger;
+  lifetime: Lifetime;
+}) {
   const { logger, lifetime } = options;
   installTemporalRuntimeLogger(logger, { metricsAddress: options.config.WARDEN_WORKER_METRICS_ADDRESS });
   const worker = await createWardenWorker({

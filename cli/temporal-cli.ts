@@ -57,7 +57,8 @@ export async function resolveTemporalCli(
   if (fromPath) return { path: fromPath, source: 'PATH' };
   const cached = cachedTemporalCliPath(env);
   if (isExecutable(cached)) return { path: cached, source: 'cache' };
-  const go = onPath(platform() === 'win32' ? 'go.exe' : 'go', env) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+  const go =
+    onPath(platform() === 'win32' ? 'go.exe' : 'go', env) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
   if (!go) return undefined;
   const gobin = path.dirname(cached);
   mkdirSync(gobin, { recursive: true });

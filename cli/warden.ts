@@ -140,7 +140,9 @@ The database is found as for \`warden migrate\`.`,
           // The audit trail records who on which host made it; there is no API actor here.
           `cli:${userInfo().username}`,
         );
-        process.stderr.write(`Created token ${created.id} for ${created.principalId} (${created.roles.join(', ')}); it is shown this once:\n`);
+        process.stderr.write(
+          `Created token ${created.id} for ${created.principalId} (${created.roles.join(', ')}); it is shown this once:\n`,
+        );
         process.stdout.write(`${created.token}\n`);
       } finally {
         await close();
@@ -177,7 +179,12 @@ function usageError(command: string | undefined, message: string): never {
   throw new CliError(`${message}\n(\`${help}\` shows the usage)`, usageExitCode);
 }
 
-function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(command: string, args: string[], options: T, allowPositionals = false) {
+function parseCommandArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  command: string,
+  args: string[],
+  options: T,
+  allowPositionals = false,
+) {
   try {
     return parseArgs({ args, options, allowPositionals, strict: true });
   } catch (error) {

@@ -11,7 +11,11 @@ const accessOversight = ['admin', 'security_manager', 'auditor'];
 const oversees = (actor: Actor) => actor.roles.some((role) => accessOversight.includes(role));
 
 export async function findSystem(db: Kysely<Database>, ciId: string) {
-  return db.selectFrom('configuration_items').select(['id', 'name', 'owner', 'service_id', 'attributes']).where('id', '=', ciId).executeTakeFirst();
+  return db
+    .selectFrom('configuration_items')
+    .select(['id', 'name', 'owner', 'service_id', 'attributes'])
+    .where('id', '=', ciId)
+    .executeTakeFirst();
 }
 
 /** May this actor read (and, for owners, import) this system's access records? */
@@ -20,7 +24,8 @@ export function ownsOrOversees(actor: Actor, system: { owner: string }) {
 }
 
 /** An account's employment status, from the people list by owner. */
-export const employmentStatus = (status: string | null): EmploymentStatus => (status === 'active' || status === 'leaver' ? status : 'unknown');
+export const employmentStatus = (status: string | null): EmploymentStatus =>
+  status === 'active' || status === 'leaver' ? status : 'unknown';
 
 export async function listSystemAccounts(db: Kysely<Database>, ciId: string) {
   return db
@@ -45,16 +50,24 @@ export interface AccountImportResult {
  * is checked here: gone from the import means the system applied it; still listed means it did not,
  * and the account is flagged `revocation_not_applied` until an import no longer lists it.
  */
-export async function importSystemAccounts(db: Kysely<Database>, input: { ciId: string; rows: AccountRow[]; actor: string }): Promise<AccountImportResult> {
+export async function importSystemAccounts(
+  db: Kysely<Database>,
+  input: { ciId: string; rows: AccountRow[]; actor: string },
+): Promise<AccountImportResult> {
   return db.transaction().execute(async (trx) => {
     // One import per system at a time, so two uploads cannot interleave their replace.
     await sql`select pg_advisory_xact_lock(hashtext(${`system-accounts:${input.ciId}`}))`.execute(trx);
-    const previous = await trx.selectFrom('system_accounts').select(['account_id', 'revocation_requested_at']).where('ci_id', '=', input.ciId).execute();
+    const previous = await trx
+      .selectFrom('system_accounts')
+      .select(['account_id', 'revocation_requested_at'])
+      .where('ci_id', '=', input.ciId)
+      .execute();
     const listed = new Set(input.rows.map((row) => row.accountId));
     const pending = new Set(previous.filter((p) => p.revocation_requested_at !== null).map((p) => p.account_id));
     const removed = previous.filter((p) => !listed.has(p.account_id)).map((p) => p.account_id);
     const now = new Date();
-    if (removed.length) await trx.deleteFrom('system_accounts').where('ci_id', '=', input.ciId).where('account_id', 'in', removed).execute();
+    if (removed.length)
+      await trx.deleteFrom('system_accounts').where('ci_id', '=', input.ciId).where('account_id', 'in', removed).execute();
     if (input.rows.length) {
       await trx
         .insertInto('system_accounts')
@@ -87,7 +100,13 @@ export async function importSystemAccounts(db: Kysely<Database>, input: { ciId: 
       revocationsVerified: removed.filter((id) => pending.has(id)),
       revocationsNotApplied: input.rows.map((r) => r.accountId).filter((id) => pending.has(id)),
     };
-    await appendAudit(trx, { actor: input.actor, action: 'system.accounts_imported', subjectType: 'configuration_item', subjectId: input.ciId, details: { ...result } });
+    await appendAudit(trx, {
+      actor: input.actor,
+      action: 'system.accounts_imported',
+      subjectType: 'configuration_item',
+      subjectId: input.ciId,
+      details: { ...result },
+    });
     return result;
   });
 }
@@ -96,11 +115,22 @@ export async function importSystemAccounts(db: Kysely<Database>, input: { ciId: 
 export async function importPeople(db: Kysely<Database>, input: { rows: PersonRow[]; actor: string }) {
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext('people-import'))`.execute(trx);
-    const removed = await trx.deleteFrom('people').where('principal_id', 'not in', ['', ...input.rows.map((r) => r.principalId)]).executeTakeFirst();
+    const removed = await trx
+      .deleteFrom('people')
+      .where('principal_id', 'not in', ['', ...input.rows.map((r) => r.principalId)])
+      .executeTakeFirst();
     if (input.rows.length) {
       await trx
         .insertInto('people')
-        .values(input.rows.map((r) => ({ principal_id: r.principalId, display_name: r.displayName ?? r.principalId, status: r.status, manager: r.manager, imported_at: new Date() })))
+        .values(
+          input.rows.map((r) => ({
+            principal_id: r.principalId,
+            display_name: r.displayName ?? r.principalId,
+            status: r.status,
+            manager: r.manager,
+            imported_at: new Date(),
+          })),
+        )
         .onConflict((oc) =>
           oc.column('principal_id').doUpdateSet((eb) => ({
             display_name: eb.ref('excluded.display_name'),
@@ -111,7 +141,11 @@ export async function importPeople(db: Kysely<Database>, input: { rows: PersonRo
         )
         .execute();
     }
-    const counts = { imported: input.rows.length, leavers: input.rows.filter((r) => r.status === 'leaver').length, removed: Number(removed.numDeletedRows) };
+    const counts = {
+      imported: input.rows.length,
+      leavers: input.rows.filter((r) => r.status === 'leaver').length,
+      removed: Number(removed.numDeletedRows),
+    };
     await appendAudit(trx, { actor: input.actor, action: 'people.imported', subjectType: 'people', subjectId: 'people', details: counts });
     return counts;
   });
@@ -132,8 +166,13 @@ export async function listAccessRequests(
   let query = db.selectFrom('access_requests').selectAll().where(accessRequestVisibleTo(actor));
   if (filter.status) query = query.where('status', '=', filter.status as never);
   if (filter.system) query = query.where('ci_id', '=', filter.system);
-  if (filter.after) query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  if (filter.after)
+    query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
 }
 
 export async function findVisibleAccessRequest(db: Kysely<Database>, actor: Actor, id: string) {
@@ -141,7 +180,13 @@ export async function findVisibleAccessRequest(db: Kysely<Database>, actor: Acto
 }
 
 export async function provisioningActionsFor(db: Kysely<Database>, subject: { type: string; id: string }) {
-  return db.selectFrom('provisioning_actions').selectAll().where('subject_type', '=', subject.type).where('subject_id', '=', subject.id).orderBy('created_at').execute();
+  return db
+    .selectFrom('provisioning_actions')
+    .selectAll()
+    .where('subject_type', '=', subject.type)
+    .where('subject_id', '=', subject.id)
+    .orderBy('created_at')
+    .execute();
 }
 
 /** Campaigns: oversight sees all; a service owner those covering a system they own. */
@@ -150,10 +195,18 @@ function campaignVisibleTo(actor: Actor) {
   return sql<boolean>`exists (select 1 from configuration_items ci where ci.id = any(access_review_campaigns.ci_ids) and ci.owner = ${actor.principalId})`;
 }
 
-export async function listCampaigns(db: Kysely<Database>, actor: Actor, filter: { limit: number; after?: { createdAt: string; id: string } }) {
+export async function listCampaigns(
+  db: Kysely<Database>,
+  actor: Actor,
+  filter: { limit: number; after?: { createdAt: string; id: string } },
+) {
   let query = db.selectFrom('access_review_campaigns').selectAll().where(campaignVisibleTo(actor));
   if (filter.after) query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id})`);
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
 }
 
 export async function findVisibleCampaign(db: Kysely<Database>, actor: Actor, id: string) {
@@ -187,6 +240,14 @@ export async function accessReviewKpi(db: Kysely<Database>, period: { from: Date
     .where('deadline_at', '>=', period.from)
     .where('deadline_at', '<', period.to)
     .execute();
-  const onTime = due.filter((c) => completedOnTime({ deadlineAt: c.deadline_at.toISOString(), completedAt: c.completed_at?.toISOString() ?? null })).length;
-  return { from: period.from.toISOString(), to: period.to.toISOString(), due: due.length, completedOnTime: onTime, percentage: onTimePercentage(due.length, onTime) };
+  const onTime = due.filter((c) =>
+    completedOnTime({ deadlineAt: c.deadline_at.toISOString(), completedAt: c.completed_at?.toISOString() ?? null }),
+  ).length;
+  return {
+    from: period.from.toISOString(),
+    to: period.to.toISOString(),
+    due: due.length,
+    completedOnTime: onTime,
+    percentage: onTimePercentage(due.length, onTime),
+  };
 }

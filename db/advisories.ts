@@ -27,7 +27,9 @@ export async function upsertAdvisory(
   const row = await trx
     .insertInto('advisories')
     .values({ id: content.id, workflow_id: input.workflowId, received_by: input.actor, ...fields })
-    .onConflict((oc) => oc.column('id').doUpdateSet((eb) => ({ ...fields, revision: eb('advisories.revision', '+', 1), updated_at: sql`now()` })))
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet((eb) => ({ ...fields, revision: eb('advisories.revision', '+', 1), updated_at: sql`now()` })),
+    )
     .returning(['revision'])
     .executeTakeFirstOrThrow();
   const created = row.revision === 1;
@@ -36,7 +38,13 @@ export async function upsertAdvisory(
     action: created ? 'advisory.received' : 'advisory.revised',
     subjectType: 'advisory',
     subjectId: content.id,
-    details: { format: input.format, revision: row.revision, cvssScore: content.cvssScore, exploited: content.exploited, affected: content.affected },
+    details: {
+      format: input.format,
+      revision: row.revision,
+      cvssScore: content.cvssScore,
+      exploited: content.exploited,
+      affected: content.affected,
+    },
   });
   return { revision: row.revision, created };
 }
@@ -82,7 +90,18 @@ export async function cisWithComponents(db: Kysely<Database>, ciIds?: string[]) 
     .selectFrom('configuration_items as ci')
     .innerJoin('ci_components as c', 'c.ci_id', 'ci.id')
     .leftJoin('services as s', 's.id', 'ci.service_id')
-    .select(['ci.id', 'ci.name', 'ci.owner', 'ci.service_id', 'ci.confidentiality', 'ci.integrity', 'ci.availability', 's.sla', 'c.product', 'c.version'])
+    .select([
+      'ci.id',
+      'ci.name',
+      'ci.owner',
+      'ci.service_id',
+      'ci.confidentiality',
+      'ci.integrity',
+      'ci.availability',
+      's.sla',
+      'c.product',
+      'c.version',
+    ])
     .where('ci.status', '=', 'active');
   if (ciIds) query = query.where('ci.id', 'in', ciIds);
   const rows = await query.orderBy('ci.name').execute();
@@ -102,16 +121,33 @@ export async function openAdvisoriesNaming(db: Kysely<Database>, products: strin
 }
 
 export async function listComponents(db: Kysely<Database>, ciId: string) {
-  return db.selectFrom('ci_components').select(['product', 'version', 'updated_by', 'updated_at']).where('ci_id', '=', ciId).orderBy('product').execute();
+  return db
+    .selectFrom('ci_components')
+    .select(['product', 'version', 'updated_by', 'updated_at'])
+    .where('ci_id', '=', ciId)
+    .orderBy('product')
+    .execute();
 }
 
 /** Replaces a CI's component list, audited in the same transaction. */
-export async function replaceComponents(trx: Transaction<Database>, input: { ciId: string; components: { product: string; version: string }[]; actor: string }) {
+export async function replaceComponents(
+  trx: Transaction<Database>,
+  input: { ciId: string; components: { product: string; version: string }[]; actor: string },
+) {
   await trx.deleteFrom('ci_components').where('ci_id', '=', input.ciId).execute();
   if (input.components.length) {
-    await trx.insertInto('ci_components').values(input.components.map((c) => ({ ci_id: input.ciId, product: c.product, version: c.version, updated_by: input.actor }))).execute();
+    await trx
+      .insertInto('ci_components')
+      .values(input.components.map((c) => ({ ci_id: input.ciId, product: c.product, version: c.version, updated_by: input.actor })))
+      .execute();
   }
-  await appendAudit(trx, { actor: input.actor, action: 'ci.components_set', subjectType: 'configuration_item', subjectId: input.ciId, details: { components: input.components } });
+  await appendAudit(trx, {
+    actor: input.actor,
+    action: 'ci.components_set',
+    subjectType: 'configuration_item',
+    subjectId: input.ciId,
+    details: { components: input.components },
+  });
 }
 
 export interface ServicePatchCompliance {

@@ -6,7 +6,11 @@ import type { Database } from './database';
 import type { ConfigurationItemType } from '../domain/cmdb';
 
 export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: ConfigurationItemType[]) {
-  let query = db.selectFrom('configuration_items').select(['id', 'type', 'attributes']).where('name', '=', name).where('status', '=', 'active');
+  let query = db
+    .selectFrom('configuration_items')
+    .select(['id', 'type', 'attributes'])
+    .where('name', '=', name)
+    .where('status', '=', 'active');
   if (types) query = query.where('type', 'in', types);
   return query.executeTakeFirst();
 }
@@ -15,7 +19,11 @@ export async function findActiveCiByName(db: Kysely<Database>, name: string, typ
  * Claims a fingerprint for a new incident. The insert that wins creates the incident; a concurrent
  * or later alert with the same fingerprint gets the open incident to attach to.
  */
-export async function claimFingerprint(db: Kysely<Database>, fingerprint: string, incidentId: string): Promise<{ incidentId: string; claimed: boolean }> {
+export async function claimFingerprint(
+  db: Kysely<Database>,
+  fingerprint: string,
+  incidentId: string,
+): Promise<{ incidentId: string; claimed: boolean }> {
   const inserted = await db
     .insertInto('open_alert_fingerprints')
     .values({ fingerprint, incident_id: incidentId })
@@ -23,7 +31,11 @@ export async function claimFingerprint(db: Kysely<Database>, fingerprint: string
     .returning('incident_id')
     .executeTakeFirst();
   if (inserted) return { incidentId, claimed: true };
-  const open = await db.selectFrom('open_alert_fingerprints').select('incident_id').where('fingerprint', '=', fingerprint).executeTakeFirstOrThrow();
+  const open = await db
+    .selectFrom('open_alert_fingerprints')
+    .select('incident_id')
+    .where('fingerprint', '=', fingerprint)
+    .executeTakeFirstOrThrow();
   return { incidentId: open.incident_id, claimed: false };
 }
 
@@ -61,7 +73,15 @@ export async function recordAlert(
       action: `alert.${outcome.verdict}`,
       subjectType: outcome.incidentId ? 'incident' : 'alert',
       subjectId: outcome.incidentId ?? row.id,
-      details: { alertId: row.id, source: alert.source, rule: alert.rule, host: alert.host, account: alert.account, fingerprint: alert.fingerprint, reason: outcome.reason },
+      details: {
+        alertId: row.id,
+        source: alert.source,
+        rule: alert.rule,
+        host: alert.host,
+        account: alert.account,
+        fingerprint: alert.fingerprint,
+        reason: outcome.reason,
+      },
     });
     return row.id;
   });

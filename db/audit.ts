@@ -100,7 +100,10 @@ export async function appendAudit(trx: Transaction<Database>, input: AuditInput)
  * Runs a conditional write and, when it changed something, appends the event it returns in the same
  * transaction: a retried activity whose write finds nothing to do records nothing twice.
  */
-export async function auditedWrite(db: Kysely<Database>, write: (trx: Transaction<Database>) => Promise<AuditInput | undefined>): Promise<boolean> {
+export async function auditedWrite(
+  db: Kysely<Database>,
+  write: (trx: Transaction<Database>) => Promise<AuditInput | undefined>,
+): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const event = await write(trx);
     if (event) await appendAudit(trx, event);
@@ -113,9 +116,7 @@ export async function recordAudit(db: Kysely<Database>, input: AuditInput): Prom
   await db.transaction().execute((trx) => appendAudit(trx, input));
 }
 
-export type ChainVerification =
-  | { valid: true; checked: number }
-  | { valid: false; checked: number; firstBrokenId: number; reason: string };
+export type ChainVerification = { valid: true; checked: number } | { valid: false; checked: number; firstBrokenId: number; reason: string };
 
 export async function verifyAuditChain(db: Kysely<Database>, batchSize = 5000): Promise<ChainVerification> {
   let prevHash = genesisHash;

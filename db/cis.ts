@@ -39,7 +39,15 @@ const toConfigurationItem = (row: ConfigurationItemRow): ConfigurationItem => ({
   updatedAt: row.updated_at,
 });
 
-const fieldsOf = ({ name, type, description, serviceId, owner, classification, attributes }: ConfigurationItemFields): ConfigurationItemFields => ({
+const fieldsOf = ({
+  name,
+  type,
+  description,
+  serviceId,
+  owner,
+  classification,
+  attributes,
+}: ConfigurationItemFields): ConfigurationItemFields => ({
   name,
   type,
   description,
@@ -87,7 +95,11 @@ async function serviceOwner(trx: Transaction<Database>, serviceId: string | null
   return service.owner;
 }
 
-export async function createConfigurationItem(db: Kysely<Database>, fields: ConfigurationItemFields, actor: Actor): Promise<ConfigurationItem> {
+export async function createConfigurationItem(
+  db: Kysely<Database>,
+  fields: ConfigurationItemFields,
+  actor: Actor,
+): Promise<ConfigurationItem> {
   return db.transaction().execute(async (trx) => {
     if (!mayChangeRecord(actor, [fields.owner, await serviceOwner(trx, fields.serviceId)])) {
       throw new Refusal('forbidden', 'a service owner can only register CIs they own or in a service they own');
@@ -98,7 +110,13 @@ export async function createConfigurationItem(db: Kysely<Database>, fields: Conf
       .returningAll()
       .executeTakeFirstOrThrow()
       .catch(refuseTakenName('an active configuration item', fields.name));
-    await appendAudit(trx, { actor: actor.principalId, action: 'ci.created', subjectType: 'ci', subjectId: row.id, details: { ...fields } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'ci.created',
+      subjectType: 'ci',
+      subjectId: row.id,
+      details: { ...fields },
+    });
     return toConfigurationItem(row);
   });
 }
@@ -116,10 +134,16 @@ async function lockForChange(trx: Transaction<Database>, id: string, actor: Acto
 }
 
 /** Changes the given fields of an active CI; an update that changes nothing writes nothing. */
-export async function updateConfigurationItem(db: Kysely<Database>, id: string, changes: ConfigurationItemChanges, actor: Actor): Promise<ConfigurationItem> {
+export async function updateConfigurationItem(
+  db: Kysely<Database>,
+  id: string,
+  changes: ConfigurationItemChanges,
+  actor: Actor,
+): Promise<ConfigurationItem> {
   return db.transaction().execute(async (trx) => {
     const { current, currentServiceOwner } = await lockForChange(trx, id, actor);
-    if (current.status === 'retired') throw new Refusal('conflict', `configuration item ${current.name} is retired and kept unchanged for history`);
+    if (current.status === 'retired')
+      throw new Refusal('conflict', `configuration item ${current.name} is retired and kept unchanged for history`);
     const next: ConfigurationItemFields = {
       name: changes.name ?? current.name,
       type: changes.type ?? current.type,
@@ -142,7 +166,13 @@ export async function updateConfigurationItem(db: Kysely<Database>, id: string, 
       .returningAll()
       .executeTakeFirstOrThrow()
       .catch(refuseTakenName('an active configuration item', next.name));
-    await appendAudit(trx, { actor: actor.principalId, action: 'ci.updated', subjectType: 'ci', subjectId: id, details: { changes: changed } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'ci.updated',
+      subjectType: 'ci',
+      subjectId: id,
+      details: { changes: changed },
+    });
     return toConfigurationItem(row);
   });
 }
@@ -153,6 +183,12 @@ export async function retireConfigurationItem(db: Kysely<Database>, id: string, 
     const { current } = await lockForChange(trx, id, actor);
     if (current.status === 'retired') return;
     await trx.updateTable('configuration_items').set({ status: 'retired', updated_at: new Date() }).where('id', '=', id).execute();
-    await appendAudit(trx, { actor: actor.principalId, action: 'ci.retired', subjectType: 'ci', subjectId: id, details: { name: current.name } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'ci.retired',
+      subjectType: 'ci',
+      subjectId: id,
+      details: { name: current.name },
+    });
   });
 }

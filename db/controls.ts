@@ -87,7 +87,10 @@ export async function referenceProblems(db: Kysely<Database>, fields: Partial<Co
       const ids = requirements.get(ref.serviceId);
       if (!ids) problems.push({ path: `${prefix}slaRequirements.${index}.serviceId`, message: `no service ${ref.serviceId}` });
       else if (!ids.has(ref.requirementId)) {
-        problems.push({ path: `${prefix}slaRequirements.${index}.requirementId`, message: `service ${ref.serviceId} has no SLA requirement ${ref.requirementId}` });
+        problems.push({
+          path: `${prefix}slaRequirements.${index}.requirementId`,
+          message: `service ${ref.serviceId} has no SLA requirement ${ref.requirementId}`,
+        });
       }
     });
   }
@@ -107,7 +110,12 @@ export async function findActiveControlByName(db: Kysely<Database> | Transaction
     .executeTakeFirst();
 }
 
-export async function insertControl(trx: Transaction<Database>, fields: ControlFields, actor: string, action = 'control.created'): Promise<Control> {
+export async function insertControl(
+  trx: Transaction<Database>,
+  fields: ControlFields,
+  actor: string,
+  action = 'control.created',
+): Promise<Control> {
   const control = await trx.insertInto('controls').values(columnsOf(fields)).returningAll().executeTakeFirstOrThrow();
   await appendAudit(trx, { actor, action, subjectType: 'control', subjectId: control.id, details: { name: control.name, fields } });
   return control;
@@ -115,7 +123,12 @@ export async function insertControl(trx: Transaction<Database>, fields: ControlF
 
 type ControlColumns = ReturnType<typeof changedColumnsOf>;
 
-async function writeControl(trx: Transaction<Database>, id: string, columns: ControlColumns, audit: { actor: string; action: string; details: Record<string, unknown> }) {
+async function writeControl(
+  trx: Transaction<Database>,
+  id: string,
+  columns: ControlColumns,
+  audit: { actor: string; action: string; details: Record<string, unknown> },
+) {
   const control = await trx
     .updateTable('controls')
     .set({ ...columns, updated_at: new Date() })
@@ -128,7 +141,12 @@ async function writeControl(trx: Transaction<Database>, id: string, columns: Con
 }
 
 /** Changes the fields a patch names on an active control; undefined if there is none with this id. */
-export async function updateControl(trx: Transaction<Database>, id: string, patch: Partial<ControlFields>, actor: string): Promise<Control | undefined> {
+export async function updateControl(
+  trx: Transaction<Database>,
+  id: string,
+  patch: Partial<ControlFields>,
+  actor: string,
+): Promise<Control | undefined> {
   return writeControl(trx, id, changedColumnsOf(patch), { actor, action: 'control.updated', details: { changes: patch } });
 }
 
@@ -141,7 +159,8 @@ export async function retireControl(trx: Transaction<Database>, id: string, acto
     .where('status', '=', 'active')
     .returningAll()
     .executeTakeFirst();
-  if (control) await appendAudit(trx, { actor, action: 'control.retired', subjectType: 'control', subjectId: id, details: { name: control.name } });
+  if (control)
+    await appendAudit(trx, { actor, action: 'control.retired', subjectType: 'control', subjectId: id, details: { name: control.name } });
   return control;
 }
 
@@ -183,7 +202,11 @@ export async function importControls(db: Kysely<Database>, rows: ControlFields[]
       const existing = await findActiveControlByName(trx, fields.name);
       // An imported row is the whole control: fields it leaves out go back to their defaults.
       const control = existing
-        ? await writeControl(trx, existing.id, columnsOf(fields), { actor, action: 'control.imported', details: { name: fields.name, fields } })
+        ? await writeControl(trx, existing.id, columnsOf(fields), {
+            actor,
+            action: 'control.imported',
+            details: { name: fields.name, fields },
+          })
         : await insertControl(trx, fields, actor, 'control.imported');
       if (control) imported.push({ id: control.id, name: control.name, created: !existing });
     }
@@ -230,7 +253,13 @@ export async function recordScheduleRemoved(trx: Transaction<Database>, id: stri
   await appendAudit(trx, { actor, action: 'control.schedule_deleted', subjectType: 'control', subjectId: id });
 }
 
-export async function recordSchedulePaused(trx: Transaction<Database>, id: string, paused: boolean, reason: string, actor: string): Promise<void> {
+export async function recordSchedulePaused(
+  trx: Transaction<Database>,
+  id: string,
+  paused: boolean,
+  reason: string,
+  actor: string,
+): Promise<void> {
   await trx.updateTable('controls').set({ schedule_paused: paused, updated_at: new Date() }).where('id', '=', id).execute();
   await appendAudit(trx, {
     actor,

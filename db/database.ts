@@ -9,7 +9,15 @@ import type { KpiTrendPoint, MeasuredKpi, OwnerReview, SecurityReport, SignOffRe
 import type { AccessTables } from './access-tables';
 import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
 import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
-import type { BaselineVerification, ChangeAssessment, ChangeEvidence, ChangeRisk, ChangeSource, ChangeStatus, SecurityImpact } from '../domain/change-risk';
+import type {
+  BaselineVerification,
+  ChangeAssessment,
+  ChangeEvidence,
+  ChangeRisk,
+  ChangeSource,
+  ChangeStatus,
+  SecurityImpact,
+} from '../domain/change-risk';
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type UpdatedAt = ColumnType<Date, Date | string | undefined, Date | string>;

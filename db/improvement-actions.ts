@@ -68,19 +68,37 @@ export function actionsOfReview(db: Kysely<Database>, reviewId: string) {
 }
 
 /** Progress on an action: by its owner or the Security Manager. */
-export async function updateImprovementAction(db: Kysely<Database>, id: string, changes: { status?: ImprovementStatus; progress?: string; dueAt?: string }, actor: Actor) {
+export async function updateImprovementAction(
+  db: Kysely<Database>,
+  id: string,
+  changes: { status?: ImprovementStatus; progress?: string; dueAt?: string },
+  actor: Actor,
+) {
   return db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('improvement_actions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw new Refusal('not_found', `improvement action ${id} does not exist`);
-    if (!keepsRegister(actor) && current.owner !== actor.principalId) throw new Refusal('forbidden', 'only the action owner or the Security Manager may update it');
-    if (changes.dueAt !== undefined && !keepsRegister(actor)) throw new Refusal('forbidden', 'only the Security Manager may move a due date', 'dueAt');
+    if (!keepsRegister(actor) && current.owner !== actor.principalId)
+      throw new Refusal('forbidden', 'only the action owner or the Security Manager may update it');
+    if (changes.dueAt !== undefined && !keepsRegister(actor))
+      throw new Refusal('forbidden', 'only the Security Manager may move a due date', 'dueAt');
     const updated = await trx
       .updateTable('improvement_actions')
-      .set({ ...(changes.status ? { status: changes.status } : {}), ...(changes.progress !== undefined ? { progress: changes.progress } : {}), ...(changes.dueAt ? { due_at: changes.dueAt } : {}), updated_at: new Date() })
+      .set({
+        ...(changes.status ? { status: changes.status } : {}),
+        ...(changes.progress !== undefined ? { progress: changes.progress } : {}),
+        ...(changes.dueAt ? { due_at: changes.dueAt } : {}),
+        updated_at: new Date(),
+      })
       .where('id', '=', id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await appendAudit(trx, { actor: actor.principalId, action: 'improvement_action.updated', subjectType: 'improvement_action', subjectId: id, details: { changes: changedFields(toPlannedAction(current), toPlannedAction(updated)) } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'improvement_action.updated',
+      subjectType: 'improvement_action',
+      subjectId: id,
+      details: { changes: changedFields(toPlannedAction(current), toPlannedAction(updated)) },
+    });
     return updated;
   });
 }

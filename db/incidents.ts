@@ -32,15 +32,25 @@ export async function assessIncident(
         .execute()
     : [];
   const known = new Set(cis.map((ci) => ci.id));
-  const classifications: Classification[] = cis.map((ci) => ({ confidentiality: ci.confidentiality, integrity: ci.integrity, availability: ci.availability }));
+  const classifications: Classification[] = cis.map((ci) => ({
+    confidentiality: ci.confidentiality,
+    integrity: ci.integrity,
+    availability: ci.availability,
+  }));
   const severity = incidentSeverity(input.category, classifications);
   const slas = cis.map((ci) => ({ ...defaultSla, ...((ci.sla as ServiceSla | null) ?? {}) }));
   const relevance = assessSecurityRelevance(input.category, input.threatens ?? [], cis.length);
   return {
     severity,
     ...relevance,
-    acknowledgeTarget: strictest(slas.map((sla) => sla.acknowledgeTargets[severity]), defaultSla.acknowledgeTargets[severity]),
-    resolveTarget: strictest(slas.map((sla) => sla.resolveTargets[severity]), defaultSla.resolveTargets[severity]),
+    acknowledgeTarget: strictest(
+      slas.map((sla) => sla.acknowledgeTargets[severity]),
+      defaultSla.acknowledgeTargets[severity],
+    ),
+    resolveTarget: strictest(
+      slas.map((sla) => sla.resolveTargets[severity]),
+      defaultSla.resolveTargets[severity],
+    ),
     unknownCis: input.affectedCis.filter((id) => !known.has(id)),
   };
 }
@@ -69,8 +79,13 @@ export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: 
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (filter.category) query = query.where('category', '=', filter.category);
   if (filter.drill !== undefined) query = query.where('drill', '=', filter.drill);
-  if (filter.after) query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit + 1).execute();
+  if (filter.after)
+    query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
+  return query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
 }
 
 export async function findVisibleIncident(db: Kysely<Database>, actor: Actor, id: string): Promise<Incident | undefined> {

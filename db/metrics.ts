@@ -12,7 +12,10 @@ export async function processFigures(db: Kysely<Database>) {
       .execute(),
     db
       .selectFrom('human_tasks')
-      .select([(eb) => eb.fn.countAll<number>().as('open'), (eb) => eb.fn.count<number>(sql`case when deadline_at < now() then 1 end`).as('overdue')])
+      .select([
+        (eb) => eb.fn.countAll<number>().as('open'),
+        (eb) => eb.fn.count<number>(sql`case when deadline_at < now() then 1 end`).as('overdue'),
+      ])
       .where('status', '=', 'open')
       .executeTakeFirstOrThrow(),
     db

@@ -12,7 +12,11 @@ export interface ResolvedTarget extends ChannelTarget {
 /** Principals' own channels; with none chosen, e-mail to their recorded address. */
 export async function principalTargets(db: Kysely<Database>, principalIds: string[]): Promise<ResolvedTarget[]> {
   if (principalIds.length === 0) return [];
-  const principals = await db.selectFrom('principals').select(['id', 'email', 'notification_channels']).where('id', 'in', principalIds).execute();
+  const principals = await db
+    .selectFrom('principals')
+    .select(['id', 'email', 'notification_channels'])
+    .where('id', 'in', principalIds)
+    .execute();
   return principals.flatMap((principal) => {
     const recipient = `principal:${principal.id}`;
     const chosen = principal.notification_channels;
@@ -45,16 +49,27 @@ export async function claimDeliveries(db: Kysely<Database>, notificationId: stri
     .set((eb) => ({ status: 'sending', attempts: eb('attempts', '+', 1), claimed_at: sql`now()` }))
     .where('notification_id', '=', notificationId)
     .where((eb) =>
-      eb.or([eb('status', '=', 'pending'), eb.and([eb('status', '=', 'sending'), eb('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${leaseSeconds})`)])]),
+      eb.or([
+        eb('status', '=', 'pending'),
+        eb.and([eb('status', '=', 'sending'), eb('claimed_at', '<', sql<Date>`now() - make_interval(secs => ${leaseSeconds})`)]),
+      ]),
     )
     .returningAll()
     .execute();
 }
 
-export async function settleDelivery(db: Kysely<Database>, id: string, outcome: { delivered: true } | { delivered: false; error: string; final: boolean }) {
+export async function settleDelivery(
+  db: Kysely<Database>,
+  id: string,
+  outcome: { delivered: true } | { delivered: false; error: string; final: boolean },
+) {
   await db
     .updateTable('notification_deliveries')
-    .set(outcome.delivered ? { status: 'delivered', delivered_at: new Date(), last_error: null } : { status: outcome.final ? 'failed' : 'pending', last_error: outcome.error.slice(0, 1000) })
+    .set(
+      outcome.delivered
+        ? { status: 'delivered', delivered_at: new Date(), last_error: null }
+        : { status: outcome.final ? 'failed' : 'pending', last_error: outcome.error.slice(0, 1000) },
+    )
     .where('id', '=', id)
     .where('status', '=', 'sending')
     .execute();
@@ -71,14 +86,36 @@ export async function listNotifications(db: Kysely<Database>, filter: Notificati
   let query = db.selectFrom('notifications').selectAll();
   if (filter.subjectId) query = query.where('subject_id', '=', filter.subjectId);
   if (filter.subjectType) query = query.where('subject_type', '=', filter.subjectType);
-  if (filter.after) query = query.where(sql<boolean>`(created_at, id) > (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  const notifications = await query.orderBy('created_at').orderBy('id').limit(filter.limit + 1).execute();
+  if (filter.after)
+    query = query.where(sql<boolean>`(created_at, id) > (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
+  const notifications = await query
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(filter.limit + 1)
+    .execute();
   const deliveries = notifications.length
-    ? await db.selectFrom('notification_deliveries').selectAll().where('notification_id', 'in', notifications.map((n) => n.id)).orderBy('created_at').execute()
+    ? await db
+        .selectFrom('notification_deliveries')
+        .selectAll()
+        .where(
+          'notification_id',
+          'in',
+          notifications.map((n) => n.id),
+        )
+        .orderBy('created_at')
+        .execute()
     : [];
-  return notifications.map((notification) => ({ ...notification, deliveries: deliveries.filter((d) => d.notification_id === notification.id) }));
+  return notifications.map((notification) => ({
+    ...notification,
+    deliveries: deliveries.filter((d) => d.notification_id === notification.id),
+  }));
 }
 
 export async function setNotificationChannels(db: Kysely<Database>, principalId: string, channels: ChannelTarget[]) {
-  return db.updateTable('principals').set({ notification_channels: JSON.stringify(channels) }).where('id', '=', principalId).returning('id').executeTakeFirst();
+  return db
+    .updateTable('principals')
+    .set({ notification_channels: JSON.stringify(channels) })
+    .where('id', '=', principalId)
+    .returning('id')
+    .executeTakeFirst();
 }

@@ -25,7 +25,12 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Partial<Cursor>;
     // Checked here, because PostgreSQL would answer a malformed value with a cast error (a 500).
-    if (typeof parsed.createdAt === 'string' && !Number.isNaN(Date.parse(parsed.createdAt)) && typeof parsed.id === 'string' && uuidPattern.test(parsed.id)) {
+    if (
+      typeof parsed.createdAt === 'string' &&
+      !Number.isNaN(Date.parse(parsed.createdAt)) &&
+      typeof parsed.id === 'string' &&
+      uuidPattern.test(parsed.id)
+    ) {
       return { createdAt: parsed.createdAt, id: parsed.id };
     }
   } catch {
@@ -36,7 +41,10 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
 
 /** Orders a single-table query by the keyset and fetches one row beyond the page, to know whether another follows. */
 export function keysetPage<QB extends SelectQueryBuilder<any, any, any>>(query: QB, page: PageRequest): QB {
-  const ordered = query.orderBy(sql.ref('created_at')).orderBy(sql.ref('id')).limit(page.limit + 1);
+  const ordered = query
+    .orderBy(sql.ref('created_at'))
+    .orderBy(sql.ref('id'))
+    .limit(page.limit + 1);
   const after = page.after;
   return (after ? ordered.where(sql<boolean>`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`) : ordered) as QB;
 }

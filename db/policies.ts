@@ -47,17 +47,41 @@ export function toPolicyView(policy: Policy, current: PolicyVersion | undefined)
 async function insertVersion(trx: Transaction<Database>, policyId: string, version: number, content: PolicyContent, actor: Actor) {
   const row = await trx
     .insertInto('policy_versions')
-    .values({ policy_id: policyId, version, body: content.body ?? null, document_url: content.documentUrl ?? null, next_review_at: content.nextReviewAt, status: 'pending_approval', proposed_by: actor.principalId })
+    .values({
+      policy_id: policyId,
+      version,
+      body: content.body ?? null,
+      document_url: content.documentUrl ?? null,
+      next_review_at: content.nextReviewAt,
+      status: 'pending_approval',
+      proposed_by: actor.principalId,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await appendAudit(trx, { actor: actor.principalId, action: 'policy.version_proposed', subjectType: 'policy', subjectId: policyId, details: { version } });
+  await appendAudit(trx, {
+    actor: actor.principalId,
+    action: 'policy.version_proposed',
+    subjectType: 'policy',
+    subjectId: policyId,
+    details: { version },
+  });
   return row;
 }
 
 export async function createPolicy(db: Kysely<Database>, fields: { title: string; owner: string } & PolicyContent, actor: Actor) {
   return db.transaction().execute(async (trx) => {
-    const policy = await trx.insertInto('policies').values({ title: fields.title, owner: fields.owner, current_version: null }).returningAll().executeTakeFirstOrThrow();
-    await appendAudit(trx, { actor: actor.principalId, action: 'policy.created', subjectType: 'policy', subjectId: policy.id, details: { title: fields.title, owner: fields.owner } });
+    const policy = await trx
+      .insertInto('policies')
+      .values({ title: fields.title, owner: fields.owner, current_version: null })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'policy.created',
+      subjectType: 'policy',
+      subjectId: policy.id,
+      details: { title: fields.title, owner: fields.owner },
+    });
     const version = await insertVersion(trx, policy.id, 1, fields, actor);
     return { policy, version };
   });
@@ -78,11 +102,19 @@ export async function proposePolicyVersion(db: Kysely<Database>, policyId: strin
 }
 
 /** Safe to retry: only a pending version is settled, and the current version only moves forward. */
-export async function settlePolicyVersion(db: Kysely<Database>, input: { policyId: string; version: number; approved: boolean; decidedBy: string; comment: string | null }) {
+export async function settlePolicyVersion(
+  db: Kysely<Database>,
+  input: { policyId: string; version: number; approved: boolean; decidedBy: string; comment: string | null },
+) {
   await db.transaction().execute(async (trx) => {
     const settled = await trx
       .updateTable('policy_versions')
-      .set({ status: input.approved ? 'approved' : 'rejected', decided_by: input.decidedBy, decided_at: new Date(), comment: input.comment })
+      .set({
+        status: input.approved ? 'approved' : 'rejected',
+        decided_by: input.decidedBy,
+        decided_at: new Date(),
+        comment: input.comment,
+      })
       .where('policy_id', '=', input.policyId)
       .where('version', '=', input.version)
       .where('status', '=', 'pending_approval')
@@ -111,7 +143,13 @@ export async function findPolicyDetail(db: Kysely<Database>, id: string) {
   const policy = await db.selectFrom('policies').selectAll().where('id', '=', id).executeTakeFirst();
   if (!policy) return undefined;
   const versions = await db.selectFrom('policy_versions').selectAll().where('policy_id', '=', id).orderBy('version').execute();
-  return { ...toPolicyView(policy, versions.find((v) => v.version === policy.current_version)), versions: versions.map(toPolicyVersionView) };
+  return {
+    ...toPolicyView(
+      policy,
+      versions.find((v) => v.version === policy.current_version),
+    ),
+    versions: versions.map(toPolicyVersionView),
+  };
 }
 
 export async function listPolicies(db: Kysely<Database>, filter: { owner?: string; reviewDue?: boolean }, page: PageRequest) {
@@ -119,23 +157,61 @@ export async function listPolicies(db: Kysely<Database>, filter: { owner?: strin
   if (filter.owner) query = query.where('owner', '=', filter.owner);
   if (filter.reviewDue) {
     query = query.where(({ exists, selectFrom }) =>
-      exists(selectFrom('policy_versions').select('version').whereRef('policy_versions.policy_id', '=', 'policies.id').whereRef('policy_versions.version', '=', 'policies.current_version').where('next_review_at', '<', new Date())),
+      exists(
+        selectFrom('policy_versions')
+          .select('version')
+          .whereRef('policy_versions.policy_id', '=', 'policies.id')
+          .whereRef('policy_versions.version', '=', 'policies.current_version')
+          .where('next_review_at', '<', new Date()),
+      ),
     );
   }
   const { items, nextCursor } = pageOf(await keysetPage(query, page).execute(), page.limit);
   const currents = items.length
-    ? await db.selectFrom('policy_versions').selectAll().where('policy_id', 'in', items.map((p) => p.id)).where('status', '=', 'approved').execute()
+    ? await db
+        .selectFrom('policy_versions')
+        .selectAll()
+        .where(
+          'policy_id',
+          'in',
+          items.map((p) => p.id),
+        )
+        .where('status', '=', 'approved')
+        .execute()
     : [];
-  return { items: items.map((p) => toPolicyView(p, currents.find((v) => v.policy_id === p.id && v.version === p.current_version))), nextCursor };
+  return {
+    items: items.map((p) =>
+      toPolicyView(
+        p,
+        currents.find((v) => v.policy_id === p.id && v.version === p.current_version),
+      ),
+    ),
+    nextCursor,
+  };
 }
 
-export async function updatePolicy(db: Kysely<Database>, id: string, changes: { title?: string; owner?: string; status?: 'active' | 'retired' }, actor: Actor) {
+export async function updatePolicy(
+  db: Kysely<Database>,
+  id: string,
+  changes: { title?: string; owner?: string; status?: 'active' | 'retired' },
+  actor: Actor,
+) {
   await db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('policies').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw new Refusal('not_found', `policy ${id} does not exist`);
     const before = { title: current.title, owner: current.owner, status: current.status };
     const after = { ...before, ...changes };
-    await trx.updateTable('policies').set({ ...after, updated_at: new Date() }).where('id', '=', id).execute();
-    await appendAudit(trx, { actor: actor.principalId, action: after.status === 'retired' && before.status !== 'retired' ? 'policy.retired' : 'policy.updated', subjectType: 'policy', subjectId: id, details: { changes: changedFields(before, after) } });
+    await trx
+      .updateTable('policies')
+      .set({ ...after, updated_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: after.status === 'retired' && before.status !== 'retired' ? 'policy.retired' : 'policy.updated',
+      subjectType: 'policy',
+      subjectId: id,
+      details: { changes: changedFields(before, after) },
+    });
   });
 }

@@ -23,7 +23,14 @@ export function listReviews(db: Kysely<Database>, limit: number) {
   return db.selectFrom('security_reviews').selectAll().orderBy('period_from', 'desc').orderBy('id').limit(limit).execute();
 }
 
-async function audited(db: Kysely<Database>, reviewId: string, actor: string, action: string, details: Record<string, unknown>, change: (trx: Kysely<Database>) => Promise<boolean>) {
+async function audited(
+  db: Kysely<Database>,
+  reviewId: string,
+  actor: string,
+  action: string,
+  details: Record<string, unknown>,
+  change: (trx: Kysely<Database>) => Promise<boolean>,
+) {
   return db.transaction().execute(async (trx) => {
     if (!(await change(trx))) return false;
     await appendAudit(trx, { actor, action, subjectType: 'security_review', subjectId: reviewId, details });
@@ -32,16 +39,34 @@ async function audited(db: Kysely<Database>, reviewId: string, actor: string, ac
 }
 
 /** Safe to retry: the period is the primary key. */
-export async function openReview(db: Kysely<Database>, input: { reviewId: string; workflowId: string; from: string; to: string; scope: string[] | null; requestedBy: string }) {
-  await audited(db, input.reviewId, input.requestedBy, 'review.started', { from: input.from, to: input.to, scope: input.scope }, async (trx) => {
-    const inserted = await trx
-      .insertInto('security_reviews')
-      .values({ id: input.reviewId, workflow_id: input.workflowId, period_from: input.from, period_to: input.to, scope: input.scope, status: 'measuring', requested_by: input.requestedBy })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    return inserted !== undefined;
-  });
+export async function openReview(
+  db: Kysely<Database>,
+  input: { reviewId: string; workflowId: string; from: string; to: string; scope: string[] | null; requestedBy: string },
+) {
+  await audited(
+    db,
+    input.reviewId,
+    input.requestedBy,
+    'review.started',
+    { from: input.from, to: input.to, scope: input.scope },
+    async (trx) => {
+      const inserted = await trx
+        .insertInto('security_reviews')
+        .values({
+          id: input.reviewId,
+          workflow_id: input.workflowId,
+          period_from: input.from,
+          period_to: input.to,
+          scope: input.scope,
+          status: 'measuring',
+          requested_by: input.requestedBy,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      return inserted !== undefined;
+    },
+  );
 }
 
 /**
@@ -57,39 +82,60 @@ export async function measureReview(db: Kysely<Database>, reviewId: string): Pro
     const history = await Promise.all(
       quartersUpTo(new Date(review.period_to.getTime() - 1), 4).map(async (quarter) => ({
         period: quarter.label,
-        values: Object.fromEntries((await computeMeasures(db, measurePeriod(quarter.from, quarter.to, now), review.scope, trendMeasures)).map((k) => [k.id, k.result.value])),
+        values: Object.fromEntries(
+          (await computeMeasures(db, measurePeriod(quarter.from, quarter.to, now), review.scope, trendMeasures)).map((k) => [
+            k.id,
+            k.result.value,
+          ]),
+        ),
       })),
     );
     const deviations = kpis.reduce((n, k) => n + (k.result.misses?.length ?? 0), 0);
-    await audited(db, reviewId, 'system:warden', 'review.measured', { deviations, measures: kpis.map((k) => ({ id: k.id, value: k.result.value, status: k.result.status })) }, async (trx) => {
-      const updated = await trx
-        .updateTable('security_reviews')
-        .set({ measures: json(kpis), history: json(history), status: 'owner_review', updated_at: new Date() })
-        .where('id', '=', reviewId)
-        .where('measures', 'is', null)
-        .returning('id')
-        .executeTakeFirst();
-      return updated !== undefined;
-    });
+    await audited(
+      db,
+      reviewId,
+      'system:warden',
+      'review.measured',
+      { deviations, measures: kpis.map((k) => ({ id: k.id, value: k.result.value, status: k.result.status })) },
+      async (trx) => {
+        const updated = await trx
+          .updateTable('security_reviews')
+          .set({ measures: json(kpis), history: json(history), status: 'owner_review', updated_at: new Date() })
+          .where('id', '=', reviewId)
+          .where('measures', 'is', null)
+          .returning('id')
+          .executeTakeFirst();
+        return updated !== undefined;
+      },
+    );
     review = await findReviewOrThrow(db, reviewId);
   }
   const assets = await loadAssets(db, review.scope);
-  const services = [...assets.services.values()].filter((s) => assets.inScope(s.id)).map((s) => ({ serviceId: s.id, serviceName: s.name, owner: s.owner, level: s.level }));
+  const services = [...assets.services.values()]
+    .filter((s) => assets.inScope(s.id))
+    .map((s) => ({ serviceId: s.id, serviceName: s.name, owner: s.owner, level: s.level }));
   return { services, deviations: (review.measures ?? []).reduce((n, k) => n + (k.result.misses?.length ?? 0), 0) };
 }
 
 /** Safe to retry: the answers are written once, while the review waits for them. */
 export async function recordOwnerReviews(db: Kysely<Database>, reviewId: string, reviews: OwnerReview[]) {
-  await audited(db, reviewId, 'system:warden', 'review.owners_answered', { answers: reviews.map((r) => ({ service: r.serviceName, outcome: r.outcome })) }, async (trx) => {
-    const updated = await trx
-      .updateTable('security_reviews')
-      .set({ owner_reviews: json(reviews), status: 'planning', updated_at: new Date() })
-      .where('id', '=', reviewId)
-      .where('status', '=', 'owner_review')
-      .returning('id')
-      .executeTakeFirst();
-    return updated !== undefined;
-  });
+  await audited(
+    db,
+    reviewId,
+    'system:warden',
+    'review.owners_answered',
+    { answers: reviews.map((r) => ({ service: r.serviceName, outcome: r.outcome })) },
+    async (trx) => {
+      const updated = await trx
+        .updateTable('security_reviews')
+        .set({ owner_reviews: json(reviews), status: 'planning', updated_at: new Date() })
+        .where('id', '=', reviewId)
+        .where('status', '=', 'owner_review')
+        .returning('id')
+        .executeTakeFirst();
+      return updated !== undefined;
+    },
+  );
 }
 
 /**
@@ -130,7 +176,12 @@ export async function planReview(db: Kysely<Database>, reviewId: string, securit
           .execute()
       : [];
     raised = inserted.length;
-    await trx.updateTable('security_reviews').set({ status: 'sign_off', updated_at: new Date() }).where('id', '=', reviewId).where('status', '=', 'planning').execute();
+    await trx
+      .updateTable('security_reviews')
+      .set({ status: 'sign_off', updated_at: new Date() })
+      .where('id', '=', reviewId)
+      .where('status', '=', 'planning')
+      .execute();
     return true;
   });
   await publishReport(db, reviewId);
@@ -140,24 +191,44 @@ export async function planReview(db: Kysely<Database>, reviewId: string, securit
 /** Step 4: approved closes the review; sent back reopens planning. Safe to retry: a decision is recorded once, keyed by its time and decider. */
 export async function recordSignOff(db: Kysely<Database>, reviewId: string, decision: SignOffRecord) {
   const approved = decision.outcome === 'approved';
-  await audited(db, reviewId, decision.by, approved ? 'review.signed_off' : 'review.sent_back', { comment: decision.comment, additions: decision.additions ?? [] }, async (trx) => {
-    const review = await trx.selectFrom('security_reviews').select(['status', 'revisions']).where('id', '=', reviewId).forUpdate().executeTakeFirstOrThrow();
-    if (review.status !== 'sign_off') return false;
-    const next: Status = approved ? 'signed_off' : 'planning';
-    await trx
-      .updateTable('security_reviews')
-      .set(approved ? { status: next, sign_off: json(decision), updated_at: new Date() } : { status: next, revisions: json([...review.revisions, decision]), updated_at: new Date() })
-      .where('id', '=', reviewId)
-      .execute();
-    return true;
-  });
+  await audited(
+    db,
+    reviewId,
+    decision.by,
+    approved ? 'review.signed_off' : 'review.sent_back',
+    { comment: decision.comment, additions: decision.additions ?? [] },
+    async (trx) => {
+      const review = await trx
+        .selectFrom('security_reviews')
+        .select(['status', 'revisions'])
+        .where('id', '=', reviewId)
+        .forUpdate()
+        .executeTakeFirstOrThrow();
+      if (review.status !== 'sign_off') return false;
+      const next: Status = approved ? 'signed_off' : 'planning';
+      await trx
+        .updateTable('security_reviews')
+        .set(
+          approved
+            ? { status: next, sign_off: json(decision), updated_at: new Date() }
+            : { status: next, revisions: json([...review.revisions, decision]), updated_at: new Date() },
+        )
+        .where('id', '=', reviewId)
+        .execute();
+      return true;
+    },
+  );
   await publishReport(db, reviewId);
 }
 
 /** Stores the report as it stands, so GET serves what the Security Manager saw. */
 export async function publishReport(db: Kysely<Database>, reviewId: string): Promise<void> {
   const report = await composeReport(db, await findReviewOrThrow(db, reviewId));
-  await db.updateTable('security_reviews').set({ report: json(report) }).where('id', '=', reviewId).execute();
+  await db
+    .updateTable('security_reviews')
+    .set({ report: json(report) })
+    .where('id', '=', reviewId)
+    .execute();
 }
 
 /** The report as published at sign-off, or as it stands while the review runs. */
@@ -167,7 +238,9 @@ export async function currentReport(db: Kysely<Database>, review: SecurityReview
 
 export async function composeReport(db: Kysely<Database>, review: SecurityReviewRow): Promise<SecurityReport> {
   const kpis = review.measures ?? [];
-  const scope = review.scope?.length ? await db.selectFrom('services').select(['id', 'name']).where('id', 'in', review.scope).execute() : null;
+  const scope = review.scope?.length
+    ? await db.selectFrom('services').select(['id', 'name']).where('id', 'in', review.scope).execute()
+    : null;
   return {
     id: review.id,
     period: { label: review.id, from: review.period_from.toISOString(), to: review.period_to.toISOString() },

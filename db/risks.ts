@@ -64,12 +64,17 @@ const columnsOf = (f: RiskFields) => ({
 
 /** The treatment's own rule: an accepted risk is an exception with an expiry, a mitigated one names its controls. */
 function checkTreatment(fields: RiskFields) {
-  if (fields.treatment === 'accept' && !fields.acceptedUntil) throw new Refusal('invalid', 'an accepted risk needs acceptedUntil (the exception expires)', 'acceptedUntil');
-  if (fields.treatment === 'mitigate' && fields.controls.length === 0) throw new Refusal('invalid', 'a mitigated risk names the controls that mitigate it', 'controls');
+  if (fields.treatment === 'accept' && !fields.acceptedUntil)
+    throw new Refusal('invalid', 'an accepted risk needs acceptedUntil (the exception expires)', 'acceptedUntil');
+  if (fields.treatment === 'mitigate' && fields.controls.length === 0)
+    throw new Refusal('invalid', 'a mitigated risk names the controls that mitigate it', 'controls');
 }
 
 async function checkAssets(db: Kysely<Database>, fields: RiskFields) {
-  for (const [table, ids, field] of [['configuration_items', fields.affectedCis, 'affectedCis'], ['services', fields.affectedServices, 'affectedServices']] as const) {
+  for (const [table, ids, field] of [
+    ['configuration_items', fields.affectedCis, 'affectedCis'],
+    ['services', fields.affectedServices, 'affectedServices'],
+  ] as const) {
     if (!ids.length) continue;
     const found = await db.selectFrom(table).select('id').where('id', 'in', ids).execute();
     const missing = ids.filter((id) => !found.some((row) => row.id === id));
@@ -82,12 +87,22 @@ export async function createRisk(db: Kysely<Database>, fields: RiskFields, actor
   await checkAssets(db, fields);
   return db.transaction().execute(async (trx) => {
     const risk = await trx.insertInto('risks').values(columnsOf(fields)).returningAll().executeTakeFirstOrThrow();
-    await appendAudit(trx, { actor: actor.principalId, action: 'risk.created', subjectType: 'risk', subjectId: risk.id, details: { ...fields } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'risk.created',
+      subjectType: 'risk',
+      subjectId: risk.id,
+      details: { ...fields },
+    });
     return risk;
   });
 }
 
-export async function listRisks(db: Kysely<Database>, filter: { owner?: string; treatment?: RiskTreatment; reviewDue?: boolean }, page: PageRequest) {
+export async function listRisks(
+  db: Kysely<Database>,
+  filter: { owner?: string; treatment?: RiskTreatment; reviewDue?: boolean },
+  page: PageRequest,
+) {
   let query = db.selectFrom('risks').selectAll();
   if (filter.owner) query = query.where('owner', '=', filter.owner);
   if (filter.treatment) query = query.where('treatment', '=', filter.treatment);
@@ -104,14 +119,27 @@ export async function updateRisk(db: Kysely<Database>, id: string, changes: Part
     const current = await trx.selectFrom('risks').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw new Refusal('not_found', `risk ${id} does not exist`);
     const keeper = keepsRegister(actor);
-    if (!keeper && current.owner !== actor.principalId) throw new Refusal('forbidden', 'only the risk owner or the Security Manager may update a risk');
-    if (!keeper && changes.owner !== undefined && changes.owner !== current.owner) throw new Refusal('forbidden', 'only the Security Manager may hand a risk to another owner');
+    if (!keeper && current.owner !== actor.principalId)
+      throw new Refusal('forbidden', 'only the risk owner or the Security Manager may update a risk');
+    if (!keeper && changes.owner !== undefined && changes.owner !== current.owner)
+      throw new Refusal('forbidden', 'only the Security Manager may hand a risk to another owner');
     const before = fieldsOf(current);
     const after = { ...before, ...changes };
     checkTreatment(after);
     await checkAssets(trx, after);
-    const risk = await trx.updateTable('risks').set({ ...columnsOf(after), updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-    await appendAudit(trx, { actor: actor.principalId, action: 'risk.updated', subjectType: 'risk', subjectId: id, details: { changes: changedFields(before, after) } });
+    const risk = await trx
+      .updateTable('risks')
+      .set({ ...columnsOf(after), updated_at: new Date() })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'risk.updated',
+      subjectType: 'risk',
+      subjectId: id,
+      details: { changes: changedFields(before, after) },
+    });
     return risk;
   });
 }
@@ -120,6 +148,12 @@ export async function deleteRisk(db: Kysely<Database>, id: string, actor: Actor)
   await db.transaction().execute(async (trx) => {
     const deleted = await trx.deleteFrom('risks').where('id', '=', id).returningAll().executeTakeFirst();
     if (!deleted) throw new Refusal('not_found', `risk ${id} does not exist`);
-    await appendAudit(trx, { actor: actor.principalId, action: 'risk.deleted', subjectType: 'risk', subjectId: id, details: { title: deleted.title } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'risk.deleted',
+      subjectType: 'risk',
+      subjectId: id,
+      details: { title: deleted.title },
+    });
   });
 }

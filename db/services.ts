@@ -80,7 +80,13 @@ export async function createService(db: Kysely<Database>, draft: ServiceDraft, a
       .returningAll()
       .executeTakeFirstOrThrow()
       .catch(refuseTakenName('a service', fields.name));
-    await appendAudit(trx, { actor: actor.principalId, action: 'service.created', subjectType: 'service', subjectId: row.id, details: { ...fields } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'service.created',
+      subjectType: 'service',
+      subjectId: row.id,
+      details: { ...fields },
+    });
     return toService(row);
   });
 }
@@ -113,7 +119,13 @@ export async function updateService(db: Kysely<Database>, id: string, changes: S
       .returningAll()
       .executeTakeFirstOrThrow()
       .catch(refuseTakenName('a service', next.name));
-    await appendAudit(trx, { actor: actor.principalId, action: 'service.updated', subjectType: 'service', subjectId: id, details: { changes: changed } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'service.updated',
+      subjectType: 'service',
+      subjectId: id,
+      details: { changes: changed },
+    });
     return toService(row);
   });
 }
@@ -131,8 +143,15 @@ export async function deleteService(db: Kysely<Database>, id: string, actor: Act
       .select((eb) => eb.fn.countAll<number>().as('count'))
       .where('service_id', '=', id)
       .executeTakeFirstOrThrow();
-    if (count > 0) throw new Refusal('conflict', `service ${current.name} is referenced by ${count} configuration item(s), retired ones included`);
+    if (count > 0)
+      throw new Refusal('conflict', `service ${current.name} is referenced by ${count} configuration item(s), retired ones included`);
     await trx.deleteFrom('services').where('id', '=', id).execute();
-    await appendAudit(trx, { actor: actor.principalId, action: 'service.deleted', subjectType: 'service', subjectId: id, details: { ...fieldsOf(current) } });
+    await appendAudit(trx, {
+      actor: actor.principalId,
+      action: 'service.deleted',
+      subjectType: 'service',
+      subjectId: id,
+      details: { ...fieldsOf(current) },
+    });
   });
 }

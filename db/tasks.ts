@@ -37,7 +37,11 @@ export async function listTasks(db: Kysely<Database>, actor: Actor, filter: Task
   if (filter.after) {
     query = query.where(sql<boolean>`(created_at, id) > (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
   }
-  return query.orderBy('created_at').orderBy('id').limit(filter.limit + 1).execute();
+  return query
+    .orderBy('created_at')
+    .orderBy('id')
+    .limit(filter.limit + 1)
+    .execute();
 }
 
 export async function findVisibleTask(db: Kysely<Database>, actor: Actor, id: string): Promise<HumanTask | undefined> {
@@ -50,5 +54,11 @@ export async function findTask(db: Kysely<Database>, id: string): Promise<HumanT
 
 /** Every task about one record, oldest first: its page shows them all, closed ones with their decisions. */
 export function tasksOfSubject(db: Kysely<Database>, subject: { type: string; id: string }): Promise<HumanTask[]> {
-  return db.selectFrom('human_tasks').selectAll().where('subject_type', '=', subject.type).where('subject_id', '=', subject.id).orderBy('created_at').execute();
+  return db
+    .selectFrom('human_tasks')
+    .selectAll()
+    .where('subject_type', '=', subject.type)
+    .where('subject_id', '=', subject.id)
+    .orderBy('created_at')
+    .execute();
 }

@@ -18,7 +18,12 @@ export interface BeginTestRun {
 /** Records a running test of an active control; returns the control, or undefined if it is retired or gone. */
 export async function beginTestRun(db: Kysely<Database>, input: BeginTestRun): Promise<Control | undefined> {
   return db.transaction().execute(async (trx) => {
-    const control = await trx.selectFrom('controls').selectAll().where('id', '=', input.controlId).where('status', '=', 'active').executeTakeFirst();
+    const control = await trx
+      .selectFrom('controls')
+      .selectAll()
+      .where('id', '=', input.controlId)
+      .where('status', '=', 'active')
+      .executeTakeFirst();
     if (!control) return undefined;
     const inserted = await trx
       .insertInto('test_runs')
@@ -41,7 +46,13 @@ export async function beginTestRun(db: Kysely<Database>, input: BeginTestRun): P
         action: 'test-run.started',
         subjectType: 'control',
         subjectId: control.id,
-        details: { runId: input.runId, workflowId: input.workflowId, method: control.procedure.type, requestedBy: input.requestedBy, scheduledAt: input.scheduledAt },
+        details: {
+          runId: input.runId,
+          workflowId: input.workflowId,
+          method: control.procedure.type,
+          requestedBy: input.requestedBy,
+          scheduledAt: input.scheduledAt,
+        },
       });
     }
     return control;
@@ -99,7 +110,11 @@ export interface TestRunFilter extends PageRequest {
 }
 
 function runsWithControl(db: Kysely<Database>) {
-  return db.selectFrom('test_runs').innerJoin('controls', 'controls.id', 'test_runs.control_id').selectAll('test_runs').select('controls.name as control_name');
+  return db
+    .selectFrom('test_runs')
+    .innerJoin('controls', 'controls.id', 'test_runs.control_id')
+    .selectAll('test_runs')
+    .select('controls.name as control_name');
 }
 
 /** Newest first: a report reader wants the latest test. */
@@ -109,9 +124,15 @@ export async function listTestRuns(db: Kysely<Database>, filter: TestRunFilter):
   if (filter.result) query = query.where('test_runs.result', '=', filter.result);
   if (filter.status) query = query.where('test_runs.status', '=', filter.status);
   if (filter.after) {
-    query = query.where(sql<boolean>`(test_runs.created_at, test_runs.id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
+    query = query.where(
+      sql<boolean>`(test_runs.created_at, test_runs.id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`,
+    );
   }
-  return query.orderBy('test_runs.created_at', 'desc').orderBy('test_runs.id', 'desc').limit(filter.limit + 1).execute();
+  return query
+    .orderBy('test_runs.created_at', 'desc')
+    .orderBy('test_runs.id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
 }
 
 export async function findTestRun(db: Kysely<Database>, id: string): Promise<TestRunWithControl | undefined> {

@@ -70,8 +70,20 @@ export async function revokeToken(db: Kysely<Database>, id: string, revokedBy: s
       .executeTakeFirst();
     if (!revoked) return false;
     // Sessions signed in with the token die with it (findWebSession also checks the token).
-    const sessions = await trx.updateTable('web_sessions').set({ revoked_at: new Date() }).where('token_id', '=', id).where('revoked_at', 'is', null).returning('id').execute();
-    await appendAudit(trx, { actor: revokedBy, action: 'token.revoked', subjectType: 'token', subjectId: id, details: { sessionsEnded: sessions.length } });
+    const sessions = await trx
+      .updateTable('web_sessions')
+      .set({ revoked_at: new Date() })
+      .where('token_id', '=', id)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .execute();
+    await appendAudit(trx, {
+      actor: revokedBy,
+      action: 'token.revoked',
+      subjectType: 'token',
+      subjectId: id,
+      details: { sessionsEnded: sessions.length },
+    });
     return true;
   });
 }

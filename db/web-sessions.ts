@@ -19,7 +19,11 @@ export interface WebSession {
  * Returns the cookie secret (shown once; only its hash is stored), or undefined for a token that is
  * unknown or revoked. Both outcomes are audited.
  */
-export async function createWebSession(db: Kysely<Database>, token: string, client: { ip: string }): Promise<{ secret: string; session: WebSession } | undefined> {
+export async function createWebSession(
+  db: Kysely<Database>,
+  token: string,
+  client: { ip: string },
+): Promise<{ secret: string; session: WebSession } | undefined> {
   const row = await db
     .selectFrom('api_tokens')
     .innerJoin('principals', 'principals.id', 'api_tokens.principal_id')
@@ -29,7 +33,13 @@ export async function createWebSession(db: Kysely<Database>, token: string, clie
     .executeTakeFirst();
   if (!row) {
     // Failed sign-ins are what an audit of access looks for first; the token itself is never kept.
-    await recordAudit(db, { actor: 'anonymous', action: 'session.sign_in_refused', subjectType: 'web-session', subjectId: '-', details: { ip: client.ip } });
+    await recordAudit(db, {
+      actor: 'anonymous',
+      action: 'session.sign_in_refused',
+      subjectType: 'web-session',
+      subjectId: '-',
+      details: { ip: client.ip },
+    });
     return undefined;
   }
   const secret = randomBytes(32).toString('base64url');
@@ -49,7 +59,10 @@ export async function createWebSession(db: Kysely<Database>, token: string, clie
     });
     return created.id;
   });
-  return { secret, session: { id, expiresAt, actor: { principalId: row.principal_id, displayName: row.display_name, roles: row.roles.filter(isRole) } } };
+  return {
+    secret,
+    session: { id, expiresAt, actor: { principalId: row.principal_id, displayName: row.display_name, roles: row.roles.filter(isRole) } },
+  };
 }
 
 /** The live session a cookie secret names: not signed out, not expired, its token not revoked. */
@@ -65,12 +78,28 @@ export async function findWebSession(db: Kysely<Database>, secret: string): Prom
     .where('api_tokens.revoked_at', 'is', null)
     .executeTakeFirst();
   if (!row) return undefined;
-  return { id: row.id, expiresAt: row.expires_at, actor: { principalId: row.principal_id, displayName: row.display_name, roles: row.roles.filter(isRole) } };
+  return {
+    id: row.id,
+    expiresAt: row.expires_at,
+    actor: { principalId: row.principal_id, displayName: row.display_name, roles: row.roles.filter(isRole) },
+  };
 }
 
 export async function endWebSession(db: Kysely<Database>, session: WebSession): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const ended = await trx.updateTable('web_sessions').set({ revoked_at: new Date() }).where('id', '=', session.id).where('revoked_at', 'is', null).returning('id').executeTakeFirst();
-    if (ended) await appendAudit(trx, { actor: session.actor.principalId, action: 'session.ended', subjectType: 'web-session', subjectId: session.id });
+    const ended = await trx
+      .updateTable('web_sessions')
+      .set({ revoked_at: new Date() })
+      .where('id', '=', session.id)
+      .where('revoked_at', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    if (ended)
+      await appendAudit(trx, {
+        actor: session.actor.principalId,
+        action: 'session.ended',
+        subjectType: 'web-session',
+        subjectId: session.id,
+      });
   });
 }

@@ -17,9 +17,22 @@ export interface Entitlement {
   privilege: PrivilegeLevel;
 }
 
-export type AccessRequestStatus = 'pending_owner' | 'pending_security' | 'rejected' | 'provisioning' | 'active' | 'provisioning_failed' | 'revoked';
+export type AccessRequestStatus =
+  | 'pending_owner'
+  | 'pending_security'
+  | 'rejected'
+  | 'provisioning'
+  | 'active'
+  | 'provisioning_failed'
+  | 'revoked';
 
-export const accountFlags = ['orphaned', 'unused', 'privileged_without_approval', 'shared_without_owner', 'revocation_not_applied'] as const;
+export const accountFlags = [
+  'orphaned',
+  'unused',
+  'privileged_without_approval',
+  'shared_without_owner',
+  'revocation_not_applied',
+] as const;
 export type AccountFlag = (typeof accountFlags)[number];
 
 export interface AccountUnderReview {
@@ -55,7 +68,9 @@ export function flagAccount(account: AccountUnderReview, options: { now: number;
 }
 
 export function unapprovedPrivileges(account: Pick<AccountUnderReview, 'entitlements' | 'approvedEntitlements'>): string[] {
-  return account.entitlements.filter((e) => e.privilege === 'privileged' && !account.approvedEntitlements.includes(e.name)).map((e) => e.name);
+  return account.entitlements
+    .filter((e) => e.privilege === 'privileged' && !account.approvedEntitlements.includes(e.name))
+    .map((e) => e.name);
 }
 
 export const reviewActions = ['keep', 'revoke', 'reduce'] as const;
@@ -87,7 +102,8 @@ export type ParsedReviewDecisions = { decisions: (ReviewDecision & { ciId: strin
  */
 export function parseReviewDecisions(data: unknown, items: ReviewItem[], decider: string): ParsedReviewDecisions {
   const raw = (data as { decisions?: unknown } | null | undefined)?.decisions;
-  if (!Array.isArray(raw)) return { refusal: 'data.decisions must list a decision for every account: [{accountId, action, entitlements?}]' };
+  if (!Array.isArray(raw))
+    return { refusal: 'data.decisions must list a decision for every account: [{accountId, action, entitlements?}]' };
   const decisions: (ReviewDecision & { ciId: string })[] = [];
   const seen = new Set<string>();
   for (const [index, entry] of raw.entries()) {
@@ -112,7 +128,8 @@ export function parseReviewDecisions(data: unknown, items: ReviewItem[], decider
         return { refusal: `${at}.entitlements must list the entitlements the account keeps` };
       }
       const unknown = (entitlements as string[]).filter((e) => !item.entitlements.includes(e));
-      if (unknown.length) return { refusal: `${at}.entitlements: ${unknown.join(', ')} not held by ${accountId}; a reduction only removes` };
+      if (unknown.length)
+        return { refusal: `${at}.entitlements: ${unknown.join(', ')} not held by ${accountId}; a reduction only removes` };
       kept = entitlements as string[];
     }
     decisions.push({ accountId, ciId: item.ciId, action: action as ReviewAction, ...(kept ? { entitlements: kept } : {}) });

@@ -38,7 +38,13 @@ export function warrantsAlert(advisory: { cvssScore: number | null; exploited: b
   return advisory.exploited || (advisory.cvssScore ?? 0) >= criticalCvss;
 }
 
-const units: [string, number][] = [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
+const units: [string, number][] = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1000],
+  ['ms', 1],
+];
 
 /** The largest unit that divides `ms` exactly: 302400000 → "84h", 1500 → "1500ms". */
 export function formatDuration(ms: number): DurationText {
@@ -50,7 +56,11 @@ export function formatDuration(ms: number): DurationText {
  * The patch deadline for a CI: its service SLA's deadline for the CI's classification level, halved
  * when the advisory is critical (CVSS ≥ 9.0) or known to be exploited.
  */
-export function remediationDeadline(patchDeadlines: Record<ClassificationLevel, DurationText>, level: ClassificationLevel, advisory: { cvssScore: number | null; exploited: boolean }): DurationText {
+export function remediationDeadline(
+  patchDeadlines: Record<ClassificationLevel, DurationText>,
+  level: ClassificationLevel,
+  advisory: { cvssScore: number | null; exploited: boolean },
+): DurationText {
   const base = patchDeadlines[level] ?? patchDeadlines[classificationLevels[classificationLevels.length - 1] as ClassificationLevel];
   return warrantsAlert(advisory) ? formatDuration(Math.floor(durationMs(base) / 2)) : base;
 }

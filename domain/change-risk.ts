@@ -121,7 +121,9 @@ export function assessChange({ impact, cis, implementsProblemFix }: AssessmentIn
       reviewRequired: false,
       fourEyes: false,
       evidenceRequired: [],
-      reasons: ['no security impact declared (access controls, network configuration, data handling, other): approved by the gate without review'],
+      reasons: [
+        'no security impact declared (access controls, network configuration, data handling, other): approved by the gate without review',
+      ],
     };
   }
   const reasons: string[] = [];
@@ -135,7 +137,8 @@ export function assessChange({ impact, cis, implementsProblemFix }: AssessmentIn
   }
   // low/medium CIs → low, high → medium, very_high → high
   let rank = Math.max(1, worst);
-  if (worst >= levelRank('medium')) reasons.push(`affected CIs are classified up to ${classificationLevels[worst]} on ${[...aspects].join(', ')}`);
+  if (worst >= levelRank('medium'))
+    reasons.push(`affected CIs are classified up to ${classificationLevels[worst]} on ${[...aspects].join(', ')}`);
   if (impact.accessControls && cis.some((ci) => levelRank(ci.integrity) >= levelRank('high'))) {
     rank = changeRisks.indexOf('high');
     reasons.push('changes access controls of a CI of high integrity');
@@ -152,8 +155,10 @@ export function assessChange({ impact, cis, implementsProblemFix }: AssessmentIn
 
 /** The offered evidence not already on file (same kind and reference). */
 export function newEvidence(known: readonly ChangeEvidence[], offered: readonly ChangeEvidence[]): ChangeEvidence[] {
-  return offered.filter((item, index) =>
-    !known.some((k) => k.kind === item.kind && k.ref === item.ref) && offered.findIndex((o) => o.kind === item.kind && o.ref === item.ref) === index,
+  return offered.filter(
+    (item, index) =>
+      !known.some((k) => k.kind === item.kind && k.ref === item.ref) &&
+      offered.findIndex((o) => o.kind === item.kind && o.ref === item.ref) === index,
   );
 }
 
@@ -232,24 +237,47 @@ export function evaluateBaseline(
       const base = { ciId: ci.id, measureId: measure.id, title: measure.title, aspect: measure.aspect };
       const covering = (controls ?? []).filter((c) => c.ciIds.includes(ci.id) && c.baselineMeasures.includes(measure.id));
       const failed = covering.find((c) => c.lastResult === 'failed');
-      if (failed) return { ...base, status: 'fails', controlId: failed.controlId, detail: `control "${failed.name}": latest test ${failed.lastResult}` };
+      if (failed)
+        return {
+          ...base,
+          status: 'fails',
+          controlId: failed.controlId,
+          detail: `control "${failed.name}": latest test ${failed.lastResult}`,
+        };
       const passed = covering.find((c) => c.lastResult === 'passed');
       if (passed) return { ...base, status: 'holds', controlId: passed.controlId, detail: `control "${passed.name}": latest test passed` };
       const untested = covering[0];
-      const detail = untested ? `control "${untested.name}": ${untested.lastResult ? `latest test ${untested.lastResult}` : 'never tested'}` : 'no control implements it';
+      const detail = untested
+        ? `control "${untested.name}": ${untested.lastResult ? `latest test ${untested.lastResult}` : 'never tested'}`
+        : 'no control implements it';
       return { ...base, status: 'not_covered', controlId: untested?.controlId ?? null, detail };
     }),
   );
   const failing = checks.filter((check) => check.status === 'fails');
   const holding = checks.filter((check) => check.status === 'holds');
   if (failing.length > 0) {
-    return { outcome: 'fails', summary: `${failing.length} baseline measure(s) no longer hold: ${failing.map((c) => c.measureId).join(', ')}`, checks, verifiedAt };
+    return {
+      outcome: 'fails',
+      summary: `${failing.length} baseline measure(s) no longer hold: ${failing.map((c) => c.measureId).join(', ')}`,
+      checks,
+      verifiedAt,
+    };
   }
   if (holding.length === 0) {
     const why = controls === undefined ? 'no control register is installed' : 'no tested control protects the affected CIs';
-    return { outcome: 'no_controls', summary: `no controls to run: ${why}; ${checks.length} baseline measure(s) unverified`, checks, verifiedAt };
+    return {
+      outcome: 'no_controls',
+      summary: `no controls to run: ${why}; ${checks.length} baseline measure(s) unverified`,
+      checks,
+      verifiedAt,
+    };
   }
-  return { outcome: 'holds', summary: `${holding.length} of ${checks.length} baseline measure(s) verified by their controls`, checks, verifiedAt };
+  return {
+    outcome: 'holds',
+    summary: `${holding.length} of ${checks.length} baseline measure(s) verified by their controls`,
+    checks,
+    verifiedAt,
+  };
 }
 
 /** Where a verified change ends: its baseline holds, fails, or could not be checked. */

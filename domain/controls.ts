@@ -56,7 +56,13 @@ export const performedResults: readonly TestResult[] = ['passed', 'failed'];
  * of its last test, or of the moment it was scheduled if it never was. `graceMs` is the schedule's
  * jitter: a run may legitimately start that much later than its slot.
  */
-export function isOverdue(input: { cadenceMs: number | null; graceMs?: number; lastTestedAt: Date | null; scheduledSince: Date | null; now: Date }): boolean {
+export function isOverdue(input: {
+  cadenceMs: number | null;
+  graceMs?: number;
+  lastTestedAt: Date | null;
+  scheduledSince: Date | null;
+  now: Date;
+}): boolean {
   if (input.cadenceMs === null) return false;
   const since = input.lastTestedAt ?? input.scheduledSince;
   if (!since) return false;

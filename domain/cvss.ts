@@ -25,7 +25,15 @@ export function cvss3BaseScore(vector: string): number | null {
   const pick = <T extends Record<string, number>>(table: T, key: string): number | undefined => table[metrics[key] as keyof T];
   const changed = metrics.S === 'C';
   if (metrics.S !== 'C' && metrics.S !== 'U') return null;
-  const values = [pick(weights.AV, 'AV'), pick(weights.AC, 'AC'), pick(changed ? privileges.changed : privileges.unchanged, 'PR'), pick(weights.UI, 'UI'), pick(weights.C, 'C'), pick(weights.I, 'I'), pick(weights.A, 'A')];
+  const values = [
+    pick(weights.AV, 'AV'),
+    pick(weights.AC, 'AC'),
+    pick(changed ? privileges.changed : privileges.unchanged, 'PR'),
+    pick(weights.UI, 'UI'),
+    pick(weights.C, 'C'),
+    pick(weights.I, 'I'),
+    pick(weights.A, 'A'),
+  ];
   if (values.some((v) => v === undefined)) return null;
   const [av, ac, pr, ui, c, i, a] = values as number[];
   const iss = 1 - (1 - c!) * (1 - i!) * (1 - a!);

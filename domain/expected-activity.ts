@@ -44,5 +44,8 @@ export function checkExpectedActivity(
   if (!window) return { expected: false, reason: `activity at ${when} is outside the documented windows` };
   const unexpected = activity.systems.filter((system) => !expected.systems.includes(system));
   if (unexpected.length > 0) return { expected: false, reason: `activity on undocumented systems: ${unexpected.join(', ')}` };
-  return { expected: true, reason: `activity at ${when} on documented systems, inside window ${window.days.join(',')} ${window.start}-${window.end}` };
+  return {
+    expected: true,
+    reason: `activity at ${when} on documented systems, inside window ${window.days.join(',')} ${window.start}-${window.end}`,
+  };
 }

@@ -30,7 +30,8 @@ export function renderTemplate(template: MessageTemplate, values: Record<string,
   const fill = (text: string) =>
     text.replace(placeholder, (_match, key: string) => {
       const value = values[key];
-      if (value === undefined) throw new Error(`notification template uses {{${key}}}, which is not one of: ${Object.keys(values).join(', ')}`);
+      if (value === undefined)
+        throw new Error(`notification template uses {{${key}}}, which is not one of: ${Object.keys(values).join(', ')}`);
       return value;
     });
   return { subject: fill(template.subject), body: fill(template.body) };

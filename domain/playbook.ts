@@ -5,7 +5,14 @@ export const playbookPhases = ['containment', 'eradication', 'recovery'] as cons
 export type PlaybookPhase = (typeof playbookPhases)[number];
 
 /** Automated responders a playbook may name; each runs through the `runContainmentAction` activity. */
-export const containmentActions = ['isolate-account', 'disable-account', 'revoke-sessions', 'isolate-host', 'block-ip', 'quarantine-file'] as const;
+export const containmentActions = [
+  'isolate-account',
+  'disable-account',
+  'revoke-sessions',
+  'isolate-host',
+  'block-ip',
+  'quarantine-file',
+] as const;
 export type ContainmentAction = (typeof containmentActions)[number];
 
 export type PlaybookAction =

@@ -43,7 +43,8 @@ const dayMs = 86_400_000;
 export function dayRange(first: string, last: string): Period {
   const from = new Date(`${first}T00:00:00Z`);
   const to = new Date(new Date(`${last}T00:00:00Z`).getTime() + dayMs);
-  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to)) throw new RangeError('a period must end on or after the day it starts');
+  if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()) || !(from < to))
+    throw new RangeError('a period must end on or after the day it starts');
   return { label: `${day(from)}_${day(new Date(to.getTime() - dayMs))}`, from, to };
 }
 

@@ -14,7 +14,8 @@ export function classificationWeight(level: ClassificationLevel): number {
 
 /** likelihood × impact × classification weight: 1 (rare, negligible, low) to 100 (certain, severe, very high). */
 export function riskScore(likelihood: number, impact: number, level: ClassificationLevel): number {
-  if (!isRating(likelihood) || !isRating(impact)) throw new RangeError(`likelihood and impact are rated 1 to 5, got ${likelihood} and ${impact}`);
+  if (!isRating(likelihood) || !isRating(impact))
+    throw new RangeError(`likelihood and impact are rated 1 to 5, got ${likelihood} and ${impact}`);
   return likelihood * impact * classificationWeight(level);
 }
 

@@ -95,7 +95,15 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['diagnostic_pings', 'idempotency_keys', 'configuration_items', 'services', 'audit_events', 'api_tokens', 'principals']) {
+  for (const table of [
+    'diagnostic_pings',
+    'idempotency_keys',
+    'configuration_items',
+    'services',
+    'audit_events',
+    'api_tokens',
+    'principals',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
   await sql`drop function audit_events_append_only`.execute(db);

@@ -8,7 +8,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   // come back on the next page. updated_at follows, or a new row's now() would read back rounded
   // in one column and truncated in the other, updated before it was created.
   for (const table of pagedTables) {
-    await sql`alter table ${sql.table(table)} alter column created_at type timestamptz(3), alter column updated_at type timestamptz(3)`.execute(db);
+    await sql`alter table ${sql.table(table)} alter column created_at type timestamptz(3), alter column updated_at type timestamptz(3)`.execute(
+      db,
+    );
     await db.schema.createIndex(`${table}_page`).on(table).columns(['created_at', 'id']).execute();
     await db.schema.createIndex(`${table}_owner`).on(table).column('owner').execute();
   }
@@ -30,6 +32,8 @@ export async function down(db: Kysely<any>): Promise<void> {
   for (const table of pagedTables) {
     await db.schema.dropIndex(`${table}_owner`).execute();
     await db.schema.dropIndex(`${table}_page`).execute();
-    await sql`alter table ${sql.table(table)} alter column created_at type timestamptz, alter column updated_at type timestamptz`.execute(db);
+    await sql`alter table ${sql.table(table)} alter column created_at type timestamptz, alter column updated_at type timestamptz`.execute(
+      db,
+    );
   }
 }

@@ -106,7 +106,14 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['access_review_items', 'access_review_campaigns', 'provisioning_actions', 'access_requests', 'system_accounts', 'people']) {
+  for (const table of [
+    'access_review_items',
+    'access_review_campaigns',
+    'provisioning_actions',
+    'access_requests',
+    'system_accounts',
+    'people',
+  ]) {
     await db.schema.dropTable(table).execute();
   }
 }

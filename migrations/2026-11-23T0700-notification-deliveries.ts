@@ -3,7 +3,10 @@ import { sql, type Kysely } from 'kysely';
 export async function up(db: Kysely<any>): Promise<void> {
   // Where a principal wants to be told: [{ channel: 'email' | 'webhook' | 'slack', target? }].
   // Empty means "e-mail to principals.email when one is recorded".
-  await db.schema.alterTable('principals').addColumn('notification_channels', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`)).execute();
+  await db.schema
+    .alterTable('principals')
+    .addColumn('notification_channels', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
+    .execute();
 
   // One row per notification, channel and target: the unique key is what keeps a retried `notify`
   // activity from sending a message that already went out.
@@ -14,7 +17,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('channel', 'text', (c) => c.notNull().check(sql`channel in ('email', 'webhook', 'slack')`))
     .addColumn('target', 'text', (c) => c.notNull())
     .addColumn('recipient', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().defaultTo('pending').check(sql`status in ('pending', 'sending', 'delivered', 'failed')`))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().defaultTo('pending').check(sql`status in ('pending', 'sending', 'delivered', 'failed')`),
+    )
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('last_error', 'text')
     .addColumn('claimed_at', 'timestamptz')

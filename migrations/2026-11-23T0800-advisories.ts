@@ -47,7 +47,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('installed_version', 'text', (c) => c.notNull())
     .addColumn('deadline', 'text', (c) => c.notNull())
     .addColumn('due_at', 'timestamptz', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('open', 'patched', 'mitigated', 'exception_requested', 'exception')`))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(sql`status in ('open', 'patched', 'mitigated', 'exception_requested', 'exception')`),
+    )
     .addColumn('resolution', 'jsonb')
     .addColumn('task_id', 'uuid')
     .addColumn('escalations', 'integer', (c) => c.notNull().defaultTo(0))

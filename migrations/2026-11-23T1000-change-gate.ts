@@ -23,7 +23,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('external_ref', 'jsonb')
     .addColumn('callback_url', 'text')
     .addColumn('status', 'text', (c) =>
-      c.notNull().check(sql`status in ('submitted', 'in_review', 'changes_requested', 'approved', 'rejected', 'verifying', 'verified', 'implemented', 'baseline_failed', 'not_implemented')`),
+      c
+        .notNull()
+        .check(
+          sql`status in ('submitted', 'in_review', 'changes_requested', 'approved', 'rejected', 'verifying', 'verified', 'implemented', 'baseline_failed', 'not_implemented')`,
+        ),
     )
     .addColumn('risk', 'text', (c) => c.notNull().check(sql`risk in ('none', 'low', 'medium', 'high')`))
     .addColumn('assessment', 'jsonb', (c) => c.notNull())

@@ -59,7 +59,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('period_from', 'timestamptz', (c) => c.notNull())
     .addColumn('period_to', 'timestamptz', (c) => c.notNull())
     .addColumn('scope', sql`uuid[]`)
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('measuring', 'owner_review', 'planning', 'sign_off', 'signed_off')`))
+    .addColumn('status', 'text', (c) =>
+      c.notNull().check(sql`status in ('measuring', 'owner_review', 'planning', 'sign_off', 'signed_off')`),
+    )
     .addColumn('requested_by', 'text', (c) => c.notNull())
     .addColumn('measures', 'jsonb')
     .addColumn('history', 'jsonb')
@@ -74,7 +76,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   // Actions a review raises carry the deviation they answer, so a retried plan inserts each once;
   // milliseconds for the (created_at, id) list cursor.
   await db.schema.alterTable('improvement_actions').addColumn('deviation_key', 'text').addColumn('service_id', 'uuid').execute();
-  await sql`alter table improvement_actions alter column created_at type timestamptz(3), alter column updated_at type timestamptz(3)`.execute(db);
+  await sql`alter table improvement_actions alter column created_at type timestamptz(3), alter column updated_at type timestamptz(3)`.execute(
+    db,
+  );
   await db.schema
     .createIndex('improvement_actions_deviation')
     .on('improvement_actions')

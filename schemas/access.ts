@@ -10,7 +10,10 @@ export const entitlement = z.strictObject({
 
 /** CSV cells write entitlements as `admin:privileged;reader` (privilege defaults to standard). */
 const entitlementText = z.string().transform((text, ctx): Entitlement[] => {
-  const entries = text.split(';').map((part) => part.trim()).filter(Boolean);
+  const entries = text
+    .split(';')
+    .map((part) => part.trim())
+    .filter(Boolean);
   return entries.map((entry) => {
     const [name = '', privilege = 'standard'] = entry.split(':').map((s) => s.trim());
     if (!name || !(privilegeLevels as readonly string[]).includes(privilege)) {
@@ -32,7 +35,10 @@ export const accountRow = z.strictObject({
   kind: z.enum(accountKinds),
   owner: optionalText.describe('the owning principal; empty for an ownerless account'),
   entitlements: z.union([z.array(entitlement).max(500), entitlementText]),
-  lastUsedAt: z.union([timestamp, z.literal(''), z.null()]).optional().transform((value) => value || null),
+  lastUsedAt: z
+    .union([timestamp, z.literal(''), z.null()])
+    .optional()
+    .transform((value) => value || null),
 });
 export type AccountRow = z.output<typeof accountRow>;
 
@@ -80,7 +86,11 @@ export interface ImportError {
  * All-or-nothing: either every row is valid and comes back typed, or every problem comes back, each
  * naming its row (`accounts.2.kind` for JSON, `csv.row.3.kind` for the third CSV data row).
  */
-export function parseImport<T>(format: ImportFormat<T>, body: Record<string, unknown>, uniqueBy: (row: T) => string): { rows: T[] } | { errors: ImportError[] } {
+export function parseImport<T>(
+  format: ImportFormat<T>,
+  body: Record<string, unknown>,
+  uniqueBy: (row: T) => string,
+): { rows: T[] } | { errors: ImportError[] } {
   const errors: ImportError[] = [];
   let records: { path: string; value: unknown }[];
   if (typeof body.csv === 'string') {
@@ -95,10 +105,18 @@ export function parseImport<T>(format: ImportFormat<T>, body: Record<string, unk
     const columns = header.map((name) => format.csvColumns[name.trim()]);
     const unknownColumns = header.filter((_name, i) => columns[i] === undefined);
     if (unknownColumns.length || header.length === 0) {
-      return { errors: [{ path: 'csv.header', message: `columns must be from: ${Object.keys(format.csvColumns).join(', ')}; unknown: ${unknownColumns.join(', ') || '(empty header)'}` }] };
+      return {
+        errors: [
+          {
+            path: 'csv.header',
+            message: `columns must be from: ${Object.keys(format.csvColumns).join(', ')}; unknown: ${unknownColumns.join(', ') || '(empty header)'}`,
+          },
+        ],
+      };
     }
     records = data.map((cells, i) => {
-      if (cells.length !== header.length) errors.push({ path: `csv.row.${i + 1}`, message: `has ${cells.length} fields, the header ${header.length}` });
+      if (cells.length !== header.length)
+        errors.push({ path: `csv.row.${i + 1}`, message: `has ${cells.length} fields, the header ${header.length}` });
       return { path: `csv.row.${i + 1}`, value: Object.fromEntries(columns.map((field, c) => [field, cells[c] ?? ''])) };
     });
   } else {
@@ -109,7 +127,8 @@ export function parseImport<T>(format: ImportFormat<T>, body: Record<string, unk
   for (const record of records) {
     const parsed = format.row.safeParse(record.value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) errors.push({ path: [record.path, ...issue.path.map(String)].join('.'), message: issue.message });
+      for (const issue of parsed.error.issues)
+        errors.push({ path: [record.path, ...issue.path.map(String)].join('.'), message: issue.message });
       continue;
     }
     const key = uniqueBy(parsed.data);
@@ -202,14 +221,13 @@ export const accessRequestListQuery = z.strictObject({
 });
 export const accessRequestPage = page(accessRequestView);
 
-export const reviewScope = z.union([
-  z.strictObject({ ciIds: z.array(z.uuid()).min(1).max(500) }),
-  z.strictObject({ serviceId: z.uuid() }),
-]);
+export const reviewScope = z.union([z.strictObject({ ciIds: z.array(z.uuid()).min(1).max(500) }), z.strictObject({ serviceId: z.uuid() })]);
 
 const campaignOptions = {
   deadline: duration.optional().describe('how long reviewers have; default 14d'),
-  escalationPeriod: duration.optional().describe('after the deadline, how long the Security Manager has before the campaign closes unanswered; default 7d'),
+  escalationPeriod: duration
+    .optional()
+    .describe('after the deadline, how long the Security Manager has before the campaign closes unanswered; default 7d'),
   unusedAfterDays: z.number().int().min(1).max(3650).optional().describe(`accounts unused this long are flagged; default 90`),
 };
 
@@ -245,7 +263,13 @@ export const campaignSummary = z
 
 export const campaignDetail = campaignSummary
   .extend({
-    progress: z.object({ accounts: z.number(), decided: z.number(), flagged: z.number(), reviewers: z.number(), reviewersDone: z.number() }),
+    progress: z.object({
+      accounts: z.number(),
+      decided: z.number(),
+      flagged: z.number(),
+      reviewers: z.number(),
+      reviewersDone: z.number(),
+    }),
     findings: z.record(z.enum(accountFlags), z.number()).describe('accounts per flag'),
     items: z.array(
       z.object({

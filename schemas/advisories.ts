@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { advisoryFormats, remediationOutcomes, remediationStatuses, type AdvisoryContent, type AdvisoryFormat, type AffectedProduct } from '../domain/advisory';
+import {
+  advisoryFormats,
+  remediationOutcomes,
+  remediationStatuses,
+  type AdvisoryContent,
+  type AdvisoryFormat,
+  type AffectedProduct,
+} from '../domain/advisory';
 import { cvss3BaseScore } from '../domain/cvss';
 import { timestamp } from './common';
 
@@ -13,7 +20,13 @@ export const genericAdvisory = z.strictObject({
   title: text(500),
   supplier: text(200).optional(),
   affected: z
-    .array(z.strictObject({ product: text(200), versions: z.array(text(200)).min(1).describe('semver ranges or exact versions; any one matching means affected'), fixed: z.array(text(100)).default([]) }))
+    .array(
+      z.strictObject({
+        product: text(200),
+        versions: z.array(text(200)).min(1).describe('semver ranges or exact versions; any one matching means affected'),
+        fixed: z.array(text(100)).default([]),
+      }),
+    )
     .min(1),
   cvss: z.strictObject({ score: z.number().min(0).max(10), vector: z.string().max(200).optional() }).optional(),
   preventiveMeasures: z.string().max(10_000).optional(),
@@ -22,7 +35,12 @@ export const genericAdvisory = z.strictObject({
 });
 
 // OSV (https://ossf.github.io/osv-schema/): only the fields Warden reads are checked; the rest pass.
-const osvEvent = z.looseObject({ introduced: z.string().optional(), fixed: z.string().optional(), last_affected: z.string().optional(), limit: z.string().optional() });
+const osvEvent = z.looseObject({
+  introduced: z.string().optional(),
+  fixed: z.string().optional(),
+  last_affected: z.string().optional(),
+  limit: z.string().optional(),
+});
 export const osvAdvisory = z.looseObject({
   id: advisoryId,
   modified: z.string(),
@@ -51,7 +69,12 @@ interface CsafBranch {
   branches?: CsafBranch[];
 }
 const csafBranch: z.ZodType<CsafBranch> = z.lazy(() =>
-  z.looseObject({ category: z.string(), name: z.string(), product: z.looseObject({ product_id: z.string(), name: z.string() }).optional(), branches: z.array(csafBranch).optional() }),
+  z.looseObject({
+    category: z.string(),
+    name: z.string(),
+    product: z.looseObject({ product_id: z.string(), name: z.string() }).optional(),
+    branches: z.array(csafBranch).optional(),
+  }),
 );
 export const csafAdvisory = z.looseObject({
   document: z.looseObject({
@@ -67,8 +90,21 @@ export const csafAdvisory = z.looseObject({
       z.looseObject({
         cve: z.string().optional(),
         title: z.string().optional(),
-        product_status: z.looseObject({ known_affected: z.array(z.string()).default([]), fixed: z.array(z.string()).default([]), first_fixed: z.array(z.string()).default([]) }).optional(),
-        scores: z.array(z.looseObject({ products: z.array(z.string()), cvss_v3: z.looseObject({ baseScore: z.number(), vectorString: z.string() }).optional() })).default([]),
+        product_status: z
+          .looseObject({
+            known_affected: z.array(z.string()).default([]),
+            fixed: z.array(z.string()).default([]),
+            first_fixed: z.array(z.string()).default([]),
+          })
+          .optional(),
+        scores: z
+          .array(
+            z.looseObject({
+              products: z.array(z.string()),
+              cvss_v3: z.looseObject({ baseScore: z.number(), vectorString: z.string() }).optional(),
+            }),
+          )
+          .default([]),
         remediations: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
         threats: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
       }),
@@ -100,7 +136,8 @@ export function osvRanges(events: z.infer<typeof osvEvent>[]): { ranges: string[
   let lower: string | undefined;
   for (const event of events) {
     if (event.introduced !== undefined) lower = event.introduced === '0' ? '>=0.0.0-0' : `>=${event.introduced}`;
-    const upper = event.fixed !== undefined ? `<${event.fixed}` : event.last_affected !== undefined ? `<=${event.last_affected}` : undefined;
+    const upper =
+      event.fixed !== undefined ? `<${event.fixed}` : event.last_affected !== undefined ? `<=${event.last_affected}` : undefined;
     if (event.fixed !== undefined) fixed.push(event.fixed);
     if (upper && lower) {
       ranges.push(`${lower} ${upper}`);
@@ -116,7 +153,11 @@ function fromOsv(doc: z.infer<typeof osvAdvisory>): AdvisoryContent {
   const affected = doc.affected.map((entry): AffectedProduct => {
     // GIT ranges name commits, not versions Warden can compare.
     const parts = entry.ranges.filter((r) => r.type !== 'GIT').map((r) => osvRanges(r.events));
-    return { product: entry.package.name, ranges: [...parts.flatMap((p) => p.ranges), ...entry.versions], fixed: distinct(parts.flatMap((p) => p.fixed)) };
+    return {
+      product: entry.package.name,
+      ranges: [...parts.flatMap((p) => p.ranges), ...entry.versions],
+      fixed: distinct(parts.flatMap((p) => p.fixed)),
+    };
   });
   return {
     id: doc.id,
@@ -134,7 +175,11 @@ function fromOsv(doc: z.infer<typeof osvAdvisory>): AdvisoryContent {
 
 /** `vers:semver/>=1.0.0|<1.2.3|2.0.0` → semver ranges: a lower bound pairs with the upper bound after it. */
 export function versRanges(vers: string): string[] {
-  const constraints = vers.replace(/^vers:[^/]+\//, '').split('|').map((c) => c.trim()).filter(Boolean);
+  const constraints = vers
+    .replace(/^vers:[^/]+\//, '')
+    .split('|')
+    .map((c) => c.trim())
+    .filter(Boolean);
   const ranges: string[] = [];
   for (let i = 0; i < constraints.length; i += 1) {
     const current = constraints[i] as string;
@@ -156,11 +201,19 @@ interface CsafProduct {
 }
 
 /** Walks vendor → product_name → product_version(_range) branches to what each product id means. */
-function csafProducts(branches: CsafBranch[], path: { vendor: string | null; product: string | null } = { vendor: null, product: null }, into = new Map<string, CsafProduct>()) {
+function csafProducts(
+  branches: CsafBranch[],
+  path: { vendor: string | null; product: string | null } = { vendor: null, product: null },
+  into = new Map<string, CsafProduct>(),
+) {
   for (const branch of branches) {
-    const here = { vendor: branch.category === 'vendor' ? branch.name : path.vendor, product: branch.category === 'product_name' ? branch.name : path.product };
+    const here = {
+      vendor: branch.category === 'vendor' ? branch.name : path.vendor,
+      product: branch.category === 'product_name' ? branch.name : path.product,
+    };
     if (branch.product) {
-      const versions = branch.category === 'product_version' ? [branch.name] : branch.category === 'product_version_range' ? versRanges(branch.name) : [];
+      const versions =
+        branch.category === 'product_version' ? [branch.name] : branch.category === 'product_version_range' ? versRanges(branch.name) : [];
       into.set(branch.product.product_id, { product: here.product ?? branch.product.name, vendor: here.vendor, versions });
     }
     if (branch.branches) csafProducts(branch.branches, here, into);
@@ -171,7 +224,9 @@ function csafProducts(branches: CsafBranch[], path: { vendor: string | null; pro
 function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
   const products = csafProducts(doc.product_tree.branches);
   const byProduct = new Map<string, AffectedProduct>();
-  const entry = (name: string) => byProduct.get(name.toLowerCase()) ?? byProduct.set(name.toLowerCase(), { product: name, ranges: [], fixed: [] }).get(name.toLowerCase())!;
+  const entry = (name: string) =>
+    byProduct.get(name.toLowerCase()) ??
+    byProduct.set(name.toLowerCase(), { product: name, ranges: [], fixed: [] }).get(name.toLowerCase())!;
   for (const vulnerability of doc.vulnerabilities) {
     for (const id of vulnerability.product_status?.known_affected ?? []) {
       const product = products.get(id);
@@ -182,11 +237,20 @@ function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
       if (product) entry(product.product).fixed.push(...product.versions);
     }
   }
-  const affected = [...byProduct.values()].filter((p) => p.ranges.length > 0).map((p) => ({ ...p, ranges: distinct(p.ranges), fixed: distinct(p.fixed) }));
+  const affected = [...byProduct.values()]
+    .filter((p) => p.ranges.length > 0)
+    .map((p) => ({ ...p, ranges: distinct(p.ranges), fixed: distinct(p.fixed) }));
   const scores = doc.vulnerabilities.flatMap((v) => v.scores.flatMap((s) => (s.cvss_v3 ? [s.cvss_v3] : [])));
-  const worst = scores.reduce<(typeof scores)[number] | undefined>((best, s) => (!best || s.baseScore > best.baseScore ? s : best), undefined);
-  const measures = doc.vulnerabilities.flatMap((v) => v.remediations.filter((r) => r.category === 'mitigation' || r.category === 'workaround').map((r) => r.details));
-  const exploited = doc.vulnerabilities.some((v) => v.threats.some((t) => t.category === 'exploit_status' && !/\b(no|none|not)\b/i.test(t.details)));
+  const worst = scores.reduce<(typeof scores)[number] | undefined>(
+    (best, s) => (!best || s.baseScore > best.baseScore ? s : best),
+    undefined,
+  );
+  const measures = doc.vulnerabilities.flatMap((v) =>
+    v.remediations.filter((r) => r.category === 'mitigation' || r.category === 'workaround').map((r) => r.details),
+  );
+  const exploited = doc.vulnerabilities.some((v) =>
+    v.threats.some((t) => t.category === 'exploit_status' && !/\b(no|none|not)\b/i.test(t.details)),
+  );
   return {
     id: doc.document.tracking.id,
     aliases: distinct(doc.vulnerabilities.flatMap((v) => (v.cve ? [v.cve] : []))),
@@ -205,7 +269,8 @@ function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
 export function detectFormat(doc: Record<string, unknown>): AdvisoryFormat {
   const document = doc.document as Record<string, unknown> | undefined;
   if (document && typeof document === 'object' && 'csaf_version' in document) return 'csaf';
-  if ('modified' in doc && Array.isArray(doc.affected) && doc.affected.some((a) => typeof a === 'object' && a !== null && 'package' in a)) return 'osv';
+  if ('modified' in doc && Array.isArray(doc.affected) && doc.affected.some((a) => typeof a === 'object' && a !== null && 'package' in a))
+    return 'osv';
   return 'generic';
 }
 
@@ -214,11 +279,14 @@ interface FieldError {
   message: string;
 }
 
-export type ParsedAdvisory = { ok: true; format: AdvisoryFormat; content: AdvisoryContent } | { ok: false; format: AdvisoryFormat; errors: FieldError[] };
+export type ParsedAdvisory =
+  | { ok: true; format: AdvisoryFormat; content: AdvisoryContent }
+  | { ok: false; format: AdvisoryFormat; errors: FieldError[] };
 
 /** One advisory document, whole or not at all: any error rejects it, naming the field. */
 export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryFormat = detectFormat(doc)): ParsedAdvisory {
-  const errorsOf = (error: z.ZodError) => error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
+  const errorsOf = (error: z.ZodError) =>
+    error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
   const parsers = {
     generic: () => genericAdvisory.safeParse(doc),
     osv: () => osvAdvisory.safeParse(doc),
@@ -227,16 +295,28 @@ export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryForm
   const parsed = parsers[format]();
   if (!parsed.success) return { ok: false, format, errors: errorsOf(parsed.error) };
   const content =
-    format === 'generic' ? fromGeneric(parsed.data as z.infer<typeof genericAdvisory>) : format === 'osv' ? fromOsv(parsed.data as z.infer<typeof osvAdvisory>) : fromCsaf(parsed.data as z.infer<typeof csafAdvisory>);
+    format === 'generic'
+      ? fromGeneric(parsed.data as z.infer<typeof genericAdvisory>)
+      : format === 'osv'
+        ? fromOsv(parsed.data as z.infer<typeof osvAdvisory>)
+        : fromCsaf(parsed.data as z.infer<typeof csafAdvisory>);
   if (content.affected.length === 0 || content.affected.every((a) => a.ranges.length === 0)) {
     return { ok: false, format, errors: [{ path: 'body', message: 'names no affected product version Warden can match' }] };
   }
   return { ok: true, format, content };
 }
 
-export const advisoryPostQuery = z.strictObject({ format: z.enum(advisoryFormats).optional().describe('Detected from the document when omitted') });
+export const advisoryPostQuery = z.strictObject({
+  format: z.enum(advisoryFormats).optional().describe('Detected from the document when omitted'),
+});
 
-export const advisoryAccepted = z.object({ id: z.string(), workflowId: z.string(), format: z.enum(advisoryFormats), revision: z.number(), created: z.boolean() });
+export const advisoryAccepted = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  format: z.enum(advisoryFormats),
+  revision: z.number(),
+  created: z.boolean(),
+});
 
 const remediationView = z.object({
   ciId: z.string(),
@@ -285,7 +365,10 @@ export const advisoryDetail = advisorySummary
   })
   .meta({ id: 'Advisory' });
 
-export const advisoryListQuery = z.strictObject({ status: z.enum(['open', 'closed']).optional(), limit: z.coerce.number().int().min(1).max(500).default(100) });
+export const advisoryListQuery = z.strictObject({
+  status: z.enum(['open', 'closed']).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
 export const advisoryParam = z.strictObject({ id: advisoryId });
 
 export const remediationOutcome = z.enum(remediationOutcomes);
@@ -301,5 +384,13 @@ export const patchComplianceQuery = z.strictObject({ from: timestamp.optional(),
 export const patchComplianceView = z.object({
   from: z.string(),
   to: z.string(),
-  services: z.array(z.object({ serviceId: z.string().nullable(), serviceName: z.string().nullable(), due: z.number(), doneOnTime: z.number(), percentage: z.number().nullable() })),
+  services: z.array(
+    z.object({
+      serviceId: z.string().nullable(),
+      serviceName: z.string().nullable(),
+      due: z.number(),
+      doneOnTime: z.number(),
+      percentage: z.number().nullable(),
+    }),
+  ),
 });

@@ -27,7 +27,9 @@ const dateTime = z
   .string()
   .trim()
   .transform((value, ctx) => {
-    const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value) ? `${value.replace(' ', 'T')}Z` : value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+    const iso = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/.test(value)
+      ? `${value.replace(' ', 'T')}Z`
+      : value.replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
     if (!z.iso.datetime({ offset: true }).safeParse(iso).success) {
       ctx.addIssue({ code: 'custom', message: 'must be a date-time such as 2026-12-01 22:00:00 (UTC) or ISO 8601 with an offset' });
       return z.NEVER;
@@ -35,10 +37,16 @@ const dateTime = z
     return iso;
   });
 const refList = z
-  .union([z.string(), z.array(z.union([z.string(), z.object({ name: z.string().optional(), value: z.string().optional(), label: z.string().optional() })]))])
+  .union([
+    z.string(),
+    z.array(z.union([z.string(), z.object({ name: z.string().optional(), value: z.string().optional(), label: z.string().optional() })])),
+  ])
   .optional()
   .transform((value) =>
-    (typeof value === 'string' ? value.split(',') : (value ?? []).map((item) => (typeof item === 'string' ? item : (item.name ?? item.value ?? item.label ?? ''))))
+    (typeof value === 'string'
+      ? value.split(',')
+      : (value ?? []).map((item) => (typeof item === 'string' ? item : (item.name ?? item.value ?? item.label ?? '')))
+    )
       .map((ref) => ref.trim())
       .filter(Boolean),
   );
@@ -111,10 +119,12 @@ export const defaultJiraFields: JiraFieldMap = {
 };
 
 export function parseJiraFieldMap(setting: string | undefined): JiraFieldMap {
-  const overrides = Object.fromEntries((setting ?? '').split(',').flatMap((pair) => {
-    const [name, id] = pair.split('=').map((part) => part.trim());
-    return name && id ? [[name, id]] : [];
-  }));
+  const overrides = Object.fromEntries(
+    (setting ?? '').split(',').flatMap((pair) => {
+      const [name, id] = pair.split('=').map((part) => part.trim());
+      return name && id ? [[name, id]] : [];
+    }),
+  );
   return { ...defaultJiraFields, ...overrides };
 }
 
@@ -144,7 +154,9 @@ export const jiraChangeWebhook = z.object({
         summary: z.string().trim().min(1).max(200),
         description: richText,
         labels: z.array(z.string()).default([]),
-        reporter: z.object({ accountId: z.string().optional(), emailAddress: z.string().optional(), name: z.string().optional() }).nullish(),
+        reporter: z
+          .object({ accountId: z.string().optional(), emailAddress: z.string().optional(), name: z.string().optional() })
+          .nullish(),
       })
       .catchall(z.unknown()),
   }),
@@ -156,7 +168,10 @@ export function jiraChangeSchema(fields: JiraFieldMap) {
     [fields.plannedEnd]: dateTime,
     [fields.backoutPlan]: richText.pipe(z.string().trim().min(1, 'the backout plan is required').max(20_000)),
     [fields.affectedCis]: refList,
-    [fields.problem]: z.union([z.string(), z.object({ value: z.string() })]).nullish().transform((value) => (typeof value === 'string' ? value : value?.value) || undefined),
+    [fields.problem]: z
+      .union([z.string(), z.object({ value: z.string() })])
+      .nullish()
+      .transform((value) => (typeof value === 'string' ? value : value?.value) || undefined),
   });
   return jiraChangeWebhook.transform((hook, ctx): ItsmChange => {
     const parsed = custom.safeParse(hook.issue.fields);

@@ -4,9 +4,7 @@ import { page, pageQuery, timestamp } from './common';
 import { taskView } from './tasks';
 
 export const evidenceItem = z.strictObject({
-  kind: z
-    .string()
-    .regex(/^[a-z][a-z0-9_]{0,49}$/, 'must be a snake_case kind such as penetration_test or configuration_review'),
+  kind: z.string().regex(/^[a-z][a-z0-9_]{0,49}$/, 'must be a snake_case kind such as penetration_test or configuration_review'),
   ref: z.string().trim().min(1).max(500).describe('where the evidence is: a report id, a URL, a ticket'),
 });
 
@@ -91,7 +89,12 @@ export const changeView = z
     title: z.string(),
     description: z.string(),
     affectedCis: z.array(z.string()),
-    securityImpact: z.object({ accessControls: z.boolean(), networkConfiguration: z.boolean(), dataHandling: z.boolean(), other: z.string().nullish() }),
+    securityImpact: z.object({
+      accessControls: z.boolean(),
+      networkConfiguration: z.boolean(),
+      dataHandling: z.boolean(),
+      other: z.string().nullish(),
+    }),
     plannedStart: z.string(),
     plannedEnd: z.string(),
     rollbackPlan: z.string(),
@@ -116,14 +119,38 @@ export const changeView = z
 export const changeDetail = changeView
   .extend({
     decisions: z.array(
-      z.object({ key: z.string(), revision: z.number(), outcome: z.string(), decidedBy: z.array(z.string()), reason: z.string(), taskId: z.string().nullable(), decidedAt: z.string() }),
+      z.object({
+        key: z.string(),
+        revision: z.number(),
+        outcome: z.string(),
+        decidedBy: z.array(z.string()),
+        reason: z.string(),
+        taskId: z.string().nullable(),
+        decidedAt: z.string(),
+      }),
     ),
     reviewers: z.array(z.object({ principalId: z.string(), outcome: z.string(), revision: z.number().nullable(), at: z.string() })),
     reviews: z.array(taskView),
     callbacks: z.array(
-      z.object({ eventKey: z.string(), url: z.string(), status: z.string(), attempts: z.number(), lastStatusCode: z.number().nullable(), lastError: z.string().nullable(), deliveredAt: z.string().nullable() }),
+      z.object({
+        eventKey: z.string(),
+        url: z.string(),
+        status: z.string(),
+        attempts: z.number(),
+        lastStatusCode: z.number().nullable(),
+        lastError: z.string().nullable(),
+        deliveredAt: z.string().nullable(),
+      }),
     ),
-    timeline: z.array(z.object({ id: z.number(), occurredAt: z.string(), actor: z.string(), action: z.string(), details: z.record(z.string(), z.unknown()) })),
+    timeline: z.array(
+      z.object({
+        id: z.number(),
+        occurredAt: z.string(),
+        actor: z.string(),
+        action: z.string(),
+        details: z.record(z.string(), z.unknown()),
+      }),
+    ),
     live: z
       .object({
         status: z.enum(changeStatuses),

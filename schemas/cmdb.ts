@@ -26,7 +26,8 @@ const additionalRequirements = z
   .superRefine((requirements, context) => {
     const seen = new Set<string>();
     requirements.forEach((requirement, index) => {
-      if (seen.has(requirement.id)) context.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate requirement id ${requirement.id}` });
+      if (seen.has(requirement.id))
+        context.addIssue({ code: 'custom', path: [index, 'id'], message: `duplicate requirement id ${requirement.id}` });
       seen.add(requirement.id);
     });
   });
@@ -79,7 +80,9 @@ const requiredMeasure = z.discriminatedUnion('source', [
 export const serviceOverview = service
   .extend({
     ciCount: z.number().int().describe('active configuration items in the service'),
-    requiredMeasures: z.array(requiredMeasure).describe("the baseline its active CIs' classifications require, then its SLA's additional requirements"),
+    requiredMeasures: z
+      .array(requiredMeasure)
+      .describe("the baseline its active CIs' classifications require, then its SLA's additional requirements"),
   })
   .meta({ id: 'ServiceOverview' });
 

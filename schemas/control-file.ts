@@ -129,7 +129,10 @@ export function csvToRows(text: string): { ok: true; rows: unknown[]; problems: 
     return {
       ok: false,
       problems: [
-        ...unknown.map((name) => ({ path: 'header', message: `unknown column ${JSON.stringify(name)}; columns are ${controlCsvColumns.join(', ')}` })),
+        ...unknown.map((name) => ({
+          path: 'header',
+          message: `unknown column ${JSON.stringify(name)}; columns are ${controlCsvColumns.join(', ')}`,
+        })),
         ...missing.map((name) => ({ path: 'header', message: `missing the column ${name}` })),
       ],
     };

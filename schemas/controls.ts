@@ -5,7 +5,9 @@ import { durationMs } from '../domain/duration';
 import { duration, page, pageQuery, timestamp } from './common';
 import { checkParamsSchemas, checkTypes } from './security-checks';
 
-export const principalId = z.string().regex(/^[a-z0-9][a-z0-9._@:-]{0,99}$/, 'must be a principal id: lowercase letters, digits and . _ @ : - (max 100)');
+export const principalId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._@:-]{0,99}$/, 'must be a principal id: lowercase letters, digits and . _ @ : - (max 100)');
 
 /** ISO/IEC 27001:2022 Annex A has four themes: 5 organisational (37), 6 people (8), 7 physical (14), 8 technological (34). */
 const annexAControls: Record<string, number> = { '5': 37, '6': 8, '7': 14, '8': 34 };
@@ -33,7 +35,8 @@ export const testProcedure = z.discriminatedUnion('type', [automatedProcedure, m
   if (procedure.type === 'manual') return procedure;
   const parsed = checkParamsSchemas[procedure.check].safeParse(procedure.params);
   if (parsed.success) return { ...procedure, params: parsed.data as Record<string, unknown> };
-  for (const issue of parsed.error.issues) context.addIssue({ code: 'custom', message: issue.message, path: ['params', ...issue.path.map(String)] });
+  for (const issue of parsed.error.issues)
+    context.addIssue({ code: 'custom', message: issue.message, path: ['params', ...issue.path.map(String)] });
   return z.NEVER;
 });
 
@@ -50,13 +53,20 @@ const controlFields = {
   process: z.enum(controlProcesses).describe('the process that owns the control and its tests'),
   ciIds: z.array(z.uuid()).max(500).optional().describe('the configuration items the control protects'),
   references: references.optional(),
-  baselineMeasures: z.array(baselineMeasureId).max(50).optional().describe('baseline measure ids (domain/classification.ts) the control implements'),
+  baselineMeasures: z
+    .array(baselineMeasureId)
+    .max(50)
+    .optional()
+    .describe('baseline measure ids (domain/classification.ts) the control implements'),
   slaRequirements: z
     .array(z.strictObject({ serviceId: z.uuid(), requirementId: z.string().min(1).max(100) }))
     .max(100)
     .optional()
     .describe("SLA additional requirements the control implements: a service's sla.additionalRequirements[].id"),
-  incidentCategory: z.enum(incidentCategories).optional().describe('the category of the incident a failed test opens; default vulnerability_exploitation'),
+  incidentCategory: z
+    .enum(incidentCategories)
+    .optional()
+    .describe('the category of the incident a failed test opens; default vulnerability_exploitation'),
   procedure: testProcedure,
 };
 
@@ -77,8 +87,14 @@ export const scheduleBody = z
     paused: z.boolean().optional(),
     jitter: duration.optional().describe('each run starts up to this much later, so many controls do not test at once'),
   })
-  .refine((body) => (body.cron === undefined) !== (body.every === undefined), { message: 'give exactly one of cron or every', path: ['every'] })
-  .refine((body) => !body.startAt || !body.endAt || Date.parse(body.startAt) < Date.parse(body.endAt), { message: 'must be after startAt', path: ['endAt'] });
+  .refine((body) => (body.cron === undefined) !== (body.every === undefined), {
+    message: 'give exactly one of cron or every',
+    path: ['every'],
+  })
+  .refine((body) => !body.startAt || !body.endAt || Date.parse(body.startAt) < Date.parse(body.endAt), {
+    message: 'must be after startAt',
+    path: ['endAt'],
+  });
 export type ScheduleBody = z.output<typeof scheduleBody>;
 
 export const pauseBody = z.strictObject({ reason: z.string().trim().min(1).max(500) });
@@ -210,7 +226,13 @@ export const testingScheduleEntry = z.object({
   pauseNote: z.string().nullable(),
   overdue: z.boolean(),
   lastRun: z
-    .object({ id: z.string(), result: testResult.nullable(), status: z.enum(['running', 'finished']), startedAt: z.string(), finishedAt: z.string().nullable() })
+    .object({
+      id: z.string(),
+      result: testResult.nullable(),
+      status: z.enum(['running', 'finished']),
+      startedAt: z.string(),
+      finishedAt: z.string().nullable(),
+    })
     .nullable(),
   lastTestedAt: z.string().nullable(),
   nextRunTimes: z.array(z.string()),

@@ -37,7 +37,8 @@ export function parseCsv(text: string): string[][] {
   while (i < text.length) {
     const char = text[i] as string;
     if (char === '"') {
-      if (field !== '' || quoted) throw new CsvSyntaxError(line, 'a quote inside an unquoted field (wrap the field in quotes and double the quote)');
+      if (field !== '' || quoted)
+        throw new CsvSyntaxError(line, 'a quote inside an unquoted field (wrap the field in quotes and double the quote)');
       quoted = true;
       const openedOn = line;
       for (i += 1; ; i += 1) {

@@ -58,14 +58,62 @@ export const incidentDetail = incidentSummary
     classificationReason: z.string(),
     scope: z.string().nullable(),
     targets: z.object({ acknowledge: z.string(), resolve: z.string() }),
-    steps: z.array(z.object({ stepId: z.string(), type: z.string(), phase: z.string(), title: z.string(), status: z.string(), taskId: z.string().nullable(), result: z.unknown(), startedAt: z.string(), finishedAt: z.string().nullable() })),
+    steps: z.array(
+      z.object({
+        stepId: z.string(),
+        type: z.string(),
+        phase: z.string(),
+        title: z.string(),
+        status: z.string(),
+        taskId: z.string().nullable(),
+        result: z.unknown(),
+        startedAt: z.string(),
+        finishedAt: z.string().nullable(),
+      }),
+    ),
     tasks: z.array(taskView),
-    actions: z.array(z.object({ id: z.string(), kind: z.string(), name: z.string(), status: z.string(), detail: z.string(), approvedBy: z.array(z.string()), executedAt: z.string() })),
-    alerts: z.array(z.object({ id: z.string(), source: z.string(), rule: z.string(), host: z.string().nullable(), account: z.string().nullable(), verdict: z.string(), observedAt: z.string() })),
-    communications: z.array(z.object({ id: z.string(), audience: z.string(), status: z.string(), requestedBy: z.string(), decidedBy: z.string().nullable(), sentAt: z.string().nullable() })),
+    actions: z.array(
+      z.object({
+        id: z.string(),
+        kind: z.string(),
+        name: z.string(),
+        status: z.string(),
+        detail: z.string(),
+        approvedBy: z.array(z.string()),
+        executedAt: z.string(),
+      }),
+    ),
+    alerts: z.array(
+      z.object({
+        id: z.string(),
+        source: z.string(),
+        rule: z.string(),
+        host: z.string().nullable(),
+        account: z.string().nullable(),
+        verdict: z.string(),
+        observedAt: z.string(),
+      }),
+    ),
+    communications: z.array(
+      z.object({
+        id: z.string(),
+        audience: z.string(),
+        status: z.string(),
+        requestedBy: z.string(),
+        decidedBy: z.string().nullable(),
+        sentAt: z.string().nullable(),
+      }),
+    ),
     timeline: z.array(z.object({ at: z.string(), actor: z.string(), action: z.string(), details: z.record(z.string(), z.unknown()) })),
     live: z
-      .object({ status: z.string(), severity: z.string().nullable(), currentStep: z.string().nullable(), openTaskIds: z.array(z.string()), acknowledgeEscalations: z.number(), pendingCommunications: z.number() })
+      .object({
+        status: z.string(),
+        severity: z.string().nullable(),
+        currentStep: z.string().nullable(),
+        openTaskIds: z.array(z.string()),
+        acknowledgeEscalations: z.number(),
+        pendingCommunications: z.number(),
+      })
       .nullable()
       .describe('the running workflow’s own view (a Query); null once it is gone'),
   })
@@ -75,7 +123,10 @@ export const incidentListQuery = z.strictObject({
   status: z.enum(incidentStatuses).optional(),
   severity: z.enum(severities).optional(),
   category: z.enum(incidentCategories).optional(),
-  drill: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  drill: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   ...pageQuery,
 });
 export const incidentPage = page(incidentSummary);

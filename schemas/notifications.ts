@@ -39,7 +39,12 @@ export const notificationPage = page(notificationView);
 
 export const channelTarget = z.strictObject({
   channel: z.enum(notificationChannels),
-  target: z.string().min(1).max(2000).optional().describe('An address or URL; an e-mail without one goes to the principal\'s recorded address'),
+  target: z
+    .string()
+    .min(1)
+    .max(2000)
+    .optional()
+    .describe("An address or URL; an e-mail without one goes to the principal's recorded address"),
 });
 
 export const notificationChannelsBody = z.strictObject({ channels: z.array(channelTarget).max(10) });

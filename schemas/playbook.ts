@@ -20,7 +20,13 @@ const action = z.discriminatedUnion('kind', [
 
 const step = z.discriminatedUnion('type', [
   z.strictObject({ ...stepBase, type: z.literal('task'), roles: deciderRoles, deadline: duration.optional() }),
-  z.strictObject({ ...stepBase, type: z.literal('approval'), roles: deciderRoles, action: action.optional(), deadline: duration.optional() }),
+  z.strictObject({
+    ...stepBase,
+    type: z.literal('approval'),
+    roles: deciderRoles,
+    action: action.optional(),
+    deadline: duration.optional(),
+  }),
   z.strictObject({ ...stepBase, type: z.literal('action'), action }),
   z.strictObject({ ...stepBase, type: z.literal('timer'), duration }),
 ]);

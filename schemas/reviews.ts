@@ -51,7 +51,12 @@ export const risk = z
     updatedAt: z.string(),
   })
   .meta({ id: 'Risk' });
-export const riskListQuery = z.strictObject({ owner: principalId.optional(), treatment: z.enum(riskTreatments).optional(), reviewDue: flag.optional(), ...pageQuery });
+export const riskListQuery = z.strictObject({
+  owner: principalId.optional(),
+  treatment: z.enum(riskTreatments).optional(),
+  reviewDue: flag.optional(),
+  ...pageQuery,
+});
 export const riskPage = page(risk);
 
 const policyContent = {
@@ -63,7 +68,9 @@ const hasContent = (value: { body?: string; documentUrl?: string }) => value.bod
 export const policyCreateRequest = z
   .strictObject({ title: z.string().min(1).max(200), owner: principalId, ...policyContent })
   .refine(hasContent, { message: 'a policy needs a Markdown body or a document link', path: ['body'] });
-export const policyVersionRequest = z.strictObject(policyContent).refine(hasContent, { message: 'a version needs a Markdown body or a document link', path: ['body'] });
+export const policyVersionRequest = z
+  .strictObject(policyContent)
+  .refine(hasContent, { message: 'a version needs a Markdown body or a document link', path: ['body'] });
 export const policyChangeRequest = z.strictObject({ title: z.string().min(1).max(200).optional(), owner: principalId.optional() });
 const policyVersion = z.object({
   version: z.number(),
@@ -93,7 +100,12 @@ export const policy = z
   })
   .meta({ id: 'Policy' });
 export const policyDetail = policy.extend({ versions: z.array(policyVersion) });
-export const policyProposed = z.object({ policyId: z.string(), version: z.number(), workflowId: z.string(), status: z.literal('pending_approval') });
+export const policyProposed = z.object({
+  policyId: z.string(),
+  version: z.number(),
+  workflowId: z.string(),
+  status: z.literal('pending_approval'),
+});
 export const policyListQuery = z.strictObject({ owner: principalId.optional(), reviewDue: flag.optional(), ...pageQuery });
 export const policyPage = page(policy);
 
@@ -102,13 +114,19 @@ export const reviewParams = z.strictObject({ id: periodLabel });
 export const reviewDeadlines = z.strictObject({ ownerReview: duration.optional(), escalation: duration.optional() });
 export const reviewStartRequest = z
   .strictObject({
-    period: z.string().regex(/^\d{4}-Q[1-4]$/, 'a quarter such as 2026-Q4').optional(),
+    period: z
+      .string()
+      .regex(/^\d{4}-Q[1-4]$/, 'a quarter such as 2026-Q4')
+      .optional(),
     from: z.iso.date().optional(),
     to: z.iso.date().optional(),
     scope: z.array(z.uuid()).min(1).max(500).optional(),
     deadlines: reviewDeadlines.optional(),
   })
-  .refine((b) => (b.period !== undefined) !== (b.from !== undefined && b.to !== undefined), { message: 'give either period or both from and to', path: ['period'] });
+  .refine((b) => (b.period !== undefined) !== (b.from !== undefined && b.to !== undefined), {
+    message: 'give either period or both from and to',
+    path: ['period'],
+  });
 export const reviewAccepted = z.object({ id: z.string(), workflowId: z.string(), started: z.boolean() });
 
 const deviation = z.object({
@@ -136,8 +154,20 @@ export const measuredKpi = z
     }),
   })
   .meta({ id: 'Kpi' });
-const riskChange = z.object({ title: z.string(), likelihood: z.number(), impact: z.number(), riskId: z.string().optional(), detail: z.string().optional() });
-const signOffRecord = z.object({ outcome: z.string(), by: z.string(), at: z.string(), comment: z.string().nullable(), additions: z.array(riskChange).optional() });
+const riskChange = z.object({
+  title: z.string(),
+  likelihood: z.number(),
+  impact: z.number(),
+  riskId: z.string().optional(),
+  detail: z.string().optional(),
+});
+const signOffRecord = z.object({
+  outcome: z.string(),
+  by: z.string(),
+  at: z.string(),
+  comment: z.string().nullable(),
+  additions: z.array(riskChange).optional(),
+});
 const plannedAction = z.object({
   id: z.string(),
   title: z.string(),
@@ -160,7 +190,17 @@ export const securityReport = z
     trend: z.array(z.object({ period: z.string(), values: z.record(z.string(), z.number().nullable()) })),
     deviations: z.array(deviation.extend({ measureId: z.string() })),
     ownerReviews: z.array(
-      z.object({ serviceId: z.string(), serviceName: z.string(), owner: z.string(), level: z.string(), outcome: z.string(), comment: z.string().nullable(), riskChanges: z.array(riskChange), decidedBy: z.array(z.string()), expired: z.boolean() }),
+      z.object({
+        serviceId: z.string(),
+        serviceName: z.string(),
+        owner: z.string(),
+        level: z.string(),
+        outcome: z.string(),
+        comment: z.string().nullable(),
+        riskChanges: z.array(riskChange),
+        decidedBy: z.array(z.string()),
+        expired: z.boolean(),
+      }),
     ),
     improvementActions: z.array(plannedAction),
     revisions: z.array(signOffRecord),
@@ -186,7 +226,14 @@ export const reviewDetail = reviewSummary.extend({
 });
 export const reviewListQuery = z.strictObject({ limit: pageQuery.limit });
 
-export const kpiQuery = z.strictObject({ from: z.iso.date(), to: z.iso.date(), service: z.array(z.uuid()).or(z.uuid().transform((id) => [id])).optional() });
+export const kpiQuery = z.strictObject({
+  from: z.iso.date(),
+  to: z.iso.date(),
+  service: z
+    .array(z.uuid())
+    .or(z.uuid().transform((id) => [id]))
+    .optional(),
+});
 export const kpiResponse = z.object({ from: z.string(), to: z.string(), asOf: z.string(), measures: z.array(measuredKpi) });
 
 export const scheduleRequest = z
@@ -228,4 +275,8 @@ export const improvementListQuery = z.strictObject({
 });
 export const improvementPage = page(improvementAction);
 /** `stage` rather than `status`: a body never names a server-owned field, even where a person moves it. */
-export const improvementChangeRequest = z.strictObject({ stage: improvementStatus.optional(), progress: z.string().max(5000).optional(), dueAt: timestamp.optional() });
+export const improvementChangeRequest = z.strictObject({
+  stage: improvementStatus.optional(),
+  progress: z.string().max(5000).optional(),
+  dueAt: timestamp.optional(),
+});

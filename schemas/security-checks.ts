@@ -8,7 +8,10 @@ const httpUrl = z.url({ protocol: /^https?$/ });
 const host = z.string().trim().min(1).max(253);
 const tcpPort = z.number().int().min(1).max(65535);
 const timeoutMs = z.number().int().min(100).max(60_000);
-const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name').transform((name) => name.toLowerCase());
+const headerName = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name')
+  .transform((name) => name.toLowerCase());
 
 export const checkParamsSchemas = {
   http_security_headers: z.strictObject({

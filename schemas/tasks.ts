@@ -21,7 +21,13 @@ export const taskView = z
     escalationLevel: z.number(),
     outcome: z.string().nullable(),
     decisions: z.array(
-      z.object({ principalId: z.string(), outcome: z.string(), comment: z.string().nullable(), data: z.record(z.string(), z.unknown()).nullable(), at: z.string() }),
+      z.object({
+        principalId: z.string(),
+        outcome: z.string(),
+        comment: z.string().nullable(),
+        data: z.record(z.string(), z.unknown()).nullable(),
+        at: z.string(),
+      }),
     ),
     createdAt: z.string(),
     closedAt: z.string().nullable(),
@@ -31,7 +37,10 @@ export const taskView = z
 export const taskListQuery = z.strictObject({
   status: z.enum(taskStatuses).optional(),
   role: z.string().max(50).optional(),
-  mine: z.enum(['true', 'false']).transform((v) => v === 'true').optional(),
+  mine: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional(),
   subjectType: z.string().max(50).optional(),
   subjectId: z.string().max(200).optional(),
   ...pageQuery,

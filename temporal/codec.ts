@@ -80,7 +80,9 @@ export class AesGcmPayloadCodec implements PayloadCodec {
       try {
         plaintext = Buffer.concat([decipher.update(data.subarray(ivBytes, data.length - tagBytes)), decipher.final()]);
       } catch {
-        throw new PayloadDecryptionError(`payload fails authentication under codec key ${JSON.stringify(keyId)}: altered, or encrypted with another key`);
+        throw new PayloadDecryptionError(
+          `payload fails authentication under codec key ${JSON.stringify(keyId)}: altered, or encrypted with another key`,
+        );
       }
       return temporal.api.common.v1.Payload.decode(plaintext);
     });

@@ -28,7 +28,10 @@ function specOf(schedule: ControlScheduleSpec): ScheduleSpec {
   };
 }
 
-function actionOf(controlId: string, taskQueue: string): ScheduleOptionsStartWorkflowAction<(input: SecurityTestInput) => Promise<unknown>> {
+function actionOf(
+  controlId: string,
+  taskQueue: string,
+): ScheduleOptionsStartWorkflowAction<(input: SecurityTestInput) => Promise<unknown>> {
   const input: SecurityTestInput = { controlId, requestedBy: 'schedule' };
   return {
     type: 'startWorkflow',
@@ -77,10 +80,21 @@ export async function putTestSchedule(
   const write = async (spec: ScheduleSpec, cadenceMs: number | null) => {
     try {
       // Whether it is paused stays as it was; a pause or unpause below carries its own note.
-      await handle.update((previous) => ({ spec, action, policies: policiesOf(cadenceMs), state: { paused: previous.state.paused, note: previous.state.note } }));
+      await handle.update((previous) => ({
+        spec,
+        action,
+        policies: policiesOf(cadenceMs),
+        state: { paused: previous.state.paused, note: previous.state.note },
+      }));
     } catch (error) {
       if (!(error instanceof ScheduleNotFoundError)) throw error;
-      await client.schedule.create({ scheduleId: handle.scheduleId, spec, action, policies: policiesOf(cadenceMs), state: { paused: pause.paused ?? false, note: pause.note } });
+      await client.schedule.create({
+        scheduleId: handle.scheduleId,
+        spec,
+        action,
+        policies: policiesOf(cadenceMs),
+        state: { paused: pause.paused ?? false, note: pause.note },
+      });
     }
   };
 

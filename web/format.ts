@@ -8,7 +8,11 @@ export function time(value: Date | string | null | undefined): Html | string {
 }
 
 export const humanize = (code: string) => {
-  const words = code.replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[_.-]+/g, ' ').trim().toLowerCase();
+  const words = code
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .replace(/[_.-]+/g, ' ')
+    .trim()
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 };
 
@@ -28,12 +32,19 @@ export function table(headings: string[], rows: Interpolation[][], caption?: str
 }
 
 /** A GET form of selects filtering a list; each select offers "Any" and the given codes. */
-export function filters<Name extends string>(action: string, label: string, values: Partial<Record<Name, string | undefined>>, fields: { name: Name; label: string; options: readonly string[] }[]): Html {
+export function filters<Name extends string>(
+  action: string,
+  label: string,
+  values: Partial<Record<Name, string | undefined>>,
+  fields: { name: Name; label: string; options: readonly string[] }[],
+): Html {
   return html`<form class="filters" method="get" action="${action}" role="search" aria-label="${label}">
-${fields.map(({ name, label: text, options }) => html`<div>
+${fields.map(
+  ({ name, label: text, options }) => html`<div>
   <label for="filter-${name}">${text}</label>
   <select id="filter-${name}" name="${name}"><option value="">Any</option>${options.map((option) => html`<option value="${option}"${values[name] === option ? html` selected` : ''}>${humanize(option)}</option>`)}</select>
-</div>`)}
+</div>`,
+)}
 <div class="actions"><button type="submit">Filter</button></div>
 </form>`;
 }

@@ -29,11 +29,14 @@ export function layout({ title, body, nav, currentPath, actor, csrfToken, notice
 <header class="site">
   <div class="bar">
     <a class="brand" href="${uiPrefix}/tasks">Warden</a>
-    ${actor && html`<nav aria-label="Main"><ul>${nav.filter((item) => !item.roles || item.roles.some((role) => actor.roles.includes(role))).map((item) => html`<li><a href="${item.path}"${current(item.path) ? html` aria-current="page"` : ''}>${item.label}</a></li>`)}</ul></nav>
+    ${
+      actor &&
+      html`<nav aria-label="Main"><ul>${nav.filter((item) => !item.roles || item.roles.some((role) => actor.roles.includes(role))).map((item) => html`<li><a href="${item.path}"${current(item.path) ? html` aria-current="page"` : ''}>${item.label}</a></li>`)}</ul></nav>
     <div class="who">
       <span>${actor.displayName} <span class="badge">${actor.roles.join(', ')}</span></span>
       <form method="post" action="${uiPrefix}/sign-out"><input type="hidden" name="_csrf" value="${csrfToken}"><button type="submit">Sign out</button></form>
-    </div>`}
+    </div>`
+    }
   </div>
 </header>
 <main id="main">

@@ -63,4 +63,5 @@ export function safeReturnPath(path: string | undefined, fallback = `${uiPrefix}
 export const secureCookies = (publicUrl: string | undefined) => publicUrl?.startsWith('https:') ?? false;
 
 /** A filter form sends every field, empty when unset. */
-export const blankIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+export const blankIsUnset = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());

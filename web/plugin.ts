@@ -13,7 +13,14 @@ import { signInRoutes } from './sign-in';
 
 export const csrfCookie = 'warden_csrf';
 
-const statusTitles: Record<number, string> = { 400: 'That did not work', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 429: 'Slow down' };
+const statusTitles: Record<number, string> = {
+  400: 'That did not work',
+  403: 'Not allowed',
+  404: 'Not found',
+  409: 'Conflict',
+  413: 'Too large',
+  429: 'Slow down',
+};
 
 /**
  * The web inbox: server-rendered pages under /ui for the people in the process. Form bodies and
@@ -32,13 +39,21 @@ export function webInbox(pages: WebPage[]) {
     const web: WebContext = {
       render(request, reply, view) {
         const actor = request.webSession?.actor;
-        const page = layout({ ...view, nav, currentPath: request.url.split('?')[0] ?? '', actor, csrfToken: actor && reply.generateCsrf() });
-        return reply
-          .code(view.status ?? 200)
-          .type('text/html; charset=utf-8')
-          // Pages show confidential records: never cached, by the browser or anything between.
-          .header('cache-control', 'no-store')
-          .send(page.toString());
+        const page = layout({
+          ...view,
+          nav,
+          currentPath: request.url.split('?')[0] ?? '',
+          actor,
+          csrfToken: actor && reply.generateCsrf(),
+        });
+        return (
+          reply
+            .code(view.status ?? 200)
+            .type('text/html; charset=utf-8')
+            // Pages show confidential records: never cached, by the browser or anything between.
+            .header('cache-control', 'no-store')
+            .send(page.toString())
+        );
       },
       linkTo(subject, label) {
         const text = label ?? `${humanize(subject.type)} ${subject.id.slice(0, 8)}`;
@@ -77,7 +92,11 @@ export function webInbox(pages: WebPage[]) {
       });
     });
     app.setNotFoundHandler((request, reply) =>
-      web.render(request, reply, { title: 'Not found', status: 404, body: html`<h1>Not found</h1><p>There is no page ${request.url.split('?')[0]}.</p>` }),
+      web.render(request, reply, {
+        title: 'Not found',
+        status: 404,
+        body: html`<h1>Not found</h1><p>There is no page ${request.url.split('?')[0]}.</p>`,
+      }),
     );
 
     app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => reply.redirect(`${uiPrefix}/tasks`, 303));

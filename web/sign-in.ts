@@ -26,8 +26,13 @@ export async function signInRoutes(app: FastifyInstance, web: WebContext) {
 </form>
 </div>`;
 
-  const show = (reply: Parameters<WebContext['render']>[1], request: Parameters<WebContext['render']>[0], next: string | undefined, notice?: Notice, status?: number) =>
-    web.render(request, reply, { title: 'Sign in', body: form(reply.generateCsrf(), next), notice, status });
+  const show = (
+    reply: Parameters<WebContext['render']>[1],
+    request: Parameters<WebContext['render']>[0],
+    next: string | undefined,
+    notice?: Notice,
+    status?: number,
+  ) => web.render(request, reply, { title: 'Sign in', body: form(reply.generateCsrf(), next), notice, status });
 
   routes.get('/sign-in', {
     config: { public: true },

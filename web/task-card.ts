@@ -14,7 +14,8 @@ export interface TaskCardOptions {
   decidable: boolean;
 }
 
-export const isOverdue = (task: HumanTask) => task.status === 'open' && task.deadline_at !== null && task.deadline_at.getTime() < Date.now();
+export const isOverdue = (task: HumanTask) =>
+  task.status === 'open' && task.deadline_at !== null && task.deadline_at.getTime() < Date.now();
 
 /** The data a task reads from a decision: what its details say it expects, or the details themselves. */
 function dataHint(details: Record<string, unknown>): string {
@@ -37,7 +38,8 @@ export function taskCard(task: HumanTask, options: TaskCardOptions): Html {
   ${task.approvals_required > 1 && html`<dt>Approvals</dt><dd>${task.decisions.length} of ${task.approvals_required}</dd>`}
   ${details.map(([key, value]) => html`<dt>${humanize(key)}</dt><dd>${typeof value === 'string' ? value : jsonText(value)}</dd>`)}
 </dl>
-${options.decidable &&
+${
+  options.decidable &&
   html`<form class="decide" method="post" action="${uiPrefix}/tasks/${task.id}/decision">
   <input type="hidden" name="_csrf" value="${options.csrfToken}">
   <input type="hidden" name="returnTo" value="${options.returnTo}">
@@ -47,6 +49,7 @@ ${options.decidable &&
   <textarea id="${id}-data" name="data" rows="2" class="json" aria-describedby="${id}-data-hint" spellcheck="false">${options.entered?.data}</textarea>
   <p class="hint" id="${id}-data-hint">${dataHint(task.details)}</p>
   <div class="outcomes">${task.allowed_outcomes.map((outcome) => html`<button type="submit" name="outcome" value="${outcome}"${/reject|deny/.test(outcome) ? html` class="secondary"` : ''}>${humanize(outcome)}</button>`)}</div>
-</form>`}
+</form>`
+}
 </article>`;
 }

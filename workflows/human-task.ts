@@ -1,4 +1,12 @@
-import { ApplicationFailure, condition, proxyActivities, proxyLocalActivities, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  condition,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import { durationMs, type DurationText } from '../domain/duration';
 import type { NotificationActivities } from '../activities/notifications';
 import type { TaskActivities } from '../activities/tasks';
@@ -160,8 +168,21 @@ export class HumanTasks {
         deadline = step.extendBy;
       } else if (spec.expireWith !== undefined) {
         task.closing = true;
-        task.result = { taskId, outcome: spec.expireWith, expired: true, decisions: task.decisions, data: null, decidedBy: [], escalations: task.escalationLevel };
-        await closeHumanTask({ taskId, status: 'expired', outcome: spec.expireWith, reason: 'the last deadline passed without a decision' });
+        task.result = {
+          taskId,
+          outcome: spec.expireWith,
+          expired: true,
+          decisions: task.decisions,
+          data: null,
+          decidedBy: [],
+          escalations: task.escalationLevel,
+        };
+        await closeHumanTask({
+          taskId,
+          status: 'expired',
+          outcome: spec.expireWith,
+          reason: 'the last deadline passed without a decision',
+        });
       } else {
         deadline = undefined;
       }
@@ -182,7 +203,15 @@ export class HumanTasks {
     const task = this.open.get(taskId);
     if (!task || task.closing) return;
     task.closing = true;
-    task.result = { taskId, outcome: 'cancelled', expired: false, decisions: task.decisions, data: null, decidedBy: [], escalations: task.escalationLevel };
+    task.result = {
+      taskId,
+      outcome: 'cancelled',
+      expired: false,
+      decisions: task.decisions,
+      data: null,
+      decidedBy: [],
+      escalations: task.escalationLevel,
+    };
     await closeHumanTask({ taskId, status: 'cancelled', outcome: null, reason });
   }
 
@@ -261,7 +290,12 @@ export class HumanTasks {
       assignees: task.assignees,
       deadlineAt: deadlineAt(step.extendBy),
     });
-    await this.notifyDeciders(task, `escalated-${task.escalationLevel}`, `Overdue (escalation ${task.escalationLevel}): ${task.spec.title}`, step.notifyRoles);
+    await this.notifyDeciders(
+      task,
+      `escalated-${task.escalationLevel}`,
+      `Overdue (escalation ${task.escalationLevel}): ${task.spec.title}`,
+      step.notifyRoles,
+    );
   }
 
   private async notifyDeciders(task: OpenTask, event: string, title: string, extraRoles: string[] = []): Promise<void> {

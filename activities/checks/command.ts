@@ -46,7 +46,15 @@ export const command: SecurityCheck<'command'> = {
     return {
       passed,
       summary: `${params.executable} ${outcome}${passed ? '' : `, expected ${params.passExitCodes.join(' or ')}`}`,
-      evidence: { executable: params.executable, args: params.args, exitCode, signal, durationMs: Date.now() - started, stdout: tail(stdout), stderr: tail(stderr) },
+      evidence: {
+        executable: params.executable,
+        args: params.args,
+        exitCode,
+        signal,
+        durationMs: Date.now() - started,
+        stdout: tail(stdout),
+        stderr: tail(stderr),
+      },
     };
   },
 };

@@ -4,7 +4,8 @@ import { CheckNotRunnable, errorCode, type SecurityCheck } from './check';
 
 async function answers(params: CheckParams<'dns_record'>): Promise<string[]> {
   if (params.resolver === 'system') {
-    if (params.type !== 'A' && params.type !== 'AAAA') throw new CheckNotRunnable(`resolver "system" answers A and AAAA only, not ${params.type}`);
+    if (params.type !== 'A' && params.type !== 'AAAA')
+      throw new CheckNotRunnable(`resolver "system" answers A and AAAA only, not ${params.type}`);
     const found = await lookup(params.name, { all: true, family: params.type === 'A' ? 4 : 6 });
     return found.map((entry) => entry.address);
   }
@@ -24,7 +25,12 @@ async function answers(params: CheckParams<'dns_record'>): Promise<string[]> {
     case 'TXT':
       return (await resolver.resolveTxt(params.name)).map((chunks) => chunks.join(''));
     case 'CAA':
-      return (await resolver.resolveCaa(params.name)).map((caa) => Object.entries(caa).filter(([key]) => key !== 'critical').map(([key, value]) => `${key} ${String(value)}`).join(' '));
+      return (await resolver.resolveCaa(params.name)).map((caa) =>
+        Object.entries(caa)
+          .filter(([key]) => key !== 'critical')
+          .map(([key, value]) => `${key} ${String(value)}`)
+          .join(' '),
+      );
   }
 }
 
@@ -43,7 +49,11 @@ export const dnsRecord: SecurityCheck<'dns_record'> = {
       if (error instanceof CheckNotRunnable) throw error;
       const code = errorCode(error);
       if (!absentCodes.has(code)) throw error;
-      return { passed: false, summary: `${params.type} ${params.name}: no such record (${code})`, evidence: { ...query, answers: [], error: code } };
+      return {
+        passed: false,
+        summary: `${params.type} ${params.name}: no such record (${code})`,
+        evidence: { ...query, answers: [], error: code },
+      };
     }
     const missing = (params.expect ?? []).filter((value) => !found.includes(value));
     const passed = found.length > 0 && missing.length === 0;

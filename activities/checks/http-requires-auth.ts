@@ -7,10 +7,19 @@ export const httpRequiresAuth: SecurityCheck<'http_requires_auth'> = {
     let response: Response;
     try {
       // No credentials of any kind, and no redirects followed: a login page that answers 200 is not a refusal.
-      response = await fetch(params.url, { method: params.method, redirect: 'manual', credentials: 'omit', signal: AbortSignal.timeout(params.timeoutMs) });
+      response = await fetch(params.url, {
+        method: params.method,
+        redirect: 'manual',
+        credentials: 'omit',
+        signal: AbortSignal.timeout(params.timeoutMs),
+      });
       await response.body?.cancel();
     } catch (error) {
-      return { passed: false, summary: `${params.url} did not answer: ${errorMessage(error)}`, evidence: { url: params.url, error: errorCode(error) } };
+      return {
+        passed: false,
+        summary: `${params.url} did not answer: ${errorMessage(error)}`,
+        evidence: { url: params.url, error: errorCode(error) },
+      };
     }
     const refused = params.acceptStatuses.includes(response.status);
     return {

@@ -9,11 +9,19 @@ export const httpSecurityHeaders: SecurityCheck<'http_security_headers'> = {
       response = await fetch(params.url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(params.timeoutMs) });
       await response.body?.cancel();
     } catch (error) {
-      return { passed: false, summary: `${params.url} did not answer: ${errorMessage(error)}`, evidence: { url: params.url, error: errorCode(error) } };
+      return {
+        passed: false,
+        summary: `${params.url} did not answer: ${errorMessage(error)}`,
+        evidence: { url: params.url, error: errorCode(error) },
+      };
     }
-    const present = Object.fromEntries(params.required.flatMap((name) => (response.headers.has(name) ? [[name, response.headers.get(name)]] : [])));
+    const present = Object.fromEntries(
+      params.required.flatMap((name) => (response.headers.has(name) ? [[name, response.headers.get(name)]] : [])),
+    );
     const missing = params.required.filter((name) => !response.headers.has(name));
-    const disclosed = Object.fromEntries(params.forbidden.flatMap((name) => (response.headers.has(name) ? [[name, response.headers.get(name)]] : [])));
+    const disclosed = Object.fromEntries(
+      params.forbidden.flatMap((name) => (response.headers.has(name) ? [[name, response.headers.get(name)]] : [])),
+    );
     const problems = [
       ...(missing.length ? [`missing ${missing.join(', ')}`] : []),
       ...(Object.keys(disclosed).length ? [`discloses ${Object.keys(disclosed).join(', ')}`] : []),

@@ -17,7 +17,9 @@ function handshake(options: { host: string; port: number; servername: string; ca
       timeout: options.timeoutMs,
     });
     socket.once('secureConnect', () => resolve(socket));
-    socket.once('timeout', () => socket.destroy(Object.assign(new Error(`no TLS handshake within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+    socket.once('timeout', () =>
+      socket.destroy(Object.assign(new Error(`no TLS handshake within ${options.timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+    );
     socket.once('error', reject);
   });
 }
@@ -44,7 +46,11 @@ export const tlsCertificate: SecurityCheck<'tls_certificate'> = {
     try {
       socket = await handshake({ ...target, ca: params.ca, timeoutMs: params.timeoutMs });
     } catch (error) {
-      return { passed: false, summary: `no TLS handshake with ${params.host}:${params.port}: ${errorMessage(error)}`, evidence: { ...target, error: errorCode(error) } };
+      return {
+        passed: false,
+        summary: `no TLS handshake with ${params.host}:${params.port}: ${errorMessage(error)}`,
+        evidence: { ...target, error: errorCode(error) },
+      };
     }
     try {
       const certificate = socket.getPeerCertificate();

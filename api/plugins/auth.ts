@@ -86,10 +86,17 @@ export const authPlugin = fp(async (app) => {
     const actor = token ? await actorForToken(app.db, token) : request.webSession?.actor;
     if (!actor) {
       if (accepts.includes('bearer')) reply.header('www-authenticate', 'Bearer realm="warden"');
-      const detail = token ? 'the bearer token is unknown or revoked' : cookie ? 'the session has ended; sign in again' : accepts.includes('bearer') ? 'send Authorization: Bearer <token>' : 'sign in first';
+      const detail = token
+        ? 'the bearer token is unknown or revoked'
+        : cookie
+          ? 'the session has ended; sign in again'
+          : accepts.includes('bearer')
+            ? 'send Authorization: Bearer <token>'
+            : 'sign in first';
       throw new Problem(401, 'Unauthorized', detail);
     }
-    if (!actor.roles.some((role) => config.roles?.includes(role))) throw forbidden(`this needs one of the roles: ${config.roles.join(', ')}`);
+    if (!actor.roles.some((role) => config.roles?.includes(role)))
+      throw forbidden(`this needs one of the roles: ${config.roles.join(', ')}`);
     request.actor = actor;
   });
 });

@@ -29,15 +29,43 @@ export const metricsPlugin = fp(async (app) => {
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: ids in paths would explode the label set.
-    latency.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    latency.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
-  const incidentsOpen = new Gauge({ name: 'warden_incidents_open', help: 'Open incidents by severity', labelNames: ['severity'], registers: [registry] });
+  const incidentsOpen = new Gauge({
+    name: 'warden_incidents_open',
+    help: 'Open incidents by severity',
+    labelNames: ['severity'],
+    registers: [registry],
+  });
   const tasksOverdue = new Gauge({ name: 'warden_tasks_overdue', help: 'Open human tasks past their deadline', registers: [registry] });
-  const approvals = new Gauge({ name: 'warden_approvals_decided', help: 'Decided approval tasks by outcome', labelNames: ['outcome'], registers: [registry] });
-  const testRuns = new Gauge({ name: 'warden_test_runs', help: 'Finished security test runs by result', labelNames: ['result'], registers: [registry] });
-  const compliance = new Gauge({ name: 'warden_patch_compliance_percent', help: 'Advisory remediations done on time, % of those due in the last 30 days, per service', labelNames: ['service'], registers: [registry] });
-  const remediationsDue = new Gauge({ name: 'warden_patch_remediations_due', help: 'Advisory remediations due in the last 30 days, per service', labelNames: ['service'], registers: [registry] });
+  const approvals = new Gauge({
+    name: 'warden_approvals_decided',
+    help: 'Decided approval tasks by outcome',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  const testRuns = new Gauge({
+    name: 'warden_test_runs',
+    help: 'Finished security test runs by result',
+    labelNames: ['result'],
+    registers: [registry],
+  });
+  const compliance = new Gauge({
+    name: 'warden_patch_compliance_percent',
+    help: 'Advisory remediations done on time, % of those due in the last 30 days, per service',
+    labelNames: ['service'],
+    registers: [registry],
+  });
+  const remediationsDue = new Gauge({
+    name: 'warden_patch_remediations_due',
+    help: 'Advisory remediations due in the last 30 days, per service',
+    labelNames: ['service'],
+    registers: [registry],
+  });
 
   const tasksOpen = new Gauge({ name: 'warden_tasks_open', help: 'Open human tasks', registers: [registry] });
 
@@ -45,7 +73,10 @@ export const metricsPlugin = fp(async (app) => {
   // on one gauge could not refresh the others in time.
   const refresh = async () => {
     const now = new Date();
-    const [figures, services] = await Promise.all([processFigures(app.db), patchCompliance(app.db, { from: new Date(now.getTime() - patchCompliancePeriodMs), to: now })]);
+    const [figures, services] = await Promise.all([
+      processFigures(app.db),
+      patchCompliance(app.db, { from: new Date(now.getTime() - patchCompliancePeriodMs), to: now }),
+    ]);
     for (const gauge of [incidentsOpen, approvals, testRuns, compliance, remediationsDue]) gauge.reset();
     for (const row of figures.incidents) incidentsOpen.set({ severity: row.severity }, row.n);
     tasksOpen.set(figures.tasks.open);

@@ -12,7 +12,16 @@ import { pageOf } from '../../db/pagination';
 import { accountFlags, type AccountFlag } from '../../domain/access-review';
 import { durationMs } from '../../domain/duration';
 import { defaultSla, type ServiceSla } from '../../domain/sla';
-import { accessReviewKpi as accessReviewKpiView, campaignAccepted, campaignBody, campaignDetail, campaignPage, kpiPeriodQuery, scheduleBody, scheduleView } from '../../schemas/access';
+import {
+  accessReviewKpi as accessReviewKpiView,
+  campaignAccepted,
+  campaignBody,
+  campaignDetail,
+  campaignPage,
+  kpiPeriodQuery,
+  scheduleBody,
+  scheduleView,
+} from '../../schemas/access';
 import { pageQuery, responses } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
 import {
@@ -50,7 +59,12 @@ async function scopeCadences(db: Kysely<Database>, scope: CampaignScope): Promis
     if (!service) throw invalid([{ path: 'body.serviceId', message: `no service ${scope.serviceId}` }]);
     return [(service.sla as Partial<ServiceSla>).reviewCadence ?? defaultSla.reviewCadence];
   }
-  const cis = await db.selectFrom('configuration_items as ci').leftJoin('services as s', 's.id', 'ci.service_id').select(['ci.id', 's.sla']).where('ci.id', 'in', scope.ciIds).execute();
+  const cis = await db
+    .selectFrom('configuration_items as ci')
+    .leftJoin('services as s', 's.id', 'ci.service_id')
+    .select(['ci.id', 's.sla'])
+    .where('ci.id', 'in', scope.ciIds)
+    .execute();
   const known = new Set(cis.map((ci) => ci.id));
   const unknown = scope.ciIds.map((id, i) => ({ id, i })).filter(({ id }) => !known.has(id));
   if (unknown.length) throw invalid(unknown.map(({ id, i }) => ({ path: `body.ciIds.${i}`, message: `no configuration item ${id}` })));
@@ -60,7 +74,10 @@ async function scopeCadences(db: Kysely<Database>, scope: CampaignScope): Promis
 /** One schedule per scope: a service, or a set of systems (order does not matter). */
 function scopeKey(scope: CampaignScope): string {
   if ('serviceId' in scope) return `service-${scope.serviceId}`;
-  return `systems-${createHash('sha256').update([...scope.ciIds].sort().join(',')).digest('hex').slice(0, 16)}`;
+  return `systems-${createHash('sha256')
+    .update([...scope.ciIds].sort().join(','))
+    .digest('hex')
+    .slice(0, 16)}`;
 }
 
 export async function accessReviewRoutes(app: FastifyInstance) {
@@ -78,14 +95,29 @@ export async function accessReviewRoutes(app: FastifyInstance) {
     handler: async (request, reply) => {
       const { deadline, escalationPeriod, unusedAfterDays, ...scope } = request.body;
       await scopeCadences(app.db, scope);
-      const work = await idempotent(app.db, { scope: 'access-reviews', principalId: request.actor.principalId, key: idempotencyKey(request) }, () => {
-        const campaignId = randomUUID();
-        const input: AccessReviewCampaignInput = { campaignId, scope, startedBy: request.actor.principalId, deadline, escalationPeriod, unusedAfterDays };
-        return { resourceId: campaignId, request: input };
-      });
+      const work = await idempotent(
+        app.db,
+        { scope: 'access-reviews', principalId: request.actor.principalId, key: idempotencyKey(request) },
+        () => {
+          const campaignId = randomUUID();
+          const input: AccessReviewCampaignInput = {
+            campaignId,
+            scope,
+            startedBy: request.actor.principalId,
+            deadline,
+            escalationPeriod,
+            unusedAfterDays,
+          };
+          return { resourceId: campaignId, request: input };
+        },
+      );
       const campaignId = work.request.campaignId as string;
       const workflowId = makeAccessReviewWorkflowId(campaignId);
-      await startOnce(app.temporal.client, accessReviewCampaignWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [work.request] });
+      await startOnce(app.temporal.client, accessReviewCampaignWorkflowType, {
+        workflowId,
+        taskQueue: app.temporal.taskQueue,
+        args: [work.request],
+      });
       return reply.code(202).send({ id: campaignId, workflowId });
     },
   });
@@ -109,7 +141,13 @@ export async function accessReviewRoutes(app: FastifyInstance) {
       const definition: ScheduleUpdateOptions<ScheduleOptionsStartWorkflowAction<Workflow>> = {
         spec: { intervals: [{ every: durationMs(cadence) }] },
         // Temporal appends the action time to this id: every run is its own campaign, `access-review/<key>-<time>`.
-        action: { type: 'startWorkflow', workflowType: accessReviewCampaignWorkflowType, workflowId: makeAccessReviewWorkflowId(key), taskQueue: app.temporal.taskQueue, args: [input] },
+        action: {
+          type: 'startWorkflow',
+          workflowType: accessReviewCampaignWorkflowType,
+          workflowId: makeAccessReviewWorkflowId(key),
+          taskQueue: app.temporal.taskQueue,
+          args: [input],
+        },
         state: { note: `access review of ${key}, set by ${request.actor.principalId}` },
       };
       try {
@@ -125,7 +163,12 @@ export async function accessReviewRoutes(app: FastifyInstance) {
 
   routes.get('/access-reviews', {
     config: { roles: accessReaders },
-    schema: { tags: ['access-reviews'], summary: 'Access review campaigns you may see, newest first', querystring: z.strictObject(pageQuery), response: responses({ 200: campaignPage }) },
+    schema: {
+      tags: ['access-reviews'],
+      summary: 'Access review campaigns you may see, newest first',
+      querystring: z.strictObject(pageQuery),
+      response: responses({ 200: campaignPage }),
+    },
     handler: async (request) => {
       const { limit, cursor } = request.query;
       const rows = await listCampaigns(app.db, request.actor, { limit, after: cursorFrom(cursor) });
@@ -145,13 +188,25 @@ export async function accessReviewRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const campaign = await findVisibleCampaign(app.db, request.actor, request.params.id);
       if (!campaign) throw notFound('access review', request.params.id);
-      const [items, actions] = await Promise.all([campaignItems(app.db, request.actor, campaign.id), provisioningActionsFor(app.db, { type: 'access_review', id: campaign.id })]);
-      const findings = Object.fromEntries(accountFlags.map((flag) => [flag, items.filter((i) => i.flags.includes(flag)).length])) as Record<AccountFlag, number>;
+      const [items, actions] = await Promise.all([
+        campaignItems(app.db, request.actor, campaign.id),
+        provisioningActionsFor(app.db, { type: 'access_review', id: campaign.id }),
+      ]);
+      const findings = Object.fromEntries(accountFlags.map((flag) => [flag, items.filter((i) => i.flags.includes(flag)).length])) as Record<
+        AccountFlag,
+        number
+      >;
       const reviewers = new Set(items.map((i) => i.reviewer));
       const pendingReviewers = new Set(items.filter((i) => i.decision === null).map((i) => i.reviewer));
       return {
         ...toCampaignSummary(campaign),
-        progress: { accounts: items.length, decided: items.filter((i) => i.decision !== null).length, flagged: items.filter((i) => i.flags.length > 0).length, reviewers: reviewers.size, reviewersDone: reviewers.size - pendingReviewers.size },
+        progress: {
+          accounts: items.length,
+          decided: items.filter((i) => i.decision !== null).length,
+          flagged: items.filter((i) => i.flags.length > 0).length,
+          reviewers: reviewers.size,
+          reviewersDone: reviewers.size - pendingReviewers.size,
+        },
         findings,
         items: items.map((i) => ({
           system: i.ci_id,
@@ -174,7 +229,12 @@ export async function accessReviewRoutes(app: FastifyInstance) {
 
   routes.get('/kpis/access-reviews', {
     config: { roles: auditReaders },
-    schema: { tags: ['kpis'], summary: 'Access reviews completed on schedule: campaigns due in [from, to), how many on time, percentage', querystring: kpiPeriodQuery, response: responses({ 200: accessReviewKpiView }) },
+    schema: {
+      tags: ['kpis'],
+      summary: 'Access reviews completed on schedule: campaigns due in [from, to), how many on time, percentage',
+      querystring: kpiPeriodQuery,
+      response: responses({ 200: accessReviewKpiView }),
+    },
     handler: async (request) => accessReviewKpi(app.db, { from: new Date(request.query.from), to: new Date(request.query.to) }),
   });
 }

@@ -2,7 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { employmentStatus, findSystem, findVisibleAccessRequest, importPeople, importSystemAccounts, listAccessRequests, listSystemAccounts, ownsOrOversees, provisioningActionsFor } from '../../db/access';
+import {
+  employmentStatus,
+  findSystem,
+  findVisibleAccessRequest,
+  importPeople,
+  importSystemAccounts,
+  listAccessRequests,
+  listSystemAccounts,
+  ownsOrOversees,
+  provisioningActionsFor,
+} from '../../db/access';
 import type { AccessRequest, ProvisioningAction } from '../../db/access-tables';
 import { pageOf } from '../../db/pagination';
 import {
@@ -90,7 +100,8 @@ export async function accessRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const system = await findSystem(app.db, request.params.ciId);
       if (!system) throw notFound('configuration item', request.params.ciId);
-      if (!ownsOrOversees(request.actor, system)) throw forbidden('only the system owner, an admin or the Security Manager imports its accounts');
+      if (!ownsOrOversees(request.actor, system))
+        throw forbidden('only the system owner, an admin or the Security Manager imports its accounts');
       const parsed = parseImport(accountImport, request.body, (row) => `account ${row.accountId}`);
       if ('errors' in parsed) throw invalid(parsed.errors.map((e) => ({ path: `body.${e.path}`, message: e.message })));
       return importSystemAccounts(app.db, { ciId: system.id, rows: parsed.rows, actor: request.actor.principalId });
@@ -99,7 +110,12 @@ export async function accessRoutes(app: FastifyInstance) {
 
   routes.get('/systems/:ciId/accounts', {
     config: { roles: accessReaders },
-    schema: { tags: ['access'], summary: "A system's accounts as last imported, with each owner's employment status", params: ciIdParam, response: responses({ 200: z.object({ items: z.array(systemAccount) }) }) },
+    schema: {
+      tags: ['access'],
+      summary: "A system's accounts as last imported, with each owner's employment status",
+      params: ciIdParam,
+      response: responses({ 200: z.object({ items: z.array(systemAccount) }) }),
+    },
     handler: async (request) => {
       const system = await findSystem(app.db, request.params.ciId);
       if (!system || !ownsOrOversees(request.actor, system)) throw notFound('configuration item', request.params.ciId);
@@ -138,7 +154,8 @@ export async function accessRoutes(app: FastifyInstance) {
     config: { roles: accessRequesters },
     schema: {
       tags: ['access'],
-      summary: 'Request access; the system owner (and for privileged entitlements the Security Manager) approves (send Idempotency-Key to retry safely)',
+      summary:
+        'Request access; the system owner (and for privileged entitlements the Security Manager) approves (send Idempotency-Key to retry safely)',
       body: accessRequestBody,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
       response: responses({ 202: z.object({ id: z.string(), workflowId: z.string(), status: z.literal('pending_owner') }) }),
@@ -174,7 +191,12 @@ export async function accessRoutes(app: FastifyInstance) {
 
   routes.get('/access-requests', {
     config: { roles: everyone },
-    schema: { tags: ['access'], summary: 'Access requests you may see (your own, your access, your systems’; all for oversight roles), newest first', querystring: accessRequestListQuery, response: responses({ 200: accessRequestPage }) },
+    schema: {
+      tags: ['access'],
+      summary: 'Access requests you may see (your own, your access, your systems’; all for oversight roles), newest first',
+      querystring: accessRequestListQuery,
+      response: responses({ 200: accessRequestPage }),
+    },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const rows = await listAccessRequests(app.db, request.actor, { ...filter, limit, after: cursorFrom(cursor) });
@@ -195,7 +217,13 @@ export async function accessRoutes(app: FastifyInstance) {
       const found = await findVisibleAccessRequest(app.db, request.actor, request.params.id);
       if (!found) throw notFound('access request', request.params.id);
       const [tasks, actions] = await Promise.all([
-        app.db.selectFrom('human_tasks').selectAll().where('subject_type', '=', 'access_request').where('subject_id', '=', found.id).orderBy('created_at').execute(),
+        app.db
+          .selectFrom('human_tasks')
+          .selectAll()
+          .where('subject_type', '=', 'access_request')
+          .where('subject_id', '=', found.id)
+          .orderBy('created_at')
+          .execute(),
         provisioningActionsFor(app.db, { type: 'access_request', id: found.id }),
       ]);
       return { ...toAccessRequestView(found), tasks: tasks.map(toTaskView), provisioning: actions.map(toProvisioningView) };

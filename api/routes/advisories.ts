@@ -5,9 +5,22 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/cl
 import { findAdvisory, listAdvisories, listRemediations, remediationCounts, upsertAdvisory } from '../../db/advisories';
 import type { Advisory } from '../../db/database';
 import { responses } from '../../schemas/common';
-import { advisoryAccepted, advisoryDetail, advisoryListQuery, advisoryParam, advisoryPostQuery, advisorySummary, parseAdvisory } from '../../schemas/advisories';
+import {
+  advisoryAccepted,
+  advisoryDetail,
+  advisoryListQuery,
+  advisoryParam,
+  advisoryPostQuery,
+  advisorySummary,
+  parseAdvisory,
+} from '../../schemas/advisories';
 import { startOnce } from '../../temporal/start';
-import { advisoryResponseWorkflowType, closeAdvisoryUpdate, makeAdvisoryWorkflowId, rematchSignal } from '../../workflows/advisory/definitions';
+import {
+  advisoryResponseWorkflowType,
+  closeAdvisoryUpdate,
+  makeAdvisoryWorkflowId,
+  rematchSignal,
+} from '../../workflows/advisory/definitions';
 import { conflict, invalid, notFound } from '../problem';
 import { advisoryIntake, everyone, securityManagement } from '../roles';
 
@@ -48,7 +61,8 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: advisoryIntake },
     schema: {
       tags: ['advisories'],
-      summary: 'Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again',
+      summary:
+        'Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again',
       querystring: advisoryPostQuery,
       body: z.record(z.string(), z.unknown()),
       response: responses({ 202: advisoryAccepted }),
@@ -60,8 +74,14 @@ export async function advisoryRoutes(app: FastifyInstance) {
       const existing = await findAdvisory(app.db, content.id);
       if (existing?.status === 'closed') throw conflict(`advisory ${content.id} is closed; publish the revision under a new id`);
       const workflowId = makeAdvisoryWorkflowId(content.id);
-      const stored = await app.db.transaction().execute((trx) => upsertAdvisory(trx, { content, format, raw: request.body, workflowId, actor: request.actor.principalId }));
-      const { started } = await startOnce(app.temporal.client, advisoryResponseWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [{ advisoryId: content.id }] });
+      const stored = await app.db
+        .transaction()
+        .execute((trx) => upsertAdvisory(trx, { content, format, raw: request.body, workflowId, actor: request.actor.principalId }));
+      const { started } = await startOnce(app.temporal.client, advisoryResponseWorkflowType, {
+        workflowId,
+        taskQueue: app.temporal.taskQueue,
+        args: [{ advisoryId: content.id }],
+      });
       if (!started) await requestRematch(app, workflowId, `revision ${stored.revision}`);
       return reply.code(202).send({ id: content.id, workflowId, format, revision: stored.revision, created: stored.created });
     },
@@ -69,17 +89,30 @@ export async function advisoryRoutes(app: FastifyInstance) {
 
   routes.get('/advisories', {
     config: { roles: everyone },
-    schema: { tags: ['advisories'], summary: 'Advisories, newest first, with remediation counts per status', querystring: advisoryListQuery, response: responses({ 200: z.object({ items: z.array(advisorySummary) }) }) },
+    schema: {
+      tags: ['advisories'],
+      summary: 'Advisories, newest first, with remediation counts per status',
+      querystring: advisoryListQuery,
+      response: responses({ 200: z.object({ items: z.array(advisorySummary) }) }),
+    },
     handler: async (request) => {
       const rows = await listAdvisories(app.db, request.query);
-      const counts = await remediationCounts(app.db, rows.map((r) => r.id));
+      const counts = await remediationCounts(
+        app.db,
+        rows.map((r) => r.id),
+      );
       return { items: rows.map((row) => toSummary(row, counts.get(row.id))) };
     },
   });
 
   routes.get('/advisories/:id', {
     config: { roles: everyone },
-    schema: { tags: ['advisories'], summary: 'One advisory: what it affects, and every CI\'s remediation state', params: advisoryParam, response: responses({ 200: advisoryDetail }) },
+    schema: {
+      tags: ['advisories'],
+      summary: "One advisory: what it affects, and every CI's remediation state",
+      params: advisoryParam,
+      response: responses({ 200: advisoryDetail }),
+    },
     handler: async (request) => {
       const advisory = await findAdvisory(app.db, request.params.id);
       if (!advisory) throw notFound('advisory', request.params.id);
@@ -124,7 +157,9 @@ export async function advisoryRoutes(app: FastifyInstance) {
       const advisory = await findAdvisory(app.db, request.params.id);
       if (!advisory) throw notFound('advisory', request.params.id);
       try {
-        await app.temporal.client.workflow.getHandle(advisory.workflow_id).executeUpdate(closeAdvisoryUpdate, { args: [{ actor: request.actor.principalId, reason: request.body.reason }] });
+        await app.temporal.client.workflow
+          .getHandle(advisory.workflow_id)
+          .executeUpdate(closeAdvisoryUpdate, { args: [{ actor: request.actor.principalId, reason: request.body.reason }] });
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError) throw conflict(error.cause?.message ?? 'the advisory cannot be closed now');
         if (error instanceof WorkflowNotFoundError) throw conflict('the advisory is already closed');

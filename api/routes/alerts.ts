@@ -35,7 +35,13 @@ export async function alertRoutes(app: FastifyInstance) {
       if (account && expected.success) {
         const check = checkExpectedActivity(expected.data, { at: alert.time, systems: alert.host ? [alert.host] : [] });
         if (check.expected) {
-          const alertId = await recordAlert(app.db, alert, { verdict: 'benign', reason: check.reason, incidentId: null, receivedBy, raw: request.body });
+          const alertId = await recordAlert(app.db, alert, {
+            verdict: 'benign',
+            reason: check.reason,
+            incidentId: null,
+            receivedBy,
+            raw: request.body,
+          });
           return reply.code(202).send({ alertId, verdict: 'benign' as const, reason: check.reason, incidentId: null });
         }
         reason = `${reason}; ${check.reason}`;
@@ -43,8 +49,16 @@ export async function alertRoutes(app: FastifyInstance) {
 
       const claim = await claimFingerprint(app.db, alert.fingerprint, randomUUID());
       if (!claim.claimed) {
-        const alertId = await recordAlert(app.db, alert, { verdict: 'attached', reason: `same fingerprint as the open incident`, incidentId: claim.incidentId, receivedBy, raw: request.body });
-        return reply.code(202).send({ alertId, verdict: 'attached' as const, reason: 'same fingerprint as the open incident', incidentId: claim.incidentId });
+        const alertId = await recordAlert(app.db, alert, {
+          verdict: 'attached',
+          reason: `same fingerprint as the open incident`,
+          incidentId: claim.incidentId,
+          receivedBy,
+          raw: request.body,
+        });
+        return reply
+          .code(202)
+          .send({ alertId, verdict: 'attached' as const, reason: 'same fingerprint as the open incident', incidentId: claim.incidentId });
       }
       const category = alert.category ?? (account ? 'unauthorised_access' : 'other');
       try {
@@ -67,7 +81,13 @@ export async function alertRoutes(app: FastifyInstance) {
         await releaseFingerprint(app.db, alert.fingerprint, claim.incidentId);
         throw error;
       }
-      const alertId = await recordAlert(app.db, alert, { verdict: 'incident', reason, incidentId: claim.incidentId, receivedBy, raw: request.body });
+      const alertId = await recordAlert(app.db, alert, {
+        verdict: 'incident',
+        reason,
+        incidentId: claim.incidentId,
+        receivedBy,
+        raw: request.body,
+      });
       return reply.code(202).send({ alertId, verdict: 'incident' as const, reason, incidentId: claim.incidentId });
     },
   });

@@ -35,7 +35,11 @@ export async function auditRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const { subjectType, subjectId, action, limit, cursor } = request.query;
-      let query = app.db.selectFrom('audit_events').selectAll().orderBy('id').limit(limit + 1);
+      let query = app.db
+        .selectFrom('audit_events')
+        .selectAll()
+        .orderBy('id')
+        .limit(limit + 1);
       if (subjectType) query = query.where('subject_type', '=', subjectType);
       if (subjectId) query = query.where('subject_id', '=', subjectId);
       if (action) query = query.where('action', '=', action);

@@ -99,15 +99,20 @@ export async function changeRoutes(app: FastifyInstance) {
   const checkCallback = (url: string | undefined, path: string) => {
     if (url === undefined) return;
     if (!callbacks.secret || callbacks.allowedOrigins.length === 0) {
-      throw invalid([{ path, message: 'callbacks are not configured on this Warden (WARDEN_CALLBACK_ALLOWED_ORIGINS, WARDEN_CALLBACK_SECRET)' }]);
+      throw invalid([
+        { path, message: 'callbacks are not configured on this Warden (WARDEN_CALLBACK_ALLOWED_ORIGINS, WARDEN_CALLBACK_SECRET)' },
+      ]);
     }
-    if (!callbackAllowed(url, callbacks.allowedOrigins)) throw invalid([{ path, message: 'the origin of this URL is not an allowed callback origin' }]);
+    if (!callbackAllowed(url, callbacks.allowedOrigins))
+      throw invalid([{ path, message: 'the origin of this URL is not an allowed callback origin' }]);
   };
 
   const checkSchedule = (details: Pick<ChangeDetails, 'plannedStart' | 'plannedEnd'>, prefix: string) => {
     const errors: FieldError[] = [];
-    if (Date.parse(details.plannedStart) <= Date.now()) errors.push({ path: `${prefix}plannedStart`, message: 'must be in the future: the review has to finish before the change starts' });
-    if (Date.parse(details.plannedEnd) <= Date.parse(details.plannedStart)) errors.push({ path: `${prefix}plannedEnd`, message: 'must be after plannedStart' });
+    if (Date.parse(details.plannedStart) <= Date.now())
+      errors.push({ path: `${prefix}plannedStart`, message: 'must be in the future: the review has to finish before the change starts' });
+    if (Date.parse(details.plannedEnd) <= Date.parse(details.plannedStart))
+      errors.push({ path: `${prefix}plannedEnd`, message: 'must be after plannedStart' });
     if (errors.length) throw invalid(errors);
   };
 
@@ -117,7 +122,11 @@ export async function changeRoutes(app: FastifyInstance) {
     const unknown = ciRefs.filter((ref) => !cis.some((ci) => ci.id === ref || ci.name === ref));
     if (unknown.length) throw invalid(unknown.map((ref) => ({ path, message: `no active configuration item ${ref}` })));
     const affectedCis = [...new Set(cis.map((ci) => ci.id))];
-    const assessment = assessChange({ impact: details.securityImpact, cis, implementsProblemFix: Boolean(details.problemId || details.knownErrorId) });
+    const assessment = assessChange({
+      impact: details.securityImpact,
+      cis,
+      implementsProblemFix: Boolean(details.problemId || details.knownErrorId),
+    });
     return { affectedCis, assessment };
   };
 
@@ -128,7 +137,12 @@ export async function changeRoutes(app: FastifyInstance) {
       app.db,
       { scope: idempotencyScopes.change, principalId: submission.actor.principalId, key: submission.idempotencyKey, body: submission.body },
       async () => {
-        const details: ChangeDetails = { ...submission.fields, affectedCis: [], problemId: submission.fields.problemId ?? null, knownErrorId: submission.fields.knownErrorId ?? null };
+        const details: ChangeDetails = {
+          ...submission.fields,
+          affectedCis: [],
+          problemId: submission.fields.problemId ?? null,
+          knownErrorId: submission.fields.knownErrorId ?? null,
+        };
         const { affectedCis, assessment } = await assess(details, submission.ciRefs, 'body.affectedCis');
         const changeId = randomUUID();
         return {
@@ -150,14 +164,31 @@ export async function changeRoutes(app: FastifyInstance) {
     );
     const workflowId = makeChangeWorkflowId(resourceId);
     // Started from the stored request: a duplicate or a retry after a crash repeats the same start.
-    await startOnce(app.temporal.client, changeSecurityGateWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [request] });
+    await startOnce(app.temporal.client, changeSecurityGateWorkflowType, {
+      workflowId,
+      taskQueue: app.temporal.taskQueue,
+      args: [request],
+    });
     return reply
       .code(202)
       .header('location', `/changes/${resourceId}`)
-      .send({ id: resourceId, workflowId, risk: request.assessment.risk, reviewRequired: request.assessment.reviewRequired, reasons: request.assessment.reasons });
+      .send({
+        id: resourceId,
+        workflowId,
+        risk: request.assessment.risk,
+        reviewRequired: request.assessment.reviewRequired,
+        reasons: request.assessment.reasons,
+      });
   };
 
-  const submitFromItsm = (actor: Actor, mapped: ItsmChange, idempotencyKey: string | undefined, body: unknown, callbackUrl: string | undefined, reply: FastifyReply) =>
+  const submitFromItsm = (
+    actor: Actor,
+    mapped: ItsmChange,
+    idempotencyKey: string | undefined,
+    body: unknown,
+    callbackUrl: string | undefined,
+    reply: FastifyReply,
+  ) =>
     submit(
       {
         actor,
@@ -174,7 +205,12 @@ export async function changeRoutes(app: FastifyInstance) {
     );
 
   /** Runs a change Update; a validator's refusal becomes a 403/409 and is kept in the audit trail. */
-  const updateGate = async <T>(change: Change, actor: Actor, action: string, run: (handle: ReturnType<typeof app.temporal.client.workflow.getHandle>) => Promise<T>) => {
+  const updateGate = async <T>(
+    change: Change,
+    actor: Actor,
+    action: string,
+    run: (handle: ReturnType<typeof app.temporal.client.workflow.getHandle>) => Promise<T>,
+  ) => {
     try {
       return await run(app.temporal.client.workflow.getHandle(change.workflow_id));
     } catch (error) {
@@ -236,7 +272,14 @@ export async function changeRoutes(app: FastifyInstance) {
       response: responses({ 202: changeAccepted }),
     },
     handler: async (request, reply) =>
-      submitFromItsm(request.actor, fromServiceNow(request.body), request.headers['idempotency-key'], request.body, request.query.callbackUrl, reply),
+      submitFromItsm(
+        request.actor,
+        fromServiceNow(request.body),
+        request.headers['idempotency-key'],
+        request.body,
+        request.query.callbackUrl,
+        reply,
+      ),
   });
 
   routes.post('/changes/jira', {
@@ -249,12 +292,18 @@ export async function changeRoutes(app: FastifyInstance) {
       body: jiraChangeSchema(parseJiraFieldMap(app.config.WARDEN_JIRA_FIELDS)),
       response: responses({ 202: changeAccepted }),
     },
-    handler: async (request, reply) => submitFromItsm(request.actor, request.body, request.headers['idempotency-key'], request.body, request.query.callbackUrl, reply),
+    handler: async (request, reply) =>
+      submitFromItsm(request.actor, request.body, request.headers['idempotency-key'], request.body, request.query.callbackUrl, reply),
   });
 
   routes.get('/changes', {
     config: { roles: changeReaders },
-    schema: { tags: ['changes'], summary: 'Changes, oldest first, filtered; cursor-paginated', querystring: changeListQuery, response: responses({ 200: changePage }) },
+    schema: {
+      tags: ['changes'],
+      summary: 'Changes, oldest first, filtered; cursor-paginated',
+      querystring: changeListQuery,
+      response: responses({ 200: changePage }),
+    },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const rows = await listChanges(app.db, filter, pageRequest({ limit, cursor }));
@@ -273,7 +322,10 @@ export async function changeRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const change = await loadChange(request.params.id);
-      const [history, live] = await Promise.all([changeHistory(app.db, change.id), changeLiveState(app.temporal.client, change.workflow_id)]);
+      const [history, live] = await Promise.all([
+        changeHistory(app.db, change.id),
+        changeLiveState(app.temporal.client, change.workflow_id),
+      ]);
       return {
         ...toChangeView(change),
         decisions: history.decisions.map((d) => ({
@@ -286,7 +338,12 @@ export async function changeRoutes(app: FastifyInstance) {
           decidedAt: new Date(d.decided_at).toISOString(),
         })),
         reviewers: history.tasks.flatMap((task) =>
-          task.decisions.map((d) => ({ principalId: d.principalId, outcome: d.outcome, revision: typeof task.details.revision === 'number' ? task.details.revision : null, at: d.at })),
+          task.decisions.map((d) => ({
+            principalId: d.principalId,
+            outcome: d.outcome,
+            revision: typeof task.details.revision === 'number' ? task.details.revision : null,
+            at: d.at,
+          })),
         ),
         reviews: history.tasks.map(toTaskView),
         callbacks: history.deliveries.map((d) => ({
@@ -298,7 +355,13 @@ export async function changeRoutes(app: FastifyInstance) {
           lastError: d.last_error,
           deliveredAt: d.delivered_at?.toISOString() ?? null,
         })),
-        timeline: history.events.map((e) => ({ id: e.id, occurredAt: e.occurred_at.toISOString(), actor: e.actor, action: e.action, details: e.details })),
+        timeline: history.events.map((e) => ({
+          id: e.id,
+          occurredAt: e.occurred_at.toISOString(),
+          actor: e.actor,
+          action: e.action,
+          details: e.details,
+        })),
         live,
       };
     },
@@ -371,7 +434,13 @@ export async function changeRoutes(app: FastifyInstance) {
       const { principalId, roles } = request.actor;
       const result = await updateGate(change, request.actor, 'report_implemented', (handle) =>
         handle.executeUpdate(reportImplemented, {
-          args: [{ actor: { principalId, roles }, implementedAt: request.body.implementedAt ?? new Date().toISOString(), notes: request.body.notes ?? null }],
+          args: [
+            {
+              actor: { principalId, roles },
+              implementedAt: request.body.implementedAt ?? new Date().toISOString(),
+              notes: request.body.notes ?? null,
+            },
+          ],
         }),
       );
       return reply.code(202).send({ id: change.id, ...result });
@@ -385,7 +454,14 @@ export async function changeLiveState(client: Client, workflowId: string) {
     const state = await client.connection.withDeadline(Date.now() + liveStateDeadlineMs, () =>
       client.workflow.getHandle(workflowId).query(changeStateQuery),
     );
-    return { status: state.status, revision: state.revision, risk: state.risk, waitingFor: state.waitingFor, openTaskIds: state.openTaskIds, reviewExpiresAt: state.reviewExpiresAt };
+    return {
+      status: state.status,
+      revision: state.revision,
+      risk: state.risk,
+      waitingFor: state.waitingFor,
+      openTaskIds: state.openTaskIds,
+      reviewExpiresAt: state.reviewExpiresAt,
+    };
   } catch {
     // No worker to answer, or the gate's history is gone: the record alone is the answer.
     return null;

@@ -23,7 +23,12 @@ export async function ciComponentRoutes(app: FastifyInstance) {
 
   const view = async (ciId: string, rematched: string[]) => ({
     ciId,
-    components: (await listComponents(app.db, ciId)).map((c) => ({ product: c.product, version: c.version, updatedBy: c.updated_by, updatedAt: c.updated_at.toISOString() })),
+    components: (await listComponents(app.db, ciId)).map((c) => ({
+      product: c.product,
+      version: c.version,
+      updatedBy: c.updated_by,
+      updatedAt: c.updated_at.toISOString(),
+    })),
     rematched,
   });
 
@@ -37,14 +42,27 @@ export async function ciComponentRoutes(app: FastifyInstance) {
       response: responses({ 200: componentsView }),
     },
     handler: async (request) => {
-      const ci = await app.db.selectFrom('configuration_items').select(['id', 'owner']).where('id', '=', request.params.id).executeTakeFirst();
+      const ci = await app.db
+        .selectFrom('configuration_items')
+        .select(['id', 'owner'])
+        .where('id', '=', request.params.id)
+        .executeTakeFirst();
       if (!ci) throw notFound('configuration item', request.params.id);
-      if (ci.owner !== request.actor.principalId && !request.actor.roles.some((role) => editsAnyCi.includes(role))) throw forbidden('only the CI owner or security management may set its components');
-      await app.db.transaction().execute((trx) => replaceComponents(trx, { ciId: ci.id, components: request.body.components, actor: request.actor.principalId }));
+      if (ci.owner !== request.actor.principalId && !request.actor.roles.some((role) => editsAnyCi.includes(role)))
+        throw forbidden('only the CI owner or security management may set its components');
+      await app.db
+        .transaction()
+        .execute((trx) => replaceComponents(trx, { ciId: ci.id, components: request.body.components, actor: request.actor.principalId }));
       // No silent gap: every open advisory that names one of these products hears of the change.
-      const advisories = await openAdvisoriesNaming(app.db, request.body.components.map((c) => c.product));
+      const advisories = await openAdvisoriesNaming(
+        app.db,
+        request.body.components.map((c) => c.product),
+      );
       await Promise.all(advisories.map((advisory) => requestRematch(app, advisory.workflow_id, `components of CI ${ci.id} changed`)));
-      return view(ci.id, advisories.map((a) => a.id));
+      return view(
+        ci.id,
+        advisories.map((a) => a.id),
+      );
     },
   });
 

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { createConfigurationItem, findConfigurationItem, listConfigurationItems, retireConfigurationItem, updateConfigurationItem } from '../../db/cis';
+import {
+  createConfigurationItem,
+  findConfigurationItem,
+  listConfigurationItems,
+  retireConfigurationItem,
+  updateConfigurationItem,
+} from '../../db/cis';
 import { baselineFor } from '../../domain/classification';
 import {
   configurationItem,
@@ -21,8 +27,14 @@ export async function configurationItemRoutes(app: FastifyInstance) {
 
   routes.post('/cis', {
     config: { roles: cmdbEditors },
-    schema: { tags: ['cmdb'], summary: 'Register a configuration item', body: configurationItemCreateRequest, response: responses({ 201: configurationItem }) },
-    handler: async (request, reply) => reply.code(201).send(isoTimestamps(await createConfigurationItem(app.db, request.body, request.actor))),
+    schema: {
+      tags: ['cmdb'],
+      summary: 'Register a configuration item',
+      body: configurationItemCreateRequest,
+      response: responses({ 201: configurationItem }),
+    },
+    handler: async (request, reply) =>
+      reply.code(201).send(isoTimestamps(await createConfigurationItem(app.db, request.body, request.actor))),
   });
 
   routes.get('/cis', {

@@ -38,7 +38,12 @@ export async function codecRoutes(app: FastifyInstance) {
     // The Temporal UI on another loopback port is same-site, so it may send the inbox's session
     // cookie. Cross-origin JSON needs a CORS preflight only the configured UI origin passes.
     config: { roles: payloadReaders, credentials: ['bearer', 'session'] },
-    schema: { tags: ['operations'], summary: 'Decrypt Temporal payloads (codec server protocol)', body: payloadsBody, response: responses({ 200: payloadsBody }) },
+    schema: {
+      tags: ['operations'],
+      summary: 'Decrypt Temporal payloads (codec server protocol)',
+      body: payloadsBody,
+      response: responses({ 200: payloadsBody }),
+    },
     handler: async (request) => {
       const decoded = await app.codec.decode(request.body.payloads.map(fromJson)).catch((error: unknown) => {
         if (error instanceof PayloadDecryptionError) throw new Problem(400, 'Bad Request', `cannot decode: ${error.message}`);
@@ -58,7 +63,12 @@ export async function codecRoutes(app: FastifyInstance) {
 
   routes.post('/codec/encode', {
     config: { roles: securityManagement },
-    schema: { tags: ['operations'], summary: 'Encrypt Temporal payloads (codec server protocol)', body: payloadsBody, response: responses({ 200: payloadsBody }) },
+    schema: {
+      tags: ['operations'],
+      summary: 'Encrypt Temporal payloads (codec server protocol)',
+      body: payloadsBody,
+      response: responses({ 200: payloadsBody }),
+    },
     handler: async (request) => ({ payloads: (await app.codec.encode(request.body.payloads.map(fromJson))).map(toJson) }),
   });
 }

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { findControl, importControls, insertControl, listControls, referenceProblems, retireControl, updateControl, type ControlFields } from '../../db/controls';
+import {
+  findControl,
+  importControls,
+  insertControl,
+  listControls,
+  referenceProblems,
+  retireControl,
+  updateControl,
+  type ControlFields,
+} from '../../db/controls';
 import type { Control } from '../../db/database';
 import { pageOf } from '../../db/pagination';
 import { controlsToCsv, csvToRows, validateControlRows } from '../../schemas/control-file';
@@ -59,7 +68,11 @@ async function uniqueName<T>(name: string | undefined, write: () => Promise<T>):
     return await write();
   } catch (error) {
     if (uniqueViolation(error)) {
-      throw conflict(name ? `an active control named ${JSON.stringify(name)} exists already` : 'a name in the file was taken by a control created meanwhile; import again');
+      throw conflict(
+        name
+          ? `an active control named ${JSON.stringify(name)} exists already`
+          : 'a name in the file was taken by a control created meanwhile; import again',
+      );
     }
     throw error;
   }
@@ -67,7 +80,9 @@ async function uniqueName<T>(name: string | undefined, write: () => Promise<T>):
 
 const importBody = z
   .union([z.array(z.unknown()), z.string()])
-  .describe('application/json: an array of controls (the POST /controls body, as GET /controls/export?format=json writes it); text/csv: the columns of GET /controls/export?format=csv');
+  .describe(
+    'application/json: an array of controls (the POST /controls body, as GET /controls/export?format=json writes it); text/csv: the columns of GET /controls/export?format=csv',
+  );
 
 export async function controlRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -86,7 +101,12 @@ export async function controlRoutes(app: FastifyInstance) {
 
   routes.post('/controls', {
     config: { roles: controlWriters },
-    schema: { tags: ['controls'], summary: 'Add a security control to the catalog', body: controlInput, response: responses({ 201: controlView }) },
+    schema: {
+      tags: ['controls'],
+      summary: 'Add a security control to the catalog',
+      body: controlInput,
+      response: responses({ 201: controlView }),
+    },
     handler: async (request, reply) => {
       assertMayWriteControl(request.actor, request.body.owner);
       await checkReferences(request.body);
@@ -99,7 +119,12 @@ export async function controlRoutes(app: FastifyInstance) {
 
   routes.get('/controls', {
     config: { roles: everyone },
-    schema: { tags: ['controls'], summary: 'The controls catalog', querystring: controlListQuery, response: responses({ 200: controlPage }) },
+    schema: {
+      tags: ['controls'],
+      summary: 'The controls catalog',
+      querystring: controlListQuery,
+      response: responses({ 200: controlPage }),
+    },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const { items, nextCursor } = pageOf(await listControls(app.db, filter, pageRequest({ limit, cursor })), limit);
@@ -116,9 +141,14 @@ export async function controlRoutes(app: FastifyInstance) {
       response: responses({ 200: z.union([z.array(z.record(z.string(), z.unknown())), z.string()]).describe('JSON array, or text/csv') }),
     },
     handler: async (request, reply) => {
-      const controls = (await app.db.selectFrom('controls').selectAll().where('status', '=', 'active').orderBy('name').execute()).map(toPortableControl);
+      const controls = (await app.db.selectFrom('controls').selectAll().where('status', '=', 'active').orderBy('name').execute()).map(
+        toPortableControl,
+      );
       if (request.query.format === 'json') return controls;
-      return reply.header('content-disposition', 'attachment; filename="controls.csv"').type('text/csv; charset=utf-8').send(controlsToCsv(controls));
+      return reply
+        .header('content-disposition', 'attachment; filename="controls.csv"')
+        .type('text/csv; charset=utf-8')
+        .send(controlsToCsv(controls));
     },
   });
 
@@ -126,7 +156,8 @@ export async function controlRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['controls'],
-      summary: 'Import a catalog file, all or nothing: a row named like an active control replaces it, others are added; one bad row rejects the file, naming every bad row',
+      summary:
+        'Import a catalog file, all or nothing: a row named like an active control replaces it, others are added; one bad row rejects the file, naming every bad row',
       body: importBody,
       response: responses({ 200: importResult }),
     },
@@ -135,7 +166,9 @@ export async function controlRoutes(app: FastifyInstance) {
       if (!source.ok) throw invalid(source.problems);
       const parsed = validateControlRows(source.rows, source.problems);
       if (!parsed.ok) throw invalid(parsed.problems);
-      const problems = (await Promise.all(parsed.controls.map((fields, index) => referenceProblems(app.db, fields, `rows.${index + 1}.`)))).flat();
+      const problems = (
+        await Promise.all(parsed.controls.map((fields, index) => referenceProblems(app.db, fields, `rows.${index + 1}.`)))
+      ).flat();
       if (problems.length) throw invalid(problems);
       const imported = await uniqueName(undefined, () => importControls(app.db, parsed.controls, request.actor.principalId));
       return { created: imported.filter((c) => c.created).length, updated: imported.filter((c) => !c.created).length, controls: imported };
@@ -150,7 +183,13 @@ export async function controlRoutes(app: FastifyInstance) {
 
   routes.patch('/controls/:id', {
     config: { roles: controlWriters },
-    schema: { tags: ['controls'], summary: 'Change a control', params: uuidParam, body: controlPatch, response: responses({ 200: controlView }) },
+    schema: {
+      tags: ['controls'],
+      summary: 'Change a control',
+      params: uuidParam,
+      body: controlPatch,
+      response: responses({ 200: controlView }),
+    },
     handler: async (request) => {
       const existing = await readControl(request.params.id);
       assertMayWriteControl(request.actor, existing.owner, request.body.owner);

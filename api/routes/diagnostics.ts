@@ -4,11 +4,21 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { responses, uuidParam } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
-import { diagnosticPingWorkflowType, makeDiagnosticPingWorkflowId, type DiagnosticPingInput } from '../../workflows/diagnostics/definitions';
+import {
+  diagnosticPingWorkflowType,
+  makeDiagnosticPingWorkflowId,
+  type DiagnosticPingInput,
+} from '../../workflows/diagnostics/definitions';
 import { notFound } from '../problem';
 import { administrators } from '../roles';
 
-const ping = z.object({ id: z.string(), workflowId: z.string(), requestedBy: z.string(), workerIdentity: z.string(), completedAt: z.string() });
+const ping = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  requestedBy: z.string(),
+  workerIdentity: z.string(),
+  completedAt: z.string(),
+});
 
 export async function diagnosticsRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -16,7 +26,13 @@ export async function diagnosticsRoutes(app: FastifyInstance) {
   const readPing = async (id: string) => {
     const row = await app.db.selectFrom('diagnostic_pings').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('diagnostic ping', id);
-    return { id: row.id, workflowId: row.workflow_id, requestedBy: row.requested_by, workerIdentity: row.worker_identity, completedAt: row.completed_at.toISOString() };
+    return {
+      id: row.id,
+      workflowId: row.workflow_id,
+      requestedBy: row.requested_by,
+      workerIdentity: row.worker_identity,
+      completedAt: row.completed_at.toISOString(),
+    };
   };
 
   routes.post('/diagnostics/pings', {

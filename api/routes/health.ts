@@ -27,9 +27,7 @@ export async function healthRoutes(app: FastifyInstance) {
     handler: async (request, reply) => {
       const failures: string[] = [];
       await sql`select 1`.execute(app.db).catch((error: Error) => failures.push(`postgres: ${error.message}`));
-      await app.temporal.client.workflowService
-        .getSystemInfo({})
-        .catch((error: Error) => failures.push(`temporal: ${error.message}`));
+      await app.temporal.client.workflowService.getSystemInfo({}).catch((error: Error) => failures.push(`temporal: ${error.message}`));
       if (failures.length > 0) {
         request.log.warn({ failures }, 'not ready');
         return sendProblem(reply, 503, `not ready: ${failures.map((f) => f.split(':')[0]).join(', ')} unreachable`);

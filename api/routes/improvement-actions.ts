@@ -12,7 +12,12 @@ export async function improvementActionRoutes(app: FastifyInstance) {
 
   routes.get('/improvement-actions', {
     config: { roles: reportReaders },
-    schema: { tags, summary: 'The improvement backlog, oldest first, filtered by status, owner, source, service or overdue', querystring: improvementListQuery, response: responses({ 200: improvementPage }) },
+    schema: {
+      tags,
+      summary: 'The improvement backlog, oldest first, filtered by status, owner, source, service or overdue',
+      querystring: improvementListQuery,
+      response: responses({ 200: improvementPage }),
+    },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const { items, nextCursor } = await listImprovementActions(app.db, filter, pageRequest({ limit, cursor }));
@@ -22,10 +27,18 @@ export async function improvementActionRoutes(app: FastifyInstance) {
 
   routes.patch('/improvement-actions/:id', {
     config: { roles: recordOwners },
-    schema: { tags, summary: 'Record progress on an action: its owner or the Security Manager (only the latter moves the due date)', params: uuidParam, body: improvementChangeRequest, response: responses({ 200: improvementAction }) },
+    schema: {
+      tags,
+      summary: 'Record progress on an action: its owner or the Security Manager (only the latter moves the due date)',
+      params: uuidParam,
+      body: improvementChangeRequest,
+      response: responses({ 200: improvementAction }),
+    },
     handler: async (request) => {
       const { stage, ...rest } = request.body;
-      return toImprovementView(await updateImprovementAction(app.db, request.params.id, { ...rest, ...(stage ? { status: stage } : {}) }, request.actor));
+      return toImprovementView(
+        await updateImprovementAction(app.db, request.params.id, { ...rest, ...(stage ? { status: stage } : {}) }, request.actor),
+      );
     },
   });
 }

@@ -7,7 +7,14 @@ import type { Incident } from '../../db/database';
 import { assessIncident, findVisibleIncident, incidentRecords, listIncidents, type IncidentAssessment } from '../../db/incidents';
 import { pageOf } from '../../db/pagination';
 import { responses, uuidParam } from '../../schemas/common';
-import { communicationRequestBody, incidentAccepted, incidentDetail, incidentListQuery, incidentPage, incidentReport } from '../../schemas/incidents';
+import {
+  communicationRequestBody,
+  incidentAccepted,
+  incidentDetail,
+  incidentListQuery,
+  incidentPage,
+  incidentReport,
+} from '../../schemas/incidents';
 import { startOnce } from '../../temporal/start';
 import {
   incidentPlaybookWorkflowType,
@@ -81,12 +88,27 @@ export async function incidentRoutes(app: FastifyInstance) {
       const assessment = await assessIncident(app.db, body);
       const errors = unknownCiErrors(assessment, body.affectedCis);
       if (errors.length) throw invalid(errors);
-      const work = await idempotent(app.db, { scope: 'incidents', principalId: request.actor.principalId, key: idempotencyKey(request) }, () => {
-        const incidentId = randomUUID();
-        const input: IncidentPlaybookInput = { ...body, incidentId, reportedBy: request.actor.principalId, reportedAt: new Date().toISOString() };
-        const accepted = { id: incidentId, workflowId: makeIncidentWorkflowId(incidentId), severity: assessment.severity, securityIncident: assessment.securityIncident, classificationReason: assessment.reason };
-        return { resourceId: incidentId, request: { input, accepted } };
-      });
+      const work = await idempotent(
+        app.db,
+        { scope: 'incidents', principalId: request.actor.principalId, key: idempotencyKey(request) },
+        () => {
+          const incidentId = randomUUID();
+          const input: IncidentPlaybookInput = {
+            ...body,
+            incidentId,
+            reportedBy: request.actor.principalId,
+            reportedAt: new Date().toISOString(),
+          };
+          const accepted = {
+            id: incidentId,
+            workflowId: makeIncidentWorkflowId(incidentId),
+            severity: assessment.severity,
+            securityIncident: assessment.securityIncident,
+            classificationReason: assessment.reason,
+          };
+          return { resourceId: incidentId, request: { input, accepted } };
+        },
+      );
       await startIncident(app, work.request.input);
       return reply.code(202).send(work.request.accepted);
     },
@@ -94,7 +116,12 @@ export async function incidentRoutes(app: FastifyInstance) {
 
   routes.get('/incidents', {
     config: { roles: everyone },
-    schema: { tags: ['incidents'], summary: 'Incidents you may see, newest first', querystring: incidentListQuery, response: responses({ 200: incidentPage }) },
+    schema: {
+      tags: ['incidents'],
+      summary: 'Incidents you may see, newest first',
+      querystring: incidentListQuery,
+      response: responses({ 200: incidentPage }),
+    },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const rows = await listIncidents(app.db, request.actor, { ...filter, limit, after: cursorFrom(cursor) });
@@ -105,7 +132,12 @@ export async function incidentRoutes(app: FastifyInstance) {
 
   routes.get('/incidents/:id', {
     config: { roles: everyone },
-    schema: { tags: ['incidents'], summary: 'One incident: its record, steps, tasks, actions, alerts, communications, timeline and live state', params: uuidParam, response: responses({ 200: incidentDetail }) },
+    schema: {
+      tags: ['incidents'],
+      summary: 'One incident: its record, steps, tasks, actions, alerts, communications, timeline and live state',
+      params: uuidParam,
+      response: responses({ 200: incidentDetail }),
+    },
     handler: async (request) => {
       const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
       if (!incident) throw notFound('incident', request.params.id);
@@ -120,13 +152,53 @@ export async function incidentRoutes(app: FastifyInstance) {
         classificationReason: incident.classification_reason,
         scope: incident.scope,
         targets: { acknowledge: incident.acknowledge_target, resolve: incident.resolve_target },
-        steps: records.steps.map((s) => ({ stepId: s.step_id, type: s.type, phase: s.phase, title: s.title, status: s.status, taskId: s.task_id, result: s.result, startedAt: s.started_at.toISOString(), finishedAt: iso(s.finished_at) })),
+        steps: records.steps.map((s) => ({
+          stepId: s.step_id,
+          type: s.type,
+          phase: s.phase,
+          title: s.title,
+          status: s.status,
+          taskId: s.task_id,
+          result: s.result,
+          startedAt: s.started_at.toISOString(),
+          finishedAt: iso(s.finished_at),
+        })),
         tasks: records.tasks.map(toTaskView),
-        actions: records.actions.map((a) => ({ id: a.id, kind: a.kind, name: a.name, status: a.status, detail: a.detail, approvedBy: a.approved_by, executedAt: a.executed_at.toISOString() })),
-        alerts: records.alerts.map((a) => ({ id: a.id, source: a.source, rule: a.rule, host: a.host, account: a.account, verdict: a.verdict, observedAt: a.observed_at.toISOString() })),
-        communications: records.communications.map((c) => ({ id: c.id, audience: c.audience, status: c.status, requestedBy: c.requested_by, decidedBy: c.decided_by, sentAt: iso(c.sent_at) })),
+        actions: records.actions.map((a) => ({
+          id: a.id,
+          kind: a.kind,
+          name: a.name,
+          status: a.status,
+          detail: a.detail,
+          approvedBy: a.approved_by,
+          executedAt: a.executed_at.toISOString(),
+        })),
+        alerts: records.alerts.map((a) => ({
+          id: a.id,
+          source: a.source,
+          rule: a.rule,
+          host: a.host,
+          account: a.account,
+          verdict: a.verdict,
+          observedAt: a.observed_at.toISOString(),
+        })),
+        communications: records.communications.map((c) => ({
+          id: c.id,
+          audience: c.audience,
+          status: c.status,
+          requestedBy: c.requested_by,
+          decidedBy: c.decided_by,
+          sentAt: iso(c.sent_at),
+        })),
         timeline: records.timeline.map((e) => ({ at: e.occurred_at.toISOString(), actor: e.actor, action: e.action, details: e.details })),
-        live: live && { status: live.status, severity: live.severity, currentStep: live.currentStep, openTaskIds: live.openTaskIds, acknowledgeEscalations: live.acknowledgeEscalations, pendingCommunications: live.pendingCommunications },
+        live: live && {
+          status: live.status,
+          severity: live.severity,
+          currentStep: live.currentStep,
+          openTaskIds: live.openTaskIds,
+          acknowledgeEscalations: live.acknowledgeEscalations,
+          pendingCommunications: live.pendingCommunications,
+        },
       };
     },
   });
@@ -149,7 +221,8 @@ export async function incidentRoutes(app: FastifyInstance) {
           args: [{ communicationId, ...request.body, requestedBy: request.actor.principalId }],
         });
       } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) throw conflict(error.cause?.message ?? 'the incident no longer accepts communications');
+        if (error instanceof WorkflowUpdateFailedError)
+          throw conflict(error.cause?.message ?? 'the incident no longer accepts communications');
         throw error;
       }
       return reply.code(202).send({ communicationId, status: 'pending_approval' as const });

@@ -15,7 +15,8 @@ export async function kpiRoutes(app: FastifyInstance) {
     config: { roles: kpiReaders },
     schema: {
       tags: ['kpis'],
-      summary: 'Per service: advisory remediations due in [from, to) (default the last 30 days), how many were patched or mitigated on time, and the percentage',
+      summary:
+        'Per service: advisory remediations due in [from, to) (default the last 30 days), how many were patched or mitigated on time, and the percentage',
       querystring: patchComplianceQuery,
       response: responses({ 200: patchComplianceView }),
     },

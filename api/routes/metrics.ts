@@ -11,7 +11,8 @@ export async function metricsRoutes(app: FastifyInstance) {
     config: { roles: metricsScrapers },
     schema: {
       tags: ['operations'],
-      summary: 'Prometheus text format: open incidents, tasks, approvals, test runs, patch compliance, request latency (scrape with an auditor token as bearer)',
+      summary:
+        'Prometheus text format: open incidents, tasks, approvals, test runs, patch compliance, request latency (scrape with an auditor token as bearer)',
       response: responses({ 200: z.string() }),
     },
     handler: async (_request, reply) => {

@@ -38,7 +38,16 @@ export async function notificationRoutes(app: FastifyInstance) {
           taskId: n.task_id,
           suppressedReason: n.suppressed_reason,
           createdAt: n.created_at.toISOString(),
-          deliveries: n.deliveries.map((d) => ({ id: d.id, channel: d.channel, target: d.target, recipient: d.recipient, status: d.status, attempts: d.attempts, lastError: d.last_error, deliveredAt: iso(d.delivered_at) })),
+          deliveries: n.deliveries.map((d) => ({
+            id: d.id,
+            channel: d.channel,
+            target: d.target,
+            recipient: d.recipient,
+            status: d.status,
+            attempts: d.attempts,
+            lastError: d.last_error,
+            deliveredAt: iso(d.delivered_at),
+          })),
         })),
         nextCursor,
       };
@@ -56,7 +65,8 @@ export async function notificationRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const { id } = request.params;
-      if (id !== request.actor.principalId && !request.actor.roles.includes('admin')) throw forbidden('only an admin may set another principal\'s channels');
+      if (id !== request.actor.principalId && !request.actor.roles.includes('admin'))
+        throw forbidden("only an admin may set another principal's channels");
       // The worker POSTs to webhook and Slack targets from inside the network: letting anyone name
       // one would let them aim Warden at internal addresses (SSRF). E-mail stays self-service.
       if (!request.actor.roles.includes('admin') && request.body.channels.some((c) => c.channel !== 'email')) {
@@ -65,7 +75,14 @@ export async function notificationRoutes(app: FastifyInstance) {
       const channels = request.body.channels.map((c) => ({ channel: c.channel, target: c.target ?? '' }));
       const updated = await app.db.transaction().execute(async (trx) => {
         const row = await setNotificationChannels(trx, id, channels);
-        if (row) await appendAudit(trx, { actor: request.actor.principalId, action: 'principal.notification_channels_set', subjectType: 'principal', subjectId: id, details: { channels } });
+        if (row)
+          await appendAudit(trx, {
+            actor: request.actor.principalId,
+            action: 'principal.notification_channels_set',
+            subjectType: 'principal',
+            subjectId: id,
+            details: { channels },
+          });
         return row;
       });
       if (!updated) throw notFound('principal', id);

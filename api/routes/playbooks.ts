@@ -28,7 +28,11 @@ export async function playbookRoutes(app: FastifyInstance) {
 
   routes.get('/playbooks', {
     config: { roles: everyone },
-    schema: { tags: ['playbooks'], summary: 'The current playbook of every incident category', response: responses({ 200: z.object({ items: z.array(playbookView) }) }) },
+    schema: {
+      tags: ['playbooks'],
+      summary: 'The current playbook of every incident category',
+      response: responses({ 200: z.object({ items: z.array(playbookView) }) }),
+    },
     handler: async () => ({ items: (await latestPlaybooks(app.db)).map(toView) }),
   });
 
@@ -58,7 +62,11 @@ export async function playbookRoutes(app: FastifyInstance) {
       response: responses({ 201: playbookView }),
     },
     handler: async (request, reply) => {
-      await publishPlaybook(app.db, { ...request.body, category: request.params.category, steps: request.body.steps as PlaybookStep[] }, request.actor.principalId);
+      await publishPlaybook(
+        app.db,
+        { ...request.body, category: request.params.category, steps: request.body.steps as PlaybookStep[] },
+        request.actor.principalId,
+      );
       return reply.code(201).send(toView((await findPlaybook(app.db, request.params.category)) as PlaybookRow));
     },
   });

@@ -3,7 +3,15 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createPolicy, findPolicyDetail, listPolicies, proposePolicyVersion, updatePolicy } from '../../db/policies';
 import { responses, uuidParam } from '../../schemas/common';
-import { policyChangeRequest, policyCreateRequest, policyDetail, policyListQuery, policyPage, policyProposed, policyVersionRequest } from '../../schemas/reviews';
+import {
+  policyChangeRequest,
+  policyCreateRequest,
+  policyDetail,
+  policyListQuery,
+  policyPage,
+  policyProposed,
+  policyVersionRequest,
+} from '../../schemas/reviews';
 import { startOnce } from '../../temporal/start';
 import { makePolicyApprovalWorkflowId, policyApprovalWorkflowType, type PolicyApprovalInput } from '../../workflows/policy/definitions';
 import { pageRequest } from '../paging';
@@ -22,25 +30,59 @@ export async function policyRoutes(app: FastifyInstance) {
 
   routes.post('/policies', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Register a policy; version 1 takes effect when the Security Manager (not its author) approves it', body: policyCreateRequest, response: responses({ 202: policyProposed }) },
+    schema: {
+      tags,
+      summary: 'Register a policy; version 1 takes effect when the Security Manager (not its author) approves it',
+      body: policyCreateRequest,
+      response: responses({ 202: policyProposed }),
+    },
     handler: async (request, reply) => {
       const { policy, version } = await createPolicy(app.db, request.body, request.actor);
-      return reply.code(202).send(await startApproval({ policyId: policy.id, version: version.version, title: policy.title, proposedBy: request.actor.principalId }));
+      return reply
+        .code(202)
+        .send(
+          await startApproval({
+            policyId: policy.id,
+            version: version.version,
+            title: policy.title,
+            proposedBy: request.actor.principalId,
+          }),
+        );
     },
   });
 
   routes.post('/policies/:id/versions', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Propose a new version of a policy; it needs the Security Manager\'s approval', params: uuidParam, body: policyVersionRequest, response: responses({ 202: policyProposed }) },
+    schema: {
+      tags,
+      summary: "Propose a new version of a policy; it needs the Security Manager's approval",
+      params: uuidParam,
+      body: policyVersionRequest,
+      response: responses({ 202: policyProposed }),
+    },
     handler: async (request, reply) => {
       const { policy, version } = await proposePolicyVersion(app.db, request.params.id, request.body, request.actor);
-      return reply.code(202).send(await startApproval({ policyId: policy.id, version: version.version, title: policy.title, proposedBy: request.actor.principalId }));
+      return reply
+        .code(202)
+        .send(
+          await startApproval({
+            policyId: policy.id,
+            version: version.version,
+            title: policy.title,
+            proposedBy: request.actor.principalId,
+          }),
+        );
     },
   });
 
   routes.get('/policies', {
     config: { roles: everyone },
-    schema: { tags, summary: 'Policies with their approved version; `reviewDue=true` for those past their review date', querystring: policyListQuery, response: responses({ 200: policyPage }) },
+    schema: {
+      tags,
+      summary: 'Policies with their approved version; `reviewDue=true` for those past their review date',
+      querystring: policyListQuery,
+      response: responses({ 200: policyPage }),
+    },
     handler: async (request) => {
       const { owner, reviewDue, ...paging } = request.query;
       return listPolicies(app.db, { owner, reviewDue }, pageRequest(paging));
@@ -49,7 +91,12 @@ export async function policyRoutes(app: FastifyInstance) {
 
   routes.get('/policies/:id', {
     config: { roles: everyone },
-    schema: { tags, summary: 'One policy with every version and its approval', params: uuidParam, response: responses({ 200: policyDetail }) },
+    schema: {
+      tags,
+      summary: 'One policy with every version and its approval',
+      params: uuidParam,
+      response: responses({ 200: policyDetail }),
+    },
     handler: async (request) => {
       const found = await findPolicyDetail(app.db, request.params.id);
       if (!found) throw notFound('policy', request.params.id);
@@ -59,7 +106,13 @@ export async function policyRoutes(app: FastifyInstance) {
 
   routes.patch('/policies/:id', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Change a policy\'s title or owner (content changes are new versions)', params: uuidParam, body: policyChangeRequest, response: responses({ 200: policyDetail }) },
+    schema: {
+      tags,
+      summary: "Change a policy's title or owner (content changes are new versions)",
+      params: uuidParam,
+      body: policyChangeRequest,
+      response: responses({ 200: policyDetail }),
+    },
     handler: async (request) => {
       await updatePolicy(app.db, request.params.id, request.body, request.actor);
       return (await findPolicyDetail(app.db, request.params.id))!;
@@ -68,7 +121,12 @@ export async function policyRoutes(app: FastifyInstance) {
 
   routes.delete('/policies/:id', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Retire a policy: it stays on record with its versions but is no longer reviewed', params: uuidParam, response: responses({ 204: z.null() }) },
+    schema: {
+      tags,
+      summary: 'Retire a policy: it stays on record with its versions but is no longer reviewed',
+      params: uuidParam,
+      response: responses({ 204: z.null() }),
+    },
     handler: async (request, reply) => {
       await updatePolicy(app.db, request.params.id, { status: 'retired' }, request.actor);
       return reply.code(204).send(null);

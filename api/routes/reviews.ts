@@ -39,7 +39,8 @@ import { reportReaders, securityManagement } from '../roles';
 const quarterly = ['0 6 1 1,4,7,10 *'];
 
 // The page's only resource is its inline stylesheet: nothing else may load or run.
-const reportPagePolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+const reportPagePolicy =
+  "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
 
 function toReviewSummary(review: SecurityReviewRow) {
   return {
@@ -70,7 +71,10 @@ function toScheduleView(description: ScheduleDescription) {
 
 /** A rendered report goes out as is: the route's JSON schema describes only the JSON form. */
 function sendDocument(reply: FastifyReply, type: string, text: string) {
-  return reply.type(type).serializer((payload: unknown) => payload as string).send(text);
+  return reply
+    .type(type)
+    .serializer((payload: unknown) => payload as string)
+    .send(text);
 }
 
 function periodOf(body: { period?: string; from?: string; to?: string }) {
@@ -87,7 +91,12 @@ export async function reviewRoutes(app: FastifyInstance) {
 
   routes.post('/reviews', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Start the security review of a period (a quarter or from–to days); the same period twice returns the running review', body: reviewStartRequest, response: responses({ 202: reviewAccepted }) },
+    schema: {
+      tags,
+      summary: 'Start the security review of a period (a quarter or from–to days); the same period twice returns the running review',
+      body: reviewStartRequest,
+      response: responses({ 202: reviewAccepted }),
+    },
     handler: async (request, reply) => {
       const period = periodOf(request.body);
       const input: SecurityReviewInput = {
@@ -99,20 +108,33 @@ export async function reviewRoutes(app: FastifyInstance) {
         ...(request.body.deadlines ? { deadlines: request.body.deadlines } : {}),
       };
       const workflowId = makeReviewWorkflowId(period.label);
-      const { started } = await startOnce(app.temporal.client, securityReviewWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [input] });
+      const { started } = await startOnce(app.temporal.client, securityReviewWorkflowType, {
+        workflowId,
+        taskQueue: app.temporal.taskQueue,
+        args: [input],
+      });
       return reply.code(202).send({ id: period.label, workflowId, started });
     },
   });
 
   routes.get('/reviews', {
     config: { roles: reportReaders },
-    schema: { tags, summary: 'Security reviews, latest period first', querystring: reviewListQuery, response: responses({ 200: z.object({ items: z.array(reviewSummary) }) }) },
+    schema: {
+      tags,
+      summary: 'Security reviews, latest period first',
+      querystring: reviewListQuery,
+      response: responses({ 200: z.object({ items: z.array(reviewSummary) }) }),
+    },
     handler: async (request) => ({ items: (await listReviews(app.db, request.query.limit)).map(toReviewSummary) }),
   });
 
   routes.get('/reviews/schedule', {
     config: { roles: securityManagement },
-    schema: { tags, summary: `The Schedule ${reviewScheduleId} that starts the quarterly review, with its next run times`, response: responses({ 200: scheduleView }) },
+    schema: {
+      tags,
+      summary: `The Schedule ${reviewScheduleId} that starts the quarterly review, with its next run times`,
+      response: responses({ 200: scheduleView }),
+    },
     handler: async () => {
       try {
         return toScheduleView(await app.temporal.client.schedule.getHandle(reviewScheduleId).describe());
@@ -135,11 +157,26 @@ export async function reviewRoutes(app: FastifyInstance) {
       const { cronExpressions, every, paused, securityManager, deadlines } = request.body;
       const cadence = every ? { every: [every] } : { cronExpressions: cronExpressions ?? quarterly };
       const spec = every ? { intervals: [{ every }] } : { cronExpressions: cadence.cronExpressions };
-      const input: ScheduledReviewInput = { cadence, securityManager: securityManager ?? request.actor.principalId, ...(deadlines ? { deadlines } : {}) };
-      const action = { type: 'startWorkflow' as const, workflowType: scheduledSecurityReviewWorkflowType, workflowId: reviewScheduleId, taskQueue: app.temporal.taskQueue, args: [input] };
+      const input: ScheduledReviewInput = {
+        cadence,
+        securityManager: securityManager ?? request.actor.principalId,
+        ...(deadlines ? { deadlines } : {}),
+      };
+      const action = {
+        type: 'startWorkflow' as const,
+        workflowType: scheduledSecurityReviewWorkflowType,
+        workflowId: reviewScheduleId,
+        taskQueue: app.temporal.taskQueue,
+        args: [input],
+      };
       const handle = app.temporal.client.schedule.getHandle(reviewScheduleId);
       try {
-        await handle.update((previous) => ({ ...previous, spec, action, state: { ...previous.state, paused: paused ?? previous.state.paused } }));
+        await handle.update((previous) => ({
+          ...previous,
+          spec,
+          action,
+          state: { ...previous.state, paused: paused ?? previous.state.paused },
+        }));
       } catch (error) {
         if (!(error instanceof ScheduleNotFoundError)) throw error;
         await app.temporal.client.schedule.create({ scheduleId: reviewScheduleId, spec, action, state: { paused: paused ?? false } });
@@ -150,12 +187,23 @@ export async function reviewRoutes(app: FastifyInstance) {
 
   routes.get('/reviews/:id', {
     config: { roles: reportReaders },
-    schema: { tags, summary: 'One security review: where it stands, with the workflow\'s live step and open tasks', params: reviewParams, response: responses({ 200: reviewDetail }) },
+    schema: {
+      tags,
+      summary: "One security review: where it stands, with the workflow's live step and open tasks",
+      params: reviewParams,
+      response: responses({ 200: reviewDetail }),
+    },
     handler: async (request) => {
       const review = await findReview(app.db, request.params.id);
       if (!review) throw notFound('security review', request.params.id);
-      const live = await app.temporal.client.workflow.getHandle(review.workflow_id).query(reviewStateQuery).catch(() => null);
-      return { ...toReviewSummary(review), live: live && { step: live.step, openTaskIds: live.openTaskIds, signOffRounds: live.signOffRounds } };
+      const live = await app.temporal.client.workflow
+        .getHandle(review.workflow_id)
+        .query(reviewStateQuery)
+        .catch(() => null);
+      return {
+        ...toReviewSummary(review),
+        live: live && { step: live.step, openTaskIds: live.openTaskIds, signOffRounds: live.signOffRounds },
+      };
     },
   });
 
@@ -164,7 +212,8 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: reportReaders, credentials: ['bearer', 'session'] },
     schema: {
       tags,
-      summary: 'The IT Security Report: JSON, or Markdown (Accept: text/markdown), or a self-contained HTML page with KPI charts (Accept: text/html)',
+      summary:
+        'The IT Security Report: JSON, or Markdown (Accept: text/markdown), or a self-contained HTML page with KPI charts (Accept: text/html)',
       params: reviewParams,
       response: responses({ 200: securityReport }),
     },
@@ -185,7 +234,12 @@ export async function reviewRoutes(app: FastifyInstance) {
 
   routes.get('/kpis', {
     config: { roles: reportReaders },
-    schema: { tags, summary: 'The report\'s measures, computed live over whole days from–to (both included); `service` narrows the scope', querystring: kpiQuery, response: responses({ 200: kpiResponse }) },
+    schema: {
+      tags,
+      summary: "The report's measures, computed live over whole days from–to (both included); `service` narrows the scope",
+      querystring: kpiQuery,
+      response: responses({ 200: kpiResponse }),
+    },
     handler: async (request) => {
       let range;
       try {

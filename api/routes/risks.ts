@@ -14,13 +14,23 @@ export async function riskRoutes(app: FastifyInstance) {
 
   routes.post('/risks', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Register a risk; an accepted risk carries the expiry of its exception', body: riskCreateRequest, response: responses({ 201: risk }) },
+    schema: {
+      tags,
+      summary: 'Register a risk; an accepted risk carries the expiry of its exception',
+      body: riskCreateRequest,
+      response: responses({ 201: risk }),
+    },
     handler: async (request, reply) => reply.code(201).send(toRiskView(await createRisk(app.db, request.body, request.actor))),
   });
 
   routes.get('/risks', {
     config: { roles: reportReaders },
-    schema: { tags, summary: 'The risk register, oldest first; `reviewDue=true` for risks past their review date', querystring: riskListQuery, response: responses({ 200: riskPage }) },
+    schema: {
+      tags,
+      summary: 'The risk register, oldest first; `reviewDue=true` for risks past their review date',
+      querystring: riskListQuery,
+      response: responses({ 200: riskPage }),
+    },
     handler: async (request) => {
       const { owner, treatment, reviewDue, ...paging } = request.query;
       const { items, nextCursor } = await listRisks(app.db, { owner, treatment, reviewDue }, pageRequest(paging));
@@ -40,7 +50,13 @@ export async function riskRoutes(app: FastifyInstance) {
 
   routes.patch('/risks/:id', {
     config: { roles: recordOwners },
-    schema: { tags, summary: 'Update a risk: the Security Manager, or the risk owner (who may not hand it on)', params: uuidParam, body: riskChangeRequest, response: responses({ 200: risk }) },
+    schema: {
+      tags,
+      summary: 'Update a risk: the Security Manager, or the risk owner (who may not hand it on)',
+      params: uuidParam,
+      body: riskChangeRequest,
+      response: responses({ 200: risk }),
+    },
     handler: async (request) => toRiskView(await updateRisk(app.db, request.params.id, request.body, request.actor)),
   });
 

@@ -5,7 +5,11 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { responses, uuidParam } from '../../schemas/common';
 import { securityAlertAccepted, securityAlertBody, securityAlertView } from '../../schemas/security-alerts';
 import { startOnce } from '../../temporal/start';
-import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../workflows/security-alert/definitions';
+import {
+  makeSecurityAlertWorkflowId,
+  securityAlertWorkflowType,
+  type SecurityAlertInput,
+} from '../../workflows/security-alert/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { invalid, notFound } from '../problem';
 import { everyone, securityManagement } from '../roles';
@@ -13,7 +17,9 @@ import { everyone, securityManagement } from '../roles';
 async function unknownIds(app: FastifyInstance, table: 'configuration_items' | 'services', ids: string[], path: string) {
   if (ids.length === 0) return [];
   const known = new Set((await app.db.selectFrom(table).select('id').where('id', 'in', ids).execute()).map((row) => row.id));
-  return ids.flatMap((id, index) => (known.has(id) ? [] : [{ path: `${path}.${index}`, message: `no ${table === 'services' ? 'service' : 'configuration item'} ${id}` }]));
+  return ids.flatMap((id, index) =>
+    known.has(id) ? [] : [{ path: `${path}.${index}`, message: `no ${table === 'services' ? 'service' : 'configuration item'} ${id}` }],
+  );
 }
 
 export async function securityAlertRoutes(app: FastifyInstance) {
@@ -23,36 +29,60 @@ export async function securityAlertRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['security-alerts'],
-      summary: 'Broadcast a security alert to the owners of the affected CIs and services and the audience roles; each acknowledges through a task (send Idempotency-Key to retry safely)',
+      summary:
+        'Broadcast a security alert to the owners of the affected CIs and services and the audience roles; each acknowledges through a task (send Idempotency-Key to retry safely)',
       body: securityAlertBody,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
       response: responses({ 202: securityAlertAccepted }),
     },
     handler: async (request, reply) => {
       const body = request.body;
-      const errors = [...(await unknownIds(app, 'configuration_items', body.affectedCis, 'body.affectedCis')), ...(await unknownIds(app, 'services', body.affectedServices, 'body.affectedServices'))];
+      const errors = [
+        ...(await unknownIds(app, 'configuration_items', body.affectedCis, 'body.affectedCis')),
+        ...(await unknownIds(app, 'services', body.affectedServices, 'body.affectedServices')),
+      ];
       if (errors.length) throw invalid(errors);
       if (body.affectedCis.length + body.affectedServices.length + body.audience.length === 0) {
-        throw invalid([{ path: 'body.audience', message: 'an alert needs someone to tell: audience roles, affected CIs or affected services' }]);
+        throw invalid([
+          { path: 'body.audience', message: 'an alert needs someone to tell: audience roles, affected CIs or affected services' },
+        ]);
       }
-      const work = await idempotent(app.db, { scope: 'security-alerts', principalId: request.actor.principalId, key: idempotencyKey(request) }, () => {
-        const alertId = randomUUID();
-        const input: SecurityAlertInput = { alertId, ...body, raisedBy: request.actor.principalId };
-        return { resourceId: alertId, request: input };
-      });
+      const work = await idempotent(
+        app.db,
+        { scope: 'security-alerts', principalId: request.actor.principalId, key: idempotencyKey(request) },
+        () => {
+          const alertId = randomUUID();
+          const input: SecurityAlertInput = { alertId, ...body, raisedBy: request.actor.principalId };
+          return { resourceId: alertId, request: input };
+        },
+      );
       const workflowId = makeSecurityAlertWorkflowId(work.resourceId);
-      await startOnce(app.temporal.client, securityAlertWorkflowType, { workflowId, taskQueue: app.temporal.taskQueue, args: [work.request] });
+      await startOnce(app.temporal.client, securityAlertWorkflowType, {
+        workflowId,
+        taskQueue: app.temporal.taskQueue,
+        args: [work.request],
+      });
       return reply.code(202).send({ id: work.resourceId, workflowId });
     },
   });
 
   routes.get('/security-alerts/:id', {
     config: { roles: everyone },
-    schema: { tags: ['security-alerts'], summary: 'One security alert: who has acknowledged it and who has not yet', params: uuidParam, response: responses({ 200: securityAlertView }) },
+    schema: {
+      tags: ['security-alerts'],
+      summary: 'One security alert: who has acknowledged it and who has not yet',
+      params: uuidParam,
+      response: responses({ 200: securityAlertView }),
+    },
     handler: async (request) => {
       const alert = await app.db.selectFrom('security_alerts').selectAll().where('id', '=', request.params.id).executeTakeFirst();
       if (!alert) throw notFound('security alert', request.params.id);
-      const recipients = await app.db.selectFrom('security_alert_recipients').selectAll().where('alert_id', '=', alert.id).orderBy('recipient').execute();
+      const recipients = await app.db
+        .selectFrom('security_alert_recipients')
+        .selectAll()
+        .where('alert_id', '=', alert.id)
+        .orderBy('recipient')
+        .execute();
       const views = recipients.map((r) => ({
         recipient: r.recipient,
         reason: r.reason,

@@ -24,7 +24,12 @@ export async function serviceRoutes(app: FastifyInstance) {
 
   routes.get('/services', {
     config: { roles: everyone },
-    schema: { tags: ['cmdb'], summary: 'List services, oldest first', querystring: serviceListQuery, response: responses({ 200: servicePage }) },
+    schema: {
+      tags: ['cmdb'],
+      summary: 'List services, oldest first',
+      querystring: serviceListQuery,
+      response: responses({ 200: servicePage }),
+    },
     handler: async (request) => {
       const { name, owner, ...paging } = request.query;
       const { items, nextCursor } = await listServices(app.db, { nameContains: name, owner }, pageRequest(paging));
@@ -61,7 +66,12 @@ export async function serviceRoutes(app: FastifyInstance) {
 
   routes.delete('/services/:id', {
     config: { roles: cmdbEditors },
-    schema: { tags: ['cmdb'], summary: 'Delete a service no configuration item references', params: uuidParam, response: responses({ 204: z.null() }) },
+    schema: {
+      tags: ['cmdb'],
+      summary: 'Delete a service no configuration item references',
+      params: uuidParam,
+      response: responses({ 204: z.null() }),
+    },
     handler: async (request, reply) => {
       await deleteService(app.db, request.params.id, request.actor);
       return reply.code(204).send(null);

@@ -45,7 +45,12 @@ export async function taskRoutes(app: FastifyInstance) {
 
   routes.get('/tasks', {
     config: { roles: everyone },
-    schema: { tags: ['tasks'], summary: 'Human tasks you may see; `mine=true` for those you may decide now', querystring: taskListQuery, response: responses({ 200: taskPage }) },
+    schema: {
+      tags: ['tasks'],
+      summary: 'Human tasks you may see; `mine=true` for those you may decide now',
+      querystring: taskListQuery,
+      response: responses({ 200: taskPage }),
+    },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const rows = await listTasks(app.db, request.actor, { ...filter, limit, after: cursorFrom(cursor) });

@@ -36,7 +36,12 @@ export async function testRunRoutes(app: FastifyInstance) {
 
   routes.get('/test-runs', {
     config: { roles: everyone },
-    schema: { tags: ['testing schedule'], summary: 'Test reports, newest first', querystring: testRunListQuery, response: responses({ 200: testRunPage }) },
+    schema: {
+      tags: ['testing schedule'],
+      summary: 'Test reports, newest first',
+      querystring: testRunListQuery,
+      response: responses({ 200: testRunPage }),
+    },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const { items, nextCursor } = pageOf(await listTestRuns(app.db, { ...filter, ...pageRequest({ limit, cursor }) }), limit);

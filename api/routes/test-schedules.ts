@@ -9,7 +9,14 @@ import type { Control, ControlScheduleSpec, Database } from '../../db/database';
 import { openTestRun, testHistories } from '../../db/test-runs';
 import { isOverdue } from '../../domain/controls';
 import { durationMs } from '../../domain/duration';
-import { pauseBody, runRequested, scheduleBody, scheduleDescription, testingSchedule as testingScheduleView, testingScheduleQuery } from '../../schemas/controls';
+import {
+  pauseBody,
+  runRequested,
+  scheduleBody,
+  scheduleDescription,
+  testingSchedule as testingScheduleView,
+  testingScheduleQuery,
+} from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
 import {
@@ -19,7 +26,12 @@ import {
   setTestSchedulePaused,
   triggerTestSchedule,
 } from '../../temporal/security-test-schedule';
-import { makeSecurityTestScheduleId, makeSecurityTestWorkflowId, securityTestWorkflowType, type SecurityTestInput } from '../../workflows/security-test/definitions';
+import {
+  makeSecurityTestScheduleId,
+  makeSecurityTestWorkflowId,
+  securityTestWorkflowType,
+  type SecurityTestInput,
+} from '../../workflows/security-test/definitions';
 import { assertMayWriteControl } from '../control-access';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { conflict, invalid, notFound, Problem } from '../problem';
@@ -53,14 +65,17 @@ function describeSchedule(control: Control, description: ScheduleDescription) {
   };
 }
 
-export const cadenceText = (schedule: ControlScheduleSpec | null) => (schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled');
+export const cadenceText = (schedule: ControlScheduleSpec | null) =>
+  schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled';
 
 /**
  * Temporal refuses a spec it cannot parse (a bad cron): the client turns "Invalid schedule spec"
  * into a TypeError, any other INVALID_ARGUMENT stays a ServiceError with the gRPC error as cause.
  */
 function invalidSpec(error: unknown): Problem | undefined {
-  const refused = error instanceof TypeError || (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === grpcInvalidArgument);
+  const refused =
+    error instanceof TypeError ||
+    (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === grpcInvalidArgument);
   if (!refused) return undefined;
   return invalid([{ path: 'body', message: `Temporal refused the schedule: ${error.message}` }]);
 }
@@ -69,7 +84,10 @@ function invalidSpec(error: unknown): Problem | undefined {
 export async function testingSchedule(db: Kysely<Database>, client: Client, window: { from: Date; to: Date; now: Date }) {
   const { from, to, now } = window;
   const controls = await allActiveControls(db);
-  const histories = await testHistories(db, controls.map((c) => c.id));
+  const histories = await testHistories(
+    db,
+    controls.map((c) => c.id),
+  );
   const descriptions = await Promise.all(controls.map((c) => (c.schedule ? describeTestSchedule(client, c.id) : undefined)));
   const items = controls.map((control, index) => {
     const history = histories.get(control.id);
@@ -93,10 +111,18 @@ export async function testingSchedule(db: Kysely<Database>, client: Client, wind
         now,
       }),
       lastRun: lastRun
-        ? { id: lastRun.id, result: lastRun.result, status: lastRun.status, startedAt: lastRun.started_at.toISOString(), finishedAt: lastRun.finished_at?.toISOString() ?? null }
+        ? {
+            id: lastRun.id,
+            result: lastRun.result,
+            status: lastRun.status,
+            startedAt: lastRun.started_at.toISOString(),
+            finishedAt: lastRun.finished_at?.toISOString() ?? null,
+          }
         : null,
       lastTestedAt: history?.lastTestedAt?.toISOString() ?? null,
-      nextRunTimes: (description?.info.nextActionTimes ?? []).filter((time) => time >= from && time <= to).map((time) => time.toISOString()),
+      nextRunTimes: (description?.info.nextActionTimes ?? [])
+        .filter((time) => time >= from && time <= to)
+        .map((time) => time.toISOString()),
       scheduleState: control.schedule && !description ? ('missing' as const) : ('ok' as const),
     };
   });
@@ -121,7 +147,7 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: controlWriters },
     schema: {
       tags: ['testing schedule'],
-      summary: 'Create or replace the control\'s test Schedule (Temporal Schedule security-test/<controlId>)',
+      summary: "Create or replace the control's test Schedule (Temporal Schedule security-test/<controlId>)",
       params: uuidParam,
       body: scheduleBody,
       response: responses({ 200: scheduleDescription }),
@@ -149,7 +175,7 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['testing schedule'],
-      summary: 'The control\'s Schedule as Temporal describes it: next run times, recent runs, paused',
+      summary: "The control's Schedule as Temporal describes it: next run times, recent runs, paused",
       params: uuidParam,
       response: responses({ 200: scheduleDescription }),
     },
@@ -164,7 +190,12 @@ export async function testScheduleRoutes(app: FastifyInstance) {
 
   routes.delete('/controls/:id/schedule', {
     config: { roles: controlWriters },
-    schema: { tags: ['testing schedule'], summary: 'Delete the control\'s Schedule; a run already started finishes', params: uuidParam, response: responses({ 204: z.null() }) },
+    schema: {
+      tags: ['testing schedule'],
+      summary: "Delete the control's Schedule; a run already started finishes",
+      params: uuidParam,
+      response: responses({ 204: z.null() }),
+    },
     handler: async (request, reply) => {
       const control = await activeControl(request.params.id);
       assertMayWriteControl(request.actor, control.owner);
@@ -180,7 +211,7 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       config: { roles: controlWriters },
       schema: {
         tags: ['testing schedule'],
-        summary: paused ? 'Pause the control\'s Schedule, saying why (audited)' : 'Resume the control\'s Schedule, saying why (audited)',
+        summary: paused ? "Pause the control's Schedule, saying why (audited)" : "Resume the control's Schedule, saying why (audited)",
         params: uuidParam,
         body: pauseBody,
         response: responses({ 200: scheduleDescription }),
@@ -203,7 +234,8 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: testTriggerers },
     schema: {
       tags: ['testing schedule'],
-      summary: 'Test the control now: through its Schedule if it has one, otherwise directly; refused while a run is open (send Idempotency-Key to retry safely)',
+      summary:
+        'Test the control now: through its Schedule if it has one, otherwise directly; refused while a run is open (send Idempotency-Key to retry safely)',
       params: uuidParam,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
       response: responses({ 202: runRequested }),
@@ -220,7 +252,11 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       const answer = { controlId: control.id, via, workflowId: via === 'direct' ? work.resourceId : null };
       const startDirectly = () => {
         const input: SecurityTestInput = { controlId: control.id, requestedBy: principalId };
-        return startOnce(client, securityTestWorkflowType, { workflowId: work.resourceId, taskQueue: app.temporal.taskQueue, args: [input] });
+        return startOnce(client, securityTestWorkflowType, {
+          workflowId: work.resourceId,
+          taskQueue: app.temporal.taskQueue,
+          args: [input],
+        });
       };
       if (work.replayed) {
         // Starting the same workflow id again is a no-op, and heals a first request that crashed before it started.
@@ -231,7 +267,13 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       if (open) throw conflict(`a run of this control is still open: /test-runs/${open.id}`);
       if (via === 'direct') await startDirectly();
       else if (!(await triggerTestSchedule(client, control.id))) throw conflict('the schedule was deleted meanwhile; ask again');
-      await recordAudit(app.db, { actor: principalId, action: 'control.run_requested', subjectType: 'control', subjectId: control.id, details: answer });
+      await recordAudit(app.db, {
+        actor: principalId,
+        action: 'control.run_requested',
+        subjectType: 'control',
+        subjectId: control.id,
+        details: answer,
+      });
       return reply.code(202).send(answer);
     },
   });
@@ -240,7 +282,8 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['testing schedule'],
-      summary: 'The testing schedule as people read it: every control, its cadence, last result and next runs in [from, to]; overdue controls first',
+      summary:
+        'The testing schedule as people read it: every control, its cadence, last result and next runs in [from, to]; overdue controls first',
       querystring: testingScheduleQuery,
       response: responses({ 200: testingScheduleView }),
     },

@@ -36,16 +36,28 @@ export async function tokenRoutes(app: FastifyInstance) {
       response: responses({ 201: z.object({ id: z.string(), token: z.string(), principalId: z.string(), roles: z.array(z.enum(roles)) }) }),
     },
     handler: async (request, reply) => {
-      const created = await createToken(app.db, { ...request.body, principalId: request.body.principalId ?? principalIdFrom(request.body.name) }, request.actor.principalId);
+      const created = await createToken(
+        app.db,
+        { ...request.body, principalId: request.body.principalId ?? principalIdFrom(request.body.name) },
+        request.actor.principalId,
+      );
       return reply.code(201).send(created);
     },
   });
 
   routes.get('/tokens', {
     config: { roles: administrators },
-    schema: { tags: ['tokens'], summary: 'List tokens (never their secrets)', response: responses({ 200: z.object({ items: z.array(tokenSummary) }) }) },
+    schema: {
+      tags: ['tokens'],
+      summary: 'List tokens (never their secrets)',
+      response: responses({ 200: z.object({ items: z.array(tokenSummary) }) }),
+    },
     handler: async () => {
-      const rows = await app.db.selectFrom('api_tokens').select(['id', 'name', 'principal_id', 'roles', 'created_at', 'revoked_at']).orderBy('created_at').execute();
+      const rows = await app.db
+        .selectFrom('api_tokens')
+        .select(['id', 'name', 'principal_id', 'roles', 'created_at', 'revoked_at'])
+        .orderBy('created_at')
+        .execute();
       return {
         items: rows.map((row) => ({
           id: row.id,
@@ -71,7 +83,13 @@ export async function tokenRoutes(app: FastifyInstance) {
 
 /** A principal id derived from a display name: "Alice Smith" → "alice-smith". */
 export function principalIdFrom(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9._@-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 100) || 'principal';
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9._@-]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 100) || 'principal'
+  );
 }
 
 // `warden token create` checks its flags against the same contract as POST /tokens.

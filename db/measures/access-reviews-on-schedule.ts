@@ -18,18 +18,21 @@ export const accessReviewsOnSchedule: Measure = {
         { label: 'due', value: kpi.due },
         { label: 'completed on time', value: kpi.completedOnTime },
       ],
-      misses: late > 0
-        ? [{
-            key: `access-reviews-on-schedule:${day(period.from)}`,
-            title: `${late} access review campaign(s) not completed on schedule`,
-            detail: `${kpi.completedOnTime} of ${kpi.due} campaigns due in the period were completed by their deadline`,
-            owner: null,
-            serviceId: null,
-            likelihood: 3,
-            impact: 3,
-            level: 'medium' as const,
-          }]
-        : [],
+      misses:
+        late > 0
+          ? [
+              {
+                key: `access-reviews-on-schedule:${day(period.from)}`,
+                title: `${late} access review campaign(s) not completed on schedule`,
+                detail: `${kpi.completedOnTime} of ${kpi.due} campaigns due in the period were completed by their deadline`,
+                owner: null,
+                serviceId: null,
+                likelihood: 3,
+                impact: 3,
+                level: 'medium' as const,
+              },
+            ]
+          : [],
     };
   },
 };

@@ -38,7 +38,10 @@ export async function loadAssets(db: Kysely<Database>, scope: MeasureScope): Pro
 
 /** The services a record touches through its CIs and the services it names directly. */
 export function servicesOf(assets: Assets, ciIds: readonly string[], serviceIds: readonly string[] = []): ServiceAsset[] {
-  const ids = new Set([...serviceIds, ...ciIds.map((id) => assets.cis.get(id)?.serviceId).filter((id): id is string => typeof id === 'string')]);
+  const ids = new Set([
+    ...serviceIds,
+    ...ciIds.map((id) => assets.cis.get(id)?.serviceId).filter((id): id is string => typeof id === 'string'),
+  ]);
   return [...ids].map((id) => assets.services.get(id)).filter((s): s is ServiceAsset => s !== undefined);
 }
 

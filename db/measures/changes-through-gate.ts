@@ -4,7 +4,8 @@ import { levelOf } from './assets';
 import { changesInPeriod } from './changes-in-period';
 import { percent, type Measure } from './measure';
 
-const hasSecurityImpact = (impact: SecurityImpact) => impact.accessControls || impact.networkConfiguration || impact.dataHandling || Boolean(impact.other?.trim());
+const hasSecurityImpact = (impact: SecurityImpact) =>
+  impact.accessControls || impact.networkConfiguration || impact.dataHandling || Boolean(impact.other?.trim());
 
 /** The gate records its own decisions (auto-approval, expiry) under this principal. */
 const gateItself = 'system:warden';
@@ -18,16 +19,21 @@ export const changesThroughGate: Measure = {
   async compute(db, period, scope) {
     const { assets, changes } = await changesInPeriod(db, period, scope);
     const impacting = changes.filter(({ change }) => hasSecurityImpact(change.security_impact));
-    const decisions = impacting.length === 0
-      ? []
-      : await db
-          .selectFrom('change_decisions')
-          .select(['change_id', 'decision_key', 'decided_by', 'outcome'])
-          .distinctOn('change_id')
-          .where('change_id', 'in', impacting.map(({ change }) => change.id))
-          .orderBy('change_id')
-          .orderBy('decided_at', 'desc')
-          .execute();
+    const decisions =
+      impacting.length === 0
+        ? []
+        : await db
+            .selectFrom('change_decisions')
+            .select(['change_id', 'decision_key', 'decided_by', 'outcome'])
+            .distinctOn('change_id')
+            .where(
+              'change_id',
+              'in',
+              impacting.map(({ change }) => change.id),
+            )
+            .orderBy('change_id')
+            .orderBy('decided_at', 'desc')
+            .execute();
     const finalDecision = new Map(decisions.map((d) => [d.change_id, d]));
     const judged = impacting.filter(({ change }) => finalDecision.has(change.id));
     const misses: Deviation[] = [];

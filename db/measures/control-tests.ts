@@ -14,7 +14,11 @@ export interface ControlStanding {
 }
 
 /** Active controls that existed by the period's end, in scope, with their test record as of then. */
-export async function controlStandings(db: Kysely<Database>, period: MeasurePeriod, scope: MeasureScope): Promise<{ assets: Assets; standings: ControlStanding[] }> {
+export async function controlStandings(
+  db: Kysely<Database>,
+  period: MeasurePeriod,
+  scope: MeasureScope,
+): Promise<{ assets: Assets; standings: ControlStanding[] }> {
   const assets = await loadAssets(db, scope);
   const [controls, runs] = await Promise.all([
     db.selectFrom('controls').selectAll().where('status', '=', 'active').where('created_at', '<', period.asOf).orderBy('name').execute(),
@@ -33,7 +37,11 @@ export async function controlStandings(db: Kysely<Database>, period: MeasurePeri
       const tested = own.find((run) => run.result === 'passed' || run.result === 'failed');
       return {
         control,
-        services: servicesOf(assets, control.ci_ids, control.sla_requirements.map((r) => r.serviceId)),
+        services: servicesOf(
+          assets,
+          control.ci_ids,
+          control.sla_requirements.map((r) => r.serviceId),
+        ),
         lastRun: last ? { finishedAt: last.finished_at as Date, result: last.result as TestResult } : null,
         lastTestedAt: (tested?.finished_at as Date | undefined) ?? null,
       };

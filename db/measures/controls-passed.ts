@@ -11,16 +11,17 @@ export const controlsPassed: Measure = {
   async compute(db, period, scope) {
     const { assets, standings } = await controlStandings(db, period, scope);
     const byId = new Map(standings.map((s) => [s.control.id, s]));
-    const runs = byId.size === 0
-      ? []
-      : await db
-          .selectFrom('test_runs')
-          .select(['control_id', 'result', 'finished_at'])
-          .where('status', '=', 'finished')
-          .where('finished_at', '>=', period.from)
-          .where('finished_at', '<', period.to)
-          .where('control_id', 'in', [...byId.keys()])
-          .execute();
+    const runs =
+      byId.size === 0
+        ? []
+        : await db
+            .selectFrom('test_runs')
+            .select(['control_id', 'result', 'finished_at'])
+            .where('status', '=', 'finished')
+            .where('finished_at', '>=', period.from)
+            .where('finished_at', '<', period.to)
+            .where('control_id', 'in', [...byId.keys()])
+            .execute();
     const notPassed = new Map<string, number>();
     for (const run of runs) if (run.result !== 'passed') notPassed.set(run.control_id, (notPassed.get(run.control_id) ?? 0) + 1);
     const passed = runs.length - [...notPassed.values()].reduce((sum, n) => sum + n, 0);

@@ -16,7 +16,9 @@ export const controlsTestedOnSchedule: Measure = {
   trend: true,
   async compute(db, period, scope) {
     const { assets, standings } = await controlStandings(db, period, scope);
-    const scheduled = standings.filter(({ control }) => control.cadence_ms !== null && control.scheduled_since !== null && control.scheduled_since < period.asOf);
+    const scheduled = standings.filter(
+      ({ control }) => control.cadence_ms !== null && control.scheduled_since !== null && control.scheduled_since < period.asOf,
+    );
     const missed = scheduled.filter((s) => late(s, period));
     return {
       status: 'measured',

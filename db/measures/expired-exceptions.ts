@@ -4,10 +4,13 @@ import { scopedRisks } from './scoped-risks';
 export const expiredExceptions: Measure = {
   id: 'expired-exceptions',
   title: 'Expired exceptions',
-  definition: 'Count of exceptions whose expiry is before the end of the period (or now): risks with treatment "accept" and accepted_until passed. Each is a deviation.',
+  definition:
+    'Count of exceptions whose expiry is before the end of the period (or now): risks with treatment "accept" and accepted_until passed. Each is a deviation.',
   trend: false,
   async compute(db, period, scope) {
-    const expired = (await scopedRisks(db, scope)).filter(({ risk }) => risk.treatment === 'accept' && risk.accepted_until !== null && risk.accepted_until < period.asOf);
+    const expired = (await scopedRisks(db, scope)).filter(
+      ({ risk }) => risk.treatment === 'accept' && risk.accepted_until !== null && risk.accepted_until < period.asOf,
+    );
     return {
       status: 'measured',
       value: expired.length,

@@ -12,7 +12,14 @@ export const improvementActions: Measure = {
   async compute(db, period, scope) {
     const assets = await loadAssets(db, scope);
     const open = (
-      await db.selectFrom('improvement_actions').selectAll().where('status', 'not in', closed).where('created_at', '<', period.to).orderBy('created_at').orderBy('id').execute()
+      await db
+        .selectFrom('improvement_actions')
+        .selectAll()
+        .where('status', 'not in', closed)
+        .where('created_at', '<', period.to)
+        .orderBy('created_at')
+        .orderBy('id')
+        .execute()
     ).filter((action) => assets.inScope(action.service_id));
     const overdue = open.filter((action) => action.due_at !== null && action.due_at < period.asOf);
     return {

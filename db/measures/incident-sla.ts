@@ -54,6 +54,12 @@ export const incidentSla: Measure = {
         return { label: s.name, value: percent(own.filter((j) => j.met).length, own.length), count: own.length };
       })
       .filter((entry) => entry.count > 0);
-    return { status: 'measured', value: percent(judged.filter((j) => j.met).length, judged.length), unit: '%', breakdown: perService, misses };
+    return {
+      status: 'measured',
+      value: percent(judged.filter((j) => j.met).length, judged.length),
+      unit: '%',
+      breakdown: perService,
+      misses,
+    };
   },
 };

@@ -13,7 +13,10 @@ export const incidentsPerCategory: Measure = {
       status: 'measured',
       value: incidents.length,
       unit: 'incidents',
-      breakdown: incidentCategories.map((category) => ({ label: category, value: incidents.filter(({ incident }) => incident.category === category).length })),
+      breakdown: incidentCategories.map((category) => ({
+        label: category,
+        value: incidents.filter(({ incident }) => incident.category === category).length,
+      })),
     };
   },
 };

@@ -39,8 +39,15 @@ export const measures: readonly Measure[] = [
   patchCompliance,
 ];
 
-export async function computeMeasures(db: Kysely<Database>, period: MeasurePeriod, scope: MeasureScope, only: readonly Measure[] = measures): Promise<MeasuredKpi[]> {
-  return Promise.all(only.map(async (m) => ({ id: m.id, title: m.title, definition: m.definition, result: await m.compute(db, period, scope) })));
+export async function computeMeasures(
+  db: Kysely<Database>,
+  period: MeasurePeriod,
+  scope: MeasureScope,
+  only: readonly Measure[] = measures,
+): Promise<MeasuredKpi[]> {
+  return Promise.all(
+    only.map(async (m) => ({ id: m.id, title: m.title, definition: m.definition, result: await m.compute(db, period, scope) })),
+  );
 }
 
 export { measurePeriod, type MeasurePeriod, type MeasureScope } from './measure';

@@ -15,7 +15,11 @@ export const measuresWithoutControl: Measure = {
     const { assets, standings } = await controlStandings(db, period, scope);
     const [services, cis] = await Promise.all([
       db.selectFrom('services').select(['id', 'name', 'owner', 'sla']).orderBy('name').execute(),
-      db.selectFrom('configuration_items').select(['id', 'service_id', 'confidentiality', 'integrity', 'availability']).where('status', '=', 'active').execute(),
+      db
+        .selectFrom('configuration_items')
+        .select(['id', 'service_id', 'confidentiality', 'integrity', 'availability'])
+        .where('status', '=', 'active')
+        .execute(),
     ]);
     const misses: Deviation[] = [];
     let required = 0;
@@ -23,7 +27,8 @@ export const measuresWithoutControl: Measure = {
       const own = cis.filter((ci) => ci.service_id === service.id);
       const ownIds = new Set(own.map((ci) => ci.id));
       const slaCadenceMs = durationMs(service.sla.testCadence);
-      const working = (s: ControlStanding) => testedWithin(s, s.control.cadence_ms ?? slaCadenceMs, period) && s.lastRun?.result === 'passed';
+      const working = (s: ControlStanding) =>
+        testedWithin(s, s.control.cadence_ms ?? slaCadenceMs, period) && s.lastRun?.result === 'passed';
       for (const measure of requiredMeasures(own, service.sla)) {
         required += 1;
         const covering = standings.filter(({ control }) =>
@@ -32,7 +37,10 @@ export const measuresWithoutControl: Measure = {
             : control.sla_requirements.some((r) => r.serviceId === service.id && r.requirementId === measure.id),
         );
         if (covering.some(working)) continue;
-        const gap = covering.length === 0 ? 'no active control implements it' : covering.map((s) => `control "${s.control.name}" (${s.control.owner}): ${lastRunText(s)}`).join('; ');
+        const gap =
+          covering.length === 0
+            ? 'no active control implements it'
+            : covering.map((s) => `control "${s.control.name}" (${s.control.owner}): ${lastRunText(s)}`).join('; ');
         misses.push({
           key: `measures-without-control:${service.id}:${measure.id}`,
           title: `${service.name}: required measure ${measure.id} "${measure.title}" ${covering.length === 0 ? 'has no control' : 'has no working control'}`,

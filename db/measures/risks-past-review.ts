@@ -4,7 +4,8 @@ import { scopedRisks } from './scoped-risks';
 export const risksPastReview: Measure = {
   id: 'risks-past-review',
   title: 'Risks past their review date',
-  definition: 'Count of risks in the register (in scope: touching a scoped service) whose review_at is before the end of the period (or now, if earlier); each is listed.',
+  definition:
+    'Count of risks in the register (in scope: touching a scoped service) whose review_at is before the end of the period (or now, if earlier); each is listed.',
   trend: false,
   async compute(db, period, scope) {
     const overdue = (await scopedRisks(db, scope)).filter(({ risk }) => risk.review_at < period.asOf);

@@ -6,8 +6,7 @@ import type { Measure } from './measure';
 export const selfApprovalsRefused: Measure = {
   id: 'self-approvals-refused',
   title: 'Self-approvals of changes refused',
-  definition:
-    `Count of audit events task.decision_refused on a change in the period refused as ${refusalTypes.ownRequest} (a requester, or someone excluded with them, trying to decide the change's review), for changes touching a service in scope. Refusals are the control working, so they are counted, not listed as deviations.`,
+  definition: `Count of audit events task.decision_refused on a change in the period refused as ${refusalTypes.ownRequest} (a requester, or someone excluded with them, trying to decide the change's review), for changes touching a service in scope. Refusals are the control working, so they are counted, not listed as deviations.`,
   trend: true,
   async compute(db, period, scope) {
     const assets = await loadAssets(db, scope);

@@ -23,9 +23,11 @@ export function trendChart(title: string, points: { period: string; value: numbe
     .map((p, i) => {
       const x = 10 + i * slot + slot * 0.15;
       const h = p.value === null ? 0 : ((base - 16) * p.value) / max;
-      return `<rect class="bar" x="${x.toFixed(1)}" y="${(base - h).toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${h.toFixed(1)}"/>` +
+      return (
+        `<rect class="bar" x="${x.toFixed(1)}" y="${(base - h).toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${h.toFixed(1)}"/>` +
         `<text class="label" x="${(x + slot * 0.35).toFixed(1)}" y="${(base - h - 3).toFixed(1)}" text-anchor="middle">${p.value ?? '–'}</text>` +
-        `<text class="label" x="${(x + slot * 0.35).toFixed(1)}" y="${height - 8}" text-anchor="middle">${escape(p.period)}</text>`;
+        `<text class="label" x="${(x + slot * 0.35).toFixed(1)}" y="${height - 8}" text-anchor="middle">${escape(p.period)}</text>`
+      );
     })
     .join('');
   return `<figure><figcaption>${escape(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(title)} by quarter"><line class="axis" x1="5" y1="${base}" x2="${width - 5}" y2="${base}"/>${bars}</svg></figure>`;
@@ -34,7 +36,12 @@ export function trendChart(title: string, points: { period: string; value: numbe
 function charts(report: SecurityReport, trend: KpiTrendPoint[]): string {
   return report.measures
     .filter((k) => trend.some((t) => k.id in t.values))
-    .map((k) => trendChart(`${k.title} (${k.result.unit})`, trend.map((t) => ({ period: t.period, value: t.values[k.id] ?? null }))))
+    .map((k) =>
+      trendChart(
+        `${k.title} (${k.result.unit})`,
+        trend.map((t) => ({ period: t.period, value: t.values[k.id] ?? null })),
+      ),
+    )
     .join('');
 }
 
@@ -48,15 +55,51 @@ export function reportHtml(report: SecurityReport): string {
 <h1>IT Security Report ${escape(report.period.label)}</h1>
 <p class="muted">Period ${escape(report.period.from)} to ${escape(report.period.to)} (end exclusive) · scope: ${escape(scope)} · status: ${escape(report.status)} · generated ${escape(report.generatedAt)}</p>
 <h2>Key performance indicators</h2>
-${table(['KPI', 'Value', 'Breakdown', 'How it is computed'], report.measures.map((k) => [k.title, formatValue(k), (k.result.breakdown ?? []).map((b) => `${b.label}: ${b.value ?? '–'}`).join('; '), k.definition]))}
+${table(
+  ['KPI', 'Value', 'Breakdown', 'How it is computed'],
+  report.measures.map((k) => [
+    k.title,
+    formatValue(k),
+    (k.result.breakdown ?? []).map((b) => `${b.label}: ${b.value ?? '–'}`).join('; '),
+    k.definition,
+  ]),
+)}
 <h2>Trend over the last quarters</h2>
 <div class="charts">${charts(report, report.trend)}</div>
 <h2>Exception report: ${report.deviations.length} deviation(s)</h2>
-${report.deviations.length ? table(['KPI', 'Deviation', 'Detail', 'Owner'], report.deviations.map((d) => [d.measureId, d.title, d.detail, d.owner ?? 'Security Manager']), 'deviation') : '<p>No deviations.</p>'}
+${
+  report.deviations.length
+    ? table(
+        ['KPI', 'Deviation', 'Detail', 'Owner'],
+        report.deviations.map((d) => [d.measureId, d.title, d.detail, d.owner ?? 'Security Manager']),
+        'deviation',
+      )
+    : '<p>No deviations.</p>'
+}
 <h2>Service owner review</h2>
-${report.ownerReviews.length ? table(['Service', 'Owner', 'Answer', 'Comment', 'Proposed risk changes'], report.ownerReviews.map((r) => [r.serviceName, r.owner, r.expired ? 'no answer in time' : r.outcome, r.comment ?? '', r.riskChanges.map((c) => `${c.title} (L${c.likelihood}×I${c.impact})`).join('; ')])) : '<p>Not reviewed yet.</p>'}
+${
+  report.ownerReviews.length
+    ? table(
+        ['Service', 'Owner', 'Answer', 'Comment', 'Proposed risk changes'],
+        report.ownerReviews.map((r) => [
+          r.serviceName,
+          r.owner,
+          r.expired ? 'no answer in time' : r.outcome,
+          r.comment ?? '',
+          r.riskChanges.map((c) => `${c.title} (L${c.likelihood}×I${c.impact})`).join('; '),
+        ]),
+      )
+    : '<p>Not reviewed yet.</p>'
+}
 <h2>Improvement backlog (highest risk first)</h2>
-${report.improvementActions.length ? table(['Risk score', 'Action', 'Owner', 'Due', 'Status'], report.improvementActions.map((a) => [String(a.riskScore ?? '–'), a.title, a.owner, a.dueAt?.slice(0, 10) ?? '–', a.status])) : '<p>No actions planned yet.</p>'}
+${
+  report.improvementActions.length
+    ? table(
+        ['Risk score', 'Action', 'Owner', 'Due', 'Status'],
+        report.improvementActions.map((a) => [String(a.riskScore ?? '–'), a.title, a.owner, a.dueAt?.slice(0, 10) ?? '–', a.status]),
+      )
+    : '<p>No actions planned yet.</p>'
+}
 <h2>Sign-off</h2>
 <ul>${report.revisions.map((r, i) => `<li>Round ${i + 1}: sent back by ${escape(r.by)} at ${escape(r.at)}${r.comment ? `: ${escape(r.comment)}` : ''}</li>`).join('')}<li>${report.signOff ? `Approved by ${escape(report.signOff.by)} at ${escape(report.signOff.at)}${report.signOff.comment ? `: ${escape(report.signOff.comment)}` : ''}` : 'Awaiting the Security Manager.'}</li></ul>
 </body></html>`;

@@ -18,7 +18,10 @@ export function reportMarkdown(report: SecurityReport): string {
     '',
     '| KPI | Value | Breakdown |',
     '|---|---|---|',
-    ...report.measures.map((k) => `| ${cell(k.title)} | ${cell(formatValue(k))} | ${cell((k.result.breakdown ?? []).map((b) => `${b.label}: ${b.value ?? '–'}${b.count !== undefined ? ` (n=${b.count})` : ''}`).join('; '))} |`),
+    ...report.measures.map(
+      (k) =>
+        `| ${cell(k.title)} | ${cell(formatValue(k))} | ${cell((k.result.breakdown ?? []).map((b) => `${b.label}: ${b.value ?? '–'}${b.count !== undefined ? ` (n=${b.count})` : ''}`).join('; '))} |`,
+    ),
     '',
     '### How each KPI is computed',
     '',
@@ -26,30 +29,58 @@ export function reportMarkdown(report: SecurityReport): string {
     '',
     '### Trend over the last quarters',
     '',
-    `| Quarter | ${report.measures.filter((k) => report.trend.some((t) => k.id in t.values)).map((k) => cell(k.title)).join(' | ')} |`,
-    `|---|${report.measures.filter((k) => report.trend.some((t) => k.id in t.values)).map(() => '---').join('|')}|`,
-    ...report.trend.map((t) => `| ${t.period} | ${Object.values(t.values).map((v) => v ?? '–').join(' | ')} |`),
+    `| Quarter | ${report.measures
+      .filter((k) => report.trend.some((t) => k.id in t.values))
+      .map((k) => cell(k.title))
+      .join(' | ')} |`,
+    `|---|${report.measures
+      .filter((k) => report.trend.some((t) => k.id in t.values))
+      .map(() => '---')
+      .join('|')}|`,
+    ...report.trend.map(
+      (t) =>
+        `| ${t.period} | ${Object.values(t.values)
+          .map((v) => v ?? '–')
+          .join(' | ')} |`,
+    ),
     '',
     `## Exception report: ${report.deviations.length} deviation(s)`,
     '',
-    ...(report.deviations.length ? ['| KPI | Deviation | Detail | Owner |', '|---|---|---|---|', ...report.deviations.map((d) => `| ${d.measureId} | ${cell(d.title)} | ${cell(d.detail)} | ${d.owner ?? 'Security Manager'} |`)] : ['No deviations.']),
+    ...(report.deviations.length
+      ? [
+          '| KPI | Deviation | Detail | Owner |',
+          '|---|---|---|---|',
+          ...report.deviations.map((d) => `| ${d.measureId} | ${cell(d.title)} | ${cell(d.detail)} | ${d.owner ?? 'Security Manager'} |`),
+        ]
+      : ['No deviations.']),
     '',
     '## Service owner review',
     '',
     ...(report.ownerReviews.length
-      ? report.ownerReviews.map((r) => `- ${r.serviceName} (${r.owner}): ${r.expired ? 'no answer in time' : r.outcome}${r.comment ? ` — ${r.comment}` : ''}${r.riskChanges.length ? `; proposed: ${r.riskChanges.map((c) => `${c.title} (L${c.likelihood}×I${c.impact})`).join(', ')}` : ''}`)
+      ? report.ownerReviews.map(
+          (r) =>
+            `- ${r.serviceName} (${r.owner}): ${r.expired ? 'no answer in time' : r.outcome}${r.comment ? ` — ${r.comment}` : ''}${r.riskChanges.length ? `; proposed: ${r.riskChanges.map((c) => `${c.title} (L${c.likelihood}×I${c.impact})`).join(', ')}` : ''}`,
+        )
       : ['Not reviewed yet.']),
     '',
     `## Improvement backlog (${report.improvementActions.length}, highest risk first)`,
     '',
     ...(report.improvementActions.length
-      ? ['| Risk score | Action | Owner | Due | Status |', '|---|---|---|---|---|', ...report.improvementActions.map((a) => `| ${a.riskScore ?? '–'} | ${cell(a.title)} | ${a.owner} | ${a.dueAt?.slice(0, 10) ?? '–'} | ${a.status} |`)]
+      ? [
+          '| Risk score | Action | Owner | Due | Status |',
+          '|---|---|---|---|---|',
+          ...report.improvementActions.map(
+            (a) => `| ${a.riskScore ?? '–'} | ${cell(a.title)} | ${a.owner} | ${a.dueAt?.slice(0, 10) ?? '–'} | ${a.status} |`,
+          ),
+        ]
       : ['No actions planned yet.']),
     '',
     '## Sign-off',
     '',
     ...report.revisions.map((r, i) => `- Round ${i + 1}: sent back by ${r.by} at ${r.at}${r.comment ? `: ${r.comment}` : ''}`),
-    report.signOff ? `- Approved by ${report.signOff.by} at ${report.signOff.at}${report.signOff.comment ? `: ${report.signOff.comment}` : ''}` : '- Awaiting the Security Manager.',
+    report.signOff
+      ? `- Approved by ${report.signOff.by} at ${report.signOff.at}${report.signOff.comment ? `: ${report.signOff.comment}` : ''}`
+      : '- Awaiting the Security Manager.',
     '',
   ];
   return lines.join('\n');

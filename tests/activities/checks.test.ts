@@ -1,6 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckNotRunnable, runCheck, type CheckContext } from '../../activities/checks/index';
-import { closedPort, hardenedHeaders, selfSignedCertificate, startHttpServer, startHttpsServer, type LoopbackServer } from '../setup/loopback';
+import {
+  closedPort,
+  hardenedHeaders,
+  selfSignedCertificate,
+  startHttpServer,
+  startHttpsServer,
+  type LoopbackServer,
+} from '../setup/loopback';
 
 const context: CheckContext = { commandChecksEnabled: false };
 const servers: LoopbackServer[] = [];
@@ -29,7 +36,13 @@ describe('http_security_headers', () => {
   it('fails a server without them, naming what is missing and what is disclosed', async () => {
     const outcome = await runCheck('http_security_headers', { url: bare.url }, context);
     expect(outcome.passed).toBe(false);
-    expect(outcome.evidence.missing).toEqual(['strict-transport-security', 'content-security-policy', 'x-content-type-options', 'x-frame-options', 'referrer-policy']);
+    expect(outcome.evidence.missing).toEqual([
+      'strict-transport-security',
+      'content-security-policy',
+      'x-content-type-options',
+      'x-frame-options',
+      'referrer-policy',
+    ]);
     expect(outcome.evidence.disclosed).toEqual({ 'x-powered-by': 'Express' });
   });
 
@@ -53,24 +66,40 @@ describe('http_requires_auth', () => {
 
 describe('tls_certificate', () => {
   it('passes a trusted certificate valid for longer than required', async () => {
-    const outcome = await runCheck('tls_certificate', { host: '127.0.0.1', port: tls.port, servername: 'localhost', ca: certificate.cert, minDaysValid: 1 }, context);
+    const outcome = await runCheck(
+      'tls_certificate',
+      { host: '127.0.0.1', port: tls.port, servername: 'localhost', ca: certificate.cert, minDaysValid: 1 },
+      context,
+    );
     expect(outcome.passed).toBe(true);
     expect(outcome.evidence).toMatchObject({ subject: 'localhost', trusted: true, daysRemaining: 1 });
   });
 
   it('fails a certificate that expires within the required days', async () => {
-    const outcome = await runCheck('tls_certificate', { host: '127.0.0.1', port: tls.port, servername: 'localhost', ca: certificate.cert, minDaysValid: 14 }, context);
+    const outcome = await runCheck(
+      'tls_certificate',
+      { host: '127.0.0.1', port: tls.port, servername: 'localhost', ca: certificate.cert, minDaysValid: 14 },
+      context,
+    );
     expect(outcome.passed).toBe(false);
     expect(outcome.summary).toContain('expires in 1 days, less than 14');
   });
 
   it('fails a self-signed certificate nobody trusts', async () => {
-    const outcome = await runCheck('tls_certificate', { host: '127.0.0.1', port: tls.port, servername: 'localhost', minDaysValid: 0 }, context);
+    const outcome = await runCheck(
+      'tls_certificate',
+      { host: '127.0.0.1', port: tls.port, servername: 'localhost', minDaysValid: 0 },
+      context,
+    );
     expect(outcome).toMatchObject({ passed: false, evidence: { trusted: false, authorizationError: 'DEPTH_ZERO_SELF_SIGNED_CERT' } });
   });
 
   it('fails a certificate for another name', async () => {
-    const outcome = await runCheck('tls_certificate', { host: '127.0.0.1', port: tls.port, servername: 'intranet.example', ca: certificate.cert, minDaysValid: 0 }, context);
+    const outcome = await runCheck(
+      'tls_certificate',
+      { host: '127.0.0.1', port: tls.port, servername: 'intranet.example', ca: certificate.cert, minDaysValid: 0 },
+      context,
+    );
     expect(outcome).toMatchObject({ passed: false, evidence: { trusted: false } });
     expect(outcome.evidence.authorizationError).toMatch(/ERR_TLS_CERT_ALTNAME_INVALID|Hostname/);
   });
@@ -111,7 +140,11 @@ describe('command', () => {
   it('lets the exit code decide once enabled', async () => {
     const enabled = { ...context, commandChecksEnabled: true };
     expect((await runCheck('command', { executable: process.execPath, args: ['-e', 'process.exit(0)'] }, enabled)).passed).toBe(true);
-    const failing = await runCheck('command', { executable: process.execPath, args: ['-e', 'console.error("drift"); process.exit(3)'] }, enabled);
+    const failing = await runCheck(
+      'command',
+      { executable: process.execPath, args: ['-e', 'console.error("drift"); process.exit(3)'] },
+      enabled,
+    );
     expect(failing).toMatchObject({ passed: false, evidence: { exitCode: 3, stderr: 'drift\n' } });
   });
 });
@@ -119,6 +152,8 @@ describe('command', () => {
 describe('parameters', () => {
   it('refuses an unknown check type and invalid parameters without running anything', async () => {
     await expect(runCheck('port_knock', {}, context)).rejects.toThrow(/unknown check type/);
-    await expect(runCheck('tcp_port', { host: '127.0.0.1', port: 70000, expect: 'open' }, context)).rejects.toThrow(/invalid tcp_port parameters/);
+    await expect(runCheck('tcp_port', { host: '127.0.0.1', port: 70000, expect: 'open' }, context)).rejects.toThrow(
+      /invalid tcp_port parameters/,
+    );
   });
 });

@@ -8,26 +8,42 @@ import { signedIn, webClient } from '../setup/web';
 const stack = await startStack();
 afterAll(() => stack.close());
 
-const tokenFor = Object.fromEntries(await Promise.all(roles.map(async (role) => [role, await stack.token([role])] as const))) as Record<Role, string>;
+const tokenFor = Object.fromEntries(await Promise.all(roles.map(async (role) => [role, await stack.token([role])] as const))) as Record<
+  Role,
+  string
+>;
 const routes = walkableRoutes(stack.app);
 
 it('walks the routes the app registered, CMDB included', () => {
   const names = routes.map((route) => `${route.method} ${route.url}`);
-  expect(names).toEqual(expect.arrayContaining(['POST /tokens', 'GET /audit', 'POST /services', 'PATCH /services/:id', 'DELETE /cis/:id', 'GET /ui/tasks', 'POST /ui/tasks/:id/decision']));
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'POST /tokens',
+      'GET /audit',
+      'POST /services',
+      'PATCH /services/:id',
+      'DELETE /cis/:id',
+      'GET /ui/tasks',
+      'POST /ui/tasks/:id/decision',
+    ]),
+  );
 });
 
 /**
  * Inbox pages are walked the way a browser uses them: a fresh session per case (one case signs
  * out), and every form POST carries a valid CSRF token, so a 403 can only be the role check.
  */
-const asBrowser = (client: ReturnType<typeof webClient>, method: string, path: string) => (method === 'GET' ? client.get(path) : client.post(path));
+const asBrowser = (client: ReturnType<typeof webClient>, method: string, path: string) =>
+  method === 'GET' ? client.get(path) : client.post(path);
 
 describe.each(routes)('$method $url', (route) => {
   if (route.roles === 'public') {
     it('answers without a token', async () => {
       const anonymous = webClient(stack);
       await anonymous.get('/ui/sign-in');
-      const response = route.url.startsWith('/ui') ? await asBrowser(anonymous, route.method, concretePath(route.url)) : await stack.request(route.method, concretePath(route.url));
+      const response = route.url.startsWith('/ui')
+        ? await asBrowser(anonymous, route.method, concretePath(route.url))
+        : await stack.request(route.method, concretePath(route.url));
       expect(response.status).not.toBe(401);
       expect(response.status).not.toBe(403);
     });

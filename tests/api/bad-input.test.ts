@@ -16,7 +16,12 @@ const created = async (path: string, body: unknown) => {
   return response.body as { id: string; token: string };
 };
 const service = await created('/services', { name: 'bad-input fixture', owner: 'owner-x' });
-const ci = await created('/cis', { name: 'bad-input fixture', type: 'server', owner: 'owner-x', classification: { confidentiality: 'low', integrity: 'low', availability: 'low' } });
+const ci = await created('/cis', {
+  name: 'bad-input fixture',
+  type: 'server',
+  owner: 'owner-x',
+  classification: { confidentiality: 'low', integrity: 'low', availability: 'low' },
+});
 const revoked = await created('/tokens', { name: 'revoked probe', roles: ['admin'] });
 const controlBody = (name: string) => ({
   name,
@@ -35,9 +40,21 @@ const control = await created('/controls', controlBody('bad-input fixture'));
 // The valid schedule body creates a real (paused) Schedule on the shared dev server: remove it.
 afterAll(() => deleteTestSchedule(stack.temporal.client, control.id));
 await stack.request('DELETE', `/tokens/${revoked.id}`, { token: admin });
-const risk = await created('/risks', { title: 'fixture risk', threat: 't', likelihood: 2, impact: 2, owner: 'owner-x', treatment: 'avoid', reviewAt: '2027-01-01T00:00:00Z' });
+const risk = await created('/risks', {
+  title: 'fixture risk',
+  threat: 't',
+  likelihood: 2,
+  impact: 2,
+  owner: 'owner-x',
+  treatment: 'avoid',
+  reviewAt: '2027-01-01T00:00:00Z',
+});
 // Written directly: through the API a policy's first version would await approval and block a new one.
-const policy = await stack.db.insertInto('policies').values({ title: 'fixture policy', owner: 'owner-x', current_version: null }).returning('id').executeTakeFirstOrThrow();
+const policy = await stack.db
+  .insertInto('policies')
+  .values({ title: 'fixture policy', owner: 'owner-x', current_version: null })
+  .returning('id')
+  .executeTakeFirstOrThrow();
 const action = await stack.db
   .insertInto('improvement_actions')
   .values({ id: crypto.randomUUID(), title: 'fixture action', source_type: 'test', source_id: 'fixture', owner: 'owner-x' })
@@ -55,9 +72,22 @@ interface WriteRoute {
 
 /** Every route that takes a JSON body. A new write route is one more line here. */
 const writeRoutes: WriteRoute[] = [
-  { method: 'POST', url: '/tokens', valid: { name: 'bad input probe', roles: ['reporter'], principalId: 'probe', displayName: 'Probe', email: 'probe@example.org' } },
-  { method: 'POST', url: '/services', valid: { name: 'bad input service', description: 'd', owner: 'owner-x', sla: { testCadence: '7d' } } },
-  { method: 'PATCH', url: '/services/:id', path: `/services/${service.id}`, valid: { name: 'renamed', description: 'd', owner: 'owner-y', sla: { availabilityTarget: 99 } } },
+  {
+    method: 'POST',
+    url: '/tokens',
+    valid: { name: 'bad input probe', roles: ['reporter'], principalId: 'probe', displayName: 'Probe', email: 'probe@example.org' },
+  },
+  {
+    method: 'POST',
+    url: '/services',
+    valid: { name: 'bad input service', description: 'd', owner: 'owner-x', sla: { testCadence: '7d' } },
+  },
+  {
+    method: 'PATCH',
+    url: '/services/:id',
+    path: `/services/${service.id}`,
+    valid: { name: 'renamed', description: 'd', owner: 'owner-y', sla: { availabilityTarget: 99 } },
+  },
   {
     method: 'POST',
     url: '/cis',
@@ -75,12 +105,30 @@ const writeRoutes: WriteRoute[] = [
     method: 'PATCH',
     url: '/cis/:id',
     path: `/cis/${ci.id}`,
-    valid: { name: 'renamed', type: 'endpoint', description: 'd', serviceId: null, owner: 'owner-y', classification: { integrity: 'high' }, attributes: {} },
+    valid: {
+      name: 'renamed',
+      type: 'endpoint',
+      description: 'd',
+      serviceId: null,
+      owner: 'owner-y',
+      classification: { integrity: 'high' },
+      attributes: {},
+    },
   },
   {
     method: 'POST',
     url: '/incidents',
-    valid: { title: 'bad input incident', description: 'd', category: 'malware', affectedCis: [ci.id], occurredAt: '2026-11-20T01:00:00Z', detectedAt: '2026-11-20T02:00:00Z', source: 'probe', drill: true, threatens: ['integrity'] },
+    valid: {
+      title: 'bad input incident',
+      description: 'd',
+      category: 'malware',
+      affectedCis: [ci.id],
+      occurredAt: '2026-11-20T01:00:00Z',
+      detectedAt: '2026-11-20T02:00:00Z',
+      source: 'probe',
+      drill: true,
+      threatens: ['integrity'],
+    },
   },
   {
     method: 'PUT',
@@ -91,22 +139,80 @@ const writeRoutes: WriteRoute[] = [
   {
     method: 'POST',
     url: '/access-requests',
-    valid: { system: ci.id, account: 'probe', beneficiary: 'probe', entitlements: [{ name: 'reader', privilege: 'standard' }], justification: 'bad input probe', for: '1h' },
+    valid: {
+      system: ci.id,
+      account: 'probe',
+      beneficiary: 'probe',
+      entitlements: [{ name: 'reader', privilege: 'standard' }],
+      justification: 'bad input probe',
+      for: '1h',
+    },
   },
   {
     method: 'POST',
     url: '/risks',
-    valid: { title: 'probe risk', threat: 't', affectedCis: [ci.id], affectedServices: [service.id], likelihood: 3, impact: 4, owner: 'owner-x', treatment: 'accept', controls: [], acceptedUntil: '2027-01-01T00:00:00Z', reviewAt: '2027-01-01T00:00:00Z' },
+    valid: {
+      title: 'probe risk',
+      threat: 't',
+      affectedCis: [ci.id],
+      affectedServices: [service.id],
+      likelihood: 3,
+      impact: 4,
+      owner: 'owner-x',
+      treatment: 'accept',
+      controls: [],
+      acceptedUntil: '2027-01-01T00:00:00Z',
+      reviewAt: '2027-01-01T00:00:00Z',
+    },
   },
-  { method: 'PATCH', url: '/risks/:id', path: `/risks/${risk.id}`, valid: { title: 'renamed', threat: 't2', likelihood: 4, impact: 1, treatment: 'mitigate', controls: ['CTRL-1'], reviewAt: '2027-02-01T00:00:00Z' } },
-  { method: 'POST', url: '/policies', valid: { title: 'probe policy', owner: 'owner-x', body: '# Probe', nextReviewAt: '2027-01-01T00:00:00Z' } },
-  { method: 'POST', url: '/policies/:id/versions', path: `/policies/${policy.id}/versions`, valid: { documentUrl: 'https://example.org/policy.pdf', nextReviewAt: '2027-01-01T00:00:00Z' } },
+  {
+    method: 'PATCH',
+    url: '/risks/:id',
+    path: `/risks/${risk.id}`,
+    valid: {
+      title: 'renamed',
+      threat: 't2',
+      likelihood: 4,
+      impact: 1,
+      treatment: 'mitigate',
+      controls: ['CTRL-1'],
+      reviewAt: '2027-02-01T00:00:00Z',
+    },
+  },
+  {
+    method: 'POST',
+    url: '/policies',
+    valid: { title: 'probe policy', owner: 'owner-x', body: '# Probe', nextReviewAt: '2027-01-01T00:00:00Z' },
+  },
+  {
+    method: 'POST',
+    url: '/policies/:id/versions',
+    path: `/policies/${policy.id}/versions`,
+    valid: { documentUrl: 'https://example.org/policy.pdf', nextReviewAt: '2027-01-01T00:00:00Z' },
+  },
   { method: 'PATCH', url: '/policies/:id', path: `/policies/${policy.id}`, valid: { title: 'renamed policy', owner: 'owner-y' } },
-  { method: 'POST', url: '/reviews', valid: { period: '2025-Q1', scope: [service.id], deadlines: { ownerReview: '1d', escalation: '1d' } } },
-  { method: 'PATCH', url: '/improvement-actions/:id', path: `/improvement-actions/${action.id}`, valid: { stage: 'in_progress', progress: 'started', dueAt: '2027-01-01T00:00:00Z' } },
-  { method: 'PUT', url: '/reviews/schedule', valid: { every: '365d', paused: true, securityManager: 'owner-x', deadlines: { ownerReview: '14d' } } },
+  {
+    method: 'POST',
+    url: '/reviews',
+    valid: { period: '2025-Q1', scope: [service.id], deadlines: { ownerReview: '1d', escalation: '1d' } },
+  },
+  {
+    method: 'PATCH',
+    url: '/improvement-actions/:id',
+    path: `/improvement-actions/${action.id}`,
+    valid: { stage: 'in_progress', progress: 'started', dueAt: '2027-01-01T00:00:00Z' },
+  },
+  {
+    method: 'PUT',
+    url: '/reviews/schedule',
+    valid: { every: '365d', paused: true, securityManager: 'owner-x', deadlines: { ownerReview: '14d' } },
+  },
   // A long cadence: the schedule the valid body creates lives on the shared dev server until teardown.
-  { method: 'PUT', url: '/access-reviews/schedule', valid: { scope: { ciIds: [ci.id] }, every: '365d', deadline: '14d', escalationPeriod: '7d', unusedAfterDays: 90 } },
+  {
+    method: 'PUT',
+    url: '/access-reviews/schedule',
+    valid: { scope: { ciIds: [ci.id] }, every: '365d', deadline: '14d', escalationPeriod: '7d', unusedAfterDays: 90 },
+  },
   { method: 'POST', url: '/controls', valid: controlBody('bad input control') },
   { method: 'PATCH', url: '/controls/:id', path: `/controls/${control.id}`, valid: controlBody('renamed control') },
   // Before pause and unpause: their valid bodies need the Schedule this one creates.
@@ -118,13 +224,30 @@ const writeRoutes: WriteRoute[] = [
   },
   { method: 'POST', url: '/controls/:id/schedule/unpause', path: `/controls/${control.id}/schedule/unpause`, valid: { reason: 'probe' } },
   { method: 'POST', url: '/controls/:id/schedule/pause', path: `/controls/${control.id}/schedule/pause`, valid: { reason: 'probe' } },
-  { method: 'PUT', url: '/cis/:id/components', path: `/cis/${ci.id}/components`, valid: { components: [{ product: 'openssl', version: '3.0.1' }] } },
+  {
+    method: 'PUT',
+    url: '/cis/:id/components',
+    path: `/cis/${ci.id}/components`,
+    valid: { components: [{ product: 'openssl', version: '3.0.1' }] },
+  },
   {
     method: 'POST',
     url: '/security-alerts',
-    valid: { title: 'probe', threat: 'probe', affectedServices: [service.id], affectedCis: [ci.id], actions: ['patch'], audience: ['security_analyst'] },
+    valid: {
+      title: 'probe',
+      threat: 'probe',
+      affectedServices: [service.id],
+      affectedCis: [ci.id],
+      actions: ['patch'],
+      audience: ['security_analyst'],
+    },
   },
-  { method: 'PUT', url: '/principals/:id/notification-channels', path: '/principals/admin-1/notification-channels', valid: { channels: [{ channel: 'email', target: 'probe@example.org' }] } },
+  {
+    method: 'PUT',
+    url: '/principals/:id/notification-channels',
+    path: '/principals/admin-1/notification-channels',
+    valid: { channels: [{ channel: 'email', target: 'probe@example.org' }] },
+  },
   {
     method: 'POST',
     url: '/changes',
@@ -180,7 +303,8 @@ const openapi = (await stack.request('GET', '/openapi.json')).body as {
   components: { schemas: Record<string, JsonSchema> };
 };
 const requestSchema = (route: WriteRoute): JsonSchema | undefined => {
-  const schema = openapi.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()]?.requestBody?.content['application/json']?.schema;
+  const schema =
+    openapi.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()]?.requestBody?.content['application/json']?.schema;
   return schema?.$ref ? openapi.components.schemas[schema.$ref.split('/').pop() as string] : schema;
 };
 
@@ -205,7 +329,12 @@ function badRequests(route: WriteRoute): BadRequest[] {
   const { valid } = route;
   const required = requestSchema(route)?.required ?? [];
   return [
-    ...required.map((field) => ({ name: `missing ${field}`, options: { token, body: without(valid, field) }, status: 400, paths: [`body.${field}`] })),
+    ...required.map((field) => ({
+      name: `missing ${field}`,
+      options: { token, body: without(valid, field) },
+      status: 400,
+      paths: [`body.${field}`],
+    })),
     ...Object.entries(valid).map(([field, value]) => ({
       name: `${field} of the wrong type`,
       options: { token, body: { ...valid, [field]: wrongTypeFor(value) } },
@@ -223,8 +352,16 @@ function badRequests(route: WriteRoute): BadRequest[] {
     { name: 'a string for a body', options: { token, body: 'valid' }, status: 400, paths: ['body'] },
     { name: 'no body', options: { token }, status: 400 },
     { name: 'malformed JSON', options: { token, rawBody: JSON.stringify(valid).slice(0, -1) }, status: 400 },
-    { name: 'a body over the size limit', options: { token, body: { ...valid, padding: 'x'.repeat(stack.config.WARDEN_BODY_LIMIT_BYTES) } }, status: 413 },
-    { name: 'a form instead of JSON', options: { token, rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, status: 415 },
+    {
+      name: 'a body over the size limit',
+      options: { token, body: { ...valid, padding: 'x'.repeat(stack.config.WARDEN_BODY_LIMIT_BYTES) } },
+      status: 413,
+    },
+    {
+      name: 'a form instead of JSON',
+      options: { token, rawBody: 'name=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      status: 415,
+    },
     { name: 'no token', options: { body: valid }, status: 401 },
     { name: 'an unknown token', options: { token: 'wdn_never-issued', body: valid }, status: 401 },
     { name: 'a revoked token', options: { token: revoked.token, body: valid }, status: 401 },
@@ -247,7 +384,9 @@ it('covers every route that takes a JSON body', () => {
   const takesBody = walkableRoutes(stack.app)
     .filter((route) => !route.hidden && openapi.paths[route.url.replace(/:(\w+)/g, '{$1}')]?.[route.method.toLowerCase()]?.requestBody)
     .map((route) => `${route.method} ${route.url}`);
-  expect(takesBody.filter((name) => !exempt.includes(name)).sort()).toEqual(writeRoutes.map((route) => `${route.method} ${route.url}`).sort());
+  expect(takesBody.filter((name) => !exempt.includes(name)).sort()).toEqual(
+    writeRoutes.map((route) => `${route.method} ${route.url}`).sort(),
+  );
 });
 
 describe.each(writeRoutes)('$method $url', (route) => {

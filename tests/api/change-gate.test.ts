@@ -19,7 +19,12 @@ beforeAll(async () => {
   receiver = await startReceiver();
   unavailable = await startReceiver(503);
   refusing = await startReceiver(400);
-  stack = await startStack({ env: { WARDEN_CALLBACK_ALLOWED_ORIGINS: [receiver, unavailable, refusing].map((r) => r.url).join(','), WARDEN_CALLBACK_SECRET: callbackSecret } });
+  stack = await startStack({
+    env: {
+      WARDEN_CALLBACK_ALLOWED_ORIGINS: [receiver, unavailable, refusing].map((r) => r.url).join(','),
+      WARDEN_CALLBACK_SECRET: callbackSecret,
+    },
+  });
   requester = await stack.token(['change_manager']);
   reviewerA = await stack.token(['security_reviewer'], 'reviewer-a');
   reviewerB = await stack.token(['security_reviewer'], 'reviewer-b');
@@ -31,33 +36,50 @@ afterAll(async () => {
   await Promise.all([receiver, unavailable, refusing].map((r) => r?.close()));
 });
 
-const decide = (token: string, taskId: string, outcome: string, comment?: string) => decideTask(stack, token, taskId, outcome, comment ? { comment } : {});
+const decide = (token: string, taskId: string, outcome: string, comment?: string) =>
+  decideTask(stack, token, taskId, outcome, comment ? { comment } : {});
 
 describe('the change security gate', () => {
   it('approves a change without security impact by itself, with the reason recorded', async () => {
     const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [criticalCi] }));
     expect(accepted).toMatchObject({ risk: 'none', reviewRequired: false, workflowId: `change/${accepted.id}` });
     const change = await changeWithStatus(stack, requester, accepted.id, 'approved');
-    expect(change.decisions).toEqual([expect.objectContaining({ outcome: 'approved', decidedBy: ['system:warden'], reason: expect.stringMatching(/no security impact declared/) })]);
+    expect(change.decisions).toEqual([
+      expect.objectContaining({
+        outcome: 'approved',
+        decidedBy: ['system:warden'],
+        reason: expect.stringMatching(/no security impact declared/),
+      }),
+    ]);
     expect(change.reviews).toEqual([]);
     expect(change.timeline.map((event: { action: string }) => event.action)).toEqual(['change.requested', 'change.approved']);
     expect(change.live).toMatchObject({ status: 'approved', waitingFor: 'implementation_report' });
   });
 
   it('lets a security reviewer approve a change with security impact', async () => {
-    const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, dataHandling: true } }));
+    const accepted = await submitChange(
+      stack,
+      requester,
+      changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, dataHandling: true } }),
+    );
     expect(accepted).toMatchObject({ risk: 'low', reviewRequired: true });
     const task = await reviewTask(stack, reviewerA, accepted.id);
     expect(task).toMatchObject({ kind: 'change_security_review', allowedRoles: ['security_reviewer'], approvalsRequired: 1 });
     const decided = await decide(reviewerA, task.id, 'approved', 'encryption settings unchanged');
     expect(decided.status).toBe(200);
     const change = await changeWithStatus(stack, requester, accepted.id, 'approved');
-    expect(change.decisions).toEqual([expect.objectContaining({ outcome: 'approved', decidedBy: ['reviewer-a'], reason: 'encryption settings unchanged', taskId: task.id })]);
+    expect(change.decisions).toEqual([
+      expect.objectContaining({ outcome: 'approved', decidedBy: ['reviewer-a'], reason: 'encryption settings unchanged', taskId: task.id }),
+    ]);
     expect(change.reviewers).toEqual([expect.objectContaining({ principalId: 'reviewer-a', outcome: 'approved', revision: 1 })]);
   });
 
   it('lets a security reviewer reject a change, and tells nobody to implement it', async () => {
-    const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, other: 'disables TLS to the wiki' } }));
+    const accepted = await submitChange(
+      stack,
+      requester,
+      changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, other: 'disables TLS to the wiki' } }),
+    );
     const task = await reviewTask(stack, reviewerB, accepted.id);
     expect((await decide(reviewerB, task.id, 'rejected', 'TLS stays on')).status).toBe(200);
     const change = await changeWithStatus(stack, requester, accepted.id, 'rejected');
@@ -67,14 +89,25 @@ describe('the change security gate', () => {
 
   it('refuses the requester deciding their own change, leaves no workflow history, and audits the attempt', async () => {
     const both = await stack.token(['change_manager', 'security_reviewer'], 'dual-role');
-    const accepted = await submitChange(stack, both, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, networkConfiguration: true } }));
+    const accepted = await submitChange(
+      stack,
+      both,
+      changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, networkConfiguration: true } }),
+    );
     const task = await reviewTask(stack, both, accepted.id);
     const refused = await decide(both, task.id, 'approved');
     expect(refused.status).toBe(403);
     expect(refused.body.detail).toMatch(/own request/);
 
-    const audit = await stack.request('GET', `/audit?subjectType=change&subjectId=${accepted.id}&action=task.decision_refused`, { token: await stack.token(['auditor']) });
-    expect(audit.body.items).toEqual([expect.objectContaining({ actor: 'dual-role', details: expect.objectContaining({ taskId: task.id, status: 403, outcome: 'approved' }) })]);
+    const audit = await stack.request('GET', `/audit?subjectType=change&subjectId=${accepted.id}&action=task.decision_refused`, {
+      token: await stack.token(['auditor']),
+    });
+    expect(audit.body.items).toEqual([
+      expect.objectContaining({
+        actor: 'dual-role',
+        details: expect.objectContaining({ taskId: task.id, status: 403, outcome: 'approved' }),
+      }),
+    ]);
     const history = await stack.temporal.client.workflow.getHandle(accepted.workflowId).fetchHistory();
     expect(history.events?.some((event) => event.workflowExecutionUpdateAcceptedEventAttributes)).toBe(false);
     const change = await stack.request('GET', `/changes/${accepted.id}`, { token: both });
@@ -87,7 +120,11 @@ describe('the change security gate', () => {
     const accepted = await submitChange(
       stack,
       requester,
-      changeBody({ affectedCis: [criticalCi], securityImpact: { ...noImpact, accessControls: true }, evidence: [{ kind: 'penetration_test', ref: 'PT-2026-114' }] }),
+      changeBody({
+        affectedCis: [criticalCi],
+        securityImpact: { ...noImpact, accessControls: true },
+        evidence: [{ kind: 'penetration_test', ref: 'PT-2026-114' }],
+      }),
     );
     expect(accepted.risk).toBe('high');
     const task = await reviewTask(stack, reviewerA, accepted.id);
@@ -102,14 +139,21 @@ describe('the change security gate', () => {
   });
 
   it('blocks approval of a high-risk change until a penetration test or configuration review is on file', async () => {
-    const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [criticalCi], securityImpact: { ...noImpact, dataHandling: true } }));
+    const accepted = await submitChange(
+      stack,
+      requester,
+      changeBody({ affectedCis: [criticalCi], securityImpact: { ...noImpact, dataHandling: true } }),
+    );
     expect(accepted.risk).toBe('high');
     const task = await reviewTask(stack, reviewerA, accepted.id);
     const blocked = await decide(reviewerA, task.id, 'approved');
     expect(blocked.status).toBe(409);
     expect(blocked.body.detail).toMatch(/penetration_test or configuration_review/);
 
-    const added = await stack.request('POST', `/changes/${accepted.id}/evidence`, { token: requester, body: { evidence: [{ kind: 'configuration_review', ref: 'CR-77' }] } });
+    const added = await stack.request('POST', `/changes/${accepted.id}/evidence`, {
+      token: requester,
+      body: { evidence: [{ kind: 'configuration_review', ref: 'CR-77' }] },
+    });
     expect(added.status).toBe(200);
     expect(added.body.evidence).toEqual([{ kind: 'configuration_review', ref: 'CR-77' }]);
     expect((await decide(reviewerA, task.id, 'approved')).body.status).toBe('awaiting_approval');
@@ -119,20 +163,33 @@ describe('the change security gate', () => {
   });
 
   it('restarts the review in the same workflow when the requester amends a change sent back', async () => {
-    const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, dataHandling: true } }));
+    const accepted = await submitChange(
+      stack,
+      requester,
+      changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, dataHandling: true } }),
+    );
     const first = await reviewTask(stack, reviewerA, accepted.id);
     expect((await decide(reviewerA, first.id, 'changes_requested', 'say how the export is encrypted')).status).toBe(200);
     await changeWithStatus(stack, requester, accepted.id, 'changes_requested');
 
     const stranger = await stack.token(['change_manager']);
-    expect((await stack.request('PATCH', `/changes/${accepted.id}`, { token: stranger, body: { description: 'mine now' } })).status).toBe(403);
+    expect((await stack.request('PATCH', `/changes/${accepted.id}`, { token: stranger, body: { description: 'mine now' } })).status).toBe(
+      403,
+    );
     const amended = await stack.request('PATCH', `/changes/${accepted.id}`, {
       token: requester,
-      body: { revision: 1, description: 'Exports are encrypted with the KMS key', securityImpact: { ...noImpact, dataHandling: true, accessControls: true } },
+      body: {
+        revision: 1,
+        description: 'Exports are encrypted with the KMS key',
+        securityImpact: { ...noImpact, dataHandling: true, accessControls: true },
+      },
     });
     expect(amended.status, JSON.stringify(amended.body)).toBe(200);
     expect(amended.body).toMatchObject({ status: 'in_review', revision: 2, risk: 'medium' });
-    const again = await stack.request('PATCH', `/changes/${accepted.id}`, { token: requester, body: { revision: 1, description: 'again' } });
+    const again = await stack.request('PATCH', `/changes/${accepted.id}`, {
+      token: requester,
+      body: { revision: 1, description: 'again' },
+    });
     expect(again.status).toBe(409);
 
     const second = await reviewTask(stack, reviewerB, accepted.id);
@@ -175,7 +232,12 @@ describe('the change security gate', () => {
     const expected = `sha256=${createHmac('sha256', callbackSecret).update(`${timestamp}.${delivered.body}`).digest('hex')}`;
     expect(delivered.headers['x-warden-signature']).toBe(expected);
     expect(Math.abs(Date.now() / 1000 - Number(timestamp))).toBeLessThan(60);
-    expect(JSON.parse(delivered.body)).toMatchObject({ event: 'change.decision', changeId: accepted.id, outcome: 'approved', decidedBy: ['system:warden'] });
+    expect(JSON.parse(delivered.body)).toMatchObject({
+      event: 'change.decision',
+      changeId: accepted.id,
+      outcome: 'approved',
+      decidedBy: ['system:warden'],
+    });
     const forged = createHmac('sha256', 'another-secret').update(`${timestamp}.${delivered.body}`).digest('hex');
     expect(delivered.headers['x-warden-signature']).not.toBe(`sha256=${forged}`);
     const change = await eventually(async () => {
@@ -189,16 +251,27 @@ describe('the change security gate', () => {
     const retried = await submitChange(stack, requester, changeBody({ callbackUrl: `${unavailable.url}/down` }));
     const refused = await submitChange(stack, requester, changeBody({ callbackUrl: `${refusing.url}/bad` }));
     const callbackOf = (id: string) => async () => (await stack.request('GET', `/changes/${id}`, { token: requester })).body.callbacks?.[0];
-    const retrying = await eventually(async () => ((await callbackOf(retried.id)())?.attempts >= 2 ? callbackOf(retried.id)() : undefined), 20_000, 'a second attempt');
+    const retrying = await eventually(
+      async () => ((await callbackOf(retried.id)())?.attempts >= 2 ? callbackOf(retried.id)() : undefined),
+      20_000,
+      'a second attempt',
+    );
     expect(retrying).toMatchObject({ status: 'pending', lastStatusCode: 503, lastError: 'callback answered 503' });
-    const givenUp = await eventually(async () => ((await callbackOf(refused.id)())?.status === 'failed' ? callbackOf(refused.id)() : undefined), 20_000, 'a failed delivery');
+    const givenUp = await eventually(
+      async () => ((await callbackOf(refused.id)())?.status === 'failed' ? callbackOf(refused.id)() : undefined),
+      20_000,
+      'a failed delivery',
+    );
     expect(givenUp).toMatchObject({ attempts: 1, lastStatusCode: 400 });
     // An unreachable ITSM tool never holds the gate up.
     await changeWithStatus(stack, requester, retried.id, 'approved');
   });
 
   it('refuses a callback to an origin that is not allowed', async () => {
-    const response = await stack.request('POST', '/changes', { token: requester, body: changeBody({ callbackUrl: 'http://169.254.169.254/latest/meta-data' }) });
+    const response = await stack.request('POST', '/changes', {
+      token: requester,
+      body: changeBody({ callbackUrl: 'http://169.254.169.254/latest/meta-data' }),
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ path: 'body.callbackUrl', message: expect.stringMatching(/not an allowed callback origin/) }]);
   });
@@ -206,7 +279,9 @@ describe('the change security gate', () => {
   it('creates exactly one change for 20 concurrent requests with the same Idempotency-Key', async () => {
     const body = changeBody({ affectedCis: [lowCi], securityImpact: { ...noImpact, dataHandling: true } });
     const responses = await Promise.all(
-      Array.from({ length: 20 }, () => stack.request('POST', '/changes', { token: requester, body, headers: { 'idempotency-key': 'cab-2026-12-01-17' } })),
+      Array.from({ length: 20 }, () =>
+        stack.request('POST', '/changes', { token: requester, body, headers: { 'idempotency-key': 'cab-2026-12-01-17' } }),
+      ),
     );
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(202));
     const ids = new Set(responses.map((response) => response.body.id));
@@ -215,12 +290,24 @@ describe('the change security gate', () => {
     await reviewTask(stack, reviewerA, id as string);
     const rows = await stack.db.selectFrom('changes').select('id').where('title', '=', body.title).execute();
     expect(rows).toEqual([{ id }]);
-    const tasks = await stack.db.selectFrom('human_tasks').select('id').where('subject_id', '=', id as string).execute();
+    const tasks = await stack.db
+      .selectFrom('human_tasks')
+      .select('id')
+      .where('subject_id', '=', id as string)
+      .execute();
     expect(tasks).toHaveLength(1);
 
-    const reused = await stack.request('POST', '/changes', { token: requester, body: { ...body, title: 'something else' }, headers: { 'idempotency-key': 'cab-2026-12-01-17' } });
+    const reused = await stack.request('POST', '/changes', {
+      token: requester,
+      body: { ...body, title: 'something else' },
+      headers: { 'idempotency-key': 'cab-2026-12-01-17' },
+    });
     expect(reused.status).toBe(409);
-    const otherCaller = await stack.request('POST', '/changes', { token: await stack.token(['change_manager']), body, headers: { 'idempotency-key': 'cab-2026-12-01-17' } });
+    const otherCaller = await stack.request('POST', '/changes', {
+      token: await stack.token(['change_manager']),
+      body,
+      headers: { 'idempotency-key': 'cab-2026-12-01-17' },
+    });
     expect(otherCaller.status).toBe(202);
     expect(otherCaller.body.id).not.toBe(id);
   });
@@ -254,10 +341,16 @@ describe('the change security gate', () => {
   });
 
   it('rejects requests the gate cannot review in time', async () => {
-    const past = await stack.request('POST', '/changes', { token: requester, body: changeBody({ plannedStart: new Date(Date.now() - 60_000).toISOString() }) });
+    const past = await stack.request('POST', '/changes', {
+      token: requester,
+      body: changeBody({ plannedStart: new Date(Date.now() - 60_000).toISOString() }),
+    });
     expect(past.status).toBe(400);
     expect(past.body.errors[0].path).toBe('body.plannedStart');
-    const unknownCi = await stack.request('POST', '/changes', { token: requester, body: changeBody({ affectedCis: ['00000000-0000-4000-8000-000000000000'] }) });
+    const unknownCi = await stack.request('POST', '/changes', {
+      token: requester,
+      body: changeBody({ affectedCis: ['00000000-0000-4000-8000-000000000000'] }),
+    });
     expect(unknownCi.status).toBe(400);
     expect(unknownCi.body.errors[0].path).toBe('body.affectedCis');
   });
@@ -267,8 +360,18 @@ describe('the OpenAPI document', () => {
   it('describes every change endpoint', async () => {
     const spec = await stack.request('GET', '/docs/json');
     expect(spec.status).toBe(200);
-    for (const path of ['/changes', '/changes/servicenow', '/changes/jira', '/changes/{id}', '/changes/{id}/evidence', '/changes/{id}/implemented']) {
-      expect(Object.values(spec.body.paths[path] ?? {}).every((operation) => (operation as { tags: string[] }).tags.includes('changes')), path).toBe(true);
+    for (const path of [
+      '/changes',
+      '/changes/servicenow',
+      '/changes/jira',
+      '/changes/{id}',
+      '/changes/{id}/evidence',
+      '/changes/{id}/implemented',
+    ]) {
+      expect(
+        Object.values(spec.body.paths[path] ?? {}).every((operation) => (operation as { tags: string[] }).tags.includes('changes')),
+        path,
+      ).toBe(true);
     }
     expect(Object.keys(spec.body.paths['/changes/{id}'])).toEqual(['get', 'patch']);
   });
@@ -294,7 +397,10 @@ describe('changes from ITSM tools', () => {
       sys_updated_on: 'ignored by Warden',
     };
     const integration = await stack.token(['change_manager'], 'servicenow-integration');
-    const first = await stack.request('POST', `/changes/servicenow?callbackUrl=${encodeURIComponent(`${receiver.url}/sn`)}`, { token: integration, body: message });
+    const first = await stack.request('POST', `/changes/servicenow?callbackUrl=${encodeURIComponent(`${receiver.url}/sn`)}`, {
+      token: integration,
+      body: message,
+    });
     expect(first.status, JSON.stringify(first.body)).toBe(202);
     expect(first.body.risk).toBe('high');
     const resent = await stack.request('POST', '/changes/servicenow', { token: integration, body: message });
@@ -326,7 +432,11 @@ describe('changes from ITSM tools', () => {
         self: 'https://example.atlassian.net/rest/api/2/issue/10234',
         fields: {
           summary: 'Grant the BI team read access to the orders schema',
-          description: { type: 'doc', version: 1, content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Read-only role, masked PII columns' }] }] },
+          description: {
+            type: 'doc',
+            version: 1,
+            content: [{ type: 'paragraph', content: [{ type: 'text', text: 'Read-only role, masked PII columns' }] }],
+          },
           labels: ['security-access-controls', 'security-data-handling'],
           reporter: { accountId: '5b10a2844c20165700ede21g', emailAddress: 'bi.lead@example.com' },
           customfield_10050: new Date(Date.now() + 48 * 3_600_000).toISOString().replace('Z', '+0000'),

@@ -58,21 +58,36 @@ describe('after implementation', () => {
   it('records "no controls to run" while no control protects the CIs', async () => {
     const { ciId } = await seedCi(stack.db, { level: 'medium' });
     const accepted = await approvedChange(ciId);
-    const reported = await stack.request('POST', `/changes/${accepted.id}/implemented`, { token: requester, body: { notes: 'rolled out at 22:00' } });
+    const reported = await stack.request('POST', `/changes/${accepted.id}/implemented`, {
+      token: requester,
+      body: { notes: 'rolled out at 22:00' },
+    });
     expect(reported.status, JSON.stringify(reported.body)).toBe(202);
     const change = await changeWithStatus(stack, requester, accepted.id, 'implemented');
     expect(change.verification.outcome).toBe('no_controls');
     expect(change.verification.summary).toMatch(/^no controls to run/);
-    expect(change.verification.checks.map((c: { measureId: string }) => c.measureId)).toEqual(['BL-C1', 'BL-C2', 'BL-I1', 'BL-I2', 'BL-A1', 'BL-A2']);
+    expect(change.verification.checks.map((c: { measureId: string }) => c.measureId)).toEqual([
+      'BL-C1',
+      'BL-C2',
+      'BL-I1',
+      'BL-I2',
+      'BL-A1',
+      'BL-A2',
+    ]);
     expect(change.incidentId).toBeNull();
   });
 
   it('only the requester reports it, and only once approved', async () => {
     const { ciId } = await seedCi(stack.db, { level: 'low' });
     const accepted = await approvedChange(ciId);
-    const other = await stack.request('POST', `/changes/${accepted.id}/implemented`, { token: await stack.token(['change_manager']), body: {} });
+    const other = await stack.request('POST', `/changes/${accepted.id}/implemented`, {
+      token: await stack.token(['change_manager']),
+      body: {},
+    });
     expect(other.status).toBe(403);
-    const audit = await stack.request('GET', `/audit?subjectType=change&subjectId=${accepted.id}&action=change.update_refused`, { token: security });
+    const audit = await stack.request('GET', `/audit?subjectType=change&subjectId=${accepted.id}&action=change.update_refused`, {
+      token: security,
+    });
     expect(audit.body.items).toHaveLength(1);
     expect((await stack.request('POST', `/changes/${accepted.id}/implemented`, { token: requester, body: {} })).status).toBe(202);
     await changeWithStatus(stack, requester, accepted.id, 'implemented');
@@ -91,14 +106,21 @@ describe('after implementation', () => {
     expect(runs[0]).toMatchObject({ status: 'finished', result: 'passed', incident_id: null });
     expect(runs[0]!.workflow_id).toMatch(new RegExp(`^security-test/${controlId}-`));
     expect(runs[0]!.created_at.getTime()).toBeGreaterThanOrEqual(reportedAt.getTime() - 1000);
-    expect(change.verification.checks.find((c: { measureId: string }) => c.measureId === 'BL-C1')).toMatchObject({ status: 'holds', controlId });
+    expect(change.verification.checks.find((c: { measureId: string }) => c.measureId === 'BL-C1')).toMatchObject({
+      status: 'holds',
+      controlId,
+    });
     expect(change.incidentId).toBeNull();
   });
 
   it('links the one incident a failed test opens to the change, and opens no second one', async () => {
     const { ciId } = await seedCi(stack.db, { level: 'high' });
     const controlId = await portClosedControl(ciId, 'BL-C3', exposed.port);
-    const accepted = await submitChange(stack, requester, changeBody({ affectedCis: [ciId], securityImpact: { ...noImpact, dataHandling: true } }));
+    const accepted = await submitChange(
+      stack,
+      requester,
+      changeBody({ affectedCis: [ciId], securityImpact: { ...noImpact, dataHandling: true } }),
+    );
     const reviewer = await stack.token(['security_reviewer']);
     const review = await reviewTask(stack, reviewer, accepted.id);
     expect((await decide(stack, reviewer, review.id, 'approved')).status).toBe(200);
@@ -115,7 +137,9 @@ describe('after implementation', () => {
     const change = (await stack.request('GET', `/changes/${accepted.id}`, { token: requester })).body;
     expect(change).toMatchObject({ status: 'baseline_failed', incidentId: run!.incident_id });
     expect(change.verification).toMatchObject({ outcome: 'fails', summary: expect.stringMatching(/BL-C3/) });
-    expect(change.timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['change.implemented', 'change.baseline_failed', 'change.incident_opened']));
+    expect(change.timeline.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining(['change.implemented', 'change.baseline_failed', 'change.incident_opened']),
+    );
 
     const incident = await eventually(async () => {
       const response = await stack.request('GET', `/incidents/${run!.incident_id}`, { token: security });

@@ -54,7 +54,11 @@ describe('services', () => {
     expect(created.description).toBe('');
     expect(created.updatedAt).toBe(created.createdAt);
     expect(await auditOf(created.id)).toEqual([
-      { actor: 'manager-mia', action: 'service.created', details: expect.objectContaining({ name: created.name, owner: 'owner-alice', sla: created.sla }) },
+      {
+        actor: 'manager-mia',
+        action: 'service.created',
+        details: expect.objectContaining({ name: created.name, owner: 'owner-alice', sla: created.sla }),
+      },
     ]);
   });
 
@@ -62,14 +66,20 @@ describe('services', () => {
     const created = await createService();
     const changed = await stack.request('PATCH', `/services/${created.id}`, {
       token: manager,
-      body: { description: 'card payments', sla: { resolveTargets: { high: '12h' }, additionalRequirements: [{ id: 'PCI-1', title: 'PCI DSS scope' }] } },
+      body: {
+        description: 'card payments',
+        sla: { resolveTargets: { high: '12h' }, additionalRequirements: [{ id: 'PCI-1', title: 'PCI DSS scope' }] },
+      },
     });
     expect(changed.status).toBe(200);
     expect(changed.body.sla.resolveTargets).toEqual({ ...defaultSla.resolveTargets, high: '12h' });
     expect(changed.body.sla.acknowledgeTargets).toEqual(defaultSla.acknowledgeTargets);
     expect(Date.parse(changed.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(created.updatedAt));
 
-    const nothing = await stack.request('PATCH', `/services/${created.id}`, { token: manager, body: { sla: { resolveTargets: { high: '12h' } } } });
+    const nothing = await stack.request('PATCH', `/services/${created.id}`, {
+      token: manager,
+      body: { sla: { resolveTargets: { high: '12h' } } },
+    });
     expect(nothing.body).toEqual(changed.body);
 
     const events = await auditOf(created.id);
@@ -106,7 +116,16 @@ describe('services', () => {
   it('refuse duplicate additional requirement ids, naming the duplicate', async () => {
     const response = await stack.request('POST', '/services', {
       token: admin,
-      body: { name: unique('service'), owner: 'owner-alice', sla: { additionalRequirements: [{ id: 'R1', title: 'a' }, { id: 'R1', title: 'b' }] } },
+      body: {
+        name: unique('service'),
+        owner: 'owner-alice',
+        sla: {
+          additionalRequirements: [
+            { id: 'R1', title: 'a' },
+            { id: 'R1', title: 'b' },
+          ],
+        },
+      },
     });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ path: 'body.sla.additionalRequirements.1.id', message: 'duplicate requirement id R1' }]);
@@ -144,7 +163,9 @@ describe('services', () => {
   });
 
   it("show the CI count and the measures the active CIs' classifications and the SLA require", async () => {
-    const service = await createService({ sla: { additionalRequirements: [{ id: 'SOX-7', title: 'Quarterly attestation', description: 'signed by the owner' }] } });
+    const service = await createService({
+      sla: { additionalRequirements: [{ id: 'SOX-7', title: 'Quarterly attestation', description: 'signed by the owner' }] },
+    });
     await createCi({ serviceId: service.id, classification: classified('high', 'low', 'medium') });
     await createCi({ serviceId: service.id, classification: classified('low', 'medium', 'low') });
     const retired = await createCi({ serviceId: service.id, classification: classified('very_high', 'very_high', 'very_high') });
@@ -154,10 +175,29 @@ describe('services', () => {
     expect(overview.status).toBe(200);
     expect(overview.body.ciCount).toBe(2);
     expect(overview.body.requiredMeasures.map((measure: { id: string }) => measure.id)).toEqual([
-      'BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-A1', 'BL-A2', 'SOX-7',
+      'BL-C1',
+      'BL-C2',
+      'BL-C3',
+      'BL-C4',
+      'BL-I1',
+      'BL-I2',
+      'BL-A1',
+      'BL-A2',
+      'SOX-7',
     ]);
-    expect(overview.body.requiredMeasures.at(-1)).toEqual({ source: 'sla', id: 'SOX-7', title: 'Quarterly attestation', description: 'signed by the owner' });
-    expect(overview.body.requiredMeasures[0]).toEqual({ source: 'baseline', id: 'BL-C1', title: 'Authenticated access only', aspect: 'confidentiality', from: 'low' });
+    expect(overview.body.requiredMeasures.at(-1)).toEqual({
+      source: 'sla',
+      id: 'SOX-7',
+      title: 'Quarterly attestation',
+      description: 'signed by the owner',
+    });
+    expect(overview.body.requiredMeasures[0]).toEqual({
+      source: 'baseline',
+      id: 'BL-C1',
+      title: 'Authenticated access only',
+      aspect: 'confidentiality',
+      from: 'low',
+    });
 
     const empty = await createService();
     const bare = await stack.request('GET', `/services/${empty.id}`, { token: reader });
@@ -191,7 +231,13 @@ describe('configuration items', () => {
   it('refuse a service that does not exist, naming the field', async () => {
     const response = await stack.request('POST', '/cis', {
       token: admin,
-      body: { name: unique('ci'), type: 'database', owner: 'owner-alice', serviceId: crypto.randomUUID(), classification: classified('low') },
+      body: {
+        name: unique('ci'),
+        type: 'database',
+        owner: 'owner-alice',
+        serviceId: crypto.randomUUID(),
+        classification: classified('low'),
+      },
     });
     expect(response.status).toBe(400);
     expect(response.body.errors).toEqual([{ path: 'body.serviceId', message: expect.stringContaining('does not exist') }]);
@@ -199,7 +245,10 @@ describe('configuration items', () => {
 
   it('refuse server-owned fields in a request body', async () => {
     const ci = await createCi();
-    const response = await stack.request('PATCH', `/cis/${ci.id}`, { token: admin, body: { status: 'active', id: ci.id, createdAt: ci.createdAt } });
+    const response = await stack.request('PATCH', `/cis/${ci.id}`, {
+      token: admin,
+      body: { status: 'active', id: ci.id, createdAt: ci.createdAt },
+    });
     expect(response.status).toBe(400);
     expect(response.body.errors.map((error: { path: string }) => error.path).sort()).toEqual(['body.createdAt', 'body.id', 'body.status']);
   });
@@ -209,13 +258,22 @@ describe('configuration items', () => {
     const changed = await stack.request('PATCH', `/cis/${ci.id}`, { token: manager, body: { classification: { integrity: 'very_high' } } });
     expect(changed.body.classification).toEqual(classified('medium', 'very_high', 'medium'));
     const events = await auditOf(ci.id);
-    expect(events.at(-1)).toEqual({ actor: 'manager-mia', action: 'ci.updated', details: { changes: { 'classification.integrity': { from: 'medium', to: 'very_high' } } } });
+    expect(events.at(-1)).toEqual({
+      actor: 'manager-mia',
+      action: 'ci.updated',
+      details: { changes: { 'classification.integrity': { from: 'medium', to: 'very_high' } } },
+    });
   });
 
   it('filter by service, type, owner, minimum level on any aspect and status', async () => {
     const service = await createService();
     const server = await createCi({ serviceId: service.id, classification: classified('low', 'low', 'high') });
-    const database = await createCi({ serviceId: service.id, type: 'database', owner: 'owner-bob', classification: classified('very_high') });
+    const database = await createCi({
+      serviceId: service.id,
+      type: 'database',
+      owner: 'owner-bob',
+      classification: classified('very_high'),
+    });
     const account = await createCi({ serviceId: service.id, type: 'service_account', classification: classified('medium') });
     await stack.request('DELETE', `/cis/${account.id}`, { token: admin });
 
@@ -246,7 +304,10 @@ describe('configuration items', () => {
 
     const successor = await createCi({ name: ci.name });
     expect(successor.id).not.toBe(ci.id);
-    const clash = await stack.request('POST', '/cis', { token: admin, body: { name: ci.name, type: 'server', owner: 'owner-alice', classification: classified('low') } });
+    const clash = await stack.request('POST', '/cis', {
+      token: admin,
+      body: { name: ci.name, type: 'server', owner: 'owner-alice', classification: classified('low') },
+    });
     expect(clash.status).toBe(409);
   });
 });

@@ -24,13 +24,26 @@ beforeAll(async () => {
   auditor = await stack.token(['auditor']);
   const service = await stack.db
     .insertInto('services')
-    .values({ name: 'Customer portal', owner: 'web-team', sla: json({ ...defaultSla, additionalRequirements: [{ id: 'REQ-TLS', title: 'TLS everywhere' }] }) })
+    .values({
+      name: 'Customer portal',
+      owner: 'web-team',
+      sla: json({ ...defaultSla, additionalRequirements: [{ id: 'REQ-TLS', title: 'TLS everywhere' }] }),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   serviceId = service.id;
   const ci = await stack.db
     .insertInto('configuration_items')
-    .values({ name: 'portal-web-01', type: 'server', service_id: serviceId, owner: 'web-team', confidentiality: 'high', integrity: 'medium', availability: 'medium', attributes: json({}) })
+    .values({
+      name: 'portal-web-01',
+      type: 'server',
+      service_id: serviceId,
+      owner: 'web-team',
+      confidentiality: 'high',
+      integrity: 'medium',
+      availability: 'medium',
+      attributes: json({}),
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   ciId = ci.id;
@@ -77,7 +90,11 @@ describe('the controls catalog', () => {
     ]);
     const params = await stack.request('POST', '/controls', {
       token: manager,
-      body: { ...headersControl('Bad port'), references: { iso27001: ['A.8.99'], mitreAttack: [] }, procedure: { type: 'automated', check: 'tcp_port', params: { host: 'db', port: 0 } } },
+      body: {
+        ...headersControl('Bad port'),
+        references: { iso27001: ['A.8.99'], mitreAttack: [] },
+        procedure: { type: 'automated', check: 'tcp_port', params: { host: 'db', port: 0 } },
+      },
     });
     expect(params.status).toBe(400);
     expect(params.body.detail).toContain('A.5.1 to A.8.34');
@@ -93,9 +110,16 @@ describe('the controls catalog', () => {
 
   it('changes and retires a control', async () => {
     const created = await stack.request('POST', '/controls', { token: manager, body: headersControl('Short-lived control') });
-    const patched = await stack.request('PATCH', `/controls/${created.body.id}`, { token: manager, body: { incidentCategory: 'data_leak', description: 'now with a description' } });
+    const patched = await stack.request('PATCH', `/controls/${created.body.id}`, {
+      token: manager,
+      body: { incidentCategory: 'data_leak', description: 'now with a description' },
+    });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ incidentCategory: 'data_leak', description: 'now with a description', name: 'Short-lived control' });
+    expect(patched.body).toMatchObject({
+      incidentCategory: 'data_leak',
+      description: 'now with a description',
+      name: 'Short-lived control',
+    });
     expect((await stack.request('DELETE', `/controls/${created.body.id}`, { token: manager })).status).toBe(204);
     const read = await stack.request('GET', `/controls/${created.body.id}`, { token: auditor });
     expect(read.body.status).toBe('retired');
@@ -111,7 +135,9 @@ describe('the controls catalog', () => {
     const own = await stack.request('POST', '/controls', { token: owner, body: headersControl('Owned by the web team') });
     expect(own.status).toBe(201);
     expect((await stack.request('POST', '/controls', { token: stranger, body: headersControl('Not mine') })).status).toBe(403);
-    expect((await stack.request('PATCH', `/controls/${own.body.id}`, { token: stranger, body: { description: 'hijack' } })).status).toBe(403);
+    expect((await stack.request('PATCH', `/controls/${own.body.id}`, { token: stranger, body: { description: 'hijack' } })).status).toBe(
+      403,
+    );
     expect((await stack.request('PATCH', `/controls/${own.body.id}`, { token: owner, body: { owner: 'mail-team' } })).status).toBe(403);
     expect((await stack.request('PATCH', `/controls/${own.body.id}`, { token: owner, body: { description: 'ours' } })).status).toBe(200);
   });
@@ -126,20 +152,32 @@ describe('import and export', () => {
       `Backup restore drill,ops-team,organisational,continuity,manual,,,"Restore last night's backup of ""billing"", then compare row counts.\nRecord the times.",3d,A.8.13,${ciId}`,
       `Admin port closed,ops-team,technical,availability,automated,tcp_port,"{""host"":""10.0.0.5"",""port"":22,""expect"":""closed""}",,,A.8.20;A.8.22,`,
     ].join('\r\n');
-    const imported = await stack.request('POST', '/controls/import', { token: manager, rawBody: csv, headers: { 'content-type': 'text/csv' } });
+    const imported = await stack.request('POST', '/controls/import', {
+      token: manager,
+      rawBody: csv,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(imported.status).toBe(200);
     expect(imported.body).toMatchObject({ created: 2, updated: 0 });
 
     const exported = await stack.request('GET', '/controls/export?format=json', { token: auditor });
     const drill = exported.body.find((c: { name: string }) => c.name === 'Backup restore drill');
-    expect(drill.procedure).toEqual({ type: 'manual', instructions: `Restore last night's backup of "billing", then compare row counts.\nRecord the times.`, deadline: '3d' });
+    expect(drill.procedure).toEqual({
+      type: 'manual',
+      instructions: `Restore last night's backup of "billing", then compare row counts.\nRecord the times.`,
+      deadline: '3d',
+    });
     expect(drill.ciIds).toEqual([ciId]);
 
     const csvOut = await stack.request('GET', '/controls/export?format=csv', { token: auditor });
     expect(csvOut.headers.get('content-type')).toContain('text/csv');
     expect(csvOut.body).toContain('"Restore last night\'s backup of ""billing"", then compare row counts.\nRecord the times."');
     // Re-importing the export changes nothing but counts every control as updated.
-    const again = await stack.request('POST', '/controls/import', { token: manager, rawBody: csvOut.body, headers: { 'content-type': 'text/csv' } });
+    const again = await stack.request('POST', '/controls/import', {
+      token: manager,
+      rawBody: csvOut.body,
+      headers: { 'content-type': 'text/csv' },
+    });
     expect(again.status).toBe(200);
     expect(again.body.created).toBe(0);
     expect(again.body.updated).toBe(exported.body.length);
@@ -148,8 +186,14 @@ describe('import and export', () => {
   });
 
   it('rejects a file with bad rows whole, naming every bad row, writing nothing', async () => {
-    const before = await stack.db.selectFrom('controls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const auditBefore = await stack.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await stack.db
+      .selectFrom('controls')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const auditBefore = await stack.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const rows = [
       headersControl('Import good 1'),
       { ...headersControl('Import bad kind'), kind: 'magical' },
@@ -166,9 +210,14 @@ describe('import and export', () => {
     expect(rejected.body.errors).toContainEqual(expect.objectContaining({ path: 'rows.4.procedure.params.expect' }));
 
     // The CI row is only caught once every row is well-formed: still nothing written.
-    const referencesOnly = await stack.request('POST', '/controls/import', { token: manager, body: [headersControl('Import good 3'), rows[5]] });
+    const referencesOnly = await stack.request('POST', '/controls/import', {
+      token: manager,
+      body: [headersControl('Import good 3'), rows[5]],
+    });
     expect(referencesOnly.status).toBe(400);
-    expect(referencesOnly.body.errors).toEqual([{ path: 'rows.2.ciIds.0', message: 'no configuration item 00000000-0000-4000-8000-000000000001' }]);
+    expect(referencesOnly.body.errors).toEqual([
+      { path: 'rows.2.ciIds.0', message: 'no configuration item 00000000-0000-4000-8000-000000000001' },
+    ]);
 
     const csvBad = await stack.request('POST', '/controls/import', {
       token: manager,
@@ -178,8 +227,14 @@ describe('import and export', () => {
     expect(csvBad.status).toBe(400);
     expect(csvBad.body.errors).toEqual([{ path: 'file', message: 'line 2: a quoted field is never closed' }]);
 
-    const after = await stack.db.selectFrom('controls').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const auditAfter = await stack.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await stack.db
+      .selectFrom('controls')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const auditAfter = await stack.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
     expect(Number(auditAfter.n)).toBe(Number(auditBefore.n));
   });
@@ -194,7 +249,18 @@ describe('the OpenAPI document', () => {
   it('describes every endpoint of the testing schedule', async () => {
     const document = await stack.request('GET', '/docs/json');
     expect(document.status).toBe(200);
-    for (const path of ['/controls', '/controls/import', '/controls/export', '/controls/{id}', '/controls/{id}/schedule', '/controls/{id}/schedule/pause', '/controls/{id}/runs', '/testing-schedule', '/test-runs', '/test-runs/{id}']) {
+    for (const path of [
+      '/controls',
+      '/controls/import',
+      '/controls/export',
+      '/controls/{id}',
+      '/controls/{id}/schedule',
+      '/controls/{id}/schedule/pause',
+      '/controls/{id}/runs',
+      '/testing-schedule',
+      '/test-runs',
+      '/test-runs/{id}',
+    ]) {
       expect(Object.keys(document.body.paths)).toContain(path);
     }
     expect(document.body.paths['/controls'].post.requestBody.content['application/json'].schema).toBeDefined();

@@ -52,7 +52,9 @@ describe('the audit trail', () => {
 
   it('stays one valid chain under concurrent writers', async () => {
     await Promise.all(
-      Array.from({ length: 20 }, (_, i) => stack.request('POST', '/tokens', { token: admin, body: { name: `concurrent ${i}`, roles: ['reporter'] } })),
+      Array.from({ length: 20 }, (_, i) =>
+        stack.request('POST', '/tokens', { token: admin, body: { name: `concurrent ${i}`, roles: ['reporter'] } }),
+      ),
     );
     const verify = await stack.request('GET', '/audit/verify', { token: admin });
     expect(verify.body.valid).toBe(true);

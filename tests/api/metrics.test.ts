@@ -25,15 +25,22 @@ const sample = (text: string, series: string) => {
 
 describe('GET /metrics', () => {
   it('serves the process figures and request latency to admin and auditor tokens only', async () => {
-    const reported = await stack.request('POST', '/incidents', { token: tokens.reporter, body: { title: 'Beaconing host', description: 'x', category: 'malware', affectedCis: [], source: 'edr' } });
+    const reported = await stack.request('POST', '/incidents', {
+      token: tokens.reporter,
+      body: { title: 'Beaconing host', description: 'x', category: 'malware', affectedCis: [], source: 'edr' },
+    });
     await openTask(stack, tokens.manager, reported.body.id, 'incident.acknowledge');
 
     expect((await stack.request('GET', '/metrics')).status).toBe(401);
     expect((await stack.request('GET', '/metrics', { token: tokens.reporter })).status).toBe(403);
-    const scraped = await eventually(async () => {
-      const response = await stack.request('GET', '/metrics', { token: tokens.auditor });
-      return sample(response.body, 'warden_tasks_open') === 1 && response;
-    }, 15_000, 'the open acknowledgement task in /metrics');
+    const scraped = await eventually(
+      async () => {
+        const response = await stack.request('GET', '/metrics', { token: tokens.auditor });
+        return sample(response.body, 'warden_tasks_open') === 1 && response;
+      },
+      15_000,
+      'the open acknowledgement task in /metrics',
+    );
     expect(scraped.headers.get('content-type')).toContain('text/plain');
     const text: string = scraped.body;
     expect(sample(text, 'warden_incidents_open{severity="low"}')).toBe(1);
@@ -47,7 +54,11 @@ describe('GET /metrics', () => {
 
   it('the worker serves the Temporal SDK metrics on WARDEN_WORKER_METRICS_ADDRESS', async () => {
     const address = `127.0.0.1:${await freePort()}`;
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'tests/setup/worker-metrics-probe.ts', inject('temporalAddress'), address, inject('workflowBundlePath')], { timeout: 45_000 });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'tests/setup/worker-metrics-probe.ts', inject('temporalAddress'), address, inject('workflowBundlePath')],
+      { timeout: 45_000 },
+    );
     expect(stdout).toMatch(/^temporal_worker_start\{/m);
     expect(stdout).toMatch(/^temporal_num_pollers\{/m);
   });

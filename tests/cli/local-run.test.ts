@@ -56,7 +56,12 @@ async function startWarden(port: number): Promise<RunningWarden> {
 }
 
 /** Polls until `check` holds, failing early, with the process output, if Warden exits meanwhile. */
-async function whileRunning<T>(warden: RunningWarden, check: () => Promise<T | undefined | false>, what: string, timeoutMs = 60_000): Promise<T> {
+async function whileRunning<T>(
+  warden: RunningWarden,
+  check: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 60_000,
+): Promise<T> {
   const exitedEarly = warden.exited.then((code) => {
     throw new Error(`warden start exited (${code}) while waiting for ${what}:\n${warden.output()}`);
   });

@@ -14,7 +14,14 @@ const unique = (prefix: string) => `${prefix}-${process.pid}-${++sequence}`;
 /** A service and one CI in it, written straight to the CMDB tables. */
 export async function seedCi(
   db: Kysely<Database>,
-  options: { level?: ClassificationLevel; sla?: Partial<ServiceSla>; owner?: string; type?: ConfigurationItemType; name?: string; attributes?: Record<string, unknown> } = {},
+  options: {
+    level?: ClassificationLevel;
+    sla?: Partial<ServiceSla>;
+    owner?: string;
+    type?: ConfigurationItemType;
+    name?: string;
+    attributes?: Record<string, unknown>;
+  } = {},
 ) {
   const service = await db
     .insertInto('services')
@@ -41,13 +48,23 @@ export async function seedCi(
 
 /** Waits for the open task of `kind` on a subject, then returns it. */
 export function openTask(stack: Stack, token: string, subjectId: string, kind: string) {
-  return eventually(async () => {
-    const response = await stack.request('GET', `/tasks?status=open&subjectId=${subjectId}`, { token });
-    return response.body.items?.find((task: { kind: string }) => task.kind === kind);
-  }, 45_000, `an open ${kind} task on ${subjectId}`);
+  return eventually(
+    async () => {
+      const response = await stack.request('GET', `/tasks?status=open&subjectId=${subjectId}`, { token });
+      return response.body.items?.find((task: { kind: string }) => task.kind === kind);
+    },
+    45_000,
+    `an open ${kind} task on ${subjectId}`,
+  );
 }
 
-export async function decide(stack: Stack, token: string, taskId: string, outcome: string, extra: { comment?: string; data?: Record<string, unknown> } = {}) {
+export async function decide(
+  stack: Stack,
+  token: string,
+  taskId: string,
+  outcome: string,
+  extra: { comment?: string; data?: Record<string, unknown> } = {},
+) {
   return stack.request('POST', `/tasks/${taskId}/decision`, { token, body: { outcome, ...extra } });
 }
 

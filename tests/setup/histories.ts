@@ -5,7 +5,9 @@ import type { Client } from '@temporalio/client';
 type JsonPayload = Parameters<typeof JSONToPayload>[0];
 
 function isJsonPayload(value: unknown): value is JsonPayload {
-  return typeof value === 'object' && value !== null && 'metadata' in value && typeof (value as { metadata: unknown }).metadata === 'object';
+  return (
+    typeof value === 'object' && value !== null && 'metadata' in value && typeof (value as { metadata: unknown }).metadata === 'object'
+  );
 }
 
 async function decodeInPlace(node: unknown, codec: PayloadCodec): Promise<void> {

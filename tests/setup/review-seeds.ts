@@ -55,7 +55,19 @@ export async function seedIncident(
   return id;
 }
 
-export async function seedRisk(db: Kysely<Database>, fields: { title: string; likelihood: number; impact: number; owner: string; treatment: 'mitigate' | 'accept'; reviewAt: string; acceptedUntil?: string; affectedServices?: string[] }) {
+export async function seedRisk(
+  db: Kysely<Database>,
+  fields: {
+    title: string;
+    likelihood: number;
+    impact: number;
+    owner: string;
+    treatment: 'mitigate' | 'accept';
+    reviewAt: string;
+    acceptedUntil?: string;
+    affectedServices?: string[];
+  },
+) {
   return db
     .insertInto('risks')
     .values({
@@ -76,18 +88,43 @@ export async function seedRisk(db: Kysely<Database>, fields: { title: string; li
 }
 
 export async function seedApprovedPolicy(db: Kysely<Database>, fields: { title: string; owner: string; nextReviewAt: string }) {
-  const policy = await db.insertInto('policies').values({ title: fields.title, owner: fields.owner, current_version: 1 }).returning('id').executeTakeFirstOrThrow();
+  const policy = await db
+    .insertInto('policies')
+    .values({ title: fields.title, owner: fields.owner, current_version: 1 })
+    .returning('id')
+    .executeTakeFirstOrThrow();
   await db
     .insertInto('policy_versions')
-    .values({ policy_id: policy.id, version: 1, body: '# Policy', next_review_at: fields.nextReviewAt, status: 'approved', proposed_by: 'max', decided_by: 'mia', decided_at: new Date() })
+    .values({
+      policy_id: policy.id,
+      version: 1,
+      body: '# Policy',
+      next_review_at: fields.nextReviewAt,
+      status: 'approved',
+      proposed_by: 'max',
+      decided_by: 'mia',
+      decided_at: new Date(),
+    })
     .execute();
   return policy;
 }
 
-export async function seedImprovementAction(db: Kysely<Database>, fields: { title: string; owner: string; status: string; dueAt: string; createdAt: string }) {
+export async function seedImprovementAction(
+  db: Kysely<Database>,
+  fields: { title: string; owner: string; status: string; dueAt: string; createdAt: string },
+) {
   await db
     .insertInto('improvement_actions')
-    .values({ id: randomUUID(), title: fields.title, source_type: 'incident', source_id: randomUUID(), owner: fields.owner, status: fields.status, due_at: fields.dueAt, created_at: fields.createdAt })
+    .values({
+      id: randomUUID(),
+      title: fields.title,
+      source_type: 'incident',
+      source_id: randomUUID(),
+      owner: fields.owner,
+      status: fields.status,
+      due_at: fields.dueAt,
+      created_at: fields.createdAt,
+    })
     .execute();
 }
 
@@ -96,14 +133,33 @@ export async function seedAccessReviewCampaign(db: Kysely<Database>, fields: { d
   const id = randomUUID();
   await db
     .insertInto('access_review_campaigns')
-    .values({ id, workflow_id: `access-review/${id}`, scope: json({}), ci_ids: [], started_by: 'max', unused_after_days: 90, status: fields.completedAt ? 'completed' : 'open', deadline_at: fields.deadlineAt, completed_at: fields.completedAt })
+    .values({
+      id,
+      workflow_id: `access-review/${id}`,
+      scope: json({}),
+      ci_ids: [],
+      started_by: 'max',
+      unused_after_days: 90,
+      status: fields.completedAt ? 'completed' : 'open',
+      deadline_at: fields.deadlineAt,
+      completed_at: fields.completedAt,
+    })
     .execute();
 }
 
 /** An active control created before the period, with finished test runs `[finishedAt, result]`. */
 export async function seedControl(
   db: Kysely<Database>,
-  fields: { name: string; owner: string; ciIds?: string[]; baselineMeasures?: string[]; slaRequirements?: { serviceId: string; requirementId: string }[]; cadenceDays?: number; scheduledSince?: string; runs: [string, 'passed' | 'failed' | 'error' | 'missed'][] },
+  fields: {
+    name: string;
+    owner: string;
+    ciIds?: string[];
+    baselineMeasures?: string[];
+    slaRequirements?: { serviceId: string; requirementId: string }[];
+    cadenceDays?: number;
+    scheduledSince?: string;
+    runs: [string, 'passed' | 'failed' | 'error' | 'missed'][];
+  },
 ) {
   const control = await db
     .insertInto('controls')
@@ -129,7 +185,18 @@ export async function seedControl(
     const id = randomUUID();
     await db
       .insertInto('test_runs')
-      .values({ id, control_id: control.id, workflow_id: `control-test/${id}`, method: 'manual', requested_by: 'schedule', scheduled_at: finishedAt, started_at: finishedAt, finished_at: finishedAt, status: 'finished', result })
+      .values({
+        id,
+        control_id: control.id,
+        workflow_id: `control-test/${id}`,
+        method: 'manual',
+        requested_by: 'schedule',
+        scheduled_at: finishedAt,
+        started_at: finishedAt,
+        finished_at: finishedAt,
+        status: 'finished',
+        result,
+      })
       .execute();
   }
   return control.id;
@@ -169,20 +236,56 @@ export async function seedChange(
     })
     .execute();
   for (const [decisionKey, outcome, decidedBy, decidedAt] of fields.decisions) {
-    await db.insertInto('change_decisions').values({ change_id: id, decision_key: decisionKey, revision: 1, outcome, decided_by: [decidedBy], reason: outcome, task_id: null, decided_at: decidedAt }).execute();
+    await db
+      .insertInto('change_decisions')
+      .values({
+        change_id: id,
+        decision_key: decisionKey,
+        revision: 1,
+        outcome,
+        decided_by: [decidedBy],
+        reason: outcome,
+        task_id: null,
+        decided_at: decidedAt,
+      })
+      .execute();
   }
   return id;
 }
 
 /** An advisory remediation on a CI due at `dueAt`, resolved at `resolvedAt` (or still open). */
-export async function seedRemediation(db: Kysely<Database>, fields: { ciId: string; serviceId: string; dueAt: string; resolvedAt: string | null }) {
+export async function seedRemediation(
+  db: Kysely<Database>,
+  fields: { ciId: string; serviceId: string; dueAt: string; resolvedAt: string | null },
+) {
   const advisoryId = `ADV-${randomUUID()}`;
   await db
     .insertInto('advisories')
-    .values({ id: advisoryId, workflow_id: `advisory/${advisoryId}`, format: 'csaf', title: advisoryId, aliases: [], affected: json([]), exploited: false, raw: json({}), received_by: 'feed' })
+    .values({
+      id: advisoryId,
+      workflow_id: `advisory/${advisoryId}`,
+      format: 'csaf',
+      title: advisoryId,
+      aliases: [],
+      affected: json([]),
+      exploited: false,
+      raw: json({}),
+      received_by: 'feed',
+    })
     .execute();
   await db
     .insertInto('advisory_remediations')
-    .values({ advisory_id: advisoryId, ci_id: fields.ciId, service_id: fields.serviceId, owner: 'sam', product: 'openssl', installed_version: '3.0.0', deadline: '7d', due_at: fields.dueAt, status: fields.resolvedAt ? 'patched' : 'open', resolved_at: fields.resolvedAt })
+    .values({
+      advisory_id: advisoryId,
+      ci_id: fields.ciId,
+      service_id: fields.serviceId,
+      owner: 'sam',
+      product: 'openssl',
+      installed_version: '3.0.0',
+      deadline: '7d',
+      due_at: fields.dueAt,
+      status: fields.resolvedAt ? 'patched' : 'open',
+      resolved_at: fields.resolvedAt,
+    })
     .execute();
 }

@@ -10,7 +10,12 @@ export interface ReceivedMail {
 }
 
 function header(raw: string, name: string): string {
-  return new RegExp(`^${name}:\\s*(.*(?:\\r?\\n[ \\t].*)*)`, 'im').exec(raw)?.[1]?.replace(/\r?\n[ \t]/g, ' ').trim() ?? '';
+  return (
+    new RegExp(`^${name}:\\s*(.*(?:\\r?\\n[ \\t].*)*)`, 'im')
+      .exec(raw)?.[1]
+      ?.replace(/\r?\n[ \t]/g, ' ')
+      .trim() ?? ''
+  );
 }
 
 /** Enough quoted-printable for Warden's ASCII templates: soft line breaks and =XX escapes. */

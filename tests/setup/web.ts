@@ -19,7 +19,8 @@ export function webClient(stack: Stack): WebClient {
     csrfToken: '',
     lastSetCookies: [],
     get: (path) => send('GET', path),
-    post: (path, fields = {}, { csrf = true } = {}) => send('POST', path, new URLSearchParams({ ...(csrf ? { _csrf: client.csrfToken } : {}), ...fields }).toString()),
+    post: (path, fields = {}, { csrf = true } = {}) =>
+      send('POST', path, new URLSearchParams({ ...(csrf ? { _csrf: client.csrfToken } : {}), ...fields }).toString()),
   };
   async function send(method: string, path: string, form?: string) {
     const response = await fetch(stack.baseUrl + path, {

@@ -35,7 +35,11 @@ describe('access review flags', () => {
     ['a privileged entitlement an access request granted', { entitlements: [admin], approvedEntitlements: ['admin'] }, []],
     ['a standard entitlement without request', { entitlements: [{ name: 'writer', privilege: 'standard' }] }, []],
     ['a revocation the system did not apply', { revocationNotApplied: true }, ['revocation_not_applied']],
-    ['everything wrong at once', { employmentStatus: 'leaver', lastUsedAt: null, entitlements: [admin], revocationNotApplied: true }, ['orphaned', 'unused', 'privileged_without_approval', 'revocation_not_applied']],
+    [
+      'everything wrong at once',
+      { employmentStatus: 'leaver', lastUsedAt: null, entitlements: [admin], revocationNotApplied: true },
+      ['orphaned', 'unused', 'privileged_without_approval', 'revocation_not_applied'],
+    ],
   ] as const)('%s', (_name, change, expected) => {
     expect(flagAccount({ ...base, ...change } as AccountUnderReview, { now, unusedAfterDays: 30 })).toEqual(expected);
   });
@@ -73,7 +77,12 @@ describe('review decisions', () => {
     ['keeping one’s own account', all, 'bob', /may not certify your own account bob/],
     ['reducing one’s own account', all, 'alice', /may not certify your own account alice/],
     ['a reduction that adds', [{ accountId: 'alice', action: 'reduce', entitlements: ['root'] }, ...all.slice(1)], 'olga', /root not held/],
-    ['a reduction to nothing', [{ accountId: 'alice', action: 'reduce', entitlements: [] }, ...all.slice(1)], 'olga', /must list the entitlements/],
+    [
+      'a reduction to nothing',
+      [{ accountId: 'alice', action: 'reduce', entitlements: [] }, ...all.slice(1)],
+      'olga',
+      /must list the entitlements/,
+    ],
   ])('refuses %s', (_name, decisions, decider, reason) => {
     const parsed = decide(decisions, decider);
     expect('refusal' in parsed && parsed.refusal).toMatch(reason);

@@ -36,7 +36,12 @@ describe('versionInRange', () => {
 
   it('matches products case-insensitively and only affected versions', () => {
     const affected = [{ product: 'OpenSSL', ranges: ['>=3.0.0 <3.0.7'], fixed: ['3.0.7'] }];
-    expect(affectedComponents(affected, [{ product: 'openssl', version: '3.0.2' }, { product: 'nginx', version: '3.0.2' }])).toEqual([{ product: 'openssl', version: '3.0.2', range: '>=3.0.0 <3.0.7', fixed: ['3.0.7'] }]);
+    expect(
+      affectedComponents(affected, [
+        { product: 'openssl', version: '3.0.2' },
+        { product: 'nginx', version: '3.0.2' },
+      ]),
+    ).toEqual([{ product: 'openssl', version: '3.0.2', range: '>=3.0.0 <3.0.7', fixed: ['3.0.7'] }]);
     expect(affectedComponents(affected, [{ product: 'OPENSSL', version: '3.0.7' }])).toEqual([]);
   });
 });
@@ -46,7 +51,9 @@ describe('remediation deadline', () => {
     expect(remediationDeadline(defaultSla.patchDeadlines, 'high', { cvssScore: 7.5, exploited: false })).toBe('7d');
     expect(remediationDeadline(defaultSla.patchDeadlines, 'high', { cvssScore: 9.8, exploited: false })).toBe('84h');
     expect(remediationDeadline(defaultSla.patchDeadlines, 'low', { cvssScore: null, exploited: true })).toBe('45d');
-    expect(remediationDeadline({ ...defaultSla.patchDeadlines, very_high: '3s' }, 'very_high', { cvssScore: 10, exploited: false })).toBe('1500ms');
+    expect(remediationDeadline({ ...defaultSla.patchDeadlines, very_high: '3s' }, 'very_high', { cvssScore: 10, exploited: false })).toBe(
+      '1500ms',
+    );
     expect(formatDuration(60_000)).toBe('1m');
   });
 });
@@ -67,7 +74,9 @@ describe('CVSS v3 base score', () => {
 
 describe('advisory formats', () => {
   it('reads OSV events into ranges, open-ended when nothing closes them', () => {
-    expect(osvRanges([{ introduced: '0' }, { fixed: '1.2.5' }, { introduced: '2.0.0' }, { last_affected: '2.1.3' }, { introduced: '3.0.0' }])).toEqual({
+    expect(
+      osvRanges([{ introduced: '0' }, { fixed: '1.2.5' }, { introduced: '2.0.0' }, { last_affected: '2.1.3' }, { introduced: '3.0.0' }]),
+    ).toEqual({
       ranges: ['>=0.0.0-0 <1.2.5', '>=2.0.0 <=2.1.3', '>=3.0.0'],
       fixed: ['1.2.5'],
     });
@@ -83,12 +92,24 @@ describe('advisory formats', () => {
       aliases: ['CVE-2026-1111'],
       summary: 'Prototype pollution in widget',
       severity: [{ type: 'CVSS_V3', score: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H' }],
-      affected: [{ package: { ecosystem: 'npm', name: 'widget' }, ranges: [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { fixed: '1.4.2' }] }], versions: ['0.9.0-rc'] }],
+      affected: [
+        {
+          package: { ecosystem: 'npm', name: 'widget' },
+          ranges: [{ type: 'SEMVER', events: [{ introduced: '1.0.0' }, { fixed: '1.4.2' }] }],
+          versions: ['0.9.0-rc'],
+        },
+      ],
     });
     expect(parsed).toMatchObject({
       ok: true,
       format: 'osv',
-      content: { id: 'GHSA-aaaa-bbbb-cccc', aliases: ['CVE-2026-1111'], title: 'Prototype pollution in widget', cvssScore: 9.8, affected: [{ product: 'widget', ranges: ['>=1.0.0 <1.4.2', '0.9.0-rc'], fixed: ['1.4.2'] }] },
+      content: {
+        id: 'GHSA-aaaa-bbbb-cccc',
+        aliases: ['CVE-2026-1111'],
+        title: 'Prototype pollution in widget',
+        cvssScore: 9.8,
+        affected: [{ product: 'widget', ranges: ['>=1.0.0 <1.4.2', '0.9.0-rc'], fixed: ['1.4.2'] }],
+      },
     });
   });
 
@@ -99,7 +120,14 @@ describe('advisory formats', () => {
         csaf_version: '2.0',
         title: 'Acme Gateway: remote code execution',
         publisher: { name: 'Acme PSIRT', category: 'vendor', namespace: 'https://acme.example' },
-        tracking: { id: 'ACME-SA-2026-007', initial_release_date: '2026-11-01T00:00:00Z', current_release_date: '2026-11-02T00:00:00Z', version: '1', status: 'final', revision_history: [] },
+        tracking: {
+          id: 'ACME-SA-2026-007',
+          initial_release_date: '2026-11-01T00:00:00Z',
+          current_release_date: '2026-11-02T00:00:00Z',
+          version: '1',
+          status: 'final',
+          revision_history: [],
+        },
       },
       product_tree: {
         branches: [
@@ -111,7 +139,11 @@ describe('advisory formats', () => {
                 category: 'product_name',
                 name: 'Acme Gateway',
                 branches: [
-                  { category: 'product_version_range', name: 'vers:generic/>=4.0.0|<4.2.1', product: { product_id: 'GW-4', name: 'Acme Gateway 4.x before 4.2.1' } },
+                  {
+                    category: 'product_version_range',
+                    name: 'vers:generic/>=4.0.0|<4.2.1',
+                    product: { product_id: 'GW-4', name: 'Acme Gateway 4.x before 4.2.1' },
+                  },
                   { category: 'product_version', name: '4.2.1', product: { product_id: 'GW-421', name: 'Acme Gateway 4.2.1' } },
                   { category: 'product_version', name: '2019-R2', product: { product_id: 'GW-2019', name: 'Acme Gateway 2019-R2' } },
                 ],
@@ -124,7 +156,17 @@ describe('advisory formats', () => {
         {
           cve: 'CVE-2026-2222',
           product_status: { known_affected: ['GW-4', 'GW-2019'], fixed: ['GW-421'] },
-          scores: [{ products: ['GW-4'], cvss_v3: { version: '3.1', baseScore: 9.1, vectorString: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N', baseSeverity: 'CRITICAL' } }],
+          scores: [
+            {
+              products: ['GW-4'],
+              cvss_v3: {
+                version: '3.1',
+                baseScore: 9.1,
+                vectorString: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:N',
+                baseSeverity: 'CRITICAL',
+              },
+            },
+          ],
           remediations: [{ category: 'workaround', details: 'Block port 8443 at the edge', product_ids: ['GW-4'] }],
           threats: [{ category: 'exploit_status', details: 'Exploited in the wild' }],
         },
@@ -150,7 +192,9 @@ describe('advisory formats', () => {
     expect(osv).toMatchObject({ ok: false, format: 'osv', errors: [{ path: 'body.affected.0.package.name' }] });
     const csaf = parseAdvisory({ document: { csaf_version: '2.0', category: 'x', title: 't', publisher: { name: 'p' }, tracking: {} } });
     expect(csaf.ok).toBe(false);
-    expect(csaf.ok ? [] : csaf.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['body.document.tracking.id', 'body.product_tree', 'body.vulnerabilities']));
+    expect(csaf.ok ? [] : csaf.errors.map((e) => e.path)).toEqual(
+      expect.arrayContaining(['body.document.tracking.id', 'body.product_tree', 'body.vulnerabilities']),
+    );
     const generic = parseAdvisory({ id: 'ADV-1', title: 'x', affected: [{ product: 'p', versions: [] }], surprise: 1 });
     expect(generic.ok ? [] : generic.errors.map((e) => e.path)).toEqual(expect.arrayContaining(['body.affected.0.versions', 'body']));
   });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { Classification, ClassificationLevel } from '../../domain/classification';
-import { assessChange, evaluateBaseline, missingEvidence, reviewWindow, type ChangeRisk, type SecurityImpact } from '../../domain/change-risk';
+import {
+  assessChange,
+  evaluateBaseline,
+  missingEvidence,
+  reviewWindow,
+  type ChangeRisk,
+  type SecurityImpact,
+} from '../../domain/change-risk';
 
 const none: SecurityImpact = { accessControls: false, networkConfiguration: false, dataHandling: false };
 const ci = (confidentiality: ClassificationLevel, integrity: ClassificationLevel, availability: ClassificationLevel): Classification => ({
@@ -9,13 +16,49 @@ const ci = (confidentiality: ClassificationLevel, integrity: ClassificationLevel
   availability,
 });
 
-const cases: { name: string; impact: SecurityImpact; cis: Classification[]; fix?: boolean; risk: ChangeRisk; review: boolean; fourEyes: boolean }[] = [
+const cases: {
+  name: string;
+  impact: SecurityImpact;
+  cis: Classification[];
+  fix?: boolean;
+  risk: ChangeRisk;
+  review: boolean;
+  fourEyes: boolean;
+}[] = [
   { name: 'no impact, no CI', impact: none, cis: [], risk: 'none', review: false, fourEyes: false },
-  { name: 'no impact on a very_high CI', impact: none, cis: [ci('very_high', 'very_high', 'very_high')], risk: 'none', review: false, fourEyes: false },
+  {
+    name: 'no impact on a very_high CI',
+    impact: none,
+    cis: [ci('very_high', 'very_high', 'very_high')],
+    risk: 'none',
+    review: false,
+    fourEyes: false,
+  },
   { name: 'blank "other" is no impact', impact: { ...none, other: '  ' }, cis: [], risk: 'none', review: false, fourEyes: false },
-  { name: 'data handling on low CIs', impact: { ...none, dataHandling: true }, cis: [ci('low', 'low', 'low')], risk: 'low', review: true, fourEyes: false },
-  { name: 'data handling on medium CI', impact: { ...none, dataHandling: true }, cis: [ci('medium', 'low', 'low')], risk: 'low', review: true, fourEyes: false },
-  { name: 'data handling on high confidentiality', impact: { ...none, dataHandling: true }, cis: [ci('high', 'low', 'low')], risk: 'medium', review: true, fourEyes: false },
+  {
+    name: 'data handling on low CIs',
+    impact: { ...none, dataHandling: true },
+    cis: [ci('low', 'low', 'low')],
+    risk: 'low',
+    review: true,
+    fourEyes: false,
+  },
+  {
+    name: 'data handling on medium CI',
+    impact: { ...none, dataHandling: true },
+    cis: [ci('medium', 'low', 'low')],
+    risk: 'low',
+    review: true,
+    fourEyes: false,
+  },
+  {
+    name: 'data handling on high confidentiality',
+    impact: { ...none, dataHandling: true },
+    cis: [ci('high', 'low', 'low')],
+    risk: 'medium',
+    review: true,
+    fourEyes: false,
+  },
   {
     name: 'data handling ignores availability',
     impact: { ...none, dataHandling: true },
@@ -48,7 +91,14 @@ const cases: { name: string; impact: SecurityImpact; cis: Classification[]; fix?
     review: true,
     fourEyes: true,
   },
-  { name: 'access controls on medium CIs', impact: { ...none, accessControls: true }, cis: [ci('medium', 'medium', 'high')], risk: 'low', review: true, fourEyes: false },
+  {
+    name: 'access controls on medium CIs',
+    impact: { ...none, accessControls: true },
+    cis: [ci('medium', 'medium', 'high')],
+    risk: 'low',
+    review: true,
+    fourEyes: false,
+  },
   {
     name: 'several areas at once are at least medium',
     impact: { ...none, accessControls: true, networkConfiguration: true },
@@ -58,8 +108,24 @@ const cases: { name: string; impact: SecurityImpact; cis: Classification[]; fix?
     fourEyes: false,
   },
   { name: 'other impact, no CI', impact: { ...none, other: 'new logging pipeline' }, cis: [], risk: 'low', review: true, fourEyes: false },
-  { name: 'problem fix without impact is reviewed', impact: none, cis: [ci('low', 'low', 'low')], fix: true, risk: 'low', review: true, fourEyes: false },
-  { name: 'problem fix weighs every aspect', impact: none, cis: [ci('low', 'low', 'high')], fix: true, risk: 'medium', review: true, fourEyes: false },
+  {
+    name: 'problem fix without impact is reviewed',
+    impact: none,
+    cis: [ci('low', 'low', 'low')],
+    fix: true,
+    risk: 'low',
+    review: true,
+    fourEyes: false,
+  },
+  {
+    name: 'problem fix weighs every aspect',
+    impact: none,
+    cis: [ci('low', 'low', 'high')],
+    fix: true,
+    risk: 'medium',
+    review: true,
+    fourEyes: false,
+  },
 ];
 
 describe('assessChange', () => {
@@ -82,14 +148,23 @@ describe('assessChange', () => {
 });
 
 describe('missingEvidence', () => {
-  const high = assessChange({ impact: { ...none, accessControls: true }, cis: [ci('low', 'very_high', 'low')], implementsProblemFix: false });
+  const high = assessChange({
+    impact: { ...none, accessControls: true },
+    cis: [ci('low', 'very_high', 'low')],
+    implementsProblemFix: false,
+  });
   const low = assessChange({ impact: { ...none, dataHandling: true }, cis: [], implementsProblemFix: false });
 
   it.each([
     { name: 'high risk without evidence', assessment: high, evidence: [], missing: true },
     { name: 'high risk with an unrelated document', assessment: high, evidence: [{ kind: 'design_doc', ref: 'DOC-1' }], missing: true },
     { name: 'high risk with a penetration test', assessment: high, evidence: [{ kind: 'penetration_test', ref: 'PT-7' }], missing: false },
-    { name: 'high risk with a configuration review', assessment: high, evidence: [{ kind: 'configuration_review', ref: 'CR-2' }], missing: false },
+    {
+      name: 'high risk with a configuration review',
+      assessment: high,
+      evidence: [{ kind: 'configuration_review', ref: 'CR-2' }],
+      missing: false,
+    },
     { name: 'low risk needs none', assessment: low, evidence: [], missing: false },
   ])('$name', ({ assessment, evidence, missing }) => {
     expect(missingEvidence(assessment, evidence) !== undefined).toBe(missing);
@@ -103,7 +178,13 @@ describe('reviewWindow', () => {
   it.each([
     { name: 'the limit comes first', plannedStart: now + 10 * hour, limitMs: 2 * hour, expires: 2 * hour, endsAt: 'review_limit' },
     { name: 'the planned start comes first', plannedStart: now + hour, limitMs: 2 * hour, expires: hour, endsAt: 'planned_start' },
-    { name: 'a past planned start leaves the minimum', plannedStart: now - hour, limitMs: 2 * hour, expires: 1000, endsAt: 'planned_start' },
+    {
+      name: 'a past planned start leaves the minimum',
+      plannedStart: now - hour,
+      limitMs: 2 * hour,
+      expires: 1000,
+      endsAt: 'planned_start',
+    },
     { name: 'seconds for tests', plannedStart: now + 10 * hour, limitMs: 4000, expires: 4000, endsAt: 'review_limit' },
   ])('$name', ({ plannedStart, limitMs, expires, endsAt }) => {
     const window = reviewWindow({ now, plannedStart, limitMs });
@@ -116,7 +197,13 @@ describe('reviewWindow', () => {
 describe('evaluateBaseline', () => {
   const web = { id: 'ci-web', ...ci('medium', 'low', 'low') };
   const at = '2026-12-01T10:00:00.000Z';
-  const control = (baselineMeasures: string[], lastResult: string | null) => ({ controlId: `ctl-${lastResult}`, name: `mfa ${lastResult}`, ciIds: ['ci-web'], baselineMeasures, lastResult });
+  const control = (baselineMeasures: string[], lastResult: string | null) => ({
+    controlId: `ctl-${lastResult}`,
+    name: `mfa ${lastResult}`,
+    ciIds: ['ci-web'],
+    baselineMeasures,
+    lastResult,
+  });
 
   it('without a control register nothing runs', () => {
     const result = evaluateBaseline([web], undefined, at);
@@ -127,10 +214,20 @@ describe('evaluateBaseline', () => {
 
   it.each([
     { name: 'a passed control holds', controls: [control(['BL-C2'], 'passed')], outcome: 'holds', c2: 'holds' },
-    { name: 'a failed control fails', controls: [control(['BL-C2'], 'passed'), control(['BL-C2'], 'failed')], outcome: 'fails', c2: 'fails' },
+    {
+      name: 'a failed control fails',
+      controls: [control(['BL-C2'], 'passed'), control(['BL-C2'], 'failed')],
+      outcome: 'fails',
+      c2: 'fails',
+    },
     { name: 'an errored test is not a failure', controls: [control(['BL-C2'], 'error')], outcome: 'no_controls', c2: 'not_covered' },
     { name: 'an untested control is not covered', controls: [control(['BL-C2'], null)], outcome: 'no_controls', c2: 'not_covered' },
-    { name: "another CI's control does not count", controls: [{ ...control(['BL-C2'], 'failed'), ciIds: ['ci-db'] }], outcome: 'no_controls', c2: 'not_covered' },
+    {
+      name: "another CI's control does not count",
+      controls: [{ ...control(['BL-C2'], 'failed'), ciIds: ['ci-db'] }],
+      outcome: 'no_controls',
+      c2: 'not_covered',
+    },
   ])('$name', ({ controls, outcome, c2 }) => {
     const result = evaluateBaseline([web], controls, at);
     expect(result.outcome).toBe(outcome);

@@ -14,7 +14,11 @@ import {
 import { durationMs } from '../../domain/duration';
 import { defaultSla } from '../../domain/sla';
 
-const c = (confidentiality: ClassificationLevel, integrity: ClassificationLevel = 'low', availability: ClassificationLevel = 'low'): Classification => ({
+const c = (
+  confidentiality: ClassificationLevel,
+  integrity: ClassificationLevel = 'low',
+  availability: ClassificationLevel = 'low',
+): Classification => ({
   confidentiality,
   integrity,
   availability,
@@ -47,7 +51,9 @@ describe('baselineFor', () => {
         const before = baselineFor(classification);
         const after = baselineFor({ ...classification, [aspect]: higher });
         expect(after).toEqual(expect.arrayContaining(before));
-        expect(after.filter((measure) => !before.includes(measure)).every((measure) => measure.aspect === aspect && measure.from === higher)).toBe(true);
+        expect(
+          after.filter((measure) => !before.includes(measure)).every((measure) => measure.aspect === aspect && measure.from === higher),
+        ).toBe(true);
       }
     }
   });
@@ -77,7 +83,12 @@ describe('incidentSeverity', () => {
     ['data_leak', [c('low'), c('medium')], 'high', 'the more confidential CI'],
     ['data_leak', [c('low'), c('high'), c('medium')], 'critical', 'order does not matter'],
     ['denial_of_service', [c('very_high'), c('low', 'low', 'medium')], 'high', 'the second CI’s availability'],
-    ['unauthorised_access', [c('low', 'high'), c('high', 'low')], 'critical', 'the second CI’s raised confidentiality beats the first’s integrity'],
+    [
+      'unauthorised_access',
+      [c('low', 'high'), c('high', 'low')],
+      'critical',
+      'the second CI’s raised confidentiality beats the first’s integrity',
+    ],
     ['policy_violation', [c('low'), c('low', 'low', 'very_high')], 'low', 'none of them threatened enough'],
   ])('%s with %j is %s: %s', (category, affected, expected) => {
     expect(incidentSeverity(category, affected)).toBe(expected);
@@ -121,7 +132,13 @@ describe('durationMs', () => {
 
   it('reads every duration of the default SLA', () => {
     const { acknowledgeTargets, resolveTargets, patchDeadlines, testCadence, reviewCadence } = defaultSla;
-    const texts = [...Object.values(acknowledgeTargets), ...Object.values(resolveTargets), ...Object.values(patchDeadlines), testCadence, reviewCadence];
+    const texts = [
+      ...Object.values(acknowledgeTargets),
+      ...Object.values(resolveTargets),
+      ...Object.values(patchDeadlines),
+      testCadence,
+      reviewCadence,
+    ];
     for (const text of texts) expect(durationMs(text)).toBeGreaterThan(0);
     expect(durationMs(acknowledgeTargets.critical)).toBeLessThan(durationMs(resolveTargets.critical));
   });

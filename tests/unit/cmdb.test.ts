@@ -13,7 +13,11 @@ describe('mergeSla', () => {
       { acknowledgeTargets: { critical: '5m' } },
       { acknowledgeTargets: { ...defaultSla.acknowledgeTargets, critical: '5m' } },
     ],
-    ['a patch deadline merges per level', { patchDeadlines: { very_high: '1d' } }, { patchDeadlines: { ...defaultSla.patchDeadlines, very_high: '1d' } }],
+    [
+      'a patch deadline merges per level',
+      { patchDeadlines: { very_high: '1d' } },
+      { patchDeadlines: { ...defaultSla.patchDeadlines, very_high: '1d' } },
+    ],
     ['scalars replace', { testCadence: '7d', availabilityTarget: 99.99 }, { testCadence: '7d', availabilityTarget: 99.99 }],
     ['zero is a value, not a gap', { availabilityTarget: 0 }, { availabilityTarget: 0 }],
   ])('%s', (_, changes, expected) => {
@@ -21,8 +25,15 @@ describe('mergeSla', () => {
   });
 
   it('replaces the additional requirements whole, so one can be removed', () => {
-    const withTwo = mergeSla(defaultSla, { additionalRequirements: [{ id: 'A', title: 'a' }, { id: 'B', title: 'b' }] });
-    expect(mergeSla(withTwo, { additionalRequirements: [{ id: 'B', title: 'b' }] }).additionalRequirements).toEqual([{ id: 'B', title: 'b' }]);
+    const withTwo = mergeSla(defaultSla, {
+      additionalRequirements: [
+        { id: 'A', title: 'a' },
+        { id: 'B', title: 'b' },
+      ],
+    });
+    expect(mergeSla(withTwo, { additionalRequirements: [{ id: 'B', title: 'b' }] }).additionalRequirements).toEqual([
+      { id: 'B', title: 'b' },
+    ]);
     expect(mergeSla(withTwo, {}).additionalRequirements).toHaveLength(2);
   });
 
@@ -34,7 +45,11 @@ describe('mergeSla', () => {
 });
 
 describe('what a service requires', () => {
-  const c = (confidentiality: Classification['confidentiality'], integrity: Classification['integrity'] = 'low', availability: Classification['availability'] = 'low') => ({
+  const c = (
+    confidentiality: Classification['confidentiality'],
+    integrity: Classification['integrity'] = 'low',
+    availability: Classification['availability'] = 'low',
+  ) => ({
     confidentiality,
     integrity,
     availability,
@@ -43,7 +58,11 @@ describe('what a service requires', () => {
   it.each<[string, Classification[], string[]]>([
     ['no CIs, no baseline', [], []],
     ['one CI, its own baseline', [c('medium')], ['BL-C1', 'BL-C2', 'BL-I1', 'BL-A1']],
-    ['several CIs, the highest level per aspect', [c('high'), c('low', 'medium'), c('low', 'low', 'very_high')], ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-A1', 'BL-A2', 'BL-A3', 'BL-A4']],
+    [
+      'several CIs, the highest level per aspect',
+      [c('high'), c('low', 'medium'), c('low', 'low', 'very_high')],
+      ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-A1', 'BL-A2', 'BL-A3', 'BL-A4'],
+    ],
   ])('%s', (_, classifications, expected) => {
     expect(combinedBaseline(classifications).map((measure) => measure.id)).toEqual(expected);
   });
@@ -87,9 +106,19 @@ describe('changedFields', () => {
   it.each<[string, object, object, Record<string, { from: unknown; to: unknown }>]>([
     ['nothing', { a: 1, b: { c: [1] } }, { b: { c: [1] }, a: 1 }, {}],
     ['a scalar', { a: 1 }, { a: 2 }, { a: { from: 1, to: 2 } }],
-    ['a nested value, by dotted path', { sla: { targets: { high: '1h', low: '1d' } } }, { sla: { targets: { high: '2h', low: '1d' } } }, { 'sla.targets.high': { from: '1h', to: '2h' } }],
+    [
+      'a nested value, by dotted path',
+      { sla: { targets: { high: '1h', low: '1d' } } },
+      { sla: { targets: { high: '2h', low: '1d' } } },
+      { 'sla.targets.high': { from: '1h', to: '2h' } },
+    ],
     ['an array, whole', { list: [1, 2] }, { list: [2] }, { list: { from: [1, 2], to: [2] } }],
-    ['a key added or removed, absent as null', { gone: 'x' }, { added: 'y' }, { gone: { from: 'x', to: null }, added: { from: null, to: 'y' } }],
+    [
+      'a key added or removed, absent as null',
+      { gone: 'x' },
+      { added: 'y' },
+      { gone: { from: 'x', to: null }, added: { from: null, to: 'y' } },
+    ],
     ['a value where there was null', { serviceId: null }, { serviceId: 'abc' }, { serviceId: { from: null, to: 'abc' } }],
   ])('%s', (_, before, after, expected) => {
     expect(changedFields(before, after)).toEqual(expected);

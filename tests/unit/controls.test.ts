@@ -7,14 +7,20 @@ const day = 86_400_000;
 describe('isOverdue', () => {
   const now = at('2026-11-23T12:00:00Z');
   it('counts from the last test, or from scheduling when never tested', () => {
-    expect(isOverdue({ cadenceMs: day, lastTestedAt: at('2026-11-22T13:00:00Z'), scheduledSince: at('2026-01-01T00:00:00Z'), now })).toBe(false);
-    expect(isOverdue({ cadenceMs: day, lastTestedAt: at('2026-11-22T11:00:00Z'), scheduledSince: at('2026-01-01T00:00:00Z'), now })).toBe(true);
+    expect(isOverdue({ cadenceMs: day, lastTestedAt: at('2026-11-22T13:00:00Z'), scheduledSince: at('2026-01-01T00:00:00Z'), now })).toBe(
+      false,
+    );
+    expect(isOverdue({ cadenceMs: day, lastTestedAt: at('2026-11-22T11:00:00Z'), scheduledSince: at('2026-01-01T00:00:00Z'), now })).toBe(
+      true,
+    );
     expect(isOverdue({ cadenceMs: day, lastTestedAt: null, scheduledSince: at('2026-11-23T00:00:00Z'), now })).toBe(false);
     expect(isOverdue({ cadenceMs: day, lastTestedAt: null, scheduledSince: at('2026-11-21T00:00:00Z'), now })).toBe(true);
   });
 
   it('allows the jitter on top of the cadence, and never flags an unscheduled control', () => {
-    expect(isOverdue({ cadenceMs: day, graceMs: 2 * 3_600_000, lastTestedAt: at('2026-11-22T11:00:00Z'), scheduledSince: null, now })).toBe(false);
+    expect(isOverdue({ cadenceMs: day, graceMs: 2 * 3_600_000, lastTestedAt: at('2026-11-22T11:00:00Z'), scheduledSince: null, now })).toBe(
+      false,
+    );
     expect(isOverdue({ cadenceMs: null, lastTestedAt: null, scheduledSince: null, now })).toBe(false);
   });
 });

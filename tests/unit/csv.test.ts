@@ -3,12 +3,20 @@ import { CsvSyntaxError, parseCsv, serializeCsv } from '../../schemas/csv';
 
 describe('parseCsv', () => {
   it('splits records on CRLF and LF and fields on commas', () => {
-    expect(parseCsv('a,b,c\r\n1,2,3\n4,5,6')).toEqual([['a', 'b', 'c'], ['1', '2', '3'], ['4', '5', '6']]);
+    expect(parseCsv('a,b,c\r\n1,2,3\n4,5,6')).toEqual([
+      ['a', 'b', 'c'],
+      ['1', '2', '3'],
+      ['4', '5', '6'],
+    ]);
   });
 
   it('reads quoted fields with commas, doubled quotes and line breaks', () => {
     const text = 'name,notes\r\n"Backups, daily","say ""restore"" twice"\r\n"multi\r\nline",x\r\n';
-    expect(parseCsv(text)).toEqual([['name', 'notes'], ['Backups, daily', 'say "restore" twice'], ['multi\r\nline', 'x']]);
+    expect(parseCsv(text)).toEqual([
+      ['name', 'notes'],
+      ['Backups, daily', 'say "restore" twice'],
+      ['multi\r\nline', 'x'],
+    ]);
   });
 
   it('keeps empty fields, empty quoted fields, and a trailing empty field', () => {
@@ -16,7 +24,10 @@ describe('parseCsv', () => {
   });
 
   it('skips blank lines and a byte order mark', () => {
-    expect(parseCsv('\ufeffa,b\r\n\r\n1,2\r\n\r\n')).toEqual([['a', 'b'], ['1', '2']]);
+    expect(parseCsv('\ufeffa,b\r\n\r\n1,2\r\n\r\n')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
   });
 
   it('names the line of an unclosed quote, a stray quote, and text after a closing quote', () => {
@@ -34,7 +45,12 @@ describe('serializeCsv', () => {
   });
 
   it('round-trips whatever it writes', () => {
-    const records = [['id', 'text'], ['1', 'a "b", c\r\nd'], ['2', ''], ['3', '""']];
+    const records = [
+      ['id', 'text'],
+      ['1', 'a "b", c\r\nd'],
+      ['2', ''],
+      ['3', '""'],
+    ];
     expect(parseCsv(serializeCsv(records))).toEqual(records);
   });
 });

@@ -17,7 +17,10 @@ describe('security relevance', () => {
 });
 
 describe('expected account activity', () => {
-  const weekdaysDaytime: ExpectedActivity = { windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '07:00', end: '19:00' }], systems: ['batch-01'] };
+  const weekdaysDaytime: ExpectedActivity = {
+    windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '07:00', end: '19:00' }],
+    systems: ['batch-01'],
+  };
   const overnight: ExpectedActivity = { windows: [{ days: ['fri'], start: '22:00', end: '04:00' }], systems: ['backup'] };
   it.each([
     [weekdaysDaytime, '2026-11-18T10:00:00Z', ['batch-01'], true, 'Wednesday 10:00 on a documented system'],

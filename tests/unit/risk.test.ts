@@ -13,16 +13,32 @@ describe('risk score = likelihood × impact × classification weight', () => {
     expect(riskScore(likelihood, impact, level)).toBe(score);
   });
 
-  it.each([[0, 3], [6, 3], [3, 2.5]])('refuses a rating outside 1–5 (%d, %d)', (likelihood, impact) => {
+  it.each([
+    [0, 3],
+    [6, 3],
+    [3, 2.5],
+  ])('refuses a rating outside 1–5 (%d, %d)', (likelihood, impact) => {
     expect(() => riskScore(likelihood, impact, 'low')).toThrow(RangeError);
   });
 
-  it.each([[100, '14d'], [60, '14d'], [59, '30d'], [30, '30d'], [12, '60d'], [11, '90d']])('score %i is due within %s', (score, due) => {
+  it.each([
+    [100, '14d'],
+    [60, '14d'],
+    [59, '30d'],
+    [30, '30d'],
+    [12, '60d'],
+    [11, '90d'],
+  ])('score %i is due within %s', (score, due) => {
     expect(dueWithin(score)).toBe(due);
   });
 
   it('orders by score, then key', () => {
-    const ordered = byRiskOrder([{ key: 'b', riskScore: 60 }, { key: 'c', riskScore: 75 }, { key: 'a', riskScore: 60 }, { key: 'd', riskScore: 8 }]);
+    const ordered = byRiskOrder([
+      { key: 'b', riskScore: 60 },
+      { key: 'c', riskScore: 75 },
+      { key: 'a', riskScore: 60 },
+      { key: 'd', riskScore: 8 },
+    ]);
     expect(ordered.map((i) => i.key)).toEqual(['c', 'a', 'b', 'd']);
   });
 });

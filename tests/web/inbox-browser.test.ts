@@ -9,7 +9,16 @@ import { eventually, startStack, type Stack } from '../setup/stack';
 
 const chromiumPath = '/usr/bin/chromium';
 const screenshots = path.resolve('test-results/inbox');
-const launchArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const launchArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 let stack: Stack;
 const tokens = {} as Record<'reporter' | 'analyst' | 'manager', string>;
@@ -34,7 +43,11 @@ afterAll(async () => {
 async function browserFor(token: string): Promise<{ context: BrowserContext; page: Page }> {
   const profile = mkdtempSync(path.join(tmpdir(), 'warden-chromium-'));
   profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, { executablePath: chromiumPath, args: launchArgs, viewport: { width: 1280, height: 800 } });
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    args: launchArgs,
+    viewport: { width: 1280, height: 800 },
+  });
   const page = context.pages()[0] ?? (await context.newPage());
   await page.goto(`${stack.baseUrl}/ui/tasks`);
   expect(page.url()).toContain('/ui/sign-in');
@@ -46,18 +59,28 @@ async function browserFor(token: string): Promise<{ context: BrowserContext; pag
 
 /** Reloads until the page shows a task card with `title`, as a person waiting for work would. */
 function taskCard(page: Page, title: string) {
-  return eventually(async () => {
-    await page.reload();
-    const card = page.locator('article.task', { hasText: title });
-    return (await card.count()) === 1 && card;
-  }, 20_000, `a task "${title}" on ${page.url()}`);
+  return eventually(
+    async () => {
+      await page.reload();
+      const card = page.locator('article.task', { hasText: title });
+      return (await card.count()) === 1 && card;
+    },
+    20_000,
+    `a task "${title}" on ${page.url()}`,
+  );
 }
 
 it('lets the people in the process decide an incident in the browser', async () => {
   const { ciId } = await seedCi(stack.db, { level: 'very_high', owner: 'sam' });
   const reported = await stack.request('POST', '/incidents', {
     token: tokens.reporter,
-    body: { title: 'Admin console reached from unknown network', description: 'VPN logs show it', category: 'unauthorised_access', affectedCis: [ciId], source: 'helpdesk' },
+    body: {
+      title: 'Admin console reached from unknown network',
+      description: 'VPN logs show it',
+      category: 'unauthorised_access',
+      affectedCis: [ciId],
+      source: 'helpdesk',
+    },
   });
   expect(reported.status).toBe(202);
   const incidentId: string = reported.body.id;
@@ -66,7 +89,9 @@ it('lets the people in the process decide an incident in the browser', async () 
   const analyst = await browserFor(tokens.analyst);
   const { page } = analyst;
   const acknowledge = await taskCard(page, 'Acknowledge critical incident');
-  await expect(acknowledge.getByRole('link', { name: /Admin console reached/ }).getAttribute('href')).resolves.toBe(`/ui/incidents/${incidentId}`);
+  await expect(acknowledge.getByRole('link', { name: /Admin console reached/ }).getAttribute('href')).resolves.toBe(
+    `/ui/incidents/${incidentId}`,
+  );
   await page.screenshot({ path: path.join(screenshots, 'my-tasks.png') });
   await acknowledge.getByRole('button', { name: 'Acknowledged' }).click();
   await expect(page.getByRole('status').textContent()).resolves.toContain('Your decision was recorded.');
@@ -100,11 +125,15 @@ it('lets the people in the process decide an incident in the browser', async () 
   await expect(manager.page.getByRole('status').textContent()).resolves.toContain('Your decision was recorded.');
 
   // The playbook moves on past containment: the incident's page shows the new state.
-  const status = await eventually(async () => {
-    await manager.page.goto(incidentUrl);
-    const text = await manager.page.getByTestId('incident-status').textContent();
-    return text === 'Eradication' && text;
-  }, 20_000, 'the incident to reach eradication');
+  const status = await eventually(
+    async () => {
+      await manager.page.goto(incidentUrl);
+      const text = await manager.page.getByTestId('incident-status').textContent();
+      return text === 'Eradication' && text;
+    },
+    20_000,
+    'the incident to reach eradication',
+  );
   expect(status).toBe('Eradication');
   const body = await manager.page.locator('main').textContent();
   expect(body).toContain('isolate-account');
@@ -126,6 +155,11 @@ it('lets the people in the process decide an incident in the browser', async () 
   await manager.page.screenshot({ path: path.join(screenshots, 'incident-phone.png') });
   await manager.context.close();
 
-  const refusals = await stack.db.selectFrom('audit_events').select(['actor', 'details']).where('action', '=', 'task.decision_refused').where('subject_id', '=', incidentId).execute();
+  const refusals = await stack.db
+    .selectFrom('audit_events')
+    .select(['actor', 'details'])
+    .where('action', '=', 'task.decision_refused')
+    .where('subject_id', '=', incidentId)
+    .execute();
   expect(refusals).toMatchObject([{ actor: 'ana', details: { status: 403 } }]);
 }, 180_000);

@@ -31,7 +31,9 @@ describe('sign-in and sessions', () => {
     expect(session).not.toContain(token);
     const secret = client.cookies.get('warden_session') as string;
     expect(await stack.db.selectFrom('web_sessions').select('id').where('secret_hash', '=', secret).execute()).toHaveLength(0);
-    expect(await stack.db.selectFrom('web_sessions').select('principal_id').where('secret_hash', '=', hashToken(secret)).execute()).toEqual([{ principal_id: 'mara' }]);
+    expect(await stack.db.selectFrom('web_sessions').select('principal_id').where('secret_hash', '=', hashToken(secret)).execute()).toEqual(
+      [{ principal_id: 'mara' }],
+    );
     const page = await client.get('/ui/tasks');
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toContain('text/html');
@@ -130,7 +132,14 @@ describe('sign-in and sessions', () => {
 
   it('decodes codec payloads for a session cookie as for a bearer token', async () => {
     const client = await signedIn(stack, await stack.token(['security_analyst'], 'cody'));
-    const encoded = await stack.request('POST', '/codec/encode', { token: await stack.token(['admin']), body: { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"secret"').toString('base64') }] } });
+    const encoded = await stack.request('POST', '/codec/encode', {
+      token: await stack.token(['admin']),
+      body: {
+        payloads: [
+          { metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"secret"').toString('base64') },
+        ],
+      },
+    });
     const response = await fetch(`${stack.baseUrl}/codec/decode`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', cookie: `warden_session=${client.cookies.get('warden_session')}` },

@@ -21,7 +21,11 @@ afterAll(() => stack?.close());
 describe('the Changes pages', () => {
   it('list a change by its filters and show its decision form, then the decision with who and when', async () => {
     const ciId = (await seedCi(stack.db, { level: 'low', name: 'inbox-wiki' })).ciId;
-    const body = changeBody({ title: 'Rotate the <wiki> TLS keys', affectedCis: [ciId], securityImpact: { ...noImpact, dataHandling: true } });
+    const body = changeBody({
+      title: 'Rotate the <wiki> TLS keys',
+      affectedCis: [ciId],
+      securityImpact: { ...noImpact, dataHandling: true },
+    });
     const accepted = await submitChange(stack, tokens.requester, body);
     const task = await reviewTask(stack, tokens.reviewer, accepted.id);
 
@@ -67,13 +71,22 @@ describe('the Testing schedule pages', () => {
   it('show a control with its last result, its recent test reports and a test run with its decision', async () => {
     const created = await stack.request('POST', '/controls', {
       token: tokens.manager,
-      body: { name: `Badge door check ${Date.now()}`, owner: 'otto', kind: 'organisational', process: 'security', procedure: { type: 'manual', instructions: 'Try the badge after hours.', deadline: '1h' } },
+      body: {
+        name: `Badge door check ${Date.now()}`,
+        owner: 'otto',
+        kind: 'organisational',
+        process: 'security',
+        procedure: { type: 'manual', instructions: 'Try the badge after hours.', deadline: '1h' },
+      },
     });
     expect(created.status).toBe(201);
     const controlId = created.body.id as string;
     expect((await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.tester })).status).toBe(202);
     const run = await eventually(
-      async () => (await stack.request('GET', `/test-runs?controlId=${controlId}`, { token: tokens.auditor })).body.items[0] as { id: string } | undefined,
+      async () =>
+        (await stack.request('GET', `/test-runs?controlId=${controlId}`, { token: tokens.auditor })).body.items[0] as
+          | { id: string }
+          | undefined,
       20_000,
       'the manual run',
     );
@@ -83,7 +96,11 @@ describe('the Testing schedule pages', () => {
     expect((await tester.get(`/ui/test-runs/${run.id}`)).body).toContain(`action="/ui/tasks/${task.id}/decision"`);
     expect((await tester.get('/ui/tasks')).body).toContain(`<a href="/ui/test-runs/${run.id}">`);
     expect((await decide(stack, tokens.tester, task.id, 'passed', { comment: 'The door stayed shut.' })).status).toBe(200);
-    await eventually(async () => (await stack.request('GET', `/test-runs/${run.id}`, { token: tokens.auditor })).body.result === 'passed' || undefined, 20_000, 'the report');
+    await eventually(
+      async () => (await stack.request('GET', `/test-runs/${run.id}`, { token: tokens.auditor })).body.result === 'passed' || undefined,
+      20_000,
+      'the report',
+    );
 
     const auditor = await signedIn(stack, tokens.auditor);
     const schedule = await auditor.get('/ui/testing-schedule');
@@ -109,10 +126,20 @@ describe('the Reviews pages', () => {
   it('list a review and show its state, KPI summary and a report link that opens with the session', async () => {
     // A one-off range of days of its own: workflow ids live on the dev server every test file shares.
     const from = new Date(Date.UTC(2001, 0, 1) + (Date.now() % 3000) * 86_400_000).toISOString().slice(0, 10);
-    const started = await stack.request('POST', '/reviews', { token: tokens.manager, body: { from, to: from, deadlines: { ownerReview: '2s', escalation: '2s' } } });
+    const started = await stack.request('POST', '/reviews', {
+      token: tokens.manager,
+      body: { from, to: from, deadlines: { ownerReview: '2s', escalation: '2s' } },
+    });
     expect(started.status, JSON.stringify(started.body)).toBe(202);
     const id = `${from}_${from}`;
-    await eventually(async () => ['owner_review', 'planning', 'sign_off', 'signed_off'].includes((await stack.request('GET', `/reviews/${id}`, { token: tokens.auditor })).body.status) || undefined, 20_000, 'the review measured');
+    await eventually(
+      async () =>
+        ['owner_review', 'planning', 'sign_off', 'signed_off'].includes(
+          (await stack.request('GET', `/reviews/${id}`, { token: tokens.auditor })).body.status,
+        ) || undefined,
+      20_000,
+      'the review measured',
+    );
 
     const auditor = await signedIn(stack, tokens.auditor);
     const list = await auditor.get('/ui/reviews');
@@ -124,7 +151,9 @@ describe('the Reviews pages', () => {
     expect(detail.body).toContain('<h2>KPI summary</h2>');
     expect(detail.body).toContain('<td>Expired exceptions</td>');
     expect(detail.body).toContain(`href="/reviews/${id}/report"`);
-    const report = await fetch(`${stack.baseUrl}/reviews/${id}/report`, { headers: { accept: 'text/html', cookie: `warden_session=${auditor.cookies.get('warden_session')}` } });
+    const report = await fetch(`${stack.baseUrl}/reviews/${id}/report`, {
+      headers: { accept: 'text/html', cookie: `warden_session=${auditor.cookies.get('warden_session')}` },
+    });
     expect(report.status).toBe(200);
     expect(report.headers.get('content-type')).toContain('text/html');
 

@@ -21,10 +21,16 @@ afterAll(async () => {
 
 /** The open remediation-kind task for one CI of an advisory. */
 function openTaskFor(token: string, advisoryId: string, kind: string, ciId: string, notId?: string) {
-  return eventually(async () => {
-    const items = (await stack.request('GET', `/tasks?status=open&subjectId=${advisoryId}`, { token })).body.items ?? [];
-    return items.find((t: { id: string; kind: string; details: { ciId?: string } }) => t.kind === kind && t.details.ciId === ciId && t.id !== notId);
-  }, 20_000, `an open ${kind} task for CI ${ciId}`);
+  return eventually(
+    async () => {
+      const items = (await stack.request('GET', `/tasks?status=open&subjectId=${advisoryId}`, { token })).body.items ?? [];
+      return items.find(
+        (t: { id: string; kind: string; details: { ciId?: string } }) => t.kind === kind && t.details.ciId === ciId && t.id !== notId,
+      );
+    },
+    20_000,
+    `an open ${kind} task for CI ${ciId}`,
+  );
 }
 
 const advisory = {
@@ -42,22 +48,47 @@ describe('the advisory response', () => {
   it('assigns, escalates, updates the CMDB, picks up CIs registered later, and measures patch compliance', async () => {
     const a = await seedCi(stack.db, { owner: 'olga', level: 'very_high', sla: { patchDeadlines: fast } });
     const unaffected = await seedCi(stack.db, { owner: 'olga' });
-    expect((await stack.request('PUT', `/cis/${a.ciId}/components`, { token: tokens.olga, body: { components: [{ product: 'openssl', version: '3.0.2' }, { product: 'nginx', version: '1.25.0' }] } })).status).toBe(200);
-    await stack.request('PUT', `/cis/${unaffected.ciId}/components`, { token: tokens.olga, body: { components: [{ product: 'OpenSSL', version: '3.0.7' }] } });
+    expect(
+      (
+        await stack.request('PUT', `/cis/${a.ciId}/components`, {
+          token: tokens.olga,
+          body: {
+            components: [
+              { product: 'openssl', version: '3.0.2' },
+              { product: 'nginx', version: '1.25.0' },
+            ],
+          },
+        })
+      ).status,
+    ).toBe(200);
+    await stack.request('PUT', `/cis/${unaffected.ciId}/components`, {
+      token: tokens.olga,
+      body: { components: [{ product: 'OpenSSL', version: '3.0.7' }] },
+    });
     expect((await stack.request('PUT', `/cis/${a.ciId}/components`, { token: tokens.carl, body: { components: [] } })).status).toBe(403);
 
     const posted = await stack.request('POST', '/advisories', { token: tokens.analyst, body: advisory });
     expect(posted.status).toBe(202);
-    expect(posted.body).toMatchObject({ id: advisory.id, workflowId: `advisory/${advisory.id}`, format: 'generic', revision: 1, created: true });
+    expect(posted.body).toMatchObject({
+      id: advisory.id,
+      workflowId: `advisory/${advisory.id}`,
+      format: 'generic',
+      revision: 1,
+      created: true,
+    });
 
     // Olga misses the 3 s deadline: the Security Manager joins the task.
     const first = await openTaskFor(tokens.olga, advisory.id, 'advisory.remediation', a.ciId);
     expect(first.assignees).toEqual(['olga']);
     expect(first.details).toMatchObject({ installedVersion: '3.0.2', fixedVersions: ['3.0.7'], deadline: '3s' });
-    const escalated = await eventually(async () => {
-      const task = (await stack.request('GET', `/tasks/${first.id}`, { token: tokens.olga })).body;
-      return task.escalationLevel >= 1 && task;
-    }, 15_000, 'the remediation to escalate');
+    const escalated = await eventually(
+      async () => {
+        const task = (await stack.request('GET', `/tasks/${first.id}`, { token: tokens.olga })).body;
+        return task.escalationLevel >= 1 && task;
+      },
+      15_000,
+      'the remediation to escalate',
+    );
     expect(escalated.allowedRoles).toContain('security_manager');
 
     expect((await decide(stack, tokens.olga, first.id, 'patched')).status).toBe(409);
@@ -66,22 +97,36 @@ describe('the advisory response', () => {
     const again = await openTaskFor(tokens.olga, advisory.id, 'advisory.remediation', a.ciId, first.id);
     expect(again.details.note).toMatch(/3\.0\.5 is still in an affected range/);
     expect((await decide(stack, tokens.olga, again.id, 'patched', { data: { version: '3.0.7' } })).status).toBe(200);
-    const components = await eventually(async () => {
-      const body = (await stack.request('GET', `/cis/${a.ciId}/components`, { token: tokens.auditor })).body;
-      return body.components.find((c: { product: string; version: string }) => c.product === 'openssl' && c.version === '3.0.7') && body;
-    }, 15_000, 'the CMDB to record 3.0.7');
+    const components = await eventually(
+      async () => {
+        const body = (await stack.request('GET', `/cis/${a.ciId}/components`, { token: tokens.auditor })).body;
+        return body.components.find((c: { product: string; version: string }) => c.product === 'openssl' && c.version === '3.0.7') && body;
+      },
+      15_000,
+      'the CMDB to record 3.0.7',
+    );
     expect(components.components).toHaveLength(2);
 
     // A CI registered later with an affected component is picked up, not silently missed.
     const c = await seedCi(stack.db, { owner: 'carl', level: 'medium', sla: { patchDeadlines: slow } });
-    const set = await stack.request('PUT', `/cis/${c.ciId}/components`, { token: tokens.carl, body: { components: [{ product: 'OpenSSL', version: '3.0.1' }] } });
+    const set = await stack.request('PUT', `/cis/${c.ciId}/components`, {
+      token: tokens.carl,
+      body: { components: [{ product: 'OpenSSL', version: '3.0.1' }] },
+    });
     expect(set.body.rematched).toEqual([advisory.id]);
     const carlTask = await openTaskFor(tokens.carl, advisory.id, 'advisory.remediation', c.ciId);
     expect(carlTask.details.deadline).toBe('1h');
 
     // Carl asks for an exception; the Security Manager grants it for 2 s; it lapses and the task returns.
     expect((await decide(stack, tokens.carl, carlTask.id, 'exception_requested', { data: { expiresIn: '2s' } })).status).toBe(409);
-    expect((await decide(stack, tokens.carl, carlTask.id, 'exception_requested', { comment: 'vendor appliance, patch next quarter', data: { expiresIn: '2s' } })).status).toBe(200);
+    expect(
+      (
+        await decide(stack, tokens.carl, carlTask.id, 'exception_requested', {
+          comment: 'vendor appliance, patch next quarter',
+          data: { expiresIn: '2s' },
+        })
+      ).status,
+    ).toBe(200);
     const exception = await openTaskFor(tokens.manager, advisory.id, 'advisory.exception', c.ciId);
     expect(exception.requester).toBe('carl');
     expect((await decide(stack, tokens.carl, exception.id, 'approved')).status).toBe(403);
@@ -90,23 +135,45 @@ describe('the advisory response', () => {
     expect(afterExpiry.details.note).toMatch(/exception granted for 2s has expired/);
 
     // Re-posting revises the same advisory; closing is refused while Carl's remediation runs.
-    const revised = await stack.request('POST', '/advisories', { token: tokens.analyst, body: { ...advisory, affected: [{ product: 'OpenSSL', versions: ['>=3.0.0 <3.0.7', '1.1.1t'], fixed: ['3.0.7'] }] } });
+    const revised = await stack.request('POST', '/advisories', {
+      token: tokens.analyst,
+      body: { ...advisory, affected: [{ product: 'OpenSSL', versions: ['>=3.0.0 <3.0.7', '1.1.1t'], fixed: ['3.0.7'] }] },
+    });
     expect(revised.body).toMatchObject({ revision: 2, created: false });
-    expect((await stack.request('GET', '/advisories', { token: tokens.auditor })).body.items.filter((x: { id: string }) => x.id === advisory.id)).toHaveLength(1);
+    expect(
+      (await stack.request('GET', '/advisories', { token: tokens.auditor })).body.items.filter((x: { id: string }) => x.id === advisory.id),
+    ).toHaveLength(1);
     const refused = await stack.request('POST', `/advisories/${advisory.id}/close`, { token: tokens.manager, body: { reason: 'done' } });
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toMatch(/still running/);
 
-    expect((await decide(stack, tokens.carl, afterExpiry.id, 'mitigated', { data: { measure: 'TLS endpoint firewalled to the VPN range' } })).status).toBe(200);
-    const detail = await eventually(async () => {
-      const body = (await stack.request('GET', `/advisories/${advisory.id}`, { token: tokens.auditor })).body;
-      return body.remediations.mitigated === 1 && body;
-    }, 15_000, 'the remediations to settle');
+    expect(
+      (await decide(stack, tokens.carl, afterExpiry.id, 'mitigated', { data: { measure: 'TLS endpoint firewalled to the VPN range' } }))
+        .status,
+    ).toBe(200);
+    const detail = await eventually(
+      async () => {
+        const body = (await stack.request('GET', `/advisories/${advisory.id}`, { token: tokens.auditor })).body;
+        return body.remediations.mitigated === 1 && body;
+      },
+      15_000,
+      'the remediations to settle',
+    );
     expect(detail).toMatchObject({ revision: 2, status: 'open', remediations: { patched: 1, mitigated: 1 }, aliases: ['CVE-2026-1000'] });
     const byCi = Object.fromEntries(detail.remediationDetails.map((r: { ciId: string }) => [r.ciId, r]));
-    expect(byCi[a.ciId]).toMatchObject({ owner: 'olga', status: 'patched', installedVersion: '3.0.7', deadline: '3s', resolution: { version: '3.0.7' } });
+    expect(byCi[a.ciId]).toMatchObject({
+      owner: 'olga',
+      status: 'patched',
+      installedVersion: '3.0.7',
+      deadline: '3s',
+      resolution: { version: '3.0.7' },
+    });
     expect(byCi[a.ciId].escalations).toBeGreaterThanOrEqual(1);
-    expect(byCi[c.ciId]).toMatchObject({ owner: 'carl', status: 'mitigated', resolution: { measure: 'TLS endpoint firewalled to the VPN range' } });
+    expect(byCi[c.ciId]).toMatchObject({
+      owner: 'carl',
+      status: 'mitigated',
+      resolution: { measure: 'TLS endpoint firewalled to the VPN range' },
+    });
     expect(byCi[unaffected.ciId]).toBeUndefined();
 
     // Olga's service: due in the period, patched late (0 %). Carl's: due within the hour, mitigated on time (100 %).
@@ -116,17 +183,31 @@ describe('the advisory response', () => {
     expect(byService[a.serviceId]).toMatchObject({ due: 1, doneOnTime: 0, percentage: 0 });
     expect(byService[c.serviceId]).toMatchObject({ due: 1, doneOnTime: 1, percentage: 100 });
 
-    const closed = await stack.request('POST', `/advisories/${advisory.id}/close`, { token: tokens.manager, body: { reason: 'all CIs remediated' } });
+    const closed = await stack.request('POST', `/advisories/${advisory.id}/close`, {
+      token: tokens.manager,
+      body: { reason: 'all CIs remediated' },
+    });
     expect(closed.status).toBe(200);
-    await eventually(async () => (await stack.request('GET', `/advisories/${advisory.id}`, { token: tokens.auditor })).body.status === 'closed', 15_000, 'the advisory to close');
+    await eventually(
+      async () => (await stack.request('GET', `/advisories/${advisory.id}`, { token: tokens.auditor })).body.status === 'closed',
+      15_000,
+      'the advisory to close',
+    );
     expect((await stack.request('POST', '/advisories', { token: tokens.analyst, body: advisory })).status).toBe(409);
   });
 
   it('rejects malformed advisories whole with the reason', async () => {
-    const bad = await stack.request('POST', '/advisories?format=csaf', { token: tokens.analyst, body: { document: { csaf_version: '2.0' } } });
+    const bad = await stack.request('POST', '/advisories?format=csaf', {
+      token: tokens.analyst,
+      body: { document: { csaf_version: '2.0' } },
+    });
     expect(bad.status).toBe(400);
-    expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['body.document.title', 'body.product_tree']));
-    expect((await stack.request('GET', '/advisories', { token: tokens.auditor })).body.items.map((x: { id: string }) => x.id)).not.toContain(undefined);
+    expect(bad.body.errors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining(['body.document.title', 'body.product_tree']),
+    );
+    expect(
+      (await stack.request('GET', '/advisories', { token: tokens.auditor })).body.items.map((x: { id: string }) => x.id),
+    ).not.toContain(undefined);
     expect((await stack.request('POST', '/advisories', { token: tokens.olga, body: advisory })).status).toBe(403);
   });
 });

@@ -19,7 +19,9 @@ function sdkPackages(): Set<string> {
   for (let name = pending.pop(); name; name = pending.pop()) {
     if (packages.has(name)) continue;
     packages.add(name);
-    const manifest = JSON.parse(readFileSync(path.join(nodeModules, name, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(nodeModules, name, 'package.json'), 'utf8')) as {
+      dependencies?: Record<string, string>;
+    };
     pending.push(...Object.keys(manifest.dependencies ?? {}));
   }
   return packages;
@@ -59,7 +61,9 @@ describe('the workflow bundle', () => {
   it('contains only the SDK and the workflows and domain folders: no zod, pg, kysely, fastify or Node built-ins', async () => {
     const { code } = await bundle(workflowsPath);
     const modules = bundledModules(code);
-    expect(modules).toEqual(expect.arrayContaining(['./workflows/index.ts', expect.stringContaining('node_modules/@temporalio/workflow/')]));
+    expect(modules).toEqual(
+      expect.arrayContaining(['./workflows/index.ts', expect.stringContaining('node_modules/@temporalio/workflow/')]),
+    );
     expect(foreignModules(code)).toEqual([]);
     for (const banned of ['zod', 'pg', 'kysely', 'fastify', 'pino']) {
       expect(modules.filter((id) => id.includes(`node_modules/${banned}/`))).toEqual([]);

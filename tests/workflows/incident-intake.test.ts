@@ -5,7 +5,10 @@ import { decide, openTask, seedCi } from '../setup/fixtures';
 let stack: Stack;
 const tokens = {} as Record<'siem' | 'analyst' | 'manager' | 'auditor', string>;
 // Mon–Fri office hours on the batch hosts.
-const expectedActivity = { windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '07:00', end: '19:00' }], systems: ['batch-01', 'batch-02'] };
+const expectedActivity = {
+  windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '07:00', end: '19:00' }],
+  systems: ['batch-01', 'batch-02'],
+};
 
 beforeAll(async () => {
   stack = await startStack();
@@ -17,10 +20,14 @@ beforeAll(async () => {
 afterAll(() => stack?.close());
 
 async function incident(id: string, until: (incident: any) => boolean, what: string) {
-  return eventually(async () => {
-    const found = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
-    return found.id && until(found) && found;
-  }, 20_000, what);
+  return eventually(
+    async () => {
+      const found = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
+      return found.id && until(found) && found;
+    },
+    20_000,
+    what,
+  );
 }
 
 describe('SIEM intake', () => {
@@ -44,15 +51,21 @@ describe('SIEM intake', () => {
 
     await incident(id, (i) => i.category === 'unauthorised_access' && i.alerts.length === 3, 'the incident with three alerts');
     await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, id, 'incident.acknowledge')).id, 'acknowledged');
-    await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, id, 'incident.triage')).id, 'triaged', { data: { scope: 'payroll batch account' } });
+    await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, id, 'incident.triage')).id, 'triaged', {
+      data: { scope: 'payroll batch account' },
+    });
     const approval = await openTask(stack, tokens.manager, id, 'incident.approval');
     expect(approval.title).toMatch(/isolating the account/);
     await decide(stack, tokens.manager, approval.id, 'approved');
 
-    const forensic = await eventually(async () => {
-      const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
-      return open.find((t: { title: string }) => t.title.startsWith('Forensic review'));
-    }, 20_000, 'the forensic review task');
+    const forensic = await eventually(
+      async () => {
+        const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
+        return open.find((t: { title: string }) => t.title.startsWith('Forensic review'));
+      },
+      20_000,
+      'the forensic review task',
+    );
     expect(forensic.allowedRoles).toEqual(['security_analyst']);
     const contained = await incident(id, (i) => i.actions.length === 1, 'the isolation');
     // No responder is configured in this stack: the approved action is recorded for manual execution.
@@ -69,7 +82,11 @@ describe('SIEM intake', () => {
     expect(verdict.status).toBe(202);
     expect(verdict.body).toMatchObject({ verdict: 'benign', incidentId: null });
     expect(verdict.body.reason).toMatch(/inside window/);
-    const stored = await stack.db.selectFrom('security_alerts_received').selectAll().where('id', '=', verdict.body.alertId).executeTakeFirstOrThrow();
+    const stored = await stack.db
+      .selectFrom('security_alerts_received')
+      .selectAll()
+      .where('id', '=', verdict.body.alertId)
+      .executeTakeFirstOrThrow();
     expect(stored).toMatchObject({ verdict: 'benign', account });
   });
 
@@ -78,7 +95,13 @@ describe('SIEM intake', () => {
     await seedCi(stack.db, { name: host, level: 'medium' });
     const verdict = await stack.request('POST', '/alerts', {
       token: tokens.siem,
-      body: { timestamp: '2026-11-22T09:00:00.000+0000', rule: { id: '5712', level: 10, description: 'SSHD brute force', groups: ['sshd'] }, agent: { id: '007', name: host }, data: { srcip: '203.0.113.9' }, full_log: '…' },
+      body: {
+        timestamp: '2026-11-22T09:00:00.000+0000',
+        rule: { id: '5712', level: 10, description: 'SSHD brute force', groups: ['sshd'] },
+        agent: { id: '007', name: host },
+        data: { srcip: '203.0.113.9' },
+        full_log: '…',
+      },
     });
     expect(verdict.status).toBe(202);
     expect(verdict.body.verdict).toBe('incident');
@@ -89,25 +112,45 @@ describe('SIEM intake', () => {
 
 describe('bad input on the workflow-driven routes', () => {
   it('names the offending field and changes nothing', async () => {
-    const before = await stack.db.selectFrom('security_alerts_received').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    const badAlert = await stack.request('POST', '/alerts', { token: tokens.siem, body: { source: 'x', rule: 'r', severity: 'apocalyptic', time: 'yesterday' } });
+    const before = await stack.db
+      .selectFrom('security_alerts_received')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    const badAlert = await stack.request('POST', '/alerts', {
+      token: tokens.siem,
+      body: { source: 'x', rule: 'r', severity: 'apocalyptic', time: 'yesterday' },
+    });
     expect(badAlert.status).toBe(400);
     expect(badAlert.headers.get('content-type')).toContain('application/problem+json');
     const { ciId } = await seedCi(stack.db);
-    const reported = await stack.request('POST', '/incidents', { token: tokens.analyst, body: { title: 'bad input', description: '', category: 'malware', affectedCis: [ciId], source: 'probe' } });
+    const reported = await stack.request('POST', '/incidents', {
+      token: tokens.analyst,
+      body: { title: 'bad input', description: '', category: 'malware', affectedCis: [ciId], source: 'probe' },
+    });
     const task = await openTask(stack, tokens.analyst, reported.body.id, 'incident.acknowledge');
-    const unknownField = await stack.request('POST', `/tasks/${task.id}/decision`, { token: tokens.analyst, body: { outcome: 'acknowledged', decidedBy: 'someone-else' } });
+    const unknownField = await stack.request('POST', `/tasks/${task.id}/decision`, {
+      token: tokens.analyst,
+      body: { outcome: 'acknowledged', decidedBy: 'someone-else' },
+    });
     expect(unknownField.status).toBe(400);
     expect(unknownField.body.errors).toEqual([{ path: 'body.decidedBy', message: 'unknown field' }]);
     const badOutcome = await decide(stack, tokens.analyst, task.id, 'ignored');
     expect(badOutcome.status).toBe(400);
     expect(badOutcome.body.errors[0].path).toBe('body.outcome');
-    const noMessage = await stack.request('POST', `/incidents/${reported.body.id}/communications`, { token: tokens.analyst, body: { audience: 'press' } });
+    const noMessage = await stack.request('POST', `/incidents/${reported.body.id}/communications`, {
+      token: tokens.analyst,
+      body: { audience: 'press' },
+    });
     expect(noMessage.status).toBe(400);
     expect(noMessage.body.errors.map((e: { path: string }) => e.path)).toContain('body.message');
-    const after = await stack.db.selectFrom('security_alerts_received').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await stack.db
+      .selectFrom('security_alerts_received')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(after.n).toBe(before.n);
-    expect(await stack.db.selectFrom('incident_communications').select('id').where('incident_id', '=', reported.body.id).execute()).toHaveLength(0);
+    expect(
+      await stack.db.selectFrom('incident_communications').select('id').where('incident_id', '=', reported.body.id).execute(),
+    ).toHaveLength(0);
     const stillOpen = (await stack.request('GET', `/tasks/${task.id}`, { token: tokens.analyst })).body;
     expect(stillOpen).toMatchObject({ status: 'open', decisions: [] });
   });
@@ -118,26 +161,50 @@ describe('external communication and drills', () => {
     const { ciId } = await seedCi(stack.db);
     const reported = await stack.request('POST', '/incidents', {
       token: tokens.analyst,
-      body: { title: 'Tabletop: ransomware on file server', description: 'exercise', category: 'malware', affectedCis: [ciId], source: 'exercise', drill: true },
+      body: {
+        title: 'Tabletop: ransomware on file server',
+        description: 'exercise',
+        category: 'malware',
+        affectedCis: [ciId],
+        source: 'exercise',
+        drill: true,
+      },
     });
     const id = reported.body.id;
     await incident(id, (i) => i.live?.currentStep === 'acknowledge', 'the drill to wait for acknowledgement');
-    const proposed = await stack.request('POST', `/incidents/${id}/communications`, { token: tokens.analyst, body: { audience: 'customers@example.com', message: 'We are investigating.' } });
+    const proposed = await stack.request('POST', `/incidents/${id}/communications`, {
+      token: tokens.analyst,
+      body: { audience: 'customers@example.com', message: 'We are investigating.' },
+    });
     expect(proposed.status).toBe(202);
     const approval = await openTask(stack, tokens.manager, id, 'incident.communication');
-    const pending = await stack.db.selectFrom('incident_communications').selectAll().where('id', '=', proposed.body.communicationId).executeTakeFirstOrThrow();
+    const pending = await stack.db
+      .selectFrom('incident_communications')
+      .selectAll()
+      .where('id', '=', proposed.body.communicationId)
+      .executeTakeFirstOrThrow();
     expect(pending).toMatchObject({ status: 'pending_approval', sent_at: null });
     expect((await decide(stack, tokens.analyst, approval.id, 'approved')).status).toBe(403);
     await decide(stack, tokens.manager, approval.id, 'approved');
-    const sent = await eventually(async () => {
-      const row = await stack.db.selectFrom('incident_communications').selectAll().where('id', '=', proposed.body.communicationId).executeTakeFirstOrThrow();
-      return row.status === 'sent' && row;
-    }, 15_000, 'the communication to be sent');
+    const sent = await eventually(
+      async () => {
+        const row = await stack.db
+          .selectFrom('incident_communications')
+          .selectAll()
+          .where('id', '=', proposed.body.communicationId)
+          .executeTakeFirstOrThrow();
+        return row.status === 'sent' && row;
+      },
+      15_000,
+      'the communication to be sent',
+    );
     expect(sent.decided_by).toBe('max');
     const notifications = await stack.db.selectFrom('notifications').selectAll().where('subject_id', '=', id).execute();
     expect(notifications.length).toBeGreaterThan(0);
     expect(notifications.every((n) => n.suppressed_reason?.startsWith('drill'))).toBe(true);
-    const timeline = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body.timeline.map((e: { action: string }) => e.action);
+    const timeline = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body.timeline.map(
+      (e: { action: string }) => e.action,
+    );
     expect(timeline).toEqual(expect.arrayContaining(['incident.communication_requested', 'incident.communication_sent']));
   });
 });
@@ -145,21 +212,37 @@ describe('external communication and drills', () => {
 describe('playbooks', () => {
   it('publishes a new version for new incidents while running ones keep theirs', async () => {
     const { ciId } = await seedCi(stack.db);
-    const before = await stack.request('POST', '/incidents', { token: tokens.analyst, body: { title: 'DoS before', description: '', category: 'denial_of_service', affectedCis: [ciId], source: 'noc' } });
+    const before = await stack.request('POST', '/incidents', {
+      token: tokens.analyst,
+      body: { title: 'DoS before', description: '', category: 'denial_of_service', affectedCis: [ciId], source: 'noc' },
+    });
     await incident(before.body.id, (i) => i.playbook?.version === 1, 'the first incident on v1');
 
     const published = await stack.request('PUT', '/playbooks/denial_of_service', {
       token: tokens.manager,
-      body: { title: 'Denial of service v2', steps: [{ id: 'call-provider', type: 'task', phase: 'containment', title: 'Call the scrubbing provider', roles: ['security_analyst'] }] },
+      body: {
+        title: 'Denial of service v2',
+        steps: [
+          { id: 'call-provider', type: 'task', phase: 'containment', title: 'Call the scrubbing provider', roles: ['security_analyst'] },
+        ],
+      },
     });
     expect(published.status).toBe(201);
     expect(published.body).toMatchObject({ version: 2, publishedBy: 'max' });
-    const invalidStep = await stack.request('PUT', '/playbooks/denial_of_service', { token: tokens.manager, body: { title: 'x', steps: [{ id: 'a', type: 'timer', phase: 'recovery', title: 't', duration: 'soon' }] } });
+    const invalidStep = await stack.request('PUT', '/playbooks/denial_of_service', {
+      token: tokens.manager,
+      body: { title: 'x', steps: [{ id: 'a', type: 'timer', phase: 'recovery', title: 't', duration: 'soon' }] },
+    });
     expect(invalidStep.status).toBe(400);
     expect(invalidStep.body.errors[0].path).toMatch(/^body\.steps\.0/);
-    expect((await stack.request('PUT', '/playbooks/denial_of_service', { token: tokens.analyst, body: { title: 'x', steps: [] } })).status).toBe(403);
+    expect(
+      (await stack.request('PUT', '/playbooks/denial_of_service', { token: tokens.analyst, body: { title: 'x', steps: [] } })).status,
+    ).toBe(403);
 
-    const after = await stack.request('POST', '/incidents', { token: tokens.analyst, body: { title: 'DoS after', description: '', category: 'denial_of_service', affectedCis: [ciId], source: 'noc' } });
+    const after = await stack.request('POST', '/incidents', {
+      token: tokens.analyst,
+      body: { title: 'DoS after', description: '', category: 'denial_of_service', affectedCis: [ciId], source: 'noc' },
+    });
     await incident(after.body.id, (i) => i.playbook?.version === 2, 'the second incident on v2');
     expect((await stack.request('GET', `/incidents/${before.body.id}`, { token: tokens.auditor })).body.playbook.version).toBe(1);
     const listed = await stack.request('GET', '/playbooks', { token: tokens.analyst });

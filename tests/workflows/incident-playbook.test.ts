@@ -27,10 +27,22 @@ afterAll(async () => {
 
 describe('the security incident playbook', () => {
   it('runs an unauthorised-access incident from report to closure', async () => {
-    const { ciId } = await seedCi(stack.db, { level: 'very_high', owner: 'sam', sla: { acknowledgeTargets: { critical: '2s', high: '2s', medium: '2s', low: '2s' } } });
+    const { ciId } = await seedCi(stack.db, {
+      level: 'very_high',
+      owner: 'sam',
+      sla: { acknowledgeTargets: { critical: '2s', high: '2s', medium: '2s', low: '2s' } },
+    });
     const reported = await stack.request('POST', '/incidents', {
       token: tokens.reporter,
-      body: { title: 'Admin console reached from unknown network', description: 'VPN logs show it', category: 'unauthorised_access', affectedCis: [ciId], source: 'helpdesk', occurredAt: '2026-11-20T01:00:00Z', detectedAt: '2026-11-20T02:00:00Z' },
+      body: {
+        title: 'Admin console reached from unknown network',
+        description: 'VPN logs show it',
+        category: 'unauthorised_access',
+        affectedCis: [ciId],
+        source: 'helpdesk',
+        occurredAt: '2026-11-20T01:00:00Z',
+        detectedAt: '2026-11-20T02:00:00Z',
+      },
     });
     expect(reported.status).toBe(202);
     expect(reported.body).toMatchObject({ severity: 'critical', securityIncident: true, workflowId: `incident/${reported.body.id}` });
@@ -38,10 +50,14 @@ describe('the security incident playbook', () => {
 
     // Nobody acknowledges within the 2 s target: the task escalates and the admin role is added.
     const acknowledge = await openTask(stack, tokens.manager, id, 'incident.acknowledge');
-    const escalated = await eventually(async () => {
-      const task = (await stack.request('GET', `/tasks/${acknowledge.id}`, { token: tokens.manager })).body;
-      return task.escalationLevel >= 1 && task;
-    }, 15_000, 'the acknowledgement to escalate');
+    const escalated = await eventually(
+      async () => {
+        const task = (await stack.request('GET', `/tasks/${acknowledge.id}`, { token: tokens.manager })).body;
+        return task.escalationLevel >= 1 && task;
+      },
+      15_000,
+      'the acknowledgement to escalate',
+    );
     expect(escalated.allowedRoles).toContain('admin');
 
     const wrongRole = await decide(stack, tokens.reporter, acknowledge.id, 'acknowledged');
@@ -50,7 +66,9 @@ describe('the security incident playbook', () => {
     expect((await decide(stack, tokens.analyst, acknowledge.id, 'acknowledged')).status).toBe(200);
 
     const triage = await openTask(stack, tokens.analyst, id, 'incident.triage');
-    expect((await decide(stack, tokens.analyst, triage.id, 'triaged', { data: { scope: 'one service account' } })).body.status).toBe('decided');
+    expect((await decide(stack, tokens.analyst, triage.id, 'triaged', { data: { scope: 'one service account' } })).body.status).toBe(
+      'decided',
+    );
 
     const approval = await openTask(stack, tokens.manager, id, 'incident.approval');
     expect(approval.requester).toBe('ana');
@@ -67,20 +85,30 @@ describe('the security incident playbook', () => {
     expect(call.headers['x-warden-signature']).toBe(`sha256=${createHmac('sha256', responderSecret).update(call.body).digest('hex')}`);
 
     for (const stepTitle of ['Forensic review', 'Rotate', 'Restore']) {
-      const step = await eventually(async () => {
-        const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
-        return open.find((task: { kind: string; title: string }) => task.kind === 'incident.step' && task.title.startsWith(stepTitle));
-      }, 20_000, `step ${stepTitle}`);
+      const step = await eventually(
+        async () => {
+          const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
+          return open.find((task: { kind: string; title: string }) => task.kind === 'incident.step' && task.title.startsWith(stepTitle));
+        },
+        20_000,
+        `step ${stepTitle}`,
+      );
       expect((await decide(stack, tokens.analyst, step.id, 'done')).status).toBe(200);
     }
 
     const review = await openTask(stack, tokens.analyst, id, 'incident.post-incident-review');
-    await decide(stack, tokens.analyst, review.id, 'completed', { data: { lessons: [{ title: 'Enforce MFA on the admin console', owner: 'sam', dueInDays: 30 }], rootCause: 'unexplained' } });
+    await decide(stack, tokens.analyst, review.id, 'completed', {
+      data: { lessons: [{ title: 'Enforce MFA on the admin console', owner: 'sam', dueInDays: 30 }], rootCause: 'unexplained' },
+    });
 
-    const closed = await eventually(async () => {
-      const incident = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
-      return incident.status === 'closed' && incident;
-    }, 20_000, 'the incident to close');
+    const closed = await eventually(
+      async () => {
+        const incident = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
+        return incident.status === 'closed' && incident;
+      },
+      20_000,
+      'the incident to close',
+    );
     for (const stamp of ['occurredAt', 'detectedAt', 'reportedAt', 'acknowledgedAt', 'containedAt', 'resolvedAt', 'closedAt']) {
       expect(closed.timestamps[stamp], stamp).not.toBeNull();
     }
@@ -93,13 +121,26 @@ describe('the security incident playbook', () => {
       'restore-access:completed',
     ]);
     const actions = closed.timeline.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['incident.registered', 'task.escalated', 'task.decision_refused', 'incident.acknowledged', 'incident.triaged', 'incident.action_run', 'incident.reviewed', 'incident.closed']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'incident.registered',
+        'task.escalated',
+        'task.decision_refused',
+        'incident.acknowledged',
+        'incident.triaged',
+        'incident.action_run',
+        'incident.reviewed',
+        'incident.closed',
+      ]),
+    );
     const refusals = closed.timeline.filter((e: { action: string }) => e.action === 'task.decision_refused');
     expect(refusals.map((e: { details: { refusal: string } }) => e.details.refusal)).toEqual(['NotPermitted', 'OwnRequest']);
 
     const improvements = await stack.db.selectFrom('improvement_actions').selectAll().where('source_id', '=', id).execute();
     expect(improvements).toMatchObject([{ title: 'Enforce MFA on the admin console', owner: 'sam', source_type: 'incident' }]);
-    expect(await stack.db.selectFrom('problems').select('reason').where('source_id', '=', id).execute()).toEqual([{ reason: 'unexplained root cause' }]);
+    expect(await stack.db.selectFrom('problems').select('reason').where('source_id', '=', id).execute()).toEqual([
+      { reason: 'unexplained root cause' },
+    ]);
 
     if (process.env.WARDEN_RECORD_HISTORIES === '1') {
       const history = await decodedHistoryJson(stack.temporal.client, `incident/${id}`, stack.app.codec);
@@ -107,10 +148,16 @@ describe('the security incident playbook', () => {
     }
 
     // Deciding a closed task again is a conflict and changes nothing.
-    const auditBefore = await stack.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const auditBefore = await stack.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const again = await decide(stack, tokens.manager, approval.id, 'rejected');
     expect(again.status).toBe(409);
-    const auditAfter = await stack.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const auditAfter = await stack.db
+      .selectFrom('audit_events')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(auditAfter.n).toBe(auditBefore.n);
   });
 
@@ -120,10 +167,14 @@ describe('the security incident playbook', () => {
       body: { title: 'Printer jam', description: 'floor 3', category: 'other', affectedCis: [], source: 'helpdesk' },
     });
     expect(reported.body).toMatchObject({ securityIncident: false });
-    const incident = await eventually(async () => {
-      const found = (await stack.request('GET', `/incidents/${reported.body.id}`, { token: tokens.reporter })).body;
-      return found.status === 'closed_not_security' && found;
-    }, 15_000, 'the non-security incident to close');
+    const incident = await eventually(
+      async () => {
+        const found = (await stack.request('GET', `/incidents/${reported.body.id}`, { token: tokens.reporter })).body;
+        return found.status === 'closed_not_security' && found;
+      },
+      15_000,
+      'the non-security incident to close',
+    );
     expect(incident.classificationReason).toMatch(/not a security incident/);
     expect(incident.tasks).toHaveLength(0);
   });
@@ -141,10 +192,14 @@ describe('the security incident playbook', () => {
     );
     expect(responses.every((r) => r.status === 202)).toBe(true);
     expect(new Set(responses.map((r) => r.body.id)).size).toBe(10);
-    const rows = await eventually(async () => {
-      const found = await stack.db.selectFrom('incidents').select('id').where('title', 'like', `${tag}%`).execute();
-      return found.length >= 10 && found;
-    }, 30_000, 'ten incidents');
+    const rows = await eventually(
+      async () => {
+        const found = await stack.db.selectFrom('incidents').select('id').where('title', 'like', `${tag}%`).execute();
+        return found.length >= 10 && found;
+      },
+      30_000,
+      'ten incidents',
+    );
     expect(rows).toHaveLength(10);
   });
 
@@ -155,8 +210,13 @@ describe('the security incident playbook', () => {
     });
     expect(unknownCi.status).toBe(400);
     expect(unknownCi.body.errors).toEqual([{ path: 'body.affectedCis.0', message: expect.stringContaining('no configuration item') }]);
-    const badCategory = await stack.request('POST', '/incidents', { token: tokens.reporter, body: { title: 't', description: 'd', category: 'aliens', affectedCis: [], source: 's', severity: 'critical' } });
+    const badCategory = await stack.request('POST', '/incidents', {
+      token: tokens.reporter,
+      body: { title: 't', description: 'd', category: 'aliens', affectedCis: [], source: 's', severity: 'critical' },
+    });
     expect(badCategory.status).toBe(400);
-    expect(badCategory.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['body.category', 'body.severity']));
+    expect(badCategory.body.errors.map((e: { path: string }) => e.path)).toEqual(
+      expect.arrayContaining(['body.category', 'body.severity']),
+    );
   });
 });

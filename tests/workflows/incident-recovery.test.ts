@@ -31,10 +31,14 @@ it('finishes an incident whose worker was stopped mid-playbook, recording nothin
 
   await decide(stack, tokens.manager, (await openTask(stack, tokens.manager, id, 'incident.approval')).id, 'approved');
   for (const title of ['Remove the malware', 'Restore the host']) {
-    const step = await eventually(async () => {
-      const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.manager })).body.items;
-      return open.find((t: { title: string }) => t.title.startsWith(title));
-    }, 45_000, title);
+    const step = await eventually(
+      async () => {
+        const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.manager })).body.items;
+        return open.find((t: { title: string }) => t.title.startsWith(title));
+      },
+      45_000,
+      title,
+    );
     const owner = await stack.token(['service_owner', 'security_analyst']);
     await decide(stack, owner, step.id, 'done');
   }
@@ -50,7 +54,13 @@ it('finishes an incident whose worker was stopped mid-playbook, recording nothin
     .groupBy('action')
     .execute();
   const counts = Object.fromEntries(auditCounts.map((row) => [row.action, row.n]));
-  expect(counts).toMatchObject({ 'incident.registered': 1, 'incident.acknowledged': 1, 'incident.triaged': 1, 'incident.contained': 1, 'incident.closed': 1 });
+  expect(counts).toMatchObject({
+    'incident.registered': 1,
+    'incident.acknowledged': 1,
+    'incident.triaged': 1,
+    'incident.contained': 1,
+    'incident.closed': 1,
+  });
   const tasks = await stack.db.selectFrom('human_tasks').select(['kind', 'title']).where('subject_id', '=', id).execute();
   expect(new Set(tasks.map((t) => t.title)).size).toBe(tasks.length);
   expect(counts['task.opened']).toBe(tasks.length);

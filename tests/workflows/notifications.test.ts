@@ -62,11 +62,19 @@ describe('notifications', () => {
     expect(reported.status).toBe(202);
     const id: string = reported.body.id;
 
-    const notifications = await eventually(async () => {
-      const items = (await stack.request('GET', `/notifications?subject=${id}`, { token: tokens.manager })).body.items;
-      const settled = items.length >= 2 && items.every((n: { deliveries: { status: string }[] }) => n.deliveries.length === 3 && n.deliveries.every((d) => d.status === 'delivered'));
-      return settled && items;
-    }, 30_000, 'both notifications delivered on three channels');
+    const notifications = await eventually(
+      async () => {
+        const items = (await stack.request('GET', `/notifications?subject=${id}`, { token: tokens.manager })).body.items;
+        const settled =
+          items.length >= 2 &&
+          items.every(
+            (n: { deliveries: { status: string }[] }) => n.deliveries.length === 3 && n.deliveries.every((d) => d.status === 'delivered'),
+          );
+        return settled && items;
+      },
+      30_000,
+      'both notifications delivered on three channels',
+    );
     const [registered, taskOpened] = notifications;
     expect(registered.dedupKey).toBe(`incident:${id}:registered`);
     const attempts = Object.fromEntries(registered.deliveries.map((d: { channel: string; attempts: number }) => [d.channel, d.attempts]));
@@ -101,10 +109,14 @@ describe('notifications', () => {
       token: tokens.reporter,
       body: { title: 'Drill: phishing wave', description: 'x', category: 'malware', affectedCis: [], source: 'exercise', drill: true },
     });
-    const recorded = await eventually(async () => {
-      const items = (await stack.request('GET', `/notifications?subject=${reported.body.id}`, { token: tokens.manager })).body.items;
-      return items.length >= 2 && items;
-    }, 20_000, 'the drill notifications');
+    const recorded = await eventually(
+      async () => {
+        const items = (await stack.request('GET', `/notifications?subject=${reported.body.id}`, { token: tokens.manager })).body.items;
+        return items.length >= 2 && items;
+      },
+      20_000,
+      'the drill notifications',
+    );
     for (const notification of recorded) {
       expect(notification.suppressedReason).toMatch(/drill/);
       expect(notification.deliveries).toEqual([]);
@@ -112,18 +124,46 @@ describe('notifications', () => {
     expect({ mails: smtp.received.length, calls: receiver.received.length }).toEqual(before);
   });
 
-  it('uses the principal\'s own channels, never re-sends a delivered message, and gives up visibly on a dead receiver', async () => {
-    expect((await stack.request('PUT', '/principals/max/notification-channels', { token: tokens.sam, body: { channels: [] } })).status).toBe(403);
-    const channels = { channels: [{ channel: 'email', target: 'sam@example.org' }, { channel: 'webhook', target: `${receiver.url}/dead` }] };
+  it("uses the principal's own channels, never re-sends a delivered message, and gives up visibly on a dead receiver", async () => {
+    expect(
+      (await stack.request('PUT', '/principals/max/notification-channels', { token: tokens.sam, body: { channels: [] } })).status,
+    ).toBe(403);
+    const channels = {
+      channels: [
+        { channel: 'email', target: 'sam@example.org' },
+        { channel: 'webhook', target: `${receiver.url}/dead` },
+      ],
+    };
     // Webhook targets are an admin's to set: the worker would POST wherever one points.
     const ownWebhook = await stack.request('PUT', '/principals/sam/notification-channels', { token: tokens.sam, body: channels });
     expect(ownWebhook.status).toBe(403);
-    expect((await stack.request('PUT', '/principals/sam/notification-channels', { token: tokens.sam, body: { channels: [channels.channels[0]] } })).status).toBe(200);
+    expect(
+      (
+        await stack.request('PUT', '/principals/sam/notification-channels', {
+          token: tokens.sam,
+          body: { channels: [channels.channels[0]] },
+        })
+      ).status,
+    ).toBe(200);
     const set = await stack.request('PUT', '/principals/sam/notification-channels', { token: tokens.admin, body: channels });
     expect(set.status).toBe(200);
 
-    const { notify } = createNotificationActivities({ db: stack.db, logger: pino({ level: 'silent' }), workerIdentity: 'test', commandChecksEnabled: false, callbacks: { allowedOrigins: [], secret: undefined }, notifier: createNotifier(notifierSettings(stack.config)) });
-    const request = { dedupKey: 'test:sam:1', recipientRoles: [], recipients: ['sam'], subject: { type: 'advisory', id: 'CVE-2026-0001' }, title: 'Patch the VPN', body: 'Please.' };
+    const { notify } = createNotificationActivities({
+      db: stack.db,
+      logger: pino({ level: 'silent' }),
+      workerIdentity: 'test',
+      commandChecksEnabled: false,
+      callbacks: { allowedOrigins: [], secret: undefined },
+      notifier: createNotifier(notifierSettings(stack.config)),
+    });
+    const request = {
+      dedupKey: 'test:sam:1',
+      recipientRoles: [],
+      recipients: ['sam'],
+      subject: { type: 'advisory', id: 'CVE-2026-0001' },
+      title: 'Patch the VPN',
+      body: 'Please.',
+    };
     for (let attempt = 1; attempt < maxDeliveryAttempts; attempt += 1) {
       await expect(notify(request)).rejects.toThrow(/will be retried/);
     }
@@ -136,7 +176,12 @@ describe('notifications', () => {
     expect(recorded.deliveries).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ channel: 'email', status: 'delivered', attempts: 1, recipient: 'principal:sam' }),
-        expect.objectContaining({ channel: 'webhook', status: 'failed', attempts: maxDeliveryAttempts, lastError: expect.stringContaining('HTTP 500') }),
+        expect.objectContaining({
+          channel: 'webhook',
+          status: 'failed',
+          attempts: maxDeliveryAttempts,
+          lastError: expect.stringContaining('HTTP 500'),
+        }),
       ]),
     );
   });

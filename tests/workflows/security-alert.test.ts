@@ -24,10 +24,20 @@ describe('security alerts', () => {
   it('broadcasts to CI and service owners and audience roles, and shows who has acknowledged', async () => {
     const olgas = await seedCi(stack.db, { owner: 'olga' });
     const svens = await seedCi(stack.db, { owner: 'sven' });
-    const body = { title: 'Phishing wave against finance', threat: 'Credential phishing mails impersonating the CFO', affectedCis: [olgas.ciId], affectedServices: [svens.serviceId], actions: ['Warn your teams', 'Report suspicious mails'], audience: ['security_analyst'] };
+    const body = {
+      title: 'Phishing wave against finance',
+      threat: 'Credential phishing mails impersonating the CFO',
+      affectedCis: [olgas.ciId],
+      affectedServices: [svens.serviceId],
+      actions: ['Warn your teams', 'Report suspicious mails'],
+      audience: ['security_analyst'],
+    };
 
     expect((await stack.request('POST', '/security-alerts', { token: tokens.analyst, body })).status).toBe(403);
-    const unknown = await stack.request('POST', '/security-alerts', { token: tokens.manager, body: { ...body, affectedCis: ['00000000-0000-4000-8000-000000000000'] } });
+    const unknown = await stack.request('POST', '/security-alerts', {
+      token: tokens.manager,
+      body: { ...body, affectedCis: ['00000000-0000-4000-8000-000000000000'] },
+    });
     expect(unknown.body.errors).toEqual([{ path: 'body.affectedCis.0', message: expect.stringContaining('no configuration item') }]);
 
     const raised = await stack.request('POST', '/security-alerts', { token: tokens.manager, body });
@@ -35,10 +45,14 @@ describe('security alerts', () => {
     const id: string = raised.body.id;
     expect(raised.body.workflowId).toBe(`security-alert/${id}`);
 
-    const before = await eventually(async () => {
-      const view = await alertView(id);
-      return view.status === 200 && view.body;
-    }, 15_000, 'the alert to be recorded');
+    const before = await eventually(
+      async () => {
+        const view = await alertView(id);
+        return view.status === 200 && view.body;
+      },
+      15_000,
+      'the alert to be recorded',
+    );
     expect(recipients(before.pending)).toEqual(['principal:olga', 'principal:sven', 'role:security_analyst']);
     expect(before.acknowledged).toEqual([]);
 
@@ -49,10 +63,14 @@ describe('security alerts', () => {
     expect(roleTask.allowedRoles).toEqual(['security_analyst']);
     expect((await decide(stack, tokens.analyst, roleTask.id, 'acknowledged')).status).toBe(200);
 
-    const after = await eventually(async () => {
-      const view = (await alertView(id)).body;
-      return view.acknowledged.length === 2 && view;
-    }, 15_000, 'two acknowledgements');
+    const after = await eventually(
+      async () => {
+        const view = (await alertView(id)).body;
+        return view.acknowledged.length === 2 && view;
+      },
+      15_000,
+      'two acknowledgements',
+    );
     expect(after.acknowledged).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ recipient: 'principal:olga', acknowledgedBy: 'olga' }),
@@ -72,11 +90,20 @@ describe('security alerts', () => {
 
   it('proposes an alert for a critical advisory to the Security Manager instead of sending one', async () => {
     const ci = await seedCi(stack.db, { owner: 'olga' });
-    await stack.request('PUT', `/cis/${ci.ciId}/components`, { token: tokens.olga, body: { components: [{ product: 'gateway', version: '4.1.0' }] } });
+    await stack.request('PUT', `/cis/${ci.ciId}/components`, {
+      token: tokens.olga,
+      body: { components: [{ product: 'gateway', version: '4.1.0' }] },
+    });
     const advisoryId = 'ADV-CRIT-1';
     const posted = await stack.request('POST', '/advisories', {
       token: tokens.analyst,
-      body: { id: advisoryId, title: 'Gateway RCE', affected: [{ product: 'Gateway', versions: ['>=4.0.0 <4.2.1'], fixed: ['4.2.1'] }], cvss: { score: 9.8 }, preventiveMeasures: 'Block port 8443' },
+      body: {
+        id: advisoryId,
+        title: 'Gateway RCE',
+        affected: [{ product: 'Gateway', versions: ['>=4.0.0 <4.2.1'], fixed: ['4.2.1'] }],
+        cvss: { score: 9.8 },
+        preventiveMeasures: 'Block port 8443',
+      },
     });
     expect(posted.status).toBe(202);
 
@@ -88,12 +115,26 @@ describe('security alerts', () => {
     expect(await stack.db.selectFrom('security_alerts').select('id').execute()).toHaveLength(1);
 
     expect((await decide(stack, tokens.manager, proposal.id, 'send', { data: { audience: ['service_owner'] } })).status).toBe(200);
-    const alertId = await eventually(async () => (await stack.request('GET', `/advisories/${advisoryId}`, { token: tokens.auditor })).body.alertId ?? undefined, 15_000, 'the advisory to link its alert');
-    const alert = await eventually(async () => {
-      const view = await alertView(alertId);
-      return view.status === 200 && view.body;
-    }, 15_000, 'the proposed alert to be recorded');
-    expect(alert).toMatchObject({ title: 'Gateway RCE', raisedBy: 'max', links: [{ type: 'advisory', id: advisoryId }], actions: ['Block port 8443', expect.any(String)], affectedCis: [ci.ciId] });
+    const alertId = await eventually(
+      async () => (await stack.request('GET', `/advisories/${advisoryId}`, { token: tokens.auditor })).body.alertId ?? undefined,
+      15_000,
+      'the advisory to link its alert',
+    );
+    const alert = await eventually(
+      async () => {
+        const view = await alertView(alertId);
+        return view.status === 200 && view.body;
+      },
+      15_000,
+      'the proposed alert to be recorded',
+    );
+    expect(alert).toMatchObject({
+      title: 'Gateway RCE',
+      raisedBy: 'max',
+      links: [{ type: 'advisory', id: advisoryId }],
+      actions: ['Block port 8443', expect.any(String)],
+      affectedCis: [ci.ciId],
+    });
     expect(alert.threat).toMatch(/CVSS 9\.8/);
     expect(recipients(alert.pending)).toEqual(['principal:olga', 'role:service_owner']);
   });

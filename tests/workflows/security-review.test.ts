@@ -3,7 +3,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewScheduleId } from '../../workflows/review/definitions';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { appendAudit } from '../../db/audit';
-import { seedAccessReviewCampaign, seedApprovedPolicy, seedChange, seedControl, seedImprovementAction, seedIncident, seedRemediation, seedRisk } from '../setup/review-seeds';
+import {
+  seedAccessReviewCampaign,
+  seedApprovedPolicy,
+  seedChange,
+  seedControl,
+  seedImprovementAction,
+  seedIncident,
+  seedRemediation,
+  seedRisk,
+} from '../setup/review-seeds';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
 let stack: Stack;
@@ -18,7 +27,10 @@ beforeAll(async () => {
   tokens.analyst = await stack.token(['security_analyst'], 'ana');
 });
 afterAll(async () => {
-  await stack?.temporal.client.schedule.getHandle(reviewScheduleId).delete().catch(() => undefined);
+  await stack?.temporal.client.schedule
+    .getHandle(reviewScheduleId)
+    .delete()
+    .catch(() => undefined);
   await stack?.close();
 });
 
@@ -28,25 +40,119 @@ describe('the periodic security review', () => {
   it('measures planted KPIs exactly, asks owners, plans in risk order, and is signed off', async () => {
     // Service A (sam) is classified high, service B (sue) medium; B's SLA adds requirement SR-1.
     const a = await seedCi(stack.db, { level: 'high', owner: 'sam' });
-    const b = await seedCi(stack.db, { level: 'medium', owner: 'sue', sla: { additionalRequirements: [{ id: 'SR-1', title: 'Yearly penetration test' }] } });
+    const b = await seedCi(stack.db, {
+      level: 'medium',
+      owner: 'sue',
+      sla: { additionalRequirements: [{ id: 'SR-1', title: 'Yearly penetration test' }] },
+    });
     // 2026-Q3. I1 high: detect 30 min, acknowledge 20 min (target 1h met), resolve 120 min (1d met).
-    const i1 = await seedIncident(stack.db, { severity: 'high', category: 'malware', affectedCis: [a.ciId], occurredAt: at('07-10', '10:00'), detectedAt: at('07-10', '10:30'), reportedAt: at('07-10', '11:00'), acknowledgedAt: at('07-10', '11:20'), resolvedAt: at('07-10', '13:00'), acknowledgeTarget: '1h', resolveTarget: '1d' });
+    const i1 = await seedIncident(stack.db, {
+      severity: 'high',
+      category: 'malware',
+      affectedCis: [a.ciId],
+      occurredAt: at('07-10', '10:00'),
+      detectedAt: at('07-10', '10:30'),
+      reportedAt: at('07-10', '11:00'),
+      acknowledgedAt: at('07-10', '11:20'),
+      resolvedAt: at('07-10', '13:00'),
+      acknowledgeTarget: '1h',
+      resolveTarget: '1d',
+    });
     // I2 critical: detect 90 min, acknowledge 60 min (target 15m missed), resolve 360 min (4h missed).
-    const i2 = await seedIncident(stack.db, { severity: 'critical', category: 'unauthorised_access', affectedCis: [a.ciId], occurredAt: at('08-01', '00:00'), detectedAt: at('08-01', '01:30'), reportedAt: at('08-01', '02:00'), acknowledgedAt: at('08-01', '03:00'), resolvedAt: at('08-01', '08:00'), acknowledgeTarget: '15m', resolveTarget: '4h' });
+    const i2 = await seedIncident(stack.db, {
+      severity: 'critical',
+      category: 'unauthorised_access',
+      affectedCis: [a.ciId],
+      occurredAt: at('08-01', '00:00'),
+      detectedAt: at('08-01', '01:30'),
+      reportedAt: at('08-01', '02:00'),
+      acknowledgedAt: at('08-01', '03:00'),
+      resolvedAt: at('08-01', '08:00'),
+      acknowledgeTarget: '15m',
+      resolveTarget: '4h',
+    });
     // I3 medium: acknowledge 30 min (4h met), never resolved (3d missed by the end of the quarter).
-    const i3 = await seedIncident(stack.db, { severity: 'medium', category: 'data_leak', affectedCis: [b.ciId], reportedAt: at('09-01', '09:00'), acknowledgedAt: at('09-01', '09:30'), acknowledgeTarget: '4h', resolveTarget: '3d' });
+    const i3 = await seedIncident(stack.db, {
+      severity: 'medium',
+      category: 'data_leak',
+      affectedCis: [b.ciId],
+      reportedAt: at('09-01', '09:00'),
+      acknowledgedAt: at('09-01', '09:30'),
+      acknowledgeTarget: '4h',
+      resolveTarget: '3d',
+    });
     // A drill and an incident of the quarter before: neither counts for 2026-Q3.
-    await seedIncident(stack.db, { severity: 'critical', category: 'malware', affectedCis: [a.ciId], reportedAt: at('08-02', '00:00'), acknowledgedAt: at('08-02', '09:00'), acknowledgeTarget: '15m', resolveTarget: '4h', drill: true });
-    await seedIncident(stack.db, { severity: 'high', category: 'malware', affectedCis: [a.ciId], reportedAt: at('05-05', '10:00'), acknowledgedAt: at('05-05', '10:10'), acknowledgeTarget: '1h', resolveTarget: '1d' });
+    await seedIncident(stack.db, {
+      severity: 'critical',
+      category: 'malware',
+      affectedCis: [a.ciId],
+      reportedAt: at('08-02', '00:00'),
+      acknowledgedAt: at('08-02', '09:00'),
+      acknowledgeTarget: '15m',
+      resolveTarget: '4h',
+      drill: true,
+    });
+    await seedIncident(stack.db, {
+      severity: 'high',
+      category: 'malware',
+      affectedCis: [a.ciId],
+      reportedAt: at('05-05', '10:00'),
+      acknowledgedAt: at('05-05', '10:10'),
+      acknowledgeTarget: '1h',
+      resolveTarget: '1d',
+    });
 
-    const r1 = await seedRisk(stack.db, { title: 'Ransomware on file servers', likelihood: 4, impact: 5, owner: 'sam', treatment: 'mitigate', reviewAt: at('08-01', '00:00'), affectedServices: [a.serviceId] });
-    const r2 = await seedRisk(stack.db, { title: 'Legacy TLS on partner link', likelihood: 3, impact: 3, owner: 'sue', treatment: 'accept', acceptedUntil: at('09-01', '00:00'), reviewAt: '2027-06-01T00:00:00Z', affectedServices: [b.serviceId] });
-    await seedRisk(stack.db, { title: 'Reviewed and current', likelihood: 5, impact: 5, owner: 'sam', treatment: 'mitigate', reviewAt: '2027-06-01T00:00:00Z', affectedServices: [a.serviceId] });
+    const r1 = await seedRisk(stack.db, {
+      title: 'Ransomware on file servers',
+      likelihood: 4,
+      impact: 5,
+      owner: 'sam',
+      treatment: 'mitigate',
+      reviewAt: at('08-01', '00:00'),
+      affectedServices: [a.serviceId],
+    });
+    const r2 = await seedRisk(stack.db, {
+      title: 'Legacy TLS on partner link',
+      likelihood: 3,
+      impact: 3,
+      owner: 'sue',
+      treatment: 'accept',
+      acceptedUntil: at('09-01', '00:00'),
+      reviewAt: '2027-06-01T00:00:00Z',
+      affectedServices: [b.serviceId],
+    });
+    await seedRisk(stack.db, {
+      title: 'Reviewed and current',
+      likelihood: 5,
+      impact: 5,
+      owner: 'sam',
+      treatment: 'mitigate',
+      reviewAt: '2027-06-01T00:00:00Z',
+      affectedServices: [a.serviceId],
+    });
     const p1 = await seedApprovedPolicy(stack.db, { title: 'Acceptable use', owner: 'max', nextReviewAt: at('09-15', '00:00') });
     await seedApprovedPolicy(stack.db, { title: 'Cryptography', owner: 'max', nextReviewAt: '2027-09-15T00:00:00Z' });
-    await seedImprovementAction(stack.db, { title: 'Overdue hardening', owner: 'ana', status: 'open', dueAt: at('09-01', '00:00'), createdAt: at('08-01', '00:00') });
-    await seedImprovementAction(stack.db, { title: 'Not yet due', owner: 'ana', status: 'in_progress', dueAt: '2027-01-01T00:00:00Z', createdAt: at('08-01', '00:00') });
-    await seedImprovementAction(stack.db, { title: 'Finished', owner: 'ana', status: 'done', dueAt: at('08-15', '00:00'), createdAt: at('08-01', '00:00') });
+    await seedImprovementAction(stack.db, {
+      title: 'Overdue hardening',
+      owner: 'ana',
+      status: 'open',
+      dueAt: at('09-01', '00:00'),
+      createdAt: at('08-01', '00:00'),
+    });
+    await seedImprovementAction(stack.db, {
+      title: 'Not yet due',
+      owner: 'ana',
+      status: 'in_progress',
+      dueAt: '2027-01-01T00:00:00Z',
+      createdAt: at('08-01', '00:00'),
+    });
+    await seedImprovementAction(stack.db, {
+      title: 'Finished',
+      owner: 'ana',
+      status: 'done',
+      dueAt: at('08-15', '00:00'),
+      createdAt: at('08-01', '00:00'),
+    });
     // One access review campaign finished by its deadline, one still open past it.
     await seedAccessReviewCampaign(stack.db, { deadlineAt: at('08-15', '00:00'), completedAt: at('08-10', '00:00') });
     await seedAccessReviewCampaign(stack.db, { deadlineAt: at('09-15', '00:00'), completedAt: null });
@@ -56,25 +162,108 @@ describe('the periodic security review', () => {
     // (30d since 09-15, never run: not due yet) → 3 of 4; Later A, scheduled after the quarter, is not counted.
     // Runs finished in Q3: 08-20 failed, 09-20 passed, 08-01 passed, 09-10 passed, 09-25 failed → 3 of 5;
     // the run of 06-15 is the quarter before.
-    const baselineA = await seedControl(stack.db, { name: 'Baseline A', owner: 'olga', ciIds: [a.ciId], baselineMeasures: ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-I3', 'BL-A1', 'BL-A2'], cadenceDays: 30, runs: [['2026-06-15T00:00:00Z', 'passed'], [at('08-20', '00:00'), 'failed'], [at('09-20', '00:00'), 'passed']] });
-    const restoreA = await seedControl(stack.db, { name: 'Restore A', owner: 'olga', ciIds: [a.ciId], baselineMeasures: ['BL-A3'], cadenceDays: 30, runs: [[at('08-01', '00:00'), 'passed']] });
-    await seedControl(stack.db, { name: 'Watch A', owner: 'olga', ciIds: [a.ciId], cadenceDays: 30, scheduledSince: at('09-15', '00:00'), runs: [] });
-    await seedControl(stack.db, { name: 'Later A', owner: 'olga', ciIds: [a.ciId], cadenceDays: 1, scheduledSince: at('10-15', '00:00'), runs: [] });
+    const baselineA = await seedControl(stack.db, {
+      name: 'Baseline A',
+      owner: 'olga',
+      ciIds: [a.ciId],
+      baselineMeasures: ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-I3', 'BL-A1', 'BL-A2'],
+      cadenceDays: 30,
+      runs: [
+        ['2026-06-15T00:00:00Z', 'passed'],
+        [at('08-20', '00:00'), 'failed'],
+        [at('09-20', '00:00'), 'passed'],
+      ],
+    });
+    const restoreA = await seedControl(stack.db, {
+      name: 'Restore A',
+      owner: 'olga',
+      ciIds: [a.ciId],
+      baselineMeasures: ['BL-A3'],
+      cadenceDays: 30,
+      runs: [[at('08-01', '00:00'), 'passed']],
+    });
+    await seedControl(stack.db, {
+      name: 'Watch A',
+      owner: 'olga',
+      ciIds: [a.ciId],
+      cadenceDays: 30,
+      scheduledSince: at('09-15', '00:00'),
+      runs: [],
+    });
+    await seedControl(stack.db, {
+      name: 'Later A',
+      owner: 'olga',
+      ciIds: [a.ciId],
+      cadenceDays: 1,
+      scheduledSince: at('10-15', '00:00'),
+      runs: [],
+    });
     // Unscheduled: judged against B's SLA testCadence (30d); passed 09-10, so it works. It lacks BL-I2.
-    await seedControl(stack.db, { name: 'Baseline B', owner: 'oscar', ciIds: [b.ciId], baselineMeasures: ['BL-C1', 'BL-C2', 'BL-I1', 'BL-A1', 'BL-A2'], runs: [[at('09-10', '00:00'), 'passed']] });
-    const pentestB = await seedControl(stack.db, { name: 'Pentest B', owner: 'oscar', slaRequirements: [{ serviceId: b.serviceId, requirementId: 'SR-1' }], cadenceDays: 90, runs: [[at('09-25', '00:00'), 'failed']] });
+    await seedControl(stack.db, {
+      name: 'Baseline B',
+      owner: 'oscar',
+      ciIds: [b.ciId],
+      baselineMeasures: ['BL-C1', 'BL-C2', 'BL-I1', 'BL-A1', 'BL-A2'],
+      runs: [[at('09-10', '00:00'), 'passed']],
+    });
+    const pentestB = await seedControl(stack.db, {
+      name: 'Pentest B',
+      owner: 'oscar',
+      slaRequirements: [{ serviceId: b.serviceId, requirementId: 'SR-1' }],
+      cadenceDays: 90,
+      runs: [[at('09-25', '00:00'), 'failed']],
+    });
     // Changes with security impact decided in Q3: reviewed (counts), auto-approved and expired (misses);
     // one without impact and one still in review are not judged → 1 of 3.
-    await seedChange(stack.db, { title: 'Reviewed', ciIds: [a.ciId], securityImpact: true, createdAt: at('07-05', '00:00'), decisions: [['review:t1', 'changes_requested', 'rev', at('07-06', '00:00')], ['review:t2', 'approved', 'rev', at('07-08', '00:00')]] });
-    const autoApproved = await seedChange(stack.db, { title: 'Auto-approved', ciIds: [a.ciId], securityImpact: true, createdAt: at('07-10', '00:00'), decisions: [['auto:1', 'approved', 'system:warden', at('07-10', '00:01')]] });
-    const expired = await seedChange(stack.db, { title: 'Expired', ciIds: [a.ciId], securityImpact: true, createdAt: at('08-10', '00:00'), decisions: [['review:t3', 'changes_requested', 'rev', at('08-11', '00:00')], ['review:t4', 'rejected', 'system:warden', at('08-15', '00:00')]] });
-    await seedChange(stack.db, { title: 'No impact', ciIds: [a.ciId], securityImpact: false, createdAt: at('08-12', '00:00'), decisions: [['auto:1', 'approved', 'system:warden', at('08-12', '00:01')]] });
+    await seedChange(stack.db, {
+      title: 'Reviewed',
+      ciIds: [a.ciId],
+      securityImpact: true,
+      createdAt: at('07-05', '00:00'),
+      decisions: [
+        ['review:t1', 'changes_requested', 'rev', at('07-06', '00:00')],
+        ['review:t2', 'approved', 'rev', at('07-08', '00:00')],
+      ],
+    });
+    const autoApproved = await seedChange(stack.db, {
+      title: 'Auto-approved',
+      ciIds: [a.ciId],
+      securityImpact: true,
+      createdAt: at('07-10', '00:00'),
+      decisions: [['auto:1', 'approved', 'system:warden', at('07-10', '00:01')]],
+    });
+    const expired = await seedChange(stack.db, {
+      title: 'Expired',
+      ciIds: [a.ciId],
+      securityImpact: true,
+      createdAt: at('08-10', '00:00'),
+      decisions: [
+        ['review:t3', 'changes_requested', 'rev', at('08-11', '00:00')],
+        ['review:t4', 'rejected', 'system:warden', at('08-15', '00:00')],
+      ],
+    });
+    await seedChange(stack.db, {
+      title: 'No impact',
+      ciIds: [a.ciId],
+      securityImpact: false,
+      createdAt: at('08-12', '00:00'),
+      decisions: [['auto:1', 'approved', 'system:warden', at('08-12', '00:01')]],
+    });
     await seedChange(stack.db, { title: 'Waiting', ciIds: [a.ciId], securityImpact: true, createdAt: at('09-29', '00:00'), decisions: [] });
     // Remediations due in Q3 on A: one patched in time, one still open → 1 of 2.
-    await seedRemediation(stack.db, { ciId: a.ciId, serviceId: a.serviceId, dueAt: at('08-10', '00:00'), resolvedAt: at('08-09', '00:00') });
+    await seedRemediation(stack.db, {
+      ciId: a.ciId,
+      serviceId: a.serviceId,
+      dueAt: at('08-10', '00:00'),
+      resolvedAt: at('08-09', '00:00'),
+    });
     await seedRemediation(stack.db, { ciId: a.ciId, serviceId: a.serviceId, dueAt: at('09-10', '00:00'), resolvedAt: null });
 
-    const start = () => stack.request('POST', '/reviews', { token: tokens.manager, body: { period: '2026-Q3', deadlines: { ownerReview: '2s', escalation: '2s' } } });
+    const start = () =>
+      stack.request('POST', '/reviews', {
+        token: tokens.manager,
+        body: { period: '2026-Q3', deadlines: { ownerReview: '2s', escalation: '2s' } },
+      });
     const [first, second] = await Promise.all([start(), start()]);
     expect([first.status, second.status]).toEqual([202, 202]);
     expect(first.body.workflowId).toBe('review/2026-Q3');
@@ -85,7 +274,14 @@ describe('the periodic security review', () => {
     const samTask = await openTask(stack, tokens.sam, '2026-Q3', 'review.owner-confirmation');
     expect(samTask.assignees).toEqual(['sam']);
     expect((await decide(stack, tokens.sue, samTask.id, 'confirmed')).status).toBe(403);
-    expect((await decide(stack, tokens.sam, samTask.id, 'changed', { comment: 'new partner API', data: { riskChanges: [{ title: 'New partner API exposed', likelihood: 5, impact: 5 }] } })).status).toBe(200);
+    expect(
+      (
+        await decide(stack, tokens.sam, samTask.id, 'changed', {
+          comment: 'new partner API',
+          data: { riskChanges: [{ title: 'New partner API exposed', likelihood: 5, impact: 5 }] },
+        })
+      ).status,
+    ).toBe(200);
 
     const firstSignOff = await openTask(stack, tokens.manager, '2026-Q3', 'review.sign-off');
     const report = (await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.auditor })).body;
@@ -102,17 +298,58 @@ describe('the periodic security review', () => {
     ]);
     expect(kpi('incidents-per-category').value).toBe(3);
     expect(kpi('incident-sla').value).toBe(50); // 3 of 6 targets met
-    expect(kpi('incident-sla').breakdown.map((b: { value: number; count: number }) => [b.value, b.count]).sort()).toEqual([[50, 2], [50, 4]]);
+    expect(
+      kpi('incident-sla')
+        .breakdown.map((b: { value: number; count: number }) => [b.value, b.count])
+        .sort(),
+    ).toEqual([
+      [50, 2],
+      [50, 4],
+    ]);
     expect(kpi('risks-past-review').value).toBe(1);
     expect(kpi('expired-exceptions').value).toBe(1);
     expect(kpi('policies-past-review').value).toBe(1);
-    expect(kpi('improvement-actions').breakdown).toEqual([{ label: 'open', value: 2 }, { label: 'overdue', value: 1 }]);
-    expect(kpi('access-reviews-on-schedule')).toMatchObject({ value: 50, breakdown: [{ label: 'due', value: 2 }, { label: 'completed on time', value: 1 }] });
-    expect(kpi('controls-tested-on-schedule')).toMatchObject({ value: 75, breakdown: [{ label: 'scheduled', value: 4 }, { label: 'tested on schedule', value: 3 }] });
-    expect(kpi('controls-passed')).toMatchObject({ value: 60, breakdown: [{ label: 'finished runs', value: 5 }, { label: 'passed', value: 3 }] });
+    expect(kpi('improvement-actions').breakdown).toEqual([
+      { label: 'open', value: 2 },
+      { label: 'overdue', value: 1 },
+    ]);
+    expect(kpi('access-reviews-on-schedule')).toMatchObject({
+      value: 50,
+      breakdown: [
+        { label: 'due', value: 2 },
+        { label: 'completed on time', value: 1 },
+      ],
+    });
+    expect(kpi('controls-tested-on-schedule')).toMatchObject({
+      value: 75,
+      breakdown: [
+        { label: 'scheduled', value: 4 },
+        { label: 'tested on schedule', value: 3 },
+      ],
+    });
+    expect(kpi('controls-passed')).toMatchObject({
+      value: 60,
+      breakdown: [
+        { label: 'finished runs', value: 5 },
+        { label: 'passed', value: 3 },
+      ],
+    });
     // A: BL-A3 (Restore A late); B: BL-I2 (no control), SR-1 (Pentest B failed).
-    expect(kpi('measures-without-control')).toMatchObject({ status: 'measured', value: 3, breakdown: [{ label: 'required', value: 17 }, { label: 'without a working control', value: 3 }] });
-    expect(kpi('changes-through-gate')).toMatchObject({ value: 33.33, breakdown: [{ label: 'with security impact, decided', value: 3 }, { label: 'decided by review', value: 1 }] });
+    expect(kpi('measures-without-control')).toMatchObject({
+      status: 'measured',
+      value: 3,
+      breakdown: [
+        { label: 'required', value: 17 },
+        { label: 'without a working control', value: 3 },
+      ],
+    });
+    expect(kpi('changes-through-gate')).toMatchObject({
+      value: 33.33,
+      breakdown: [
+        { label: 'with security impact, decided', value: 3 },
+        { label: 'decided by review', value: 1 },
+      ],
+    });
     expect(kpi('patch-compliance')).toMatchObject({ value: 50, breakdown: [{ value: 50, count: 2 }] });
     expect(report.trend.map((t: { period: string }) => t.period)).toEqual(['2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3']);
     expect(report.trend[2].values.mtta).toBe(10);
@@ -149,17 +386,32 @@ describe('the periodic security review', () => {
     expect(report.improvementActions[0]).toMatchObject({ title: 'New partner API exposed', owner: 'sam' });
 
     // Sent back with an addition: planning reopens and the new action joins in risk order.
-    expect((await decide(stack, tokens.manager, firstSignOff.id, 'sent_back', { comment: 'add a tabletop exercise', data: { additions: [{ title: 'Tabletop exercise for data leaks', likelihood: 2, impact: 5 }] } })).status).toBe(200);
-    const secondSignOff = await eventually(async () => {
-      const task = await openTask(stack, tokens.manager, '2026-Q3', 'review.sign-off');
-      return task.id !== firstSignOff.id && task;
-    }, 20_000, 'the second sign-off');
+    expect(
+      (
+        await decide(stack, tokens.manager, firstSignOff.id, 'sent_back', {
+          comment: 'add a tabletop exercise',
+          data: { additions: [{ title: 'Tabletop exercise for data leaks', likelihood: 2, impact: 5 }] },
+        })
+      ).status,
+    ).toBe(200);
+    const secondSignOff = await eventually(
+      async () => {
+        const task = await openTask(stack, tokens.manager, '2026-Q3', 'review.sign-off');
+        return task.id !== firstSignOff.id && task;
+      },
+      20_000,
+      'the second sign-off',
+    );
     expect((await decide(stack, tokens.manager, secondSignOff.id, 'approved', { comment: 'agreed' })).status).toBe(200);
 
-    const signed = await eventually(async () => {
-      const found = (await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.sam })).body;
-      return found.status === 'signed_off' && found;
-    }, 20_000, 'the sign-off');
+    const signed = await eventually(
+      async () => {
+        const found = (await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.sam })).body;
+        return found.status === 'signed_off' && found;
+      },
+      20_000,
+      'the sign-off',
+    );
     expect(signed.improvementActions.map((x: { riskScore: number }) => x.riskScore)).toEqual([...scores, 20, 18, 18, 18, 18, 8]);
     expect(signed.revisions).toMatchObject([{ outcome: 'sent_back', by: 'max', comment: 'add a tabletop exercise' }]);
     expect(signed.signOff).toMatchObject({ outcome: 'approved', by: 'max', comment: 'agreed' });
@@ -187,7 +439,17 @@ describe('the periodic security review', () => {
     // another reason, and an own-request refusal on something else, do not.
     // Shaped as api/task-decisions.ts records them: the refusal's type is what the measure counts.
     const refusal = (subjectType: string, subjectId: string, type: string) =>
-      stack.db.transaction().execute((trx) => appendAudit(trx, { actor: 'rita', action: 'task.decision_refused', subjectType, subjectId, details: { status: 403, refusal: type } }));
+      stack.db
+        .transaction()
+        .execute((trx) =>
+          appendAudit(trx, {
+            actor: 'rita',
+            action: 'task.decision_refused',
+            subjectType,
+            subjectId,
+            details: { status: 403, refusal: type },
+          }),
+        );
     await refusal('change', autoApproved, refusalTypes.ownRequest);
     await refusal('change', expired, refusalTypes.ownRequest);
     await refusal('change', expired, refusalTypes.notPermitted);
@@ -203,23 +465,33 @@ describe('the periodic security review', () => {
     expect(put.status).toBe(200);
     expect(put.body).toMatchObject({ scheduleId: 'security-review/quarterly', cronExpressions: ['0 6 1 1,4,7,10 *'], paused: false });
     expect(put.body.nextRunTimes[0]).toBe('2027-01-01T06:00:00.000Z');
-    const changed = await stack.request('PUT', '/reviews/schedule', { token: tokens.manager, body: { cronExpressions: ['0 6 1 1,7 *'], paused: true } });
+    const changed = await stack.request('PUT', '/reviews/schedule', {
+      token: tokens.manager,
+      body: { cronExpressions: ['0 6 1 1,7 *'], paused: true },
+    });
     expect(changed.body).toMatchObject({ cronExpressions: ['0 6 1 1,7 *'], paused: true });
     expect((await stack.request('GET', '/reviews/schedule', { token: tokens.manager })).body.paused).toBe(true);
   });
 
   it('takes a policy version into force only after another Security Manager approves it', async () => {
-    const proposed = await stack.request('POST', '/policies', { token: tokens.manager, body: { title: 'Passwords', owner: 'max', body: '# Passwords', nextReviewAt: '2027-11-01T00:00:00Z' } });
+    const proposed = await stack.request('POST', '/policies', {
+      token: tokens.manager,
+      body: { title: 'Passwords', owner: 'max', body: '# Passwords', nextReviewAt: '2027-11-01T00:00:00Z' },
+    });
     expect(proposed.status).toBe(202);
     expect(proposed.body.workflowId).toBe(`policy/${proposed.body.policyId}/v1`);
     const task = await openTask(stack, tokens.manager, proposed.body.policyId, 'policy.approval');
     expect((await decide(stack, tokens.manager, task.id, 'approved')).status).toBe(403);
     const mia = await stack.token(['security_manager'], 'mia');
     expect((await decide(stack, mia, task.id, 'approved')).status).toBe(200);
-    const policy = await eventually(async () => {
-      const found = (await stack.request('GET', `/policies/${proposed.body.policyId}`, { token: tokens.sam })).body;
-      return found.version === 1 && found;
-    }, 15_000, 'the approved policy');
+    const policy = await eventually(
+      async () => {
+        const found = (await stack.request('GET', `/policies/${proposed.body.policyId}`, { token: tokens.sam })).body;
+        return found.version === 1 && found;
+      },
+      15_000,
+      'the approved policy',
+    );
     expect(policy).toMatchObject({ approvedBy: 'mia', body: '# Passwords' });
   });
 });

@@ -60,7 +60,10 @@ async function runs(controlId: string) {
 async function recordHistory(workflowId: string, file: string) {
   if (process.env.WARDEN_RECORD_HISTORIES !== '1') return;
   await stack.temporal.client.workflow.getHandle(workflowId).result();
-  writeFileSync(new URL(`../replay/histories/${file}`, import.meta.url), await decodedHistoryJson(stack.temporal.client, workflowId, stack.app.codec));
+  writeFileSync(
+    new URL(`../replay/histories/${file}`, import.meta.url),
+    await decodedHistoryJson(stack.temporal.client, workflowId, stack.app.codec),
+  );
 }
 
 const finishedRun = (controlId: string, what: string) =>
@@ -70,15 +73,29 @@ describe('the testing schedule', () => {
   it('fires a short-interval schedule and records a report for every run', async () => {
     const controlId = await createControl(headersCheck(hardened.url));
     const created = await schedule(controlId, { every: '2s' });
-    expect(created).toMatchObject({ scheduleId: makeSecurityTestScheduleId(controlId), paused: false, spec: { every: '2s', cadenceMs: 2000 } });
+    expect(created).toMatchObject({
+      scheduleId: makeSecurityTestScheduleId(controlId),
+      paused: false,
+      spec: { every: '2s', cadenceMs: 2000 },
+    });
     expect(created.nextRunTimes.length).toBeGreaterThan(0);
 
-    const reports = await eventually(async () => {
-      const finished = (await runs(controlId)).filter((run) => run.status === 'finished');
-      return finished.length >= 2 && finished;
-    }, 30_000, 'two scheduled runs');
+    const reports = await eventually(
+      async () => {
+        const finished = (await runs(controlId)).filter((run) => run.status === 'finished');
+        return finished.length >= 2 && finished;
+      },
+      30_000,
+      'two scheduled runs',
+    );
     for (const report of reports) {
-      expect(report).toMatchObject({ result: 'passed', method: 'automated', requestedBy: 'schedule', testedBy: 'check:http_security_headers', incidentId: null });
+      expect(report).toMatchObject({
+        result: 'passed',
+        method: 'automated',
+        requestedBy: 'schedule',
+        testedBy: 'check:http_security_headers',
+        incidentId: null,
+      });
       // Temporal names each scheduled run after its slot: security-test/<controlId>-<time>.
       expect(report.workflowId).toMatch(new RegExp(`^security-test/${controlId}-\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z$`));
       expect(Date.parse(report.scheduledAt as string) % 2000).toBe(0);
@@ -89,14 +106,32 @@ describe('the testing schedule', () => {
     const view = await stack.request('GET', '/testing-schedule', { token: tokens.auditor });
     expect(view.status).toBe(200);
     const entry = view.body.items.find((item: { controlId: string }) => item.controlId === controlId);
-    expect(entry).toMatchObject({ cadence: 'every 2s', cadenceMs: 2000, overdue: false, paused: false, process: 'security', scheduleState: 'ok', lastRun: { status: expect.any(String) } });
+    expect(entry).toMatchObject({
+      cadence: 'every 2s',
+      cadenceMs: 2000,
+      overdue: false,
+      paused: false,
+      process: 'security',
+      scheduleState: 'ok',
+      lastRun: { status: expect.any(String) },
+    });
     expect(entry.nextRunTimes.length).toBeGreaterThan(0);
     expect(entry.lastTestedAt).not.toBeNull();
 
     expect((await stack.request('DELETE', `/controls/${controlId}/schedule`, { token: tokens.manager })).status).toBe(204);
     expect((await stack.request('GET', `/controls/${controlId}/schedule`, { token: tokens.auditor })).status).toBe(404);
-    const actions = (await stack.request('GET', `/audit?subjectType=control&subjectId=${controlId}&limit=1000`, { token: tokens.auditor })).body.items.map((e: { action: string }) => e.action);
-    expect(actions).toEqual(expect.arrayContaining(['control.created', 'control.schedule_created', 'test-run.started', 'test-run.finished', 'control.schedule_deleted']));
+    const actions = (
+      await stack.request('GET', `/audit?subjectType=control&subjectId=${controlId}&limit=1000`, { token: tokens.auditor })
+    ).body.items.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'control.created',
+        'control.schedule_created',
+        'test-run.started',
+        'test-run.finished',
+        'control.schedule_deleted',
+      ]),
+    );
   });
 
   it('tests a control now, directly or through its schedule, and refuses while a run is open', async () => {
@@ -124,7 +159,11 @@ describe('the testing schedule', () => {
     expect(viaSchedule).toMatchObject({ result: 'passed', requestedBy: 'schedule' });
 
     // A manual test stays open until its tester decides: another run is refused meanwhile.
-    const manual = await createControl({ type: 'manual', instructions: 'Try the badge on the server room door after hours.', deadline: '1h' });
+    const manual = await createControl({
+      type: 'manual',
+      instructions: 'Try the badge on the server room door after hours.',
+      deadline: '1h',
+    });
     expect((await stack.request('POST', `/controls/${manual}/runs`, { token: tokens.tester })).status).toBe(202);
     const open = await eventually(async () => (await runs(manual))[0], 20_000, 'the manual run');
     const refused = await stack.request('POST', `/controls/${manual}/runs`, { token: tokens.tester });
@@ -137,7 +176,10 @@ describe('the testing schedule', () => {
     await schedule(controlId, { every: '1s' });
     await eventually(async () => (await runs(controlId)).some((run) => run.status === 'finished'), 30_000, 'a first run');
 
-    const paused = await stack.request('POST', `/controls/${controlId}/schedule/pause`, { token: tokens.manager, body: { reason: 'portal maintenance window' } });
+    const paused = await stack.request('POST', `/controls/${controlId}/schedule/pause`, {
+      token: tokens.manager,
+      body: { reason: 'portal maintenance window' },
+    });
     expect(paused.status).toBe(200);
     expect(paused.body).toMatchObject({ paused: true, note: 'paused by sally: portal maintenance window' });
     const description = await stack.temporal.client.schedule.getHandle(makeSecurityTestScheduleId(controlId)).describe();
@@ -145,23 +187,40 @@ describe('the testing schedule', () => {
     expect(description.state.note).toContain('portal maintenance window');
 
     // A run already started when the pause landed may still finish; after that the count must stay put.
-    const settled = await eventually(async () => {
-      const all = await runs(controlId);
-      return all.every((run) => run.status === 'finished') && all.length;
-    }, 20_000, 'in-flight runs to finish');
+    const settled = await eventually(
+      async () => {
+        const all = await runs(controlId);
+        return all.every((run) => run.status === 'finished') && all.length;
+      },
+      20_000,
+      'in-flight runs to finish',
+    );
     const windowEnds = Date.now() + 4_000; // four 1 s slots
     while (Date.now() < windowEnds) {
       expect((await runs(controlId)).length).toBe(settled);
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
-    const view = (await stack.request('GET', '/testing-schedule', { token: tokens.auditor })).body.items.find((item: { controlId: string }) => item.controlId === controlId);
+    const view = (await stack.request('GET', '/testing-schedule', { token: tokens.auditor })).body.items.find(
+      (item: { controlId: string }) => item.controlId === controlId,
+    );
     expect(view).toMatchObject({ paused: true, pauseNote: 'paused by sally: portal maintenance window' });
 
-    const audit = (await stack.request('GET', `/audit?subjectType=control&subjectId=${controlId}&action=control.schedule_paused`, { token: tokens.auditor })).body.items;
+    const audit = (
+      await stack.request('GET', `/audit?subjectType=control&subjectId=${controlId}&action=control.schedule_paused`, {
+        token: tokens.auditor,
+      })
+    ).body.items;
     expect(audit).toHaveLength(1);
     expect(audit[0]).toMatchObject({ actor: 'sally', details: { reason: 'portal maintenance window' } });
 
-    expect((await stack.request('POST', `/controls/${controlId}/schedule/unpause`, { token: tokens.manager, body: { reason: 'maintenance over' } })).status).toBe(200);
+    expect(
+      (
+        await stack.request('POST', `/controls/${controlId}/schedule/unpause`, {
+          token: tokens.manager,
+          body: { reason: 'maintenance over' },
+        })
+      ).status,
+    ).toBe(200);
     await eventually(async () => (await runs(controlId)).length > settled, 20_000, 'a run after unpausing');
   });
 
@@ -180,10 +239,14 @@ describe('the testing schedule', () => {
         .select(['id', 'category', 'affected_cis'])
         .where(sql<boolean>`links @> ${JSON.stringify([{ type: 'test-run', id: report.id }])}::jsonb`)
         .execute();
-    const incidents = await eventually(async () => {
-      const rows = await linked();
-      return rows.length > 0 && rows;
-    }, 30_000, 'the incident row');
+    const incidents = await eventually(
+      async () => {
+        const rows = await linked();
+        return rows.length > 0 && rows;
+      },
+      30_000,
+      'the incident row',
+    );
     expect(incidents).toHaveLength(1);
     expect(incidents[0]).toMatchObject({ id: report.incidentId, category: 'vulnerability_exploitation' });
     expect(incidents[0]?.affected_cis).toEqual([ciId]);
@@ -211,11 +274,19 @@ describe('the testing schedule', () => {
 
 describe('manual tests', () => {
   it('go to a tester, who decides with notes and evidence links', async () => {
-    const controlId = await createControl({ type: 'manual', instructions: 'Attempt a password reset for a locked account through the help desk.', deadline: '1h' });
+    const controlId = await createControl({
+      type: 'manual',
+      instructions: 'Attempt a password reset for a locked account through the help desk.',
+      deadline: '1h',
+    });
     await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.manager });
     const run = await eventually(async () => (await runs(controlId))[0], 20_000, 'the manual run');
     const task = await openTask(stack, tokens.tester, run.id, 'security-test.manual');
-    expect(task).toMatchObject({ allowedRoles: ['tester'], allowedOutcomes: ['passed', 'failed'], details: { controlId, instructions: expect.stringContaining('password reset') } });
+    expect(task).toMatchObject({
+      allowedRoles: ['tester'],
+      allowedOutcomes: ['passed', 'failed'],
+      details: { controlId, instructions: expect.stringContaining('password reset') },
+    });
     expect(task.deadlineAt).not.toBeNull();
 
     expect((await decide(stack, tokens.owner, task.id, 'passed')).status).toBe(403);
@@ -245,12 +316,21 @@ describe('manual tests', () => {
     await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.manager });
     const run = await eventually(async () => (await runs(controlId))[0], 20_000, 'the manual run');
     const task = await openTask(stack, tokens.tester, run.id, 'security-test.manual');
-    const escalated = await eventually(async () => {
-      const current = (await stack.request('GET', `/tasks/${task.id}`, { token: tokens.manager })).body;
-      return current.escalationLevel === 1 && current;
-    }, 20_000, 'the escalation');
+    const escalated = await eventually(
+      async () => {
+        const current = (await stack.request('GET', `/tasks/${task.id}`, { token: tokens.manager })).body;
+        return current.escalationLevel === 1 && current;
+      },
+      20_000,
+      'the escalation',
+    );
     expect(escalated.assignees).toEqual(['otto']);
-    const told = await stack.db.selectFrom('notifications').select('recipients').where('task_id', '=', task.id).where('dedup_key', 'like', '%escalated-1').executeTakeFirst();
+    const told = await stack.db
+      .selectFrom('notifications')
+      .select('recipients')
+      .where('task_id', '=', task.id)
+      .where('dedup_key', 'like', '%escalated-1')
+      .executeTakeFirst();
     expect(told?.recipients).toEqual(['otto']);
 
     const report = await finishedRun(controlId, 'the missed report');
@@ -265,12 +345,20 @@ describe('manual tests', () => {
   });
 
   it('can be decided by the owner once escalated', async () => {
-    const controlId = await createControl({ type: 'manual', instructions: 'Review the firewall rule base for any-any rules.', deadline: '2s' });
+    const controlId = await createControl({
+      type: 'manual',
+      instructions: 'Review the firewall rule base for any-any rules.',
+      deadline: '2s',
+    });
     await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.manager });
     const run = await eventually(async () => (await runs(controlId))[0], 20_000, 'the manual run');
     const task = await openTask(stack, tokens.tester, run.id, 'security-test.manual');
     expect((await decide(stack, tokens.owner, task.id, 'passed')).status).toBe(403);
-    await eventually(async () => (await stack.request('GET', `/tasks/${task.id}`, { token: tokens.manager })).body.escalationLevel === 1, 20_000, 'the escalation');
+    await eventually(
+      async () => (await stack.request('GET', `/tasks/${task.id}`, { token: tokens.manager })).body.escalationLevel === 1,
+      20_000,
+      'the escalation',
+    );
     expect((await decide(stack, tokens.owner, task.id, 'passed', { comment: 'no any-any rules' })).status).toBe(200);
     const report = await finishedRun(controlId, 'the owner-decided report');
     expect(report).toMatchObject({ result: 'passed', testedBy: 'otto' });
@@ -283,11 +371,15 @@ describe('the schedule as people read it', () => {
     const controlId = await createControl(headersCheck(hardened.url));
     // Paused from the start, with a 1 s cadence: overdue one second after it was scheduled.
     await schedule(controlId, { every: '1s', paused: true });
-    const view = await eventually(async () => {
-      const response = await stack.request('GET', '/testing-schedule', { token: tokens.auditor });
-      const entry = response.body.items.find((item: { controlId: string }) => item.controlId === controlId);
-      return entry?.overdue && response.body;
-    }, 20_000, 'the control to become overdue');
+    const view = await eventually(
+      async () => {
+        const response = await stack.request('GET', '/testing-schedule', { token: tokens.auditor });
+        const entry = response.body.items.find((item: { controlId: string }) => item.controlId === controlId);
+        return entry?.overdue && response.body;
+      },
+      20_000,
+      'the control to become overdue',
+    );
     const firstNotOverdue = view.items.findIndex((item: { overdue: boolean }) => !item.overdue);
     const overdueIndex = view.items.findIndex((item: { controlId: string }) => item.controlId === controlId);
     expect(firstNotOverdue === -1 || overdueIndex < firstNotOverdue).toBe(true);
@@ -310,7 +402,10 @@ describe('the schedule as people read it', () => {
 
     const bad = await stack.request('PUT', `/controls/${controlId}/schedule`, { token: tokens.manager, body: { cron: 'every tuesday' } });
     expect(bad.status).toBe(400);
-    const both = await stack.request('PUT', `/controls/${controlId}/schedule`, { token: tokens.manager, body: { cron: '0 3 * * 1', every: '1d' } });
+    const both = await stack.request('PUT', `/controls/${controlId}/schedule`, {
+      token: tokens.manager,
+      body: { cron: '0 3 * * 1', every: '1d' },
+    });
     expect(both.status).toBe(400);
   });
 });

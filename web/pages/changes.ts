@@ -64,7 +64,9 @@ export const changesPage: WebPage = {
         const { cursor, ...filter } = request.query;
         const rows = await listChanges(app.db, filter, { limit: pageSize, after: cursorFrom(cursor) });
         const { items, nextCursor } = pageOf(rows, pageSize);
-        const next = nextCursor && `${path}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(request.query).filter(([, v]) => v)), cursor: nextCursor })}`;
+        const next =
+          nextCursor &&
+          `${path}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(request.query).filter(([, v]) => v)), cursor: nextCursor })}`;
         return web.render(request, reply, {
           title: 'Changes',
           body: html`<h1>Changes</h1>
@@ -74,7 +76,13 @@ ${filters(path, 'Filter changes', request.query, [
 ])}
 ${table(
   ['Change', 'Risk', 'Status', 'Requester', 'Planned start'],
-  items.map((change) => [html`<a href="${changePath(change.id)}">${label(change)}</a>`, badge(change.risk), humanize(change.status), change.requester, time(change.planned_start)]),
+  items.map((change) => [
+    html`<a href="${changePath(change.id)}">${label(change)}</a>`,
+    badge(change.risk),
+    humanize(change.status),
+    change.requester,
+    time(change.planned_start),
+  ]),
   'Changes',
 )}
 ${next && html`<p><a href="${next}">More changes</a></p>`}`,
@@ -88,9 +96,16 @@ ${next && html`<p><a href="${next}">More changes</a></p>`}`,
       handler: async (request, reply) => {
         const change = await findChange(app.db, request.params.id);
         if (!change) return reply.callNotFound();
-        const [history, live] = await Promise.all([changeHistory(app.db, change.id), changeLiveState(app.temporal.client, change.workflow_id)]);
+        const [history, live] = await Promise.all([
+          changeHistory(app.db, change.id),
+          changeLiveState(app.temporal.client, change.workflow_id),
+        ]);
         const openTasks = history.tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, { csrfToken: reply.generateCsrf(), returnTo: changePath(change.id), decidable: mayTry(request.actor) });
+        const cards = await taskCards(web, request.actor, openTasks, {
+          csrfToken: reply.generateCsrf(),
+          returnTo: changePath(change.id),
+          decidable: mayTry(request.actor),
+        });
         const { assessment } = change;
         return web.render(request, reply, {
           title: label(change),
@@ -117,11 +132,22 @@ ${next && html`<p><a href="${next}">More changes</a></p>`}`,
 <h2>Open tasks</h2>
 ${cards.length ? cards : html`<p class="hint">None.</p>`}
 <h2>Evidence</h2>
-${table(['Kind', 'Reference'], change.evidence.map((e) => [humanize(e.kind), e.ref]), 'Evidence')}
+${table(
+  ['Kind', 'Reference'],
+  change.evidence.map((e) => [humanize(e.kind), e.ref]),
+  'Evidence',
+)}
 <h2>Decisions</h2>
 ${table(
   ['Decision', 'Revision', 'Outcome', 'Decided by', 'Reason', 'At'],
-  history.decisions.map((d) => [humanize(d.decision_key), String(d.revision), humanize(d.outcome), d.decided_by.join(', '), d.reason, time(d.decided_at)]),
+  history.decisions.map((d) => [
+    humanize(d.decision_key),
+    String(d.revision),
+    humanize(d.outcome),
+    d.decided_by.join(', '),
+    d.reason,
+    time(d.decided_at),
+  ]),
   'Decisions',
 )}
 <h2>Reviews</h2>

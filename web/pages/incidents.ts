@@ -47,7 +47,12 @@ export const incidentsPage: WebPage = {
     async labels(app, actor, ids) {
       const valid = ids.filter((id) => uuidPattern.test(id));
       if (!valid.length) return new Map();
-      const rows = await app.db.selectFrom('incidents').select(['id', 'number', 'title']).where('id', 'in', valid).where(incidentVisibleTo(actor)).execute();
+      const rows = await app.db
+        .selectFrom('incidents')
+        .select(['id', 'number', 'title'])
+        .where('id', 'in', valid)
+        .where(incidentVisibleTo(actor))
+        .execute();
       return new Map(rows.map((row) => [row.id, label(row)]));
     },
   },
@@ -59,9 +64,16 @@ export const incidentsPage: WebPage = {
       schema: { hide: true, querystring: filterQuery },
       handler: async (request, reply) => {
         const { cursor, drill, ...filter } = request.query;
-        const rows = await listIncidents(app.db, request.actor, { ...filter, ...(drill ? { drill: drill === 'true' } : {}), limit: pageSize, after: cursorFrom(cursor) });
+        const rows = await listIncidents(app.db, request.actor, {
+          ...filter,
+          ...(drill ? { drill: drill === 'true' } : {}),
+          limit: pageSize,
+          after: cursorFrom(cursor),
+        });
         const { items, nextCursor } = pageOf(rows, pageSize);
-        const next = nextCursor && `${path}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(request.query).filter(([, v]) => v)), cursor: nextCursor })}`;
+        const next =
+          nextCursor &&
+          `${path}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(request.query).filter(([, v]) => v)), cursor: nextCursor })}`;
         return web.render(request, reply, {
           title: 'Incidents',
           body: html`<h1>Incidents</h1>
@@ -90,9 +102,18 @@ ${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
         if (!incident) return reply.callNotFound();
         const records = await incidentRecords(app.db, incident.id);
         const open = incident.closed_at === null;
-        const live = open ? await app.temporal.client.workflow.getHandle(incident.workflow_id).query(incidentStateQuery).catch(() => null) : null;
+        const live = open
+          ? await app.temporal.client.workflow
+              .getHandle(incident.workflow_id)
+              .query(incidentStateQuery)
+              .catch(() => null)
+          : null;
         const openTasks = records.tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, { csrfToken: reply.generateCsrf(), returnTo: incidentPath(incident.id), decidable: mayTry(request.actor) });
+        const cards = await taskCards(web, request.actor, openTasks, {
+          csrfToken: reply.generateCsrf(),
+          returnTo: incidentPath(incident.id),
+          decidable: mayTry(request.actor),
+        });
         const stamps = [
           ['Occurred', incident.occurred_at],
           ['Detected', incident.detected_at],
@@ -124,16 +145,33 @@ ${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
 <h2>Open tasks</h2>
 ${cards.length ? cards : html`<p class="hint">None.</p>`}
 <h2>Playbook steps</h2>
-${table(['Step', 'Phase', 'Status', 'Started', 'Finished'], records.steps.map((s) => [s.title, humanize(s.phase), humanize(s.status), time(s.started_at), time(s.finished_at)]), 'Playbook steps')}
+${table(
+  ['Step', 'Phase', 'Status', 'Started', 'Finished'],
+  records.steps.map((s) => [s.title, humanize(s.phase), humanize(s.status), time(s.started_at), time(s.finished_at)]),
+  'Playbook steps',
+)}
 <h2>Decisions</h2>
 ${taskDecisions(records.tasks, 'Decisions')}
 <h2>Actions</h2>
-${table(['Action', 'Status', 'Approved by', 'Detail', 'At'], records.actions.map((a) => [a.name, humanize(a.status), a.approved_by.join(', '), a.detail, time(a.executed_at)]), 'Actions')}
+${table(
+  ['Action', 'Status', 'Approved by', 'Detail', 'At'],
+  records.actions.map((a) => [a.name, humanize(a.status), a.approved_by.join(', '), a.detail, time(a.executed_at)]),
+  'Actions',
+)}
 <h2>Linked records</h2>
-${incident.links.length || records.alerts.length
-  ? html`<ul>${incident.links.map((link) => html`<li>${web.linkTo(link)}</li>`)}${records.alerts.map((a) => html`<li>Alert ${a.source}/${a.rule}${a.host ? ` on ${a.host}` : ''}${a.account ? ` for ${a.account}` : ''}: ${a.verdict} (${time(a.observed_at)})</li>`)}</ul>`
-  : html`<p class="hint">None.</p>`}
-${records.communications.length > 0 && html`<h2>Communications</h2>${table(['Audience', 'Status', 'Requested by', 'Decided by', 'Sent'], records.communications.map((c) => [c.audience, humanize(c.status), c.requested_by, c.decided_by ?? '—', time(c.sent_at)]), 'Communications')}`}
+${
+  incident.links.length || records.alerts.length
+    ? html`<ul>${incident.links.map((link) => html`<li>${web.linkTo(link)}</li>`)}${records.alerts.map((a) => html`<li>Alert ${a.source}/${a.rule}${a.host ? ` on ${a.host}` : ''}${a.account ? ` for ${a.account}` : ''}: ${a.verdict} (${time(a.observed_at)})</li>`)}</ul>`
+    : html`<p class="hint">None.</p>`
+}
+${
+  records.communications.length > 0 &&
+  html`<h2>Communications</h2>${table(
+    ['Audience', 'Status', 'Requested by', 'Decided by', 'Sent'],
+    records.communications.map((c) => [c.audience, humanize(c.status), c.requested_by, c.decided_by ?? '—', time(c.sent_at)]),
+    'Communications',
+  )}`
+}
 <h2>Timeline</h2>
 ${timeline(records.timeline)}`,
         });

@@ -17,9 +17,12 @@ const reviewPath = (id: string) => `${path}/${encodeURIComponent(id)}`;
 const shownReviews = 100;
 
 const label = (review: Pick<SecurityReviewRow, 'id'>) => `Security review ${review.id}`;
-const period = (review: Pick<SecurityReviewRow, 'period_from' | 'period_to'>) => `${review.period_from.toISOString().slice(0, 10)} to ${review.period_to.toISOString().slice(0, 10)}`;
-const measured = (result: MeasureResult) => (result.status === 'measured' && result.value !== null ? `${result.value} ${result.unit}` : 'Not measured');
-const signOffText = (signOff: SignOffRecord) => html`${humanize(signOff.outcome)} by ${signOff.by} (${time(signOff.at)})${signOff.comment ? ` — “${signOff.comment}”` : ''}`;
+const period = (review: Pick<SecurityReviewRow, 'period_from' | 'period_to'>) =>
+  `${review.period_from.toISOString().slice(0, 10)} to ${review.period_to.toISOString().slice(0, 10)}`;
+const measured = (result: MeasureResult) =>
+  result.status === 'measured' && result.value !== null ? `${result.value} ${result.unit}` : 'Not measured';
+const signOffText = (signOff: SignOffRecord) =>
+  html`${humanize(signOff.outcome)} by ${signOff.by} (${time(signOff.at)})${signOff.comment ? ` — “${signOff.comment}”` : ''}`;
 
 /** Reviews are visible by role, as in the JSON API (`reportReaders`): every reader sees every review. */
 export const reviewsPage: WebPage = {
@@ -44,7 +47,13 @@ export const reviewsPage: WebPage = {
           body: html`<h1>Security reviews</h1>
 ${table(
   ['Review', 'Period', 'Status', 'Requested by', 'Signed off'],
-  reviews.map((review) => [html`<a href="${reviewPath(review.id)}">${label(review)}</a>`, period(review), humanize(review.status), review.requested_by, review.sign_off ? signOffText(review.sign_off) : '—']),
+  reviews.map((review) => [
+    html`<a href="${reviewPath(review.id)}">${label(review)}</a>`,
+    period(review),
+    humanize(review.status),
+    review.requested_by,
+    review.sign_off ? signOffText(review.sign_off) : '—',
+  ]),
   'Security reviews',
 )}`,
         });
@@ -60,10 +69,19 @@ ${table(
         const [report, tasks, live] = await Promise.all([
           currentReport(app.db, review),
           tasksOfSubject(app.db, { type: 'security_review', id: review.id }),
-          review.status === 'signed_off' ? null : app.temporal.client.workflow.getHandle(review.workflow_id).query(reviewStateQuery).catch(() => null),
+          review.status === 'signed_off'
+            ? null
+            : app.temporal.client.workflow
+                .getHandle(review.workflow_id)
+                .query(reviewStateQuery)
+                .catch(() => null),
         ]);
         const openTasks = tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, { csrfToken: reply.generateCsrf(), returnTo: reviewPath(review.id), decidable: mayTry(request.actor) });
+        const cards = await taskCards(web, request.actor, openTasks, {
+          csrfToken: reply.generateCsrf(),
+          returnTo: reviewPath(review.id),
+          decidable: mayTry(request.actor),
+        });
         return web.render(request, reply, {
           title: label(review),
           notice: decisionNotice(request.query.notice),
@@ -83,13 +101,36 @@ ${table(
 <h2>Open tasks</h2>
 ${cards.length ? cards : html`<p class="hint">None.</p>`}
 <h2>KPI summary</h2>
-${table(['KPI', 'Value', 'Deviations', 'Definition'], report.measures.map((kpi) => [kpi.title, measured(kpi.result), String(kpi.result.misses?.length ?? 0), kpi.definition]), 'KPI summary')}
+${table(
+  ['KPI', 'Value', 'Deviations', 'Definition'],
+  report.measures.map((kpi) => [kpi.title, measured(kpi.result), String(kpi.result.misses?.length ?? 0), kpi.definition]),
+  'KPI summary',
+)}
 <h2>Deviations</h2>
-${table(['Deviation', 'KPI', 'Owner', 'Level', 'Detail'], report.deviations.map((d) => [d.title, d.measureId, d.owner ?? '—', humanize(d.level), d.detail]), 'Deviations')}
+${table(
+  ['Deviation', 'KPI', 'Owner', 'Level', 'Detail'],
+  report.deviations.map((d) => [d.title, d.measureId, d.owner ?? '—', humanize(d.level), d.detail]),
+  'Deviations',
+)}
 <h2>Improvement actions</h2>
-${table(['Action', 'Owner', 'Risk score', 'Status', 'Due', 'Progress'], report.improvementActions.map((a) => [a.title, a.owner, a.riskScore === null ? '—' : String(a.riskScore), humanize(a.status), time(a.dueAt), a.progress ?? '']), 'Improvement actions')}
+${table(
+  ['Action', 'Owner', 'Risk score', 'Status', 'Due', 'Progress'],
+  report.improvementActions.map((a) => [
+    a.title,
+    a.owner,
+    a.riskScore === null ? '—' : String(a.riskScore),
+    humanize(a.status),
+    time(a.dueAt),
+    a.progress ?? '',
+  ]),
+  'Improvement actions',
+)}
 <h2>Owner reviews</h2>
-${table(['Service', 'Owner', 'Outcome', 'Comment'], report.ownerReviews.map((r) => [r.serviceName, r.owner, r.expired ? 'Expired' : humanize(r.outcome), r.comment ?? '']), 'Owner reviews')}
+${table(
+  ['Service', 'Owner', 'Outcome', 'Comment'],
+  report.ownerReviews.map((r) => [r.serviceName, r.owner, r.expired ? 'Expired' : humanize(r.outcome), r.comment ?? '']),
+  'Owner reviews',
+)}
 ${report.revisions.length > 0 && html`<h2>Earlier sign-off rounds</h2><ul>${report.revisions.map((round) => html`<li>${signOffText(round)}</li>`)}</ul>`}
 <h2>Decisions</h2>
 ${taskDecisions(tasks, 'Decisions')}`,

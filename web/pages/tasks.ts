@@ -46,22 +46,42 @@ export function byUrgency(a: HumanTask, b: HumanTask): number {
 
 /** Open tasks of a record this person holds a role for: they may try, the workflow decides. */
 export const mayTry = (actor: Actor) => (task: HumanTask) =>
-  task.status === 'open' && actor.roles.some((role) => deciders.includes(role)) && (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
+  task.status === 'open' &&
+  actor.roles.some((role) => deciders.includes(role)) &&
+  (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
 
 /** Every task of a record with who decided what, when, and why. */
 export const taskDecisions = (tasks: HumanTask[], caption: string) =>
   table(
     ['Task', 'Status', 'Decisions'],
-    tasks.map((t) => [t.title, humanize(t.status), t.decisions.map((d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`)]),
+    tasks.map((t) => [
+      t.title,
+      humanize(t.status),
+      t.decisions.map(
+        (d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`,
+      ),
+    ]),
     caption,
   );
 
 /** Task cards with their subjects labelled and linked, for My tasks and a record's own page. */
-export async function taskCards(web: WebContext, actor: Actor, tasks: HumanTask[], options: { csrfToken: string; returnTo: string; decidable: (task: HumanTask) => boolean; entered?: { comment?: string; data?: string } }) {
-  const labels = await web.subjectLabels(actor, tasks.map((task) => ({ type: task.subject_type, id: task.subject_id })));
+export async function taskCards(
+  web: WebContext,
+  actor: Actor,
+  tasks: HumanTask[],
+  options: { csrfToken: string; returnTo: string; decidable: (task: HumanTask) => boolean; entered?: { comment?: string; data?: string } },
+) {
+  const labels = await web.subjectLabels(
+    actor,
+    tasks.map((task) => ({ type: task.subject_type, id: task.subject_id })),
+  );
   return tasks.map((task) => {
     const subject = { type: task.subject_type, id: task.subject_id };
-    return taskCard(task, { ...options, decidable: options.decidable(task), subject: web.linkTo(subject, labels.get(subjectKey(subject))) });
+    return taskCard(task, {
+      ...options,
+      decidable: options.decidable(task),
+      subject: web.linkTo(subject, labels.get(subjectKey(subject))),
+    });
   });
 }
 
@@ -87,7 +107,11 @@ export const tasksPage: WebPage = {
       schema: { hide: true, querystring: decisionNoticeQuery },
       handler: async (request, reply) => {
         const tasks = (await listTasks(app.db, request.actor, { mine: true, limit: shownTasks })).slice(0, shownTasks).sort(byUrgency);
-        const cards = await taskCards(web, request.actor, tasks, { csrfToken: reply.generateCsrf(), returnTo: path, decidable: () => true });
+        const cards = await taskCards(web, request.actor, tasks, {
+          csrfToken: reply.generateCsrf(),
+          returnTo: path,
+          decidable: () => true,
+        });
         const overdue = tasks.filter(isOverdue).length;
         return web.render(request, reply, {
           title: 'My tasks',
@@ -124,7 +148,12 @@ ${cards}`,
     async function showRefusal(request: FastifyRequest, reply: FastifyReply, problem: Problem, form: DecisionForm, returnTo: string) {
       const task = await findVisibleTask(app.db, request.actor, (request.params as { id: string }).id);
       const cards = task
-        ? await taskCards(web, request.actor, [task], { csrfToken: reply.generateCsrf(), returnTo, decidable: (t) => t.status === 'open', entered: { comment: form.comment, data: form.data } })
+        ? await taskCards(web, request.actor, [task], {
+            csrfToken: reply.generateCsrf(),
+            returnTo,
+            decidable: (t) => t.status === 'open',
+            entered: { comment: form.comment, data: form.data },
+          })
         : [];
       return web.render(request, reply, {
         title: 'Decision refused',

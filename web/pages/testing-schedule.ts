@@ -20,7 +20,8 @@ const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{1
 const windowMs = 30 * 86_400_000;
 const recentRuns = 20;
 
-const runLabel = (run: Pick<TestRunWithControl, 'control_name' | 'started_at'>) => `${run.control_name} test of ${run.started_at.toISOString().slice(0, 10)}`;
+const runLabel = (run: Pick<TestRunWithControl, 'control_name' | 'started_at'>) =>
+  `${run.control_name} test of ${run.started_at.toISOString().slice(0, 10)}`;
 const resultBadge = (run: { result: string | null; status: string }) => (run.result ? badge(run.result) : humanize(run.status));
 const validIds = (ids: string[]) => ids.filter((id) => uuidPattern.test(id));
 
@@ -57,7 +58,9 @@ ${table(
     item.cadence,
     item.owner,
     humanize(item.process),
-    item.lastRun ? html`<a href="${testRunPath(item.lastRun.id)}">${resultBadge(item.lastRun)}</a> ${time(item.lastRun.startedAt)}` : 'Never tested',
+    item.lastRun
+      ? html`<a href="${testRunPath(item.lastRun.id)}">${resultBadge(item.lastRun)}</a> ${time(item.lastRun.startedAt)}`
+      : 'Never tested',
     item.nextRunTimes.length ? item.nextRunTimes.slice(0, 3).map((at) => html`<div>${time(at)}</div>`) : '—',
   ]),
   'Testing schedule',
@@ -94,7 +97,15 @@ ${table(
 <h2>Recent test reports</h2>
 ${table(
   ['Test', 'Result', 'Tested by', 'Summary', 'Finished'],
-  runs.slice(0, recentRuns).map((run) => [html`<a href="${testRunPath(run.id)}">${time(run.started_at)}</a>`, resultBadge(run), run.tested_by ?? '—', run.summary ?? '', time(run.finished_at)]),
+  runs
+    .slice(0, recentRuns)
+    .map((run) => [
+      html`<a href="${testRunPath(run.id)}">${time(run.started_at)}</a>`,
+      resultBadge(run),
+      run.tested_by ?? '—',
+      run.summary ?? '',
+      time(run.finished_at),
+    ]),
   'Recent test reports',
 )}`,
         });
@@ -130,7 +141,11 @@ export const testRunPage: WebPage = {
         if (!run) return reply.callNotFound();
         const tasks = await tasksOfSubject(app.db, { type: 'test-run', id: run.id });
         const openTasks = tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, { csrfToken: reply.generateCsrf(), returnTo: testRunPath(run.id), decidable: mayTry(request.actor) });
+        const cards = await taskCards(web, request.actor, openTasks, {
+          csrfToken: reply.generateCsrf(),
+          returnTo: testRunPath(run.id),
+          decidable: mayTry(request.actor),
+        });
         return web.render(request, reply, {
           title: runLabel(run),
           notice: decisionNotice(request.query.notice),

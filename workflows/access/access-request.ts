@@ -21,13 +21,23 @@ const access = proxyActivities<AccessActivities>({
 export async function accessRequest(input: AccessRequestInput): Promise<{ status: AccessRequestStatus }> {
   const tasks = new HumanTasks();
   const subject = { type: 'access_request' as const, id: input.requestId };
-  const setStatus = (status: AccessRequestStatus, actor: string, extra: Omit<Parameters<AccessActivities['setAccessRequestStatus']>[0], 'requestId' | 'status' | 'actor'> = {}) =>
-    access.setAccessRequestStatus({ requestId: input.requestId, status, actor, ...extra });
+  const setStatus = (
+    status: AccessRequestStatus,
+    actor: string,
+    extra: Omit<Parameters<AccessActivities['setAccessRequestStatus']>[0], 'requestId' | 'status' | 'actor'> = {},
+  ) => access.setAccessRequestStatus({ requestId: input.requestId, status, actor, ...extra });
 
   const registered = await access.registerAccessRequest({ ...input, workflowId: workflowInfo().workflowId });
   const names = input.entitlements.map((e) => e.name);
   const what = `${names.join(', ')} on ${registered.systemName} for ${input.beneficiary}`;
-  const details = { system: input.ciId, account: input.accountId, beneficiary: input.beneficiary, entitlements: input.entitlements, justification: input.justification, privileged: registered.privileged };
+  const details = {
+    system: input.ciId,
+    account: input.accountId,
+    beneficiary: input.beneficiary,
+    entitlements: input.entitlements,
+    justification: input.justification,
+    privileged: registered.privileged,
+  };
   const parties = [input.requester, input.beneficiary];
 
   // The owner approves; an owner who is a party to the request is replaced by the admins.
@@ -64,7 +74,19 @@ export async function accessRequest(input: AccessRequestInput): Promise<{ status
   }
   await setStatus('provisioning', approvedBy.at(-1) as string, { approvedBy, stamp: 'decided_at' });
 
-  const grant = await provision(tasks, { actionId: `${input.requestId}:grant`, ciId: input.ciId, accountId: input.accountId, operation: 'grant', entitlements: names, subject, approvedBy }, `Grant ${what}`);
+  const grant = await provision(
+    tasks,
+    {
+      actionId: `${input.requestId}:grant`,
+      ciId: input.ciId,
+      accountId: input.accountId,
+      operation: 'grant',
+      entitlements: names,
+      subject,
+      approvedBy,
+    },
+    `Grant ${what}`,
+  );
   if (grant.status === 'failed') {
     await setStatus('provisioning_failed', 'system:warden', { details: { detail: grant.detail } });
     return { status: 'provisioning_failed' };
@@ -75,7 +97,19 @@ export async function accessRequest(input: AccessRequestInput): Promise<{ status
 
   // A durable timer: the revocation happens even if every worker restarts in between.
   await sleep(Math.max(0, Date.parse(expiresAt) - Date.now()));
-  const revocation = await provision(tasks, { actionId: `${input.requestId}:revoke`, ciId: input.ciId, accountId: input.accountId, operation: 'revoke', entitlements: names, subject, approvedBy }, `Revoke expired access: ${what}`);
+  const revocation = await provision(
+    tasks,
+    {
+      actionId: `${input.requestId}:revoke`,
+      ciId: input.ciId,
+      accountId: input.accountId,
+      operation: 'revoke',
+      entitlements: names,
+      subject,
+      approvedBy,
+    },
+    `Revoke expired access: ${what}`,
+  );
   await setStatus('revoked', 'system:warden', { stamp: 'revoked_at', details: { reason: 'expired', provisioning: revocation.status } });
   return { status: 'revoked' };
 

@@ -1,5 +1,11 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
-import { completedOnTime, defaultUnusedAfterDays, parseReviewDecisions, type ReviewDecision, type ReviewItem } from '../../domain/access-review';
+import {
+  completedOnTime,
+  defaultUnusedAfterDays,
+  parseReviewDecisions,
+  type ReviewDecision,
+  type ReviewItem,
+} from '../../domain/access-review';
 import { durationMs } from '../../domain/duration';
 import type { AccessActivities, ProvisioningOutcome, ReviewerList } from '../../activities/access';
 import { HumanTasks, type HumanTaskSpec } from '../human-task';
@@ -37,28 +43,56 @@ export async function accessReviewCampaign(input: AccessReviewCampaignInput): Pr
 
   const provisioning: Promise<ProvisioningOutcome>[] = [];
   const answeredAt = await Promise.all(opened.reviewers.flatMap(reviewLists).map(review));
-  const completedAt = answeredAt.includes(null) ? null : (answeredAt as string[]).reduce((last, at) => (at > last ? at : last), new Date().toISOString());
+  const completedAt = answeredAt.includes(null)
+    ? null
+    : (answeredAt as string[]).reduce((last, at) => (at > last ? at : last), new Date().toISOString());
   const onTime = completedOnTime({ deadlineAt: opened.deadlineAt, completedAt });
   await access.closeAccessReviewCampaign({ campaignId, completedAt, completedOnTime: onTime });
   await Promise.all(provisioning);
   return { completedOnTime: onTime };
 
   /** The owner's list, and the owner's own accounts as a separate list for the Security Manager. */
-  function reviewLists(list: ReviewerList): { items: ReviewItem[]; decider: Pick<HumanTaskSpec, 'allowedRoles' | 'assignees' | 'excluded'>; title: string }[] {
+  function reviewLists(
+    list: ReviewerList,
+  ): { items: ReviewItem[]; decider: Pick<HumanTaskSpec, 'allowedRoles' | 'assignees' | 'excluded'>; title: string }[] {
     const own = list.items.filter((item) => item.owner === list.reviewer);
     const others = list.items.filter((item) => item.owner !== list.reviewer);
     return [
-      ...(others.length ? [{ items: others, decider: { allowedRoles: [], assignees: [list.reviewer] }, title: `Access review: certify ${others.length} accounts on your systems` }] : []),
-      ...(own.length ? [{ items: own, decider: { allowedRoles: ['security_manager'], excluded: [list.reviewer] }, title: `Access review: certify ${own.length} accounts of system owner ${list.reviewer}` }] : []),
+      ...(others.length
+        ? [
+            {
+              items: others,
+              decider: { allowedRoles: [], assignees: [list.reviewer] },
+              title: `Access review: certify ${others.length} accounts on your systems`,
+            },
+          ]
+        : []),
+      ...(own.length
+        ? [
+            {
+              items: own,
+              decider: { allowedRoles: ['security_manager'], excluded: [list.reviewer] },
+              title: `Access review: certify ${own.length} accounts of system owner ${list.reviewer}`,
+            },
+          ]
+        : []),
     ];
   }
 
   /** One reviewer's task; resolves to when they answered, or null when nobody did. */
-  async function review(list: { items: ReviewItem[]; decider: Pick<HumanTaskSpec, 'allowedRoles' | 'assignees' | 'excluded'>; title: string }): Promise<string | null> {
+  async function review(list: {
+    items: ReviewItem[];
+    decider: Pick<HumanTaskSpec, 'allowedRoles' | 'assignees' | 'excluded'>;
+    title: string;
+  }): Promise<string | null> {
     const task = await tasks.run({
       kind: 'access-review.certify',
       title: list.title,
-      details: { campaignId, accounts: list.items, expects: { decisions: '[{accountId, ciId?, action: keep | revoke | reduce, entitlements?}]' } },
+      details: {
+        campaignId,
+        accounts: list.items,
+        expects: { decisions: '[{accountId, ciId?, action: keep | revoke | reduce, entitlements?}]' },
+      },
       subject,
       ...list.decider,
       outcomes: ['completed'],
@@ -85,7 +119,15 @@ export async function accessReviewCampaign(input: AccessReviewCampaignInput): Pr
     const removed = decision.action === 'reduce' ? held.filter((e) => !decision.entitlements?.includes(e)) : held;
     return provision(
       tasks,
-      { actionId: `${campaignId}:${decision.ciId}:${decision.accountId}`, ciId: decision.ciId, accountId: decision.accountId, operation: decision.action === 'reduce' ? 'reduce' : 'revoke', entitlements: removed, subject, approvedBy: [decider] },
+      {
+        actionId: `${campaignId}:${decision.ciId}:${decision.accountId}`,
+        ciId: decision.ciId,
+        accountId: decision.accountId,
+        operation: decision.action === 'reduce' ? 'reduce' : 'revoke',
+        entitlements: removed,
+        subject,
+        approvedBy: [decider],
+      },
       `${decision.action === 'reduce' ? 'Reduce' : 'Revoke'} account ${decision.accountId} (access review ${campaignId})`,
     );
   }

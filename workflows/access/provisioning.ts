@@ -19,13 +19,24 @@ export async function provision(tasks: HumanTasks, request: ProvisioningRequest,
   const task = await tasks.run({
     kind: 'access.provisioning',
     title,
-    details: { actionId: request.actionId, system: request.ciId, account: request.accountId, operation: request.operation, entitlements: request.entitlements },
+    details: {
+      actionId: request.actionId,
+      system: request.ciId,
+      account: request.accountId,
+      operation: request.operation,
+      entitlements: request.entitlements,
+    },
     subject: request.subject,
     allowedRoles: ['admin'],
     outcomes: ['done', 'failed'],
     forbidSelfDecision: false,
   });
   const done = task.outcome === 'done';
-  await confirmManualProvisioning({ actionId: request.actionId, done, confirmedBy: task.decidedBy[0] ?? 'system:warden', taskId: task.taskId });
+  await confirmManualProvisioning({
+    actionId: request.actionId,
+    done,
+    confirmedBy: task.decidedBy[0] ?? 'system:warden',
+    taskId: task.taskId,
+  });
   return { status: done ? 'confirmed' : 'failed', method: 'manual', detail: `confirmed by ${task.decidedBy.join(', ')}` };
 }

@@ -1,4 +1,15 @@
-import { ApplicationFailure, ParentClosePolicy, WorkflowIdReusePolicy, allHandlersFinished, condition, proxyActivities, setHandler, sleep, startChild, uuid4 } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setHandler,
+  sleep,
+  startChild,
+  uuid4,
+} from '@temporalio/workflow';
 import type { AdvisoryActivities, AdvisoryMatch, RemediationAssignment } from '../../activities/advisories';
 import type { SecurityAlertActivities } from '../../activities/security-alerts';
 import { durationMs, durationPattern } from '../../domain/duration';
@@ -23,12 +34,14 @@ const defaultAlertAudience = ['security_analyst'];
 /** How long an approved exception lasts when neither the owner nor the Security Manager says. */
 const defaultExceptionExpiry = '90d';
 
-const text = (data: Record<string, unknown> | null | undefined, key: string) => (typeof data?.[key] === 'string' && (data[key] as string).trim() ? (data[key] as string) : undefined);
+const text = (data: Record<string, unknown> | null | undefined, key: string) =>
+  typeof data?.[key] === 'string' && (data[key] as string).trim() ? (data[key] as string) : undefined;
 
 /** The owner's report must carry what the CMDB and the auditors need. */
 function remediationGuard(decision: DecisionRequest): string | undefined {
   if (decision.outcome === 'patched' && !text(decision.data, 'version')) return 'patched needs data.version: the version now installed';
-  if (decision.outcome === 'mitigated' && !text(decision.data, 'measure')) return 'mitigated needs data.measure: what was done instead of patching';
+  if (decision.outcome === 'mitigated' && !text(decision.data, 'measure'))
+    return 'mitigated needs data.measure: what was done instead of patching';
   if (decision.outcome === 'exception_requested') {
     if (!decision.comment?.trim()) return 'an exception request needs a comment saying why';
     const expiresIn = text(decision.data, 'expiresIn');
@@ -45,7 +58,13 @@ function remediationGuard(decision: DecisionRequest): string | undefined {
 export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ status: 'closed' }> {
   const tasks = new HumanTasks();
   const subject = { type: 'advisory', id: input.advisoryId };
-  const state: AdvisoryState = { advisoryId: input.advisoryId, status: 'open', activeRemediations: [], rematches: 0, alertProposal: 'none' };
+  const state: AdvisoryState = {
+    advisoryId: input.advisoryId,
+    status: 'open',
+    activeRemediations: [],
+    rematches: 0,
+    alertProposal: 'none',
+  };
   const tracked = new Set<string>();
   let rematchReasons: string[] = [];
   let closedBy: { actor: string; reason: string } | undefined;
@@ -61,12 +80,21 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
     },
     {
       validator: (_request: { actor: string; reason: string }) => {
-        if (state.status !== 'open') throw ApplicationFailure.create({ type: 'AdvisoryClosed', message: 'the advisory is already closed', nonRetryable: true });
+        if (state.status !== 'open')
+          throw ApplicationFailure.create({ type: 'AdvisoryClosed', message: 'the advisory is already closed', nonRetryable: true });
         if (state.alertProposal === 'pending') {
-          throw ApplicationFailure.create({ type: 'AlertProposalOpen', message: 'the proposed security alert still awaits the Security Manager', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'AlertProposalOpen',
+            message: 'the proposed security alert still awaits the Security Manager',
+            nonRetryable: true,
+          });
         }
         if (state.activeRemediations.length > 0) {
-          throw ApplicationFailure.create({ type: 'RemediationsOpen', message: `${state.activeRemediations.length} remediation(s) still running`, nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: 'RemediationsOpen',
+            message: `${state.activeRemediations.length} remediation(s) still running`,
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -95,7 +123,15 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
     const proposal = await tasks.run({
       kind: 'advisory.alert-proposal',
       title: `Send a security alert for "${found.title}"?`,
-      details: { advisoryId: input.advisoryId, cvssScore: found.cvssScore, exploited: found.exploited, affectedCis, audience: defaultAlertAudience, actions, expects: { audience: 'roles[] (optional)' } },
+      details: {
+        advisoryId: input.advisoryId,
+        cvssScore: found.cvssScore,
+        exploited: found.exploited,
+        affectedCis,
+        audience: defaultAlertAudience,
+        actions,
+        expects: { audience: 'roles[] (optional)' },
+      },
       subject,
       allowedRoles: ['security_manager'],
       outcomes: ['send', 'dismiss'],
@@ -105,7 +141,9 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
       state.alertProposal = 'dismissed';
       return;
     }
-    const audience = Array.isArray(proposal.data?.audience) ? proposal.data.audience.filter((role): role is string => typeof role === 'string') : defaultAlertAudience;
+    const audience = Array.isArray(proposal.data?.audience)
+      ? proposal.data.audience.filter((role): role is string => typeof role === 'string')
+      : defaultAlertAudience;
     const alertId = uuid4();
     const alert: SecurityAlertInput = {
       alertId,
@@ -129,7 +167,12 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
     state.alertProposal = 'sent';
   }
 
-  async function record(assignment: RemediationAssignment, result: TaskResult, status: Parameters<AdvisoryActivities['recordRemediation']>[0]['status'], extra: { resolution?: Record<string, unknown>; exceptionExpiresAt?: string | null } = {}) {
+  async function record(
+    assignment: RemediationAssignment,
+    result: TaskResult,
+    status: Parameters<AdvisoryActivities['recordRemediation']>[0]['status'],
+    extra: { resolution?: Record<string, unknown>; exceptionExpiresAt?: string | null } = {},
+  ) {
     return advisories.recordRemediation({
       advisoryId: input.advisoryId,
       ciId: assignment.ciId,
@@ -156,7 +199,11 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
           preventiveMeasures,
           deadline: assignment.deadline,
           note,
-          expects: { patched: 'data.version', mitigated: 'data.measure', exception_requested: 'comment (why) and data.expiresIn (e.g. 30d)' },
+          expects: {
+            patched: 'data.version',
+            mitigated: 'data.measure',
+            exception_requested: 'comment (why) and data.expiresIn (e.g. 30d)',
+          },
         },
         subject,
         allowedRoles: [],
@@ -176,7 +223,9 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
         continue;
       }
       if (report.outcome === 'mitigated') {
-        await record(assignment, report, 'mitigated', { resolution: { measure: text(report.data, 'measure'), comment: report.decisions.at(-1)?.comment ?? null } });
+        await record(assignment, report, 'mitigated', {
+          resolution: { measure: text(report.data, 'measure'), comment: report.decisions.at(-1)?.comment ?? null },
+        });
         return;
       }
       await record(assignment, report, 'exception_requested', { resolution: { reason: report.decisions.at(-1)?.comment ?? null } });
@@ -184,7 +233,13 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
       const approval = await tasks.run({
         kind: 'advisory.exception',
         title: `Approve an exception for "${title}" on ${assignment.ciName}`,
-        details: { advisoryId: input.advisoryId, ciId: assignment.ciId, requestedBy: report.decidedBy[0] ?? null, reason: report.decisions.at(-1)?.comment ?? null, expiresIn: requested ?? defaultExceptionExpiry },
+        details: {
+          advisoryId: input.advisoryId,
+          ciId: assignment.ciId,
+          requestedBy: report.decidedBy[0] ?? null,
+          reason: report.decisions.at(-1)?.comment ?? null,
+          expiresIn: requested ?? defaultExceptionExpiry,
+        },
         subject,
         allowedRoles: ['security_manager'],
         outcomes: ['approved', 'rejected'],
@@ -195,12 +250,17 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
         },
       });
       if (approval.outcome !== 'approved') {
-        await record(assignment, approval, 'open', { resolution: { exceptionRejected: true, comment: approval.decisions.at(-1)?.comment ?? null } });
+        await record(assignment, approval, 'open', {
+          resolution: { exceptionRejected: true, comment: approval.decisions.at(-1)?.comment ?? null },
+        });
         note = 'the exception was rejected: patch or mitigate';
         continue;
       }
       const expiry = text(approval.data, 'expiresIn') ?? requested ?? defaultExceptionExpiry;
-      await record(assignment, approval, 'exception', { resolution: { expiresIn: expiry }, exceptionExpiresAt: new Date(Date.now() + durationMs(expiry)).toISOString() });
+      await record(assignment, approval, 'exception', {
+        resolution: { expiresIn: expiry },
+        exceptionExpiresAt: new Date(Date.now() + durationMs(expiry)).toISOString(),
+      });
       // An exception is temporary: when it lapses the CI is back on the owner's list.
       await sleep(expiry);
       note = `the exception granted for ${expiry} has expired`;
@@ -216,7 +276,11 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
     await match();
   }
   await condition(allHandlersFinished);
-  await advisories.closeAdvisory({ advisoryId: input.advisoryId, actor: closedBy?.actor ?? 'system:warden', reason: closedBy?.reason ?? 'closed' });
+  await advisories.closeAdvisory({
+    advisoryId: input.advisoryId,
+    actor: closedBy?.actor ?? 'system:warden',
+    reason: closedBy?.reason ?? 'closed',
+  });
   state.status = 'closed';
   return { status: 'closed' };
 }

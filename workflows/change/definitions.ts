@@ -1,5 +1,13 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { BaselineVerification, ChangeAssessment, ChangeDetails, ChangeEvidence, ChangeRisk, ChangeSource, ChangeStatus } from '../../domain/change-risk';
+import type {
+  BaselineVerification,
+  ChangeAssessment,
+  ChangeDetails,
+  ChangeEvidence,
+  ChangeRisk,
+  ChangeSource,
+  ChangeStatus,
+} from '../../domain/change-risk';
 import type { DurationText } from '../../domain/duration';
 import type { DecidingActor } from '../human-task.definitions';
 

@@ -28,7 +28,12 @@ import { durationMs } from '../../domain/duration';
 import type { DecidingActor } from '../human-task.definitions';
 import { HumanTasks, type TaskResult } from '../human-task';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../incident/definitions';
-import { makeSecurityTestWorkflowId, securityTestWorkflowType, type SecurityTestInput, type SecurityTestOutcome } from '../security-test/definitions';
+import {
+  makeSecurityTestWorkflowId,
+  securityTestWorkflowType,
+  type SecurityTestInput,
+  type SecurityTestOutcome,
+} from '../security-test/definitions';
 import {
   addEvidence,
   amendChange,
@@ -112,7 +117,8 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
     if (actor.principalId !== input.requester) refuse(changeRefusalTypes.notRequester, 'only the requester of the change may do this');
   };
   const requireStatus = (allowed: ChangeStatus[], what: string) => {
-    if (!allowed.includes(status)) refuse(changeRefusalTypes.wrongStatus, `${what} only while the change is ${allowed.join(' or ')}; it is ${status}`);
+    if (!allowed.includes(status))
+      refuse(changeRefusalTypes.wrongStatus, `${what} only while the change is ${allowed.join(' or ')}; it is ${status}`);
   };
   const updateResult = () => ({ status, revision, risk: assessment.risk });
 
@@ -141,7 +147,8 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
         requireRequester(request.actor);
         requireStatus(['changes_requested'], 'a change can be amended');
         if (amendment) refuse(changeRefusalTypes.wrongStatus, 'an amendment is already being applied');
-        if (request.revision !== revision) refuse(changeRefusalTypes.staleRevision, `the change is at revision ${revision}, not ${request.revision}`);
+        if (request.revision !== revision)
+          refuse(changeRefusalTypes.staleRevision, `the change is at revision ${revision}, not ${request.revision}`);
       },
     },
   );
@@ -199,13 +206,11 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
       ...details,
     };
     deliveries.push(
-      callbacks
-        .deliverChangeCallback({ changeId, eventKey, url: input.callbackUrl, payload })
-        .then(
-          () => undefined,
-          (error: unknown) =>
-            records.markCallbackUndelivered({ changeId, eventKey, reason: error instanceof Error ? error.message : String(error) }),
-        ),
+      callbacks.deliverChangeCallback({ changeId, eventKey, url: input.callbackUrl, payload }).then(
+        () => undefined,
+        (error: unknown) =>
+          records.markCallbackUndelivered({ changeId, eventKey, reason: error instanceof Error ? error.message : String(error) }),
+      ),
     );
   };
 
@@ -250,7 +255,13 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
     const reason = result.expired
       ? `not decided before the ${window.endsAt === 'planned_start' ? 'planned start' : 'review limit'}: expired as rejected`
       : (result.decisions.at(-1)?.comment ?? `${result.outcome} by ${result.decidedBy.join(' and ')}`);
-    await decide(`review:${result.taskId}`, result.outcome as GateOutcome, result.expired ? [system] : result.decidedBy, reason, result.taskId);
+    await decide(
+      `review:${result.taskId}`,
+      result.outcome as GateOutcome,
+      result.expired ? [system] : result.decidedBy,
+      reason,
+      result.taskId,
+    );
     return result;
   };
 
@@ -258,7 +269,14 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
     change = { ...change, ...request.changes };
     assessment = request.assessment;
     evidence = [...evidence, ...newEvidence(evidence, request.evidence ?? [])];
-    await records.recordAmendment({ changeId, actor: request.actor.principalId, revision: revision + 1, changes: request.changes, evidence, assessment });
+    await records.recordAmendment({
+      changeId,
+      actor: request.actor.principalId,
+      revision: revision + 1,
+      changes: request.changes,
+      evidence,
+      assessment,
+    });
     revision += 1;
     status = 'in_review';
     amendment = undefined;
@@ -294,7 +312,13 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
     await condition(() => implementation !== undefined, ms(Date.parse(change.plannedEnd) + implementationReportGraceMs - Date.now()));
     waitingFor = null;
     if (!implementation) {
-      await decide('implementation-window', 'not_implemented', [system], 'no implementation was reported within 30 days of the planned end', null);
+      await decide(
+        'implementation-window',
+        'not_implemented',
+        [system],
+        'no implementation was reported within 30 days of the planned end',
+        null,
+      );
     } else {
       await verify(implementation);
     }
@@ -305,7 +329,12 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   return { changeId, status, revision, incidentId };
 
   async function verify(report: ImplementationReport) {
-    await records.recordImplementation({ changeId, actor: report.actor.principalId, implementedAt: report.implementedAt, notes: report.notes });
+    await records.recordImplementation({
+      changeId,
+      actor: report.actor.principalId,
+      implementedAt: report.implementedAt,
+      notes: report.notes,
+    });
     status = 'verifying';
     waitingFor = 'verification';
     // Changes implemented before the gate ran the tests itself only read the recorded results.
@@ -319,10 +348,15 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
       // A failed test opened its own incident (linked back to this change): link it here rather than
       // open a second one; the gate opens its own only for failing measures no failed test reported.
       for (const opened of new Set(incidentsByControl.values())) await linkIncident(opened);
-      const uncovered = baseline.checks.filter((check) => check.status === 'fails' && !(check.controlId && incidentsByControl.has(check.controlId)));
+      const uncovered = baseline.checks.filter(
+        (check) => check.status === 'fails' && !(check.controlId && incidentsByControl.has(check.controlId)),
+      );
       if (uncovered.length > 0) await openIncident(baseline, uncovered);
     } else if (status === 'baseline_failed') {
-      await openIncident(baseline, baseline.checks.filter((check) => check.status === 'fails'));
+      await openIncident(
+        baseline,
+        baseline.checks.filter((check) => check.status === 'fails'),
+      );
     }
     tellItsm('verification', { outcome: baseline.outcome, summary: baseline.summary, incidentId });
   }

@@ -1,4 +1,13 @@
-import { ApplicationFailure, allHandlersFinished, condition, proxyActivities, setHandler, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  proxyActivities,
+  setHandler,
+  sleep,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { IncidentCategory, Severity } from '../../domain/classification';
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import type { IncidentActivities } from '../../activities/incidents';
@@ -59,7 +68,12 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
     },
   );
 
-  async function setStatus(status: string, actor: string, stamp?: Parameters<IncidentActivities['updateIncidentStatus']>[0]['stamp'], details?: Record<string, unknown>) {
+  async function setStatus(
+    status: string,
+    actor: string,
+    stamp?: Parameters<IncidentActivities['updateIncidentStatus']>[0]['stamp'],
+    details?: Record<string, unknown>,
+  ) {
     state.status = status;
     await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
   }
@@ -167,7 +181,11 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
     drill,
   });
   const reviewer = review.decidedBy[0] ?? 'system:warden';
-  await incidents.recordPostIncidentReview({ incidentId: input.incidentId, actor: reviewer, ...reviewFindings(review.data, reviewer, input.title) });
+  await incidents.recordPostIncidentReview({
+    incidentId: input.incidentId,
+    actor: reviewer,
+    ...reviewFindings(review.data, reviewer, input.title),
+  });
 
   // External communications still awaiting the Security Manager are part of the incident.
   await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
@@ -177,17 +195,45 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
 
   async function runStep(step: PlaybookStep, proposer: string) {
     const record = (status: 'started' | 'completed' | 'skipped', extra: { taskId?: string; result?: Record<string, unknown> } = {}) =>
-      incidents.recordIncidentStep({ incidentId: input.incidentId, stepId: step.id, type: step.type, phase: step.phase, title: step.title, status, ...extra });
+      incidents.recordIncidentStep({
+        incidentId: input.incidentId,
+        stepId: step.id,
+        type: step.type,
+        phase: step.phase,
+        title: step.title,
+        status,
+        ...extra,
+      });
     await record('started');
     switch (step.type) {
       case 'task': {
-        const done = await tasks.run({ kind: 'incident.step', title: step.title, details: { stepId: step.id, instructions: step.instructions ?? null }, subject, allowedRoles: step.roles, outcomes: ['done'], forbidSelfDecision: false, deadline: step.deadline, drill });
+        const done = await tasks.run({
+          kind: 'incident.step',
+          title: step.title,
+          details: { stepId: step.id, instructions: step.instructions ?? null },
+          subject,
+          allowedRoles: step.roles,
+          outcomes: ['done'],
+          forbidSelfDecision: false,
+          deadline: step.deadline,
+          drill,
+        });
         await record('completed', { taskId: done.taskId, result: { by: done.decidedBy, data: done.data } });
         return;
       }
       case 'approval': {
         // The analyst who triaged proposes; the approver must be someone else.
-        const approval = await tasks.run({ kind: 'incident.approval', title: step.title, details: { stepId: step.id, instructions: step.instructions ?? null, action: step.action ?? null }, subject, allowedRoles: step.roles, outcomes: ['approved', 'rejected'], requester: proposer, deadline: step.deadline, drill });
+        const approval = await tasks.run({
+          kind: 'incident.approval',
+          title: step.title,
+          details: { stepId: step.id, instructions: step.instructions ?? null, action: step.action ?? null },
+          subject,
+          allowedRoles: step.roles,
+          outcomes: ['approved', 'rejected'],
+          requester: proposer,
+          deadline: step.deadline,
+          drill,
+        });
         const approved = approval.outcome === 'approved';
         const result: Record<string, unknown> = { outcome: approval.outcome, by: approval.decidedBy };
         if (approved && step.action) result.action = await runAction(step, step.action, approval.decidedBy);
@@ -205,7 +251,13 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
   }
 
   function runAction(step: PlaybookStep, action: PlaybookAction, approvedBy: string[]) {
-    return incidents.runIncidentAction({ actionId: `${input.incidentId}:${step.id}`, incidentId: input.incidentId, action, approvedBy, drill });
+    return incidents.runIncidentAction({
+      actionId: `${input.incidentId}:${step.id}`,
+      incidentId: input.incidentId,
+      action,
+      approvedBy,
+      drill,
+    });
   }
 }
 
@@ -222,7 +274,9 @@ const dayMs = 86_400_000;
 
 function reviewFindings(data: Record<string, unknown> | null, reviewer: string, title: string) {
   const lessons = (Array.isArray(data?.lessons) ? data.lessons : [])
-    .filter((l): l is Record<string, unknown> => typeof l === 'object' && l !== null && typeof (l as Record<string, unknown>).title === 'string')
+    .filter(
+      (l): l is Record<string, unknown> => typeof l === 'object' && l !== null && typeof (l as Record<string, unknown>).title === 'string',
+    )
     .map((lesson) => ({
       id: uuid4(),
       title: lesson.title as string,
@@ -233,7 +287,11 @@ function reviewFindings(data: Record<string, unknown> | null, reviewer: string, 
   const unexplained = data?.rootCause === 'unexplained';
   const problem =
     recurring || unexplained
-      ? { id: uuid4(), title: `Problem behind incident "${title}"`, reason: [recurring && 'recurring cause', unexplained && 'unexplained root cause'].filter(Boolean).join(' and ') }
+      ? {
+          id: uuid4(),
+          title: `Problem behind incident "${title}"`,
+          reason: [recurring && 'recurring cause', unexplained && 'unexplained root cause'].filter(Boolean).join(' and '),
+        }
       : null;
   return { lessons, problem };
 }

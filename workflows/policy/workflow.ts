@@ -22,6 +22,12 @@ export async function policyApproval(input: PolicyApprovalInput): Promise<{ appr
     requester: input.proposedBy,
   });
   const approved = decision.outcome === 'approved';
-  await settlePolicyVersion({ policyId: input.policyId, version: input.version, approved, decidedBy: decision.decidedBy[0] ?? 'system:warden', comment: decision.decisions.at(-1)?.comment ?? null });
+  await settlePolicyVersion({
+    policyId: input.policyId,
+    version: input.version,
+    approved,
+    decidedBy: decision.decidedBy[0] ?? 'system:warden',
+    comment: decision.decisions.at(-1)?.comment ?? null,
+  });
   return { approved };
 }

@@ -36,7 +36,14 @@ export async function securityReview(input: SecurityReviewInput): Promise<{ revi
   setHandler(reviewStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
 
   // Step 1: measure.
-  await reviews.openSecurityReview({ reviewId, workflowId: workflowInfo().workflowId, from: input.from, to: input.to, scope: input.scope ?? null, requestedBy: input.requestedBy });
+  await reviews.openSecurityReview({
+    reviewId,
+    workflowId: workflowInfo().workflowId,
+    from: input.from,
+    to: input.to,
+    scope: input.scope ?? null,
+    requestedBy: input.requestedBy,
+  });
   const measured = await reviews.measureSecurityReview({ reviewId });
 
   // Step 2: every service owner in scope confirms the measures or says what changed.
@@ -53,7 +60,11 @@ export async function securityReview(input: SecurityReviewInput): Promise<{ revi
     const signOff = await tasks.run({
       kind: 'review.sign-off',
       title: `Sign off the IT Security Report ${reviewId}`,
-      details: { reviewId, report: `/reviews/${reviewId}/report`, expects: { additions: '[{title, likelihood 1-5, impact 1-5, detail?}] when sending back' } },
+      details: {
+        reviewId,
+        report: `/reviews/${reviewId}/report`,
+        expects: { additions: '[{title, likelihood 1-5, impact 1-5, detail?}] when sending back' },
+      },
       subject,
       allowedRoles: reviewers,
       outcomes: ['approved', 'sent_back'],
@@ -63,7 +74,13 @@ export async function securityReview(input: SecurityReviewInput): Promise<{ revi
     const decision = signOff.decisions.at(-1);
     await reviews.recordReviewSignOff({
       reviewId,
-      decision: { outcome: signOff.outcome, by: signOff.decidedBy[0] ?? 'system:warden', at: decision?.at ?? new Date().toISOString(), comment: decision?.comment ?? null, additions: proposedChanges(signOff.data?.additions) },
+      decision: {
+        outcome: signOff.outcome,
+        by: signOff.decidedBy[0] ?? 'system:warden',
+        at: decision?.at ?? new Date().toISOString(),
+        comment: decision?.comment ?? null,
+        additions: proposedChanges(signOff.data?.additions),
+      },
     });
     if (signOff.outcome === 'approved') break;
     state.signOffRounds += 1;
@@ -75,7 +92,12 @@ export async function securityReview(input: SecurityReviewInput): Promise<{ revi
     const answer = await tasks.run({
       kind: 'review.owner-confirmation',
       title: `Do the security measures of ${service.serviceName} still fit your risk perception? (${reviewId})`,
-      details: { reviewId, serviceId: service.serviceId, report: `/reviews/${reviewId}/report`, expects: { riskChanges: '[{title, likelihood 1-5, impact 1-5, riskId?, detail?}] when changed' } },
+      details: {
+        reviewId,
+        serviceId: service.serviceId,
+        report: `/reviews/${reviewId}/report`,
+        expects: { riskChanges: '[{title, likelihood 1-5, impact 1-5, riskId?, detail?}] when changed' },
+      },
       subject,
       allowedRoles: [],
       assignees: [service.owner],
@@ -105,7 +127,15 @@ function proposedChanges(value: unknown): ProposedRiskChange[] {
     const likelihood = rating(item?.likelihood);
     const impact = rating(item?.impact);
     if (typeof item?.title !== 'string' || !likelihood || !impact) return [];
-    return [{ title: item.title, likelihood, impact, ...(typeof item.riskId === 'string' ? { riskId: item.riskId } : {}), ...(typeof item.detail === 'string' ? { detail: item.detail } : {}) }];
+    return [
+      {
+        title: item.title,
+        likelihood,
+        impact,
+        ...(typeof item.riskId === 'string' ? { riskId: item.riskId } : {}),
+        ...(typeof item.detail === 'string' ? { detail: item.detail } : {}),
+      },
+    ];
   });
 }
 
@@ -118,7 +148,16 @@ export async function scheduledSecurityReview(input: ScheduledReviewInput): Prom
   try {
     await startChild(securityReviewWorkflowType, {
       workflowId: makeReviewWorkflowId(period.label),
-      args: [{ period: period.label, from: period.from.toISOString(), to: period.to.toISOString(), requestedBy: 'system:warden', securityManager: input.securityManager, deadlines: input.deadlines } satisfies SecurityReviewInput],
+      args: [
+        {
+          period: period.label,
+          from: period.from.toISOString(),
+          to: period.to.toISOString(),
+          requestedBy: 'system:warden',
+          securityManager: input.securityManager,
+          deadlines: input.deadlines,
+        } satisfies SecurityReviewInput,
+      ],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });

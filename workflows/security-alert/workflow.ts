@@ -31,7 +31,13 @@ export async function securityAlert(input: SecurityAlertInput): Promise<{ acknow
       forbidSelfDecision: false,
       message,
     });
-    await alerts.recordAlertAcknowledgement({ alertId: input.alertId, recipient: recipient.recipient, taskId: ack.taskId, by: ack.decidedBy[0] ?? 'system:warden', at: ack.decisions.at(-1)?.at ?? new Date().toISOString() });
+    await alerts.recordAlertAcknowledgement({
+      alertId: input.alertId,
+      recipient: recipient.recipient,
+      taskId: ack.taskId,
+      by: ack.decidedBy[0] ?? 'system:warden',
+      at: ack.decisions.at(-1)?.at ?? new Date().toISOString(),
+    });
   }
 
   await Promise.all(recipients.map(acknowledge));
