@@ -54,7 +54,7 @@ export const configSchema = z.object({
   WARDEN_NOTIFY_ROUTES: notifyRoutes.default({}),
   WARDEN_WORKER_METRICS_ADDRESS: z
     .string()
-    .regex(/^[\w.:\[\]-]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464')
+    .regex(/^[\w.:[\]-]+:\d+$/, 'must be host:port, e.g. 0.0.0.0:9464')
     .optional(),
   /** Origins (scheme://host[:port]) change-gate callbacks may be sent to; nothing else is ever called. */
   WARDEN_CALLBACK_ALLOWED_ORIGINS: z

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { employmentStatus, findSystem } from '../db/access';
 import type { AccessRequestStatus, ProvisioningOperation, ProvisioningStatus } from '../db/access-tables';
 import { appendAudit } from '../db/audit';

@@ -10,7 +10,10 @@ export async function emptyWorkflow(): Promise<void> {}
 export async function updatableWorkflow(): Promise<number> {
   let total = 0;
   let finished = false;
-  setHandler(bumpUpdate, (by) => (total += by));
+  setHandler(bumpUpdate, (by) => {
+    total += by;
+    return total;
+  });
   setHandler(finishSignal, () => void (finished = true));
   await condition(() => finished);
   return total;

@@ -114,7 +114,7 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
       : []),
     '',
   ];
-  process.stdout.write(lines.join('\n') + '\n');
+  process.stdout.write(`${lines.join('\n')}\n`);
 }
 
 function browsableHost(host: string): string {

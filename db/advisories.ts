@@ -107,7 +107,8 @@ export async function cisWithComponents(db: Kysely<Database>, ciIds?: string[]) 
   const rows = await query.orderBy('ci.name').execute();
   const byCi = new Map<string, (typeof rows)[number] & { components: { product: string; version: string }[] }>();
   for (const row of rows) {
-    const ci = byCi.get(row.id) ?? byCi.set(row.id, { ...row, components: [] }).get(row.id)!;
+    let ci = byCi.get(row.id);
+    if (!ci) byCi.set(row.id, (ci = { ...row, components: [] }));
     ci.components.push({ product: row.product, version: row.version });
   }
   return [...byCi.values()];

@@ -40,6 +40,7 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
 }
 
 /** Orders a single-table query by the keyset and fetches one row beyond the page, to know whether another follows. */
+// biome-ignore lint/suspicious/noExplicitAny: a keyset page orders any table's query; the table types do not matter here
 export function keysetPage<QB extends SelectQueryBuilder<any, any, any>>(query: QB, page: PageRequest): QB {
   const ordered = query
     .orderBy(sql.ref('created_at'))

@@ -34,11 +34,12 @@ export function cvss3BaseScore(vector: string): number | null {
     pick(weights.I, 'I'),
     pick(weights.A, 'A'),
   ];
-  if (values.some((v) => v === undefined)) return null;
-  const [av, ac, pr, ui, c, i, a] = values as number[];
-  const iss = 1 - (1 - c!) * (1 - i!) * (1 - a!);
+  const [av, ac, pr, ui, c, i, a] = values;
+  if (av === undefined || ac === undefined || pr === undefined || ui === undefined || c === undefined || i === undefined || a === undefined)
+    return null;
+  const iss = 1 - (1 - c) * (1 - i) * (1 - a);
   const impact = changed ? 7.52 * (iss - 0.029) - 3.25 * (iss - 0.02) ** 15 : 6.42 * iss;
   if (impact <= 0) return 0;
-  const exploitability = 8.22 * av! * ac! * pr! * ui!;
+  const exploitability = 8.22 * av * ac * pr * ui;
   return roundUp(Math.min(changed ? 1.08 * (impact + exploitability) : impact + exploitability, 10));
 }

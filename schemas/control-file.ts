@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import type { z } from 'zod';
 import { controlInput, type ControlInput } from './controls';
 import { CsvSyntaxError, parseCsv, serializeCsv } from './csv';
 

@@ -169,16 +169,13 @@ export async function changeRoutes(app: FastifyInstance) {
       taskQueue: app.temporal.taskQueue,
       args: [request],
     });
-    return reply
-      .code(202)
-      .header('location', `/changes/${resourceId}`)
-      .send({
-        id: resourceId,
-        workflowId,
-        risk: request.assessment.risk,
-        reviewRequired: request.assessment.reviewRequired,
-        reasons: request.assessment.reasons,
-      });
+    return reply.code(202).header('location', `/changes/${resourceId}`).send({
+      id: resourceId,
+      workflowId,
+      risk: request.assessment.risk,
+      reviewRequired: request.assessment.reviewRequired,
+      reasons: request.assessment.reasons,
+    });
   };
 
   const submitFromItsm = (

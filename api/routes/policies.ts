@@ -38,16 +38,14 @@ export async function policyRoutes(app: FastifyInstance) {
     },
     handler: async (request, reply) => {
       const { policy, version } = await createPolicy(app.db, request.body, request.actor);
-      return reply
-        .code(202)
-        .send(
-          await startApproval({
-            policyId: policy.id,
-            version: version.version,
-            title: policy.title,
-            proposedBy: request.actor.principalId,
-          }),
-        );
+      return reply.code(202).send(
+        await startApproval({
+          policyId: policy.id,
+          version: version.version,
+          title: policy.title,
+          proposedBy: request.actor.principalId,
+        }),
+      );
     },
   });
 
@@ -62,16 +60,14 @@ export async function policyRoutes(app: FastifyInstance) {
     },
     handler: async (request, reply) => {
       const { policy, version } = await proposePolicyVersion(app.db, request.params.id, request.body, request.actor);
-      return reply
-        .code(202)
-        .send(
-          await startApproval({
-            policyId: policy.id,
-            version: version.version,
-            title: policy.title,
-            proposedBy: request.actor.principalId,
-          }),
-        );
+      return reply.code(202).send(
+        await startApproval({
+          policyId: policy.id,
+          version: version.version,
+          title: policy.title,
+          proposedBy: request.actor.principalId,
+        }),
+      );
     },
   });
 
@@ -115,7 +111,9 @@ export async function policyRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       await updatePolicy(app.db, request.params.id, request.body, request.actor);
-      return (await findPolicyDetail(app.db, request.params.id))!;
+      const policy = await findPolicyDetail(app.db, request.params.id);
+      if (!policy) throw notFound('policy', request.params.id);
+      return policy;
     },
   });
 

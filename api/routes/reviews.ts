@@ -241,7 +241,7 @@ export async function reviewRoutes(app: FastifyInstance) {
       response: responses({ 200: kpiResponse }),
     },
     handler: async (request) => {
-      let range;
+      let range: ReturnType<typeof dayRange>;
       try {
         range = dayRange(request.query.from, request.query.to);
       } catch (error) {

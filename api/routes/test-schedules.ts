@@ -34,7 +34,7 @@ import {
 } from '../../workflows/security-test/definitions';
 import { assertMayWriteControl } from '../control-access';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { conflict, invalid, notFound, Problem } from '../problem';
+import { conflict, invalid, notFound, type Problem } from '../problem';
 import { controlWriters, everyone, testTriggerers } from '../roles';
 
 const defaultWindowMs = 30 * 86_400_000;
@@ -157,7 +157,7 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       assertMayWriteControl(request.actor, control.owner);
       const { paused, ...spec } = request.body;
       const note = `schedule set by ${request.actor.principalId}`;
-      let result;
+      let result: Awaited<ReturnType<typeof putTestSchedule>>;
       try {
         result = await putTestSchedule(client, app.temporal.taskQueue, control.id, spec, { paused, note });
       } catch (error) {

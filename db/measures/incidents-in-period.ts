@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database, Incident } from '../database';
-import { loadAssets, servicesOf, touchesScope, type Assets, type ServiceAsset } from './assets';
+import { loadAssets, servicesOf, touchesScope, type ServiceAsset } from './assets';
 import type { MeasurePeriod, MeasureScope } from './measure';
 
 export const incidentSelection = 'security incidents reported in the period, drills excluded';

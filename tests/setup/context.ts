@@ -11,4 +11,3 @@ declare module 'vitest' {
     codecKeys: string;
   }
 }
-export {};

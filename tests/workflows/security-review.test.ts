@@ -439,17 +439,15 @@ describe('the periodic security review', () => {
     // another reason, and an own-request refusal on something else, do not.
     // Shaped as api/task-decisions.ts records them: the refusal's type is what the measure counts.
     const refusal = (subjectType: string, subjectId: string, type: string) =>
-      stack.db
-        .transaction()
-        .execute((trx) =>
-          appendAudit(trx, {
-            actor: 'rita',
-            action: 'task.decision_refused',
-            subjectType,
-            subjectId,
-            details: { status: 403, refusal: type },
-          }),
-        );
+      stack.db.transaction().execute((trx) =>
+        appendAudit(trx, {
+          actor: 'rita',
+          action: 'task.decision_refused',
+          subjectType,
+          subjectId,
+          details: { status: 403, refusal: type },
+        }),
+      );
     await refusal('change', autoApproved, refusalTypes.ownRequest);
     await refusal('change', expired, refusalTypes.ownRequest);
     await refusal('change', expired, refusalTypes.notPermitted);
