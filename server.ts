@@ -13,18 +13,18 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
-import type { Config } from '../config';
-import type { Database } from '../db/database';
-import type { TemporalClientHandle } from '../temporal/connection';
-import { authPlugin, tokenKey } from './plugins/auth';
-import { errorsPlugin } from './plugins/errors';
-import { metricsPlugin } from './plugins/metrics';
-import { routes } from './routes/index';
-import { pages } from '../web/pages/index';
-import { webInbox } from '../web/plugin';
-import { uiPrefix } from '../web/page';
+import type { Config } from './config';
+import type { Database } from './db/database';
+import type { TemporalClientHandle } from './temporal/connection';
+import { authPlugin, tokenKey } from './http/plugins/auth';
+import { errorsPlugin } from './http/plugins/errors';
+import { metricsPlugin } from './http/plugins/metrics';
+import { routes } from './api/routes/index';
+import { pages } from './web/pages/index';
+import { webInbox } from './web/plugin';
+import { uiPrefix } from './web/page';
 
-export interface AppDeps {
+export interface ServerDeps {
   config: Config;
   db: Kysely<Database>;
   temporal: TemporalClientHandle;
@@ -40,9 +40,9 @@ declare module 'fastify' {
   }
 }
 
-export type App = FastifyInstance;
+export type Server = FastifyInstance;
 
-export async function buildApp(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}) {
+export async function buildServer(deps: ServerDeps, options: { logger?: FastifyBaseLogger } = {}) {
   const app = Fastify({
     // Fastify 5 takes a ready pino instance as `loggerInstance`; `logger` only takes options.
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),

@@ -1,3 +1,4 @@
+import { systemActor } from '../domain/roles';
 import { sql, type Transaction } from 'kysely';
 import { employmentStatus, findSystem } from '../db/access';
 import type { AccessRequestStatus, ProvisioningOperation, ProvisioningStatus } from '../db/access-tables';
@@ -220,7 +221,7 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
         if (!inserted) return;
         if (outcome.status === 'executed') await noteRevocation(trx, inserted);
         await appendAudit(trx, {
-          actor: 'system:warden',
+          actor: systemActor.principalId,
           action: 'access.provisioning_run',
           subjectType: input.subject.type,
           subjectId: input.subject.id,
@@ -444,7 +445,7 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
           .executeTakeFirst();
         if (!updated) return;
         await appendAudit(trx, {
-          actor: 'system:warden',
+          actor: systemActor.principalId,
           action: `access_review.${status}`,
           subjectType: 'access_review',
           subjectId: input.campaignId,

@@ -1,3 +1,4 @@
+import { systemActor } from '../domain/roles';
 import { sql } from 'kysely';
 import { cisWithComponents, findAdvisory } from '../db/advisories';
 import { appendAudit } from '../db/audit';
@@ -64,7 +65,7 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
             .executeTakeFirst();
           if (!inserted) return;
           await appendAudit(trx, {
-            actor: 'system:warden',
+            actor: systemActor.principalId,
             action: 'advisory.remediation_opened',
             subjectType: 'advisory',
             subjectId: advisory.id,

@@ -1,3 +1,4 @@
+import { systemActor } from '../domain/roles';
 import { createHmac } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { sql } from 'kysely';
@@ -17,7 +18,7 @@ import {
 import type { ChangeGateInput } from '../workflows/change/definitions';
 import type { ActivityDeps } from './deps';
 
-const system = 'system:warden';
+const system = systemActor.principalId;
 
 export type GateOutcome = Extract<ChangeStatus, 'approved' | 'rejected' | 'changes_requested' | 'not_implemented'>;
 

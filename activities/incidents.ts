@@ -1,3 +1,4 @@
+import { systemActor } from '../domain/roles';
 import type { Kysely } from 'kysely';
 import { appendAudit } from '../db/audit';
 import { json } from '../db/create-db';
@@ -271,7 +272,7 @@ export function createIncidentActivities(deps: ActivityDeps) {
       await audited(
         db,
         {
-          actor: 'system:warden',
+          actor: systemActor.principalId,
           action: 'incident.action_run',
           incidentId: input.incidentId,
           details: { actionId: input.actionId, name, status, detail, approvedBy: input.approvedBy },

@@ -1,3 +1,4 @@
+import { systemActor } from '../domain/roles';
 import { sql } from 'kysely';
 import { appendAudit } from '../db/audit';
 import { json } from '../db/create-db';
@@ -51,7 +52,7 @@ export function createTaskActivities({ db }: ActivityDeps) {
           .executeTakeFirst();
         if (!inserted) return;
         await appendAudit(trx, {
-          actor: 'system:warden',
+          actor: systemActor.principalId,
           action: 'task.opened',
           subjectType: task.subject.type,
           subjectId: task.subject.id,
@@ -118,7 +119,7 @@ export function createTaskActivities({ db }: ActivityDeps) {
           .executeTakeFirst();
         if (!updated) return;
         await appendAudit(trx, {
-          actor: 'system:warden',
+          actor: systemActor.principalId,
           action: 'task.escalated',
           subjectType: updated.subject_type,
           subjectId: updated.subject_id,
@@ -151,7 +152,7 @@ export function createTaskActivities({ db }: ActivityDeps) {
           .executeTakeFirst();
         if (!updated) return;
         await appendAudit(trx, {
-          actor: 'system:warden',
+          actor: systemActor.principalId,
           action: `task.${input.status}`,
           subjectType: updated.subject_type,
           subjectId: updated.subject_id,

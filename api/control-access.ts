@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/roles';
-import { forbidden } from './problem';
-import { securityManagement } from './roles';
+import { forbidden } from '../http/problem';
+import { securityManagement } from '../http/roles';
 
 /**
  * Security management writes any control; a service owner writes only controls they own, and only

@@ -4,7 +4,7 @@ import type { Kysely } from 'kysely';
 import { canonicalJson } from '../db/audit';
 import { json } from '../db/create-db';
 import type { Database } from '../db/database';
-import { conflict, invalid } from './problem';
+import { conflict, invalid } from '../http/problem';
 
 /** Scopes in use, so two resources never share one by accident. */
 export const idempotencyScopes = { change: 'change' } as const;

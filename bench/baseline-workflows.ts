@@ -14,7 +14,9 @@ export async function updatableWorkflow(): Promise<number> {
     total += by;
     return total;
   });
-  setHandler(finishSignal, () => void (finished = true));
+  setHandler(finishSignal, () => {
+    finished = true;
+  });
   await condition(() => finished);
   return total;
 }

@@ -8,7 +8,7 @@ import pino from 'pino';
 import pg from 'pg';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { buildApp } from '../api/app';
+import { buildServer } from '../server';
 import { freePort, startEmbeddedPostgres } from '../cli/embedded-postgres';
 import { resolveTemporalCli } from '../cli/temporal-cli';
 import { loadConfig } from '../config';
@@ -88,7 +88,7 @@ async function main() {
   await prepareDatabase(handle.db);
   const settings = { address: env.address, namespace: 'default', taskQueue: 'bench', codecKeys };
   const temporal = await connectTemporalClient(settings);
-  const app = await buildApp({ config, db: handle.db, temporal, codec: new AesGcmPayloadCodec(parseCodecKeys(codecKeys)) });
+  const app = await buildServer({ config, db: handle.db, temporal, codec: new AesGcmPayloadCodec(parseCodecKeys(codecKeys)) });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
   const warden = await createWardenWorker({ ...settings, db: handle.db, logger: silent });
   void warden.run();

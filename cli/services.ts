@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { notifierSettings } from '../activities/notifier';
-import { buildApp } from '../api/app';
+import { buildServer } from '../server';
 import { callbackSettings, requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
 import type { Database } from '../db/database';
@@ -87,7 +87,7 @@ export async function startApi(options: {
 }): Promise<void> {
   const { config } = options;
   const codec = new AesGcmPayloadCodec(parseCodecKeys(requireSetting(config, 'WARDEN_CODEC_KEYS', 'to encrypt Temporal payloads')));
-  const app = await buildApp({ config, db: options.db, temporal: options.temporal, codec }, { logger: options.logger });
+  const app = await buildServer({ config, db: options.db, temporal: options.temporal, codec }, { logger: options.logger });
   // Stops accepting connections, answers 503 to new requests on kept-alive ones, and waits for
   // the requests in flight.
   options.lifetime.add('the API', () => app.close());

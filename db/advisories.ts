@@ -108,7 +108,10 @@ export async function cisWithComponents(db: Kysely<Database>, ciIds?: string[]) 
   const byCi = new Map<string, (typeof rows)[number] & { components: { product: string; version: string }[] }>();
   for (const row of rows) {
     let ci = byCi.get(row.id);
-    if (!ci) byCi.set(row.id, (ci = { ...row, components: [] }));
+    if (!ci) {
+      ci = { ...row, components: [] };
+      byCi.set(row.id, ci);
+    }
     ci.components.push({ product: row.product, version: row.version });
   }
   return [...byCi.values()];

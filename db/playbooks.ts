@@ -1,3 +1,4 @@
+import { systemActor } from '../domain/roles';
 import { sql, type Kysely } from 'kysely';
 import type { Playbook } from '../domain/playbook';
 import { appendAudit } from './audit';
@@ -8,7 +9,7 @@ import type { Database } from './database';
 export async function ensureShippedPlaybooks(db: Kysely<Database>, shipped: Playbook[]): Promise<void> {
   await db
     .insertInto('playbooks')
-    .values(shipped.map((p) => ({ category: p.category, version: 1, definition: json(p), published_by: 'system:warden' })))
+    .values(shipped.map((p) => ({ category: p.category, version: 1, definition: json(p), published_by: systemActor.principalId })))
     .onConflict((oc) => oc.columns(['category', 'version']).doNothing())
     .execute();
 }

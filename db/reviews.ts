@@ -1,3 +1,4 @@
+import { systemActor } from '../domain/roles';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { durationMs } from '../domain/duration';
@@ -94,7 +95,7 @@ export async function measureReview(db: Kysely<Database>, reviewId: string): Pro
     await audited(
       db,
       reviewId,
-      'system:warden',
+      systemActor.principalId,
       'review.measured',
       { deviations, measures: kpis.map((k) => ({ id: k.id, value: k.result.value, status: k.result.status })) },
       async (trx) => {
@@ -122,7 +123,7 @@ export async function recordOwnerReviews(db: Kysely<Database>, reviewId: string,
   await audited(
     db,
     reviewId,
-    'system:warden',
+    systemActor.principalId,
     'review.owners_answered',
     { answers: reviews.map((r) => ({ service: r.serviceName, outcome: r.outcome })) },
     async (trx) => {
@@ -153,7 +154,7 @@ export async function planReview(db: Kysely<Database>, reviewId: string, securit
   });
   const now = Date.now();
   let raised = 0;
-  await audited(db, reviewId, 'system:warden', 'review.planned', { candidates: candidates.length }, async (trx) => {
+  await audited(db, reviewId, systemActor.principalId, 'review.planned', { candidates: candidates.length }, async (trx) => {
     const inserted = candidates.length
       ? await trx
           .insertInto('improvement_actions')

@@ -1,11 +1,10 @@
+import { systemActor } from '../domain/roles';
 import { sql, type Kysely } from 'kysely';
 import { appendAudit } from './audit';
 import { json } from './create-db';
 import type { Control, Database, TestRun } from './database';
 import type { PageRequest } from './pagination';
 import { performedResults, type TestResult } from '../domain/controls';
-
-const systemActor = 'system:warden';
 
 export interface BeginTestRun {
   runId: string;
@@ -42,7 +41,7 @@ export async function beginTestRun(db: Kysely<Database>, input: BeginTestRun): P
       .executeTakeFirst();
     if (inserted) {
       await appendAudit(trx, {
-        actor: systemActor,
+        actor: systemActor.principalId,
         action: 'test-run.started',
         subjectType: 'control',
         subjectId: control.id,
@@ -92,7 +91,7 @@ export async function finishTestRun(db: Kysely<Database>, input: FinishTestRun):
       .executeTakeFirst();
     if (!finished) return;
     await appendAudit(trx, {
-      actor: input.testedBy ?? systemActor,
+      actor: input.testedBy ?? systemActor.principalId,
       action: 'test-run.finished',
       subjectType: 'control',
       subjectId: finished.control_id,

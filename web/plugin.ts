@@ -2,7 +2,7 @@ import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
-import { Problem } from '../api/problem';
+import { Problem } from '../http/problem';
 import type { Actor } from '../domain/roles';
 import { stylesheetContent, stylesheetPath } from './assets';
 import { humanize } from './format';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { sessionCookie } from '../api/plugins/auth';
-import { everyone } from '../api/roles';
+import { sessionCookie } from '../http/plugins/auth';
+import { everyone } from '../http/roles';
 import { createWebSession, endWebSession, webSessionLifetimeMs } from '../db/web-sessions';
 import { html } from './html';
 import { pageRoute, safeReturnPath, secureCookies, uiPrefix, type Notice, type WebContext } from './page';

@@ -32,10 +32,10 @@ import {
   type CampaignScope,
 } from '../../workflows/access/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { invalid, notFound } from '../problem';
-import { accessReaders, auditReaders, securityManagement } from '../roles';
-import { cursorFrom } from './tasks';
-import { iso, toProvisioningView } from './access';
+import { invalid, notFound } from '../../http/problem';
+import { accessReaders, auditReaders, securityManagement } from '../../http/roles';
+import { cursorFrom } from '../../http/paging';
+import { iso, toProvisioningView } from '../views';
 
 function toCampaignSummary(c: AccessReviewCampaign) {
   return {

@@ -13,7 +13,7 @@ import {
   ownsOrOversees,
   provisioningActionsFor,
 } from '../../db/access';
-import type { AccessRequest, ProvisioningAction } from '../../db/access-tables';
+import type { AccessRequest } from '../../db/access-tables';
 import { pageOf } from '../../db/pagination';
 import {
   accessRequestBody,
@@ -33,11 +33,10 @@ import { taskView } from '../../schemas/tasks';
 import { startOnce } from '../../temporal/start';
 import { accessRequestWorkflowType, makeAccessRequestWorkflowId, type AccessRequestInput } from '../../workflows/access/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { forbidden, invalid, notFound } from '../problem';
-import { accessReaders, accessRequesters, accountImporters, everyone, securityManagement } from '../roles';
-import { cursorFrom, toTaskView } from './tasks';
-
-export const iso = (value: Date | null) => value?.toISOString() ?? null;
+import { forbidden, invalid, notFound } from '../../http/problem';
+import { accessReaders, accessRequesters, accountImporters, everyone, securityManagement } from '../../http/roles';
+import { cursorFrom } from '../../http/paging';
+import { iso, toProvisioningView, toTaskView } from '../views';
 
 function toAccessRequestView(r: AccessRequest) {
   return {
@@ -59,23 +58,6 @@ function toAccessRequestView(r: AccessRequest) {
     decidedAt: iso(r.decided_at),
     provisionedAt: iso(r.provisioned_at),
     revokedAt: iso(r.revoked_at),
-  };
-}
-
-export function toProvisioningView(a: ProvisioningAction) {
-  return {
-    id: a.id,
-    system: a.ci_id,
-    account: a.account_id,
-    operation: a.operation,
-    entitlements: a.entitlements,
-    method: a.method,
-    status: a.status,
-    detail: a.detail,
-    approvedBy: a.approved_by,
-    taskId: a.task_id,
-    createdAt: a.created_at.toISOString(),
-    completedAt: iso(a.completed_at),
   };
 }
 

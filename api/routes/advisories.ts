@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { iso } from '../views';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -21,10 +22,8 @@ import {
   makeAdvisoryWorkflowId,
   rematchSignal,
 } from '../../workflows/advisory/definitions';
-import { conflict, invalid, notFound } from '../problem';
-import { advisoryIntake, everyone, securityManagement } from '../roles';
-
-const iso = (value: Date | null) => value?.toISOString() ?? null;
+import { conflict, invalid, notFound } from '../../http/problem';
+import { advisoryIntake, everyone, securityManagement } from '../../http/roles';
 
 function toSummary(advisory: Advisory, counts: Record<string, number> = {}) {
   return {

@@ -7,7 +7,7 @@ import type { ConfigurationItemType } from '../../domain/cmdb';
 import { checkExpectedActivity } from '../../domain/expected-activity';
 import { responses } from '../../schemas/common';
 import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
-import { alertSources } from '../roles';
+import { alertSources } from '../../http/roles';
 import { startIncident } from './incidents';
 
 const accountTypes: ConfigurationItemType[] = ['service_account', 'user_account'];

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { verifyAuditChain } from '../../db/audit';
 import { responses } from '../../schemas/common';
-import { auditReaders } from '../roles';
+import { auditReaders } from '../../http/roles';
 
 const auditEvent = z.object({
   id: z.number(),

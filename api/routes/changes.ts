@@ -40,10 +40,10 @@ import {
   type ChangeGateInput,
 } from '../../workflows/change/definitions';
 import { idempotencyScopes, idempotent } from '../idempotency';
-import { pageRequest } from '../paging';
-import { conflict, invalid, notFound, Problem, type FieldError } from '../problem';
-import { changeReaders, changeRequesters, evidenceProviders } from '../roles';
-import { toTaskView } from './tasks';
+import { pageRequest } from '../../http/paging';
+import { conflict, invalid, notFound, Problem, type FieldError } from '../../http/problem';
+import { changeReaders, changeRequesters, evidenceProviders } from '../../http/roles';
+import { toTaskView } from '../views';
 
 const callbackQuery = z.strictObject({
   callbackUrl: z.url().max(2000).optional().describe('every decision is POSTed here, signed; its origin must be allowed by configuration'),

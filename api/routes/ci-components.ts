@@ -4,8 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { listComponents, openAdvisoriesNaming, replaceComponents } from '../../db/advisories';
 import { componentsBody } from '../../schemas/advisories';
 import { responses, uuidParam } from '../../schemas/common';
-import { forbidden, notFound } from '../problem';
-import { componentEditors, everyone } from '../roles';
+import { forbidden, notFound } from '../../http/problem';
+import { componentEditors, everyone } from '../../http/roles';
 import { requestRematch } from './advisories';
 
 const componentsView = z.object({

@@ -18,9 +18,9 @@ import {
   configurationItemPage,
 } from '../../schemas/cmdb';
 import { isoTimestamps, responses, uuidParam } from '../../schemas/common';
-import { pageRequest } from '../paging';
-import { notFound } from '../problem';
-import { cmdbEditors, everyone } from '../roles';
+import { pageRequest } from '../../http/paging';
+import { notFound } from '../../http/problem';
+import { cmdbEditors, everyone } from '../../http/roles';
 
 export async function configurationItemRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

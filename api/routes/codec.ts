@@ -6,8 +6,8 @@ import type { Payload } from '@temporalio/common';
 import { recordAudit } from '../../db/audit';
 import { responses } from '../../schemas/common';
 import { PayloadDecryptionError } from '../../temporal/codec';
-import { Problem } from '../problem';
-import { payloadReaders, securityManagement } from '../roles';
+import { Problem } from '../../http/problem';
+import { payloadReaders, securityManagement } from '../../http/roles';
 
 // Temporal's codec-server protocol: payloads as JSON with base64 metadata values and data.
 const jsonPayload = z.object({ metadata: z.record(z.string(), z.string()).default({}), data: z.string().default('') });

@@ -19,9 +19,9 @@ import { responses, uuidParam } from '../../schemas/common';
 import type { CheckType } from '../../schemas/security-checks';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { assertMayWriteControl } from '../control-access';
-import { pageRequest } from '../paging';
-import { conflict, invalid, notFound } from '../problem';
-import { controlWriters, everyone, securityManagement } from '../roles';
+import { pageRequest } from '../../http/paging';
+import { conflict, invalid, notFound } from '../../http/problem';
+import { controlWriters, everyone, securityManagement } from '../../http/roles';
 
 /** The control as a catalog file holds it: the POST /controls body, no ids or schedule. */
 export function toPortableControl(control: Control) {

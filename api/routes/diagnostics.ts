@@ -9,8 +9,8 @@ import {
   makeDiagnosticPingWorkflowId,
   type DiagnosticPingInput,
 } from '../../workflows/diagnostics/definitions';
-import { notFound } from '../problem';
-import { administrators } from '../roles';
+import { notFound } from '../../http/problem';
+import { administrators } from '../../http/roles';
 
 const ping = z.object({
   id: z.string(),

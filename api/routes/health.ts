@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { problemSchema } from '../../schemas/common';
-import { sendProblem } from '../plugins/errors';
+import { sendProblem } from '../../http/plugins/errors';
 
 const dependencyStatus = z.object({ status: z.literal('ok'), postgres: z.literal('ok'), temporal: z.literal('ok') });
 

@@ -3,8 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { listImprovementActions, toImprovementView, updateImprovementAction } from '../../db/improvement-actions';
 import { responses, uuidParam } from '../../schemas/common';
 import { improvementAction, improvementChangeRequest, improvementListQuery, improvementPage } from '../../schemas/reviews';
-import { pageRequest } from '../paging';
-import { recordOwners, reportReaders } from '../roles';
+import { pageRequest } from '../../http/paging';
+import { recordOwners, reportReaders } from '../../http/roles';
 
 export async function improvementActionRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

@@ -24,11 +24,10 @@ import {
   type IncidentPlaybookInput,
 } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { conflict, invalid, notFound } from '../problem';
-import { everyone, incidentCommunicators, incidentReporters } from '../roles';
-import { cursorFrom, toTaskView } from './tasks';
-
-const iso = (value: Date | null) => value?.toISOString() ?? null;
+import { conflict, invalid, notFound } from '../../http/problem';
+import { everyone, incidentCommunicators, incidentReporters } from '../../http/roles';
+import { cursorFrom } from '../../http/paging';
+import { iso, toTaskView } from '../views';
 
 export function toIncidentSummary(incident: Incident) {
   return {

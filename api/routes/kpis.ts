@@ -3,8 +3,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { patchCompliance } from '../../db/advisories';
 import { patchComplianceQuery, patchComplianceView } from '../../schemas/advisories';
 import { responses } from '../../schemas/common';
-import { invalid } from '../problem';
-import { kpiReaders } from '../roles';
+import { invalid } from '../../http/problem';
+import { kpiReaders } from '../../http/roles';
 
 const defaultPeriodMs = 30 * 86_400_000;
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { responses } from '../../schemas/common';
-import { metricsScrapers } from '../roles';
+import { metricsScrapers } from '../../http/roles';
 
 export async function metricsRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

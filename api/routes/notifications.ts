@@ -1,3 +1,4 @@
+import { iso } from '../views';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { appendAudit } from '../../db/audit';
@@ -5,11 +6,9 @@ import { listNotifications, setNotificationChannels } from '../../db/notificatio
 import { pageOf } from '../../db/pagination';
 import { responses } from '../../schemas/common';
 import { notificationChannelsBody, notificationListQuery, notificationPage, principalParam } from '../../schemas/notifications';
-import { forbidden, notFound } from '../problem';
-import { everyone, payloadReaders } from '../roles';
-import { cursorFrom } from './tasks';
-
-const iso = (value: Date | null) => value?.toISOString() ?? null;
+import { forbidden, notFound } from '../../http/problem';
+import { everyone, payloadReaders } from '../../http/roles';
+import { cursorFrom } from '../../http/paging';
 
 export async function notificationRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

@@ -6,8 +6,8 @@ import { incidentCategories } from '../../domain/classification';
 import type { PlaybookStep } from '../../domain/playbook';
 import { responses } from '../../schemas/common';
 import { playbookBody, playbookView } from '../../schemas/playbook';
-import { notFound } from '../problem';
-import { everyone, securityManagement } from '../roles';
+import { notFound } from '../../http/problem';
+import { everyone, securityManagement } from '../../http/roles';
 
 type PlaybookRow = NonNullable<Awaited<ReturnType<typeof findPlaybook>>>;
 

@@ -14,9 +14,9 @@ import {
 } from '../../schemas/reviews';
 import { startOnce } from '../../temporal/start';
 import { makePolicyApprovalWorkflowId, policyApprovalWorkflowType, type PolicyApprovalInput } from '../../workflows/policy/definitions';
-import { pageRequest } from '../paging';
-import { notFound } from '../problem';
-import { everyone, securityManagement } from '../roles';
+import { pageRequest } from '../../http/paging';
+import { notFound } from '../../http/problem';
+import { everyone, securityManagement } from '../../http/roles';
 
 export async function policyRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

@@ -32,8 +32,8 @@ import {
   type ScheduledReviewInput,
   type SecurityReviewInput,
 } from '../../workflows/review/definitions';
-import { invalid, notFound } from '../problem';
-import { reportReaders, securityManagement } from '../roles';
+import { invalid, notFound } from '../../http/problem';
+import { reportReaders, securityManagement } from '../../http/roles';
 
 /** 06:00 UTC on the first day of each quarter: the review of the quarter just ended. */
 const quarterly = ['0 6 1 1,4,7,10 *'];

@@ -4,9 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createRisk, deleteRisk, findRisk, listRisks, toRiskView, updateRisk } from '../../db/risks';
 import { responses, uuidParam } from '../../schemas/common';
 import { risk, riskChangeRequest, riskCreateRequest, riskListQuery, riskPage } from '../../schemas/reviews';
-import { pageRequest } from '../paging';
-import { notFound } from '../problem';
-import { recordOwners, reportReaders, securityManagement } from '../roles';
+import { pageRequest } from '../../http/paging';
+import { notFound } from '../../http/problem';
+import { recordOwners, reportReaders, securityManagement } from '../../http/roles';
 
 export async function riskRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

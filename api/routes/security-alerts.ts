@@ -11,8 +11,8 @@ import {
   type SecurityAlertInput,
 } from '../../workflows/security-alert/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { invalid, notFound } from '../problem';
-import { everyone, securityManagement } from '../roles';
+import { invalid, notFound } from '../../http/problem';
+import { everyone, securityManagement } from '../../http/roles';
 
 async function unknownIds(app: FastifyInstance, table: 'configuration_items' | 'services', ids: string[], path: string) {
   if (ids.length === 0) return [];

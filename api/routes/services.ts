@@ -4,9 +4,9 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createService, deleteService, findServiceOverview, listServices, updateService } from '../../db/services';
 import { serviceChangeRequest, serviceCreateRequest, serviceListQuery, serviceOverview, servicePage, service } from '../../schemas/cmdb';
 import { isoTimestamps, responses, uuidParam } from '../../schemas/common';
-import { pageRequest } from '../paging';
-import { notFound } from '../problem';
-import { cmdbEditors, everyone } from '../roles';
+import { pageRequest } from '../../http/paging';
+import { notFound } from '../../http/problem';
+import { cmdbEditors, everyone } from '../../http/roles';
 
 export async function serviceRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

@@ -1,44 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import type { HumanTask } from '../../db/database';
-import { decodeCursor, pageOf } from '../../db/pagination';
+import { pageOf } from '../../db/pagination';
 import { findVisibleTask, listTasks } from '../../db/tasks';
 import { responses, uuidParam } from '../../schemas/common';
 import { decisionBody, decisionResult, taskListQuery, taskPage, taskView } from '../../schemas/tasks';
-import { invalid, notFound } from '../problem';
-import { decideTask } from '../task-decisions';
-import { deciders, everyone } from '../roles';
-
-export function toTaskView(task: HumanTask) {
-  return {
-    id: task.id,
-    kind: task.kind,
-    subject: { type: task.subject_type, id: task.subject_id },
-    title: task.title,
-    details: task.details,
-    allowedRoles: task.allowed_roles,
-    assignees: task.assignees,
-    allowedOutcomes: task.allowed_outcomes,
-    requester: task.requester,
-    approvalsRequired: task.approvals_required,
-    status: task.status,
-    deadlineAt: task.deadline_at?.toISOString() ?? null,
-    overdue: task.status === 'open' && task.deadline_at !== null && task.deadline_at.getTime() < Date.now(),
-    escalationLevel: task.escalation_level,
-    outcome: task.outcome,
-    decisions: task.decisions,
-    createdAt: task.created_at.toISOString(),
-    closedAt: task.closed_at?.toISOString() ?? null,
-  };
-}
-
-export function cursorFrom(cursor: string | undefined) {
-  try {
-    return decodeCursor(cursor);
-  } catch {
-    throw invalid([{ path: 'querystring.cursor', message: 'is not a cursor this API issued' }]);
-  }
-}
+import { cursorFrom } from '../../http/paging';
+import { notFound } from '../../http/problem';
+import { toTaskView } from '../views';
+import { decideTask } from '../../http/task-decisions';
+import { deciders, everyone } from '../../http/roles';
 
 export async function taskRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();

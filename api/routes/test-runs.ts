@@ -4,9 +4,9 @@ import { pageOf } from '../../db/pagination';
 import { findTestRun, listTestRuns, type TestRunWithControl } from '../../db/test-runs';
 import { testRunListQuery, testRunPage, testRunView } from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
-import { pageRequest } from '../paging';
-import { notFound } from '../problem';
-import { everyone } from '../roles';
+import { pageRequest } from '../../http/paging';
+import { notFound } from '../../http/problem';
+import { everyone } from '../../http/roles';
 
 export function toTestRunView(run: TestRunWithControl) {
   return {

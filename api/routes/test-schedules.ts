@@ -34,8 +34,8 @@ import {
 } from '../../workflows/security-test/definitions';
 import { assertMayWriteControl } from '../control-access';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { conflict, invalid, notFound, type Problem } from '../problem';
-import { controlWriters, everyone, testTriggerers } from '../roles';
+import { conflict, invalid, notFound, type Problem } from '../../http/problem';
+import { controlWriters, everyone, testTriggerers } from '../../http/roles';
 
 const defaultWindowMs = 30 * 86_400_000;
 const grpcInvalidArgument = 3;

@@ -4,8 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { roles } from '../../domain/roles';
 import { createToken, revokeToken } from '../../db/tokens';
 import { principalId, responses, uuidParam } from '../../schemas/common';
-import { notFound } from '../problem';
-import { administrators } from '../roles';
+import { notFound } from '../../http/problem';
+import { administrators } from '../../http/roles';
 
 const tokenRequest = z.strictObject({
   name: z.string().trim().min(1).max(100),

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import type { SecurityImpact } from '../../domain/change-risk';
 import type { Deviation } from '../../domain/security-report/model';
 import { levelOf } from './assets';
@@ -8,7 +9,7 @@ const hasSecurityImpact = (impact: SecurityImpact) =>
   impact.accessControls || impact.networkConfiguration || impact.dataHandling || Boolean(impact.other?.trim());
 
 /** The gate records its own decisions (auto-approval, expiry) under this principal. */
-const gateItself = 'system:warden';
+const gateItself = systemActor.principalId;
 
 export const changesThroughGate: Measure = {
   id: 'changes-through-gate',

@@ -158,7 +158,7 @@ describe('services', () => {
     for (const cursor of ['garbage', forged]) {
       const response = await stack.request('GET', `/services?cursor=${cursor}`, { token: reader });
       expect(response.status).toBe(400);
-      expect(response.body.errors).toEqual([{ path: 'query.cursor', message: 'cursor is not one this API issued' }]);
+      expect(response.body.errors).toEqual([{ path: 'querystring.cursor', message: 'cursor is not one this API issued' }]);
     }
   });
 

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pino from 'pino';
 import { notifierSettings } from '../../activities/notifier';
-import { buildApp, type App } from '../../api/app';
+import { buildServer, type Server } from '../../server';
 import { callbackSettings, loadConfig, type Config } from '../../config';
 import { createDb } from '../../db/create-db';
 import type { Database } from '../../db/database';
@@ -36,7 +36,7 @@ export interface Stack {
   databaseUrl: string;
   temporal: TemporalClientHandle;
   worker: WardenWorker | undefined;
-  app: App;
+  app: Server;
   baseUrl: string;
   /** A token for a new principal holding `roles`; the principal id defaults to a unique name. */
   token(roles: Role[], principalId?: string): Promise<string>;
@@ -79,7 +79,7 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
   };
   const temporal = await connectTemporalClient(settings);
   const codec = new AesGcmPayloadCodec(parseCodecKeys(settings.codecKeys));
-  const app = await buildApp({ config, db: handle.db, temporal, codec });
+  const app = await buildServer({ config, db: handle.db, temporal, codec });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 
   let worker: WardenWorker | undefined;

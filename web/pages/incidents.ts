@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { everyone } from '../../api/roles';
-import { cursorFrom } from '../../api/routes/tasks';
+import { everyone } from '../../http/roles';
+import { cursorFrom } from '../../http/paging';
 import type { Incident } from '../../db/database';
 import { findVisibleIncident, incidentRecords, incidentVisibleTo, listIncidents } from '../../db/incidents';
 import { pageOf } from '../../db/pagination';

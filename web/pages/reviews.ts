@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { reportReaders } from '../../api/roles';
+import { reportReaders } from '../../http/roles';
 import type { SecurityReviewRow } from '../../db/database';
 import { currentReport, findReview, listReviews } from '../../db/reviews';
 import { tasksOfSubject } from '../../db/tasks';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { Problem } from '../../api/problem';
-import { deciders, everyone } from '../../api/roles';
-import { decideTask } from '../../api/task-decisions';
+import { Problem } from '../../http/problem';
+import { deciders, everyone } from '../../http/roles';
+import { decideTask } from '../../http/task-decisions';
 import type { HumanTask } from '../../db/database';
 import { findVisibleTask, listTasks } from '../../db/tasks';
 import type { Actor } from '../../domain/roles';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { everyone } from '../../api/roles';
+import { everyone } from '../../http/roles';
 import { cadenceText, testingSchedule } from '../../api/routes/test-schedules';
 import { findControl } from '../../db/controls';
 import { tasksOfSubject } from '../../db/tasks';

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
 import type { AccessRequestStatus } from '../../domain/access-review';
 import { durationMs } from '../../domain/duration';
@@ -88,11 +89,11 @@ export async function accessRequest(input: AccessRequestInput): Promise<{ status
     `Grant ${what}`,
   );
   if (grant.status === 'failed') {
-    await setStatus('provisioning_failed', 'system:warden', { details: { detail: grant.detail } });
+    await setStatus('provisioning_failed', systemActor.principalId, { details: { detail: grant.detail } });
     return { status: 'provisioning_failed' };
   }
   const expiresAt = input.until ?? (input.for ? new Date(Date.now() + durationMs(input.for)).toISOString() : null);
-  await setStatus('active', 'system:warden', { stamp: 'provisioned_at', expiresAt, details: { provisioning: grant.status } });
+  await setStatus('active', systemActor.principalId, { stamp: 'provisioned_at', expiresAt, details: { provisioning: grant.status } });
   if (!expiresAt) return { status: 'active' };
 
   // A durable timer: the revocation happens even if every worker restarts in between.
@@ -110,11 +111,14 @@ export async function accessRequest(input: AccessRequestInput): Promise<{ status
     },
     `Revoke expired access: ${what}`,
   );
-  await setStatus('revoked', 'system:warden', { stamp: 'revoked_at', details: { reason: 'expired', provisioning: revocation.status } });
+  await setStatus('revoked', systemActor.principalId, {
+    stamp: 'revoked_at',
+    details: { reason: 'expired', provisioning: revocation.status },
+  });
   return { status: 'revoked' };
 
   async function reject(task: TaskResult) {
-    await setStatus('rejected', task.decidedBy[0] ?? 'system:warden', { stamp: 'decided_at', details: { taskId: task.taskId } });
+    await setStatus('rejected', task.decidedBy[0] ?? systemActor.principalId, { stamp: 'decided_at', details: { taskId: task.taskId } });
     return { status: 'rejected' as const };
   }
 }

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import { proxyActivities } from '@temporalio/workflow';
 import type { AccessActivities, ProvisioningOutcome, ProvisioningRequest } from '../../activities/access';
 import type { HumanTasks } from '../human-task';
@@ -35,7 +36,7 @@ export async function provision(tasks: HumanTasks, request: ProvisioningRequest,
   await confirmManualProvisioning({
     actionId: request.actionId,
     done,
-    confirmedBy: task.decidedBy[0] ?? 'system:warden',
+    confirmedBy: task.decidedBy[0] ?? systemActor.principalId,
     taskId: task.taskId,
   });
   return { status: done ? 'confirmed' : 'failed', method: 'manual', detail: `confirmed by ${task.decidedBy.join(', ')}` };

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import {
   ApplicationFailure,
   ParentClosePolicy,
@@ -153,7 +154,7 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
       affectedServices: [],
       affectedCis,
       audience,
-      raisedBy: proposal.decidedBy[0] ?? 'system:warden',
+      raisedBy: proposal.decidedBy[0] ?? systemActor.principalId,
       links: [{ type: 'advisory', id: input.advisoryId }],
     };
     // uuid4() is deterministic here, so a replayed task never raises a second alert.
@@ -177,7 +178,7 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
       advisoryId: input.advisoryId,
       ciId: assignment.ciId,
       status,
-      actor: result.decidedBy[0] ?? 'system:warden',
+      actor: result.decidedBy[0] ?? systemActor.principalId,
       taskId: result.taskId,
       escalations: result.escalations,
       ...extra,
@@ -278,7 +279,7 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
   await condition(allHandlersFinished);
   await advisories.closeAdvisory({
     advisoryId: input.advisoryId,
-    actor: closedBy?.actor ?? 'system:warden',
+    actor: closedBy?.actor ?? systemActor.principalId,
     reason: closedBy?.reason ?? 'closed',
   });
   state.status = 'closed';

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import {
   ApplicationFailure,
   ParentClosePolicy,
@@ -78,7 +79,7 @@ const reviewerRoles = ['security_reviewer'];
 const reminderRoles = ['security_manager', 'change_manager'];
 /** Besides the requester, who may attach a penetration test or configuration review they performed. */
 const evidenceRoles = ['security_reviewer', 'security_manager', 'admin'];
-const system = 'system:warden';
+const system = systemActor.principalId;
 
 function refuse(type: string, message: string): never {
   throw ApplicationFailure.create({ type, message, nonRetryable: true });

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -95,7 +96,7 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
       communicationId: request.communicationId,
       incidentId: input.incidentId,
       approved: decision.outcome === 'approved',
-      decidedBy: decision.decidedBy[0] ?? 'system:warden',
+      decidedBy: decision.decidedBy[0] ?? systemActor.principalId,
       taskId: decision.taskId,
       drill,
     });
@@ -107,7 +108,7 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
   state.severity = registered.severity;
   state.securityIncident = registered.securityIncident;
   if (!registered.securityIncident) {
-    await setStatus('closed_not_security', 'system:warden', 'closed_at', { reason: registered.reason });
+    await setStatus('closed_not_security', systemActor.principalId, 'closed_at', { reason: registered.reason });
     return { status: state.status, severity: registered.severity };
   }
 
@@ -137,7 +138,7 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
     drill,
   });
   state.acknowledgeEscalations = acknowledgement.escalations;
-  await setStatus('acknowledged', acknowledgement.decidedBy[0] ?? 'system:warden', 'acknowledged_at');
+  await setStatus('acknowledged', acknowledgement.decidedBy[0] ?? systemActor.principalId, 'acknowledged_at');
 
   // Triage: scope, category and affected CIs; severity may change.
   state.currentStep = 'triage';
@@ -151,7 +152,7 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
     forbidSelfDecision: false,
     drill,
   });
-  const triager = triage.decidedBy[0] ?? 'system:warden';
+  const triager = triage.decidedBy[0] ?? systemActor.principalId;
   const triaged = await incidents.applyTriage({ incidentId: input.incidentId, actor: triager, ...triageData(triage.data) });
   state.severity = triaged.severity;
   state.status = 'triaged';
@@ -160,12 +161,12 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
   const lastStepOfPhase = phaseEnds(registered.playbook.steps);
   for (const step of registered.playbook.steps) {
     state.currentStep = step.id;
-    if (state.status !== step.phase) await setStatus(step.phase, 'system:warden');
+    if (state.status !== step.phase) await setStatus(step.phase, systemActor.principalId);
     await runStep(step, triager);
     const phaseDone = lastStepOfPhase.get(step.id);
-    if (phaseDone === 'containment') await setStatus('containment', 'system:warden', 'contained_at');
+    if (phaseDone === 'containment') await setStatus('containment', systemActor.principalId, 'contained_at');
   }
-  await setStatus('post_incident_review', 'system:warden', 'resolved_at');
+  await setStatus('post_incident_review', systemActor.principalId, 'resolved_at');
 
   // Post-incident review: lessons become improvement actions; a recurring or unexplained cause
   // opens a problem record.
@@ -180,7 +181,7 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
     forbidSelfDecision: false,
     drill,
   });
-  const reviewer = review.decidedBy[0] ?? 'system:warden';
+  const reviewer = review.decidedBy[0] ?? systemActor.principalId;
   await incidents.recordPostIncidentReview({
     incidentId: input.incidentId,
     actor: reviewer,

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import { proxyActivities } from '@temporalio/workflow';
 import type { ReviewActivities } from '../../activities/reviews';
 import { HumanTasks } from '../human-task';
@@ -26,7 +27,7 @@ export async function policyApproval(input: PolicyApprovalInput): Promise<{ appr
     policyId: input.policyId,
     version: input.version,
     approved,
-    decidedBy: decision.decidedBy[0] ?? 'system:warden',
+    decidedBy: decision.decidedBy[0] ?? systemActor.principalId,
     comment: decision.decisions.at(-1)?.comment ?? null,
   });
   return { approved };

@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import { ParentClosePolicy, WorkflowIdReusePolicy, proxyActivities, setHandler, startChild, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { previousQuarter } from '../../domain/review-period';
@@ -76,7 +77,7 @@ export async function securityReview(input: SecurityReviewInput): Promise<{ revi
       reviewId,
       decision: {
         outcome: signOff.outcome,
-        by: signOff.decidedBy[0] ?? 'system:warden',
+        by: signOff.decidedBy[0] ?? systemActor.principalId,
         at: decision?.at ?? new Date().toISOString(),
         comment: decision?.comment ?? null,
         additions: proposedChanges(signOff.data?.additions),
@@ -153,7 +154,7 @@ export async function scheduledSecurityReview(input: ScheduledReviewInput): Prom
           period: period.label,
           from: period.from.toISOString(),
           to: period.to.toISOString(),
-          requestedBy: 'system:warden',
+          requestedBy: systemActor.principalId,
           securityManager: input.securityManager,
           deadlines: input.deadlines,
         } satisfies SecurityReviewInput,

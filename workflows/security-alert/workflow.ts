@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SecurityAlertActivities } from '../../activities/security-alerts';
 import { HumanTasks } from '../human-task';
@@ -35,7 +36,7 @@ export async function securityAlert(input: SecurityAlertInput): Promise<{ acknow
       alertId: input.alertId,
       recipient: recipient.recipient,
       taskId: ack.taskId,
-      by: ack.decidedBy[0] ?? 'system:warden',
+      by: ack.decidedBy[0] ?? systemActor.principalId,
       at: ack.decisions.at(-1)?.at ?? new Date().toISOString(),
     });
   }

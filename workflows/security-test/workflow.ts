@@ -1,3 +1,4 @@
+import { systemActor } from '../../domain/roles';
 import {
   ActivityFailure,
   ApplicationFailure,
@@ -172,7 +173,7 @@ async function openIncident(
     category: control.incidentCategory,
     affectedCis: control.ciIds,
     source: 'security-test',
-    reportedBy: 'system:warden',
+    reportedBy: systemActor.principalId,
     reportedAt: now,
     detectedAt: now,
     links: [{ type: 'test-run', id: runId }, { type: 'control', id: control.controlId }, ...requestedFor],
