@@ -10,15 +10,8 @@ import {
 import { durationMs, type DurationText } from '../domain/duration';
 import type { NotificationActivities } from '../activities/notifications';
 import type { TaskActivities } from '../activities/tasks';
-import {
-  decide,
-  openTasksQuery,
-  refusalTypes,
-  type DecisionRequest,
-  type DecisionResult,
-  type OpenTaskView,
-  type RefusalType,
-} from './human-task.definitions';
+import { refusalTypes, type DecisionRequest, type DecisionResult, type OpenTaskView, type RefusalType } from '../domain/human-task';
+import { decideUpdate, openTasksQuery } from './human-task.definitions';
 
 // Task bookkeeping is a short, idempotent PostgreSQL write on the decision's critical path: as a
 // local activity it completes inside the workflow task that accepted the decision, saving two round
@@ -121,7 +114,7 @@ export class HumanTasks {
   private readonly closed = new Set<string>();
 
   constructor() {
-    setHandler(decide, (request) => this.accept(request), { validator: (request) => this.validate(request) });
+    setHandler(decideUpdate, (request) => this.accept(request), { validator: (request) => this.validate(request) });
     setHandler(openTasksQuery, () => [...this.open.values()].map(view));
   }
 

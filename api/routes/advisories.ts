@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { iso } from '../views';
+import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { findAdvisory, listAdvisories, listRemediations, remediationCounts, upsertAdvisory } from '../../db/advisories';
 import type { Advisory } from '../../db/database';
 import { responses } from '../../schemas/common';
@@ -160,9 +161,7 @@ export async function advisoryRoutes(app: FastifyInstance) {
           .getHandle(advisory.workflow_id)
           .executeUpdate(closeAdvisoryUpdate, { args: [{ actor: request.actor.principalId, reason: request.body.reason }] });
       } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError) throw conflict(error.cause?.message ?? 'the advisory cannot be closed now');
-        if (error instanceof WorkflowNotFoundError) throw conflict('the advisory is already closed');
-        throw error;
+        throw updateRefusal(error, 'the advisory is already closed')?.problem ?? error;
       }
       return { id: advisory.id, status: 'closed' as const };
     },

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import { callbackSettings } from '../../config';
 import { recordAudit } from '../../db/audit';
 import { changeDetailsOf, changeHistory, classifiedCis, findChange, listChanges } from '../../db/changes';
@@ -32,7 +32,6 @@ import { startOnce } from '../../temporal/start';
 import {
   addEvidence,
   amendChange,
-  changeRefusalTypes,
   changeSecurityGateWorkflowType,
   changeStateQuery,
   makeChangeWorkflowId,
@@ -41,7 +40,7 @@ import {
 } from '../../workflows/change/definitions';
 import { idempotencyScopes, idempotent } from '../idempotency';
 import { pageRequest } from '../../http/paging';
-import { conflict, invalid, notFound, Problem, type FieldError } from '../../http/problem';
+import { invalid, notFound, type FieldError } from '../../http/problem';
 import { changeReaders, changeRequesters, evidenceProviders } from '../../http/roles';
 import { toTaskView } from '../views';
 
@@ -51,12 +50,6 @@ const callbackQuery = z.strictObject({
 
 /** How long GET /changes/:id waits for the gate to answer its Query before showing the record alone. */
 const liveStateDeadlineMs = 2000;
-
-const refusalStatus: Record<string, 403 | 409> = {
-  [changeRefusalTypes.notRequester]: 403,
-  [changeRefusalTypes.wrongStatus]: 409,
-  [changeRefusalTypes.staleRevision]: 409,
-};
 
 export function toChangeView(change: Change) {
   return {
@@ -211,8 +204,9 @@ export async function changeRoutes(app: FastifyInstance) {
     try {
       return await run(app.temporal.client.workflow.getHandle(change.workflow_id));
     } catch (error) {
-      const problem = refusalProblem(error);
-      if (!problem) throw error;
+      const refusal = updateRefusal(error, 'the security gate of this change has finished');
+      if (!refusal) throw error;
+      const { problem } = refusal;
       await recordAudit(app.db, {
         actor: actor.principalId,
         action: 'change.update_refused',
@@ -463,12 +457,4 @@ export async function changeLiveState(client: Client, workflowId: string) {
     // No worker to answer, or the gate's history is gone: the record alone is the answer.
     return null;
   }
-}
-
-function refusalProblem(error: unknown): Problem | undefined {
-  if (error instanceof WorkflowNotFoundError) return conflict('the security gate of this change has finished');
-  if (!(error instanceof WorkflowUpdateFailedError) || !(error.cause instanceof ApplicationFailure)) return undefined;
-  const status = refusalStatus[error.cause.type ?? ''];
-  if (!status) return undefined;
-  return new Problem(status, status === 403 ? 'Forbidden' : 'Conflict', error.cause.message);
 }

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
 import type { Incident } from '../../db/database';
 import { assessIncident, findVisibleIncident, incidentRecords, listIncidents, type IncidentAssessment } from '../../db/incidents';
 import { pageOf } from '../../db/pagination';
@@ -24,7 +24,7 @@ import {
   type IncidentPlaybookInput,
 } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { conflict, invalid, notFound } from '../../http/problem';
+import { invalid, notFound } from '../../http/problem';
 import { everyone, incidentCommunicators, incidentReporters } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
@@ -220,9 +220,7 @@ export async function incidentRoutes(app: FastifyInstance) {
           args: [{ communicationId, ...request.body, requestedBy: request.actor.principalId }],
         });
       } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError)
-          throw conflict(error.cause?.message ?? 'the incident no longer accepts communications');
-        throw error;
+        throw updateRefusal(error, 'the incident no longer accepts communications')?.problem ?? error;
       }
       return reply.code(202).send({ communicationId, status: 'pending_approval' as const });
     },

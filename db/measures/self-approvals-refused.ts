@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { refusalTypes } from '../../workflows/human-task.definitions';
+import { refusalTypes } from '../../domain/human-task';
 import { loadAssets, servicesOf, touchesScope } from './assets';
 import type { Measure } from './measure';
 

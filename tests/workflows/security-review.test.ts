@@ -1,4 +1,4 @@
-import { refusalTypes } from '../../workflows/human-task.definitions';
+import { refusalTypes } from '../../domain/human-task';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewScheduleId } from '../../workflows/review/definitions';
 import { decide, openTask, seedCi } from '../setup/fixtures';

@@ -15,7 +15,7 @@ import type { AdvisoryActivities, AdvisoryMatch, RemediationAssignment } from '.
 import type { SecurityAlertActivities } from '../../activities/security-alerts';
 import { durationMs, durationPattern } from '../../domain/duration';
 import { HumanTasks, type TaskResult } from '../human-task';
-import type { DecisionRequest } from '../human-task.definitions';
+import type { DecisionRequest } from '../../domain/human-task';
 import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../security-alert/definitions';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal, type AdvisoryResponseInput, type AdvisoryState } from './definitions';
 

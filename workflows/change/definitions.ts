@@ -9,7 +9,7 @@ import type {
   ChangeStatus,
 } from '../../domain/change-risk';
 import type { DurationText } from '../../domain/duration';
-import type { DecidingActor } from '../human-task.definitions';
+import type { DecidingActor } from '../../domain/human-task';
 
 /** The registered workflow type (workflows/index.ts exports the function under this name). */
 export const changeSecurityGateWorkflowType = 'changeSecurityGate';

@@ -26,7 +26,7 @@ import {
   type ChangeStatus,
 } from '../../domain/change-risk';
 import { durationMs } from '../../domain/duration';
-import type { DecidingActor } from '../human-task.definitions';
+import type { DecidingActor } from '../../domain/human-task';
 import { HumanTasks, type TaskResult } from '../human-task';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../incident/definitions';
 import {

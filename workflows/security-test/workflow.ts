@@ -13,7 +13,7 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
 import type { AutomatedProcedure, ManualProcedure } from '../../domain/controls';
 import type { NotificationActivities } from '../../activities/notifications';
 import type { FinishedTest, SecurityTestActivities, TestSubject } from '../../activities/security-tests';
-import type { DecisionRequest } from '../human-task.definitions';
+import type { DecisionRequest } from '../../domain/human-task';
 import { HumanTasks } from '../human-task';
 import {
   incidentPlaybookWorkflowType,

@@ -1,0 +1,46 @@
+// The contract of a human task, shared by the workflows that open tasks, the activities that record
+// them and the servers that deliver decisions.
+
+/** Who decides: the API fills this from the authenticated token, never from the request body. */
+export interface DecidingActor {
+  principalId: string;
+  roles: string[];
+}
+
+export interface DecisionRequest {
+  taskId: string;
+  actor: DecidingActor;
+  outcome: string;
+  comment?: string;
+  data?: Record<string, unknown>;
+}
+
+export interface DecisionResult {
+  taskId: string;
+  /** `awaiting_approval` when a four-eyes task has its first approval and waits for a second person. */
+  status: 'decided' | 'awaiting_approval';
+  outcome: string;
+  approvals: number;
+  approvalsRequired: number;
+}
+
+export interface OpenTaskView {
+  taskId: string;
+  kind: string;
+  allowedRoles: string[];
+  assignees: string[];
+  approvals: string[];
+  escalationLevel: number;
+}
+
+/** ApplicationFailure types the validator throws; the API maps each to an HTTP status. */
+export const refusalTypes = {
+  notFound: 'TaskNotFound',
+  closed: 'TaskClosed',
+  notPermitted: 'NotPermitted',
+  ownRequest: 'OwnRequest',
+  sameApprover: 'SameApproverTwice',
+  outcomeNotAllowed: 'OutcomeNotAllowed',
+  refused: 'DecisionRefused',
+} as const;
+export type RefusalType = (typeof refusalTypes)[keyof typeof refusalTypes];
