@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { CallbackSettings } from './domain/callbacks';
 import { notificationChannels } from './domain/notifications';
 import { durationPattern } from './domain/duration';
 
@@ -86,11 +87,6 @@ function isOrigin(value: string): boolean {
 }
 
 export type Config = z.infer<typeof configSchema>;
-
-export interface CallbackSettings {
-  allowedOrigins: string[];
-  secret: string | undefined;
-}
 
 export function callbackSettings(config: Config): CallbackSettings {
   const origins = config.WARDEN_CALLBACK_ALLOWED_ORIGINS?.split(',') ?? [];

@@ -4,26 +4,18 @@ import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type W
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
-import { createNotifier, type NotifierSettings } from './activities/notifier';
-import type { CallbackSettings } from './config';
+import type { Config } from './config';
 import type { Database } from './db/database';
-import { createDataConverter, type TemporalSettings } from './temporal/connection';
+import { createDataConverter } from './temporal/connection';
+import { activityDeps, temporalSettings } from './wiring';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
-export interface WardenWorkerOptions extends TemporalSettings {
+export interface WardenWorkerOptions {
+  /** Every setting the worker and its activities use comes from here, through wiring.ts. */
+  config: Config;
   db: Kysely<Database>;
   logger: Logger;
-  /** Where approved containment actions are POSTed; see activities/incidents.ts. */
-  responderUrl?: string;
-  responderSecret?: string;
-  provisioningSecret?: string;
-  /** WARDEN_COMMAND_CHECKS_ENABLED; off unless the operator opts in. */
-  commandChecksEnabled?: boolean;
-  /** Where notifications go besides the in-app record; see activities/notifier.ts. */
-  notifications?: NotifierSettings;
-  /** Change-gate callbacks; without them no callback is sent. */
-  callbacks?: CallbackSettings;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
@@ -65,26 +57,17 @@ export function installTemporalRuntimeLogger(logger: Logger, options: { metricsA
 }
 
 export async function createWardenWorker(options: WardenWorkerOptions): Promise<WardenWorker> {
-  const identity = `${hostname()}:${process.pid}:${options.taskQueue}`;
-  const connection = await NativeConnection.connect({ address: options.address });
+  const settings = temporalSettings(options.config, 'for the worker');
+  const identity = `${hostname()}:${process.pid}:${settings.taskQueue}`;
+  const connection = await NativeConnection.connect({ address: settings.address });
   const worker = await Worker.create({
     connection,
-    namespace: options.namespace,
-    taskQueue: options.taskQueue,
+    namespace: settings.namespace,
+    taskQueue: settings.taskQueue,
     identity,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities({
-      db: options.db,
-      logger: options.logger,
-      workerIdentity: identity,
-      responderUrl: options.responderUrl,
-      responderSecret: options.responderSecret,
-      provisioningSecret: options.provisioningSecret,
-      commandChecksEnabled: options.commandChecksEnabled ?? false,
-      notifier: createNotifier(options.notifications ?? { mailFrom: 'Warden <warden@localhost>', routes: {} }),
-      callbacks: options.callbacks ?? { allowedOrigins: [], secret: undefined },
-    }),
-    dataConverter: createDataConverter(options.codecKeys),
+    activities: createActivities(activityDeps(options.config, { db: options.db, logger: options.logger, workerIdentity: identity })),
+    dataConverter: createDataConverter(settings.codecKeys),
     // Shutdown waits this long for running activities before cancelling them.
     shutdownGraceTime: '10s',
     ...options.tuning,

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import type { CallbackSettings } from '../config';
+import type { CallbackSettings } from '../domain/callbacks';
 import type { Database } from '../db/database';
 import type { Notifier } from './notifier';
 

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
-import type { Config } from '../config';
 import { parseTemplate, renderTemplate, type ChannelTarget, type MessageTemplate } from '../domain/notifications';
 import { signatureHeader } from './signed-webhook';
 
@@ -14,16 +13,6 @@ export interface NotifierSettings {
   routes: Record<string, ChannelTarget[]>;
   /** Base of the links in messages (the task, the record). */
   publicUrl?: string;
-}
-
-export function notifierSettings(config: Config): NotifierSettings {
-  return {
-    smtpUrl: config.WARDEN_SMTP_URL,
-    mailFrom: config.WARDEN_MAIL_FROM,
-    webhookSecret: config.WARDEN_WEBHOOK_SECRET,
-    routes: config.WARDEN_NOTIFY_ROUTES,
-    publicUrl: config.WARDEN_PUBLIC_URL,
-  };
 }
 
 /** What leaves Warden: the rendered text plus the facts a machine receiver wants. */

@@ -13,10 +13,10 @@ import { freePort, startEmbeddedPostgres } from '../cli/embedded-postgres';
 import { resolveTemporalCli } from '../cli/temporal-cli';
 import { loadConfig } from '../config';
 import { createDb, json } from '../db/create-db';
-import { prepareDatabase } from '../db/migrate';
+import { prepareDatabase, serverDeps, temporalSettings } from '../wiring';
 import { createToken } from '../db/tokens';
 import { defaultSla } from '../domain/sla';
-import { AesGcmPayloadCodec, generateCodecKeys, parseCodecKeys } from '../temporal/codec';
+import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient } from '../temporal/connection';
 import { createWardenWorker } from '../worker';
 import { bumpUpdate, emptyWorkflow, finishSignal, updatableWorkflow } from './baseline-workflows';
@@ -86,11 +86,10 @@ async function main() {
   });
   const handle = createDb(url.toString(), silent, 20);
   await prepareDatabase(handle.db);
-  const settings = { address: env.address, namespace: 'default', taskQueue: 'bench', codecKeys };
-  const temporal = await connectTemporalClient(settings);
-  const app = await buildServer({ config, db: handle.db, temporal, codec: new AesGcmPayloadCodec(parseCodecKeys(codecKeys)) });
+  const temporal = await connectTemporalClient(temporalSettings(config, 'for the benchmark'));
+  const app = await buildServer(serverDeps(config, { db: handle.db, temporal }));
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  const warden = await createWardenWorker({ ...settings, db: handle.db, logger: silent });
+  const warden = await createWardenWorker({ config, db: handle.db, logger: silent });
   void warden.run();
   const baseline = await Worker.create({
     connection: env.nativeConnection,

@@ -5,7 +5,7 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config';
 import type { Database } from '../db/database';
-import { prepareDatabase } from '../db/migrate';
+import { prepareDatabase } from '../wiring';
 import { createToken, hasAnyToken } from '../db/tokens';
 import { systemActor } from '../domain/roles';
 import { generateCodecKeys, parseCodecKeys } from '../temporal/codec';
@@ -97,7 +97,7 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
   const applied = await prepareDatabase(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrated the database');
   const temporal = await connectTemporal(settings.temporal, lifetime);
-  await startWorker({ settings: settings.temporal, config, db, logger, lifetime });
+  await startWorker({ config: localConfig, db, logger, lifetime });
   await startApi({ config: localConfig, db, temporal, logger, lifetime });
   // Last, so that a start-up failure cannot swallow a token that is printed only once.
   const bootstrapToken = await createBootstrapToken(db, config);

@@ -1,13 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { notifierSettings } from '../activities/notifier';
 import { buildServer } from '../server';
-import { callbackSettings, requireSetting, type Config } from '../config';
+import { requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
 import type { Database } from '../db/database';
-import { AesGcmPayloadCodec, parseCodecKeys } from '../temporal/codec';
 import { connectTemporalClient, type TemporalClientHandle, type TemporalSettings } from '../temporal/connection';
 import { createWardenWorker, installTemporalRuntimeLogger } from '../worker';
+import { serverDeps, temporalSettings } from '../wiring';
 import { CliError } from './errors';
 import type { Lifetime } from './lifetime';
 
@@ -22,15 +21,7 @@ export interface ServiceSettings {
 /** What the production processes need; they start nothing on their own, so each must be set. */
 export function requireServiceSettings(config: Config, command: string): ServiceSettings {
   const why = `for \`warden ${command}\` (\`warden start\` runs everything locally without it)`;
-  return {
-    databaseUrl: requireSetting(config, 'DATABASE_URL', why),
-    temporal: {
-      address: requireSetting(config, 'TEMPORAL_ADDRESS', why),
-      namespace: config.TEMPORAL_NAMESPACE,
-      taskQueue: config.TEMPORAL_TASK_QUEUE,
-      codecKeys: requireSetting(config, 'WARDEN_CODEC_KEYS', why),
-    },
-  };
+  return { databaseUrl: requireSetting(config, 'DATABASE_URL', why), temporal: temporalSettings(config, why) };
 }
 
 export function openDatabase(url: string, logger: Logger, lifetime: Lifetime): Kysely<Database> {
@@ -46,25 +37,10 @@ export async function connectTemporal(settings: TemporalSettings, lifetime: Life
 }
 
 /** Bundles the workflows, then polls the task queue until the lifetime ends or the worker fails. */
-export async function startWorker(options: {
-  settings: TemporalSettings;
-  config: Config;
-  db: Kysely<Database>;
-  logger: Logger;
-  lifetime: Lifetime;
-}) {
-  const { logger, lifetime } = options;
-  installTemporalRuntimeLogger(logger, { metricsAddress: options.config.WARDEN_WORKER_METRICS_ADDRESS });
-  const worker = await createWardenWorker({
-    ...options.settings,
-    db: options.db,
-    logger,
-    responderUrl: options.config.WARDEN_RESPONDER_URL,
-    responderSecret: options.config.WARDEN_RESPONDER_SECRET,
-    provisioningSecret: options.config.WARDEN_PROVISIONING_SECRET,
-    notifications: notifierSettings(options.config),
-    callbacks: callbackSettings(options.config),
-  });
+export async function startWorker(options: { config: Config; db: Kysely<Database>; logger: Logger; lifetime: Lifetime }) {
+  const { config, logger, lifetime } = options;
+  installTemporalRuntimeLogger(logger, { metricsAddress: config.WARDEN_WORKER_METRICS_ADDRESS });
+  const worker = await createWardenWorker({ config, db: options.db, logger });
   lifetime.add('the worker', () => worker.shutdown());
   // run() resolves only after shutdown() was asked for; anything else leaves nobody to run workflows.
   worker.run().then(
@@ -74,7 +50,7 @@ export async function startWorker(options: {
       return lifetime.end(1, 'the worker failed');
     },
   );
-  logger.info({ taskQueue: options.settings.taskQueue }, 'worker polling');
+  logger.info({ taskQueue: config.TEMPORAL_TASK_QUEUE }, 'worker polling');
 }
 
 /** Serves the API on HOST:PORT. */
@@ -86,8 +62,7 @@ export async function startApi(options: {
   lifetime: Lifetime;
 }): Promise<void> {
   const { config } = options;
-  const codec = new AesGcmPayloadCodec(parseCodecKeys(requireSetting(config, 'WARDEN_CODEC_KEYS', 'to encrypt Temporal payloads')));
-  const app = await buildServer({ config, db: options.db, temporal: options.temporal, codec }, { logger: options.logger });
+  const app = await buildServer(serverDeps(config, { db: options.db, temporal: options.temporal }), { logger: options.logger });
   // Stops accepting connections, answers 503 to new requests on kept-alive ones, and waits for
   // the requests in flight.
   options.lifetime.add('the API', () => app.close());

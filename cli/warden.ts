@@ -3,7 +3,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { principalIdFrom, tokenRequest } from '../api/routes/tokens';
 import { ConfigError, loadConfig } from '../config';
 import { createDb } from '../db/create-db';
-import { prepareDatabase } from '../db/migrate';
+import { prepareDatabase } from '../wiring';
 import { createToken } from '../db/tokens';
 import { roles } from '../domain/roles';
 import { createLogger } from '../logger';
@@ -74,7 +74,7 @@ flight finish (activities get 10 s before they are cancelled).`,
       const logger = createLogger(config.LOG_LEVEL);
       await runUntilStopped(logger, async (lifetime) => {
         const db = openDatabase(settings.databaseUrl, logger, lifetime);
-        await startWorker({ settings: settings.temporal, config, db, logger, lifetime });
+        await startWorker({ config, db, logger, lifetime });
       });
     },
   },

@@ -1,4 +1,4 @@
-import type { Migration } from 'kysely';
+import { type Kysely, type Migration, Migrator } from 'kysely';
 import * as foundation from './2026-11-23T0000-foundation';
 import * as humanTasks from './2026-11-23T0100-human-tasks';
 import * as incidents from './2026-11-23T0200-incidents';
@@ -27,3 +27,16 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1000-change-gate': changeGate,
   '2026-11-23T1100-security-review': securityReview,
 };
+
+/** Applies the migrations the database lacks and names them; a failed one throws with its name. */
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((result) => result.status === 'Error');
+  if (error || failed) {
+    throw new Error(`migration ${failed?.migrationName ?? ''} failed: ${error instanceof Error ? error.message : String(error)}`, {
+      cause: error,
+    });
+  }
+  return (results ?? []).map((result) => result.migrationName);
+}

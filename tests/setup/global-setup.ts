@@ -8,7 +8,7 @@ import type { TestProject } from 'vitest/node';
 import { resolveTemporalCli } from '../../cli/temporal-cli';
 import { freePort, startEmbeddedPostgres } from '../../cli/embedded-postgres';
 import { createDb } from '../../db/create-db';
-import { prepareDatabase } from '../../db/migrate';
+import { prepareDatabase } from '../../wiring';
 import { generateCodecKeys } from '../../temporal/codec';
 import { workflowsPath } from '../../worker';
 import { createDatabase, databaseUrl, dropDatabase, withAdminClient } from './postgres';

@@ -1,16 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import pino from 'pino';
-import { notifierSettings } from '../../activities/notifier';
 import { buildServer, type Server } from '../../server';
-import { callbackSettings, loadConfig, type Config } from '../../config';
+import { loadConfig, type Config } from '../../config';
 import { createDb } from '../../db/create-db';
 import type { Database } from '../../db/database';
 import { createToken } from '../../db/tokens';
 import type { Role } from '../../domain/roles';
-import { AesGcmPayloadCodec, parseCodecKeys } from '../../temporal/codec';
 import { connectTemporalClient, type TemporalClientHandle } from '../../temporal/connection';
 import { createWardenWorker, type WardenWorker } from '../../worker';
+import { serverDeps, temporalSettings } from '../../wiring';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDatabase, databaseUrl, dropDatabase } from './postgres';
 import type { Kysely } from 'kysely';
@@ -71,31 +70,13 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
     ...options.env,
   });
   const handle = createDb(url, silent);
-  const settings = {
-    address: config.TEMPORAL_ADDRESS as string,
-    namespace: config.TEMPORAL_NAMESPACE,
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    codecKeys: config.WARDEN_CODEC_KEYS as string,
-  };
-  const temporal = await connectTemporalClient(settings);
-  const codec = new AesGcmPayloadCodec(parseCodecKeys(settings.codecKeys));
-  const app = await buildServer({ config, db: handle.db, temporal, codec });
+  const temporal = await connectTemporalClient(temporalSettings(config, 'for the test stack'));
+  const app = await buildServer(serverDeps(config, { db: handle.db, temporal }));
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 
   let worker: WardenWorker | undefined;
   const startWorker = async () => {
-    worker = await createWardenWorker({
-      ...settings,
-      db: handle.db,
-      logger: silent,
-      callbacks: callbackSettings(config),
-      workflowBundlePath: inject('workflowBundlePath'),
-      responderUrl: config.WARDEN_RESPONDER_URL,
-      responderSecret: config.WARDEN_RESPONDER_SECRET,
-      provisioningSecret: config.WARDEN_PROVISIONING_SECRET,
-      commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
-      notifications: notifierSettings(config),
-    });
+    worker = await createWardenWorker({ config, db: handle.db, logger: silent, workflowBundlePath: inject('workflowBundlePath') });
     void worker.run();
     return worker;
   };

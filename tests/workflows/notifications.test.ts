@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createNotificationActivities, maxDeliveryAttempts } from '../../activities/notifications';
-import { createNotifier, notifierSettings } from '../../activities/notifier';
+import { createNotifier } from '../../activities/notifier';
+import { notifierSettings } from '../../wiring';
 import { signatureHeader } from '../../activities/signed-webhook';
 import { startReceiver } from '../setup/fixtures';
 import { startSmtpServer } from '../setup/smtp';

@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import type { Kysely } from 'kysely';
+import pino from 'pino';
+import { expect, it } from 'vitest';
+import { requireServiceSettings } from '../../cli/services';
+import { type Config, configSchema, loadConfig } from '../../config';
+import type { Database } from '../../db/database';
+import { activityDeps, notifierSettings, temporalSettings } from '../../wiring';
+
+// Every variable config.ts reads must reach the code that uses it. Settings that are translated
+// (into the activities' dependencies, the Temporal connection) are checked at the output of the one
+// wiring every process uses; settings a component reads from the whole Config itself are checked in
+// that component's source. A new variable with neither fails here, so it cannot be parsed,
+// documented and then dropped on the way (as WARDEN_COMMAND_CHECKS_ENABLED once was).
+
+const env: Record<keyof Config, string> = {
+  DATABASE_URL: 'postgres://warden@db.example:5432/warden',
+  TEMPORAL_ADDRESS: 'temporal.example:7233',
+  TEMPORAL_NAMESPACE: 'security',
+  TEMPORAL_TASK_QUEUE: 'warden-queue',
+  TEMPORAL_CLI: '/opt/temporal',
+  HOST: '0.0.0.0',
+  PORT: '8443',
+  WARDEN_DATA_DIR: '/var/lib/warden',
+  WARDEN_ADMIN_TOKEN: 'an-admin-token-of-enough-length',
+  WARDEN_CODEC_KEYS: 'k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=',
+  WARDEN_PUBLIC_URL: 'https://warden.example',
+  WARDEN_TEMPORAL_UI_ORIGIN: 'https://temporal-ui.example',
+  WARDEN_RESPONDER_URL: 'https://soar.example/actions',
+  WARDEN_RESPONDER_SECRET: 'responder-secret-123',
+  WARDEN_PROVISIONING_SECRET: 'provisioning-secret-1',
+  WARDEN_BODY_LIMIT_BYTES: '65536',
+  WARDEN_RATE_LIMIT_PER_MINUTE: '77',
+  WARDEN_COMMAND_CHECKS_ENABLED: 'true',
+  WARDEN_SMTP_URL: 'smtp://mail.example:25',
+  WARDEN_MAIL_FROM: 'Security <security@example.org>',
+  WARDEN_WEBHOOK_SECRET: 'webhook-secret-12345',
+  WARDEN_NOTIFY_ROUTES: '{"security_manager":[{"channel":"email","target":"sec@example.org"}]}',
+  WARDEN_WORKER_METRICS_ADDRESS: '0.0.0.0:9464',
+  WARDEN_CALLBACK_ALLOWED_ORIGINS: 'https://itsm.example',
+  WARDEN_CALLBACK_SECRET: 'callback-secret-of-24-chars',
+  WARDEN_CHANGE_REVIEW_LIMIT: '3d',
+  WARDEN_JIRA_FIELDS: 'plannedStart=customfield_10001',
+  LOG_LEVEL: 'warn',
+};
+
+const config = loadConfig(env);
+const deps = activityDeps(config, { db: {} as Kysely<Database>, logger: pino({ level: 'silent' }), workerIdentity: 'probe' });
+const temporal = temporalSettings(config, 'for the probe');
+const notifier = notifierSettings(config);
+
+/** A translated setting: the value its consumer receives, to compare with what was set. */
+type Wired = { wired: () => unknown; expected: unknown };
+/** A setting its consumer reads from the whole Config: the file that reads it. */
+type ReadIn = { readIn: string };
+
+const reaches: Record<keyof Config, Wired | ReadIn> = {
+  DATABASE_URL: { wired: () => requireServiceSettings(config, 'api').databaseUrl, expected: env.DATABASE_URL },
+  TEMPORAL_ADDRESS: { wired: () => temporal.address, expected: env.TEMPORAL_ADDRESS },
+  TEMPORAL_NAMESPACE: { wired: () => temporal.namespace, expected: env.TEMPORAL_NAMESPACE },
+  TEMPORAL_TASK_QUEUE: { wired: () => temporal.taskQueue, expected: env.TEMPORAL_TASK_QUEUE },
+  TEMPORAL_CLI: { readIn: 'cli/temporal-cli.ts' },
+  HOST: { readIn: 'cli/services.ts' },
+  PORT: { readIn: 'cli/services.ts' },
+  WARDEN_DATA_DIR: { readIn: 'cli/local.ts' },
+  WARDEN_ADMIN_TOKEN: { readIn: 'cli/local.ts' },
+  WARDEN_CODEC_KEYS: { wired: () => temporal.codecKeys, expected: env.WARDEN_CODEC_KEYS },
+  WARDEN_PUBLIC_URL: { wired: () => notifier.publicUrl, expected: env.WARDEN_PUBLIC_URL },
+  WARDEN_TEMPORAL_UI_ORIGIN: { readIn: 'api/routes/codec.ts' },
+  WARDEN_RESPONDER_URL: { wired: () => deps.responderUrl, expected: env.WARDEN_RESPONDER_URL },
+  WARDEN_RESPONDER_SECRET: { wired: () => deps.responderSecret, expected: env.WARDEN_RESPONDER_SECRET },
+  WARDEN_PROVISIONING_SECRET: { wired: () => deps.provisioningSecret, expected: env.WARDEN_PROVISIONING_SECRET },
+  WARDEN_BODY_LIMIT_BYTES: { readIn: 'server.ts' },
+  WARDEN_RATE_LIMIT_PER_MINUTE: { readIn: 'server.ts' },
+  WARDEN_COMMAND_CHECKS_ENABLED: { wired: () => deps.commandChecksEnabled, expected: true },
+  WARDEN_SMTP_URL: { wired: () => deps.notifier.canUse('email') && notifier.smtpUrl, expected: env.WARDEN_SMTP_URL },
+  WARDEN_MAIL_FROM: { wired: () => notifier.mailFrom, expected: env.WARDEN_MAIL_FROM },
+  WARDEN_WEBHOOK_SECRET: { wired: () => notifier.webhookSecret, expected: env.WARDEN_WEBHOOK_SECRET },
+  WARDEN_NOTIFY_ROUTES: {
+    wired: () => deps.notifier.routesFor('security_manager'),
+    expected: [{ channel: 'email', target: 'sec@example.org' }],
+  },
+  WARDEN_WORKER_METRICS_ADDRESS: { readIn: 'cli/services.ts' },
+  WARDEN_CALLBACK_ALLOWED_ORIGINS: { wired: () => deps.callbacks.allowedOrigins, expected: ['https://itsm.example'] },
+  WARDEN_CALLBACK_SECRET: { wired: () => deps.callbacks.secret, expected: env.WARDEN_CALLBACK_SECRET },
+  WARDEN_CHANGE_REVIEW_LIMIT: { readIn: 'api/routes/changes.ts' },
+  WARDEN_JIRA_FIELDS: { readIn: 'api/routes/changes.ts' },
+  LOG_LEVEL: { readIn: 'cli/warden.ts' },
+};
+
+it('has a route to its consumer for every variable config.ts parses', () => {
+  expect(Object.keys(reaches).sort()).toEqual(Object.keys(configSchema.shape).sort());
+});
+
+it.each(Object.entries(reaches))('%s reaches the code that uses it', (name, route) => {
+  if ('wired' in route) {
+    expect(route.wired()).toEqual(route.expected);
+  } else {
+    const source = readFileSync(new URL(`../../${route.readIn}`, import.meta.url), 'utf8');
+    expect(source).toMatch(new RegExp(`\\.${name}\\b`));
+  }
+});
+
+it('wires the same activities for the worker the CLI starts and the one the tests start', () => {
+  // Both call createWardenWorker with a Config; neither passes settings by hand any more.
+  for (const file of ['cli/services.ts', 'tests/setup/stack.ts', 'bench/incidents.ts']) {
+    const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
+    expect(source).toMatch(/createWardenWorker\(\{ config[,:]/);
+  }
+});

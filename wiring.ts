@@ -1,0 +1,62 @@
+import type { Kysely } from 'kysely';
+import type { Logger } from 'pino';
+import type { ActivityDeps } from './activities/deps';
+import { createNotifier, type NotifierSettings } from './activities/notifier';
+import { type Config, callbackSettings, requireSetting } from './config';
+import type { Database } from './db/database';
+import { ensureShippedPlaybooks } from './db/playbooks';
+import { migrateToLatest } from './migrations/index';
+import { shippedPlaybooks } from './playbooks/index';
+import type { ServerDeps } from './server';
+import { AesGcmPayloadCodec, parseCodecKeys } from './temporal/codec';
+import type { TemporalClientHandle, TemporalSettings } from './temporal/connection';
+
+// The one place configuration becomes what the processes run with. `warden start|api|worker`, the
+// test harness and the benchmarks all build their worker and API from these functions, so a setting
+// read by config.ts cannot reach one of them and be dropped by another (tests/unit/config-wiring.test.ts).
+
+/** Where Temporal is and how payloads are encrypted; `why` says who needs it when a setting is missing. */
+export function temporalSettings(config: Config, why: string): TemporalSettings {
+  return {
+    address: requireSetting(config, 'TEMPORAL_ADDRESS', why),
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    codecKeys: requireSetting(config, 'WARDEN_CODEC_KEYS', why),
+  };
+}
+
+export function notifierSettings(config: Config): NotifierSettings {
+  return {
+    smtpUrl: config.WARDEN_SMTP_URL,
+    mailFrom: config.WARDEN_MAIL_FROM,
+    webhookSecret: config.WARDEN_WEBHOOK_SECRET,
+    routes: config.WARDEN_NOTIFY_ROUTES,
+    publicUrl: config.WARDEN_PUBLIC_URL,
+  };
+}
+
+/** Everything the activities may use. */
+export function activityDeps(config: Config, base: { db: Kysely<Database>; logger: Logger; workerIdentity: string }): ActivityDeps {
+  return {
+    ...base,
+    responderUrl: config.WARDEN_RESPONDER_URL,
+    responderSecret: config.WARDEN_RESPONDER_SECRET,
+    provisioningSecret: config.WARDEN_PROVISIONING_SECRET,
+    commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
+    notifier: createNotifier(notifierSettings(config)),
+    callbacks: callbackSettings(config),
+  };
+}
+
+/** What the HTTP server (API and inbox) runs with; it reads its own settings from `config`. */
+export function serverDeps(config: Config, base: { db: Kysely<Database>; temporal: TemporalClientHandle }): ServerDeps {
+  const codec = new AesGcmPayloadCodec(parseCodecKeys(requireSetting(config, 'WARDEN_CODEC_KEYS', 'to encrypt Temporal payloads')));
+  return { config, ...base, codec };
+}
+
+/** Migrates, then loads the reference data Warden ships (the default playbooks). Idempotent. */
+export async function prepareDatabase(db: Kysely<Database>): Promise<string[]> {
+  const applied = await migrateToLatest(db);
+  await ensureShippedPlaybooks(db, shippedPlaybooks());
+  return applied;
+}
