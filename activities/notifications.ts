@@ -1,27 +1,13 @@
-import { claimDeliveries, ensureDeliveries, principalTargets, settleDelivery, type ResolvedTarget } from '../db/notifications';
-import { uniqueTargets } from '../domain/notifications';
+import {
+  claimDeliveries,
+  ensureDeliveries,
+  principalTargets,
+  recordNotification,
+  settleDelivery,
+  type ResolvedTarget,
+} from '../db/notifications';
+import { uniqueTargets, type NotificationRequest, type NotificationResult } from '../domain/notifications';
 import type { ActivityDeps } from './deps';
-
-export interface NotificationRequest {
-  /** Same key, same notification: a retried activity never notifies twice. */
-  dedupKey: string;
-  recipientRoles: string[];
-  recipients: string[];
-  subject: { type: string; id: string };
-  title: string;
-  body: string;
-  taskId?: string;
-  /** Drills notify nobody outside: the notification is recorded as suppressed. */
-  drill?: boolean;
-  /** A file in templates/notifications/; defaults to `task` for a task, `notice` otherwise. */
-  template?: string;
-}
-
-export interface NotificationResult {
-  recorded: boolean;
-  delivered: number;
-  failed: number;
-}
 
 /** A delivery is given up after this many attempts, so a dead receiver cannot stall a workflow forever. */
 export const maxDeliveryAttempts = 5;
@@ -44,28 +30,8 @@ export function createNotificationActivities({ db, notifier, logger }: ActivityD
      * Throws while a delivery failed and has attempts left, so the retry policy's backoff paces it.
      */
     async notify(request: NotificationRequest): Promise<NotificationResult> {
-      const inserted = await db
-        .insertInto('notifications')
-        .values({
-          dedup_key: request.dedupKey,
-          recipient_roles: request.recipientRoles,
-          recipients: request.recipients,
-          subject_type: request.subject.type,
-          subject_id: request.subject.id,
-          title: request.title,
-          body: request.body,
-          task_id: request.taskId ?? null,
-          suppressed_reason: request.drill ? 'drill: exercises notify nobody outside' : null,
-        })
-        .onConflict((oc) => oc.column('dedup_key').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      const notification = await db
-        .selectFrom('notifications')
-        .select(['id', 'suppressed_reason', 'created_at'])
-        .where('dedup_key', '=', request.dedupKey)
-        .executeTakeFirstOrThrow();
-      const result: NotificationResult = { recorded: inserted !== undefined, delivered: 0, failed: 0 };
+      const notification = await recordNotification(db, request);
+      const result: NotificationResult = { recorded: notification.recorded, delivered: 0, failed: 0 };
       if (notification.suppressed_reason) return result;
 
       await ensureDeliveries(db, notification.id, targetsFor(request, await principalTargets(db, request.recipients)));

@@ -9,6 +9,7 @@ import type { KpiTrendPoint, MeasuredKpi, OwnerReview, SecurityReport, SignOffRe
 import type { AccessTables } from './access-tables';
 import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
 import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
+import type { TaskDecision } from '../domain/human-task';
 import type {
   BaselineVerification,
   ChangeAssessment,
@@ -110,14 +111,6 @@ export interface DiagnosticPingsTable {
   completed_at: Date;
 }
 
-export interface TaskDecisionRecord {
-  principalId: string;
-  outcome: string;
-  comment: string | null;
-  data: Record<string, unknown> | null;
-  at: string;
-}
-
 export interface HumanTasksTable {
   id: string;
   workflow_id: string;
@@ -137,7 +130,7 @@ export interface HumanTasksTable {
   deadline_at: NullableTimestamp;
   escalation_level: Generated<number>;
   outcome: string | null;
-  decisions: ColumnType<TaskDecisionRecord[], string | undefined, string>;
+  decisions: ColumnType<TaskDecision[], string | undefined, string>;
   created_at: CreatedAt;
   closed_at: NullableTimestamp;
 }

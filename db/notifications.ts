@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
-import type { ChannelTarget } from '../domain/notifications';
+import type { ChannelTarget, NotificationRequest } from '../domain/notifications';
+import { auditedWrite } from './audit';
 import type { Database, NotificationDeliveriesTable, NotificationsTable } from './database';
 
 export type Notification = Selectable<NotificationsTable>;
@@ -7,6 +8,35 @@ export type NotificationDelivery = Selectable<NotificationDeliveriesTable>;
 
 export interface ResolvedTarget extends ChannelTarget {
   recipient: string;
+}
+
+/**
+ * Records a notification once per dedup key and returns it as stored, with whether this call
+ * recorded it: a retry finds the row the first attempt wrote.
+ */
+export async function recordNotification(db: Kysely<Database>, request: NotificationRequest) {
+  const inserted = await db
+    .insertInto('notifications')
+    .values({
+      dedup_key: request.dedupKey,
+      recipient_roles: request.recipientRoles,
+      recipients: request.recipients,
+      subject_type: request.subject.type,
+      subject_id: request.subject.id,
+      title: request.title,
+      body: request.body,
+      task_id: request.taskId ?? null,
+      suppressed_reason: request.drill ? 'drill: exercises notify nobody outside' : null,
+    })
+    .onConflict((oc) => oc.column('dedup_key').doNothing())
+    .returning('id')
+    .executeTakeFirst();
+  const notification = await db
+    .selectFrom('notifications')
+    .select(['id', 'suppressed_reason', 'created_at'])
+    .where('dedup_key', '=', request.dedupKey)
+    .executeTakeFirstOrThrow();
+  return { ...notification, recorded: inserted !== undefined };
 }
 
 /** Principals' own channels; with none chosen, e-mail to their recorded address. */
@@ -111,11 +141,26 @@ export async function listNotifications(db: Kysely<Database>, filter: Notificati
   }));
 }
 
-export async function setNotificationChannels(db: Kysely<Database>, principalId: string, channels: ChannelTarget[]) {
-  return db
-    .updateTable('principals')
-    .set({ notification_channels: JSON.stringify(channels) })
-    .where('id', '=', principalId)
-    .returning('id')
-    .executeTakeFirst();
+/** Sets where a principal is notified, audited; false when there is no such principal. */
+export async function setNotificationChannels(
+  db: Kysely<Database>,
+  input: { principalId: string; channels: ChannelTarget[]; actor: string },
+): Promise<boolean> {
+  return auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('principals')
+      .set({ notification_channels: JSON.stringify(input.channels) })
+      .where('id', '=', input.principalId)
+      .returning('id')
+      .executeTakeFirst();
+    return (
+      updated && {
+        actor: input.actor,
+        action: 'principal.notification_channels_set',
+        subjectType: 'principal',
+        subjectId: input.principalId,
+        details: { channels: input.channels },
+      }
+    );
+  });
 }

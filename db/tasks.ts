@@ -1,5 +1,8 @@
 import { sql, type Kysely } from 'kysely';
-import type { Actor } from '../domain/roles';
+import type { OpenTaskRecord, TaskDecision } from '../domain/human-task';
+import { systemActor, type Actor } from '../domain/roles';
+import { auditedWrite } from './audit';
+import { json } from './create-db';
 import type { Database, HumanTask } from './database';
 
 /** Roles that oversee the process and may read every task. */
@@ -61,4 +64,143 @@ export function tasksOfSubject(db: Kysely<Database>, subject: { type: string; id
     .where('subject_id', '=', subject.id)
     .orderBy('created_at')
     .execute();
+}
+
+/** Records a task the workflow opened. Safe to retry: the task id comes from the workflow, and a second insert does nothing. */
+export async function openTask(db: Kysely<Database>, task: OpenTaskRecord): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const inserted = await trx
+      .insertInto('human_tasks')
+      .values({
+        id: task.taskId,
+        workflow_id: task.workflowId,
+        kind: task.kind,
+        subject_type: task.subject.type,
+        subject_id: task.subject.id,
+        title: task.title,
+        details: json(task.details),
+        allowed_roles: task.allowedRoles,
+        assignees: task.assignees,
+        allowed_outcomes: task.outcomes,
+        requester: task.requester,
+        forbid_self_decision: task.forbidSelfDecision,
+        approvals_required: task.approvalsRequired,
+        approve_outcome: task.approveOutcome,
+        status: 'open',
+        deadline_at: task.deadlineAt,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return (
+      inserted && {
+        actor: systemActor.principalId,
+        action: 'task.opened',
+        subjectType: task.subject.type,
+        subjectId: task.subject.id,
+        details: {
+          taskId: task.taskId,
+          kind: task.kind,
+          allowedRoles: task.allowedRoles,
+          assignees: task.assignees,
+          deadlineAt: task.deadlineAt,
+        },
+      }
+    );
+  });
+}
+
+/**
+ * Appends a decision to an open task, closing it when the decision does. Safe to retry: a decision
+ * is appended only if this principal's decision at that time is not there yet.
+ */
+export async function appendTaskDecision(
+  db: Kysely<Database>,
+  input: { taskId: string; decision: TaskDecision; closes: boolean },
+): Promise<void> {
+  const { decision } = input;
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('human_tasks')
+      .set({
+        decisions: sql`decisions || ${json([decision])}::jsonb`,
+        ...(input.closes ? { status: 'decided' as const, outcome: decision.outcome, closed_at: new Date(decision.at) } : {}),
+      })
+      .where('id', '=', input.taskId)
+      .where('status', '=', 'open')
+      .where(sql<boolean>`not decisions @> ${json([{ principalId: decision.principalId, at: decision.at }])}::jsonb`)
+      .returning(['subject_type', 'subject_id', 'kind'])
+      .executeTakeFirst();
+    return (
+      updated && {
+        actor: decision.principalId,
+        action: input.closes ? 'task.decided' : 'task.approval_recorded',
+        subjectType: updated.subject_type,
+        subjectId: updated.subject_id,
+        details: { taskId: input.taskId, kind: updated.kind, outcome: decision.outcome, comment: decision.comment, data: decision.data },
+      }
+    );
+  });
+}
+
+/** Widens who may decide a task past its deadline. Safe to retry: the level only moves from `level - 1` to `level`. */
+export async function escalateTask(
+  db: Kysely<Database>,
+  input: { taskId: string; level: number; allowedRoles: string[]; assignees: string[]; deadlineAt: string | null },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('human_tasks')
+      .set({
+        escalation_level: input.level,
+        allowed_roles: input.allowedRoles,
+        assignees: input.assignees,
+        deadline_at: input.deadlineAt,
+      })
+      .where('id', '=', input.taskId)
+      .where('escalation_level', '=', input.level - 1)
+      .returning(['subject_type', 'subject_id', 'kind'])
+      .executeTakeFirst();
+    return (
+      updated && {
+        actor: systemActor.principalId,
+        action: 'task.escalated',
+        subjectType: updated.subject_type,
+        subjectId: updated.subject_id,
+        details: {
+          taskId: input.taskId,
+          kind: updated.kind,
+          level: input.level,
+          allowedRoles: input.allowedRoles,
+          assignees: input.assignees,
+          deadlineAt: input.deadlineAt,
+        },
+      }
+    );
+  });
+}
+
+/** Closes a task nobody decided (expired, or no longer needed). Safe to retry: only an open task closes. */
+export async function closeTask(
+  db: Kysely<Database>,
+  input: { taskId: string; status: 'expired' | 'cancelled'; outcome: string | null; reason: string },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('human_tasks')
+      .set({ status: input.status, outcome: input.outcome, closed_at: new Date() })
+      .where('id', '=', input.taskId)
+      .where('status', '=', 'open')
+      .returning(['subject_type', 'subject_id', 'kind'])
+      .executeTakeFirst();
+    return (
+      updated && {
+        actor: systemActor.principalId,
+        action: `task.${input.status}`,
+        subjectType: updated.subject_type,
+        subjectId: updated.subject_id,
+        details: { taskId: input.taskId, kind: updated.kind, outcome: input.outcome, reason: input.reason },
+      }
+    );
+  });
 }

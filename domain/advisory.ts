@@ -30,6 +30,84 @@ export const remediationOutcomes = ['patched', 'mitigated', 'exception_requested
 export const remediationStatuses = ['open', 'patched', 'mitigated', 'exception_requested', 'exception'] as const;
 export type RemediationStatus = (typeof remediationStatuses)[number];
 
+/** The advisory response process: its wire name and id are fixed for running workflows. */
+export const advisoryResponseWorkflowType = 'advisoryResponse';
+export const makeAdvisoryWorkflowId = (advisoryId: string) => `advisory/${advisoryId}`;
+
+export interface AdvisoryResponseInput {
+  advisoryId: string;
+}
+
+export interface AdvisoryResponseResult {
+  status: 'closed';
+}
+
+export interface AdvisoryState {
+  advisoryId: string;
+  status: 'open' | 'closing' | 'closed';
+  /** CIs whose remediation is still running (open, awaiting an exception decision, or under an exception). */
+  activeRemediations: string[];
+  rematches: number;
+  alertProposal: 'none' | 'pending' | 'sent' | 'dismissed';
+}
+
+export interface RematchRequest {
+  reason: string;
+}
+
+export interface CloseAdvisoryRequest {
+  actor: string;
+  reason: string;
+}
+
+/** ApplicationFailure types the close Update refuses with; each is a conflict with the advisory's state. */
+export const advisoryRefusalTypes = {
+  closed: 'AdvisoryClosed',
+  alertProposalOpen: 'AlertProposalOpen',
+  remediationsOpen: 'RemediationsOpen',
+} as const;
+
+/** One CI's remediation as the workflow drives it. */
+export interface RemediationAssignment {
+  ciId: string;
+  ciName: string;
+  owner: string;
+  product: string;
+  installedVersion: string;
+  fixed: string[];
+  deadline: string;
+  status: RemediationStatus;
+}
+
+/** Someone's word on one CI's remediation, as the workflow records it. */
+export interface RemediationDecision {
+  advisoryId: string;
+  ciId: string;
+  status: RemediationStatus;
+  actor: string;
+  taskId: string | null;
+  /** Escalations of the task that produced this decision, added to the remediation's total. */
+  escalations: number;
+  resolution?: Record<string, unknown>;
+  exceptionExpiresAt?: string | null;
+}
+
+/** The version a `patched` decision says is now installed; other decisions install nothing. */
+export function patchedVersion(decision: Pick<RemediationDecision, 'status' | 'resolution'>): string | undefined {
+  const version = decision.resolution?.version;
+  return decision.status === 'patched' && typeof version === 'string' && version ? version : undefined;
+}
+
+/** What matching an advisory found: enough for the workflow to propose an alert and open remediation tasks. */
+export interface AdvisoryMatch {
+  title: string;
+  cvssScore: number | null;
+  exploited: boolean;
+  warrantsAlert: boolean;
+  preventiveMeasures: string | null;
+  remediations: RemediationAssignment[];
+}
+
 /** CVSS v3 "critical" starts here. */
 export const criticalCvss = 9.0;
 

@@ -33,6 +33,33 @@ export interface OpenTaskView {
   escalationLevel: number;
 }
 
+/** One person's decision on a task, as the workflow accepted it and the task row keeps it. */
+export interface TaskDecision {
+  principalId: string;
+  outcome: string;
+  comment: string | null;
+  data: Record<string, unknown> | null;
+  at: string;
+}
+
+/** A task as the workflow opens it: the row the inbox and the API read. */
+export interface OpenTaskRecord {
+  taskId: string;
+  workflowId: string;
+  kind: string;
+  subject: { type: string; id: string };
+  title: string;
+  details: Record<string, unknown>;
+  allowedRoles: string[];
+  assignees: string[];
+  outcomes: string[];
+  requester: string | null;
+  forbidSelfDecision: boolean;
+  approvalsRequired: number;
+  approveOutcome: string | null;
+  deadlineAt: string | null;
+}
+
 /** ApplicationFailure types the validator throws; the API maps each to an HTTP status. */
 export const refusalTypes = {
   notFound: 'TaskNotFound',

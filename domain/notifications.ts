@@ -1,3 +1,5 @@
+import type { Actor } from './roles';
+
 /** The channels a notification leaves Warden through; in-app is the `notifications` table itself. */
 export const notificationChannels = ['email', 'webhook', 'slack'] as const;
 export type NotificationChannel = (typeof notificationChannels)[number];
@@ -6,6 +8,45 @@ export interface ChannelTarget {
   channel: NotificationChannel;
   /** An e-mail address, or the URL of a webhook / Slack-compatible incoming webhook. */
   target: string;
+}
+
+/** What a workflow asks to be told to people; the activity records it and delivers it. */
+export interface NotificationRequest {
+  /** Same key, same notification: a retried activity never notifies twice. */
+  dedupKey: string;
+  recipientRoles: string[];
+  recipients: string[];
+  subject: { type: string; id: string };
+  title: string;
+  body: string;
+  taskId?: string;
+  /** Drills notify nobody outside: the notification is recorded as suppressed. */
+  drill?: boolean;
+  /** A file in templates/notifications/; defaults to `task` for a task, `notice` otherwise. */
+  template?: string;
+}
+
+export interface NotificationResult {
+  recorded: boolean;
+  delivered: number;
+  failed: number;
+}
+
+/**
+ * Why `actor` may not set these channels for `principalId`, or undefined: anyone sets their own
+ * e-mail; only an admin sets another principal's channels, or a webhook or Slack target at all.
+ */
+export function channelChangeRefusal(
+  actor: Actor,
+  principalId: string,
+  channels: readonly { channel: NotificationChannel }[],
+): string | undefined {
+  const admin = actor.roles.includes('admin');
+  if (principalId !== actor.principalId && !admin) return "only an admin may set another principal's channels";
+  // The worker POSTs to webhook and Slack targets from inside the network: letting anyone name
+  // one would let them aim Warden at internal addresses (SSRF). E-mail stays self-service.
+  if (!admin && channels.some((c) => c.channel !== 'email')) return 'only an admin may set webhook or Slack targets';
+  return undefined;
 }
 
 export type DeliveryStatus = 'pending' | 'sending' | 'delivered' | 'failed';

@@ -224,9 +224,15 @@ function csafProducts(
 function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
   const products = csafProducts(doc.product_tree.branches);
   const byProduct = new Map<string, AffectedProduct>();
-  const entry = (name: string) =>
-    byProduct.get(name.toLowerCase()) ??
-    byProduct.set(name.toLowerCase(), { product: name, ranges: [], fixed: [] }).get(name.toLowerCase())!;
+  const entry = (name: string) => {
+    const key = name.toLowerCase();
+    let product = byProduct.get(key);
+    if (!product) {
+      product = { product: name, ranges: [], fixed: [] };
+      byProduct.set(key, product);
+    }
+    return product;
+  };
   for (const vulnerability of doc.vulnerabilities) {
     for (const id of vulnerability.product_status?.known_affected ?? []) {
       const product = products.get(id);

@@ -10,7 +10,14 @@ import {
 import { durationMs, type DurationText } from '../domain/duration';
 import type { NotificationActivities } from '../activities/notifications';
 import type { TaskActivities } from '../activities/tasks';
-import { refusalTypes, type DecisionRequest, type DecisionResult, type OpenTaskView, type RefusalType } from '../domain/human-task';
+import {
+  refusalTypes,
+  type DecisionRequest,
+  type DecisionResult,
+  type OpenTaskView,
+  type RefusalType,
+  type TaskDecision,
+} from '../domain/human-task';
 import { decideUpdate, openTasksQuery } from './human-task.definitions';
 
 // Task bookkeeping is a short, idempotent PostgreSQL write on the decision's critical path: as a
@@ -63,14 +70,6 @@ export interface HumanTaskSpec {
   drill?: boolean;
   /** What the deciders are told besides the title: the threat and what to do (a security alert). */
   message?: string;
-}
-
-export interface TaskDecision {
-  principalId: string;
-  outcome: string;
-  comment: string | null;
-  data: Record<string, unknown> | null;
-  at: string;
 }
 
 export interface TaskResult {

@@ -6,6 +6,6 @@ export { scheduledSecurityReview, securityReview } from './review/workflow';
 export { accessRequest } from './access/access-request';
 export { accessReviewCampaign } from './access/access-review';
 export { securityTestWorkflow as securityTest } from './security-test/workflow';
-export { advisoryResponse } from './advisory/workflow';
+export { advisoryResponseWorkflow as advisoryResponse } from './advisory/workflow';
 export { securityAlert } from './security-alert/workflow';
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';

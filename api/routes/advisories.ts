@@ -3,7 +3,6 @@ import { iso } from '../views';
 import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { findAdvisory, listAdvisories, listRemediations, remediationCounts, upsertAdvisory } from '../../db/advisories';
 import type { Advisory } from '../../db/database';
 import { responses } from '../../schemas/common';
@@ -17,12 +16,9 @@ import {
   parseAdvisory,
 } from '../../schemas/advisories';
 import { startOnce } from '../../temporal/start';
-import {
-  advisoryResponseWorkflowType,
-  closeAdvisoryUpdate,
-  makeAdvisoryWorkflowId,
-  rematchSignal,
-} from '../../workflows/advisory/definitions';
+import { advisoryResponseWorkflowType, makeAdvisoryWorkflowId } from '../../domain/advisory';
+import { closeAdvisoryUpdate } from '../../workflows/advisory/definitions';
+import { requestRematch } from '../advisory-rematch';
 import { conflict, invalid, notFound } from '../../http/problem';
 import { advisoryIntake, everyone, securityManagement } from '../../http/roles';
 
@@ -45,15 +41,6 @@ function toSummary(advisory: Advisory, counts: Record<string, number> = {}) {
   };
 }
 
-/** Tells an advisory's running workflow to match again; a closed one has nothing left to tell. */
-export async function requestRematch(app: FastifyInstance, workflowId: string, reason: string): Promise<void> {
-  try {
-    await app.temporal.client.workflow.getHandle(workflowId).signal(rematchSignal, { reason });
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-  }
-}
-
 export async function advisoryRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
@@ -74,15 +61,13 @@ export async function advisoryRoutes(app: FastifyInstance) {
       const existing = await findAdvisory(app.db, content.id);
       if (existing?.status === 'closed') throw conflict(`advisory ${content.id} is closed; publish the revision under a new id`);
       const workflowId = makeAdvisoryWorkflowId(content.id);
-      const stored = await app.db
-        .transaction()
-        .execute((trx) => upsertAdvisory(trx, { content, format, raw: request.body, workflowId, actor: request.actor.principalId }));
+      const stored = await upsertAdvisory(app.db, { content, format, raw: request.body, workflowId, actor: request.actor.principalId });
       const { started } = await startOnce(app.temporal.client, advisoryResponseWorkflowType, {
         workflowId,
         taskQueue: app.temporal.taskQueue,
         args: [{ advisoryId: content.id }],
       });
-      if (!started) await requestRematch(app, workflowId, `revision ${stored.revision}`);
+      if (!started) await requestRematch(app.temporal.client, workflowId, `revision ${stored.revision}`);
       return reply.code(202).send({ id: content.id, workflowId, format, revision: stored.revision, created: stored.created });
     },
   });

@@ -2,11 +2,13 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { listComponents, openAdvisoriesNaming, replaceComponents } from '../../db/advisories';
+import { findConfigurationItem } from '../../db/cis';
+import { mayChangeRecord } from '../../domain/cmdb';
 import { componentsBody } from '../../schemas/advisories';
 import { responses, uuidParam } from '../../schemas/common';
 import { forbidden, notFound } from '../../http/problem';
 import { componentEditors, everyone } from '../../http/roles';
-import { requestRematch } from './advisories';
+import { requestRematch } from '../advisory-rematch';
 
 const componentsView = z.object({
   ciId: z.string(),
@@ -14,9 +16,6 @@ const componentsView = z.object({
   /** Open advisories told to match this CI again. */
   rematched: z.array(z.string()),
 });
-
-/** Those who run the process edit any CI's components; a service owner only the CIs they own. */
-const editsAnyCi = ['admin', 'security_manager'];
 
 export async function ciComponentRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -42,23 +41,19 @@ export async function ciComponentRoutes(app: FastifyInstance) {
       response: responses({ 200: componentsView }),
     },
     handler: async (request) => {
-      const ci = await app.db
-        .selectFrom('configuration_items')
-        .select(['id', 'owner'])
-        .where('id', '=', request.params.id)
-        .executeTakeFirst();
+      const ci = await findConfigurationItem(app.db, request.params.id);
       if (!ci) throw notFound('configuration item', request.params.id);
-      if (ci.owner !== request.actor.principalId && !request.actor.roles.some((role) => editsAnyCi.includes(role)))
-        throw forbidden('only the CI owner or security management may set its components');
-      await app.db
-        .transaction()
-        .execute((trx) => replaceComponents(trx, { ciId: ci.id, components: request.body.components, actor: request.actor.principalId }));
+      // The CI's owner, or those who keep the whole CMDB; unlike other CI fields, not the service's owner.
+      if (!mayChangeRecord(request.actor, [ci.owner])) throw forbidden('only the CI owner or security management may set its components');
+      await replaceComponents(app.db, { ciId: ci.id, components: request.body.components, actor: request.actor.principalId });
       // No silent gap: every open advisory that names one of these products hears of the change.
       const advisories = await openAdvisoriesNaming(
         app.db,
         request.body.components.map((c) => c.product),
       );
-      await Promise.all(advisories.map((advisory) => requestRematch(app, advisory.workflow_id, `components of CI ${ci.id} changed`)));
+      await Promise.all(
+        advisories.map((advisory) => requestRematch(app.temporal.client, advisory.workflow_id, `components of CI ${ci.id} changed`)),
+      );
       return view(
         ci.id,
         advisories.map((a) => a.id),
@@ -70,7 +65,7 @@ export async function ciComponentRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: { tags: ['cmdb'], summary: 'The software components of a CI', params: uuidParam, response: responses({ 200: componentsView }) },
     handler: async (request) => {
-      const ci = await app.db.selectFrom('configuration_items').select('id').where('id', '=', request.params.id).executeTakeFirst();
+      const ci = await findConfigurationItem(app.db, request.params.id);
       if (!ci) throw notFound('configuration item', request.params.id);
       return view(ci.id, []);
     },

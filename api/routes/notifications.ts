@@ -1,11 +1,11 @@
 import { iso } from '../views';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { appendAudit } from '../../db/audit';
 import { listNotifications, setNotificationChannels } from '../../db/notifications';
 import { pageOf } from '../../db/pagination';
 import { responses } from '../../schemas/common';
 import { notificationChannelsBody, notificationListQuery, notificationPage, principalParam } from '../../schemas/notifications';
+import { channelChangeRefusal } from '../../domain/notifications';
 import { forbidden, notFound } from '../../http/problem';
 import { everyone, payloadReaders } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
@@ -64,26 +64,10 @@ export async function notificationRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const { id } = request.params;
-      if (id !== request.actor.principalId && !request.actor.roles.includes('admin'))
-        throw forbidden("only an admin may set another principal's channels");
-      // The worker POSTs to webhook and Slack targets from inside the network: letting anyone name
-      // one would let them aim Warden at internal addresses (SSRF). E-mail stays self-service.
-      if (!request.actor.roles.includes('admin') && request.body.channels.some((c) => c.channel !== 'email')) {
-        throw forbidden('only an admin may set webhook or Slack targets');
-      }
+      const refusal = channelChangeRefusal(request.actor, id, request.body.channels);
+      if (refusal) throw forbidden(refusal);
       const channels = request.body.channels.map((c) => ({ channel: c.channel, target: c.target ?? '' }));
-      const updated = await app.db.transaction().execute(async (trx) => {
-        const row = await setNotificationChannels(trx, id, channels);
-        if (row)
-          await appendAudit(trx, {
-            actor: request.actor.principalId,
-            action: 'principal.notification_channels_set',
-            subjectType: 'principal',
-            subjectId: id,
-            details: { channels },
-          });
-        return row;
-      });
+      const updated = await setNotificationChannels(app.db, { principalId: id, channels, actor: request.actor.principalId });
       if (!updated) throw notFound('principal', id);
       return request.body;
     },

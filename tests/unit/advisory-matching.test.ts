@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, remediationDeadline } from '../../domain/advisory';
-import { affectedComponents, affectedRange, versionInRange } from '../../domain/advisory-matching';
+import { affectedComponents, affectedRange, versionInRange } from '../../activities/advisory-matching';
 import { cvss3BaseScore } from '../../domain/cvss';
 import { defaultSla } from '../../domain/sla';
 import { osvRanges, parseAdvisory, versRanges } from '../../schemas/advisories';

@@ -11,13 +11,24 @@ import {
   startChild,
   uuid4,
 } from '@temporalio/workflow';
-import type { AdvisoryActivities, AdvisoryMatch, RemediationAssignment } from '../../activities/advisories';
+import type { AdvisoryActivities } from '../../activities/advisories';
 import type { SecurityAlertActivities } from '../../activities/security-alerts';
+import {
+  advisoryRefusalTypes,
+  type AdvisoryMatch,
+  type AdvisoryResponseInput,
+  type AdvisoryResponseResult,
+  type AdvisoryState,
+  type CloseAdvisoryRequest,
+  type RemediationAssignment,
+  type RemediationStatus,
+} from '../../domain/advisory';
 import { durationMs, durationPattern } from '../../domain/duration';
-import { HumanTasks, type TaskResult } from '../human-task';
 import type { DecisionRequest } from '../../domain/human-task';
+import type { Role } from '../../domain/roles';
+import { HumanTasks, type TaskResult } from '../human-task';
 import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../security-alert/definitions';
-import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal, type AdvisoryResponseInput, type AdvisoryState } from './definitions';
+import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
 const advisories = proxyActivities<AdvisoryActivities>({
@@ -30,7 +41,7 @@ const { recordAdvisoryAlert } = proxyActivities<SecurityAlertActivities>({
 });
 
 /** Who a proposed alert goes to unless the Security Manager names other roles in data.audience. */
-const defaultAlertAudience = ['security_analyst'];
+const defaultAlertAudience: Role[] = ['security_analyst'];
 
 /** How long an approved exception lasts when neither the owner nor the Security Manager says. */
 const defaultExceptionExpiry = '90d';
@@ -56,7 +67,7 @@ function remediationGuard(decision: DecisionRequest): string | undefined {
  * owner patch, mitigate or ask for an exception by the SLA's patch deadline (escalating when missed),
  * and keep matching as the advisory is revised and CIs gain components, until it is closed.
  */
-export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ status: 'closed' }> {
+export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Promise<AdvisoryResponseResult> {
   const tasks = new HumanTasks();
   const subject = { type: 'advisory', id: input.advisoryId };
   const state: AdvisoryState = {
@@ -68,7 +79,7 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
   };
   const tracked = new Set<string>();
   let rematchReasons: string[] = [];
-  let closedBy: { actor: string; reason: string } | undefined;
+  let closedBy: CloseAdvisoryRequest | undefined;
 
   setHandler(rematchSignal, ({ reason }) => void rematchReasons.push(reason));
   setHandler(advisoryStateQuery, () => ({ ...state }));
@@ -80,19 +91,23 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
       return { status: 'closed' as const };
     },
     {
-      validator: (_request: { actor: string; reason: string }) => {
+      validator: (_request: CloseAdvisoryRequest) => {
         if (state.status !== 'open')
-          throw ApplicationFailure.create({ type: 'AdvisoryClosed', message: 'the advisory is already closed', nonRetryable: true });
+          throw ApplicationFailure.create({
+            type: advisoryRefusalTypes.closed,
+            message: 'the advisory is already closed',
+            nonRetryable: true,
+          });
         if (state.alertProposal === 'pending') {
           throw ApplicationFailure.create({
-            type: 'AlertProposalOpen',
+            type: advisoryRefusalTypes.alertProposalOpen,
             message: 'the proposed security alert still awaits the Security Manager',
             nonRetryable: true,
           });
         }
         if (state.activeRemediations.length > 0) {
           throw ApplicationFailure.create({
-            type: 'RemediationsOpen',
+            type: advisoryRefusalTypes.remediationsOpen,
             message: `${state.activeRemediations.length} remediation(s) still running`,
             nonRetryable: true,
           });
@@ -171,7 +186,7 @@ export async function advisoryResponse(input: AdvisoryResponseInput): Promise<{ 
   async function record(
     assignment: RemediationAssignment,
     result: TaskResult,
-    status: Parameters<AdvisoryActivities['recordRemediation']>[0]['status'],
+    status: RemediationStatus,
     extra: { resolution?: Record<string, unknown>; exceptionExpiresAt?: string | null } = {},
   ) {
     return advisories.recordRemediation({
