@@ -7,21 +7,10 @@ import { assessIncident } from '../db/incidents';
 import { findPlaybook } from '../db/playbooks';
 import type { Severity } from '../domain/classification';
 import type { Playbook, PlaybookAction } from '../domain/playbook';
-import type { IncidentPlaybookInput } from '../workflows/incident/definitions';
+import type { IncidentPlaybookInput, IncidentTimestamp, RegisteredIncident } from '../domain/incident';
 import type { ActivityDeps } from './deps';
 import { createNotificationActivities } from './notifications';
 import { postSignedAction } from './signed-webhook';
-
-export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
-
-export interface RegisteredIncident {
-  severity: Severity;
-  securityIncident: boolean;
-  reason: string;
-  acknowledgeTarget: string;
-  resolveTarget: string;
-  playbook: Playbook;
-}
 
 async function audited(
   db: Kysely<Database>,

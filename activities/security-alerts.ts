@@ -1,6 +1,6 @@
 import { appendAudit } from '../db/audit';
 import { json } from '../db/create-db';
-import type { AlertRecipient, SecurityAlertInput } from '../workflows/security-alert/definitions';
+import { toAlertRecipient, type AlertRecipient, type SecurityAlertInput } from '../domain/security-alert';
 import type { ActivityDeps } from './deps';
 
 export function createSecurityAlertActivities({ db }: ActivityDeps) {
@@ -69,10 +69,7 @@ export function createSecurityAlertActivities({ db }: ActivityDeps) {
           .orderBy('recipient')
           .execute();
         return {
-          recipients: recipients.map(({ recipient }) => {
-            const [kind, id] = recipient.split(/:(.*)/s) as [string, string];
-            return { recipient, principalId: kind === 'principal' ? id : null, role: kind === 'role' ? id : null };
-          }),
+          recipients: recipients.map(({ recipient }) => toAlertRecipient(recipient)),
         };
       });
     },

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { NormalisedAlert } from '../schemas/alerts';
+import type { NormalisedAlert } from '../domain/incident';
 import { appendAudit } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';

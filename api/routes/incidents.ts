@@ -16,13 +16,8 @@ import {
   incidentReport,
 } from '../../schemas/incidents';
 import { startOnce } from '../../temporal/start';
-import {
-  incidentPlaybookWorkflowType,
-  incidentStateQuery,
-  makeIncidentWorkflowId,
-  requestCommunication,
-  type IncidentPlaybookInput,
-} from '../../workflows/incident/definitions';
+import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
+import { incidentStateQuery, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { invalid, notFound } from '../../http/problem';
 import { everyone, incidentCommunicators, incidentReporters } from '../../http/roles';
@@ -216,7 +211,7 @@ export async function incidentRoutes(app: FastifyInstance) {
       if (!incident) throw notFound('incident', request.params.id);
       const communicationId = randomUUID();
       try {
-        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(requestCommunication, {
+        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(requestCommunicationUpdate, {
           args: [{ communicationId, ...request.body, requestedBy: request.actor.principalId }],
         });
       } catch (error) {

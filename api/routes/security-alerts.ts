@@ -5,11 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { responses, uuidParam } from '../../schemas/common';
 import { securityAlertAccepted, securityAlertBody, securityAlertView } from '../../schemas/security-alerts';
 import { startOnce } from '../../temporal/start';
-import {
-  makeSecurityAlertWorkflowId,
-  securityAlertWorkflowType,
-  type SecurityAlertInput,
-} from '../../workflows/security-alert/definitions';
+import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { invalid, notFound } from '../../http/problem';
 import { everyone, securityManagement } from '../../http/roles';

@@ -16,7 +16,7 @@ import type { SecurityAlertActivities } from '../../activities/security-alerts';
 import { durationMs, durationPattern } from '../../domain/duration';
 import { HumanTasks, type TaskResult } from '../human-task';
 import type { DecisionRequest } from '../../domain/human-task';
-import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../security-alert/definitions';
+import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal, type AdvisoryResponseInput, type AdvisoryState } from './definitions';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
