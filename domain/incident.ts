@@ -1,4 +1,4 @@
-import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact } from './classification';
+import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
 import { durationMs, type DurationText } from './duration';
 import type { Playbook } from './playbook';
 
@@ -128,4 +128,28 @@ export interface NormalisedAlert {
   time: Date;
   description: string;
   category: IncidentCategory | undefined;
+}
+
+/**
+ * The incident a SIEM alert opens. An alert naming a known account is unauthorised access unless
+ * the SIEM said otherwise, and it threatens every security aspect of what it names.
+ */
+export function incidentFromAlert(
+  alert: NormalisedAlert,
+  intake: { incidentId: string; reason: string; accountCiId?: string; hostCiId?: string; receivedBy: string; receivedAt: Date },
+): IncidentPlaybookInput {
+  return {
+    incidentId: intake.incidentId,
+    title: `${alert.rule}${alert.account ? ` (${alert.account})` : alert.host ? ` on ${alert.host}` : ''}`,
+    description: `${alert.description}\n\n${intake.reason}`,
+    category: alert.category ?? (intake.accountCiId ? 'unauthorised_access' : 'other'),
+    affectedCis: [intake.accountCiId, intake.hostCiId].filter((id): id is string => id !== undefined),
+    threatens: [...securityAspects],
+    source: `siem:${alert.source}`,
+    reportedBy: intake.receivedBy,
+    reportedAt: intake.receivedAt.toISOString(),
+    occurredAt: alert.time.toISOString(),
+    detectedAt: intake.receivedAt.toISOString(),
+    fingerprint: alert.fingerprint,
+  };
 }

@@ -33,3 +33,25 @@ export function toAlertRecipient(recipient: string): AlertRecipient {
   const [kind, id] = recipient.split(/:(.*)/s) as [string, string];
   return { recipient, principalId: kind === 'principal' ? id : null, role: kind === 'role' ? id : null };
 }
+
+/**
+ * Who must acknowledge an alert, each with why: the owners of the affected CIs, then those of the
+ * affected services (an owner of both is told once, as the CI's), then each audience role.
+ */
+export function alertRecipients(input: {
+  ciOwners: { owner: string; name: string }[];
+  serviceOwners: { owner: string; name: string }[];
+  audience: string[];
+}): Map<string, string> {
+  const rows = new Map<string, string>();
+  for (const ci of input.ciOwners) if (!rows.has(`principal:${ci.owner}`)) rows.set(`principal:${ci.owner}`, `owner of CI ${ci.name}`);
+  for (const service of input.serviceOwners)
+    if (!rows.has(`principal:${service.owner}`)) rows.set(`principal:${service.owner}`, `owner of service ${service.name}`);
+  for (const role of input.audience) rows.set(`role:${role}`, 'audience');
+  return rows;
+}
+
+/** An alert must reach someone: audience roles, or the owners of affected CIs or services. */
+export function alertHasRecipients(input: Pick<SecurityAlertInput, 'affectedCis' | 'affectedServices' | 'audience'>): boolean {
+  return input.affectedCis.length + input.affectedServices.length + input.audience.length > 0;
+}
