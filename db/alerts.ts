@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { NormalisedAlert } from '../schemas/alerts';
-import { appendAudit } from './audit';
+import type { ConfigurationItemType } from '../domain/cmdb';
+import type { NormalisedAlert } from '../domain/incident';
+import { auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
-import type { ConfigurationItemType } from '../domain/cmdb';
 
 export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: ConfigurationItemType[]) {
   let query = db
@@ -43,12 +43,14 @@ export async function releaseFingerprint(db: Kysely<Database>, fingerprint: stri
   await db.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', fingerprint).where('incident_id', '=', incidentId).execute();
 }
 
+/** Records a received alert with its verdict, and audits it on the incident it opened or joined. */
 export async function recordAlert(
   db: Kysely<Database>,
   alert: NormalisedAlert,
   outcome: { verdict: 'incident' | 'attached' | 'benign'; reason: string; incidentId: string | null; receivedBy: string; raw: unknown },
 ): Promise<string> {
-  return db.transaction().execute(async (trx) => {
+  let alertId: string | undefined;
+  await auditedWrite(db, async (trx) => {
     const row = await trx
       .insertInto('security_alerts_received')
       .values({
@@ -68,7 +70,8 @@ export async function recordAlert(
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    await appendAudit(trx, {
+    alertId = row.id;
+    return {
       actor: outcome.receivedBy,
       action: `alert.${outcome.verdict}`,
       subjectType: outcome.incidentId ? 'incident' : 'alert',
@@ -82,7 +85,8 @@ export async function recordAlert(
         fingerprint: alert.fingerprint,
         reason: outcome.reason,
       },
-    });
-    return row.id;
+    };
   });
+  if (alertId === undefined) throw new Error('the received alert was not recorded');
+  return alertId;
 }

@@ -1,10 +1,22 @@
 import { sql, type Kysely } from 'kysely';
 import { incidentSeverity, type Classification, type IncidentCategory, type SecurityAspect, type Severity } from '../domain/classification';
-import { assessSecurityRelevance, strictest } from '../domain/incident';
+import {
+  assessSecurityRelevance,
+  strictest,
+  type IncidentPlaybookInput,
+  type IncidentTimestamp,
+  type RegisteredIncident,
+} from '../domain/incident';
+import type { Playbook, PlaybookAction } from '../domain/playbook';
+import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
+import { auditedWrite } from './audit';
+import { json } from './create-db';
 import type { Database, Incident } from './database';
-import type { Actor } from '../domain/roles';
+import { findPlaybook } from './playbooks';
 import { tasksOfSubject } from './tasks';
+
+const subjectType = 'incident';
 
 export interface IncidentAssessment {
   severity: Severity;
@@ -58,7 +70,7 @@ export async function assessIncident(
 /** Incident details are confidential: the process roles see all; others their own reports and their CIs'. */
 const incidentReaders = ['admin', 'security_manager', 'security_analyst', 'auditor'];
 
-export function incidentVisibleTo(actor: Actor) {
+function incidentVisibleTo(actor: Actor) {
   if (actor.roles.some((role) => incidentReaders.includes(role))) return sql<boolean>`true`;
   return sql<boolean>`(incidents.reported_by = ${actor.principalId} or exists (
     select 1 from configuration_items ci where ci.id = any(incidents.affected_cis) and ci.owner = ${actor.principalId}))`;
@@ -103,4 +115,377 @@ export async function incidentRecords(db: Kysely<Database>, id: string) {
     db.selectFrom('audit_events').selectAll().where('subject_type', '=', 'incident').where('subject_id', '=', id).orderBy('id').execute(),
   ]);
   return { steps, tasks, actions, alerts, communications, timeline };
+}
+
+/** The incident ids among `ids` the actor may see, with what the inbox shows of each. */
+export function visibleIncidentLabels(db: Kysely<Database>, actor: Actor, ids: string[]) {
+  return db.selectFrom('incidents').select(['id', 'number', 'title']).where('id', 'in', ids).where(incidentVisibleTo(actor)).execute();
+}
+
+/**
+ * Registers and classifies the incident once. Safe to retry: the incident id is the primary key; a
+ * retry finds the row and answers from it with the playbook version recorded at the first attempt.
+ */
+export async function registerIncident(
+  db: Kysely<Database>,
+  input: IncidentPlaybookInput & { workflowId: string },
+): Promise<RegisteredIncident> {
+  const existing = await db.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirst();
+  if (existing) {
+    const playbook = await findPlaybook(db, existing.playbook_category, existing.playbook_version);
+    return {
+      severity: existing.severity as Severity,
+      securityIncident: existing.security_incident,
+      reason: existing.classification_reason,
+      acknowledgeTarget: existing.acknowledge_target,
+      resolveTarget: existing.resolve_target,
+      playbook: playbook?.definition as Playbook,
+    };
+  }
+  const assessment = await assessIncident(db, input);
+  const playbookRow = await findPlaybook(db, input.category);
+  if (!playbookRow) throw new Error(`no playbook published for category ${input.category}`);
+  await auditedWrite(db, async (trx) => {
+    const inserted = await trx
+      .insertInto('incidents')
+      .values({
+        id: input.incidentId,
+        workflow_id: input.workflowId,
+        title: input.title,
+        description: input.description,
+        category: input.category,
+        severity: assessment.severity,
+        security_incident: assessment.securityIncident,
+        classification_reason: assessment.reason,
+        status: 'registered',
+        affected_cis: input.affectedCis.filter((id) => !assessment.unknownCis.includes(id)),
+        source: input.source,
+        drill: input.drill ?? false,
+        reported_by: input.reportedBy,
+        playbook_category: input.category,
+        playbook_version: playbookRow.version,
+        fingerprint: input.fingerprint ?? null,
+        links: json(input.links ?? []),
+        acknowledge_target: assessment.acknowledgeTarget,
+        resolve_target: assessment.resolveTarget,
+        occurred_at: input.occurredAt ?? null,
+        detected_at: input.detectedAt ?? null,
+        reported_at: input.reportedAt,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted
+      ? {
+          actor: input.reportedBy,
+          action: 'incident.registered',
+          subjectType,
+          subjectId: input.incidentId,
+          details: {
+            title: input.title,
+            category: input.category,
+            severity: assessment.severity,
+            securityIncident: assessment.securityIncident,
+            reason: assessment.reason,
+            drill: input.drill ?? false,
+            playbookVersion: playbookRow.version,
+            links: input.links ?? [],
+          },
+        }
+      : undefined;
+  });
+  return { ...assessment, playbook: playbookRow.definition };
+}
+
+/**
+ * Moves the incident to `status`, stamping a milestone; closing frees its alert fingerprint. Safe
+ * to retry: a status is written only when it changes and a timestamp only once.
+ */
+export async function updateIncidentStatus(
+  db: Kysely<Database>,
+  input: { incidentId: string; status: string; actor: string; stamp?: IncidentTimestamp; details?: Record<string, unknown> },
+): Promise<void> {
+  const { stamp } = input;
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('incidents')
+      .set((eb) => ({ status: input.status, ...(stamp ? { [stamp]: eb.fn.coalesce(eb.ref(stamp), eb.val(new Date())) } : {}) }))
+      .where('id', '=', input.incidentId)
+      .where((eb) => eb.or([eb('status', '!=', input.status), ...(stamp ? [eb(stamp, 'is', null)] : [])]))
+      .returning('id')
+      .executeTakeFirst();
+    if (!updated) return undefined;
+    if (input.status.startsWith('closed')) {
+      // The fingerprint is free again: a later alert with it is a new incident.
+      await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', input.incidentId).execute();
+    }
+    return {
+      actor: input.actor,
+      action: `incident.${stamp ? stamp.replace(/_at$/, '') : input.status}`,
+      subjectType,
+      subjectId: input.incidentId,
+      details: { status: input.status, ...input.details },
+    };
+  });
+}
+
+/**
+ * Records the triage (scope, category, affected CIs) and the severity it implies. Safe to retry:
+ * the triage result overwrites the same fields with the same values, once.
+ */
+export async function applyTriage(
+  db: Kysely<Database>,
+  input: { incidentId: string; actor: string; scope?: string; category?: IncidentCategory; affectedCis?: string[] },
+): Promise<{ severity: Severity }> {
+  const incident = await db.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
+  const category = (input.category ?? incident.category) as IncidentCategory;
+  const affectedCis = input.affectedCis ?? incident.affected_cis;
+  const assessment = await assessIncident(db, { category, affectedCis });
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('incidents')
+      .set({
+        status: 'triaged',
+        scope: input.scope ?? incident.scope,
+        category,
+        affected_cis: affectedCis.filter((id) => !assessment.unknownCis.includes(id)),
+        severity: assessment.severity,
+      })
+      .where('id', '=', input.incidentId)
+      .where('status', '!=', 'triaged')
+      .returning('id')
+      .executeTakeFirst();
+    return updated
+      ? {
+          actor: input.actor,
+          action: 'incident.triaged',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { scope: input.scope, category, affectedCis, severity: assessment.severity, previousSeverity: incident.severity },
+        }
+      : undefined;
+  });
+  return { severity: assessment.severity };
+}
+
+/** Safe to retry: one row per incident and step, updated in place. */
+export async function recordIncidentStep(
+  db: Kysely<Database>,
+  input: {
+    incidentId: string;
+    stepId: string;
+    type: string;
+    phase: string;
+    title: string;
+    status: 'started' | 'completed' | 'skipped';
+    taskId?: string;
+    result?: Record<string, unknown>;
+  },
+): Promise<void> {
+  const now = new Date();
+  await db
+    .insertInto('incident_steps')
+    .values({
+      incident_id: input.incidentId,
+      step_id: input.stepId,
+      type: input.type,
+      phase: input.phase,
+      title: input.title,
+      status: input.status,
+      task_id: input.taskId ?? null,
+      result: input.result ? json(input.result) : null,
+      started_at: now,
+      finished_at: input.status === 'started' ? null : now,
+    })
+    .onConflict((oc) =>
+      oc.columns(['incident_id', 'step_id']).doUpdateSet((eb) => ({
+        status: eb.ref('excluded.status'),
+        task_id: eb.fn.coalesce(eb.ref('excluded.task_id'), eb.ref('incident_steps.task_id')),
+        result: eb.fn.coalesce(eb.ref('excluded.result'), eb.ref('incident_steps.result')),
+        finished_at: eb.ref('excluded.finished_at'),
+      })),
+    )
+    .execute();
+}
+
+/** The recorded execution of a responder action, if it ran already. */
+export function findIncidentAction(db: Kysely<Database>, actionId: string) {
+  return db.selectFrom('incident_actions').select(['status', 'detail']).where('id', '=', actionId).executeTakeFirst();
+}
+
+/** Safe to retry: the action id is the primary key, so an execution is recorded once. */
+export async function recordIncidentAction(
+  db: Kysely<Database>,
+  input: {
+    actionId: string;
+    incidentId: string;
+    action: PlaybookAction;
+    name: string;
+    status: string;
+    detail: string;
+    approvedBy: string[];
+  },
+): Promise<void> {
+  const { action } = input;
+  await auditedWrite(db, async (trx) => {
+    const inserted = await trx
+      .insertInto('incident_actions')
+      .values({
+        id: input.actionId,
+        incident_id: input.incidentId,
+        kind: action.kind,
+        name: input.name,
+        params: json(action.kind === 'containment' ? (action.params ?? {}) : {}),
+        status: input.status,
+        detail: input.detail,
+        approved_by: input.approvedBy,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted
+      ? {
+          actor: systemActor.principalId,
+          action: 'incident.action_run',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { actionId: input.actionId, name: input.name, status: input.status, detail: input.detail, approvedBy: input.approvedBy },
+        }
+      : undefined;
+  });
+}
+
+/**
+ * Lessons become improvement actions; a recurring or unexplained cause becomes a problem record.
+ * Safe to retry: action and problem ids come from the workflow, so repeats insert nothing.
+ */
+export async function recordPostIncidentReview(
+  db: Kysely<Database>,
+  input: {
+    incidentId: string;
+    actor: string;
+    lessons: { id: string; title: string; owner: string; dueAt: string | null }[];
+    problem: { id: string; title: string; reason: string } | null;
+  },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const actions = input.lessons.length
+      ? await trx
+          .insertInto('improvement_actions')
+          .values(
+            input.lessons.map((l) => ({
+              id: l.id,
+              title: l.title,
+              source_type: subjectType,
+              source_id: input.incidentId,
+              owner: l.owner,
+              due_at: l.dueAt,
+            })),
+          )
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .execute()
+      : [];
+    // Nothing reads `problems` yet: problem management will (issue #17).
+    const problem = input.problem
+      ? await trx
+          .insertInto('problems')
+          .values({ ...input.problem, source_type: subjectType, source_id: input.incidentId })
+          .onConflict((oc) => oc.column('id').doNothing())
+          .returning('id')
+          .executeTakeFirst()
+      : undefined;
+    // A review with no findings is recorded too, once: its audit event is the review.
+    const recorded = actions.length > 0 || problem !== undefined || (input.lessons.length === 0 && !input.problem);
+    return recorded
+      ? {
+          actor: input.actor,
+          action: 'incident.reviewed',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { lessons: input.lessons.map((l) => l.title), problem: input.problem?.reason ?? null },
+        }
+      : undefined;
+  });
+}
+
+/** Safe to retry: the communication id comes from the API and is the primary key. */
+export async function recordCommunicationRequest(
+  db: Kysely<Database>,
+  input: { communicationId: string; incidentId: string; audience: string; message: string; requestedBy: string },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const inserted = await trx
+      .insertInto('incident_communications')
+      .values({
+        id: input.communicationId,
+        incident_id: input.incidentId,
+        audience: input.audience,
+        message: input.message,
+        status: 'pending_approval',
+        requested_by: input.requestedBy,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted
+      ? {
+          actor: input.requestedBy,
+          action: 'incident.communication_requested',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { communicationId: input.communicationId, audience: input.audience },
+        }
+      : undefined;
+  });
+}
+
+/**
+ * Settles a communication as the Security Manager decided; an approved one is queued for delivery
+ * in the same transaction. Safe to retry: only a pending communication is settled, and the
+ * notification's dedup key is the communication's.
+ */
+export async function settleCommunication(
+  db: Kysely<Database>,
+  input: { communicationId: string; incidentId: string; approved: boolean; decidedBy: string; taskId: string; drill: boolean },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('incident_communications')
+      .set({
+        status: input.approved ? 'sent' : 'rejected',
+        decided_by: input.decidedBy,
+        task_id: input.taskId,
+        sent_at: input.approved ? new Date() : null,
+      })
+      .where('id', '=', input.communicationId)
+      .where('status', '=', 'pending_approval')
+      .returning(['audience', 'message'])
+      .executeTakeFirst();
+    if (!updated) return undefined;
+    if (input.approved) {
+      await trx
+        .insertInto('notifications')
+        .values({
+          dedup_key: `communication:${input.communicationId}`,
+          recipient_roles: [],
+          recipients: [updated.audience],
+          subject_type: subjectType,
+          subject_id: input.incidentId,
+          title: 'Security incident communication',
+          body: updated.message,
+          task_id: null,
+          suppressed_reason: input.drill ? 'drill: exercises notify nobody outside' : null,
+        })
+        .onConflict((oc) => oc.column('dedup_key').doNothing())
+        .execute();
+    }
+    return {
+      actor: input.decidedBy,
+      action: input.approved ? 'incident.communication_sent' : 'incident.communication_rejected',
+      subjectType,
+      subjectId: input.incidentId,
+      details: { communicationId: input.communicationId, drill: input.drill },
+    };
+  });
 }

@@ -1,5 +1,78 @@
-import { type IncidentCategory, type SecurityAspect, categoryImpact } from './classification';
+import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
 import { durationMs, type DurationText } from './duration';
+import type { Playbook } from './playbook';
+
+// The incident process's contract, shared by the workflow that runs it, the activities that record
+// it, the processes that open incidents (security tests, changes, SIEM intake) and the servers.
+
+/** The workflow type's wire name: running incidents and recorded histories carry it. */
+export const incidentPlaybookWorkflowType = 'incidentPlaybook';
+export const makeIncidentWorkflowId = (incidentId: string) => `incident/${incidentId}`;
+
+/** A record another process links the incident to: the failing test run, the change, the alert. */
+export interface IncidentLink {
+  type: string;
+  id: string;
+}
+
+export interface IncidentPlaybookInput {
+  incidentId: string;
+  title: string;
+  description: string;
+  category: IncidentCategory;
+  affectedCis: string[];
+  source: string;
+  reportedBy: string;
+  reportedAt: string;
+  occurredAt?: string;
+  detectedAt?: string;
+  drill?: boolean;
+  /** Aspects a category-`other` incident threatens; other categories threaten theirs by definition. */
+  threatens?: SecurityAspect[];
+  links?: IncidentLink[];
+  fingerprint?: string;
+}
+
+export interface IncidentPlaybookResult {
+  status: string;
+  severity: Severity;
+}
+
+/** What `incidentStateQuery` answers while the incident runs. */
+export interface IncidentState {
+  incidentId: string;
+  status: string;
+  severity: Severity | null;
+  securityIncident: boolean | null;
+  currentStep: string | null;
+  openTaskIds: string[];
+  acknowledgeEscalations: number;
+  pendingCommunications: number;
+}
+
+/** The `requestCommunication` Update's payload: an external communication awaiting approval. */
+export interface CommunicationRequest {
+  communicationId: string;
+  audience: string;
+  message: string;
+  requestedBy: string;
+}
+
+/** ApplicationFailure types the incident's Updates refuse with (a conflict with its state). */
+export const incidentRefusalTypes = { closed: 'IncidentClosed' } as const;
+
+/** The milestones an incident records once, each with its own audit action. */
+export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
+
+/** The registered incident as the workflow needs it: its classification, targets and playbook. */
+export interface RegisteredIncident {
+  severity: Severity;
+  securityIncident: boolean;
+  reason: string;
+  acknowledgeTarget: string;
+  resolveTarget: string;
+  playbook: Playbook;
+}
 
 export const incidentStatuses = [
   'registered',
@@ -41,4 +114,42 @@ export function assessSecurityRelevance(
 /** The strictest of several targets (a CI in two services answers to the tighter SLA). */
 export function strictest(targets: readonly DurationText[], fallback: DurationText): DurationText {
   return targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
+}
+
+/** A SIEM alert in Warden's shape, whichever format it arrived in. */
+export interface NormalisedAlert {
+  format: 'generic' | 'wazuh';
+  source: string;
+  rule: string;
+  severity: Severity;
+  host: string | null;
+  account: string | null;
+  fingerprint: string;
+  time: Date;
+  description: string;
+  category: IncidentCategory | undefined;
+}
+
+/**
+ * The incident a SIEM alert opens. An alert naming a known account is unauthorised access unless
+ * the SIEM said otherwise, and it threatens every security aspect of what it names.
+ */
+export function incidentFromAlert(
+  alert: NormalisedAlert,
+  intake: { incidentId: string; reason: string; accountCiId?: string; hostCiId?: string; receivedBy: string; receivedAt: Date },
+): IncidentPlaybookInput {
+  return {
+    incidentId: intake.incidentId,
+    title: `${alert.rule}${alert.account ? ` (${alert.account})` : alert.host ? ` on ${alert.host}` : ''}`,
+    description: `${alert.description}\n\n${intake.reason}`,
+    category: alert.category ?? (intake.accountCiId ? 'unauthorised_access' : 'other'),
+    affectedCis: [intake.accountCiId, intake.hostCiId].filter((id): id is string => id !== undefined),
+    threatens: [...securityAspects],
+    source: `siem:${alert.source}`,
+    reportedBy: intake.receivedBy,
+    reportedAt: intake.receivedAt.toISOString(),
+    occurredAt: alert.time.toISOString(),
+    detectedAt: intake.receivedAt.toISOString(),
+    fingerprint: alert.fingerprint,
+  };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { incidentCategories, severities, type Severity } from '../domain/classification';
+import type { NormalisedAlert } from '../domain/incident';
 import { timestamp } from './common';
 
 /** Warden's own alert shape, for any SIEM that can POST JSON. */
@@ -28,19 +29,6 @@ export const wazuhAlert = z
   .meta({ id: 'WazuhAlert' });
 
 export const alertBody = z.union([genericAlert, wazuhAlert]);
-
-export interface NormalisedAlert {
-  format: 'generic' | 'wazuh';
-  source: string;
-  rule: string;
-  severity: Severity;
-  host: string | null;
-  account: string | null;
-  fingerprint: string;
-  time: Date;
-  description: string;
-  category: z.infer<typeof genericAlert>['category'];
-}
 
 /** Wazuh levels 0–15 onto Warden severities, as Wazuh's own documentation groups them. */
 function wazuhSeverity(level: number): Severity {

@@ -1,11 +1,11 @@
 // The workflow bundle's entry: every workflow function the worker can run.
 export { diagnosticPingWorkflow } from './diagnostics/workflow';
-export { incidentPlaybook } from './incident/workflow';
+export { incidentPlaybookWorkflow as incidentPlaybook } from './incident/workflow';
 export { policyApproval } from './policy/workflow';
 export { scheduledSecurityReview, securityReview } from './review/workflow';
 export { accessRequest } from './access/access-request';
 export { accessReviewCampaign } from './access/access-review';
 export { securityTestWorkflow as securityTest } from './security-test/workflow';
 export { advisoryResponseWorkflow as advisoryResponse } from './advisory/workflow';
-export { securityAlert } from './security-alert/workflow';
+export { securityAlertWorkflow as securityAlert } from './security-alert/workflow';
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';

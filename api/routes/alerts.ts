@@ -2,13 +2,13 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { claimFingerprint, findActiveCiByName, recordAlert, releaseFingerprint } from '../../db/alerts';
-import { securityAspects } from '../../domain/classification';
 import type { ConfigurationItemType } from '../../domain/cmdb';
 import { checkExpectedActivity } from '../../domain/expected-activity';
-import { responses } from '../../schemas/common';
-import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
+import { incidentFromAlert } from '../../domain/incident';
 import { alertSources } from '../../http/roles';
-import { startIncident } from './incidents';
+import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
+import { responses } from '../../schemas/common';
+import { startIncident } from '../incident-start';
 
 const accountTypes: ConfigurationItemType[] = ['service_account', 'user_account'];
 
@@ -60,23 +60,18 @@ export async function alertRoutes(app: FastifyInstance) {
           .code(202)
           .send({ alertId, verdict: 'attached' as const, reason: 'same fingerprint as the open incident', incidentId: claim.incidentId });
       }
-      const category = alert.category ?? (account ? 'unauthorised_access' : 'other');
       try {
-        await startIncident(app, {
-          incidentId: claim.incidentId,
-          title: `${alert.rule}${alert.account ? ` (${alert.account})` : alert.host ? ` on ${alert.host}` : ''}`,
-          description: `${alert.description}\n\n${reason}`,
-          category,
-          affectedCis: [account?.id, host?.id].filter((id): id is string => id !== undefined),
-          // A SIEM alert is about the security of what it names, whatever the category.
-          threatens: [...securityAspects],
-          source: `siem:${alert.source}`,
-          reportedBy: receivedBy,
-          reportedAt: new Date().toISOString(),
-          occurredAt: alert.time.toISOString(),
-          detectedAt: new Date().toISOString(),
-          fingerprint: alert.fingerprint,
-        });
+        await startIncident(
+          app,
+          incidentFromAlert(alert, {
+            incidentId: claim.incidentId,
+            reason,
+            accountCiId: account?.id,
+            hostCiId: host?.id,
+            receivedBy,
+            receivedAt: new Date(),
+          }),
+        );
       } catch (error) {
         await releaseFingerprint(app.db, alert.fingerprint, claim.incidentId);
         throw error;

@@ -15,21 +15,16 @@ import {
   incidentPage,
   incidentReport,
 } from '../../schemas/incidents';
-import { startOnce } from '../../temporal/start';
-import {
-  incidentPlaybookWorkflowType,
-  incidentStateQuery,
-  makeIncidentWorkflowId,
-  requestCommunication,
-  type IncidentPlaybookInput,
-} from '../../workflows/incident/definitions';
+import { makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
+import { incidentStateQuery, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
+import { startIncident } from '../incident-start';
 import { invalid, notFound } from '../../http/problem';
 import { everyone, incidentCommunicators, incidentReporters } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
-export function toIncidentSummary(incident: Incident) {
+function toIncidentSummary(incident: Incident) {
   return {
     id: incident.id,
     number: incident.number,
@@ -57,16 +52,7 @@ export function toIncidentSummary(incident: Incident) {
   };
 }
 
-/** Starts an incident's playbook; the incident id is the workflow's business key, so this runs once. */
-export async function startIncident(app: FastifyInstance, input: IncidentPlaybookInput) {
-  await startOnce(app.temporal.client, incidentPlaybookWorkflowType, {
-    workflowId: makeIncidentWorkflowId(input.incidentId),
-    taskQueue: app.temporal.taskQueue,
-    args: [input],
-  });
-}
-
-export function unknownCiErrors(assessment: IncidentAssessment, affectedCis: string[], path = 'body.affectedCis') {
+function unknownCiErrors(assessment: IncidentAssessment, affectedCis: string[], path = 'body.affectedCis') {
   return assessment.unknownCis.map((id) => ({ path: `${path}.${affectedCis.indexOf(id)}`, message: `no configuration item ${id}` }));
 }
 
@@ -216,7 +202,7 @@ export async function incidentRoutes(app: FastifyInstance) {
       if (!incident) throw notFound('incident', request.params.id);
       const communicationId = randomUUID();
       try {
-        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(requestCommunication, {
+        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(requestCommunicationUpdate, {
           args: [{ communicationId, ...request.body, requestedBy: request.actor.principalId }],
         });
       } catch (error) {

@@ -5,21 +5,20 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { responses, uuidParam } from '../../schemas/common';
 import { securityAlertAccepted, securityAlertBody, securityAlertView } from '../../schemas/security-alerts';
 import { startOnce } from '../../temporal/start';
+import { findSecurityAlert, unknownAlertTargets } from '../../db/security-alerts';
 import {
+  alertHasRecipients,
   makeSecurityAlertWorkflowId,
   securityAlertWorkflowType,
   type SecurityAlertInput,
-} from '../../workflows/security-alert/definitions';
+} from '../../domain/security-alert';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { invalid, notFound } from '../../http/problem';
 import { everyone, securityManagement } from '../../http/roles';
 
-async function unknownIds(app: FastifyInstance, table: 'configuration_items' | 'services', ids: string[], path: string) {
-  if (ids.length === 0) return [];
-  const known = new Set((await app.db.selectFrom(table).select('id').where('id', 'in', ids).execute()).map((row) => row.id));
-  return ids.flatMap((id, index) =>
-    known.has(id) ? [] : [{ path: `${path}.${index}`, message: `no ${table === 'services' ? 'service' : 'configuration item'} ${id}` }],
-  );
+/** One error per unknown id, at its index in the request. */
+function unknownIdErrors(ids: string[], unknown: string[], path: string, what: string) {
+  return ids.flatMap((id, index) => (unknown.includes(id) ? [{ path: `${path}.${index}`, message: `no ${what} ${id}` }] : []));
 }
 
 export async function securityAlertRoutes(app: FastifyInstance) {
@@ -37,12 +36,13 @@ export async function securityAlertRoutes(app: FastifyInstance) {
     },
     handler: async (request, reply) => {
       const body = request.body;
+      const unknown = await unknownAlertTargets(app.db, body);
       const errors = [
-        ...(await unknownIds(app, 'configuration_items', body.affectedCis, 'body.affectedCis')),
-        ...(await unknownIds(app, 'services', body.affectedServices, 'body.affectedServices')),
+        ...unknownIdErrors(body.affectedCis, unknown.cis, 'body.affectedCis', 'configuration item'),
+        ...unknownIdErrors(body.affectedServices, unknown.services, 'body.affectedServices', 'service'),
       ];
       if (errors.length) throw invalid(errors);
-      if (body.affectedCis.length + body.affectedServices.length + body.audience.length === 0) {
+      if (!alertHasRecipients(body)) {
         throw invalid([
           { path: 'body.audience', message: 'an alert needs someone to tell: audience roles, affected CIs or affected services' },
         ]);
@@ -75,14 +75,9 @@ export async function securityAlertRoutes(app: FastifyInstance) {
       response: responses({ 200: securityAlertView }),
     },
     handler: async (request) => {
-      const alert = await app.db.selectFrom('security_alerts').selectAll().where('id', '=', request.params.id).executeTakeFirst();
-      if (!alert) throw notFound('security alert', request.params.id);
-      const recipients = await app.db
-        .selectFrom('security_alert_recipients')
-        .selectAll()
-        .where('alert_id', '=', alert.id)
-        .orderBy('recipient')
-        .execute();
+      const found = await findSecurityAlert(app.db, request.params.id);
+      if (!found) throw notFound('security alert', request.params.id);
+      const { alert, recipients } = found;
       const views = recipients.map((r) => ({
         recipient: r.recipient,
         reason: r.reason,

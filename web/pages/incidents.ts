@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { everyone } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import type { Incident } from '../../db/database';
-import { findVisibleIncident, incidentRecords, incidentVisibleTo, listIncidents } from '../../db/incidents';
+import { findVisibleIncident, incidentRecords, listIncidents, visibleIncidentLabels } from '../../db/incidents';
 import { pageOf } from '../../db/pagination';
 import { incidentCategories, severities } from '../../domain/classification';
 import { incidentStatuses } from '../../domain/incident';
@@ -47,12 +47,7 @@ export const incidentsPage: WebPage = {
     async labels(app, actor, ids) {
       const valid = ids.filter((id) => uuidPattern.test(id));
       if (!valid.length) return new Map();
-      const rows = await app.db
-        .selectFrom('incidents')
-        .select(['id', 'number', 'title'])
-        .where('id', 'in', valid)
-        .where(incidentVisibleTo(actor))
-        .execute();
+      const rows = await visibleIncidentLabels(app.db, actor, valid);
       return new Map(rows.map((row) => [row.id, label(row)]));
     },
   },

@@ -26,8 +26,8 @@ import {
 import { durationMs, durationPattern } from '../../domain/duration';
 import type { DecisionRequest } from '../../domain/human-task';
 import type { Role } from '../../domain/roles';
+import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { HumanTasks, type TaskResult } from '../human-task';
-import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../security-alert/definitions';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.

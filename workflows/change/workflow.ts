@@ -28,7 +28,7 @@ import {
 import { durationMs } from '../../domain/duration';
 import type { DecidingActor } from '../../domain/human-task';
 import { HumanTasks, type TaskResult } from '../human-task';
-import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../incident/definitions';
+import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
 import {
   makeSecurityTestWorkflowId,
   securityTestWorkflowType,

@@ -1,4 +1,3 @@
-import { systemActor } from '../../domain/roles';
 import {
   ApplicationFailure,
   allHandlersFinished,
@@ -9,18 +8,21 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { IncidentCategory, Severity } from '../../domain/classification';
-import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import type { IncidentActivities } from '../../activities/incidents';
 import type { NotificationActivities } from '../../activities/notifications';
-import { HumanTasks } from '../human-task';
+import type { IncidentCategory } from '../../domain/classification';
 import {
-  incidentStateQuery,
-  requestCommunication,
+  incidentRefusalTypes,
   type CommunicationRequest,
   type IncidentPlaybookInput,
+  type IncidentPlaybookResult,
   type IncidentState,
-} from './definitions';
+  type IncidentTimestamp,
+} from '../../domain/incident';
+import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
+import { systemActor, type Role } from '../../domain/roles';
+import { HumanTasks } from '../human-task';
+import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 const incidents = proxyActivities<IncidentActivities>({
@@ -32,14 +34,14 @@ const { notify } = proxyActivities<NotificationActivities>({
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 
-const responders = ['security_manager', 'security_analyst'];
+const responders: Role[] = ['security_manager', 'security_analyst'];
 
 /**
  * ITIL Security Management's incident procedure: register, classify, notify the Security Manager,
  * acknowledge within the SLA (escalating until someone does), triage, run the category's playbook
  * (containment only after approval), review after the fact, close.
  */
-export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ status: string; severity: Severity }> {
+export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
   const tasks = new HumanTasks();
   const subject = { type: 'incident', id: input.incidentId };
   const drill = input.drill ?? false;
@@ -55,7 +57,7 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
   };
   setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
   setHandler(
-    requestCommunication,
+    requestCommunicationUpdate,
     (request) => {
       void approveCommunication(request);
       return { communicationId: request.communicationId };
@@ -63,18 +65,13 @@ export async function incidentPlaybook(input: IncidentPlaybookInput): Promise<{ 
     {
       validator: (_request: CommunicationRequest) => {
         if (state.status.startsWith('closed')) {
-          throw ApplicationFailure.create({ type: 'IncidentClosed', message: 'the incident is closed', nonRetryable: true });
+          throw ApplicationFailure.create({ type: incidentRefusalTypes.closed, message: 'the incident is closed', nonRetryable: true });
         }
       },
     },
   );
 
-  async function setStatus(
-    status: string,
-    actor: string,
-    stamp?: Parameters<IncidentActivities['updateIncidentStatus']>[0]['stamp'],
-    details?: Record<string, unknown>,
-  ) {
+  async function setStatus(status: string, actor: string, stamp?: IncidentTimestamp, details?: Record<string, unknown>) {
     state.status = status;
     await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
   }

@@ -1,8 +1,8 @@
-import { systemActor } from '../../domain/roles';
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { SecurityAlertActivities } from '../../activities/security-alerts';
+import { systemActor } from '../../domain/roles';
+import type { AlertRecipient, SecurityAlertInput, SecurityAlertResult } from '../../domain/security-alert';
 import { HumanTasks } from '../human-task';
-import type { AlertRecipient, SecurityAlertInput } from './definitions';
 
 // Alert records are small PostgreSQL writes: retry until the database is back, never drop one.
 const alerts = proxyActivities<SecurityAlertActivities>({
@@ -15,7 +15,7 @@ const alerts = proxyActivities<SecurityAlertActivities>({
  * the audience roles what threatens and what to do, and have each acknowledge it. A role's
  * acknowledgement is given by whoever of that role reads it first.
  */
-export async function securityAlert(input: SecurityAlertInput): Promise<{ acknowledged: number }> {
+export async function securityAlertWorkflow(input: SecurityAlertInput): Promise<SecurityAlertResult> {
   const tasks = new HumanTasks();
   const { recipients } = await alerts.registerSecurityAlert({ ...input, workflowId: workflowInfo().workflowId });
   const message = [`Threat: ${input.threat}`, 'What to do:', ...input.actions.map((action) => `- ${action}`)].join('\n');

@@ -1,5 +1,5 @@
 import type { TestResult } from '../../domain/controls';
-import type { IncidentLink } from '../incident/definitions';
+import type { IncidentLink } from '../../domain/incident';
 
 /** The wire name Schedules and the API start. */
 export const securityTestWorkflowType = 'securityTest';
