@@ -9,6 +9,13 @@ import { accessReviewKpi, campaignItems, findVisibleCampaign, listCampaigns, pro
 import type { AccessReviewCampaign } from '../../db/access-tables';
 import type { Database } from '../../db/database';
 import { pageOf } from '../../db/pagination';
+import {
+  accessReviewCampaignWorkflowType,
+  makeAccessReviewScheduleId,
+  makeAccessReviewWorkflowId,
+  type AccessReviewCampaignInput,
+  type CampaignScope,
+} from '../../domain/access';
 import { accountFlags, type AccountFlag } from '../../domain/access-review';
 import { durationMs } from '../../domain/duration';
 import { defaultSla, type ServiceSla } from '../../domain/sla';
@@ -24,13 +31,6 @@ import {
 } from '../../schemas/access';
 import { pageQuery, responses } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
-import {
-  accessReviewCampaignWorkflowType,
-  makeAccessReviewScheduleId,
-  makeAccessReviewWorkflowId,
-  type AccessReviewCampaignInput,
-  type CampaignScope,
-} from '../../workflows/access/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { invalid, notFound } from '../../http/problem';
 import { accessReaders, auditReaders, securityManagement } from '../../http/roles';

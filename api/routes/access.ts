@@ -3,18 +3,18 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
-  employmentStatus,
   findSystem,
   findVisibleAccessRequest,
   importPeople,
   importSystemAccounts,
   listAccessRequests,
   listSystemAccounts,
-  ownsOrOversees,
   provisioningActionsFor,
 } from '../../db/access';
 import type { AccessRequest } from '../../db/access-tables';
 import { pageOf } from '../../db/pagination';
+import { accessRequestWorkflowType, makeAccessRequestWorkflowId, type AccessRequestInput } from '../../domain/access';
+import { employmentStatus, ownsOrOversees } from '../../domain/access-review';
 import {
   accessRequestBody,
   accessRequestListQuery,
@@ -31,7 +31,6 @@ import {
 import { responses, uuidParam } from '../../schemas/common';
 import { taskView } from '../../schemas/tasks';
 import { startOnce } from '../../temporal/start';
-import { accessRequestWorkflowType, makeAccessRequestWorkflowId, type AccessRequestInput } from '../../workflows/access/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { forbidden, invalid, notFound } from '../../http/problem';
 import { accessReaders, accessRequesters, accountImporters, everyone, securityManagement } from '../../http/roles';
