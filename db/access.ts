@@ -20,7 +20,9 @@ import {
   type ImportedPerson,
   type ReviewDecision,
 } from '../domain/access-review';
+import type { DurationText } from '../domain/duration';
 import { systemActor, type Actor } from '../domain/roles';
+import { defaultSla, type ServiceSla } from '../domain/sla';
 import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
@@ -638,4 +640,30 @@ export async function closeCampaign(
       details: { completedAt: input.completedAt, completedOnTime: input.completedOnTime },
     };
   });
+}
+
+/**
+ * The review cadences of the SLAs a campaign scope falls under (a system outside any service
+ * answers to the default SLA), and the scope's ids that do not exist.
+ */
+export async function scopeReviewCadences(
+  db: Kysely<Database>,
+  scope: CampaignScope,
+): Promise<{ cadences: DurationText[]; unknown: string[] }> {
+  if ('serviceId' in scope) {
+    const service = await db.selectFrom('services').select('sla').where('id', '=', scope.serviceId).executeTakeFirst();
+    if (!service) return { cadences: [], unknown: [scope.serviceId] };
+    return { cadences: [(service.sla as Partial<ServiceSla>).reviewCadence ?? defaultSla.reviewCadence], unknown: [] };
+  }
+  const cis = await db
+    .selectFrom('configuration_items as ci')
+    .leftJoin('services as s', 's.id', 'ci.service_id')
+    .select(['ci.id', 's.sla'])
+    .where('ci.id', 'in', scope.ciIds)
+    .execute();
+  const known = new Set(cis.map((ci) => ci.id));
+  return {
+    cadences: cis.map((ci) => (ci.sla as Partial<ServiceSla> | null)?.reviewCadence ?? defaultSla.reviewCadence),
+    unknown: scope.ciIds.filter((id) => !known.has(id)),
+  };
 }

@@ -13,6 +13,7 @@ import {
 } from '../../db/access';
 import type { AccessRequest } from '../../db/access-tables';
 import { pageOf } from '../../db/pagination';
+import { tasksOfSubject } from '../../db/tasks';
 import { accessRequestWorkflowType, makeAccessRequestWorkflowId, type AccessRequestInput } from '../../domain/access';
 import { employmentStatus, ownsOrOversees } from '../../domain/access-review';
 import {
@@ -198,13 +199,7 @@ export async function accessRoutes(app: FastifyInstance) {
       const found = await findVisibleAccessRequest(app.db, request.actor, request.params.id);
       if (!found) throw notFound('access request', request.params.id);
       const [tasks, actions] = await Promise.all([
-        app.db
-          .selectFrom('human_tasks')
-          .selectAll()
-          .where('subject_type', '=', 'access_request')
-          .where('subject_id', '=', found.id)
-          .orderBy('created_at')
-          .execute(),
+        tasksOfSubject(app.db, { type: 'access_request', id: found.id }),
         provisioningActionsFor(app.db, { type: 'access_request', id: found.id }),
       ]);
       return { ...toAccessRequestView(found), tasks: tasks.map(toTaskView), provisioning: actions.map(toProvisioningView) };
