@@ -1,7 +1,6 @@
 import type { ColumnType, Selectable } from 'kysely';
+import type { CampaignScope, ProvisioningOperation, ProvisioningStatus } from '../domain/access';
 import type { AccessRequestStatus, AccountFlag, AccountKind, Entitlement, EmploymentStatus, ReviewAction } from '../domain/access-review';
-
-export type { AccessRequestStatus };
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json<T> = ColumnType<T, string, string>;
@@ -51,9 +50,6 @@ export interface AccessRequestsTable {
   created_at: CreatedAt;
 }
 
-export type ProvisioningOperation = 'grant' | 'revoke' | 'reduce';
-export type ProvisioningStatus = 'executed' | 'failed' | 'awaiting_manual' | 'confirmed';
-
 export interface ProvisioningActionsTable {
   id: string;
   ci_id: string;
@@ -74,7 +70,7 @@ export interface ProvisioningActionsTable {
 export interface AccessReviewCampaignsTable {
   id: string;
   workflow_id: string;
-  scope: Json<{ ciIds: string[] } | { serviceId: string }>;
+  scope: Json<CampaignScope>;
   ci_ids: string[];
   started_by: string;
   unused_after_days: number;

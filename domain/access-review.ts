@@ -2,6 +2,7 @@
  * Access management rules (ISO/IEC 27001:2022 A.5.15–A.5.18): what an access review flags before
  * anyone looks, and which review decisions a reviewer may give. Pure: workflows call these too.
  */
+import type { Actor, Role } from './roles';
 
 export const accountKinds = ['person', 'service', 'shared'] as const;
 export type AccountKind = (typeof accountKinds)[number];
@@ -25,6 +26,36 @@ export type AccessRequestStatus =
   | 'active'
   | 'provisioning_failed'
   | 'revoked';
+
+/** Roles that see every system's accounts, requests and campaigns. */
+const accessOversight: readonly Role[] = ['admin', 'security_manager', 'auditor'];
+export const oversees = (actor: Actor) => actor.roles.some((role) => accessOversight.includes(role));
+
+/** May this actor read (and, for owners, import) this system's access records? */
+export function ownsOrOversees(actor: Actor, system: { owner: string }) {
+  return oversees(actor) || system.owner === actor.principalId;
+}
+
+/** An account's employment status, from the people list by owner. */
+export const employmentStatus = (status: string | null): EmploymentStatus =>
+  status === 'active' || status === 'leaver' ? status : 'unknown';
+
+/** One account as a system's import lists it. */
+export interface ImportedAccount {
+  accountId: string;
+  kind: AccountKind;
+  owner: string | null;
+  entitlements: Entitlement[];
+  lastUsedAt: string | null;
+}
+
+/** One person as the people list (the source of truth for leavers) names them. */
+export interface ImportedPerson {
+  principalId: string;
+  displayName: string | null;
+  status: 'active' | 'leaver';
+  manager: string | null;
+}
 
 export const accountFlags = [
   'orphaned',

@@ -5,13 +5,26 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { ScheduleAlreadyRunning, type ScheduleOptionsStartWorkflowAction, type ScheduleUpdateOptions } from '@temporalio/client';
 import type { Workflow } from '@temporalio/common';
 import type { Kysely } from 'kysely';
-import { accessReviewKpi, campaignItems, findVisibleCampaign, listCampaigns, provisioningActionsFor } from '../../db/access';
+import {
+  accessReviewKpi,
+  campaignItems,
+  findVisibleCampaign,
+  listCampaigns,
+  provisioningActionsFor,
+  scopeReviewCadences,
+} from '../../db/access';
 import type { AccessReviewCampaign } from '../../db/access-tables';
 import type { Database } from '../../db/database';
 import { pageOf } from '../../db/pagination';
+import {
+  accessReviewCampaignWorkflowType,
+  makeAccessReviewScheduleId,
+  makeAccessReviewWorkflowId,
+  type AccessReviewCampaignInput,
+  type CampaignScope,
+} from '../../domain/access';
 import { accountFlags, type AccountFlag } from '../../domain/access-review';
-import { durationMs } from '../../domain/duration';
-import { defaultSla, type ServiceSla } from '../../domain/sla';
+import { durationMs, type DurationText } from '../../domain/duration';
 import {
   accessReviewKpi as accessReviewKpiView,
   campaignAccepted,
@@ -24,13 +37,6 @@ import {
 } from '../../schemas/access';
 import { pageQuery, responses } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
-import {
-  accessReviewCampaignWorkflowType,
-  makeAccessReviewScheduleId,
-  makeAccessReviewWorkflowId,
-  type AccessReviewCampaignInput,
-  type CampaignScope,
-} from '../../workflows/access/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { invalid, notFound } from '../../http/problem';
 import { accessReaders, auditReaders, securityManagement } from '../../http/roles';
@@ -53,22 +59,12 @@ function toCampaignSummary(c: AccessReviewCampaign) {
 }
 
 /** The scope's SLA review cadences; 400 naming what does not exist. */
-async function scopeCadences(db: Kysely<Database>, scope: CampaignScope): Promise<string[]> {
-  if ('serviceId' in scope) {
-    const service = await db.selectFrom('services').select('sla').where('id', '=', scope.serviceId).executeTakeFirst();
-    if (!service) throw invalid([{ path: 'body.serviceId', message: `no service ${scope.serviceId}` }]);
-    return [(service.sla as Partial<ServiceSla>).reviewCadence ?? defaultSla.reviewCadence];
-  }
-  const cis = await db
-    .selectFrom('configuration_items as ci')
-    .leftJoin('services as s', 's.id', 'ci.service_id')
-    .select(['ci.id', 's.sla'])
-    .where('ci.id', 'in', scope.ciIds)
-    .execute();
-  const known = new Set(cis.map((ci) => ci.id));
-  const unknown = scope.ciIds.map((id, i) => ({ id, i })).filter(({ id }) => !known.has(id));
-  if (unknown.length) throw invalid(unknown.map(({ id, i }) => ({ path: `body.ciIds.${i}`, message: `no configuration item ${id}` })));
-  return cis.map((ci) => (ci.sla as Partial<ServiceSla> | null)?.reviewCadence ?? defaultSla.reviewCadence);
+async function scopeCadences(db: Kysely<Database>, scope: CampaignScope): Promise<DurationText[]> {
+  const { cadences, unknown } = await scopeReviewCadences(db, scope);
+  if (!unknown.length) return cadences;
+  if ('serviceId' in scope) throw invalid([{ path: 'body.serviceId', message: `no service ${scope.serviceId}` }]);
+  const missing = scope.ciIds.map((id, i) => ({ id, i })).filter(({ id }) => unknown.includes(id));
+  throw invalid(missing.map(({ id, i }) => ({ path: `body.ciIds.${i}`, message: `no configuration item ${id}` })));
 }
 
 /** One schedule per scope: a service, or a set of systems (order does not matter). */

@@ -3,18 +3,19 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
-  employmentStatus,
   findSystem,
   findVisibleAccessRequest,
   importPeople,
   importSystemAccounts,
   listAccessRequests,
   listSystemAccounts,
-  ownsOrOversees,
   provisioningActionsFor,
 } from '../../db/access';
 import type { AccessRequest } from '../../db/access-tables';
 import { pageOf } from '../../db/pagination';
+import { tasksOfSubject } from '../../db/tasks';
+import { accessRequestWorkflowType, makeAccessRequestWorkflowId, type AccessRequestInput } from '../../domain/access';
+import { employmentStatus, ownsOrOversees } from '../../domain/access-review';
 import {
   accessRequestBody,
   accessRequestListQuery,
@@ -31,7 +32,6 @@ import {
 import { responses, uuidParam } from '../../schemas/common';
 import { taskView } from '../../schemas/tasks';
 import { startOnce } from '../../temporal/start';
-import { accessRequestWorkflowType, makeAccessRequestWorkflowId, type AccessRequestInput } from '../../workflows/access/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { forbidden, invalid, notFound } from '../../http/problem';
 import { accessReaders, accessRequesters, accountImporters, everyone, securityManagement } from '../../http/roles';
@@ -199,13 +199,7 @@ export async function accessRoutes(app: FastifyInstance) {
       const found = await findVisibleAccessRequest(app.db, request.actor, request.params.id);
       if (!found) throw notFound('access request', request.params.id);
       const [tasks, actions] = await Promise.all([
-        app.db
-          .selectFrom('human_tasks')
-          .selectAll()
-          .where('subject_type', '=', 'access_request')
-          .where('subject_id', '=', found.id)
-          .orderBy('created_at')
-          .execute(),
+        tasksOfSubject(app.db, { type: 'access_request', id: found.id }),
         provisioningActionsFor(app.db, { type: 'access_request', id: found.id }),
       ]);
       return { ...toAccessRequestView(found), tasks: tasks.map(toTaskView), provisioning: actions.map(toProvisioningView) };

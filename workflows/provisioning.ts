@@ -1,7 +1,12 @@
-import { systemActor } from '../../domain/roles';
+// Access management's shared step: an access request grants and revokes through it, and a review
+// campaign revokes and reduces through it. It sits beside human-task.ts rather than in either
+// process's folder because it belongs to both, and one process's folder importing another's would
+// be a sideways arrow between processes.
 import { proxyActivities } from '@temporalio/workflow';
-import type { AccessActivities, ProvisioningOutcome, ProvisioningRequest } from '../../activities/access';
-import type { HumanTasks } from '../human-task';
+import type { AccessActivities } from '../activities/access';
+import type { ProvisioningOutcome, ProvisioningRequest } from '../domain/access';
+import { systemActor } from '../domain/roles';
+import type { HumanTasks } from './human-task';
 
 // A webhook call waits up to 10 s for the system; retried with backoff while it answers 5xx or is
 // unreachable, because an approved grant or revocation must happen, not be dropped.

@@ -7,10 +7,17 @@ import {
   type ReviewItem,
 } from '../../domain/access-review';
 import { durationMs } from '../../domain/duration';
-import type { AccessActivities, ProvisioningOutcome, ReviewerList } from '../../activities/access';
+import type { AccessActivities } from '../../activities/access';
+import {
+  accessReviewWorkflowPrefix,
+  campaignDefaults,
+  type AccessReviewCampaignInput,
+  type AccessReviewCampaignResult,
+  type ProvisioningOutcome,
+  type ReviewerList,
+} from '../../domain/access';
 import { HumanTasks, type HumanTaskSpec } from '../human-task';
-import { accessReviewWorkflowPrefix, campaignDefaults, type AccessReviewCampaignInput } from './definitions';
-import { provision } from './provisioning';
+import { provision } from '../provisioning';
 
 // Campaign records are small PostgreSQL writes: retry until the database is back, never drop one.
 const access = proxyActivities<AccessActivities>({
@@ -24,7 +31,7 @@ const access = proxyActivities<AccessActivities>({
  * the Security Manager, since nobody certifies themselves — overdue reviews escalate to the Security
  * Manager, and revocations and reductions run as provisioning actions.
  */
-export async function accessReviewCampaign(input: AccessReviewCampaignInput): Promise<{ completedOnTime: boolean }> {
+export async function accessReviewCampaignWorkflow(input: AccessReviewCampaignInput): Promise<AccessReviewCampaignResult> {
   const tasks = new HumanTasks();
   const workflowId = workflowInfo().workflowId;
   const campaignId = input.campaignId ?? workflowId.slice(accessReviewWorkflowPrefix.length);

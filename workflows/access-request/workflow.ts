@@ -1,11 +1,11 @@
-import { systemActor } from '../../domain/roles';
 import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import type { AccessActivities } from '../../activities/access';
+import type { AccessRequestInput, AccessRequestResult, AccessRequestStatusChange } from '../../domain/access';
 import type { AccessRequestStatus } from '../../domain/access-review';
 import { durationMs } from '../../domain/duration';
-import type { AccessActivities } from '../../activities/access';
+import { systemActor } from '../../domain/roles';
 import { HumanTasks, type TaskResult } from '../human-task';
-import type { AccessRequestInput } from './definitions';
-import { provision } from './provisioning';
+import { provision } from '../provisioning';
 
 // Access request records are small PostgreSQL writes: retry until the database is back, never drop one.
 const access = proxyActivities<AccessActivities>({
@@ -19,13 +19,13 @@ const access = proxyActivities<AccessActivities>({
  * may one person give both approvals. Approved access is provisioned and, when time-limited,
  * revoked by this workflow when it expires.
  */
-export async function accessRequest(input: AccessRequestInput): Promise<{ status: AccessRequestStatus }> {
+export async function accessRequestWorkflow(input: AccessRequestInput): Promise<AccessRequestResult> {
   const tasks = new HumanTasks();
   const subject = { type: 'access_request' as const, id: input.requestId };
   const setStatus = (
     status: AccessRequestStatus,
     actor: string,
-    extra: Omit<Parameters<AccessActivities['setAccessRequestStatus']>[0], 'requestId' | 'status' | 'actor'> = {},
+    extra: Omit<AccessRequestStatusChange, 'requestId' | 'status' | 'actor'> = {},
   ) => access.setAccessRequestStatus({ requestId: input.requestId, status, actor, ...extra });
 
   const registered = await access.registerAccessRequest({ ...input, workflowId: workflowInfo().workflowId });
