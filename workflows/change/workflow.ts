@@ -13,7 +13,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ChangeActivities, GateOutcome } from '../../activities/changes';
+import type { ChangeActivities } from '../../activities/changes';
 import type { NotificationActivities } from '../../activities/notifications';
 import {
   implementationReportGraceMs,
@@ -36,20 +36,18 @@ import {
   type SecurityTestOutcome,
 } from '../security-test/definitions';
 import {
-  addEvidence,
-  amendChange,
   changeRefusalTypes,
   changeReviewOutcomes,
   changeReviewTaskKind,
-  changeStateQuery,
-  reportImplemented,
   type AmendmentRequest,
   type ChangeGateInput,
   type ChangeGateResult,
   type ChangeGateState,
   type EvidenceRequest,
+  type GateOutcome,
   type ImplementationReport,
-} from './definitions';
+} from '../../domain/change';
+import { addEvidenceUpdate, amendChangeUpdate, changeStateQuery, reportImplementedUpdate } from './definitions';
 
 // Recording the gate's state is a small PostgreSQL write; retry until the database is back rather than lose it.
 const records = proxyActivities<ChangeActivities>({
@@ -137,7 +135,7 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   }));
 
   setHandler(
-    amendChange,
+    amendChangeUpdate,
     async (request) => {
       amendment = request;
       await condition(() => revision > request.revision);
@@ -155,7 +153,7 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   );
 
   setHandler(
-    addEvidence,
+    addEvidenceUpdate,
     async ({ actor, evidence: offered }: EvidenceRequest): Promise<ChangeEvidence[]> => {
       const added = newEvidence(evidence, offered);
       if (added.length === 0) return evidence;
@@ -174,7 +172,7 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   );
 
   setHandler(
-    reportImplemented,
+    reportImplementedUpdate,
     async (report) => {
       implementation = report;
       await condition(() => status !== 'approved');
