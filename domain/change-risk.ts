@@ -153,6 +153,45 @@ export function assessChange({ impact, cis, implementsProblemFix }: AssessmentIn
   return { risk, reviewRequired: true, fourEyes: high, evidenceRequired: high ? [...approvalEvidenceKinds] : [], reasons };
 }
 
+/** A configuration item as the CMDB classifies it; ITSM tools name it rather than use its id. */
+export interface ClassifiedCi extends Classification {
+  id: string;
+  name: string;
+}
+
+/**
+ * The assessment of a change on the active CIs its references (Warden ids or CI names) resolved
+ * to; `unknownRefs` are those no active CI answers to, and a change naming one is refused.
+ */
+export function assessOnCis(
+  details: Pick<ChangeDetails, 'securityImpact' | 'problemId' | 'knownErrorId'>,
+  refs: readonly string[],
+  cis: readonly ClassifiedCi[],
+): { unknownRefs: string[]; affectedCis: string[]; assessment: ChangeAssessment } {
+  return {
+    unknownRefs: refs.filter((ref) => !cis.some((ci) => ci.id === ref || ci.name === ref)),
+    affectedCis: [...new Set(cis.map((ci) => ci.id))],
+    assessment: assessChange({
+      impact: details.securityImpact,
+      cis,
+      implementsProblemFix: Boolean(details.problemId || details.knownErrorId),
+    }),
+  };
+}
+
+/** Why a change's schedule cannot go through the gate, by field; empty when it can. */
+export function scheduleProblems(
+  details: Pick<ChangeDetails, 'plannedStart' | 'plannedEnd'>,
+  now: number,
+): { field: 'plannedStart' | 'plannedEnd'; message: string }[] {
+  const problems: { field: 'plannedStart' | 'plannedEnd'; message: string }[] = [];
+  if (Date.parse(details.plannedStart) <= now)
+    problems.push({ field: 'plannedStart', message: 'must be in the future: the review has to finish before the change starts' });
+  if (Date.parse(details.plannedEnd) <= Date.parse(details.plannedStart))
+    problems.push({ field: 'plannedEnd', message: 'must be after plannedStart' });
+  return problems;
+}
+
 /** The offered evidence not already on file (same kind and reference). */
 export function newEvidence(known: readonly ChangeEvidence[], offered: readonly ChangeEvidence[]): ChangeEvidence[] {
   return offered.filter(

@@ -1,7 +1,7 @@
 import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { refusalTypes } from '../domain/human-task';
-import { changeRefusalTypes } from '../workflows/change/definitions';
+import { changeRefusalTypes } from '../domain/change';
 import { conflict, invalid, Problem } from './problem';
 
 /**

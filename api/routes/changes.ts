@@ -1,17 +1,28 @@
 import { randomUUID } from 'node:crypto';
-import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import type { Client } from '@temporalio/client';
 import { callbackSettings } from '../../config';
 import { recordAudit } from '../../db/audit';
 import { changeDetailsOf, changeHistory, classifiedCis, findChange, listChanges } from '../../db/changes';
 import type { Change } from '../../db/database';
 import { pageOf } from '../../db/pagination';
-import { callbackAllowed } from '../../domain/callbacks';
-import { assessChange, type ChangeDetails } from '../../domain/change-risk';
+import {
+  callbackUrlProblem,
+  changeGateInput,
+  changeSecurityGateWorkflowType,
+  makeChangeWorkflowId,
+  requestedDetails,
+  type ChangeGateInput,
+  type ChangeSubmission,
+} from '../../domain/change';
+import { assessOnCis, scheduleProblems, type ChangeDetails } from '../../domain/change-risk';
 import type { Actor } from '../../domain/roles';
+import { changeLiveState } from '../../http/change-live-state';
+import { pageRequest } from '../../http/paging';
+import { invalid, notFound } from '../../http/problem';
+import { changeReaders, changeRequesters, evidenceProviders } from '../../http/roles';
+import { updateRefusal } from '../../http/update-refusal';
 import { fromServiceNow, jiraChangeSchema, parseJiraFieldMap, serviceNowChange, type ItsmChange } from '../../schemas/change-sources';
 import {
   amendmentBody,
@@ -24,32 +35,17 @@ import {
   changeView,
   evidenceBody,
   implementedBody,
-  type ChangeRequestBody,
 } from '../../schemas/changes';
 import { responses, uuidParam } from '../../schemas/common';
 import { idempotencyHeaders } from '../../schemas/idempotency';
 import { startOnce } from '../../temporal/start';
-import {
-  addEvidence,
-  amendChange,
-  changeSecurityGateWorkflowType,
-  changeStateQuery,
-  makeChangeWorkflowId,
-  reportImplemented,
-  type ChangeGateInput,
-} from '../../workflows/change/definitions';
+import { addEvidenceUpdate, amendChangeUpdate, reportImplementedUpdate } from '../../workflows/change/definitions';
 import { idempotencyScopes, idempotent } from '../idempotency';
-import { pageRequest } from '../../http/paging';
-import { invalid, notFound, type FieldError } from '../../http/problem';
-import { changeReaders, changeRequesters, evidenceProviders } from '../../http/roles';
 import { toTaskView } from '../views';
 
 const callbackQuery = z.strictObject({
   callbackUrl: z.url().max(2000).optional().describe('every decision is POSTed here, signed; its origin must be allowed by configuration'),
 });
-
-/** How long GET /changes/:id waits for the gate to answer its Query before showing the record alone. */
-const liveStateDeadlineMs = 2000;
 
 export function toChangeView(change: Change) {
   return {
@@ -72,87 +68,47 @@ export function toChangeView(change: Change) {
   };
 }
 
-interface ChangeSubmission {
+interface GateRequest {
   actor: Actor;
   idempotencyKey: string | undefined;
   /** The request as the client sent it, fingerprinted with the idempotency key. */
   body: unknown;
-  source: ChangeGateInput['source'];
-  externalRef: Record<string, unknown> | null;
-  externalRequester: string | null;
+  /** The CIs as the request names them (ids or names), resolved against the CMDB. */
   ciRefs: string[];
-  fields: Omit<ChangeRequestBody, 'affectedCis' | 'callbackUrl'>;
-  callbackUrl: string | undefined;
+  submission: ChangeSubmission;
 }
 
 export async function changeRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const callbacks = callbackSettings(app.config);
 
-  const checkCallback = (url: string | undefined, path: string) => {
-    if (url === undefined) return;
-    if (!callbacks.secret || callbacks.allowedOrigins.length === 0) {
-      throw invalid([
-        { path, message: 'callbacks are not configured on this Warden (WARDEN_CALLBACK_ALLOWED_ORIGINS, WARDEN_CALLBACK_SECRET)' },
-      ]);
-    }
-    if (!callbackAllowed(url, callbacks.allowedOrigins))
-      throw invalid([{ path, message: 'the origin of this URL is not an allowed callback origin' }]);
+  const checkCallback = (url: string | null, path: string) => {
+    const problem = url === null ? undefined : callbackUrlProblem(url, callbacks);
+    if (problem) throw invalid([{ path, message: problem }]);
   };
 
   const checkSchedule = (details: Pick<ChangeDetails, 'plannedStart' | 'plannedEnd'>, prefix: string) => {
-    const errors: FieldError[] = [];
-    if (Date.parse(details.plannedStart) <= Date.now())
-      errors.push({ path: `${prefix}plannedStart`, message: 'must be in the future: the review has to finish before the change starts' });
-    if (Date.parse(details.plannedEnd) <= Date.parse(details.plannedStart))
-      errors.push({ path: `${prefix}plannedEnd`, message: 'must be after plannedStart' });
-    if (errors.length) throw invalid(errors);
+    const problems = scheduleProblems(details, Date.now());
+    if (problems.length) throw invalid(problems.map(({ field, message }) => ({ path: `${prefix}${field}`, message })));
   };
 
   /** The CMDB classification behind the assessment; every named CI must exist and be active. */
   const assess = async (details: ChangeDetails, ciRefs: string[], path: string) => {
-    const cis = await classifiedCis(app.db, ciRefs);
-    const unknown = ciRefs.filter((ref) => !cis.some((ci) => ci.id === ref || ci.name === ref));
-    if (unknown.length) throw invalid(unknown.map((ref) => ({ path, message: `no active configuration item ${ref}` })));
-    const affectedCis = [...new Set(cis.map((ci) => ci.id))];
-    const assessment = assessChange({
-      impact: details.securityImpact,
-      cis,
-      implementsProblemFix: Boolean(details.problemId || details.knownErrorId),
-    });
+    const { unknownRefs, affectedCis, assessment } = assessOnCis(details, ciRefs, await classifiedCis(app.db, ciRefs));
+    if (unknownRefs.length) throw invalid(unknownRefs.map((ref) => ({ path, message: `no active configuration item ${ref}` })));
     return { affectedCis, assessment };
   };
 
-  const submit = async (submission: ChangeSubmission, reply: FastifyReply) => {
+  const submit = async ({ actor, idempotencyKey, body, ciRefs, submission }: GateRequest, reply: FastifyReply) => {
     checkCallback(submission.callbackUrl, 'body.callbackUrl');
     checkSchedule(submission.fields, 'body.');
     const { resourceId, request } = await idempotent<ChangeGateInput>(
       app.db,
-      { scope: idempotencyScopes.change, principalId: submission.actor.principalId, key: submission.idempotencyKey, body: submission.body },
+      { scope: idempotencyScopes.change, principalId: actor.principalId, key: idempotencyKey, body },
       async () => {
-        const details: ChangeDetails = {
-          ...submission.fields,
-          affectedCis: [],
-          problemId: submission.fields.problemId ?? null,
-          knownErrorId: submission.fields.knownErrorId ?? null,
-        };
-        const { affectedCis, assessment } = await assess(details, submission.ciRefs, 'body.affectedCis');
+        const resolved = await assess(requestedDetails(submission.fields), ciRefs, 'body.affectedCis');
         const changeId = randomUUID();
-        return {
-          resourceId: changeId,
-          request: {
-            changeId,
-            requester: submission.actor.principalId,
-            alsoExcluded: submission.externalRequester ? [submission.externalRequester] : [],
-            source: submission.source,
-            externalRef: submission.externalRef,
-            change: { ...details, affectedCis },
-            evidence: submission.fields.evidence ?? [],
-            assessment,
-            reviewLimit: app.config.WARDEN_CHANGE_REVIEW_LIMIT,
-            callbackUrl: submission.callbackUrl ?? null,
-          },
-        };
+        return { resourceId: changeId, request: changeGateInput(changeId, submission, resolved, app.config.WARDEN_CHANGE_REVIEW_LIMIT) };
       },
     );
     const workflowId = makeChangeWorkflowId(resourceId);
@@ -171,6 +127,7 @@ export async function changeRoutes(app: FastifyInstance) {
     });
   };
 
+  /** An ITSM tool's change: the tool's own id is the idempotency key unless the caller sends one. */
   const submitFromItsm = (
     actor: Actor,
     mapped: ItsmChange,
@@ -184,12 +141,15 @@ export async function changeRoutes(app: FastifyInstance) {
         actor,
         idempotencyKey: idempotencyKey ?? mapped.naturalKey,
         body,
-        source: mapped.source,
-        externalRef: mapped.externalRef,
-        externalRequester: mapped.externalRequester,
         ciRefs: mapped.ciRefs,
-        fields: mapped.fields,
-        callbackUrl,
+        submission: {
+          requester: actor.principalId,
+          source: mapped.source,
+          externalRef: mapped.externalRef,
+          externalRequester: mapped.externalRequester,
+          fields: mapped.fields,
+          callbackUrl: callbackUrl ?? null,
+        },
       },
       reply,
     );
@@ -240,12 +200,15 @@ export async function changeRoutes(app: FastifyInstance) {
           actor: request.actor,
           idempotencyKey: request.headers['idempotency-key'],
           body: request.body,
-          source: 'api',
-          externalRef: null,
-          externalRequester: null,
           ciRefs: affectedCis,
-          fields,
-          callbackUrl,
+          submission: {
+            requester: request.actor.principalId,
+            source: 'api',
+            externalRef: null,
+            externalRequester: null,
+            fields,
+            callbackUrl: callbackUrl ?? null,
+          },
         },
         reply,
       );
@@ -376,7 +339,7 @@ export async function changeRoutes(app: FastifyInstance) {
       const { affectedCis, assessment } = await assess(amended, amended.affectedCis, 'body.affectedCis');
       const { principalId, roles } = request.actor;
       const result = await updateGate(change, request.actor, 'amend', (handle) =>
-        handle.executeUpdate(amendChange, {
+        handle.executeUpdate(amendChangeUpdate, {
           args: [
             {
               actor: { principalId, roles },
@@ -405,7 +368,7 @@ export async function changeRoutes(app: FastifyInstance) {
       const change = await loadChange(request.params.id);
       const { principalId, roles } = request.actor;
       const evidence = await updateGate(change, request.actor, 'add_evidence', (handle) =>
-        handle.executeUpdate(addEvidence, { args: [{ actor: { principalId, roles }, evidence: request.body.evidence }] }),
+        handle.executeUpdate(addEvidenceUpdate, { args: [{ actor: { principalId, roles }, evidence: request.body.evidence }] }),
       );
       return { evidence };
     },
@@ -424,7 +387,7 @@ export async function changeRoutes(app: FastifyInstance) {
       const change = await loadChange(request.params.id);
       const { principalId, roles } = request.actor;
       const result = await updateGate(change, request.actor, 'report_implemented', (handle) =>
-        handle.executeUpdate(reportImplemented, {
+        handle.executeUpdate(reportImplementedUpdate, {
           args: [
             {
               actor: { principalId, roles },
@@ -437,24 +400,4 @@ export async function changeRoutes(app: FastifyInstance) {
       return reply.code(202).send({ id: change.id, ...result });
     },
   });
-}
-
-/** The gate's live state, or null when it cannot answer in time (no worker, or its history is gone). */
-export async function changeLiveState(client: Client, workflowId: string) {
-  try {
-    const state = await client.connection.withDeadline(Date.now() + liveStateDeadlineMs, () =>
-      client.workflow.getHandle(workflowId).query(changeStateQuery),
-    );
-    return {
-      status: state.status,
-      revision: state.revision,
-      risk: state.risk,
-      waitingFor: state.waitingFor,
-      openTaskIds: state.openTaskIds,
-      reviewExpiresAt: state.reviewExpiresAt,
-    };
-  } catch {
-    // No worker to answer, or the gate's history is gone: the record alone is the answer.
-    return null;
-  }
 }

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { Classification, ClassificationLevel } from '../../domain/classification';
 import {
   assessChange,
+  assessOnCis,
   evaluateBaseline,
   missingEvidence,
   reviewWindow,
+  scheduleProblems,
   type ChangeRisk,
   type SecurityImpact,
 } from '../../domain/change-risk';
@@ -144,6 +146,39 @@ describe('assessChange', () => {
 
   it('records why a workaround is reviewed', () => {
     expect(assessChange({ impact: none, cis: [], implementsProblemFix: true }).reasons.join(' ')).toMatch(/workaround/);
+  });
+});
+
+describe('assessOnCis', () => {
+  const web = { id: '00000000-0000-4000-8000-000000000001', name: 'web', ...ci('high', 'low', 'low') };
+
+  it('resolves CIs named by id or by name, once each, and names the references no active CI answers to', () => {
+    const result = assessOnCis(
+      { securityImpact: { ...none, dataHandling: true }, problemId: null, knownErrorId: null },
+      [web.id, 'web', 'gone'],
+      [web],
+    );
+    expect(result.unknownRefs).toEqual(['gone']);
+    expect(result.affectedCis).toEqual([web.id]);
+    expect(result.assessment.risk).toBe('medium');
+  });
+
+  it('always reviews a problem fix', () => {
+    const { assessment } = assessOnCis({ securityImpact: none, problemId: 'PRB1', knownErrorId: null }, [], []);
+    expect(assessment.reviewRequired).toBe(true);
+  });
+});
+
+describe('scheduleProblems', () => {
+  const now = Date.parse('2026-12-01T00:00:00Z');
+
+  it('accepts a change planned in the future that ends after it starts', () => {
+    expect(scheduleProblems({ plannedStart: '2026-12-02T00:00:00Z', plannedEnd: '2026-12-02T01:00:00Z' }, now)).toEqual([]);
+  });
+
+  it('names each field at fault', () => {
+    const problems = scheduleProblems({ plannedStart: '2026-11-30T00:00:00Z', plannedEnd: '2026-11-29T00:00:00Z' }, now);
+    expect(problems.map((problem) => problem.field)).toEqual(['plannedStart', 'plannedEnd']);
   });
 });
 

@@ -1,11 +1,10 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { changeLiveState } from '../../api/routes/changes';
+import { changeLiveState } from '../../http/change-live-state';
 import { cursorFrom } from '../../http/paging';
 import { changeReaders } from '../../http/roles';
-import { changeHistory, findChange, listChanges } from '../../db/changes';
-import type { Change } from '../../db/database';
+import { changeHistory, changeTitles, findChange, listChanges } from '../../db/changes';
 import { pageOf } from '../../db/pagination';
 import { changeRisks, changeStatuses, type SecurityImpact } from '../../domain/change-risk';
 import { uuidParam } from '../../schemas/common';
@@ -16,7 +15,6 @@ import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, task
 
 const path = `${uiPrefix}/changes`;
 const changePath = (id: string) => `${path}/${id}`;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageSize = 50;
 
 const filterQuery = z.object({
@@ -24,8 +22,6 @@ const filterQuery = z.object({
   risk: blankIsUnset(z.enum(changeRisks)),
   cursor: z.string().max(200).optional(),
 });
-
-const label = (change: Pick<Change, 'title'>) => change.title;
 
 const impactAreas: [keyof SecurityImpact, string][] = [
   ['accessControls', 'Access controls'],
@@ -48,10 +44,8 @@ export const changesPage: WebPage = {
     type: 'change',
     path: changePath,
     async labels(app, actor, ids) {
-      const valid = ids.filter((id) => uuidPattern.test(id));
-      if (!valid.length || !actor.roles.some((role) => changeReaders.includes(role))) return new Map();
-      const rows = await app.db.selectFrom('changes').select(['id', 'title']).where('id', 'in', valid).execute();
-      return new Map(rows.map((row) => [row.id, label(row)]));
+      if (!actor.roles.some((role) => changeReaders.includes(role))) return new Map();
+      return changeTitles(app.db, ids);
     },
   },
   async routes(app: FastifyInstance, web: WebContext) {
@@ -77,7 +71,7 @@ ${filters(path, 'Filter changes', request.query, [
 ${table(
   ['Change', 'Risk', 'Status', 'Requester', 'Planned start'],
   items.map((change) => [
-    html`<a href="${changePath(change.id)}">${label(change)}</a>`,
+    html`<a href="${changePath(change.id)}">${change.title}</a>`,
     badge(change.risk),
     humanize(change.status),
     change.requester,
@@ -108,9 +102,9 @@ ${next && html`<p><a href="${next}">More changes</a></p>`}`,
         });
         const { assessment } = change;
         return web.render(request, reply, {
-          title: label(change),
+          title: change.title,
           notice: decisionNotice(request.query.notice),
-          body: html`<h1>${label(change)} ${badge(change.risk)}</h1>
+          body: html`<h1>${change.title} ${badge(change.risk)}</h1>
 <section class="card" aria-labelledby="state">
 <h2 id="state">Current state</h2>
 <dl class="facts">

@@ -1,4 +1,3 @@
-import { systemActor } from '../../domain/roles';
 import {
   ApplicationFailure,
   ParentClosePolicy,
@@ -13,8 +12,19 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { ChangeActivities, GateOutcome } from '../../activities/changes';
-import type { NotificationActivities } from '../../activities/notifications';
+import type { ChangeActivities } from '../../activities/changes';
+import {
+  changeRefusalTypes,
+  changeReviewOutcomes,
+  changeReviewTaskKind,
+  type AmendmentRequest,
+  type ChangeGateInput,
+  type ChangeGateResult,
+  type ChangeGateState,
+  type ChangeUpdateResult,
+  type GateOutcome,
+  type ImplementationReport,
+} from '../../domain/change';
 import {
   implementationReportGraceMs,
   missingEvidence,
@@ -22,11 +32,14 @@ import {
   reviewWindow,
   verifiedStatus,
   type BaselineVerification,
+  type ChangeAssessment,
+  type ChangeDetails,
   type ChangeEvidence,
   type ChangeStatus,
 } from '../../domain/change-risk';
 import { durationMs } from '../../domain/duration';
 import type { DecidingActor } from '../../domain/human-task';
+import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks, type TaskResult } from '../human-task';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
 import {
@@ -35,21 +48,7 @@ import {
   type SecurityTestInput,
   type SecurityTestOutcome,
 } from '../security-test/definitions';
-import {
-  addEvidence,
-  amendChange,
-  changeRefusalTypes,
-  changeReviewOutcomes,
-  changeReviewTaskKind,
-  changeStateQuery,
-  reportImplemented,
-  type AmendmentRequest,
-  type ChangeGateInput,
-  type ChangeGateResult,
-  type ChangeGateState,
-  type EvidenceRequest,
-  type ImplementationReport,
-} from './definitions';
+import { addEvidenceUpdate, amendChangeUpdate, changeStateQuery, reportImplementedUpdate } from './definitions';
 
 // Recording the gate's state is a small PostgreSQL write; retry until the database is back rather than lose it.
 const records = proxyActivities<ChangeActivities>({
@@ -68,24 +67,13 @@ const callbacks = proxyActivities<ChangeActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: 16 },
 });
-// Same reasoning as the task records: a notification is a small insert with a dedup key.
-const { notify } = proxyActivities<NotificationActivities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '1s', maximumInterval: '30s' },
-});
 
-const reviewerRoles = ['security_reviewer'];
+const reviewerRoles: Role[] = ['security_reviewer'];
 /** Told when a review is halfway to its deadline and still undecided. */
-const reminderRoles = ['security_manager', 'change_manager'];
+const reminderRoles: Role[] = ['security_manager', 'change_manager'];
 /** Besides the requester, who may attach a penetration test or configuration review they performed. */
-const evidenceRoles = ['security_reviewer', 'security_manager', 'admin'];
+const evidenceRoles: Role[] = ['security_reviewer', 'security_manager', 'admin'];
 const system = systemActor.principalId;
-
-function refuse(type: string, message: string): never {
-  throw ApplicationFailure.create({ type, message, nonRetryable: true });
-}
-
-const ms = (value: number) => `${Math.max(1, Math.round(value))}ms`;
 
 /**
  * The change security gate (ITIL service transition): every change is assessed; one that touches
@@ -95,78 +83,160 @@ const ms = (value: number) => `${Math.max(1, Math.round(value))}ms`;
  * implemented, the baseline of the affected CIs is verified, and a failure opens an incident.
  */
 export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promise<ChangeGateResult> {
-  const tasks = new HumanTasks();
-  const { changeId } = input;
-  const subject = { type: 'change', id: changeId };
-  let change = input.change;
-  let assessment = input.assessment;
-  let evidence: ChangeEvidence[] = newEvidence([], input.evidence);
-  let revision = 1;
-  // Moved by helpers and handlers; the `as` keeps TypeScript from narrowing it to its first value.
-  let status = (assessment.reviewRequired ? 'in_review' : 'submitted') as ChangeStatus;
-  let waitingFor: ChangeGateState['waitingFor'] = null;
-  let reviewExpiresAt: string | null = null;
-  // Set by Update handlers; the `as` keeps TypeScript from narrowing them to undefined in the main flow.
-  let amendment = undefined as AmendmentRequest | undefined;
-  let implementation = undefined as ImplementationReport | undefined;
-  let baseline: BaselineVerification | null = null;
-  let incidentId: string | null = null;
-  const deliveries: Promise<void>[] = [];
-  let callbackSequence = 0;
+  const gate = new ChangeGate(input);
+  registerHandlers(gate);
 
-  const requireRequester = (actor: DecidingActor) => {
-    if (actor.principalId !== input.requester) refuse(changeRefusalTypes.notRequester, 'only the requester of the change may do this');
-  };
-  const requireStatus = (allowed: ChangeStatus[], what: string) => {
-    if (!allowed.includes(status))
-      refuse(changeRefusalTypes.wrongStatus, `${what} only while the change is ${allowed.join(' or ')}; it is ${status}`);
-  };
-  const updateResult = () => ({ status, revision, risk: assessment.risk });
+  // Assess: the API assessed the change against the CMDB; the gate records it, in review or not.
+  await records.recordChangeRequest({ workflowId: workflowInfo().workflowId, gate: input, status: gate.status });
 
-  setHandler(changeStateQuery, () => ({
-    changeId,
-    status,
-    revision,
-    risk: assessment.risk,
-    waitingFor,
-    openTaskIds: tasks.openTaskIds(),
-    reviewExpiresAt,
-    evidence,
-    verification: baseline,
-    incidentId,
-  }));
+  // Review and approve, before the planned start; a reviewer's request for changes loops back.
+  await reviewUntilDecided(gate);
+
+  // Wait for the requester to report the approved change implemented, then verify its baseline.
+  if (gate.status === 'approved') {
+    const report = await awaitImplementationReport(gate);
+    if (report) await verify(gate, report);
+    else await closeNotImplemented(gate);
+  }
+
+  // Close once the ITSM tool has been told everything and every Update has answered.
+  await Promise.all(gate.deliveries);
+  await condition(allHandlersFinished);
+  return { changeId: gate.changeId, status: gate.status, revision: gate.revision, incidentId: gate.incidentId };
+}
+
+/** What the gate knows and waits for: the state its Query shows, moved by the steps and the Updates. */
+class ChangeGate {
+  readonly tasks = new HumanTasks();
+  readonly changeId: string;
+  readonly subject: { type: string; id: string };
+  change: ChangeDetails;
+  assessment: ChangeAssessment;
+  evidence: ChangeEvidence[];
+  revision = 1;
+  status: ChangeStatus;
+  waitingFor: ChangeGateState['waitingFor'] = null;
+  reviewExpiresAt: string | null = null;
+  /** Set by the amendChange Update, cleared once the amendment is applied. */
+  amendment: AmendmentRequest | undefined = undefined;
+  /** Set by the reportImplemented Update. */
+  implementation: ImplementationReport | undefined = undefined;
+  verification: BaselineVerification | null = null;
+  incidentId: string | null = null;
+  /** Callbacks to the ITSM tool under way; the gate does not finish before them. */
+  readonly deliveries: Promise<void>[] = [];
+  private callbackSequence = 0;
+
+  constructor(readonly input: ChangeGateInput) {
+    this.changeId = input.changeId;
+    this.subject = { type: 'change', id: input.changeId };
+    this.change = input.change;
+    this.assessment = input.assessment;
+    this.evidence = newEvidence([], input.evidence);
+    this.status = input.assessment.reviewRequired ? 'in_review' : 'submitted';
+  }
+
+  state(): ChangeGateState {
+    return {
+      changeId: this.changeId,
+      status: this.status,
+      revision: this.revision,
+      risk: this.assessment.risk,
+      waitingFor: this.waitingFor,
+      openTaskIds: this.tasks.openTaskIds(),
+      reviewExpiresAt: this.reviewExpiresAt,
+      evidence: this.evidence,
+      verification: this.verification,
+      incidentId: this.incidentId,
+    };
+  }
+
+  updateResult(): ChangeUpdateResult {
+    return { status: this.status, revision: this.revision, risk: this.assessment.risk };
+  }
+
+  /** Records a decision of the gate, moves the change to its outcome and tells the ITSM tool. */
+  async decide(decisionKey: string, outcome: GateOutcome, decidedBy: string[], reason: string, taskId: string | null) {
+    await records.recordChangeDecision({
+      changeId: this.changeId,
+      decisionKey,
+      revision: this.revision,
+      outcome,
+      decidedBy,
+      reason,
+      taskId,
+    });
+    this.status = outcome;
+    this.tellItsm('decision', { outcome, decidedBy, reason });
+  }
+
+  /** Tells the ITSM tool, without holding the gate up while it is unreachable. */
+  tellItsm(event: string, details: Record<string, unknown>) {
+    const url = this.input.callbackUrl;
+    if (!url) return;
+    this.callbackSequence += 1;
+    const eventKey = `${this.callbackSequence}-${event}`;
+    const payload = {
+      event: `change.${event}`,
+      sequence: this.callbackSequence,
+      changeId: this.changeId,
+      workflowId: workflowInfo().workflowId,
+      status: this.status,
+      revision: this.revision,
+      risk: this.assessment.risk,
+      externalRef: this.input.externalRef,
+      occurredAt: new Date().toISOString(),
+      ...details,
+    };
+    this.deliveries.push(
+      callbacks.deliverChangeCallback({ changeId: this.changeId, eventKey, url, payload }).then(
+        () => undefined,
+        (error: unknown) =>
+          records.markCallbackUndelivered({
+            changeId: this.changeId,
+            eventKey,
+            reason: error instanceof Error ? error.message : String(error),
+          }),
+      ),
+    );
+  }
+}
+
+/** The requester amends and reports implementation; evidence comes from them or a reviewer. */
+function registerHandlers(gate: ChangeGate) {
+  setHandler(changeStateQuery, () => gate.state());
 
   setHandler(
-    amendChange,
+    amendChangeUpdate,
     async (request) => {
-      amendment = request;
-      await condition(() => revision > request.revision);
-      return updateResult();
+      gate.amendment = request;
+      await condition(() => gate.revision > request.revision);
+      return gate.updateResult();
     },
     {
       validator: (request) => {
-        requireRequester(request.actor);
-        requireStatus(['changes_requested'], 'a change can be amended');
-        if (amendment) refuse(changeRefusalTypes.wrongStatus, 'an amendment is already being applied');
-        if (request.revision !== revision)
-          refuse(changeRefusalTypes.staleRevision, `the change is at revision ${revision}, not ${request.revision}`);
+        requireRequester(gate, request.actor);
+        requireStatus(gate, ['changes_requested'], 'a change can be amended');
+        if (gate.amendment) refuse(changeRefusalTypes.wrongStatus, 'an amendment is already being applied');
+        if (request.revision !== gate.revision)
+          refuse(changeRefusalTypes.staleRevision, `the change is at revision ${gate.revision}, not ${request.revision}`);
       },
     },
   );
 
   setHandler(
-    addEvidence,
-    async ({ actor, evidence: offered }: EvidenceRequest): Promise<ChangeEvidence[]> => {
-      const added = newEvidence(evidence, offered);
-      if (added.length === 0) return evidence;
-      evidence = [...evidence, ...added];
-      await records.recordEvidence({ changeId, actor: actor.principalId, evidence, added });
-      return evidence;
+    addEvidenceUpdate,
+    async ({ actor, evidence: offered }) => {
+      const added = newEvidence(gate.evidence, offered);
+      if (added.length === 0) return gate.evidence;
+      gate.evidence = [...gate.evidence, ...added];
+      await records.recordEvidence({ changeId: gate.changeId, actor: actor.principalId, evidence: gate.evidence, added });
+      return gate.evidence;
     },
     {
-      validator: ({ actor }: EvidenceRequest) => {
-        requireStatus(['in_review', 'changes_requested'], 'evidence can be added');
-        if (actor.principalId !== input.requester && !actor.roles.some((role) => evidenceRoles.includes(role))) {
+      validator: ({ actor }) => {
+        requireStatus(gate, ['in_review', 'changes_requested'], 'evidence can be added');
+        if (actor.principalId !== gate.input.requester && !evidenceRoles.some((role) => actor.roles.includes(role))) {
           refuse(changeRefusalTypes.notRequester, `evidence is added by the requester or one of: ${evidenceRoles.join(', ')}`);
         }
       },
@@ -174,251 +244,258 @@ export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promis
   );
 
   setHandler(
-    reportImplemented,
+    reportImplementedUpdate,
     async (report) => {
-      implementation = report;
-      await condition(() => status !== 'approved');
-      return updateResult();
+      gate.implementation = report;
+      await condition(() => gate.status !== 'approved');
+      return gate.updateResult();
     },
     {
       validator: (report) => {
-        requireRequester(report.actor);
-        requireStatus(['approved'], 'a change can be reported implemented');
-        if (implementation) refuse(changeRefusalTypes.wrongStatus, 'the implementation is already reported');
+        requireRequester(gate, report.actor);
+        requireStatus(gate, ['approved'], 'a change can be reported implemented');
+        if (gate.implementation) refuse(changeRefusalTypes.wrongStatus, 'the implementation is already reported');
       },
     },
   );
+}
 
-  /** Tells the ITSM tool, without holding the gate up while it is unreachable. */
-  const tellItsm = (event: string, details: Record<string, unknown>) => {
-    if (!input.callbackUrl) return;
-    callbackSequence += 1;
-    const eventKey = `${callbackSequence}-${event}`;
-    const payload = {
-      event: `change.${event}`,
-      sequence: callbackSequence,
-      changeId,
-      workflowId: workflowInfo().workflowId,
-      status,
-      revision,
-      risk: assessment.risk,
-      externalRef: input.externalRef,
-      occurredAt: new Date().toISOString(),
-      ...details,
-    };
-    deliveries.push(
-      callbacks.deliverChangeCallback({ changeId, eventKey, url: input.callbackUrl, payload }).then(
-        () => undefined,
-        (error: unknown) =>
-          records.markCallbackUndelivered({ changeId, eventKey, reason: error instanceof Error ? error.message : String(error) }),
-      ),
-    );
-  };
-
-  const decide = async (decisionKey: string, outcome: GateOutcome, decidedBy: string[], reason: string, taskId: string | null) => {
-    await records.recordChangeDecision({ changeId, decisionKey, revision, outcome, decidedBy, reason, taskId });
-    status = outcome;
-    tellItsm('decision', { outcome, decidedBy, reason });
-  };
-
-  const review = async (): Promise<TaskResult> => {
-    const window = reviewWindow({ now: Date.now(), plannedStart: Date.parse(change.plannedStart), limitMs: durationMs(input.reviewLimit) });
-    reviewExpiresAt = new Date(Date.now() + window.expiresInMs).toISOString();
-    waitingFor = 'review';
-    const result = await tasks.run({
-      kind: changeReviewTaskKind,
-      title: `Security review (${assessment.risk} risk, revision ${revision}): ${change.title}`,
-      details: {
-        changeId,
-        revision,
-        risk: assessment.risk,
-        reasons: assessment.reasons,
-        fourEyes: assessment.fourEyes,
-        evidenceRequired: assessment.evidenceRequired,
-        plannedStart: change.plannedStart,
-        expiresAt: reviewExpiresAt,
-        endsAt: window.endsAt,
-      },
-      subject,
-      allowedRoles: reviewerRoles,
-      outcomes: [...changeReviewOutcomes],
-      requester: input.requester,
-      excluded: input.alsoExcluded,
-      ...(assessment.fourEyes ? { fourEyes: { approveOutcome: 'approved' } } : {}),
-      deadline: ms(window.remindInMs),
-      escalations: [{ notifyRoles: reminderRoles, extendBy: ms(window.expiresInMs - window.remindInMs) }],
-      expireWith: 'rejected',
-      // Read at each decision: evidence attached during the review counts.
-      guard: (decision) => (decision.outcome === 'approved' ? missingEvidence(assessment, evidence) : undefined),
-    });
-    reviewExpiresAt = null;
-    waitingFor = null;
-    const reason = result.expired
-      ? `not decided before the ${window.endsAt === 'planned_start' ? 'planned start' : 'review limit'}: expired as rejected`
-      : (result.decisions.at(-1)?.comment ?? `${result.outcome} by ${result.decidedBy.join(' and ')}`);
-    await decide(
-      `review:${result.taskId}`,
-      result.outcome as GateOutcome,
-      result.expired ? [system] : result.decidedBy,
-      reason,
-      result.taskId,
-    );
-    return result;
-  };
-
-  const applyAmendment = async (request: AmendmentRequest) => {
-    change = { ...change, ...request.changes };
-    assessment = request.assessment;
-    evidence = [...evidence, ...newEvidence(evidence, request.evidence ?? [])];
-    await records.recordAmendment({
-      changeId,
-      actor: request.actor.principalId,
-      revision: revision + 1,
-      changes: request.changes,
-      evidence,
-      assessment,
-    });
-    revision += 1;
-    status = 'in_review';
-    amendment = undefined;
-  };
-
-  await records.recordChangeRequest({ workflowId: workflowInfo().workflowId, gate: input, status });
-
-  // Assess and review until the gate decides; a reviewer's request for changes loops back here.
+/** Assesses and reviews until the gate decides: a change sent back is reviewed again once amended. */
+async function reviewUntilDecided(gate: ChangeGate) {
   for (;;) {
     // Only a change that was never sent back passes unreviewed: clearing the impact flags in an
     // amendment must not get round the reviewer who asked for changes.
-    if (!assessment.reviewRequired && revision === 1) {
-      await decide(`auto:${revision}`, 'approved', [system], assessment.reasons.join('; '), null);
-      break;
+    if (!gate.assessment.reviewRequired && gate.revision === 1) {
+      await gate.decide(`auto:${gate.revision}`, 'approved', [system], gate.assessment.reasons.join('; '), null);
+      return;
     }
-    const result = await review();
-    if (result.outcome !== 'changes_requested') break;
-    waitingFor = 'amendment';
-    // An amendment accepted as the timer fires still counts: its handler waits for it to apply.
-    await condition(() => amendment !== undefined, ms(Date.parse(change.plannedStart) - Date.now()));
-    waitingFor = null;
+    const result = await review(gate);
+    if (result.outcome !== 'changes_requested') return;
+    const amendment = await awaitAmendment(gate);
     if (!amendment) {
-      await decide(`unamended:${revision}`, 'rejected', [system], 'changes were requested and not made before the planned start', null);
-      break;
-    }
-    const fields = Object.keys(amendment.changes);
-    await applyAmendment(amendment);
-    tellItsm('amended', { fields });
-  }
-
-  if (status === 'approved') {
-    waitingFor = 'implementation_report';
-    await condition(() => implementation !== undefined, ms(Date.parse(change.plannedEnd) + implementationReportGraceMs - Date.now()));
-    waitingFor = null;
-    if (!implementation) {
-      await decide(
-        'implementation-window',
-        'not_implemented',
+      await gate.decide(
+        `unamended:${gate.revision}`,
+        'rejected',
         [system],
-        'no implementation was reported within 30 days of the planned end',
+        'changes were requested and not made before the planned start',
         null,
       );
-    } else {
-      await verify(implementation);
+      return;
     }
-  }
-
-  await Promise.all(deliveries);
-  await condition(allHandlersFinished);
-  return { changeId, status, revision, incidentId };
-
-  async function verify(report: ImplementationReport) {
-    await records.recordImplementation({
-      changeId,
-      actor: report.actor.principalId,
-      implementedAt: report.implementedAt,
-      notes: report.notes,
-    });
-    status = 'verifying';
-    waitingFor = 'verification';
-    // Changes implemented before the gate ran the tests itself only read the recorded results.
-    const testsRun = patched('change-gate-runs-security-tests');
-    const incidentsByControl = testsRun ? await runSecurityTests() : new Map<string, string>();
-    baseline = await verification.verifyBaseline({ changeId, ciIds: change.affectedCis });
-    await records.recordVerification({ changeId, verification: baseline });
-    status = verifiedStatus(baseline);
-    waitingFor = null;
-    if (testsRun) {
-      // A failed test opened its own incident (linked back to this change): link it here rather than
-      // open a second one; the gate opens its own only for failing measures no failed test reported.
-      for (const opened of new Set(incidentsByControl.values())) await linkIncident(opened);
-      const uncovered = baseline.checks.filter(
-        (check) => check.status === 'fails' && !(check.controlId && incidentsByControl.has(check.controlId)),
-      );
-      if (uncovered.length > 0) await openIncident(baseline, uncovered);
-    } else if (status === 'baseline_failed') {
-      await openIncident(
-        baseline,
-        baseline.checks.filter((check) => check.status === 'fails'),
-      );
-    }
-    tellItsm('verification', { outcome: baseline.outcome, summary: baseline.summary, incidentId });
-  }
-
-  /**
-   * Runs the tests of the controls protecting the affected CIs, in parallel, and waits for their
-   * reports (a manual test waits for its tester, up to its own deadline). Returns the incidents the
-   * failed tests opened, by control.
-   */
-  async function runSecurityTests(): Promise<Map<string, string>> {
-    const controlIds = await verification.controlsToTest({ ciIds: change.affectedCis });
-    // Workflow time is replayed, so a retried workflow task derives the same run ids and starts each test once.
-    const startedAt = new Date();
-    const outcomes = await Promise.allSettled(
-      controlIds.map((controlId) => {
-        const test: SecurityTestInput = { controlId, requestedBy: workflowInfo().workflowId, links: [subject] };
-        return executeChild<(input: SecurityTestInput) => Promise<SecurityTestOutcome>>(securityTestWorkflowType, {
-          workflowId: makeSecurityTestWorkflowId(controlId, startedAt),
-          args: [test],
-          // The run and its report belong to the control's testing schedule: a gate ended early must not cut them off.
-          parentClosePolicy: ParentClosePolicy.ABANDON,
-          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        }).then((outcome) => [controlId, outcome] as const);
-      }),
-    );
-    // A test that could not run leaves the control's latest recorded result for verifyBaseline to judge.
-    const incidents = new Map<string, string>();
-    for (const settled of outcomes) {
-      if (settled.status === 'fulfilled' && settled.value[1].incidentId) incidents.set(settled.value[0], settled.value[1].incidentId);
-    }
-    return incidents;
-  }
-
-  async function linkIncident(id: string) {
-    incidentId ??= id;
-    await records.linkChangeIncident({ changeId, incidentId: id });
-  }
-
-  async function openIncident(failed: BaselineVerification, failing: BaselineVerification['checks']) {
-    // uuid4() is deterministic in a workflow: a retried workflow task starts the same child, once.
-    const id = uuid4();
-    const incident: IncidentPlaybookInput = {
-      incidentId: id,
-      title: `Security baseline broken after change: ${change.title}`,
-      description: `${failed.summary}\n${failing.map((check) => `- ${check.measureId} ${check.title} on CI ${check.ciId}: ${check.detail}`).join('\n')}`,
-      category: 'other',
-      threatens: [...new Set(failing.map((check) => check.aspect))],
-      affectedCis: [...new Set(failing.map((check) => check.ciId))],
-      source: 'change-gate',
-      reportedBy: system,
-      reportedAt: new Date().toISOString(),
-      detectedAt: failed.verifiedAt,
-      links: [{ type: 'change', id: changeId }],
-      fingerprint: `change/${changeId}/baseline`,
-    };
-    await startChild(incidentPlaybookWorkflowType, {
-      workflowId: makeIncidentWorkflowId(id),
-      args: [incident],
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-    });
-    await linkIncident(id);
+    await applyAmendment(gate, amendment);
   }
 }
+
+/** One security review of the current revision, decided by reviewers or expired at its deadline. */
+async function review(gate: ChangeGate): Promise<TaskResult> {
+  const { change, assessment, revision } = gate;
+  const window = reviewWindow({
+    now: Date.now(),
+    plannedStart: Date.parse(change.plannedStart),
+    limitMs: durationMs(gate.input.reviewLimit),
+  });
+  gate.reviewExpiresAt = new Date(Date.now() + window.expiresInMs).toISOString();
+  gate.waitingFor = 'review';
+  const result = await gate.tasks.run({
+    kind: changeReviewTaskKind,
+    title: `Security review (${assessment.risk} risk, revision ${revision}): ${change.title}`,
+    details: {
+      changeId: gate.changeId,
+      revision,
+      risk: assessment.risk,
+      reasons: assessment.reasons,
+      fourEyes: assessment.fourEyes,
+      evidenceRequired: assessment.evidenceRequired,
+      plannedStart: change.plannedStart,
+      expiresAt: gate.reviewExpiresAt,
+      endsAt: window.endsAt,
+    },
+    subject: gate.subject,
+    allowedRoles: reviewerRoles,
+    outcomes: [...changeReviewOutcomes],
+    requester: gate.input.requester,
+    excluded: gate.input.alsoExcluded,
+    ...(assessment.fourEyes ? { fourEyes: { approveOutcome: 'approved' } } : {}),
+    deadline: ms(window.remindInMs),
+    escalations: [{ notifyRoles: reminderRoles, extendBy: ms(window.expiresInMs - window.remindInMs) }],
+    expireWith: 'rejected',
+    // Read at each decision: evidence attached during the review counts.
+    guard: (decision) => (decision.outcome === 'approved' ? missingEvidence(assessment, gate.evidence) : undefined),
+  });
+  gate.reviewExpiresAt = null;
+  gate.waitingFor = null;
+  const reason = result.expired
+    ? `not decided before the ${window.endsAt === 'planned_start' ? 'planned start' : 'review limit'}: expired as rejected`
+    : (result.decisions.at(-1)?.comment ?? `${result.outcome} by ${result.decidedBy.join(' and ')}`);
+  await gate.decide(
+    `review:${result.taskId}`,
+    result.outcome as GateOutcome,
+    result.expired ? [system] : result.decidedBy,
+    reason,
+    result.taskId,
+  );
+  return result;
+}
+
+/** The requester's amendment, or undefined when none came before the planned start. */
+async function awaitAmendment(gate: ChangeGate): Promise<AmendmentRequest | undefined> {
+  gate.waitingFor = 'amendment';
+  // An amendment accepted as the timer fires still counts: its handler waits for it to apply.
+  await condition(() => gate.amendment !== undefined, ms(Date.parse(gate.change.plannedStart) - Date.now()));
+  gate.waitingFor = null;
+  return gate.amendment;
+}
+
+/** The amended change becomes the next revision, in review again; the amendChange Update then answers. */
+async function applyAmendment(gate: ChangeGate, request: AmendmentRequest) {
+  gate.change = { ...gate.change, ...request.changes };
+  gate.assessment = request.assessment;
+  gate.evidence = [...gate.evidence, ...newEvidence(gate.evidence, request.evidence ?? [])];
+  await records.recordAmendment({
+    changeId: gate.changeId,
+    actor: request.actor.principalId,
+    revision: gate.revision + 1,
+    changes: request.changes,
+    evidence: gate.evidence,
+    assessment: gate.assessment,
+  });
+  gate.revision += 1;
+  gate.status = 'in_review';
+  gate.amendment = undefined;
+  gate.tellItsm('amended', { fields: Object.keys(request.changes) });
+}
+
+/** The implementation report, or undefined when none came within the grace period after the planned end. */
+async function awaitImplementationReport(gate: ChangeGate): Promise<ImplementationReport | undefined> {
+  gate.waitingFor = 'implementation_report';
+  await condition(
+    () => gate.implementation !== undefined,
+    ms(Date.parse(gate.change.plannedEnd) + implementationReportGraceMs - Date.now()),
+  );
+  gate.waitingFor = null;
+  return gate.implementation;
+}
+
+async function closeNotImplemented(gate: ChangeGate) {
+  await gate.decide(
+    'implementation-window',
+    'not_implemented',
+    [system],
+    'no implementation was reported within 30 days of the planned end',
+    null,
+  );
+}
+
+/**
+ * Post-implementation review: the tests of the affected CIs' controls run, the baseline is checked
+ * against their results, and a broken baseline opens an incident.
+ */
+async function verify(gate: ChangeGate, report: ImplementationReport) {
+  await records.recordImplementation({
+    changeId: gate.changeId,
+    actor: report.actor.principalId,
+    implementedAt: report.implementedAt,
+    notes: report.notes,
+  });
+  gate.status = 'verifying';
+  gate.waitingFor = 'verification';
+  // Changes implemented before the gate ran the tests itself only read the recorded results.
+  const testsRun = patched('change-gate-runs-security-tests');
+  const incidentsByControl = testsRun ? await runSecurityTests(gate) : new Map<string, string>();
+  const baseline = await verification.verifyBaseline({ changeId: gate.changeId, ciIds: gate.change.affectedCis });
+  gate.verification = baseline;
+  await records.recordVerification({ changeId: gate.changeId, verification: baseline });
+  gate.status = verifiedStatus(baseline);
+  gate.waitingFor = null;
+  if (testsRun) {
+    // A failed test opened its own incident (linked back to this change): link it here rather than
+    // open a second one; the gate opens its own only for failing measures no failed test reported.
+    for (const opened of new Set(incidentsByControl.values())) await linkIncident(gate, opened);
+    const uncovered = baseline.checks.filter(
+      (check) => check.status === 'fails' && !(check.controlId && incidentsByControl.has(check.controlId)),
+    );
+    if (uncovered.length > 0) await openIncident(gate, baseline, uncovered);
+  } else if (gate.status === 'baseline_failed') {
+    await openIncident(
+      gate,
+      baseline,
+      baseline.checks.filter((check) => check.status === 'fails'),
+    );
+  }
+  gate.tellItsm('verification', { outcome: baseline.outcome, summary: baseline.summary, incidentId: gate.incidentId });
+}
+
+/**
+ * Runs the tests of the controls protecting the affected CIs, in parallel, and waits for their
+ * reports (a manual test waits for its tester, up to its own deadline). Returns the incidents the
+ * failed tests opened, by control.
+ */
+async function runSecurityTests(gate: ChangeGate): Promise<Map<string, string>> {
+  const controlIds = await verification.controlsToTest({ ciIds: gate.change.affectedCis });
+  // Workflow time is replayed, so a retried workflow task derives the same run ids and starts each test once.
+  const startedAt = new Date();
+  const outcomes = await Promise.allSettled(
+    controlIds.map((controlId) => {
+      const test: SecurityTestInput = { controlId, requestedBy: workflowInfo().workflowId, links: [gate.subject] };
+      return executeChild<(input: SecurityTestInput) => Promise<SecurityTestOutcome>>(securityTestWorkflowType, {
+        workflowId: makeSecurityTestWorkflowId(controlId, startedAt),
+        args: [test],
+        // The run and its report belong to the control's testing schedule: a gate ended early must not cut them off.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      }).then((outcome) => [controlId, outcome] as const);
+    }),
+  );
+  // A test that could not run leaves the control's latest recorded result for verifyBaseline to judge.
+  const incidents = new Map<string, string>();
+  for (const settled of outcomes) {
+    if (settled.status === 'fulfilled' && settled.value[1].incidentId) incidents.set(settled.value[0], settled.value[1].incidentId);
+  }
+  return incidents;
+}
+
+async function linkIncident(gate: ChangeGate, id: string) {
+  gate.incidentId ??= id;
+  await records.linkChangeIncident({ changeId: gate.changeId, incidentId: id });
+}
+
+async function openIncident(gate: ChangeGate, failed: BaselineVerification, failing: BaselineVerification['checks']) {
+  // uuid4() is deterministic in a workflow: a retried workflow task starts the same child, once.
+  const id = uuid4();
+  const incident: IncidentPlaybookInput = {
+    incidentId: id,
+    title: `Security baseline broken after change: ${gate.change.title}`,
+    description: `${failed.summary}\n${failing.map((check) => `- ${check.measureId} ${check.title} on CI ${check.ciId}: ${check.detail}`).join('\n')}`,
+    category: 'other',
+    threatens: [...new Set(failing.map((check) => check.aspect))],
+    affectedCis: [...new Set(failing.map((check) => check.ciId))],
+    source: 'change-gate',
+    reportedBy: system,
+    reportedAt: new Date().toISOString(),
+    detectedAt: failed.verifiedAt,
+    links: [{ type: 'change', id: gate.changeId }],
+    fingerprint: `change/${gate.changeId}/baseline`,
+  };
+  await startChild(incidentPlaybookWorkflowType, {
+    workflowId: makeIncidentWorkflowId(id),
+    args: [incident],
+    parentClosePolicy: ParentClosePolicy.ABANDON,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+  });
+  await linkIncident(gate, id);
+}
+
+function requireRequester(gate: ChangeGate, actor: DecidingActor) {
+  if (actor.principalId !== gate.input.requester) refuse(changeRefusalTypes.notRequester, 'only the requester of the change may do this');
+}
+
+function requireStatus(gate: ChangeGate, allowed: ChangeStatus[], what: string) {
+  if (!allowed.includes(gate.status))
+    refuse(changeRefusalTypes.wrongStatus, `${what} only while the change is ${allowed.join(' or ')}; it is ${gate.status}`);
+}
+
+function refuse(type: string, message: string): never {
+  throw ApplicationFailure.create({ type, message, nonRetryable: true });
+}
+
+const ms = (value: number) => `${Math.max(1, Math.round(value))}ms`;
