@@ -1,10 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { defaultIncidentCategory, defaultManualTestDeadline, type TestProcedure } from '../domain/controls';
-import type { ControlKind, ControlProcess, SlaRequirementRef } from '../domain/controls';
+import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
 import { appendAudit } from './audit';
 import { json } from './create-db';
-import type { Control, ControlScheduleSpec, Database } from './database';
+import type { Control, Database } from './database';
 import { keysetPage, type PageRequest } from './pagination';
 
 /** A control as written by people: the API body, or one row of an import file. */
@@ -99,6 +99,13 @@ export async function referenceProblems(db: Kysely<Database>, fields: Partial<Co
 
 export async function findControl(db: Kysely<Database> | Transaction<Database>, id: string): Promise<Control | undefined> {
   return db.selectFrom('controls').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+/** Control names by id, for links that show a control by its name. */
+export async function controlNames(db: Kysely<Database>, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.selectFrom('controls').select(['id', 'name']).where('id', 'in', ids).execute();
+  return new Map(rows.map((row) => [row.id, row.name]));
 }
 
 export async function findActiveControlByName(db: Kysely<Database> | Transaction<Database>, name: string): Promise<Control | undefined> {

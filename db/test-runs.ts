@@ -138,6 +138,12 @@ export async function findTestRun(db: Kysely<Database>, id: string): Promise<Tes
   return runsWithControl(db).where('test_runs.id', '=', id).executeTakeFirst();
 }
 
+/** Several runs with their control's name; none when `ids` is empty. */
+export async function findTestRuns(db: Kysely<Database>, ids: string[]): Promise<TestRunWithControl[]> {
+  if (!ids.length) return [];
+  return runsWithControl(db).where('test_runs.id', 'in', ids).execute();
+}
+
 export async function openTestRun(db: Kysely<Database>, controlId: string): Promise<TestRun | undefined> {
   return db.selectFrom('test_runs').selectAll().where('control_id', '=', controlId).where('status', '=', 'running').executeTakeFirst();
 }

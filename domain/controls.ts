@@ -40,6 +40,19 @@ export interface SlaRequirementRef {
   requirementId: string;
 }
 
+/** What PUT /controls/:id/schedule asked for, as stored beside the Temporal Schedule. */
+export interface ControlScheduleSpec {
+  cron?: string;
+  every?: string;
+  startAt?: string;
+  endAt?: string;
+  jitter?: string;
+}
+
+/** The cadence as people read it on the testing schedule. */
+export const cadenceText = (schedule: ControlScheduleSpec | null) =>
+  schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled';
+
 /**
  * `passed`/`failed`: the test was performed. `error`: an automated check could not run (its
  * configuration is wrong, or command checks are disabled). `missed`: nobody performed a manual test

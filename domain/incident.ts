@@ -42,3 +42,9 @@ export function assessSecurityRelevance(
 export function strictest(targets: readonly DurationText[], fallback: DurationText): DurationText {
   return targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
 }
+
+/** A record another process links the incident to: the failing test run, the change, the alert. */
+export interface IncidentLink {
+  type: string;
+  id: string;
+}

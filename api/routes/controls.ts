@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
+  allActiveControls,
   findControl,
   importControls,
   insertControl,
@@ -141,9 +142,7 @@ export async function controlRoutes(app: FastifyInstance) {
       response: responses({ 200: z.union([z.array(z.record(z.string(), z.unknown())), z.string()]).describe('JSON array, or text/csv') }),
     },
     handler: async (request, reply) => {
-      const controls = (await app.db.selectFrom('controls').selectAll().where('status', '=', 'active').orderBy('name').execute()).map(
-        toPortableControl,
-      );
+      const controls = (await allActiveControls(app.db)).map(toPortableControl);
       if (request.query.format === 'json') return controls;
       return reply
         .header('content-disposition', 'attachment; filename="controls.csv"')

@@ -26,12 +26,12 @@ import { startOnce } from '../../temporal/start';
 import {
   makeReviewWorkflowId,
   reviewScheduleId,
-  reviewStateQuery,
   scheduledSecurityReviewWorkflowType,
   securityReviewWorkflowType,
   type ScheduledReviewInput,
   type SecurityReviewInput,
-} from '../../workflows/review/definitions';
+} from '../../domain/security-review';
+import { reviewStateQuery } from '../../workflows/review/definitions';
 import { invalid, notFound } from '../../http/problem';
 import { reportReaders, securityManagement } from '../../http/roles';
 

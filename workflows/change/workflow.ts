@@ -34,7 +34,7 @@ import {
   securityTestWorkflowType,
   type SecurityTestInput,
   type SecurityTestOutcome,
-} from '../security-test/definitions';
+} from '../../domain/security-test';
 import {
   addEvidence,
   amendChange,

@@ -1,14 +1,9 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
 import type { IncidentCategory, Severity } from '../../domain/classification';
+import type { IncidentLink } from '../../domain/incident';
 
 export const incidentPlaybookWorkflowType = 'incidentPlaybook';
 export const makeIncidentWorkflowId = (incidentId: string) => `incident/${incidentId}`;
-
-/** A record another process links the incident to: the failing test run, the change, the alert. */
-export interface IncidentLink {
-  type: string;
-  id: string;
-}
 
 export interface IncidentPlaybookInput {
   incidentId: string;

@@ -15,13 +15,9 @@ import type { NotificationActivities } from '../../activities/notifications';
 import type { FinishedTest, SecurityTestActivities, TestSubject } from '../../activities/security-tests';
 import type { DecisionRequest } from '../../domain/human-task';
 import { HumanTasks } from '../human-task';
-import {
-  incidentPlaybookWorkflowType,
-  makeIncidentWorkflowId,
-  type IncidentLink,
-  type IncidentPlaybookInput,
-} from '../incident/definitions';
-import { manualTestTaskKind, type SecurityTestInput, type SecurityTestOutcome } from './definitions';
+import type { IncidentLink } from '../../domain/incident';
+import { manualTestTaskKind, type SecurityTestInput, type SecurityTestOutcome } from '../../domain/security-test';
+import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../incident/definitions';
 
 // Recording the run is a small PostgreSQL write: retry until the database is back rather than lose the report.
 const { beginTestRun, finishTestRun } = proxyActivities<SecurityTestActivities>({
