@@ -18,7 +18,7 @@ export const defaultManualTestDeadline: DurationText = '7d';
 
 export interface AutomatedProcedure {
   type: 'automated';
-  /** A check type from schemas/security-checks.ts. */
+  /** A check type from domain/security-checks.ts. */
   check: string;
   params: Record<string, unknown>;
 }

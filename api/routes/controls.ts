@@ -17,7 +17,7 @@ import { pageOf } from '../../db/pagination';
 import { controlsToCsv, csvToRows, validateControlRows } from '../../schemas/control-file';
 import { controlInput, controlListQuery, controlPage, controlPatch, controlView, exportQuery, importResult } from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
-import type { CheckType } from '../../schemas/security-checks';
+import type { CheckType } from '../../domain/security-checks';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { assertMayWriteControl } from '../control-access';
 import { pageRequest } from '../../http/paging';
