@@ -6,6 +6,8 @@ export const securityReviewWorkflowType = 'securityReview';
 export const scheduledSecurityReviewWorkflowType = 'scheduledSecurityReview';
 export const makeReviewWorkflowId = (period: string) => `review/${period}`;
 export const reviewScheduleId = 'security-review/quarterly';
+/** 06:00 UTC on the first day of each quarter: the review of the quarter just ended. */
+export const quarterlyReviewCron = ['0 6 1 1,4,7,10 *'];
 
 /** How long people have; configurable per review so tests use seconds. */
 export interface ReviewDeadlines {
