@@ -214,7 +214,7 @@ export async function controlRoutes(app: FastifyInstance) {
       assertMayWriteControl(request.actor, existing.owner);
       if (existing.status === 'retired') throw conflict('the control is retired already');
       await deleteTestSchedule(app.temporal.client, existing.id);
-      await app.db.transaction().execute((trx) => retireControl(trx, existing.id, request.actor.principalId));
+      await retireControl(app.db, existing.id, request.actor.principalId);
       return reply.code(204).send(null);
     },
   });

@@ -106,11 +106,8 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       } catch (error) {
         throw invalidSpec(error) ?? error;
       }
-      const updated = await app.db.transaction().execute(async (trx) => {
-        await recordSchedule(trx, control.id, { spec, cadenceMs: result.cadenceMs, paused: result.paused }, request.actor.principalId);
-        return (await findControl(trx, control.id)) as Control;
-      });
-      return describeSchedule(updated, result.description);
+      await recordSchedule(app.db, control.id, { spec, cadenceMs: result.cadenceMs, paused: result.paused }, request.actor.principalId);
+      return describeSchedule((await findControl(app.db, control.id)) as Control, result.description);
     },
   });
 
@@ -144,7 +141,7 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       assertMayWriteControl(request.actor, control.owner);
       const deleted = await deleteTestSchedule(client, control.id);
       if (!deleted && !control.schedule) throw notFound('schedule of control', control.id);
-      await app.db.transaction().execute((trx) => recordScheduleRemoved(trx, control.id, request.actor.principalId));
+      await recordScheduleRemoved(app.db, control.id, request.actor.principalId);
       return reply.code(204).send(null);
     },
   });
@@ -164,10 +161,8 @@ export async function testScheduleRoutes(app: FastifyInstance) {
         assertMayWriteControl(request.actor, control.owner);
         const note = `${paused ? 'paused' : 'unpaused'} by ${request.actor.principalId}: ${request.body.reason}`;
         if (!(await setTestSchedulePaused(client, control.id, paused, note))) throw notFound('schedule of control', control.id);
-        const updated = await app.db.transaction().execute(async (trx) => {
-          await recordSchedulePaused(trx, control.id, paused, request.body.reason, request.actor.principalId);
-          return (await findControl(trx, control.id)) as Control;
-        });
+        await recordSchedulePaused(app.db, control.id, paused, request.body.reason, request.actor.principalId);
+        const updated = (await findControl(app.db, control.id)) as Control;
         return describeSchedule(updated, (await describeTestSchedule(client, control.id)) as ScheduleDescription);
       },
     });
