@@ -13,7 +13,7 @@ export interface PolicyContent {
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
-export function toPolicyVersionView(version: PolicyVersion) {
+function toPolicyVersionView(version: PolicyVersion) {
   return {
     version: version.version,
     body: version.body,
@@ -27,7 +27,7 @@ export function toPolicyVersionView(version: PolicyVersion) {
   };
 }
 
-export function toPolicyView(policy: Policy, current: PolicyVersion | undefined) {
+function toPolicyView(policy: Policy, current: PolicyVersion | undefined) {
   return {
     id: policy.id,
     title: policy.title,

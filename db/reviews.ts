@@ -14,7 +14,7 @@ import { loadAssets } from './measures/assets';
 
 type Status = SecurityReviewRow['status'];
 
-export const makeReviewSubject = (reviewId: string) => ({ type: 'security_review', id: reviewId });
+const makeReviewSubject = (reviewId: string) => ({ type: 'security_review', id: reviewId });
 
 export function findReview(db: Kysely<Database>, id: string) {
   return db.selectFrom('security_reviews').selectAll().where('id', '=', id).executeTakeFirst();
@@ -206,7 +206,7 @@ export async function recordSignOff(db: Kysely<Database>, reviewId: string, deci
 }
 
 /** Stores the report as it stands, so GET serves what the Security Manager saw. */
-export async function publishReport(db: Kysely<Database>, reviewId: string): Promise<void> {
+async function publishReport(db: Kysely<Database>, reviewId: string): Promise<void> {
   const report = await composeReport(db, await findReviewOrThrow(db, reviewId));
   await db
     .updateTable('security_reviews')
@@ -220,7 +220,7 @@ export async function currentReport(db: Kysely<Database>, review: SecurityReview
   return review.report ?? composeReport(db, review);
 }
 
-export async function composeReport(db: Kysely<Database>, review: SecurityReviewRow): Promise<SecurityReport> {
+async function composeReport(db: Kysely<Database>, review: SecurityReviewRow): Promise<SecurityReport> {
   const kpis = review.measures ?? [];
   const scope = review.scope?.length
     ? await db.selectFrom('services').select(['id', 'name']).where('id', 'in', review.scope).execute()

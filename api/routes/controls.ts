@@ -25,7 +25,7 @@ import { conflict, invalid, notFound } from '../../http/problem';
 import { controlWriters, everyone, securityManagement } from '../../http/roles';
 
 /** The control as a catalog file holds it: the POST /controls body, no ids or schedule. */
-export function toPortableControl(control: Control) {
+function toPortableControl(control: Control) {
   const { procedure } = control;
   return {
     name: control.name,
@@ -42,7 +42,7 @@ export function toPortableControl(control: Control) {
   };
 }
 
-export function toControlView(control: Control) {
+function toControlView(control: Control) {
   return {
     id: control.id,
     ...toPortableControl(control),

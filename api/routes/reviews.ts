@@ -32,8 +32,8 @@ import {
   type ScheduledReviewInput,
   type SecurityReviewInput,
 } from '../../domain/security-review';
-import { reviewStateQuery } from '../../workflows/review/definitions';
 import { invalid, notFound } from '../../http/problem';
+import { liveReviewState } from '../../http/review-state';
 import { reportReaders, securityManagement } from '../../http/roles';
 
 // The page's only resource is its inline stylesheet: nothing else may load or run.
@@ -170,10 +170,7 @@ export async function reviewRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const review = await findReview(app.db, request.params.id);
       if (!review) throw notFound('security review', request.params.id);
-      const live = await app.temporal.client.workflow
-        .getHandle(review.workflow_id)
-        .query(reviewStateQuery)
-        .catch(() => null);
+      const live = await liveReviewState(app.temporal.client, review.workflow_id);
       return {
         ...toReviewSummary(review),
         live: live && { step: live.step, openTaskIds: live.openTaskIds, signOffRounds: live.signOffRounds },
