@@ -1,10 +1,10 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import { defaultIncidentCategory, defaultManualTestDeadline, type TestProcedure } from '../domain/controls';
-import type { ControlKind, ControlProcess, SlaRequirementRef } from '../domain/controls';
+import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
-import { appendAudit } from './audit';
+import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
-import type { Control, ControlScheduleSpec, Database } from './database';
+import type { Control, Database } from './database';
 import { keysetPage, type PageRequest } from './pagination';
 
 /** A control as written by people: the API body, or one row of an import file. */
@@ -101,6 +101,13 @@ export async function findControl(db: Kysely<Database> | Transaction<Database>, 
   return db.selectFrom('controls').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Control names by id, for links that show a control by its name. */
+export async function controlNames(db: Kysely<Database>, ids: string[]): Promise<Map<string, string>> {
+  if (!ids.length) return new Map();
+  const rows = await db.selectFrom('controls').select(['id', 'name']).where('id', 'in', ids).execute();
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
 export async function findActiveControlByName(db: Kysely<Database> | Transaction<Database>, name: string): Promise<Control | undefined> {
   return db
     .selectFrom('controls')
@@ -110,6 +117,10 @@ export async function findActiveControlByName(db: Kysely<Database> | Transaction
     .executeTakeFirst();
 }
 
+/**
+ * Creation and changes take the caller's transaction and append their own event: an import writes
+ * many controls, each audited, all or nothing, which one `auditedWrite` (one event) cannot express.
+ */
 export async function insertControl(
   trx: Transaction<Database>,
   fields: ControlFields,
@@ -150,18 +161,18 @@ export async function updateControl(
   return writeControl(trx, id, changedColumnsOf(patch), { actor, action: 'control.updated', details: { changes: patch } });
 }
 
-/** Retires a control: it is no longer tested, and its reports keep pointing at it. */
-export async function retireControl(trx: Transaction<Database>, id: string, actor: string): Promise<Control | undefined> {
-  const control = await trx
-    .updateTable('controls')
-    .set({ status: 'retired', schedule: null, cadence_ms: null, scheduled_since: null, schedule_paused: false, updated_at: new Date() })
-    .where('id', '=', id)
-    .where('status', '=', 'active')
-    .returningAll()
-    .executeTakeFirst();
-  if (control)
-    await appendAudit(trx, { actor, action: 'control.retired', subjectType: 'control', subjectId: id, details: { name: control.name } });
-  return control;
+/** Retires a control: it is no longer tested, and its reports keep pointing at it. False if it was not active. */
+export async function retireControl(db: Kysely<Database>, id: string, actor: string): Promise<boolean> {
+  return auditedWrite(db, async (trx) => {
+    const control = await trx
+      .updateTable('controls')
+      .set({ status: 'retired', schedule: null, cadence_ms: null, scheduled_since: null, schedule_paused: false, updated_at: new Date() })
+      .where('id', '=', id)
+      .where('status', '=', 'active')
+      .returning('name')
+      .executeTakeFirst();
+    return control && { actor, action: 'control.retired', subjectType: 'control', subjectId: id, details: { name: control.name } };
+  });
 }
 
 export interface ControlFilter {
@@ -220,52 +231,61 @@ export interface ScheduleMirror {
   paused: boolean;
 }
 
-/** Mirrors the Temporal Schedule's spec on the control, in the audited transaction. */
-export async function recordSchedule(trx: Transaction<Database>, id: string, mirror: ScheduleMirror, actor: string): Promise<void> {
-  const before = await trx.selectFrom('controls').select('schedule').where('id', '=', id).executeTakeFirst();
-  await trx
-    .updateTable('controls')
-    .set({
-      schedule: json(mirror.spec),
-      cadence_ms: mirror.cadenceMs,
-      schedule_paused: mirror.paused,
-      // The cadence is counted from when the control was first scheduled, not from each edit.
-      scheduled_since: sql`coalesce(scheduled_since, now())`,
-      updated_at: new Date(),
-    })
-    .where('id', '=', id)
-    .execute();
-  await appendAudit(trx, {
-    actor,
-    action: before?.schedule ? 'control.schedule_updated' : 'control.schedule_created',
-    subjectType: 'control',
-    subjectId: id,
-    details: { schedule: mirror.spec, cadenceMs: mirror.cadenceMs, paused: mirror.paused },
+/**
+ * Mirrors the Temporal Schedule's spec on the control. The Schedule was written first, so each call
+ * is audited: it records what Temporal now holds.
+ */
+export async function recordSchedule(db: Kysely<Database>, id: string, mirror: ScheduleMirror, actor: string): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const before = await trx.selectFrom('controls').select('schedule').where('id', '=', id).executeTakeFirst();
+    await trx
+      .updateTable('controls')
+      .set({
+        schedule: json(mirror.spec),
+        cadence_ms: mirror.cadenceMs,
+        schedule_paused: mirror.paused,
+        // The cadence is counted from when the control was first scheduled, not from each edit.
+        scheduled_since: sql`coalesce(scheduled_since, now())`,
+        updated_at: new Date(),
+      })
+      .where('id', '=', id)
+      .execute();
+    return {
+      actor,
+      action: before?.schedule ? 'control.schedule_updated' : 'control.schedule_created',
+      subjectType: 'control',
+      subjectId: id,
+      details: { schedule: mirror.spec, cadenceMs: mirror.cadenceMs, paused: mirror.paused },
+    };
   });
 }
 
-export async function recordScheduleRemoved(trx: Transaction<Database>, id: string, actor: string): Promise<void> {
-  await trx
-    .updateTable('controls')
-    .set({ schedule: null, cadence_ms: null, scheduled_since: null, schedule_paused: false, updated_at: new Date() })
-    .where('id', '=', id)
-    .execute();
-  await appendAudit(trx, { actor, action: 'control.schedule_deleted', subjectType: 'control', subjectId: id });
+export async function recordScheduleRemoved(db: Kysely<Database>, id: string, actor: string): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    await trx
+      .updateTable('controls')
+      .set({ schedule: null, cadence_ms: null, scheduled_since: null, schedule_paused: false, updated_at: new Date() })
+      .where('id', '=', id)
+      .execute();
+    return { actor, action: 'control.schedule_deleted', subjectType: 'control', subjectId: id };
+  });
 }
 
 export async function recordSchedulePaused(
-  trx: Transaction<Database>,
+  db: Kysely<Database>,
   id: string,
   paused: boolean,
   reason: string,
   actor: string,
 ): Promise<void> {
-  await trx.updateTable('controls').set({ schedule_paused: paused, updated_at: new Date() }).where('id', '=', id).execute();
-  await appendAudit(trx, {
-    actor,
-    action: paused ? 'control.schedule_paused' : 'control.schedule_unpaused',
-    subjectType: 'control',
-    subjectId: id,
-    details: { reason },
+  await auditedWrite(db, async (trx) => {
+    await trx.updateTable('controls').set({ schedule_paused: paused, updated_at: new Date() }).where('id', '=', id).execute();
+    return {
+      actor,
+      action: paused ? 'control.schedule_paused' : 'control.schedule_unpaused',
+      subjectType: 'control',
+      subjectId: id,
+      details: { reason },
+    };
   });
 }

@@ -1,7 +1,7 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
 import type { ClassificationLevel, IncidentCategory } from '../domain/classification';
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
-import type { ControlKind, ControlProcess, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
+import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
 import type { Playbook } from '../domain/playbook';
 import type { RiskTreatment } from '../domain/risk';
@@ -422,15 +422,6 @@ export interface SecurityReviewsTable {
   report: Json<SecurityReport> | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
-}
-
-/** What PUT /controls/:id/schedule asked for, as stored beside the Temporal Schedule. */
-export interface ControlScheduleSpec {
-  cron?: string;
-  every?: string;
-  startAt?: string;
-  endAt?: string;
-  jitter?: string;
 }
 
 export interface ControlsTable {

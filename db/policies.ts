@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
-import { appendAudit, changedFields } from './audit';
+import { appendAudit, auditedWrite, changedFields } from './audit';
 import type { Database, Policy, PolicyVersion } from './database';
 import { keysetPage, pageOf, type PageRequest } from './pagination';
 
@@ -13,7 +13,7 @@ export interface PolicyContent {
 
 const iso = (value: Date | null) => value?.toISOString() ?? null;
 
-export function toPolicyVersionView(version: PolicyVersion) {
+function toPolicyVersionView(version: PolicyVersion) {
   return {
     version: version.version,
     body: version.body,
@@ -27,7 +27,7 @@ export function toPolicyVersionView(version: PolicyVersion) {
   };
 }
 
-export function toPolicyView(policy: Policy, current: PolicyVersion | undefined) {
+function toPolicyView(policy: Policy, current: PolicyVersion | undefined) {
   return {
     id: policy.id,
     title: policy.title,
@@ -106,7 +106,7 @@ export async function settlePolicyVersion(
   db: Kysely<Database>,
   input: { policyId: string; version: number; approved: boolean; decidedBy: string; comment: string | null },
 ) {
-  await db.transaction().execute(async (trx) => {
+  await auditedWrite(db, async (trx) => {
     const settled = await trx
       .updateTable('policy_versions')
       .set({
@@ -120,7 +120,7 @@ export async function settlePolicyVersion(
       .where('status', '=', 'pending_approval')
       .returning('version')
       .executeTakeFirst();
-    if (!settled) return;
+    if (!settled) return undefined;
     if (input.approved) {
       await trx
         .updateTable('policies')
@@ -129,13 +129,13 @@ export async function settlePolicyVersion(
         .where((eb) => eb.or([eb('current_version', 'is', null), eb('current_version', '<', input.version)]))
         .execute();
     }
-    await appendAudit(trx, {
+    return {
       actor: input.decidedBy,
       action: input.approved ? 'policy.version_approved' : 'policy.version_rejected',
       subjectType: 'policy',
       subjectId: input.policyId,
       details: { version: input.version, comment: input.comment },
-    });
+    };
   });
 }
 
@@ -196,7 +196,7 @@ export async function updatePolicy(
   changes: { title?: string; owner?: string; status?: 'active' | 'retired' },
   actor: Actor,
 ) {
-  await db.transaction().execute(async (trx) => {
+  await auditedWrite(db, async (trx) => {
     const current = await trx.selectFrom('policies').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw new Refusal('not_found', `policy ${id} does not exist`);
     const before = { title: current.title, owner: current.owner, status: current.status };
@@ -206,12 +206,12 @@ export async function updatePolicy(
       .set({ ...after, updated_at: new Date() })
       .where('id', '=', id)
       .execute();
-    await appendAudit(trx, {
+    return {
       actor: actor.principalId,
       action: after.status === 'retired' && before.status !== 'retired' ? 'policy.retired' : 'policy.updated',
       subjectType: 'policy',
       subjectId: id,
       details: { changes: changedFields(before, after) },
-    });
+    };
   });
 }

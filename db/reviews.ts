@@ -5,7 +5,7 @@ import { durationMs } from '../domain/duration';
 import { quartersUpTo } from '../domain/review-period';
 import type { OwnerReview, ReviewedService, SecurityReport, SignOffRecord } from '../domain/security-report/model';
 import { planActions } from '../domain/security-report/plan';
-import { appendAudit } from './audit';
+import { auditedWrite, type AuditInput } from './audit';
 import { json } from './create-db';
 import type { Database, SecurityReviewRow } from './database';
 import { actionsOfReview, toPlannedAction } from './improvement-actions';
@@ -14,7 +14,7 @@ import { loadAssets } from './measures/assets';
 
 type Status = SecurityReviewRow['status'];
 
-export const makeReviewSubject = (reviewId: string) => ({ type: 'security_review', id: reviewId });
+const makeReviewSubject = (reviewId: string) => ({ type: 'security_review', id: reviewId });
 
 export function findReview(db: Kysely<Database>, id: string) {
   return db.selectFrom('security_reviews').selectAll().where('id', '=', id).executeTakeFirst();
@@ -24,50 +24,39 @@ export function listReviews(db: Kysely<Database>, limit: number) {
   return db.selectFrom('security_reviews').selectAll().orderBy('period_from', 'desc').orderBy('id').limit(limit).execute();
 }
 
-async function audited(
-  db: Kysely<Database>,
-  reviewId: string,
-  actor: string,
-  action: string,
-  details: Record<string, unknown>,
-  change: (trx: Kysely<Database>) => Promise<boolean>,
-) {
-  return db.transaction().execute(async (trx) => {
-    if (!(await change(trx))) return false;
-    await appendAudit(trx, { actor, action, subjectType: 'security_review', subjectId: reviewId, details });
-    return true;
-  });
-}
+/** The audit event of a step of the review. */
+const reviewEvent = (reviewId: string, actor: string, action: string, details: Record<string, unknown>): AuditInput => ({
+  actor,
+  action,
+  subjectType: makeReviewSubject(reviewId).type,
+  subjectId: reviewId,
+  details,
+});
 
 /** Safe to retry: the period is the primary key. */
 export async function openReview(
   db: Kysely<Database>,
   input: { reviewId: string; workflowId: string; from: string; to: string; scope: string[] | null; requestedBy: string },
 ) {
-  await audited(
-    db,
-    input.reviewId,
-    input.requestedBy,
-    'review.started',
-    { from: input.from, to: input.to, scope: input.scope },
-    async (trx) => {
-      const inserted = await trx
-        .insertInto('security_reviews')
-        .values({
-          id: input.reviewId,
-          workflow_id: input.workflowId,
-          period_from: input.from,
-          period_to: input.to,
-          scope: input.scope,
-          status: 'measuring',
-          requested_by: input.requestedBy,
-        })
-        .onConflict((oc) => oc.column('id').doNothing())
-        .returning('id')
-        .executeTakeFirst();
-      return inserted !== undefined;
-    },
-  );
+  await auditedWrite(db, async (trx) => {
+    const inserted = await trx
+      .insertInto('security_reviews')
+      .values({
+        id: input.reviewId,
+        workflow_id: input.workflowId,
+        period_from: input.from,
+        period_to: input.to,
+        scope: input.scope,
+        status: 'measuring',
+        requested_by: input.requestedBy,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return (
+      inserted && reviewEvent(input.reviewId, input.requestedBy, 'review.started', { from: input.from, to: input.to, scope: input.scope })
+    );
+  });
 }
 
 /**
@@ -92,23 +81,22 @@ export async function measureReview(db: Kysely<Database>, reviewId: string): Pro
       })),
     );
     const deviations = kpis.reduce((n, k) => n + (k.result.misses?.length ?? 0), 0);
-    await audited(
-      db,
-      reviewId,
-      systemActor.principalId,
-      'review.measured',
-      { deviations, measures: kpis.map((k) => ({ id: k.id, value: k.result.value, status: k.result.status })) },
-      async (trx) => {
-        const updated = await trx
-          .updateTable('security_reviews')
-          .set({ measures: json(kpis), history: json(history), status: 'owner_review', updated_at: new Date() })
-          .where('id', '=', reviewId)
-          .where('measures', 'is', null)
-          .returning('id')
-          .executeTakeFirst();
-        return updated !== undefined;
-      },
-    );
+    await auditedWrite(db, async (trx) => {
+      const updated = await trx
+        .updateTable('security_reviews')
+        .set({ measures: json(kpis), history: json(history), status: 'owner_review', updated_at: new Date() })
+        .where('id', '=', reviewId)
+        .where('measures', 'is', null)
+        .returning('id')
+        .executeTakeFirst();
+      return (
+        updated &&
+        reviewEvent(reviewId, systemActor.principalId, 'review.measured', {
+          deviations,
+          measures: kpis.map((k) => ({ id: k.id, value: k.result.value, status: k.result.status })),
+        })
+      );
+    });
     review = await findReviewOrThrow(db, reviewId);
   }
   const assets = await loadAssets(db, review.scope);
@@ -120,23 +108,21 @@ export async function measureReview(db: Kysely<Database>, reviewId: string): Pro
 
 /** Safe to retry: the answers are written once, while the review waits for them. */
 export async function recordOwnerReviews(db: Kysely<Database>, reviewId: string, reviews: OwnerReview[]) {
-  await audited(
-    db,
-    reviewId,
-    systemActor.principalId,
-    'review.owners_answered',
-    { answers: reviews.map((r) => ({ service: r.serviceName, outcome: r.outcome })) },
-    async (trx) => {
-      const updated = await trx
-        .updateTable('security_reviews')
-        .set({ owner_reviews: json(reviews), status: 'planning', updated_at: new Date() })
-        .where('id', '=', reviewId)
-        .where('status', '=', 'owner_review')
-        .returning('id')
-        .executeTakeFirst();
-      return updated !== undefined;
-    },
-  );
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('security_reviews')
+      .set({ owner_reviews: json(reviews), status: 'planning', updated_at: new Date() })
+      .where('id', '=', reviewId)
+      .where('status', '=', 'owner_review')
+      .returning('id')
+      .executeTakeFirst();
+    return (
+      updated &&
+      reviewEvent(reviewId, systemActor.principalId, 'review.owners_answered', {
+        answers: reviews.map((r) => ({ service: r.serviceName, outcome: r.outcome })),
+      })
+    );
+  });
 }
 
 /**
@@ -154,7 +140,7 @@ export async function planReview(db: Kysely<Database>, reviewId: string, securit
   });
   const now = Date.now();
   let raised = 0;
-  await audited(db, reviewId, systemActor.principalId, 'review.planned', { candidates: candidates.length }, async (trx) => {
+  await auditedWrite(db, async (trx) => {
     const inserted = candidates.length
       ? await trx
           .insertInto('improvement_actions')
@@ -183,7 +169,8 @@ export async function planReview(db: Kysely<Database>, reviewId: string, securit
       .where('id', '=', reviewId)
       .where('status', '=', 'planning')
       .execute();
-    return true;
+    // Every planning round is recorded, a round that found nothing new to raise included.
+    return reviewEvent(reviewId, systemActor.principalId, 'review.planned', { candidates: candidates.length });
   });
   await publishReport(db, reviewId);
   return { raised };
@@ -192,38 +179,34 @@ export async function planReview(db: Kysely<Database>, reviewId: string, securit
 /** Step 4: approved closes the review; sent back reopens planning. Safe to retry: a decision is recorded once, keyed by its time and decider. */
 export async function recordSignOff(db: Kysely<Database>, reviewId: string, decision: SignOffRecord) {
   const approved = decision.outcome === 'approved';
-  await audited(
-    db,
-    reviewId,
-    decision.by,
-    approved ? 'review.signed_off' : 'review.sent_back',
-    { comment: decision.comment, additions: decision.additions ?? [] },
-    async (trx) => {
-      const review = await trx
-        .selectFrom('security_reviews')
-        .select(['status', 'revisions'])
-        .where('id', '=', reviewId)
-        .forUpdate()
-        .executeTakeFirstOrThrow();
-      if (review.status !== 'sign_off') return false;
-      const next: Status = approved ? 'signed_off' : 'planning';
-      await trx
-        .updateTable('security_reviews')
-        .set(
-          approved
-            ? { status: next, sign_off: json(decision), updated_at: new Date() }
-            : { status: next, revisions: json([...review.revisions, decision]), updated_at: new Date() },
-        )
-        .where('id', '=', reviewId)
-        .execute();
-      return true;
-    },
-  );
+  await auditedWrite(db, async (trx) => {
+    const review = await trx
+      .selectFrom('security_reviews')
+      .select(['status', 'revisions'])
+      .where('id', '=', reviewId)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    if (review.status !== 'sign_off') return undefined;
+    const next: Status = approved ? 'signed_off' : 'planning';
+    await trx
+      .updateTable('security_reviews')
+      .set(
+        approved
+          ? { status: next, sign_off: json(decision), updated_at: new Date() }
+          : { status: next, revisions: json([...review.revisions, decision]), updated_at: new Date() },
+      )
+      .where('id', '=', reviewId)
+      .execute();
+    return reviewEvent(reviewId, decision.by, approved ? 'review.signed_off' : 'review.sent_back', {
+      comment: decision.comment,
+      additions: decision.additions ?? [],
+    });
+  });
   await publishReport(db, reviewId);
 }
 
 /** Stores the report as it stands, so GET serves what the Security Manager saw. */
-export async function publishReport(db: Kysely<Database>, reviewId: string): Promise<void> {
+async function publishReport(db: Kysely<Database>, reviewId: string): Promise<void> {
   const report = await composeReport(db, await findReviewOrThrow(db, reviewId));
   await db
     .updateTable('security_reviews')
@@ -237,7 +220,7 @@ export async function currentReport(db: Kysely<Database>, review: SecurityReview
   return review.report ?? composeReport(db, review);
 }
 
-export async function composeReport(db: Kysely<Database>, review: SecurityReviewRow): Promise<SecurityReport> {
+async function composeReport(db: Kysely<Database>, review: SecurityReviewRow): Promise<SecurityReport> {
   const kpis = review.measures ?? [];
   const scope = review.scope?.length
     ? await db.selectFrom('services').select(['id', 'name']).where('id', 'in', review.scope).execute()

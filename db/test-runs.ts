@@ -1,6 +1,6 @@
 import { systemActor } from '../domain/roles';
 import { sql, type Kysely } from 'kysely';
-import { appendAudit } from './audit';
+import { auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Control, Database, TestRun } from './database';
 import type { PageRequest } from './pagination';
@@ -16,8 +16,9 @@ export interface BeginTestRun {
 
 /** Records a running test of an active control; returns the control, or undefined if it is retired or gone. */
 export async function beginTestRun(db: Kysely<Database>, input: BeginTestRun): Promise<Control | undefined> {
-  return db.transaction().execute(async (trx) => {
-    const control = await trx
+  let control: Control | undefined;
+  await auditedWrite(db, async (trx) => {
+    control = await trx
       .selectFrom('controls')
       .selectAll()
       .where('id', '=', input.controlId)
@@ -39,8 +40,8 @@ export async function beginTestRun(db: Kysely<Database>, input: BeginTestRun): P
       .onConflict((oc) => oc.column('workflow_id').doNothing())
       .returning('id')
       .executeTakeFirst();
-    if (inserted) {
-      await appendAudit(trx, {
+    return (
+      inserted && {
         actor: systemActor.principalId,
         action: 'test-run.started',
         subjectType: 'control',
@@ -52,10 +53,10 @@ export async function beginTestRun(db: Kysely<Database>, input: BeginTestRun): P
           requestedBy: input.requestedBy,
           scheduledAt: input.scheduledAt,
         },
-      });
-    }
-    return control;
+      }
+    );
   });
+  return control;
 }
 
 export interface FinishTestRun {
@@ -71,7 +72,7 @@ export interface FinishTestRun {
 
 /** Writes the report of a running test; a finished one is left as it is. */
 export async function finishTestRun(db: Kysely<Database>, input: FinishTestRun): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await auditedWrite(db, async (trx) => {
     const finished = await trx
       .updateTable('test_runs')
       .set({
@@ -89,14 +90,15 @@ export async function finishTestRun(db: Kysely<Database>, input: FinishTestRun):
       .where('status', '=', 'running')
       .returning(['control_id'])
       .executeTakeFirst();
-    if (!finished) return;
-    await appendAudit(trx, {
-      actor: input.testedBy ?? systemActor.principalId,
-      action: 'test-run.finished',
-      subjectType: 'control',
-      subjectId: finished.control_id,
-      details: { runId: input.runId, result: input.result, summary: input.summary, taskId: input.taskId, incidentId: input.incidentId },
-    });
+    return (
+      finished && {
+        actor: input.testedBy ?? systemActor.principalId,
+        action: 'test-run.finished',
+        subjectType: 'control',
+        subjectId: finished.control_id,
+        details: { runId: input.runId, result: input.result, summary: input.summary, taskId: input.taskId, incidentId: input.incidentId },
+      }
+    );
   });
 }
 
@@ -136,6 +138,12 @@ export async function listTestRuns(db: Kysely<Database>, filter: TestRunFilter):
 
 export async function findTestRun(db: Kysely<Database>, id: string): Promise<TestRunWithControl | undefined> {
   return runsWithControl(db).where('test_runs.id', '=', id).executeTakeFirst();
+}
+
+/** Several runs with their control's name; none when `ids` is empty. */
+export async function findTestRuns(db: Kysely<Database>, ids: string[]): Promise<TestRunWithControl[]> {
+  if (!ids.length) return [];
+  return runsWithControl(db).where('test_runs.id', 'in', ids).execute();
 }
 
 export async function openTestRun(db: Kysely<Database>, controlId: string): Promise<TestRun | undefined> {

@@ -18,7 +18,7 @@ export const defaultManualTestDeadline: DurationText = '7d';
 
 export interface AutomatedProcedure {
   type: 'automated';
-  /** A check type from schemas/security-checks.ts. */
+  /** A check type from domain/security-checks.ts. */
   check: string;
   params: Record<string, unknown>;
 }
@@ -39,6 +39,19 @@ export interface SlaRequirementRef {
   serviceId: string;
   requirementId: string;
 }
+
+/** What PUT /controls/:id/schedule asked for, as stored beside the Temporal Schedule. */
+export interface ControlScheduleSpec {
+  cron?: string;
+  every?: string;
+  startAt?: string;
+  endAt?: string;
+  jitter?: string;
+}
+
+/** The cadence as people read it on the testing schedule. */
+export const cadenceText = (schedule: ControlScheduleSpec | null) =>
+  schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled';
 
 /**
  * `passed`/`failed`: the test was performed. `error`: an automated check could not run (its

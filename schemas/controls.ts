@@ -3,7 +3,8 @@ import { baselineMeasures, incidentCategories } from '../domain/classification';
 import { controlKinds, controlProcesses, testResults } from '../domain/controls';
 import { durationMs } from '../domain/duration';
 import { duration, page, pageQuery, timestamp } from './common';
-import { checkParamsSchemas, checkTypes } from './security-checks';
+import { checkTypes } from '../domain/security-checks';
+import { checkParamsSchemas } from './security-checks';
 
 export const principalId = z
   .string()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CheckParams, type CheckType, dnsRecordTypes, httpMethods } from '../domain/security-checks';
 
 /**
  * The parameters of every automated check type. The API validates a control's procedure against
@@ -42,14 +43,14 @@ export const checkParamsSchemas = {
   }),
   http_requires_auth: z.strictObject({
     url: httpUrl,
-    method: z.enum(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']).default('GET'),
+    method: z.enum(httpMethods).default('GET'),
     /** Statuses that prove the endpoint refused an anonymous request. */
     acceptStatuses: z.array(z.number().int().min(100).max(599)).min(1).default([401, 403]),
     timeoutMs: timeoutMs.default(10_000),
   }),
   dns_record: z.strictObject({
     name: host,
-    type: z.enum(['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS', 'CAA']).default('A'),
+    type: z.enum(dnsRecordTypes).default('A'),
     /** `system` resolves A/AAAA the way applications do (hosts file, then DNS); `dns` asks DNS servers directly. */
     resolver: z.enum(['dns', 'system']).default('dns'),
     /** DNS servers to ask instead of the host's (resolver `dns` only). */
@@ -65,12 +66,4 @@ export const checkParamsSchemas = {
     timeoutMs: timeoutMs.default(30_000),
     cwd: z.string().min(1).optional(),
   }),
-} as const;
-
-export type CheckType = keyof typeof checkParamsSchemas;
-export const checkTypes = Object.keys(checkParamsSchemas) as CheckType[];
-export type CheckParams<T extends CheckType> = z.output<(typeof checkParamsSchemas)[T]>;
-
-export function isCheckType(type: string): type is CheckType {
-  return Object.hasOwn(checkParamsSchemas, type);
-}
+} as const satisfies { [T in CheckType]: z.ZodType<CheckParams<T>> };

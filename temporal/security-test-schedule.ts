@@ -6,15 +6,14 @@ import {
   type ScheduleOptionsStartWorkflowAction,
   type ScheduleSpec,
 } from '@temporalio/client';
-import { cadenceFromTimes } from '../domain/controls';
+import { cadenceFromTimes, type ControlScheduleSpec } from '../domain/controls';
 import { durationMs } from '../domain/duration';
-import type { ControlScheduleSpec } from '../db/database';
 import {
   makeSecurityTestScheduleId,
   makeSecurityTestWorkflowIdPrefix,
   securityTestWorkflowType,
   type SecurityTestInput,
-} from '../workflows/security-test/definitions';
+} from '../domain/security-test';
 
 /** Temporal will not take a catch-up window shorter than this. */
 const minimumCatchupWindowMs = 10_000;

@@ -1,8 +1,8 @@
 // The workflow bundle's entry: every workflow function the worker can run.
 export { diagnosticPingWorkflow } from './diagnostics/workflow';
 export { incidentPlaybookWorkflow as incidentPlaybook } from './incident/workflow';
-export { policyApproval } from './policy/workflow';
-export { scheduledSecurityReview, securityReview } from './review/workflow';
+export { policyApprovalWorkflow as policyApproval } from './policy/workflow';
+export { scheduledSecurityReviewWorkflow as scheduledSecurityReview, securityReviewWorkflow as securityReview } from './review/workflow';
 export { accessRequestWorkflow as accessRequest } from './access-request/workflow';
 export { accessReviewCampaignWorkflow as accessReviewCampaign } from './access-review/workflow';
 export { securityTestWorkflow as securityTest } from './security-test/workflow';

@@ -1,4 +1,4 @@
-import type { CheckParams, CheckType } from '../../schemas/security-checks';
+import type { CheckParams, CheckType } from '../../domain/security-checks';
 
 /** What a check found: pass or fail, a sentence for people, and the evidence a report keeps. */
 export interface CheckOutcome {

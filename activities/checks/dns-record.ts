@@ -1,5 +1,5 @@
 import { lookup, Resolver } from 'node:dns/promises';
-import type { CheckParams } from '../../schemas/security-checks';
+import type { CheckParams } from '../../domain/security-checks';
 import { CheckNotRunnable, errorCode, type SecurityCheck } from './check';
 
 async function answers(params: CheckParams<'dns_record'>): Promise<string[]> {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { checkParamsSchemas, isCheckType, type CheckType } from '../../schemas/security-checks';
+import { type CheckType, isCheckType } from '../../domain/security-checks';
+import { checkParamsSchemas } from '../../schemas/security-checks';
 import { CheckNotRunnable, type CheckContext, type CheckOutcome, type SecurityCheck } from './check';
 import { command } from './command';
 import { dnsRecord } from './dns-record';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
+  allActiveControls,
   findControl,
   importControls,
   insertControl,
@@ -16,7 +17,7 @@ import { pageOf } from '../../db/pagination';
 import { controlsToCsv, csvToRows, validateControlRows } from '../../schemas/control-file';
 import { controlInput, controlListQuery, controlPage, controlPatch, controlView, exportQuery, importResult } from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
-import type { CheckType } from '../../schemas/security-checks';
+import type { CheckType } from '../../domain/security-checks';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { assertMayWriteControl } from '../control-access';
 import { pageRequest } from '../../http/paging';
@@ -24,7 +25,7 @@ import { conflict, invalid, notFound } from '../../http/problem';
 import { controlWriters, everyone, securityManagement } from '../../http/roles';
 
 /** The control as a catalog file holds it: the POST /controls body, no ids or schedule. */
-export function toPortableControl(control: Control) {
+function toPortableControl(control: Control) {
   const { procedure } = control;
   return {
     name: control.name,
@@ -41,7 +42,7 @@ export function toPortableControl(control: Control) {
   };
 }
 
-export function toControlView(control: Control) {
+function toControlView(control: Control) {
   return {
     id: control.id,
     ...toPortableControl(control),
@@ -141,9 +142,7 @@ export async function controlRoutes(app: FastifyInstance) {
       response: responses({ 200: z.union([z.array(z.record(z.string(), z.unknown())), z.string()]).describe('JSON array, or text/csv') }),
     },
     handler: async (request, reply) => {
-      const controls = (await app.db.selectFrom('controls').selectAll().where('status', '=', 'active').orderBy('name').execute()).map(
-        toPortableControl,
-      );
+      const controls = (await allActiveControls(app.db)).map(toPortableControl);
       if (request.query.format === 'json') return controls;
       return reply
         .header('content-disposition', 'attachment; filename="controls.csv"')
@@ -215,7 +214,7 @@ export async function controlRoutes(app: FastifyInstance) {
       assertMayWriteControl(request.actor, existing.owner);
       if (existing.status === 'retired') throw conflict('the control is retired already');
       await deleteTestSchedule(app.temporal.client, existing.id);
-      await app.db.transaction().execute((trx) => retireControl(trx, existing.id, request.actor.principalId));
+      await retireControl(app.db, existing.id, request.actor.principalId);
       return reply.code(204).send(null);
     },
   });

@@ -2,13 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { findDiagnosticPing } from '../../db/diagnostics';
 import { responses, uuidParam } from '../../schemas/common';
 import { startOnce } from '../../temporal/start';
-import {
-  diagnosticPingWorkflowType,
-  makeDiagnosticPingWorkflowId,
-  type DiagnosticPingInput,
-} from '../../workflows/diagnostics/definitions';
+import { diagnosticPingWorkflowType, makeDiagnosticPingWorkflowId, type DiagnosticPingInput } from '../../domain/diagnostics';
 import { notFound } from '../../http/problem';
 import { administrators } from '../../http/roles';
 
@@ -24,7 +21,7 @@ export async function diagnosticsRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
 
   const readPing = async (id: string) => {
-    const row = await app.db.selectFrom('diagnostic_pings').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await findDiagnosticPing(app.db, id);
     if (!row) throw notFound('diagnostic ping', id);
     return {
       id: row.id,

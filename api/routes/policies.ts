@@ -13,7 +13,7 @@ import {
   policyVersionRequest,
 } from '../../schemas/reviews';
 import { startOnce } from '../../temporal/start';
-import { makePolicyApprovalWorkflowId, policyApprovalWorkflowType, type PolicyApprovalInput } from '../../workflows/policy/definitions';
+import { makePolicyApprovalWorkflowId, policyApprovalWorkflowType, type PolicyApprovalInput } from '../../domain/policy';
 import { pageRequest } from '../../http/paging';
 import { notFound } from '../../http/problem';
 import { everyone, securityManagement } from '../../http/roles';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
+import type { ScheduleDescription } from '@temporalio/client';
 import { computeMeasures, measurePeriod } from '../../db/measures/index';
 import { currentReport, findReview, listReviews } from '../../db/reviews';
 import type { SecurityReviewRow } from '../../db/database';
@@ -22,21 +22,19 @@ import {
   scheduleView,
   securityReport,
 } from '../../schemas/reviews';
+import { describeReviewSchedule, putReviewSchedule } from '../../temporal/review-schedule';
 import { startOnce } from '../../temporal/start';
 import {
   makeReviewWorkflowId,
+  quarterlyReviewCron,
   reviewScheduleId,
-  reviewStateQuery,
-  scheduledSecurityReviewWorkflowType,
   securityReviewWorkflowType,
   type ScheduledReviewInput,
   type SecurityReviewInput,
-} from '../../workflows/review/definitions';
+} from '../../domain/security-review';
 import { invalid, notFound } from '../../http/problem';
+import { liveReviewState } from '../../http/review-state';
 import { reportReaders, securityManagement } from '../../http/roles';
-
-/** 06:00 UTC on the first day of each quarter: the review of the quarter just ended. */
-const quarterly = ['0 6 1 1,4,7,10 *'];
 
 // The page's only resource is its inline stylesheet: nothing else may load or run.
 const reportPagePolicy =
@@ -136,12 +134,9 @@ export async function reviewRoutes(app: FastifyInstance) {
       response: responses({ 200: scheduleView }),
     },
     handler: async () => {
-      try {
-        return toScheduleView(await app.temporal.client.schedule.getHandle(reviewScheduleId).describe());
-      } catch (error) {
-        if (error instanceof ScheduleNotFoundError) throw notFound('schedule', reviewScheduleId);
-        throw error;
-      }
+      const description = await describeReviewSchedule(app.temporal.client);
+      if (!description) throw notFound('schedule', reviewScheduleId);
+      return toScheduleView(description);
     },
   });
 
@@ -155,33 +150,12 @@ export async function reviewRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const { cronExpressions, every, paused, securityManager, deadlines } = request.body;
-      const cadence = every ? { every: [every] } : { cronExpressions: cronExpressions ?? quarterly };
-      const spec = every ? { intervals: [{ every }] } : { cronExpressions: cadence.cronExpressions };
       const input: ScheduledReviewInput = {
-        cadence,
+        cadence: every ? { every: [every] } : { cronExpressions: cronExpressions ?? quarterlyReviewCron },
         securityManager: securityManager ?? request.actor.principalId,
         ...(deadlines ? { deadlines } : {}),
       };
-      const action = {
-        type: 'startWorkflow' as const,
-        workflowType: scheduledSecurityReviewWorkflowType,
-        workflowId: reviewScheduleId,
-        taskQueue: app.temporal.taskQueue,
-        args: [input],
-      };
-      const handle = app.temporal.client.schedule.getHandle(reviewScheduleId);
-      try {
-        await handle.update((previous) => ({
-          ...previous,
-          spec,
-          action,
-          state: { ...previous.state, paused: paused ?? previous.state.paused },
-        }));
-      } catch (error) {
-        if (!(error instanceof ScheduleNotFoundError)) throw error;
-        await app.temporal.client.schedule.create({ scheduleId: reviewScheduleId, spec, action, state: { paused: paused ?? false } });
-      }
-      return toScheduleView(await handle.describe());
+      return toScheduleView(await putReviewSchedule(app.temporal.client, app.temporal.taskQueue, input, paused));
     },
   });
 
@@ -196,10 +170,7 @@ export async function reviewRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const review = await findReview(app.db, request.params.id);
       if (!review) throw notFound('security review', request.params.id);
-      const live = await app.temporal.client.workflow
-        .getHandle(review.workflow_id)
-        .query(reviewStateQuery)
-        .catch(() => null);
+      const live = await liveReviewState(app.temporal.client, review.workflow_id);
       return {
         ...toReviewSummary(review),
         live: live && { step: live.step, openTaskIds: live.openTaskIds, signOffRounds: live.signOffRounds },

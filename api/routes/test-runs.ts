@@ -8,7 +8,7 @@ import { pageRequest } from '../../http/paging';
 import { notFound } from '../../http/problem';
 import { everyone } from '../../http/roles';
 
-export function toTestRunView(run: TestRunWithControl) {
+function toTestRunView(run: TestRunWithControl) {
   return {
     id: run.id,
     controlId: run.control_id,

@@ -1,14 +1,11 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { ServiceError, type Client, type ScheduleDescription } from '@temporalio/client';
-import type { Kysely } from 'kysely';
-import { allActiveControls, findControl, recordSchedule, recordScheduleRemoved, recordSchedulePaused } from '../../db/controls';
+import { ServiceError, type ScheduleDescription } from '@temporalio/client';
+import { findControl, recordSchedule, recordScheduleRemoved, recordSchedulePaused } from '../../db/controls';
 import { recordAudit } from '../../db/audit';
-import type { Control, ControlScheduleSpec, Database } from '../../db/database';
-import { openTestRun, testHistories } from '../../db/test-runs';
-import { isOverdue } from '../../domain/controls';
-import { durationMs } from '../../domain/duration';
+import type { Control } from '../../db/database';
+import { openTestRun } from '../../db/test-runs';
 import {
   pauseBody,
   runRequested,
@@ -31,8 +28,9 @@ import {
   makeSecurityTestWorkflowId,
   securityTestWorkflowType,
   type SecurityTestInput,
-} from '../../workflows/security-test/definitions';
+} from '../../domain/security-test';
 import { assertMayWriteControl } from '../control-access';
+import { testingSchedule } from '../../http/testing-schedule';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { conflict, invalid, notFound, type Problem } from '../../http/problem';
 import { controlWriters, everyone, testTriggerers } from '../../http/roles';
@@ -65,9 +63,6 @@ function describeSchedule(control: Control, description: ScheduleDescription) {
   };
 }
 
-export const cadenceText = (schedule: ControlScheduleSpec | null) =>
-  schedule ? (schedule.every ? `every ${schedule.every}` : `cron ${schedule.cron}`) : 'not scheduled';
-
 /**
  * Temporal refuses a spec it cannot parse (a bad cron): the client turns "Invalid schedule spec"
  * into a TypeError, any other INVALID_ARGUMENT stays a ServiceError with the gRPC error as cause.
@@ -78,58 +73,6 @@ function invalidSpec(error: unknown): Problem | undefined {
     (error instanceof ServiceError && (error.cause as { code?: number } | undefined)?.code === grpcInvalidArgument);
   if (!refused) return undefined;
   return invalid([{ path: 'body', message: `Temporal refused the schedule: ${error.message}` }]);
-}
-
-/** The testing schedule as people read it, overdue controls first; the API and the inbox show it. */
-export async function testingSchedule(db: Kysely<Database>, client: Client, window: { from: Date; to: Date; now: Date }) {
-  const { from, to, now } = window;
-  const controls = await allActiveControls(db);
-  const histories = await testHistories(
-    db,
-    controls.map((c) => c.id),
-  );
-  const descriptions = await Promise.all(controls.map((c) => (c.schedule ? describeTestSchedule(client, c.id) : undefined)));
-  const items = controls.map((control, index) => {
-    const history = histories.get(control.id);
-    const description = descriptions[index];
-    const lastRun = history?.lastRun;
-    return {
-      controlId: control.id,
-      name: control.name,
-      owner: control.owner,
-      process: control.process,
-      method: control.procedure.type,
-      cadence: cadenceText(control.schedule),
-      cadenceMs: control.cadence_ms,
-      paused: description?.state.paused ?? control.schedule_paused,
-      pauseNote: description?.state.paused ? (description.state.note ?? null) : null,
-      overdue: isOverdue({
-        cadenceMs: control.cadence_ms,
-        graceMs: control.schedule?.jitter ? durationMs(control.schedule.jitter) : 0,
-        lastTestedAt: history?.lastTestedAt ?? null,
-        scheduledSince: control.scheduled_since,
-        now,
-      }),
-      lastRun: lastRun
-        ? {
-            id: lastRun.id,
-            result: lastRun.result,
-            status: lastRun.status,
-            startedAt: lastRun.started_at.toISOString(),
-            finishedAt: lastRun.finished_at?.toISOString() ?? null,
-          }
-        : null,
-      lastTestedAt: history?.lastTestedAt?.toISOString() ?? null,
-      nextRunTimes: (description?.info.nextActionTimes ?? [])
-        .filter((time) => time >= from && time <= to)
-        .map((time) => time.toISOString()),
-      scheduleState: control.schedule && !description ? ('missing' as const) : ('ok' as const),
-    };
-  });
-  // Overdue first, then the soonest next run, then unscheduled controls by name.
-  const soonest = (item: (typeof items)[number]) => (item.nextRunTimes[0] ? Date.parse(item.nextRunTimes[0]) : Number.POSITIVE_INFINITY);
-  items.sort((a, b) => Number(b.overdue) - Number(a.overdue) || soonest(a) - soonest(b) || a.name.localeCompare(b.name));
-  return items;
 }
 
 export async function testScheduleRoutes(app: FastifyInstance) {
@@ -163,11 +106,8 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       } catch (error) {
         throw invalidSpec(error) ?? error;
       }
-      const updated = await app.db.transaction().execute(async (trx) => {
-        await recordSchedule(trx, control.id, { spec, cadenceMs: result.cadenceMs, paused: result.paused }, request.actor.principalId);
-        return (await findControl(trx, control.id)) as Control;
-      });
-      return describeSchedule(updated, result.description);
+      await recordSchedule(app.db, control.id, { spec, cadenceMs: result.cadenceMs, paused: result.paused }, request.actor.principalId);
+      return describeSchedule((await findControl(app.db, control.id)) as Control, result.description);
     },
   });
 
@@ -201,7 +141,7 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       assertMayWriteControl(request.actor, control.owner);
       const deleted = await deleteTestSchedule(client, control.id);
       if (!deleted && !control.schedule) throw notFound('schedule of control', control.id);
-      await app.db.transaction().execute((trx) => recordScheduleRemoved(trx, control.id, request.actor.principalId));
+      await recordScheduleRemoved(app.db, control.id, request.actor.principalId);
       return reply.code(204).send(null);
     },
   });
@@ -221,10 +161,8 @@ export async function testScheduleRoutes(app: FastifyInstance) {
         assertMayWriteControl(request.actor, control.owner);
         const note = `${paused ? 'paused' : 'unpaused'} by ${request.actor.principalId}: ${request.body.reason}`;
         if (!(await setTestSchedulePaused(client, control.id, paused, note))) throw notFound('schedule of control', control.id);
-        const updated = await app.db.transaction().execute(async (trx) => {
-          await recordSchedulePaused(trx, control.id, paused, request.body.reason, request.actor.principalId);
-          return (await findControl(trx, control.id)) as Control;
-        });
+        await recordSchedulePaused(app.db, control.id, paused, request.body.reason, request.actor.principalId);
+        const updated = (await findControl(app.db, control.id)) as Control;
         return describeSchedule(updated, (await describeTestSchedule(client, control.id)) as ScheduleDescription);
       },
     });

@@ -1,7 +1,7 @@
 import { formatValue } from './markdown';
 import type { KpiTrendPoint, SecurityReport } from './model';
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export const reportStyle = `
 body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:60rem;color:#1d2430;padding:0 1rem}
@@ -26,11 +26,11 @@ export function trendChart(title: string, points: { period: string; value: numbe
       return (
         `<rect class="bar" x="${x.toFixed(1)}" y="${(base - h).toFixed(1)}" width="${(slot * 0.7).toFixed(1)}" height="${h.toFixed(1)}"/>` +
         `<text class="label" x="${(x + slot * 0.35).toFixed(1)}" y="${(base - h - 3).toFixed(1)}" text-anchor="middle">${p.value ?? '–'}</text>` +
-        `<text class="label" x="${(x + slot * 0.35).toFixed(1)}" y="${height - 8}" text-anchor="middle">${escape(p.period)}</text>`
+        `<text class="label" x="${(x + slot * 0.35).toFixed(1)}" y="${height - 8}" text-anchor="middle">${escapeHtml(p.period)}</text>`
       );
     })
     .join('');
-  return `<figure><figcaption>${escape(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(title)} by quarter"><line class="axis" x1="5" y1="${base}" x2="${width - 5}" y2="${base}"/>${bars}</svg></figure>`;
+  return `<figure><figcaption>${escapeHtml(title)}</figcaption><svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeHtml(title)} by quarter"><line class="axis" x1="5" y1="${base}" x2="${width - 5}" y2="${base}"/>${bars}</svg></figure>`;
 }
 
 function charts(report: SecurityReport, trend: KpiTrendPoint[]): string {
@@ -46,14 +46,14 @@ function charts(report: SecurityReport, trend: KpiTrendPoint[]): string {
 }
 
 const table = (head: string[], rows: string[][], rowClass = '') =>
-  `<table><thead><tr>${head.map((h) => `<th>${escape(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr class="${rowClass}">${r.map((c) => `<td>${escape(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+  `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows.map((r) => `<tr class="${rowClass}">${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
 
 /** The IT Security Report as one self-contained page: inline style, inline SVG, no script. */
 export function reportHtml(report: SecurityReport): string {
   const scope = report.scope ? report.scope.map((s) => s.name).join(', ') : 'all services';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>IT Security Report ${escape(report.period.label)}</title><style>${reportStyle}</style></head><body>
-<h1>IT Security Report ${escape(report.period.label)}</h1>
-<p class="muted">Period ${escape(report.period.from)} to ${escape(report.period.to)} (end exclusive) · scope: ${escape(scope)} · status: ${escape(report.status)} · generated ${escape(report.generatedAt)}</p>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>IT Security Report ${escapeHtml(report.period.label)}</title><style>${reportStyle}</style></head><body>
+<h1>IT Security Report ${escapeHtml(report.period.label)}</h1>
+<p class="muted">Period ${escapeHtml(report.period.from)} to ${escapeHtml(report.period.to)} (end exclusive) · scope: ${escapeHtml(scope)} · status: ${escapeHtml(report.status)} · generated ${escapeHtml(report.generatedAt)}</p>
 <h2>Key performance indicators</h2>
 ${table(
   ['KPI', 'Value', 'Breakdown', 'How it is computed'],
@@ -101,6 +101,6 @@ ${
     : '<p>No actions planned yet.</p>'
 }
 <h2>Sign-off</h2>
-<ul>${report.revisions.map((r, i) => `<li>Round ${i + 1}: sent back by ${escape(r.by)} at ${escape(r.at)}${r.comment ? `: ${escape(r.comment)}` : ''}</li>`).join('')}<li>${report.signOff ? `Approved by ${escape(report.signOff.by)} at ${escape(report.signOff.at)}${report.signOff.comment ? `: ${escape(report.signOff.comment)}` : ''}` : 'Awaiting the Security Manager.'}</li></ul>
+<ul>${report.revisions.map((r, i) => `<li>Round ${i + 1}: sent back by ${escapeHtml(r.by)} at ${escapeHtml(r.at)}${r.comment ? `: ${escapeHtml(r.comment)}` : ''}</li>`).join('')}<li>${report.signOff ? `Approved by ${escapeHtml(report.signOff.by)} at ${escapeHtml(report.signOff.at)}${report.signOff.comment ? `: ${escapeHtml(report.signOff.comment)}` : ''}` : 'Awaiting the Security Manager.'}</li></ul>
 </body></html>`;
 }

@@ -34,15 +34,15 @@ export function planActions(input: {
         impact: 2,
       });
     }
-    review.riskChanges.forEach((change, index) =>
-      fromDeviations.push({
+    fromDeviations.push(
+      ...review.riskChanges.map((change, index) => ({
         ...base,
         key: `owner-review:${review.serviceId}:${index}`,
         title: change.title,
         detail: change.detail ?? review.comment ?? 'risk change reported by the service owner',
         likelihood: change.likelihood,
         impact: change.impact,
-      }),
+      })),
     );
     if (review.outcome === 'changed' && review.riskChanges.length === 0) {
       fromDeviations.push({
@@ -60,15 +60,15 @@ export function planActions(input: {
     const additions = revision.additions?.length
       ? revision.additions
       : [{ title: `Address the sign-off comments of round ${round + 1}`, detail: revision.comment ?? '', likelihood: 3, impact: 3 }];
-    additions.forEach((addition, index) =>
-      fromDeviations.push({
+    fromDeviations.push(
+      ...additions.map((addition, index) => ({
         ...base,
         key: `sign-off:${round}:${index}`,
         title: addition.title,
         detail: addition.detail ?? revision.comment ?? '',
         likelihood: addition.likelihood,
         impact: addition.impact,
-      }),
+      })),
     );
   });
   return byRiskOrder(

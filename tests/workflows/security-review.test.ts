@@ -1,6 +1,6 @@
 import { refusalTypes } from '../../domain/human-task';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { reviewScheduleId } from '../../workflows/review/definitions';
+import { reviewScheduleId } from '../../domain/security-review';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { appendAudit } from '../../db/audit';
 import {

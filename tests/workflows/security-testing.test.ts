@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
-import { makeSecurityTestScheduleId } from '../../workflows/security-test/definitions';
+import { makeSecurityTestScheduleId } from '../../domain/security-test';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { decodedHistoryJson } from '../setup/histories';
 import { hardenedHeaders, startHttpServer, type LoopbackServer } from '../setup/loopback';

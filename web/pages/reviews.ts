@@ -6,7 +6,7 @@ import { currentReport, findReview, listReviews } from '../../db/reviews';
 import { tasksOfSubject } from '../../db/tasks';
 import type { MeasureResult, SignOffRecord } from '../../domain/security-report/model';
 import { reviewParams } from '../../schemas/reviews';
-import { reviewStateQuery } from '../../workflows/review/definitions';
+import { liveReviewState } from '../../http/review-state';
 import { badge, humanize, table, time } from '../format';
 import { html } from '../html';
 import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
@@ -69,12 +69,7 @@ ${table(
         const [report, tasks, live] = await Promise.all([
           currentReport(app.db, review),
           tasksOfSubject(app.db, { type: 'security_review', id: review.id }),
-          review.status === 'signed_off'
-            ? null
-            : app.temporal.client.workflow
-                .getHandle(review.workflow_id)
-                .query(reviewStateQuery)
-                .catch(() => null),
+          review.status === 'signed_off' ? null : liveReviewState(app.temporal.client, review.workflow_id),
         ]);
         const openTasks = tasks.filter((task) => task.status === 'open').sort(byUrgency);
         const cards = await taskCards(web, request.actor, openTasks, {

@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { everyone } from '../../http/roles';
-import { cadenceText, testingSchedule } from '../../api/routes/test-schedules';
-import { findControl } from '../../db/controls';
+import { testingSchedule } from '../../http/testing-schedule';
+import { controlNames, findControl } from '../../db/controls';
+import { cadenceText } from '../../domain/controls';
 import { tasksOfSubject } from '../../db/tasks';
-import { findTestRun, listTestRuns, type TestRunWithControl } from '../../db/test-runs';
+import { findTestRun, findTestRuns, listTestRuns, type TestRunWithControl } from '../../db/test-runs';
 import { uuidParam } from '../../schemas/common';
 import { describeTestSchedule } from '../../temporal/security-test-schedule';
 import { badge, humanize, jsonText, table, time } from '../format';
@@ -31,12 +32,7 @@ export const testingSchedulePage: WebPage = {
   subject: {
     type: 'control',
     path: controlPath,
-    async labels(app, _actor, ids) {
-      const valid = validIds(ids);
-      if (!valid.length) return new Map();
-      const rows = await app.db.selectFrom('controls').select(['id', 'name']).where('id', 'in', valid).execute();
-      return new Map(rows.map((row) => [row.id, row.name]));
-    },
+    labels: (app, _actor, ids) => controlNames(app.db, validIds(ids)),
   },
   async routes(app: FastifyInstance, web: WebContext) {
     const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -119,15 +115,8 @@ export const testRunPage: WebPage = {
     type: 'test-run',
     path: testRunPath,
     async labels(app, _actor, ids) {
-      const valid = validIds(ids);
-      if (!valid.length) return new Map();
-      const rows = await app.db
-        .selectFrom('test_runs')
-        .innerJoin('controls', 'controls.id', 'test_runs.control_id')
-        .select(['test_runs.id', 'test_runs.started_at', 'controls.name as control_name'])
-        .where('test_runs.id', 'in', valid)
-        .execute();
-      return new Map(rows.map((row) => [row.id, runLabel(row)]));
+      const runs = await findTestRuns(app.db, validIds(ids));
+      return new Map(runs.map((run) => [run.id, runLabel(run)]));
     },
   },
   async routes(app: FastifyInstance, web: WebContext) {

@@ -47,7 +47,7 @@ import {
   securityTestWorkflowType,
   type SecurityTestInput,
   type SecurityTestOutcome,
-} from '../security-test/definitions';
+} from '../../domain/security-test';
 import { addEvidenceUpdate, amendChangeUpdate, changeStateQuery, reportImplementedUpdate } from './definitions';
 
 // Recording the gate's state is a small PostgreSQL write; retry until the database is back rather than lose it.

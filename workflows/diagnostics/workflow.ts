@@ -1,6 +1,6 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { DiagnosticsActivities } from '../../activities/diagnostics';
-import type { DiagnosticPingInput, DiagnosticPingResult } from './definitions';
+import type { DiagnosticPingInput, DiagnosticPingResult } from '../../domain/diagnostics';
 
 // A ping proves the chain works; if PostgreSQL is down for longer than this, the ping should fail.
 const { recordDiagnosticPing } = proxyActivities<DiagnosticsActivities>({

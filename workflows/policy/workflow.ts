@@ -2,7 +2,7 @@ import { systemActor } from '../../domain/roles';
 import { proxyActivities } from '@temporalio/workflow';
 import type { ReviewActivities } from '../../activities/reviews';
 import { HumanTasks } from '../human-task';
-import type { PolicyApprovalInput } from './definitions';
+import type { PolicyApprovalInput, PolicyApprovalResult } from '../../domain/policy';
 
 // A single PostgreSQL write: retried until the database is back, never dropped.
 const { settlePolicyVersion } = proxyActivities<ReviewActivities>({
@@ -11,7 +11,7 @@ const { settlePolicyVersion } = proxyActivities<ReviewActivities>({
 });
 
 /** A new policy version takes effect once the Security Manager (not its author) approves it. */
-export async function policyApproval(input: PolicyApprovalInput): Promise<{ approved: boolean }> {
+export async function policyApprovalWorkflow(input: PolicyApprovalInput): Promise<PolicyApprovalResult> {
   const tasks = new HumanTasks();
   const decision = await tasks.run({
     kind: 'policy.approval',

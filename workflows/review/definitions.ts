@@ -1,44 +1,4 @@
 import { defineQuery } from '@temporalio/workflow';
-import type { DurationText } from '../../domain/duration';
-
-export const securityReviewWorkflowType = 'securityReview';
-export const scheduledSecurityReviewWorkflowType = 'scheduledSecurityReview';
-export const makeReviewWorkflowId = (period: string) => `review/${period}`;
-export const reviewScheduleId = 'security-review/quarterly';
-
-/** How long people have; configurable per review so tests use seconds. */
-export interface ReviewDeadlines {
-  /** For each service owner to confirm or report changes, before the Security Manager is asked. */
-  ownerReview?: DurationText;
-  /** After escalating to the Security Manager, until the owner's task expires unanswered. */
-  escalation?: DurationText;
-}
-
-export interface SecurityReviewInput {
-  /** The period label, e.g. "2026-Q4"; also the review's id. */
-  period: string;
-  from: string;
-  to: string;
-  scope?: string[];
-  requestedBy: string;
-  /** Who owns actions no one else owns; defaults to the requester. */
-  securityManager?: string;
-  deadlines?: ReviewDeadlines;
-}
-
-/** What the Schedule passes: the period is the quarter before the run. */
-export interface ScheduledReviewInput {
-  /** The cadence as it was set, kept here because the Schedule reports cron expressions back as calendars. */
-  cadence: { cronExpressions?: string[]; every?: string[] };
-  securityManager?: string;
-  deadlines?: ReviewDeadlines;
-}
-
-export interface ReviewState {
-  reviewId: string;
-  step: 'measure' | 'owner_review' | 'plan' | 'sign_off' | 'done';
-  openTaskIds: string[];
-  signOffRounds: number;
-}
+import type { ReviewState } from '../../domain/security-review';
 
 export const reviewStateQuery = defineQuery<ReviewState>('reviewStateQuery');

@@ -5,14 +5,17 @@ import { previousQuarter } from '../../domain/review-period';
 import type { OwnerReview, ProposedRiskChange, ReviewedService } from '../../domain/security-report/model';
 import type { ReviewActivities } from '../../activities/reviews';
 import { HumanTasks } from '../human-task';
+import type { Role } from '../../domain/roles';
 import {
   makeReviewWorkflowId,
-  reviewStateQuery,
   securityReviewWorkflowType,
   type ReviewState,
   type ScheduledReviewInput,
+  type ScheduledReviewResult,
   type SecurityReviewInput,
-} from './definitions';
+  type SecurityReviewResult,
+} from '../../domain/security-review';
+import { reviewStateQuery } from './definitions';
 
 // Measuring reads a quarter of records: minutes at most. Retried until the database is back; a
 // review must not be lost to an outage.
@@ -21,14 +24,14 @@ const reviews = proxyActivities<ReviewActivities>({
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 
-const reviewers = ['security_manager', 'admin'];
+const reviewers: Role[] = ['security_manager', 'admin'];
 
 /**
  * ITIL's Security Review: measure how far the SLA security requirements were met, ask each service
  * owner whether the measures still fit their risk perception, plan improvements in risk order,
  * and have the Security Manager sign off the IT Security Report (or send it back to planning).
  */
-export async function securityReview(input: SecurityReviewInput): Promise<{ reviewId: string; actions: number; signOffRounds: number }> {
+export async function securityReviewWorkflow(input: SecurityReviewInput): Promise<SecurityReviewResult> {
   const tasks = new HumanTasks();
   const reviewId = input.period;
   const subject = { type: 'security_review', id: reviewId };
@@ -144,7 +147,7 @@ function proposedChanges(value: unknown): ProposedRiskChange[] {
  * What the quarterly Schedule starts: Schedules give their workflows timestamped ids, so this
  * starts the review of the previous quarter under its business id, once.
  */
-export async function scheduledSecurityReview(input: ScheduledReviewInput): Promise<{ period: string; started: boolean }> {
+export async function scheduledSecurityReviewWorkflow(input: ScheduledReviewInput): Promise<ScheduledReviewResult> {
   const period = previousQuarter(new Date(Date.now()));
   try {
     await startChild(securityReviewWorkflowType, {

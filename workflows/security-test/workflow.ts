@@ -16,7 +16,7 @@ import type { FinishedTest, SecurityTestActivities, TestSubject } from '../../ac
 import type { DecisionRequest } from '../../domain/human-task';
 import { HumanTasks } from '../human-task';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentLink, type IncidentPlaybookInput } from '../../domain/incident';
-import { manualTestTaskKind, type SecurityTestInput, type SecurityTestOutcome } from './definitions';
+import { manualTestTaskKind, type SecurityTestInput, type SecurityTestOutcome } from '../../domain/security-test';
 
 // Recording the run is a small PostgreSQL write: retry until the database is back rather than lose the report.
 const { beginTestRun, finishTestRun } = proxyActivities<SecurityTestActivities>({

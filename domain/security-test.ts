@@ -1,5 +1,7 @@
-import type { TestResult } from '../../domain/controls';
-import type { IncidentLink } from '../../domain/incident';
+// The contract of a security test run, shared by the workflow, the Schedules that start it and the
+// servers that start and list runs.
+import type { TestResult } from './controls';
+import type { IncidentLink } from './incident';
 
 /** The wire name Schedules and the API start. */
 export const securityTestWorkflowType = 'securityTest';
