@@ -7,6 +7,7 @@ import type { Database } from './db/database';
 import { ensureShippedPlaybooks } from './db/playbooks';
 import { migrateToLatest } from './migrations/index';
 import { shippedPlaybooks } from './playbooks/index';
+import { parseCheckParams } from './schemas/security-checks';
 import type { ServerDeps } from './server';
 import { AesGcmPayloadCodec, parseCodecKeys } from './temporal/codec';
 import type { TemporalClientHandle, TemporalSettings } from './temporal/connection';
@@ -43,6 +44,7 @@ export function activityDeps(config: Config, base: { db: Kysely<Database>; logge
     responderSecret: config.WARDEN_RESPONDER_SECRET,
     provisioningSecret: config.WARDEN_PROVISIONING_SECRET,
     commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
+    parseCheckParams,
     notifier: createNotifier(notifierSettings(config)),
     callbacks: callbackSettings(config),
   };

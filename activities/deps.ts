@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CallbackSettings } from '../domain/callbacks';
+import type { CheckParamsParser } from '../domain/security-checks';
 import type { Database } from '../db/database';
 import type { Notifier } from './notifier';
 
@@ -16,6 +17,8 @@ export interface ActivityDeps {
   provisioningSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED: whether `command` security checks may run executables here. */
   commandChecksEnabled: boolean;
+  /** Reads a control's check parameters (the zod schemas of schemas/security-checks.ts, which activities do not import). */
+  parseCheckParams: CheckParamsParser;
   /** E-mail, webhook and Slack delivery of notifications. */
   notifier: Notifier;
   /** Where change-gate callbacks may go and the secret they are signed with. */

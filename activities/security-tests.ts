@@ -18,7 +18,7 @@ export interface TestSubject {
 /** The report a run leaves, as the workflow hands it over. */
 export type FinishedTest = FinishTestRun;
 
-export function createSecurityTestActivities({ db, commandChecksEnabled }: ActivityDeps) {
+export function createSecurityTestActivities({ db, commandChecksEnabled, parseCheckParams }: ActivityDeps) {
   return {
     /**
      * Records the run and reads its control; null when the control is retired or gone. Safe to
@@ -49,7 +49,7 @@ export function createSecurityTestActivities({ db, commandChecksEnabled }: Activ
      */
     async runSecurityCheck(input: { runId: string; check: string; params: Record<string, unknown> }): Promise<CheckOutcome> {
       try {
-        return await runCheck(input.check, input.params, { commandChecksEnabled });
+        return await runCheck(input.check, input.params, { commandChecksEnabled, parseParams: parseCheckParams });
       } catch (error) {
         if (error instanceof CheckNotRunnable) throw ApplicationFailure.nonRetryable(error.message, 'CheckNotRunnable');
         throw error;

@@ -60,3 +60,10 @@ export type CheckParams<T extends CheckType> = CheckParamsByType[T];
 export function isCheckType(type: string): type is CheckType {
   return (checkTypes as readonly string[]).includes(type);
 }
+
+/**
+ * Reads a check's stored parameters, filling in their defaults, or says why they are not valid. The
+ * worker parses them again before every run: a control written before a parameter changed must fail
+ * as not runnable, not run with what it happens to hold.
+ */
+export type CheckParamsParser = <T extends CheckType>(type: T, params: unknown) => { params: CheckParams<T> } | { problem: string };

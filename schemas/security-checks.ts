@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type CheckParams, type CheckType, dnsRecordTypes, httpMethods } from '../domain/security-checks';
+import { type CheckParams, type CheckParamsParser, type CheckType, dnsRecordTypes, httpMethods } from '../domain/security-checks';
 
 /**
  * The parameters of every automated check type. The API validates a control's procedure against
@@ -67,3 +67,9 @@ export const checkParamsSchemas = {
     cwd: z.string().min(1).optional(),
   }),
 } as const satisfies { [T in CheckType]: z.ZodType<CheckParams<T>> };
+
+/** The check parameters' parser the worker's activities are given (see wiring.ts). */
+export const parseCheckParams: CheckParamsParser = (type, params) => {
+  const parsed = checkParamsSchemas[type].safeParse(params);
+  return parsed.success ? { params: parsed.data as CheckParams<typeof type> } : { problem: z.prettifyError(parsed.error) };
+};

@@ -1,4 +1,4 @@
-import type { CheckParams, CheckType } from '../../domain/security-checks';
+import type { CheckParams, CheckParamsParser, CheckType } from '../../domain/security-checks';
 
 /** What a check found: pass or fail, a sentence for people, and the evidence a report keeps. */
 export interface CheckOutcome {
@@ -10,6 +10,7 @@ export interface CheckOutcome {
 /** Every check bounds its own time with its `timeoutMs`, well inside the activity's timeout. */
 export interface CheckContext {
   commandChecksEnabled: boolean;
+  parseParams: CheckParamsParser;
 }
 
 /**

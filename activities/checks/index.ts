@@ -1,6 +1,4 @@
-import { z } from 'zod';
 import { type CheckType, isCheckType } from '../../domain/security-checks';
-import { checkParamsSchemas } from '../../schemas/security-checks';
 import { CheckNotRunnable, type CheckContext, type CheckOutcome, type SecurityCheck } from './check';
 import { command } from './command';
 import { dnsRecord } from './dns-record';
@@ -18,12 +16,12 @@ const checks: { [T in CheckType]: SecurityCheck<T> } = {
   command,
 };
 
-/** Validates the parameters against the check type's schema, then runs the check. */
+/** Validates the parameters with the check type's parser, then runs the check. */
 export async function runCheck(type: string, params: unknown, context: CheckContext): Promise<CheckOutcome> {
   if (!isCheckType(type)) throw new CheckNotRunnable(`unknown check type ${JSON.stringify(type)}`);
-  const parsed = checkParamsSchemas[type].safeParse(params);
-  if (!parsed.success) throw new CheckNotRunnable(`invalid ${type} parameters: ${z.prettifyError(parsed.error)}`);
-  return (checks[type] as SecurityCheck<CheckType>).run(parsed.data as never, context);
+  const parsed = context.parseParams(type, params);
+  if ('problem' in parsed) throw new CheckNotRunnable(`invalid ${type} parameters: ${parsed.problem}`);
+  return (checks[type] as SecurityCheck<CheckType>).run(parsed.params, context);
 }
 
 export { CheckNotRunnable, type CheckContext, type CheckOutcome } from './check';

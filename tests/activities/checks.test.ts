@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckNotRunnable, runCheck, type CheckContext } from '../../activities/checks/index';
+import { parseCheckParams } from '../../schemas/security-checks';
 import {
   closedPort,
   hardenedHeaders,
@@ -9,7 +10,7 @@ import {
   type LoopbackServer,
 } from '../setup/loopback';
 
-const context: CheckContext = { commandChecksEnabled: false };
+const context: CheckContext = { commandChecksEnabled: false, parseParams: parseCheckParams };
 const servers: LoopbackServer[] = [];
 let hardened: LoopbackServer;
 let bare: LoopbackServer;

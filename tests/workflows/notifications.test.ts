@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { createNotificationActivities, maxDeliveryAttempts } from '../../activities/notifications';
-import { createNotifier } from '../../activities/notifier';
-import { notifierSettings } from '../../wiring';
+import { activityDeps } from '../../wiring';
 import { signatureHeader } from '../../activities/signed-webhook';
 import { startReceiver } from '../setup/fixtures';
 import { startSmtpServer } from '../setup/smtp';
@@ -149,14 +148,9 @@ describe('notifications', () => {
     const set = await stack.request('PUT', '/principals/sam/notification-channels', { token: tokens.admin, body: channels });
     expect(set.status).toBe(200);
 
-    const { notify } = createNotificationActivities({
-      db: stack.db,
-      logger: pino({ level: 'silent' }),
-      workerIdentity: 'test',
-      commandChecksEnabled: false,
-      callbacks: { allowedOrigins: [], secret: undefined },
-      notifier: createNotifier(notifierSettings(stack.config)),
-    });
+    const { notify } = createNotificationActivities(
+      activityDeps(stack.config, { db: stack.db, logger: pino({ level: 'silent' }), workerIdentity: 'test' }),
+    );
     const request = {
       dedupKey: 'test:sam:1',
       recipientRoles: [],
