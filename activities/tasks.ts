@@ -1,5 +1,6 @@
 import { appendTaskDecision, closeTask, escalateTask, openTask } from '../db/tasks';
 import type { OpenTaskRecord, TaskDecision } from '../domain/human-task';
+import type { Role } from '../domain/roles';
 import type { ActivityDeps } from './deps';
 
 /** The human-task bookkeeping every workflow's tasks go through; each write's idempotency is documented in db/tasks.ts. */
@@ -17,7 +18,7 @@ export function createTaskActivities({ db }: ActivityDeps) {
     async escalateHumanTask(input: {
       taskId: string;
       level: number;
-      allowedRoles: string[];
+      allowedRoles: Role[];
       assignees: string[];
       deadlineAt: string | null;
     }): Promise<void> {

@@ -1,10 +1,12 @@
 // The contract of a human task, shared by the workflows that open tasks, the activities that record
 // them and the servers that deliver decisions.
 
+import type { Role } from './roles';
+
 /** Who decides: the API fills this from the authenticated token, never from the request body. */
 export interface DecidingActor {
   principalId: string;
-  roles: string[];
+  roles: Role[];
 }
 
 export interface DecisionRequest {
@@ -27,7 +29,7 @@ export interface DecisionResult {
 export interface OpenTaskView {
   taskId: string;
   kind: string;
-  allowedRoles: string[];
+  allowedRoles: Role[];
   assignees: string[];
   approvals: string[];
   escalationLevel: number;
@@ -50,7 +52,7 @@ export interface OpenTaskRecord {
   subject: { type: string; id: string };
   title: string;
   details: Record<string, unknown>;
-  allowedRoles: string[];
+  allowedRoles: Role[];
   assignees: string[];
   outcomes: string[];
   requester: string | null;

@@ -1,4 +1,4 @@
-import type { Actor } from './roles';
+import type { Actor, Role } from './roles';
 
 /** The channels a notification leaves Warden through; in-app is the `notifications` table itself. */
 export const notificationChannels = ['email', 'webhook', 'slack'] as const;
@@ -14,7 +14,7 @@ export interface ChannelTarget {
 export interface NotificationRequest {
   /** Same key, same notification: a retried activity never notifies twice. */
   dedupKey: string;
-  recipientRoles: string[];
+  recipientRoles: Role[];
   recipients: string[];
   subject: { type: string; id: string };
   title: string;

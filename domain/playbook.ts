@@ -1,4 +1,5 @@
 import type { DurationText } from './duration';
+import type { Role } from './roles';
 
 /** The phases of the ITIL incident procedure a playbook step belongs to. */
 export const playbookPhases = ['containment', 'eradication', 'recovery'] as const;
@@ -16,7 +17,7 @@ export const containmentActions = [
 export type ContainmentAction = (typeof containmentActions)[number];
 
 export type PlaybookAction =
-  | { kind: 'notify'; roles: string[]; message: string }
+  | { kind: 'notify'; roles: Role[]; message: string }
   | { kind: 'webhook'; url: string }
   | { kind: 'containment'; name: ContainmentAction; params?: Record<string, string> };
 
@@ -28,8 +29,8 @@ interface StepBase {
 }
 
 export type PlaybookStep =
-  | (StepBase & { type: 'task'; roles: string[]; deadline?: DurationText })
-  | (StepBase & { type: 'approval'; roles: string[]; action?: PlaybookAction; deadline?: DurationText })
+  | (StepBase & { type: 'task'; roles: Role[]; deadline?: DurationText })
+  | (StepBase & { type: 'approval'; roles: Role[]; action?: PlaybookAction; deadline?: DurationText })
   | (StepBase & { type: 'action'; action: PlaybookAction })
   | (StepBase & { type: 'timer'; duration: DurationText });
 

@@ -1,6 +1,8 @@
 // The security alert process's contract, shared by its workflow, its activities, the advisory
 // process that raises alerts, and the API.
 
+import { isRole, type Role } from './roles';
+
 /** The workflow type's wire name: running alerts and recorded histories carry it. */
 export const securityAlertWorkflowType = 'securityAlert';
 export const makeSecurityAlertWorkflowId = (alertId: string) => `security-alert/${alertId}`;
@@ -26,12 +28,13 @@ export interface SecurityAlertResult {
 export interface AlertRecipient {
   recipient: string;
   principalId: string | null;
-  role: string | null;
+  /** Null for a principal, and for a name that is no role (nobody holds it, so nobody could decide). */
+  role: Role | null;
 }
 
 export function toAlertRecipient(recipient: string): AlertRecipient {
   const [kind, id] = recipient.split(/:(.*)/s) as [string, string];
-  return { recipient, principalId: kind === 'principal' ? id : null, role: kind === 'role' ? id : null };
+  return { recipient, principalId: kind === 'principal' ? id : null, role: kind === 'role' && isRole(id) ? id : null };
 }
 
 /**

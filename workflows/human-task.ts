@@ -18,6 +18,7 @@ import {
   type RefusalType,
   type TaskDecision,
 } from '../domain/human-task';
+import type { Role } from '../domain/roles';
 import { decideUpdate, openTasksQuery } from './human-task.definitions';
 
 // Task bookkeeping is a short, idempotent PostgreSQL write on the decision's critical path: as a
@@ -34,11 +35,11 @@ const { notify } = proxyActivities<NotificationActivities>({
 
 export interface EscalationStep {
   /** Roles added to those who may decide. */
-  addRoles?: string[];
+  addRoles?: Role[];
   /** Principals added to those who may decide (the control owner when a test is overdue). */
   addAssignees?: string[];
   /** Roles told that the task is overdue (the task's current deciders are told anyway). */
-  notifyRoles?: string[];
+  notifyRoles?: Role[];
   /** The next deadline, counted from the escalation. */
   extendBy: DurationText;
 }
@@ -48,7 +49,7 @@ export interface HumanTaskSpec {
   title: string;
   details?: Record<string, unknown>;
   subject: { type: string; id: string };
-  allowedRoles: string[];
+  allowedRoles: Role[];
   /** Principals who may decide whatever their roles (the CI owner, a named tester). */
   assignees?: string[];
   outcomes: string[];
@@ -88,7 +89,7 @@ export interface TaskResult {
 interface OpenTask {
   id: string;
   spec: HumanTaskSpec;
-  allowedRoles: string[];
+  allowedRoles: Role[];
   assignees: string[];
   excluded: string[];
   approvals: TaskDecision[];
@@ -290,7 +291,7 @@ export class HumanTasks {
     );
   }
 
-  private async notifyDeciders(task: OpenTask, event: string, title: string, extraRoles: string[] = []): Promise<void> {
+  private async notifyDeciders(task: OpenTask, event: string, title: string, extraRoles: Role[] = []): Promise<void> {
     await notify({
       dedupKey: `task:${task.id}:${event}`,
       recipientRoles: [...new Set([...task.allowedRoles, ...extraRoles])],

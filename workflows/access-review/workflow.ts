@@ -79,7 +79,7 @@ export async function accessReviewCampaignWorkflow(input: AccessReviewCampaignIn
         ? [
             {
               items: own,
-              decider: { allowedRoles: ['security_manager'], excluded: [list.reviewer] },
+              decider: { allowedRoles: ['security_manager' as const], excluded: [list.reviewer] },
               title: `Access review: certify ${own.length} accounts of system owner ${list.reviewer}`,
             },
           ]
