@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { canonicalJson } from '../db/audit';
-import { json } from '../db/create-db';
+import { claimIdempotencyKey, findIdempotencyKey, type StoredIdempotencyKey } from '../db/idempotency-keys';
 import type { Database } from '../db/database';
 import { conflict, invalid } from '../http/problem';
 
@@ -55,33 +55,20 @@ export async function idempotent<T>(
 ): Promise<IdempotentWork<T>> {
   if (!key) return { ...(await propose()), replayed: false };
   const fingerprint = body === undefined ? null : createHash('sha256').update(canonicalJson(body)).digest('hex');
-  const find = () =>
-    db
-      .selectFrom('idempotency_keys')
-      .select(['resource_id', 'request', 'fingerprint'])
-      .where('scope', '=', scope)
-      .where('principal_id', '=', principalId)
-      .where('key', '=', key)
-      .executeTakeFirst();
-  const replay = (row: { resource_id: string; request: unknown; fingerprint: string | null }): IdempotentWork<T> => {
+  const name = { scope, principalId, key };
+  const replay = (row: StoredIdempotencyKey): IdempotentWork<T> => {
     if (row.fingerprint !== null && fingerprint !== null && row.fingerprint !== fingerprint) {
       throw conflict(`Idempotency-Key ${JSON.stringify(key)} was already used for a different request`);
     }
     return { resourceId: row.resource_id, request: row.request as T, replayed: true };
   };
 
-  const earlier = await find();
+  const earlier = await findIdempotencyKey(db, name);
   if (earlier) return replay(earlier);
   const proposal = await propose();
-  const inserted = await db
-    .insertInto('idempotency_keys')
-    .values({ scope, principal_id: principalId, key, resource_id: proposal.resourceId, request: json(proposal.request), fingerprint })
-    .onConflict((oc) => oc.columns(['scope', 'principal_id', 'key']).doNothing())
-    .returning('resource_id')
-    .executeTakeFirst();
-  if (inserted) return { ...proposal, replayed: false };
-  // The insert waited for the winner's commit, so its row is visible now.
-  const winner = await find();
+  if (await claimIdempotencyKey(db, { ...name, ...proposal, fingerprint })) return { ...proposal, replayed: false };
+  // The claim waited for the winner's commit, so its row is visible now.
+  const winner = await findIdempotencyKey(db, name);
   if (!winner) throw new Error(`idempotency key ${scope}/${principalId}/${key} conflicted but cannot be read`);
   return replay(winner);
 }

@@ -152,3 +152,26 @@ export async function verifyAuditChain(db: Kysely<Database>, batchSize = 5000): 
     if (rows.length < batchSize) return { valid: true, checked };
   }
 }
+
+export interface AuditFilter {
+  subjectType?: string | undefined;
+  subjectId?: string | undefined;
+  action?: string | undefined;
+  /** The id of the last event of the previous page. */
+  afterId?: number | undefined;
+  limit: number;
+}
+
+/** Audit events in chain order, one beyond `limit` so the caller knows whether another page follows. */
+export function listAuditEvents(db: Kysely<Database>, filter: AuditFilter): Promise<AuditEvent[]> {
+  let query = db
+    .selectFrom('audit_events')
+    .selectAll()
+    .orderBy('id')
+    .limit(filter.limit + 1);
+  if (filter.subjectType) query = query.where('subject_type', '=', filter.subjectType);
+  if (filter.subjectId) query = query.where('subject_id', '=', filter.subjectId);
+  if (filter.action) query = query.where('action', '=', filter.action);
+  if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
+  return query.execute();
+}

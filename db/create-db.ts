@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './database';
@@ -23,4 +23,9 @@ export function createDb(connectionString: string, logger?: Pick<Logger, 'warn'>
 /** jsonb values go in as text: pg would turn a top-level JS array into a PostgreSQL array. */
 export function json(value: unknown): string {
   return JSON.stringify(value);
+}
+
+/** Resolves when PostgreSQL answers a query through the pool: what readiness means for the database. */
+export async function pingDatabase(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
 }

@@ -103,3 +103,12 @@ export async function actorForToken(db: Kysely<Database>, token: string): Promis
 export async function hasAnyToken(db: Kysely<Database>): Promise<boolean> {
   return (await db.selectFrom('api_tokens').select('id').limit(1).executeTakeFirst()) !== undefined;
 }
+
+/** Every token, oldest first, without its hash. */
+export function listTokens(db: Kysely<Database>) {
+  return db
+    .selectFrom('api_tokens')
+    .select(['id', 'name', 'principal_id', 'roles', 'created_at', 'revoked_at'])
+    .orderBy('created_at')
+    .execute();
+}

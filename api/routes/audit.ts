@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { verifyAuditChain } from '../../db/audit';
+import { listAuditEvents, verifyAuditChain } from '../../db/audit';
 import { responses } from '../../schemas/common';
 import { auditReaders } from '../../http/roles';
 
@@ -35,16 +35,7 @@ export async function auditRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const { subjectType, subjectId, action, limit, cursor } = request.query;
-      let query = app.db
-        .selectFrom('audit_events')
-        .selectAll()
-        .orderBy('id')
-        .limit(limit + 1);
-      if (subjectType) query = query.where('subject_type', '=', subjectType);
-      if (subjectId) query = query.where('subject_id', '=', subjectId);
-      if (action) query = query.where('action', '=', action);
-      if (cursor !== undefined) query = query.where('id', '>', cursor);
-      const rows = await query.execute();
+      const rows = await listAuditEvents(app.db, { subjectType, subjectId, action, afterId: cursor, limit });
       const items = rows.slice(0, limit);
       return {
         items: items.map((row) => ({

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { pingDatabase } from '../../db/create-db';
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -26,7 +26,7 @@ export async function healthRoutes(app: FastifyInstance) {
     },
     handler: async (request, reply) => {
       const failures: string[] = [];
-      await sql`select 1`.execute(app.db).catch((error: Error) => failures.push(`postgres: ${error.message}`));
+      await pingDatabase(app.db).catch((error: Error) => failures.push(`postgres: ${error.message}`));
       await app.temporal.client.workflowService.getSystemInfo({}).catch((error: Error) => failures.push(`temporal: ${error.message}`));
       if (failures.length > 0) {
         request.log.warn({ failures }, 'not ready');

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { roles } from '../../domain/roles';
-import { createToken, revokeToken } from '../../db/tokens';
+import { createToken, listTokens, revokeToken } from '../../db/tokens';
 import { principalId, responses, uuidParam } from '../../schemas/common';
 import { notFound } from '../../http/problem';
 import { administrators } from '../../http/roles';
@@ -53,11 +53,7 @@ export async function tokenRoutes(app: FastifyInstance) {
       response: responses({ 200: z.object({ items: z.array(tokenSummary) }) }),
     },
     handler: async () => {
-      const rows = await app.db
-        .selectFrom('api_tokens')
-        .select(['id', 'name', 'principal_id', 'roles', 'created_at', 'revoked_at'])
-        .orderBy('created_at')
-        .execute();
+      const rows = await listTokens(app.db);
       return {
         items: rows.map((row) => ({
           id: row.id,
