@@ -1,6 +1,7 @@
 import {
   applyTriage,
   findIncidentAction,
+  type IncidentStepRecord,
   recordCommunicationRequest,
   recordIncidentAction,
   recordIncidentStep,
@@ -43,16 +44,7 @@ export function createIncidentActivities(deps: ActivityDeps) {
     },
 
     /** Safe to retry: one row per incident and step, updated in place. */
-    async recordIncidentStep(input: {
-      incidentId: string;
-      stepId: string;
-      type: string;
-      phase: string;
-      title: string;
-      status: 'started' | 'completed' | 'skipped';
-      taskId?: string;
-      result?: Record<string, unknown>;
-    }): Promise<void> {
+    async recordIncidentStep(input: IncidentStepRecord): Promise<void> {
       await recordIncidentStep(db, input);
     },
 

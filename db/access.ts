@@ -25,6 +25,7 @@ import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
+import { newestFirstPage } from './pagination';
 import type { Database } from './database';
 
 export async function findSystem(db: Kysely<Database>, ciId: string) {
@@ -174,13 +175,7 @@ export async function listAccessRequests(
   let query = db.selectFrom('access_requests').selectAll().where(accessRequestVisibleTo(actor));
   if (filter.status) query = query.where('status', '=', filter.status as never);
   if (filter.system) query = query.where('ci_id', '=', filter.system);
-  if (filter.after)
-    query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  return query
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1)
-    .execute();
+  return newestFirstPage(query, filter).execute();
 }
 
 export async function findVisibleAccessRequest(db: Kysely<Database>, actor: Actor, id: string) {
@@ -208,13 +203,8 @@ export async function listCampaigns(
   actor: Actor,
   filter: { limit: number; after?: { createdAt: string; id: string } },
 ) {
-  let query = db.selectFrom('access_review_campaigns').selectAll().where(campaignVisibleTo(actor));
-  if (filter.after) query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id})`);
-  return query
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1)
-    .execute();
+  const query = db.selectFrom('access_review_campaigns').selectAll().where(campaignVisibleTo(actor));
+  return newestFirstPage(query, filter).execute();
 }
 
 export async function findVisibleCampaign(db: Kysely<Database>, actor: Actor, id: string) {

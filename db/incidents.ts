@@ -12,6 +12,7 @@ import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import { auditedWrite } from './audit';
 import { json } from './create-db';
+import { newestFirstPage } from './pagination';
 import type { Database, Incident } from './database';
 import { findPlaybook } from './playbooks';
 import { tasksOfSubject } from './tasks';
@@ -91,13 +92,7 @@ export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: 
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (filter.category) query = query.where('category', '=', filter.category);
   if (filter.drill !== undefined) query = query.where('drill', '=', filter.drill);
-  if (filter.after)
-    query = query.where(sql<boolean>`(created_at, id) < (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  return query
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(filter.limit + 1)
-    .execute();
+  return newestFirstPage(query, filter).execute();
 }
 
 export async function findVisibleIncident(db: Kysely<Database>, actor: Actor, id: string): Promise<Incident | undefined> {
@@ -268,20 +263,20 @@ export async function applyTriage(
   return { severity: assessment.severity };
 }
 
+/** A playbook step as the incident's record keeps it. */
+export interface IncidentStepRecord {
+  incidentId: string;
+  stepId: string;
+  type: string;
+  phase: string;
+  title: string;
+  status: 'started' | 'completed' | 'skipped';
+  taskId?: string;
+  result?: Record<string, unknown>;
+}
+
 /** Safe to retry: one row per incident and step, updated in place. */
-export async function recordIncidentStep(
-  db: Kysely<Database>,
-  input: {
-    incidentId: string;
-    stepId: string;
-    type: string;
-    phase: string;
-    title: string;
-    status: 'started' | 'completed' | 'skipped';
-    taskId?: string;
-    result?: Record<string, unknown>;
-  },
-): Promise<void> {
+export async function recordIncidentStep(db: Kysely<Database>, input: IncidentStepRecord): Promise<void> {
   const now = new Date();
   await db
     .insertInto('incident_steps')

@@ -39,16 +39,26 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
   throw new RangeError('cursor is not one this API issued');
 }
 
-/** Orders a single-table query by the keyset and fetches one row beyond the page, to know whether another follows. */
 // biome-ignore lint/suspicious/noExplicitAny: a keyset page orders any table's query; the table types do not matter here
-export function keysetPage<QB extends SelectQueryBuilder<any, any, any>>(query: QB, page: PageRequest): QB {
+type AnySelect = SelectQueryBuilder<any, any, any>;
+
+/**
+ * Orders a single-table query by the keyset and fetches one row beyond the page, to know whether
+ * another follows: oldest first for registers, newest first for work lists (incidents, requests).
+ */
+function keyset<QB extends AnySelect>(query: QB, page: PageRequest, order: 'asc' | 'desc'): QB {
   const ordered = query
-    .orderBy(sql.ref('created_at'))
-    .orderBy(sql.ref('id'))
+    .orderBy(sql.ref('created_at'), order)
+    .orderBy(sql.ref('id'), order)
     .limit(page.limit + 1);
   const after = page.after;
-  return (after ? ordered.where(sql<boolean>`(created_at, id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`) : ordered) as QB;
+  if (!after) return ordered as QB;
+  const beyond = order === 'asc' ? sql.raw('>') : sql.raw('<');
+  return ordered.where(sql<boolean>`(created_at, id) ${beyond} (${after.createdAt}::timestamptz, ${after.id}::uuid)`) as QB;
 }
+
+export const keysetPage = <QB extends AnySelect>(query: QB, page: PageRequest): QB => keyset(query, page, 'asc');
+export const newestFirstPage = <QB extends AnySelect>(query: QB, page: PageRequest): QB => keyset(query, page, 'desc');
 
 export function pageOf<T extends { created_at: Date; id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);

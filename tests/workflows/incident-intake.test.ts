@@ -249,3 +249,29 @@ describe('playbooks', () => {
     expect(listed.body.items).toHaveLength(7);
   });
 });
+
+describe('the incident list', () => {
+  it('pages newest first with a cursor, each incident once', async () => {
+    const { ciId } = await seedCi(stack.db);
+    const ids: string[] = [];
+    for (const n of [1, 2, 3]) {
+      const reported = await stack.request('POST', '/incidents', {
+        token: tokens.analyst,
+        body: { title: `Paging ${n}`, description: '', category: 'malware', affectedCis: [ciId], source: 'paging', drill: true },
+      });
+      ids.push(reported.body.id);
+      // Each registration is written by its workflow: wait for it, so creation order is report order.
+      await incident(reported.body.id, () => true, `incident ${n} registered`);
+    }
+    const seen: string[] = [];
+    let path = '/incidents?drill=true&limit=2';
+    for (let page = 0; page < 10; page += 1) {
+      const response = await stack.request('GET', path, { token: tokens.auditor });
+      expect(response.status).toBe(200);
+      seen.push(...response.body.items.filter((i: { title: string }) => i.title.startsWith('Paging')).map((i: { id: string }) => i.id));
+      if (!response.body.nextCursor) break;
+      path = `/incidents?drill=true&limit=2&cursor=${encodeURIComponent(response.body.nextCursor)}`;
+    }
+    expect(seen).toEqual([...ids].reverse());
+  });
+});
