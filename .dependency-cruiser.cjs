@@ -102,7 +102,8 @@ module.exports = {
     {
       name: 'sql-lives-in-db',
       severity: 'error',
-      comment: 'only db/ and migrations/ build SQL (and cli/, which administers the local PostgreSQL itself); everything else holds a Kysely instance by type and calls db/ (tests/unit/architecture.test.ts checks the query calls)',
+      comment:
+        'only db/ and migrations/ build SQL (and cli/, which administers the local PostgreSQL itself); everything else holds a Kysely instance by type and calls db/ (tests/unit/architecture.test.ts checks the query calls)',
       from: { pathNot: ['^(db|migrations|cli|tests|bench)/'] },
       to: { path: `${npm}(kysely|pg)(/|$)`, dependencyTypesNot: ['type-only'] },
     },

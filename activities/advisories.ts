@@ -3,6 +3,7 @@ import {
   closeAdvisory,
   findAdvisory,
   openRemediation,
+  recordAdvisoryAlert,
   recordRemediation,
   remediatedProduct,
   remediationAssignments,
@@ -16,6 +17,10 @@ import type { ActivityDeps } from './deps';
 /** The advisory response; each write's idempotency is documented in db/advisories.ts. */
 export function createAdvisoryActivities({ db }: ActivityDeps) {
   return {
+    /** Safe to retry: links the advisory to the alert its proposal raised, once. */
+    async recordAdvisoryAlert(input: { advisoryId: string; alertId: string; actor: string }): Promise<void> {
+      await recordAdvisoryAlert(db, input);
+    },
     /**
      * Matches the advisory against every active CI's components and opens a remediation for each CI
      * newly affected, with the deadline of its service's SLA. Safe to retry because a remediation's

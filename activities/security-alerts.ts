@@ -1,4 +1,4 @@
-import { recordAdvisoryAlert, recordAlertAcknowledgement, registerSecurityAlert } from '../db/security-alerts';
+import { recordAlertAcknowledgement, registerSecurityAlert } from '../db/security-alerts';
 import type { SecurityAlertInput } from '../domain/security-alert';
 import type { ActivityDeps } from './deps';
 
@@ -12,10 +12,6 @@ export function createSecurityAlertActivities({ db }: ActivityDeps) {
     /** Safe to retry: only an unacknowledged recipient is updated. */
     async recordAlertAcknowledgement(input: { alertId: string; recipient: string; taskId: string; by: string; at: string }): Promise<void> {
       await recordAlertAcknowledgement(db, input);
-    },
-    /** Safe to retry: links the advisory to the alert its proposal raised, once. */
-    async recordAdvisoryAlert(input: { advisoryId: string; alertId: string; actor: string }): Promise<void> {
-      await recordAdvisoryAlert(db, input);
     },
   };
 }

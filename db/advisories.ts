@@ -374,3 +374,30 @@ export async function patchCompliance(db: Kysely<Database>, period: { from: Date
     percentage: row.due ? Math.round((row.done_on_time / row.due) * 1000) / 10 : null,
   }));
 }
+
+/**
+ * Links an advisory to the security alert its proposal raised. Safe to retry: an advisory is linked once.
+ */
+export async function recordAdvisoryAlert(
+  db: Kysely<Database>,
+  input: { advisoryId: string; alertId: string; actor: string },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('advisories')
+      .set({ alert_id: input.alertId })
+      .where('id', '=', input.advisoryId)
+      .where('alert_id', 'is', null)
+      .returning('id')
+      .executeTakeFirst();
+    return updated
+      ? {
+          actor: input.actor,
+          action: 'advisory.alert_raised',
+          subjectType: 'advisory',
+          subjectId: input.advisoryId,
+          details: { alertId: input.alertId },
+        }
+      : undefined;
+  });
+}

@@ -97,34 +97,6 @@ export async function recordAlertAcknowledgement(
   });
 }
 
-/**
- * Links an advisory to the security alert its proposal raised (the advisory process's write, kept
- * beside the alert it records). Safe to retry: an advisory is linked once.
- */
-export async function recordAdvisoryAlert(
-  db: Kysely<Database>,
-  input: { advisoryId: string; alertId: string; actor: string },
-): Promise<void> {
-  await auditedWrite(db, async (trx) => {
-    const updated = await trx
-      .updateTable('advisories')
-      .set({ alert_id: input.alertId })
-      .where('id', '=', input.advisoryId)
-      .where('alert_id', 'is', null)
-      .returning('id')
-      .executeTakeFirst();
-    return updated
-      ? {
-          actor: input.actor,
-          action: 'advisory.alert_raised',
-          subjectType: 'advisory',
-          subjectId: input.advisoryId,
-          details: { alertId: input.alertId },
-        }
-      : undefined;
-  });
-}
-
 /** The affected CIs and services given that name none recorded. */
 export async function unknownAlertTargets(
   db: Kysely<Database>,

@@ -12,7 +12,6 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { AdvisoryActivities } from '../../activities/advisories';
-import type { SecurityAlertActivities } from '../../activities/security-alerts';
 import {
   advisoryRefusalTypes,
   type AdvisoryMatch,
@@ -32,10 +31,6 @@ import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './defini
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
 const advisories = proxyActivities<AdvisoryActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m' },
-});
-const { recordAdvisoryAlert } = proxyActivities<SecurityAlertActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
@@ -179,7 +174,7 @@ export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Pr
       parentClosePolicy: ParentClosePolicy.ABANDON,
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
     });
-    await recordAdvisoryAlert({ advisoryId: input.advisoryId, alertId, actor: alert.raisedBy });
+    await advisories.recordAdvisoryAlert({ advisoryId: input.advisoryId, alertId, actor: alert.raisedBy });
     state.alertProposal = 'sent';
   }
 
