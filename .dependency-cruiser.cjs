@@ -79,6 +79,13 @@ module.exports = {
       to: { path: '^api/routes/' },
     },
     {
+      name: 'pages-never-import-pages',
+      severity: 'error',
+      comment: 'what two inbox pages share lives in web/ beside them (task-card.ts, format.ts)',
+      from: { path: '^web/pages/[^/]+\\.ts$', pathNot: '^web/pages/index\\.ts$' },
+      to: { path: '^web/pages/' },
+    },
+    {
       name: 'servers-use-workflow-definitions-only',
       severity: 'error',
       comment: 'api/, web/ and http/ reach workflows through their definitions (messages), never their code',

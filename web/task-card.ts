@@ -1,7 +1,10 @@
+import { z } from 'zod';
 import type { HumanTask } from '../db/database';
-import { badge, humanize, jsonText, time } from './format';
+import type { Actor } from '../domain/roles';
+import { deciders } from '../http/roles';
+import { badge, humanize, jsonText, table, time } from './format';
 import { html, type Html } from './html';
-import { uiPrefix } from './page';
+import { type Notice, subjectKey, uiPrefix, type WebContext } from './page';
 
 export interface TaskCardOptions {
   csrfToken: string;
@@ -52,4 +55,64 @@ ${
 </form>`
 }
 </article>`;
+}
+
+// What every page with a record's tasks shares: My tasks, an incident, a change, a control, a review.
+
+/** The notice a page shows after a decision, named in its query (`?notice=decided`). */
+export const decisionNoticeQuery = z.object({ notice: z.enum(['decided', 'awaiting_approval']).optional() });
+export function decisionNotice(notice: z.infer<typeof decisionNoticeQuery>['notice']): Notice | undefined {
+  if (notice === 'decided') return { kind: 'success', text: 'Your decision was recorded.' };
+  if (notice === 'awaiting_approval') return { kind: 'success', text: 'Your approval was recorded; a second person must approve too.' };
+  return undefined;
+}
+
+/** Overdue first, then by deadline (none last), then oldest. */
+export function byUrgency(a: HumanTask, b: HumanTask): number {
+  const overdue = Number(isOverdue(b)) - Number(isOverdue(a));
+  if (overdue) return overdue;
+  const deadline = (a.deadline_at?.getTime() ?? Infinity) - (b.deadline_at?.getTime() ?? Infinity);
+  if (deadline) return deadline;
+  return a.created_at.getTime() - b.created_at.getTime();
+}
+
+/** Open tasks of a record this person holds a role for: they may try, the workflow decides. */
+export const mayTry = (actor: Actor) => (task: HumanTask) =>
+  task.status === 'open' &&
+  actor.roles.some((role) => deciders.includes(role)) &&
+  (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
+
+/** Every task of a record with who decided what, when, and why. */
+export const taskDecisions = (tasks: HumanTask[], caption: string) =>
+  table(
+    ['Task', 'Status', 'Decisions'],
+    tasks.map((t) => [
+      t.title,
+      humanize(t.status),
+      t.decisions.map(
+        (d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`,
+      ),
+    ]),
+    caption,
+  );
+
+/** Task cards with their subjects labelled and linked, for My tasks and a record's own page. */
+export async function taskCards(
+  web: WebContext,
+  actor: Actor,
+  tasks: HumanTask[],
+  options: { csrfToken: string; returnTo: string; decidable: (task: HumanTask) => boolean; entered?: { comment?: string; data?: string } },
+) {
+  const labels = await web.subjectLabels(
+    actor,
+    tasks.map((task) => ({ type: task.subject_type, id: task.subject_id })),
+  );
+  return tasks.map((task) => {
+    const subject = { type: task.subject_type, id: task.subject_id };
+    return taskCard(task, {
+      ...options,
+      decidable: options.decidable(task),
+      subject: web.linkTo(subject, labels.get(subjectKey(subject))),
+    });
+  });
 }

@@ -11,7 +11,7 @@ import { uuidParam } from '../../schemas/common';
 import { badge, filters, humanize, jsonText, table, time, timeline } from '../format';
 import { html } from '../html';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from './tasks';
+import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/changes`;
 const changePath = (id: string) => `${path}/${id}`;

@@ -13,7 +13,7 @@ import { incidentStateQuery } from '../../workflows/incident/definitions';
 import { badge, filters, humanize, table, time, timeline } from '../format';
 import { html } from '../html';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from './tasks';
+import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/incidents`;
 const incidentPath = (id: string) => `${path}/${id}`;

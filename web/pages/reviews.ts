@@ -10,7 +10,7 @@ import { liveReviewState } from '../../http/review-state';
 import { badge, humanize, table, time } from '../format';
 import { html } from '../html';
 import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from './tasks';
+import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/reviews`;
 const reviewPath = (id: string) => `${path}/${encodeURIComponent(id)}`;

@@ -4,15 +4,12 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { Problem } from '../../http/problem';
 import { deciders, everyone } from '../../http/roles';
 import { decideTask } from '../../http/task-decisions';
-import type { HumanTask } from '../../db/database';
 import { findVisibleTask, listTasks } from '../../db/tasks';
-import type { Actor } from '../../domain/roles';
 import { uuidParam } from '../../schemas/common';
 import { decisionBody } from '../../schemas/tasks';
-import { humanize, table, time } from '../format';
 import { html } from '../html';
-import { pageRoute, safeReturnPath, subjectKey, uiPrefix, type Notice, type WebContext, type WebPage } from '../page';
-import { isOverdue, taskCard } from '../task-card';
+import { pageRoute, safeReturnPath, uiPrefix, type WebContext, type WebPage } from '../page';
+import { byUrgency, decisionNotice, decisionNoticeQuery, isOverdue, taskCards } from '../task-card';
 
 const path = `${uiPrefix}/tasks`;
 /** More open tasks than one person can work through in a sitting; the oldest come first. */
@@ -26,64 +23,6 @@ const decisionForm = z.object({
   returnTo: z.string().max(500).optional(),
 });
 type DecisionForm = z.infer<typeof decisionForm>;
-
-/** The notice a page shows after a decision, named in its query (`?notice=decided`). */
-export const decisionNoticeQuery = z.object({ notice: z.enum(['decided', 'awaiting_approval']).optional() });
-export function decisionNotice(notice: z.infer<typeof decisionNoticeQuery>['notice']): Notice | undefined {
-  if (notice === 'decided') return { kind: 'success', text: 'Your decision was recorded.' };
-  if (notice === 'awaiting_approval') return { kind: 'success', text: 'Your approval was recorded; a second person must approve too.' };
-  return undefined;
-}
-
-/** Overdue first, then by deadline (none last), then oldest. */
-export function byUrgency(a: HumanTask, b: HumanTask): number {
-  const overdue = Number(isOverdue(b)) - Number(isOverdue(a));
-  if (overdue) return overdue;
-  const deadline = (a.deadline_at?.getTime() ?? Infinity) - (b.deadline_at?.getTime() ?? Infinity);
-  if (deadline) return deadline;
-  return a.created_at.getTime() - b.created_at.getTime();
-}
-
-/** Open tasks of a record this person holds a role for: they may try, the workflow decides. */
-export const mayTry = (actor: Actor) => (task: HumanTask) =>
-  task.status === 'open' &&
-  actor.roles.some((role) => deciders.includes(role)) &&
-  (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
-
-/** Every task of a record with who decided what, when, and why. */
-export const taskDecisions = (tasks: HumanTask[], caption: string) =>
-  table(
-    ['Task', 'Status', 'Decisions'],
-    tasks.map((t) => [
-      t.title,
-      humanize(t.status),
-      t.decisions.map(
-        (d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`,
-      ),
-    ]),
-    caption,
-  );
-
-/** Task cards with their subjects labelled and linked, for My tasks and a record's own page. */
-export async function taskCards(
-  web: WebContext,
-  actor: Actor,
-  tasks: HumanTask[],
-  options: { csrfToken: string; returnTo: string; decidable: (task: HumanTask) => boolean; entered?: { comment?: string; data?: string } },
-) {
-  const labels = await web.subjectLabels(
-    actor,
-    tasks.map((task) => ({ type: task.subject_type, id: task.subject_id })),
-  );
-  return tasks.map((task) => {
-    const subject = { type: task.subject_type, id: task.subject_id };
-    return taskCard(task, {
-      ...options,
-      decidable: options.decidable(task),
-      subject: web.linkTo(subject, labels.get(subjectKey(subject))),
-    });
-  });
-}
 
 /** Parses the form's data field: empty is no data, anything else must be a JSON object. */
 function parseData(text: string | undefined): { data?: Record<string, unknown>; error?: string } {

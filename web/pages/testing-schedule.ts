@@ -11,7 +11,7 @@ import { describeTestSchedule } from '../../temporal/security-test-schedule';
 import { badge, humanize, jsonText, table, time } from '../format';
 import { html } from '../html';
 import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from './tasks';
+import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/testing-schedule`;
 const controlPath = (id: string) => `${uiPrefix}/controls/${id}`;
