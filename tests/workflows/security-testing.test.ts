@@ -186,11 +186,14 @@ describe('the testing schedule', () => {
     expect(description.state.paused).toBe(true);
     expect(description.state.note).toContain('portal maintenance window');
 
-    // A run already started when the pause landed may still finish; after that the count must stay put.
+    // A run the schedule started before the pause landed may still be on its way: settled means every
+    // action the schedule took has written its run and finished. After that the count must stay put.
     const settled = await eventually(
       async () => {
+        const { info } = await stack.temporal.client.schedule.getHandle(makeSecurityTestScheduleId(controlId)).describe();
         const all = await runs(controlId);
-        return all.every((run) => run.status === 'finished') && all.length;
+        const finished = all.every((run) => run.status === 'finished');
+        return info.runningActions.length === 0 && all.length === info.numActionsTaken && finished && all.length;
       },
       20_000,
       'in-flight runs to finish',
@@ -325,13 +328,19 @@ describe('manual tests', () => {
       'the escalation',
     );
     expect(escalated.assignees).toEqual(['otto']);
-    const told = await stack.db
-      .selectFrom('notifications')
-      .select('recipients')
-      .where('task_id', '=', task.id)
-      .where('dedup_key', 'like', '%escalated-1')
-      .executeTakeFirst();
-    expect(told?.recipients).toEqual(['otto']);
+    // The escalation is recorded on the task before its notification goes out: wait for the latter.
+    const told = await eventually(
+      () =>
+        stack.db
+          .selectFrom('notifications')
+          .select('recipients')
+          .where('task_id', '=', task.id)
+          .where('dedup_key', 'like', '%escalated-1')
+          .executeTakeFirst(),
+      20_000,
+      'the escalation notice',
+    );
+    expect(told.recipients).toEqual(['otto']);
 
     const report = await finishedRun(controlId, 'the missed report');
     expect(report).toMatchObject({ result: 'missed', testedBy: null, incidentId: null, taskId: task.id });
