@@ -57,7 +57,14 @@ function toHeaders(raw: IncomingHttpHeaders): Headers {
   return headers;
 }
 
-export function createOutboundGuard(allowlist: OutboundAllowlist = emptyAllowlist): OutboundGuard {
+/** `dns.lookup`'s shape; tests pass one that answers differently each time, as a rebinding name does. */
+export type Resolve = (
+  hostname: string,
+  options: { all: true },
+  callback: (error: NodeJS.ErrnoException | null, found: LookupAddress[]) => void,
+) => void;
+
+export function createOutboundGuard(allowlist: OutboundAllowlist = emptyAllowlist, resolve: Resolve = dnsLookup): OutboundGuard {
   const assertHost = (host: string, purpose: OutboundPurpose) => {
     const address = parseIp(host);
     if (!address) return;
@@ -68,7 +75,7 @@ export function createOutboundGuard(allowlist: OutboundAllowlist = emptyAllowlis
   const lookup =
     (purpose: OutboundPurpose): LookupFunction =>
     (hostname, options, callback) => {
-      dnsLookup(hostname, { ...options, all: true }, (error, found: LookupAddress[]) => {
+      resolve(hostname, { ...options, all: true }, (error, found) => {
         if (error) return callback(error, '', 0);
         for (const entry of found) {
           const refusal = addressRefusal(parseIp(entry.address) ?? { family: 4, bytes: [0, 0, 0, 0] }, hostname, allowlist, purpose);
