@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertControl } from '../../db/controls';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
+import { changeBody, submitChange } from './change-gate-support';
 import { seedCi } from '../setup/fixtures';
 import { startHttpServer, type LoopbackServer } from '../setup/loopback';
 import { eventually, startStack, type Stack } from '../setup/stack';
@@ -20,11 +21,13 @@ const scheduled: { stack: () => Stack; id: string }[] = [];
 beforeAll(async () => {
   target = await startHttpServer((request: IncomingMessage, response) => {
     hits.push(`${request.method} ${request.url}`);
-    response.writeHead(401, { 'www-authenticate': 'Bearer' }).end();
+    response.writeHead(request.url?.startsWith('/itsm') ? 200 : 401, { 'www-authenticate': 'Bearer' }).end();
   });
+  // The callback origin is allowed in both: only the outbound guard stands between Warden and it.
+  const callbacks = { WARDEN_CALLBACK_ALLOWED_ORIGINS: target.url, WARDEN_CALLBACK_SECRET: 'outbound-callback-secret-0123456789' };
   [refusing, allowing] = await Promise.all([
-    startStack({ env: { WARDEN_OUTBOUND_ALLOW: '' } }),
-    startStack({ env: { WARDEN_TEST_INTERVAL_FLOOR: '2m' } }),
+    startStack({ env: { ...callbacks, WARDEN_OUTBOUND_ALLOW: '' } }),
+    startStack({ env: { ...callbacks, WARDEN_TEST_INTERVAL_FLOOR: '2m' } }),
   ]);
 });
 afterAll(async () => {
@@ -179,5 +182,32 @@ describe('the test interval floor', () => {
       index ? Date.parse(time) - Date.parse(all[index - 1] as string) : 0,
     );
     expect(Math.max(...gaps)).toBe(86_400_000);
+  });
+});
+
+describe('outbound calls from a stack', () => {
+  const callbackOf = (stack: Stack, token: string, id: string, status: string) =>
+    eventually(
+      async () => {
+        const callback = (await stack.request('GET', `/changes/${id}`, { token })).body.callbacks?.[0];
+        return callback?.status === status ? callback : undefined;
+      },
+      60_000,
+      `the callback to be ${status}`,
+    );
+
+  it('a change callback to a loopback receiver is given up at once, not sent, unless allowed', async () => {
+    const refusingRequester = await refusing.token(['change_manager']);
+    const before = hits.length;
+    const refused = await submitChange(refusing, refusingRequester, changeBody({ callbackUrl: `${target.url}/itsm/refused` }));
+    // One attempt, then given up: the refusal is not retried. (The workflow records the activity
+    // failure's outer message as the reason, so the guard's own words do not reach lastError.)
+    expect(await callbackOf(refusing, refusingRequester, refused.id, 'failed')).toMatchObject({ attempts: 1, lastStatusCode: null });
+    expect(hits.slice(before).filter((hit) => hit.includes('/itsm/refused'))).toEqual([]);
+
+    const allowingRequester = await allowing.token(['change_manager']);
+    const allowed = await submitChange(allowing, allowingRequester, changeBody({ callbackUrl: `${target.url}/itsm/allowed` }));
+    expect(await callbackOf(allowing, allowingRequester, allowed.id, 'delivered')).toMatchObject({ lastStatusCode: 200 });
+    expect(hits.filter((hit) => hit === 'POST /itsm/allowed')).toHaveLength(1);
   });
 });
