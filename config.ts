@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { CallbackSettings } from './domain/callbacks';
 import { notificationChannels } from './domain/notifications';
-import { durationPattern } from './domain/duration';
+import { durationMs, durationPattern } from './domain/duration';
+import { emptyAllowlist, parseAllowlist, type OutboundAllowlist } from './domain/outbound';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z.string().trim().min(1).optional();
@@ -74,6 +75,28 @@ export const configSchema = z.object({
     .string()
     .regex(/^\w+=customfield_\d+(,\w+=customfield_\d+)*$/, 'must be name=customfield_NNNNN pairs, comma-separated')
     .optional(),
+  /**
+   * Networks and host names outbound connections may reach although their address is loopback,
+   * link-local, private or a metadata endpoint, and that security checks may aim at without the
+   * control's CIs recording them.
+   */
+  WARDEN_OUTBOUND_ALLOW: z
+    .string()
+    .superRefine((value, context) => {
+      const parsed = parseAllowlist(value);
+      if ('problem' in parsed)
+        context.addIssue({
+          code: 'custom',
+          message: `must be comma-separated CIDRs, addresses or host names (10.0.0.0/8,::1,*.corp.example): ${parsed.problem}`,
+        });
+    })
+    .optional(),
+  /** The shortest interval a control's test Schedule may have; a faster one is refused. */
+  WARDEN_TEST_INTERVAL_FLOOR: z
+    .string()
+    .regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 5d')
+    .refine((value) => durationMs(value) >= 1000, 'must be at least 1s')
+    .default('1m'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -91,6 +114,11 @@ export type Config = z.infer<typeof configSchema>;
 export function callbackSettings(config: Config): CallbackSettings {
   const origins = config.WARDEN_CALLBACK_ALLOWED_ORIGINS?.split(',') ?? [];
   return { allowedOrigins: origins.map((origin) => new URL(origin.trim()).origin), secret: config.WARDEN_CALLBACK_SECRET };
+}
+
+export function outboundAllowlist(config: Config): OutboundAllowlist {
+  const parsed = parseAllowlist(config.WARDEN_OUTBOUND_ALLOW);
+  return 'allowlist' in parsed ? parsed.allowlist : emptyAllowlist;
 }
 
 export class ConfigError extends Error {

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { ActivityDeps } from './activities/deps';
-import { createNotifier, type NotifierSettings } from './activities/notifier';
-import { type Config, callbackSettings, requireSetting } from './config';
+import { createNotifier, loadTemplates, type NotifierSettings } from './activities/notifier';
+import { createOutboundGuard } from './activities/outbound';
+import { type Config, callbackSettings, outboundAllowlist, requireSetting } from './config';
 import type { Database } from './db/database';
 import { ensureShippedPlaybooks } from './db/playbooks';
 import { migrateToLatest } from './migrations/index';
@@ -38,6 +39,7 @@ export function notifierSettings(config: Config): NotifierSettings {
 
 /** Everything the activities may use. */
 export function activityDeps(config: Config, base: { db: Kysely<Database>; logger: Logger; workerIdentity: string }): ActivityDeps {
+  const outbound = createOutboundGuard(outboundAllowlist(config));
   return {
     ...base,
     responderUrl: config.WARDEN_RESPONDER_URL,
@@ -45,8 +47,9 @@ export function activityDeps(config: Config, base: { db: Kysely<Database>; logge
     provisioningSecret: config.WARDEN_PROVISIONING_SECRET,
     commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
     parseCheckParams,
-    notifier: createNotifier(notifierSettings(config)),
+    notifier: createNotifier(notifierSettings(config), loadTemplates(), outbound),
     callbacks: callbackSettings(config),
+    outbound,
   };
 }
 

@@ -23,7 +23,7 @@ import type { ActivityDeps } from './deps';
 import { postSignedAction } from './signed-webhook';
 
 /** Access requests, provisioning and access review campaigns; each write's idempotency is documented in db/access.ts. */
-export function createAccessActivities({ db, logger, provisioningSecret }: ActivityDeps) {
+export function createAccessActivities({ db, logger, provisioningSecret, outbound }: ActivityDeps) {
   /** The system's webhook answer, or — when the system has none — an action awaiting an admin. */
   async function carryOutProvisioning(input: ProvisioningRequest): Promise<ProvisioningOutcome> {
     const system = await findSystem(db, input.ciId);
@@ -50,6 +50,7 @@ export function createAccessActivities({ db, logger, provisioningSecret }: Activ
       payload,
       secret: provisioningSecret,
       receiver: 'provisioning endpoint',
+      outbound,
     });
     return { status: answer.ok ? 'executed' : 'failed', method: 'webhook', detail: answer.detail };
   }

@@ -20,6 +20,7 @@ import { callbackAllowed } from '../domain/callbacks';
 import type { ChangeGateInput } from '../domain/change';
 import { evaluateBaseline, type BaselineVerification, type ChangeEvidence, type ChangeStatus } from '../domain/change-risk';
 import type { ActivityDeps } from './deps';
+import { isOutboundRefused, type OutboundResponse } from './outbound';
 
 export interface CallbackDelivery {
   changeId: string;
@@ -43,7 +44,7 @@ const retryableClientErrors = new Set([408, 425, 429]);
 const callbackTimeoutMs = 10_000;
 
 /** The change security gate's records and checks; each write's idempotency is documented in db/changes.ts. */
-export function createChangeActivities({ db, callbacks }: ActivityDeps) {
+export function createChangeActivities({ db, callbacks, outbound }: ActivityDeps) {
   return {
     /** Safe to retry: the change id is the primary key and a second insert does nothing. */
     async recordChangeRequest(input: { workflowId: string; gate: ChangeGateInput; status: ChangeStatus }): Promise<void> {
@@ -114,9 +115,11 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
 
       const body = JSON.stringify(delivery.payload);
       const timestamp = Math.floor(Date.now() / 1000).toString();
-      let response: Response;
+      let response: OutboundResponse;
       try {
-        response = await fetch(delivery.url, {
+        // Through the outbound guard, and redirects are never followed: an allowed origin must not
+        // bounce the request to one that is not, nor resolve to an address the guard refuses.
+        response = await outbound.request(delivery.url, {
           method: 'POST',
           headers: {
             'content-type': 'application/json',
@@ -126,16 +129,14 @@ export function createChangeActivities({ db, callbacks }: ActivityDeps) {
             'x-warden-delivery': `${delivery.changeId}/${delivery.eventKey}`,
           },
           body,
-          // An allowed origin must not bounce the request to one that is not.
-          redirect: 'manual',
-          signal: AbortSignal.timeout(callbackTimeoutMs),
+          timeoutMs: callbackTimeoutMs,
         });
-        await response.body?.cancel();
       } catch (error) {
         await recordCallbackAttempt(db, delivery, { last_error: error instanceof Error ? error.message : String(error) });
+        if (isOutboundRefused(error)) throw ApplicationFailure.nonRetryable((error as Error).message, 'CallbackNotAllowed');
         throw error;
       }
-      if (response.ok) {
+      if (response.status >= 200 && response.status < 300) {
         await recordCallbackAttempt(db, delivery, { status: 'delivered', last_status_code: response.status, last_error: null });
         return { statusCode: response.status };
       }

@@ -4,6 +4,7 @@ import type { CallbackSettings } from '../domain/callbacks';
 import type { CheckParamsParser } from '../domain/security-checks';
 import type { Database } from '../db/database';
 import type { Notifier } from './notifier';
+import type { OutboundGuard } from './outbound';
 
 /** What every activity factory may use; tests pass the real ones. */
 export interface ActivityDeps {
@@ -23,4 +24,6 @@ export interface ActivityDeps {
   notifier: Notifier;
   /** Where change-gate callbacks may go and the secret they are signed with. */
   callbacks: CallbackSettings;
+  /** The one gate of every outbound connection, holding WARDEN_OUTBOUND_ALLOW (activities/outbound.ts). */
+  outbound: OutboundGuard;
 }

@@ -19,7 +19,7 @@ import { postSignedAction } from './signed-webhook';
 
 /** The incident procedure; each write's idempotency is documented in db/incidents.ts. */
 export function createIncidentActivities(deps: ActivityDeps) {
-  const { db, logger, responderUrl, responderSecret } = deps;
+  const { db, logger, responderUrl, responderSecret, outbound } = deps;
   const notifications = createNotificationActivities(deps);
   return {
     /** Safe to retry: the incident id is the primary key, and a retry answers from the recorded row. */
@@ -86,7 +86,13 @@ export function createIncidentActivities(deps: ActivityDeps) {
             params: action.kind === 'containment' ? (action.params ?? {}) : {},
             approvedBy: input.approvedBy,
           };
-          const answer = await postSignedAction(url, { actionId: input.actionId, payload, secret: responderSecret, receiver: 'responder' });
+          const answer = await postSignedAction(url, {
+            actionId: input.actionId,
+            payload,
+            secret: responderSecret,
+            receiver: 'responder',
+            outbound,
+          });
           status = answer.ok ? 'executed' : 'failed';
           detail = answer.detail;
         }

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import nodemailer from 'nodemailer';
 import { parseTemplate, renderTemplate, type ChannelTarget, type MessageTemplate } from '../domain/notifications';
+import { createOutboundGuard, type OutboundGuard } from './outbound';
 import { signatureHeader } from './signed-webhook';
 
 export interface NotifierSettings {
@@ -46,18 +47,22 @@ export function loadTemplates(folder: URL = templatesFolder): Map<string, Messag
 // A receiver that hangs must not hold the activity past its start-to-close timeout.
 const sendTimeoutMs = 8_000;
 
-async function post(url: string, body: string, headers: Record<string, string>): Promise<void> {
-  const response = await fetch(url, {
+/** Through the outbound guard: a webhook or Slack URL on a loopback, private or metadata address is refused (and not followed through redirects). */
+async function post(outbound: OutboundGuard, url: string, body: string, headers: Record<string, string>): Promise<void> {
+  const response = await outbound.request(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body,
-    signal: AbortSignal.timeout(sendTimeoutMs),
+    timeoutMs: sendTimeoutMs,
   });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`HTTP ${response.status} from ${new URL(url).host}`);
+  if (response.status < 200 || response.status >= 300) throw new Error(`HTTP ${response.status} from ${new URL(url).host}`);
 }
 
-export function createNotifier(settings: NotifierSettings, templates = loadTemplates()): Notifier {
+export function createNotifier(
+  settings: NotifierSettings,
+  templates = loadTemplates(),
+  outbound: OutboundGuard = createOutboundGuard(),
+): Notifier {
   const mail = settings.smtpUrl
     ? nodemailer.createTransport({
         url: settings.smtpUrl,
@@ -100,14 +105,14 @@ export function createNotifier(settings: NotifierSettings, templates = loadTempl
             title: message.text.subject,
             text: message.text.body,
           });
-          await post(target.target, body, {
+          await post(outbound, target.target, body, {
             'x-warden-delivery': message.deliveryId,
             ...(settings.webhookSecret ? { 'x-warden-signature': signatureHeader(settings.webhookSecret, body) } : {}),
           });
           return;
         }
         case 'slack':
-          await post(target.target, JSON.stringify({ text: `*${message.text.subject}*\n${message.text.body}` }), {});
+          await post(outbound, target.target, JSON.stringify({ text: `*${message.text.subject}*\n${message.text.body}` }), {});
           return;
       }
     },

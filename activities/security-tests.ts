@@ -1,7 +1,12 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestProcedure } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
-import { beginTestRun, finishTestRun, type FinishTestRun } from '../db/test-runs';
+import type { Kysely } from 'kysely';
+import { findConfigurationItem } from '../db/cis';
+import { findControl } from '../db/controls';
+import type { Database } from '../db/database';
+import { beginTestRun, findTestRun, finishTestRun, type FinishTestRun } from '../db/test-runs';
+import { recordedTargets, type RecordedTargets } from '../domain/outbound';
 import { CheckNotRunnable, runCheck, type CheckOutcome } from './checks/index';
 import type { ActivityDeps } from './deps';
 
@@ -18,7 +23,17 @@ export interface TestSubject {
 /** The report a run leaves, as the workflow hands it over. */
 export type FinishedTest = FinishTestRun;
 
-export function createSecurityTestActivities({ db, commandChecksEnabled, parseCheckParams }: ActivityDeps) {
+/** What the run's control's active CIs record as reachable, read when the check runs (not when it was written). */
+async function recordedTargetsOfRun(db: Kysely<Database>, runId: string): Promise<RecordedTargets> {
+  const run = await findTestRun(db, runId);
+  const control = run && (await findControl(db, run.control_id));
+  const cis = await Promise.all((control?.ci_ids ?? []).map((id) => findConfigurationItem(db, id)));
+  return recordedTargets(
+    cis.filter((ci) => ci !== undefined && ci.status === 'active') as { name: string; attributes: Record<string, unknown> }[],
+  );
+}
+
+export function createSecurityTestActivities({ db, commandChecksEnabled, parseCheckParams, outbound }: ActivityDeps) {
   return {
     /**
      * Records the run and reads its control; null when the control is retired or gone. Safe to
@@ -45,11 +60,13 @@ export function createSecurityTestActivities({ db, commandChecksEnabled, parseCh
 
     /**
      * Runs one automated check. A control that does not hold is a result, not an error; only a
-     * check that cannot run throws. Safe to retry because checks only read.
+     * check that cannot run throws (a target outside the control's CIs and the allowlist is one that
+     * cannot: `CheckNotRunnable`, reported as an error). Safe to retry because checks only read.
      */
     async runSecurityCheck(input: { runId: string; check: string; params: Record<string, unknown> }): Promise<CheckOutcome> {
       try {
-        return await runCheck(input.check, input.params, { commandChecksEnabled, parseParams: parseCheckParams });
+        const recorded = await recordedTargetsOfRun(db, input.runId);
+        return await runCheck(input.check, input.params, { commandChecksEnabled, parseParams: parseCheckParams, outbound, recorded });
       } catch (error) {
         if (error instanceof CheckNotRunnable) throw ApplicationFailure.nonRetryable(error.message, 'CheckNotRunnable');
         throw error;

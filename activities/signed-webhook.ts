@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { isOutboundRefused, type OutboundGuard } from './outbound';
 
 /** `x-warden-signature` value: receivers recompute HMAC-SHA256 over the raw body with the shared secret. */
 export function signatureHeader(secret: string, body: string): string {
@@ -9,24 +10,32 @@ export function signatureHeader(secret: string, body: string): string {
  * POSTs a JSON action to an external system: signed with HMAC-SHA256 over the body when a secret is
  * set (`x-warden-signature: sha256=<hex>`), with the action id as Idempotency-Key so the receiver can
  * drop a retried call. A 5xx or network error throws, so the calling activity retries; a 4xx is the
- * receiver's final word and comes back as `ok: false`.
+ * receiver's final word and comes back as `ok: false`. So is a URL the outbound guard refuses
+ * (loopback, link-local, private or metadata address not in WARDEN_OUTBOUND_ALLOW): retrying would
+ * be refused the same way. Redirects are not followed.
  */
 export async function postSignedAction(
   url: string,
-  input: { actionId: string; payload: unknown; secret?: string; receiver: string },
+  input: { actionId: string; payload: unknown; secret?: string; receiver: string; outbound: OutboundGuard },
 ): Promise<{ ok: boolean; detail: string }> {
   const body = JSON.stringify(input.payload);
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'idempotency-key': input.actionId,
-      ...(input.secret ? { 'x-warden-signature': signatureHeader(input.secret, body) } : {}),
-    },
-    body,
-    // A receiver that has not answered in 10 s is treated as down: the activity retries.
-    signal: AbortSignal.timeout(10_000),
-  });
-  if (response.status >= 500) throw new Error(`${input.receiver} answered ${response.status}`);
-  return { ok: response.ok, detail: `${input.receiver} answered ${response.status}` };
+  let status: number;
+  try {
+    ({ status } = await input.outbound.request(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': input.actionId,
+        ...(input.secret ? { 'x-warden-signature': signatureHeader(input.secret, body) } : {}),
+      },
+      body,
+      // A receiver that has not answered in 10 s is treated as down: the activity retries.
+      timeoutMs: 10_000,
+    }));
+  } catch (error) {
+    if (isOutboundRefused(error)) return { ok: false, detail: `${input.receiver} not called: ${(error as Error).message}` };
+    throw error;
+  }
+  if (status >= 500) throw new Error(`${input.receiver} answered ${status}`);
+  return { ok: status >= 200 && status < 300, detail: `${input.receiver} answered ${status}` };
 }

@@ -1,5 +1,5 @@
 import type { IncidentCategory } from './classification';
-import type { DurationText } from './duration';
+import { durationMs, type DurationText } from './duration';
 
 /**
  * Security controls and their tests. ITIL asks that every security mechanism is tested on a
@@ -93,4 +93,30 @@ export function cadenceFromTimes(times: readonly Date[]): number | null {
     longest = Math.max(longest ?? 0, gap);
   }
   return longest;
+}
+
+const goDurationUnits: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * The interval a schedule asks for when it says so outright (`every`, or a cron string's
+ * `@every 1h30m`); undefined for a cron expression, whose interval shows only in its run times.
+ */
+export function statedIntervalMs(schedule: ControlScheduleSpec): number | undefined {
+  if (schedule.every) return durationMs(schedule.every);
+  const every = /^@every\s+((?:\d+(?:\.\d+)?(?:ms|s|m|h))+)$/.exec(schedule.cron?.trim() ?? '');
+  if (!every) return undefined;
+  let total = 0;
+  for (const [, amount, unit] of (every[1] as string).matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g))
+    total += Number(amount) * (goDurationUnits[unit as string] as number);
+  return total;
+}
+
+/** The shortest gap between consecutive run times: how fast a cron schedule really runs. */
+export function shortestGapMs(times: readonly Date[]): number | null {
+  let shortest: number | null = null;
+  for (let i = 1; i < times.length; i += 1) {
+    const gap = (times[i] as Date).getTime() - (times[i - 1] as Date).getTime();
+    shortest = Math.min(shortest ?? gap, gap);
+  }
+  return shortest;
 }

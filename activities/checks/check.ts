@@ -1,4 +1,6 @@
+import type { RecordedTargets } from '../../domain/outbound';
 import type { CheckParams, CheckParamsParser, CheckType } from '../../domain/security-checks';
+import type { OutboundGuard } from '../outbound';
 
 /** What a check found: pass or fail, a sentence for people, and the evidence a report keeps. */
 export interface CheckOutcome {
@@ -11,6 +13,10 @@ export interface CheckOutcome {
 export interface CheckContext {
   commandChecksEnabled: boolean;
   parseParams: CheckParamsParser;
+  /** Every connection a check makes goes through it (checks use the `check` purpose). */
+  outbound: OutboundGuard;
+  /** The hosts and addresses the control's CIs record: a check aims only at these or at allowlisted ones. */
+  recorded: RecordedTargets;
 }
 
 /**

@@ -1,20 +1,16 @@
-import { errorCode, errorMessage, type SecurityCheck } from './check';
+import { isOutboundRefused, type OutboundResponse } from '../outbound';
+import { CheckNotRunnable, errorCode, errorMessage, type SecurityCheck } from './check';
 
 /** An anonymous request is refused: the endpoint is not open to the world. */
 export const httpRequiresAuth: SecurityCheck<'http_requires_auth'> = {
   type: 'http_requires_auth',
-  async run(params) {
-    let response: Response;
+  async run(params, context) {
+    let response: OutboundResponse;
     try {
       // No credentials of any kind, and no redirects followed: a login page that answers 200 is not a refusal.
-      response = await fetch(params.url, {
-        method: params.method,
-        redirect: 'manual',
-        credentials: 'omit',
-        signal: AbortSignal.timeout(params.timeoutMs),
-      });
-      await response.body?.cancel();
+      response = await context.outbound.request(params.url, { method: params.method, timeoutMs: params.timeoutMs, purpose: 'check' });
     } catch (error) {
+      if (isOutboundRefused(error)) throw new CheckNotRunnable(`url: ${errorMessage(error)}`);
       return {
         passed: false,
         summary: `${params.url} did not answer: ${errorMessage(error)}`,

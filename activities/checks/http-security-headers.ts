@@ -1,14 +1,16 @@
-import { errorCode, errorMessage, type SecurityCheck } from './check';
+import { isOutboundRefused, type OutboundResponse } from '../outbound';
+import { CheckNotRunnable, errorCode, errorMessage, type SecurityCheck } from './check';
 
 /** The response carries the security headers a browser needs and none that disclose the stack. */
 export const httpSecurityHeaders: SecurityCheck<'http_security_headers'> = {
   type: 'http_security_headers',
-  async run(params) {
-    let response: Response;
+  async run(params, context) {
+    let response: OutboundResponse;
     try {
-      response = await fetch(params.url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(params.timeoutMs) });
-      await response.body?.cancel();
+      // Redirects are not followed: the headers judged are those of the URL the control names.
+      response = await context.outbound.request(params.url, { method: 'GET', timeoutMs: params.timeoutMs, purpose: 'check' });
     } catch (error) {
+      if (isOutboundRefused(error)) throw new CheckNotRunnable(`url: ${errorMessage(error)}`);
       return {
         passed: false,
         summary: `${params.url} did not answer: ${errorMessage(error)}`,

@@ -1,14 +1,20 @@
 import { connect, rootCertificates, type PeerCertificate, type TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
-import { errorCode, errorMessage, type SecurityCheck } from './check';
+import { isOutboundRefused, type OutboundGuard } from '../outbound';
+import { CheckNotRunnable, errorCode, errorMessage, type SecurityCheck } from './check';
 
 const dayMs = 86_400_000;
 
-function handshake(options: { host: string; port: number; servername: string; ca?: string; timeoutMs: number }): Promise<TLSSocket> {
+function handshake(
+  options: { host: string; port: number; servername: string; ca?: string; timeoutMs: number },
+  outbound: OutboundGuard,
+): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
+    outbound.assertHost(options.host, 'check');
     const socket = connect({
       host: options.host,
       port: options.port,
+      lookup: outbound.lookup('check'),
       // SNI takes names only; the identity check below still uses `servername`.
       servername: isIP(options.servername) ? undefined : options.servername,
       ca: options.ca ? [...rootCertificates, options.ca] : undefined,
@@ -39,13 +45,14 @@ function describe(certificate: PeerCertificate) {
 /** The certificate is trusted, names the host, and stays valid for at least `minDaysValid` days. */
 export const tlsCertificate: SecurityCheck<'tls_certificate'> = {
   type: 'tls_certificate',
-  async run(params) {
+  async run(params, context) {
     const servername = params.servername ?? params.host;
     const target = { host: params.host, port: params.port, servername };
     let socket: TLSSocket;
     try {
-      socket = await handshake({ ...target, ca: params.ca, timeoutMs: params.timeoutMs });
+      socket = await handshake({ ...target, ca: params.ca, timeoutMs: params.timeoutMs }, context.outbound);
     } catch (error) {
+      if (isOutboundRefused(error)) throw new CheckNotRunnable(`host: ${errorMessage(error)}`);
       return {
         passed: false,
         summary: `no TLS handshake with ${params.host}:${params.port}: ${errorMessage(error)}`,

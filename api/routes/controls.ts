@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { outboundAllowlist } from '../../config';
+import { findConfigurationItem } from '../../db/cis';
 import {
   allActiveControls,
   findControl,
@@ -11,6 +13,7 @@ import {
   retireControl,
   updateControl,
   type ControlFields,
+  type FieldProblem,
 } from '../../db/controls';
 import type { Control } from '../../db/database';
 import { pageOf } from '../../db/pagination';
@@ -18,6 +21,7 @@ import { controlsToCsv, csvToRows, validateControlRows } from '../../schemas/con
 import { controlInput, controlListQuery, controlPage, controlPatch, controlView, exportQuery, importResult } from '../../schemas/controls';
 import { responses, uuidParam } from '../../schemas/common';
 import type { CheckType } from '../../domain/security-checks';
+import { addressRefusal, checkTargetRefusal, checkTargets, parseIp, recordedTargets } from '../../domain/outbound';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { assertMayWriteControl } from '../control-access';
 import { pageRequest } from '../../http/paging';
@@ -95,9 +99,36 @@ export async function controlRoutes(app: FastifyInstance) {
     if (!control) throw notFound('control', id);
     return control;
   };
-  const checkReferences = async (fields: Partial<ControlFields>) => {
+  const allowlist = outboundAllowlist(app.config);
+  /**
+   * A check aims only at hosts and addresses its control's CIs record, or that WARDEN_OUTBOUND_ALLOW
+   * admits; loopback, link-local and metadata addresses need the allowlist. The worker checks again
+   * when the check runs, and once more on the address it connects to.
+   */
+  const targetProblems = async (procedure: ControlFields['procedure'], ciIds: string[], path: string): Promise<FieldProblem[]> => {
+    if (procedure.type !== 'automated') return [];
+    const cis = await Promise.all(ciIds.map((id) => findConfigurationItem(app.db, id)));
+    const recorded = recordedTargets(
+      cis.filter((ci) => ci !== undefined && ci.status === 'active') as { name: string; attributes: Record<string, unknown> }[],
+    );
+    return checkTargets(procedure.check, procedure.params).flatMap(({ field, host, recorded: mustBeRecorded }) => {
+      const address = parseIp(host);
+      const refusal = mustBeRecorded
+        ? checkTargetRefusal(host, recorded, allowlist)
+        : address && addressRefusal(address, host, allowlist, 'check');
+      return refusal ? [{ path: `${path}.params.${field}`, message: refusal }] : [];
+    });
+  };
+  const checkReferences = async (fields: Partial<ControlFields>, current?: Control) => {
     const problems = await referenceProblems(app.db, fields, 'body.');
     if (problems.length) throw invalid(problems);
+    // Only a change of target or CIs is judged, so a control written before these rules can still be renamed.
+    if (!fields.procedure && !fields.ciIds) return;
+    const procedure = fields.procedure ?? current?.procedure;
+    if (!procedure) return;
+    const targets = await targetProblems(procedure, fields.ciIds ?? current?.ci_ids ?? [], 'body.procedure');
+    // A change of CIs alone can orphan the stored target: name the field that changed.
+    if (targets.length) throw invalid(fields.procedure ? targets : targets.map((problem) => ({ ...problem, path: 'body.ciIds' })));
   };
 
   routes.post('/controls', {
@@ -166,7 +197,12 @@ export async function controlRoutes(app: FastifyInstance) {
       const parsed = validateControlRows(source.rows, source.problems);
       if (!parsed.ok) throw invalid(parsed.problems);
       const problems = (
-        await Promise.all(parsed.controls.map((fields, index) => referenceProblems(app.db, fields, `rows.${index + 1}.`)))
+        await Promise.all(
+          parsed.controls.map(async (fields, index) => [
+            ...(await referenceProblems(app.db, fields, `rows.${index + 1}.`)),
+            ...(await targetProblems(fields.procedure, fields.ciIds ?? [], `rows.${index + 1}.procedure`)),
+          ]),
+        )
       ).flat();
       if (problems.length) throw invalid(problems);
       const imported = await uniqueName(undefined, () => importControls(app.db, parsed.controls, request.actor.principalId));
@@ -192,7 +228,7 @@ export async function controlRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const existing = await readControl(request.params.id);
       assertMayWriteControl(request.actor, existing.owner, request.body.owner);
-      await checkReferences(request.body);
+      await checkReferences(request.body, existing);
       const control = await uniqueName(request.body.name, () =>
         app.db.transaction().execute((trx) => updateControl(trx, existing.id, request.body, request.actor.principalId)),
       );

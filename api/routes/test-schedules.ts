@@ -29,6 +29,8 @@ import {
   securityTestWorkflowType,
   type SecurityTestInput,
 } from '../../domain/security-test';
+import { shortestGapMs, statedIntervalMs } from '../../domain/controls';
+import { durationMs } from '../../domain/duration';
 import { assertMayWriteControl } from '../control-access';
 import { testingSchedule } from '../../http/testing-schedule';
 import { idempotencyKey, idempotent } from '../idempotency';
@@ -78,6 +80,11 @@ function invalidSpec(error: unknown): Problem | undefined {
 export async function testScheduleRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const client = app.temporal.client;
+  // A schedule may not test faster than this: a check every few seconds is a scanner, not a control test.
+  const floor = app.config.WARDEN_TEST_INTERVAL_FLOOR;
+  const floorMs = durationMs(floor);
+  const tooFast = (path: string, intervalMs: number) =>
+    invalid([{ path, message: `runs every ${intervalMs / 1000}s, faster than the floor of ${floor} (WARDEN_TEST_INTERVAL_FLOOR)` }]);
 
   const activeControl = async (id: string) => {
     const control = await findControl(app.db, id);
@@ -99,12 +106,23 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       const control = await activeControl(request.params.id);
       assertMayWriteControl(request.actor, control.owner);
       const { paused, ...spec } = request.body;
+      const stated = statedIntervalMs(spec);
+      if (stated !== undefined && stated < floorMs) throw tooFast(spec.every ? 'body.every' : 'body.cron', stated);
       const note = `schedule set by ${request.actor.principalId}`;
       let result: Awaited<ReturnType<typeof putTestSchedule>>;
       try {
         result = await putTestSchedule(client, app.temporal.taskQueue, control.id, spec, { paused, note });
       } catch (error) {
         throw invalidSpec(error) ?? error;
+      }
+      // A cron's pace shows only in the times Temporal computes for it. Those include jitter, which can
+      // bring two runs up to `jitter` closer than the cron says: only a gap too short even so is refused.
+      const gap = shortestGapMs(result.description.info.nextActionTimes);
+      if (spec.cron && gap !== null && gap + (spec.jitter ? durationMs(spec.jitter) : 0) < floorMs) {
+        // Put back what was there: the previous schedule, or none.
+        if (control.schedule) await putTestSchedule(client, app.temporal.taskQueue, control.id, control.schedule, { note: 'restored' });
+        else await deleteTestSchedule(client, control.id);
+        throw tooFast('body.cron', gap);
       }
       await recordSchedule(app.db, control.id, { spec, cadenceMs: result.cadenceMs, paused: result.paused }, request.actor.principalId);
       return describeSchedule((await findControl(app.db, control.id)) as Control, result.description);

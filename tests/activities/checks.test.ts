@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckNotRunnable, runCheck, type CheckContext } from '../../activities/checks/index';
+import { createOutboundGuard } from '../../activities/outbound';
+import { parseAllowlist, type OutboundAllowlist } from '../../domain/outbound';
 import { parseCheckParams } from '../../schemas/security-checks';
 import {
   closedPort,
@@ -10,7 +12,14 @@ import {
   type LoopbackServer,
 } from '../setup/loopback';
 
-const context: CheckContext = { commandChecksEnabled: false, parseParams: parseCheckParams };
+// The servers under test listen on loopback, which checks reach only when the allowlist says so.
+const loopback = (parseAllowlist('127.0.0.0/8,::1') as { allowlist: OutboundAllowlist }).allowlist;
+const context: CheckContext = {
+  commandChecksEnabled: false,
+  parseParams: parseCheckParams,
+  outbound: createOutboundGuard(loopback),
+  recorded: { names: [], networks: [] },
+};
 const servers: LoopbackServer[] = [];
 let hardened: LoopbackServer;
 let bare: LoopbackServer;

@@ -66,6 +66,9 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
     TEMPORAL_TASK_QUEUE: `test-${suffix}`,
     WARDEN_CODEC_KEYS: inject('codecKeys'),
     WARDEN_RATE_LIMIT_PER_MINUTE: '100000',
+    // Test receivers (webhooks, responders, checked servers) listen on loopback, which Warden refuses
+    // unless allowed; tests/api/outbound.test.ts runs a stack with '' to see the refusal.
+    WARDEN_OUTBOUND_ALLOW: '127.0.0.0/8,::1',
     LOG_LEVEL: 'silent',
     ...options.env,
   });

@@ -41,6 +41,8 @@ const env: Record<keyof Config, string> = {
   WARDEN_CALLBACK_SECRET: 'callback-secret-of-24-chars',
   WARDEN_CHANGE_REVIEW_LIMIT: '3d',
   WARDEN_JIRA_FIELDS: 'plannedStart=customfield_10001',
+  WARDEN_OUTBOUND_ALLOW: '10.20.0.0/16,*.corp.example',
+  WARDEN_TEST_INTERVAL_FLOOR: '5m',
   LOG_LEVEL: 'warn',
 };
 
@@ -85,6 +87,11 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_CALLBACK_SECRET: { wired: () => deps.callbacks.secret, expected: env.WARDEN_CALLBACK_SECRET },
   WARDEN_CHANGE_REVIEW_LIMIT: { readIn: 'api/routes/changes.ts' },
   WARDEN_JIRA_FIELDS: { readIn: 'api/routes/changes.ts' },
+  WARDEN_OUTBOUND_ALLOW: {
+    wired: () => deps.outbound.allowlist,
+    expected: { cidrs: [{ family: 4, bytes: [10, 20, 0, 0], prefix: 16 }], hosts: ['*.corp.example'] },
+  },
+  WARDEN_TEST_INTERVAL_FLOOR: { readIn: 'api/routes/test-schedules.ts' },
   LOG_LEVEL: { readIn: 'cli/warden.ts' },
 };
 

@@ -17,7 +17,8 @@ const scheduledControls: string[] = [];
 beforeAll(async () => {
   hardened = await startHttpServer((_request, response) => response.writeHead(200, hardenedHeaders).end());
   bare = await startHttpServer((_request, response) => response.writeHead(200, { 'x-powered-by': 'PHP/5.6' }).end());
-  stack = await startStack();
+  // Runs every second or two keep the file short; the default floor (1m) is tested in tests/api/outbound.test.ts.
+  stack = await startStack({ env: { WARDEN_TEST_INTERVAL_FLOOR: '1s' } });
   tokens.manager = await stack.token(['security_manager'], 'sally');
   tokens.tester = await stack.token(['tester'], 'tess');
   tokens.owner = await stack.token(['service_owner'], 'otto');
