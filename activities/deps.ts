@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CallbackSettings } from '../domain/callbacks';
 import type { CheckParamsParser } from '../domain/security-checks';
+import type { AuditSigningKey } from '../db/audit-checkpoints';
 import type { Database } from '../db/database';
 import type { Notifier } from './notifier';
 
@@ -23,4 +24,6 @@ export interface ActivityDeps {
   notifier: Notifier;
   /** Where change-gate callbacks may go and the secret they are signed with. */
   callbacks: CallbackSettings;
+  /** WARDEN_AUDIT_SIGNING_KEY: signs audit checkpoints; unset, this worker signs none. */
+  auditSigningKey?: AuditSigningKey;
 }
