@@ -10,9 +10,10 @@ export function createAuditCheckpointActivities({ db, auditSigningKey }: Activit
      * (unique event id), and a retry after the commit finds it signed and writes nothing.
      */
     async signAuditCheckpoint(): Promise<AuditCheckpointResult> {
-      // Every retry would meet the same missing key; the next scheduled run tries again.
+      // Retryable: the retry may land on another worker of the queue that holds the key. The
+      // workflow bounds the attempts, so a queue where none does fails the run visibly.
       if (!auditSigningKey) {
-        throw ApplicationFailure.nonRetryable('this worker holds no WARDEN_AUDIT_SIGNING_KEY', 'AuditSigningKeyMissing');
+        throw ApplicationFailure.retryable('this worker holds no WARDEN_AUDIT_SIGNING_KEY', 'AuditSigningKeyMissing');
       }
       return writeAuditCheckpoint(db, auditSigningKey);
     },

@@ -187,6 +187,8 @@ export interface ChainVerification {
   checkpoints: number;
   /** Events after the last checkpoint: consistent, but nothing signed vouches for them yet. */
   unanchored: number;
+  /** The newest checkpoint verified: when it is much older than the interval, signing has stopped or checkpoints were deleted. */
+  lastCheckpoint: { id: number; eventId: number; signedAt: Date } | null;
 }
 
 /**
@@ -203,14 +205,18 @@ export async function verifyAuditChain(
   let next = 0; // the next checkpoint to meet in the chain
   let anchoredEventId = 0; // the event of the last checkpoint that held
   let anchoredCount = 0; // events up to it
+  let lastCheckpoint: ChainVerification['lastCheckpoint'] = null;
   let prevHash = genesisHash;
   let afterId = 0;
   let checked = 0;
-  const result = (problem: Omit<ChainVerification, 'valid' | 'checked' | 'checkpoints' | 'unanchored'>): ChainVerification => ({
+  const result = (
+    problem: Omit<ChainVerification, 'valid' | 'checked' | 'checkpoints' | 'unanchored' | 'lastCheckpoint'>,
+  ): ChainVerification => ({
     valid: false,
     checked,
     checkpoints: next,
     unanchored: checked - anchoredCount,
+    lastCheckpoint,
     ...problem,
   });
   /** Why the checkpoint `next` points at does not hold for an event with `hash`, or undefined. */
@@ -277,6 +283,7 @@ export async function verifyAuditChain(
         next += 1;
         anchoredEventId = id;
         anchoredCount = checked;
+        lastCheckpoint = { id: checkpoint.id, eventId: id, signedAt: checkpoint.signed_at };
       }
     }
     if (rows.length < batchSize) break;
@@ -286,7 +293,7 @@ export async function verifyAuditChain(
     // Checkpoints past the end of the chain: the tail they signed was deleted (or they are forged).
     return missingEvent(beyond);
   }
-  return { valid: true, checked, checkpoints: next, unanchored: checked - anchoredCount };
+  return { valid: true, checked, checkpoints: next, unanchored: checked - anchoredCount, lastCheckpoint };
 }
 
 export interface AuditFilter {

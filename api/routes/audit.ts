@@ -29,6 +29,10 @@ const verification = z.object({
   reason: z.string().optional(),
   checkpoints: z.number().describe('checkpoints whose signatures were verified'),
   unanchored: z.number().describe('events after the last checkpoint, which no signature covers yet'),
+  lastCheckpoint: z
+    .object({ id: z.number(), eventId: z.number(), signedAt: z.string() })
+    .nullable()
+    .describe('the newest checkpoint verified; much older than the interval means signing stopped or checkpoints were deleted'),
 });
 
 const publicKey = z.object({
@@ -94,7 +98,10 @@ export async function auditRoutes(app: FastifyInstance) {
       summary: 'Recompute the hash chain, check every signed checkpoint against it, and name the first broken row or checkpoint',
       response: responses({ 200: verification }),
     },
-    handler: async () => verifyAuditChain(app.db, { keys }),
+    handler: async () => {
+      const { lastCheckpoint, ...verified } = await verifyAuditChain(app.db, { keys });
+      return { ...verified, lastCheckpoint: lastCheckpoint && { ...lastCheckpoint, signedAt: lastCheckpoint.signedAt.toISOString() } };
+    },
   });
 
   routes.get('/audit/checkpoints', {

@@ -100,7 +100,7 @@ describe('an API that holds only the verify key', () => {
     });
     const verified = await stack.request('GET', '/audit/verify', { token: auditor });
     expect(verified.status).toBe(200);
-    expect(verified.body).toMatchObject({ valid: true, checkpoints: 0 });
+    expect(verified.body).toMatchObject({ valid: true, checkpoints: 0, lastCheckpoint: null });
     expect(verified.body.checked).toBeGreaterThan(0);
   });
 
@@ -114,7 +114,12 @@ describe('an API that holds only the verify key', () => {
     if (!first.written || !second.written) return;
 
     const clean = await stack.request('GET', '/audit/verify', { token: auditor });
-    expect(clean.body).toMatchObject({ valid: true, checkpoints: 2, unanchored: 3 });
+    expect(clean.body).toMatchObject({
+      valid: true,
+      checkpoints: 2,
+      unanchored: 3,
+      lastCheckpoint: { id: second.checkpointId, eventId: second.eventId, signedAt: expect.any(String) },
+    });
 
     // Past the last checkpoint nothing signed vouches for a row: this rewrite goes unnoticed (documented).
     const unanchored = await lastEventId(stack.db);
