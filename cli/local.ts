@@ -186,6 +186,15 @@ function localAuditSigningKey(dataDir: string): string {
   return key;
 }
 
+/** WARDEN_AUDIT_SIGNING_KEY, or else the key a `warden start` with the same data folder generated. */
+export function readAuditSigningKey(config: Config): string {
+  if (config.WARDEN_AUDIT_SIGNING_KEY) return config.WARDEN_AUDIT_SIGNING_KEY;
+  const file = path.join(path.resolve(config.WARDEN_DATA_DIR), 'audit-signing-key');
+  if (!existsSync(file))
+    throw new ConfigError(`WARDEN_AUDIT_SIGNING_KEY must be set: ${file} does not exist (\`warden start\` creates it)`);
+  return readFileSync(file, 'utf8').trim();
+}
+
 /** On the first start only: an admin token, so there is someone to create the other tokens. */
 async function createBootstrapToken(db: Kysely<Database>, config: Config): Promise<string | undefined> {
   if (await hasAnyToken(db)) return undefined;
