@@ -97,8 +97,32 @@ export const configSchema = z.object({
     .regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 5d')
     .refine((value) => durationMs(value) >= 1000, 'must be at least 1s')
     .default('1m'),
+  /** Signs audit checkpoints (workers): base64 of a 32-byte Ed25519 seed. The public key is derived from it. */
+  WARDEN_AUDIT_SIGNING_KEY: z
+    .string()
+    .trim()
+    .refine(isBase64Of32Bytes, 'must be base64 of a 32-byte Ed25519 seed (e.g. `openssl rand -base64 32`)')
+    .optional(),
+  /** Verifies checkpoints (API processes without the private key, or keys from before a rotation). */
+  WARDEN_AUDIT_VERIFY_KEY: z
+    .string()
+    .refine(
+      (value) => value.split(',').every((key) => isBase64Of32Bytes(key.trim())),
+      'must be comma-separated base64 of 32-byte Ed25519 public keys (GET /audit/checkpoints shows the current one)',
+    )
+    .optional(),
+  /** How often the head of the audit chain is signed. */
+  WARDEN_AUDIT_CHECKPOINT_INTERVAL: z
+    .string()
+    .regex(durationPattern, 'must be a duration such as 30s, 15m, 1h')
+    .refine((value) => durationMs(value) >= 1000, 'must be at least 1s')
+    .default('1h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
+
+function isBase64Of32Bytes(value: string): boolean {
+  return /^[A-Za-z0-9+/]{43}=$/.test(value) && Buffer.from(value, 'base64').length === 32;
+}
 
 function isOrigin(value: string): boolean {
   try {

@@ -4,6 +4,7 @@ import type { ActivityDeps } from './activities/deps';
 import { createNotifier, loadTemplates, type NotifierSettings } from './activities/notifier';
 import { createOutboundGuard } from './activities/outbound';
 import { type Config, callbackSettings, outboundAllowlist, requireSetting } from './config';
+import { parseAuditSigningKey } from './db/audit-checkpoints';
 import type { Database } from './db/database';
 import { ensureShippedPlaybooks } from './db/playbooks';
 import { migrateToLatest } from './migrations/index';
@@ -50,7 +51,17 @@ export function activityDeps(config: Config, base: { db: Kysely<Database>; logge
     notifier: createNotifier(notifierSettings(config), loadTemplates(), outbound),
     callbacks: callbackSettings(config),
     outbound,
+    ...(config.WARDEN_AUDIT_SIGNING_KEY ? { auditSigningKey: parseAuditSigningKey(config.WARDEN_AUDIT_SIGNING_KEY) } : {}),
   };
+}
+
+/**
+ * The Schedule a worker keeps signing audit checkpoints with, or undefined when it holds no signing
+ * key (it then signs nothing and leaves the Schedule to the workers that do).
+ */
+export function auditCheckpointSettings(config: Config): { every: string; taskQueue: string } | undefined {
+  if (!config.WARDEN_AUDIT_SIGNING_KEY) return undefined;
+  return { every: config.WARDEN_AUDIT_CHECKPOINT_INTERVAL, taskQueue: config.TEMPORAL_TASK_QUEUE };
 }
 
 /** What the HTTP server (API and inbox) runs with; it reads its own settings from `config`. */

@@ -1,13 +1,15 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
 import type { Config } from './config';
 import type { Database } from './db/database';
+import { ensureAuditCheckpointSchedule } from './temporal/audit-checkpoint-schedule';
 import { createDataConverter } from './temporal/connection';
-import { activityDeps, temporalSettings } from './wiring';
+import { activityDeps, auditCheckpointSettings, temporalSettings } from './wiring';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
@@ -72,6 +74,12 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     shutdownGraceTime: '10s',
     ...options.tuning,
   });
+  const checkpoints = auditCheckpointSettings(options.config);
+  if (checkpoints) {
+    // A worker that can sign makes sure something asks it to; its connection serves the client too.
+    const client = new Client({ connection, namespace: settings.namespace, dataConverter: createDataConverter(settings.codecKeys) });
+    await ensureAuditCheckpointSchedule(client, checkpoints);
+  }
   let running: Promise<void> | undefined;
   return {
     worker,

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CallbackSettings } from '../domain/callbacks';
 import type { CheckParamsParser } from '../domain/security-checks';
+import type { AuditSigningKey } from '../db/audit-checkpoints';
 import type { Database } from '../db/database';
 import type { Notifier } from './notifier';
 import type { OutboundGuard } from './outbound';
@@ -26,4 +27,6 @@ export interface ActivityDeps {
   callbacks: CallbackSettings;
   /** The one gate of every outbound connection, holding WARDEN_OUTBOUND_ALLOW (activities/outbound.ts). */
   outbound: OutboundGuard;
+  /** WARDEN_AUDIT_SIGNING_KEY: signs audit checkpoints; unset, this worker signs none. */
+  auditSigningKey?: AuditSigningKey;
 }

@@ -1,5 +1,6 @@
 import { createAccessActivities } from './access';
 import { createAdvisoryActivities } from './advisories';
+import { createAuditCheckpointActivities } from './audit-checkpoints';
 import { createChangeActivities } from './changes';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createAccessActivities(deps),
     ...createAdvisoryActivities(deps),
+    ...createAuditCheckpointActivities(deps),
     ...createDiagnosticsActivities(deps),
     ...createIncidentActivities(deps),
     ...createNotificationActivities(deps),

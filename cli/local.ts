@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config';
+import { generateAuditSigningKey, parseAuditSigningKey } from '../db/audit-checkpoints';
 import type { Database } from '../db/database';
 import { prepareDatabase } from '../wiring';
 import { createToken, hasAnyToken } from '../db/tokens';
@@ -88,6 +89,8 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: temporalUi?.address ?? config.TEMPORAL_ADDRESS,
     WARDEN_CODEC_KEYS: config.WARDEN_CODEC_KEYS ?? localCodecKeys(dataDir),
+    // One process holds both halves locally; production keeps the private key with the workers.
+    WARDEN_AUDIT_SIGNING_KEY: config.WARDEN_AUDIT_SIGNING_KEY ?? localAuditSigningKey(dataDir),
     // The UI asks the API to decode payloads from the browser, so the codec endpoint's CORS must admit it.
     WARDEN_TEMPORAL_UI_ORIGIN: config.WARDEN_TEMPORAL_UI_ORIGIN ?? temporalUi?.url,
   };
@@ -168,6 +171,28 @@ function localCodecKeys(dataDir: string): string {
     throw new CliError(`${file} does not hold valid codec keys (${(error as Error).message})`);
   }
   return keys;
+}
+
+/** The audit checkpoint signing key of this data folder: generated once, readable by its owner only. */
+function localAuditSigningKey(dataDir: string): string {
+  const file = path.join(dataDir, 'audit-signing-key');
+  if (!existsSync(file)) writeFileSync(file, `${generateAuditSigningKey()}\n`, { mode: 0o600, flag: 'wx' });
+  const key = readFileSync(file, 'utf8').trim();
+  try {
+    parseAuditSigningKey(key);
+  } catch (error) {
+    throw new CliError(`${file} does not hold a valid audit signing key (${(error as Error).message})`);
+  }
+  return key;
+}
+
+/** WARDEN_AUDIT_SIGNING_KEY, or else the key a `warden start` with the same data folder generated. */
+export function readAuditSigningKey(config: Config): string {
+  if (config.WARDEN_AUDIT_SIGNING_KEY) return config.WARDEN_AUDIT_SIGNING_KEY;
+  const file = path.join(path.resolve(config.WARDEN_DATA_DIR), 'audit-signing-key');
+  if (!existsSync(file))
+    throw new ConfigError(`WARDEN_AUDIT_SIGNING_KEY must be set: ${file} does not exist (\`warden start\` creates it)`);
+  return readFileSync(file, 'utf8').trim();
 }
 
 /** On the first start only: an admin token, so there is someone to create the other tokens. */

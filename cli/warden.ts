@@ -2,6 +2,7 @@ import { userInfo } from 'node:os';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { principalIdFrom, tokenRequest } from '../api/routes/tokens';
 import { ConfigError, loadConfig } from '../config';
+import { generateAuditSigningKey, parseAuditSigningKey } from '../db/audit-checkpoints';
 import { createDb } from '../db/create-db';
 import { prepareDatabase } from '../wiring';
 import { createToken } from '../db/tokens';
@@ -9,7 +10,7 @@ import { roles } from '../domain/roles';
 import { createLogger } from '../logger';
 import { CliError } from './errors';
 import { runUntilStopped } from './lifetime';
-import { resolveDatabaseUrl, startLocal } from './local';
+import { readAuditSigningKey, resolveDatabaseUrl, startLocal } from './local';
 import { connectTemporal, openDatabase, requireServiceSettings, startApi, startWorker } from './services';
 import { requireTemporalCli } from './temporal-cli';
 
@@ -147,6 +148,31 @@ The database is found as for \`warden migrate\`.`,
       } finally {
         await close();
       }
+    },
+  },
+
+  'audit-key': {
+    summary: 'audit-key create | public: make an audit checkpoint signing key, or print its public key',
+    help: `Usage: warden audit-key create
+       warden audit-key public
+
+create  prints a new key pair as two lines to put in the environment: WARDEN_AUDIT_SIGNING_KEY
+        (base64 of a 32-byte Ed25519 seed; give it to workers only) and WARDEN_AUDIT_VERIFY_KEY
+        (its public key; give it to API processes and to whoever checks exported checkpoints).
+public  prints the public key of WARDEN_AUDIT_SIGNING_KEY or, when it is unset, of the key
+        \`warden start\` generated into WARDEN_DATA_DIR.`,
+    async run(args) {
+      const { positionals } = parseCommandArgs('audit-key', args, {}, true);
+      const [action] = positionals;
+      if (positionals.length !== 1 || (action !== 'create' && action !== 'public')) {
+        usageError('audit-key', 'say `audit-key create` or `audit-key public`');
+      }
+      if (action === 'create') {
+        const seed = generateAuditSigningKey();
+        process.stdout.write(`WARDEN_AUDIT_SIGNING_KEY=${seed}\nWARDEN_AUDIT_VERIFY_KEY=${parseAuditSigningKey(seed).publicKey}\n`);
+        return;
+      }
+      process.stdout.write(`${parseAuditSigningKey(readAuditSigningKey(loadConfig())).publicKey}\n`);
     },
   },
 

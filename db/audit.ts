@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { sql, type Kysely, type Transaction } from 'kysely';
-import type { AuditEvent, Database } from './database';
+import { allAuditCheckpoints, type AuditVerifyKey, checkpointSignatureProblem } from './audit-checkpoints';
+import type { AuditCheckpoint, AuditEvent, Database } from './database';
 import { json } from './create-db';
 
 export const genesisHash = '0'.repeat(64);
@@ -16,15 +17,54 @@ export interface AuditInput {
   details?: Record<string, unknown>;
 }
 
-/** JSON with object keys sorted at every depth: the same event always hashes the same. */
+/** A value still to write, or literal text (a bracket, a comma, a key) to emit as is. */
+type CanonicalTask = { value: unknown; inArray: boolean } | string;
+
+const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * JSON with object keys sorted at every depth: the same event always hashes the same. Iterative, with
+ * its own stack, so a value nested thousands deep (free-form `attributes`, decision `data`) cannot
+ * overflow the call stack when it is audited or verified.
+ */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  if (value instanceof Date) return JSON.stringify(value.toISOString());
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  const out: string[] = [];
+  const stack: CanonicalTask[] = [{ value, inArray: false }];
+  while (stack.length > 0) {
+    const task = stack.pop() as CanonicalTask;
+    if (typeof task === 'string') {
+      out.push(task);
+      continue;
+    }
+    const current = task.value;
+    if (current === null || typeof current !== 'object') {
+      // As `[…].join(',')` and a template literal wrote what JSON.stringify leaves undefined.
+      const text = JSON.stringify(current) as string | undefined;
+      out.push(task.inArray ? (text ?? '') : `${text}`);
+    } else if (current instanceof Date) {
+      out.push(JSON.stringify(current.toISOString()));
+    } else if (Array.isArray(current)) {
+      out.push('[');
+      stack.push(']');
+      for (let index = current.length - 1; index >= 0; index -= 1) {
+        stack.push({ value: current[index], inArray: true });
+        if (index > 0) stack.push(',');
+      }
+    } else {
+      const entries = Object.entries(current as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(byKey);
+      out.push('{');
+      stack.push('}');
+      for (let index = entries.length - 1; index >= 0; index -= 1) {
+        const [key, v] = entries[index] as [string, unknown];
+        stack.push({ value: v, inArray: false });
+        stack.push(`${index > 0 ? ',' : ''}${JSON.stringify(key)}:`);
+      }
+    }
+  }
+  return out.join('');
 }
 
 export type FieldChanges = Record<string, { from: unknown; to: unknown }>;
@@ -35,16 +75,32 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 /**
  * What differs between two versions of a record, keyed by dotted path into nested objects, so an
  * audit event names the one SLA target that moved rather than the whole SLA. Absent is null.
+ * Depth-first in key order, with its own stack rather than recursion, so deep values cannot
+ * overflow the call stack.
  */
 export function changedFields(before: object, after: object, prefix = ''): FieldChanges {
   const changes: FieldChanges = {};
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    const from = (before as Record<string, unknown>)[key];
-    const to = (after as Record<string, unknown>)[key];
-    if (canonicalJson(from) === canonicalJson(to)) continue;
-    const path = prefix + key;
-    if (isPlainObject(from) && isPlainObject(to)) Object.assign(changes, changedFields(from, to, `${path}.`));
-    else changes[path] = { from: from ?? null, to: to ?? null };
+  type Level = { before: Record<string, unknown>; after: Record<string, unknown>; prefix: string; keys: string[]; next: number };
+  const level = (b: object, a: object, p: string): Level => {
+    const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
+    return { before: b as Record<string, unknown>, after: a as Record<string, unknown>, prefix: p, keys, next: 0 };
+  };
+  const stack: Level[] = [level(before, after, prefix)];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as Level;
+    if (top.next >= top.keys.length) {
+      stack.pop();
+      continue;
+    }
+    const key = top.keys[top.next] as string;
+    top.next += 1;
+    const from = top.before[key];
+    const to = top.after[key];
+    const path = top.prefix + key;
+    // Two objects are walked rather than compared whole: equal ones add nothing either way, and
+    // comparing at every level would serialise a deep value once per level.
+    if (isPlainObject(from) && isPlainObject(to)) stack.push(level(from, to, `${path}.`));
+    else if (canonicalJson(from) !== canonicalJson(to)) changes[path] = { from: from ?? null, to: to ?? null };
   }
   return changes;
 }
@@ -116,12 +172,81 @@ export async function recordAudit(db: Kysely<Database>, input: AuditInput): Prom
   await db.transaction().execute((trx) => appendAudit(trx, input));
 }
 
-export type ChainVerification = { valid: true; checked: number } | { valid: false; checked: number; firstBrokenId: number; reason: string };
+export interface ChainVerification {
+  valid: boolean;
+  /** Events whose links and hashes were checked before the first problem (all of them when valid). */
+  checked: number;
+  /** The first event whose link or hash is wrong. */
+  firstBrokenId?: number;
+  /** The first checkpoint that does not hold: a bad signature, an unknown key, a gap, or a hash the chain no longer has. */
+  firstBrokenCheckpointId?: number;
+  /** When a checkpoint's hash no longer matches: the events, one or more of which were rewritten. */
+  rewrittenRange?: { fromId: number; toId: number };
+  reason?: string;
+  /** Checkpoints whose signatures were verified before the first problem. */
+  checkpoints: number;
+  /** Events after the last checkpoint: consistent, but nothing signed vouches for them yet. */
+  unanchored: number;
+  /** The newest checkpoint verified: when it is much older than the interval, signing has stopped or checkpoints were deleted. */
+  lastCheckpoint: { id: number; eventId: number; signedAt: Date } | null;
+}
 
-export async function verifyAuditChain(db: Kysely<Database>, batchSize = 5000): Promise<ChainVerification> {
+/**
+ * Recomputes the chain and checks every checkpoint against it: its signature (with `keys`), its link
+ * to the checkpoint before it, and that the event it names still has the hash it signed. Names the
+ * first event or checkpoint that does not hold, in chain order.
+ */
+export async function verifyAuditChain(
+  db: Kysely<Database>,
+  options: { keys?: readonly AuditVerifyKey[]; batchSize?: number } = {},
+): Promise<ChainVerification> {
+  const { keys = [], batchSize = 5000 } = options;
+  const checkpoints = await allAuditCheckpoints(db);
+  let next = 0; // the next checkpoint to meet in the chain
+  let anchoredEventId = 0; // the event of the last checkpoint that held
+  let anchoredCount = 0; // events up to it
+  let lastCheckpoint: ChainVerification['lastCheckpoint'] = null;
   let prevHash = genesisHash;
   let afterId = 0;
   let checked = 0;
+  const result = (
+    problem: Omit<ChainVerification, 'valid' | 'checked' | 'checkpoints' | 'unanchored' | 'lastCheckpoint'>,
+  ): ChainVerification => ({
+    valid: false,
+    checked,
+    checkpoints: next,
+    unanchored: checked - anchoredCount,
+    lastCheckpoint,
+    ...problem,
+  });
+  /** Why the checkpoint `next` points at does not hold for an event with `hash`, or undefined. */
+  const checkpointProblem = (checkpoint: AuditCheckpoint, hash: string | undefined): ChainVerification | undefined => {
+    const signature = checkpointSignatureProblem(checkpoint, keys);
+    if (signature) return result({ firstBrokenCheckpointId: checkpoint.id, reason: signature });
+    if (checkpoint.prev_event_id !== anchoredEventId) {
+      return result({
+        firstBrokenCheckpointId: checkpoint.id,
+        reason: `checkpoint ${checkpoint.id} follows the checkpoint of event ${checkpoint.prev_event_id}, which is missing`,
+      });
+    }
+    if (hash === undefined) {
+      return result({
+        firstBrokenCheckpointId: checkpoint.id,
+        reason: `checkpoint ${checkpoint.id} signed event ${checkpoint.event_id}, which no longer exists: events were deleted`,
+      });
+    }
+    if (hash !== checkpoint.event_hash) {
+      return result({
+        firstBrokenCheckpointId: checkpoint.id,
+        rewrittenRange: { fromId: anchoredEventId + 1, toId: checkpoint.event_id },
+        reason:
+          `event ${checkpoint.event_id} no longer has the hash checkpoint ${checkpoint.id} signed: ` +
+          `an event between ${anchoredEventId + 1} and ${checkpoint.event_id} was rewritten and the hashes after it recomputed`,
+      });
+    }
+    return undefined;
+  };
+  const missingEvent = (checkpoint: AuditCheckpoint): ChainVerification => checkpointProblem(checkpoint, undefined) as ChainVerification;
   for (;;) {
     const rows: AuditEvent[] = await db
       .selectFrom('audit_events')
@@ -132,8 +257,11 @@ export async function verifyAuditChain(db: Kysely<Database>, batchSize = 5000): 
       .execute();
     for (const row of rows) {
       const id = row.id;
+      // A checkpoint naming an event the chain skipped over: that event was deleted.
+      const skipped = checkpoints[next];
+      if (skipped && skipped.event_id < id) return missingEvent(skipped);
       if (row.prev_hash !== prevHash) {
-        return { valid: false, checked, firstBrokenId: id, reason: 'prev_hash does not match the previous row' };
+        return result({ firstBrokenId: id, reason: 'prev_hash does not match the previous row' });
       }
       const expected = auditHash({
         occurredAt: row.occurred_at,
@@ -144,13 +272,28 @@ export async function verifyAuditChain(db: Kysely<Database>, batchSize = 5000): 
         details: row.details,
         prevHash: row.prev_hash,
       });
-      if (row.hash !== expected) return { valid: false, checked, firstBrokenId: id, reason: 'hash does not match the row content' };
+      if (row.hash !== expected) return result({ firstBrokenId: id, reason: 'hash does not match the row content' });
       prevHash = row.hash;
       afterId = id;
       checked += 1;
+      const checkpoint = checkpoints[next];
+      if (checkpoint?.event_id === id) {
+        const problem = checkpointProblem(checkpoint, row.hash);
+        if (problem) return problem;
+        next += 1;
+        anchoredEventId = id;
+        anchoredCount = checked;
+        lastCheckpoint = { id: checkpoint.id, eventId: id, signedAt: checkpoint.signed_at };
+      }
     }
-    if (rows.length < batchSize) return { valid: true, checked };
+    if (rows.length < batchSize) break;
   }
+  const beyond = checkpoints[next];
+  if (beyond) {
+    // Checkpoints past the end of the chain: the tail they signed was deleted (or they are forged).
+    return missingEvent(beyond);
+  }
+  return { valid: true, checked, checkpoints: next, unanchored: checked - anchoredCount, lastCheckpoint };
 }
 
 export interface AuditFilter {

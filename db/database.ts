@@ -67,6 +67,17 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+export interface AuditCheckpointsTable {
+  id: Generated<number>;
+  event_id: number;
+  event_hash: string;
+  prev_event_id: number;
+  signed_at: Date;
+  key_id: string;
+  /** base64 of the Ed25519 signature of `checkpointMessage` (domain/audit-checkpoint.ts). */
+  signature: string;
+}
+
 export interface ServicesTable {
   id: Generated<string>;
   name: string;
@@ -546,6 +557,7 @@ export interface Database extends AccessTables {
   api_tokens: ApiTokensTable;
   web_sessions: WebSessionsTable;
   audit_events: AuditEventsTable;
+  audit_checkpoints: AuditCheckpointsTable;
   services: ServicesTable;
   configuration_items: ConfigurationItemsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -562,6 +574,7 @@ export type ConfigurationItemRow = Selectable<ConfigurationItemsTable>;
 export type NewConfigurationItemRow = Insertable<ConfigurationItemsTable>;
 export type ConfigurationItemRowUpdate = Updateable<ConfigurationItemsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
+export type AuditCheckpoint = Selectable<AuditCheckpointsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type HumanTask = Selectable<HumanTasksTable>;
 export type Incident = Selectable<IncidentsTable>;

@@ -4,6 +4,8 @@ import { roles, type Role } from '../domain/roles';
 export const everyone: readonly Role[] = roles;
 export const administrators: readonly Role[] = ['admin'];
 export const auditReaders: readonly Role[] = ['admin', 'security_manager', 'auditor'];
+/** Who exports the audit chain's signed checkpoints to anchor them elsewhere. */
+export const checkpointExporters: readonly Role[] = ['admin', 'auditor'];
 export const securityManagement: readonly Role[] = ['admin', 'security_manager'];
 export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];
 /** Everyone who may take part in a decision; auditors only read. */

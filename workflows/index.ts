@@ -9,3 +9,4 @@ export { securityTestWorkflow as securityTest } from './security-test/workflow';
 export { advisoryResponseWorkflow as advisoryResponse } from './advisory/workflow';
 export { securityAlertWorkflow as securityAlert } from './security-alert/workflow';
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';
+export { auditCheckpointWorkflow as auditCheckpoint } from './audit-checkpoint/workflow';

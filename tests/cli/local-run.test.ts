@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,8 @@ async function startWarden(port: number): Promise<RunningWarden> {
       PORT: String(port),
       WARDEN_ADMIN_TOKEN: adminToken,
       TEMPORAL_CLI: await requireTemporalCli(() => {}),
+      // Seconds rather than the hour of a real run, so a signed checkpoint shows within the test.
+      WARDEN_AUDIT_CHECKPOINT_INTERVAL: '1s',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -103,6 +105,21 @@ describe('warden start', () => {
     const ui = await whileRunning(first, async () => (await fetch(temporalUi as string).catch(() => undefined))?.status, 'the Temporal UI');
     expect(ui).toBe(200);
 
+    // The audit signing key is generated into the data folder, private to its owner, and a worker
+    // signs the chain head on the Schedule it set up: a checkpoint that verifies.
+    const keyFile = path.join(dataDir, 'audit-signing-key');
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const signingKey = readFileSync(keyFile, 'utf8');
+    const verified = await whileRunning(
+      first,
+      async () => {
+        const body = (await (await api(port, '/audit/verify')).json()) as { valid: boolean; checkpoints: number };
+        return body.checkpoints > 0 && body;
+      },
+      'a signed audit checkpoint',
+    );
+    expect(verified).toMatchObject({ valid: true });
+
     expect(await stopWarden(first), first.output()).toBe(0);
 
     const second = await startWarden(port);
@@ -112,6 +129,7 @@ describe('warden start', () => {
     expect(await readBack.json()).toMatchObject({ id: pingId, requestedBy: 'admin' });
     expect(second.output()).not.toContain('Admin token');
     expect(second.output()).not.toContain(adminToken);
+    expect(readFileSync(keyFile, 'utf8')).toBe(signingKey);
     expect(await stopWarden(second), second.output()).toBe(0);
   });
 });

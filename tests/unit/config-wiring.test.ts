@@ -5,7 +5,7 @@ import { expect, it } from 'vitest';
 import { requireServiceSettings } from '../../cli/services';
 import { type Config, configSchema, loadConfig } from '../../config';
 import type { Database } from '../../db/database';
-import { activityDeps, notifierSettings, temporalSettings } from '../../wiring';
+import { activityDeps, auditCheckpointSettings, notifierSettings, temporalSettings } from '../../wiring';
 
 // Every variable config.ts reads must reach the code that uses it. Settings that are translated
 // (into the activities' dependencies, the Temporal connection) are checked at the output of the one
@@ -43,6 +43,9 @@ const env: Record<keyof Config, string> = {
   WARDEN_JIRA_FIELDS: 'plannedStart=customfield_10001',
   WARDEN_OUTBOUND_ALLOW: '10.20.0.0/16,*.corp.example',
   WARDEN_TEST_INTERVAL_FLOOR: '5m',
+  WARDEN_AUDIT_SIGNING_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
+  WARDEN_AUDIT_VERIFY_KEY: '/RckOFqgx1tk+3jNYC+h2ZH96/drE8WO1wLqyDXp9hg=',
+  WARDEN_AUDIT_CHECKPOINT_INTERVAL: '15m',
   LOG_LEVEL: 'warn',
 };
 
@@ -92,6 +95,10 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
     expected: { cidrs: [{ family: 4, bytes: [10, 20, 0, 0], prefix: 16 }], hosts: ['*.corp.example'] },
   },
   WARDEN_TEST_INTERVAL_FLOOR: { readIn: 'api/routes/test-schedules.ts' },
+  // The seed 0x07 × 32 and its RFC 8032 public key: the worker signs with what was configured.
+  WARDEN_AUDIT_SIGNING_KEY: { wired: () => deps.auditSigningKey?.publicKey, expected: '6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw=' },
+  WARDEN_AUDIT_VERIFY_KEY: { readIn: 'api/routes/audit.ts' },
+  WARDEN_AUDIT_CHECKPOINT_INTERVAL: { wired: () => auditCheckpointSettings(config)?.every, expected: '15m' },
   LOG_LEVEL: { readIn: 'cli/warden.ts' },
 };
 
