@@ -40,6 +40,7 @@ const env: Record<keyof Config, string> = {
   WARDEN_CALLBACK_ALLOWED_ORIGINS: 'https://itsm.example',
   WARDEN_CALLBACK_SECRET: 'callback-secret-of-24-chars',
   WARDEN_CHANGE_REVIEW_LIMIT: '3d',
+  WARDEN_SLA_MIN_TARGET: '10m',
   WARDEN_JIRA_FIELDS: 'plannedStart=customfield_10001',
   LOG_LEVEL: 'warn',
 };
@@ -85,6 +86,7 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_CALLBACK_SECRET: { wired: () => deps.callbacks.secret, expected: env.WARDEN_CALLBACK_SECRET },
   WARDEN_CHANGE_REVIEW_LIMIT: { readIn: 'api/routes/changes.ts' },
   WARDEN_JIRA_FIELDS: { readIn: 'api/routes/changes.ts' },
+  WARDEN_SLA_MIN_TARGET: { readIn: 'api/routes/services.ts' },
   LOG_LEVEL: { readIn: 'cli/warden.ts' },
 };
 

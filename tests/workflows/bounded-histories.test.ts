@@ -1,0 +1,173 @@
+import type { temporal } from '@temporalio/proto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { escalationsPerRun } from '../../workflows/human-task';
+import { decide, openTask } from '../setup/fixtures';
+import { eventually, startStack, type Stack } from '../setup/stack';
+
+// Finding 7 of issue #14: nothing called continueAsNew, so an unacknowledged incident (and an
+// advisory re-matched over and over) grew its history until Temporal's 50K-event limit killed it.
+
+let stack: Stack;
+const tokens = {} as Record<'admin' | 'reporter' | 'manager' | 'analyst', string>;
+
+beforeAll(async () => {
+  // The SLA floor is lowered explicitly so a 1 s acknowledge target escalates every second.
+  stack = await startStack({ env: { WARDEN_SLA_MIN_TARGET: '1s' } });
+  tokens.admin = await stack.token(['admin'], 'adam');
+  tokens.reporter = await stack.token(['reporter'], 'rita');
+  tokens.manager = await stack.token(['security_manager'], 'max');
+  tokens.analyst = await stack.token(['security_analyst'], 'ana');
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+
+/** Every run of a workflow id, oldest first, with its event count (followed back through continuedExecutionRunId). */
+async function runsOf(workflowId: string): Promise<{ runId: string; events: number; continuedAsNew: boolean }[]> {
+  const runs: { runId: string; events: number; continuedAsNew: boolean }[] = [];
+  let runId: string | undefined = (await stack.temporal.client.workflow.getHandle(workflowId).describe()).runId;
+  while (runId) {
+    const history: temporal.api.history.v1.IHistory = await stack.temporal.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    const list = history.events ?? [];
+    runs.unshift({
+      runId,
+      events: list.length,
+      continuedAsNew: list.some((event) => event.workflowExecutionContinuedAsNewEventAttributes),
+    });
+    runId = list[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  return runs;
+}
+
+describe('an incident nobody acknowledges', () => {
+  it('continues as new before its history grows, and its acknowledge task stays decidable under its id', async () => {
+    const targets = { critical: '1s', high: '1s', medium: '1s', low: '1s' };
+    const service = await stack.request('POST', '/services', {
+      token: tokens.admin,
+      body: { name: 'Payroll', owner: 'sam', sla: { acknowledgeTargets: targets } },
+    });
+    expect(service.status).toBe(201);
+    const ci = await stack.request('POST', '/cis', {
+      token: tokens.admin,
+      body: {
+        name: 'payroll-db',
+        type: 'server',
+        serviceId: service.body.id,
+        owner: 'sam',
+        classification: { confidentiality: 'very_high', integrity: 'very_high', availability: 'very_high' },
+      },
+    });
+    expect(ci.status).toBe(201);
+    const reported = await stack.request('POST', '/incidents', {
+      token: tokens.reporter,
+      body: {
+        title: 'Payroll export reached from an unknown host',
+        description: 'nobody is watching',
+        category: 'unauthorised_access',
+        affectedCis: [ci.body.id],
+        source: 'helpdesk',
+      },
+    });
+    expect(reported.status).toBe(202);
+    const { id, workflowId } = reported.body as { id: string; workflowId: string };
+
+    const acknowledge = await openTask(stack, tokens.manager, id, 'incident.acknowledge');
+    // More escalations than one run keeps: the incident must have continued as new at least once.
+    const level = escalationsPerRun + 3;
+    await eventually(
+      async () => {
+        const task = (await stack.request('GET', `/tasks/${acknowledge.id}`, { token: tokens.manager })).body;
+        return task.escalationLevel >= level;
+      },
+      90_000,
+      `the acknowledge task to escalate ${level} times`,
+    );
+
+    const runs = await runsOf(workflowId);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const run of runs.slice(0, -1)) expect(run.continuedAsNew).toBe(true);
+    // A run holds at most escalationsPerRun escalations (about a dozen events each) plus registration.
+    for (const run of runs) expect(run.events).toBeLessThan(250);
+
+    // The same task row, never reopened; one notification per event, none repeated or skipped.
+    const taskRows = await stack.db
+      .selectFrom('human_tasks')
+      .select(['id', 'status'])
+      .where('subject_id', '=', id)
+      .where('kind', '=', 'incident.acknowledge')
+      .execute();
+    expect(taskRows).toEqual([{ id: acknowledge.id, status: 'open' }]);
+    const notices = await stack.db.selectFrom('notifications').select('dedup_key').where('subject_id', '=', id).execute();
+    const keys = notices.map((n) => n.dedup_key);
+    expect(keys.filter((key) => key === `incident:${id}:registered`)).toHaveLength(1);
+    expect(keys.filter((key) => key === `task:${acknowledge.id}:opened`)).toHaveLength(1);
+    const escalations = keys
+      .filter((key) => key.startsWith(`task:${acknowledge.id}:escalated-`))
+      .map((key) => Number(key.split('-').at(-1)))
+      .sort((a, b) => a - b);
+    expect(escalations).toEqual(Array.from({ length: escalations.length }, (_, i) => i + 1));
+
+    // The escalation added the admin role, and the continued run still knows it; a reporter is still refused.
+    expect((await decide(stack, tokens.reporter, acknowledge.id, 'acknowledged')).status).toBe(403);
+    const state = await stack.request('GET', `/tasks/${acknowledge.id}`, { token: tokens.admin });
+    expect(state.body.allowedRoles).toContain('admin');
+    const decided = await decide(stack, tokens.analyst, acknowledge.id, 'acknowledged');
+    expect(decided.status).toBe(200);
+    expect(decided.body.status).toBe('decided');
+
+    // The continued run goes on with the procedure: triage opens, and the incident is acknowledged.
+    await openTask(stack, tokens.analyst, id, 'incident.triage');
+    const incident = (await stack.request('GET', `/incidents/${id}`, { token: tokens.manager })).body;
+    expect(incident.status).toBe('acknowledged');
+    expect((await decide(stack, tokens.analyst, acknowledge.id, 'acknowledged')).status).toBe(409);
+  }, 150_000);
+});
+
+describe('the SLA floor', () => {
+  it('refuses SLA targets below WARDEN_SLA_MIN_TARGET with 400 naming the field', async () => {
+    const tooShort = await stack.request('POST', '/services', {
+      token: tokens.admin,
+      body: { name: 'Fast', owner: 'sam', sla: { acknowledgeTargets: { critical: '500ms' } } },
+    });
+    expect(tooShort.status).toBe(400);
+    expect(tooShort.headers.get('content-type')).toContain('application/problem+json');
+    expect(tooShort.body.errors).toEqual([{ path: 'body.sla.acknowledgeTargets.critical', message: expect.stringContaining('1s') }]);
+    expect(await stack.db.selectFrom('services').select('id').where('name', '=', 'Fast').execute()).toHaveLength(0);
+  });
+
+  it('holds at 5 minutes by default, on create and on change', async () => {
+    const defaults = await startStack({ worker: false });
+    try {
+      expect(defaults.config.WARDEN_SLA_MIN_TARGET).toBe('5m');
+      const admin = await defaults.token(['admin'], 'adam');
+      const created = await defaults.request('POST', '/services', {
+        token: admin,
+        body: { name: 'Quick', owner: 'sam', sla: { acknowledgeTargets: { critical: '1s' }, patchDeadlines: { low: '4m' } } },
+      });
+      expect(created.status).toBe(400);
+      expect(created.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'body.sla.acknowledgeTargets.critical',
+        'body.sla.patchDeadlines.low',
+      ]);
+      const fine = await defaults.request('POST', '/services', {
+        token: admin,
+        body: { name: 'Sane', owner: 'sam', sla: { acknowledgeTargets: { critical: '5m' } } },
+      });
+      expect(fine.status).toBe(201);
+      const changed = await defaults.request('PATCH', `/services/${fine.body.id}`, {
+        token: admin,
+        body: { sla: { resolveTargets: { high: '30s' }, testCadence: '1m' } },
+      });
+      expect(changed.status).toBe(400);
+      expect(changed.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+        'body.sla.resolveTargets.high',
+        'body.sla.testCadence',
+      ]);
+      const kept = await defaults.request('GET', `/services/${fine.body.id}`, { token: admin });
+      expect(kept.body.sla.acknowledgeTargets.critical).toBe('5m');
+      expect(kept.body.sla.resolveTargets.high).not.toBe('30s');
+    } finally {
+      await defaults.close();
+    }
+  }, 60_000);
+});
