@@ -1,14 +1,16 @@
 import type { temporal } from '@temporalio/proto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advisoryStateQuery, rematchSignal } from '../../workflows/advisory/definitions';
+import { rematchesPerRun } from '../../workflows/advisory/workflow';
 import { escalationsPerRun } from '../../workflows/human-task';
-import { decide, openTask } from '../setup/fixtures';
+import { decide, openTask, seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
 // Finding 7 of issue #14: nothing called continueAsNew, so an unacknowledged incident (and an
 // advisory re-matched over and over) grew its history until Temporal's 50K-event limit killed it.
 
 let stack: Stack;
-const tokens = {} as Record<'admin' | 'reporter' | 'manager' | 'analyst', string>;
+const tokens = {} as Record<'admin' | 'reporter' | 'manager' | 'analyst' | 'olga', string>;
 
 beforeAll(async () => {
   // The SLA floor is lowered explicitly so a 1 s acknowledge target escalates every second.
@@ -17,6 +19,7 @@ beforeAll(async () => {
   tokens.reporter = await stack.token(['reporter'], 'rita');
   tokens.manager = await stack.token(['security_manager'], 'max');
   tokens.analyst = await stack.token(['security_analyst'], 'ana');
+  tokens.olga = await stack.token(['service_owner'], 'olga');
 }, 60_000);
 afterAll(async () => {
   await stack?.close();
@@ -120,6 +123,79 @@ describe('an incident nobody acknowledges', () => {
     const incident = (await stack.request('GET', `/incidents/${id}`, { token: tokens.manager })).body;
     expect(incident.status).toBe('acknowledged');
     expect((await decide(stack, tokens.analyst, acknowledge.id, 'acknowledged')).status).toBe(409);
+  }, 150_000);
+});
+
+describe('an advisory re-matched over and over', () => {
+  it('continues as new before its history grows, and its remediation task stays decidable under its id', async () => {
+    const slow = { very_high: '1h', high: '1h', medium: '1h', low: '1h' };
+    const { ciId } = await seedCi(stack.db, { owner: 'olga', level: 'high', sla: { patchDeadlines: slow } });
+    const components = await stack.request('PUT', `/cis/${ciId}/components`, {
+      token: tokens.olga,
+      body: { components: [{ product: 'openssl', version: '3.0.2' }] },
+    });
+    expect(components.status).toBe(200);
+    const posted = await stack.request('POST', '/advisories', {
+      token: tokens.analyst,
+      body: {
+        id: 'ADV-BOUNDED-1',
+        title: 'OpenSSL overread',
+        affected: [{ product: 'OpenSSL', versions: ['>=3.0.0 <3.0.7'], fixed: ['3.0.7'] }],
+        cvss: { score: 7.5 },
+      },
+    });
+    expect(posted.status).toBe(202);
+    const advisoryId: string = posted.body.id;
+    const workflowId: string = posted.body.workflowId;
+    const remediation = await openTask(stack, tokens.olga, advisoryId, 'advisory.remediation');
+
+    // The same signal the API sends when a CI's components change or the advisory is revised.
+    const times = rematchesPerRun + 3;
+    for (let i = 1; i <= times; i++) {
+      await stack.temporal.client.workflow.getHandle(workflowId).signal(rematchSignal, { reason: `components changed (${i})` });
+      await eventually(
+        async () => (await stack.temporal.client.workflow.getHandle(workflowId).query(advisoryStateQuery)).rematches >= i,
+        20_000,
+        `re-match ${i}`,
+      );
+    }
+
+    const runs = await runsOf(workflowId);
+    expect(runs.length).toBeGreaterThanOrEqual(2);
+    for (const run of runs.slice(0, -1)) expect(run.continuedAsNew).toBe(true);
+    for (const run of runs) expect(run.events).toBeLessThan(300);
+    const state = await stack.temporal.client.workflow.getHandle(workflowId).query(advisoryStateQuery);
+    expect(state).toMatchObject({ status: 'open', rematches: times, activeRemediations: [ciId] });
+
+    // One task for the CI, never reopened or announced again, decided by its original id.
+    const taskRows = await stack.db
+      .selectFrom('human_tasks')
+      .select(['id', 'status'])
+      .where('subject_id', '=', advisoryId)
+      .where('kind', '=', 'advisory.remediation')
+      .execute();
+    expect(taskRows).toEqual([{ id: remediation.id, status: 'open' }]);
+    const opened = await stack.db
+      .selectFrom('notifications')
+      .select('id')
+      .where('dedup_key', '=', `task:${remediation.id}:opened`)
+      .execute();
+    expect(opened).toHaveLength(1);
+    expect((await decide(stack, tokens.olga, remediation.id, 'mitigated')).status).toBe(409);
+    const decided = await decide(stack, tokens.olga, remediation.id, 'mitigated', { data: { measure: 'TLS endpoint behind the VPN' } });
+    expect(decided.status).toBe(200);
+    await eventually(
+      async () => (await stack.request('GET', `/advisories/${advisoryId}`, { token: tokens.manager })).body.remediations?.mitigated === 1,
+      20_000,
+      'the remediation to be recorded',
+    );
+    const closed = await stack.request('POST', `/advisories/${advisoryId}/close`, { token: tokens.manager, body: { reason: 'mitigated' } });
+    expect(closed.status).toBe(200);
+    await eventually(
+      async () => (await stack.request('GET', `/advisories/${advisoryId}`, { token: tokens.manager })).body.status === 'closed',
+      20_000,
+      'the advisory to close',
+    );
   }, 150_000);
 });
 

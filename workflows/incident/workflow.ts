@@ -59,9 +59,8 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
     acknowledgeEscalations: 0,
     pendingCommunications: 0,
   };
-  /** Communications recording their request or their outcome: not yet safe to carry over. */
-  let communicationsBusy = 0;
-  const awaitingApproval = new Map<string, CommunicationRequest>();
+  /** Communications from request to settlement; carried over only while their approval task waits. */
+  const inFlight = new Map<string, CommunicationRequest>();
   setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
   setHandler(
     requestCommunicationUpdate,
@@ -85,12 +84,8 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
 
   async function approveCommunication(request: CommunicationRequest, resumed = false) {
     state.pendingCommunications += 1;
-    if (!resumed) {
-      communicationsBusy += 1;
-      await incidents.recordCommunicationRequest({ ...request, incidentId: input.incidentId });
-      communicationsBusy -= 1;
-    }
-    awaitingApproval.set(request.communicationId, request);
+    inFlight.set(request.communicationId, request);
+    if (!resumed) await incidents.recordCommunicationRequest({ ...request, incidentId: input.incidentId });
     const decision = await tasks.run({
       key: `communication:${request.communicationId}`,
       kind: 'incident.communication',
@@ -102,8 +97,6 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
       requester: request.requestedBy,
       drill,
     });
-    awaitingApproval.delete(request.communicationId);
-    communicationsBusy += 1;
     await incidents.settleCommunication({
       communicationId: request.communicationId,
       incidentId: input.incidentId,
@@ -112,7 +105,7 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
       taskId: decision.taskId,
       drill,
     });
-    communicationsBusy -= 1;
+    inFlight.delete(request.communicationId);
     state.pendingCommunications -= 1;
   }
 
@@ -121,16 +114,22 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
    * incident continues as new with its open tasks; the same workflow id keeps receiving decisions.
    */
   async function continueWhileUnacknowledged(registered: RegisteredIncident): Promise<never> {
-    await condition(
-      () => tasks.hasOpen('acknowledge') && tasks.historyFull() && tasks.quiescent() && communicationsBusy === 0 && allHandlersFinished(),
-    );
+    const ready = () =>
+      tasks.hasOpen('acknowledge') &&
+      tasks.historyFull() &&
+      tasks.quiescent() &&
+      [...inFlight.keys()].every((id) => tasks.hasOpen(`communication:${id}`)) &&
+      allHandlersFinished();
+    // Checked again in the same activation: a decision may have arrived since the condition held.
+    do await condition(ready);
+    while (!ready());
     return await continueAsNew<typeof incidentPlaybookWorkflow>({
       ...input,
       continuation: {
         step: 'acknowledge',
         registered,
         tasks: tasks.carry(),
-        communications: [...awaitingApproval.values()],
+        communications: [...inFlight.values()],
         runs: (carried?.runs ?? 0) + 1,
       },
     });
