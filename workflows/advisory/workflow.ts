@@ -379,10 +379,11 @@ export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Pr
   }
   while (state.status === 'open') {
     await condition(() => rematchReasons.length > 0 || state.status !== 'open' || readyToContinue());
+    // Before pending re-matches (they are carried), so a steady stream of them cannot starve it; checked
+    // again in the same activation, since a decision may have arrived after the condition held.
+    if (readyToContinue()) return await continueNow();
     if (rematchReasons.length === 0) {
       if (state.status !== 'open') break;
-      // Checked again in the same activation: a decision may have arrived since the condition held.
-      if (readyToContinue()) return await continueNow();
       continue;
     }
     rematchReasons = [];
