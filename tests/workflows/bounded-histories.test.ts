@@ -75,6 +75,13 @@ describe('an incident nobody acknowledges', () => {
     const { id, workflowId } = reported.body as { id: string; workflowId: string };
 
     const acknowledge = await openTask(stack, tokens.manager, id, 'incident.acknowledge');
+    // An external communication awaits approval while nobody acknowledges: it must cross runs too.
+    const proposed = await stack.request('POST', `/incidents/${id}/communications`, {
+      token: tokens.analyst,
+      body: { audience: 'payroll customers', message: 'We are investigating unusual access.' },
+    });
+    expect(proposed.status).toBe(202);
+    const communication = await openTask(stack, tokens.manager, id, 'incident.communication');
     // More escalations than one run keeps: the incident must have continued as new at least once.
     const level = escalationsPerRun + 3;
     await eventually(
@@ -109,6 +116,27 @@ describe('an incident nobody acknowledges', () => {
       .map((key) => Number(key.split('-').at(-1)))
       .sort((a, b) => a - b);
     expect(escalations).toEqual(Array.from({ length: escalations.length }, (_, i) => i + 1));
+
+    // The communication's approval task crossed the runs too, still open under its id, and settles.
+    const communicationRows = await stack.db
+      .selectFrom('human_tasks')
+      .select(['id', 'status'])
+      .where('subject_id', '=', id)
+      .where('kind', '=', 'incident.communication')
+      .execute();
+    expect(communicationRows).toEqual([{ id: communication.id, status: 'open' }]);
+    expect((await decide(stack, tokens.analyst, communication.id, 'approved')).status).toBe(403);
+    expect((await decide(stack, tokens.manager, communication.id, 'approved')).status).toBe(200);
+    const settled = await eventually(
+      async () => {
+        const body = (await stack.request('GET', `/incidents/${id}`, { token: tokens.manager })).body;
+        return body.communications?.[0]?.decidedBy === 'max' && body;
+      },
+      20_000,
+      'the communication to settle',
+    );
+    expect(settled.communications).toHaveLength(1);
+    expect(settled.live.pendingCommunications).toBe(0);
 
     // The escalation added the admin role, and the continued run still knows it; a reporter is still refused.
     expect((await decide(stack, tokens.reporter, acknowledge.id, 'acknowledged')).status).toBe(403);
