@@ -1,9 +1,11 @@
 import type { temporal } from '@temporalio/proto';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { advisoryStateQuery, rematchSignal } from '../../workflows/advisory/definitions';
 import { rematchesPerRun } from '../../workflows/advisory/workflow';
 import { escalationsPerRun } from '../../workflows/human-task';
 import { decide, openTask, seedCi } from '../setup/fixtures';
+import { decodedHistoryJson } from '../setup/histories';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
 // Finding 7 of issue #14: nothing called continueAsNew, so an unacknowledged incident (and an
@@ -151,6 +153,18 @@ describe('an incident nobody acknowledges', () => {
     const incident = (await stack.request('GET', `/incidents/${id}`, { token: tokens.manager })).body;
     expect(incident.status).toBe('acknowledged');
     expect((await decide(stack, tokens.analyst, acknowledge.id, 'acknowledged')).status).toBe(409);
+
+    // The run that continued as new and the run that resumed and was acknowledged, for the replay tests.
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      const all = await runsOf(workflowId);
+      const record = async (runId: string, file: string) =>
+        writeFileSync(
+          new URL(`../replay/histories/${file}`, import.meta.url),
+          await decodedHistoryJson(stack.temporal.client, workflowId, stack.app.codec, runId),
+        );
+      await record((all[0] as { runId: string }).runId, 'incident-acknowledge-continued-as-new.json');
+      await record((all.at(-1) as { runId: string }).runId, 'incident-acknowledge-resumed.json');
+    }
   }, 150_000);
 });
 
@@ -233,6 +247,96 @@ describe('an advisory re-matched over and over', () => {
       'the advisory to close',
     );
   }, 150_000);
+});
+
+describe('an advisory whose remediation keeps escalating', () => {
+  it('parks at the bound, continues as new, and carries an exception task and an exception lapse across runs', async () => {
+    // Seeded straight into the CMDB: a 1 s patch deadline escalates every second.
+    const fast = { very_high: '1s', high: '1s', medium: '1s', low: '1s' };
+    const { ciId } = await seedCi(stack.db, { owner: 'olga', level: 'high', sla: { patchDeadlines: fast } });
+    await stack.request('PUT', `/cis/${ciId}/components`, {
+      token: tokens.olga,
+      body: { components: [{ product: 'nginx', version: '1.25.0' }] },
+    });
+    const posted = await stack.request('POST', '/advisories', {
+      token: tokens.analyst,
+      body: { id: 'ADV-BOUNDED-2', title: 'nginx resolver', affected: [{ product: 'nginx', versions: ['<1.25.3'], fixed: ['1.25.3'] }] },
+    });
+    expect(posted.status).toBe(202);
+    const { id: advisoryId, workflowId } = posted.body as { id: string; workflowId: string };
+    const handle = () => stack.temporal.client.workflow.getHandle(workflowId);
+    const remediation = await openTask(stack, tokens.olga, advisoryId, 'advisory.remediation');
+    await eventually(
+      async () =>
+        (await stack.request('GET', `/tasks/${remediation.id}`, { token: tokens.olga })).body.escalationLevel >= escalationsPerRun + 2,
+      90_000,
+      'the remediation to escalate past one run',
+    );
+    const continued = async (atLeast: number) =>
+      eventually(
+        async () => {
+          const all = await runsOf(workflowId);
+          return all.length >= atLeast && all;
+        },
+        20_000,
+        `run ${atLeast}`,
+      );
+    expect((await continued(2)).every((run) => run.events < 300)).toBe(true);
+
+    const rematchMany = async () => {
+      const from = (await handle().query(advisoryStateQuery)).rematches;
+      for (let i = 1; i <= rematchesPerRun + 1; i++) {
+        await handle().signal(rematchSignal, { reason: `components changed (${i})` });
+        await eventually(async () => (await handle().query(advisoryStateQuery)).rematches >= from + i, 20_000, `re-match ${i}`);
+      }
+    };
+
+    // Olga asks for an exception; the advisory continues as new while the Security Manager has not answered.
+    const requested = await decide(stack, tokens.olga, remediation.id, 'exception_requested', {
+      comment: 'appliance, vendor patch next month',
+      data: { expiresIn: '15s' },
+    });
+    expect(requested.status).toBe(200);
+    const exception = await openTask(stack, tokens.manager, advisoryId, 'advisory.exception');
+    const before = (await runsOf(workflowId)).length;
+    await rematchMany();
+    await continued(before + 1);
+    expect((await decide(stack, tokens.manager, exception.id, 'approved')).status).toBe(200);
+
+    // And again while the exception runs: the next run sleeps out the rest of it, then the CI is back.
+    const during = (await runsOf(workflowId)).length;
+    await rematchMany();
+    await continued(during + 1);
+    // Continued before the exception lapsed: the CI has no new task yet.
+    const open = (await stack.request('GET', `/tasks?status=open&subjectId=${advisoryId}`, { token: tokens.olga })).body.items;
+    expect(open.filter((t: { kind: string }) => t.kind === 'advisory.remediation')).toEqual([]);
+    const back = await eventually(
+      async () => {
+        const items = (await stack.request('GET', `/tasks?status=open&subjectId=${advisoryId}`, { token: tokens.olga })).body.items ?? [];
+        return items.find((t: { id: string; kind: string }) => t.kind === 'advisory.remediation' && t.id !== remediation.id);
+      },
+      30_000,
+      'the remediation to return after the exception lapses',
+    );
+    expect(back.details.note).toMatch(/exception granted for 15s has expired/);
+    const rows = await stack.db
+      .selectFrom('human_tasks')
+      .select(['kind', 'status'])
+      .where('subject_id', '=', advisoryId)
+      .orderBy('created_at')
+      .execute();
+    expect(rows).toEqual([
+      { kind: 'advisory.remediation', status: 'decided' },
+      { kind: 'advisory.exception', status: 'decided' },
+      { kind: 'advisory.remediation', status: 'open' },
+    ]);
+    expect((await decide(stack, tokens.olga, back.id, 'patched', { data: { version: '1.25.3' } })).status).toBe(200);
+    await eventually(
+      async () => (await handle().query(advisoryStateQuery)).activeRemediations.length === 0,
+      20_000,
+      'the remediation to finish',
+    );
+  }, 240_000);
 });
 
 describe('the SLA floor', () => {
