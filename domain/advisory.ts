@@ -1,3 +1,4 @@
+import type { CarriedTasks } from './human-task';
 import { classificationLevels, type ClassificationLevel } from './classification';
 import { durationMs, type DurationText } from './duration';
 
@@ -36,6 +37,47 @@ export const makeAdvisoryWorkflowId = (advisoryId: string) => `advisory/${adviso
 
 export interface AdvisoryResponseInput {
   advisoryId: string;
+  /** Set only by the workflow itself when it continues as new; never by a caller. */
+  continuation?: AdvisoryContinuation;
+}
+
+/** Where one CI's remediation stands, enough for the next run to go on from there. */
+export interface RemediationProgress {
+  assignment: RemediationAssignment;
+  title: string;
+  preventiveMeasures: string | null;
+  /** What the owner's next task says about why it is back (still affected, exception rejected or lapsed). */
+  note: string | null;
+  /** Waiting for the owner's report, for the Security Manager's word on an exception, or for an exception to lapse. */
+  phase: 'report' | 'exception' | 'excepted';
+  exceptionRequest?: { requestedBy: string | null; reason: string | null; expiresIn: string | null };
+  exception?: { expiry: string; lapsesAt: string };
+}
+
+/** What the alert proposal task shows the Security Manager. */
+export interface AlertProposalFacts {
+  title: string;
+  cvssScore: number | null;
+  exploited: boolean;
+  preventiveMeasures: string | null;
+  affectedCis: string[];
+}
+
+/**
+ * What an advisory hands its next run when it continues as new: the CIs it tracks, every running
+ * remediation where it stands, a pending alert proposal, re-matches not yet done, and the open tasks
+ * (decided under the same ids in the next run).
+ */
+export interface AdvisoryContinuation {
+  rematches: number;
+  alertProposal: AdvisoryState['alertProposal'];
+  pendingAlert: AlertProposalFacts | null;
+  tracked: string[];
+  remediations: RemediationProgress[];
+  rematchReasons: string[];
+  tasks: CarriedTasks;
+  /** How many runs came before this one. */
+  runs: number;
 }
 
 export interface AdvisoryResponseResult {

@@ -73,3 +73,27 @@ export const refusalTypes = {
   refused: 'DecisionRefused',
 } as const;
 export type RefusalType = (typeof refusalTypes)[keyof typeof refusalTypes];
+
+/**
+ * An open task as it crosses continue-as-new: what the validator and the deadline need, so the next
+ * run goes on deciding it under the same id without opening it again or notifying anyone twice.
+ */
+export interface CarriedTask {
+  taskId: string;
+  /** The workflow's name for the task (`acknowledge`, `remediation:<ciId>`), how the next run finds it. */
+  key: string;
+  allowedRoles: Role[];
+  assignees: string[];
+  excluded: string[];
+  approvals: TaskDecision[];
+  decisions: TaskDecision[];
+  escalationLevel: number;
+  /** When the current deadline passes (workflow time, ISO), or null without one. */
+  deadlineAt: string | null;
+}
+
+/** Every open task of a run, and the ids of recently closed ones (so a late decision hears "closed"). */
+export interface CarriedTasks {
+  open: CarriedTask[];
+  closed: string[];
+}

@@ -1,5 +1,6 @@
 import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
 import { durationMs, type DurationText } from './duration';
+import type { CarriedTasks } from './human-task';
 import type { Playbook } from './playbook';
 
 // The incident process's contract, shared by the workflow that runs it, the activities that record
@@ -31,6 +32,23 @@ export interface IncidentPlaybookInput {
   threatens?: SecurityAspect[];
   links?: IncidentLink[];
   fingerprint?: string;
+  /** Set only by the workflow itself when it continues as new; never by a caller. */
+  continuation?: IncidentContinuation;
+}
+
+/**
+ * What an unacknowledged incident hands its next run when it continues as new to keep its history
+ * bounded: it is registered and announced already, its acknowledge task (and any communication
+ * awaiting approval) stays open under the same id, escalation level and deciders.
+ */
+export interface IncidentContinuation {
+  step: 'acknowledge';
+  registered: RegisteredIncident;
+  tasks: CarriedTasks;
+  /** External communications whose approval task is open. */
+  communications: CommunicationRequest[];
+  /** How many runs came before this one. */
+  runs: number;
 }
 
 export interface IncidentPlaybookResult {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { classificationLevels, securityAspects, severities } from '../domain/classification';
 import { configurationItemStatuses, configurationItemTypes } from '../domain/cmdb';
+import { durationMs } from '../domain/duration';
 import { duration, page, pageQuery, principalId, timestamp } from './common';
 
 const name = z.string().trim().min(1).max(200);
@@ -57,6 +58,30 @@ export const slaChanges = z
     additionalRequirements: additionalRequirements.optional().describe('replaces the whole list'),
   })
   .meta({ id: 'ServiceSlaChanges' });
+
+/**
+ * The SLA's durations shorter than the configured floor, as field errors under `prefix`: a 1-second
+ * acknowledge target would escalate every second for as long as nobody answers. Checked in the route
+ * because the floor is configuration, not part of the contract.
+ */
+export function slaBelowFloor(
+  sla: z.infer<typeof slaChanges> | undefined,
+  floor: string,
+  prefix = 'body.sla',
+): { path: string; message: string }[] {
+  if (!sla) return [];
+  const floorMs = durationMs(floor);
+  const durations: [string, string | undefined][] = [
+    ...(['acknowledgeTargets', 'resolveTargets', 'patchDeadlines'] as const).flatMap((group) =>
+      Object.entries(sla[group] ?? {}).map(([key, value]): [string, string | undefined] => [`${group}.${key}`, value]),
+    ),
+    ['testCadence', sla.testCadence],
+    ['reviewCadence', sla.reviewCadence],
+  ];
+  return durations
+    .filter(([, value]) => value !== undefined && durationMs(value) < floorMs)
+    .map(([path, value]) => ({ path: `${prefix}.${path}`, message: `${value} is below the minimum SLA target of ${floor}` }));
+}
 
 export const service = z
   .object({

@@ -1,6 +1,7 @@
 import {
   ApplicationFailure,
   condition,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -12,6 +13,8 @@ import type { NotificationActivities } from '../activities/notifications';
 import type { TaskActivities } from '../activities/tasks';
 import {
   refusalTypes,
+  type CarriedTask,
+  type CarriedTasks,
   type DecisionRequest,
   type DecisionResult,
   type OpenTaskView,
@@ -33,6 +36,17 @@ const { notify } = proxyActivities<NotificationActivities>({
   retry: { initialInterval: '1s', maximumInterval: '30s' },
 });
 
+/**
+ * How many escalations one run keeps before a workflow that bounds its history continues as new. An
+ * escalation costs about a dozen events (timer, task record, notification), so a run stays in the
+ * low hundreds of events however long nobody answers; the server's own suggestion also counts.
+ */
+export const escalationsPerRun = 10;
+/** Marks histories in which tasks park at the bound instead of escalating, so older ones replay as they ran. */
+export const boundedHistoriesPatch = 'human-tasks-continue-as-new';
+/** Closed task ids carried to the next run, newest last: enough to tell a late decision "closed". */
+const closedIdsCarried = 100;
+
 export interface EscalationStep {
   /** Roles added to those who may decide. */
   addRoles?: Role[];
@@ -46,6 +60,12 @@ export interface EscalationStep {
 
 export interface HumanTaskSpec {
   kind: string;
+  /**
+   * The workflow's stable name for this task (`acknowledge`, `remediation:<ciId>`). A task carried
+   * over continue-as-new under this key is resumed by `run` (same id, level, deciders, decisions so
+   * far) instead of being opened and announced again. Only keyed tasks can be carried.
+   */
+  key?: string;
   title: string;
   details?: Record<string, unknown>;
   subject: { type: string; id: string };
@@ -88,6 +108,7 @@ export interface TaskResult {
 
 interface OpenTask {
   id: string;
+  key?: string;
   spec: HumanTaskSpec;
   allowedRoles: Role[];
   assignees: string[];
@@ -97,6 +118,10 @@ interface OpenTask {
   escalationLevel: number;
   /** Set synchronously when a closing decision is accepted, so a concurrent one is refused. */
   closing: boolean;
+  /** Waiting for a decision or its deadline, with no activity of its own running: safe to carry. */
+  waiting: boolean;
+  /** When the current deadline passes (workflow time, ms), or null without one. */
+  deadlineAt: number | null;
   result?: TaskResult;
 }
 
@@ -112,53 +137,80 @@ function refuse(type: RefusalType, message: string): never {
 export class HumanTasks {
   private readonly open = new Map<string, OpenTask>();
   private readonly closed = new Set<string>();
+  /** Tasks the previous run handed over, by key, until the workflow asks for them again. */
+  private readonly carried = new Map<string, CarriedTask>();
+  private readonly bounded: boolean;
+  private escalationsThisRun = 0;
+  private full = false;
 
-  constructor() {
+  /**
+   * `carried` resumes the previous run's open tasks; `boundHistory` makes tasks stop escalating once
+   * this run has escalated `escalationsPerRun` times (or the server suggests it), so the workflow can
+   * continue as new (see `readyToContinueAsNew`). A workflow that never continues as new leaves it off.
+   */
+  constructor(options: { carried?: CarriedTasks; boundHistory?: boolean } = {}) {
+    for (const task of options.carried?.open ?? []) this.carried.set(task.key, task);
+    for (const taskId of options.carried?.closed ?? []) this.closed.add(taskId);
+    this.bounded = options.boundHistory ?? false;
     setHandler(decideUpdate, (request) => this.accept(request), { validator: (request) => this.validate(request) });
     setHandler(openTasksQuery, () => [...this.open.values()].map(view));
   }
 
   async run(spec: HumanTaskSpec): Promise<TaskResult> {
-    const taskId = uuid4();
+    const carried = spec.key === undefined ? undefined : this.carried.get(spec.key);
+    if (carried) this.carried.delete(carried.key);
+    const taskId = carried?.taskId ?? uuid4();
     const forbidSelf = spec.forbidSelfDecision ?? true;
-    const task: OpenTask = {
-      id: taskId,
-      spec,
-      allowedRoles: [...spec.allowedRoles],
-      assignees: [...(spec.assignees ?? [])],
-      excluded: [...(spec.excluded ?? []), ...(forbidSelf && spec.requester ? [spec.requester] : [])],
-      approvals: [],
-      decisions: [],
-      escalationLevel: 0,
-      closing: false,
-    };
+    const task: OpenTask = carried
+      ? {
+          id: taskId,
+          key: carried.key,
+          spec,
+          allowedRoles: carried.allowedRoles,
+          assignees: carried.assignees,
+          excluded: carried.excluded,
+          approvals: carried.approvals,
+          decisions: carried.decisions,
+          escalationLevel: carried.escalationLevel,
+          closing: false,
+          waiting: false,
+          deadlineAt: carried.deadlineAt === null ? null : Date.parse(carried.deadlineAt),
+        }
+      : {
+          id: taskId,
+          key: spec.key,
+          spec,
+          allowedRoles: [...spec.allowedRoles],
+          assignees: [...(spec.assignees ?? [])],
+          excluded: [...(spec.excluded ?? []), ...(forbidSelf && spec.requester ? [spec.requester] : [])],
+          approvals: [],
+          decisions: [],
+          escalationLevel: 0,
+          closing: false,
+          waiting: false,
+          deadlineAt: null,
+        };
     this.open.set(taskId, task);
-    await openHumanTask({
-      taskId,
-      workflowId: workflowInfo().workflowId,
-      kind: spec.kind,
-      subject: spec.subject,
-      title: spec.title,
-      details: spec.details ?? {},
-      allowedRoles: task.allowedRoles,
-      assignees: task.assignees,
-      outcomes: spec.outcomes,
-      requester: spec.requester ?? null,
-      forbidSelfDecision: forbidSelf,
-      approvalsRequired: spec.fourEyes ? 2 : 1,
-      approveOutcome: spec.fourEyes?.approveOutcome ?? null,
-      deadlineAt: deadlineAt(spec.deadline),
-    });
-    await this.notifyDeciders(task, 'opened', `New task: ${spec.title}`);
+    // A carried task is recorded and its deciders told already; it waits out what is left of its deadline.
+    let deadlineMs: number | undefined;
+    if (carried) deadlineMs = task.deadlineAt === null ? undefined : Math.max(1, task.deadlineAt - Date.now());
+    else deadlineMs = await this.announce(task, forbidSelf);
 
-    let deadline = spec.deadline;
     while (!task.closing) {
-      const decided = await condition(() => task.closing, deadline ? durationMs(deadline) : undefined);
+      task.deadlineAt = deadlineMs === undefined ? null : Date.now() + deadlineMs;
+      task.waiting = true;
+      const decided = await condition(() => task.closing, deadlineMs);
+      task.waiting = false;
       if (decided) break;
       const step = spec.escalations?.[task.escalationLevel] ?? (spec.repeatLastEscalation ? spec.escalations?.at(-1) : undefined);
-      if (step) {
+      if (step && task.key !== undefined && this.historyBoundReached()) {
+        // Parked: the deadline stays passed, so the next run escalates at once; a decision still closes it here.
+        task.waiting = true;
+        await condition(() => task.closing);
+        task.waiting = false;
+      } else if (step) {
         await this.escalate(task, step);
-        deadline = step.extendBy;
+        deadlineMs = durationMs(step.extendBy);
       } else if (spec.expireWith !== undefined) {
         task.closing = true;
         task.result = {
@@ -177,7 +229,7 @@ export class HumanTasks {
           reason: 'the last deadline passed without a decision',
         });
       } else {
-        deadline = undefined;
+        deadlineMs = undefined;
       }
     }
     // A closing decision's handler may still be recording it; the result is set once it has.
@@ -185,6 +237,76 @@ export class HumanTasks {
     this.open.delete(taskId);
     this.closed.add(taskId);
     return task.result as TaskResult;
+  }
+
+  /**
+   * True once this run has escalated as often as one run keeps (or the server suggests continuing):
+   * tasks then park at their deadlines instead of escalating, and the workflow should continue as new.
+   */
+  historyFull(): boolean {
+    return this.full;
+  }
+
+  /**
+   * Every open task is waiting (no activity of its own running, no decision being recorded) and can
+   * be carried: the moment to continue as new. The workflow adds its own conditions and
+   * `allHandlersFinished`.
+   */
+  quiescent(): boolean {
+    return [...this.open.values()].every((task) => task.waiting && !task.closing && task.key !== undefined);
+  }
+
+  /** An undecided task with this key is open in this run (not yet closing). */
+  hasOpen(key: string): boolean {
+    return [...this.open.values()].some((task) => task.key === key && !task.closing);
+  }
+
+  /** What the next run needs to go on deciding this run's open tasks; call only when `quiescent()`. */
+  carry(): CarriedTasks {
+    return {
+      open: [...this.open.values()].map((task) => ({
+        taskId: task.id,
+        key: task.key as string,
+        allowedRoles: task.allowedRoles,
+        assignees: task.assignees,
+        excluded: task.excluded,
+        approvals: task.approvals,
+        decisions: task.decisions,
+        escalationLevel: task.escalationLevel,
+        deadlineAt: task.deadlineAt === null ? null : new Date(task.deadlineAt).toISOString(),
+      })),
+      closed: [...this.closed].slice(-closedIdsCarried),
+    };
+  }
+
+  private historyBoundReached(): boolean {
+    if (this.bounded && !this.full && (this.escalationsThisRun >= escalationsPerRun || workflowInfo().continueAsNewSuggested)) {
+      this.full = patched(boundedHistoriesPatch);
+    }
+    return this.full;
+  }
+
+  /** Records a new task and tells its deciders; answers its first deadline in ms. */
+  private async announce(task: OpenTask, forbidSelf: boolean): Promise<number | undefined> {
+    const { spec, id: taskId } = task;
+    await openHumanTask({
+      taskId,
+      workflowId: workflowInfo().workflowId,
+      kind: spec.kind,
+      subject: spec.subject,
+      title: spec.title,
+      details: spec.details ?? {},
+      allowedRoles: task.allowedRoles,
+      assignees: task.assignees,
+      outcomes: spec.outcomes,
+      requester: spec.requester ?? null,
+      forbidSelfDecision: forbidSelf,
+      approvalsRequired: spec.fourEyes ? 2 : 1,
+      approveOutcome: spec.fourEyes?.approveOutcome ?? null,
+      deadlineAt: deadlineAt(spec.deadline),
+    });
+    await this.notifyDeciders(task, 'opened', `New task: ${spec.title}`);
+    return spec.deadline ? durationMs(spec.deadline) : undefined;
   }
 
   openTaskIds(): string[] {
@@ -274,6 +396,7 @@ export class HumanTasks {
 
   private async escalate(task: OpenTask, step: EscalationStep): Promise<void> {
     task.escalationLevel += 1;
+    this.escalationsThisRun += 1;
     task.allowedRoles = [...new Set([...task.allowedRoles, ...(step.addRoles ?? [])])];
     task.assignees = [...new Set([...task.assignees, ...(step.addAssignees ?? [])])];
     await escalateHumanTask({

@@ -2,24 +2,39 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { createService, deleteService, findServiceOverview, listServices, updateService } from '../../db/services';
-import { serviceChangeRequest, serviceCreateRequest, serviceListQuery, serviceOverview, servicePage, service } from '../../schemas/cmdb';
+import {
+  serviceChangeRequest,
+  serviceCreateRequest,
+  serviceListQuery,
+  serviceOverview,
+  servicePage,
+  service,
+  slaBelowFloor,
+} from '../../schemas/cmdb';
 import { isoTimestamps, responses, uuidParam } from '../../schemas/common';
 import { pageRequest } from '../../http/paging';
-import { notFound } from '../../http/problem';
+import { invalid, notFound } from '../../http/problem';
 import { cmdbEditors, everyone } from '../../http/roles';
 
 export async function serviceRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
+  const refuseBelowFloor = (sla: Parameters<typeof slaBelowFloor>[0]) => {
+    const errors = slaBelowFloor(sla, app.config.WARDEN_SLA_MIN_TARGET);
+    if (errors.length > 0) throw invalid(errors);
+  };
 
   routes.post('/services', {
     config: { roles: cmdbEditors },
     schema: {
       tags: ['cmdb'],
-      summary: 'Register a service; SLA fields left out take their defaults',
+      summary: 'Register a service; SLA fields left out take their defaults, none may be below WARDEN_SLA_MIN_TARGET',
       body: serviceCreateRequest,
       response: responses({ 201: service }),
     },
-    handler: async (request, reply) => reply.code(201).send(isoTimestamps(await createService(app.db, request.body, request.actor))),
+    handler: async (request, reply) => {
+      refuseBelowFloor(request.body.sla);
+      return reply.code(201).send(isoTimestamps(await createService(app.db, request.body, request.actor)));
+    },
   });
 
   routes.get('/services', {
@@ -56,12 +71,15 @@ export async function serviceRoutes(app: FastifyInstance) {
     config: { roles: cmdbEditors },
     schema: {
       tags: ['cmdb'],
-      summary: 'Change a service; SLA targets merge per key',
+      summary: 'Change a service; SLA targets merge per key, none may be below WARDEN_SLA_MIN_TARGET',
       params: uuidParam,
       body: serviceChangeRequest,
       response: responses({ 200: service }),
     },
-    handler: async (request) => isoTimestamps(await updateService(app.db, request.params.id, request.body, request.actor)),
+    handler: async (request) => {
+      refuseBelowFloor(request.body.sla);
+      return isoTimestamps(await updateService(app.db, request.params.id, request.body, request.actor));
+    },
   });
 
   routes.delete('/services/:id', {

@@ -24,10 +24,11 @@ async function decodeInPlace(node: unknown, codec: PayloadCodec): Promise<void> 
 
 /**
  * A finished workflow's history with its payloads decrypted, as JSON: replay tests keep these so a
- * code change that breaks determinism fails CI without needing the run's encryption key.
+ * code change that breaks determinism fails CI without needing the run's encryption key. `runId`
+ * picks one run of a workflow that continued as new (the current one without it).
  */
-export async function decodedHistoryJson(client: Client, workflowId: string, codec: PayloadCodec): Promise<string> {
-  const history = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId).fetchHistory()));
+export async function decodedHistoryJson(client: Client, workflowId: string, codec: PayloadCodec, runId?: string): Promise<string> {
+  const history = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId, runId).fetchHistory()));
   await decodeInPlace(history, codec);
   return JSON.stringify(history, null, 1);
 }

@@ -40,6 +40,7 @@ const env: Record<keyof Config, string> = {
   WARDEN_CALLBACK_ALLOWED_ORIGINS: 'https://itsm.example',
   WARDEN_CALLBACK_SECRET: 'callback-secret-of-24-chars',
   WARDEN_CHANGE_REVIEW_LIMIT: '3d',
+  WARDEN_SLA_MIN_TARGET: '10m',
   WARDEN_JIRA_FIELDS: 'plannedStart=customfield_10001',
   WARDEN_OUTBOUND_ALLOW: '10.20.0.0/16,*.corp.example',
   WARDEN_TEST_INTERVAL_FLOOR: '5m',
@@ -99,6 +100,7 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_AUDIT_SIGNING_KEY: { wired: () => deps.auditSigningKey?.publicKey, expected: '6kpsY+KcUgq+9VB7Ey7F+ZVHdq6+vnuSQh7qaRRG0iw=' },
   WARDEN_AUDIT_VERIFY_KEY: { readIn: 'api/routes/audit.ts' },
   WARDEN_AUDIT_CHECKPOINT_INTERVAL: { wired: () => auditCheckpointSettings(config)?.every, expected: '15m' },
+  WARDEN_SLA_MIN_TARGET: { readIn: 'api/routes/services.ts' },
   LOG_LEVEL: { readIn: 'cli/warden.ts' },
 };
 

@@ -5,28 +5,31 @@ import {
   WorkflowIdReusePolicy,
   allHandlersFinished,
   condition,
+  continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
   startChild,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { AdvisoryActivities } from '../../activities/advisories';
 import {
   advisoryRefusalTypes,
-  type AdvisoryMatch,
+  type AlertProposalFacts,
   type AdvisoryResponseInput,
   type AdvisoryResponseResult,
   type AdvisoryState,
   type CloseAdvisoryRequest,
-  type RemediationAssignment,
+  type RemediationProgress,
   type RemediationStatus,
 } from '../../domain/advisory';
 import { durationMs, durationPattern } from '../../domain/duration';
 import type { DecisionRequest } from '../../domain/human-task';
 import type { Role } from '../../domain/roles';
 import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
-import { HumanTasks, type TaskResult } from '../human-task';
+import { boundedHistoriesPatch, HumanTasks, type TaskResult } from '../human-task';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
@@ -34,6 +37,12 @@ const advisories = proxyActivities<AdvisoryActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+
+/**
+ * Re-matches one run keeps before the advisory continues as new: each costs about ten events (the
+ * signal, the match, their workflow tasks), and an advisory stays open for months of CMDB changes.
+ */
+export const rematchesPerRun = 20;
 
 /** Who a proposed alert goes to unless the Security Manager names other roles in data.audience. */
 const defaultAlertAudience: Role[] = ['security_analyst'];
@@ -63,18 +72,26 @@ function remediationGuard(decision: DecisionRequest): string | undefined {
  * and keep matching as the advisory is revised and CIs gain components, until it is closed.
  */
 export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Promise<AdvisoryResponseResult> {
-  const tasks = new HumanTasks();
+  const carried = input.continuation;
+  // Remediation deadlines escalate for as long as they stay missed: bound the run (see human-task.ts).
+  const tasks = new HumanTasks({ carried: carried?.tasks, boundHistory: true });
   const subject = { type: 'advisory', id: input.advisoryId };
   const state: AdvisoryState = {
     advisoryId: input.advisoryId,
     status: 'open',
     activeRemediations: [],
-    rematches: 0,
-    alertProposal: 'none',
+    rematches: carried?.rematches ?? 0,
+    alertProposal: carried?.alertProposal ?? 'none',
   };
-  const tracked = new Set<string>();
-  let rematchReasons: string[] = [];
+  const tracked = new Set<string>(carried?.tracked);
+  let rematchReasons: string[] = [...(carried?.rematchReasons ?? [])];
   let closedBy: CloseAdvisoryRequest | undefined;
+  /** Every running remediation, where it stands: what continue-as-new carries. */
+  const remediations = new Map<string, RemediationProgress>();
+  let pendingAlert: AlertProposalFacts | null = carried?.pendingAlert ?? null;
+  let matching = false;
+  let rematchesThisRun = 0;
+  let full = false;
 
   setHandler(rematchSignal, ({ reason }) => void rematchReasons.push(reason));
   setHandler(advisoryStateQuery, () => ({ ...state }));
@@ -112,26 +129,43 @@ export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Pr
   );
 
   async function match() {
+    matching = true;
     const found = await advisories.matchAdvisory({ advisoryId: input.advisoryId });
+    matching = false;
     if (found.warrantsAlert && state.alertProposal === 'none') {
       state.alertProposal = 'pending';
-      void proposeAlert(found);
+      pendingAlert = {
+        title: found.title,
+        cvssScore: found.cvssScore,
+        exploited: found.exploited,
+        preventiveMeasures: found.preventiveMeasures,
+        affectedCis: found.remediations.map((r) => r.ciId),
+      };
+      void proposeAlert(pendingAlert);
     }
     for (const assignment of found.remediations) {
       if (tracked.has(assignment.ciId) || assignment.status !== 'open') continue;
       tracked.add(assignment.ciId);
-      state.activeRemediations.push(assignment.ciId);
-      void remediate(assignment, found.title, found.preventiveMeasures).finally(() => {
-        state.activeRemediations = state.activeRemediations.filter((id) => id !== assignment.ciId);
-      });
+      track({ assignment, title: found.title, preventiveMeasures: found.preventiveMeasures, note: null, phase: 'report' });
     }
   }
 
+  function track(progress: RemediationProgress) {
+    const { ciId } = progress.assignment;
+    remediations.set(ciId, progress);
+    state.activeRemediations.push(ciId);
+    void remediate(progress).finally(() => {
+      remediations.delete(ciId);
+      state.activeRemediations = state.activeRemediations.filter((id) => id !== ciId);
+    });
+  }
+
   /** A critical or exploited advisory: the Security Manager decides whether an alert goes out. */
-  async function proposeAlert(found: AdvisoryMatch) {
-    const affectedCis = found.remediations.map((r) => r.ciId);
+  async function proposeAlert(found: AlertProposalFacts) {
+    const { affectedCis } = found;
     const actions = [found.preventiveMeasures, 'Patch or mitigate the affected CIs by their deadline'].filter((a): a is string => !!a);
     const proposal = await tasks.run({
+      key: 'alert-proposal',
       kind: 'advisory.alert-proposal',
       title: `Send a security alert for "${found.title}"?`,
       details: {
@@ -150,6 +184,7 @@ export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Pr
     });
     if (proposal.outcome !== 'send') {
       state.alertProposal = 'dismissed';
+      pendingAlert = null;
       return;
     }
     const audience = Array.isArray(proposal.data?.audience)
@@ -176,10 +211,11 @@ export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Pr
     });
     await advisories.recordAdvisoryAlert({ advisoryId: input.advisoryId, alertId, actor: alert.raisedBy });
     state.alertProposal = 'sent';
+    pendingAlert = null;
   }
 
   async function record(
-    assignment: RemediationAssignment,
+    assignment: RemediationProgress['assignment'],
     result: TaskResult,
     status: RemediationStatus,
     extra: { resolution?: Record<string, unknown>; exceptionExpiresAt?: string | null } = {},
@@ -195,96 +231,166 @@ export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Pr
     });
   }
 
-  async function remediate(assignment: RemediationAssignment, title: string, preventiveMeasures: string | null) {
-    let note: string | null = null;
+  /**
+   * One CI until it is patched or mitigated: the owner reports, an exception needs the Security
+   * Manager and lapses. `progress` is kept current at every step, so a continued run picks up the same open task, or the rest of the exception, where the previous run left it.
+   */
+  async function remediate(progress: RemediationProgress) {
+    const { assignment, title, preventiveMeasures } = progress;
     for (;;) {
-      const report = await tasks.run({
-        kind: 'advisory.remediation',
-        title: `Remediate "${title}" on ${assignment.ciName} (${assignment.product} ${assignment.installedVersion})`,
-        details: {
-          advisoryId: input.advisoryId,
-          ciId: assignment.ciId,
-          product: assignment.product,
-          installedVersion: assignment.installedVersion,
-          fixedVersions: assignment.fixed,
-          preventiveMeasures,
-          deadline: assignment.deadline,
-          note,
-          expects: {
-            patched: 'data.version',
-            mitigated: 'data.measure',
-            exception_requested: 'comment (why) and data.expiresIn (e.g. 30d)',
+      if (progress.phase === 'report') {
+        const report = await tasks.run({
+          key: `remediation:${assignment.ciId}`,
+          kind: 'advisory.remediation',
+          title: `Remediate "${title}" on ${assignment.ciName} (${assignment.product} ${assignment.installedVersion})`,
+          details: {
+            advisoryId: input.advisoryId,
+            ciId: assignment.ciId,
+            product: assignment.product,
+            installedVersion: assignment.installedVersion,
+            fixedVersions: assignment.fixed,
+            preventiveMeasures,
+            deadline: assignment.deadline,
+            note: progress.note,
+            expects: {
+              patched: 'data.version',
+              mitigated: 'data.measure',
+              exception_requested: 'comment (why) and data.expiresIn (e.g. 30d)',
+            },
           },
-        },
-        subject,
-        allowedRoles: [],
-        assignees: [assignment.owner],
-        outcomes: ['patched', 'mitigated', 'exception_requested'],
-        forbidSelfDecision: false,
-        deadline: assignment.deadline,
-        // A missed patch deadline is the Security Manager's to chase, for as long as it stays missed.
-        escalations: [{ addRoles: ['security_manager'], notifyRoles: ['security_manager'], extendBy: assignment.deadline }],
-        repeatLastEscalation: true,
-        guard: remediationGuard,
-      });
-      if (report.outcome === 'patched') {
-        const { stillAffected } = await record(assignment, report, 'patched', { resolution: { version: text(report.data, 'version') } });
-        if (!stillAffected) return;
-        note = `version ${text(report.data, 'version')} is still in an affected range; install a fixed version (${assignment.fixed.join(', ') || 'see the advisory'})`;
-        continue;
-      }
-      if (report.outcome === 'mitigated') {
-        await record(assignment, report, 'mitigated', {
-          resolution: { measure: text(report.data, 'measure'), comment: report.decisions.at(-1)?.comment ?? null },
+          subject,
+          allowedRoles: [],
+          assignees: [assignment.owner],
+          outcomes: ['patched', 'mitigated', 'exception_requested'],
+          forbidSelfDecision: false,
+          deadline: assignment.deadline,
+          // A missed patch deadline is the Security Manager's to chase, for as long as it stays missed.
+          escalations: [{ addRoles: ['security_manager'], notifyRoles: ['security_manager'], extendBy: assignment.deadline }],
+          repeatLastEscalation: true,
+          guard: remediationGuard,
         });
-        return;
-      }
-      await record(assignment, report, 'exception_requested', { resolution: { reason: report.decisions.at(-1)?.comment ?? null } });
-      const requested = text(report.data, 'expiresIn');
-      const approval = await tasks.run({
-        kind: 'advisory.exception',
-        title: `Approve an exception for "${title}" on ${assignment.ciName}`,
-        details: {
-          advisoryId: input.advisoryId,
-          ciId: assignment.ciId,
+        if (report.outcome === 'patched') {
+          const { stillAffected } = await record(assignment, report, 'patched', { resolution: { version: text(report.data, 'version') } });
+          if (!stillAffected) return;
+          progress.note = `version ${text(report.data, 'version')} is still in an affected range; install a fixed version (${assignment.fixed.join(', ') || 'see the advisory'})`;
+          continue;
+        }
+        if (report.outcome === 'mitigated') {
+          await record(assignment, report, 'mitigated', {
+            resolution: { measure: text(report.data, 'measure'), comment: report.decisions.at(-1)?.comment ?? null },
+          });
+          return;
+        }
+        await record(assignment, report, 'exception_requested', { resolution: { reason: report.decisions.at(-1)?.comment ?? null } });
+        progress.exceptionRequest = {
           requestedBy: report.decidedBy[0] ?? null,
           reason: report.decisions.at(-1)?.comment ?? null,
-          expiresIn: requested ?? defaultExceptionExpiry,
-        },
-        subject,
-        allowedRoles: ['security_manager'],
-        outcomes: ['approved', 'rejected'],
-        requester: report.decidedBy[0],
-        guard: (decision) => {
-          const expiresIn = text(decision.data, 'expiresIn');
-          return expiresIn && !durationPattern.test(expiresIn) ? 'data.expiresIn must be a duration such as 30d' : undefined;
-        },
-      });
-      if (approval.outcome !== 'approved') {
-        await record(assignment, approval, 'open', {
-          resolution: { exceptionRejected: true, comment: approval.decisions.at(-1)?.comment ?? null },
-        });
-        note = 'the exception was rejected: patch or mitigate';
+          expiresIn: text(report.data, 'expiresIn') ?? null,
+        };
+        progress.phase = 'exception';
         continue;
       }
-      const expiry = text(approval.data, 'expiresIn') ?? requested ?? defaultExceptionExpiry;
-      await record(assignment, approval, 'exception', {
-        resolution: { expiresIn: expiry },
-        exceptionExpiresAt: new Date(Date.now() + durationMs(expiry)).toISOString(),
-      });
-      // An exception is temporary: when it lapses the CI is back on the owner's list.
-      await sleep(expiry);
-      note = `the exception granted for ${expiry} has expired`;
+
+      if (progress.phase === 'exception') {
+        const request = progress.exceptionRequest ?? { requestedBy: null, reason: null, expiresIn: null };
+        const requested = request.expiresIn ?? undefined;
+        const approval = await tasks.run({
+          key: `exception:${assignment.ciId}`,
+          kind: 'advisory.exception',
+          title: `Approve an exception for "${title}" on ${assignment.ciName}`,
+          details: {
+            advisoryId: input.advisoryId,
+            ciId: assignment.ciId,
+            requestedBy: request.requestedBy,
+            reason: request.reason,
+            expiresIn: requested ?? defaultExceptionExpiry,
+          },
+          subject,
+          allowedRoles: ['security_manager'],
+          outcomes: ['approved', 'rejected'],
+          requester: request.requestedBy ?? undefined,
+          guard: (decision) => {
+            const expiresIn = text(decision.data, 'expiresIn');
+            return expiresIn && !durationPattern.test(expiresIn) ? 'data.expiresIn must be a duration such as 30d' : undefined;
+          },
+        });
+        if (approval.outcome !== 'approved') {
+          await record(assignment, approval, 'open', {
+            resolution: { exceptionRejected: true, comment: approval.decisions.at(-1)?.comment ?? null },
+          });
+          progress.note = 'the exception was rejected: patch or mitigate';
+          progress.phase = 'report';
+          continue;
+        }
+        const expiry = text(approval.data, 'expiresIn') ?? requested ?? defaultExceptionExpiry;
+        const lapsesAt = new Date(Date.now() + durationMs(expiry)).toISOString();
+        await record(assignment, approval, 'exception', { resolution: { expiresIn: expiry }, exceptionExpiresAt: lapsesAt });
+        progress.exception = { expiry, lapsesAt };
+        progress.phase = 'excepted';
+        // An exception is temporary: when it lapses the CI is back on the owner's list.
+        await sleep(expiry);
+      } else {
+        // A continued run sleeps out what is left of the exception.
+        const left = progress.exception ? Date.parse(progress.exception.lapsesAt) - Date.now() : 0;
+        await sleep(Math.max(1, left));
+      }
+      progress.note = `the exception granted for ${progress.exception?.expiry ?? defaultExceptionExpiry} has expired`;
+      progress.phase = 'report';
+      progress.exception = undefined;
     }
   }
 
-  await match();
+  /** Every running part of the advisory is waiting on a person or a timer, nothing mid-write. */
+  function resumable(): boolean {
+    if (matching || state.status !== 'open' || !tasks.quiescent() || !allHandlersFinished()) return false;
+    if (state.alertProposal === 'pending' && !tasks.hasOpen('alert-proposal')) return false;
+    return [...remediations.values()].every((progress) =>
+      progress.phase === 'report'
+        ? tasks.hasOpen(`remediation:${progress.assignment.ciId}`)
+        : progress.phase === 'exception'
+          ? tasks.hasOpen(`exception:${progress.assignment.ciId}`)
+          : progress.exception !== undefined,
+    );
+  }
+
+  /** The run holds as many re-matches or escalations as one run keeps, and all of it can be carried. */
+  const readyToContinue = () => (full || tasks.historyFull()) && resumable();
+  const continueNow = () =>
+    continueAsNew<typeof advisoryResponseWorkflow>({
+      advisoryId: input.advisoryId,
+      continuation: {
+        rematches: state.rematches,
+        alertProposal: state.alertProposal,
+        pendingAlert,
+        tracked: [...tracked],
+        remediations: [...remediations.values()],
+        rematchReasons,
+        tasks: tasks.carry(),
+        runs: (carried?.runs ?? 0) + 1,
+      },
+    });
+
+  if (carried) {
+    // A continued run: everything running goes on where it was; nothing is opened or announced again.
+    if (state.alertProposal === 'pending' && pendingAlert) void proposeAlert(pendingAlert);
+    for (const progress of carried.remediations) track(progress);
+  } else {
+    await match();
+  }
   while (state.status === 'open') {
-    await condition(() => rematchReasons.length > 0 || state.status !== 'open');
-    if (rematchReasons.length === 0) break;
+    await condition(() => rematchReasons.length > 0 || state.status !== 'open' || readyToContinue());
+    // Before pending re-matches (they are carried), so a steady stream of them cannot starve it; checked
+    // again in the same activation, since a decision may have arrived after the condition held.
+    if (readyToContinue()) return await continueNow();
+    if (rematchReasons.length === 0) {
+      if (state.status !== 'open') break;
+      continue;
+    }
     rematchReasons = [];
     state.rematches += 1;
     await match();
+    rematchesThisRun += 1;
+    if (!full && (rematchesThisRun >= rematchesPerRun || workflowInfo().continueAsNewSuggested)) full = patched(boundedHistoriesPatch);
   }
   await condition(allHandlersFinished);
   await advisories.closeAdvisory({

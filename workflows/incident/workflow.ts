@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   proxyActivities,
   setHandler,
   sleep,
@@ -18,6 +19,7 @@ import {
   type IncidentPlaybookResult,
   type IncidentState,
   type IncidentTimestamp,
+  type RegisteredIncident,
 } from '../../domain/incident';
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import { systemActor, type Role } from '../../domain/roles';
@@ -42,7 +44,9 @@ const responders: Role[] = ['security_manager', 'security_analyst'];
  * (containment only after approval), review after the fact, close.
  */
 export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
-  const tasks = new HumanTasks();
+  const carried = input.continuation;
+  // The acknowledge step escalates for as long as nobody answers: the run continues as new before its history grows large.
+  const tasks = new HumanTasks({ carried: carried?.tasks, boundHistory: true });
   const subject = { type: 'incident', id: input.incidentId };
   const drill = input.drill ?? false;
   const state: IncidentState = {
@@ -55,6 +59,8 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
     acknowledgeEscalations: 0,
     pendingCommunications: 0,
   };
+  /** Communications from request to settlement; carried over only while their approval task waits. */
+  const inFlight = new Map<string, CommunicationRequest>();
   setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
   setHandler(
     requestCommunicationUpdate,
@@ -76,10 +82,12 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
     await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
   }
 
-  async function approveCommunication(request: CommunicationRequest) {
+  async function approveCommunication(request: CommunicationRequest, resumed = false) {
     state.pendingCommunications += 1;
-    await incidents.recordCommunicationRequest({ ...request, incidentId: input.incidentId });
+    inFlight.set(request.communicationId, request);
+    if (!resumed) await incidents.recordCommunicationRequest({ ...request, incidentId: input.incidentId });
     const decision = await tasks.run({
+      key: `communication:${request.communicationId}`,
       kind: 'incident.communication',
       title: `Approve external communication to ${request.audience}`,
       details: { audience: request.audience, message: request.message, communicationId: request.communicationId },
@@ -97,30 +105,68 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
       taskId: decision.taskId,
       drill,
     });
+    inFlight.delete(request.communicationId);
     state.pendingCommunications -= 1;
   }
 
-  // Register and classify.
-  const registered = await incidents.registerIncident({ ...input, workflowId: workflowInfo().workflowId });
-  state.severity = registered.severity;
-  state.securityIncident = registered.securityIncident;
-  if (!registered.securityIncident) {
-    await setStatus('closed_not_security', systemActor.principalId, 'closed_at', { reason: registered.reason });
-    return { status: state.status, severity: registered.severity };
+  /**
+   * Once the acknowledge task has escalated as often as one run keeps, and nothing is mid-write, the
+   * incident continues as new with its open tasks; the same workflow id keeps receiving decisions.
+   */
+  async function continueWhileUnacknowledged(registered: RegisteredIncident): Promise<never> {
+    const ready = () =>
+      tasks.hasOpen('acknowledge') &&
+      tasks.historyFull() &&
+      tasks.quiescent() &&
+      [...inFlight.keys()].every((id) => tasks.hasOpen(`communication:${id}`)) &&
+      allHandlersFinished();
+    // Checked again in the same activation: a decision may have arrived since the condition held.
+    do await condition(ready);
+    while (!ready());
+    return await continueAsNew<typeof incidentPlaybookWorkflow>({
+      ...input,
+      continuation: {
+        step: 'acknowledge',
+        registered,
+        tasks: tasks.carry(),
+        communications: [...inFlight.values()],
+        runs: (carried?.runs ?? 0) + 1,
+      },
+    });
   }
 
-  // Notify the Security Manager, then wait for an acknowledgement within the SLA target.
-  await notify({
-    dedupKey: `incident:${input.incidentId}:registered`,
-    recipientRoles: ['security_manager'],
-    recipients: [],
-    subject,
-    title: `${drill ? '[DRILL] ' : ''}Security incident (${registered.severity}): ${input.title}`,
-    body: `${registered.reason}. Acknowledge within ${registered.acknowledgeTarget}.`,
-    drill,
-  });
+  let registered: RegisteredIncident;
+  if (carried) {
+    // A continued run: registered and announced already; its open tasks resume where they were.
+    registered = carried.registered;
+    state.status = 'registered';
+    state.severity = registered.severity;
+    state.securityIncident = true;
+    for (const request of carried.communications) void approveCommunication(request, true);
+  } else {
+    // Register and classify.
+    registered = await incidents.registerIncident({ ...input, workflowId: workflowInfo().workflowId });
+    state.severity = registered.severity;
+    state.securityIncident = registered.securityIncident;
+    if (!registered.securityIncident) {
+      await setStatus('closed_not_security', systemActor.principalId, 'closed_at', { reason: registered.reason });
+      return { status: state.status, severity: registered.severity };
+    }
+
+    // Notify the Security Manager, then wait for an acknowledgement within the SLA target.
+    await notify({
+      dedupKey: `incident:${input.incidentId}:registered`,
+      recipientRoles: ['security_manager'],
+      recipients: [],
+      subject,
+      title: `${drill ? '[DRILL] ' : ''}Security incident (${registered.severity}): ${input.title}`,
+      body: `${registered.reason}. Acknowledge within ${registered.acknowledgeTarget}.`,
+      drill,
+    });
+  }
   state.currentStep = 'acknowledge';
-  const acknowledgement = await tasks.run({
+  const acknowledging = tasks.run({
+    key: 'acknowledge',
     kind: 'incident.acknowledge',
     title: `Acknowledge ${registered.severity} incident: ${input.title}`,
     details: { severity: registered.severity, target: registered.acknowledgeTarget },
@@ -134,6 +180,7 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
     repeatLastEscalation: true,
     drill,
   });
+  const acknowledgement = await Promise.race([acknowledging, continueWhileUnacknowledged(registered)]);
   state.acknowledgeEscalations = acknowledgement.escalations;
   await setStatus('acknowledged', acknowledgement.decidedBy[0] ?? systemActor.principalId, 'acknowledged_at');
 
