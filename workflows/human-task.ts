@@ -11,6 +11,7 @@ import { durationMs, type DurationText } from '../domain/duration';
 import type { NotificationActivities } from '../activities/notifications';
 import type { TaskActivities } from '../activities/tasks';
 import {
+  decisionInputFault,
   refusalTypes,
   type DecisionRequest,
   type DecisionResult,
@@ -114,7 +115,22 @@ export class HumanTasks {
   private readonly closed = new Set<string>();
 
   constructor() {
-    setHandler(decideUpdate, (request) => this.accept(request), { validator: (request) => this.validate(request) });
+    setHandler(decideUpdate, (request) => this.accept(request), {
+      validator: (request) => {
+        // Only in the validator: the input cannot change between validation and the handler, and
+        // histories accepted before this check replay through the handler unchanged.
+        const fault = decisionInputFault(request);
+        if (fault) {
+          throw ApplicationFailure.create({
+            type: refusalTypes.invalidInput,
+            message: `${fault.path}: ${fault.message}`,
+            details: [fault.path],
+            nonRetryable: true,
+          });
+        }
+        this.validate(request);
+      },
+    });
     setHandler(openTasksQuery, () => [...this.open.values()].map(view));
   }
 
