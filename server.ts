@@ -18,7 +18,7 @@ import type { Database } from './db/database';
 import type { TemporalClientHandle } from './temporal/connection';
 import { authPlugin, tokenKey } from './http/plugins/auth';
 import { errorsPlugin } from './http/plugins/errors';
-import { inputBoundaryPlugin } from './http/plugins/input-boundary';
+import { frameworkErrors, inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
@@ -51,6 +51,7 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
     // Behind a proxy the forwarded address is the client; only trusted proxies should be in front.
     trustProxy: true,
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
