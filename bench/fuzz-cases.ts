@@ -36,7 +36,7 @@ interface Operation {
   parameters?: { in: string; name: string; schema?: JsonSchema }[];
 }
 
-interface OpenApi {
+export interface OpenApi {
   paths: Record<string, Record<string, Operation>>;
   components?: { schemas?: Record<string, JsonSchema> };
 }
