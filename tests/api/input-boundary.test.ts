@@ -121,6 +121,14 @@ describe('poison strings (finding 1)', () => {
   it('refuses NUL in a query string and in a path parameter', async () => {
     expectRefused(await stack.request('GET', '/incidents?status=open%00', { token: tokens.auditor }), 'querystring.status', /NUL/);
     expectRefused(await stack.request('GET', '/incidents/a%00b', { token: tokens.auditor }), 'params.id', /NUL/);
+    // A path that is not UTF-8 at all (an encoded lone surrogate) is refused by the router, as a problem too.
+    expectRefused(await stack.request('GET', '/incidents/%ED%A0%80', { token: tokens.auditor }), 'params');
+    const charset = await stack.request('POST', '/services', {
+      token: tokens.admin,
+      rawBody: JSON.stringify({ name: 'x\u0000', owner: 'owner-x' }),
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+    });
+    expectRefused(charset, 'body.name', /NUL/);
   });
 
   describe('decisions', () => {
