@@ -18,6 +18,7 @@ import type { Database } from './db/database';
 import type { TemporalClientHandle } from './temporal/connection';
 import { authPlugin, tokenKey } from './http/plugins/auth';
 import { errorsPlugin } from './http/plugins/errors';
+import { frameworkErrors, inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
@@ -50,6 +51,7 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
     // Behind a proxy the forwarded address is the client; only trusted proxies should be in front.
     trustProxy: true,
     ajv: { customOptions: { removeAdditional: false } },
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -60,6 +62,8 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   app.decorate('codec', deps.codec);
 
   await app.register(errorsPlugin);
+  // Before every route, the inbox's included: its JSON parser and its check apply to all of them.
+  await app.register(inputBoundaryPlugin);
   await app.register(helmet, { global: true });
   await app.register(rateLimit, {
     max: deps.config.WARDEN_RATE_LIMIT_PER_MINUTE,

@@ -1,6 +1,7 @@
 // The contract of a human task, shared by the workflows that open tasks, the activities that record
 // them and the servers that deliver decisions.
 
+import { findFreeFormFault, findInputFault, type InputFault } from './input';
 import type { Role } from './roles';
 
 /** Who decides: the API fills this from the authenticated token, never from the request body. */
@@ -71,6 +72,8 @@ export const refusalTypes = {
   sameApprover: 'SameApproverTwice',
   outcomeNotAllowed: 'OutcomeNotAllowed',
   refused: 'DecisionRefused',
+  /** A comment or data PostgreSQL or JSON cannot hold, or data too deep or too large; details[0] names the field. */
+  invalidInput: 'InvalidDecisionInput',
 } as const;
 export type RefusalType = (typeof refusalTypes)[keyof typeof refusalTypes];
 
@@ -96,4 +99,17 @@ export interface CarriedTask {
 export interface CarriedTasks {
   open: CarriedTask[];
   closed: string[];
+}
+
+/**
+ * What the `decide` Update's validator refuses in a decision's own input, whoever sends it (the API
+ * refuses the same at its boundary): a comment or data PostgreSQL cannot store, data nested too deep
+ * or too large. Accepting it would make recording the decision fail on every retry.
+ */
+export function decisionInputFault(request: Pick<DecisionRequest, 'outcome' | 'comment' | 'data'>): InputFault | undefined {
+  return (
+    findInputFault(request.outcome, 'outcome') ??
+    (request.comment === undefined || request.comment === null ? undefined : findInputFault(request.comment, 'comment')) ??
+    (request.data === undefined || request.data === null ? undefined : findFreeFormFault(request.data, 'data'))
+  );
 }

@@ -15,6 +15,7 @@ const refusalStatus: Record<string, 400 | 403 | 404 | 409> = {
   [refusalTypes.ownRequest]: 403,
   [refusalTypes.sameApprover]: 403,
   [refusalTypes.outcomeNotAllowed]: 400,
+  [refusalTypes.invalidInput]: 400,
   [refusalTypes.refused]: 409,
   [changeRefusalTypes.notRequester]: 403,
   [changeRefusalTypes.wrongStatus]: 409,
@@ -39,9 +40,11 @@ export function updateRefusal(error: unknown, finished: string): UpdateRefusal |
   if (!(error instanceof WorkflowUpdateFailedError) || !(error.cause instanceof ApplicationFailure)) return undefined;
   const type = error.cause.type ?? 'ApplicationFailure';
   const status = refusalStatus[type] ?? 409;
+  // An input refusal names its field in details[0] (`comment`, `data.x`); the others are about the outcome.
+  const field = type === refusalTypes.invalidInput ? String(error.cause.details?.[0] ?? '') : 'outcome';
   const problem =
     status === 400
-      ? invalid([{ path: 'body.outcome', message: error.cause.message }])
+      ? invalid([{ path: field ? `body.${field}` : 'body', message: error.cause.message }])
       : new Problem(status, titles[status], error.cause.message);
   return { problem, type };
 }

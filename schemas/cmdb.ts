@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { classificationLevels, securityAspects, severities } from '../domain/classification';
 import { configurationItemStatuses, configurationItemTypes } from '../domain/cmdb';
 import { durationMs } from '../domain/duration';
-import { duration, page, pageQuery, principalId, timestamp } from './common';
+import { duration, freeFormObject, page, pageQuery, principalId, timestamp } from './common';
 
 const name = z.string().trim().min(1).max(200);
 const description = z.string().trim().max(2000);
@@ -163,7 +163,9 @@ export const configurationItemCreateRequest = z.strictObject({
   serviceId: z.uuid().nullable().default(null),
   owner: principalId,
   classification,
-  attributes: attributes.default({}),
+  attributes: freeFormObject()
+    .describe(attributes.description ?? '')
+    .default({}),
 });
 
 export const configurationItemChangeRequest = z.strictObject({
@@ -173,7 +175,7 @@ export const configurationItemChangeRequest = z.strictObject({
   serviceId: z.uuid().nullable().optional().describe('null detaches the CI from its service'),
   owner: principalId.optional(),
   classification: classification.partial().optional().describe('aspects left out keep their level'),
-  attributes: attributes.optional().describe('replaces the whole object'),
+  attributes: freeFormObject().optional().describe('free JSON object; replaces the whole object'),
 });
 
 export const configurationItemListQuery = z.strictObject({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { durationPattern } from '../domain/duration';
+import { jsonTextLength, maxFreeFormJsonBytes } from '../domain/input';
 
 export const problemSchema = z
   .object({
@@ -24,6 +25,19 @@ export function responses<T extends Record<number, z.ZodType>>(success: T) {
     429: problemSchema,
   };
 }
+
+/**
+ * A free-form JSON object in a request (CI attributes, decision data, check parameters): at most
+ * 64 KiB as JSON text. Strings, keys and depth are checked for every input at the boundary
+ * (http/plugins/input-boundary.ts), which runs before this schema.
+ */
+export const freeFormObject = () =>
+  z.record(z.string(), z.unknown()).superRefine((value, context) => {
+    const length = jsonTextLength(value);
+    if (length > maxFreeFormJsonBytes) {
+      context.addIssue({ code: 'custom', message: `is ${length} characters of JSON; at most ${maxFreeFormJsonBytes} are accepted` });
+    }
+  });
 
 export const uuidParam = z.strictObject({ id: z.uuid() });
 export const principalId = z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, 'lowercase letters, digits and . _ @ - (max 100)');

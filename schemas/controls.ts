@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { baselineMeasures, incidentCategories } from '../domain/classification';
 import { controlKinds, controlProcesses, testResults } from '../domain/controls';
-import { durationMs } from '../domain/duration';
-import { duration, page, pageQuery, timestamp } from './common';
+import { durationMs, durationPattern } from '../domain/duration';
+import { duration, freeFormObject, page, pageQuery, timestamp } from './common';
 import { checkTypes } from '../domain/security-checks';
 import { checkParamsSchemas } from './security-checks';
 
@@ -22,7 +22,7 @@ export const baselineMeasureId = z.enum(baselineMeasures.map((measure) => measur
 const automatedProcedure = z.strictObject({
   type: z.literal('automated'),
   check: z.enum(checkTypes),
-  params: z.record(z.string(), z.unknown()).default({}),
+  params: freeFormObject().default({}),
 });
 const manualProcedure = z.strictObject({
   type: z.literal('manual'),
@@ -82,7 +82,8 @@ export type ControlPatch = z.output<typeof controlPatch>;
 export const scheduleBody = z
   .strictObject({
     cron: z.string().trim().min(1).max(200).optional().describe('a cron expression, evaluated in UTC'),
-    every: duration.refine((text) => durationMs(text) >= 1000, 'must be at least 1s').optional(),
+    // Zod runs the refinement even when the pattern failed: only a duration is measured.
+    every: duration.refine((text) => !durationPattern.test(text) || durationMs(text) >= 1000, 'must be at least 1s').optional(),
     startAt: timestamp.optional(),
     endAt: timestamp.optional(),
     paused: z.boolean().optional(),

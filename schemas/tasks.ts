@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pageQuery, page } from './common';
+import { freeFormObject, pageQuery, page } from './common';
 
 export const taskStatuses = ['open', 'decided', 'expired', 'cancelled'] as const;
 
@@ -51,7 +51,7 @@ export const taskPage = page(taskView);
 export const decisionBody = z.strictObject({
   outcome: z.string().min(1).max(50),
   comment: z.string().max(10_000).optional(),
-  data: z.record(z.string(), z.unknown()).optional(),
+  data: freeFormObject().optional(),
 });
 export type DecisionBody = z.infer<typeof decisionBody>;
 

@@ -12,6 +12,7 @@ import { durationMs, type DurationText } from '../domain/duration';
 import type { NotificationActivities } from '../activities/notifications';
 import type { TaskActivities } from '../activities/tasks';
 import {
+  decisionInputFault,
   refusalTypes,
   type CarriedTask,
   type CarriedTasks,
@@ -152,7 +153,22 @@ export class HumanTasks {
     for (const task of options.carried?.open ?? []) this.carried.set(task.key, task);
     for (const taskId of options.carried?.closed ?? []) this.closed.add(taskId);
     this.bounded = options.boundHistory ?? false;
-    setHandler(decideUpdate, (request) => this.accept(request), { validator: (request) => this.validate(request) });
+    setHandler(decideUpdate, (request) => this.accept(request), {
+      validator: (request) => {
+        // Only in the validator: the input cannot change between validation and the handler, and
+        // histories accepted before this check replay through the handler unchanged.
+        const fault = decisionInputFault(request);
+        if (fault) {
+          throw ApplicationFailure.create({
+            type: refusalTypes.invalidInput,
+            message: `${fault.path}: ${fault.message}`,
+            details: [fault.path],
+            nonRetryable: true,
+          });
+        }
+        this.validate(request);
+      },
+    });
     setHandler(openTasksQuery, () => [...this.open.values()].map(view));
   }
 
