@@ -6,6 +6,7 @@ import { changeReviewTaskKind } from '../../domain/change';
 import { manualTestTaskKind } from '../../domain/security-test';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
+import { signedIn } from '../setup/web';
 
 // Issue #14, finding 4: a service owner saw and decided another owner's incident tasks. Tasks on
 // records are now the owner's (their services' and CIs'), or assigned to them; list, GET and
@@ -93,6 +94,16 @@ describe('a playbook step on an incident', () => {
     expect(refused.status).toBe(403);
     expect(refused.headers.get('content-type')).toContain('application/problem+json');
     expect(refused.body.detail).toMatch(/not yours/);
+    expect((await taskRow(rebuild.id)).status).toBe('open');
+
+    // The inbox agrees: My tasks offers the step to its owner only, and its form refuses another owner.
+    const ownerInbox = await signedIn(stack, tokens.owner);
+    expect((await ownerInbox.get('/ui/tasks')).body).toContain(`action="/ui/tasks/${rebuild.id}/decision"`);
+    const otherInbox = await signedIn(stack, tokens.other);
+    expect((await otherInbox.get('/ui/tasks')).body).not.toContain(rebuild.id);
+    const formRefused = await otherInbox.post(`/ui/tasks/${rebuild.id}/decision`, { outcome: 'done', returnTo: '/ui/tasks' });
+    expect(formRefused.status).toBe(403);
+    expect(formRefused.body).not.toContain(`action="/ui/tasks/${rebuild.id}/decision"`);
     expect((await taskRow(rebuild.id)).status).toBe('open');
     const audited = await stack.db
       .selectFrom('audit_events')
