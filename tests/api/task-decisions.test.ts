@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../../db/create-db';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { startStack, type Stack } from '../setup/stack';
+import { signedIn } from '../setup/web';
 
 // Issue #14: a retried decision whose first try succeeded answered 409 (finding 3); a decision the
 // workflow could not take yet was answered 404 and audited as a refusal (finding 9).
@@ -110,6 +111,13 @@ describe('a decision the workflow cannot take yet', () => {
     expect(response.headers.get('content-type')).toContain('application/problem+json');
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
     expect(response.body).toMatchObject({ status: 503, title: 'Service Unavailable' });
+    expect(await auditCount('task.decision_refused', taskId)).toBe(0);
+    // The inbox's form says the same: try again, nothing was refused.
+    const inbox = await signedIn(stack, analyst);
+    const form = await inbox.post(`/ui/tasks/${taskId}/decision`, { outcome: 'done', returnTo: '/ui/tasks' });
+    expect(form.status).toBe(503);
+    expect(form.body).toContain('not taken yet');
+    expect(form.body).not.toContain('refused');
     expect(await auditCount('task.decision_refused', taskId)).toBe(0);
     const row = await stack.db.selectFrom('human_tasks').select(['status', 'decisions']).where('id', '=', taskId).executeTakeFirstOrThrow();
     expect(row).toEqual({ status: 'open', decisions: [] });
