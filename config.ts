@@ -20,6 +20,32 @@ const notifyRoutes = z
   })
   .pipe(z.record(z.string(), z.array(z.strictObject({ channel: z.enum(notificationChannels), target: z.string().min(1) }))));
 
+const proxyAddress = /^(loopback|linklocal|uniquelocal|\d{1,3}(\.\d{1,3}){3}(\/\d{1,2})?|[0-9a-f]*:[0-9a-f:.]*(\/\d{1,3})?)$/i;
+
+/**
+ * Which proxies' `X-Forwarded-For` is believed, in Fastify's `trustProxy` forms: `false` (none, the
+ * default: the connection's address is the client), `true` (any: only when every path to Warden
+ * passes one proxy), a hop count, or comma-separated addresses and CIDRs of the proxies.
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((text, context): boolean | number | string[] => {
+    if (text === '' || text === 'false') return false;
+    if (text === 'true') return true;
+    if (/^\d+$/.test(text)) return Number(text);
+    const addresses = text.split(',').map((entry) => entry.trim());
+    const bad = addresses.filter((entry) => !proxyAddress.test(entry));
+    if (bad.length) {
+      context.addIssue({
+        code: 'custom',
+        message: `must be true, false, a hop count, or comma-separated proxy addresses/CIDRs (not ${bad.map((b) => JSON.stringify(b)).join(', ')})`,
+      });
+      return z.NEVER;
+    }
+    return addresses;
+  });
+
 /**
  * Every environment variable Warden reads. Unset DATABASE_URL / TEMPORAL_ADDRESS mean "start the
  * embedded ones" for `warden start`; `warden api` and `warden worker` require them.
@@ -45,6 +71,7 @@ export const configSchema = z.object({
   WARDEN_PROVISIONING_SECRET: z.string().min(16).optional(),
   WARDEN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
   WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+  WARDEN_TRUST_PROXY: trustProxy.default(false),
   /** `command` security checks run executables on the worker host: off unless an operator opts in. */
   WARDEN_COMMAND_CHECKS_ENABLED: z.stringbool().default(false),
   WARDEN_SMTP_URL: z

@@ -16,9 +16,9 @@ import {
 import type { Config } from './config';
 import type { Database } from './db/database';
 import type { TemporalClientHandle } from './temporal/connection';
-import { authPlugin, tokenKey } from './http/plugins/auth';
-import { errorsPlugin } from './http/plugins/errors';
-import { frameworkErrors, inputBoundaryPlugin } from './http/plugins/input-boundary';
+import { authPlugin, rateLimitKey, type AuthOptions } from './http/plugins/auth';
+import { errorsPlugin, frameworkErrors } from './http/plugins/errors';
+import { inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
@@ -43,13 +43,19 @@ declare module 'fastify' {
 
 export type Server = FastifyInstance;
 
+/** Fastify's `trustProxy` forms; a hop count as the function Fastify itself would build from it. */
+function trustProxy(setting: Config['WARDEN_TRUST_PROXY']) {
+  return typeof setting === 'number' ? (_address: string, hop: number) => hop < setting : setting;
+}
+
 export async function buildServer(deps: ServerDeps, options: { logger?: FastifyBaseLogger } = {}) {
   const app = Fastify({
     // Fastify 5 takes a ready pino instance as `loggerInstance`; `logger` only takes options.
     ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
     bodyLimit: deps.config.WARDEN_BODY_LIMIT_BYTES,
-    // Behind a proxy the forwarded address is the client; only trusted proxies should be in front.
-    trustProxy: true,
+    // X-Forwarded-For is believed only from configured proxies: anyone can send the header, and the
+    // client address keys the rate limit of requests without valid credentials.
+    trustProxy: trustProxy(deps.config.WARDEN_TRUST_PROXY),
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
@@ -65,14 +71,17 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   // Before every route, the inbox's included: its JSON parser and its check apply to all of them.
   await app.register(inputBoundaryPlugin);
   await app.register(helmet, { global: true });
+  // Not a hook of its own: the auth plugin runs the limiter once it knows whose budget a request
+  // spends (a route hook would run after authentication and never limit failed attempts).
   await app.register(rateLimit, {
+    global: false,
     max: deps.config.WARDEN_RATE_LIMIT_PER_MINUTE,
     timeWindow: '1 minute',
-    keyGenerator: (request) => tokenKey(request.headers.authorization) ?? request.ip,
+    keyGenerator: rateLimitKey,
     allowList: (request) => request.url === '/healthz' || request.url === '/readyz',
-    errorResponseBuilder: (_request, context) => ({
+    errorResponseBuilder: (request, context) => ({
       statusCode: 429,
-      message: `rate limit of ${context.max} requests per ${context.after} exceeded for this token`,
+      message: `rate limit of ${context.max} requests per ${context.after} exceeded for this ${request.actor ? 'token' : 'client address'}`,
     }),
   });
   await app.register(swagger, {
@@ -93,7 +102,8 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   // Before auth: its hook reads the web inbox's session cookie.
   await app.register(cookie);
   await app.register(metricsPlugin);
-  await app.register(authPlugin);
+  // The plugin's hook type is written for every server kind; this one is plain HTTP.
+  await app.register(authPlugin, { limit: app.rateLimit() as unknown as AuthOptions['limit'] });
   await app.register(routes);
   await app.register(webInbox(pages), { prefix: uiPrefix });
   return app;

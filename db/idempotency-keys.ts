@@ -48,3 +48,17 @@ export async function claimIdempotencyKey(
     .executeTakeFirst();
   return inserted !== undefined;
 }
+
+/**
+ * Replaces what a key stores once its work has an answer (a decision's result), so a retry with the
+ * key answers from it. Safe to repeat: it writes the same request again.
+ */
+export async function completeIdempotencyKey(db: Kysely<Database>, name: IdempotencyKeyName, request: unknown): Promise<void> {
+  await db
+    .updateTable('idempotency_keys')
+    .set({ request: json(request) })
+    .where('scope', '=', name.scope)
+    .where('principal_id', '=', name.principalId)
+    .where('key', '=', name.key)
+    .execute();
+}

@@ -231,7 +231,7 @@ export async function updateIncidentStatus(
 export async function applyTriage(
   db: Kysely<Database>,
   input: { incidentId: string; actor: string; scope?: string; category?: IncidentCategory; affectedCis?: string[] },
-): Promise<{ severity: Severity }> {
+): Promise<{ severity: Severity; owners: string[] }> {
   const incident = await db.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
   const category = (input.category ?? incident.category) as IncidentCategory;
   const affectedCis = input.affectedCis ?? incident.affected_cis;
@@ -260,7 +260,20 @@ export async function applyTriage(
         }
       : undefined;
   });
-  return { severity: assessment.severity };
+  return { severity: assessment.severity, owners: await ciOwners(db, input.incidentId) };
+}
+
+/** The owners of an incident's affected CIs, for playbook steps they take part in. */
+async function ciOwners(db: Kysely<Database>, incidentId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('incidents')
+    .innerJoin('configuration_items as ci', (join) => join.on(sql<boolean>`ci.id = any(incidents.affected_cis)`))
+    .select('ci.owner')
+    .distinct()
+    .where('incidents.id', '=', incidentId)
+    .orderBy('ci.owner')
+    .execute();
+  return rows.map((row) => row.owner);
 }
 
 /** A playbook step as the incident's record keeps it. */

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { OpenTaskRecord, TaskDecision } from '../domain/human-task';
 import { systemActor, type Actor } from '../domain/roles';
 import { auditedWrite } from './audit';
@@ -7,6 +7,60 @@ import type { Database, HumanTask } from './database';
 
 /** Roles that oversee the process and may read every task. */
 const oversightRoles = ['admin', 'security_manager', 'auditor'];
+
+function oversees(actor: Actor) {
+  return actor.roles.some((role) => oversightRoles.includes(role));
+}
+
+/**
+ * Roles whose authority comes from what a person owns, not from a process: a service owner acts on
+ * the records of their own services and CIs (or when a task names them), never on another owner's.
+ * Process roles (analyst, change manager, reviewer, tester) act on every record of their process.
+ */
+export const recordScopedRoles = ['service_owner', 'reporter'];
+
+/** The person owns one of the CIs in `cis` (a uuid[] or text[] expression), or the service of one. */
+function ownsCi(principalId: string, cis: RawBuilder<unknown>) {
+  return sql<boolean>`exists (select 1 from configuration_items ci left join services s on s.id = ci.service_id
+    where ci.id::text = any(${cis}::text[]) and (ci.owner = ${principalId} or s.owner = ${principalId}))`;
+}
+
+/**
+ * The task's record is the person's: they own an affected CI or its service (incidents, changes,
+ * security alerts, access requests and reviews), the tested control or its CIs (test runs), a
+ * remediation (advisories) or the policy. Records of other kinds belong to no owner.
+ */
+function ownsSubject(principalId: string) {
+  const subject = sql.ref('human_tasks.subject_id');
+  return sql<boolean>`(case human_tasks.subject_type
+    when 'incident' then exists (select 1 from incidents r where r.id::text = ${subject}
+      and (r.reported_by = ${principalId} or ${ownsCi(principalId, sql`r.affected_cis`)}))
+    when 'change' then exists (select 1 from changes r where r.id::text = ${subject} and ${ownsCi(principalId, sql`r.affected_cis`)})
+    when 'security-alert' then exists (select 1 from security_alerts r where r.id::text = ${subject}
+      and (${ownsCi(principalId, sql`r.affected_cis`)}
+        or exists (select 1 from services s where s.id::text = any(r.affected_services::text[]) and s.owner = ${principalId})))
+    when 'test-run' then exists (select 1 from test_runs r join controls c on c.id = r.control_id where r.id::text = ${subject}
+      and (c.owner = ${principalId} or ${ownsCi(principalId, sql`c.ci_ids`)}))
+    when 'access_request' then exists (select 1 from access_requests r where r.id::text = ${subject}
+      and ${ownsCi(principalId, sql`array[r.ci_id]`)})
+    when 'access_review' then exists (select 1 from access_review_campaigns r where r.id::text = ${subject}
+      and ${ownsCi(principalId, sql`r.ci_ids`)})
+    when 'advisory' then exists (select 1 from advisory_remediations r where r.advisory_id::text = ${subject} and r.owner = ${principalId})
+    when 'policy' then exists (select 1 from policies r where r.id::text = ${subject} and r.owner = ${principalId})
+    else false end)`;
+}
+
+/**
+ * Who may act on an open task, and so see it: a person it names, or one holding an allowed role —
+ * a process role anywhere, a record-scoped role (service owner) only on their own records.
+ */
+function mayDecide(actor: Actor) {
+  const processRoles = actor.roles.filter((role) => !recordScopedRoles.includes(role));
+  const scopedRoles = actor.roles.filter((role) => recordScopedRoles.includes(role));
+  return sql<boolean>`(${actor.principalId} = any(assignees)
+    or allowed_roles && ${processRoles}::text[]
+    or (allowed_roles && ${scopedRoles}::text[] and ${ownsSubject(actor.principalId)}))`;
+}
 
 export interface TaskFilter {
   status?: HumanTask['status'];
@@ -19,10 +73,13 @@ export interface TaskFilter {
   after?: { createdAt: string; id: string };
 }
 
-/** A task is visible to those who may decide it, its requester, and the oversight roles. */
+/**
+ * A task is visible to the oversight roles, its requester, and those who may decide it (see
+ * `mayDecide`): per record, in SQL, so a list, a lookup and a decision agree.
+ */
 function visibleTo(actor: Actor) {
-  if (actor.roles.some((role) => oversightRoles.includes(role))) return sql<boolean>`true`;
-  return sql<boolean>`(allowed_roles && ${actor.roles}::text[] or ${actor.principalId} = any(assignees) or requester = ${actor.principalId})`;
+  if (oversees(actor)) return sql<boolean>`true`;
+  return sql<boolean>`(${mayDecide(actor)} or requester = ${actor.principalId})`;
 }
 
 export async function listTasks(db: Kysely<Database>, actor: Actor, filter: TaskFilter): Promise<HumanTask[]> {
@@ -34,7 +91,11 @@ export async function listTasks(db: Kysely<Database>, actor: Actor, filter: Task
   if (filter.mine) {
     query = query
       .where('status', '=', 'open')
-      .where(sql<boolean>`(allowed_roles && ${actor.roles}::text[] or ${actor.principalId} = any(assignees))`)
+      .where(
+        oversees(actor)
+          ? sql<boolean>`(allowed_roles && ${actor.roles}::text[] or ${actor.principalId} = any(assignees))`
+          : mayDecide(actor),
+      )
       .where(sql<boolean>`not (forbid_self_decision and requester is not distinct from ${actor.principalId})`);
   }
   if (filter.after) {

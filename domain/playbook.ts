@@ -28,9 +28,17 @@ interface StepBase {
   instructions?: string;
 }
 
+/** A step people decide: those holding one of its roles, and with `ownersTakePart` the affected CIs' owners. */
+interface DecidedStep {
+  roles: Role[];
+  /** The owners of the incident's affected CIs (after triage) are assignees of the step's task. */
+  ownersTakePart?: boolean;
+  deadline?: DurationText;
+}
+
 export type PlaybookStep =
-  | (StepBase & { type: 'task'; roles: Role[]; deadline?: DurationText })
-  | (StepBase & { type: 'approval'; roles: Role[]; action?: PlaybookAction; deadline?: DurationText })
+  | (StepBase & DecidedStep & { type: 'task' })
+  | (StepBase & DecidedStep & { type: 'approval'; action?: PlaybookAction })
   | (StepBase & { type: 'action'; action: PlaybookAction })
   | (StepBase & { type: 'timer'; duration: DurationText });
 

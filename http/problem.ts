@@ -10,6 +10,8 @@ export class Problem extends Error {
     readonly title: string,
     readonly detail: string,
     readonly errors?: FieldError[],
+    /** Response headers the problem needs (`Retry-After` on a 503). */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail);
     this.name = 'Problem';
@@ -21,3 +23,6 @@ export const conflict = (detail: string) => new Problem(409, 'Conflict', detail)
 export const forbidden = (detail: string) => new Problem(403, 'Forbidden', detail);
 export const invalid = (errors: FieldError[]) =>
   new Problem(400, 'Bad Request', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+/** Try again shortly: nothing was done, and the same request is expected to succeed later. */
+export const unavailable = (detail: string, retryAfterSeconds: number) =>
+  new Problem(503, 'Service Unavailable', detail, undefined, { 'retry-after': String(retryAfterSeconds) });

@@ -1,46 +1,131 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { recordAudit } from '../db/audit';
-import { findTask } from '../db/tasks';
+import { canonicalJson, recordAudit } from '../db/audit';
+import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, type IdempotencyKeyName } from '../db/idempotency-keys';
+import { findTask, findVisibleTask } from '../db/tasks';
+import type { HumanTask } from '../db/database';
+import { refusalTypes, type DecisionResult } from '../domain/human-task';
 import type { Actor } from '../domain/roles';
 import type { DecisionBody } from '../schemas/tasks';
 import { decideUpdate } from '../workflows/human-task.definitions';
-import { conflict, notFound } from './problem';
+import { conflict, forbidden, notFound, unavailable } from './problem';
 import { updateRefusal } from './update-refusal';
 
+/** Idempotency keys of decisions live in their own scope of the one key table. */
+export const decisionIdempotencyScope = 'decision';
+
+/** How long a client waits before retrying a decision the workflow cannot take yet. */
+const notRegisteredRetryAfterSeconds = 2;
+
+/** What a decision's idempotency key stores: the request, then its answer once it has one. */
+interface StoredDecision {
+  taskId: string;
+  decision: DecisionBody;
+  result?: DecisionResult;
+}
+
 /**
- * The one way a person decides a task, for the JSON API and the web inbox alike: the task's
- * workflow validates the decision in its `decide` Update; a refusal is audited (it leaves no
- * workflow history) and thrown as a problem with the validator's reason.
+ * The one way a person decides a task, for the JSON API and the web inbox alike.
+ *
+ * - A role is not enough on another owner's record: a service owner deciding a task on a service
+ *   or CI they do not own (and not assigned to them) is refused with 403, audited, before the
+ *   workflow is asked. Everything else about who may decide is the workflow's answer.
+ * - The task's workflow validates the decision in its `decide` Update; a refusal is audited (it
+ *   leaves no workflow history) and thrown as a problem with the validator's reason.
+ * - A task whose row exists but which its workflow does not know yet (a worker crashed between
+ *   recording it and the workflow's next task) is a 503 to retry, not a refusal.
+ * - With an `Idempotency-Key`, a retry of a decision that succeeded answers the same result; a retry
+ *   while the first is in flight joins it (the key is the Update's id, which Temporal deduplicates).
  */
-export async function decideTask(app: FastifyInstance, actor: Actor, taskId: string, decision: DecisionBody) {
-  // Not filtered by visibility: whether this person may decide is the workflow's answer (403).
+export async function decideTask(
+  app: FastifyInstance,
+  actor: Actor,
+  taskId: string,
+  decision: DecisionBody,
+  idempotencyKey?: string,
+): Promise<DecisionResult> {
+  const name = idempotencyKey ? { scope: decisionIdempotencyScope, principalId: actor.principalId, key: idempotencyKey } : undefined;
+  const fingerprint = name ? createHash('sha256').update(canonicalJson({ taskId, decision })).digest('hex') : null;
+  const earlier = name ? await storedDecision(app, name, fingerprint) : undefined;
+  if (earlier?.result) return earlier.result;
+
   const task = await findTask(app.db, taskId);
   if (!task) throw notFound('task', taskId);
-  if (task.status !== 'open') throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
+  if (!(await findVisibleTask(app.db, actor, taskId)) && holdsAllowedRole(actor, task)) {
+    // The role fits but the record is another owner's: the workflow knows roles, not owners.
+    const problem = forbidden('this task is on a record that is not yours (no service or CI of yours) and is not assigned to you');
+    await auditRefusal(app, actor, task, decision, { status: 403, type: 'NotYourRecord', detail: problem.detail });
+    throw problem;
+  }
+  // A retry of a keyed decision goes to the workflow even when the row shows it closed: it may be
+  // this key's own decision, and the Update with the key's id answers with its result.
+  if (task.status !== 'open' && !earlier) {
+    throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
+  }
+  if (name && !earlier) {
+    const stored: StoredDecision = { taskId, decision };
+    const won = await claimIdempotencyKey(app.db, { ...name, resourceId: taskId, request: stored, fingerprint });
+    if (!won) {
+      const winner = await storedDecision(app, name, fingerprint);
+      if (winner?.result) return winner.result;
+    }
+  }
+
   const { principalId, roles } = actor;
   try {
-    return await app.temporal.client.workflow.getHandle(task.workflow_id).executeUpdate(decideUpdate, {
+    const result = await app.temporal.client.workflow.getHandle(task.workflow_id).executeUpdate(decideUpdate, {
       args: [{ taskId: task.id, actor: { principalId, roles }, ...decision }],
+      ...(name ? { updateId: `decision/${createHash('sha256').update(`${principalId}\n${name.key}`).digest('hex').slice(0, 32)}` } : {}),
     });
+    if (name) await completeIdempotencyKey(app.db, name, { taskId, decision, result } satisfies StoredDecision);
+    return result;
   } catch (error) {
     const refusal = updateRefusal(error, 'the workflow that owned this task has finished');
     if (!refusal) throw error;
+    if (refusal.type === refusalTypes.notFound && (await findTask(app.db, taskId))?.status === 'open') {
+      // The row is open but the workflow has not registered the task: it will once its worker
+      // replays. Not a refusal, so not audited as one.
+      throw unavailable('the task is not ready for decisions yet; retry shortly', notRegisteredRetryAfterSeconds);
+    }
     const { problem } = refusal;
-    await recordAudit(app.db, {
-      actor: principalId,
-      action: 'task.decision_refused',
-      subjectType: task.subject_type,
-      subjectId: task.subject_id,
-      // The refusal's type, not its wording, is what measures count (e.g. refused self-approvals).
-      details: {
-        taskId: task.id,
-        kind: task.kind,
-        outcome: decision.outcome,
-        status: problem.status,
-        refusal: refusal.type,
-        reason: problem.detail,
-      },
-    });
+    await auditRefusal(app, actor, task, decision, { status: problem.status, type: refusal.type, detail: problem.detail });
     throw problem;
   }
+}
+
+function holdsAllowedRole(actor: Actor, task: HumanTask) {
+  return actor.roles.some((role) => task.allowed_roles.includes(role));
+}
+
+async function storedDecision(app: FastifyInstance, name: IdempotencyKeyName, fingerprint: string | null) {
+  const row = await findIdempotencyKey(app.db, name);
+  if (!row) return undefined;
+  if (row.fingerprint !== fingerprint) {
+    throw conflict(`Idempotency-Key ${JSON.stringify(name.key)} was already used for a different request`);
+  }
+  return row.request as StoredDecision;
+}
+
+async function auditRefusal(
+  app: FastifyInstance,
+  actor: Actor,
+  task: HumanTask,
+  decision: DecisionBody,
+  refusal: { status: number; type: string; detail: string },
+) {
+  await recordAudit(app.db, {
+    actor: actor.principalId,
+    action: 'task.decision_refused',
+    subjectType: task.subject_type,
+    subjectId: task.subject_id,
+    // The refusal's type, not its wording, is what measures count (e.g. refused self-approvals).
+    details: {
+      taskId: task.id,
+      kind: task.kind,
+      outcome: decision.outcome,
+      status: refusal.status,
+      refusal: refusal.type,
+      reason: refusal.detail,
+    },
+  });
 }

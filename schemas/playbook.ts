@@ -11,6 +11,8 @@ const stepBase = {
   instructions: z.string().max(5000).optional(),
 };
 const deciderRoles = z.array(z.enum(roles)).min(1);
+/** The affected CIs' owners decide this step too, whatever their roles (they are its assignees). */
+const ownersTakePart = z.boolean().optional();
 
 const action = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('notify'), roles: deciderRoles, message: z.string().min(1).max(2000) }),
@@ -19,11 +21,12 @@ const action = z.discriminatedUnion('kind', [
 ]);
 
 const step = z.discriminatedUnion('type', [
-  z.strictObject({ ...stepBase, type: z.literal('task'), roles: deciderRoles, deadline: duration.optional() }),
+  z.strictObject({ ...stepBase, type: z.literal('task'), roles: deciderRoles, ownersTakePart, deadline: duration.optional() }),
   z.strictObject({
     ...stepBase,
     type: z.literal('approval'),
     roles: deciderRoles,
+    ownersTakePart,
     action: action.optional(),
     deadline: duration.optional(),
   }),

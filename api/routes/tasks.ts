@@ -9,6 +9,8 @@ import { notFound } from '../../http/problem';
 import { toTaskView } from '../views';
 import { decideTask } from '../../http/task-decisions';
 import { deciders, everyone } from '../../http/roles';
+import { idempotencyHeaders } from '../../schemas/idempotency';
+import { idempotencyKey } from '../idempotency';
 
 export async function taskRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -17,7 +19,8 @@ export async function taskRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['tasks'],
-      summary: 'Human tasks you may see; `mine=true` for those you may decide now',
+      summary:
+        'Human tasks you may see (on records of yours, assigned to you, or all for oversight roles); `mine=true` for those you may decide now',
       querystring: taskListQuery,
       response: responses({ 200: taskPage }),
     },
@@ -43,11 +46,13 @@ export async function taskRoutes(app: FastifyInstance) {
     config: { roles: deciders },
     schema: {
       tags: ['tasks'],
-      summary: 'Decide a task: the workflow validates the decision (role, own request, four-eyes, outcome) before accepting it',
+      summary:
+        'Decide a task on a record of yours (or one assigned to you): the workflow validates the decision (role, own request, four-eyes, outcome) before accepting it. Send Idempotency-Key to retry safely: a retry of a decision that succeeded answers its result again. 503 with Retry-After when the task is not ready for decisions yet.',
       params: uuidParam,
+      headers: idempotencyHeaders,
       body: decisionBody,
       response: responses({ 200: decisionResult }),
     },
-    handler: async (request) => decideTask(app, request.actor, request.params.id, request.body),
+    handler: async (request) => decideTask(app, request.actor, request.params.id, request.body, idempotencyKey(request)),
   });
 }

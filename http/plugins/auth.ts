@@ -1,3 +1,4 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Actor, Role } from '../../domain/roles';
 import { actorForToken, hashToken } from '../../db/tokens';
@@ -51,11 +52,30 @@ export function tokenKey(header: string | undefined): string | undefined {
 }
 
 /**
+ * Whose budget a request spends: an authenticated token's or session's own, and otherwise (no
+ * credentials, unknown or revoked ones, public routes) the client address's, so inventing tokens
+ * never buys a fresh budget. The address is the connection's unless a trusted proxy forwarded it.
+ */
+export function rateLimitKey(request: FastifyRequest): string {
+  if (request.actor) {
+    const token = tokenKey(request.headers.authorization);
+    return token ? `token:${token}` : `principal:${request.actor.principalId}`;
+  }
+  return `address:${request.ip}`;
+}
+
+export interface AuthOptions {
+  /** The rate limiter, run once the caller is known and before anything is refused (401, 403). */
+  limit?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+}
+
+/**
  * Authenticates every non-public route with the credentials it accepts and admits the roles it
  * declares. Refusals are thrown as problems, so each route context's error handler words them:
  * problem+json for the API, a page or a redirect to sign-in for the web inbox.
  */
-export const authPlugin = fp(async (app) => {
+export const authPlugin = fp<AuthOptions>(async (app, options) => {
+  const limit = options.limit ?? (async () => {});
   app.decorateRequest('actor', undefined as unknown as Actor);
   app.decorateRequest('webSession', undefined);
 
@@ -78,12 +98,18 @@ export const authPlugin = fp(async (app) => {
 
   app.addHook('onRequest', async (request, reply) => {
     const config = request.routeOptions.config;
-    if (config.public || !config.roles || publicPrefixes.some((p) => request.routeOptions.url?.startsWith(p))) return;
+    if (config.public || !config.roles || publicPrefixes.some((p) => request.routeOptions.url?.startsWith(p))) {
+      await limit(request, reply);
+      return;
+    }
     const accepts = config.credentials ?? ['bearer'];
     const token = accepts.includes('bearer') ? bearerToken(request.headers.authorization) : undefined;
     const cookie = accepts.includes('session') && !token ? request.cookies[sessionCookie] : undefined;
     if (cookie) request.webSession = await findWebSession(app.db, cookie);
     const actor = token ? await actorForToken(app.db, token) : request.webSession?.actor;
+    // Limited before it is refused: failed authentication spends the client address's budget.
+    if (actor) request.actor = actor;
+    await limit(request, reply);
     if (!actor) {
       if (accepts.includes('bearer')) reply.header('www-authenticate', 'Bearer realm="warden"');
       const detail = token
@@ -97,6 +123,5 @@ export const authPlugin = fp(async (app) => {
     }
     if (!actor.roles.some((role) => config.roles?.includes(role)))
       throw forbidden(`this needs one of the roles: ${config.roles.join(', ')}`);
-    request.actor = actor;
   });
 });

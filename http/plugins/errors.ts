@@ -12,8 +12,10 @@ const statusTitles: Record<number, string> = {
   405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   429: 'Too Many Requests',
+  503: 'Service Unavailable',
 };
 
 export function sendProblem(reply: FastifyReply, status: number, detail: string, errors?: FieldError[]) {
@@ -46,11 +48,35 @@ function refusalProblem(refusal: Refusal): Problem {
   return new Problem(status, statusTitles[status] ?? 'Error', refusal.message, errors);
 }
 
+/**
+ * Errors Fastify answers before any route or hook runs (a path parameter longer than the router
+ * allows: 414; a path that is not valid URL encoding: 400), as problem+json like every other. Given to
+ * Fastify's `frameworkErrors` option, since the error handler never sees them.
+ */
+export function frameworkErrors(error: FastifyError, _request: unknown, reply: FastifyReply) {
+  const status = error.statusCode ?? 500;
+  if (error.code === 'FST_ERR_BAD_URL') {
+    return sendProblem(reply, 400, 'the path is not valid percent-encoded UTF-8', [
+      { path: 'params', message: 'is not valid percent-encoded UTF-8' },
+    ]);
+  }
+  const detail =
+    status === 414
+      ? 'a path segment is longer than the server accepts'
+      : status < 500
+        ? 'the request path is not valid'
+        : 'The server could not complete the request; it has been logged.';
+  return sendProblem(reply, status, detail);
+}
+
 /** Every error leaves as application/problem+json; a 5xx never shows internals. */
 export const errorsPlugin = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const problem = error instanceof Refusal ? refusalProblem(error) : error;
-    if (problem instanceof Problem) return sendProblem(reply, problem.status, problem.detail, problem.errors);
+    if (problem instanceof Problem) {
+      if (problem.headers) reply.headers(problem.headers);
+      return sendProblem(reply, problem.status, problem.detail, problem.errors);
+    }
     if (hasZodFastifySchemaValidationErrors(error)) {
       const errors = validationErrors(error);
       return sendProblem(reply, 400, errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);

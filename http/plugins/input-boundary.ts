@@ -1,19 +1,7 @@
 import fp from 'fastify-plugin';
-import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { findInputFault } from '../../domain/input';
 import { invalid } from '../problem';
-import { sendProblem } from './errors';
-
-/**
- * Fastify's `frameworkErrors` option: what its router refuses before any hook runs (a path that is
- * not valid percent-encoded UTF-8, a parameter over maxParamLength) leaves as problem+json too,
- * not as Fastify's plain JSON.
- */
-export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
-  const status = error.statusCode ?? 400;
-  const errors = error.code === 'FST_ERR_BAD_URL' ? [{ path: 'params', message: 'is not valid percent-encoded UTF-8' }] : undefined;
-  return sendProblem(reply, status, status === 400 ? 'the path is not valid percent-encoded UTF-8' : error.message, errors);
-}
 
 /**
  * The one input boundary of the API and the inbox, before any route's schema or handler sees a

@@ -94,11 +94,18 @@ ${cards}`,
             entered: { comment: form.comment, data: form.data },
           })
         : [];
+      // A 503 is not a refusal: nothing was decided, and the same form sent again shortly will be.
+      const retry = problem.status === 503;
+      const heading = retry ? 'Try again in a moment' : 'Decision refused';
+      if (retry && problem.headers) reply.headers(problem.headers);
       return web.render(request, reply, {
-        title: 'Decision refused',
+        title: heading,
         status: problem.status,
-        notice: { kind: 'error', text: `Your decision was refused: ${problem.detail}` },
-        body: html`<h1>Decision refused</h1>${cards}<p><a href="${returnTo}">Back</a></p>`,
+        notice: {
+          kind: 'error',
+          text: retry ? `Your decision was not taken yet: ${problem.detail}` : `Your decision was refused: ${problem.detail}`,
+        },
+        body: html`<h1>${heading}</h1>${cards}<p><a href="${returnTo}">Back</a></p>`,
       });
     }
   },

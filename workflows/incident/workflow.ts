@@ -206,7 +206,7 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
   for (const step of registered.playbook.steps) {
     state.currentStep = step.id;
     if (state.status !== step.phase) await setStatus(step.phase, systemActor.principalId);
-    await runStep(step, triager);
+    await runStep(step, triager, triaged.owners ?? []);
     const phaseDone = lastStepOfPhase.get(step.id);
     if (phaseDone === 'containment') await setStatus('containment', systemActor.principalId, 'contained_at');
   }
@@ -238,7 +238,8 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
   await setStatus('closed', reviewer, 'closed_at');
   return { status: state.status, severity: state.severity ?? registered.severity };
 
-  async function runStep(step: PlaybookStep, proposer: string) {
+  // `owners` is absent from histories recorded before steps could name them; no step named them then.
+  async function runStep(step: PlaybookStep, proposer: string, owners: string[]) {
     const record = (status: 'started' | 'completed' | 'skipped', extra: { taskId?: string; result?: Record<string, unknown> } = {}) =>
       incidents.recordIncidentStep({
         incidentId: input.incidentId,
@@ -258,6 +259,7 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
           details: { stepId: step.id, instructions: step.instructions ?? null },
           subject,
           allowedRoles: step.roles,
+          ...(step.ownersTakePart ? { assignees: owners } : {}),
           outcomes: ['done'],
           forbidSelfDecision: false,
           deadline: step.deadline,
@@ -274,6 +276,7 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
           details: { stepId: step.id, instructions: step.instructions ?? null, action: step.action ?? null },
           subject,
           allowedRoles: step.roles,
+          ...(step.ownersTakePart ? { assignees: owners } : {}),
           outcomes: ['approved', 'rejected'],
           requester: proposer,
           deadline: step.deadline,
