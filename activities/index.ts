@@ -5,13 +5,15 @@ import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
+import { withPermanentFailures } from './permanent-failures';
 import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
 import { createReviewActivities } from './reviews';
 import { createTaskActivities } from './tasks';
 
+/** Every activity, with PostgreSQL's permanent refusals made non-retryable (see withPermanentFailures). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withPermanentFailures({
     ...createAccessActivities(deps),
     ...createAdvisoryActivities(deps),
     ...createDiagnosticsActivities(deps),
@@ -22,7 +24,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTaskActivities(deps),
     ...createSecurityTestActivities(deps),
     ...createChangeActivities(deps),
-  };
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -30,6 +30,8 @@ import { HumanTasks, type TaskResult } from '../human-task';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const advisories = proxyActivities<AdvisoryActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },

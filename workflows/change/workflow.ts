@@ -51,6 +51,8 @@ import {
 import { addEvidenceUpdate, amendChangeUpdate, changeStateQuery, reportImplementedUpdate } from './definitions';
 
 // Recording the gate's state is a small PostgreSQL write; retry until the database is back rather than lose it.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const records = proxyActivities<ChangeActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },

@@ -5,6 +5,8 @@ import { HumanTasks } from '../human-task';
 import type { PolicyApprovalInput, PolicyApprovalResult } from '../../domain/policy';
 
 // A single PostgreSQL write: retried until the database is back, never dropped.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const { settlePolicyVersion } = proxyActivities<ReviewActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },

@@ -19,6 +19,8 @@ import { reviewStateQuery } from './definitions';
 
 // Measuring reads a quarter of records: minutes at most. Retried until the database is back; a
 // review must not be lost to an outage.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const reviews = proxyActivities<ReviewActivities>({
   startToCloseTimeout: '5m',
   retry: { initialInterval: '1s', maximumInterval: '1m' },

@@ -5,6 +5,8 @@ import type { AlertRecipient, SecurityAlertInput, SecurityAlertResult } from '..
 import { HumanTasks } from '../human-task';
 
 // Alert records are small PostgreSQL writes: retry until the database is back, never drop one.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const alerts = proxyActivities<SecurityAlertActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
