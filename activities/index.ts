@@ -6,6 +6,7 @@ import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
 import { withPermanentFailures } from './permanent-failures';
+import { createProcessFailureActivities } from './process-failures';
 import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
 import { createReviewActivities } from './reviews';
@@ -24,6 +25,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createTaskActivities(deps),
     ...createSecurityTestActivities(deps),
     ...createChangeActivities(deps),
+    ...createProcessFailureActivities(deps),
   });
 }
 

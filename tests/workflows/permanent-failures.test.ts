@@ -6,20 +6,23 @@ import pino from 'pino';
 import { createActivities } from '../../activities/index';
 import { createDb } from '../../db/create-db';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
+import { securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { createWardenWorker } from '../../worker';
 import { activityDeps } from '../../wiring';
+import { changeBody, noImpact, submitChange } from '../api/change-gate-support';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { closedPort } from '../setup/loopback';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
 let stack: Stack;
-const tokens = {} as Record<'analyst' | 'auditor', string>;
+const tokens = {} as Record<'analyst' | 'auditor' | 'requester', string>;
 const silent = pino({ level: 'silent' });
 
 beforeAll(async () => {
   stack = await startStack();
   tokens.analyst = await stack.token(['security_analyst'], 'ana');
   tokens.auditor = await stack.token(['auditor'], 'audrey');
+  tokens.requester = await stack.token(['change_manager'], 'rita');
 });
 afterAll(() => stack?.close());
 
@@ -156,6 +159,79 @@ describe('an incident that meets a permanent failure ends visibly', () => {
     expect(failedEvent?.details).toMatchObject({ status: 'failed', failure: { type: 'InvalidData', step: 'applyTriage' } });
     const told = await securityManagerNotifications(id);
     expect(told.map((n) => n.dedup_key)).toContain(`incident:${id}:failed`);
+  });
+});
+
+describe('the other processes end visibly too', () => {
+  it('fails a security alert PostgreSQL refuses after one attempt, records why, and tells the Security Manager', {
+    timeout: 60_000,
+  }, async () => {
+    const alertId = randomUUID();
+    const input: SecurityAlertInput = {
+      alertId,
+      title: 'Patch a\u0000b now',
+      threat: 'remote code execution',
+      actions: ['patch'],
+      affectedServices: [],
+      affectedCis: [],
+      audience: ['security_analyst'],
+      raisedBy: 'max',
+    };
+    const handle = await stack.temporal.client.workflow.start(securityAlertWorkflowType, {
+      workflowId: `security-alert/${alertId}`,
+      taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
+      args: [input],
+    });
+    const failure = await handle.result().then(
+      () => undefined,
+      (error: unknown) => error as { cause?: { type?: string; nonRetryable?: boolean } },
+    );
+    expect(failure?.cause).toMatchObject({ type: 'InvalidData', nonRetryable: true });
+    expect((await handle.describe()).status.name).toBe('FAILED');
+    const { started } = await activityEvents(handle.workflowId, 'registerSecurityAlert');
+    expect(started.map((e) => e.activityTaskStartedEventAttributes?.attempt)).toEqual([1]);
+
+    const recorded = await stack.db.selectFrom('process_failures').selectAll().where('workflow_id', '=', handle.workflowId).execute();
+    expect(recorded).toMatchObject([
+      { subject_type: 'security-alert', subject_id: alertId, step: 'registerSecurityAlert', type: 'InvalidData' },
+    ]);
+    const audit = await stack.request('GET', `/audit?subjectType=security-alert&subjectId=${alertId}`, { token: tokens.auditor });
+    expect(audit.body.items.map((e: { action: string }) => e.action)).toEqual(['security-alert.failed']);
+    const told = await stack.db
+      .selectFrom('notifications')
+      .selectAll()
+      .where('dedup_key', '=', `security-alert:${alertId}:failed`)
+      .execute();
+    expect(told).toHaveLength(1);
+    expect(told[0]?.recipient_roles).toEqual(['security_manager']);
+    expect(told[0]?.title).toBe('Security alert "Patch a\ufffdb now" failed');
+  });
+
+  it('shows a change that met a permanent failure as failed through the API', { timeout: 60_000 }, async () => {
+    const { ciId } = await seedCi(stack.db);
+    const change = await submitChange(
+      stack,
+      tokens.requester,
+      changeBody({ affectedCis: [ciId], securityImpact: { ...noImpact, accessControls: true } }),
+    );
+    const activities = createActivities(activityDeps(stack.config, { db: stack.db, logger: silent, workerIdentity: 'test' }));
+    await eventually(
+      async () => (await stack.db.selectFrom('changes').select('id').where('id', '=', change.id).executeTakeFirst()) !== undefined,
+    );
+    const failure = { type: 'ConstraintViolation' as const, step: 'recordEvidence', message: 'recordEvidence: refused' };
+    await activities.recordProcessFailure({ workflowId: change.workflowId, record: { process: 'change', changeId: change.id }, failure });
+    // A retry records nothing twice.
+    await activities.recordProcessFailure({ workflowId: change.workflowId, record: { process: 'change', changeId: change.id }, failure });
+    const shown = await stack.request('GET', `/changes/${change.id}`, { token: tokens.requester });
+    expect(shown.status).toBe(200);
+    expect(shown.body.status).toBe('failed');
+    const listed = await stack.request('GET', '/changes?status=failed', { token: tokens.requester });
+    expect(listed.status).toBe(200);
+    const audit = await stack.request('GET', `/audit?subjectType=change&subjectId=${change.id}&action=change.failed`, {
+      token: tokens.auditor,
+    });
+    expect(audit.body.items).toHaveLength(1);
+    await stack.temporal.client.workflow.getHandle(change.workflowId).terminate('test done');
   });
 });
 

@@ -28,6 +28,7 @@ import type { Role } from '../../domain/roles';
 import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { HumanTasks, type TaskResult } from '../human-task';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
+import { endingVisibly } from '../permanent-failure';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
 // No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
@@ -65,6 +66,18 @@ function remediationGuard(decision: DecisionRequest): string | undefined {
  * and keep matching as the advisory is revised and CIs gain components, until it is closed.
  */
 export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Promise<AdvisoryResponseResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'advisory', advisoryId: input.advisoryId },
+      label: `Advisory ${input.advisoryId}`,
+      subject: { type: 'advisory', id: input.advisoryId },
+    },
+    () => runAdvisoryResponse(input),
+  );
+}
+
+async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<AdvisoryResponseResult> {
   const tasks = new HumanTasks();
   const subject = { type: 'advisory', id: input.advisoryId };
   const state: AdvisoryState = {

@@ -5,6 +5,7 @@ import { previousQuarter } from '../../domain/review-period';
 import type { OwnerReview, ProposedRiskChange, ReviewedService } from '../../domain/security-report/model';
 import type { ReviewActivities } from '../../activities/reviews';
 import { HumanTasks } from '../human-task';
+import { endingVisibly } from '../permanent-failure';
 import type { Role } from '../../domain/roles';
 import {
   makeReviewWorkflowId,
@@ -34,6 +35,18 @@ const reviewers: Role[] = ['security_manager', 'admin'];
  * and have the Security Manager sign off the IT Security Report (or send it back to planning).
  */
 export async function securityReviewWorkflow(input: SecurityReviewInput): Promise<SecurityReviewResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'security_review', reviewId: input.period },
+      label: `Security review ${input.period}`,
+      subject: { type: 'security_review', id: input.period },
+    },
+    () => runSecurityReview(input),
+  );
+}
+
+async function runSecurityReview(input: SecurityReviewInput): Promise<SecurityReviewResult> {
   const tasks = new HumanTasks();
   const reviewId = input.period;
   const subject = { type: 'security_review', id: reviewId };
