@@ -1,11 +1,12 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ProcessFailure } from '../domain/failure';
 import { systemActor } from '../domain/roles';
-import { auditedWrite } from './audit';
+import { appendAudit, auditedWrite } from './audit';
 import type { Database } from './database';
 
 /** The processes that record a permanent failure here, and the record each one owns. */
 export type FailedProcess =
+  | { process: 'incident'; incidentId: string }
   | { process: 'change'; changeId: string }
   | { process: 'access_request'; requestId: string }
   | { process: 'advisory'; advisoryId: string }
@@ -16,6 +17,8 @@ export type FailedProcess =
 /** The audit subject of each process's record (the API's and the inbox's timelines read these). */
 function subjectOf(record: FailedProcess): { type: string; id: string } {
   switch (record.process) {
+    case 'incident':
+      return { type: 'incident', id: record.incidentId };
     case 'change':
       return { type: 'change', id: record.changeId };
     case 'access_request':
@@ -34,6 +37,11 @@ function subjectOf(record: FailedProcess): { type: string; id: string } {
 /** Moves the record to `failed` where it has a status and exists; the others keep only the failure row. */
 async function markFailed(trx: Transaction<Database>, record: FailedProcess): Promise<void> {
   switch (record.process) {
+    case 'incident':
+      await trx.updateTable('incidents').set({ status: 'failed' }).where('id', '=', record.incidentId).execute();
+      // Its alert fingerprint is free again: a later alert opens a new incident instead of attaching here.
+      await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', record.incidentId).execute();
+      return;
     case 'change':
       await trx.updateTable('changes').set({ status: 'failed', updated_at: new Date() }).where('id', '=', record.changeId).execute();
       return;
@@ -62,8 +70,32 @@ async function markFailed(trx: Transaction<Database>, record: FailedProcess): Pr
 }
 
 /**
+ * Cancels the tasks the ended workflow left open, so nobody is asked to decide for a process that
+ * no longer listens; each is audited as `task.cancelled` like any task closed undecided.
+ */
+async function cancelOpenTasks(trx: Transaction<Database>, workflowId: string, failure: ProcessFailure): Promise<void> {
+  const cancelled = await trx
+    .updateTable('human_tasks')
+    .set({ status: 'cancelled', closed_at: new Date() })
+    .where('workflow_id', '=', workflowId)
+    .where('status', '=', 'open')
+    .returning(['id', 'subject_type', 'subject_id', 'kind'])
+    .execute();
+  for (const task of cancelled) {
+    await appendAudit(trx, {
+      actor: systemActor.principalId,
+      action: 'task.cancelled',
+      subjectType: task.subject_type,
+      subjectId: task.subject_id,
+      details: { taskId: task.id, kind: task.kind, outcome: null, reason: `the process failed: ${failure.type} in ${failure.step}` },
+    });
+  }
+}
+
+/**
  * Records the permanent failure that ended a process: one `process_failures` row per workflow, the
- * record's status `failed` where it has one, and a `<subject>.failed` audit event with the failure.
+ * record's status `failed` where it has one, its open tasks cancelled, and a `<subject>.failed`
+ * audit event with the failure.
  * Every value is the workflow's own (ids it was started with, a sanitised message), so this write
  * cannot meet the refusal that caused it. Safe to retry: the workflow id is the primary key, and
  * only the first insert audits.
@@ -89,6 +121,7 @@ export async function recordProcessFailure(
       .executeTakeFirst();
     if (!inserted) return undefined;
     await markFailed(trx, input.record);
+    await cancelOpenTasks(trx, input.workflowId, input.failure);
     return {
       actor: systemActor.principalId,
       action: `${subject.type}.failed`,

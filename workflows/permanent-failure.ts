@@ -6,7 +6,7 @@ import { isPermanentFailureType, sanitiseText, type ProcessFailure } from '../do
 // Recording a failure is one small PostgreSQL write of the workflow's own (sanitised) values, and
 // the notification an insert with a dedup key: retried until the database is back, with no
 // attempt limit, since a refusal of these would itself fail at once (activities/permanent-failures.ts).
-const { recordProcessFailure } = proxyActivities<ProcessFailureActivities>({
+export const { recordProcessFailure } = proxyActivities<ProcessFailureActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });

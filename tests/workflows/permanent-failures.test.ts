@@ -9,7 +9,7 @@ import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlay
 import { securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { createWardenWorker } from '../../worker';
 import { activityDeps } from '../../wiring';
-import { changeBody, noImpact, submitChange } from '../api/change-gate-support';
+import { changeBody, noImpact, reviewTask, submitChange } from '../api/change-gate-support';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { closedPort } from '../setup/loopback';
 import { eventually, startStack, type Stack } from '../setup/stack';
@@ -156,7 +156,9 @@ describe('an incident that meets a permanent failure ends visibly', () => {
     const shown = await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor });
     expect(shown.body.status).toBe('failed');
     const failedEvent = shown.body.timeline.find((event: { action: string }) => event.action === 'incident.failed');
-    expect(failedEvent?.details).toMatchObject({ status: 'failed', failure: { type: 'InvalidData', step: 'applyTriage' } });
+    expect(failedEvent?.details).toMatchObject({ failure: { type: 'InvalidData', step: 'applyTriage' } });
+    const recorded = await stack.db.selectFrom('process_failures').selectAll().where('subject_id', '=', id).execute();
+    expect(recorded).toMatchObject([{ subject_type: 'incident', step: 'applyTriage', type: 'InvalidData' }]);
     const told = await securityManagerNotifications(id);
     expect(told.map((n) => n.dedup_key)).toContain(`incident:${id}:failed`);
   });
@@ -215,9 +217,7 @@ describe('the other processes end visibly too', () => {
       changeBody({ affectedCis: [ciId], securityImpact: { ...noImpact, accessControls: true } }),
     );
     const activities = createActivities(activityDeps(stack.config, { db: stack.db, logger: silent, workerIdentity: 'test' }));
-    await eventually(
-      async () => (await stack.db.selectFrom('changes').select('id').where('id', '=', change.id).executeTakeFirst()) !== undefined,
-    );
+    const review = await reviewTask(stack, tokens.auditor, change.id);
     const failure = { type: 'ConstraintViolation' as const, step: 'recordEvidence', message: 'recordEvidence: refused' };
     await activities.recordProcessFailure({ workflowId: change.workflowId, record: { process: 'change', changeId: change.id }, failure });
     // A retry records nothing twice.
@@ -225,6 +225,9 @@ describe('the other processes end visibly too', () => {
     const shown = await stack.request('GET', `/changes/${change.id}`, { token: tokens.requester });
     expect(shown.status).toBe(200);
     expect(shown.body.status).toBe('failed');
+    // Nobody is asked to decide for a process that ended: its open review task is cancelled.
+    const task = await stack.db.selectFrom('human_tasks').select('status').where('id', '=', review.id).executeTakeFirstOrThrow();
+    expect(task.status).toBe('cancelled');
     const listed = await stack.request('GET', '/changes?status=failed', { token: tokens.requester });
     expect(listed.status).toBe(200);
     const audit = await stack.request('GET', `/audit?subjectType=change&subjectId=${change.id}&action=change.failed`, {

@@ -24,7 +24,7 @@ import {
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
-import { endVisiblyPatch, permanentFailureOf } from '../permanent-failure';
+import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
 import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
@@ -71,8 +71,13 @@ async function endIncidentVisibly(input: IncidentPlaybookInput, failure: Process
   let recorded = true;
   try {
     if (registrationFailed) await incidents.recordFailedRegistration({ ...input, workflowId: workflowInfo().workflowId, failure });
+    // The failure row, status `failed`, the open tasks cancelled and an `incident.failed` event.
     else
-      await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor: systemActor.principalId, details: { failure } });
+      await recordProcessFailure({
+        workflowId: workflowInfo().workflowId,
+        record: { process: 'incident', incidentId: input.incidentId },
+        failure,
+      });
   } catch (error) {
     // The record itself was refused (an id PostgreSQL cannot hold): still tell the Security
     // Manager, then fail the workflow so Temporal shows it.
