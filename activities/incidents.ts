@@ -5,12 +5,14 @@ import {
   recordCommunicationRequest,
   recordIncidentAction,
   recordIncidentStep,
+  recordFailedRegistration,
   recordPostIncidentReview,
   registerIncident,
   settleCommunication,
   updateIncidentStatus,
 } from '../db/incidents';
 import type { IncidentCategory } from '../domain/classification';
+import type { ProcessFailure } from '../domain/failure';
 import type { IncidentPlaybookInput, IncidentTimestamp, RegisteredIncident } from '../domain/incident';
 import type { PlaybookAction } from '../domain/playbook';
 import type { ActivityDeps } from './deps';
@@ -25,6 +27,15 @@ export function createIncidentActivities(deps: ActivityDeps) {
     /** Safe to retry: the incident id is the primary key, and a retry answers from the recorded row. */
     registerIncident(input: IncidentPlaybookInput & { workflowId: string }): Promise<RegisteredIncident> {
       return registerIncident(db, input);
+    },
+
+    /**
+     * After `registerIncident` failed for good: a minimal, sanitised row with status
+     * `registration_failed`, so the id the API answered with never reads as 404. Safe to retry: the
+     * incident id is the primary key; a second insert does nothing.
+     */
+    async recordFailedRegistration(input: IncidentPlaybookInput & { workflowId: string; failure: ProcessFailure }): Promise<void> {
+      await recordFailedRegistration(db, input);
     },
 
     /** Safe to retry: a status is written only when it changes and a timestamp only once. */

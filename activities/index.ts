@@ -6,13 +6,16 @@ import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
+import { withPermanentFailures } from './permanent-failures';
+import { createProcessFailureActivities } from './process-failures';
 import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
 import { createReviewActivities } from './reviews';
 import { createTaskActivities } from './tasks';
 
+/** Every activity, with PostgreSQL's permanent refusals made non-retryable (see withPermanentFailures). */
 export function createActivities(deps: ActivityDeps) {
-  return {
+  return withPermanentFailures({
     ...createAccessActivities(deps),
     ...createAdvisoryActivities(deps),
     ...createAuditCheckpointActivities(deps),
@@ -24,7 +27,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createTaskActivities(deps),
     ...createSecurityTestActivities(deps),
     ...createChangeActivities(deps),
-  };
+    ...createProcessFailureActivities(deps),
+  });
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -66,7 +66,10 @@ export async function findAdvisory(db: Kysely<Database>, id: string): Promise<Ad
   return db.selectFrom('advisories').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listAdvisories(db: Kysely<Database>, filter: { status?: 'open' | 'closed'; limit: number }): Promise<Advisory[]> {
+export async function listAdvisories(
+  db: Kysely<Database>,
+  filter: { status?: 'open' | 'closed' | 'failed'; limit: number },
+): Promise<Advisory[]> {
   let query = db.selectFrom('advisories').selectAll();
   if (filter.status) query = query.where('status', '=', filter.status);
   return query.orderBy('created_at', 'desc').limit(filter.limit).execute();

@@ -196,7 +196,7 @@ export interface AdvisoriesTable {
   preventive_measures: string | null;
   published_at: NullableTimestamp;
   exploited: boolean;
-  status: Generated<'open' | 'closed'>;
+  status: Generated<'open' | 'closed' | 'failed'>;
   revision: Generated<number>;
   alert_id: string | null;
   raw: Json<unknown>;
@@ -409,7 +409,7 @@ export interface PolicyVersionsTable {
   body: string | null;
   document_url: string | null;
   next_review_at: ColumnType<Date, Date | string, Date | string>;
-  status: 'pending_approval' | 'approved' | 'rejected';
+  status: 'pending_approval' | 'approved' | 'rejected' | 'failed';
   proposed_by: string;
   decided_by: string | null;
   decided_at: NullableTimestamp;
@@ -423,7 +423,7 @@ export interface SecurityReviewsTable {
   period_from: ColumnType<Date, Date | string, never>;
   period_to: ColumnType<Date, Date | string, never>;
   scope: string[] | null;
-  status: 'measuring' | 'owner_review' | 'planning' | 'sign_off' | 'signed_off';
+  status: 'measuring' | 'owner_review' | 'planning' | 'sign_off' | 'signed_off' | 'failed';
   requested_by: string;
   measures: Json<MeasuredKpi[]> | null;
   history: Json<KpiTrendPoint[]> | null;
@@ -529,7 +529,19 @@ export interface ChangeCallbackDeliveriesTable {
   delivered_at: NullableTimestamp;
 }
 
+/** The permanent failure that ended a process (migration 2026-12-02T0200-failed-states). */
+export interface ProcessFailuresTable {
+  workflow_id: string;
+  subject_type: string;
+  subject_id: string;
+  step: string;
+  type: string;
+  message: string;
+  created_at: CreatedAt;
+}
+
 export interface Database extends AccessTables {
+  process_failures: ProcessFailuresTable;
   controls: ControlsTable;
   test_runs: TestRunsTable;
   playbooks: PlaybooksTable;

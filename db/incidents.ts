@@ -7,6 +7,7 @@ import {
   type IncidentTimestamp,
   type RegisteredIncident,
 } from '../domain/incident';
+import { sanitiseText, type ProcessFailure } from '../domain/failure';
 import type { Playbook, PlaybookAction } from '../domain/playbook';
 import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
@@ -190,6 +191,65 @@ export async function registerIncident(
       : undefined;
   });
   return { ...assessment, playbook: playbookRow.definition };
+}
+
+/** Strings the failed-registration row may hold whatever was sent: PostgreSQL refused the original. */
+const uuidShape = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Records an incident whose registration PostgreSQL refused, so the id the API accepted answers
+ * with what happened instead of 404: a minimal row of sanitised values (NUL and lone surrogates
+ * replaced, long text cut), status `registration_failed`, unclassified, not counted as a security
+ * incident (so no SLA measure judges it), the failure as its classification reason, and an
+ * `incident.registration_failed` audit event with the failure. Safe to retry: the incident id is
+ * the primary key and a second insert does nothing; an incident that was registered after all is
+ * left as it is.
+ */
+export async function recordFailedRegistration(
+  db: Kysely<Database>,
+  input: IncidentPlaybookInput & { workflowId: string; failure: ProcessFailure },
+): Promise<void> {
+  const { failure } = input;
+  const reportedAt = new Date(input.reportedAt);
+  await auditedWrite(db, async (trx) => {
+    const inserted = await trx
+      .insertInto('incidents')
+      .values({
+        id: input.incidentId,
+        workflow_id: input.workflowId,
+        title: sanitiseText(input.title, 300),
+        description: sanitiseText(input.description, 2000),
+        category: sanitiseText(input.category, 60),
+        severity: 'unclassified',
+        security_incident: false,
+        classification_reason: `Registration failed (${failure.type} in ${failure.step}): ${failure.message}`,
+        status: 'registration_failed',
+        affected_cis: (Array.isArray(input.affectedCis) ? input.affectedCis : []).filter(
+          (id): id is string => typeof id === 'string' && uuidShape.test(id),
+        ),
+        source: sanitiseText(input.source, 60),
+        drill: input.drill === true,
+        reported_by: sanitiseText(input.reportedBy, 200),
+        playbook_category: sanitiseText(input.category, 60),
+        playbook_version: 0,
+        links: json([]),
+        acknowledge_target: 'n/a',
+        resolve_target: 'n/a',
+        reported_at: Number.isNaN(reportedAt.getTime()) ? new Date() : reportedAt,
+      })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .executeTakeFirst();
+    return inserted
+      ? {
+          actor: systemActor.principalId,
+          action: 'incident.registration_failed',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { failure, reportedBy: sanitiseText(input.reportedBy, 200) },
+        }
+      : undefined;
+  });
 }
 
 /**

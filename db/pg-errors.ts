@@ -1,10 +1,43 @@
 import { Refusal } from '../domain/refusal';
+import { permanentFailureTypes, type PermanentFailureType } from '../domain/failure';
 
 /** https://www.postgresql.org/docs/current/errcodes-appendix.html */
 const uniqueViolation = '23505';
 
 function isPgError(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
+
+/** The SQLSTATE of a PostgreSQL error, looked for on the error and along its `cause` chain. */
+export function sqlState(error: unknown): string | undefined {
+  for (let current = error, depth = 0; typeof current === 'object' && current !== null && depth < 8; depth++) {
+    const code = (current as { code?: unknown }).code;
+    // Node's own errors carry codes too (ECONNREFUSED, ETIMEDOUT); a SQLSTATE is five digits or capitals.
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/**
+ * Whether PostgreSQL refused the statement for what it says, so running it again gives the same
+ * answer: class 22 (data exception: a NUL byte, a bad UUID, a value out of range), 23 (integrity
+ * constraint) and 42 (syntax or access rule: a missing column or table). Everything else (class 08
+ * connection, 57P01 admin shutdown, 57P03 cannot connect now, 53 insufficient resources, 40
+ * serialization failure and deadlock, timeouts, Node's socket errors) may go away by itself and stays
+ * retryable.
+ */
+export function permanentPgFailure(error: unknown): { type: PermanentFailureType; sqlState: string } | undefined {
+  const code = sqlState(error);
+  if (!code) return undefined;
+  const type = code.startsWith('22')
+    ? permanentFailureTypes.invalidData
+    : code.startsWith('23')
+      ? permanentFailureTypes.constraintViolation
+      : code.startsWith('42')
+        ? permanentFailureTypes.schemaMismatch
+        : undefined;
+  return type ? { type, sqlState: code } : undefined;
 }
 
 /**

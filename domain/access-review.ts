@@ -25,7 +25,9 @@ export type AccessRequestStatus =
   | 'provisioning'
   | 'active'
   | 'provisioning_failed'
-  | 'revoked';
+  | 'revoked'
+  /** Ended by a permanent failure (domain/failure.ts). */
+  | 'failed';
 
 /** Roles that see every system's accounts, requests and campaigns. */
 const accessOversight: readonly Role[] = ['admin', 'security_manager', 'auditor'];

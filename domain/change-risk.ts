@@ -18,6 +18,8 @@ export const changeStatuses = [
   'implemented',
   'baseline_failed',
   'not_implemented',
+  /** Ended by a permanent failure (domain/failure.ts); the failure is in process_failures and the audit trail. */
+  'failed',
 ] as const;
 export type ChangeStatus = (typeof changeStatuses)[number];
 

@@ -1,6 +1,7 @@
 import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
 import { durationMs, type DurationText } from './duration';
 import type { CarriedTasks } from './human-task';
+import type { ProcessFailure } from './failure';
 import type { Playbook } from './playbook';
 
 // The incident process's contract, shared by the workflow that runs it, the activities that record
@@ -53,7 +54,10 @@ export interface IncidentContinuation {
 
 export interface IncidentPlaybookResult {
   status: string;
-  severity: Severity;
+  /** Null when the incident could not be registered, so was never classified. */
+  severity: Severity | null;
+  /** The permanent failure that ended the incident (`registration_failed` or `failed`). */
+  failure?: ProcessFailure;
 }
 
 /** What `incidentStateQuery` answers while the incident runs. */
@@ -102,6 +106,9 @@ export const incidentStatuses = [
   'post_incident_review',
   'closed',
   'closed_not_security',
+  // Ended by a permanent failure (domain/failure.ts): before registration, or at a later step.
+  'registration_failed',
+  'failed',
 ] as const;
 export type IncidentStatus = (typeof incidentStatuses)[number];
 

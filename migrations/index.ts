@@ -12,6 +12,7 @@ import * as securityAlerts from './2026-11-23T0900-security-alerts';
 import * as changeGate from './2026-11-23T1000-change-gate';
 import * as securityReview from './2026-11-23T1100-security-review';
 import * as auditCheckpoints from './2026-12-02T0100-audit-checkpoints';
+import * as failedStates from './2026-12-02T0200-failed-states';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1000-change-gate': changeGate,
   '2026-11-23T1100-security-review': securityReview,
   '2026-12-02T0100-audit-checkpoints': auditCheckpoints,
+  '2026-12-02T0200-failed-states': failedStates,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */

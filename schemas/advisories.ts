@@ -352,7 +352,7 @@ export const advisorySummary = z
     aliases: z.array(z.string()),
     cvssScore: z.number().nullable(),
     exploited: z.boolean(),
-    status: z.enum(['open', 'closed']),
+    status: z.enum(['open', 'closed', 'failed']),
     revision: z.number(),
     alertId: z.string().nullable(),
     remediations: z.record(z.string(), z.number()).describe('count per remediation status'),
@@ -372,7 +372,7 @@ export const advisoryDetail = advisorySummary
   .meta({ id: 'Advisory' });
 
 export const advisoryListQuery = z.strictObject({
-  status: z.enum(['open', 'closed']).optional(),
+  status: z.enum(['open', 'closed', 'failed']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export const advisoryParam = z.strictObject({ id: advisoryId });

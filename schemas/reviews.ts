@@ -77,7 +77,7 @@ const policyVersion = z.object({
   body: z.string().nullable(),
   documentUrl: z.string().nullable(),
   nextReviewAt: z.string(),
-  status: z.enum(['pending_approval', 'approved', 'rejected']),
+  status: z.enum(['pending_approval', 'approved', 'rejected', 'failed']),
   proposedBy: z.string(),
   approvedBy: z.string().nullable(),
   decidedAt: z.string().nullable(),

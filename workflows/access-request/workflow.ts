@@ -6,8 +6,11 @@ import { durationMs } from '../../domain/duration';
 import { systemActor } from '../../domain/roles';
 import { HumanTasks, type TaskResult } from '../human-task';
 import { provision } from '../provisioning';
+import { endingVisibly } from '../permanent-failure';
 
 // Access request records are small PostgreSQL writes: retry until the database is back, never drop one.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const access = proxyActivities<AccessActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
@@ -20,6 +23,18 @@ const access = proxyActivities<AccessActivities>({
  * revoked by this workflow when it expires.
  */
 export async function accessRequestWorkflow(input: AccessRequestInput): Promise<AccessRequestResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'access_request', requestId: input.requestId },
+      label: `Access request ${input.requestId}`,
+      subject: { type: 'access_request', id: input.requestId },
+    },
+    () => runAccessRequest(input),
+  );
+}
+
+async function runAccessRequest(input: AccessRequestInput): Promise<AccessRequestResult> {
   const tasks = new HumanTasks();
   const subject = { type: 'access_request' as const, id: input.requestId };
   const setStatus = (

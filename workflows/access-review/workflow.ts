@@ -20,6 +20,8 @@ import { HumanTasks, type HumanTaskSpec } from '../human-task';
 import { provision } from '../provisioning';
 
 // Campaign records are small PostgreSQL writes: retry until the database is back, never drop one.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const access = proxyActivities<AccessActivities>({
   startToCloseTimeout: '1m',
   retry: { initialInterval: '1s', maximumInterval: '1m' },

@@ -31,8 +31,11 @@ import type { Role } from '../../domain/roles';
 import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { boundedHistoriesPatch, HumanTasks, type TaskResult } from '../human-task';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
+import { endingVisibly } from '../permanent-failure';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const advisories = proxyActivities<AdvisoryActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
@@ -72,6 +75,18 @@ function remediationGuard(decision: DecisionRequest): string | undefined {
  * and keep matching as the advisory is revised and CIs gain components, until it is closed.
  */
 export async function advisoryResponseWorkflow(input: AdvisoryResponseInput): Promise<AdvisoryResponseResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'advisory', advisoryId: input.advisoryId },
+      label: `Advisory ${input.advisoryId}`,
+      subject: { type: 'advisory', id: input.advisoryId },
+    },
+    () => runAdvisoryResponse(input),
+  );
+}
+
+async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<AdvisoryResponseResult> {
   const carried = input.continuation;
   // Remediation deadlines escalate for as long as they stay missed: bound the run (see human-task.ts).
   const tasks = new HumanTasks({ carried: carried?.tasks, boundHistory: true });

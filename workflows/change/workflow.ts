@@ -49,8 +49,11 @@ import {
   type SecurityTestOutcome,
 } from '../../domain/security-test';
 import { addEvidenceUpdate, amendChangeUpdate, changeStateQuery, reportImplementedUpdate } from './definitions';
+import { endingVisibly } from '../permanent-failure';
 
 // Recording the gate's state is a small PostgreSQL write; retry until the database is back rather than lose it.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const records = proxyActivities<ChangeActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
@@ -83,6 +86,18 @@ const system = systemActor.principalId;
  * implemented, the baseline of the affected CIs is verified, and a failure opens an incident.
  */
 export async function changeSecurityGateWorkflow(input: ChangeGateInput): Promise<ChangeGateResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'change', changeId: input.changeId },
+      label: `Change ${input.changeId}`,
+      subject: { type: 'change', id: input.changeId },
+    },
+    () => runChangeSecurityGate(input),
+  );
+}
+
+async function runChangeSecurityGate(input: ChangeGateInput): Promise<ChangeGateResult> {
   const gate = new ChangeGate(input);
   registerHandlers(gate);
 

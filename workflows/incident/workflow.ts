@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -12,6 +13,7 @@ import {
 import type { IncidentActivities } from '../../activities/incidents';
 import type { NotificationActivities } from '../../activities/notifications';
 import type { IncidentCategory } from '../../domain/classification';
+import { sanitiseText, type ProcessFailure } from '../../domain/failure';
 import {
   incidentRefusalTypes,
   type CommunicationRequest,
@@ -24,13 +26,18 @@ import {
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
+import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
 import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
+// Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
+// non-retryable (activities/permanent-failures.ts), so only unavailability and bugs retry here.
 const incidents = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+// The notifier bounds its own deliveries per channel; the notification row is a PostgreSQL write
+// retried, like the records, until the database is back.
 const { notify } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
@@ -41,9 +48,59 @@ const responders: Role[] = ['security_manager', 'security_analyst'];
 /**
  * ITIL Security Management's incident procedure: register, classify, notify the Security Manager,
  * acknowledge within the SLA (escalating until someone does), triage, run the category's playbook
- * (containment only after approval), review after the fact, close.
+ * (containment only after approval), review after the fact, close. A step PostgreSQL refuses for
+ * good ends the incident visibly instead of wedging it: see `endIncidentVisibly`.
  */
 export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
+  try {
+    return await runIncident(input);
+  } catch (error) {
+    const failure = permanentFailureOf(error);
+    if (!failure || !patched(endVisiblyPatch)) throw error;
+    return endIncidentVisibly(input, failure, error);
+  }
+}
+
+/**
+ * A permanent failure ends the incident where the API shows it: an incident whose registration
+ * failed gets a minimal, sanitised row with status `registration_failed` (so its id never answers
+ * 404); a registered one moves to `failed` with the failure in its timeline. The Security Manager
+ * is told either way, and the workflow completes with that status.
+ */
+async function endIncidentVisibly(input: IncidentPlaybookInput, failure: ProcessFailure, cause: unknown): Promise<IncidentPlaybookResult> {
+  const registrationFailed = failure.step === 'registerIncident';
+  const status = registrationFailed ? 'registration_failed' : 'failed';
+  let recorded = true;
+  try {
+    if (registrationFailed) await incidents.recordFailedRegistration({ ...input, workflowId: workflowInfo().workflowId, failure });
+    // The failure row, status `failed`, the open tasks cancelled and an `incident.failed` event.
+    else
+      await recordProcessFailure({
+        workflowId: workflowInfo().workflowId,
+        record: { process: 'incident', incidentId: input.incidentId },
+        failure,
+      });
+  } catch (error) {
+    // The record itself was refused (an id PostgreSQL cannot hold): still tell the Security
+    // Manager, then fail the workflow so Temporal shows it.
+    if (!permanentFailureOf(error)) throw error;
+    recorded = false;
+  }
+  const drill = input.drill === true;
+  await notify({
+    dedupKey: `incident:${input.incidentId}:${status}`,
+    recipientRoles: ['security_manager'],
+    recipients: [],
+    subject: { type: 'incident', id: input.incidentId },
+    title: `${drill ? '[DRILL] ' : ''}Incident ${registrationFailed ? 'registration' : 'processing'} failed: ${sanitiseText(input.title, 200)}`,
+    body: `${failure.step} failed for good (${failure.type}): ${failure.message}. The incident is recorded as ${status}; handle it by hand.`,
+    drill,
+  });
+  if (!recorded) throw cause;
+  return { status, severity: null, failure };
+}
+
+async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
   const carried = input.continuation;
   // The acknowledge step escalates for as long as nobody answers: the run continues as new before its history grows large.
   const tasks = new HumanTasks({ carried: carried?.tasks, boundHistory: true });

@@ -2,9 +2,12 @@ import { systemActor } from '../../domain/roles';
 import { proxyActivities } from '@temporalio/workflow';
 import type { ReviewActivities } from '../../activities/reviews';
 import { HumanTasks } from '../human-task';
+import { endingVisibly } from '../permanent-failure';
 import type { PolicyApprovalInput, PolicyApprovalResult } from '../../domain/policy';
 
 // A single PostgreSQL write: retried until the database is back, never dropped.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const { settlePolicyVersion } = proxyActivities<ReviewActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
@@ -12,6 +15,18 @@ const { settlePolicyVersion } = proxyActivities<ReviewActivities>({
 
 /** A new policy version takes effect once the Security Manager (not its author) approves it. */
 export async function policyApprovalWorkflow(input: PolicyApprovalInput): Promise<PolicyApprovalResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'policy', policyId: input.policyId, version: input.version },
+      label: `Approval of version ${input.version} of the policy "${input.title}"`,
+      subject: { type: 'policy', id: input.policyId },
+    },
+    () => runPolicyApproval(input),
+  );
+}
+
+async function runPolicyApproval(input: PolicyApprovalInput): Promise<PolicyApprovalResult> {
   const tasks = new HumanTasks();
   const decision = await tasks.run({
     kind: 'policy.approval',

@@ -5,6 +5,7 @@ import { previousQuarter } from '../../domain/review-period';
 import type { OwnerReview, ProposedRiskChange, ReviewedService } from '../../domain/security-report/model';
 import type { ReviewActivities } from '../../activities/reviews';
 import { HumanTasks } from '../human-task';
+import { endingVisibly } from '../permanent-failure';
 import type { Role } from '../../domain/roles';
 import {
   makeReviewWorkflowId,
@@ -19,6 +20,8 @@ import { reviewStateQuery } from './definitions';
 
 // Measuring reads a quarter of records: minutes at most. Retried until the database is back; a
 // review must not be lost to an outage.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const reviews = proxyActivities<ReviewActivities>({
   startToCloseTimeout: '5m',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
@@ -32,6 +35,18 @@ const reviewers: Role[] = ['security_manager', 'admin'];
  * and have the Security Manager sign off the IT Security Report (or send it back to planning).
  */
 export async function securityReviewWorkflow(input: SecurityReviewInput): Promise<SecurityReviewResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'security_review', reviewId: input.period },
+      label: `Security review ${input.period}`,
+      subject: { type: 'security_review', id: input.period },
+    },
+    () => runSecurityReview(input),
+  );
+}
+
+async function runSecurityReview(input: SecurityReviewInput): Promise<SecurityReviewResult> {
   const tasks = new HumanTasks();
   const reviewId = input.period;
   const subject = { type: 'security_review', id: reviewId };

@@ -3,8 +3,11 @@ import type { SecurityAlertActivities } from '../../activities/security-alerts';
 import { systemActor } from '../../domain/roles';
 import type { AlertRecipient, SecurityAlertInput, SecurityAlertResult } from '../../domain/security-alert';
 import { HumanTasks } from '../human-task';
+import { endingVisibly } from '../permanent-failure';
 
 // Alert records are small PostgreSQL writes: retry until the database is back, never drop one.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const alerts = proxyActivities<SecurityAlertActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
@@ -16,6 +19,18 @@ const alerts = proxyActivities<SecurityAlertActivities>({
  * acknowledgement is given by whoever of that role reads it first.
  */
 export async function securityAlertWorkflow(input: SecurityAlertInput): Promise<SecurityAlertResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'security_alert', alertId: input.alertId },
+      label: `Security alert "${input.title}"`,
+      subject: { type: 'security-alert', id: input.alertId },
+    },
+    () => runSecurityAlert(input),
+  );
+}
+
+async function runSecurityAlert(input: SecurityAlertInput): Promise<SecurityAlertResult> {
   const tasks = new HumanTasks();
   const { recipients } = await alerts.registerSecurityAlert({ ...input, workflowId: workflowInfo().workflowId });
   const message = [`Threat: ${input.threat}`, 'What to do:', ...input.actions.map((action) => `- ${action}`)].join('\n');

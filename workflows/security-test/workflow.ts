@@ -19,6 +19,8 @@ import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentLink
 import { manualTestTaskKind, type SecurityTestInput, type SecurityTestOutcome } from '../../domain/security-test';
 
 // Recording the run is a small PostgreSQL write: retry until the database is back rather than lose the report.
+// No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
+// (activities/permanent-failures.ts), so only unavailability (and a bug, until a fix is deployed) retries.
 const { beginTestRun, finishTestRun } = proxyActivities<SecurityTestActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
@@ -29,7 +31,7 @@ const { runSecurityCheck } = proxyActivities<SecurityTestActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: ['CheckNotRunnable'] },
 });
-// Telling people is an insert with a dedup key; retry until it lands.
+// Telling people is an insert with a dedup key; retry until it lands (a refused insert fails at once).
 const { notify } = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
