@@ -11,6 +11,10 @@ import { activityDeps, temporalSettings } from './wiring';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
+/** Shutdown: running activities get `shutdownGrace` to finish; after `shutdownForce` the worker stops regardless. */
+export const shutdownGrace = '5s';
+export const shutdownForce = '10s';
+
 export interface WardenWorkerOptions {
   /** Every setting the worker and its activities use comes from here, through wiring.ts. */
   config: Config;
@@ -68,8 +72,13 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
     activities: createActivities(activityDeps(options.config, { db: options.db, logger: options.logger, workerIdentity: identity })),
     dataConverter: createDataConverter(settings.codecKeys),
-    // Shutdown waits this long for running activities before cancelling them.
-    shutdownGraceTime: '10s',
+    // On SIGTERM the worker stops polling and gives running activities this long to finish, then
+    // cancels them (they are safe to retry: another worker runs them again after their timeout).
+    shutdownGraceTime: shutdownGrace,
+    // An activity that ignores its cancellation (stuck in a query, a hung socket) would otherwise hold
+    // the worker for ever; orchestrators kill a process that has not exited in about 30 s (Kubernetes'
+    // default grace), and Warden promises 15 s: 10 s here, then at most 2 s to let go of the pool.
+    shutdownForceTime: shutdownForce,
     ...options.tuning,
   });
   let running: Promise<void> | undefined;
