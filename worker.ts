@@ -60,10 +60,30 @@ export function installTemporalRuntimeLogger(logger: Logger, options: { metricsA
   });
 }
 
+/**
+ * How long a starting worker keeps trying to reach Temporal. Once connected, the SDK's core
+ * reconnects by itself through a server restart; only the first connect fails outright, and a
+ * worker started (or restarted by its supervisor) while Temporal restarts would exit at once.
+ */
+const connectPatienceMs = 60_000;
+
+async function connectWhenAvailable(address: string, logger: Logger): Promise<NativeConnection> {
+  const deadline = Date.now() + connectPatienceMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (error) {
+      if (Date.now() + delay > deadline) throw error;
+      logger.warn({ err: error, address }, `Temporal is not reachable; retrying in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 export async function createWardenWorker(options: WardenWorkerOptions): Promise<WardenWorker> {
   const settings = temporalSettings(options.config, 'for the worker');
   const identity = `${hostname()}:${process.pid}:${settings.taskQueue}`;
-  const connection = await NativeConnection.connect({ address: settings.address });
+  const connection = await connectWhenAvailable(settings.address, options.logger);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
