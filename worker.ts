@@ -13,6 +13,10 @@ import { activityDeps, auditCheckpointSettings, temporalSettings } from './wirin
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
+/** Shutdown: running activities get `shutdownGrace` to finish; after `shutdownForce` the worker stops regardless. */
+export const shutdownGrace = '5s';
+export const shutdownForce = '10s';
+
 export interface WardenWorkerOptions {
   /** Every setting the worker and its activities use comes from here, through wiring.ts. */
   config: Config;
@@ -58,10 +62,30 @@ export function installTemporalRuntimeLogger(logger: Logger, options: { metricsA
   });
 }
 
+/**
+ * How long a starting worker keeps trying to reach Temporal. Once connected, the SDK's core
+ * reconnects by itself through a server restart; only the first connect fails outright, and a
+ * worker started (or restarted by its supervisor) while Temporal restarts would exit at once.
+ */
+const connectPatienceMs = 60_000;
+
+async function connectWhenAvailable(address: string, logger: Logger): Promise<NativeConnection> {
+  const deadline = Date.now() + connectPatienceMs;
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await NativeConnection.connect({ address });
+    } catch (error) {
+      if (Date.now() + delay > deadline) throw error;
+      logger.warn({ err: error, address }, `Temporal is not reachable; retrying in ${delay} ms`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
 export async function createWardenWorker(options: WardenWorkerOptions): Promise<WardenWorker> {
   const settings = temporalSettings(options.config, 'for the worker');
   const identity = `${hostname()}:${process.pid}:${settings.taskQueue}`;
-  const connection = await NativeConnection.connect({ address: settings.address });
+  const connection = await connectWhenAvailable(settings.address, options.logger);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
@@ -70,8 +94,13 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
     activities: createActivities(activityDeps(options.config, { db: options.db, logger: options.logger, workerIdentity: identity })),
     dataConverter: createDataConverter(settings.codecKeys),
-    // Shutdown waits this long for running activities before cancelling them.
-    shutdownGraceTime: '10s',
+    // On SIGTERM the worker stops polling and gives running activities this long to finish, then
+    // cancels them (they are safe to retry: another worker runs them again after their timeout).
+    shutdownGraceTime: shutdownGrace,
+    // An activity that ignores its cancellation (stuck in a query, a hung socket) would otherwise hold
+    // the worker for ever; orchestrators kill a process that has not exited in about 30 s (Kubernetes'
+    // default grace), and Warden promises 15 s: 10 s here, then at most 2 s to let go of the pool.
+    shutdownForceTime: shutdownForce,
     ...options.tuning,
   });
   const checkpoints = auditCheckpointSettings(options.config);

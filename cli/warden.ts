@@ -67,7 +67,8 @@ SIGTERM or SIGINT stops accepting connections and finishes the requests in fligh
 
 Bundles the workflows and polls TEMPORAL_TASK_QUEUE on TEMPORAL_ADDRESS. Requires DATABASE_URL,
 TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS. SIGTERM or SIGINT stops polling and lets the tasks in
-flight finish (activities get 10 s before they are cancelled).`,
+flight finish: activities get 5 s before they are cancelled, and the worker exits within 15 s
+even when an activity ignores its cancellation.`,
     async run(args) {
       parseCommandArgs('worker', args, {});
       const config = loadConfig();

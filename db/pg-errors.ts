@@ -50,3 +50,29 @@ export const refuseTakenName =
     if (isPgError(error, uniqueViolation)) throw new Refusal('conflict', `${what} named ${JSON.stringify(name)} exists already`, 'name');
     throw error;
   };
+
+// Error codes of a PostgreSQL that is going away, starting up or unreachable: admin_shutdown,
+// crash_shutdown, cannot_connect_now, and the whole connection-exception class (08xxx).
+const unavailableCodes = new Set(['57P01', '57P02', '57P03']);
+// Socket errors node-postgres passes through when it cannot reach the server.
+const unreachableSocketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
+// node-postgres and pg-pool say these in words, without a code: a connection lost mid-query, a
+// pool connect that timed out (`connectionTimeoutMillis`), a client used after its connection ended.
+const unavailableMessages = [
+  /^Connection terminated/,
+  /timeout exceeded when trying to connect/,
+  /Client has encountered a connection error/,
+];
+
+/** Whether `error` (or one of its causes) says PostgreSQL is unreachable or restarting: retry later, nobody's fault. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 8; current = (current as { cause?: unknown }).cause, depth++) {
+    if (typeof current !== 'object') return false;
+    const { code, message, errors } = current as { code?: unknown; message?: unknown; errors?: unknown };
+    if (typeof code === 'string' && (unavailableCodes.has(code) || code.startsWith('08') || unreachableSocketCodes.has(code))) return true;
+    if (typeof message === 'string' && unavailableMessages.some((pattern) => pattern.test(message))) return true;
+    // Node reports a refused connection to every address of a host as one AggregateError.
+    if (Array.isArray(errors) && errors.some(isDatabaseUnavailable)) return true;
+  }
+  return false;
+}

@@ -2,6 +2,8 @@ import fp from 'fastify-plugin';
 import type { FastifyError, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { Refusal, type RefusalReason } from '../../domain/refusal';
+import { isDatabaseUnavailable } from '../../db/pg-errors';
+import { isTemporalUnavailable } from '../../temporal/connection';
 import { Problem, type FieldError } from '../problem';
 
 const statusTitles: Record<number, string> = {
@@ -69,6 +71,19 @@ export function frameworkErrors(error: FastifyError, _request: unknown, reply: F
   return sendProblem(reply, status, detail);
 }
 
+/**
+ * What a client should wait before retrying while PostgreSQL or Temporal is away: a restart of
+ * either takes a few seconds, and shorter waits only add load to one that is coming back.
+ */
+const retryAfterSeconds = 5;
+
+/** Which dependency an error says is unreachable, restarting or too slow to answer, if any. */
+function unavailableDependency(error: unknown): 'PostgreSQL' | 'Temporal' | undefined {
+  if (isDatabaseUnavailable(error)) return 'PostgreSQL';
+  if (isTemporalUnavailable(error)) return 'Temporal';
+  return undefined;
+}
+
 /** Every error leaves as application/problem+json; a 5xx never shows internals. */
 export const errorsPlugin = fp(async (app) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
@@ -83,6 +98,12 @@ export const errorsPlugin = fp(async (app) => {
     }
     const status = error.statusCode ?? 500;
     if (status >= 500) {
+      const unavailable = unavailableDependency(error);
+      if (unavailable) {
+        request.log.warn({ err: error, dependency: unavailable }, 'dependency unavailable');
+        reply.header('retry-after', String(retryAfterSeconds));
+        return sendProblem(reply, 503, `${unavailable} is unavailable at the moment; retry after ${retryAfterSeconds} s.`);
+      }
       request.log.error({ err: error }, 'request failed');
       return sendProblem(reply, 500, 'The server could not complete the request; it has been logged.');
     }
