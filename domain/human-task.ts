@@ -74,6 +74,8 @@ export const refusalTypes = {
   refused: 'DecisionRefused',
   /** A comment or data PostgreSQL or JSON cannot hold, or data too deep or too large; details[0] names the field. */
   invalidInput: 'InvalidDecisionInput',
+  /** PostgreSQL refused to record the decision for good: it was not taken, and the task stays open. */
+  notRecorded: 'DecisionNotRecorded',
 } as const;
 export type RefusalType = (typeof refusalTypes)[keyof typeof refusalTypes];
 

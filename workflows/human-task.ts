@@ -27,7 +27,8 @@ import { decideUpdate, openTasksQuery } from './human-task.definitions';
 
 // Task bookkeeping is a short, idempotent PostgreSQL write on the decision's critical path: as a
 // local activity it completes inside the workflow task that accepted the decision, saving two round
-// trips through the server (see bench/). Retried until the database is back rather than lost.
+// trips through the server (see bench/). Retried until the database is back rather than lost; a
+// refusal of the data itself fails at once (activities/permanent-failures.ts), and accept() undoes it.
 const { openHumanTask, recordTaskDecision, escalateHumanTask, closeHumanTask } = proxyLocalActivities<TaskActivities>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '1s', maximumInterval: '30s' },
@@ -389,7 +390,20 @@ export class HumanTasks {
     const closes = !approving || task.approvals.length >= approvalsRequired;
     if (closes) task.closing = true;
     task.decisions.push(decision);
-    await recordTaskDecision({ taskId: task.id, decision, closes });
+    try {
+      await recordTaskDecision({ taskId: task.id, decision, closes });
+    } catch (error) {
+      // Not recorded, so not taken: the task stays open for a decision that can be recorded, instead
+      // of waiting for ever on one that never will be. The caller hears why.
+      task.decisions.pop();
+      if (approving) task.approvals.pop();
+      task.closing = false;
+      throw ApplicationFailure.create({
+        type: refusalTypes.notRecorded,
+        message: `the decision could not be recorded: ${error instanceof Error ? error.message : String(error)}`,
+        nonRetryable: true,
+      });
+    }
     if (closes) {
       task.result = {
         taskId: task.id,

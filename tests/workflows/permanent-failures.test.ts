@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import { inject } from 'vitest';
@@ -279,5 +280,42 @@ describe('unavailability still retries', () => {
     );
     expect(shown.title).toBe('Shared password');
     await handle.terminate('test done');
+  });
+});
+
+describe('a decision PostgreSQL refuses to record', () => {
+  it('is not taken: the caller hears why, and the task stays open for one that can be recorded', { timeout: 90_000 }, async () => {
+    const { ciId } = await seedCi(stack.db);
+    const reported = await stack.request('POST', '/incidents', {
+      token: tokens.analyst,
+      body: { title: 'Phishing mail clicked', description: 'user report', category: 'malware', affectedCis: [ciId], source: 'user' },
+    });
+    const id = reported.body.id as string;
+    const task = await openTask(stack, tokens.analyst, id, 'incident.acknowledge');
+    // The database refuses this task's decision for good (an invalid-parameter error, class 22).
+    await sql
+      .raw(`create function refuse_decision() returns trigger language plpgsql as $$ begin
+        if new.id = '${task.id}' and new.decisions <> old.decisions then raise exception 'refused' using errcode = '22023'; end if;
+        return new; end $$;
+        create trigger refuse_decision before update on human_tasks for each row execute function refuse_decision();`)
+      .execute(stack.db);
+    const refused = await decide(stack, tokens.analyst, task.id, 'acknowledged');
+    expect(refused.status).toBe(409);
+    expect(refused.body.detail).toMatch(/could not be recorded/);
+
+    await sql.raw('drop trigger refuse_decision on human_tasks; drop function refuse_decision();').execute(stack.db);
+    expect((await decide(stack, tokens.analyst, task.id, 'acknowledged')).status).toBe(200);
+    await eventually(
+      async () => (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body.timestamps.acknowledgedAt,
+      20_000,
+      'the acknowledgement',
+    );
+    const row = await stack.db
+      .selectFrom('human_tasks')
+      .select(['status', 'decisions'])
+      .where('id', '=', task.id)
+      .executeTakeFirstOrThrow();
+    expect(row.status).toBe('decided');
+    expect(row.decisions).toHaveLength(1);
   });
 });
