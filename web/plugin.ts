@@ -2,6 +2,7 @@ import csrfProtection from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
+import { retryAfterSeconds, unavailableDependency } from '../http/plugins/errors';
 import { Problem } from '../http/problem';
 import type { Actor } from '../domain/roles';
 import { stylesheetContent, stylesheetPath } from './assets';
@@ -20,6 +21,7 @@ const statusTitles: Record<number, string> = {
   409: 'Conflict',
   413: 'Too large',
   429: 'Slow down',
+  503: 'Temporarily unavailable',
 };
 
 /**
@@ -72,15 +74,28 @@ export function webInbox(pages: WebPage[]) {
     };
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const status = error instanceof Problem ? error.status : hasZodFastifySchemaValidationErrors(error) ? 400 : (error.statusCode ?? 500);
+      const unavailable = unavailableDependency(error);
+      const status = unavailable
+        ? 503
+        : error instanceof Problem
+          ? error.status
+          : hasZodFastifySchemaValidationErrors(error)
+            ? 400
+            : (error.statusCode ?? 500);
       if (status === 401) {
         // After signing in, back to the page asked for; a form's POST cannot be replayed, so My tasks.
         const next = request.method === 'GET' ? request.url : `${uiPrefix}/tasks`;
         return reply.redirect(`${uiPrefix}/sign-in?next=${encodeURIComponent(next)}`, 303);
       }
-      if (status >= 500) request.log.error({ err: error }, 'inbox request failed');
-      const text =
-        status >= 500
+      if (unavailable) {
+        // An outage, not a fault: say so, and when to try again, like the API's 503.
+        request.log.warn({ err: error, dependency: unavailable }, 'dependency unavailable');
+        reply.header('retry-after', String(retryAfterSeconds));
+      } else if (status >= 500) request.log.error({ err: error }, 'inbox request failed');
+      if (error instanceof Problem && error.headers) reply.headers(error.headers);
+      const text = unavailable
+        ? `${unavailable} is unavailable at the moment. Try again in a few seconds; nothing was lost.`
+        : status >= 500
           ? 'The server could not complete the request; it has been logged.'
           : error.code?.startsWith('FST_CSRF')
             ? 'This form has expired or did not come from Warden. Reload the page and try again.'

@@ -75,10 +75,10 @@ export function frameworkErrors(error: FastifyError, _request: unknown, reply: F
  * What a client should wait before retrying while PostgreSQL or Temporal is away: a restart of
  * either takes a few seconds, and shorter waits only add load to one that is coming back.
  */
-const retryAfterSeconds = 5;
+export const retryAfterSeconds = 5;
 
 /** Which dependency an error says is unreachable, restarting or too slow to answer, if any. */
-function unavailableDependency(error: unknown): 'PostgreSQL' | 'Temporal' | undefined {
+export function unavailableDependency(error: unknown): 'PostgreSQL' | 'Temporal' | undefined {
   if (isDatabaseUnavailable(error)) return 'PostgreSQL';
   if (isTemporalUnavailable(error)) return 'Temporal';
   return undefined;

@@ -115,6 +115,13 @@ describe('with PostgreSQL unreachable', () => {
       expect(ready.response.status).toBe(503);
       expect(ready.body).toContain('postgres');
       expect(ready.ms).toBeLessThan(2_000);
+      // The inbox says the same to a person: a page, not a 500, and when to try again.
+      const page = await timed(`${api.baseUrl}/ui/tasks`, { headers: { cookie: 'warden_session=any' } });
+      expect(page.response.status).toBe(503);
+      expect(page.response.headers.get('content-type')).toMatch(/text\/html/);
+      expect(Number(page.response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(page.body).toContain('PostgreSQL is unavailable at the moment');
+      expect(page.ms).toBeLessThan(5_000);
     } finally {
       await api.close();
     }
