@@ -97,6 +97,18 @@ export async function referenceProblems(db: Kysely<Database>, fields: Partial<Co
   return problems;
 }
 
+/** The owners of each CI (its own and its service's), for the rule that a service owner links only their own. */
+export async function ciOwners(db: Kysely<Database>, ciIds: string[]): Promise<Map<string, (string | null)[]>> {
+  if (!ciIds.length) return new Map();
+  const rows = await db
+    .selectFrom('configuration_items as ci')
+    .leftJoin('services as s', 's.id', 'ci.service_id')
+    .select(['ci.id', 'ci.owner', 's.owner as serviceOwner'])
+    .where('ci.id', 'in', ciIds)
+    .execute();
+  return new Map(rows.map((row) => [row.id, [row.owner, row.serviceOwner]]));
+}
+
 export async function findControl(db: Kysely<Database> | Transaction<Database>, id: string): Promise<Control | undefined> {
   return db.selectFrom('controls').selectAll().where('id', '=', id).executeTakeFirst();
 }

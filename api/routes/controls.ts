@@ -3,8 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { outboundAllowlist } from '../../config';
 import { findConfigurationItem } from '../../db/cis';
+import { mayChangeRecord } from '../../domain/cmdb';
+import type { Actor } from '../../domain/roles';
 import {
   allActiveControls,
+  ciOwners,
   findControl,
   importControls,
   insertControl,
@@ -119,8 +122,22 @@ export async function controlRoutes(app: FastifyInstance) {
       return refusal ? [{ path: `${path}.params.${field}`, message: refusal }] : [];
     });
   };
-  const checkReferences = async (fields: Partial<ControlFields>, current?: Control) => {
-    const problems = await referenceProblems(app.db, fields, 'body.');
+  /**
+   * A control's CIs are whose checks it runs against and whose hosts it may reach: a service owner
+   * links only CIs of their own (as for any CMDB record), so nobody aims a check at another's hosts.
+   */
+  const linkProblems = async (actor: Actor, ciIds: readonly string[] | undefined, prefix: string): Promise<FieldProblem[]> => {
+    if (!ciIds?.length) return [];
+    const owners = await ciOwners(app.db, [...ciIds]);
+    return ciIds.flatMap((id, index) => {
+      const ciOwnersOf = owners.get(id);
+      return ciOwnersOf && !mayChangeRecord(actor, ciOwnersOf)
+        ? [{ path: `${prefix}ciIds.${index}`, message: 'a service owner may link only configuration items of their own' }]
+        : [];
+    });
+  };
+  const checkReferences = async (actor: Actor, fields: Partial<ControlFields>, current?: Control) => {
+    const problems = [...(await referenceProblems(app.db, fields, 'body.')), ...(await linkProblems(actor, fields.ciIds, 'body.'))];
     if (problems.length) throw invalid(problems);
     // Only a change of target or CIs is judged, so a control written before these rules can still be renamed.
     if (!fields.procedure && !fields.ciIds) return;
@@ -141,7 +158,7 @@ export async function controlRoutes(app: FastifyInstance) {
     },
     handler: async (request, reply) => {
       assertMayWriteControl(request.actor, request.body.owner);
-      await checkReferences(request.body);
+      await checkReferences(request.actor, request.body);
       const control = await uniqueName(request.body.name, () =>
         app.db.transaction().execute((trx) => insertControl(trx, request.body, request.actor.principalId)),
       );
@@ -200,6 +217,7 @@ export async function controlRoutes(app: FastifyInstance) {
         await Promise.all(
           parsed.controls.map(async (fields, index) => [
             ...(await referenceProblems(app.db, fields, `rows.${index + 1}.`)),
+            ...(await linkProblems(request.actor, fields.ciIds, `rows.${index + 1}.`)),
             ...(await targetProblems(fields.procedure, fields.ciIds ?? [], `rows.${index + 1}.procedure`)),
           ]),
         )
@@ -228,7 +246,7 @@ export async function controlRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const existing = await readControl(request.params.id);
       assertMayWriteControl(request.actor, existing.owner, request.body.owner);
-      await checkReferences(request.body, existing);
+      await checkReferences(request.actor, request.body, existing);
       const control = await uniqueName(request.body.name, () =>
         app.db.transaction().execute((trx) => updateControl(trx, existing.id, request.body, request.actor.principalId)),
       );

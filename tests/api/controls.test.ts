@@ -142,6 +142,28 @@ describe('the controls catalog', () => {
     expect((await stack.request('PATCH', `/controls/${own.body.id}`, { token: owner, body: { owner: 'mail-team' } })).status).toBe(403);
     expect((await stack.request('PATCH', `/controls/${own.body.id}`, { token: owner, body: { description: 'ours' } })).status).toBe(200);
   });
+
+  it("lets a service owner link only their own CIs, so no check aims at another owner's hosts", async () => {
+    const mailTeam = await stack.token(['service_owner'], 'mail-team');
+    const linked = await stack.request('POST', '/controls', {
+      token: mailTeam,
+      body: headersControl('Aimed at the web team', { owner: 'mail-team', ciIds: [ciId] }),
+    });
+    expect(linked.status).toBe(400);
+    expect(linked.body.errors).toEqual([
+      { path: 'body.ciIds.0', message: 'a service owner may link only configuration items of their own' },
+    ]);
+    const webTeam = await stack.token(['service_owner'], 'web-team');
+    const own = await stack.request('POST', '/controls', { token: webTeam, body: headersControl('Our own CI', { ciIds: [ciId] }) });
+    expect(own.status).toBe(201);
+    const mine = await stack.request('POST', '/controls', { token: mailTeam, body: headersControl('Mail relay', { owner: 'mail-team' }) });
+    expect(mine.status).toBe(201);
+    const relinked = await stack.request('PATCH', `/controls/${mine.body.id}`, { token: mailTeam, body: { ciIds: [ciId] } });
+    expect(relinked.status).toBe(400);
+    expect(relinked.body.errors[0].path).toBe('body.ciIds.0');
+    // Security management links any CI.
+    expect((await stack.request('PATCH', `/controls/${mine.body.id}`, { token: manager, body: { ciIds: [ciId] } })).status).toBe(200);
+  });
 });
 
 describe('import and export', () => {
