@@ -1,18 +1,7 @@
-/**
- * `npm run fuzz`: hostile input against every write route of a fresh Warden API (its own database,
- * a Temporal dev server). Prints the status counts and every wrong answer; exits 1 on any 5xx, a
- * 4xx that is not problem+json or does not name its field, an accepted request, or a changed table.
- * FUZZ_MALFORMED (default 2000), FUZZ_OVERSIZED (200), FUZZ_SEED, FUZZ_PARALLEL; DATABASE_URL to use
- * a PostgreSQL you run (otherwise an embedded one).
- */
-import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import pg from 'pg';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { buildServer } from '../server';
-import { freePort, startEmbeddedPostgres } from '../cli/embedded-postgres';
-import { resolveTemporalCli } from '../cli/temporal-cli';
 import { loadConfig } from '../config';
 import { createDb } from '../db/create-db';
 import { createToken } from '../db/tokens';
@@ -20,6 +9,7 @@ import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient } from '../temporal/connection';
 import { prepareDatabase, serverDeps, temporalSettings } from '../wiring';
 import { fuzzCases, type OpenApi, runFuzz, writeRoutes } from './fuzz-cases';
+import { startScratchServices } from './scratch-services';
 
 const malformed = Number(process.env.FUZZ_MALFORMED ?? 2000);
 const oversized = Number(process.env.FUZZ_OVERSIZED ?? 200);
@@ -30,36 +20,18 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
 const silent = pino({ level: 'silent' });
 
 async function main(): Promise<number> {
-  const cli = await resolveTemporalCli();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
-      ip: '127.0.0.1',
-      ui: false,
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-  let adminUrl = process.env.DATABASE_URL;
-  const embedded = adminUrl
-    ? undefined
-    : await startEmbeddedPostgres({ dataDir: `/tmp/warden-fuzz-${randomBytes(3).toString('hex')}`, port: await freePort() });
-  adminUrl ??= embedded?.adminUrl as string;
-  const database = `warden_fuzz_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
+  const scratch = await startScratchServices('fuzz');
+  const { env, admin, database, databaseUrl } = scratch;
 
   const config = loadConfig({
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: databaseUrl,
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: 'fuzz',
     WARDEN_CODEC_KEYS: generateCodecKeys('fuzz'),
     WARDEN_RATE_LIMIT_PER_MINUTE: '1000000',
     LOG_LEVEL: 'silent',
   });
-  const handle = createDb(url.toString(), silent);
+  const handle = createDb(databaseUrl, silent);
   try {
     await prepareDatabase(handle.db);
     const temporal = await connectTemporalClient(temporalSettings(config, 'for the fuzzer'));
@@ -75,7 +47,7 @@ async function main(): Promise<number> {
           [database],
         );
         const counts: Record<string, number> = {};
-        const client = new pg.Client({ connectionString: url.toString() });
+        const client = new pg.Client({ connectionString: databaseUrl });
         await client.connect();
         for (const { table_name: table } of rows) {
           counts[table] = (await client.query<{ n: number }>(`select count(*)::int as n from "${table}"`)).rows[0]?.n ?? -1;
@@ -105,10 +77,7 @@ async function main(): Promise<number> {
     }
   } finally {
     await handle.close();
-    await admin.query(`drop database ${database} with (force)`);
-    await admin.end();
-    await env.teardown();
-    await embedded?.stop();
+    await scratch.close();
   }
 }
 

@@ -5,12 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import pino from 'pino';
-import pg from 'pg';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { buildServer } from '../server';
-import { freePort, startEmbeddedPostgres } from '../cli/embedded-postgres';
-import { resolveTemporalCli } from '../cli/temporal-cli';
 import { loadConfig } from '../config';
 import { createDb, json } from '../db/create-db';
 import { prepareDatabase, serverDeps, temporalSettings } from '../wiring';
@@ -20,6 +16,7 @@ import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient } from '../temporal/connection';
 import { createWardenWorker } from '../worker';
 import { bumpUpdate, emptyWorkflow, finishSignal, updatableWorkflow } from './baseline-workflows';
+import { startScratchServices } from './scratch-services';
 
 const count = Number(process.env.BENCH_COUNT ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -54,37 +51,19 @@ function percentile(samples: number[], p: number): number {
 }
 
 async function main() {
-  const cli = await resolveTemporalCli();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
-      ip: '127.0.0.1',
-      ui: false,
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
-  let adminUrl = process.env.DATABASE_URL;
-  const embedded = adminUrl
-    ? undefined
-    : await startEmbeddedPostgres({ dataDir: `/tmp/warden-bench-${randomBytes(3).toString('hex')}`, port: await freePort() });
-  adminUrl ??= embedded?.adminUrl as string;
-  const database = `warden_bench_${randomBytes(3).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${database}`;
+  const scratch = await startScratchServices('bench');
+  const { env } = scratch;
 
   const codecKeys = generateCodecKeys('bench');
   const config = loadConfig({
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: scratch.databaseUrl,
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: 'bench',
     WARDEN_CODEC_KEYS: codecKeys,
     WARDEN_RATE_LIMIT_PER_MINUTE: '1000000',
     LOG_LEVEL: 'silent',
   });
-  const handle = createDb(url.toString(), silent, 20);
+  const handle = createDb(scratch.databaseUrl, silent, 20);
   await prepareDatabase(handle.db);
   const temporal = await connectTemporalClient(temporalSettings(config, 'for the benchmark'));
   const app = await buildServer(serverDeps(config, { db: handle.db, temporal }));
@@ -194,10 +173,7 @@ async function main() {
   await baselineRun;
   await temporal.close();
   await handle.close();
-  await admin.query(`drop database ${database} with (force)`);
-  await admin.end();
-  await env.teardown();
-  await embedded?.stop();
+  await scratch.close();
 }
 
 await main();

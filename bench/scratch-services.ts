@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort, startEmbeddedPostgres } from '../cli/embedded-postgres';
+import { resolveTemporalCli } from '../cli/temporal-cli';
+
+/** A Temporal dev server and an empty database of their own, for one benchmark or fuzz run. */
+export interface ScratchServices {
+  env: TestWorkflowEnvironment;
+  /** The scratch database's URL. */
+  databaseUrl: string;
+  database: string;
+  /** A connection to the server as its administrator (the scratch database is dropped through it). */
+  admin: pg.Client;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the dev server (the CLI the tests use) and creates `<prefix>_<random>` on the PostgreSQL
+ * of DATABASE_URL, or on an embedded one when it is unset; `close()` drops and stops everything.
+ */
+export async function startScratchServices(prefix: string): Promise<ScratchServices> {
+  const cli = await resolveTemporalCli();
+  const env = await TestWorkflowEnvironment.createLocal({
+    server: {
+      ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
+      ip: '127.0.0.1',
+      ui: false,
+      extraArgs: ['--log-level', 'error'],
+    },
+  });
+  const embedded = process.env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: `/tmp/warden-${prefix}-${randomBytes(3).toString('hex')}`, port: await freePort() });
+  const adminUrl = process.env.DATABASE_URL ?? (embedded?.adminUrl as string);
+  const database = `warden_${prefix}_${randomBytes(3).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${database}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${database}`;
+  return {
+    env,
+    databaseUrl: url.toString(),
+    database,
+    admin,
+    async close() {
+      await admin.query(`drop database ${database} with (force)`);
+      await admin.end();
+      await env.teardown();
+      await embedded?.stop();
+    },
+  };
+}
