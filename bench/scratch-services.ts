@@ -35,6 +35,8 @@ export async function startScratchServices(prefix: string): Promise<ScratchServi
   const adminUrl = process.env.DATABASE_URL ?? (embedded?.adminUrl as string);
   const database = `warden_${prefix}_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
+  // A lost connection fails the next query; unheard, its 'error' event would end the run instead.
+  admin.on('error', () => {});
   await admin.connect();
   await admin.query(`create database ${database}`);
   const url = new URL(adminUrl);

@@ -56,6 +56,9 @@ export async function resolveDatabaseUrl(config: Config): Promise<string> {
   if (!port) throw new ConfigError(`DATABASE_URL must be set: ${dataDir} holds no local Warden database (\`warden start\` creates one)`);
   const url = embeddedPostgresUrl(port, localDatabase);
   const probe = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  // A connection lost while this short-lived client is open fails its query; without a listener the
+  // 'error' event would take the process down instead.
+  probe.on('error', () => {});
   try {
     await probe.connect();
   } catch (error) {
@@ -134,6 +137,8 @@ async function startLocalPostgres(dataDir: string, logger: Logger, lifetime: Lif
   });
   lifetime.add('the embedded PostgreSQL', postgres.stop);
   const admin = new pg.Client({ connectionString: postgres.adminUrl });
+  // As for the probe above: a lost connection fails the query, never the process.
+  admin.on('error', () => {});
   await admin.connect();
   try {
     const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [localDatabase]);

@@ -8,6 +8,8 @@ export function databaseUrl(adminUrl: string, database: string): string {
 
 export async function withAdminClient<T>(adminUrl: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
+  // A lost connection fails the query; without a listener its 'error' event would end the test run.
+  client.on('error', () => {});
   await client.connect();
   try {
     return await fn(client);
