@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { ActivityDeps } from './activities/deps';
 import { createNotifier, loadTemplates, type NotifierSettings } from './activities/notifier';
 import { createOutboundGuard } from './activities/outbound';
-import { type Config, callbackSettings, outboundAllowlist, requireSetting } from './config';
+import { toClientOptions } from '@temporalio/envconfig';
+import { type Config, ConfigError, callbackSettings, outboundAllowlist, requireSetting, temporalProfile } from './config';
 import { parseAuditSigningKey } from './db/audit-checkpoints';
 import type { Database } from './db/database';
 import { ensureShippedPlaybooks } from './db/playbooks';
@@ -18,14 +19,29 @@ import type { TemporalClientHandle, TemporalSettings } from './temporal/connecti
 // test harness and the benchmarks all build their worker and API from these functions, so a setting
 // read by config.ts cannot reach one of them and be dropped by another (tests/unit/config-wiring.test.ts).
 
-/** Where Temporal is and how payloads are encrypted; `why` says who needs it when a setting is missing. */
+/**
+ * Where Temporal is, how to reach it (TLS, client certificate, API key: the Temporal SDK's own
+ * environment configuration, a TOML profile overridden by TEMPORAL_* variables) and how payloads are
+ * encrypted; `why` says who needs it when a setting is missing.
+ */
 export function temporalSettings(config: Config, why: string): TemporalSettings {
+  const { connectionOptions, namespace } = toClientOptions(temporalProfile(config));
+  if (!connectionOptions.address)
+    throw new ConfigError(`TEMPORAL_ADDRESS (or an address in the TEMPORAL_CONFIG_FILE profile) must be set ${why}`);
   return {
-    address: requireSetting(config, 'TEMPORAL_ADDRESS', why),
-    namespace: config.TEMPORAL_NAMESPACE,
+    address: connectionOptions.address,
+    namespace: namespace ?? 'default',
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     codecKeys: requireSetting(config, 'WARDEN_CODEC_KEYS', why),
+    ...(connectionOptions.tls != null ? { tls: connectionOptions.tls } : {}),
+    ...(connectionOptions.apiKey !== undefined ? { apiKey: connectionOptions.apiKey as string } : {}),
+    ...(connectionOptions.metadata ? { metadata: connectionOptions.metadata as Record<string, string> } : {}),
   };
+}
+
+/** The Temporal address Warden was given, by TEMPORAL_ADDRESS or the profile: unset, `warden start` runs a dev server. */
+export function configuredTemporalAddress(config: Config): string | undefined {
+  return temporalProfile(config).address;
 }
 
 export function notifierSettings(config: Config): NotifierSettings {

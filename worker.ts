@@ -8,7 +8,7 @@ import { createActivities } from './activities/index';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import { ensureAuditCheckpointSchedule } from './temporal/audit-checkpoint-schedule';
-import { createDataConverter } from './temporal/connection';
+import { connectionOptions, createDataConverter, type TemporalSettings } from './temporal/connection';
 import { activityDeps, auditCheckpointSettings, temporalSettings } from './wiring';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
@@ -69,11 +69,12 @@ export function installTemporalRuntimeLogger(logger: Logger, options: { metricsA
  */
 const connectPatienceMs = 60_000;
 
-async function connectWhenAvailable(address: string, logger: Logger): Promise<NativeConnection> {
+async function connectWhenAvailable(settings: TemporalSettings, logger: Logger): Promise<NativeConnection> {
+  const { address } = settings;
   const deadline = Date.now() + connectPatienceMs;
   for (let delay = 250; ; delay = Math.min(delay * 2, 5_000)) {
     try {
-      return await NativeConnection.connect({ address });
+      return await NativeConnection.connect(connectionOptions(settings));
     } catch (error) {
       if (Date.now() + delay > deadline) throw error;
       logger.warn({ err: error, address }, `Temporal is not reachable; retrying in ${delay} ms`);
@@ -85,7 +86,7 @@ async function connectWhenAvailable(address: string, logger: Logger): Promise<Na
 export async function createWardenWorker(options: WardenWorkerOptions): Promise<WardenWorker> {
   const settings = temporalSettings(options.config, 'for the worker');
   const identity = `${hostname()}:${process.pid}:${settings.taskQueue}`;
-  const connection = await connectWhenAvailable(settings.address, options.logger);
+  const connection = await connectWhenAvailable(settings, options.logger);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type Config } from '../config';
 import { generateAuditSigningKey, parseAuditSigningKey } from '../db/audit-checkpoints';
 import type { Database } from '../db/database';
-import { prepareDatabase } from '../wiring';
+import { configuredTemporalAddress, prepareDatabase } from '../wiring';
 import { createToken, hasAnyToken } from '../db/tokens';
 import { systemActor } from '../domain/roles';
 import { generateCodecKeys, parseCodecKeys } from '../temporal/codec';
@@ -85,12 +85,13 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
   const apiUrl = (config.WARDEN_PUBLIC_URL ?? `http://${browsableHost(config.HOST)}:${port}`).replace(/\/+$/, '');
 
   const databaseUrl = config.DATABASE_URL ?? (await startLocalPostgres(dataDir, logger, lifetime));
-  const temporalUi = config.TEMPORAL_ADDRESS ? undefined : await startLocalTemporal(dataDir, `${apiUrl}/codec`, logger, lifetime);
+  const temporalUi = configuredTemporalAddress(config) ? undefined : await startLocalTemporal(dataDir, `${apiUrl}/codec`, logger, lifetime);
   const localConfig: Config = {
     ...config,
+    // Its own dev server listens in plaintext on loopback: no profile, TLS or API key applies to it.
+    ...(temporalUi ? plaintextTemporal(temporalUi.address) : {}),
     PORT: port,
     DATABASE_URL: databaseUrl,
-    TEMPORAL_ADDRESS: temporalUi?.address ?? config.TEMPORAL_ADDRESS,
     WARDEN_CODEC_KEYS: config.WARDEN_CODEC_KEYS ?? localCodecKeys(dataDir),
     // One process holds both halves locally; production keeps the private key with the workers.
     WARDEN_AUDIT_SIGNING_KEY: config.WARDEN_AUDIT_SIGNING_KEY ?? localAuditSigningKey(dataDir),
@@ -121,6 +122,20 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+function plaintextTemporal(address: string): Partial<Config> {
+  return {
+    TEMPORAL_ADDRESS: address,
+    TEMPORAL_CONFIG_FILE: undefined,
+    TEMPORAL_PROFILE: undefined,
+    TEMPORAL_API_KEY: undefined,
+    TEMPORAL_TLS: undefined,
+    TEMPORAL_TLS_SERVER_CA_CERT_PATH: undefined,
+    TEMPORAL_TLS_SERVER_NAME: undefined,
+    TEMPORAL_TLS_CLIENT_CERT_PATH: undefined,
+    TEMPORAL_TLS_CLIENT_KEY_PATH: undefined,
+  };
 }
 
 function browsableHost(host: string): string {

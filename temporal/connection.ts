@@ -8,6 +8,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { AesGcmPayloadCodec, parseCodecKeys } from './codec';
 
 export interface TemporalSettings {
@@ -15,6 +16,30 @@ export interface TemporalSettings {
   namespace: string;
   taskQueue: string;
   codecKeys: string;
+  /** `true`: TLS with the system's CAs; an object: a server CA, server name and/or client pair; unset or `false`: plaintext. */
+  tls?: TLSConfig | boolean;
+  /** Sent as `Authorization: Bearer …` on every call (Temporal Cloud API keys); implies TLS unless `tls` is `false`. */
+  apiKey?: string;
+  /** gRPC metadata sent on every call (a profile's `grpc_meta`). */
+  metadata?: Record<string, string>;
+}
+
+/**
+ * What both `Connection.connect` (the API's client) and `NativeConnection.connect` (the worker) are
+ * given: the two take these four options under the same names, so one function serves both.
+ */
+export function connectionOptions(settings: TemporalSettings): {
+  address: string;
+  tls?: TLSConfig | boolean;
+  apiKey?: string;
+  metadata?: Record<string, string>;
+} {
+  return {
+    address: settings.address,
+    ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
+    ...(settings.apiKey !== undefined ? { apiKey: settings.apiKey } : {}),
+    ...(settings.metadata !== undefined ? { metadata: settings.metadata } : {}),
+  };
 }
 
 export function createDataConverter(codecKeys: string): DataConverter {
@@ -66,7 +91,7 @@ const deadlineInterceptor: GrpcInterceptor = (options, nextCall) => {
  * restarts (tests/faults/restarts.test.ts proves it); only the first connect must succeed.
  */
 export async function connectTemporalClient(settings: TemporalSettings): Promise<TemporalClientHandle> {
-  const connection = await Connection.connect({ address: settings.address, interceptors: [deadlineInterceptor] });
+  const connection = await Connection.connect({ ...connectionOptions(settings), interceptors: [deadlineInterceptor] });
   const client = new Client({ connection, namespace: settings.namespace, dataConverter: createDataConverter(settings.codecKeys) });
   return { client, taskQueue: settings.taskQueue, close: () => connection.close() };
 }

@@ -54,7 +54,7 @@ export async function codecRoutes(app: FastifyInstance) {
         actor: request.actor.principalId,
         action: 'codec.decoded',
         subjectType: 'temporal-namespace',
-        subjectId: String(request.headers['x-namespace'] ?? app.config.TEMPORAL_NAMESPACE),
+        subjectId: String(request.headers['x-namespace'] ?? app.config.TEMPORAL_NAMESPACE ?? 'default'),
         details: { payloads: decoded.length },
       });
       return { payloads: decoded.map(toJson) };

@@ -206,7 +206,7 @@ describe('with the Temporal server down', () => {
 function stackTemporal() {
   return {
     address: stack.config.TEMPORAL_ADDRESS ?? '',
-    namespace: stack.config.TEMPORAL_NAMESPACE,
+    namespace: stack.config.TEMPORAL_NAMESPACE ?? 'default',
     taskQueue: stack.config.TEMPORAL_TASK_QUEUE,
     codecKeys: stack.config.WARDEN_CODEC_KEYS ?? '',
   };

@@ -1,10 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { Kysely } from 'kysely';
 import pino from 'pino';
 import { expect, it } from 'vitest';
 import { requireServiceSettings } from '../../cli/services';
 import { type Config, configSchema, loadConfig } from '../../config';
 import type { Database } from '../../db/database';
+import type { TemporalSettings } from '../../temporal/connection';
+import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { activityDeps, auditCheckpointSettings, notifierSettings, temporalSettings } from '../../wiring';
 
 // Every variable config.ts reads must reach the code that uses it. Settings that are translated
@@ -13,11 +17,40 @@ import { activityDeps, auditCheckpointSettings, notifierSettings, temporalSettin
 // that component's source. A new variable with neither fails here, so it cannot be parsed,
 // documented and then dropped on the way (as WARDEN_COMMAND_CHECKS_ENABLED once was).
 
+// The Temporal connection's files: a TOML profile and PEM files (their contents need only look like PEM here).
+const files = mkdtempSync(path.join(tmpdir(), 'warden-config-wiring-'));
+const pem = (name: string) => {
+  const file = path.join(files, name);
+  writeFileSync(file, `-----BEGIN ${name}-----\nMIIB\n-----END ${name}-----\n`);
+  return file;
+};
+const temporalToml = path.join(files, 'temporal.toml');
+writeFileSync(
+  temporalToml,
+  [
+    '[profile.default.grpc_meta]',
+    'x-profile = "default"',
+    '[profile.security]',
+    'address = "profile.example:7233"',
+    '[profile.security.grpc_meta]',
+    'x-profile = "security"',
+    '',
+  ].join('\n'),
+);
+
 const env: Record<keyof Config, string> = {
   DATABASE_URL: 'postgres://warden@db.example:5432/warden',
   TEMPORAL_ADDRESS: 'temporal.example:7233',
   TEMPORAL_NAMESPACE: 'security',
   TEMPORAL_TASK_QUEUE: 'warden-queue',
+  TEMPORAL_CONFIG_FILE: temporalToml,
+  TEMPORAL_PROFILE: 'security',
+  TEMPORAL_API_KEY: 'an-api-key',
+  TEMPORAL_TLS: 'true',
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: pem('CA'),
+  TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+  TEMPORAL_TLS_CLIENT_CERT_PATH: pem('CERTIFICATE'),
+  TEMPORAL_TLS_CLIENT_KEY_PATH: pem('KEY'),
   TEMPORAL_CLI: '/opt/temporal',
   HOST: '0.0.0.0',
   PORT: '8443',
@@ -56,6 +89,13 @@ const deps = activityDeps(config, { db: {} as Kysely<Database>, logger: pino({ l
 const temporal = temporalSettings(config, 'for the probe');
 const notifier = notifierSettings(config);
 
+function tlsOf(settings: TemporalSettings): TLSConfig {
+  return typeof settings.tls === 'object' ? settings.tls : {};
+}
+function bytes(file: string): Uint8Array {
+  return Uint8Array.from(readFileSync(file));
+}
+
 /** A translated setting: the value its consumer receives, to compare with what was set. */
 type Wired = { wired: () => unknown; expected: unknown };
 /** A setting its consumer reads from the whole Config: the file that reads it. */
@@ -66,6 +106,17 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   TEMPORAL_ADDRESS: { wired: () => temporal.address, expected: env.TEMPORAL_ADDRESS },
   TEMPORAL_NAMESPACE: { wired: () => temporal.namespace, expected: env.TEMPORAL_NAMESPACE },
   TEMPORAL_TASK_QUEUE: { wired: () => temporal.taskQueue, expected: env.TEMPORAL_TASK_QUEUE },
+  TEMPORAL_CONFIG_FILE: { wired: () => temporal.metadata?.['x-profile'] !== undefined, expected: true },
+  TEMPORAL_PROFILE: { wired: () => temporal.metadata, expected: { 'x-profile': 'security' } },
+  TEMPORAL_API_KEY: { wired: () => temporal.apiKey, expected: env.TEMPORAL_API_KEY },
+  TEMPORAL_TLS: { wired: () => typeof temporal.tls, expected: 'object' },
+  TEMPORAL_TLS_SERVER_CA_CERT_PATH: {
+    wired: () => tlsOf(temporal).serverRootCACertificate,
+    expected: bytes(env.TEMPORAL_TLS_SERVER_CA_CERT_PATH),
+  },
+  TEMPORAL_TLS_SERVER_NAME: { wired: () => tlsOf(temporal).serverNameOverride, expected: env.TEMPORAL_TLS_SERVER_NAME },
+  TEMPORAL_TLS_CLIENT_CERT_PATH: { wired: () => tlsOf(temporal).clientCertPair?.crt, expected: bytes(env.TEMPORAL_TLS_CLIENT_CERT_PATH) },
+  TEMPORAL_TLS_CLIENT_KEY_PATH: { wired: () => tlsOf(temporal).clientCertPair?.key, expected: bytes(env.TEMPORAL_TLS_CLIENT_KEY_PATH) },
   TEMPORAL_CLI: { readIn: 'cli/temporal-cli.ts' },
   HOST: { readIn: 'cli/services.ts' },
   PORT: { readIn: 'cli/services.ts' },
