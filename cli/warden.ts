@@ -29,7 +29,7 @@ const commands: Record<string, Command> = {
 
 Runs everything on this machine, keeping its data in WARDEN_DATA_DIR (default .warden/):
 an embedded PostgreSQL unless DATABASE_URL is set, a Temporal dev server unless TEMPORAL_ADDRESS
-is set, payload keys in <data>/codec-keys unless WARDEN_CODEC_KEYS is set. Migrates the database;
+(or a TEMPORAL_CONFIG_FILE profile's address) is set, payload keys in <data>/codec-keys unless WARDEN_CODEC_KEYS is set. Migrates the database;
 on the first start it creates an admin token (WARDEN_ADMIN_TOKEN, or a random one) and prints it.
 The API listens on HOST:PORT (default 127.0.0.1:3000). Ctrl-C stops it cleanly; press it twice to
 stop at once.`,
@@ -46,7 +46,9 @@ stop at once.`,
     help: `Usage: warden api
 
 Serves the HTTP API on HOST:PORT against an existing PostgreSQL and Temporal. Requires
-DATABASE_URL, TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS. Run \`warden migrate\` before a new version.
+DATABASE_URL, TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS; TLS, mTLS and API keys for a secured Temporal
+come from TEMPORAL_TLS_*, TEMPORAL_API_KEY or a TEMPORAL_CONFIG_FILE profile (see the README).
+Run \`warden migrate\` before a new version.
 SIGTERM or SIGINT stops accepting connections and finishes the requests in flight.`,
     async run(args) {
       parseCommandArgs('api', args, {});
@@ -66,7 +68,7 @@ SIGTERM or SIGINT stops accepting connections and finishes the requests in fligh
     help: `Usage: warden worker
 
 Bundles the workflows and polls TEMPORAL_TASK_QUEUE on TEMPORAL_ADDRESS. Requires DATABASE_URL,
-TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS. SIGTERM or SIGINT stops polling and lets the tasks in
+TEMPORAL_ADDRESS and WARDEN_CODEC_KEYS (TLS and API keys as for \`warden api\`). SIGTERM or SIGINT stops polling and lets the tasks in
 flight finish: activities get 5 s before they are cancelled, and the worker exits within 15 s
 even when an activity ignores its cancellation.`,
     async run(args) {
