@@ -63,13 +63,22 @@ type GrpcInterceptor = NonNullable<ConnectionOptions['interceptors']>[number];
  * record the decision (local activities writing PostgreSQL): 10 s covers a busy worker and still
  * answers well inside an HTTP client's own timeout, and a decision while no worker polls becomes a
  * 503 instead of hanging. Reading a history long-polls until the workflow ends (the diagnostic ping
- * waits up to its 30 s execution timeout).
+ * waits up to its 30 s execution timeout). Schedule calls are served by the schedule's own
+ * workflow on the server and queue behind its work: on a busy 2-core machine a burst of them (the
+ * testing schedule describes every control's at once) took over 3 s, so they get 10 s.
  */
 export const temporalCallDeadlineMs = 3_000;
 const methodDeadlinesMs: Record<string, number> = {
   UpdateWorkflowExecution: 10_000,
   PollWorkflowExecutionUpdate: 10_000,
   GetWorkflowExecutionHistory: 35_000,
+  CreateSchedule: 10_000,
+  DescribeSchedule: 10_000,
+  UpdateSchedule: 10_000,
+  PatchSchedule: 10_000,
+  DeleteSchedule: 10_000,
+  ListSchedules: 10_000,
+  ListScheduleMatchingTimes: 10_000,
 };
 
 /**

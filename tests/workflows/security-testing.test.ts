@@ -405,6 +405,7 @@ describe('the schedule as people read it', () => {
     const from = new Date().toISOString();
     const to = new Date(Date.now() + 15 * 86_400_000).toISOString();
     const view = await stack.request('GET', `/testing-schedule?from=${from}&to=${to}`, { token: tokens.auditor });
+    expect(view.status, JSON.stringify(view.body)).toBe(200);
     const entry = view.body.items.find((item: { controlId: string }) => item.controlId === controlId);
     expect(entry.nextRunTimes.length).toBeGreaterThanOrEqual(2);
     expect(entry.nextRunTimes.length).toBeLessThanOrEqual(3);
