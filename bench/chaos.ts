@@ -9,13 +9,13 @@ import { startTemporalDevServer, type DevServerHandle } from '../cli/dev-server'
 import { embeddedPostgresUrl, freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../cli/embedded-postgres';
 import { requireTemporalCli } from '../cli/temporal-cli';
 import { configSchema } from '../config';
-import { createDb, json } from '../db/create-db';
-import { defaultSla } from '../domain/sla';
+import { createDb } from '../db/create-db';
 import { createToken } from '../db/tokens';
 import type { Role } from '../domain/roles';
 import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient } from '../temporal/connection';
 import { prepareDatabase } from '../wiring';
+import { seedServiceWithCi } from './scratch-services';
 
 // `npm run chaos`: a whole Warden (one API, two workers, a Temporal dev server and a PostgreSQL, all
 // started here) drives incidents to their human tasks while workers are killed with SIGKILL, the
@@ -130,25 +130,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (const { id, roles } of principals) {
       tokens.set(id, { token: (await createToken(setup.db, { name: id, principalId: id, roles }, 'chaos')).token, roles });
     }
-    const service = await setup.db
-      .insertInto('services')
-      .values({ name: 'chaos-payments', owner: 'chaos-owner', sla: json(defaultSla) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    const ci = await setup.db
-      .insertInto('configuration_items')
-      .values({
-        name: 'chaos-payments-db',
-        type: 'server',
-        service_id: service.id,
-        owner: 'chaos-owner',
-        confidentiality: 'high',
-        integrity: 'high',
-        availability: 'high',
-        attributes: json({}),
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+    const ci = await seedServiceWithCi(setup.db, { service: 'chaos-payments', ci: 'chaos-payments-db', owner: 'chaos-owner' });
     await setup.close();
     const token = (id: string) => tokens.get(id)?.token ?? '';
 

@@ -8,15 +8,14 @@ import pino from 'pino';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { buildServer } from '../server';
 import { loadConfig } from '../config';
-import { createDb, json } from '../db/create-db';
+import { createDb } from '../db/create-db';
 import { prepareDatabase, serverDeps, temporalSettings } from '../wiring';
 import { createToken } from '../db/tokens';
-import { defaultSla } from '../domain/sla';
 import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient } from '../temporal/connection';
 import { createWardenWorker } from '../worker';
 import { bumpUpdate, emptyWorkflow, finishSignal, updatableWorkflow } from './baseline-workflows';
-import { startScratchServices } from './scratch-services';
+import { seedServiceWithCi, startScratchServices } from './scratch-services';
 
 const count = Number(process.env.BENCH_COUNT ?? 200);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 20);
@@ -78,25 +77,7 @@ async function main() {
   const baselineRun = baseline.run();
 
   const reporter = (await createToken(handle.db, { name: 'bench-reporter', roles: ['reporter', 'security_analyst'] }, 'bench')).token;
-  const service = await handle.db
-    .insertInto('services')
-    .values({ name: 'bench', owner: 'bench', sla: json(defaultSla) })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  const ci = await handle.db
-    .insertInto('configuration_items')
-    .values({
-      name: 'bench-ci',
-      type: 'server',
-      service_id: service.id,
-      owner: 'bench',
-      confidentiality: 'high',
-      integrity: 'high',
-      availability: 'high',
-      attributes: json({}),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const ci = await seedServiceWithCi(handle.db, { service: 'bench', ci: 'bench-ci', owner: 'bench' });
   const post = (path: string, body: unknown): Promise<{ id: string }> =>
     fetch(baseUrl + path, {
       method: 'POST',

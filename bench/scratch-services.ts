@@ -3,6 +3,10 @@ import pg from 'pg';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { freePort, startEmbeddedPostgres } from '../cli/embedded-postgres';
 import { resolveTemporalCli } from '../cli/temporal-cli';
+import type { Kysely } from 'kysely';
+import { json } from '../db/create-db';
+import type { Database } from '../db/database';
+import { defaultSla } from '../domain/sla';
 
 /** A Temporal dev server and an empty database of their own, for one benchmark or fuzz run. */
 export interface ScratchServices {
@@ -15,13 +19,10 @@ export interface ScratchServices {
   close(): Promise<void>;
 }
 
-/**
- * Starts the dev server (the CLI the tests use) and creates `<prefix>_<random>` on the PostgreSQL
- * of DATABASE_URL, or on an embedded one when it is unset; `close()` drops and stops everything.
- */
-export async function startScratchServices(prefix: string): Promise<ScratchServices> {
+/** A Temporal dev server on loopback, without its UI, logging errors only: the tests' and the benchmarks'. */
+export async function startQuietDevServer(): Promise<TestWorkflowEnvironment> {
   const cli = await resolveTemporalCli();
-  const env = await TestWorkflowEnvironment.createLocal({
+  return TestWorkflowEnvironment.createLocal({
     server: {
       ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
       ip: '127.0.0.1',
@@ -29,6 +30,37 @@ export async function startScratchServices(prefix: string): Promise<ScratchServi
       extraArgs: ['--log-level', 'error'],
     },
   });
+}
+
+/** A service and one high-classification server CI owned by `owner`, for a run to report incidents on. */
+export async function seedServiceWithCi(db: Kysely<Database>, names: { service: string; ci: string; owner: string }) {
+  const service = await db
+    .insertInto('services')
+    .values({ name: names.service, owner: names.owner, sla: json(defaultSla) })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return db
+    .insertInto('configuration_items')
+    .values({
+      name: names.ci,
+      type: 'server',
+      service_id: service.id,
+      owner: names.owner,
+      confidentiality: 'high',
+      integrity: 'high',
+      availability: 'high',
+      attributes: json({}),
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+}
+
+/**
+ * Starts the dev server (the CLI the tests use) and creates `<prefix>_<random>` on the PostgreSQL
+ * of DATABASE_URL, or on an embedded one when it is unset; `close()` drops and stops everything.
+ */
+export async function startScratchServices(prefix: string): Promise<ScratchServices> {
+  const env = await startQuietDevServer();
   const embedded = process.env.DATABASE_URL
     ? undefined
     : await startEmbeddedPostgres({ dataDir: `/tmp/warden-${prefix}-${randomBytes(3).toString('hex')}`, port: await freePort() });

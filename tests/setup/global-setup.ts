@@ -2,14 +2,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { resolveTemporalCli } from '../../cli/temporal-cli';
 import { freePort, startEmbeddedPostgres } from '../../cli/embedded-postgres';
 import { createDb } from '../../db/create-db';
 import { prepareDatabase } from '../../wiring';
 import { generateCodecKeys } from '../../temporal/codec';
+import { startQuietDevServer } from '../../bench/scratch-services';
 import { workflowsPath } from '../../worker';
 import { createDatabase, databaseUrl, dropDatabase, withAdminClient } from './postgres';
 import './context';
@@ -25,15 +24,7 @@ export default async function setup(project: TestProject) {
   const runId = randomBytes(4).toString('hex');
   const cleanups: (() => Promise<void>)[] = [];
 
-  const cli = await resolveTemporalCli();
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
-      ip: '127.0.0.1',
-      ui: false,
-      extraArgs: ['--log-level', 'error'],
-    },
-  });
+  const env = await startQuietDevServer();
   cleanups.push(() => env.teardown());
 
   let postgresAdminUrl = process.env.DATABASE_URL;
