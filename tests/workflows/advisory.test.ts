@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { advisoryStateQuery } from '../../workflows/advisory/definitions';
 import { decide, seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -183,6 +184,15 @@ describe('the advisory response', () => {
     expect(byService[a.serviceId]).toMatchObject({ due: 1, doneOnTime: 0, percentage: 0 });
     expect(byService[c.serviceId]).toMatchObject({ due: 1, doneOnTime: 1, percentage: 100 });
 
+    // Rows are written before the workflow hears its activities finished: close once the workflow
+    // itself counts no remediation as running (what the close Update's validator checks).
+    await eventually(
+      async () =>
+        (await stack.temporal.client.workflow.getHandle(`advisory/${advisory.id}`).query(advisoryStateQuery)).activeRemediations.length ===
+        0,
+      20_000,
+      'the workflow to see every remediation done',
+    );
     const closed = await stack.request('POST', `/advisories/${advisory.id}/close`, {
       token: tokens.manager,
       body: { reason: 'all CIs remediated' },

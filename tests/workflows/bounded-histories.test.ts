@@ -239,6 +239,13 @@ describe('an advisory re-matched over and over', () => {
       20_000,
       'the remediation to be recorded',
     );
+    // The row is written before the workflow hears the activity finished: close once the workflow
+    // itself no longer counts the remediation as running (what the close Update's validator checks).
+    await eventually(
+      async () => (await stack.temporal.client.workflow.getHandle(workflowId).query(advisoryStateQuery)).activeRemediations.length === 0,
+      20_000,
+      'the workflow to see the remediation done',
+    );
     const closed = await stack.request('POST', `/advisories/${advisoryId}/close`, { token: tokens.manager, body: { reason: 'mitigated' } });
     expect(closed.status).toBe(200);
     await eventually(
