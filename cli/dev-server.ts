@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
+import { wardenSearchAttributes } from '../domain/search-attributes';
 import { CliError } from './errors';
 
 export interface DevServerHandle {
@@ -29,6 +30,8 @@ export async function startTemporalDevServer(options: {
   port: number;
   uiPort: number;
   codecEndpoint: string;
+  /** Where the UI's pages live (default `/`); `warden start` serves them under the same path on its own origin. */
+  uiPublicPath?: string;
   logger: Logger;
 }): Promise<DevServerHandle> {
   const { logger } = options;
@@ -56,6 +59,10 @@ export async function startTemporalDevServer(options: {
       'journal_mode=wal',
       '--ui-codec-endpoint',
       options.codecEndpoint,
+      '--ui-public-path',
+      options.uiPublicPath ?? '/',
+      // Every dev server Warden starts knows the attributes its workflows publish (`warden temporal setup` does the same for any server).
+      ...Object.values(wardenSearchAttributes).flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]),
       '--log-level',
       'warn',
     ],

@@ -10,6 +10,7 @@ import { configuredTemporalAddress, prepareDatabase } from '../wiring';
 import { createToken, hasAnyToken } from '../db/tokens';
 import { systemActor } from '../domain/roles';
 import { generateCodecKeys, parseCodecKeys } from '../temporal/codec';
+import { temporalUiPath } from '../web/temporal-ui';
 import { startTemporalDevServer } from './dev-server';
 import { embeddedPostgresUrl, freePort, startEmbeddedPostgres } from './embedded-postgres';
 import { CliError } from './errors';
@@ -97,6 +98,8 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     WARDEN_AUDIT_SIGNING_KEY: config.WARDEN_AUDIT_SIGNING_KEY ?? localAuditSigningKey(dataDir),
     // The UI asks the API to decode payloads from the browser, so the codec endpoint's CORS must admit it.
     WARDEN_TEMPORAL_UI_ORIGIN: config.WARDEN_TEMPORAL_UI_ORIGIN ?? temporalUi?.url,
+    // Served by the API behind the inbox session, where the UI's codec calls carry it and decode.
+    WARDEN_TEMPORAL_UI_UPSTREAM: config.WARDEN_TEMPORAL_UI_UPSTREAM ?? temporalUi?.url,
   };
   const settings = requireServiceSettings(localConfig, 'start');
 
@@ -116,7 +119,7 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     'Warden is running. Ctrl-C stops it; data stays in the data folder.',
     `  API           ${apiUrl}`,
     `  API docs      ${apiUrl}/docs`,
-    `  Temporal UI   ${temporalUi?.url ?? `(your Temporal at ${settings.temporal.address})`}`,
+    `  Temporal UI   ${temporalUi ? `${apiUrl}${temporalUiPath}/ (signed in: decoded payloads)` : `(your Temporal at ${settings.temporal.address})`}`,
     `  Data folder   ${dataDir}`,
     ...(bootstrapToken
       ? [`  Admin token   ${bootstrapToken}`, '                (printed this once: keep it; `warden token create` makes more)']
@@ -175,6 +178,7 @@ async function startLocalTemporal(dataDir: string, codecEndpoint: string, logger
     port: await rememberedPort(dataDir, 'temporalPort'),
     uiPort: await rememberedPort(dataDir, 'temporalUiPort'),
     codecEndpoint,
+    uiPublicPath: temporalUiPath,
     logger,
   });
   lifetime.add('the Temporal dev server', server.stop);
