@@ -13,6 +13,8 @@ import { runUntilStopped } from './lifetime';
 import { readAuditSigningKey, resolveDatabaseUrl, startLocal } from './local';
 import { connectTemporal, openDatabase, requireServiceSettings, startApi, startWorker } from './services';
 import { requireTemporalCli } from './temporal-cli';
+import { openApiDocument } from '../server';
+import { wardenVersion } from '../version';
 
 interface Command {
   summary: string;
@@ -179,6 +181,18 @@ public  prints the public key of WARDEN_AUDIT_SIGNING_KEY or, when it is unset, 
     },
   },
 
+  openapi: {
+    summary: 'print the OpenAPI document of the HTTP API',
+    help: `Usage: warden openapi
+
+Prints the OpenAPI 3 document the API serves at /openapi.json, without connecting to anything: for
+client generators, linters and CI. WARDEN_PUBLIC_URL, when set, is its server URL.`,
+    async run(args) {
+      parseCommandArgs('openapi', args, {});
+      process.stdout.write(`${JSON.stringify(await openApiDocument(loadConfig()), null, 2)}\n`);
+    },
+  },
+
   'temporal-cli': {
     summary: 'find or build the Temporal CLI and print its path',
     help: `Usage: warden temporal-cli
@@ -201,7 +215,7 @@ ${Object.entries(commands)
   .map(([name, command]) => `  ${name.padEnd(14)}${command.summary}`)
   .join('\n')}
 
-\`warden <command> --help\` tells more. Settings come from environment variables (see README.md).`;
+\`warden <command> --help\` tells more; \`warden --version\` prints the version. Settings come from environment variables (see README.md).`;
 
 function usageError(command: string | undefined, message: string): never {
   const help = command ? `warden ${command} --help` : 'warden --help';
@@ -226,6 +240,10 @@ async function main(argv: string[]): Promise<void> {
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(`${overview}\n`);
     if (name === undefined) process.exitCode = usageExitCode;
+    return;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${wardenVersion}\n`);
     return;
   }
   const command = commands[name];

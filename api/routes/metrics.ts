@@ -11,7 +11,9 @@ export async function metricsRoutes(app: FastifyInstance) {
     config: { roles: metricsScrapers },
     schema: {
       tags: ['operations'],
-      summary:
+      operationId: 'getMetrics',
+      summary: 'Prometheus metrics',
+      description:
         'Prometheus text format: open incidents, tasks, approvals, test runs, patch compliance, request latency (scrape with an auditor token as bearer)',
       response: responses({ 200: z.string() }),
     },
