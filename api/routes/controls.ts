@@ -193,7 +193,12 @@ export async function controlRoutes(app: FastifyInstance) {
       summary: 'Export the controls catalog',
       description: 'Export the active catalog as JSON (an array POST /controls/import takes back) or CSV',
       querystring: exportQuery,
-      response: responses({ 200: z.union([z.array(z.record(z.string(), z.unknown())), z.string()]).describe('JSON array, or text/csv') }),
+      response: responses({
+        200: {
+          description: 'The catalog: a JSON array (format=json), or CSV with formula-like cells escaped (format=csv)',
+          content: { 'application/json': { schema: z.array(z.record(z.string(), z.unknown())) }, 'text/csv': { schema: z.string() } },
+        },
+      }),
     },
     handler: async (request, reply) => {
       const controls = (await allActiveControls(app.db)).map(toPortableControl);

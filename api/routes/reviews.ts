@@ -198,7 +198,16 @@ export async function reviewRoutes(app: FastifyInstance) {
       description:
         'The IT Security Report: JSON, or Markdown (Accept: text/markdown), or a self-contained HTML page with KPI charts (Accept: text/html)',
       params: reviewParams,
-      response: responses({ 200: securityReport }),
+      response: responses({
+        200: {
+          description: 'The report, in the media type the Accept header asks for',
+          content: {
+            'application/json': { schema: securityReport },
+            'text/markdown': { schema: z.string() },
+            'text/html': { schema: z.string() },
+          },
+        },
+      }),
     },
     handler: async (request, reply) => {
       const review = await findReview(app.db, request.params.id);

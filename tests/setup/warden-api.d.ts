@@ -1416,10 +1416,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Prometheus metrics
-         * @description Prometheus text format: open incidents, tasks, approvals, test runs, patch compliance, request latency (scrape with an auditor token as bearer)
+         * Prometheus metrics of this process
+         * @description This API process's own metrics: Node.js process metrics (unprefixed, as stock dashboards expect) and request latency. Scrape every replica, with an auditor token as bearer.
          */
         get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/metrics/business": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics of the process figures
+         * @description Open incidents by severity, open and overdue tasks by kind, approvals and test runs (counters), overdue tests and remediations, patch compliance (0–1), read from PostgreSQL at scrape time. Every replica answers the same: scrape it once, through the load balancer.
+         */
+        get: operations["getBusinessMetrics"];
         put?: never;
         post?: never;
         delete?: never;
@@ -7908,13 +7928,15 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description The report, in the media type the Accept header asks for */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SecurityReport"];
+                    "text/markdown": string;
+                    "text/html": string;
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */
@@ -9734,7 +9756,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description JSON array, or text/csv */
+            /** @description The catalog: a JSON array (format=json), or CSV with formula-like cells escaped (format=csv) */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -9742,7 +9764,8 @@ export interface operations {
                 content: {
                     "application/json": {
                         [key: string]: unknown;
-                    }[] | string;
+                    }[];
+                    "text/csv": string;
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */
@@ -12282,13 +12305,96 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Success */
+            /** @description Prometheus text exposition format 0.0.4 */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": string;
+                    "text/plain": string;
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBusinessMetrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition format 0.0.4 */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */
