@@ -20,6 +20,7 @@ import { authPlugin, rateLimitKey, type AuthOptions } from './http/plugins/auth'
 import { errorsPlugin, frameworkErrors } from './http/plugins/errors';
 import { inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
+import { requestIdFor, requestIdPlugin } from './http/plugins/request-id';
 import { finishOpenApiDocument } from './http/openapi';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
@@ -60,6 +61,10 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
     trustProxy: trustProxy(deps.config.WARDEN_TRUST_PROXY),
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors,
+    // X-Request-Id is honoured (or a UUID made) by requestIdFor, and one line per request is logged
+    // by the request-id plugin, with the principal, which Fastify's own request logging cannot know.
+    genReqId: requestIdFor,
+    disableRequestLogging: true,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -69,6 +74,7 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   app.decorate('temporal', deps.temporal);
   app.decorate('codec', deps.codec);
 
+  await app.register(requestIdPlugin);
   await app.register(errorsPlugin);
   // Before every route, the inbox's included: its JSON parser and its check apply to all of them.
   await app.register(inputBoundaryPlugin);
