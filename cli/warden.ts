@@ -14,6 +14,7 @@ import { readAuditSigningKey, resolveDatabaseUrl, startLocal } from './local';
 import { connectTemporal, openDatabase, requireServiceSettings, startApi, startWorker } from './services';
 import { requireTemporalCli } from './temporal-cli';
 import { openApiDocument } from '../server';
+import { DemoError, loadDemo } from './demo';
 import { wardenVersion } from '../version';
 
 interface Command {
@@ -178,6 +179,36 @@ public  prints the public key of WARDEN_AUDIT_SIGNING_KEY or, when it is unset, 
         return;
       }
       process.stdout.write(`${parseAuditSigningKey(readAuditSigningKey(loadConfig())).publicKey}\n`);
+    },
+  },
+
+  demo: {
+    summary: 'load a demo organisation into a running Warden through its API',
+    help: `Usage: warden demo [--url URL] [--token TOKEN]
+
+Loads a small, realistic organisation through the HTTP API, so the inbox has work in it: two
+services with SLAs, classified CIs with software components, controls with test schedules, three
+incidents (one acknowledged), a change waiting for its security review, an advisory that matches a
+CI, an access review and this quarter's security review. Run it once \`warden start\` is up.
+  --url    the API (default WARDEN_PUBLIC_URL, else http://127.0.0.1:$PORT, 3000 unless set)
+  --token  an admin token (default WARDEN_ADMIN_TOKEN)
+It refuses to load twice into the same Warden.`,
+    async run(args) {
+      const { values } = parseCommandArgs('demo', args, { url: { type: 'string' }, token: { type: 'string' } });
+      const config = loadConfig();
+      const token = values.token ?? config.WARDEN_ADMIN_TOKEN;
+      if (!token) usageError('demo', 'give an admin token: --token or WARDEN_ADMIN_TOKEN');
+      const url = values.url ?? config.WARDEN_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
+      try {
+        const loaded = await loadDemo({ url, token, log: (line) => process.stderr.write(`loading ${line}\n`) });
+        process.stdout.write(
+          `Demo loaded into ${url}: ${loaded.incidents.length} incidents, change ${loaded.changeId}, advisory ${loaded.advisoryId}, ` +
+            `access review ${loaded.accessReviewId}, security review ${loaded.reviewId}.\nOpen ${url}/ui to see the inbox.\n`,
+        );
+      } catch (error) {
+        if (error instanceof DemoError) throw new CliError(error.message, 1);
+        throw error;
+      }
     },
   },
 
