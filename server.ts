@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -64,7 +64,7 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
     // X-Request-Id is honoured (or a UUID made) by requestIdFor, and one line per request is logged
     // by the request-id plugin, with the principal, which Fastify's own request logging cannot know.
     genReqId: requestIdFor,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);

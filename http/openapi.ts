@@ -9,6 +9,7 @@
  * - 413 (body too large) and 415 (unsupported media type) only exist for operations with a body;
  * - 503 with Retry-After is what any operation reading PostgreSQL or Temporal answers while they are
  *   unreachable (http/plugins/errors.ts); only the liveness check reads neither;
+ * - each JSON request body gets its example from http/openapi-examples.ts;
  * - each response gets a description of what the status means here instead of "Default Response";
  * - components no operation reaches are left out (zod registers every schema with an id, used or not);
  * - zod's OpenAPI 3.0 output wraps an optional `$ref` in a one-element `allOf`, which linters flag as
@@ -16,6 +17,8 @@
  *
  * tests/api/openapi.test.ts holds every operation to the rules (docs/architecture.md, "HTTP operations").
  */
+
+import { requestBodyExamples } from './openapi-examples';
 
 type Json = Record<string, unknown>;
 
@@ -62,6 +65,14 @@ const problemRef = { $ref: '#/components/schemas/Problem' };
 const methods = ['get', 'put', 'post', 'delete', 'patch'];
 /** Neither touches PostgreSQL nor Temporal, so it never answers 503 for them. */
 const livenessPaths = new Set(['/healthz']);
+
+/** The operation's example request body, from `requestBodyExamples` unless its schema has one. */
+function addRequestBodyExample(operation: Json): void {
+  const json = ((operation.requestBody as Json | undefined)?.content as Record<string, Json> | undefined)?.['application/json'];
+  const example = requestBodyExamples[String(operation.operationId)];
+  if (!json || example === undefined || json.example !== undefined || json.examples !== undefined) return;
+  json.example = example;
+}
 
 function finishResponses(path: string, operation: Json): void {
   const responses = (operation.responses ?? {}) as Record<string, Json>;
@@ -126,7 +137,9 @@ export function finishOpenApiDocument<T extends object>(document: T, options: { 
   for (const [path, item] of Object.entries((doc.paths ?? {}) as Record<string, Json>)) {
     for (const method of methods) {
       const operation = item[method] as Json | undefined;
-      if (operation) finishResponses(path, operation);
+      if (!operation) continue;
+      finishResponses(path, operation);
+      addRequestBodyExample(operation);
     }
   }
   unwrapSingleAllOf(doc);

@@ -3150,6 +3150,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "SIEM connector",
+                 *       "roles": [
+                 *         "reporter"
+                 *       ],
+                 *       "principalId": "siem",
+                 *       "email": "soc@example.org"
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     roles: ("admin" | "security_manager" | "security_analyst" | "change_manager" | "security_reviewer" | "service_owner" | "tester" | "auditor" | "reporter")[];
@@ -3671,6 +3681,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "payloads": [
+                 *         {
+                 *           "metadata": {
+                 *             "encoding": "YmluYXJ5L2VuY3J5cHRlZA=="
+                 *           },
+                 *           "data": "AAECAwQ="
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     payloads: {
                         /** @default {} */
@@ -3794,6 +3816,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "payloads": [
+                 *         {
+                 *           "metadata": {
+                 *             "encoding": "anNvbi9wbGFpbg=="
+                 *           },
+                 *           "data": "eyJpZCI6MX0="
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     payloads: {
                         /** @default {} */
@@ -4281,6 +4315,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "outcome": "approved",
+                 *       "comment": "Containment plan reviewed; go ahead."
+                 *     }
+                 */
                 "application/json": {
                     outcome: string;
                     comment?: string;
@@ -4494,6 +4534,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Ransomware note on a file share",
+                 *       "description": "Files on \\\\fs01\\finance renamed to *.locked; a ransom note appeared at 09:12.",
+                 *       "category": "malware",
+                 *       "affectedCis": [
+                 *         "3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+                 *       ],
+                 *       "detectedAt": "2026-12-02T09:12:00Z",
+                 *       "source": "edr"
+                 *     }
+                 */
                 "application/json": {
                     title: string;
                     description: string;
@@ -4707,6 +4759,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "audience": "Customers of online banking",
+                 *       "message": "We are investigating a disruption of online banking; card data is not affected."
+                 *     }
+                 */
                 "application/json": {
                     audience: string;
                     message: string;
@@ -4819,6 +4877,17 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "source": "wazuh-manager-01",
+                 *       "rule": "Multiple failed admin logins",
+                 *       "severity": "high",
+                 *       "host": "payroll-app",
+                 *       "account": "admin",
+                 *       "time": "2026-12-02T08:55:00Z",
+                 *       "category": "unauthorised_access"
+                 *     }
+                 */
                 "application/json": components["schemas"]["GenericAlertInput"] | components["schemas"]["WazuhAlertInput"];
             };
         };
@@ -5104,6 +5173,33 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Malware",
+                 *       "description": "Contain the host, remove the malware, restore from clean backups.",
+                 *       "steps": [
+                 *         {
+                 *           "id": "isolate",
+                 *           "title": "Isolate the host",
+                 *           "phase": "containment",
+                 *           "type": "task",
+                 *           "roles": [
+                 *             "security_analyst"
+                 *           ],
+                 *           "deadline": "1h"
+                 *         },
+                 *         {
+                 *           "id": "reimage",
+                 *           "title": "Reimage from the golden image",
+                 *           "phase": "eradication",
+                 *           "type": "task",
+                 *           "roles": [
+                 *             "security_analyst"
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["PlaybookDefinitionInput"];
             };
         };
@@ -5301,6 +5397,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Online Banking",
+                 *       "description": "Customer-facing web banking",
+                 *       "owner": "olivia.owner",
+                 *       "sla": {
+                 *         "acknowledgeTargets": {
+                 *           "critical": "15m",
+                 *           "high": "1h"
+                 *         },
+                 *         "resolveTargets": {
+                 *           "critical": "4h"
+                 *         },
+                 *         "availabilityTarget": 99.9
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     /** @default  */
@@ -5585,6 +5698,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "sla": {
+                 *         "patchDeadlines": {
+                 *           "very_high": "3d"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name?: string;
                     description?: string;
@@ -5790,6 +5912,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "bank-web-01",
+                 *       "type": "server",
+                 *       "description": "Web front end of online banking",
+                 *       "serviceId": "7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d",
+                 *       "owner": "olivia.owner",
+                 *       "classification": {
+                 *         "confidentiality": "high",
+                 *         "integrity": "high",
+                 *         "availability": "very_high"
+                 *       },
+                 *       "attributes": {
+                 *         "location": "eu-west-1a"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     /** @enum {string} */
@@ -6094,6 +6233,15 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "classification": {
+                 *         "confidentiality": "very_high",
+                 *         "integrity": "high",
+                 *         "availability": "very_high"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name?: string;
                     /** @enum {string} */
@@ -6315,6 +6463,24 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Ransomware encrypts the payroll database",
+                 *       "threat": "Phishing leads to ransomware on an admin workstation",
+                 *       "affectedCis": [
+                 *         "3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+                 *       ],
+                 *       "likelihood": 3,
+                 *       "impact": 5,
+                 *       "owner": "paul.owner",
+                 *       "treatment": "mitigate",
+                 *       "controls": [
+                 *         "Offline backups",
+                 *         "EDR on admin workstations"
+                 *       ],
+                 *       "reviewAt": "2027-03-01T00:00:00Z"
+                 *     }
+                 */
                 "application/json": {
                     title: string;
                     threat: string;
@@ -6613,6 +6779,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "likelihood": 2
+                 *     }
+                 */
                 "application/json": {
                     title?: string;
                     threat?: string;
@@ -6824,6 +6995,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Acceptable use of IT",
+                 *       "owner": "sam.manager",
+                 *       "body": "# Acceptable use\n\nCompany devices are for company work.",
+                 *       "nextReviewAt": "2027-12-01T00:00:00Z"
+                 *     }
+                 */
                 "application/json": {
                     title: string;
                     owner: string;
@@ -6945,6 +7124,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "body": "# Acceptable use\n\nCompany devices are for company work; see also BYOD.",
+                 *       "nextReviewAt": "2027-12-01T00:00:00Z"
+                 *     }
+                 */
                 "application/json": {
                     body?: string;
                     /** Format: uri */
@@ -7260,6 +7445,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "owner": "sam.manager"
+                 *     }
+                 */
                 "application/json": {
                     title?: string;
                     owner?: string;
@@ -7481,6 +7671,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "period": "2026-Q4"
+                 *     }
+                 */
                 "application/json": {
                     period?: string;
                     /** Format: date */
@@ -7690,6 +7885,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "cronExpressions": [
+                 *         "0 6 1 1,4,7,10 *"
+                 *       ],
+                 *       "securityManager": "sam.manager"
+                 *     }
+                 */
                 "application/json": {
                     cronExpressions?: string[];
                     every?: string;
@@ -8202,6 +8405,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "stage": "in_progress",
+                 *       "progress": "Backups now copied offline nightly."
+                 *     }
+                 */
                 "application/json": {
                     /** @enum {string} */
                     stage?: "open" | "in_progress" | "done" | "cancelled";
@@ -8315,6 +8524,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "accounts": [
+                 *         {
+                 *           "accountId": "alice",
+                 *           "kind": "person",
+                 *           "owner": "alice",
+                 *           "entitlements": [
+                 *             {
+                 *               "name": "payroll-clerk"
+                 *             }
+                 *           ],
+                 *           "lastUsedAt": "2026-11-30T10:00:00Z"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /** @description RFC 4180 CSV with a header row: account_id,kind,owner,entitlements,last_used_at (entitlements as admin:privileged;reader) */
                     csv: string;
@@ -8520,6 +8746,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "people": [
+                 *         {
+                 *           "principalId": "alice",
+                 *           "displayName": "Alice Accountant",
+                 *           "status": "active",
+                 *           "manager": "paul.owner"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     /** @description RFC 4180 CSV with a header row: principal_id,display_name,status,manager */
                     csv: string;
@@ -8727,6 +8965,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "system": "3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b",
+                 *       "entitlements": [
+                 *         {
+                 *           "name": "payroll-admin",
+                 *           "privilege": "privileged"
+                 *         }
+                 *       ],
+                 *       "justification": "Covering month-end payroll while Paul is away",
+                 *       "for": "14d"
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: uuid
@@ -9079,6 +9330,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "ciIds": [
+                 *         "3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+                 *       ],
+                 *       "deadline": "14d"
+                 *     }
+                 */
                 "application/json": {
                     ciIds: string[];
                     /** @description how long reviewers have; default 14d */
@@ -9204,6 +9463,14 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "scope": {
+                 *         "serviceId": "7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d"
+                 *       },
+                 *       "every": "90d"
+                 *     }
+                 */
                 "application/json": {
                     scope: {
                         ciIds: string[];
@@ -9599,6 +9866,27 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "name": "Backup restore drill",
+                 *       "owner": "olivia.owner",
+                 *       "kind": "organisational",
+                 *       "process": "continuity",
+                 *       "ciIds": [
+                 *         "3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+                 *       ],
+                 *       "references": {
+                 *         "iso27001": [
+                 *           "A.8.13"
+                 *         ]
+                 *       },
+                 *       "procedure": {
+                 *         "type": "manual",
+                 *         "instructions": "Restore last night's backup to staging and compare row counts.",
+                 *         "deadline": "3d"
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     name: string;
                     description?: string;
@@ -9843,6 +10131,21 @@ export interface operations {
         /** @description application/json: an array of controls (the POST /controls body, as GET /controls/export?format=json writes it); text/csv: the columns of GET /controls/export?format=csv */
         requestBody: {
             content: {
+                /**
+                 * @example [
+                 *       {
+                 *         "name": "Backup restore drill",
+                 *         "owner": "olivia.owner",
+                 *         "kind": "organisational",
+                 *         "process": "continuity",
+                 *         "procedure": {
+                 *           "type": "manual",
+                 *           "instructions": "Restore last night's backup to staging.",
+                 *           "deadline": "3d"
+                 *         }
+                 *       }
+                 *     ]
+                 */
                 "application/json": unknown[] | string;
             };
         };
@@ -10128,6 +10431,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "description": "Quarterly restore of the customer database"
+                 *     }
+                 */
                 "application/json": {
                     name?: string;
                     description?: string;
@@ -10370,6 +10678,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "every": "30d",
+                 *       "jitter": "1h"
+                 *     }
+                 */
                 "application/json": {
                     /** @description a cron expression, evaluated in UTC */
                     cron?: string;
@@ -10573,6 +10887,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Staging is being rebuilt this week"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -10682,6 +11001,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Staging is back"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -11241,6 +11565,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "channels": [
+                 *         {
+                 *           "channel": "email",
+                 *           "target": "olivia@example.org"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     channels: {
                         /** @enum {string} */
@@ -11678,6 +12012,11 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "reason": "Every affected CI is patched"
+                 *     }
+                 */
                 "application/json": {
                     reason: string;
                 };
@@ -11885,6 +12224,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "components": [
+                 *         {
+                 *           "product": "openssl",
+                 *           "version": "3.0.2"
+                 *         },
+                 *         {
+                 *           "product": "nginx",
+                 *           "version": "1.24.0"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     components: {
                         product: string;
@@ -12102,6 +12455,22 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Phishing wave impersonating the payroll provider",
+                 *       "threat": "Mails ask staff to confirm bank details on a look-alike site",
+                 *       "affectedServices": [
+                 *         "7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d"
+                 *       ],
+                 *       "actions": [
+                 *         "Do not open links in payroll mails this week",
+                 *         "Report such mails with the phishing button"
+                 *       ],
+                 *       "audience": [
+                 *         "security_analyst"
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     title: string;
                     threat: string;
@@ -12570,6 +12939,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "title": "Upgrade OpenSSL on the banking front end",
+                 *       "description": "Move bank-web-01 to OpenSSL 3.0.16.",
+                 *       "affectedCis": [
+                 *         "3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+                 *       ],
+                 *       "securityImpact": {
+                 *         "accessControls": false,
+                 *         "networkConfiguration": true,
+                 *         "dataHandling": false
+                 *       },
+                 *       "plannedStart": "2026-12-05T20:00:00Z",
+                 *       "plannedEnd": "2026-12-05T22:00:00Z",
+                 *       "rollbackPlan": "Reinstall the previous package from the local mirror and restart nginx."
+                 *     }
+                 */
                 "application/json": {
                     title: string;
                     description: string;
@@ -12719,6 +13105,18 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "sys_id": "9d385017c611228701d22104cc95c371",
+                 *       "number": "CHG0030001",
+                 *       "short_description": "Upgrade OpenSSL on the banking front end",
+                 *       "cmdb_ci": "bank-web-01",
+                 *       "start_date": "2026-12-05 20:00:00",
+                 *       "end_date": "2026-12-05 22:00:00",
+                 *       "backout_plan": "Reinstall the previous package and restart nginx.",
+                 *       "u_security_network_configuration": "true"
+                 *     }
+                 */
                 "application/json": {
                     sys_id: string;
                     number: string;
@@ -12860,6 +13258,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "webhookEvent": "jira:issue_created",
+                 *       "issue": {
+                 *         "id": "10042",
+                 *         "key": "CHG-42",
+                 *         "fields": {
+                 *           "summary": "Open port 8443 on the banking load balancer",
+                 *           "description": "For the new API"
+                 *         }
+                 *       }
+                 *     }
+                 */
                 "application/json": {
                     webhookEvent?: string;
                     issue: {
@@ -13083,6 +13494,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "rollbackPlan": "Restore the VM snapshot taken before the upgrade.",
+                 *       "revision": 1
+                 *     }
+                 */
                 "application/json": {
                     title?: string;
                     description?: string;
@@ -13224,6 +13641,16 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "evidence": [
+                 *         {
+                 *           "kind": "penetration_test",
+                 *           "ref": "PT-2026-118"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": {
                     evidence: {
                         kind: string;
@@ -13342,6 +13769,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "implementedAt": "2026-12-05T21:40:00Z",
+                 *       "notes": "Upgraded; smoke tests green."
+                 *     }
+                 */
                 "application/json": {
                     /**
                      * Format: date-time

@@ -43,6 +43,11 @@ describe.each(operations)('$name', ({ operation }) => {
     expect(declaredTags).toContain(operation.tags?.[0]);
   });
 
+  it('gives its JSON request body, if any, an example (http/openapi-examples.ts)', () => {
+    const json = operation.requestBody?.content['application/json'] as { example?: unknown; examples?: unknown } | undefined;
+    if (operation.requestBody) expect(json?.example ?? json?.examples).toBeDefined();
+  });
+
   it('describes every response, and errors as application/problem+json', () => {
     for (const [status, response] of Object.entries(operation.responses)) {
       expect(response.description, status).not.toBe('Default Response');
