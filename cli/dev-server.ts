@@ -24,6 +24,40 @@ const rememberedOutputLines = 20;
  * Runs `temporal server start-dev` with its state in `dataDir/temporal.db`, so workflows survive a
  * restart, and resolves once its gRPC port accepts connections.
  */
+type ServerLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+const serverLevels: Record<string, ServerLogLevel> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+  DPANIC: 'fatal',
+  PANIC: 'fatal',
+  FATAL: 'fatal',
+};
+
+/**
+ * A line of the dev server's JSON log (`--log-format json`: time, level, msg and the server's own
+ * fields) as a pino call takes it: the server's level, its message, and its fields beside ours
+ * rather than as text inside `msg`. The server's time is kept as `serverTime`. Anything else (the
+ * CLI's banner) is not a log line: undefined.
+ */
+export function temporalServerLogLine(line: string): { level: ServerLogLevel; msg: string; fields: Record<string, unknown> } | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let entry: unknown;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
+  const { time, level, msg, ...fields } = entry as Record<string, unknown>;
+  return {
+    level: serverLevels[String(level).toUpperCase()] ?? 'warn',
+    msg: typeof msg === 'string' ? msg : '',
+    fields: { ...fields, ...(typeof time === 'string' ? { serverTime: time } : {}) },
+  };
+}
+
 export async function startTemporalDevServer(options: {
   cliPath: string;
   dataDir: string;
@@ -65,6 +99,9 @@ export async function startTemporalDevServer(options: {
       ...Object.values(wardenSearchAttributes).flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]),
       '--log-level',
       'warn',
+      // One JSON object a line, parsed into fields and levels (temporalServerLogLine).
+      '--log-format',
+      'json',
     ],
     // Ctrl-C in a terminal signals the whole foreground process group; in a group of its own the
     // server keeps running until the worker has drained and Warden stops it.
@@ -77,8 +114,11 @@ export async function startTemporalDevServer(options: {
     createInterface({ input: stream }).on('line', (line) => {
       recentOutput.push(line);
       if (recentOutput.length > rememberedOutputLines) recentOutput.shift();
+      const parsed = temporalServerLogLine(line);
       // While it stops, the server warns about every connection it closes: noise, not news.
-      logger[stopping ? 'debug' : level]({ component: 'temporal-dev-server' }, line);
+      const lineLevel = stopping ? 'debug' : (parsed?.level ?? level);
+      if (parsed) logger[lineLevel]({ component: 'temporal-dev-server', ...parsed.fields }, parsed.msg);
+      else logger[lineLevel]({ component: 'temporal-dev-server' }, line);
     });
   };
   forward(child.stdout, 'debug');

@@ -25,6 +25,7 @@ interface LocalState {
   postgresPort?: number;
   temporalPort?: number;
   temporalUiPort?: number;
+  workerMetricsPort?: number;
 }
 
 const statePath = (dataDir: string) => path.join(dataDir, 'local.json');
@@ -100,6 +101,9 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     WARDEN_TEMPORAL_UI_ORIGIN: config.WARDEN_TEMPORAL_UI_ORIGIN ?? temporalUi?.url,
     // Served by the API behind the inbox session, where the UI's codec calls carry it and decode.
     WARDEN_TEMPORAL_UI_UPSTREAM: config.WARDEN_TEMPORAL_UI_UPSTREAM ?? temporalUi?.url,
+    // The worker's task slots, poll and schedule-to-start latencies are worth seeing from the first run.
+    WARDEN_WORKER_METRICS_ADDRESS:
+      config.WARDEN_WORKER_METRICS_ADDRESS ?? `127.0.0.1:${await rememberedPort(dataDir, 'workerMetricsPort')}`,
   };
   const settings = requireServiceSettings(localConfig, 'start');
 
@@ -120,13 +124,22 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     `  API           ${apiUrl}`,
     `  API docs      ${apiUrl}/docs`,
     `  Temporal UI   ${temporalUi ? `${apiUrl}${temporalUiPath}/ (signed in: decoded payloads)` : `(your Temporal at ${settings.temporal.address})`}`,
+    `  Worker metrics http://${localConfig.WARDEN_WORKER_METRICS_ADDRESS}/metrics`,
     `  Data folder   ${dataDir}`,
-    ...(bootstrapToken
-      ? [`  Admin token   ${bootstrapToken}`, '                (printed this once: keep it; `warden token create` makes more)']
-      : []),
+    ...bootstrapTokenLines(bootstrapToken, config),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * The first start's admin token, printed once; never a token the user supplied in
+ * WARDEN_ADMIN_TOKEN, which they have already and which would otherwise land in their logs.
+ */
+function bootstrapTokenLines(token: string | undefined, config: Config): string[] {
+  if (!token) return [];
+  if (config.WARDEN_ADMIN_TOKEN) return ['  Admin token   the one in WARDEN_ADMIN_TOKEN'];
+  return [`  Admin token   ${token}`, '                (printed this once: keep it; `warden token create` makes more)'];
 }
 
 function plaintextTemporal(address: string): Partial<Config> {

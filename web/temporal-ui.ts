@@ -17,6 +17,10 @@ export const temporalUiPath = `${uiPrefix}/temporal`;
  */
 export function temporalUi(upstream: string) {
   return async function temporalUiProxy(app: FastifyInstance) {
+    // Pages of another application, not operations of Warden's API: out of the OpenAPI document.
+    app.addHook('onRoute', (route) => {
+      route.schema = { ...route.schema, hide: true };
+    });
     await app.register(httpProxy, {
       upstream,
       // Relative to the inbox's own prefix (/ui); the UI server's public path is the full one.
