@@ -18,7 +18,8 @@ function only(name, from, allowed, packages = []) {
 module.exports = {
   forbidden: [
     only('domain-is-pure', '^domain/', ['^domain/']),
-    only('schemas-are-contracts', '^schemas/', ['^schemas/', '^domain/'], ['zod']),
+    // The formats' own libraries (package URLs, CVSS vectors) check and read what the documents say.
+    only('schemas-are-contracts', '^schemas/', ['^schemas/', '^domain/'], ['zod', 'packageurl-js', 'ae-cvss-calculator']),
     only('migrations-are-frozen', '^migrations/', ['^migrations/'], ['kysely']),
     {
       name: 'workflows-are-deterministic',
