@@ -19,23 +19,20 @@ export interface AffectedComponent extends Component {
 export const sameProduct = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
 /**
- * The part, vendor and product of a CPE 2.3 formatted string (`cpe:2.3:a:apache:log4j:2.14.1:*:…`),
- * lower-cased; undefined when it is not one. The version fields are left to the advisory's ranges.
+ * The part, vendor and product of a CPE name, lower-cased: a 2.3 formatted string
+ * (`cpe:2.3:a:apache:log4j:2.14.1:*:…`) or a 2.2 URI (`cpe:/a:redhat:enterprise_linux:8`, as Red Hat's
+ * CSAF writes them); undefined when it is neither. The version fields are left to the advisory's ranges.
  */
 export function cpeProduct(cpe: string): string | undefined {
   const fields = cpe
     .trim()
     .toLowerCase()
     .split(/(?<!\\):/);
-  if (fields[0] !== 'cpe' || fields[1] !== '2.3' || fields.length < 5) return undefined;
-  const [, , part, vendor, product] = fields;
-  return part && vendor && product && vendor !== '*' && product !== '*' ? `${part}:${vendor}:${product}` : undefined;
-}
-
-/** The version a CPE names, when it names one. */
-export function cpeVersion(cpe: string): string | undefined {
-  const version = cpe.trim().split(/(?<!\\):/)[5];
-  return version && version !== '*' && version !== '-' ? version : undefined;
+  const [prefix, second] = fields;
+  if (prefix !== 'cpe') return undefined;
+  const [part, vendor, product] = second === '2.3' ? fields.slice(2, 5) : [second?.replace(/^\//, ''), fields[2], fields[3]];
+  const named = (value: string | undefined) => value !== undefined && value !== '' && value !== '*' && value !== '-';
+  return named(part) && named(vendor) && named(product) ? `${part}:${vendor}:${product}` : undefined;
 }
 
 /** Maven's and others' words for "the release itself": no qualifier at all. */
@@ -51,11 +48,12 @@ const releaseQualifiers = new Set(['final', 'ga', 'release']);
  */
 export function normalizeVersion(version: string): string {
   const trimmed = version.trim().replace(/^v(?=\d)/, '');
-  const match = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:\.\d+)*)(?:[-.+_]?([0-9A-Za-z][0-9A-Za-z.-]*))?$/.exec(trimmed);
+  const match = /^(\d+)(?:\.(\d+))?(?:\.(\d+))?((?:\.\d+)*)(?:[-.+_]?([0-9A-Za-z][0-9A-Za-z._-]*))?$/.exec(trimmed);
   if (!match) return trimmed;
   const [, major, minor = '0', patch = '0', more = '', qualifier] = match;
   const release = [major, minor, patch].map((n) => String(Number(n))).join('.');
-  const pre = qualifier && !releaseQualifiers.has(qualifier.toLowerCase()) ? `-${qualifier}` : '';
+  // Semver allows no underscore (RPM releases such as "3.el8_5" have them).
+  const pre = qualifier && !releaseQualifiers.has(qualifier.toLowerCase()) ? `-${qualifier.replace(/_/g, '-')}` : '';
   const build = more ? `+${more.slice(1)}` : '';
   return `${release}${pre}${build}`;
 }

@@ -23,11 +23,14 @@ export const purlString = z
   .max(2000)
   .refine((value) => purlParts(value) !== undefined, 'must be a package URL (pkg:type/namespace/name@version)');
 
-/** A CPE 2.3 formatted string, as NVD and SBOMs write it. */
+/** A CPE name: a 2.3 formatted string, as NVD and SBOMs write it, or a 2.2 URI, as Red Hat's CSAF does. */
 export const cpeString = z
   .string()
   .max(1000)
-  .regex(/^cpe:2\.3:[aho*-](:(?:[^:\\]|\\.)*){10}$/, 'must be a CPE 2.3 formatted string (cpe:2.3:part:vendor:product:version:…)');
+  .refine(
+    (value) => /^cpe:2\.3:[aho*-](:(?:[^:\\]|\\.)*){10}$/.test(value) || /^cpe:\/[aho]:[^:]+(:[^:]*){0,5}$/.test(value),
+    'must be a CPE 2.3 formatted string (cpe:2.3:part:vendor:product:version:…) or a CPE 2.2 URI (cpe:/part:vendor:product…)',
+  );
 
 /** OSV ecosystems and the purl types their packages have; the name splits into namespace and name as the type does. */
 const purlTypes: Record<string, { type: string; separator?: string; namespace?: string }> = {

@@ -102,20 +102,19 @@ function fromCycloneDx(doc: z.infer<typeof cycloneDxSbom>): ParsedSbom {
   };
 }
 
-/** SPDX 2.3 spells the category PACKAGE-MANAGER; documents from 2.2 tools still write PACKAGE_MANAGER. */
-const externalRef = (refs: z.infer<typeof spdxSbom>['packages'][number]['externalRefs'], type: 'purl' | 'cpe23Type'): string | undefined =>
-  refs.find((ref) => ref.referenceType === type)?.referenceLocator;
-
 function fromSpdx(doc: z.infer<typeof spdxSbom>): { ok: true; sbom: ParsedSbom } | { ok: false; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const found = doc.packages.map((pkg, index) => {
-    const purl = externalRef(pkg.externalRefs, 'purl');
-    const cpe = externalRef(pkg.externalRefs, 'cpe23Type');
-    // The references are free strings in SPDX's schema: checked here as CycloneDX's fields are.
-    if (purl !== undefined && !purlString.safeParse(purl).success)
-      errors.push({ path: `body.packages.${index}.externalRefs`, message: 'purl reference must be a package URL' });
-    if (cpe !== undefined && !cpeString.safeParse(cpe).success)
-      errors.push({ path: `body.packages.${index}.externalRefs`, message: 'cpe23Type reference must be a CPE 2.3 formatted string' });
+    // The references are free strings in SPDX's schema: every purl and CPE one is checked, as
+    // CycloneDX's fields are; the first of each names the package.
+    const checked = (type: 'purl' | 'cpe23Type', schema: z.ZodType<string>, message: string) => {
+      const locators = pkg.externalRefs.filter((ref) => ref.referenceType === type).map((ref) => ref.referenceLocator);
+      if (locators.some((locator) => !schema.safeParse(locator).success))
+        errors.push({ path: `body.packages.${index}.externalRefs`, message });
+      return locators[0];
+    };
+    const purl = checked('purl', purlString, 'a purl reference must be a package URL');
+    const cpe = checked('cpe23Type', cpeString, 'a cpe23Type reference must be a CPE name');
     return component(pkg.name, pkg.versionInfo, purl, cpe);
   });
   if (errors.length) return { ok: false, errors };
