@@ -7,7 +7,7 @@ import {
   type RemediationDecision,
   type RemediationStatus,
 } from '../domain/advisory';
-import { mayConcern, type AffectedComponent, type Component } from '../domain/advisory-matching';
+import { identifies, mayConcern, type AffectedComponent, type Component } from '../domain/advisory-matching';
 import { durationMs, type DurationText } from '../domain/duration';
 import { systemActor } from '../domain/roles';
 import { appendAudit, auditedWrite } from './audit';
@@ -168,19 +168,21 @@ export async function remediationAssignments(db: Kysely<Database>, advisory: Adv
   const rows = await db
     .selectFrom('advisory_remediations as r')
     .innerJoin('configuration_items as ci', 'ci.id', 'r.ci_id')
-    .select(['r.ci_id', 'ci.name', 'r.owner', 'r.product', 'r.installed_version', 'r.deadline', 'r.status'])
+    .select(['r.ci_id', 'ci.name', 'r.owner', 'r.product', 'r.purl', 'r.cpe', 'r.installed_version', 'r.deadline', 'r.status'])
     .where('r.advisory_id', '=', advisory.id)
     .orderBy('ci.name')
     .execute();
-  const fixedFor = (product: string) =>
-    advisory.affected.filter((a) => a.product.toLowerCase() === product.toLowerCase()).flatMap((a) => a.fixed);
+  // The entries about the remediated component, by the same identity rules the match used.
+  const fixedFor = (component: Component) => [
+    ...new Set(advisory.affected.filter((entry) => identifies(entry, component)).flatMap((entry) => entry.fixed)),
+  ];
   return rows.map((r) => ({
     ciId: r.ci_id,
     ciName: r.name,
     owner: r.owner,
     product: r.product,
     installedVersion: r.installed_version,
-    fixed: fixedFor(r.product),
+    fixed: fixedFor({ product: r.product, version: r.installed_version, purl: r.purl, cpe: r.cpe }),
     deadline: r.deadline,
     status: r.status,
   }));

@@ -35,6 +35,22 @@ export function cpeProduct(cpe: string): string | undefined {
   return named(part) && named(vendor) && named(product) ? `${part}:${vendor}:${product}` : undefined;
 }
 
+/**
+ * Whether an advisory's entry is about this component. Identities decide when both sides carry one:
+ * the purl package, else the CPE's vendor and product. A name is compared only when the advisory
+ * names no identity (typed by hand) or the component has none (entered by hand): SBOM components
+ * against a purl- or CPE-bearing advisory never match by name.
+ */
+export function identifies(entry: AffectedProduct, component: Component): boolean {
+  // Purls arrive in their canonical package form (schemas/package-identity.ts): identity is a string comparison.
+  if (entry.purl && component.purl) return entry.purl.toLowerCase() === component.purl.toLowerCase();
+  if (entry.cpe && component.cpe) return cpeProduct(entry.cpe) !== undefined && cpeProduct(entry.cpe) === cpeProduct(component.cpe);
+  const entryHasIdentity = Boolean(entry.purl || entry.cpe);
+  const componentHasIdentity = Boolean(component.purl || component.cpe);
+  if (entryHasIdentity && componentHasIdentity) return false;
+  return sameProduct(entry.product, component.product);
+}
+
 /** Maven's and others' words for "the release itself": no qualifier at all. */
 const releaseQualifiers = new Set(['final', 'ga', 'release']);
 
