@@ -402,6 +402,8 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
    * and one activity closes the running remediations as not applicable and the advisory as withdrawn.
    */
   async function withdraw(request: WithdrawAdvisoryRequest): Promise<AdvisoryResponseResult> {
+    // Every task recorded and waiting first: a task still being opened would be cancelled before its row exists.
+    await condition(() => tasks.quiescent());
     for (const taskId of tasks.openTaskIds()) await tasks.cancel(taskId, 'the advisory was withdrawn by its source');
     await condition(() => state.activeRemediations.length === 0 && allHandlersFinished());
     await advisories.withdrawAdvisory({ advisoryId: input.advisoryId, actor: request.actor, withdrawnAt: request.withdrawnAt });
