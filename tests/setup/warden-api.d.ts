@@ -1333,14 +1333,74 @@ export interface paths {
         };
         /**
          * List a CI's software components
-         * @description The software components of a CI
+         * @description The software components of a CI, hand-entered or from the last SBOM, with their package URL and CPE where known.
          */
         get: operations["listCiComponents"];
         /**
          * Replace a CI's software components
-         * @description Replace the software components (product, version) of a CI; open advisories naming one of them match it again
+         * @description Replace the software components (product, version) of a CI; open advisories naming one of them match it again. Hand-entered components carry no package identity, so they match advisories by product name. An SBOM (PUT /cis/{id}/sbom) replaces them with components that match by purl and CPE.
          */
         put: operations["putCiComponents"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/sbom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a CI's components with those of an SBOM
+         * @description CycloneDX 1.4–1.6 or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. A malformed document is refused whole, naming the field.
+         */
+        put: operations["putCiSbom"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a scanner's results for a CI as findings
+         * @description Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. A malformed report is refused whole, naming the field.
+         */
+        post: operations["importCiScan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A CI's scanner findings, open first
+         * @description Every finding any scanner reported for the CI, with when it was seen and, once fixed, the import that verified it.
+         */
+        get: operations["listCiFindings"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1589,6 +1649,10 @@ export interface components {
             supplier?: string;
             affected: {
                 product: string;
+                /** @description the package URL (version ignored): SBOM components match on it rather than on the name */
+                purl?: string;
+                /** @description a CPE 2.3 name: components with the same part, vendor and product match */
+                cpe?: string;
                 /** @description semver ranges or exact versions; any one matching means affected */
                 versions: string[];
                 /** @default [] */
@@ -1610,6 +1674,11 @@ export interface components {
             modified: string;
             /** Format: date-time */
             published?: string;
+            /**
+             * Format: date-time
+             * @description set when the source withdrew the advisory: it applies to nothing
+             */
+            withdrawn?: string;
             /** @default [] */
             aliases: string[];
             summary?: string;
@@ -1625,9 +1694,17 @@ export interface components {
                 package: {
                     name: string;
                     ecosystem?: string;
+                    purl?: string;
                 } & {
                     [key: string]: unknown;
                 };
+                /** @default [] */
+                severity: ({
+                    type: string;
+                    score: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
                 /** @default [] */
                 ranges: ({
                     type: string;
@@ -1662,6 +1739,12 @@ export interface components {
             product?: {
                 product_id: string;
                 name: string;
+                product_identification_helper?: {
+                    purl?: string;
+                    cpe?: string;
+                } & {
+                    [key: string]: unknown;
+                };
             } & {
                 [key: string]: unknown;
             };
@@ -1674,7 +1757,7 @@ export interface components {
             document: {
                 category: string;
                 /** @enum {string} */
-                csaf_version: "2.0";
+                csaf_version: "2.0" | "2.1";
                 title: string;
                 publisher: {
                     name: string;
@@ -1695,6 +1778,26 @@ export interface components {
             };
             product_tree: {
                 branches: components["schemas"]["CsafBranchInput"][];
+                /** @default [] */
+                relationships: ({
+                    category: string;
+                    product_reference: string;
+                    relates_to_product_reference: string;
+                    full_product_name: {
+                        product_id: string;
+                        name: string;
+                        product_identification_helper?: {
+                            purl?: string;
+                            cpe?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                })[];
             } & {
                 [key: string]: unknown;
             };
@@ -1714,7 +1817,19 @@ export interface components {
                 /** @default [] */
                 scores: ({
                     products: string[];
+                    cvss_v2?: {
+                        baseScore: number;
+                        vectorString: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                     cvss_v3?: {
+                        baseScore: number;
+                        vectorString: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    cvss_v4?: {
                         baseScore: number;
                         vectorString: string;
                     } & {
@@ -2084,7 +2199,9 @@ export interface components {
             cvssScore: number | null;
             exploited: boolean;
             /** @enum {string} */
-            status: "open" | "closed" | "failed";
+            status: "open" | "closed" | "failed" | "withdrawn";
+            /** @description when the source withdrew it; its running remediations closed as not applicable */
+            withdrawnAt: string | null;
             revision: number;
             alertId: string | null;
             /** @description count per remediation status */
@@ -2104,7 +2221,9 @@ export interface components {
             cvssScore: number | null;
             exploited: boolean;
             /** @enum {string} */
-            status: "open" | "closed" | "failed";
+            status: "open" | "closed" | "failed" | "withdrawn";
+            /** @description when the source withdrew it; its running remediations closed as not applicable */
+            withdrawnAt: string | null;
             revision: number;
             alertId: string | null;
             /** @description count per remediation status */
@@ -2115,6 +2234,8 @@ export interface components {
             updatedAt: string;
             affected: {
                 product: string;
+                purl?: string;
+                cpe?: string;
                 ranges: string[];
                 fixed: string[];
             }[];
@@ -2129,7 +2250,7 @@ export interface components {
                 product: string;
                 installedVersion: string;
                 /** @enum {string} */
-                status: "open" | "patched" | "mitigated" | "exception_requested" | "exception";
+                status: "open" | "patched" | "mitigated" | "exception_requested" | "exception" | "not_applicable";
                 deadline: string;
                 dueAt: string;
                 overdue: boolean;
@@ -11688,7 +11809,7 @@ export interface operations {
     listAdvisories: {
         parameters: {
             query?: {
-                status?: "open" | "closed" | "failed";
+                status?: "open" | "closed" | "failed" | "withdrawn";
                 limit?: number;
             };
             header?: never;
@@ -12141,6 +12262,11 @@ export interface operations {
                         components: {
                             product: string;
                             version: string;
+                            /** @description the package URL, without version, when an SBOM gave one */
+                            purl: string | null;
+                            cpe: string | null;
+                            /** @enum {string} */
+                            source: "manual" | "sbom";
                             updatedBy: string;
                             updatedAt: string;
                         }[];
@@ -12258,6 +12384,11 @@ export interface operations {
                         components: {
                             product: string;
                             version: string;
+                            /** @description the package URL, without version, when an SBOM gave one */
+                            purl: string | null;
+                            cpe: string | null;
+                            /** @enum {string} */
+                            source: "manual" | "sbom";
                             updatedBy: string;
                             updatedAt: string;
                         }[];
@@ -12321,6 +12452,408 @@ export interface operations {
             };
             /** @description The request body has a media type this operation does not accept */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putCiSbom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description A CycloneDX 1.4–1.6 JSON BOM or an SPDX 2.3 JSON document, detected from bomFormat / spdxVersion */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "bomFormat": "CycloneDX",
+                 *       "specVersion": "1.5",
+                 *       "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+                 *       "version": 1,
+                 *       "components": [
+                 *         {
+                 *           "type": "library",
+                 *           "group": "org.apache.logging.log4j",
+                 *           "name": "log4j-core",
+                 *           "version": "2.14.1",
+                 *           "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                 *           "cpe": "cpe:2.3:a:apache:log4j:2.14.1:*:*:*:*:*:*:*"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ciId: string;
+                        /** @enum {string} */
+                        format: "cyclonedx" | "spdx";
+                        specVersion: string;
+                        /** @description components now recorded for the CI */
+                        components: number;
+                        /** @description components the SBOM lists without a version, not recorded */
+                        unversioned: number;
+                        /** @description open advisories told to match this CI again */
+                        rematched: string[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importCiScan: {
+        parameters: {
+            query?: {
+                /** @description Detected from the document when omitted */
+                format?: "trivy" | "grype" | "sarif";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description A Trivy JSON report (SchemaVersion 2), a Grype JSON report or a SARIF 2.1.0 log, detected or named by `format` */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "SchemaVersion": 2,
+                 *       "ArtifactName": "registry.example/payments:1.4.2",
+                 *       "ArtifactType": "container_image",
+                 *       "Results": [
+                 *         {
+                 *           "Target": "app/payments.jar",
+                 *           "Class": "lang-pkgs",
+                 *           "Type": "jar",
+                 *           "Vulnerabilities": [
+                 *             {
+                 *               "VulnerabilityID": "CVE-2021-44228",
+                 *               "PkgName": "org.apache.logging.log4j:log4j-core",
+                 *               "PkgIdentifier": {
+                 *                 "PURL": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+                 *               },
+                 *               "InstalledVersion": "2.14.1",
+                 *               "FixedVersion": "2.15.0",
+                 *               "Severity": "CRITICAL",
+                 *               "Title": "log4j-core: Remote code execution in Log4j 2.x when logs contain an attacker-controlled string value"
+                 *             }
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ciId: string;
+                        importId: string;
+                        scanner: string;
+                        /** @enum {string} */
+                        format: "trivy" | "grype" | "sarif";
+                        /** @description findings in this report */
+                        findings: number;
+                        /** @description vulnerability ids newly found */
+                        opened: string[];
+                        /** @description vulnerability ids found again after an earlier import had verified them fixed */
+                        reopened: string[];
+                        /** @description vulnerability ids absent from this report: verified fixed by it */
+                        closed: string[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCiFindings: {
+        parameters: {
+            query?: {
+                status?: "open" | "fixed";
+                scanner?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ciId: string;
+                        items: {
+                            scanner: string;
+                            vulnerabilityId: string;
+                            component: string;
+                            purl: string | null;
+                            installedVersion: string | null;
+                            fixedVersions: string[];
+                            severity: string;
+                            title: string | null;
+                            /** @enum {string} */
+                            status: "open" | "fixed";
+                            firstSeenAt: string;
+                            openedAt: string;
+                            lastSeenAt: string;
+                            fixedAt: string | null;
+                            reopened: number;
+                            /** @description the import that no longer found it: the evidence of the fix */
+                            fixedByImport: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
