@@ -50,7 +50,14 @@ export function createIncidentActivities(deps: ActivityDeps) {
     },
 
     /** Safe to retry: the triage result overwrites the same fields with the same values. */
-    applyTriage(input: { incidentId: string; actor: string; scope?: string; category?: IncidentCategory; affectedCis?: string[] }) {
+    applyTriage(input: {
+      incidentId: string;
+      actor: string;
+      scope?: string;
+      category?: IncidentCategory;
+      affectedCis?: string[];
+      attackTechniques?: string[];
+    }) {
       return applyTriage(db, input);
     },
 

@@ -2,6 +2,7 @@ import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpa
 import { durationMs, type DurationText } from './duration';
 import type { CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
+import type { Observable } from './observable';
 import type { Playbook } from './playbook';
 
 // The incident process's contract, shared by the workflow that runs it, the activities that record
@@ -33,6 +34,10 @@ export interface IncidentPlaybookInput {
   threatens?: SecurityAspect[];
   links?: IncidentLink[];
   fingerprint?: string;
+  /** The least severity the incident gets whatever its CIs imply: the SIEM's own, or high for a known IOC. */
+  severityFloor?: Severity;
+  /** ATT&CK technique ids, already validated against the catalogue. */
+  attackTechniques?: string[];
   /** Set only by the workflow itself when it continues as new; never by a caller. */
   continuation?: IncidentContinuation;
 }
@@ -106,6 +111,8 @@ export const incidentStatuses = [
   'post_incident_review',
   'closed',
   'closed_not_security',
+  // Merged into another incident, which carries on with its alerts, observables and tasks.
+  'closed_duplicate',
   // Ended by a permanent failure (domain/failure.ts): before registration, or at a later step.
   'registration_failed',
   'failed',
@@ -141,9 +148,12 @@ export function strictest(targets: readonly DurationText[], fallback: DurationTe
   return targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
 }
 
+export const alertFormats = ['generic', 'wazuh', 'splunk', 'elastic', 'sentinel'] as const;
+export type AlertFormat = (typeof alertFormats)[number];
+
 /** A SIEM alert in Warden's shape, whichever format it arrived in. */
 export interface NormalisedAlert {
-  format: 'generic' | 'wazuh';
+  format: AlertFormat;
   source: string;
   rule: string;
   severity: Severity;
@@ -153,6 +163,10 @@ export interface NormalisedAlert {
   time: Date;
   description: string;
   category: IncidentCategory | undefined;
+  /** Every indicator the alert carries, the account and host included. */
+  observables: Observable[];
+  /** ATT&CK technique ids the alert names, not yet checked against the catalogue. */
+  techniques: string[];
 }
 
 /**
@@ -161,13 +175,24 @@ export interface NormalisedAlert {
  */
 export function incidentFromAlert(
   alert: NormalisedAlert,
-  intake: { incidentId: string; reason: string; accountCiId?: string; hostCiId?: string; receivedBy: string; receivedAt: Date },
+  intake: {
+    incidentId: string;
+    reason: string;
+    accountCiId?: string;
+    hostCiId?: string;
+    receivedBy: string;
+    receivedAt: Date;
+    /** Inferred from the ATT&CK techniques when the alert names no category. */
+    category?: IncidentCategory;
+    severityFloor: Severity;
+    attackTechniques: string[];
+  },
 ): IncidentPlaybookInput {
   return {
     incidentId: intake.incidentId,
     title: `${alert.rule}${alert.account ? ` (${alert.account})` : alert.host ? ` on ${alert.host}` : ''}`,
     description: `${alert.description}\n\n${intake.reason}`,
-    category: alert.category ?? (intake.accountCiId ? 'unauthorised_access' : 'other'),
+    category: alert.category ?? intake.category ?? (intake.accountCiId ? 'unauthorised_access' : 'other'),
     affectedCis: [intake.accountCiId, intake.hostCiId].filter((id): id is string => id !== undefined),
     threatens: [...securityAspects],
     source: `siem:${alert.source}`,
@@ -176,5 +201,7 @@ export function incidentFromAlert(
     occurredAt: alert.time.toISOString(),
     detectedAt: intake.receivedAt.toISOString(),
     fingerprint: alert.fingerprint,
+    severityFloor: intake.severityFloor,
+    attackTechniques: intake.attackTechniques,
   };
 }

@@ -366,12 +366,20 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   }
 }
 
-function triageData(data: Record<string, unknown> | null): { scope?: string; category?: IncidentCategory; affectedCis?: string[] } {
+function triageData(data: Record<string, unknown> | null): {
+  scope?: string;
+  category?: IncidentCategory;
+  affectedCis?: string[];
+  attackTechniques?: string[];
+} {
   if (!data) return {};
+  const strings = (value: unknown[]) => value.filter((item): item is string => typeof item === 'string');
   return {
     ...(typeof data.scope === 'string' ? { scope: data.scope } : {}),
     ...(typeof data.category === 'string' ? { category: data.category as IncidentCategory } : {}),
-    ...(Array.isArray(data.affectedCis) ? { affectedCis: data.affectedCis.filter((id): id is string => typeof id === 'string') } : {}),
+    ...(Array.isArray(data.affectedCis) ? { affectedCis: strings(data.affectedCis) } : {}),
+    // ATT&CK techniques set at triage; the activity keeps those the catalogue knows.
+    ...(Array.isArray(data.techniques) ? { attackTechniques: strings(data.techniques) } : {}),
   };
 }
 
