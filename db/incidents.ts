@@ -12,7 +12,7 @@ import { cmdbObservables, higherSeverity, type Observable } from '../domain/obse
 import type { Playbook, PlaybookAction } from '../domain/playbook';
 import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
-import { auditedWrite } from './audit';
+import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
 import { newestFirstPage } from './pagination';
 import type { Database, Incident } from './database';
@@ -651,5 +651,154 @@ export async function upsertIncidentObservables(
         last_seen_at: sql`greatest(incident_observables.last_seen_at, excluded.last_seen_at)`,
       }),
     )
+    .execute();
+}
+
+/**
+ * Closes an incident as a duplicate of another: its alerts, observables and open fingerprints move
+ * to the surviving incident, which gains its CIs and keeps the higher severity; its open tasks are
+ * cancelled; both incidents record the merge (a relation each way, an audit event each). Safe to
+ * retry: a duplicate already merged is left as it is, and the severity it ended with is answered.
+ */
+export async function mergeIncident(
+  db: Kysely<Database>,
+  input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string },
+): Promise<{ severity: Severity }> {
+  await db.transaction().execute(async (trx) => {
+    for (const id of [input.incidentId, input.into].sort()) await lockIncident(trx, id);
+    const duplicate = await trx.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
+    if (duplicate.merged_into) return;
+    const survivor = await trx.selectFrom('incidents').selectAll().where('id', '=', input.into).executeTakeFirstOrThrow();
+    const movedAlerts = await trx
+      .updateTable('security_alerts_received')
+      .set({ incident_id: input.into })
+      .where('incident_id', '=', input.incidentId)
+      .returning('id')
+      .execute();
+    await trx.updateTable('open_alert_fingerprints').set({ incident_id: input.into }).where('incident_id', '=', input.incidentId).execute();
+    const observables = await trx.deleteFrom('incident_observables').where('incident_id', '=', input.incidentId).returningAll().execute();
+    for (const o of observables) {
+      await trx
+        .insertInto('incident_observables')
+        .values({
+          incident_id: input.into,
+          type: o.type,
+          value: o.value,
+          origin: 'merge',
+          first_seen_at: o.first_seen_at,
+          last_seen_at: o.last_seen_at,
+        })
+        .onConflict((oc) =>
+          oc.columns(['incident_id', 'type', 'value']).doUpdateSet({
+            first_seen_at: sql`least(incident_observables.first_seen_at, excluded.first_seen_at)`,
+            last_seen_at: sql`greatest(incident_observables.last_seen_at, excluded.last_seen_at)`,
+          }),
+        )
+        .execute();
+    }
+    const affectedCis = [...new Set([...survivor.affected_cis, ...duplicate.affected_cis])];
+    const severity = higherSeverity(survivor.severity as Severity, duplicate.severity as Severity);
+    const attackTechniques = [...new Set([...survivor.attack_techniques, ...duplicate.attack_techniques])];
+    await trx
+      .updateTable('incidents')
+      .set({ affected_cis: affectedCis, severity, attack_techniques: attackTechniques })
+      .where('id', '=', input.into)
+      .execute();
+    await trx
+      .updateTable('incidents')
+      .set({ status: 'closed_duplicate', closed_at: new Date(), merged_into: input.into })
+      .where('id', '=', input.incidentId)
+      .execute();
+    const cancelled = await trx
+      .updateTable('human_tasks')
+      .set({ status: 'cancelled', closed_at: new Date() })
+      .where('workflow_id', '=', input.workflowId)
+      .where('status', '=', 'open')
+      .returning(['id', 'kind'])
+      .execute();
+    await trx
+      .insertInto('incident_relations')
+      .values([
+        { incident_id: input.incidentId, related_id: input.into, kind: 'merged_into', note: input.reason, created_by: input.requestedBy },
+        { incident_id: input.into, related_id: input.incidentId, kind: 'merged_from', note: input.reason, created_by: input.requestedBy },
+      ])
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    for (const task of cancelled) {
+      await appendAudit(trx, {
+        actor: input.requestedBy,
+        action: 'task.cancelled',
+        subjectType,
+        subjectId: input.incidentId,
+        details: { taskId: task.id, kind: task.kind, outcome: null, reason: `the incident was merged into #${survivor.number}` },
+      });
+    }
+    const moved = { alerts: movedAlerts.length, observables: observables.length, cancelledTasks: cancelled.map((task) => task.id) };
+    await appendAudit(trx, {
+      actor: input.requestedBy,
+      action: 'incident.merged_into',
+      subjectType,
+      subjectId: input.incidentId,
+      details: { into: input.into, intoNumber: survivor.number, reason: input.reason, ...moved },
+    });
+    await appendAudit(trx, {
+      actor: input.requestedBy,
+      action: 'incident.merged_from',
+      subjectType,
+      subjectId: input.into,
+      details: {
+        from: input.incidentId,
+        fromNumber: duplicate.number,
+        reason: input.reason,
+        ...moved,
+        severity,
+        previousSeverity: survivor.severity,
+      },
+    });
+  });
+  const merged = await db.selectFrom('incidents').select('severity').where('id', '=', input.incidentId).executeTakeFirstOrThrow();
+  return { severity: merged.severity as Severity };
+}
+
+/** Records two incidents as related, both ways; linking them again changes nothing. Audited on both. */
+export async function linkIncidents(
+  db: Kysely<Database>,
+  input: { incidentId: string; relatedId: string; note: string | null; actor: string },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('incident_relations')
+      .values([
+        { incident_id: input.incidentId, related_id: input.relatedId, kind: 'related', note: input.note, created_by: input.actor },
+        { incident_id: input.relatedId, related_id: input.incidentId, kind: 'related', note: input.note, created_by: input.actor },
+      ])
+      .onConflict((oc) => oc.doNothing())
+      .returning('incident_id')
+      .execute();
+    if (inserted.length === 0) return false;
+    for (const [subject, other] of [
+      [input.incidentId, input.relatedId],
+      [input.relatedId, input.incidentId],
+    ] as const) {
+      await appendAudit(trx, {
+        actor: input.actor,
+        action: 'incident.linked',
+        subjectType,
+        subjectId: subject,
+        details: { related: other, note: input.note },
+      });
+    }
+    return true;
+  });
+}
+
+/** The incidents related to one (linked, merged into or from), with what the detail view shows of each. */
+export function incidentRelations(db: Kysely<Database>, incidentId: string) {
+  return db
+    .selectFrom('incident_relations as r')
+    .innerJoin('incidents as i', 'i.id', 'r.related_id')
+    .select(['r.kind', 'r.note', 'r.created_by', 'r.created_at', 'i.id', 'i.number', 'i.title', 'i.status'])
+    .where('r.incident_id', '=', incidentId)
+    .orderBy('r.created_at')
     .execute();
 }

@@ -85,8 +85,15 @@ export interface CommunicationRequest {
   requestedBy: string;
 }
 
+/** The `mergeInto` Update's payload: this incident is a duplicate of `into`, which carries on. */
+export interface MergeRequest {
+  into: string;
+  reason: string;
+  requestedBy: string;
+}
+
 /** ApplicationFailure types the incident's Updates refuse with (a conflict with its state). */
-export const incidentRefusalTypes = { closed: 'IncidentClosed' } as const;
+export const incidentRefusalTypes = { closed: 'IncidentClosed', merging: 'IncidentMerging' } as const;
 
 /** The milestones an incident records once, each with its own audit action. */
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
@@ -118,6 +125,11 @@ export const incidentStatuses = [
   'failed',
 ] as const;
 export type IncidentStatus = (typeof incidentStatuses)[number];
+
+/** An incident alerts may still join and others may be merged into: not closed, not failed. */
+export function incidentIsOpen(status: string): boolean {
+  return !status.startsWith('closed') && status !== 'failed' && status !== 'registration_failed';
+}
 
 /**
  * ITIL: an incident is a security incident when it threatens an SLA security requirement or the

@@ -79,8 +79,3 @@ export function cmdbObservables(ci: { type: string; name: string; attributes: un
     ...strings(attributes.addresses).map((value) => ({ type: 'ip' as const, value })),
   ]);
 }
-
-/** Incident statuses after which nothing attaches any more. */
-export function incidentAcceptsAlerts(status: string): boolean {
-  return !status.startsWith('closed') && status !== 'failed' && status !== 'registration_failed';
-}

@@ -1,7 +1,9 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
+  isCancellation,
   continueAsNew,
   patched,
   proxyActivities,
@@ -21,13 +23,14 @@ import {
   type IncidentPlaybookResult,
   type IncidentState,
   type IncidentTimestamp,
+  type MergeRequest,
   type RegisteredIncident,
 } from '../../domain/incident';
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
-import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
+import { incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from './definitions';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 // Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
@@ -53,12 +56,64 @@ const responders: Role[] = ['security_manager', 'security_analyst'];
  */
 export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
   try {
-    return await runIncident(input);
+    return await runUnlessMerged(input);
   } catch (error) {
     const failure = permanentFailureOf(error);
     if (!failure || !patched(endVisiblyPatch)) throw error;
     return endIncidentVisibly(input, failure, error);
   }
+}
+
+/**
+ * Runs the procedure until it ends, or until an analyst merges the incident into another: then
+ * whatever step it was on is cancelled (its activities, timers and task waits), and the merge is
+ * recorded. A scope and a condition add no commands, so recorded histories replay unchanged.
+ */
+async function runUnlessMerged(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
+  let merge: MergeRequest | undefined;
+  let ended = false;
+  setHandler(
+    mergeIntoUpdate,
+    (request) => {
+      merge = request;
+      return { mergedInto: request.into };
+    },
+    {
+      validator: (request: MergeRequest) => {
+        if (ended)
+          throw ApplicationFailure.create({ type: incidentRefusalTypes.closed, message: 'the incident is closed', nonRetryable: true });
+        if (merge) {
+          throw ApplicationFailure.create({
+            type: incidentRefusalTypes.merging,
+            message: 'the incident is being merged already',
+            nonRetryable: true,
+          });
+        }
+        if (request.into === input.incidentId) {
+          throw ApplicationFailure.create({
+            type: incidentRefusalTypes.merging,
+            message: 'an incident cannot be merged into itself',
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+  const procedure = new CancellationScope();
+  const running = procedure
+    .run(() => runIncident(input))
+    .finally(() => {
+      ended = true;
+    });
+  const outcome = await Promise.race([running.then((result) => ({ result })), condition(() => merge !== undefined).then(() => null)]);
+  if (outcome) return outcome.result;
+  procedure.cancel();
+  await running.catch((error) => {
+    if (!isCancellation(error)) throw error;
+  });
+  const request = merge as MergeRequest;
+  const merged = await incidents.mergeIncident({ incidentId: input.incidentId, workflowId: workflowInfo().workflowId, ...request });
+  return { status: 'closed_duplicate', severity: merged.severity };
 }
 
 /**
