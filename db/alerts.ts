@@ -185,8 +185,8 @@ export async function correlateAlert(
             .where('io.last_seen_at', '>=', new Date(alert.time.getTime() - rules.windowMs))
             .where('io.first_seen_at', '<=', new Date(alert.time.getTime() + rules.windowMs))
             .where(
-              sql<boolean>`(i.id is null and io.recorded_at > now() - ${unregisteredClaimLifetime})
-                or (i.status not like 'closed%' and i.status not in ('failed', 'registration_failed'))`,
+              sql<boolean>`((i.id is null and io.recorded_at > now() - ${unregisteredClaimLifetime})
+                or (i.status not like 'closed%' and i.status not in ('failed', 'registration_failed')))`,
             )
             .orderBy('io.last_seen_at', 'desc')
             .limit(1)
