@@ -206,8 +206,9 @@ export async function correlateAlert(
     const reason = byFingerprint
       ? 'same fingerprint as the open incident'
       : `shares ${byObservable?.type} ${byObservable?.value} with the open incident`;
-    await upsertIncidentObservables(trx, incidentId, intake.observables, alert.time);
+    // The incident's lock before its rows: registration takes them in this order too, so neither waits on the other in a cycle.
     await lockIncident(trx, incidentId);
+    await upsertIncidentObservables(trx, incidentId, intake.observables, alert.time);
     const raised = await addToIncident(trx, incidentId, intake);
     const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId });
     correlation = { attached: true, incidentId, alertId, reason };
