@@ -802,3 +802,47 @@ export function incidentRelations(db: Kysely<Database>, incidentId: string) {
     .orderBy('r.created_at')
     .execute();
 }
+
+/** The open, real incident a control's failing test opened, if one is still open: a repeated failure joins it. */
+export async function findOpenControlIncident(db: Kysely<Database>, controlId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('incidents')
+    .select('id')
+    .where(sql<boolean>`links @> ${json([{ type: 'control', id: controlId }])}::jsonb`)
+    .where('drill', '=', false)
+    .where('status', 'not like', 'closed%')
+    .where('status', 'not in', ['failed', 'registration_failed'])
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/**
+ * Records a repeated failure of a control on its open incident: the run joins the incident's links
+ * and its timeline. Safe to retry: a run already linked is not linked or audited again.
+ */
+export async function attachRepeatedFailure(
+  db: Kysely<Database>,
+  input: { incidentId: string; runId: string; summary: string },
+): Promise<void> {
+  const link = [{ type: 'test-run', id: input.runId }];
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('incidents')
+      .set({ links: sql`links || ${json(link)}::jsonb` })
+      .where('id', '=', input.incidentId)
+      .where(sql<boolean>`not links @> ${json(link)}::jsonb`)
+      .returning('id')
+      .executeTakeFirst();
+    return updated
+      ? {
+          actor: systemActor.principalId,
+          action: 'incident.repeated_failure',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { runId: input.runId, summary: input.summary },
+        }
+      : undefined;
+  });
+}

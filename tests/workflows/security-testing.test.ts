@@ -259,6 +259,34 @@ describe('the testing schedule', () => {
     expect(workflow.status.name).toBe('RUNNING');
     expect(await linked()).toHaveLength(1);
     await recordHistory(report.workflowId, 'security-test-failed-opens-incident.json');
+
+    // The control fails again while its incident is open: the run joins that incident.
+    expect((await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.tester })).status).toBe(202);
+    const again = await eventually(
+      async () => (await runs(controlId)).find((run) => run.status === 'finished' && run.id !== report.id),
+      30_000,
+      'the repeated failing run',
+    );
+    expect(again).toMatchObject({ result: 'failed', incidentId: report.incidentId });
+    const joined = await eventually(
+      async () => {
+        const rows = await stack.db
+          .selectFrom('incidents')
+          .select('id')
+          .where(sql<boolean>`links @> ${JSON.stringify([{ type: 'test-run', id: again.id }])}::jsonb`)
+          .execute();
+        return rows.length > 0 && rows;
+      },
+      20_000,
+      'the repeated run linked to the open incident',
+    );
+    expect(joined).toEqual([{ id: report.incidentId }]);
+    const timeline = await stack.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('subject_id', '=', report.incidentId as string)
+      .execute();
+    expect(timeline.map((e) => e.action)).toContain('incident.repeated_failure');
   });
   it('reports a check that cannot run as an error, opens no incident, and tells the owner', async () => {
     // This stack's worker runs without WARDEN_COMMAND_CHECKS_ENABLED.
