@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { attackTechniquesCovered } from '../../db/measures/attack-techniques-covered';
+import { computeMeasures, measurePeriod } from '../../db/measures/index';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { elasticFailedLogons, sentinelIncidentSample, splunkKerberosFailures, wazuhSshBruteForce } from '../setup/siem-samples';
 import { eventually, startStack, type Stack } from '../setup/stack';
@@ -280,5 +282,28 @@ describe('ATT&CK catalogue', () => {
       true,
     );
     expect((await stack.request('GET', '/incidents?technique=brute', { token: tokens.auditor })).status).toBe(400);
+
+    // The review sets the techniques seen against the controls that cover them (a control on T1110 covers T1110.003).
+    const now = Date.now();
+    const period = measurePeriod(new Date(now - 3_600_000), new Date(now + 3_600_000));
+    const [before] = await computeMeasures(stack.db, period, null, [attackTechniquesCovered]);
+    expect(before?.result.breakdown).toContainEqual(expect.objectContaining({ label: 'T1110.003: no covering control' }));
+    const control = await stack.request('POST', '/controls', {
+      token: tokens.manager,
+      body: {
+        name: unique('Account lockout policy'),
+        owner: 'otto',
+        kind: 'technical',
+        process: 'security',
+        procedure: { type: 'manual', instructions: 'Check the lockout threshold' },
+        references: { mitreAttack: ['T1110'] },
+      },
+    });
+    expect(control.status).toBe(201);
+    const [after] = await computeMeasures(stack.db, period, null, [attackTechniquesCovered]);
+    expect(after?.result.breakdown).toContainEqual(
+      expect.objectContaining({ label: `T1110.003: covered by ${control.body.name}`, value: expect.any(Number) }),
+    );
+    expect(after?.result.value).toBe(0);
   });
 });
