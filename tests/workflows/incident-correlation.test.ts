@@ -12,8 +12,7 @@ const officeHours = {
   windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '07:00', end: '19:00' }],
   systems: ['batch-01', 'batch-02'],
 };
-let serial = 0;
-const unique = (name: string) => `${name}-${Date.now()}-${(serial += 1)}`;
+const unique = (name: string) => `${name}-${crypto.randomUUID().slice(0, 8)}`;
 
 beforeAll(async () => {
   // A burst threshold of 2 keeps the burst test short; correlation keeps its defaults (24h, hosts left out).
