@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attackTechniquesCovered } from '../../db/measures/attack-techniques-covered';
 import { computeMeasures, measurePeriod } from '../../db/measures/index';
 import { decide, openTask, seedCi } from '../setup/fixtures';
+import { recordHistory } from '../setup/histories';
 import { elasticFailedLogons, sentinelIncidentSample, splunkKerberosFailures, wazuhSshBruteForce } from '../setup/siem-samples';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -240,6 +241,7 @@ describe('merging and linking', () => {
       body: { into: survivor, reason: 'x' },
     });
     expect(again.status).toBe(409);
+    await recordHistory(stack, `incident/${duplicate}`, 'incident-merged-as-duplicate.json');
   });
 });
 
