@@ -236,6 +236,16 @@ describe('merging and linking', () => {
     // The survivor carries on: its acknowledge task still takes a decision.
     await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, survivor, 'incident.acknowledge')).id, 'acknowledged');
     await incident(survivor, (i) => i.status === 'acknowledged', 'the survivor acknowledged');
+    // Triage sets ATT&CK techniques; ids the catalogue does not know are refused and audited.
+    await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, survivor, 'incident.triage')).id, 'triaged', {
+      data: { techniques: ['T1566', 'T9999'] },
+    });
+    const triaged = await incident(survivor, (i) => i.status !== 'acknowledged' && i.attackTechniques.length > 0, 'the survivor triaged');
+    expect(triaged.attackTechniques).toEqual(['T1566']);
+    expect(triaged.timeline.find((e: { action: string }) => e.action === 'incident.triaged').details).toMatchObject({
+      attackTechniques: ['T1566'],
+      unknownAttackTechniques: ['T9999'],
+    });
     const again = await stack.request('POST', `/incidents/${duplicate}/merge`, {
       token: tokens.analyst,
       body: { into: survivor, reason: 'x' },
@@ -305,6 +315,8 @@ describe('ATT&CK catalogue', () => {
     expect(after?.result.breakdown).toContainEqual(
       expect.objectContaining({ label: `T1110.003: covered by ${control.body.name}`, value: expect.any(Number) }),
     );
-    expect(after?.result.value).toBe(0);
+    const uncovered = after?.result.breakdown?.filter((entry) => entry.label.endsWith('no covering control')) ?? [];
+    expect(uncovered.map((entry) => entry.label)).toEqual(['T1566: no covering control']);
+    expect(after?.result.value).toBe(uncovered.length);
   });
 });
