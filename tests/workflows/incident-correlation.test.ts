@@ -3,6 +3,7 @@ import { attackTechniquesCovered } from '../../db/measures/attack-techniques-cov
 import { computeMeasures, measurePeriod } from '../../db/measures/index';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { recordHistory } from '../setup/histories';
+import { signedIn } from '../setup/web';
 import { elasticFailedLogons, sentinelIncidentSample, splunkKerberosFailures, wazuhSshBruteForce } from '../setup/siem-samples';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -75,6 +76,13 @@ describe('the seed scenario', () => {
     expect(found.attackTechniques).toEqual(['T1110.003']);
     expect(found.description).toMatch(/outside the documented windows/);
     expect(found.timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['alert.incident', 'alert.attached']));
+
+    // The inbox shows the same: the observables with where they came from.
+    const page = await (await signedIn(stack, tokens.analyst)).get(`/ui/incidents/${kerberos.body.incidentId}`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('<h2>Observables</h2>');
+    expect(page.body).toContain(dc.toLowerCase());
+    expect(page.body).toContain('T1110.003');
 
     const seen = await stack.request('GET', `/observables?type=account&value=${account.toUpperCase()}`, { token: tokens.analyst });
     expect(seen.status).toBe(200);
