@@ -13,12 +13,12 @@ import {
 } from '../../db/alerts';
 import { knownTechniques } from '../../db/attack';
 import { categoryFromTechniques } from '../../domain/attack';
-import type { Severity } from '../../domain/classification';
 import type { ConfigurationItemType } from '../../domain/cmdb';
 import { durationMs } from '../../domain/duration';
 import { burstVerdict, checkExpectedActivity } from '../../domain/expected-activity';
-import { incidentFromAlert } from '../../domain/incident';
-import { canonicalObservable, cmdbObservables, higherSeverity, iocSeverityFloor, type Observable } from '../../domain/observable';
+import { incidentFromAlert, type NormalisedAlert } from '../../domain/incident';
+import { canonicalObservable, cmdbObservables, type Observable } from '../../domain/observable';
+import { judgeAlert } from '../../domain/alert-intake';
 import { alertSources } from '../../http/roles';
 import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
 import { responses } from '../../schemas/common';
@@ -39,6 +39,18 @@ export async function alertRoutes(app: FastifyInstance) {
     window: app.config.WARDEN_ALERT_BURST_WINDOW,
   };
 
+  /** The account's documented activity set against the alert, when the account CI documents any. */
+  async function expectedActivityOf(account: { name: string; attributes: Record<string, unknown> }, alert: NormalisedAlert) {
+    const expected = expectedActivitySchema.safeParse(account.attributes.expectedActivity);
+    const observable = canonicalObservable('account', account.name);
+    if (!expected.success || !observable) return undefined;
+    const earlier = await countAccountAlerts(app.db, { account: observable.value, at: alert.time, windowMs: burstRule.windowMs });
+    return {
+      check: checkExpectedActivity(expected.data, { at: alert.time, systems: alert.host ? [alert.host] : [] }),
+      burst: burstVerdict(earlier + 1, burstRule),
+    };
+  }
+
   routes.post('/alerts', {
     config: { roles: alertSources },
     schema: {
@@ -57,42 +69,25 @@ export async function alertRoutes(app: FastifyInstance) {
       const techniques = await knownTechniques(app.db, alert.techniques);
       const iocs = await knownIocs(app.db, observables);
 
-      const reasons = [`${alert.source} alert: ${alert.rule}`];
-      let severityFloor: Severity = alert.severity;
-      if (iocs.length) {
-        severityFloor = higherSeverity(severityFloor, iocSeverityFloor);
-        reasons.push(`carries known IOC ${iocs.map((ioc) => `${ioc.type} ${ioc.value}`).join(', ')}: at least ${iocSeverityFloor}`);
-      }
-      if (techniques.unknown.length) reasons.push(`ATT&CK ids not in the catalogue, ignored: ${techniques.unknown.join(', ')}`);
-
-      const expected = expectedActivitySchema.safeParse(account?.attributes.expectedActivity);
-      const accountObservable = account && canonicalObservable('account', account.name);
-      if (account && accountObservable && expected.success) {
-        const check = checkExpectedActivity(expected.data, { at: alert.time, systems: alert.host ? [alert.host] : [] });
-        const earlier = await countAccountAlerts(app.db, {
-          account: accountObservable.value,
-          at: alert.time,
-          windowMs: burstRule.windowMs,
-        });
-        const burst = burstVerdict(earlier + 1, burstRule);
-        if (check.expected && !burst.burst && iocs.length === 0) {
-          const intake = intakeOf({ observables, techniques: techniques.known.map((t) => t.id), severityFloor });
-          const reason = `${check.reason}; ${burst.reason}`;
-          const alertId = await recordAlert(app.db, intake, { verdict: 'benign', reason, incidentId: null });
-          return reply.code(202).send({ alertId, verdict: 'benign' as const, reason, incidentId: null });
-        }
-        // The account acting outside what it is documented to do is the finding: the incident is at least high.
-        severityFloor = higherSeverity(severityFloor, 'high');
-        reasons.push(`escalated to at least high: ${check.expected ? burst.reason : check.reason}`);
+      const judgement = judgeAlert({
+        alert,
+        iocs,
+        unknownTechniques: techniques.unknown,
+        expectedActivity: account ? await expectedActivityOf(account, alert) : undefined,
+      });
+      const { severityFloor, reason } = judgement;
+      if (judgement.benign) {
+        const intake = intakeOf({ observables, techniques: techniques.known.map((t) => t.id), severityFloor });
+        const alertId = await recordAlert(app.db, intake, { verdict: 'benign', reason, incidentId: null });
+        return reply.code(202).send({ alertId, verdict: 'benign' as const, reason, incidentId: null });
       }
 
       const intake = intakeOf({ observables, techniques: techniques.known.map((t) => t.id), severityFloor });
       const correlated = await correlateAlert(app.db, intake, { ...correlation, newIncidentId: randomUUID() });
       if (correlated.attached) {
-        const { alertId, incidentId, reason } = correlated;
-        return reply.code(202).send({ alertId, verdict: 'attached' as const, reason, incidentId });
+        const { alertId, incidentId } = correlated;
+        return reply.code(202).send({ alertId, verdict: 'attached' as const, reason: correlated.reason, incidentId });
       }
-      const reason = reasons.join('; ');
       try {
         await startIncident(
           app,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { categoryFromTechniques, builtInAttackCatalogue } from '../../domain/attack';
+import { judgeAlert } from '../../domain/alert-intake';
 import { burstVerdict } from '../../domain/expected-activity';
 import { canonicalObservable, cmdbObservables } from '../../domain/observable';
 import { normaliseAlert, parseAlert } from '../../schemas/alerts';
@@ -168,5 +169,40 @@ describe('bursts inside expected activity', () => {
     [6, true],
   ])('%i alerts in the window: burst %s', (count, burst) => {
     expect(burstVerdict(count, rule).burst).toBe(burst);
+  });
+});
+
+describe('judging an alert before correlation', () => {
+  const alert = { source: 'splunk', rule: 'Kerberos failures', severity: 'medium' as const };
+  const inWindow = { expected: true, reason: 'inside window' };
+  const calm = { burst: false, reason: '1 alert(s)' };
+  it.each([
+    ['no documented activity', {}, false, 'medium', /^splunk alert: Kerberos failures$/],
+    ['expected and calm', { expectedActivity: { check: inWindow, burst: calm } }, true, 'medium', /inside window/],
+    [
+      'outside the window',
+      { expectedActivity: { check: { expected: false, reason: 'outside' }, burst: calm } },
+      false,
+      'high',
+      /escalated to at least high: outside/,
+    ],
+    [
+      'a burst in the window',
+      { expectedActivity: { check: inWindow, burst: { burst: true, reason: '6 alerts' } } },
+      false,
+      'high',
+      /escalated to at least high: 6 alerts/,
+    ],
+    [
+      'a known IOC in the window',
+      { iocs: [{ type: 'ip', value: '192.0.2.1' }], expectedActivity: { check: inWindow, burst: calm } },
+      false,
+      'high',
+      /known IOC ip 192\.0\.2\.1/,
+    ],
+  ] as const)('%s', (_case, extra, benign, floor, reason) => {
+    const judged = judgeAlert({ alert, iocs: [], unknownTechniques: [], ...extra });
+    expect(judged).toMatchObject({ benign, severityFloor: floor });
+    expect(judged.reason).toMatch(reason);
   });
 });
