@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { MeasuredKpi } from '../../domain/security-report/model';
 import type { Database } from '../database';
 import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
+import { attackTechniquesCovered } from './attack-techniques-covered';
 import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
 import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
@@ -27,6 +28,7 @@ export const measures: readonly Measure[] = [
   mttr,
   incidentsPerCategory,
   incidentSla,
+  attackTechniquesCovered,
   risksPastReview,
   expiredExceptions,
   policiesPastReview,
