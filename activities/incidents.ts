@@ -11,10 +11,12 @@ import {
   settleCommunication,
   updateIncidentStatus,
 } from '../db/incidents';
+import { meetSlaClock, recordSlaBreach, retimeSlaClocks, startSlaClocks } from '../db/incident-sla';
 import type { IncidentCategory } from '../domain/classification';
 import type { ProcessFailure } from '../domain/failure';
 import type { IncidentPlaybookInput, IncidentTimestamp, RegisteredIncident } from '../domain/incident';
 import type { PlaybookAction } from '../domain/playbook';
+import type { SlaTarget } from '../domain/sla';
 import type { ActivityDeps } from './deps';
 import { createNotificationActivities } from './notifications';
 import { postSignedAction } from './signed-webhook';
@@ -120,6 +122,30 @@ export function createIncidentActivities(deps: ActivityDeps) {
       });
       logger.info({ incidentId: input.incidentId, action: name, status }, 'incident action');
       return { status, detail };
+    },
+
+    /**
+     * Computes and records when each SLA target falls due (in the services' support hours), so the
+     * workflow's timers come from history, not from a clock it may not read. Safe to retry: one row
+     * per incident and target, inserted once; a retry answers with the recorded clocks.
+     */
+    startSlaClocks(input: { incidentId: string }) {
+      return startSlaClocks(db, input);
+    },
+
+    /** Safe to retry: the open targets get the same due times for the same severity, audited once. */
+    retimeSlaClocks(input: { incidentId: string; actor: string }) {
+      return retimeSlaClocks(db, input);
+    },
+
+    /** Safe to retry: a target is met once. */
+    async meetSlaClock(input: { incidentId: string; target: SlaTarget; actor: string }): Promise<void> {
+      await meetSlaClock(db, input);
+    },
+
+    /** Safe to retry: only an unmet, unbreached target is marked breached, and audited once. */
+    recordSlaBreach(input: { incidentId: string; target: SlaTarget; responsible: string }) {
+      return recordSlaBreach(db, input);
     },
 
     /** Safe to retry: action and problem ids come from the workflow; repeats insert nothing. */

@@ -83,9 +83,17 @@ export interface IncidentFilter {
   severity?: string;
   category?: string;
   drill?: boolean;
+  slaBreached?: boolean;
+  /** `newest` (the default) by registration; `slaDue` by the earliest unmet SLA target, none last. */
+  sort?: 'newest' | 'slaDue';
   limit: number;
+  /** The keyset position: for `slaDue` the due time (in `createdAt`, as the cursor carries it) and id. */
   after?: { createdAt: string; id: string };
 }
+
+/** Where an incident with no unmet SLA target sorts among those due: after all of them. */
+const neverDue = new Date('9999-12-31T00:00:00.000Z');
+const dueOrder = sql<Date>`coalesce(incidents.sla_next_due_at, ${neverDue}::timestamptz)`;
 
 export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: IncidentFilter): Promise<Incident[]> {
   let query = db.selectFrom('incidents').selectAll().where(incidentVisibleTo(actor));
@@ -93,7 +101,16 @@ export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: 
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (filter.category) query = query.where('category', '=', filter.category);
   if (filter.drill !== undefined) query = query.where('drill', '=', filter.drill);
-  return newestFirstPage(query, filter).execute();
+  if (filter.slaBreached !== undefined) query = query.where('sla_breached', '=', filter.slaBreached);
+  if (filter.sort !== 'slaDue') return newestFirstPage(query, filter).execute();
+  const { after } = filter;
+  if (after) query = query.where(sql<boolean>`(${dueOrder}, incidents.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+  return query.orderBy(dueOrder).orderBy('id').limit(filter.limit + 1).execute();
+}
+
+/** The keyset position of an incident in the `slaDue` order, in the shape the page cursor carries. */
+export function slaDuePosition(incident: Incident): { created_at: Date; id: string } {
+  return { created_at: incident.sla_next_due_at ?? neverDue, id: incident.id };
 }
 
 export async function findVisibleIncident(db: Kysely<Database>, actor: Actor, id: string): Promise<Incident | undefined> {

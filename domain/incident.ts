@@ -3,6 +3,7 @@ import { durationMs, type DurationText } from './duration';
 import type { CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
 import type { Playbook } from './playbook';
+import type { SlaTarget } from './sla';
 
 // The incident process's contract, shared by the workflow that runs it, the activities that record
 // it, the processes that open incidents (security tests, changes, SIEM intake) and the servers.
@@ -70,6 +71,20 @@ export interface IncidentState {
   openTaskIds: string[];
   acknowledgeEscalations: number;
   pendingCommunications: number;
+  /** The SLA clocks as the workflow times them; absent from incidents registered before SLA clocks. */
+  sla?: IncidentSlaClock[];
+}
+
+/**
+ * One SLA target as the workflow times it: due at an instant computed once by an activity (in the
+ * services' support hours), so the timer the workflow sets is deterministic; met or breached once.
+ */
+export interface IncidentSlaClock {
+  target: SlaTarget;
+  duration: string;
+  dueAt: string;
+  metAt: string | null;
+  breachedAt: string | null;
 }
 
 /** The `requestCommunication` Update's payload: an external communication awaiting approval. */
@@ -85,6 +100,9 @@ export const incidentRefusalTypes = { closed: 'IncidentClosed' } as const;
 
 /** The milestones an incident records once, each with its own audit action. */
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
+
+/** The triage outcome that closes an incident as a false positive; it needs a reason in `data.reason`. */
+export const falsePositiveOutcome = 'false_positive';
 
 /** The registered incident as the workflow needs it: its classification, targets and playbook. */
 export interface RegisteredIncident {
@@ -106,6 +124,8 @@ export const incidentStatuses = [
   'post_incident_review',
   'closed',
   'closed_not_security',
+  // Triage found no incident: the alert or report was a false positive (the reason is recorded).
+  'closed_false_positive',
   // Ended by a permanent failure (domain/failure.ts): before registration, or at a later step.
   'registration_failed',
   'failed',

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { incidentCategories, securityAspects, severities } from '../domain/classification';
 import { incidentStatuses } from '../domain/incident';
+import { slaTargets } from '../domain/sla';
 import { page, pageQuery, timestamp } from './common';
 import { taskView } from './tasks';
 
@@ -23,6 +24,24 @@ export const incidentAccepted = z.object({
   securityIncident: z.boolean(),
   classificationReason: z.string(),
 });
+
+export const slaState = z
+  .object({
+    breached: z.boolean().describe('whether any target was breached'),
+    nextDueAt: z.string().nullable().describe('the earliest due time of the targets not yet met'),
+    targets: z.array(
+      z.object({
+        target: z.enum(slaTargets),
+        duration: z.string().describe('the target as the SLA states it, counted in the service’s support hours'),
+        dueAt: z.string(),
+        remainingSeconds: z.number().nullable().describe('until due (negative when overdue); null once met'),
+        metAt: z.string().nullable(),
+        breachedAt: z.string().nullable(),
+        breached: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'IncidentSla', description: 'the incident’s SLA clocks: acknowledge, triage and resolve, timed from registration' });
 
 export const incidentSummary = z
   .object({
@@ -49,6 +68,8 @@ export const incidentSummary = z
       resolvedAt: z.string().nullable(),
       closedAt: z.string().nullable(),
     }),
+    sla: slaState.nullable().describe('null for incidents without SLA clocks (not security incidents, or registered before clocks)'),
+    falsePositiveReason: z.string().nullable(),
   })
   .meta({ id: 'IncidentSummary' });
 
@@ -113,6 +134,18 @@ export const incidentDetail = incidentSummary
         openTaskIds: z.array(z.string()),
         acknowledgeEscalations: z.number(),
         pendingCommunications: z.number(),
+        sla: z
+          .array(
+            z.object({
+              target: z.enum(slaTargets),
+              duration: z.string(),
+              dueAt: z.string(),
+              metAt: z.string().nullable(),
+              breachedAt: z.string().nullable(),
+            }),
+          )
+          .optional()
+          .describe('the clocks as the workflow times them'),
       })
       .nullable()
       .describe('the running workflow’s own view (a Query); null once it is gone'),
@@ -127,6 +160,15 @@ export const incidentListQuery = z.strictObject({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
+  slaBreached: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('only incidents with (true) or without (false) a breached SLA target'),
+  sort: z
+    .enum(['newest', 'slaDue'])
+    .default('newest')
+    .describe('newest first, or the earliest unmet SLA target first (incidents with none last)'),
   ...pageQuery,
 });
 export const incidentPage = page(incidentSummary);

@@ -4,7 +4,15 @@ import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Incident } from '../../db/database';
-import { assessIncident, findVisibleIncident, incidentRecords, listIncidents, type IncidentAssessment } from '../../db/incidents';
+import { slaClocksOf } from '../../db/incident-sla';
+import {
+  assessIncident,
+  findVisibleIncident,
+  incidentRecords,
+  listIncidents,
+  slaDuePosition,
+  type IncidentAssessment,
+} from '../../db/incidents';
 import { pageOf } from '../../db/pagination';
 import { responses, uuidParam } from '../../schemas/common';
 import {
@@ -15,7 +23,7 @@ import {
   incidentPage,
   incidentReport,
 } from '../../schemas/incidents';
-import { makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
+import { makeIncidentWorkflowId, type IncidentPlaybookInput, type IncidentSlaClock } from '../../domain/incident';
 import { incidentStateQuery, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { startIncident } from '../incident-start';
@@ -24,7 +32,24 @@ import { everyone, incidentCommunicators, incidentReporters } from '../../http/r
 import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
-function toIncidentSummary(incident: Incident) {
+/** An incident's SLA as people read it: per target due at, what remains, and whether it was breached. */
+function toSlaView(incident: Incident, clocks: IncidentSlaClock[] | undefined, now: number) {
+  if (!clocks?.length) return null;
+  return {
+    breached: incident.sla_breached,
+    nextDueAt: iso(incident.sla_next_due_at),
+    targets: clocks.map((clock) => {
+      const due = Date.parse(clock.dueAt);
+      return {
+        ...clock,
+        remainingSeconds: clock.metAt === null ? Math.round((due - now) / 1000) : null,
+        breached: clock.breachedAt !== null || (clock.metAt === null ? now : Date.parse(clock.metAt)) > due,
+      };
+    }),
+  };
+}
+
+function toIncidentSummary(incident: Incident, clocks: IncidentSlaClock[] | undefined, now = Date.now()) {
   return {
     id: incident.id,
     number: incident.number,
@@ -49,6 +74,8 @@ function toIncidentSummary(incident: Incident) {
       resolvedAt: iso(incident.resolved_at),
       closedAt: iso(incident.closed_at),
     },
+    sla: toSlaView(incident, clocks, now),
+    falsePositiveReason: incident.false_positive_reason,
   };
 }
 
@@ -103,15 +130,20 @@ export async function incidentRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['incidents'],
-      summary: 'Incidents you may see, newest first',
+      summary: 'Incidents you may see, newest first or by SLA due time (`sort=slaDue`), filtered by SLA breach (`slaBreached`)',
       querystring: incidentListQuery,
       response: responses({ 200: incidentPage }),
     },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const rows = await listIncidents(app.db, request.actor, { ...filter, limit, after: cursorFrom(cursor) });
-      const { items, nextCursor } = pageOf(rows, limit);
-      return { items: items.map(toIncidentSummary), nextCursor };
+      const { items, nextCursor } = pageOf(rows, limit, filter.sort === 'slaDue' ? slaDuePosition : undefined);
+      const clocks = await slaClocksOf(
+        app.db,
+        items.map((incident) => incident.id),
+      );
+      const now = Date.now();
+      return { items: items.map((incident) => toIncidentSummary(incident, clocks.get(incident.id), now)), nextCursor };
     },
   });
 
@@ -126,13 +158,13 @@ export async function incidentRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
       if (!incident) throw notFound('incident', request.params.id);
-      const records = await incidentRecords(app.db, incident.id);
+      const [records, clocks] = await Promise.all([incidentRecords(app.db, incident.id), slaClocksOf(app.db, [incident.id])]);
       const live = await app.temporal.client.workflow
         .getHandle(incident.workflow_id)
         .query(incidentStateQuery)
         .catch(() => null);
       return {
-        ...toIncidentSummary(incident),
+        ...toIncidentSummary(incident, clocks.get(incident.id)),
         description: incident.description,
         classificationReason: incident.classification_reason,
         scope: incident.scope,
@@ -183,6 +215,7 @@ export async function incidentRoutes(app: FastifyInstance) {
           openTaskIds: live.openTaskIds,
           acknowledgeEscalations: live.acknowledgeEscalations,
           pendingCommunications: live.pendingCommunications,
+          ...(live.sla ? { sla: live.sla } : {}),
         },
       };
     },

@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { patchCompliance } from '../../db/advisories';
+import { slaBreachCounts } from '../../db/incident-sla';
 import { processFigures } from '../../db/metrics';
 
 declare module 'fastify' {
@@ -67,16 +68,28 @@ export const metricsPlugin = fp(async (app) => {
     registers: [registry],
   });
 
+  // A counter read from the breaches recorded in PostgreSQL (never decreasing: breaches are kept), so
+  // every API replica reports the same total whichever worker recorded a breach.
+  const slaBreaches = new Counter({
+    name: 'warden_incident_sla_breaches_total',
+    help: 'Incident SLA targets breached, by target (acknowledge, triage, resolve) and severity; drills excluded',
+    labelNames: ['target', 'severity'],
+    registers: [registry],
+  });
+
   const tasksOpen = new Gauge({ name: 'warden_tasks_open', help: 'Open human tasks', registers: [registry] });
 
   // Called by the scrape before serialising: prom-client reads gauges concurrently, so a collect()
   // on one gauge could not refresh the others in time.
   const refresh = async () => {
     const now = new Date();
-    const [figures, services] = await Promise.all([
+    const [figures, services, breaches] = await Promise.all([
       processFigures(app.db),
       patchCompliance(app.db, { from: new Date(now.getTime() - patchCompliancePeriodMs), to: now }),
+      slaBreachCounts(app.db),
     ]);
+    slaBreaches.reset();
+    for (const row of breaches) slaBreaches.inc({ target: row.target, severity: row.severity }, Number(row.n));
     for (const gauge of [incidentsOpen, approvals, testRuns, compliance, remediationsDue]) gauge.reset();
     for (const row of figures.incidents) incidentsOpen.set({ severity: row.severity }, row.n);
     tasksOpen.set(figures.tasks.open);

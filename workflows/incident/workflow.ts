@@ -28,6 +28,7 @@ import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
 import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
+import { SlaClocks, slaClocksPatch } from './sla-clocks';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 // Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
@@ -118,7 +119,9 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   };
   /** Communications from request to settlement; carried over only while their approval task waits. */
   const inFlight = new Map<string, CommunicationRequest>();
-  setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
+  /** Null in incidents recorded before SLA clocks, which replay without them. */
+  let sla: SlaClocks | null = null;
+  setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds(), ...(sla ? { sla: sla.state() } : {}) }));
   setHandler(
     requestCommunicationUpdate,
     (request) => {
@@ -176,6 +179,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       tasks.historyFull() &&
       tasks.quiescent() &&
       [...inFlight.keys()].every((id) => tasks.hasOpen(`communication:${id}`)) &&
+      (sla?.quiescent() ?? true) &&
       allHandlersFinished();
     // Checked again in the same activation: a decision may have arrived since the condition held.
     do await condition(ready);
@@ -221,6 +225,11 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       drill,
     });
   }
+  // The acknowledge, triage and resolve targets run from registration, also across continued runs.
+  if (patched(slaClocksPatch)) {
+    sla = new SlaClocks({ incidentId: input.incidentId, title: input.title, severity: registered.severity, drill }, responders);
+    await sla.start();
+  }
   state.currentStep = 'acknowledge';
   const acknowledging = tasks.run({
     key: 'acknowledge',
@@ -239,7 +248,10 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   });
   const acknowledgement = await Promise.race([acknowledging, continueWhileUnacknowledged(registered)]);
   state.acknowledgeEscalations = acknowledgement.escalations;
-  await setStatus('acknowledged', acknowledgement.decidedBy[0] ?? systemActor.principalId, 'acknowledged_at');
+  const acknowledger = acknowledgement.decidedBy[0] ?? systemActor.principalId;
+  await setStatus('acknowledged', acknowledger, 'acknowledged_at');
+  await sla?.meet('acknowledge', acknowledger);
+  sla?.assign(acknowledger);
 
   // Triage: scope, category and affected CIs; severity may change.
   state.currentStep = 'triage';
@@ -255,6 +267,9 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   });
   const triager = triage.decidedBy[0] ?? systemActor.principalId;
   const triaged = await incidents.applyTriage({ incidentId: input.incidentId, actor: triager, ...triageData(triage.data) });
+  await sla?.meet('triage', triager);
+  sla?.assign(triager);
+  if (triaged.severity !== state.severity) await sla?.retime(triager, triaged.severity);
   state.severity = triaged.severity;
   state.status = 'triaged';
 
@@ -268,6 +283,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     if (phaseDone === 'containment') await setStatus('containment', systemActor.principalId, 'contained_at');
   }
   await setStatus('post_incident_review', systemActor.principalId, 'resolved_at');
+  await sla?.meet('resolve', triager);
 
   // Post-incident review: lessons become improvement actions; a recurring or unexplained cause
   // opens a problem record.
