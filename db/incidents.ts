@@ -105,7 +105,11 @@ export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: 
   if (filter.sort !== 'slaDue') return newestFirstPage(query, filter).execute();
   const { after } = filter;
   if (after) query = query.where(sql<boolean>`(${dueOrder}, incidents.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
-  return query.orderBy(dueOrder).orderBy('id').limit(filter.limit + 1).execute();
+  return query
+    .orderBy(dueOrder)
+    .orderBy('id')
+    .limit(filter.limit + 1)
+    .execute();
 }
 
 /** The keyset position of an incident in the `slaDue` order, in the shape the page cursor carries. */

@@ -36,6 +36,11 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('incidents_sla_due').execute();
-  await db.schema.alterTable('incidents').dropColumn('sla_next_due_at').dropColumn('sla_breached').dropColumn('false_positive_reason').execute();
+  await db.schema
+    .alterTable('incidents')
+    .dropColumn('sla_next_due_at')
+    .dropColumn('sla_breached')
+    .dropColumn('false_positive_reason')
+    .execute();
   await db.schema.dropTable('incident_sla_clocks').execute();
 }

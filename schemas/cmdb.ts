@@ -51,7 +51,9 @@ const supportHours = z
   .meta({
     id: 'SupportHours',
     description: 'the hours incident SLA targets count in: round the clock, or business hours in a time zone with holidays',
-    examples: [{ kind: 'business', timeZone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00', holidays: ['2026-12-25'] }],
+    examples: [
+      { kind: 'business', timeZone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00', holidays: ['2026-12-25'] },
+    ],
   });
 const availabilityTarget = z.number().min(0).max(100).describe('percentage, e.g. 99.9');
 
