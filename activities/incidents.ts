@@ -1,5 +1,7 @@
 import {
   applyTriage,
+  closeAsFalsePositive,
+  confirmIncidentAction,
   findIncidentAction,
   type IncidentStepRecord,
   recordCommunicationRequest,
@@ -146,6 +148,16 @@ export function createIncidentActivities(deps: ActivityDeps) {
     /** Safe to retry: only an unmet, unbreached target is marked breached, and audited once. */
     recordSlaBreach(input: { incidentId: string; target: SlaTarget; responsible: string }) {
       return recordSlaBreach(db, input);
+    },
+
+    /** Safe to retry: only an incident not closed yet is closed, and audited once. */
+    async closeAsFalsePositive(input: { incidentId: string; actor: string; reason: string }): Promise<void> {
+      await closeAsFalsePositive(db, input);
+    },
+
+    /** Safe to retry: only an unconfirmed action is confirmed, and audited once. */
+    async confirmIncidentAction(input: { actionId: string; incidentId: string; confirmedBy: string; evidence: string; links: string[] }) {
+      await confirmIncidentAction(db, input);
     },
 
     /** Safe to retry: action and problem ids come from the workflow; repeats insert nothing. */

@@ -328,6 +328,10 @@ export interface IncidentActionsTable {
   detail: string;
   approved_by: string[];
   executed_at: CreatedAt;
+  /** Who confirmed, with evidence, an action no responder carried out (none configured, or it failed). */
+  confirmed_by: string | null;
+  confirmed_at: NullableTimestamp;
+  evidence: Json<{ evidence: string; links: string[] }> | null;
 }
 
 export interface OpenAlertFingerprintsTable {

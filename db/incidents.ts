@@ -578,3 +578,61 @@ export async function settleCommunication(
     };
   });
 }
+
+/**
+ * Triage found no incident: closes it as a false positive with the reason, frees its alert
+ * fingerprint. Safe to retry: only an incident not closed yet is closed, and audited once.
+ */
+export async function closeAsFalsePositive(db: Kysely<Database>, input: { incidentId: string; actor: string; reason: string }): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const closed = await trx
+      .updateTable('incidents')
+      .set({ status: 'closed_false_positive', false_positive_reason: input.reason, closed_at: new Date() })
+      .where('id', '=', input.incidentId)
+      .where('status', 'not like', 'closed%')
+      .returning('id')
+      .executeTakeFirst();
+    if (!closed) return undefined;
+    await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', input.incidentId).execute();
+    return {
+      actor: input.actor,
+      action: 'incident.closed_false_positive',
+      subjectType,
+      subjectId: input.incidentId,
+      details: { status: 'closed_false_positive', reason: input.reason },
+    };
+  });
+}
+
+/**
+ * A person confirms, with evidence, an action no responder carried out. Safe to retry: only an
+ * unconfirmed action is confirmed, and audited once.
+ */
+export async function confirmIncidentAction(
+  db: Kysely<Database>,
+  input: { actionId: string; incidentId: string; confirmedBy: string; evidence: string; links: string[] },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const confirmed = await trx
+      .updateTable('incident_actions')
+      .set({
+        status: 'confirmed',
+        confirmed_by: input.confirmedBy,
+        confirmed_at: new Date(),
+        evidence: json({ evidence: input.evidence, links: input.links }),
+      })
+      .where('id', '=', input.actionId)
+      .where('confirmed_at', 'is', null)
+      .returning(['name', 'status'])
+      .executeTakeFirst();
+    return confirmed
+      ? {
+          actor: input.confirmedBy,
+          action: 'incident.action_confirmed',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { actionId: input.actionId, name: confirmed.name, evidence: input.evidence, links: input.links },
+        }
+      : undefined;
+  });
+}

@@ -104,6 +104,43 @@ export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_a
 /** The triage outcome that closes an incident as a false positive; it needs a reason in `data.reason`. */
 export const falsePositiveOutcome = 'false_positive';
 
+/** The reason a false-positive triage gives, or undefined when it gives none (the guard refuses then). */
+export function falsePositiveReason(data: Record<string, unknown> | null | undefined): string | undefined {
+  const reason = data?.reason;
+  return typeof reason === 'string' && reason.trim() ? reason.trim().slice(0, 2000) : undefined;
+}
+
+/**
+ * The task that asks a step's roles to confirm a containment action no responder carried out (none
+ * configured, or it failed), with evidence. `containedAt` is stamped once it is confirmed.
+ */
+export const containmentConfirmationKind = 'incident.containment-confirmation';
+
+/** What the confirmation task asks for, declared beside its kind so the inbox can render the form. */
+export const containmentConfirmationForm = [
+  { name: 'evidence', type: 'text', required: true, maxLength: 10_000, label: 'What was done, and how it was verified' },
+  { name: 'links', type: 'url-list', required: false, maxItems: 20, label: 'Links to the evidence (ticket, log search, screenshot)' },
+] as const;
+
+export interface ContainmentEvidence {
+  evidence: string;
+  links: string[];
+}
+
+const evidenceLink = /^https?:\/\/[^\s]{1,2000}$/;
+
+/** The confirmation's evidence, or why it is not enough (the guard's refusal, naming the field). */
+export function containmentEvidence(data: Record<string, unknown> | null | undefined): ContainmentEvidence | string {
+  const evidence = data?.evidence;
+  if (typeof evidence !== 'string' || !evidence.trim()) return 'data.evidence: say what was done and how it was verified';
+  if (evidence.length > 10_000) return 'data.evidence: at most 10000 characters';
+  const links = data?.links ?? [];
+  if (!Array.isArray(links) || links.length > 20) return 'data.links: a list of at most 20 links';
+  const bad = links.findIndex((link) => typeof link !== 'string' || !evidenceLink.test(link));
+  if (bad >= 0) return `data.links.${bad}: an http(s) link`;
+  return { evidence: evidence.trim(), links: links as string[] };
+}
+
 /** The registered incident as the workflow needs it: its classification, targets and playbook. */
 export interface RegisteredIncident {
   severity: Severity;

@@ -3,7 +3,8 @@ import { sql, type Kysely } from 'kysely';
 // An incident's SLA clocks: one row per target (acknowledge, triage, resolve), due in the support
 // hours of the affected services, met or breached once. The incident keeps the earliest open due
 // time and whether any target was breached, so lists filter and sort by SLA without a join.
-// A false positive closes at triage with its reason on the incident.
+// A false positive closes at triage with its reason on the incident. A containment action no
+// responder carried out is confirmed by a person, with evidence.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('incident_sla_clocks')
@@ -31,11 +32,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('sla_breached', 'boolean', (c) => c.notNull().defaultTo(false))
     .addColumn('false_positive_reason', 'text')
     .execute();
+  await db.schema
+    .alterTable('incident_actions')
+    .addColumn('confirmed_by', 'text')
+    .addColumn('confirmed_at', 'timestamptz')
+    .addColumn('evidence', 'jsonb')
+    .execute();
   await db.schema.createIndex('incidents_sla_due').on('incidents').columns(['sla_next_due_at', 'id']).execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex('incidents_sla_due').execute();
+  await db.schema.alterTable('incident_actions').dropColumn('confirmed_by').dropColumn('confirmed_at').dropColumn('evidence').execute();
   await db.schema
     .alterTable('incidents')
     .dropColumn('sla_next_due_at')

@@ -102,6 +102,9 @@ export const incidentDetail = incidentSummary
         detail: z.string(),
         approvedBy: z.array(z.string()),
         executedAt: z.string(),
+        confirmedBy: z.string().nullable().describe('who confirmed, with evidence, an action no responder carried out'),
+        confirmedAt: z.string().nullable(),
+        evidence: z.object({ evidence: z.string(), links: z.array(z.string()) }).nullable(),
       }),
     ),
     alerts: z.array(

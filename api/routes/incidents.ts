@@ -189,6 +189,9 @@ export async function incidentRoutes(app: FastifyInstance) {
           detail: a.detail,
           approvedBy: a.approved_by,
           executedAt: a.executed_at.toISOString(),
+          confirmedBy: a.confirmed_by,
+          confirmedAt: iso(a.confirmed_at),
+          evidence: a.evidence,
         })),
         alerts: records.alerts.map((a) => ({
           id: a.id,

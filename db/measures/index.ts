@@ -6,6 +6,7 @@ import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
 import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
 import { expiredExceptions } from './expired-exceptions';
+import { falsePositiveRate } from './false-positive-rate';
 import { improvementActions } from './improvement-actions';
 import { incidentSla } from './incident-sla';
 import { incidentsPerCategory } from './incidents-per-category';
@@ -26,6 +27,7 @@ export const measures: readonly Measure[] = [
   mttr,
   incidentsPerCategory,
   incidentSla,
+  falsePositiveRate,
   risksPastReview,
   expiredExceptions,
   policiesPastReview,

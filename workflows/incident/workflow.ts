@@ -15,8 +15,14 @@ import type { NotificationActivities } from '../../activities/notifications';
 import type { IncidentCategory } from '../../domain/classification';
 import { sanitiseText, type ProcessFailure } from '../../domain/failure';
 import {
+  containmentConfirmationForm,
+  containmentConfirmationKind,
+  containmentEvidence,
+  falsePositiveOutcome,
+  falsePositiveReason,
   incidentRefusalTypes,
   type CommunicationRequest,
+  type ContainmentEvidence,
   type IncidentPlaybookInput,
   type IncidentPlaybookResult,
   type IncidentState,
@@ -45,6 +51,10 @@ const { notify } = proxyActivities<NotificationActivities>({
 });
 
 const responders: Role[] = ['security_manager', 'security_analyst'];
+/** Marks histories in which triage may close an incident as a false positive. */
+const falsePositivePatch = 'incident-false-positive';
+/** Marks histories in which an action no responder carried out waits for a person's confirmation. */
+const confirmedContainmentPatch = 'incident-confirmed-containment';
 
 /**
  * ITIL Security Management's incident procedure: register, classify, notify the Security Manager,
@@ -255,17 +265,40 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
 
   // Triage: scope, category and affected CIs; severity may change.
   state.currentStep = 'triage';
+  const falsePositives = patched(falsePositivePatch);
   const triage = await tasks.run({
     kind: 'incident.triage',
     title: `Triage: record scope, category and affected CIs of "${input.title}"`,
-    details: { category: input.category, affectedCis: input.affectedCis },
+    details: {
+      category: input.category,
+      affectedCis: input.affectedCis,
+      ...(falsePositives ? { falsePositive: `outcome ${falsePositiveOutcome} with data.reason closes the incident` } : {}),
+    },
     subject,
     allowedRoles: responders,
-    outcomes: ['triaged'],
+    outcomes: falsePositives ? ['triaged', falsePositiveOutcome] : ['triaged'],
     forbidSelfDecision: false,
+    ...(falsePositives
+      ? {
+          guard: (decision) =>
+            decision.outcome === falsePositiveOutcome && !falsePositiveReason(decision.data)
+              ? 'data.reason: a false positive needs the reason it is one'
+              : undefined,
+        }
+      : {}),
     drill,
   });
   const triager = triage.decidedBy[0] ?? systemActor.principalId;
+  if (triage.outcome === falsePositiveOutcome) {
+    // Triage found no incident: the targets stop (met by the closing), nothing is contained.
+    await sla?.meet('triage', triager);
+    await incidents.closeAsFalsePositive({ incidentId: input.incidentId, actor: triager, reason: falsePositiveReason(triage.data) ?? '' });
+    await sla?.meet('resolve', triager);
+    state.status = 'closed_false_positive';
+    await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
+    state.currentStep = null;
+    return { status: state.status, severity: state.severity ?? registered.severity };
+  }
   const triaged = await incidents.applyTriage({ incidentId: input.incidentId, actor: triager, ...triageData(triage.data) });
   await sla?.meet('triage', triager);
   sla?.assign(triager);
@@ -357,12 +390,12 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
         });
         const approved = approval.outcome === 'approved';
         const result: Record<string, unknown> = { outcome: approval.outcome, by: approval.decidedBy };
-        if (approved && step.action) result.action = await runAction(step, step.action, approval.decidedBy);
+        if (approved && step.action) result.action = await runAction(step, step.action, approval.decidedBy, step.roles);
         await record(approved ? 'completed' : 'skipped', { taskId: approval.taskId, result });
         return;
       }
       case 'action':
-        await record('completed', { result: { action: await runAction(step, step.action, []) } });
+        await record('completed', { result: { action: await runAction(step, step.action, [], responders) } });
         return;
       case 'timer':
         await sleep(step.duration);
@@ -371,14 +404,57 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     }
   }
 
-  function runAction(step: PlaybookStep, action: PlaybookAction, approvedBy: string[]) {
-    return incidents.runIncidentAction({
-      actionId: `${input.incidentId}:${step.id}`,
-      incidentId: input.incidentId,
-      action,
-      approvedBy,
+  async function runAction(step: PlaybookStep, action: PlaybookAction, approvedBy: string[], confirmers: Role[]) {
+    const actionId = `${input.incidentId}:${step.id}`;
+    const outcome = await incidents.runIncidentAction({ actionId, incidentId: input.incidentId, action, approvedBy, drill });
+    if (outcome.status !== 'manual' && outcome.status !== 'failed') return outcome;
+    if (!patched(confirmedContainmentPatch)) return outcome;
+    return confirmAction(step, action, actionId, outcome, confirmers);
+  }
+
+  /**
+   * No responder carried the action out (none configured, or it failed): the step's roles carry it
+   * out by hand and confirm it with evidence; a failure also escalates to the Security Manager.
+   * Until confirmed, the step (and so containment) is not over.
+   */
+  async function confirmAction(
+    step: PlaybookStep,
+    action: PlaybookAction,
+    actionId: string,
+    outcome: { status: string; detail: string },
+    confirmers: Role[],
+  ) {
+    const name = action.kind === 'containment' ? action.name : action.kind;
+    if (outcome.status === 'failed') {
+      await notify({
+        dedupKey: `action:${actionId}:failed`,
+        recipientRoles: ['security_manager'],
+        recipients: [],
+        subject,
+        title: `${drill ? '[DRILL] ' : ''}Containment action failed: ${name} on "${input.title}"`,
+        body: `${outcome.detail}. It is waiting for someone to carry it out by hand and confirm it with evidence.`,
+        drill,
+      });
+    }
+    const confirmation = await tasks.run({
+      kind: containmentConfirmationKind,
+      title: `Carry out and confirm "${name}" (${outcome.status === 'failed' ? 'the responder failed' : 'no responder'}): ${step.title}`,
+      details: { stepId: step.id, actionId, action: name, status: outcome.status, detail: outcome.detail, form: containmentConfirmationForm },
+      subject,
+      allowedRoles: confirmers,
+      outcomes: ['confirmed'],
+      forbidSelfDecision: false,
+      guard: (decision) => {
+        const evidence = containmentEvidence(decision.data);
+        return typeof evidence === 'string' ? evidence : undefined;
+      },
       drill,
     });
+    const confirmedBy = confirmation.decidedBy[0] ?? systemActor.principalId;
+    // The guard admitted only a decision with evidence, and the task never expires.
+    const { evidence, links } = containmentEvidence(confirmation.data) as ContainmentEvidence;
+    await incidents.confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy, evidence, links });
+    return { status: 'confirmed', detail: outcome.detail, confirmedBy };
   }
 }
 
