@@ -1,16 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { decide, openTask, seedCi } from '../setup/fixtures';
+import { computeMeasures, measurePeriod } from '../../db/measures';
+import { falsePositiveRate } from '../../db/measures/false-positive-rate';
 
 // The incident's SLA clocks on the dev server, with targets of seconds.
 
 let stack: Stack;
-const tokens = {} as Record<'reporter' | 'analyst' | 'manager' | 'auditor', string>;
+const tokens = {} as Record<'reporter' | 'siem' | 'analyst' | 'manager' | 'auditor', string>;
 const hour = { critical: '1h', high: '1h', medium: '1h', low: '1h' };
 
 beforeAll(async () => {
   stack = await startStack();
   tokens.reporter = await stack.token(['reporter'], 'rita');
+  tokens.siem = await stack.token(['reporter'], 'siem-connector');
   tokens.analyst = await stack.token(['security_analyst'], 'ana');
   tokens.manager = await stack.token(['security_manager'], 'max');
   tokens.auditor = await stack.token(['auditor'], 'audrey');
@@ -78,8 +81,14 @@ describe('incident SLA clocks', () => {
     for (const name of ['acknowledge', 'triage']) expect(target(breached, name)).toMatchObject({ breached: false, breachedAt: null });
     expect(target(breached, 'acknowledge').metAt).not.toBeNull();
     const event = breached.timeline.find((e: { action: string }) => e.action === 'incident.sla_breached');
-    // Ana triaged, so from then on the resolve target was hers.
-    expect(event.details).toMatchObject({ target: 'resolve', severity: 'critical', duration: '4s', responsible: 'ana' });
+    // Ana took the incident on when she acknowledged it: a breach after that is hers; before, the responders'.
+    const hers = Date.parse(target(breached, 'resolve').breachedAt as string) >= Date.parse(breached.timestamps.acknowledgedAt);
+    expect(event.details).toMatchObject({
+      target: 'resolve',
+      severity: 'critical',
+      duration: '4s',
+      responsible: hers ? 'ana' : 'roles: security_manager, security_analyst',
+    });
     expect(breached.live.sla.find((t: TargetView) => t.target === 'resolve').breachedAt).not.toBeNull();
 
     const escalation = await eventually(
@@ -157,5 +166,142 @@ describe('incident SLA clocks', () => {
     });
     expect(accepted.status).toBe(201);
     expect(accepted.body.sla).toMatchObject({ supportHours: { ...business, holidays: [] }, triageTargets: { critical: '1h' } });
+  });
+
+  it('takes the seed scenario from alert to closure: containment approved by another, confirmed with evidence, resolve SLA judged by the clock', async () => {
+    const account = `svc-payroll-${Date.now()}`;
+    await seedCi(stack.db, {
+      name: account,
+      type: 'service_account',
+      level: 'high',
+      sla: { acknowledgeTargets: hour, triageTargets: hour, resolveTargets: { critical: '6s', high: '6s', medium: '6s', low: '6s' } },
+      attributes: {
+        expectedActivity: { windows: [{ days: ['mon', 'tue', 'wed', 'thu', 'fri'], start: '07:00', end: '19:00' }], systems: ['batch-01'] },
+      },
+    });
+    // 02:00 on a Saturday, outside the account's documented windows.
+    const alert = {
+      source: 'wazuh',
+      rule: 'Authentication failure',
+      severity: 'high',
+      host: 'hr-db',
+      account,
+      time: '2026-11-21T02:00:00Z',
+    };
+    const verdict = (await stack.request('POST', '/alerts', { token: tokens.siem, body: alert })).body;
+    expect(verdict).toMatchObject({ verdict: 'incident' });
+    const id: string = verdict.incidentId;
+
+    await acknowledgeAndTriage(id, { scope: 'payroll batch account' });
+    const approval = await openTask(stack, tokens.manager, id, 'incident.approval');
+    expect(approval.requester).toBe('ana');
+    expect((await decide(stack, tokens.manager, approval.id, 'approved')).status).toBe(200);
+
+    // No responder is configured: the approval does not contain anything by itself.
+    const confirmation = await openTask(stack, tokens.manager, id, 'incident.containment-confirmation');
+    expect(confirmation.details.form.map((field: { name: string }) => field.name)).toEqual(['evidence', 'links']);
+    expect((await incident(id)).timestamps.containedAt).toBeNull();
+    const withoutEvidence = await decide(stack, tokens.manager, confirmation.id, 'confirmed', { data: { links: ['ftp://x'] } });
+    expect(withoutEvidence.status).toBe(409);
+    expect(withoutEvidence.body.detail).toMatch(/data\.evidence/);
+    const badLink = await decide(stack, tokens.manager, confirmation.id, 'confirmed', {
+      data: { evidence: 'disabled in AD', links: ['ftp://x'] },
+    });
+    expect(badLink.body.detail).toMatch(/data\.links\.0/);
+    const confirmedAt = Date.now();
+    const evidence = {
+      evidence: 'Account disabled in AD, sessions revoked; sign-in log shows no activity since',
+      links: ['https://tickets.example/SEC-42'],
+    };
+    expect((await decide(stack, tokens.manager, confirmation.id, 'confirmed', { data: evidence })).status).toBe(200);
+
+    for (const stepTitle of ['Forensic review', 'Rotate', 'Restore']) {
+      const step = await eventually(
+        async () => {
+          const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
+          return open.find((task: { kind: string; title: string }) => task.kind === 'incident.step' && task.title.startsWith(stepTitle));
+        },
+        20_000,
+        `step ${stepTitle}`,
+      );
+      expect((await decide(stack, tokens.analyst, step.id, 'done')).status).toBe(200);
+    }
+    const review = await openTask(stack, tokens.analyst, id, 'incident.post-incident-review');
+    expect((await decide(stack, tokens.analyst, review.id, 'completed', { data: { rootCause: 'known' } })).status).toBe(200);
+
+    const closed = await eventually(
+      async () => {
+        const view = await incident(id);
+        return view.status === 'closed' && view;
+      },
+      20_000,
+      'the incident to close',
+    );
+    expect(Date.parse(closed.timestamps.containedAt)).toBeGreaterThanOrEqual(confirmedAt);
+    expect(closed.actions).toMatchObject([
+      { name: 'isolate-account', status: 'confirmed', approvedBy: ['max'], confirmedBy: 'max', evidence },
+    ]);
+    const resolve = target(closed, 'resolve');
+    expect(resolve.metAt).not.toBeNull();
+    // Met or breached as the clock says: breached exactly when it was resolved after its due time.
+    const late = Date.parse(closed.timestamps.resolvedAt) > Date.parse(resolve.dueAt);
+    expect(resolve.breached).toBe(late);
+    expect(resolve.breachedAt !== null).toBe(late);
+    expect(closed.timeline.map((e: { action: string }) => e.action)).toEqual(
+      expect.arrayContaining([
+        'incident.action_run',
+        'incident.action_confirmed',
+        'incident.contained',
+        'incident.reviewed',
+        'incident.closed',
+      ]),
+    );
+  });
+
+  it('closes a false positive at triage with its reason, and the review reports the rate per rule and source', async () => {
+    const { ciId } = await seedCi(stack.db, {
+      level: 'medium',
+      sla: { acknowledgeTargets: hour, triageTargets: hour, resolveTargets: hour },
+    });
+    const from = new Date();
+    const { id } = await report([ciId], 'Scanner flagged a backup job');
+    const acknowledge = await openTask(stack, tokens.analyst, id, 'incident.acknowledge');
+    expect((await decide(stack, tokens.analyst, acknowledge.id, 'acknowledged')).status).toBe(200);
+    const triage = await openTask(stack, tokens.analyst, id, 'incident.triage');
+    expect(triage.allowedOutcomes).toEqual(['triaged', 'false_positive']);
+    const noReason = await decide(stack, tokens.analyst, triage.id, 'false_positive', { data: { reason: '  ' } });
+    expect(noReason.status).toBe(409);
+    expect(noReason.body.detail).toMatch(/data\.reason/);
+    expect(
+      (await decide(stack, tokens.analyst, triage.id, 'false_positive', { data: { reason: 'the nightly backup, documented' } })).status,
+    ).toBe(200);
+
+    const closed = await eventually(
+      async () => {
+        const view = await incident(id);
+        return view.status === 'closed_false_positive' && view;
+      },
+      15_000,
+      'the false positive to close',
+    );
+    expect(closed.falsePositiveReason).toBe('the nightly backup, documented');
+    expect(closed.timestamps.closedAt).not.toBeNull();
+    expect(closed.sla.nextDueAt).toBeNull();
+    expect(closed.sla.targets.every((t: TargetView) => t.metAt !== null && !t.breached)).toBe(true);
+    expect(closed.tasks.filter((t: { status: string }) => t.status === 'open')).toEqual([]);
+    expect(closed.timeline.find((e: { action: string }) => e.action === 'incident.closed_false_positive').details.reason).toBe(
+      'the nightly backup, documented',
+    );
+
+    // Only incidents reported from `from` on: this one (a false positive) and none other yet.
+    const [measured] = await computeMeasures(stack.db, measurePeriod(from, new Date(Date.now() + 1000)), null, [falsePositiveRate]);
+    expect(measured?.result).toMatchObject({
+      value: 100,
+      unit: '%',
+      breakdown: [
+        { label: 'rule reported', value: 100, count: 1 },
+        { label: 'source siem', value: 100, count: 1 },
+      ],
+    });
   });
 });

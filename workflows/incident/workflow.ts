@@ -292,8 +292,8 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   if (triage.outcome === falsePositiveOutcome) {
     // Triage found no incident: the targets stop (met by the closing), nothing is contained.
     await sla?.meet('triage', triager);
-    await incidents.closeAsFalsePositive({ incidentId: input.incidentId, actor: triager, reason: falsePositiveReason(triage.data) ?? '' });
     await sla?.meet('resolve', triager);
+    await incidents.closeAsFalsePositive({ incidentId: input.incidentId, actor: triager, reason: falsePositiveReason(triage.data) ?? '' });
     state.status = 'closed_false_positive';
     await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
     state.currentStep = null;
