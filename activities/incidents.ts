@@ -10,6 +10,7 @@ import {
   recordFailedRegistration,
   recordPostIncidentReview,
   registerIncident,
+  settleIncidentAction,
   settleCommunication,
   updateIncidentStatus,
 } from '../db/incidents';
@@ -108,8 +109,8 @@ export function createIncidentActivities(deps: ActivityDeps) {
             receiver: 'responder',
             outbound,
           });
-          status = answer.ok ? 'executed' : 'failed';
-          detail = answer.detail;
+          status = answer.accepted ? 'pending' : answer.ok ? 'executed' : 'failed';
+          detail = answer.accepted ? `${answer.detail}: awaiting its signed callback` : answer.detail;
         }
       }
       const name = action.kind === 'containment' ? action.name : action.kind;
@@ -153,6 +154,11 @@ export function createIncidentActivities(deps: ActivityDeps) {
     /** Safe to retry: only an incident not closed yet is closed, and audited once. */
     async closeAsFalsePositive(input: { incidentId: string; actor: string; reason: string }): Promise<void> {
       await closeAsFalsePositive(db, input);
+    },
+
+    /** Safe to retry: only a pending action is settled, and audited once. */
+    async settleIncidentAction(input: { actionId: string; incidentId: string; status: string; detail: string }): Promise<void> {
+      await settleIncidentAction(db, input);
     },
 
     /** Safe to retry: only an unconfirmed action is confirmed, and audited once. */

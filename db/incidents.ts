@@ -583,7 +583,10 @@ export async function settleCommunication(
  * Triage found no incident: closes it as a false positive with the reason, frees its alert
  * fingerprint. Safe to retry: only an incident not closed yet is closed, and audited once.
  */
-export async function closeAsFalsePositive(db: Kysely<Database>, input: { incidentId: string; actor: string; reason: string }): Promise<void> {
+export async function closeAsFalsePositive(
+  db: Kysely<Database>,
+  input: { incidentId: string; actor: string; reason: string },
+): Promise<void> {
   await auditedWrite(db, async (trx) => {
     const closed = await trx
       .updateTable('incidents')
@@ -635,4 +638,42 @@ export async function confirmIncidentAction(
         }
       : undefined;
   });
+}
+
+/**
+ * An action its responder accepted (202) ends as the responder's callback (or its silence) says.
+ * Safe to retry: only a pending action is settled, and audited once.
+ */
+export async function settleIncidentAction(
+  db: Kysely<Database>,
+  input: { actionId: string; incidentId: string; status: string; detail: string },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const settled = await trx
+      .updateTable('incident_actions')
+      .set({ status: input.status, detail: input.detail })
+      .where('id', '=', input.actionId)
+      .where('status', '=', 'pending')
+      .returning('name')
+      .executeTakeFirst();
+    return settled
+      ? {
+          actor: systemActor.principalId,
+          action: 'incident.action_settled',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { actionId: input.actionId, name: settled.name, status: input.status, detail: input.detail },
+        }
+      : undefined;
+  });
+}
+
+/** The incident action with this id, if the incident has it: what a responder's callback settles. */
+export function findActionOfIncident(db: Kysely<Database>, incidentId: string, actionId: string) {
+  return db
+    .selectFrom('incident_actions')
+    .select(['id', 'status'])
+    .where('id', '=', actionId)
+    .where('incident_id', '=', incidentId)
+    .executeTakeFirst();
 }

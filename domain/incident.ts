@@ -96,7 +96,24 @@ export interface CommunicationRequest {
 }
 
 /** ApplicationFailure types the incident's Updates refuse with (a conflict with its state). */
-export const incidentRefusalTypes = { closed: 'IncidentClosed' } as const;
+export const incidentRefusalTypes = { closed: 'IncidentClosed', actionNotPending: 'ActionNotPending' } as const;
+
+/**
+ * The `actionResult` Update's payload: an automated responder that accepted an action (202) reports
+ * how it ended, through the signed callback (`POST /incidents/:id/actions/:stepId/result`).
+ */
+export interface ActionResult {
+  actionId: string;
+  status: 'executed' | 'failed';
+  detail: string;
+}
+
+/** How long an accepted action waits for its responder's callback before it counts as failed. */
+export const responderCallbackWait = '1h';
+
+/** The string a responder signs for a callback: replayed later, the timestamp is stale; replayed at once, the action is settled. */
+export const callbackSigningString = (timestamp: string, actionId: string, result: { status: string; detail: string }) =>
+  `${timestamp}.${actionId}.${result.status}.${result.detail}`;
 
 /** The milestones an incident records once, each with its own audit action. */
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';

@@ -12,6 +12,8 @@ export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'se
 export const deciders: readonly Role[] = roles.filter((role) => role !== 'auditor');
 export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+/** The token an automated responder (SOAR) reports action results with; the callback is also signed. */
+export const responderCallers: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Who may write to the CMDB; a service owner only to their own records (checked per record). */
 export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];

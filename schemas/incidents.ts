@@ -176,6 +176,24 @@ export const incidentListQuery = z.strictObject({
 });
 export const incidentPage = page(incidentSummary);
 
+export const actionResultBody = z
+  .strictObject({
+    status: z.enum(['executed', 'failed']),
+    detail: z.string().max(2000).default(''),
+  })
+  .meta({ examples: [{ status: 'executed', detail: 'account svc-payroll disabled in AD at 02:14' }] });
+
+export const actionResultHeaders = z.object({
+  'x-warden-timestamp': z
+    .string()
+    .regex(/^\d{1,12}$/, 'unix seconds')
+    .describe('when the responder signed, in unix seconds'),
+  'x-warden-signature': z
+    .string()
+    .regex(/^sha256=[0-9a-f]{64}$/, 'sha256=<hex>')
+    .describe('sha256=<hex HMAC-SHA256 with WARDEN_RESPONDER_SECRET of "<timestamp>.<actionId>.<status>.<detail>">'),
+});
+
 export const communicationRequestBody = z.strictObject({
   audience: z.string().trim().min(1).max(300),
   message: z.string().trim().min(1).max(20_000),

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
@@ -7,6 +7,7 @@ import type { Incident } from '../../db/database';
 import { slaClocksOf } from '../../db/incident-sla';
 import {
   assessIncident,
+  findActionOfIncident,
   findVisibleIncident,
   incidentRecords,
   listIncidents,
@@ -16,6 +17,8 @@ import {
 import { pageOf } from '../../db/pagination';
 import { responses, uuidParam } from '../../schemas/common';
 import {
+  actionResultBody,
+  actionResultHeaders,
   communicationRequestBody,
   incidentAccepted,
   incidentDetail,
@@ -23,12 +26,12 @@ import {
   incidentPage,
   incidentReport,
 } from '../../schemas/incidents';
-import { makeIncidentWorkflowId, type IncidentPlaybookInput, type IncidentSlaClock } from '../../domain/incident';
-import { incidentStateQuery, requestCommunicationUpdate } from '../../workflows/incident/definitions';
+import { callbackSigningString, makeIncidentWorkflowId, type IncidentPlaybookInput, type IncidentSlaClock } from '../../domain/incident';
+import { actionResultUpdate, incidentStateQuery, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { startIncident } from '../incident-start';
-import { invalid, notFound } from '../../http/problem';
-import { everyone, incidentCommunicators, incidentReporters } from '../../http/roles';
+import { conflict, forbidden, invalid, notFound } from '../../http/problem';
+import { everyone, incidentCommunicators, incidentReporters, responderCallers } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
@@ -77,6 +80,16 @@ function toIncidentSummary(incident: Incident, clocks: IncidentSlaClock[] | unde
     sla: toSlaView(incident, clocks, now),
     falsePositiveReason: incident.false_positive_reason,
   };
+}
+
+/** A signed callback older (or newer) than this is refused: a captured one cannot be replayed later. */
+const callbackToleranceSeconds = 300;
+
+/** Whether `signature` is the responder secret's HMAC of what the callback says, compared in constant time. */
+function validCallbackSignature(secret: string, signature: string, signed: string): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(signed).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function unknownCiErrors(assessment: IncidentAssessment, affectedCis: string[], path = 'body.affectedCis') {
@@ -221,6 +234,54 @@ export async function incidentRoutes(app: FastifyInstance) {
           ...(live.sla ? { sla: live.sla } : {}),
         },
       };
+    },
+  });
+
+  routes.post('/incidents/:id/actions/:stepId/result', {
+    config: { roles: responderCallers },
+    schema: {
+      operationId: 'reportIncidentActionResult',
+      tags: ['incidents'],
+      summary: 'An automated responder reports how an action it accepted (202) ended; signed and replay-safe',
+      description:
+        'The responder that answered 202 to a containment action calls back with its result, with a bearer token and ' +
+        '`X-Warden-Signature: sha256=<HMAC-SHA256 of "<timestamp>.<actionId>.<status>.<detail>" with WARDEN_RESPONDER_SECRET>` ' +
+        'and `X-Warden-Timestamp` (unix seconds, within 5 minutes). The action id is `<incidentId>:<stepId>`, as sent to the ' +
+        'responder. An action settles once: a repeated callback is 409. A failed action escalates to the Security Manager ' +
+        'and opens a task to carry it out by hand and confirm it with evidence.',
+      params: z.object({ id: z.uuid(), stepId: z.string().min(1).max(100) }),
+      headers: actionResultHeaders,
+      body: actionResultBody,
+      response: responses({ 202: z.object({ actionId: z.string(), status: z.enum(['executed', 'failed']) }) }),
+    },
+    handler: async (request, reply) => {
+      const secret = app.config.WARDEN_RESPONDER_SECRET;
+      if (!secret) throw forbidden('responder callbacks need WARDEN_RESPONDER_SECRET to be configured');
+      const timestamp = request.headers['x-warden-timestamp'];
+      if (Math.abs(Date.now() / 1000 - Number(timestamp)) > callbackToleranceSeconds) {
+        throw invalid([{ path: 'headers.x-warden-timestamp', message: `more than ${callbackToleranceSeconds} s from the server's clock` }]);
+      }
+      const actionId = `${request.params.id}:${request.params.stepId}`;
+      if (
+        !validCallbackSignature(secret, request.headers['x-warden-signature'], callbackSigningString(timestamp, actionId, request.body))
+      ) {
+        throw forbidden('the signature does not match the callback');
+      }
+      const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
+      if (!incident) throw notFound('incident', request.params.id);
+      const action = await findActionOfIncident(app.db, incident.id, actionId);
+      if (!action) throw notFound('action', actionId);
+      if (action.status !== 'pending') throw conflict(`action ${actionId} is settled already (${action.status})`);
+      try {
+        // The action id is the Update id: a replay racing the first callback is the same Update.
+        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(actionResultUpdate, {
+          args: [{ actionId, ...request.body }],
+          updateId: `action-result:${actionId}`,
+        });
+      } catch (error) {
+        throw updateRefusal(error, 'the incident is over')?.problem ?? error;
+      }
+      return reply.code(202).send({ actionId, status: request.body.status });
     },
   });
 

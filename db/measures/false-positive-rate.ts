@@ -29,12 +29,16 @@ export const falsePositiveRate: Measure = {
       ? await db.selectFrom('security_alerts_received').select(['incident_id', 'rule']).distinct().where('incident_id', 'in', ids).execute()
       : [];
     const rulesOf = new Map<string, string[]>();
-    for (const alert of alerts) if (alert.incident_id) rulesOf.set(alert.incident_id, [...(rulesOf.get(alert.incident_id) ?? []), alert.rule]);
+    for (const alert of alerts)
+      if (alert.incident_id) rulesOf.set(alert.incident_id, [...(rulesOf.get(alert.incident_id) ?? []), alert.rule]);
     const falsePositive = (status: string) => status === 'closed_false_positive';
     const byRule = incidents.flatMap(({ incident }) =>
       (rulesOf.get(incident.id) ?? ['reported']).map((rule) => ({ label: `rule ${rule}`, falsePositive: falsePositive(incident.status) })),
     );
-    const bySource = incidents.map(({ incident }) => ({ label: `source ${incident.source}`, falsePositive: falsePositive(incident.status) }));
+    const bySource = incidents.map(({ incident }) => ({
+      label: `source ${incident.source}`,
+      falsePositive: falsePositive(incident.status),
+    }));
     return {
       status: 'measured',
       value: percent(incidents.filter(({ incident }) => falsePositive(incident.status)).length, incidents.length),

@@ -37,7 +37,9 @@ it('finishes an incident whose worker was stopped mid-playbook, recording nothin
     const confirmation = await eventually(
       async () => {
         const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.manager })).body.items;
-        return open.find((t: { kind: string; title: string }) => t.kind === 'incident.containment-confirmation' && t.title.includes(action));
+        return open.find(
+          (t: { kind: string; title: string }) => t.kind === 'incident.containment-confirmation' && t.title.includes(action),
+        );
       },
       45_000,
       `the ${action} confirmation`,

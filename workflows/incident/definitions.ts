@@ -1,6 +1,8 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
-import type { CommunicationRequest, IncidentState } from '../../domain/incident';
+import type { ActionResult, CommunicationRequest, IncidentState } from '../../domain/incident';
 
 export const incidentStateQuery = defineQuery<IncidentState>('incidentStateQuery');
 /** Opens the Security Manager's approval of an external communication; nothing is sent before it. */
 export const requestCommunicationUpdate = defineUpdate<{ communicationId: string }, [CommunicationRequest]>('requestCommunication');
+/** An automated responder's asynchronous result for an action it accepted; refused unless the action waits for it. */
+export const actionResultUpdate = defineUpdate<{ actionId: string; status: ActionResult['status'] }, [ActionResult]>('actionResult');

@@ -21,6 +21,8 @@ import {
   falsePositiveOutcome,
   falsePositiveReason,
   incidentRefusalTypes,
+  responderCallbackWait,
+  type ActionResult,
   type CommunicationRequest,
   type ContainmentEvidence,
   type IncidentPlaybookInput,
@@ -33,7 +35,7 @@ import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/
 import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
-import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
+import { actionResultUpdate, incidentStateQuery, requestCommunicationUpdate } from './definitions';
 import { SlaClocks, slaClocksPatch } from './sla-clocks';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
@@ -142,6 +144,31 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       validator: (_request: CommunicationRequest) => {
         if (state.status.startsWith('closed')) {
           throw ApplicationFailure.create({ type: incidentRefusalTypes.closed, message: 'the incident is closed', nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  /**
+   * Results responders reported for actions they accepted. The API admits a callback only for an
+   * action recorded as pending, which may reach the workflow just before the acceptance does; the
+   * first result stands and a repeat is refused.
+   */
+  const actionResults = new Map<string, ActionResult>();
+  setHandler(
+    actionResultUpdate,
+    (result) => {
+      actionResults.set(result.actionId, result);
+      return { actionId: result.actionId, status: result.status };
+    },
+    {
+      validator: (result: ActionResult) => {
+        if (actionResults.has(result.actionId)) {
+          throw ApplicationFailure.create({
+            type: incidentRefusalTypes.actionNotPending,
+            message: `action ${result.actionId} has its result already`,
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -406,10 +433,27 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
 
   async function runAction(step: PlaybookStep, action: PlaybookAction, approvedBy: string[], confirmers: Role[]) {
     const actionId = `${input.incidentId}:${step.id}`;
-    const outcome = await incidents.runIncidentAction({ actionId, incidentId: input.incidentId, action, approvedBy, drill });
-    if (outcome.status !== 'manual' && outcome.status !== 'failed') return outcome;
+    let outcome = await incidents.runIncidentAction({ actionId, incidentId: input.incidentId, action, approvedBy, drill });
+    if (outcome.status !== 'manual' && outcome.status !== 'failed' && outcome.status !== 'pending') return outcome;
     if (!patched(confirmedContainmentPatch)) return outcome;
+    if (outcome.status === 'pending') {
+      outcome = await awaitResponder(actionId);
+      if (outcome.status === 'executed') return outcome;
+    }
     return confirmAction(step, action, actionId, outcome, confirmers);
+  }
+
+  /** The responder accepted the action: its signed callback (or its silence) settles it. */
+  async function awaitResponder(actionId: string): Promise<{ status: string; detail: string }> {
+    const answered = await condition(() => actionResults.has(actionId), responderCallbackWait);
+    // Silence counts as a failure, and a late callback is refused like a repeated one.
+    if (!answered) {
+      const detail = `the responder accepted the action but reported no result within ${responderCallbackWait}`;
+      actionResults.set(actionId, { actionId, status: 'failed', detail });
+    }
+    const result = actionResults.get(actionId) as ActionResult;
+    await incidents.settleIncidentAction({ actionId, incidentId: input.incidentId, status: result.status, detail: result.detail });
+    return result;
   }
 
   /**
@@ -439,7 +483,14 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     const confirmation = await tasks.run({
       kind: containmentConfirmationKind,
       title: `Carry out and confirm "${name}" (${outcome.status === 'failed' ? 'the responder failed' : 'no responder'}): ${step.title}`,
-      details: { stepId: step.id, actionId, action: name, status: outcome.status, detail: outcome.detail, form: containmentConfirmationForm },
+      details: {
+        stepId: step.id,
+        actionId,
+        action: name,
+        status: outcome.status,
+        detail: outcome.detail,
+        form: containmentConfirmationForm,
+      },
       subject,
       allowedRoles: confirmers,
       outcomes: ['confirmed'],
