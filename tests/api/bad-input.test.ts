@@ -269,7 +269,8 @@ const writeRoutes: WriteRoute[] = [
 /**
  * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts`, the imports
  * and campaign starts take a union of shapes (generic or Wazuh; CSV or JSON; CIs or a service);
- * decisions and communications need a running workflow (tests/workflows/*.test.ts), and so do change
+ * decisions, communications and responder callbacks (signed headers first) need a running workflow
+ * (tests/workflows/*.test.ts), and so do change
  * amendments, evidence and implementation reports (tests/api/change-*.test.ts); the ServiceNow and
  * Jira change payloads are the tools' own and ignore fields Warden does not use (tests/api/change-gate.test.ts).
  * The controls import names bad rows rather than body fields (tests/api/controls.test.ts).
@@ -280,6 +281,7 @@ const exempt = [
   'POST /alerts',
   'POST /tasks/:id/decision',
   'POST /incidents/:id/communications',
+  'POST /incidents/:id/actions/:stepId/result',
   'POST /people/import',
   'POST /systems/:ciId/accounts/import',
   'POST /access-reviews',
