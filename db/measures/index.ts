@@ -5,6 +5,7 @@ import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
 import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
 import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
+import { drillCoverage } from './drill-coverage';
 import { expiredExceptions } from './expired-exceptions';
 import { falsePositiveRate } from './false-positive-rate';
 import { improvementActions } from './improvement-actions';
@@ -28,6 +29,7 @@ export const measures: readonly Measure[] = [
   incidentsPerCategory,
   incidentSla,
   falsePositiveRate,
+  drillCoverage,
   risksPastReview,
   expiredExceptions,
   policiesPastReview,
