@@ -213,6 +213,12 @@ const writeRoutes: WriteRoute[] = [
     url: '/access-reviews/schedule',
     valid: { scope: { ciIds: [ci.id] }, every: '365d', deadline: '14d', escalationPeriod: '7d', unusedAfterDays: 90 },
   },
+  {
+    method: 'PUT',
+    url: '/drill-schedules/:category',
+    path: '/drill-schedules/other',
+    valid: { every: '365d', paused: true, affectedCis: [ci.id] },
+  },
   { method: 'POST', url: '/controls', valid: controlBody('bad input control') },
   { method: 'PATCH', url: '/controls/:id', path: `/controls/${control.id}`, valid: controlBody('renamed control') },
   // Before pause and unpause: their valid bodies need the Schedule this one creates.

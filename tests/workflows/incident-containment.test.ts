@@ -77,6 +77,9 @@ describe('confirmed containment', () => {
       body: executed,
     });
     expect(tampered.status).toBe(403);
+    const badStatus = await callback(id, 'approve-isolation', { status: 'maybe', detail: '' });
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.body.errors[0].path).toBe('body.status');
     expect((await callback(id, 'approve-isolation', executed)).status).toBe(202);
     await eventually(async () => actionOf(await incident(id), 'isolate-host')?.status === 'executed', 15_000, 'the isolation to settle');
     // Replaying the same signed callback changes nothing.
