@@ -31,9 +31,11 @@ import {
   type IncidentTimestamp,
   type RegisteredIncident,
 } from '../../domain/incident';
+import { durationMs } from '../../domain/duration';
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
+import { publishSearchFields } from '../search-attributes';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
 import { actionResultUpdate, incidentStateQuery, requestCommunicationUpdate } from './definitions';
 import { SlaClocks, slaClocksPatch } from './sla-clocks';
@@ -83,6 +85,7 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
 async function endIncidentVisibly(input: IncidentPlaybookInput, failure: ProcessFailure, cause: unknown): Promise<IncidentPlaybookResult> {
   const registrationFailed = failure.step === 'registerIncident';
   const status = registrationFailed ? 'registration_failed' : 'failed';
+  publishSearchFields({ status, slaDueAt: null });
   let recorded = true;
   try {
     if (registrationFailed) await incidents.recordFailedRegistration({ ...input, workflowId: workflowInfo().workflowId, failure });
@@ -129,6 +132,8 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     acknowledgeEscalations: 0,
     pendingCommunications: 0,
   };
+  // Titles are free text: they go to the memo, which the codec encrypts, never to a Search Attribute.
+  publishSearchFields({ process: 'incident', subjectId: input.incidentId, drill, status: state.status }, { title: input.title });
   /** Communications from request to settlement; carried over only while their approval task waits. */
   const inFlight = new Map<string, CommunicationRequest>();
   /** Null in incidents recorded before SLA clocks, which replay without them. */
@@ -176,6 +181,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
 
   async function setStatus(status: string, actor: string, stamp?: IncidentTimestamp, details?: Record<string, unknown>) {
     state.status = status;
+    publishSearchFields({ status });
     await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
   }
 
@@ -240,17 +246,20 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     state.status = 'registered';
     state.severity = registered.severity;
     state.securityIncident = true;
+    publishSearchFields({ severity: registered.severity });
     for (const request of carried.communications) void approveCommunication(request, true);
   } else {
     // Register and classify.
     registered = await incidents.registerIncident({ ...input, workflowId: workflowInfo().workflowId });
     state.severity = registered.severity;
     state.securityIncident = registered.securityIncident;
+    publishSearchFields({ severity: registered.severity });
     if (!registered.securityIncident) {
       await setStatus('closed_not_security', systemActor.principalId, 'closed_at', { reason: registered.reason });
       return { status: state.status, severity: registered.severity };
     }
 
+    publishSearchFields({ slaDueAt: new Date(Date.now() + durationMs(registered.acknowledgeTarget)) });
     // Notify the Security Manager, then wait for an acknowledgement within the SLA target.
     await notify({
       dedupKey: `incident:${input.incidentId}:registered`,
@@ -286,6 +295,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   const acknowledgement = await Promise.race([acknowledging, continueWhileUnacknowledged(registered)]);
   state.acknowledgeEscalations = acknowledgement.escalations;
   const acknowledger = acknowledgement.decidedBy[0] ?? systemActor.principalId;
+  publishSearchFields({ slaDueAt: null });
   await setStatus('acknowledged', acknowledger, 'acknowledged_at');
   await sla?.meet('acknowledge', acknowledger);
   sla?.assign(acknowledger);
@@ -322,6 +332,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     await sla?.meet('resolve', triager);
     await incidents.closeAsFalsePositive({ incidentId: input.incidentId, actor: triager, reason: falsePositiveReason(triage.data) ?? '' });
     state.status = 'closed_false_positive';
+    publishSearchFields({ status: state.status });
     await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
     state.currentStep = null;
     return { status: state.status, severity: state.severity ?? registered.severity };
@@ -332,6 +343,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   if (triaged.severity !== state.severity) await sla?.retime(triager, triaged.severity);
   state.severity = triaged.severity;
   state.status = 'triaged';
+  publishSearchFields({ status: state.status, severity: triaged.severity });
 
   // The category's playbook, at the version recorded when the incident was registered.
   const lastStepOfPhase = phaseEnds(registered.playbook.steps);
