@@ -295,10 +295,11 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   const acknowledgement = await Promise.race([acknowledging, continueWhileUnacknowledged(registered)]);
   state.acknowledgeEscalations = acknowledgement.escalations;
   const acknowledger = acknowledgement.decidedBy[0] ?? systemActor.principalId;
+  // Whoever acknowledged answers for the open targets from the moment they decided.
+  sla?.assign(acknowledger);
   publishSearchFields({ slaDueAt: null });
   await setStatus('acknowledged', acknowledger, 'acknowledged_at');
   await sla?.meet('acknowledge', acknowledger);
-  sla?.assign(acknowledger);
 
   // Triage: scope, category and affected CIs; severity may change.
   state.currentStep = 'triage';
@@ -326,6 +327,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     drill,
   });
   const triager = triage.decidedBy[0] ?? systemActor.principalId;
+  sla?.assign(triager);
   if (triage.outcome === falsePositiveOutcome) {
     // Triage found no incident: the targets stop (met by the closing), nothing is contained.
     await sla?.meet('triage', triager);
@@ -339,7 +341,6 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   }
   const triaged = await incidents.applyTriage({ incidentId: input.incidentId, actor: triager, ...triageData(triage.data) });
   await sla?.meet('triage', triager);
-  sla?.assign(triager);
   if (triaged.severity !== state.severity) await sla?.retime(triager, triaged.severity);
   state.severity = triaged.severity;
   state.status = 'triaged';
