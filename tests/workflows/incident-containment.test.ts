@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { decodedHistoryJson } from '../setup/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { callbackSigningString } from '../../domain/incident';
 import { eventually, startStack, type Stack } from '../setup/stack';
@@ -114,5 +116,11 @@ describe('confirmed containment', () => {
     expect(Date.parse(contained.timestamps.containedAt)).toBeGreaterThanOrEqual(confirmedAt);
     expect(actionOf(contained, 'quarantine-file')).toMatchObject({ status: 'confirmed', confirmedBy: 'ana', evidence });
     expect(responder.received.map((r) => JSON.parse(r.body).action)).toEqual(['isolate-host', 'quarantine-file']);
+
+    // Recorded while the incident still runs (eradication waits for people): it covers the callbacks.
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      const history = await decodedHistoryJson(stack.temporal.client, `incident/${id}`, stack.app.codec);
+      writeFileSync(new URL('../replay/histories/incident-responder-callbacks.json', import.meta.url), history);
+    }
   });
 });

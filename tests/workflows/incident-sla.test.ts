@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodedHistoryJson } from '../setup/histories';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { computeMeasures, measurePeriod } from '../../db/measures';
@@ -254,6 +256,11 @@ describe('incident SLA clocks', () => {
         'incident.closed',
       ]),
     );
+
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      const history = await decodedHistoryJson(stack.temporal.client, `incident/${id}`, stack.app.codec);
+      writeFileSync(new URL('../replay/histories/incident-sla-confirmed-containment.json', import.meta.url), history);
+    }
   });
 
   it('closes a false positive at triage with its reason, and the review reports the rate per rule and source', async () => {
