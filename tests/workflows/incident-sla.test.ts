@@ -298,6 +298,11 @@ describe('incident SLA clocks', () => {
       'the nightly backup, documented',
     );
 
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      const history = await decodedHistoryJson(stack.temporal.client, `incident/${id}`, stack.app.codec);
+      writeFileSync(new URL('../replay/histories/incident-false-positive.json', import.meta.url), history);
+    }
+
     // Only incidents reported from `from` on: this one (a false positive) and none other yet.
     const [measured] = await computeMeasures(stack.db, measurePeriod(from, new Date(Date.now() + 1000)), null, [falsePositiveRate]);
     expect(measured?.result).toMatchObject({
