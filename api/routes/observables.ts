@@ -57,7 +57,8 @@ export async function observableRoutes(app: FastifyInstance) {
       operationId: 'markIoc',
       tags: ['incidents'],
       summary: 'Mark an indicator as an IOC',
-      description: 'A later alert carrying it is raised to at least high. Idempotent: marking a known IOC again changes nothing and answers marked: false. The marking is audited.',
+      description:
+        'A later alert carrying it is raised to at least high. Idempotent: marking a known IOC again changes nothing and answers marked: false. The marking is audited.',
       body: iocBody,
       response: responses({ 201: iocMarked, 200: iocMarked }),
     },
