@@ -11,6 +11,7 @@ import { html } from './html';
 import { layout } from './layout';
 import { secureCookies, subjectKey, uiPrefix, type WebContext, type WebPage } from './page';
 import { signInRoutes } from './sign-in';
+import { singleSignOnRoutes } from './single-sign-on';
 
 export const csrfCookie = 'warden_csrf';
 
@@ -120,6 +121,7 @@ export function webInbox(pages: WebPage[]) {
       return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(stylesheetContent);
     });
     await signInRoutes(app, web);
+    await singleSignOnRoutes(app, web);
     for (const page of pages) await page.routes(app, web);
   };
 }
