@@ -28,7 +28,9 @@ export const singleSignOnPath = (next: string | undefined) => `${uiPrefix}${star
  * WARDEN_OIDC_ISSUER is set; token sign-in stays beside it.
  */
 export async function singleSignOnRoutes(app: FastifyInstance, web: WebContext) {
-  const { WARDEN_OIDC_ISSUER: issuer, WARDEN_OIDC_CLIENT_ID: clientId, WARDEN_OIDC_CLIENT_SECRET: clientSecret } = app.config;
+  const issuer = app.config.WARDEN_OIDC_ISSUER;
+  const clientId = app.config.WARDEN_OIDC_CLIENT_ID;
+  const clientSecret = app.config.WARDEN_OIDC_CLIENT_SECRET;
   const roleMapping = app.config.WARDEN_OIDC_ROLE_MAP;
   if (!issuer || !clientId || !clientSecret || !roleMapping) return;
   const roleClaim = app.config.WARDEN_OIDC_ROLE_CLAIM;
@@ -126,7 +128,8 @@ export async function singleSignOnRoutes(app: FastifyInstance, web: WebContext) 
         claims = tokens.claims() ?? {};
       } catch (error) {
         request.log.warn({ err: error }, 'single sign-on refused');
-        const reason = error instanceof Error ? error.message : 'the provider refused';
+        // openid-client words the kind ("invalid response encountered"); its cause says what was wrong.
+        const reason = describeFailure(error);
         return refuse(request, reply, 400, reason, 'The answer from the identity provider did not match the sign-in this browser started. Start again.');
       }
       const subject = String(claims.sub);
@@ -156,6 +159,11 @@ export async function singleSignOnRoutes(app: FastifyInstance, web: WebContext) 
       return reply.redirect(pending.next, 303);
     },
   });
+}
+
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return 'the provider refused';
+  return error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message;
 }
 
 function readPending(cookie: string | undefined): z.infer<typeof pendingSignIn> | undefined {
