@@ -6,7 +6,10 @@ import { type Kysely, sql } from 'kysely';
  * A token session keeps `token_id` (revoking the token ends it) and leaves `roles` null.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('web_sessions').alterColumn('token_id', (c) => c.dropNotNull()).execute();
+  await db.schema
+    .alterTable('web_sessions')
+    .alterColumn('token_id', (c) => c.dropNotNull())
+    .execute();
   await db.schema.alterTable('web_sessions').addColumn('roles', sql`text[]`).execute();
   await db.schema.alterTable('web_sessions').addColumn('identity_provider', 'text').execute();
   await db.schema
@@ -19,5 +22,8 @@ export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.alterTable('web_sessions').dropConstraint('web_sessions_token_or_identity').execute();
   await db.schema.alterTable('web_sessions').dropColumn('identity_provider').execute();
   await db.schema.alterTable('web_sessions').dropColumn('roles').execute();
-  await db.schema.alterTable('web_sessions').alterColumn('token_id', (c) => c.setNotNull()).execute();
+  await db.schema
+    .alterTable('web_sessions')
+    .alterColumn('token_id', (c) => c.setNotNull())
+    .execute();
 }

@@ -4,6 +4,8 @@ import type { Actor, Role } from '../domain/roles';
 import type { Html } from './html';
 
 export const uiPrefix = '/ui';
+/** Where people start: My tasks. */
+export const inboxPath = `${uiPrefix}/tasks`;
 
 /** What one resource contributes to the inbox: a navigation entry, its pages, how to link its records. */
 export interface WebPage {

@@ -9,7 +9,7 @@ import { stylesheetContent, stylesheetPath } from './assets';
 import { humanize } from './format';
 import { html } from './html';
 import { layout } from './layout';
-import { secureCookies, subjectKey, uiPrefix, type WebContext, type WebPage } from './page';
+import { inboxPath, secureCookies, subjectKey, uiPrefix, type WebContext, type WebPage } from './page';
 import { signInRoutes } from './sign-in';
 import { singleSignOnRoutes } from './single-sign-on';
 
@@ -115,7 +115,7 @@ export function webInbox(pages: WebPage[]) {
       }),
     );
 
-    app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => reply.redirect(`${uiPrefix}/tasks`, 303));
+    app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => reply.redirect(inboxPath, 303));
     app.get('/assets/:file', { config: { public: true }, schema: { hide: true } }, (request, reply) => {
       if (request.url.split('?')[0] !== stylesheetPath) return reply.callNotFound();
       return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(stylesheetContent);

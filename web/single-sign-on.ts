@@ -70,7 +70,14 @@ export async function singleSignOnRoutes(app: FastifyInstance, web: WebContext) 
   const redirectUri = (request: FastifyRequest) =>
     `${app.config.WARDEN_PUBLIC_URL?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`}${uiPrefix}${callbackPath}`;
 
-  const refuse = async (request: FastifyRequest, reply: Parameters<WebContext['render']>[1], status: number, reason: string, text: string, principalId?: string) => {
+  const refuse = async (
+    request: FastifyRequest,
+    reply: Parameters<WebContext['render']>[1],
+    status: number,
+    reason: string,
+    text: string,
+    principalId?: string,
+  ) => {
     await recordRefusedSignIn(app.db, { ip: request.ip, reason, ...(principalId ? { principalId } : {}) });
     return web.render(request, reply, {
       title: 'Sign-in refused',
@@ -114,7 +121,13 @@ export async function singleSignOnRoutes(app: FastifyInstance, web: WebContext) 
       const pending = readPending(request.cookies[pendingCookie]);
       reply.clearCookie(pendingCookie, pendingCookieOptions);
       if (!pending)
-        return refuse(request, reply, 400, 'no sign-in pending', 'This browser did not start a sign-in, or it took longer than ten minutes. Start again.');
+        return refuse(
+          request,
+          reply,
+          400,
+          'no sign-in pending',
+          'This browser did not start a sign-in, or it took longer than ten minutes. Start again.',
+        );
       const configuration = await provider();
       const query = new URL(request.url, 'http://callback').search;
       let claims: Record<string, unknown>;
@@ -130,13 +143,26 @@ export async function singleSignOnRoutes(app: FastifyInstance, web: WebContext) 
         request.log.warn({ err: error }, 'single sign-on refused');
         // openid-client words the kind ("invalid response encountered"); its cause says what was wrong.
         const reason = describeFailure(error);
-        return refuse(request, reply, 400, reason, 'The answer from the identity provider did not match the sign-in this browser started. Start again.');
+        return refuse(
+          request,
+          reply,
+          400,
+          reason,
+          'The answer from the identity provider did not match the sign-in this browser started. Start again.',
+        );
       }
       const subject = String(claims.sub);
       const principalId = identityPrincipalId(subject);
       const roles = rolesFromClaims(claims, roleClaim, roleMapping);
       if (!roles.length)
-        return refuse(request, reply, 403, `no role in claim ${roleClaim}`, 'Your account has no Warden role. Ask an administrator to add you to a Warden group.', principalId);
+        return refuse(
+          request,
+          reply,
+          403,
+          `no role in claim ${roleClaim}`,
+          'Your account has no Warden role. Ask an administrator to add you to a Warden group.',
+          principalId,
+        );
       const text = (name: string) => (typeof claims[name] === 'string' && claims[name] ? (claims[name] as string) : undefined);
       const signedIn = await createIdentitySession(
         app.db,

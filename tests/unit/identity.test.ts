@@ -40,5 +40,7 @@ it('needs every single sign-on variable once one is set, and a safe issuer', () 
   expect(() => loadConfig({ ...complete, WARDEN_OIDC_ISSUER: 'https://idp.example', WARDEN_OIDC_ROLE_MAP: 'soc=root' })).toThrow(
     /"root" is not a Warden role/,
   );
-  expect(loadConfig({ ...complete, WARDEN_OIDC_ISSUER: 'http://127.0.0.1:9000' }).WARDEN_OIDC_ROLE_MAP?.get('soc')).toEqual(['security_analyst']);
+  expect(loadConfig({ ...complete, WARDEN_OIDC_ISSUER: 'http://127.0.0.1:9000' }).WARDEN_OIDC_ROLE_MAP?.get('soc')).toEqual([
+    'security_analyst',
+  ]);
 });

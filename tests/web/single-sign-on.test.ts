@@ -61,7 +61,12 @@ it('signs a person in through the identity provider, with a role from a group cl
   const principal = await stack.db.selectFrom('principals').selectAll().where('id', '=', 'oidc:u-1001').executeTakeFirstOrThrow();
   expect(principal).toMatchObject({ display_name: 'Ines Analyst', email: 'ines@example.org' });
   const session = await stack.db.selectFrom('web_sessions').selectAll().where('principal_id', '=', 'oidc:u-1001').executeTakeFirstOrThrow();
-  expect(session).toMatchObject({ roles: ['security_analyst'], identity_provider: identityProvider.issuer, token_id: null, revoked_at: null });
+  expect(session).toMatchObject({
+    roles: ['security_analyst'],
+    identity_provider: identityProvider.issuer,
+    token_id: null,
+    revoked_at: null,
+  });
   // A role-gated page the analyst role admits.
   const incidents = await page.goto(`${stack.baseUrl}/ui/incidents`);
   expect(incidents?.status()).toBe(200);
