@@ -5,7 +5,7 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { retryAfterSeconds, unavailableDependency } from '../http/plugins/errors';
 import { Problem } from '../http/problem';
 import type { Actor } from '../domain/roles';
-import { stylesheetContent, stylesheetPath } from './assets';
+import { assets } from './assets';
 import { humanize } from './format';
 import { html } from './html';
 import { layout } from './layout';
@@ -117,8 +117,9 @@ export function webInbox(pages: WebPage[]) {
 
     app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => reply.redirect(inboxPath, 303));
     app.get('/assets/:file', { config: { public: true }, schema: { hide: true } }, (request, reply) => {
-      if (request.url.split('?')[0] !== stylesheetPath) return reply.callNotFound();
-      return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(stylesheetContent);
+      const file = assets.get(request.url.split('?')[0] ?? '');
+      if (!file) return reply.callNotFound();
+      return reply.type(file.type).header('cache-control', 'public, max-age=31536000, immutable').send(file.content);
     });
     await signInRoutes(app, web);
     await singleSignOnRoutes(app, web);
