@@ -208,7 +208,13 @@ export function checkTaskData(kind: string, details: Record<string, unknown>, da
   return form.fields.flatMap((field) => checkField(field, data[field.name], `data.${field.name}`, details));
 }
 
-function checkField(field: FormField | ItemField, value: unknown, path: string, details: Record<string, unknown>, item?: FormItem): FieldError[] {
+function checkField(
+  field: FormField | ItemField,
+  value: unknown,
+  path: string,
+  details: Record<string, unknown>,
+  item?: FormItem,
+): FieldError[] {
   const error = (message: string) => [{ path, message }];
   if (value === undefined || value === null) return [];
   switch (field.kind) {
@@ -249,7 +255,9 @@ function checkField(field: FormField | ItemField, value: unknown, path: string, 
       return value.flatMap((entry, index) => {
         const at = `${path}.${index}`;
         if (!isRecord(entry)) return [{ path: at, message: 'must be an object' }];
-        const matching = items.find((candidate) => Object.entries(candidate.key).every(([k, v]) => entry[k] === undefined || entry[k] === v));
+        const matching = items.find((candidate) =>
+          Object.entries(candidate.key).every(([k, v]) => entry[k] === undefined || entry[k] === v),
+        );
         if (!matching) return [{ path: at, message: 'names no item of this task' }];
         return field.fields.flatMap((sub) => checkField(sub, entry[sub.name], `${at}.${sub.name}`, details, matching));
       });

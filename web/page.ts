@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Role } from '../domain/roles';
+import type { HumanTask } from '../db/database';
 import type { Html } from './html';
+import type { FormLookups } from './task-form';
 
 export const uiPrefix = '/ui';
 /** Where people start: My tasks. */
@@ -47,6 +49,8 @@ export interface WebContext {
   linkTo(subject: { type: string; id: string }, label?: string): Html;
   /** Labels for subjects, keyed `type/id`, from the pages that show them. */
   subjectLabels(actor: Actor, subjects: { type: string; id: string }[]): Promise<Map<string, string>>;
+  /** What the forms of these tasks look up (configuration items by name), read once for the page. */
+  formLookups(tasks: HumanTask[]): Promise<FormLookups>;
 }
 
 /** Options every inbox page route shares: session cookie, not bearer; never in the OpenAPI document. */

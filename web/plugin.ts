@@ -11,6 +11,8 @@ import { html } from './html';
 import { layout } from './layout';
 import { inboxPath, secureCookies, subjectKey, uiPrefix, type WebContext, type WebPage } from './page';
 import { signInRoutes } from './sign-in';
+import { needsConfigurationItems } from './task-form';
+import { configurationItemChoices } from '../db/cis';
 import { singleSignOnRoutes } from './single-sign-on';
 
 export const csrfCookie = 'warden_csrf';
@@ -71,6 +73,12 @@ export function webInbox(pages: WebPage[]) {
           for (const [id, label] of await page.labels(app, actor, ids)) labels.set(subjectKey({ type, id }), label);
         }
         return labels;
+      },
+      async formLookups(tasks) {
+        if (!tasks.some(needsConfigurationItems)) return { configurationItems: [] };
+        const chosen = tasks.flatMap((task) => (Array.isArray(task.details.affectedCis) ? task.details.affectedCis.map(String) : []));
+        const choices = await configurationItemChoices(app.db, chosen);
+        return { configurationItems: choices.map((choice) => ({ value: choice.id, label: choice.label })) };
       },
     };
 
