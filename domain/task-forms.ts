@@ -44,9 +44,15 @@ export type FormField =
   | (FieldBase & { kind: 'flag' })
   | (FieldBase & { kind: 'links' })
   /** Repeating rows of the same fields (lessons learned): a list of objects. */
-  | (FieldBase & { kind: 'rows'; fields: RowField[]; emptyRows: number })
+  | (FieldBase & { kind: 'rows'; fields: RowField[]; emptyRows: number /** One row's name: "Lesson" (1, 2, …). */; rowLabel: string })
   /** One row per item the task's details list (accounts to certify, checklist items): a list of objects carrying each item's key. */
-  | (FieldBase & { kind: 'perItem'; items: (details: Record<string, unknown>) => FormItem[]; fields: ItemField[] });
+  | (FieldBase & {
+      kind: 'perItem';
+      items: (details: Record<string, unknown>) => FormItem[];
+      /** The details key the items are read from: the form shows them, so the card does not repeat them raw. */
+      itemsFrom: string;
+      fields: ItemField[];
+    });
 
 /** Fields inside a row: flat ones only. */
 export type RowField = Extract<FormField, { kind: 'text' | 'number' | 'choice' | 'flag' }>;
@@ -109,6 +115,7 @@ export const taskForms: Record<string, TaskForm> = {
         name: 'decisions',
         label: 'Accounts',
         requiredFor: ['completed'],
+        itemsFrom: 'accounts',
         items: (details) =>
           reviewItems(details).map((item) => ({
             key: { accountId: item.accountId, ciId: item.ciId },
@@ -133,9 +140,10 @@ export const taskForms: Record<string, TaskForm> = {
         kind: 'rows',
         name: 'lessons',
         label: 'Lessons learned',
+        rowLabel: 'Lesson',
         emptyRows: 3,
         fields: [
-          { kind: 'text', name: 'title', label: 'Lesson', maxLength: 500 },
+          { kind: 'text', name: 'title', label: 'What was learned', maxLength: 500 },
           { kind: 'text', name: 'owner', label: 'Owner (principal)', maxLength: 200 },
           { kind: 'number', name: 'dueInDays', label: 'Due in days', min: 1, max: 365 },
         ],
@@ -263,4 +271,11 @@ function checkField(
       });
     }
   }
+}
+
+/** The details keys a kind's form shows itself (pre-filled fields, per-item lists), so a card need not repeat them raw. */
+export function detailsShownByForm(kind: string): Set<string> {
+  return new Set(
+    (taskForm(kind)?.fields ?? []).flatMap((field) => (field.kind === 'perItem' ? [field.name, field.itemsFrom] : [field.name])),
+  );
 }

@@ -4,6 +4,7 @@ import type { Actor } from '../domain/roles';
 import { deciders } from '../http/roles';
 import { badge, deadline, humanize, jsonText, table, time } from './format';
 import { html, type Html } from './html';
+import { detailsShownByForm } from '../domain/task-forms';
 import { taskFormFields, type FormLookups } from './task-form';
 import { type Notice, subjectKey, uiPrefix, type WebContext } from './page';
 
@@ -26,7 +27,9 @@ export const isOverdue = (task: HumanTask) =>
 export function taskCard(task: HumanTask, options: TaskCardOptions): Html {
   const id = `task-${task.id}`;
   const overdue = isOverdue(task);
-  const details = Object.entries(task.details).filter(([key, value]) => value !== null && key !== 'expects');
+  // What the task's form collects is shown in the form (by name, pre-filled), not again as raw details.
+  const collected = detailsShownByForm(task.kind);
+  const details = Object.entries(task.details).filter(([key, value]) => value !== null && key !== 'expects' && !collected.has(key));
   return html`<article class="card task${overdue ? ' overdue' : ''}" id="${id}" aria-labelledby="${id}-title">
 <header><h3 id="${id}-title">${task.title}</h3>${overdue ? badge('overdue') : ''}</header>
 <dl class="facts">

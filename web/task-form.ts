@@ -102,7 +102,7 @@ function renderField(
       const shown = [...rows, ...Array.from({ length: field.emptyRows }, (): Record<string, unknown> => ({}))];
       return html`<fieldset class="rows"${described}><legend>${field.label}${needed(field)}</legend>${shown.map(
         (row, index) =>
-          html`<fieldset class="row"><legend>${field.label.replace(/s$/, '')} ${index + 1}</legend>${field.fields.map((sub: RowField) =>
+          html`<fieldset class="row"><legend>${field.rowLabel} ${index + 1}</legend>${field.fields.map((sub: RowField) =>
             renderField(sub, [...path, String(index), sub.name], row[sub.name], task, prefix, lookups),
           )}</fieldset>`,
       )}</fieldset>${hint}`;
