@@ -63,7 +63,11 @@ async function main() {
         reported_at: new Date(now - i * 60_000),
       };
     });
-    for (let i = 0; i < incidentRows.length; i += 500) await db.insertInto('incidents').values(incidentRows.slice(i, i + 500)).execute();
+    for (let i = 0; i < incidentRows.length; i += 500)
+      await db
+        .insertInto('incidents')
+        .values(incidentRows.slice(i, i + 500))
+        .execute();
     await db
       .insertInto('human_tasks')
       .values(
