@@ -160,6 +160,29 @@ it('lets the people in the process decide an incident in the browser', async () 
   const overflow = await manager.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   expect(overflow).toBeLessThanOrEqual(0);
   await manager.page.screenshot({ path: path.join(screenshots, 'incident-phone.png') });
+
+  // Every page the manager may read: no serious or critical accessibility violation, at desk width.
+  await manager.page.setViewportSize({ width: 1280, height: 800 });
+  for (const page of [
+    '/ui/tasks',
+    '/ui/incidents',
+    `/ui/incidents/${incidentId}`,
+    '/ui/changes',
+    '/ui/testing-schedule',
+    '/ui/reviews',
+    '/ui/audit',
+  ]) {
+    await manager.page.goto(stack.baseUrl + page);
+    expect({ page, violations: await seriousAccessibilityViolations(manager.page) }).toEqual({ page, violations: [] });
+    await manager.page.screenshot({
+      path: path.join(screenshots, `axe-${page.split('/')[2]}${page.split('/')[3] ? '-detail' : ''}.png`),
+      fullPage: true,
+    });
+  }
+  // The check itself sees what it should: an image without text and an unlabelled field are caught.
+  await manager.page.goto('about:blank');
+  await manager.page.setContent('<!doctype html><html lang="en"><title>t</title><main><img src="x.png"><input></main></html>');
+  expect((await seriousAccessibilityViolations(manager.page)).map((v) => v.id).sort()).toEqual(['image-alt', 'label']);
   await manager.context.close();
 
   const refusals = await stack.db
