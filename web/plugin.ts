@@ -61,7 +61,8 @@ export function webInbox(pages: WebPage[]) {
         );
       },
       linkTo(subject, label) {
-        const text = label ?? `${humanize(subject.type)} ${subject.id.slice(0, 8)}`;
+        // The full id: cut short, GHSA and CSAF ids lose the part that tells them apart.
+        const text = label ?? `${humanize(subject.type)} ${subject.id}`;
         const page = subjectPages.get(subject.type);
         return page ? html`<a href="${page.path(subject.id)}">${text}</a>` : html`${text}`;
       },
