@@ -16,6 +16,7 @@ import * as failedStates from './2026-12-02T0200-failed-states';
 import * as slaClocks from './2026-12-02T1100-i16-sla-clocks';
 import * as observables from './2026-12-02T1200-i16-intake-observables';
 import * as sbomFindings from './2026-12-02T1400-i18-vuln-sbom-findings';
+import * as identitySessions from './2026-12-02T1600-i19-identity-sessions';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1100-i16-sla-clocks': slaClocks,
   '2026-12-02T1200-i16-intake-observables': observables,
   '2026-12-02T1400-i18-vuln-sbom-findings': sbomFindings,
+  '2026-12-02T1600-i19-identity-sessions': identitySessions,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */
