@@ -12,6 +12,7 @@ import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
 import { createReviewActivities } from './reviews';
 import { createTaskActivities } from './tasks';
+import { createTrainingActivities } from './training';
 
 /** Every activity, with PostgreSQL's permanent refusals made non-retryable (see withPermanentFailures). */
 export function createActivities(deps: ActivityDeps) {
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSecurityTestActivities(deps),
     ...createChangeActivities(deps),
     ...createProcessFailureActivities(deps),
+    ...createTrainingActivities(deps),
   });
 }
 

@@ -10,6 +10,7 @@ import type { AccessTables } from './access-tables';
 import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
 import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
 import type { TaskDecision } from '../domain/human-task';
+import type { CompletionSource, TrainingAudience } from '../domain/training';
 import type {
   BaselineVerification,
   ChangeAssessment,
@@ -540,6 +541,31 @@ export interface ProcessFailuresTable {
   created_at: CreatedAt;
 }
 
+export interface TrainingCampaignsTable {
+  id: string;
+  workflow_id: string;
+  title: string;
+  course_id: string;
+  due_at: ColumnType<Date, Date | string, Date | string>;
+  audience: Json<TrainingAudience>;
+  status: 'open' | 'closed';
+  created_by: string;
+  created_at: CreatedAt;
+  closed_at: NullableTimestamp;
+}
+
+export interface TrainingAssignmentsTable {
+  campaign_id: string;
+  principal_id: string;
+  manager: string | null;
+  completed_at: NullableTimestamp;
+  completion_source: CompletionSource | null;
+  recorded_by: string | null;
+  reminders: ColumnType<number, number | undefined, number>;
+  escalated_at: NullableTimestamp;
+  escalated_to: string | null;
+}
+
 export interface Database extends AccessTables {
   process_failures: ProcessFailuresTable;
   controls: ControlsTable;
@@ -577,6 +603,8 @@ export interface Database extends AccessTables {
   changes: ChangesTable;
   change_decisions: ChangeDecisionsTable;
   change_callback_deliveries: ChangeCallbackDeliveriesTable;
+  training_campaigns: TrainingCampaignsTable;
+  training_assignments: TrainingAssignmentsTable;
 }
 
 export type ServiceRow = Selectable<ServicesTable>;

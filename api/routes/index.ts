@@ -27,6 +27,7 @@ import { serviceRoutes } from './services';
 import { testRunRoutes } from './test-runs';
 import { testScheduleRoutes } from './test-schedules';
 import { tokenRoutes } from './tokens';
+import { trainingRoutes } from './training';
 
 export async function routes(app: FastifyInstance) {
   await app.register(healthRoutes);
@@ -57,4 +58,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(securityAlertRoutes);
   await app.register(metricsRoutes);
   await app.register(changeRoutes);
+  await app.register(trainingRoutes);
 }

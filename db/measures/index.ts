@@ -18,6 +18,7 @@ import { patchCompliance } from './patch-compliance';
 import { policiesPastReview } from './policies-past-review';
 import { risksPastReview } from './risks-past-review';
 import { selfApprovalsRefused } from './self-approvals-refused';
+import { trainingCompletion } from './training-completion';
 
 /** Every KPI of the IT Security Report, in report order. A new data source is one more line here. */
 export const measures: readonly Measure[] = [
@@ -37,6 +38,7 @@ export const measures: readonly Measure[] = [
   changesThroughGate,
   selfApprovalsRefused,
   patchCompliance,
+  trainingCompletion,
 ];
 
 export async function computeMeasures(
