@@ -47,3 +47,5 @@ export const trainingReaders: readonly Role[] = ['admin', 'security_manager', 'a
  * that only feed Warden (as a SIEM does), is enough and admits nothing else of the programme.
  */
 export const trainingCompletionSources: readonly Role[] = ['admin', 'security_manager', 'reporter'];
+/** Who reads the SIEM alerts received: those who see every incident (the raw alerts name hosts and accounts). */
+export const siemAlertReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];

@@ -1,12 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { claimFingerprint, findActiveCiByName, recordAlert, releaseFingerprint } from '../../db/alerts';
+import { claimFingerprint, findActiveCiByName, listReceivedAlerts, recordAlert, releaseFingerprint } from '../../db/alerts';
+import { pageOf } from '../../db/pagination';
+import { pageRequest } from '../../http/paging';
 import type { ConfigurationItemType } from '../../domain/cmdb';
 import { checkExpectedActivity } from '../../domain/expected-activity';
 import { incidentFromAlert } from '../../domain/incident';
-import { alertSources } from '../../http/roles';
-import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
+import { alertSources, siemAlertReaders } from '../../http/roles';
+import {
+  alertBody,
+  alertVerdict,
+  expectedActivitySchema,
+  normaliseAlert,
+  receivedAlertListQuery,
+  receivedAlertPage,
+} from '../../schemas/alerts';
 import { responses } from '../../schemas/common';
 import { startIncident } from '../incident-start';
 
@@ -15,6 +24,42 @@ const accountTypes: ConfigurationItemType[] = ['service_account', 'user_account'
 /** SIEM intake: an alert becomes an incident, attaches to the open one with its fingerprint, or is benign. */
 export async function alertRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
+
+  routes.get('/alerts', {
+    config: { roles: siemAlertReaders },
+    schema: {
+      tags: ['incidents'],
+      operationId: 'listSiemAlerts',
+      summary: 'SIEM alerts received, with their incident',
+      description:
+        'The SIEM alerts Warden received, newest first, each with its verdict and the incident it opened or joined; filtered by verdict, source, severity, incident, host and observation time, paged with `cursor`',
+      querystring: receivedAlertListQuery,
+      response: responses({ 200: receivedAlertPage }),
+    },
+    handler: async (request) => {
+      const { limit, cursor: _cursor, ...filter } = request.query;
+      const { rows, incidents } = await listReceivedAlerts(app.db, { ...filter, ...pageRequest(request.query) });
+      const page = pageOf(rows, limit);
+      return {
+        items: page.items.map((a) => ({
+          id: a.id,
+          format: a.format,
+          source: a.source,
+          rule: a.rule,
+          severity: a.severity,
+          host: a.host,
+          account: a.account,
+          observedAt: a.observed_at.toISOString(),
+          verdict: a.verdict,
+          reason: a.reason,
+          receivedBy: a.received_by,
+          receivedAt: a.created_at.toISOString(),
+          incident: (a.incident_id && incidents.get(a.incident_id)) || null,
+        })),
+        nextCursor: page.nextCursor,
+      };
+    },
+  });
 
   routes.post('/alerts', {
     config: { roles: alertSources },
