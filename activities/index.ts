@@ -1,6 +1,7 @@
 import { createAccessActivities } from './access';
 import { createAdvisoryActivities } from './advisories';
 import { createAuditCheckpointActivities } from './audit-checkpoints';
+import { createBaselineActivities } from './baseline';
 import { createChangeActivities } from './changes';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
@@ -30,6 +31,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createChangeActivities(deps),
     ...createProcessFailureActivities(deps),
     ...createTrainingActivities(deps),
+    ...createBaselineActivities(deps),
   });
 }
 

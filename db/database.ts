@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { ClassificationLevel, IncidentCategory } from '../domain/classification';
+import type { BaselineMeasure, ClassificationLevel, IncidentCategory } from '../domain/classification';
+import type { ApplicabilityStatement } from '../domain/baseline';
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
@@ -566,6 +567,20 @@ export interface TrainingAssignmentsTable {
   escalated_to: string | null;
 }
 
+export interface BaselineVersionsTable {
+  version: number;
+  measures: Json<BaselineMeasure[]>;
+  statements: ColumnType<ApplicabilityStatement[], string | undefined, string>;
+  reason: string;
+  status: 'pending_approval' | 'approved' | 'rejected';
+  workflow_id: string | null;
+  proposed_by: string;
+  proposed_at: CreatedAt;
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+  comment: string | null;
+}
+
 export interface Database extends AccessTables {
   process_failures: ProcessFailuresTable;
   controls: ControlsTable;
@@ -605,6 +620,7 @@ export interface Database extends AccessTables {
   change_callback_deliveries: ChangeCallbackDeliveriesTable;
   training_campaigns: TrainingCampaignsTable;
   training_assignments: TrainingAssignmentsTable;
+  baseline_versions: BaselineVersionsTable;
 }
 
 export type ServiceRow = Selectable<ServicesTable>;

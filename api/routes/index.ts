@@ -28,6 +28,7 @@ import { testRunRoutes } from './test-runs';
 import { testScheduleRoutes } from './test-schedules';
 import { tokenRoutes } from './tokens';
 import { trainingRoutes } from './training';
+import { baselineRoutes } from './baseline';
 
 export async function routes(app: FastifyInstance) {
   await app.register(healthRoutes);
@@ -59,4 +60,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(metricsRoutes);
   await app.register(changeRoutes);
   await app.register(trainingRoutes);
+  await app.register(baselineRoutes);
 }

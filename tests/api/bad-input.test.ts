@@ -280,6 +280,15 @@ const writeRoutes: WriteRoute[] = [
       securityManager: 'owner-x',
     },
   },
+  {
+    method: 'POST',
+    url: '/baseline/versions',
+    valid: {
+      reason: 'probe',
+      measures: [{ id: 'BL-C1', title: 'Authenticated access only', aspect: 'confidentiality', from: 'low', annexA: ['A.8.5'] }],
+      statements: [{ control: 'A.7.4', applicable: false, justification: 'no premises' }],
+    },
+  },
 ];
 
 /**
