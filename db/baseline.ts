@@ -37,6 +37,12 @@ export async function baselineInForce(db: Kysely<Database>, at = new Date()): Pr
   return row.measures;
 }
 
+/** Every measure id an approved version defines: what a control may link to. */
+export async function definedBaselineMeasureIds(db: Kysely<Database>): Promise<Set<string>> {
+  const rows = await db.selectFrom('baseline_versions').select('measures').where('status', '=', 'approved').execute();
+  return new Set(rows.flatMap((row) => row.measures.map((m) => m.id)));
+}
+
 export function listBaselineVersions(db: Kysely<Database>) {
   return db.selectFrom('baseline_versions').selectAll().orderBy('version', 'desc').execute();
 }

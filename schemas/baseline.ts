@@ -1,14 +1,9 @@
 import { z } from 'zod';
 import { classificationLevels, securityAspects } from '../domain/classification';
-import { iso27001Id } from './controls';
-
-const measureId = z
-  .string()
-  .regex(/^[A-Z][A-Z0-9]*(-[A-Z0-9]+)*$/, 'upper-case letters and digits in dash-separated parts, such as BL-C6')
-  .max(32);
+import { baselineMeasureId, iso27001Id } from './controls';
 
 export const baselineMeasure = z.strictObject({
-  id: measureId,
+  id: baselineMeasureId,
   title: z.string().trim().min(1).max(200),
   aspect: z.enum(securityAspects),
   from: z.enum(classificationLevels).describe('the lowest level of the aspect at which the measure is required'),

@@ -81,6 +81,20 @@ describe('the tailorable baseline', () => {
     expect(badAnnex.body.errors[0].path).toBe('body.measures.0.annexA.0');
     expect((await stack.request('POST', '/baseline/versions', { token: tokens.owner, body: proposal })).status).toBe(403);
 
+    // A control may link only measures an approved version defines.
+    const trainingControl = {
+      name: 'Administrator training records',
+      owner: 'olga',
+      kind: 'organisational',
+      process: 'security',
+      ciIds: [ciId],
+      baselineMeasures: ['BL-C6'],
+      procedure: { type: 'manual', instructions: 'check the training records of the administrators' },
+    };
+    const early = await stack.request('POST', '/controls', { token: tokens.max, body: trainingControl });
+    expect(early.status).toBe(400);
+    expect(early.body.errors).toEqual([{ path: 'body.baselineMeasures.0', message: 'no approved baseline version defines measure BL-C6' }]);
+
     const proposed = await stack.request('POST', '/baseline/versions', { token: tokens.max, body: proposal });
     expect(proposed.status).toBe(202);
     expect(proposed.body).toEqual({ version: 2, workflowId: 'baseline/v2', status: 'pending_approval' });
@@ -124,6 +138,8 @@ describe('the tailorable baseline', () => {
     const service = (await stack.request('GET', `/services/${serviceId}`, { token: tokens.owner })).body;
     expect(service.requiredMeasures.map((m: { id: string }) => m.id).slice(-2)).toEqual(['BL-C6', 'SR-1']);
 
+    expect((await stack.request('POST', '/controls', { token: tokens.max, body: trainingControl })).status).toBe(201);
+
     // The SoA reflects version 2, in JSON, CSV and HTML.
     const soa2 = (await stack.request('GET', '/statement-of-applicability', { token: tokens.auditor })).body;
     expect(soa2.baselineVersion).toBe(2);
@@ -142,7 +158,7 @@ describe('the tailorable baseline', () => {
     expect(lines).toHaveLength(94);
     expect(lines[0]).toBe('Control,Title,Applicable,Justification,Baseline measures,Warden controls (last test)');
     expect(lines).toContain(
-      'A.6.3,"Information security awareness, education and training",yes,required by baseline version 2: BL-C6,BL-C6,',
+      'A.6.3,"Information security awareness, education and training",yes,required by baseline version 2: BL-C6,BL-C6,Administrator training records (never tested)',
     );
     const html = await stack.request('GET', '/statement-of-applicability', { token: tokens.auditor, headers: { accept: 'text/html' } });
     expect(html.headers.get('content-type')).toContain('text/html');
