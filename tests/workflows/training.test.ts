@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { wardenSearchAttributes } from '../../domain/search-attributes';
 import type { TrainingCampaignResult } from '../../domain/training';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -98,6 +99,10 @@ describe('the awareness programme', () => {
     // Dora never completes: at the due date the campaign escalates her to Mona and closes.
     const result: TrainingCampaignResult = await stack.temporal.client.workflow.getHandle(workflowId).result();
     expect(result).toEqual({ assigned: 3, completedByDue: 2, escalated: 1 });
+    const described = await stack.temporal.client.workflow.getHandle(workflowId).describe();
+    expect(described.typedSearchAttributes.get({ name: wardenSearchAttributes.process.name, type: 'KEYWORD' })).toBe('training-campaign');
+    expect(described.typedSearchAttributes.get({ name: wardenSearchAttributes.status.name, type: 'KEYWORD' })).toBe('closed');
+    expect(described.memo).toEqual({ title: 'Phishing awareness' });
     const closed = await campaign(id);
     expect(closed).toMatchObject({ status: 'closed', completion: { assigned: 3, completed: 2, rate: 2 / 3 } });
     expect(assignment(closed, 'tina')).toMatchObject({ completionSource: 'api', recordedBy: 'max', overdue: false, escalatedTo: null });

@@ -3,6 +3,7 @@ import type { BaselineActivities } from '../../activities/baseline';
 import type { BaselineApprovalInput, BaselineApprovalResult } from '../../domain/baseline';
 import { systemActor } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
+import { publishSearchFields } from '../search-attributes';
 
 // Single PostgreSQL writes: retried until the database is back, never dropped.
 // No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
@@ -19,6 +20,7 @@ const baseline = proxyActivities<BaselineActivities>({
 export async function baselineApprovalWorkflow(input: BaselineApprovalInput): Promise<BaselineApprovalResult> {
   await baseline.linkBaselineApproval({ version: input.version, workflowId: workflowInfo().workflowId });
   const tasks = new HumanTasks();
+  publishSearchFields({ process: 'baseline', subjectId: String(input.version), status: 'pending_approval' }, { reason: input.reason });
   const decision = await tasks.run({
     kind: 'baseline.approval',
     title: `Approve version ${input.version} of the security baseline`,
@@ -29,6 +31,7 @@ export async function baselineApprovalWorkflow(input: BaselineApprovalInput): Pr
     requester: input.proposedBy,
   });
   const approved = decision.outcome === 'approved';
+  publishSearchFields({ status: decision.outcome });
   await baseline.settleBaselineVersion({
     version: input.version,
     approved,

@@ -9,6 +9,7 @@ import {
   type TrainingCampaignInput,
   type TrainingCampaignResult,
 } from '../../domain/training';
+import { publishSearchFields } from '../search-attributes';
 import { completionsRecordedSignal } from './definitions';
 
 // Campaign records are small PostgreSQL writes: retry until the database is back, never drop one.
@@ -44,6 +45,10 @@ export async function trainingCampaignWorkflow(input: TrainingCampaignRun): Prom
     completionsSignalled += 1;
   });
   const { assigned } = await training.openTrainingCampaign({ ...stripRun(input), workflowId: workflowInfo().workflowId });
+  publishSearchFields(
+    { process: 'training-campaign', subjectId: campaignId, status: 'open', slaDueAt: input.dueAt },
+    { title: input.title },
+  );
   const reminderEvery = durationMs(input.reminderEvery ?? trainingDefaults.reminderEvery);
   const dueAt = Date.parse(input.dueAt);
   let round = input.reminderRound ?? 0;
@@ -53,12 +58,12 @@ export async function trainingCampaignWorkflow(input: TrainingCampaignRun): Prom
     const completionsSeen = completionsSignalled;
     const outstanding = await training.outstandingTraining({ campaignId });
     if (outstanding.length === 0) {
-      await training.closeTrainingCampaign({ campaignId });
+      await close();
       return { assigned, completedByDue: assigned, escalated: 0 };
     }
     if (Date.now() >= dueAt) {
       await escalate(outstanding);
-      await training.closeTrainingCampaign({ campaignId });
+      await close();
       return { assigned, completedByDue: assigned - outstanding.length, escalated: outstanding.length };
     }
     // A completion wakes the campaign only to look again; reminders keep their own rhythm.
@@ -71,6 +76,11 @@ export async function trainingCampaignWorkflow(input: TrainingCampaignRun): Prom
       return continueAsNew<typeof trainingCampaignWorkflow>({ ...input, reminderRound: round, nextReminderAt });
     }
     await condition(() => completionsSignalled > completionsSeen, Math.max(1, Math.min(nextReminderAt, dueAt) - Date.now()));
+  }
+
+  async function close() {
+    await training.closeTrainingCampaign({ campaignId });
+    publishSearchFields({ status: 'closed', slaDueAt: null });
   }
 
   async function remind(outstanding: OutstandingAssignment[], reminderRound: number) {
