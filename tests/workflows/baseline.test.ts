@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodedHistoryJson } from '../setup/histories';
 import { baselineMeasures } from '../../domain/classification';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { seedControl } from '../setup/review-seeds';
@@ -112,6 +114,11 @@ describe('the tailorable baseline', () => {
       const current = (await stack.request('GET', '/baseline', { token: tokens.owner })).body;
       return current.version === 2 && current;
     });
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      await stack.temporal.client.workflow.getHandle('baseline/v2').result();
+      const history = await decodedHistoryJson(stack.temporal.client, 'baseline/v2', stack.app.codec);
+      writeFileSync(new URL('../replay/histories/baseline-approval-self-approval-refused.json', import.meta.url), history);
+    }
     expect(v2).toMatchObject({ status: 'approved', proposedBy: 'max', decidedBy: 'mia', comment: 'agreed', workflowId: 'baseline/v2' });
     const versions = (await stack.request('GET', '/baseline/versions', { token: tokens.auditor })).body.items;
     expect(versions.map((v: { version: number; status: string }) => [v.version, v.status])).toEqual([

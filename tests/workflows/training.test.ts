@@ -1,4 +1,6 @@
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodedHistoryJson } from '../setup/histories';
 import { wardenSearchAttributes } from '../../domain/search-attributes';
 import type { TrainingCampaignResult } from '../../domain/training';
 import { eventually, startStack, type Stack } from '../setup/stack';
@@ -103,6 +105,10 @@ describe('the awareness programme', () => {
     expect(described.typedSearchAttributes.get({ name: wardenSearchAttributes.process.name, type: 'KEYWORD' })).toBe('training-campaign');
     expect(described.typedSearchAttributes.get({ name: wardenSearchAttributes.status.name, type: 'KEYWORD' })).toBe('closed');
     expect(described.memo).toEqual({ title: 'Phishing awareness' });
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      const history = await decodedHistoryJson(stack.temporal.client, workflowId, stack.app.codec);
+      writeFileSync(new URL('../replay/histories/training-campaign-escalated.json', import.meta.url), history);
+    }
     const closed = await campaign(id);
     expect(closed).toMatchObject({ status: 'closed', completion: { assigned: 3, completed: 2, rate: 2 / 3 } });
     expect(assignment(closed, 'tina')).toMatchObject({ completionSource: 'api', recordedBy: 'max', overdue: false, escalatedTo: null });
