@@ -120,7 +120,7 @@ const xapiStatement = z.object({
   timestamp: timestamp.optional(),
 });
 
-export const lmsStatementsBody = z.union([xapiStatement, z.array(xapiStatement).min(1).max(1000)]).meta({
+export const lmsStatementBody = xapiStatement.meta({
   examples: [
     {
       actor: { name: 'Pat', account: { homePage: 'https://lms.example', name: 'pat' } },
@@ -133,6 +133,8 @@ export const lmsStatementsBody = z.union([xapiStatement, z.array(xapiStatement).
 });
 
 export const lmsResult = z.object({
-  recorded: z.array(z.object({ principalId: z.string(), campaignId: z.uuid() })),
-  ignored: z.array(z.object({ index: z.number(), reason: z.string() })),
+  recorded: z
+    .array(z.object({ principalId: z.string(), campaignId: z.uuid() }))
+    .describe('the campaigns whose assignment this statement completed'),
+  ignored: z.string().nullable().describe('why the statement completed nothing, when it did not'),
 });

@@ -24,7 +24,7 @@ import {
   completionImport,
   completionResult,
   lmsResult,
-  lmsStatementsBody,
+  lmsStatementBody,
   trainingCampaignAccepted,
   trainingCampaignBody,
   trainingCampaignPage,
@@ -251,46 +251,40 @@ export async function trainingRoutes(app: FastifyInstance) {
     config: { roles: trainingCompletionSources },
     schema: {
       tags,
-      operationId: 'receiveLmsStatements',
-      summary: "A learning platform's completions (xAPI statements)",
+      operationId: 'receiveLmsStatement',
+      summary: "A learning platform's completion (an xAPI statement)",
       description:
-        "The LMS webhook: one xAPI statement or a list. A `completed` or `passed` statement records the completion of the learner (`actor.account.name`, a principal id) in every open campaign of the course (`object.id`); other verbs, and learners who owe nothing, are listed as ignored. Authenticated with the LMS's own token (role `reporter`).",
-      body: lmsStatementsBody,
+        "The LMS webhook, one xAPI statement per request (as LRS statement forwarding sends them). A `completed` or `passed` statement records the completion of the learner (`actor.account.name`, a principal id) in every campaign of the course (`object.id`) that still awaits them; another verb, or a learner who owes nothing, is answered with the reason under `ignored`. Authenticated with the LMS's own token (role `reporter`).",
+      body: lmsStatementBody,
       response: responses({ 200: lmsResult }),
     },
     handler: async (request) => {
-      const statements = Array.isArray(request.body) ? request.body : [request.body];
+      const statement = request.body;
+      const [completion] = completionsAt(
+        [{ principalId: statement.actor.account.name, completedAt: statement.timestamp }],
+        () => 'body.timestamp',
+      ) as [TrainingCompletion];
+      if (!(lmsCompletionVerbs as readonly string[]).includes(statement.verb.id) || statement.result?.completion === false) {
+        return { recorded: [], ignored: `verb ${statement.verb.id} does not complete a course` };
+      }
+      const campaigns = await campaignsAwaiting(app.db, statement.object.id, completion.principalId);
+      if (campaigns.length === 0) {
+        return { recorded: [], ignored: `${completion.principalId} owes no open training of course ${statement.object.id}` };
+      }
       const recorded: { principalId: string; campaignId: string }[] = [];
-      const ignored: { index: number; reason: string }[] = [];
-      const timed = completionsAt(
-        statements.map((s) => ({ principalId: s.actor.account.name, completedAt: s.timestamp })),
-        (index) => (Array.isArray(request.body) ? `body.${index}.timestamp` : 'body.timestamp'),
-      );
-      for (const [index, statement] of statements.entries()) {
-        const completion = timed[index] as TrainingCompletion;
-        if (!(lmsCompletionVerbs as readonly string[]).includes(statement.verb.id) || statement.result?.completion === false) {
-          ignored.push({ index, reason: `verb ${statement.verb.id} does not complete a course` });
-          continue;
-        }
-        const campaigns = await campaignsAwaiting(app.db, statement.object.id, completion.principalId);
-        if (campaigns.length === 0) {
-          ignored.push({ index, reason: `${completion.principalId} owes no open training of course ${statement.object.id}` });
-          continue;
-        }
-        for (const campaignId of campaigns) {
-          const result = await recordTrainingCompletions(app.db, {
-            campaignId,
-            completions: [completion],
-            source: 'lms',
-            actor: request.actor.principalId,
-          });
-          if (result.recorded.length) {
-            recorded.push({ principalId: completion.principalId, campaignId });
-            await tellCampaign(campaignId);
-          }
+      for (const campaignId of campaigns) {
+        const result = await recordTrainingCompletions(app.db, {
+          campaignId,
+          completions: [completion],
+          source: 'lms',
+          actor: request.actor.principalId,
+        });
+        if (result.recorded.length) {
+          recorded.push({ principalId: completion.principalId, campaignId });
+          await tellCampaign(campaignId);
         }
       }
-      return { recorded, ignored };
+      return { recorded, ignored: null };
     },
   });
 }
