@@ -572,7 +572,7 @@ export interface BaselineVersionsTable {
   measures: Json<BaselineMeasure[]>;
   statements: ColumnType<ApplicabilityStatement[], string | undefined, string>;
   reason: string;
-  status: 'pending_approval' | 'approved' | 'rejected';
+  status: 'pending_approval' | 'approved' | 'rejected' | 'failed';
   workflow_id: string | null;
   proposed_by: string;
   proposed_at: CreatedAt;

@@ -38,7 +38,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('measures', 'jsonb', (c) => c.notNull())
     .addColumn('statements', 'jsonb', (c) => c.notNull().defaultTo(sql`'[]'::jsonb`))
     .addColumn('reason', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending_approval', 'approved', 'rejected')`))
+    .addColumn('status', 'text', (c) => c.notNull().check(sql`status in ('pending_approval', 'approved', 'rejected', 'failed')`))
     .addColumn('workflow_id', 'text')
     .addColumn('proposed_by', 'text', (c) => c.notNull())
     .addColumn('proposed_at', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))

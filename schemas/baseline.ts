@@ -56,7 +56,9 @@ export const baselineProposal = z
 export const baselineVersionView = z
   .object({
     version: z.number(),
-    status: z.enum(['pending_approval', 'approved', 'rejected']),
+    status: z
+      .enum(['pending_approval', 'approved', 'rejected', 'failed'])
+      .describe('failed: the approval met a permanent failure; propose again'),
     measures: z.array(baselineMeasure),
     statements: z.array(applicabilityStatement),
     reason: z.string(),

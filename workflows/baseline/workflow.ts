@@ -3,6 +3,7 @@ import type { BaselineActivities } from '../../activities/baseline';
 import type { BaselineApprovalInput, BaselineApprovalResult } from '../../domain/baseline';
 import { systemActor } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
+import { endingVisibly } from '../permanent-failure';
 import { publishSearchFields } from '../search-attributes';
 
 // Single PostgreSQL writes: retried until the database is back, never dropped.
@@ -18,6 +19,18 @@ const baseline = proxyActivities<BaselineActivities>({
  * the proposer may not decide their own proposal (the task refuses them, and the refusal is audited).
  */
 export async function baselineApprovalWorkflow(input: BaselineApprovalInput): Promise<BaselineApprovalResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'baseline', version: input.version },
+      label: `Approval of version ${input.version} of the security baseline`,
+      subject: { type: 'baseline', id: String(input.version) },
+    },
+    () => runBaselineApproval(input),
+  );
+}
+
+async function runBaselineApproval(input: BaselineApprovalInput): Promise<BaselineApprovalResult> {
   await baseline.linkBaselineApproval({ version: input.version, workflowId: workflowInfo().workflowId });
   const tasks = new HumanTasks();
   publishSearchFields({ process: 'baseline', subjectId: String(input.version), status: 'pending_approval' }, { reason: input.reason });

@@ -9,6 +9,7 @@ import {
   type TrainingCampaignInput,
   type TrainingCampaignResult,
 } from '../../domain/training';
+import { endingVisibly } from '../permanent-failure';
 import { publishSearchFields } from '../search-attributes';
 import { completionsRecordedSignal } from './definitions';
 
@@ -38,6 +39,18 @@ export interface TrainingCampaignRun extends TrainingCampaignInput {
  * import or the LMS; the campaign reads who is still outstanding each time it wakes.
  */
 export async function trainingCampaignWorkflow(input: TrainingCampaignRun): Promise<TrainingCampaignResult> {
+  // A permanent failure (PostgreSQL refusing the data for good) ends it visibly, not wedged.
+  return endingVisibly(
+    {
+      record: { process: 'training_campaign', campaignId: input.campaignId },
+      label: `Training campaign "${input.title}"`,
+      subject: { type: 'training_campaign', id: input.campaignId },
+    },
+    () => runTrainingCampaign(input),
+  );
+}
+
+async function runTrainingCampaign(input: TrainingCampaignRun): Promise<TrainingCampaignResult> {
   const { campaignId } = input;
   const subject = { type: 'training_campaign', id: campaignId };
   let completionsSignalled = 0;
