@@ -18,7 +18,7 @@ function only(name, from, allowed, packages = []) {
 module.exports = {
   forbidden: [
     only('domain-is-pure', '^domain/', ['^domain/']),
-    only('schemas-are-contracts', '^schemas/', ['^schemas/', '^domain/'], ['zod']),
+    only('schemas-are-contracts', '^schemas/', ['^schemas/', '^domain/'], ['zod', 'csv-parse', 'csv-stringify']),
     only('migrations-are-frozen', '^migrations/', ['^migrations/'], ['kysely']),
     {
       name: 'workflows-are-deterministic',
@@ -134,5 +134,7 @@ module.exports = {
     exclude: { path: ['^\\.warden/', '^\\.dependency-cruiser\\.cjs$', '^bin/', '^scripts/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // Packages that publish only subpath `exports` (csv-parse/sync) resolve as Node resolves them.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default', 'types'] },
   },
 };

@@ -378,6 +378,18 @@ export async function patchCompliance(db: Kysely<Database>, period: { from: Date
   }));
 }
 
+/** Remediations still open (or awaiting an exception decision) past their due date, per service. */
+export async function overdueRemediations(db: Kysely<Database>, now: Date): Promise<{ serviceName: string | null; n: number }[]> {
+  return db
+    .selectFrom('advisory_remediations as r')
+    .leftJoin('services as s', 's.id', 'r.service_id')
+    .select((eb) => ['s.name as serviceName', eb.fn.countAll<number>().as('n')])
+    .where('r.status', 'in', ['open', 'exception_requested'])
+    .where('r.due_at', '<', now)
+    .groupBy('s.name')
+    .execute();
+}
+
 /**
  * Links an advisory to the security alert its proposal raised. Safe to retry: an advisory is linked once.
  */

@@ -14,25 +14,27 @@ export const advisoryId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** Warden's own form: what an advisory says, flat. */
-export const genericAdvisory = z.strictObject({
-  id: advisoryId,
-  cves: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'must be CVE-YYYY-NNNN')).default([]),
-  title: text(500),
-  supplier: text(200).optional(),
-  affected: z
-    .array(
-      z.strictObject({
-        product: text(200),
-        versions: z.array(text(200)).min(1).describe('semver ranges or exact versions; any one matching means affected'),
-        fixed: z.array(text(100)).default([]),
-      }),
-    )
-    .min(1),
-  cvss: z.strictObject({ score: z.number().min(0).max(10), vector: z.string().max(200).optional() }).optional(),
-  preventiveMeasures: z.string().max(10_000).optional(),
-  published: timestamp.optional(),
-  exploited: z.boolean().default(false),
-});
+export const genericAdvisory = z
+  .strictObject({
+    id: advisoryId,
+    cves: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'must be CVE-YYYY-NNNN')).default([]),
+    title: text(500),
+    supplier: text(200).optional(),
+    affected: z
+      .array(
+        z.strictObject({
+          product: text(200),
+          versions: z.array(text(200)).min(1).describe('semver ranges or exact versions; any one matching means affected'),
+          fixed: z.array(text(100)).default([]),
+        }),
+      )
+      .min(1),
+    cvss: z.strictObject({ score: z.number().min(0).max(10), vector: z.string().max(200).optional() }).optional(),
+    preventiveMeasures: z.string().max(10_000).optional(),
+    published: timestamp.optional(),
+    exploited: z.boolean().default(false),
+  })
+  .meta({ id: 'GenericAdvisory', description: "Warden's own advisory form" });
 
 // OSV (https://ossf.github.io/osv-schema/): only the fields Warden reads are checked; the rest pass.
 const osvEvent = z.looseObject({
@@ -41,25 +43,27 @@ const osvEvent = z.looseObject({
   last_affected: z.string().optional(),
   limit: z.string().optional(),
 });
-export const osvAdvisory = z.looseObject({
-  id: advisoryId,
-  modified: z.string(),
-  published: timestamp.optional(),
-  aliases: z.array(z.string()).default([]),
-  summary: z.string().optional(),
-  details: z.string().optional(),
-  severity: z.array(z.looseObject({ type: z.string(), score: z.string() })).default([]),
-  affected: z
-    .array(
-      z.looseObject({
-        package: z.looseObject({ name: text(200), ecosystem: z.string().optional() }),
-        ranges: z.array(z.looseObject({ type: z.string(), events: z.array(osvEvent).min(1) })).default([]),
-        versions: z.array(z.string()).default([]),
-      }),
-    )
-    .min(1),
-  database_specific: z.looseObject({ exploited: z.boolean().optional(), preventive_measures: z.string().optional() }).optional(),
-});
+export const osvAdvisory = z
+  .looseObject({
+    id: advisoryId,
+    modified: z.string(),
+    published: timestamp.optional(),
+    aliases: z.array(z.string()).default([]),
+    summary: z.string().optional(),
+    details: z.string().optional(),
+    severity: z.array(z.looseObject({ type: z.string(), score: z.string() })).default([]),
+    affected: z
+      .array(
+        z.looseObject({
+          package: z.looseObject({ name: text(200), ecosystem: z.string().optional() }),
+          ranges: z.array(z.looseObject({ type: z.string(), events: z.array(osvEvent).min(1) })).default([]),
+          versions: z.array(z.string()).default([]),
+        }),
+      )
+      .min(1),
+    database_specific: z.looseObject({ exploited: z.boolean().optional(), preventive_measures: z.string().optional() }).optional(),
+  })
+  .meta({ id: 'OsvAdvisory', description: 'An OSV advisory (https://ossf.github.io/osv-schema/); fields Warden does not read pass' });
 
 // CSAF 2.0 (OASIS): the document, the product tree and the vulnerabilities' status, scores, remediations, threats.
 interface CsafBranch {
@@ -68,49 +72,53 @@ interface CsafBranch {
   product?: { product_id: string; name: string };
   branches?: CsafBranch[];
 }
-const csafBranch: z.ZodType<CsafBranch> = z.lazy(() =>
-  z.looseObject({
-    category: z.string(),
-    name: z.string(),
-    product: z.looseObject({ product_id: z.string(), name: z.string() }).optional(),
-    branches: z.array(csafBranch).optional(),
-  }),
-);
-export const csafAdvisory = z.looseObject({
-  document: z.looseObject({
-    category: z.string(),
-    csaf_version: z.literal('2.0'),
-    title: text(500),
-    publisher: z.looseObject({ name: z.string() }),
-    tracking: z.looseObject({ id: advisoryId, initial_release_date: timestamp.optional(), current_release_date: timestamp.optional() }),
-  }),
-  product_tree: z.looseObject({ branches: z.array(csafBranch).min(1) }),
-  vulnerabilities: z
-    .array(
-      z.looseObject({
-        cve: z.string().optional(),
-        title: z.string().optional(),
-        product_status: z
-          .looseObject({
-            known_affected: z.array(z.string()).default([]),
-            fixed: z.array(z.string()).default([]),
-            first_fixed: z.array(z.string()).default([]),
-          })
-          .optional(),
-        scores: z
-          .array(
-            z.looseObject({
-              products: z.array(z.string()),
-              cvss_v3: z.looseObject({ baseScore: z.number(), vectorString: z.string() }).optional(),
-            }),
-          )
-          .default([]),
-        remediations: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
-        threats: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
-      }),
-    )
-    .min(1),
-});
+const csafBranch: z.ZodType<CsafBranch> = z
+  .lazy(() =>
+    z.looseObject({
+      category: z.string(),
+      name: z.string(),
+      product: z.looseObject({ product_id: z.string(), name: z.string() }).optional(),
+      branches: z.array(csafBranch).optional(),
+    }),
+  )
+  .meta({ id: 'CsafBranch' });
+export const csafAdvisory = z
+  .looseObject({
+    document: z.looseObject({
+      category: z.string(),
+      csaf_version: z.literal('2.0'),
+      title: text(500),
+      publisher: z.looseObject({ name: z.string() }),
+      tracking: z.looseObject({ id: advisoryId, initial_release_date: timestamp.optional(), current_release_date: timestamp.optional() }),
+    }),
+    product_tree: z.looseObject({ branches: z.array(csafBranch).min(1) }),
+    vulnerabilities: z
+      .array(
+        z.looseObject({
+          cve: z.string().optional(),
+          title: z.string().optional(),
+          product_status: z
+            .looseObject({
+              known_affected: z.array(z.string()).default([]),
+              fixed: z.array(z.string()).default([]),
+              first_fixed: z.array(z.string()).default([]),
+            })
+            .optional(),
+          scores: z
+            .array(
+              z.looseObject({
+                products: z.array(z.string()),
+                cvss_v3: z.looseObject({ baseScore: z.number(), vectorString: z.string() }).optional(),
+              }),
+            )
+            .default([]),
+          remediations: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
+          threats: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
+        }),
+      )
+      .min(1),
+  })
+  .meta({ id: 'CsafAdvisory', description: 'A CSAF 2.0 advisory (OASIS); fields Warden does not read pass' });
 
 const distinct = <T>(values: T[]) => [...new Set(values)];
 
@@ -311,6 +319,28 @@ export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryForm
   }
   return { ok: true, format, content };
 }
+
+/**
+ * The body of POST /advisories. Validated by `parseAdvisory` in the route, against the format the
+ * query names or the document shows, so its errors name the fields of that format; a union here
+ * would only say that none of three formats matched. The document still describes the three forms.
+ */
+export const advisoryDocument = z.record(z.string(), z.unknown()).meta({
+  description: 'One advisory, in one of three forms (the `format` query parameter, or detected)',
+  // zod-type-provider names the request-side variant of a registered schema `<id>Input`.
+  anyOf: ['GenericAdvisoryInput', 'OsvAdvisoryInput', 'CsafAdvisoryInput'].map((name) => ({ $ref: `#/components/schemas/${name}` })),
+  examples: [
+    {
+      id: 'WARDEN-2026-0001',
+      cves: ['CVE-2026-12345'],
+      title: 'OpenSSL: heap overflow in X.509 name constraints',
+      supplier: 'OpenSSL Project',
+      affected: [{ product: 'openssl', versions: ['>=3.0.0 <3.0.16'], fixed: ['3.0.16'] }],
+      cvss: { score: 8.1 },
+      exploited: false,
+    },
+  ],
+});
 
 export const advisoryPostQuery = z.strictObject({
   format: z.enum(advisoryFormats).optional().describe('Detected from the document when omitted'),

@@ -9,6 +9,7 @@ import { responses } from '../../schemas/common';
 import {
   advisoryAccepted,
   advisoryDetail,
+  advisoryDocument,
   advisoryListQuery,
   advisoryParam,
   advisoryPostQuery,
@@ -48,10 +49,12 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: advisoryIntake },
     schema: {
       tags: ['advisories'],
-      summary:
+      operationId: 'receiveAdvisory',
+      summary: 'Receive a security advisory',
+      description:
         'Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again',
       querystring: advisoryPostQuery,
-      body: z.record(z.string(), z.unknown()),
+      body: advisoryDocument,
       response: responses({ 202: advisoryAccepted }),
     },
     handler: async (request, reply) => {
@@ -76,7 +79,9 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['advisories'],
-      summary: 'Advisories, newest first, with remediation counts per status',
+      operationId: 'listAdvisories',
+      summary: 'List advisories',
+      description: 'Advisories, newest first, with remediation counts per status',
       querystring: advisoryListQuery,
       response: responses({ 200: z.object({ items: z.array(advisorySummary) }) }),
     },
@@ -94,7 +99,9 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['advisories'],
-      summary: "One advisory: what it affects, and every CI's remediation state",
+      operationId: 'getAdvisory',
+      summary: 'Read an advisory',
+      description: "One advisory: what it affects, and every CI's remediation state",
       params: advisoryParam,
       response: responses({ 200: advisoryDetail }),
     },
@@ -133,7 +140,9 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['advisories'],
-      summary: 'Close an advisory: refused (409) while any remediation is still running',
+      operationId: 'closeAdvisory',
+      summary: 'Close an advisory',
+      description: 'Close an advisory: refused (409) while any remediation is still running',
       params: advisoryParam,
       body: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
       response: responses({ 200: z.object({ id: z.string(), status: z.literal('closed') }) }),

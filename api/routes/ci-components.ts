@@ -35,7 +35,9 @@ export async function ciComponentRoutes(app: FastifyInstance) {
     config: { roles: componentEditors },
     schema: {
       tags: ['cmdb'],
-      summary: 'Replace the software components (product, version) of a CI; open advisories naming one of them match it again',
+      operationId: 'putCiComponents',
+      summary: "Replace a CI's software components",
+      description: 'Replace the software components (product, version) of a CI; open advisories naming one of them match it again',
       params: uuidParam,
       body: componentsBody,
       response: responses({ 200: componentsView }),
@@ -63,7 +65,14 @@ export async function ciComponentRoutes(app: FastifyInstance) {
 
   routes.get('/cis/:id/components', {
     config: { roles: everyone },
-    schema: { tags: ['cmdb'], summary: 'The software components of a CI', params: uuidParam, response: responses({ 200: componentsView }) },
+    schema: {
+      tags: ['cmdb'],
+      operationId: 'listCiComponents',
+      summary: "List a CI's software components",
+      description: 'The software components of a CI',
+      params: uuidParam,
+      response: responses({ 200: componentsView }),
+    },
     handler: async (request) => {
       const ci = await findConfigurationItem(app.db, request.params.id);
       if (!ci) throw notFound('configuration item', request.params.id);
