@@ -181,6 +181,10 @@ export interface CiComponentsTable {
   ci_id: string;
   product: string;
   version: string;
+  purl: string | null;
+  cpe: string | null;
+  /** `sbom` rows are replaced by the next SBOM; `manual` ones were entered through the API. */
+  source: Generated<'manual' | 'sbom'>;
   updated_by: string;
   updated_at: UpdatedAt;
 }
@@ -198,7 +202,8 @@ export interface AdvisoriesTable {
   preventive_measures: string | null;
   published_at: NullableTimestamp;
   exploited: boolean;
-  status: Generated<'open' | 'closed' | 'failed'>;
+  status: Generated<'open' | 'closed' | 'failed' | 'withdrawn'>;
+  withdrawn_at: NullableTimestamp;
   revision: Generated<number>;
   alert_id: string | null;
   raw: Json<unknown>;
@@ -213,6 +218,8 @@ export interface AdvisoryRemediationsTable {
   service_id: string | null;
   owner: string;
   product: string;
+  purl: string | null;
+  cpe: string | null;
   installed_version: string;
   deadline: string;
   due_at: ColumnType<Date, Date | string, Date | string>;
@@ -224,6 +231,41 @@ export interface AdvisoryRemediationsTable {
   resolved_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface ScanImportsTable {
+  id: Generated<string>;
+  ci_id: string;
+  scanner: string;
+  format: string;
+  imported_by: string;
+  findings: number;
+  opened: number;
+  reopened: number;
+  closed: number;
+  imported_at: CreatedAt;
+}
+
+export interface VulnerabilityFindingsTable {
+  ci_id: string;
+  scanner: string;
+  finding_key: string;
+  vulnerability_id: string;
+  component: string;
+  purl: string | null;
+  installed_version: string | null;
+  fixed_versions: string[];
+  severity: string;
+  title: string | null;
+  status: 'open' | 'fixed';
+  first_seen_at: ColumnType<Date, Date | string, Date | string>;
+  /** When it was last opened: first seen, or reopened. */
+  opened_at: ColumnType<Date, Date | string, Date | string>;
+  last_seen_at: ColumnType<Date, Date | string, Date | string>;
+  fixed_at: NullableTimestamp;
+  reopened: Generated<number>;
+  last_import_id: string;
+  fixed_by_import_id: string | null;
 }
 
 export interface SecurityAlertsTable {
@@ -287,6 +329,9 @@ export interface IncidentsTable {
   resolved_at: NullableTimestamp;
   closed_at: NullableTimestamp;
   created_at: CreatedAt;
+  attack_techniques: ColumnType<string[], string[] | undefined, string[]>;
+  severity_floor: string | null;
+  merged_into: string | null;
 }
 
 export interface IncidentStepsTable {
@@ -336,6 +381,52 @@ export interface SecurityAlertsReceivedTable {
   raw: Json<unknown>;
   received_by: string;
   created_at: CreatedAt;
+  attack_techniques: ColumnType<string[], string[] | undefined, string[]>;
+  /** The CIs the alert named (its account and host), added to the incident it opens or joins. */
+  ci_ids: ColumnType<string[], string[] | undefined, string[]>;
+  /** The least severity the alert demands of its incident (the SIEM's, or high for a known IOC). */
+  severity_floor: string | null;
+}
+
+export interface AlertObservablesTable {
+  alert_id: string;
+  type: string;
+  value: string;
+}
+
+export interface IncidentObservablesTable {
+  incident_id: string;
+  type: string;
+  value: string;
+  origin: 'alert' | 'cmdb' | 'merge';
+  first_seen_at: ColumnType<Date, Date | string, Date | string>;
+  last_seen_at: ColumnType<Date, Date | string, Date | string>;
+  recorded_at: CreatedAt;
+}
+
+export interface IocsTable {
+  type: string;
+  value: string;
+  reason: string;
+  marked_by: string;
+  marked_at: CreatedAt;
+}
+
+export interface IncidentRelationsTable {
+  incident_id: string;
+  related_id: string;
+  kind: 'related' | 'merged_into' | 'merged_from';
+  note: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface AttackTechniquesTable {
+  id: string;
+  name: string;
+  tactics: string[];
+  bundle_id: string;
+  imported_at: CreatedAt;
 }
 
 export interface IncidentCommunicationsTable {
@@ -591,6 +682,11 @@ export interface Database extends AccessTables {
   incident_actions: IncidentActionsTable;
   open_alert_fingerprints: OpenAlertFingerprintsTable;
   security_alerts_received: SecurityAlertsReceivedTable;
+  alert_observables: AlertObservablesTable;
+  incident_observables: IncidentObservablesTable;
+  iocs: IocsTable;
+  incident_relations: IncidentRelationsTable;
+  attack_techniques: AttackTechniquesTable;
   incident_communications: IncidentCommunicationsTable;
   problems: ProblemsTable;
   improvement_actions: ImprovementActionsTable;
@@ -604,6 +700,8 @@ export interface Database extends AccessTables {
   ci_components: CiComponentsTable;
   advisories: AdvisoriesTable;
   advisory_remediations: AdvisoryRemediationsTable;
+  scan_imports: ScanImportsTable;
+  vulnerability_findings: VulnerabilityFindingsTable;
   security_alerts: SecurityAlertsTable;
   security_alert_recipients: SecurityAlertRecipientsTable;
   principals: PrincipalsTable;

@@ -19,7 +19,7 @@ import {
 import { startOnce } from '../../temporal/start';
 import { advisoryResponseWorkflowType, makeAdvisoryWorkflowId } from '../../domain/advisory';
 import { closeAdvisoryUpdate } from '../../workflows/advisory/definitions';
-import { requestRematch } from '../advisory-rematch';
+import { requestRematch, withdraw } from '../advisory-rematch';
 import { conflict, invalid, notFound } from '../../http/problem';
 import { advisoryIntake, everyone, securityManagement } from '../../http/roles';
 
@@ -34,6 +34,7 @@ function toSummary(advisory: Advisory, counts: Record<string, number> = {}) {
     cvssScore: advisory.cvss_score,
     exploited: advisory.exploited,
     status: advisory.status,
+    withdrawnAt: iso(advisory.withdrawn_at),
     revision: advisory.revision,
     alertId: advisory.alert_id,
     remediations: counts,
@@ -63,15 +64,26 @@ export async function advisoryRoutes(app: FastifyInstance) {
       const { content, format } = parsed;
       const existing = await findAdvisory(app.db, content.id);
       if (existing?.status === 'closed') throw conflict(`advisory ${content.id} is closed; publish the revision under a new id`);
+      // A feed re-sending a withdrawn record is recorded again; one reviving it is a new advisory.
+      if (existing?.status === 'withdrawn' && !content.withdrawn)
+        throw conflict(`advisory ${content.id} was withdrawn by its source; publish a new record under a new id`);
       const workflowId = makeAdvisoryWorkflowId(content.id);
-      const stored = await upsertAdvisory(app.db, { content, format, raw: request.body, workflowId, actor: request.actor.principalId });
+      const actor = request.actor.principalId;
+      const stored = await upsertAdvisory(app.db, { content, format, raw: request.body, workflowId, actor });
+      const accepted = { id: content.id, workflowId, format, revision: stored.revision, created: stored.created };
+      // Withdrawn before any response started: nothing to match, nothing to start.
+      if (stored.status === 'withdrawn') return reply.code(202).send(accepted);
+      if (content.withdrawn) {
+        await withdraw(app.temporal.client, workflowId, { actor, withdrawnAt: content.withdrawn });
+        return reply.code(202).send(accepted);
+      }
       const { started } = await startOnce(app.temporal.client, advisoryResponseWorkflowType, {
         workflowId,
         taskQueue: app.temporal.taskQueue,
         args: [{ advisoryId: content.id }],
       });
       if (!started) await requestRematch(app.temporal.client, workflowId, `revision ${stored.revision}`);
-      return reply.code(202).send({ id: content.id, workflowId, format, revision: stored.revision, created: stored.created });
+      return reply.code(202).send(accepted);
     },
   });
 

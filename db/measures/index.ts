@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { MeasuredKpi } from '../../domain/security-report/model';
 import type { Database } from '../database';
 import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
+import { attackTechniquesCovered } from './attack-techniques-covered';
 import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
 import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
@@ -18,6 +19,7 @@ import { patchCompliance } from './patch-compliance';
 import { policiesPastReview } from './policies-past-review';
 import { risksPastReview } from './risks-past-review';
 import { selfApprovalsRefused } from './self-approvals-refused';
+import { systemsPatched } from './systems-patched';
 import { trainingCompletion } from './training-completion';
 
 /** Every KPI of the IT Security Report, in report order. A new data source is one more line here. */
@@ -27,6 +29,7 @@ export const measures: readonly Measure[] = [
   mttr,
   incidentsPerCategory,
   incidentSla,
+  attackTechniquesCovered,
   risksPastReview,
   expiredExceptions,
   policiesPastReview,
@@ -38,6 +41,7 @@ export const measures: readonly Measure[] = [
   changesThroughGate,
   selfApprovalsRefused,
   patchCompliance,
+  systemsPatched,
   trainingCompletion,
 ];
 

@@ -352,6 +352,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/incidents/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge this incident into another as a duplicate
+         * @description The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
+         */
+        post: operations["mergeIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/incidents/{id}/related": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record another incident as related to this one
+         * @description The link shows on both incidents and is audited on both; linking the same pair again changes nothing (200 instead of 201).
+         */
+        post: operations["linkIncidents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/alerts": {
         parameters: {
             query?: never;
@@ -367,9 +407,73 @@ export interface paths {
         put?: never;
         /**
          * Receive a SIEM alert
-         * @description Receive a SIEM alert (Warden’s generic JSON or a Wazuh alert)
+         * @description Receive a SIEM alert: Warden’s generic JSON, Wazuh, a Splunk webhook, an Elastic Security alert or a Sentinel incident
          */
         post: operations["receiveAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/observables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find every alert and incident that saw an indicator
+         * @description Every alert and incident that saw an indicator, and whether it is an IOC. The value is compared in its canonical form (lower case except URLs, no trailing dot on names). Incidents and their alerts are listed only when the caller may see the incident; at most 500 of each, newest first.
+         */
+        get: operations["findObservableSightings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/observables/iocs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an indicator as an IOC
+         * @description A later alert carrying it is raised to at least high. Idempotent: marking a known IOC again changes nothing and answers marked: false. The marking is audited.
+         */
+        post: operations["markIoc"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attack/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the ATT&CK catalogue techniques are validated against
+         * @description The imported bundle, or the built-in fallback. The built-in fallback holds the few dozen techniques SOCs meet most; import the enterprise bundle to validate against all of them.
+         */
+        get: operations["getAttackCatalogue"];
+        /**
+         * Replace the ATT&CK catalogue with a STIX 2.1 bundle
+         * @description Takes a STIX 2.1 bundle such as enterprise-attack.json. Keeps each current attack-pattern (revoked and deprecated ones are left out) with its mitre-attack id and tactics. The catalogue is replaced whole, in one audited transaction; a bundle with a malformed attack-pattern changes nothing.
+         */
+        put: operations["importAttackCatalogue"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1337,14 +1441,74 @@ export interface paths {
         };
         /**
          * List a CI's software components
-         * @description The software components of a CI
+         * @description The software components of a CI, hand-entered or from the last SBOM, with their package URL and CPE where known.
          */
         get: operations["listCiComponents"];
         /**
          * Replace a CI's software components
-         * @description Replace the software components (product, version) of a CI; open advisories naming one of them match it again
+         * @description Replace the software components (product, version) of a CI; open advisories naming one of them match it again. Hand-entered components carry no package identity, so they match advisories by product name. An SBOM (PUT /cis/{id}/sbom) replaces them with components that match by purl and CPE.
          */
         put: operations["putCiComponents"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/sbom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace a CI's components with those of an SBOM
+         * @description CycloneDX 1.4–1.6 or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. A malformed document is refused whole, naming the field.
+         */
+        put: operations["putCiSbom"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/scans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import a scanner's results for a CI as findings
+         * @description Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. A malformed report is refused whole, naming the field.
+         */
+        post: operations["importCiScan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/cis/{id}/findings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A CI's scanner findings, open first
+         * @description Every finding any scanner reported for the CI, with when it was seen and, once fixed, the import that verified it.
+         */
+        get: operations["listCiFindings"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -1765,6 +1929,10 @@ export interface components {
             supplier?: string;
             affected: {
                 product: string;
+                /** @description the package URL (version ignored): SBOM components match on it rather than on the name */
+                purl?: string;
+                /** @description a CPE 2.3 name: components with the same part, vendor and product match */
+                cpe?: string;
                 /** @description semver ranges or exact versions; any one matching means affected */
                 versions: string[];
                 /** @default [] */
@@ -1786,6 +1954,11 @@ export interface components {
             modified: string;
             /** Format: date-time */
             published?: string;
+            /**
+             * Format: date-time
+             * @description set when the source withdrew the advisory: it applies to nothing
+             */
+            withdrawn?: string;
             /** @default [] */
             aliases: string[];
             summary?: string;
@@ -1801,9 +1974,17 @@ export interface components {
                 package: {
                     name: string;
                     ecosystem?: string;
+                    purl?: string;
                 } & {
                     [key: string]: unknown;
                 };
+                /** @default [] */
+                severity: ({
+                    type: string;
+                    score: string;
+                } & {
+                    [key: string]: unknown;
+                })[];
                 /** @default [] */
                 ranges: ({
                     type: string;
@@ -1838,6 +2019,12 @@ export interface components {
             product?: {
                 product_id: string;
                 name: string;
+                product_identification_helper?: {
+                    purl?: string;
+                    cpe?: string;
+                } & {
+                    [key: string]: unknown;
+                };
             } & {
                 [key: string]: unknown;
             };
@@ -1850,7 +2037,7 @@ export interface components {
             document: {
                 category: string;
                 /** @enum {string} */
-                csaf_version: "2.0";
+                csaf_version: "2.0" | "2.1";
                 title: string;
                 publisher: {
                     name: string;
@@ -1871,6 +2058,26 @@ export interface components {
             };
             product_tree: {
                 branches: components["schemas"]["CsafBranchInput"][];
+                /** @default [] */
+                relationships: ({
+                    category: string;
+                    product_reference: string;
+                    relates_to_product_reference: string;
+                    full_product_name: {
+                        product_id: string;
+                        name: string;
+                        product_identification_helper?: {
+                            purl?: string;
+                            cpe?: string;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                } & {
+                    [key: string]: unknown;
+                })[];
             } & {
                 [key: string]: unknown;
             };
@@ -1890,7 +2097,19 @@ export interface components {
                 /** @default [] */
                 scores: ({
                     products: string[];
+                    cvss_v2?: {
+                        baseScore: number;
+                        vectorString: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
                     cvss_v3?: {
+                        baseScore: number;
+                        vectorString: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                    cvss_v4?: {
                         baseScore: number;
                         vectorString: string;
                     } & {
@@ -1919,40 +2138,63 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        GenericAlertInput: {
-            source: string;
-            rule: string;
-            /** @enum {string} */
-            severity: "low" | "medium" | "high" | "critical";
-            host?: string;
-            account?: string;
-            fingerprint?: string;
-            /** Format: date-time */
-            time: string;
-            description?: string;
-            /** @enum {string} */
-            category?: "unauthorised_access" | "malware" | "data_leak" | "denial_of_service" | "vulnerability_exploitation" | "policy_violation" | "other";
+        /**
+         * @description One SIEM alert: Warden's generic alert (source, rule, severity, time), a Wazuh alert (timestamp, rule, agent), a Splunk webhook (search_name, result), an Elastic Security alert (@timestamp, kibana.alert.rule.name) or a Microsoft Sentinel incident (properties.title, properties.severity). The format is told by its fields.
+         * @example {
+         *       "source": "elastic",
+         *       "rule": "Authentication failure",
+         *       "severity": "high",
+         *       "host": "hr-db",
+         *       "account": "svc-payroll",
+         *       "time": "2026-11-21T02:00:00Z",
+         *       "observables": [
+         *         {
+         *           "type": "ip",
+         *           "value": "203.0.113.9"
+         *         }
+         *       ],
+         *       "techniques": [
+         *         "T1110"
+         *       ]
+         *     }
+         */
+        AlertIntakeInput: {
+            [key: string]: unknown;
         };
-        WazuhAlertInput: {
-            timestamp: string;
-            rule: {
-                id: string;
-                level: number;
-                description: string;
+        /**
+         * @example {
+         *       "type": "bundle",
+         *       "id": "bundle--0f2b3c4d-1111-4222-8333-944455566677",
+         *       "objects": [
+         *         {
+         *           "type": "attack-pattern",
+         *           "id": "attack-pattern--a93494bb-4b80-4ea1-8695-3236a49916fd",
+         *           "name": "Brute Force",
+         *           "external_references": [
+         *             {
+         *               "source_name": "mitre-attack",
+         *               "external_id": "T1110"
+         *             }
+         *           ],
+         *           "kill_chain_phases": [
+         *             {
+         *               "kill_chain_name": "mitre-attack",
+         *               "phase_name": "credential-access"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        StixBundleInput: {
+            /** @enum {string} */
+            type: "bundle";
+            id: string;
+            objects: ({
+                type: string;
             } & {
                 [key: string]: unknown;
-            };
-            agent: {
-                name: string;
-            } & {
-                [key: string]: unknown;
-            };
-            data?: {
-                srcuser?: string;
-                dstuser?: string;
-            } & {
-                [key: string]: unknown;
-            };
+            })[];
         } & {
             [key: string]: unknown;
         };
@@ -2260,7 +2502,9 @@ export interface components {
             cvssScore: number | null;
             exploited: boolean;
             /** @enum {string} */
-            status: "open" | "closed" | "failed";
+            status: "open" | "closed" | "failed" | "withdrawn";
+            /** @description when the source withdrew it; its running remediations closed as not applicable */
+            withdrawnAt: string | null;
             revision: number;
             alertId: string | null;
             /** @description count per remediation status */
@@ -2280,7 +2524,9 @@ export interface components {
             cvssScore: number | null;
             exploited: boolean;
             /** @enum {string} */
-            status: "open" | "closed" | "failed";
+            status: "open" | "closed" | "failed" | "withdrawn";
+            /** @description when the source withdrew it; its running remediations closed as not applicable */
+            withdrawnAt: string | null;
             revision: number;
             alertId: string | null;
             /** @description count per remediation status */
@@ -2291,6 +2537,8 @@ export interface components {
             updatedAt: string;
             affected: {
                 product: string;
+                purl?: string;
+                cpe?: string;
                 ranges: string[];
                 fixed: string[];
             }[];
@@ -2305,7 +2553,7 @@ export interface components {
                 product: string;
                 installedVersion: string;
                 /** @enum {string} */
-                status: "open" | "patched" | "mitigated" | "exception_requested" | "exception";
+                status: "open" | "patched" | "mitigated" | "exception_requested" | "exception" | "not_applicable";
                 deadline: string;
                 dueAt: string;
                 overdue: boolean;
@@ -2317,6 +2565,12 @@ export interface components {
                 resolvedAt: string | null;
                 taskId: string | null;
             }[];
+        };
+        AttackCatalogue: {
+            /** @enum {string} */
+            source: "imported" | "built-in";
+            bundleId: string | null;
+            count: number;
         };
         /** @description The security section of the service level agreement */
         ServiceSla: {
@@ -2982,6 +3236,10 @@ export interface components {
                 type: string;
                 id: string;
             }[];
+            /** @description ATT&CK technique ids from its alerts or set at triage */
+            attackTechniques: string[];
+            /** @description the incident this one was merged into as a duplicate */
+            mergedInto: string | null;
             timestamps: {
                 occurredAt: string | null;
                 detectedAt: string | null;
@@ -3013,6 +3271,10 @@ export interface components {
                 type: string;
                 id: string;
             }[];
+            /** @description ATT&CK technique ids from its alerts or set at triage */
+            attackTechniques: string[];
+            /** @description the incident this one was merged into as a duplicate */
+            mergedInto: string | null;
             timestamps: {
                 occurredAt: string | null;
                 detectedAt: string | null;
@@ -3025,10 +3287,33 @@ export interface components {
             description: string;
             classificationReason: string;
             scope: string | null;
+            /** @description the least severity its alerts demand: the SIEM’s, or high for a known IOC or an unexpected account */
+            severityFloor: string | null;
             targets: {
                 acknowledge: string;
                 resolve: string;
             };
+            observables: {
+                /** @enum {string} */
+                type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                value: string;
+                /** @enum {string} */
+                origin: "alert" | "cmdb" | "merge";
+                ioc: boolean;
+                firstSeenAt: string;
+                lastSeenAt: string;
+            }[];
+            related: {
+                id: string;
+                number: number;
+                title: string;
+                status: string;
+                /** @enum {string} */
+                kind: "related" | "merged_into" | "merged_from";
+                note: string | null;
+                by: string;
+                at: string;
+            }[];
             steps: {
                 stepId: string;
                 type: string;
@@ -3110,6 +3395,35 @@ export interface components {
                 attempts: number;
                 lastError: string | null;
                 deliveredAt: string | null;
+            }[];
+        };
+        ObservableSightings: {
+            /** @enum {string} */
+            type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+            /** @description the canonical form the lookup used */
+            value: string;
+            ioc: {
+                reason: string;
+                markedBy: string;
+                markedAt: string;
+            } | null;
+            alerts: {
+                id: string;
+                source: string;
+                rule: string;
+                verdict: string;
+                incidentId: string | null;
+                observedAt: string;
+            }[];
+            incidents: {
+                id: string;
+                number: number;
+                title: string;
+                status: string;
+                severity: string;
+                origin: string;
+                firstSeenAt: string;
+                lastSeenAt: string;
             }[];
         };
         Playbook: {
@@ -4664,10 +4978,12 @@ export interface operations {
     listIncidents: {
         parameters: {
             query?: {
-                status?: "registered" | "acknowledged" | "triaged" | "containment" | "eradication" | "recovery" | "post_incident_review" | "closed" | "closed_not_security" | "registration_failed" | "failed";
+                status?: "registered" | "acknowledged" | "triaged" | "containment" | "eradication" | "recovery" | "post_incident_review" | "closed" | "closed_not_security" | "closed_duplicate" | "registration_failed" | "failed";
                 severity?: "low" | "medium" | "high" | "critical";
                 category?: "unauthorised_access" | "malware" | "data_leak" | "denial_of_service" | "vulnerability_exploitation" | "policy_violation" | "other";
                 drill?: "true" | "false";
+                /** @description also matches its sub-techniques */
+                technique?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -5099,6 +5415,264 @@ export interface operations {
             };
         };
     };
+    mergeIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "into": "0b8f6a52-8a4e-4f61-9d0c-6a1f2b3c4d5e",
+                 *       "reason": "same brute force on svc-payroll, reported twice"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description the incident that carries on
+                     */
+                    into: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the work runs in a Temporal workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        mergedInto: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkIncidents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "incidentId": "0b8f6a52-8a4e-4f61-9d0c-6a1f2b3c4d5e",
+                 *       "note": "same phishing campaign"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description the related incident
+                     */
+                    incidentId: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        linked: false;
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        linked: true;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listSiemAlerts: {
         parameters: {
             query?: {
@@ -5239,7 +5813,7 @@ export interface operations {
                  *       "category": "unauthorised_access"
                  *     }
                  */
-                "application/json": components["schemas"]["GenericAlertInput"] | components["schemas"]["WazuhAlertInput"];
+                "application/json": components["schemas"]["AlertIntakeInput"];
             };
         };
         responses: {
@@ -5256,6 +5830,445 @@ export interface operations {
                         reason: string;
                         incidentId: string | null;
                     };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    findObservableSightings: {
+        parameters: {
+            query: {
+                type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                value: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObservableSightings"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markIoc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "ip",
+                 *       "value": "203.0.113.9",
+                 *       "reason": "C2 address from the CERT advisory of 2026-11-20"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                    value: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                        value: string;
+                        /** @description false when it was an IOC already */
+                        marked: boolean;
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                        value: string;
+                        /** @description false when it was an IOC already */
+                        marked: boolean;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttackCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttackCatalogue"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importAttackCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "bundle",
+                 *       "id": "bundle--5b3a4f9e-8c1d-4e2f-9a7b-6c5d4e3f2a1b",
+                 *       "objects": [
+                 *         {
+                 *           "type": "attack-pattern",
+                 *           "spec_version": "2.1",
+                 *           "id": "attack-pattern--a93494bb-4b80-4ea1-8695-3236a49916fd",
+                 *           "name": "Brute Force",
+                 *           "external_references": [
+                 *             {
+                 *               "source_name": "mitre-attack",
+                 *               "external_id": "T1110",
+                 *               "url": "https://attack.mitre.org/techniques/T1110"
+                 *             }
+                 *           ],
+                 *           "kill_chain_phases": [
+                 *             {
+                 *               "kill_chain_name": "mitre-attack",
+                 *               "phase_name": "credential-access"
+                 *             }
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["StixBundleInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttackCatalogue"];
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */
@@ -12039,7 +13052,7 @@ export interface operations {
     listAdvisories: {
         parameters: {
             query?: {
-                status?: "open" | "closed" | "failed";
+                status?: "open" | "closed" | "failed" | "withdrawn";
                 limit?: number;
             };
             header?: never;
@@ -12492,6 +13505,11 @@ export interface operations {
                         components: {
                             product: string;
                             version: string;
+                            /** @description the package URL, without version, when an SBOM gave one */
+                            purl: string | null;
+                            cpe: string | null;
+                            /** @enum {string} */
+                            source: "manual" | "sbom";
                             updatedBy: string;
                             updatedAt: string;
                         }[];
@@ -12609,6 +13627,11 @@ export interface operations {
                         components: {
                             product: string;
                             version: string;
+                            /** @description the package URL, without version, when an SBOM gave one */
+                            purl: string | null;
+                            cpe: string | null;
+                            /** @enum {string} */
+                            source: "manual" | "sbom";
                             updatedBy: string;
                             updatedAt: string;
                         }[];
@@ -12672,6 +13695,408 @@ export interface operations {
             };
             /** @description The request body has a media type this operation does not accept */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putCiSbom: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description A CycloneDX 1.4–1.6 JSON BOM or an SPDX 2.3 JSON document, detected from bomFormat / spdxVersion */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "bomFormat": "CycloneDX",
+                 *       "specVersion": "1.5",
+                 *       "serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
+                 *       "version": 1,
+                 *       "components": [
+                 *         {
+                 *           "type": "library",
+                 *           "group": "org.apache.logging.log4j",
+                 *           "name": "log4j-core",
+                 *           "version": "2.14.1",
+                 *           "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
+                 *           "cpe": "cpe:2.3:a:apache:log4j:2.14.1:*:*:*:*:*:*:*"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ciId: string;
+                        /** @enum {string} */
+                        format: "cyclonedx" | "spdx";
+                        specVersion: string;
+                        /** @description components now recorded for the CI */
+                        components: number;
+                        /** @description components the SBOM lists without a version, not recorded */
+                        unversioned: number;
+                        /** @description open advisories told to match this CI again */
+                        rematched: string[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importCiScan: {
+        parameters: {
+            query?: {
+                /** @description Detected from the document when omitted */
+                format?: "trivy" | "grype" | "sarif";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description A Trivy JSON report (SchemaVersion 2), a Grype JSON report or a SARIF 2.1.0 log, detected or named by `format` */
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "SchemaVersion": 2,
+                 *       "ArtifactName": "registry.example/payments:1.4.2",
+                 *       "ArtifactType": "container_image",
+                 *       "Results": [
+                 *         {
+                 *           "Target": "app/payments.jar",
+                 *           "Class": "lang-pkgs",
+                 *           "Type": "jar",
+                 *           "Vulnerabilities": [
+                 *             {
+                 *               "VulnerabilityID": "CVE-2021-44228",
+                 *               "PkgName": "org.apache.logging.log4j:log4j-core",
+                 *               "PkgIdentifier": {
+                 *                 "PURL": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"
+                 *               },
+                 *               "InstalledVersion": "2.14.1",
+                 *               "FixedVersion": "2.15.0",
+                 *               "Severity": "CRITICAL",
+                 *               "Title": "log4j-core: Remote code execution in Log4j 2.x when logs contain an attacker-controlled string value"
+                 *             }
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ciId: string;
+                        importId: string;
+                        scanner: string;
+                        /** @enum {string} */
+                        format: "trivy" | "grype" | "sarif";
+                        /** @description findings in this report */
+                        findings: number;
+                        /** @description vulnerability ids newly found */
+                        opened: string[];
+                        /** @description vulnerability ids found again after an earlier import had verified them fixed */
+                        reopened: string[];
+                        /** @description vulnerability ids absent from this report: verified fixed by it */
+                        closed: string[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listCiFindings: {
+        parameters: {
+            query?: {
+                status?: "open" | "fixed";
+                scanner?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        ciId: string;
+                        items: {
+                            scanner: string;
+                            vulnerabilityId: string;
+                            component: string;
+                            purl: string | null;
+                            installedVersion: string | null;
+                            fixedVersions: string[];
+                            severity: string;
+                            title: string | null;
+                            /** @enum {string} */
+                            status: "open" | "fixed";
+                            firstSeenAt: string;
+                            openedAt: string;
+                            lastSeenAt: string;
+                            fixedAt: string | null;
+                            reopened: number;
+                            /** @description the import that no longer found it: the evidence of the fix */
+                            fixedByImport: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
