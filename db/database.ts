@@ -328,10 +328,28 @@ export interface IncidentsTable {
   contained_at: NullableTimestamp;
   resolved_at: NullableTimestamp;
   closed_at: NullableTimestamp;
+  /** The earliest due time of the SLA targets still open; null when none is. */
+  sla_next_due_at: NullableTimestamp;
+  sla_breached: Generated<boolean>;
+  false_positive_reason: string | null;
   created_at: CreatedAt;
   attack_techniques: ColumnType<string[], string[] | undefined, string[]>;
   severity_floor: string | null;
   merged_into: string | null;
+}
+
+/** One SLA target of an incident: due in its services' support hours, met or breached once. */
+export interface IncidentSlaClocksTable {
+  incident_id: string;
+  target: string;
+  severity: string;
+  duration: string;
+  started_at: ColumnType<Date, Date | string, Date | string>;
+  due_at: ColumnType<Date, Date | string, Date | string>;
+  met_at: NullableTimestamp;
+  met_by: string | null;
+  breached_at: NullableTimestamp;
+  responsible: string | null;
 }
 
 export interface IncidentStepsTable {
@@ -357,6 +375,10 @@ export interface IncidentActionsTable {
   detail: string;
   approved_by: string[];
   executed_at: CreatedAt;
+  /** Who confirmed, with evidence, an action no responder carried out (none configured, or it failed). */
+  confirmed_by: string | null;
+  confirmed_at: NullableTimestamp;
+  evidence: Json<{ evidence: string; links: string[] }> | null;
 }
 
 export interface OpenAlertFingerprintsTable {
@@ -678,6 +700,7 @@ export interface Database extends AccessTables {
   test_runs: TestRunsTable;
   playbooks: PlaybooksTable;
   incidents: IncidentsTable;
+  incident_sla_clocks: IncidentSlaClocksTable;
   incident_steps: IncidentStepsTable;
   incident_actions: IncidentActionsTable;
   open_alert_fingerprints: OpenAlertFingerprintsTable;
@@ -732,6 +755,7 @@ export type AuditCheckpoint = Selectable<AuditCheckpointsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type HumanTask = Selectable<HumanTasksTable>;
 export type Incident = Selectable<IncidentsTable>;
+export type IncidentSlaClock = Selectable<IncidentSlaClocksTable>;
 export type Control = Selectable<ControlsTable>;
 export type TestRun = Selectable<TestRunsTable>;
 export type Advisory = Selectable<AdvisoriesTable>;

@@ -13,6 +13,7 @@ import * as changeGate from './2026-11-23T1000-change-gate';
 import * as securityReview from './2026-11-23T1100-security-review';
 import * as auditCheckpoints from './2026-12-02T0100-audit-checkpoints';
 import * as failedStates from './2026-12-02T0200-failed-states';
+import * as slaClocks from './2026-12-02T1100-i16-sla-clocks';
 import * as observables from './2026-12-02T1200-i16-intake-observables';
 import * as sbomFindings from './2026-12-02T1400-i18-vuln-sbom-findings';
 import * as training from './2026-12-02T1500-i18-programme-training';
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1100-security-review': securityReview,
   '2026-12-02T0100-audit-checkpoints': auditCheckpoints,
   '2026-12-02T0200-failed-states': failedStates,
+  '2026-12-02T1100-i16-sla-clocks': slaClocks,
   '2026-12-02T1200-i16-intake-observables': observables,
   '2026-12-02T1400-i18-vuln-sbom-findings': sbomFindings,
   '2026-12-02T1500-i18-programme-training': training,
