@@ -50,11 +50,16 @@ export interface ApiTokensTable {
 export interface WebSessionsTable {
   id: Generated<string>;
   secret_hash: string;
-  token_id: string;
+  /** The API token signed in with; null for a session from the identity provider. */
+  token_id: string | null;
   principal_id: string;
   created_at: CreatedAt;
   expires_at: ColumnType<Date, Date | string, Date | string>;
   revoked_at: NullableTimestamp;
+  /** The roles the identity provider's claims mapped to at sign-in; null for a token session (the token's roles count). */
+  roles: string[] | null;
+  /** The issuer that vouched for the person; null for a token session. */
+  identity_provider: string | null;
 }
 
 export interface AuditEventsTable {

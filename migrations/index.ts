@@ -18,6 +18,7 @@ import * as observables from './2026-12-02T1200-i16-intake-observables';
 import * as sbomFindings from './2026-12-02T1400-i18-vuln-sbom-findings';
 import * as training from './2026-12-02T1500-i18-programme-training';
 import * as baseline from './2026-12-02T1510-i18-programme-baseline';
+import * as identitySessions from './2026-12-02T1600-i19-identity-sessions';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1400-i18-vuln-sbom-findings': sbomFindings,
   '2026-12-02T1500-i18-programme-training': training,
   '2026-12-02T1510-i18-programme-baseline': baseline,
+  '2026-12-02T1600-i19-identity-sessions': identitySessions,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */
