@@ -19,6 +19,7 @@ import {
 import { callbackAllowed } from '../domain/callbacks';
 import type { ChangeGateInput } from '../domain/change';
 import { evaluateBaseline, type BaselineVerification, type ChangeEvidence, type ChangeStatus } from '../domain/change-risk';
+import { baselineInForce } from '../db/baseline';
 import type { ActivityDeps } from './deps';
 import { isOutboundRefused, type OutboundResponse } from './outbound';
 
@@ -84,7 +85,7 @@ export function createChangeActivities({ db, callbacks, outbound }: ActivityDeps
     async verifyBaseline(input: { changeId: string; ciIds: string[] }): Promise<BaselineVerification> {
       const cis = await classifiedCis(db, input.ciIds);
       const controls = await controlResultsFor(db, input.ciIds);
-      return evaluateBaseline(cis, controls, new Date().toISOString());
+      return evaluateBaseline(cis, controls, new Date().toISOString(), await baselineInForce(db));
     },
 
     /** Safe to retry: only a change being verified takes the result. */

@@ -1,6 +1,7 @@
 import { createAccessActivities } from './access';
 import { createAdvisoryActivities } from './advisories';
 import { createAuditCheckpointActivities } from './audit-checkpoints';
+import { createBaselineActivities } from './baseline';
 import { createChangeActivities } from './changes';
 import type { ActivityDeps } from './deps';
 import { createDiagnosticsActivities } from './diagnostics';
@@ -12,6 +13,7 @@ import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
 import { createReviewActivities } from './reviews';
 import { createTaskActivities } from './tasks';
+import { createTrainingActivities } from './training';
 
 /** Every activity, with PostgreSQL's permanent refusals made non-retryable (see withPermanentFailures). */
 export function createActivities(deps: ActivityDeps) {
@@ -28,6 +30,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createSecurityTestActivities(deps),
     ...createChangeActivities(deps),
     ...createProcessFailureActivities(deps),
+    ...createTrainingActivities(deps),
+    ...createBaselineActivities(deps),
   });
 }
 

@@ -14,7 +14,12 @@ export const maxDeliveryAttempts = 5;
 // Longer than one send can take (8 s timeout), so a live sender is never overtaken.
 const claimLeaseSeconds = 60;
 
-const subjectPaths: Record<string, string> = { incident: '/incidents', advisory: '/advisories', 'security-alert': '/security-alerts' };
+const subjectPaths: Record<string, string> = {
+  incident: '/incidents',
+  advisory: '/advisories',
+  'security-alert': '/security-alerts',
+  training_campaign: '/training-campaigns',
+};
 
 export function createNotificationActivities({ db, notifier, logger }: ActivityDeps) {
   function targetsFor(request: NotificationRequest, principals: ResolvedTarget[]): ResolvedTarget[] {

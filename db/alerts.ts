@@ -7,6 +7,7 @@ import { auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
 import { assessIncident, lockIncident, upsertIncidentObservables } from './incidents';
+import { newestFirstPage, type PageRequest } from './pagination';
 
 export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: ConfigurationItemType[]) {
   let query = db
@@ -251,4 +252,32 @@ export async function releaseClaim(db: Kysely<Database>, fingerprint: string, in
     await trx.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', fingerprint).where('incident_id', '=', incidentId).execute();
     await trx.deleteFrom('incident_observables').where('incident_id', '=', incidentId).execute();
   });
+}
+
+export interface ReceivedAlertFilter extends PageRequest {
+  verdict?: 'incident' | 'attached' | 'benign';
+  source?: string;
+  severity?: string;
+  incidentId?: string;
+  host?: string;
+  since?: string;
+  until?: string;
+}
+
+/** SIEM alerts as received, newest first, with the incident each opened or joined. */
+export async function listReceivedAlerts(db: Kysely<Database>, filter: ReceivedAlertFilter) {
+  let query = db.selectFrom('security_alerts_received').selectAll();
+  if (filter.verdict) query = query.where('verdict', '=', filter.verdict);
+  if (filter.source) query = query.where('source', '=', filter.source);
+  if (filter.severity) query = query.where('severity', '=', filter.severity);
+  if (filter.incidentId) query = query.where('incident_id', '=', filter.incidentId);
+  if (filter.host) query = query.where('host', '=', filter.host);
+  if (filter.since) query = query.where('observed_at', '>=', new Date(filter.since));
+  if (filter.until) query = query.where('observed_at', '<', new Date(filter.until));
+  const rows = await newestFirstPage(query, filter).execute();
+  const incidentIds = [...new Set(rows.flatMap((r) => (r.incident_id ? [r.incident_id] : [])))];
+  const incidents = incidentIds.length
+    ? await db.selectFrom('incidents').select(['id', 'number', 'title', 'status', 'severity']).where('id', 'in', incidentIds).execute()
+    : [];
+  return { rows, incidents: new Map(incidents.map((i) => [i.id, i])) };
 }

@@ -4,6 +4,7 @@ import { durationMs } from '../domain/duration';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
 import { appendAudit, auditedWrite } from './audit';
+import { definedBaselineMeasureIds } from './baseline';
 import { json } from './create-db';
 import type { Control, Database } from './database';
 import { keysetPage, type PageRequest } from './pagination';
@@ -93,6 +94,13 @@ export async function referenceProblems(db: Kysely<Database>, fields: Partial<Co
           message: `service ${ref.serviceId} has no SLA requirement ${ref.requirementId}`,
         });
       }
+    });
+  }
+  if (fields.baselineMeasures?.length) {
+    const known = await definedBaselineMeasureIds(db);
+    fields.baselineMeasures.forEach((id, index) => {
+      if (!known.has(id))
+        problems.push({ path: `${prefix}baselineMeasures.${index}`, message: `no approved baseline version defines measure ${id}` });
     });
   }
   return problems;

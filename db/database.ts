@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
-import type { ClassificationLevel, IncidentCategory } from '../domain/classification';
+import type { BaselineMeasure, ClassificationLevel, IncidentCategory } from '../domain/classification';
+import type { ApplicabilityStatement } from '../domain/baseline';
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
@@ -10,6 +11,7 @@ import type { AccessTables } from './access-tables';
 import type { ChannelTarget, DeliveryStatus } from '../domain/notifications';
 import type { AffectedProduct, RemediationStatus } from '../domain/advisory';
 import type { TaskDecision } from '../domain/human-task';
+import type { CompletionSource, TrainingAudience } from '../domain/training';
 import type {
   BaselineVerification,
   ChangeAssessment,
@@ -658,6 +660,45 @@ export interface ProcessFailuresTable {
   created_at: CreatedAt;
 }
 
+export interface TrainingCampaignsTable {
+  id: string;
+  workflow_id: string;
+  title: string;
+  course_id: string;
+  due_at: ColumnType<Date, Date | string, Date | string>;
+  audience: Json<TrainingAudience>;
+  status: 'open' | 'closed';
+  created_by: string;
+  created_at: CreatedAt;
+  closed_at: NullableTimestamp;
+}
+
+export interface TrainingAssignmentsTable {
+  campaign_id: string;
+  principal_id: string;
+  manager: string | null;
+  completed_at: NullableTimestamp;
+  completion_source: CompletionSource | null;
+  recorded_by: string | null;
+  reminders: ColumnType<number, number | undefined, number>;
+  escalated_at: NullableTimestamp;
+  escalated_to: string | null;
+}
+
+export interface BaselineVersionsTable {
+  version: number;
+  measures: Json<BaselineMeasure[]>;
+  statements: ColumnType<ApplicabilityStatement[], string | undefined, string>;
+  reason: string;
+  status: 'pending_approval' | 'approved' | 'rejected' | 'failed';
+  workflow_id: string | null;
+  proposed_by: string;
+  proposed_at: CreatedAt;
+  decided_by: string | null;
+  decided_at: NullableTimestamp;
+  comment: string | null;
+}
+
 export interface Database extends AccessTables {
   process_failures: ProcessFailuresTable;
   controls: ControlsTable;
@@ -703,6 +744,9 @@ export interface Database extends AccessTables {
   changes: ChangesTable;
   change_decisions: ChangeDecisionsTable;
   change_callback_deliveries: ChangeCallbackDeliveriesTable;
+  training_campaigns: TrainingCampaignsTable;
+  training_assignments: TrainingAssignmentsTable;
+  baseline_versions: BaselineVersionsTable;
 }
 
 export type ServiceRow = Selectable<ServicesTable>;

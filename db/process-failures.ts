@@ -12,7 +12,9 @@ export type FailedProcess =
   | { process: 'advisory'; advisoryId: string }
   | { process: 'security_alert'; alertId: string }
   | { process: 'policy'; policyId: string; version: number }
-  | { process: 'security_review'; reviewId: string };
+  | { process: 'security_review'; reviewId: string }
+  | { process: 'training_campaign'; campaignId: string }
+  | { process: 'baseline'; version: number };
 
 /** The audit subject of each process's record (the API's and the inbox's timelines read these). */
 function subjectOf(record: FailedProcess): { type: string; id: string } {
@@ -31,6 +33,10 @@ function subjectOf(record: FailedProcess): { type: string; id: string } {
       return { type: 'policy', id: record.policyId };
     case 'security_review':
       return { type: 'security_review', id: record.reviewId };
+    case 'training_campaign':
+      return { type: 'training_campaign', id: record.campaignId };
+    case 'baseline':
+      return { type: 'baseline', id: String(record.version) };
   }
 }
 
@@ -63,8 +69,17 @@ async function markFailed(trx: Transaction<Database>, record: FailedProcess): Pr
     case 'security_review':
       await trx.updateTable('security_reviews').set({ status: 'failed' }).where('id', '=', record.reviewId).execute();
       return;
+    case 'baseline':
+      await trx
+        .updateTable('baseline_versions')
+        .set({ status: 'failed' })
+        .where('version', '=', record.version)
+        .where('status', '=', 'pending_approval')
+        .execute();
+      return;
     case 'security_alert':
-      // An alert has no status: its failure row and audit event are what shows.
+    case 'training_campaign':
+      // An alert has no status, and a campaign's says whether it still reminds: the failure row and audit event are what shows.
       return;
   }
 }

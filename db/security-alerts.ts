@@ -1,8 +1,9 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { alertRecipients, toAlertRecipient, type AlertRecipient, type SecurityAlertInput } from '../domain/security-alert';
 import { auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
+import { newestFirstPage, type PageRequest } from './pagination';
 
 const subjectType = 'security-alert';
 
@@ -125,4 +126,43 @@ export async function findSecurityAlert(db: Kysely<Database>, id: string) {
     .orderBy('recipient')
     .execute();
   return { alert, recipients };
+}
+
+export interface SecurityAlertFilter extends PageRequest {
+  raisedBy?: string;
+  affectedService?: string;
+  affectedCi?: string;
+  /** true: some recipient has not acknowledged yet; false: everyone has. */
+  pending?: boolean;
+  since?: string;
+  until?: string;
+}
+
+/** Security alerts, newest first, each with how many recipients acknowledged it and how many have not. */
+export async function listSecurityAlerts(db: Kysely<Database>, filter: SecurityAlertFilter) {
+  const pendingOf = sql<boolean>`exists (select 1 from security_alert_recipients r where r.alert_id = security_alerts.id and r.acknowledged_at is null)`;
+  let query = db.selectFrom('security_alerts').selectAll();
+  if (filter.raisedBy) query = query.where('raised_by', '=', filter.raisedBy);
+  if (filter.affectedService) query = query.where(sql<boolean>`${filter.affectedService} = any(affected_services)`);
+  if (filter.affectedCi) query = query.where(sql<boolean>`${filter.affectedCi} = any(affected_cis)`);
+  if (filter.pending !== undefined) query = query.where(filter.pending ? pendingOf : sql<boolean>`not ${pendingOf}`);
+  if (filter.since) query = query.where('created_at', '>=', new Date(filter.since));
+  if (filter.until) query = query.where('created_at', '<', new Date(filter.until));
+  const rows = await newestFirstPage(query, filter).execute();
+  const counts = rows.length
+    ? await db
+        .selectFrom('security_alert_recipients')
+        .select((eb) => ['alert_id', eb.fn.countAll<string>().as('recipients'), eb.fn.count<string>('acknowledged_at').as('acknowledged')])
+        .where(
+          'alert_id',
+          'in',
+          rows.map((r) => r.id),
+        )
+        .groupBy('alert_id')
+        .execute()
+    : [];
+  return {
+    rows,
+    counts: new Map(counts.map((c) => [c.alert_id, { recipients: Number(c.recipients), acknowledged: Number(c.acknowledged) }])),
+  };
 }

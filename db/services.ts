@@ -12,6 +12,7 @@ import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
 import { completeSla, defaultSla, mergeSla } from '../domain/sla';
 import { appendAudit, changedFields } from './audit';
+import { baselineInForce } from './baseline';
 import { json } from './create-db';
 import type { Database, ServiceRow } from './database';
 import { keysetPage, pageOf, type PageRequest } from './pagination';
@@ -66,7 +67,7 @@ export async function findServiceOverview(db: Kysely<Database>, id: string): Pro
   return {
     ...toService(row),
     ciCount: classes.reduce((total, { count }) => total + count, 0),
-    requiredMeasures: requiredMeasures(classes, row.sla),
+    requiredMeasures: requiredMeasures(classes, row.sla, await baselineInForce(db)),
   };
 }
 

@@ -1,4 +1,12 @@
-import { baselineFor, classificationLevels, levelRank, securityAspects, type Classification, type SecurityAspect } from './classification';
+import {
+  type BaselineMeasure,
+  baselineFor,
+  classificationLevels,
+  levelRank,
+  securityAspects,
+  type Classification,
+  type SecurityAspect,
+} from './classification';
 
 /**
  * The security assessment of a change (ITIL service transition): which changes need a security
@@ -272,9 +280,10 @@ export function evaluateBaseline(
   cis: readonly (Classification & { id: string })[],
   controls: readonly RecordedControl[] | undefined,
   verifiedAt: string,
+  baseline: readonly BaselineMeasure[],
 ): BaselineVerification {
   const checks: BaselineCheck[] = cis.flatMap((ci) =>
-    baselineFor(ci).map((measure): BaselineCheck => {
+    baselineFor(ci, baseline).map((measure): BaselineCheck => {
       const base = { ciId: ci.id, measureId: measure.id, title: measure.title, aspect: measure.aspect };
       const covering = (controls ?? []).filter((c) => c.ciIds.includes(ci.id) && c.baselineMeasures.includes(measure.id));
       const failed = covering.find((c) => c.lastResult === 'failed');

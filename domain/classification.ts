@@ -17,39 +17,56 @@ export interface BaselineMeasure {
   aspect: SecurityAspect;
   /** The lowest level of `aspect` at which the measure is required. */
   from: ClassificationLevel;
+  /** The ISO/IEC 27001:2022 Annex A controls the measure implements (`A.8.24`), for the Statement of Applicability. */
+  annexA: string[];
 }
 
 /**
- * The security baseline: measures are cumulative, so a `high` CI needs every `low` and `medium`
- * measure of the same aspect too. Ids are stable so controls can be linked to them.
+ * The built-in security baseline, version 1 of the tailorable baseline (`db/baseline.ts` holds the
+ * versions; the migration that created them recorded this set as version 1). Measures are
+ * cumulative, so a `high` CI needs every `low` and `medium` measure of the same aspect too. Ids are
+ * stable so controls can be linked to them.
  */
 export const baselineMeasures: readonly BaselineMeasure[] = [
-  { id: 'BL-C1', aspect: 'confidentiality', from: 'low', title: 'Authenticated access only' },
-  { id: 'BL-C2', aspect: 'confidentiality', from: 'medium', title: 'Role-based access, reviewed yearly' },
-  { id: 'BL-C3', aspect: 'confidentiality', from: 'high', title: 'Encryption in transit and at rest' },
-  { id: 'BL-C4', aspect: 'confidentiality', from: 'high', title: 'Access reviews every quarter' },
-  { id: 'BL-C5', aspect: 'confidentiality', from: 'very_high', title: 'Multi-factor authentication and data loss prevention' },
-  { id: 'BL-I1', aspect: 'integrity', from: 'low', title: 'Changes go through change management' },
-  { id: 'BL-I2', aspect: 'integrity', from: 'medium', title: 'Security patches within the SLA patch deadline' },
-  { id: 'BL-I3', aspect: 'integrity', from: 'high', title: 'Audit logging of privileged actions' },
-  { id: 'BL-I4', aspect: 'integrity', from: 'very_high', title: 'Four-eyes approval of privileged changes' },
-  { id: 'BL-A1', aspect: 'availability', from: 'low', title: 'Backups' },
-  { id: 'BL-A2', aspect: 'availability', from: 'medium', title: 'Monitoring and alerting' },
-  { id: 'BL-A3', aspect: 'availability', from: 'high', title: 'Tested restore and continuity plan' },
-  { id: 'BL-A4', aspect: 'availability', from: 'very_high', title: 'Redundancy without a single point of failure' },
+  { id: 'BL-C1', aspect: 'confidentiality', from: 'low', title: 'Authenticated access only', annexA: ['A.5.15', 'A.8.5'] },
+  {
+    id: 'BL-C2',
+    aspect: 'confidentiality',
+    from: 'medium',
+    title: 'Role-based access, reviewed yearly',
+    annexA: ['A.5.15', 'A.5.18', 'A.8.2'],
+  },
+  { id: 'BL-C3', aspect: 'confidentiality', from: 'high', title: 'Encryption in transit and at rest', annexA: ['A.8.24'] },
+  { id: 'BL-C4', aspect: 'confidentiality', from: 'high', title: 'Access reviews every quarter', annexA: ['A.5.18'] },
+  {
+    id: 'BL-C5',
+    aspect: 'confidentiality',
+    from: 'very_high',
+    title: 'Multi-factor authentication and data loss prevention',
+    annexA: ['A.8.5', 'A.8.12'],
+  },
+  { id: 'BL-I1', aspect: 'integrity', from: 'low', title: 'Changes go through change management', annexA: ['A.8.32'] },
+  { id: 'BL-I2', aspect: 'integrity', from: 'medium', title: 'Security patches within the SLA patch deadline', annexA: ['A.8.8'] },
+  { id: 'BL-I3', aspect: 'integrity', from: 'high', title: 'Audit logging of privileged actions', annexA: ['A.8.15'] },
+  { id: 'BL-I4', aspect: 'integrity', from: 'very_high', title: 'Four-eyes approval of privileged changes', annexA: ['A.5.3', 'A.8.2'] },
+  { id: 'BL-A1', aspect: 'availability', from: 'low', title: 'Backups', annexA: ['A.8.13'] },
+  { id: 'BL-A2', aspect: 'availability', from: 'medium', title: 'Monitoring and alerting', annexA: ['A.8.16'] },
+  { id: 'BL-A3', aspect: 'availability', from: 'high', title: 'Tested restore and continuity plan', annexA: ['A.5.30', 'A.8.13'] },
+  { id: 'BL-A4', aspect: 'availability', from: 'very_high', title: 'Redundancy without a single point of failure', annexA: ['A.8.14'] },
 ];
 
 export function levelRank(level: ClassificationLevel): number {
   return classificationLevels.indexOf(level);
 }
 
-export function baselineFor(classification: Classification): BaselineMeasure[] {
-  return baselineMeasures.filter((measure) => levelRank(classification[measure.aspect]) >= levelRank(measure.from));
+/** The measures of `baseline` (the version in force) a CI of this classification must have. */
+export function baselineFor(classification: Classification, baseline: readonly BaselineMeasure[]): BaselineMeasure[] {
+  return baseline.filter((measure) => levelRank(classification[measure.aspect]) >= levelRank(measure.from));
 }
 
 /** The measures at least one of the classifications requires: a service's baseline over its CIs. */
-export function combinedBaseline(classifications: readonly Classification[]): BaselineMeasure[] {
-  return baselineMeasures.filter((measure) =>
+export function combinedBaseline(classifications: readonly Classification[], baseline: readonly BaselineMeasure[]): BaselineMeasure[] {
+  return baseline.filter((measure) =>
     classifications.some((classification) => levelRank(classification[measure.aspect]) >= levelRank(measure.from)),
   );
 }

@@ -65,9 +65,13 @@ export type ConfigurationItemChanges = Partial<Omit<ConfigurationItemFields, 'cl
 export type RequiredMeasure = (BaselineMeasure & { source: 'baseline' }) | (AdditionalRequirement & { source: 'sla' });
 
 /** What a service must have in place: the baseline its CIs' classifications require, then what its SLA adds. */
-export function requiredMeasures(classifications: readonly Classification[], sla: ServiceSla): RequiredMeasure[] {
+export function requiredMeasures(
+  classifications: readonly Classification[],
+  sla: ServiceSla,
+  baseline: readonly BaselineMeasure[],
+): RequiredMeasure[] {
   return [
-    ...combinedBaseline(classifications).map((measure) => ({ ...measure, source: 'baseline' as const })),
+    ...combinedBaseline(classifications, baseline).map((measure) => ({ ...measure, source: 'baseline' as const })),
     ...sla.additionalRequirements.map((requirement) => ({ ...requirement, source: 'sla' as const })),
   ];
 }

@@ -38,7 +38,9 @@ export type WardenProcess =
   | 'security-alert'
   | 'policy'
   | 'audit-checkpoint'
-  | 'diagnostics';
+  | 'diagnostics'
+  | 'training-campaign'
+  | 'baseline';
 
 /** The values a workflow publishes; `null` clears an attribute (a deadline met, say). */
 export interface WardenSearchFields {

@@ -3,6 +3,7 @@ import { overdueRemediations, patchCompliance } from '../db/advisories';
 import type { Database } from '../db/database';
 import { slaBreachCounts } from '../db/incident-sla';
 import { businessFigures, overdueControls } from '../db/metrics';
+import { trainingCompletionKpi } from '../db/training';
 
 /**
  * The figures of the process itself (incidents, tasks, tests, remediations), read from PostgreSQL
@@ -35,6 +36,8 @@ export interface Sample {
 }
 
 const patchCompliancePeriodMs = 30 * 86_400_000;
+/** Training campaigns are judged over a quarter: long enough that a campaign's due date falls in it. */
+const trainingPeriodMs = 90 * 86_400_000;
 
 /** One scrape: the database, its moment, and reads several metrics share, made once per scrape. */
 export interface Scrape {
@@ -59,6 +62,11 @@ const figures = (scrape: Scrape) => scrape.once('figures', () => businessFigures
 const compliance = (scrape: Scrape) =>
   scrape.once('patch-compliance', () =>
     patchCompliance(scrape.db, { from: new Date(scrape.now.getTime() - patchCompliancePeriodMs), to: scrape.now }),
+  );
+
+const training = (scrape: Scrape) =>
+  scrape.once('training', () =>
+    trainingCompletionKpi(scrape.db, { from: new Date(scrape.now.getTime() - trainingPeriodMs), to: scrape.now, asOf: scrape.now }),
   );
 
 export const businessMetrics: BusinessMetric[] = [
@@ -137,5 +145,22 @@ export const businessMetrics: BusinessMetric[] = [
       (await compliance(scrape))
         .filter((row) => row.due > 0)
         .map((row) => ({ labels: { service: row.serviceName ?? 'none' }, value: row.doneOnTime / row.due })),
+  },
+  {
+    name: 'warden_training_assignments_due',
+    help: 'Training assignments of campaigns due in the last 90 days (the denominator of warden_training_completion_ratio)',
+    type: 'gauge',
+    labelNames: [],
+    read: async (scrape) => [{ labels: {}, value: (await training(scrape)).assigned }],
+  },
+  {
+    name: 'warden_training_completion_ratio',
+    help: 'Training assignments of campaigns due in the last 90 days that are completed, 0 to 1 (the review KPI training-completion)',
+    type: 'gauge',
+    labelNames: [],
+    read: async (scrape) => {
+      const kpi = await training(scrape);
+      return kpi.assigned > 0 ? [{ labels: {}, value: kpi.completed / kpi.assigned }] : [];
+    },
   },
 ];

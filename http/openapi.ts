@@ -44,6 +44,8 @@ export const openApiTags: { name: string; description: string }[] = [
   { name: 'advisories', description: 'Security advisories and the remediations they start' },
   { name: 'security-alerts', description: 'Security alerts broadcast to owners and acknowledged' },
   { name: 'changes', description: 'The change security gate, from Warden, ServiceNow or Jira' },
+  { name: 'training', description: 'The awareness programme: training campaigns, completions by API, CSV or the LMS' },
+  { name: 'baseline', description: 'The tailorable security baseline, its approved versions and the Statement of Applicability' },
 ];
 
 const responseMeaning: Record<string, string> = {

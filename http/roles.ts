@@ -47,3 +47,14 @@ export const changeRequesters: readonly Role[] = ['change_manager', 'service_own
 export const changeReaders: readonly Role[] = roles.filter((role) => role !== 'reporter');
 /** Who may attach evidence: requesters and the reviewers who performed a test. */
 export const evidenceProviders: readonly Role[] = [...changeRequesters, 'security_reviewer'];
+/** Who runs the awareness programme: opens campaigns and records completions by API or CSV. */
+export const trainingManagers: readonly Role[] = ['admin', 'security_manager'];
+/** Who reads campaigns and who completed what: the programme's managers and auditors. */
+export const trainingReaders: readonly Role[] = ['admin', 'security_manager', 'auditor'];
+/**
+ * A learning platform sends completions with a token of its own; `reporter`, the role of systems
+ * that only feed Warden (as a SIEM does), is enough and admits nothing else of the programme.
+ */
+export const trainingCompletionSources: readonly Role[] = ['admin', 'security_manager', 'reporter'];
+/** Who reads the SIEM alerts received: those who see every incident (the raw alerts name hosts and accounts). */
+export const siemAlertReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];

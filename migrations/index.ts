@@ -16,6 +16,8 @@ import * as failedStates from './2026-12-02T0200-failed-states';
 import * as slaClocks from './2026-12-02T1100-i16-sla-clocks';
 import * as observables from './2026-12-02T1200-i16-intake-observables';
 import * as sbomFindings from './2026-12-02T1400-i18-vuln-sbom-findings';
+import * as training from './2026-12-02T1500-i18-programme-training';
+import * as baseline from './2026-12-02T1510-i18-programme-baseline';
 import * as identitySessions from './2026-12-02T1600-i19-identity-sessions';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
@@ -37,6 +39,8 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1100-i16-sla-clocks': slaClocks,
   '2026-12-02T1200-i16-intake-observables': observables,
   '2026-12-02T1400-i18-vuln-sbom-findings': sbomFindings,
+  '2026-12-02T1500-i18-programme-training': training,
+  '2026-12-02T1510-i18-programme-baseline': baseline,
   '2026-12-02T1600-i19-identity-sessions': identitySessions,
 };
 

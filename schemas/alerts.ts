@@ -3,7 +3,7 @@ import { techniqueIdPattern, techniqueIdsIn } from '../domain/attack';
 import { incidentCategories, severities, type Severity } from '../domain/classification';
 import type { AlertFormat, NormalisedAlert } from '../domain/incident';
 import { observablesOf, observableTypes, type ObservableType } from '../domain/observable';
-import { timestamp } from './common';
+import { page, pageQuery, timestamp } from './common';
 
 // The SIEM formats POST /alerts reads. Each keeps what Warden needs (rule, severity, time, the
 // indicators, ATT&CK techniques) and is stored raw besides; the rest of a document is never trusted.
@@ -395,3 +395,34 @@ export const expectedActivitySchema = z.object({
   windows: z.array(z.object({ days: z.array(z.enum(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'])).min(1), start: hhmm, end: hhmm })),
   systems: z.array(z.string()),
 });
+
+export const receivedAlertListQuery = z.strictObject({
+  verdict: z.enum(['incident', 'attached', 'benign']).optional(),
+  source: z.string().max(200).optional(),
+  severity: z.enum(severities).optional(),
+  incidentId: z.uuid().optional(),
+  host: z.string().max(200).optional(),
+  since: timestamp.optional().describe('observed at or after'),
+  until: timestamp.optional().describe('observed before'),
+  ...pageQuery,
+});
+
+export const receivedAlertSummary = z.object({
+  id: z.string(),
+  format: z.string(),
+  source: z.string(),
+  rule: z.string(),
+  severity: z.string(),
+  host: z.string().nullable(),
+  account: z.string().nullable(),
+  observedAt: z.string(),
+  verdict: z.enum(['incident', 'attached', 'benign']),
+  reason: z.string(),
+  receivedBy: z.string(),
+  receivedAt: z.string(),
+  incident: z
+    .object({ id: z.string(), number: z.number(), title: z.string(), status: z.string(), severity: z.string() })
+    .nullable()
+    .describe('the incident the alert opened or joined; null when benign'),
+});
+export const receivedAlertPage = page(receivedAlertSummary);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roles } from '../domain/roles';
+import { page, pageQuery, principalId, timestamp } from './common';
 
 const text = (max: number) => z.string().trim().min(1).max(max);
 
@@ -40,3 +41,32 @@ export const securityAlertView = z
     pending: z.array(recipientView),
   })
   .meta({ id: 'SecurityAlert' });
+
+export const securityAlertListQuery = z.strictObject({
+  raisedBy: principalId.optional(),
+  affectedService: z.uuid().optional(),
+  affectedCi: z.uuid().optional(),
+  pending: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('true: someone has not acknowledged yet; false: everyone has'),
+  since: timestamp.optional().describe('raised at or after'),
+  until: timestamp.optional().describe('raised before'),
+  ...pageQuery,
+});
+
+export const securityAlertSummary = z.object({
+  id: z.string(),
+  workflowId: z.string(),
+  title: z.string(),
+  threat: z.string(),
+  affectedServices: z.array(z.string()),
+  affectedCis: z.array(z.string()),
+  audience: z.array(z.string()),
+  raisedBy: z.string(),
+  createdAt: z.string(),
+  recipients: z.number(),
+  acknowledged: z.number(),
+});
+export const securityAlertPage = page(securityAlertSummary);

@@ -11,3 +11,5 @@ export { securityAlertWorkflow as securityAlert } from './security-alert/workflo
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';
 export { auditCheckpointWorkflow as auditCheckpoint } from './audit-checkpoint/workflow';
 export { scheduledIncidentDrillWorkflow as scheduledIncidentDrill } from './drill/workflow';
+export { trainingCampaignWorkflow as trainingCampaign } from './training/workflow';
+export { baselineApprovalWorkflow as baselineApproval } from './baseline/workflow';

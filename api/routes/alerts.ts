@@ -7,6 +7,7 @@ import {
   findActiveCiByName,
   knownIocs,
   recordAlert,
+  listReceivedAlerts,
   releaseClaim,
   type AlertIntake,
   type SourcedObservable,
@@ -19,8 +20,17 @@ import { burstVerdict, checkExpectedActivity } from '../../domain/expected-activ
 import { incidentFromAlert, type NormalisedAlert } from '../../domain/incident';
 import { canonicalObservable, cmdbObservables, type Observable } from '../../domain/observable';
 import { judgeAlert } from '../../domain/alert-intake';
-import { alertSources } from '../../http/roles';
-import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
+import { pageOf } from '../../db/pagination';
+import { pageRequest } from '../../http/paging';
+import { alertSources, siemAlertReaders } from '../../http/roles';
+import {
+  alertBody,
+  alertVerdict,
+  expectedActivitySchema,
+  normaliseAlert,
+  receivedAlertListQuery,
+  receivedAlertPage,
+} from '../../schemas/alerts';
 import { responses } from '../../schemas/common';
 import { startIncident } from '../incident-start';
 
@@ -50,6 +60,42 @@ export async function alertRoutes(app: FastifyInstance) {
       burst: burstVerdict(earlier + 1, burstRule),
     };
   }
+
+  routes.get('/alerts', {
+    config: { roles: siemAlertReaders },
+    schema: {
+      tags: ['incidents'],
+      operationId: 'listSiemAlerts',
+      summary: 'SIEM alerts received, with their incident',
+      description:
+        'The SIEM alerts Warden received, newest first, each with its verdict and the incident it opened or joined; filtered by verdict, source, severity, incident, host and observation time, paged with `cursor`',
+      querystring: receivedAlertListQuery,
+      response: responses({ 200: receivedAlertPage }),
+    },
+    handler: async (request) => {
+      const { limit, cursor: _cursor, ...filter } = request.query;
+      const { rows, incidents } = await listReceivedAlerts(app.db, { ...filter, ...pageRequest(request.query) });
+      const page = pageOf(rows, limit);
+      return {
+        items: page.items.map((a) => ({
+          id: a.id,
+          format: a.format,
+          source: a.source,
+          rule: a.rule,
+          severity: a.severity,
+          host: a.host,
+          account: a.account,
+          observedAt: a.observed_at.toISOString(),
+          verdict: a.verdict,
+          reason: a.reason,
+          receivedBy: a.received_by,
+          receivedAt: a.created_at.toISOString(),
+          incident: (a.incident_id && incidents.get(a.incident_id)) || null,
+        })),
+        nextCursor: page.nextCursor,
+      };
+    },
+  });
 
   routes.post('/alerts', {
     config: { roles: alertSources },

@@ -9,6 +9,7 @@ import {
   updateConfigurationItem,
 } from '../../db/cis';
 import { baselineFor } from '../../domain/classification';
+import { baselineInForce } from '../../db/baseline';
 import {
   configurationItem,
   configurationItemChangeRequest,
@@ -70,7 +71,7 @@ export async function configurationItemRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const item = await findConfigurationItem(app.db, request.params.id);
       if (!item) throw notFound('configuration item', request.params.id);
-      return { ...isoTimestamps(item), baseline: baselineFor(item.classification) };
+      return { ...isoTimestamps(item), baseline: baselineFor(item.classification, await baselineInForce(app.db)) };
     },
   });
 

@@ -31,6 +31,8 @@ import { serviceRoutes } from './services';
 import { testRunRoutes } from './test-runs';
 import { testScheduleRoutes } from './test-schedules';
 import { tokenRoutes } from './tokens';
+import { trainingRoutes } from './training';
+import { baselineRoutes } from './baseline';
 
 export async function routes(app: FastifyInstance) {
   await app.register(healthRoutes);
@@ -65,4 +67,6 @@ export async function routes(app: FastifyInstance) {
   await app.register(securityAlertRoutes);
   await app.register(metricsRoutes);
   await app.register(changeRoutes);
+  await app.register(trainingRoutes);
+  await app.register(baselineRoutes);
 }

@@ -3,9 +3,17 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { responses, uuidParam } from '../../schemas/common';
-import { securityAlertAccepted, securityAlertBody, securityAlertView } from '../../schemas/security-alerts';
+import {
+  securityAlertAccepted,
+  securityAlertBody,
+  securityAlertListQuery,
+  securityAlertPage,
+  securityAlertView,
+} from '../../schemas/security-alerts';
 import { startOnce } from '../../temporal/start';
-import { findSecurityAlert, unknownAlertTargets } from '../../db/security-alerts';
+import { findSecurityAlert, listSecurityAlerts, unknownAlertTargets } from '../../db/security-alerts';
+import { pageOf } from '../../db/pagination';
+import { pageRequest } from '../../http/paging';
 import {
   alertHasRecipients,
   makeSecurityAlertWorkflowId,
@@ -65,6 +73,39 @@ export async function securityAlertRoutes(app: FastifyInstance) {
         args: [work.request],
       });
       return reply.code(202).send({ id: work.resourceId, workflowId });
+    },
+  });
+
+  routes.get('/security-alerts', {
+    config: { roles: everyone },
+    schema: {
+      tags: ['security-alerts'],
+      operationId: 'listSecurityAlerts',
+      summary: 'Security alerts, newest first',
+      description:
+        'Security alerts broadcast, newest first, each with how many recipients acknowledged it; filtered by who raised it, an affected service or CI, whether acknowledgements are pending, and when it was raised; paged with `cursor`',
+      querystring: securityAlertListQuery,
+      response: responses({ 200: securityAlertPage }),
+    },
+    handler: async (request) => {
+      const { limit, cursor: _cursor, ...filter } = request.query;
+      const { rows, counts } = await listSecurityAlerts(app.db, { ...filter, ...pageRequest(request.query) });
+      const page = pageOf(rows, limit);
+      return {
+        items: page.items.map((a) => ({
+          id: a.id,
+          workflowId: a.workflow_id,
+          title: a.title,
+          threat: a.threat,
+          affectedServices: a.affected_services,
+          affectedCis: a.affected_cis,
+          audience: a.audience,
+          raisedBy: a.raised_by,
+          createdAt: a.created_at.toISOString(),
+          ...(counts.get(a.id) ?? { recipients: 0, acknowledged: 0 }),
+        })),
+        nextCursor: page.nextCursor,
+      };
     },
   });
 

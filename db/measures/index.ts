@@ -22,6 +22,7 @@ import { policiesPastReview } from './policies-past-review';
 import { risksPastReview } from './risks-past-review';
 import { selfApprovalsRefused } from './self-approvals-refused';
 import { systemsPatched } from './systems-patched';
+import { trainingCompletion } from './training-completion';
 
 /** Every KPI of the IT Security Report, in report order. A new data source is one more line here. */
 export const measures: readonly Measure[] = [
@@ -45,6 +46,7 @@ export const measures: readonly Measure[] = [
   selfApprovalsRefused,
   patchCompliance,
   systemsPatched,
+  trainingCompletion,
 ];
 
 export async function computeMeasures(

@@ -1,4 +1,5 @@
 import { requiredMeasures } from '../../domain/cmdb';
+import { baselineInForce } from '../baseline';
 import { durationMs } from '../../domain/duration';
 import type { Deviation } from '../../domain/security-report/model';
 import { controlStandings, lastRunText, testedWithin, type ControlStanding } from './control-tests';
@@ -13,7 +14,8 @@ export const measuresWithoutControl: Measure = {
   trend: false,
   async compute(db, period, scope) {
     const { assets, standings } = await controlStandings(db, period, scope);
-    const [services, cis] = await Promise.all([
+    const [baseline, services, cis] = await Promise.all([
+      baselineInForce(db, period.asOf),
       db.selectFrom('services').select(['id', 'name', 'owner', 'sla']).orderBy('name').execute(),
       db
         .selectFrom('configuration_items')
@@ -29,7 +31,7 @@ export const measuresWithoutControl: Measure = {
       const slaCadenceMs = durationMs(service.sla.testCadence);
       const working = (s: ControlStanding) =>
         testedWithin(s, s.control.cadence_ms ?? slaCadenceMs, period) && s.lastRun?.result === 'passed';
-      for (const measure of requiredMeasures(own, service.sla)) {
+      for (const measure of requiredMeasures(own, service.sla, baseline)) {
         required += 1;
         const covering = standings.filter(({ control }) =>
           measure.source === 'baseline'

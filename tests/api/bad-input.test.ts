@@ -271,6 +271,31 @@ const writeRoutes: WriteRoute[] = [
       knownErrorId: 'KE-1',
     },
   },
+  {
+    method: 'POST',
+    url: '/training-campaigns',
+    valid: {
+      title: 'probe training',
+      courseId: 'probe-course',
+      dueAt: '2099-01-01T00:00:00Z',
+      audience: {
+        roles: ['tester'],
+        principals: ['owner-x'],
+        directoryExport: 'principal_id,display_name,status,manager\r\nprobe,Probe,active,owner-x\r\n',
+      },
+      reminderEvery: '7d',
+      securityManager: 'owner-x',
+    },
+  },
+  {
+    method: 'POST',
+    url: '/baseline/versions',
+    valid: {
+      reason: 'probe',
+      measures: [{ id: 'BL-C1', title: 'Authenticated access only', aspect: 'confidentiality', from: 'low', annexA: ['A.8.5'] }],
+      statements: [{ control: 'A.7.4', applicable: false, justification: 'no premises' }],
+    },
+  },
 ];
 
 /**
@@ -310,6 +335,10 @@ const exempt = [
   'POST /changes/:id/implemented',
   'POST /changes/servicenow',
   'POST /changes/jira',
+  // Completions come as JSON or CSV (rows named, tests/workflows/training.test.ts); LMS statements are
+  // xAPI's own shape, which ignores fields Warden does not read.
+  'POST /training-campaigns/:id/completions',
+  'POST /training/lms-statements',
 ];
 
 interface JsonSchema {

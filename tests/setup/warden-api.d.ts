@@ -479,7 +479,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * SIEM alerts received, with their incident
+         * @description The SIEM alerts Warden received, newest first, each with its verdict and the incident it opened or joined; filtered by verdict, source, severity, incident, host and observation time, paged with `cursor`
+         */
+        get: operations["listSiemAlerts"];
         put?: never;
         /**
          * Receive a SIEM alert
@@ -1619,7 +1623,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * Security alerts, newest first
+         * @description Security alerts broadcast, newest first, each with how many recipients acknowledged it; filtered by who raised it, an affected service or CI, whether acknowledgements are pending, and when it was raised; paged with `cursor`
+         */
+        get: operations["listSecurityAlerts"];
         put?: never;
         /**
          * Broadcast a security alert
@@ -1814,6 +1822,174 @@ export interface paths {
          * @description The requester reports an approved change implemented; the gate then verifies the baseline of its CIs
          */
         post: operations["reportChangeImplemented"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/training-campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Training campaigns, newest first
+         * @description Training campaigns, newest first, optionally only open or closed ones; paged with `cursor`
+         */
+        get: operations["listTrainingCampaigns"];
+        put?: never;
+        /**
+         * Start an awareness training campaign
+         * @description Assigns a training to an audience (roles, principals and/or a directory export), reminds the outstanding through the notifier until the due date, then escalates the overdue to their manager or the Security Manager (send Idempotency-Key to retry safely)
+         */
+        post: operations["startTrainingCampaign"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/training-campaigns/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One training campaign with who completed it
+         * @description A campaign, its completion rate, and every assignment: completed when and how, reminders sent, overdue, escalated to whom
+         */
+        get: operations["getTrainingCampaign"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/training-campaigns/{id}/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record completions of a campaign (JSON or CSV)
+         * @description Records who completed the training: a JSON list, or a CSV import (`content-type: text/csv`); all or nothing, every unknown or unassigned principal named. A completion already recorded stands.
+         */
+        post: operations["recordTrainingCompletions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/training/lms-statements": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A learning platform's completion (an xAPI statement)
+         * @description The LMS webhook, one xAPI statement per request (as LRS statement forwarding sends them). A `completed` or `passed` statement records the completion of the learner (`actor.account.name`, a principal id) in every campaign of the course (`object.id`) that still awaits them; another verb, or a learner who owes nothing, is answered with the reason under `ignored`. Authenticated with the LMS's own token (role `reporter`).
+         */
+        post: operations["receiveLmsStatement"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/baseline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The security baseline in force
+         * @description The approved baseline version with the highest number: its measures per classification level and its Annex A statements
+         */
+        get: operations["getBaseline"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/baseline/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of the security baseline, newest first
+         * @description Every version: approved, rejected or awaiting approval, with who proposed and who decided it
+         */
+        get: operations["listBaselineVersions"];
+        put?: never;
+        /**
+         * Propose a new version of the security baseline
+         * @description Proposes the whole measure set (per aspect, from which classification level) and Annex A statements as the next version; it takes effect when a second Security Manager, not the proposer, approves the `baseline.approval` task. One proposal at a time (409 while another awaits approval). Services’ additional SLA requirements stay on top of whichever version is in force.
+         */
+        post: operations["proposeBaselineVersion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/baseline/versions/{version}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version of the security baseline
+         * @description One version with its measures, statements and decision
+         */
+        get: operations["getBaselineVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/statement-of-applicability": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The Statement of Applicability (ISO/IEC 27001:2022 Annex A)
+         * @description Each of the 93 Annex A controls: applicable or not, the justification, the baseline measures and Warden controls implementing it and their last test result, from the baseline in force. JSON, CSV (`format=csv` or Accept: text/csv) or a self-contained HTML page (`format=html` or Accept: text/html).
+         */
+        get: operations["getStatementOfApplicability"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3546,6 +3722,61 @@ export interface components {
                 acknowledgedBy: string | null;
                 acknowledgedAt: string | null;
                 taskId: string | null;
+            }[];
+        };
+        BaselineVersion: {
+            version: number;
+            /**
+             * @description failed: the approval met a permanent failure; propose again
+             * @enum {string}
+             */
+            status: "pending_approval" | "approved" | "rejected" | "failed";
+            measures: {
+                id: string;
+                title: string;
+                /** @enum {string} */
+                aspect: "confidentiality" | "integrity" | "availability";
+                /**
+                 * @description the lowest level of the aspect at which the measure is required
+                 * @enum {string}
+                 */
+                from: "low" | "medium" | "high" | "very_high";
+                /**
+                 * @description the ISO/IEC 27001:2022 Annex A controls it implements
+                 * @default []
+                 */
+                annexA: string[];
+            }[];
+            statements: {
+                control: string;
+                applicable: boolean;
+                justification: string;
+            }[];
+            reason: string;
+            workflowId: string | null;
+            proposedBy: string;
+            proposedAt: string;
+            decidedBy: string | null;
+            decidedAt: string | null;
+            comment: string | null;
+        };
+        StatementOfApplicability: {
+            standard: string;
+            baselineVersion: number;
+            generatedAt: string;
+            entries: {
+                control: string;
+                theme: string;
+                title: string;
+                applicable: boolean;
+                justification: string;
+                measures: string[];
+                controls: {
+                    controlId: string;
+                    name: string;
+                    lastResult: string | null;
+                    lastTestedAt: string | null;
+                }[];
             }[];
         };
     };
@@ -6051,6 +6282,126 @@ export interface operations {
                 content: {
                     "application/json": {
                         items: components["schemas"]["DrillResult"][];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSiemAlerts: {
+        parameters: {
+            query?: {
+                verdict?: "incident" | "attached" | "benign";
+                source?: string;
+                severity?: "low" | "medium" | "high" | "critical";
+                incidentId?: string;
+                host?: string;
+                /** @description observed at or after */
+                since?: string;
+                /** @description observed before */
+                until?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            format: string;
+                            source: string;
+                            rule: string;
+                            severity: string;
+                            host: string | null;
+                            account: string | null;
+                            observedAt: string;
+                            /** @enum {string} */
+                            verdict: "incident" | "attached" | "benign";
+                            reason: string;
+                            receivedBy: string;
+                            receivedAt: string;
+                            /** @description the incident the alert opened or joined; null when benign */
+                            incident: {
+                                id: string;
+                                number: number;
+                                title: string;
+                                status: string;
+                                severity: string;
+                            } | null;
+                        }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -11598,7 +11949,7 @@ export interface operations {
                         mitreAttack?: string[];
                     };
                     /** @description baseline measure ids (domain/classification.ts) the control implements */
-                    baselineMeasures?: ("BL-C1" | "BL-C2" | "BL-C3" | "BL-C4" | "BL-C5" | "BL-I1" | "BL-I2" | "BL-I3" | "BL-I4" | "BL-A1" | "BL-A2" | "BL-A3" | "BL-A4")[];
+                    baselineMeasures?: string[];
                     /** @description SLA additional requirements the control implements: a service's sla.additionalRequirements[].id */
                     slaRequirements?: {
                         /** Format: uuid */
@@ -12147,7 +12498,7 @@ export interface operations {
                         mitreAttack?: string[];
                     };
                     /** @description baseline measure ids (domain/classification.ts) the control implements */
-                    baselineMeasures?: ("BL-C1" | "BL-C2" | "BL-C3" | "BL-C4" | "BL-C5" | "BL-I1" | "BL-I2" | "BL-I3" | "BL-I4" | "BL-A1" | "BL-A2" | "BL-A3" | "BL-A4")[];
+                    baselineMeasures?: string[];
                     /** @description SLA additional requirements the control implements: a service's sla.additionalRequirements[].id */
                     slaRequirements?: {
                         /** Format: uuid */
@@ -14546,6 +14897,116 @@ export interface operations {
             };
         };
     };
+    listSecurityAlerts: {
+        parameters: {
+            query?: {
+                raisedBy?: string;
+                affectedService?: string;
+                affectedCi?: string;
+                /** @description true: someone has not acknowledged yet; false: everyone has */
+                pending?: "true" | "false";
+                /** @description raised at or after */
+                since?: string;
+                /** @description raised before */
+                until?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            id: string;
+                            workflowId: string;
+                            title: string;
+                            threat: string;
+                            affectedServices: string[];
+                            affectedCis: string[];
+                            audience: string[];
+                            raisedBy: string;
+                            createdAt: string;
+                            recipients: number;
+                            acknowledged: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     broadcastSecurityAlert: {
         parameters: {
             query?: never;
@@ -15961,6 +16422,1165 @@ export interface operations {
             };
             /** @description The request body has a media type this operation does not accept */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listTrainingCampaigns: {
+        parameters: {
+            query?: {
+                status?: "open" | "closed";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            /** Format: uuid */
+                            id: string;
+                            workflowId: string;
+                            title: string;
+                            courseId: string;
+                            dueAt: string;
+                            /** @enum {string} */
+                            status: "open" | "closed";
+                            createdBy: string;
+                            createdAt: string;
+                            closedAt: string | null;
+                        }[];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    startTrainingCampaign: {
+        parameters: {
+            query?: never;
+            header?: {
+                "idempotency-key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Phishing awareness 2026",
+                 *       "courseId": "course-phishing-2026",
+                 *       "dueAt": "2026-12-31T23:59:59Z",
+                 *       "audience": {
+                 *         "roles": [
+                 *           "service_owner"
+                 *         ],
+                 *         "principals": [
+                 *           "pat"
+                 *         ],
+                 *         "directoryExport": "principal_id,display_name,status,manager\r\ndora,Dora,active,mona\r\n"
+                 *       },
+                 *       "reminderEvery": "7d"
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    /** @description The course's id in the learning platform (an LMS statement's object id) */
+                    courseId: string;
+                    /** Format: date-time */
+                    dueAt: string;
+                    audience: {
+                        /** @default [] */
+                        roles?: ("admin" | "security_manager" | "security_analyst" | "change_manager" | "security_reviewer" | "service_owner" | "tester" | "auditor" | "reporter")[];
+                        /** @default [] */
+                        principals?: string[];
+                        /** @description A directory export as RFC 4180 CSV with a header row: principal_id,display_name,status,manager (leavers are left out) */
+                        directoryExport?: string;
+                    };
+                    /** @description How often the outstanding are reminded (default 7d) */
+                    reminderEvery?: string;
+                    /** @description Who is told about overdue people without a manager; defaults to the requester */
+                    securityManager?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the work runs in a Temporal workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        workflowId: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getTrainingCampaign: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        workflowId: string;
+                        title: string;
+                        courseId: string;
+                        dueAt: string;
+                        /** @enum {string} */
+                        status: "open" | "closed";
+                        createdBy: string;
+                        createdAt: string;
+                        closedAt: string | null;
+                        completion: {
+                            assigned: number;
+                            completed: number;
+                            /** @description completed ÷ assigned, 0–1 */
+                            rate: number | null;
+                        };
+                        assignments: {
+                            principalId: string;
+                            manager: string | null;
+                            completedAt: string | null;
+                            /** @enum {string|null} */
+                            completionSource: "api" | "csv" | "lms" | null;
+                            recordedBy: string | null;
+                            reminders: number;
+                            /** @description not completed and past the due date */
+                            overdue: boolean;
+                            escalatedAt: string | null;
+                            escalatedTo: string | null;
+                        }[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    recordTrainingCompletions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description RFC 4180 CSV with a header row: principal_id,completed_at (completed_at ISO 8601, empty for now) */
+                    csv: string;
+                } | {
+                    completions: unknown[];
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description principals whose completion this request recorded */
+                        recorded: string[];
+                        /** @description principals whose completion was already recorded; unchanged */
+                        alreadyCompleted: string[];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveLmsStatement: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "actor": {
+                 *         "name": "Pat",
+                 *         "account": {
+                 *           "homePage": "https://lms.example",
+                 *           "name": "pat"
+                 *         }
+                 *       },
+                 *       "verb": {
+                 *         "id": "http://adlnet.gov/expapi/verbs/completed",
+                 *         "display": {
+                 *           "en-US": "completed"
+                 *         }
+                 *       },
+                 *       "object": {
+                 *         "id": "course-phishing-2026",
+                 *         "objectType": "Activity"
+                 *       },
+                 *       "result": {
+                 *         "completion": true
+                 *       },
+                 *       "timestamp": "2026-12-01T10:00:00Z"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: uuid */
+                    id?: string;
+                    actor: {
+                        name?: string;
+                        mbox?: string;
+                        /** @description the learner's account: its name is the Warden principal id */
+                        account: {
+                            homePage: string;
+                            name: string;
+                        };
+                    };
+                    verb: {
+                        id: string;
+                        display?: {
+                            [key: string]: string;
+                        };
+                    };
+                    object: {
+                        /** @description the course's id, as the campaign's courseId */
+                        id: string;
+                        objectType?: string;
+                    };
+                    result?: {
+                        completion?: boolean;
+                        success?: boolean;
+                    };
+                    /** Format: date-time */
+                    timestamp?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description the campaigns whose assignment this statement completed */
+                        recorded: {
+                            principalId: string;
+                            /** Format: uuid */
+                            campaignId: string;
+                        }[];
+                        /** @description why the statement completed nothing, when it did not */
+                        ignored: string | null;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBaseline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaselineVersion"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listBaselineVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["BaselineVersion"][];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    proposeBaselineVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "Phishing-resistant MFA for high-confidentiality systems",
+                 *       "measures": [
+                 *         {
+                 *           "id": "BL-C1",
+                 *           "title": "Authenticated access only",
+                 *           "aspect": "confidentiality",
+                 *           "from": "low",
+                 *           "annexA": [
+                 *             "A.5.15",
+                 *             "A.8.5"
+                 *           ]
+                 *         },
+                 *         {
+                 *           "id": "BL-C6",
+                 *           "title": "Phishing-resistant MFA",
+                 *           "aspect": "confidentiality",
+                 *           "from": "high",
+                 *           "annexA": [
+                 *             "A.8.5"
+                 *           ]
+                 *         }
+                 *       ],
+                 *       "statements": [
+                 *         {
+                 *           "control": "A.7.4",
+                 *           "applicable": false,
+                 *           "justification": "no premises of our own: hosted in a certified data centre"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    /** @description the whole measure set of the new version */
+                    measures: {
+                        id: string;
+                        title: string;
+                        /** @enum {string} */
+                        aspect: "confidentiality" | "integrity" | "availability";
+                        /**
+                         * @description the lowest level of the aspect at which the measure is required
+                         * @enum {string}
+                         */
+                        from: "low" | "medium" | "high" | "very_high";
+                        /**
+                         * @description the ISO/IEC 27001:2022 Annex A controls it implements
+                         * @default []
+                         */
+                        annexA?: string[];
+                    }[];
+                    /**
+                     * @description Annex A controls declared applicable or not regardless of the measures, with the justification
+                     * @default []
+                     */
+                    statements?: {
+                        control: string;
+                        applicable: boolean;
+                        justification: string;
+                    }[];
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the work runs in a Temporal workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        version: number;
+                        workflowId: string;
+                        /** @enum {string} */
+                        status: "pending_approval";
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getBaselineVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                version: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BaselineVersion"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStatementOfApplicability: {
+        parameters: {
+            query?: {
+                /** @description else chosen by Accept: text/csv, text/html, or JSON */
+                format?: "json" | "csv" | "html";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatementOfApplicability"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Classification, ClassificationLevel } from '../../domain/classification';
+import { baselineMeasures as builtInBaseline, type Classification, type ClassificationLevel } from '../../domain/classification';
 import {
   assessChange,
   assessOnCis,
@@ -241,7 +241,7 @@ describe('evaluateBaseline', () => {
   });
 
   it('without a control register nothing runs', () => {
-    const result = evaluateBaseline([web], undefined, at);
+    const result = evaluateBaseline([web], undefined, at, builtInBaseline);
     expect(result.outcome).toBe('no_controls');
     expect(result.summary).toMatch(/^no controls to run/);
     expect(result.checks.map((c) => c.measureId)).toEqual(['BL-C1', 'BL-C2', 'BL-I1', 'BL-A1']);
@@ -264,7 +264,7 @@ describe('evaluateBaseline', () => {
       c2: 'not_covered',
     },
   ])('$name', ({ controls, outcome, c2 }) => {
-    const result = evaluateBaseline([web], controls, at);
+    const result = evaluateBaseline([web], controls, at, builtInBaseline);
     expect(result.outcome).toBe(outcome);
     expect(result.checks.find((c) => c.measureId === 'BL-C2')?.status).toBe(c2);
   });

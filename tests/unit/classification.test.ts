@@ -39,7 +39,7 @@ describe('baselineFor', () => {
     ['aspects count independently', c('high', 'low', 'medium'), ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-A1', 'BL-A2']],
     ['very high everywhere: the whole baseline', c('very_high', 'very_high', 'very_high'), baselineMeasures.map((measure) => measure.id)],
   ])('%s', (_, classification, expected) => {
-    expect(baselineFor(classification).map((measure) => measure.id)).toEqual(expected);
+    expect(baselineFor(classification, baselineMeasures).map((measure) => measure.id)).toEqual(expected);
   });
 
   it('is cumulative: raising one aspect a level keeps every measure and adds only that aspect’s', () => {
@@ -48,8 +48,8 @@ describe('baselineFor', () => {
         const rank = classificationLevels.indexOf(classification[aspect]);
         const higher = classificationLevels[rank + 1];
         if (!higher) continue;
-        const before = baselineFor(classification);
-        const after = baselineFor({ ...classification, [aspect]: higher });
+        const before = baselineFor(classification, baselineMeasures);
+        const after = baselineFor({ ...classification, [aspect]: higher }, baselineMeasures);
         expect(after).toEqual(expect.arrayContaining(before));
         expect(
           after.filter((measure) => !before.includes(measure)).every((measure) => measure.aspect === aspect && measure.from === higher),

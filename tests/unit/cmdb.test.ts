@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changedFields } from '../../db/audit';
-import { combinedBaseline, levelsFrom, type Classification } from '../../domain/classification';
+import { baselineMeasures, combinedBaseline, levelsFrom, type Classification } from '../../domain/classification';
 import { mayChangeRecord, requiredMeasures } from '../../domain/cmdb';
 import type { Actor, Role } from '../../domain/roles';
 import { defaultSla, mergeSla, type SlaChanges } from '../../domain/sla';
@@ -64,12 +64,12 @@ describe('what a service requires', () => {
       ['BL-C1', 'BL-C2', 'BL-C3', 'BL-C4', 'BL-I1', 'BL-I2', 'BL-A1', 'BL-A2', 'BL-A3', 'BL-A4'],
     ],
   ])('%s', (_, classifications, expected) => {
-    expect(combinedBaseline(classifications).map((measure) => measure.id)).toEqual(expected);
+    expect(combinedBaseline(classifications, baselineMeasures).map((measure) => measure.id)).toEqual(expected);
   });
 
   it('puts the SLA’s additional requirements after the baseline', () => {
     const sla = mergeSla(defaultSla, { additionalRequirements: [{ id: 'PCI-1', title: 'PCI DSS scope' }] });
-    expect(requiredMeasures([c('low')], sla).map((measure) => [measure.source, measure.id])).toEqual([
+    expect(requiredMeasures([c('low')], sla, baselineMeasures).map((measure) => [measure.source, measure.id])).toEqual([
       ['baseline', 'BL-C1'],
       ['baseline', 'BL-I1'],
       ['baseline', 'BL-A1'],

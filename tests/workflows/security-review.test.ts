@@ -13,6 +13,7 @@ import {
   seedRemediation,
   seedRisk,
 } from '../setup/review-seeds';
+import { htmlTables, markdownTables } from '../setup/report-tables';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
 let stack: Stack;
@@ -429,6 +430,27 @@ describe('the periodic security review', () => {
     expect(html.body).toMatch(/^<!doctype html>/);
     expect((html.body.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(5);
     expect(html.body).not.toContain('<script');
+    // The three formats agree cell by cell: every table of the Markdown is the HTML's, and each figure is the JSON's.
+    const tables = markdownTables(markdown.body);
+    expect(htmlTables(html.body)).toEqual(tables);
+    const [kpiHead, ...kpiRows] = tables.get('Key performance indicators') ?? [];
+    expect(kpiHead).toEqual(['KPI', 'Value', 'Breakdown']);
+    expect(kpiRows.map((row) => row.slice(0, 2))).toEqual(
+      signed.measures.map((m: { title: string; result: { value: number | null; unit: string } }) => [
+        m.title,
+        m.result.value === null ? 'no data' : `${m.result.value} ${m.result.unit}`,
+      ]),
+    );
+    const [trendHead, ...trendRows] = tables.get('Trend over the last quarters') ?? [];
+    const trendIds = (trendHead ?? []).slice(1).map((title) => signed.measures.find((m: { title: string }) => m.title === title).id);
+    expect(trendIds.slice(0, 4)).toEqual(['mttd', 'mtta', 'mttr', 'incidents-per-category']);
+    expect(trendRows).toEqual(
+      signed.trend.map((t: { period: string; values: Record<string, number | null> }) => [
+        t.period,
+        ...trendIds.map((id: string) => String(t.values[id] ?? '–')),
+      ]),
+    );
+    expect(trendRows[3]?.slice(1, 3)).toEqual(['60', '36.67']);
 
     const reviews = (await stack.request('GET', '/reviews', { token: tokens.sam })).body.items;
     expect(reviews).toMatchObject([{ id: '2026-Q3', status: 'signed_off', deviations: 17 }]);
