@@ -3,6 +3,7 @@ import type { ClassificationLevel, IncidentCategory } from '../domain/classifica
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
+import type { ImpactAreaName, ImpactRuleField, ImpactRuleStatus } from '../domain/change-impact';
 import type { Playbook } from '../domain/playbook';
 import type { RiskTreatment } from '../domain/risk';
 import type { KpiTrendPoint, MeasuredKpi, OwnerReview, SecurityReport, SignOffRecord } from '../domain/security-report/model';
@@ -501,8 +502,25 @@ export interface ChangesTable {
   revision: Generated<number>;
   verification: NullableJson<BaselineVerification>;
   incident_id: string | null;
+  category: string | null;
+  source_fields: ColumnType<Record<string, string>, string | undefined, string>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface ChangeImpactRulesTable {
+  id: string;
+  version: number;
+  name: string;
+  description: string;
+  keywords: string[];
+  fields: ImpactRuleField[];
+  areas: ImpactAreaName[];
+  minimum_risk: Exclude<ChangeRisk, 'none'>;
+  status: ImpactRuleStatus;
+  changed_by: string;
+  reason: string;
+  changed_at: CreatedAt;
 }
 
 export interface ChangeDecisionsTable {
@@ -575,6 +593,7 @@ export interface Database extends AccessTables {
   idempotency_keys: IdempotencyKeysTable;
   diagnostic_pings: DiagnosticPingsTable;
   changes: ChangesTable;
+  change_impact_rules: ChangeImpactRulesTable;
   change_decisions: ChangeDecisionsTable;
   change_callback_deliveries: ChangeCallbackDeliveriesTable;
 }

@@ -1,3 +1,14 @@
+import {
+  ciFloor,
+  combinedImpact,
+  derivedImpact,
+  describeFloor,
+  describeHit,
+  matchRules,
+  type ChangeContent,
+  type ImpactDerivation,
+  type ImpactRule,
+} from './change-impact';
 import { baselineFor, classificationLevels, levelRank, securityAspects, type Classification, type SecurityAspect } from './classification';
 
 /**
@@ -49,6 +60,10 @@ export interface ChangeDetails {
   rollbackPlan: string;
   problemId: string | null;
   knownErrorId: string | null;
+  /** The change's category in the ITSM tool or as the requester filed it; content rules read it. */
+  category?: string | null;
+  /** Text fields an ITSM tool sent beyond those mapped above; content rules read them. */
+  sourceFields?: Record<string, string>;
 }
 
 export const changeRisks = ['none', 'low', 'medium', 'high'] as const;
@@ -70,6 +85,8 @@ export interface ChangeAssessment {
   /** One evidence of any of these kinds must be attached before approval; empty when none is. */
   evidenceRequired: string[];
   reasons: string[];
+  /** How the gate derived the impact itself (absent on assessments made before it did). */
+  impact?: ImpactDerivation;
 }
 
 export interface AssessmentInput {
@@ -162,20 +179,96 @@ export interface ClassifiedCi extends Classification {
 }
 
 /**
+ * The gate's assessment: the highest of the requester's declared impact, the impact the content
+ * rules derive from what the change says, and the floor the affected CIs' classification sets. The
+ * derivation is kept with it, so the assessment names the rules and facts that raised it.
+ */
+export function assessIndependently(input: {
+  declared: SecurityImpact;
+  content: ChangeContent;
+  cis: readonly (Classification & { id: string })[];
+  rules: readonly ImpactRule[];
+  implementsProblemFix: boolean;
+}): ChangeAssessment {
+  const { declared, content, cis, rules, implementsProblemFix } = input;
+  const ruleHits = matchRules(rules, content);
+  const floor = ciFloor(cis);
+  const derived = derivedImpact(ruleHits);
+  const declaredOnly = assessChange({ impact: declared, cis, implementsProblemFix: false });
+  const derivedOnly = raise(assessChange({ impact: derived, cis, implementsProblemFix: false }), ruleHits, floor);
+  const combined = raise(assessChange({ impact: combinedImpact(declared, derived), cis, implementsProblemFix }), ruleHits, floor);
+  const reasons = [...combined.reasons];
+  if (!combined.reviewRequired)
+    reasons.push(
+      `no content rule matched (${rules.filter((rule) => rule.status === 'active').length} checked) and no affected CI is classified high or above`,
+    );
+  return {
+    ...combined,
+    reasons,
+    impact: {
+      declaredRisk: declaredOnly.risk,
+      derivedRisk: derivedOnly.risk,
+      declaredLower: changeRisks.indexOf(declaredOnly.risk) < changeRisks.indexOf(derivedOnly.risk),
+      ruleHits,
+      ciFloor: floor,
+      rulesEvaluated: rules.filter((rule) => rule.status === 'active').map(({ id, version }) => ({ id, version })),
+    },
+  };
+}
+
+/** Raises an assessment to the rules' minimum risks and the CI floor, naming each that raised it. */
+function raise(assessment: ChangeAssessment, hits: ImpactDerivation['ruleHits'], floor: ImpactDerivation['ciFloor']): ChangeAssessment {
+  let rank = changeRisks.indexOf(assessment.risk);
+  const reasons = [...assessment.reasons.filter((reason) => !reason.startsWith('no security impact declared'))];
+  for (const hit of hits) {
+    reasons.push(describeHit(hit));
+    rank = Math.max(rank, changeRisks.indexOf(hit.minimumRisk));
+  }
+  if (floor.length > 0) {
+    reasons.push(...floor.map(describeFloor));
+    rank = Math.max(rank, changeRisks.indexOf('low'));
+  }
+  if (rank === 0) return assessment;
+  const risk = riskAt(rank);
+  const high = risk === 'high';
+  if (high && !assessment.fourEyes)
+    reasons.push('high risk: two different security reviewers and a penetration test or configuration review are required');
+  return { risk, reviewRequired: true, fourEyes: high, evidenceRequired: high ? [...approvalEvidenceKinds] : [], reasons };
+}
+
+/** A configuration item as the CMDB classifies it; ITSM tools name it rather than use its id. */
+export interface ClassifiedCi extends Classification {
+  id: string;
+  name: string;
+}
+
+/** What the content rules read of a change. */
+export const changeContent = (details: Pick<ChangeDetails, 'title' | 'description' | 'category' | 'sourceFields'>): ChangeContent => ({
+  title: details.title,
+  description: details.description,
+  category: details.category ?? null,
+  sourceFields: details.sourceFields ?? {},
+});
+
+/**
  * The assessment of a change on the active CIs its references (Warden ids or CI names) resolved
- * to; `unknownRefs` are those no active CI answers to, and a change naming one is refused.
+ * to, under the current content rules; `unknownRefs` are those no active CI answers to, and a
+ * change naming one is refused.
  */
 export function assessOnCis(
-  details: Pick<ChangeDetails, 'securityImpact' | 'problemId' | 'knownErrorId'>,
+  details: Pick<ChangeDetails, 'securityImpact' | 'problemId' | 'knownErrorId' | 'title' | 'description' | 'category' | 'sourceFields'>,
   refs: readonly string[],
   cis: readonly ClassifiedCi[],
+  rules: readonly ImpactRule[],
 ): { unknownRefs: string[]; affectedCis: string[]; assessment: ChangeAssessment } {
   return {
     unknownRefs: refs.filter((ref) => !cis.some((ci) => ci.id === ref || ci.name === ref)),
     affectedCis: [...new Set(cis.map((ci) => ci.id))],
-    assessment: assessChange({
-      impact: details.securityImpact,
+    assessment: assessIndependently({
+      declared: details.securityImpact,
+      content: changeContent(details),
       cis,
+      rules,
       implementsProblemFix: Boolean(details.problemId || details.knownErrorId),
     }),
   };

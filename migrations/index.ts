@@ -13,6 +13,7 @@ import * as changeGate from './2026-11-23T1000-change-gate';
 import * as securityReview from './2026-11-23T1100-security-review';
 import * as auditCheckpoints from './2026-12-02T0100-audit-checkpoints';
 import * as failedStates from './2026-12-02T0200-failed-states';
+import * as changeImpactRules from './2026-12-02T1300-i17-change-impact-rules';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1100-security-review': securityReview,
   '2026-12-02T0100-audit-checkpoints': auditCheckpoints,
   '2026-12-02T0200-failed-states': failedStates,
+  '2026-12-02T1300-i17-change-impact-rules': changeImpactRules,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callbackSettings } from '../../config';
 import { recordAudit } from '../../db/audit';
+import { currentImpactRules } from '../../db/change-impact-rules';
 import { changeDetailsOf, changeHistory, classifiedCis, findChange, listChanges } from '../../db/changes';
 import type { Change } from '../../db/database';
 import { pageOf } from '../../db/pagination';
@@ -92,9 +93,13 @@ export async function changeRoutes(app: FastifyInstance) {
     if (problems.length) throw invalid(problems.map(({ field, message }) => ({ path: `${prefix}${field}`, message })));
   };
 
-  /** The CMDB classification behind the assessment; every named CI must exist and be active. */
+  /**
+   * The gate's own assessment: the CMDB classification and the content rules in force, beside what
+   * the requester declared; every named CI must exist and be active.
+   */
   const assess = async (details: ChangeDetails, ciRefs: string[], path: string) => {
-    const { unknownRefs, affectedCis, assessment } = assessOnCis(details, ciRefs, await classifiedCis(app.db, ciRefs));
+    const [cis, rules] = await Promise.all([classifiedCis(app.db, ciRefs), currentImpactRules(app.db)]);
+    const { unknownRefs, affectedCis, assessment } = assessOnCis(details, ciRefs, cis, rules);
     if (unknownRefs.length) throw invalid(unknownRefs.map((ref) => ({ path, message: `no active configuration item ${ref}` })));
     return { affectedCis, assessment };
   };
@@ -124,6 +129,7 @@ export async function changeRoutes(app: FastifyInstance) {
       risk: request.assessment.risk,
       reviewRequired: request.assessment.reviewRequired,
       reasons: request.assessment.reasons,
+      ...(request.assessment.impact ? { impact: request.assessment.impact } : {}),
     });
   };
 
