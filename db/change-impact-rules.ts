@@ -90,7 +90,12 @@ export async function saveImpactRule(
     if (!inserted) return undefined;
     return {
       actor: input.actor,
-      action: version === 1 ? 'change_impact_rule.created' : content.status === 'retired' ? 'change_impact_rule.retired' : 'change_impact_rule.changed',
+      action:
+        version === 1
+          ? 'change_impact_rule.created'
+          : content.status === 'retired'
+            ? 'change_impact_rule.retired'
+            : 'change_impact_rule.changed',
       subjectType: 'change_impact_rule',
       subjectId: input.id,
       details: { version, reason: input.reason, ...content },

@@ -154,8 +154,7 @@ export function combinedImpact(declared: SecurityImpact, derived: SecurityImpact
   };
 }
 
-export const describeHit = (hit: RuleHit) =>
-  `content rule "${hit.name}" (v${hit.version}) matched "${hit.keyword}" in ${hit.field}`;
+export const describeHit = (hit: RuleHit) => `content rule "${hit.name}" (v${hit.version}) matched "${hit.keyword}" in ${hit.field}`;
 
 export const describeFloor = (fact: CiFloorFact) =>
   `CI ${fact.ciId} is classified ${fact.level} on ${fact.aspect}: a change to it is never risk none`;

@@ -175,7 +175,10 @@ export const jiraChangeWebhook = z.object({
           .nullish(),
         // Read by the content rules: what kind of change it is and what it touches, in Jira's words.
         issuetype: z.object({ name: z.string().max(200).optional() }).nullish(),
-        components: z.array(z.object({ name: z.string().max(200).optional() })).max(100).nullish(),
+        components: z
+          .array(z.object({ name: z.string().max(200).optional() }))
+          .max(100)
+          .nullish(),
       })
       .catchall(z.unknown()),
   }),

@@ -26,7 +26,13 @@ const changeFields = z.strictObject({
   rollbackPlan: z.string().trim().min(1).max(20_000),
   problemId: z.string().trim().min(1).max(100).optional().describe('the problem whose workaround this change implements'),
   knownErrorId: z.string().trim().min(1).max(100).optional().describe('the known error whose fix this change implements'),
-  category: z.string().trim().min(1).max(200).optional().describe('the change category (network, database, identity, …); the content rules read it'),
+  category: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('the change category (network, database, identity, …); the content rules read it'),
 });
 
 export const changeRequestBody = changeFields.extend({

@@ -123,14 +123,17 @@ export async function changeRoutes(app: FastifyInstance) {
       taskQueue: app.temporal.taskQueue,
       args: [request],
     });
-    return reply.code(202).header('location', `/changes/${resourceId}`).send({
-      id: resourceId,
-      workflowId,
-      risk: request.assessment.risk,
-      reviewRequired: request.assessment.reviewRequired,
-      reasons: request.assessment.reasons,
-      ...(request.assessment.impact ? { impact: request.assessment.impact } : {}),
-    });
+    return reply
+      .code(202)
+      .header('location', `/changes/${resourceId}`)
+      .send({
+        id: resourceId,
+        workflowId,
+        risk: request.assessment.risk,
+        reviewRequired: request.assessment.reviewRequired,
+        reasons: request.assessment.reasons,
+        ...(request.assessment.impact ? { impact: request.assessment.impact } : {}),
+      });
   };
 
   /** An ITSM tool's change: the tool's own id is the idempotency key unless the caller sends one. */

@@ -8,6 +8,7 @@ import { kpiRoutes } from './kpis';
 import { metricsRoutes } from './metrics';
 import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
+import { changeImpactRuleRoutes } from './change-impact-rules';
 import { changeRoutes } from './changes';
 import { codecRoutes } from './codec';
 import { controlRoutes } from './controls';
@@ -57,4 +58,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(securityAlertRoutes);
   await app.register(metricsRoutes);
   await app.register(changeRoutes);
+  await app.register(changeImpactRuleRoutes);
 }

@@ -16,7 +16,13 @@ const rule = (overrides: Partial<ImpactRule>): ImpactRule => ({
   status: 'active',
   ...overrides,
 });
-const exposure = rule({ id: '00000000-0000-4000-8000-00000000bbbb', name: 'Public exposure', keywords: ['internet', '0.0.0.0/0'], areas: ['networkConfiguration', 'accessControls'], minimumRisk: 'medium' });
+const exposure = rule({
+  id: '00000000-0000-4000-8000-00000000bbbb',
+  name: 'Public exposure',
+  keywords: ['internet', '0.0.0.0/0'],
+  areas: ['networkConfiguration', 'accessControls'],
+  minimumRisk: 'medium',
+});
 const ci = (id: string, c: ClassificationLevel, i: ClassificationLevel = 'low', a: ClassificationLevel = 'low') => ({
   id,
   confidentiality: c,
@@ -48,7 +54,13 @@ describe('matchRules', () => {
   it('names the rule, its version, the field and the keyword that raised it, once per rule', () => {
     const hits = matchRules([rule({ version: 3 })], content('Open firewall port 3389', { description: 'firewall again' }));
     expect(hits).toEqual([
-      expect.objectContaining({ name: 'Network exposure', version: 3, field: 'title', keyword: 'firewall', areas: ['networkConfiguration'] }),
+      expect.objectContaining({
+        name: 'Network exposure',
+        version: 3,
+        field: 'title',
+        keyword: 'firewall',
+        areas: ['networkConfiguration'],
+      }),
     ]);
   });
 
@@ -77,7 +89,9 @@ describe('assessIndependently', () => {
       implementsProblemFix: false,
     });
     expect(assessment).toMatchObject({ risk: 'high', reviewRequired: true, fourEyes: true });
-    expect(assessment.reasons).toEqual(expect.arrayContaining([expect.stringContaining('content rule "Network exposure" (v1) matched "firewall" in title')]));
+    expect(assessment.reasons).toEqual(
+      expect.arrayContaining([expect.stringContaining('content rule "Network exposure" (v1) matched "firewall" in title')]),
+    );
     expect(assessment.impact).toMatchObject({ declaredRisk: 'none', derivedRisk: 'high', declaredLower: true });
     expect(assessment.impact?.ruleHits.map((hit) => hit.name)).toEqual(['Network exposure', 'Public exposure']);
   });
@@ -96,7 +110,13 @@ describe('assessIndependently', () => {
   });
 
   it('raises a change to the minimum risk of the rules it triggers', () => {
-    const assessment = assessIndependently({ declared: none, content: content('Expose to the internet'), cis: [wiki], rules: [exposure], implementsProblemFix: false });
+    const assessment = assessIndependently({
+      declared: none,
+      content: content('Expose to the internet'),
+      cis: [wiki],
+      rules: [exposure],
+      implementsProblemFix: false,
+    });
     expect(assessment.risk).toBe('medium');
   });
 
@@ -113,9 +133,17 @@ describe('assessIndependently', () => {
   });
 
   it('approves a change nothing raises, saying what was checked, and lists the rule set', () => {
-    const assessment = assessIndependently({ declared: none, content: content('Rename a wiki page'), cis: [wiki], rules: [rule({}), rule({ id: 'x', status: 'retired' })], implementsProblemFix: false });
+    const assessment = assessIndependently({
+      declared: none,
+      content: content('Rename a wiki page'),
+      cis: [wiki],
+      rules: [rule({}), rule({ id: 'x', status: 'retired' })],
+      implementsProblemFix: false,
+    });
     expect(assessment).toMatchObject({ risk: 'none', reviewRequired: false });
-    expect(assessment.reasons.join('; ')).toMatch(/no security impact declared.*no content rule matched \(1 checked\) and no affected CI is classified high or above/);
+    expect(assessment.reasons.join('; ')).toMatch(
+      /no security impact declared.*no content rule matched \(1 checked\) and no affected CI is classified high or above/,
+    );
     expect(assessment.impact?.rulesEvaluated).toEqual([{ id: '00000000-0000-4000-8000-00000000aaaa', version: 1 }]);
   });
 });
