@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { MeasuredKpi } from '../../domain/security-report/model';
 import type { Database } from '../database';
 import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
+import { autoApprovedChanges } from './auto-approved-changes';
 import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
 import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
@@ -35,6 +36,7 @@ export const measures: readonly Measure[] = [
   controlsPassed,
   measuresWithoutControl,
   changesThroughGate,
+  autoApprovedChanges,
   selfApprovalsRefused,
   patchCompliance,
 ];

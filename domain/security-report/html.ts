@@ -76,6 +76,16 @@ ${
       )
     : '<p>No deviations.</p>'
 }
+${report.measures
+  .filter((k) => k.result.records?.length)
+  .map(
+    (k) =>
+      `<h2>Listed for checking: ${escapeHtml(k.title)}</h2>${table(
+        ['Sampled', 'Record', 'Why'],
+        (k.result.records ?? []).map((r) => [r.sampled ? 'yes' : '', r.title, r.detail]),
+      )}`,
+  )
+  .join('')}
 <h2>Service owner review</h2>
 ${
   report.ownerReviews.length

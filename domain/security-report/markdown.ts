@@ -54,6 +54,16 @@ export function reportMarkdown(report: SecurityReport): string {
         ]
       : ['No deviations.']),
     '',
+    ...report.measures
+      .filter((k) => k.result.records?.length)
+      .flatMap((k) => [
+        `## Listed for checking: ${k.title}`,
+        '',
+        '| Sampled | Record | Why |',
+        '|---|---|---|',
+        ...(k.result.records ?? []).map((r) => `| ${r.sampled ? 'yes' : ''} | ${cell(r.title)} | ${cell(r.detail)} |`),
+        '',
+      ]),
     '## Service owner review',
     '',
     ...(report.ownerReviews.length
