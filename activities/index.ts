@@ -7,6 +7,7 @@ import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
 import { withPermanentFailures } from './permanent-failures';
+import { createProblemActivities } from './problems';
 import { createProcessFailureActivities } from './process-failures';
 import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
@@ -28,6 +29,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createSecurityTestActivities(deps),
     ...createChangeActivities(deps),
     ...createProcessFailureActivities(deps),
+    ...createProblemActivities(deps),
   });
 }
 

@@ -4,6 +4,7 @@ import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/c
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
 import type { ImpactAreaName, ImpactRuleField, ImpactRuleStatus } from '../domain/change-impact';
+import type { ChecklistItem, ItemResult, ProblemStatus, ProposalKind, ProposalStatus } from '../domain/problem';
 import type { Playbook } from '../domain/playbook';
 import type { RiskTreatment } from '../domain/risk';
 import type { KpiTrendPoint, MeasuredKpi, OwnerReview, SecurityReport, SignOffRecord } from '../domain/security-report/model';
@@ -354,10 +355,43 @@ export interface ProblemsTable {
   id: string;
   title: string;
   reason: string;
+  /** `incident` (a post-incident review raised it) or `api`. */
   source_type: string;
   source_id: string;
-  status: Generated<string>;
+  status: ColumnType<ProblemStatus, ProblemStatus | undefined, ProblemStatus>;
+  description: Generated<string>;
+  affected_service_ids: Generated<string[]>;
+  affected_ci_ids: Generated<string[]>;
+  security_risk: Generated<boolean>;
+  root_cause: string | null;
+  workaround: string | null;
+  solution: string | null;
+  parent_id: string | null;
+  created_by: Generated<string>;
   created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ProblemIncidentsTable {
+  problem_id: string;
+  incident_id: string;
+}
+
+export interface ProblemProposalsTable {
+  id: string;
+  problem_id: string;
+  workflow_id: string;
+  kind: ProposalKind;
+  text: string;
+  change_id: string | null;
+  proposed_by: string;
+  status: ProposalStatus;
+  checklist: Json<ChecklistItem[]>;
+  results: ColumnType<ItemResult[], string | undefined, string>;
+  reasons: Generated<string[]>;
+  checked_by: Generated<string[]>;
+  created_at: CreatedAt;
+  decided_at: NullableTimestamp;
 }
 
 export interface ImprovementActionsTable {
@@ -570,6 +604,8 @@ export interface Database extends AccessTables {
   security_alerts_received: SecurityAlertsReceivedTable;
   incident_communications: IncidentCommunicationsTable;
   problems: ProblemsTable;
+  problem_incidents: ProblemIncidentsTable;
+  problem_proposals: ProblemProposalsTable;
   improvement_actions: ImprovementActionsTable;
   risks: RisksTable;
   policies: PoliciesTable;

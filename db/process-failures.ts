@@ -12,7 +12,8 @@ export type FailedProcess =
   | { process: 'advisory'; advisoryId: string }
   | { process: 'security_alert'; alertId: string }
   | { process: 'policy'; policyId: string; version: number }
-  | { process: 'security_review'; reviewId: string };
+  | { process: 'security_review'; reviewId: string }
+  | { process: 'problem_check'; problemId: string; proposalId: string };
 
 /** The audit subject of each process's record (the API's and the inbox's timelines read these). */
 function subjectOf(record: FailedProcess): { type: string; id: string } {
@@ -31,6 +32,8 @@ function subjectOf(record: FailedProcess): { type: string; id: string } {
       return { type: 'policy', id: record.policyId };
     case 'security_review':
       return { type: 'security_review', id: record.reviewId };
+    case 'problem_check':
+      return { type: 'problem', id: record.problemId };
   }
 }
 
@@ -62,6 +65,9 @@ async function markFailed(trx: Transaction<Database>, record: FailedProcess): Pr
       return;
     case 'security_review':
       await trx.updateTable('security_reviews').set({ status: 'failed' }).where('id', '=', record.reviewId).execute();
+      return;
+    case 'problem_check':
+      await trx.updateTable('problem_proposals').set({ status: 'failed' }).where('id', '=', record.proposalId).execute();
       return;
     case 'security_alert':
       // An alert has no status: its failure row and audit event are what shows.

@@ -274,6 +274,26 @@ export function assessOnCis(
   };
 }
 
+/** The problem record a change implements, as the gate weighs it. */
+export interface ProblemContext {
+  id: string;
+  title: string;
+  status: string;
+  /** The problem carries a security risk (flagged, or raised by a security incident). */
+  securityRisk: boolean;
+}
+
+/**
+ * A change that implements a problem's solution goes through the gate with the problem's context:
+ * the reviewer sees which problem, and a problem carrying a security risk makes it at least medium.
+ */
+export function withProblemContext(assessment: ChangeAssessment, problem: ProblemContext): ChangeAssessment {
+  const reason = `implements problem "${problem.title}" (${problem.id}, ${problem.status}${problem.securityRisk ? ', carries a security risk' : ''})`;
+  const atLeast = problem.securityRisk ? changeRisks.indexOf('medium') : changeRisks.indexOf('low');
+  const rank = Math.max(changeRisks.indexOf(assessment.risk), atLeast);
+  return { ...assessment, risk: riskAt(rank), reviewRequired: true, reasons: [...assessment.reasons, reason] };
+}
+
 /** Why a change's schedule cannot go through the gate, by field; empty when it can. */
 export function scheduleProblems(
   details: Pick<ChangeDetails, 'plannedStart' | 'plannedEnd'>,

@@ -38,3 +38,7 @@ export const changeRequesters: readonly Role[] = ['change_manager', 'service_own
 export const changeReaders: readonly Role[] = roles.filter((role) => role !== 'reporter');
 /** Who may attach evidence: requesters and the reviewers who performed a test. */
 export const evidenceProviders: readonly Role[] = [...changeRequesters, 'security_reviewer'];
+/** Problem management: who records problems, links them and proposes workarounds and solutions. */
+export const problemManagers: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'change_manager', 'service_owner'];
+/** Problems are read by everyone taking part in the process; reporters only report. */
+export const problemReaders: readonly Role[] = roles.filter((role) => role !== 'reporter');

@@ -14,6 +14,7 @@ import * as securityReview from './2026-11-23T1100-security-review';
 import * as auditCheckpoints from './2026-12-02T0100-audit-checkpoints';
 import * as failedStates from './2026-12-02T0200-failed-states';
 import * as changeImpactRules from './2026-12-02T1300-i17-change-impact-rules';
+import * as problems from './2026-12-02T1310-i17-problems';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T0100-audit-checkpoints': auditCheckpoints,
   '2026-12-02T0200-failed-states': failedStates,
   '2026-12-02T1300-i17-change-impact-rules': changeImpactRules,
+  '2026-12-02T1310-i17-problems': problems,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */

@@ -10,3 +10,4 @@ export { advisoryResponseWorkflow as advisoryResponse } from './advisory/workflo
 export { securityAlertWorkflow as securityAlert } from './security-alert/workflow';
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';
 export { auditCheckpointWorkflow as auditCheckpoint } from './audit-checkpoint/workflow';
+export { problemSecurityCheckWorkflow as problemSecurityCheck } from './problem-check/workflow';

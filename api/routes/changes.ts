@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { callbackSettings } from '../../config';
 import { recordAudit } from '../../db/audit';
 import { currentImpactRules } from '../../db/change-impact-rules';
+import { problemContext } from '../../db/problems';
 import { changeDetailsOf, changeHistory, classifiedCis, findChange, listChanges } from '../../db/changes';
 import type { Change } from '../../db/database';
 import { pageOf } from '../../db/pagination';
@@ -17,7 +18,7 @@ import {
   type ChangeGateInput,
   type ChangeSubmission,
 } from '../../domain/change';
-import { assessOnCis, scheduleProblems, type ChangeDetails } from '../../domain/change-risk';
+import { assessOnCis, scheduleProblems, withProblemContext, type ChangeDetails } from '../../domain/change-risk';
 import type { Actor } from '../../domain/roles';
 import { changeLiveState } from '../../http/change-live-state';
 import { pageRequest } from '../../http/paging';
@@ -98,10 +99,16 @@ export async function changeRoutes(app: FastifyInstance) {
    * the requester declared; every named CI must exist and be active.
    */
   const assess = async (details: ChangeDetails, ciRefs: string[], path: string) => {
-    const [cis, rules] = await Promise.all([classifiedCis(app.db, ciRefs), currentImpactRules(app.db)]);
+    const [cis, rules, problem] = await Promise.all([
+      classifiedCis(app.db, ciRefs),
+      currentImpactRules(app.db),
+      details.problemId ? problemContext(app.db, details.problemId) : undefined,
+    ]);
     const { unknownRefs, affectedCis, assessment } = assessOnCis(details, ciRefs, cis, rules);
     if (unknownRefs.length) throw invalid(unknownRefs.map((ref) => ({ path, message: `no active configuration item ${ref}` })));
-    return { affectedCis, assessment };
+    // A problem id in Warden's form must name a Warden problem; any other form is the ITSM tool's own.
+    if (problem === null) throw invalid([{ path: 'body.problemId', message: `no problem ${details.problemId}` }]);
+    return { affectedCis, assessment: problem ? withProblemContext(assessment, problem) : assessment };
   };
 
   const submit = async ({ actor, idempotencyKey, body, ciRefs, submission }: GateRequest, reply: FastifyReply) => {

@@ -10,6 +10,7 @@ import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
 import { changeImpactRuleRoutes } from './change-impact-rules';
 import { changeRoutes } from './changes';
+import { problemRoutes } from './problems';
 import { codecRoutes } from './codec';
 import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
@@ -59,4 +60,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(metricsRoutes);
   await app.register(changeRoutes);
   await app.register(changeImpactRuleRoutes);
+  await app.register(problemRoutes);
 }
