@@ -4,6 +4,7 @@ import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/c
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
 import type { ImpactAreaName, ImpactRuleField, ImpactRuleStatus } from '../domain/change-impact';
+import type { SodMember, SodRuleStatus } from '../domain/sod';
 import type { ChecklistItem, ItemResult, ProblemStatus, ProposalKind, ProposalStatus } from '../domain/problem';
 import type { Playbook } from '../domain/playbook';
 import type { RiskTreatment } from '../domain/risk';
@@ -372,6 +373,29 @@ export interface ProblemsTable {
   updated_at: UpdatedAt;
 }
 
+export interface SodRulesTable {
+  id: string;
+  name: string;
+  description: string;
+  members: Json<SodMember[]>;
+  status: SodRuleStatus;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SodExceptionsTable {
+  id: string;
+  rule_id: string;
+  principal_id: string;
+  request_id: string;
+  reason: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  granted_by: string;
+  status: 'active' | 'lapsed';
+  created_at: CreatedAt;
+}
+
 export interface ProblemIncidentsTable {
   problem_id: string;
   incident_id: string;
@@ -605,6 +629,8 @@ export interface Database extends AccessTables {
   incident_communications: IncidentCommunicationsTable;
   problems: ProblemsTable;
   problem_incidents: ProblemIncidentsTable;
+  sod_rules: SodRulesTable;
+  sod_exceptions: SodExceptionsTable;
   problem_proposals: ProblemProposalsTable;
   improvement_actions: ImprovementActionsTable;
   risks: RisksTable;

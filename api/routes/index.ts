@@ -11,6 +11,7 @@ import { configurationItemRoutes } from './cis';
 import { changeImpactRuleRoutes } from './change-impact-rules';
 import { changeRoutes } from './changes';
 import { problemRoutes } from './problems';
+import { sodRuleRoutes } from './sod-rules';
 import { codecRoutes } from './codec';
 import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
@@ -61,4 +62,5 @@ export async function routes(app: FastifyInstance) {
   await app.register(changeRoutes);
   await app.register(changeImpactRuleRoutes);
   await app.register(problemRoutes);
+  await app.register(sodRuleRoutes);
 }

@@ -1,4 +1,4 @@
-import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { AccessActivities } from '../../activities/access';
 import type { AccessRequestInput, AccessRequestResult, AccessRequestStatusChange } from '../../domain/access';
 import type { AccessRequestStatus } from '../../domain/access-review';
@@ -15,6 +15,9 @@ const access = proxyActivities<AccessActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+
+/** Requests that would create a separation-of-duties conflict go to the Security Manager for an exception. */
+export const sodExceptionPatch = 'access-request-sod-exception';
 
 /**
  * An access request under separation of duties: the system owner approves, and for privileged
@@ -88,6 +91,33 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     if (securityApproval.outcome !== 'approved') return reject(securityApproval);
     approvedBy.push(...securityApproval.decidedBy);
   }
+  // A request that would create a separation-of-duties conflict needs the Security Manager's
+  // exception, with its reason and expiry; the marker keeps requests started before this unchanged.
+  const exception = input.sodException && patched(sodExceptionPatch) ? input.sodException : undefined;
+  if (exception) {
+    const names = exception.rules.map((rule) => rule.name).join(', ');
+    const exceptionApproval = await tasks.run({
+      kind: 'access.sod-exception',
+      title: `Grant a separation-of-duties exception (${names}) until ${exception.expiresAt}: ${what}`,
+      details: { ...details, conflicts: exception.rules, reason: exception.reason, expiresAt: exception.expiresAt },
+      subject,
+      allowedRoles: ['security_manager'],
+      outcomes: ['approved', 'rejected'],
+      requester: input.requester,
+      excluded: [input.beneficiary, ...approvedBy],
+    });
+    if (exceptionApproval.outcome !== 'approved') return reject(exceptionApproval);
+    approvedBy.push(...exceptionApproval.decidedBy);
+    await access.recordSodException({
+      id: uuid4(),
+      requestId: input.requestId,
+      ruleIds: exception.rules.map((rule) => rule.id),
+      principalId: input.beneficiary,
+      reason: exception.reason,
+      expiresAt: exception.expiresAt,
+      grantedBy: exceptionApproval.decidedBy[0] as string,
+    });
+  }
   await setStatus('provisioning', approvedBy.at(-1) as string, { approvedBy, stamp: 'decided_at' });
 
   const grant = await provision(
@@ -107,7 +137,11 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     await setStatus('provisioning_failed', systemActor.principalId, { details: { detail: grant.detail } });
     return { status: 'provisioning_failed' };
   }
-  const expiresAt = input.until ?? (input.for ? new Date(Date.now() + durationMs(input.for)).toISOString() : null);
+  const accessExpiresAt = input.until ?? (input.for ? new Date(Date.now() + durationMs(input.for)).toISOString() : null);
+  // Access held under an exception ends with the exception, if that comes first.
+  const exceptionEndsFirst =
+    exception !== undefined && (accessExpiresAt === null || Date.parse(exception.expiresAt) < Date.parse(accessExpiresAt));
+  const expiresAt = exceptionEndsFirst ? (exception?.expiresAt as string) : accessExpiresAt;
   await setStatus('active', systemActor.principalId, { stamp: 'provisioned_at', expiresAt, details: { provisioning: grant.status } });
   if (!expiresAt) return { status: 'active' };
 
@@ -126,9 +160,10 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     },
     `Revoke expired access: ${what}`,
   );
+  if (exception) await access.lapseSodExceptions({ requestId: input.requestId });
   await setStatus('revoked', systemActor.principalId, {
     stamp: 'revoked_at',
-    details: { reason: 'expired', provisioning: revocation.status },
+    details: { reason: exceptionEndsFirst ? 'sod_exception_expired' : 'expired', provisioning: revocation.status },
   });
   return { status: 'revoked' };
 
