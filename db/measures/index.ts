@@ -16,6 +16,8 @@ import { mtta } from './mtta';
 import { mttd } from './mttd';
 import { mttr } from './mttr';
 import { patchCompliance } from './patch-compliance';
+import { problemWorkaroundsChecked } from './problem-workarounds-checked';
+import { sodConflictsHeld } from './sod-conflicts';
 import { policiesPastReview } from './policies-past-review';
 import { risksPastReview } from './risks-past-review';
 import { selfApprovalsRefused } from './self-approvals-refused';
@@ -39,6 +41,8 @@ export const measures: readonly Measure[] = [
   autoApprovedChanges,
   selfApprovalsRefused,
   patchCompliance,
+  problemWorkaroundsChecked,
+  sodConflictsHeld,
 ];
 
 export async function computeMeasures(

@@ -123,6 +123,16 @@ describe('problem management', () => {
     expect((await decide(stack, tokens.manager, secondTask.id, 'accepted', { data: { results: allPass(checklist) } })).status).toBe(200);
     const knownError = await proposalStatus(problem.id, second.proposalId, 'accepted');
     expect(knownError.problem).toMatchObject({ status: 'known_error', workaround: 'Force logout of all sessions nightly' });
+    const today = new Date().toISOString().slice(0, 10);
+    const kpis = (await stack.request('GET', `/kpis?from=${today}&to=${today}`, { token: tokens.manager })).body;
+    expect(kpis.measures.find((m: { id: string }) => m.id === 'problem-workarounds-checked').result).toMatchObject({
+      value: 100,
+      breakdown: expect.arrayContaining([
+        { label: 'with a workaround', value: 1 },
+        { label: 'workaround security-checked', value: 1 },
+        { label: 'workarounds rejected by the check in the period', value: 1 },
+      ]),
+    });
 
     // The solution needs a change: it goes through the gate with the problem's context, then is checked.
     const change = await submitChange(stack, tokens.changes, changeBody({ affectedCis: [ciId], problemId: problem.id }));

@@ -177,6 +177,16 @@ describe('separation of duties over entitlements', () => {
   it('flags an existing conflict in a campaign with its rule, and the revocation resolves it', async () => {
     const before = await stack.request('GET', '/sod-conflicts', { token: tokens.auditor });
     expect(before.body.items).toEqual([expect.objectContaining({ principalId: 'pat', ruleId: rules.approve, exception: false })]);
+    const today = new Date().toISOString().slice(0, 10);
+    const kpi = async () =>
+      (await stack.request('GET', `/kpis?from=${today}&to=${today}`, { token: tokens.manager })).body.measures.find(
+        (m: { id: string }) => m.id === 'sod-conflicts',
+      ).result;
+    expect(await kpi()).toMatchObject({
+      value: 1,
+      breakdown: expect.arrayContaining([{ label: 'exceptions lapsed', value: 1 }]),
+      misses: [expect.objectContaining({ key: `sod-conflicts:pat:${rules.approve}` })],
+    });
 
     const started = await stack.request('POST', '/access-reviews', { token: tokens.manager, body: { ciIds: [erp], deadline: '1h' } });
     expect(started.status).toBe(202);
@@ -208,5 +218,6 @@ describe('separation of duties over entitlements', () => {
       30_000,
       'the revocation to resolve the conflict',
     );
+    expect((await kpi()).value).toBe(0);
   }, 60_000);
 });
