@@ -28,6 +28,8 @@ export interface AccessRequestInput {
    * The request would create these separation-of-duties conflicts, and the requester asks the
    * Security Manager for an exception: granted, the access lapses when the exception expires.
    */
+  /** Each approval escalates when undecided this long (WARDEN_ACCESS_APPROVAL_DEADLINE); absent on requests filed before. */
+  approvalDeadline?: DurationText;
   sodException?: {
     rules: { id: string; name: string }[];
     reason: string;

@@ -205,6 +205,7 @@ export async function accessRoutes(app: FastifyInstance) {
           justification: body.justification,
           ...(body.until ? { until: body.until } : {}),
           ...(body.for ? { for: body.for } : {}),
+          approvalDeadline: app.config.WARDEN_ACCESS_APPROVAL_DEADLINE,
           ...(body.sodException && conflicts.length
             ? { sodException: { rules: conflicts.map((c) => ({ id: c.ruleId, name: c.ruleName })), ...body.sodException } }
             : {}),

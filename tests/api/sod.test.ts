@@ -11,7 +11,7 @@ const rules = {} as Record<'approve' | 'release', string>;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  stack = await startStack({ env: { WARDEN_PROVISIONING_SECRET: 'provisioning-secret-for-tests' } });
+  stack = await startStack({ env: { WARDEN_PROVISIONING_SECRET: 'provisioning-secret-for-tests', WARDEN_ACCESS_APPROVAL_DEADLINE: '2s' } });
   tokens.requester = await stack.token(['security_analyst'], 'rhea');
   tokens.owner = await stack.token(['service_owner'], 'olga');
   tokens.manager = await stack.token(['security_manager'], 'max');
@@ -141,6 +141,16 @@ describe('separation of duties over entitlements', () => {
     });
     expect(filed.status, JSON.stringify(filed.body)).toBe(202);
     const ownerTask = await openTask(stack, tokens.owner, filed.body.id, 'access.owner-approval');
+    // Undecided past WARDEN_ACCESS_APPROVAL_DEADLINE (2 s here), the approval escalates: admins may decide too.
+    const escalated = await eventually(
+      async () => {
+        const task = (await stack.request('GET', `/tasks/${ownerTask.id}`, { token: tokens.manager })).body;
+        return task.escalationLevel >= 1 && task;
+      },
+      15_000,
+      'the owner approval to escalate',
+    );
+    expect(escalated.allowedRoles).toContain('admin');
     expect((await decide(stack, tokens.owner, ownerTask.id, 'approved')).status).toBe(200);
     const exceptionTask = await openTask(stack, tokens.manager, filed.body.id, 'access.sod-exception');
     expect(exceptionTask.details).toMatchObject({

@@ -18,6 +18,8 @@ const access = proxyActivities<AccessActivities>({
 
 /** Requests that would create a separation-of-duties conflict go to the Security Manager for an exception. */
 export const sodExceptionPatch = 'access-request-sod-exception';
+/** Approvals of requests filed with a deadline escalate when it passes. */
+export const approvalDeadlinePatch = 'access-request-approval-deadline';
 
 /**
  * An access request under separation of duties: the system owner approves, and for privileged
@@ -58,6 +60,16 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     privileged: registered.privileged,
   };
   const parties = [input.requester, input.beneficiary];
+  // Approvals escalate when undecided: the Security Manager is told and admins may decide. Requests
+  // filed before deadlines existed carry none, and the marker keeps their histories unchanged.
+  const deadline = input.approvalDeadline && patched(approvalDeadlinePatch) ? input.approvalDeadline : undefined;
+  const escalation = deadline
+    ? {
+        deadline,
+        // Once: the request's workflow does not continue-as-new, so an endless reminder loop would grow its history.
+        escalations: [{ notifyRoles: ['security_manager' as const], addRoles: ['admin' as const], extendBy: deadline }],
+      }
+    : {};
 
   // The owner approves; an owner who is a party to the request is replaced by the admins.
   const ownerIsParty = parties.includes(registered.systemOwner);
@@ -71,6 +83,7 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     outcomes: ['approved', 'rejected'],
     requester: input.requester,
     excluded: [input.beneficiary],
+    ...escalation,
   });
   if (ownerApproval.outcome !== 'approved') return reject(ownerApproval);
   const approvedBy = [...ownerApproval.decidedBy];
@@ -87,6 +100,7 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
       requester: input.requester,
       // Four-eyes: the owner's approver may not give the second approval too.
       excluded: [input.beneficiary, ...approvedBy],
+      ...escalation,
     });
     if (securityApproval.outcome !== 'approved') return reject(securityApproval);
     approvedBy.push(...securityApproval.decidedBy);
@@ -105,6 +119,7 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
       outcomes: ['approved', 'rejected'],
       requester: input.requester,
       excluded: [input.beneficiary, ...approvedBy],
+      ...escalation,
     });
     if (exceptionApproval.outcome !== 'approved') return reject(exceptionApproval);
     approvedBy.push(...exceptionApproval.decidedBy);
