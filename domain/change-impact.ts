@@ -1,5 +1,4 @@
 import { levelRank, securityAspects, type Classification, type ClassificationLevel, type SecurityAspect } from './classification';
-import type { ChangeRisk, SecurityImpact } from './change-risk';
 
 /**
  * The gate's own view of a change's security impact (issue #17): the requester's flags are one
@@ -8,6 +7,18 @@ import type { ChangeRisk, SecurityImpact } from './change-risk';
  * a floor. The rules are data the Security Manager versions through the API; every assessment
  * records which rule versions and which facts raised it.
  */
+
+export const changeRisks = ['none', 'low', 'medium', 'high'] as const;
+export type ChangeRisk = (typeof changeRisks)[number];
+
+/** The security impact a requester declares for a change. */
+export interface SecurityImpact {
+  accessControls: boolean;
+  networkConfiguration: boolean;
+  dataHandling: boolean;
+  /** Any other security impact, in the requester's words. */
+  other?: string | null;
+}
 
 /** The parts of a change a content rule reads. `source` is a field an ITSM tool sent (ServiceNow, Jira). */
 export const impactRuleFields = ['title', 'description', 'category', 'source'] as const;

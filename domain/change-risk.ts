@@ -5,9 +5,12 @@ import {
   describeFloor,
   describeHit,
   matchRules,
+  changeRisks,
   type ChangeContent,
+  type ChangeRisk,
   type ImpactDerivation,
   type ImpactRule,
+  type SecurityImpact,
 } from './change-impact';
 import { baselineFor, classificationLevels, levelRank, securityAspects, type Classification, type SecurityAspect } from './classification';
 
@@ -34,20 +37,15 @@ export const changeStatuses = [
 ] as const;
 export type ChangeStatus = (typeof changeStatuses)[number];
 
+// Declared in change-impact.ts (which the assessment builds on) and part of this contract too.
+export { changeRisks, type ChangeRisk, type SecurityImpact };
+
 /** Where a change request came from: Warden's own API or an ITSM tool's outbound message. */
 export const changeSources = ['api', 'servicenow', 'jira'] as const;
 export type ChangeSource = (typeof changeSources)[number];
 
 /** An approved change not reported implemented this long after its planned end is closed as not implemented. */
 export const implementationReportGraceMs = 30 * 86_400_000;
-
-export interface SecurityImpact {
-  accessControls: boolean;
-  networkConfiguration: boolean;
-  dataHandling: boolean;
-  /** Any other security impact, in the requester's words. */
-  other?: string | null;
-}
 
 /** The fields a requester writes and may amend. */
 export interface ChangeDetails {
@@ -65,9 +63,6 @@ export interface ChangeDetails {
   /** Text fields an ITSM tool sent beyond those mapped above; content rules read them. */
   sourceFields?: Record<string, string>;
 }
-
-export const changeRisks = ['none', 'low', 'medium', 'high'] as const;
-export type ChangeRisk = (typeof changeRisks)[number];
 
 /** Evidence that lets a high-risk change be approved: one of these must be attached. */
 export const approvalEvidenceKinds = ['penetration_test', 'configuration_review'] as const;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordPostIncidentReview } from '../../db/incidents';
-import { decide, openTask, seedCi } from '../setup/fixtures';
+import { decide, seedCi } from '../setup/fixtures';
 import { seedIncident } from '../setup/review-seeds';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { changeBody, changeWithStatus, submitChange } from './change-gate-support';
