@@ -13,7 +13,7 @@ import { shippedPlaybooks } from './playbooks/index';
 import { parseCheckParams } from './schemas/security-checks';
 import type { ServerDeps } from './server';
 import { AesGcmPayloadCodec, parseCodecKeys } from './temporal/codec';
-import type { TemporalClientHandle, TemporalSettings } from './temporal/connection';
+import type { TemporalClientHandle, TemporalConnectionSettings, TemporalSettings } from './temporal/connection';
 
 // The one place configuration becomes what the processes run with. `warden start|api|worker`, the
 // test harness and the benchmarks all build their worker and API from these functions, so a setting
@@ -25,14 +25,21 @@ import type { TemporalClientHandle, TemporalSettings } from './temporal/connecti
  * encrypted; `why` says who needs it when a setting is missing.
  */
 export function temporalSettings(config: Config, why: string): TemporalSettings {
+  return {
+    ...temporalConnectionSettings(config, why),
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    codecKeys: requireSetting(config, 'WARDEN_CODEC_KEYS', why),
+  };
+}
+
+/** Where Temporal is and how to reach it, without what only the API and the worker need (`warden temporal setup`). */
+export function temporalConnectionSettings(config: Config, why: string): TemporalConnectionSettings {
   const { connectionOptions, namespace } = toClientOptions(temporalProfile(config));
   if (!connectionOptions.address)
     throw new ConfigError(`TEMPORAL_ADDRESS (or an address in the TEMPORAL_CONFIG_FILE profile) must be set ${why}`);
   return {
     address: connectionOptions.address,
     namespace: namespace ?? 'default',
-    taskQueue: config.TEMPORAL_TASK_QUEUE,
-    codecKeys: requireSetting(config, 'WARDEN_CODEC_KEYS', why),
     ...(connectionOptions.tls != null ? { tls: connectionOptions.tls } : {}),
     ...(connectionOptions.apiKey !== undefined ? { apiKey: connectionOptions.apiKey as string } : {}),
     ...(connectionOptions.metadata ? { metadata: connectionOptions.metadata as Record<string, string> } : {}),

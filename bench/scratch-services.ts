@@ -7,6 +7,7 @@ import type { Kysely } from 'kysely';
 import { json } from '../db/create-db';
 import type { Database } from '../db/database';
 import { defaultSla } from '../domain/sla';
+import { setupTemporalNamespace } from '../temporal/setup';
 
 /** A Temporal dev server and an empty database of their own, for one benchmark or fuzz run. */
 export interface ScratchServices {
@@ -22,7 +23,7 @@ export interface ScratchServices {
 /** A Temporal dev server on loopback, without its UI, logging errors only: the tests' and the benchmarks'. */
 export async function startQuietDevServer(): Promise<TestWorkflowEnvironment> {
   const cli = await resolveTemporalCli();
-  return TestWorkflowEnvironment.createLocal({
+  const env = await TestWorkflowEnvironment.createLocal({
     server: {
       ...(cli ? { executable: { type: 'existing-path' as const, path: cli.path } } : {}),
       ip: '127.0.0.1',
@@ -30,6 +31,9 @@ export async function startQuietDevServer(): Promise<TestWorkflowEnvironment> {
       extraArgs: ['--log-level', 'error'],
     },
   });
+  // As `warden start` does for its own: Warden's workflows publish Search Attributes the server must know.
+  await setupTemporalNamespace({ address: env.address, namespace: env.namespace ?? 'default' });
+  return env;
 }
 
 /** A service and one high-classification server CI owned by `owner`, for a run to report incidents on. */

@@ -14,7 +14,7 @@ import { startTemporalDevServer } from './dev-server';
 import { embeddedPostgresUrl, freePort, startEmbeddedPostgres } from './embedded-postgres';
 import { CliError } from './errors';
 import type { Lifetime } from './lifetime';
-import { connectTemporal, openDatabase, requireServiceSettings, startApi, startWorker } from './services';
+import { connectTemporal, openDatabase, requireServiceSettings, setupTemporal, startApi, startWorker } from './services';
 import { requireTemporalCli } from './temporal-cli';
 
 const localDatabase = 'warden';
@@ -103,6 +103,8 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
   const db = openDatabase(settings.databaseUrl, logger, lifetime);
   const applied = await prepareDatabase(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrated the database');
+  // The namespace and Warden's Search Attributes: workflows that upsert an unknown attribute fail their tasks.
+  await setupTemporal(settings.temporal, logger);
   const temporal = await connectTemporal(settings.temporal, lifetime);
   await startWorker({ config: localConfig, db, logger, lifetime });
   await startApi({ config: localConfig, db, temporal, logger, lifetime });

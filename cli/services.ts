@@ -4,7 +4,13 @@ import { buildServer } from '../server';
 import { requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
 import type { Database } from '../db/database';
-import { connectTemporalClient, type TemporalClientHandle, type TemporalSettings } from '../temporal/connection';
+import {
+  connectTemporalClient,
+  type TemporalClientHandle,
+  type TemporalConnectionSettings,
+  type TemporalSettings,
+} from '../temporal/connection';
+import { setupTemporalNamespace, TemporalSetupError } from '../temporal/setup';
 import { createWardenWorker, installTemporalRuntimeLogger } from '../worker';
 import { serverDeps, temporalSettings } from '../wiring';
 import { CliError } from './errors';
@@ -34,6 +40,17 @@ export async function connectTemporal(settings: TemporalSettings, lifetime: Life
   const temporal = await connectTemporalClient(settings);
   lifetime.add('the Temporal client', temporal.close);
   return temporal;
+}
+
+/** `warden temporal setup`, also run by `warden start`: the namespace and Warden's Search Attributes, idempotently. */
+export async function setupTemporal(settings: TemporalConnectionSettings, logger: Logger): Promise<void> {
+  try {
+    const report = await setupTemporalNamespace(settings, (message) => logger.info({ component: 'temporal-setup' }, message));
+    logger.info(report, 'Temporal namespace ready');
+  } catch (error) {
+    if (error instanceof TemporalSetupError) throw new CliError(error.message);
+    throw error;
+  }
 }
 
 /** Bundles the workflows, then polls the task queue until the lifetime ends or the worker fails. */

@@ -21,7 +21,7 @@ export function cachedTemporalCliPath(env: NodeJS.ProcessEnv = process.env): str
   return path.join(cacheRoot(env), 'warden', `temporal-cli-${temporalCliVersion}`, executableName);
 }
 
-function isExecutable(file: string): boolean {
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;
@@ -57,22 +57,33 @@ export async function resolveTemporalCli(
   if (fromPath) return { path: fromPath, source: 'PATH' };
   const cached = cachedTemporalCliPath(env);
   if (isExecutable(cached)) return { path: cached, source: 'cache' };
-  const go =
-    onPath(platform() === 'win32' ? 'go.exe' : 'go', env) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
-  if (!go) return undefined;
+  if (!findGo(env)) return undefined;
   const gobin = path.dirname(cached);
-  mkdirSync(gobin, { recursive: true });
   log(`warden: building the Temporal CLI ${temporalCliVersion} with go install into ${gobin} (a few minutes, once)…`);
+  await goInstall([goPackage], gobin, env);
+  log(`warden: Temporal CLI ready at ${cached}`);
+  return { path: cached, source: 'built' };
+}
+
+/** The Go toolchain on PATH or where its installer puts it. */
+export function findGo(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return onPath(platform() === 'win32' ? 'go.exe' : 'go', env) ?? (existsSync('/usr/local/go/bin/go') ? '/usr/local/go/bin/go' : undefined);
+}
+
+/** `go install` of `packages` into `gobin`; false when there is no Go to build with. */
+export async function goInstall(packages: string[], gobin: string, env: NodeJS.ProcessEnv = process.env): Promise<boolean> {
+  const go = findGo(env);
+  if (!go) return false;
+  mkdirSync(gobin, { recursive: true });
   await new Promise<void>((resolve, reject) => {
-    const child = spawn(go, ['install', '-v', goPackage], {
+    const child = spawn(go, ['install', '-v', ...packages], {
       env: { ...env, GOBIN: gobin, GOFLAGS: '-mod=mod' },
       stdio: ['ignore', 'inherit', 'inherit'],
     });
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go install ${goPackage} exited with ${code}`))));
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`go install ${packages.join(' ')} exited with ${code}`))));
   });
-  log(`warden: Temporal CLI ready at ${cached}`);
-  return { path: cached, source: 'built' };
+  return true;
 }
 
 /** resolveTemporalCli, failing with what to do when there is no CLI and no Go to build one. */

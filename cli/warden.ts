@@ -4,15 +4,16 @@ import { principalIdFrom, tokenRequest } from '../api/routes/tokens';
 import { ConfigError, loadConfig } from '../config';
 import { generateAuditSigningKey, parseAuditSigningKey } from '../db/audit-checkpoints';
 import { createDb } from '../db/create-db';
-import { prepareDatabase } from '../wiring';
+import { prepareDatabase, temporalConnectionSettings } from '../wiring';
 import { createToken } from '../db/tokens';
 import { roles } from '../domain/roles';
 import { createLogger } from '../logger';
 import { CliError } from './errors';
 import { runUntilStopped } from './lifetime';
 import { readAuditSigningKey, resolveDatabaseUrl, startLocal } from './local';
-import { connectTemporal, openDatabase, requireServiceSettings, startApi, startWorker } from './services';
+import { connectTemporal, openDatabase, requireServiceSettings, setupTemporal, startApi, startWorker } from './services';
 import { requireTemporalCli } from './temporal-cli';
+import { requireTemporalServer, temporalServerVersion } from './temporal-server';
 
 interface Command {
   summary: string;
@@ -179,6 +180,24 @@ public  prints the public key of WARDEN_AUDIT_SIGNING_KEY or, when it is unset, 
     },
   },
 
+  temporal: {
+    summary: "temporal setup: register the namespace and Warden's Search Attributes (every deploy)",
+    help: `Usage: warden temporal setup
+
+Makes TEMPORAL_NAMESPACE on TEMPORAL_ADDRESS ready for Warden, and is safe to run on every deploy:
+registers the namespace when it is missing and the server allows it (a self-hosted cluster;
+on Temporal Cloud create it first), then adds the Search Attributes Warden's workflows publish
+(WardenProcess, WardenStatus, WardenSeverity, WardenRisk, WardenSubjectId, WardenSlaDueAt,
+WardenDrill) that it lacks. TLS, mTLS and API keys as for \`warden api\`; no database or codec
+keys needed. \`warden start\` runs it itself.`,
+    async run(args) {
+      const { positionals } = parseCommandArgs('temporal', args, {}, true);
+      if (positionals.length !== 1 || positionals[0] !== 'setup') usageError('temporal', 'the only temporal command is `temporal setup`');
+      const logger = createLogger(loadConfig().LOG_LEVEL);
+      await setupTemporal(temporalConnectionSettings(loadConfig(), 'for `warden temporal setup`'), logger);
+    },
+  },
+
   'temporal-cli': {
     summary: 'find or build the Temporal CLI and print its path',
     help: `Usage: warden temporal-cli
@@ -188,6 +207,20 @@ Prints the path of the Temporal CLI \`warden start\` and the tests use: $TEMPORA
     async run(args) {
       parseCommandArgs('temporal-cli', args, {});
       process.stdout.write(`${await requireTemporalCli((message) => process.stderr.write(`${message}\n`))}\n`);
+    },
+  },
+
+  'temporal-server': {
+    summary: 'find or build the Temporal server and SQL tool (the cluster test tier) and print their paths',
+    help: `Usage: warden temporal-server
+
+Prints the paths of the Temporal server ${temporalServerVersion}, its SQL tool and its PostgreSQL schema
+folder, building the two with Go into Warden's cache when missing (about 10 minutes, once). The
+cluster test tier runs them; production clusters are deployed as Temporal documents.`,
+    async run(args) {
+      parseCommandArgs('temporal-server', args, {});
+      const build = await requireTemporalServer();
+      process.stdout.write(`server ${build.server}\nsql ${build.sql}\nschemas ${build.postgresSchemaDir}\n`);
     },
   },
 };

@@ -11,11 +11,10 @@ import type { DataConverter } from '@temporalio/common';
 import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
 import { AesGcmPayloadCodec, parseCodecKeys } from './codec';
 
-export interface TemporalSettings {
+/** Where and how to reach Temporal: what every connection needs, the API's, the worker's and the CLI's. */
+export interface TemporalConnectionSettings {
   address: string;
   namespace: string;
-  taskQueue: string;
-  codecKeys: string;
   /** `true`: TLS with the system's CAs; an object: a server CA, server name and/or client pair; unset or `false`: plaintext. */
   tls?: TLSConfig | boolean;
   /** Sent as `Authorization: Bearer …` on every call (Temporal Cloud API keys); implies TLS unless `tls` is `false`. */
@@ -24,11 +23,16 @@ export interface TemporalSettings {
   metadata?: Record<string, string>;
 }
 
+export interface TemporalSettings extends TemporalConnectionSettings {
+  taskQueue: string;
+  codecKeys: string;
+}
+
 /**
  * What both `Connection.connect` (the API's client) and `NativeConnection.connect` (the worker) are
  * given: the two take these four options under the same names, so one function serves both.
  */
-export function connectionOptions(settings: TemporalSettings): {
+export function connectionOptions(settings: TemporalConnectionSettings): {
   address: string;
   tls?: TLSConfig | boolean;
   apiKey?: string;

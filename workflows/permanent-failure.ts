@@ -2,6 +2,7 @@ import { ActivityFailure, ApplicationFailure, patched, proxyActivities, workflow
 import type { NotificationActivities } from '../activities/notifications';
 import type { FailedProcess, ProcessFailureActivities } from '../activities/process-failures';
 import { isPermanentFailureType, sanitiseText, type ProcessFailure } from '../domain/failure';
+import { publishSearchFields } from './search-attributes';
 
 // Recording a failure is one small PostgreSQL write of the workflow's own (sanitised) values, and
 // the notification an insert with a dedup key: retried until the database is back, with no
@@ -50,6 +51,7 @@ export async function endingVisibly<T>(
     const failure = permanentFailureOf(error);
     if (!failure || !patched(endVisiblyPatch)) throw error;
     await recordProcessFailure({ workflowId: workflowInfo().workflowId, record: process.record, failure });
+    publishSearchFields({ status: 'failed' });
     const drill = process.drill === true;
     await notify({
       dedupKey: `${process.subject.type}:${process.subject.id}:failed`,

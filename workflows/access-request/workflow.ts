@@ -7,6 +7,7 @@ import { systemActor } from '../../domain/roles';
 import { HumanTasks, type TaskResult } from '../human-task';
 import { provision } from '../provisioning';
 import { endingVisibly } from '../permanent-failure';
+import { publishSearchFields } from '../search-attributes';
 
 // Access request records are small PostgreSQL writes: retry until the database is back, never drop one.
 // No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
@@ -46,7 +47,11 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     status: AccessRequestStatus,
     actor: string,
     extra: Omit<AccessRequestStatusChange, 'requestId' | 'status' | 'actor'> = {},
-  ) => access.setAccessRequestStatus({ requestId: input.requestId, status, actor, ...extra });
+  ) => {
+    publishSearchFields({ status });
+    return access.setAccessRequestStatus({ requestId: input.requestId, status, actor, ...extra });
+  };
+  publishSearchFields({ process: 'access-request', subjectId: input.requestId, status: 'pending_owner' });
 
   const registered = await access.registerAccessRequest({ ...input, workflowId: workflowInfo().workflowId });
   const names = input.entitlements.map((e) => e.name);

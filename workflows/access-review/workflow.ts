@@ -18,6 +18,7 @@ import {
 } from '../../domain/access';
 import { HumanTasks, type HumanTaskSpec } from '../human-task';
 import { provision } from '../provisioning';
+import { publishSearchFields } from '../search-attributes';
 
 // Campaign records are small PostgreSQL writes: retry until the database is back, never drop one.
 // No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
@@ -50,6 +51,7 @@ export async function accessReviewCampaignWorkflow(input: AccessReviewCampaignIn
     unusedAfterDays: input.unusedAfterDays ?? defaultUnusedAfterDays,
   });
 
+  publishSearchFields({ process: 'access-review', subjectId: campaignId, status: 'open', slaDueAt: opened.deadlineAt });
   const provisioning: Promise<ProvisioningOutcome>[] = [];
   const answeredAt = await Promise.all(opened.reviewers.flatMap(reviewLists).map(review));
   const completedAt = answeredAt.includes(null)
@@ -58,6 +60,7 @@ export async function accessReviewCampaignWorkflow(input: AccessReviewCampaignIn
       (answeredAt as string[]).reduce((last, at) => (at > last ? at : last), new Date().toISOString());
   const onTime = completedOnTime({ deadlineAt: opened.deadlineAt, completedAt });
   await access.closeAccessReviewCampaign({ campaignId, completedAt, completedOnTime: onTime });
+  publishSearchFields({ status: 'closed', slaDueAt: null });
   await Promise.all(provisioning);
   return { completedOnTime: onTime };
 

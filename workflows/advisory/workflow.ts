@@ -32,6 +32,7 @@ import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAl
 import { boundedHistoriesPatch, HumanTasks, type TaskResult } from '../human-task';
 import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
 import { endingVisibly } from '../permanent-failure';
+import { publishSearchFields } from '../search-attributes';
 
 // Advisory records are small PostgreSQL writes: retry until the database is back, never drop one.
 // No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
@@ -98,6 +99,7 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
     rematches: carried?.rematches ?? 0,
     alertProposal: carried?.alertProposal ?? 'none',
   };
+  publishSearchFields({ process: 'advisory', subjectId: input.advisoryId, status: state.status });
   const tracked = new Set<string>(carried?.tracked);
   let rematchReasons: string[] = [...(carried?.rematchReasons ?? [])];
   let closedBy: CloseAdvisoryRequest | undefined;
@@ -414,5 +416,6 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
     reason: closedBy?.reason ?? 'closed',
   });
   state.status = 'closed';
+  publishSearchFields({ status: state.status });
   return { status: 'closed' };
 }

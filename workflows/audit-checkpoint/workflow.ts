@@ -1,6 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { AuditCheckpointActivities } from '../../activities/audit-checkpoints';
 import type { AuditCheckpointInput, AuditCheckpointResult } from '../../domain/audit-checkpoint';
+import { publishSearchFields } from '../search-attributes';
 
 // One signature and two small queries: 30 s is ample. Five attempts ride out a PostgreSQL restart;
 // beyond that the run fails visibly and the Schedule's next run signs the head instead.
@@ -14,5 +15,6 @@ const { signAuditCheckpoint } = proxyActivities<AuditCheckpointActivities>({
  * chain, so rows rewritten later (hashes recomputed or not) no longer match a signed checkpoint.
  */
 export async function auditCheckpointWorkflow(_input: AuditCheckpointInput = {}): Promise<AuditCheckpointResult> {
+  publishSearchFields({ process: 'audit-checkpoint' });
   return signAuditCheckpoint();
 }

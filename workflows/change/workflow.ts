@@ -41,6 +41,7 @@ import { durationMs } from '../../domain/duration';
 import type { DecidingActor } from '../../domain/human-task';
 import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks, type TaskResult } from '../human-task';
+import { publishSearchFields } from '../search-attributes';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
 import {
   makeSecurityTestWorkflowId,
@@ -129,7 +130,7 @@ class ChangeGate {
   assessment: ChangeAssessment;
   evidence: ChangeEvidence[];
   revision = 1;
-  status: ChangeStatus;
+  #status: ChangeStatus;
   waitingFor: ChangeGateState['waitingFor'] = null;
   reviewExpiresAt: string | null = null;
   /** Set by the amendChange Update, cleared once the amendment is applied. */
@@ -148,7 +149,22 @@ class ChangeGate {
     this.change = input.change;
     this.assessment = input.assessment;
     this.evidence = newEvidence([], input.evidence);
-    this.status = input.assessment.reviewRequired ? 'in_review' : 'submitted';
+    this.#status = input.assessment.reviewRequired ? 'in_review' : 'submitted';
+    // The title is free text: it goes to the memo, which the codec encrypts, never to a Search Attribute.
+    publishSearchFields(
+      { process: 'change', subjectId: input.changeId, status: this.#status, risk: input.assessment.risk },
+      { title: input.change.title },
+    );
+  }
+
+  get status(): ChangeStatus {
+    return this.#status;
+  }
+
+  /** Every move of the change is what operators filter the gate's workflows by. */
+  set status(status: ChangeStatus) {
+    this.#status = status;
+    publishSearchFields({ status });
   }
 
   state(): ChangeGateState {
@@ -310,6 +326,7 @@ async function review(gate: ChangeGate): Promise<TaskResult> {
     limitMs: durationMs(gate.input.reviewLimit),
   });
   gate.reviewExpiresAt = new Date(Date.now() + window.expiresInMs).toISOString();
+  publishSearchFields({ slaDueAt: gate.reviewExpiresAt });
   gate.waitingFor = 'review';
   const result = await gate.tasks.run({
     kind: changeReviewTaskKind,
@@ -338,6 +355,7 @@ async function review(gate: ChangeGate): Promise<TaskResult> {
     guard: (decision) => (decision.outcome === 'approved' ? missingEvidence(assessment, gate.evidence) : undefined),
   });
   gate.reviewExpiresAt = null;
+  publishSearchFields({ slaDueAt: null });
   gate.waitingFor = null;
   const reason = result.expired
     ? `not decided before the ${window.endsAt === 'planned_start' ? 'planned start' : 'review limit'}: expired as rejected`
@@ -365,6 +383,7 @@ async function awaitAmendment(gate: ChangeGate): Promise<AmendmentRequest | unde
 async function applyAmendment(gate: ChangeGate, request: AmendmentRequest) {
   gate.change = { ...gate.change, ...request.changes };
   gate.assessment = request.assessment;
+  publishSearchFields({ risk: request.assessment.risk });
   gate.evidence = [...gate.evidence, ...newEvidence(gate.evidence, request.evidence ?? [])];
   await records.recordAmendment({
     changeId: gate.changeId,

@@ -23,9 +23,11 @@ import {
   type IncidentTimestamp,
   type RegisteredIncident,
 } from '../../domain/incident';
+import { durationMs } from '../../domain/duration';
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
+import { publishSearchFields } from '../search-attributes';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
 import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
 
@@ -70,6 +72,7 @@ export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Pr
 async function endIncidentVisibly(input: IncidentPlaybookInput, failure: ProcessFailure, cause: unknown): Promise<IncidentPlaybookResult> {
   const registrationFailed = failure.step === 'registerIncident';
   const status = registrationFailed ? 'registration_failed' : 'failed';
+  publishSearchFields({ status, slaDueAt: null });
   let recorded = true;
   try {
     if (registrationFailed) await incidents.recordFailedRegistration({ ...input, workflowId: workflowInfo().workflowId, failure });
@@ -116,6 +119,8 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     acknowledgeEscalations: 0,
     pendingCommunications: 0,
   };
+  // Titles are free text: they go to the memo, which the codec encrypts, never to a Search Attribute.
+  publishSearchFields({ process: 'incident', subjectId: input.incidentId, drill, status: state.status }, { title: input.title });
   /** Communications from request to settlement; carried over only while their approval task waits. */
   const inFlight = new Map<string, CommunicationRequest>();
   setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
@@ -136,6 +141,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
 
   async function setStatus(status: string, actor: string, stamp?: IncidentTimestamp, details?: Record<string, unknown>) {
     state.status = status;
+    publishSearchFields({ status });
     await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
   }
 
@@ -199,17 +205,20 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     state.status = 'registered';
     state.severity = registered.severity;
     state.securityIncident = true;
+    publishSearchFields({ severity: registered.severity });
     for (const request of carried.communications) void approveCommunication(request, true);
   } else {
     // Register and classify.
     registered = await incidents.registerIncident({ ...input, workflowId: workflowInfo().workflowId });
     state.severity = registered.severity;
     state.securityIncident = registered.securityIncident;
+    publishSearchFields({ severity: registered.severity });
     if (!registered.securityIncident) {
       await setStatus('closed_not_security', systemActor.principalId, 'closed_at', { reason: registered.reason });
       return { status: state.status, severity: registered.severity };
     }
 
+    publishSearchFields({ slaDueAt: new Date(Date.now() + durationMs(registered.acknowledgeTarget)) });
     // Notify the Security Manager, then wait for an acknowledgement within the SLA target.
     await notify({
       dedupKey: `incident:${input.incidentId}:registered`,
@@ -239,6 +248,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   });
   const acknowledgement = await Promise.race([acknowledging, continueWhileUnacknowledged(registered)]);
   state.acknowledgeEscalations = acknowledgement.escalations;
+  publishSearchFields({ slaDueAt: null });
   await setStatus('acknowledged', acknowledgement.decidedBy[0] ?? systemActor.principalId, 'acknowledged_at');
 
   // Triage: scope, category and affected CIs; severity may change.
@@ -257,6 +267,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   const triaged = await incidents.applyTriage({ incidentId: input.incidentId, actor: triager, ...triageData(triage.data) });
   state.severity = triaged.severity;
   state.status = 'triaged';
+  publishSearchFields({ status: state.status, severity: triaged.severity });
 
   // The category's playbook, at the version recorded when the incident was registered.
   const lastStepOfPhase = phaseEnds(registered.playbook.steps);

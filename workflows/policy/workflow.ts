@@ -4,6 +4,7 @@ import type { ReviewActivities } from '../../activities/reviews';
 import { HumanTasks } from '../human-task';
 import { endingVisibly } from '../permanent-failure';
 import type { PolicyApprovalInput, PolicyApprovalResult } from '../../domain/policy';
+import { publishSearchFields } from '../search-attributes';
 
 // A single PostgreSQL write: retried until the database is back, never dropped.
 // No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
@@ -28,6 +29,7 @@ export async function policyApprovalWorkflow(input: PolicyApprovalInput): Promis
 
 async function runPolicyApproval(input: PolicyApprovalInput): Promise<PolicyApprovalResult> {
   const tasks = new HumanTasks();
+  publishSearchFields({ process: 'policy', subjectId: input.policyId, status: 'pending_approval' }, { title: input.title });
   const decision = await tasks.run({
     kind: 'policy.approval',
     title: `Approve version ${input.version} of the policy "${input.title}"`,
@@ -38,6 +40,7 @@ async function runPolicyApproval(input: PolicyApprovalInput): Promise<PolicyAppr
     requester: input.proposedBy,
   });
   const approved = decision.outcome === 'approved';
+  publishSearchFields({ status: decision.outcome });
   await settlePolicyVersion({
     policyId: input.policyId,
     version: input.version,

@@ -17,6 +17,7 @@ import {
   type SecurityReviewResult,
 } from '../../domain/security-review';
 import { reviewStateQuery } from './definitions';
+import { publishSearchFields } from '../search-attributes';
 
 // Measuring reads a quarter of records: minutes at most. Retried until the database is back; a
 // review must not be lost to an outage.
@@ -52,6 +53,7 @@ async function runSecurityReview(input: SecurityReviewInput): Promise<SecurityRe
   const subject = { type: 'security_review', id: reviewId };
   const securityManager = input.securityManager ?? input.requestedBy;
   const state: ReviewState = { reviewId, step: 'measure', openTaskIds: [], signOffRounds: 0 };
+  publishSearchFields({ process: 'security-review', subjectId: reviewId, status: state.step });
   setHandler(reviewStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
 
   // Step 1: measure.
@@ -67,6 +69,7 @@ async function runSecurityReview(input: SecurityReviewInput): Promise<SecurityRe
 
   // Step 2: every service owner in scope confirms the measures or says what changed.
   state.step = 'owner_review';
+  publishSearchFields({ status: state.step });
   const answers = await Promise.all(measured.services.map((service) => askOwner(service)));
   await reviews.recordOwnerReviews({ reviewId, reviews: answers });
 
@@ -74,8 +77,10 @@ async function runSecurityReview(input: SecurityReviewInput): Promise<SecurityRe
   let actions = 0;
   for (;;) {
     state.step = 'plan';
+    publishSearchFields({ status: state.step });
     actions += (await reviews.planSecurityReview({ reviewId, securityManager })).raised;
     state.step = 'sign_off';
+    publishSearchFields({ status: state.step });
     const signOff = await tasks.run({
       kind: 'review.sign-off',
       title: `Sign off the IT Security Report ${reviewId}`,
@@ -105,6 +110,7 @@ async function runSecurityReview(input: SecurityReviewInput): Promise<SecurityRe
     state.signOffRounds += 1;
   }
   state.step = 'done';
+  publishSearchFields({ status: state.step });
   return { reviewId, actions, signOffRounds: state.signOffRounds };
 
   async function askOwner(service: ReviewedService): Promise<OwnerReview> {
@@ -164,6 +170,7 @@ function proposedChanges(value: unknown): ProposedRiskChange[] {
  */
 export async function scheduledSecurityReviewWorkflow(input: ScheduledReviewInput): Promise<ScheduledReviewResult> {
   const period = previousQuarter(new Date(Date.now()));
+  publishSearchFields({ process: 'security-review', subjectId: period.label, status: 'scheduled' });
   try {
     await startChild(securityReviewWorkflowType, {
       workflowId: makeReviewWorkflowId(period.label),

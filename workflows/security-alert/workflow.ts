@@ -4,6 +4,7 @@ import { systemActor } from '../../domain/roles';
 import type { AlertRecipient, SecurityAlertInput, SecurityAlertResult } from '../../domain/security-alert';
 import { HumanTasks } from '../human-task';
 import { endingVisibly } from '../permanent-failure';
+import { publishSearchFields } from '../search-attributes';
 
 // Alert records are small PostgreSQL writes: retry until the database is back, never drop one.
 // No attempt limit on purpose: what PostgreSQL refuses for good fails at once, non-retryable
@@ -32,6 +33,8 @@ export async function securityAlertWorkflow(input: SecurityAlertInput): Promise<
 
 async function runSecurityAlert(input: SecurityAlertInput): Promise<SecurityAlertResult> {
   const tasks = new HumanTasks();
+  // The title is free text: it goes to the memo, which the codec encrypts, never to a Search Attribute.
+  publishSearchFields({ process: 'security-alert', subjectId: input.alertId, status: 'open' }, { title: input.title });
   const { recipients } = await alerts.registerSecurityAlert({ ...input, workflowId: workflowInfo().workflowId });
   const message = [`Threat: ${input.threat}`, 'What to do:', ...input.actions.map((action) => `- ${action}`)].join('\n');
 
@@ -57,5 +60,6 @@ async function runSecurityAlert(input: SecurityAlertInput): Promise<SecurityAler
   }
 
   await Promise.all(recipients.map(acknowledge));
+  publishSearchFields({ status: 'acknowledged' });
   return { acknowledged: recipients.length };
 }
