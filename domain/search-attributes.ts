@@ -38,7 +38,8 @@ export type WardenProcess =
   | 'security-alert'
   | 'policy'
   | 'audit-checkpoint'
-  | 'diagnostics';
+  | 'diagnostics'
+  | 'problem-check';
 
 /** The values a workflow publishes; `null` clears an attribute (a deadline met, say). */
 export interface WardenSearchFields {

@@ -12,6 +12,7 @@ import {
 import type { Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
 import { endingVisibly } from '../permanent-failure';
+import { publishSearchFields } from '../search-attributes';
 
 // Recording the proposal and its outcome are small PostgreSQL writes; retried until the database is
 // back rather than lost. What PostgreSQL refuses for good fails at once (activities/permanent-failures.ts).
@@ -44,6 +45,7 @@ export async function problemSecurityCheckWorkflow(input: ProblemCheckInput): Pr
 async function checkProposal(input: ProblemCheckInput): Promise<ProblemCheckResult> {
   const tasks = new HumanTasks();
   const subject = { type: 'problem', id: input.problemId };
+  publishSearchFields({ process: 'problem-check', subjectId: input.problemId, status: 'in_check' }, { title: input.problemTitle });
 
   // Record the proposal with the checklist it is checked against.
   const checklist = await records.openProblemCheck({
@@ -86,5 +88,6 @@ async function checkProposal(input: ProblemCheckInput): Promise<ProblemCheckResu
     .filter((r) => r.result === 'fail')
     .map((r) => `${checklist.find((item) => item.id === r.itemId)?.title ?? r.itemId}: ${r.note}`);
   await records.recordProblemCheckOutcome({ proposalId: input.proposalId, status, results, reasons, checkedBy: result.decidedBy });
+  publishSearchFields({ status });
   return { proposalId: input.proposalId, status, reasons };
 }
