@@ -36,10 +36,10 @@ export const impactRuleCreateBody = ruleContent
 export const impactRuleChangeBody = ruleContent
   .extend({
     version: z.number().int().min(1).describe('the version you changed; refused with 409 when the rule moved on since'),
-    status: z.enum(impactRuleStatuses).default('active').describe('`retired` takes the rule out of force; its versions stay readable'),
+    retired: z.boolean().default(false).describe('true takes the rule out of force; its versions stay readable'),
     reason: z.string().trim().min(1).max(2000).describe('why the rule changes'),
   })
-  .meta({ examples: [{ ...example, version: 1, status: 'active', reason: 'also catch "terminal server"' }] });
+  .meta({ examples: [{ ...example, version: 1, retired: false, reason: 'also catch "terminal server"' }] });
 
 export const impactRuleView = z
   .object({

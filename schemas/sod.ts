@@ -25,8 +25,12 @@ const example = {
 
 export const sodRuleCreateBody = z.strictObject(ruleFields).meta({ examples: [example] });
 export const sodRuleChangeBody = z
-  .strictObject({ ...ruleFields, status: z.enum(sodRuleStatuses).default('active'), reason: z.string().trim().min(1).max(2000) })
-  .meta({ examples: [{ ...example, status: 'active', reason: 'release is as sensitive as approval' }] });
+  .strictObject({
+    ...ruleFields,
+    retired: z.boolean().default(false).describe('true takes the rule out of force'),
+    reason: z.string().trim().min(1).max(2000),
+  })
+  .meta({ examples: [{ ...example, retired: false, reason: 'release is as sensitive as approval' }] });
 
 export const sodRuleView = z
   .object({

@@ -106,13 +106,13 @@ export async function changeImpactRuleRoutes(app: FastifyInstance) {
       response: responses({ 200: impactRuleView }),
     },
     handler: async (request) => {
-      const { version, reason, ...content } = request.body;
+      const { version, reason, retired, ...content } = request.body;
       await latest(request.params.id);
       checkRule(content);
       const saved = await saveImpactRule(app.db, {
         id: request.params.id,
         expectedVersion: version,
-        content,
+        content: { ...content, status: retired ? 'retired' : 'active' },
         actor: request.actor.principalId,
         reason,
       });

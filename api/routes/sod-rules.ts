@@ -96,7 +96,13 @@ export async function sodRuleRoutes(app: FastifyInstance) {
     handler: async (request) => {
       if (!(await findSodRule(app.db, request.params.id))) throw notFound('conflict rule', request.params.id);
       await checkMembers(request.body.members);
-      await updateSodRule(app.db, { id: request.params.id, ...request.body, actor: request.actor.principalId });
+      const { retired, ...rule } = request.body;
+      await updateSodRule(app.db, {
+        id: request.params.id,
+        ...rule,
+        status: retired ? 'retired' : 'active',
+        actor: request.actor.principalId,
+      });
       return toView((await findSodRule(app.db, request.params.id)) as SodRuleRow);
     },
   });

@@ -125,7 +125,7 @@ describe('content rules as data', () => {
         keywords: ['zos', 'mainframe', 'cics'],
         areas: ['dataHandling'],
         version: 2,
-        status: 'retired',
+        retired: true,
         reason: 'platform gone',
       },
     });
