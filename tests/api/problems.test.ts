@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordPostIncidentReview } from '../../db/incidents';
 import { decide, seedCi } from '../setup/fixtures';
+import { decodedHistoryJson } from '../setup/histories';
 import { seedIncident } from '../setup/review-seeds';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { changeBody, changeWithStatus, submitChange } from './change-gate-support';
@@ -116,6 +118,11 @@ describe('problem management', () => {
     expect(rejected.proposal.reasons).toEqual([expect.stringMatching(/SR-1 .*: sessions would never expire/)]);
     expect(rejected.proposal.results).toHaveLength(checklist.length);
     expect(rejected.problem).toMatchObject({ status: 'open', workaround: null });
+    if (process.env.WARDEN_RECORD_HISTORIES === '1') {
+      await stack.temporal.client.workflow.getHandle(first.workflowId).result();
+      const history = await decodedHistoryJson(stack.temporal.client, first.workflowId, stack.app.codec);
+      writeFileSync(new URL('../replay/histories/problem-security-check-rejected.json', import.meta.url), history);
+    }
 
     // The corrected workaround passes every item: the problem becomes a known error.
     const second = await propose(problem.id, { kind: 'workaround', text: 'Force logout of all sessions nightly' });
