@@ -18,7 +18,13 @@ function only(name, from, allowed, packages = []) {
 module.exports = {
   forbidden: [
     only('domain-is-pure', '^domain/', ['^domain/']),
-    only('schemas-are-contracts', '^schemas/', ['^schemas/', '^domain/'], ['zod']),
+    // The formats' own libraries (CSV, package URLs, CVSS vectors) read and write what the documents say.
+    only(
+      'schemas-are-contracts',
+      '^schemas/',
+      ['^schemas/', '^domain/'],
+      ['zod', 'csv-parse', 'csv-stringify', 'packageurl-js', 'ae-cvss-calculator'],
+    ),
     only('migrations-are-frozen', '^migrations/', ['^migrations/'], ['kysely']),
     {
       name: 'workflows-are-deterministic',
@@ -134,5 +140,7 @@ module.exports = {
     exclude: { path: ['^\\.warden/', '^\\.dependency-cruiser\\.cjs$', '^bin/', '^scripts/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
+    // Packages that publish only subpath `exports` (csv-parse/sync) resolve as Node resolves them.
+    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'node', 'default', 'types'] },
   },
 };

@@ -100,6 +100,7 @@ export const configSchema = z
       .optional(),
     WARDEN_PUBLIC_URL: z.string().url().optional(),
     WARDEN_TEMPORAL_UI_ORIGIN: z.string().url().optional(),
+    WARDEN_TEMPORAL_UI_UPSTREAM: z.string().url().optional(),
     WARDEN_RESPONDER_URL: z.string().url().optional(),
     WARDEN_RESPONDER_SECRET: z.string().min(16).optional(),
     WARDEN_PROVISIONING_SECRET: z.string().min(16).optional(),

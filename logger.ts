@@ -6,6 +6,8 @@ export function createLogger(level: string, name = 'warden'): Logger {
     name,
     level,
     redact: ['req.headers.authorization', 'req.headers.cookie'],
+    // ISO 8601 in UTC rather than epoch milliseconds: readable, and parsed by every log pipeline.
+    timestamp: pino.stdTimeFunctions.isoTime,
     ...(process.stdout.isTTY ? { transport: { target: 'pino-pretty', options: { translateTime: 'SYS:HH:MM:ss' } } } : {}),
   });
 }

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
@@ -20,10 +20,13 @@ import { authPlugin, rateLimitKey, type AuthOptions } from './http/plugins/auth'
 import { errorsPlugin, frameworkErrors } from './http/plugins/errors';
 import { inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
+import { requestIdFor, requestIdPlugin } from './http/plugins/request-id';
+import { finishOpenApiDocument } from './http/openapi';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
 import { webInbox } from './web/plugin';
 import { uiPrefix } from './web/page';
+import { wardenVersion } from './version';
 
 export interface ServerDeps {
   config: Config;
@@ -58,6 +61,10 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
     trustProxy: trustProxy(deps.config.WARDEN_TRUST_PROXY),
     ajv: { customOptions: { removeAdditional: false } },
     frameworkErrors,
+    // X-Request-Id is honoured (or a UUID made) by requestIdFor, and one line per request is logged
+    // by the request-id plugin, with the principal, which Fastify's own request logging cannot know.
+    genReqId: requestIdFor,
+    logController: new LogController({ disableRequestLogging: true }),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -67,6 +74,7 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   app.decorate('temporal', deps.temporal);
   app.decorate('codec', deps.codec);
 
+  await app.register(requestIdPlugin);
   await app.register(errorsPlugin);
   // Before every route, the inbox's included: its JSON parser and its check apply to all of them.
   await app.register(inputBoundaryPlugin);
@@ -88,7 +96,7 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
     openapi: {
       info: {
         title: 'Warden',
-        version: '0.1.0',
+        version: wardenVersion,
         description: 'ITIL IT Security Management as durable Temporal workflows.',
       },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
@@ -96,7 +104,9 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
     },
     transform: jsonSchemaTransform,
     // Schemas with a meta id are emitted as $refs; this puts their definitions under components.
-    transformObject: jsonSchemaTransformObject,
+    // Then what the server's own behaviour says about every operation (http/openapi.ts).
+    transformObject: (document) =>
+      finishOpenApiDocument(jsonSchemaTransformObject(document), { serverUrl: deps.config.WARDEN_PUBLIC_URL ?? '/' }),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   // Before auth: its hook reads the web inbox's session cookie.
@@ -107,4 +117,20 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   await app.register(routes);
   await app.register(webInbox(pages), { prefix: uiPrefix });
   return app;
+}
+
+/**
+ * The OpenAPI document without connecting to anything: routes need PostgreSQL and Temporal only to
+ * serve requests, and none is served. For `warden openapi`, CI's linter and the generated client.
+ */
+export async function openApiDocument(config: Config): Promise<Record<string, unknown>> {
+  // Route plugins may keep a reference to a dependency while registering; nothing calls it here.
+  const unused = {} as never;
+  const app = await buildServer({ config, db: unused, temporal: unused, codec: unused });
+  try {
+    await app.ready();
+    return app.swagger() as unknown as Record<string, unknown>;
+  } finally {
+    await app.close();
+  }
 }

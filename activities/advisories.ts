@@ -5,7 +5,8 @@ import {
   openRemediation,
   recordAdvisoryAlert,
   recordRemediation,
-  remediatedProduct,
+  remediatedComponent,
+  withdrawAdvisory,
   remediationAssignments,
 } from '../db/advisories';
 import { patchedVersion, remediationDeadline, warrantsAlert, type AdvisoryMatch, type RemediationDecision } from '../domain/advisory';
@@ -63,11 +64,19 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
       const version = patchedVersion(input);
       let affected = false;
       if (version) {
-        const remediation = await remediatedProduct(db, input);
-        affected = stillAffected(remediation.affected, remediation.product, version);
+        const remediation = await remediatedComponent(db, input);
+        affected = stillAffected(remediation.affected, remediation.component, version);
       }
       await recordRemediation(db, { ...input, stillAffected: affected });
       return { stillAffected: affected };
+    },
+
+    /**
+     * The source withdrew the advisory: every running remediation closes as not applicable, each
+     * audited. Safe to retry: only remediations still running and an advisory still open change.
+     */
+    async withdrawAdvisory(input: { advisoryId: string; actor: string; withdrawnAt: string }): Promise<{ notApplicable: string[] }> {
+      return withdrawAdvisory(db, input);
     },
 
     /** Safe to retry: only an open advisory closes. */

@@ -3,6 +3,7 @@ import { connect } from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
+import { wardenSearchAttributes } from '../domain/search-attributes';
 import { CliError } from './errors';
 
 export interface DevServerHandle {
@@ -23,12 +24,48 @@ const rememberedOutputLines = 20;
  * Runs `temporal server start-dev` with its state in `dataDir/temporal.db`, so workflows survive a
  * restart, and resolves once its gRPC port accepts connections.
  */
+type ServerLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+const serverLevels: Record<string, ServerLogLevel> = {
+  DEBUG: 'debug',
+  INFO: 'info',
+  WARN: 'warn',
+  ERROR: 'error',
+  DPANIC: 'fatal',
+  PANIC: 'fatal',
+  FATAL: 'fatal',
+};
+
+/**
+ * A line of the dev server's JSON log (`--log-format json`: time, level, msg and the server's own
+ * fields) as a pino call takes it: the server's level, its message, and its fields beside ours
+ * rather than as text inside `msg`. The server's time is kept as `serverTime`. Anything else (the
+ * CLI's banner) is not a log line: undefined.
+ */
+export function temporalServerLogLine(line: string): { level: ServerLogLevel; msg: string; fields: Record<string, unknown> } | undefined {
+  if (!line.startsWith('{')) return undefined;
+  let entry: unknown;
+  try {
+    entry = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
+  const { time, level, msg, ...fields } = entry as Record<string, unknown>;
+  return {
+    level: serverLevels[String(level).toUpperCase()] ?? 'warn',
+    msg: typeof msg === 'string' ? msg : '',
+    fields: { ...fields, ...(typeof time === 'string' ? { serverTime: time } : {}) },
+  };
+}
+
 export async function startTemporalDevServer(options: {
   cliPath: string;
   dataDir: string;
   port: number;
   uiPort: number;
   codecEndpoint: string;
+  /** Where the UI's pages live (default `/`); `warden start` serves them under the same path on its own origin. */
+  uiPublicPath?: string;
   logger: Logger;
 }): Promise<DevServerHandle> {
   const { logger } = options;
@@ -56,8 +93,15 @@ export async function startTemporalDevServer(options: {
       'journal_mode=wal',
       '--ui-codec-endpoint',
       options.codecEndpoint,
+      '--ui-public-path',
+      options.uiPublicPath ?? '/',
+      // Every dev server Warden starts knows the attributes its workflows publish (`warden temporal setup` does the same for any server).
+      ...Object.values(wardenSearchAttributes).flatMap(({ name, type }) => ['--search-attribute', `${name}=${type}`]),
       '--log-level',
       'warn',
+      // One JSON object a line, parsed into fields and levels (temporalServerLogLine).
+      '--log-format',
+      'json',
     ],
     // Ctrl-C in a terminal signals the whole foreground process group; in a group of its own the
     // server keeps running until the worker has drained and Warden stops it.
@@ -70,8 +114,11 @@ export async function startTemporalDevServer(options: {
     createInterface({ input: stream }).on('line', (line) => {
       recentOutput.push(line);
       if (recentOutput.length > rememberedOutputLines) recentOutput.shift();
+      const parsed = temporalServerLogLine(line);
       // While it stops, the server warns about every connection it closes: noise, not news.
-      logger[stopping ? 'debug' : level]({ component: 'temporal-dev-server' }, line);
+      const lineLevel = stopping ? 'debug' : (parsed?.level ?? level);
+      if (parsed) logger[lineLevel]({ component: 'temporal-dev-server', ...parsed.fields }, parsed.msg);
+      else logger[lineLevel]({ component: 'temporal-dev-server' }, line);
     });
   };
   forward(child.stdout, 'debug');

@@ -10,6 +10,7 @@ import { configuredTemporalAddress, prepareDatabase } from '../wiring';
 import { createToken, hasAnyToken } from '../db/tokens';
 import { systemActor } from '../domain/roles';
 import { generateCodecKeys, parseCodecKeys } from '../temporal/codec';
+import { temporalUiPath } from '../web/temporal-ui';
 import { startTemporalDevServer } from './dev-server';
 import { embeddedPostgresUrl, freePort, startEmbeddedPostgres } from './embedded-postgres';
 import { CliError } from './errors';
@@ -24,6 +25,7 @@ interface LocalState {
   postgresPort?: number;
   temporalPort?: number;
   temporalUiPort?: number;
+  workerMetricsPort?: number;
 }
 
 const statePath = (dataDir: string) => path.join(dataDir, 'local.json');
@@ -97,6 +99,11 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     WARDEN_AUDIT_SIGNING_KEY: config.WARDEN_AUDIT_SIGNING_KEY ?? localAuditSigningKey(dataDir),
     // The UI asks the API to decode payloads from the browser, so the codec endpoint's CORS must admit it.
     WARDEN_TEMPORAL_UI_ORIGIN: config.WARDEN_TEMPORAL_UI_ORIGIN ?? temporalUi?.url,
+    // Served by the API behind the inbox session, where the UI's codec calls carry it and decode.
+    WARDEN_TEMPORAL_UI_UPSTREAM: config.WARDEN_TEMPORAL_UI_UPSTREAM ?? temporalUi?.url,
+    // The worker's task slots, poll and schedule-to-start latencies are worth seeing from the first run.
+    WARDEN_WORKER_METRICS_ADDRESS:
+      config.WARDEN_WORKER_METRICS_ADDRESS ?? `127.0.0.1:${await rememberedPort(dataDir, 'workerMetricsPort')}`,
   };
   const settings = requireServiceSettings(localConfig, 'start');
 
@@ -116,14 +123,23 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
     'Warden is running. Ctrl-C stops it; data stays in the data folder.',
     `  API           ${apiUrl}`,
     `  API docs      ${apiUrl}/docs`,
-    `  Temporal UI   ${temporalUi?.url ?? `(your Temporal at ${settings.temporal.address})`}`,
+    `  Temporal UI   ${temporalUi ? `${apiUrl}${temporalUiPath}/ (signed in: decoded payloads)` : `(your Temporal at ${settings.temporal.address})`}`,
+    `  Worker metrics http://${localConfig.WARDEN_WORKER_METRICS_ADDRESS}/metrics`,
     `  Data folder   ${dataDir}`,
-    ...(bootstrapToken
-      ? [`  Admin token   ${bootstrapToken}`, '                (printed this once: keep it; `warden token create` makes more)']
-      : []),
+    ...bootstrapTokenLines(bootstrapToken, config),
     '',
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/**
+ * The first start's admin token, printed once; never a token the user supplied in
+ * WARDEN_ADMIN_TOKEN, which they have already and which would otherwise land in their logs.
+ */
+function bootstrapTokenLines(token: string | undefined, config: Config): string[] {
+  if (!token) return [];
+  if (config.WARDEN_ADMIN_TOKEN) return ['  Admin token   the one in WARDEN_ADMIN_TOKEN'];
+  return [`  Admin token   ${token}`, '                (printed this once: keep it; `warden token create` makes more)'];
 }
 
 function plaintextTemporal(address: string): Partial<Config> {
@@ -175,6 +191,7 @@ async function startLocalTemporal(dataDir: string, codecEndpoint: string, logger
     port: await rememberedPort(dataDir, 'temporalPort'),
     uiPort: await rememberedPort(dataDir, 'temporalUiPort'),
     codecEndpoint,
+    uiPublicPath: temporalUiPath,
     logger,
   });
   lifetime.add('the Temporal dev server', server.stop);

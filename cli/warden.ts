@@ -13,6 +13,9 @@ import { runUntilStopped } from './lifetime';
 import { readAuditSigningKey, resolveDatabaseUrl, startLocal } from './local';
 import { connectTemporal, openDatabase, requireServiceSettings, setupTemporal, startApi, startWorker } from './services';
 import { requireTemporalCli } from './temporal-cli';
+import { openApiDocument } from '../server';
+import { DemoError, loadDemo } from './demo';
+import { wardenVersion } from '../version';
 import { requireTemporalServer, temporalServerVersion } from './temporal-server';
 
 interface Command {
@@ -180,6 +183,48 @@ public  prints the public key of WARDEN_AUDIT_SIGNING_KEY or, when it is unset, 
     },
   },
 
+  demo: {
+    summary: 'load a demo organisation into a running Warden through its API',
+    help: `Usage: warden demo [--url URL] [--token TOKEN]
+
+Loads a small, realistic organisation through the HTTP API, so the inbox has work in it: two
+services with SLAs, classified CIs with software components, controls with test schedules, three
+incidents (one acknowledged), a change waiting for its security review, an advisory that matches a
+CI, an access review and this quarter's security review. Run it once \`warden start\` is up.
+  --url    the API (default WARDEN_PUBLIC_URL, else http://127.0.0.1:$PORT, 3000 unless set)
+  --token  an admin token (default WARDEN_ADMIN_TOKEN)
+It refuses to load twice into the same Warden.`,
+    async run(args) {
+      const { values } = parseCommandArgs('demo', args, { url: { type: 'string' }, token: { type: 'string' } });
+      const config = loadConfig();
+      const token = values.token ?? config.WARDEN_ADMIN_TOKEN;
+      if (!token) usageError('demo', 'give an admin token: --token or WARDEN_ADMIN_TOKEN');
+      const url = values.url ?? config.WARDEN_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
+      try {
+        const loaded = await loadDemo({ url, token, log: (line) => process.stderr.write(`loading ${line}\n`) });
+        process.stdout.write(
+          `Demo loaded into ${url}: ${loaded.incidents.length} incidents, change ${loaded.changeId}, advisory ${loaded.advisoryId}, ` +
+            `access review ${loaded.accessReviewId}, security review ${loaded.reviewId}.\nOpen ${url}/ui to see the inbox.\n`,
+        );
+      } catch (error) {
+        if (error instanceof DemoError) throw new CliError(error.message, 1);
+        throw error;
+      }
+    },
+  },
+
+  openapi: {
+    summary: 'print the OpenAPI document of the HTTP API',
+    help: `Usage: warden openapi
+
+Prints the OpenAPI 3 document the API serves at /openapi.json, without connecting to anything: for
+client generators, linters and CI. WARDEN_PUBLIC_URL, when set, is its server URL.`,
+    async run(args) {
+      parseCommandArgs('openapi', args, {});
+      process.stdout.write(`${JSON.stringify(await openApiDocument(loadConfig()), null, 2)}\n`);
+    },
+  },
+
   temporal: {
     summary: "temporal setup: register the namespace and Warden's Search Attributes (every deploy)",
     help: `Usage: warden temporal setup
@@ -234,7 +279,7 @@ ${Object.entries(commands)
   .map(([name, command]) => `  ${name.padEnd(14)}${command.summary}`)
   .join('\n')}
 
-\`warden <command> --help\` tells more. Settings come from environment variables (see README.md).`;
+\`warden <command> --help\` tells more; \`warden --version\` prints the version. Settings come from environment variables (see README.md).`;
 
 function usageError(command: string | undefined, message: string): never {
   const help = command ? `warden ${command} --help` : 'warden --help';
@@ -259,6 +304,10 @@ async function main(argv: string[]): Promise<void> {
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(`${overview}\n`);
     if (name === undefined) process.exitCode = usageExitCode;
+    return;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write(`${wardenVersion}\n`);
     return;
   }
   const command = commands[name];

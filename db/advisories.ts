@@ -7,10 +7,10 @@ import {
   type RemediationDecision,
   type RemediationStatus,
 } from '../domain/advisory';
-import { namesAnyProduct, type AffectedComponent } from '../domain/advisory-matching';
+import { identifies, mayConcern, type AffectedComponent, type Component } from '../domain/advisory-matching';
 import { durationMs, type DurationText } from '../domain/duration';
 import { systemActor } from '../domain/roles';
-import { auditedWrite } from './audit';
+import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Advisory, Database } from './database';
 
@@ -18,7 +18,7 @@ import type { Advisory, Database } from './database';
 export async function upsertAdvisory(
   db: Kysely<Database>,
   input: { content: AdvisoryContent; format: AdvisoryFormat; raw: unknown; workflowId: string; actor: string },
-): Promise<{ revision: number; created: boolean }> {
+): Promise<{ revision: number; created: boolean; status: Advisory['status'] }> {
   const { content } = input;
   const fields = {
     format: input.format,
@@ -31,20 +31,30 @@ export async function upsertAdvisory(
     preventive_measures: content.preventiveMeasures,
     published_at: content.published,
     exploited: content.exploited,
+    withdrawn_at: content.withdrawn,
     raw: json(input.raw),
   };
   // Every post is a revision (or the first one), so every post is audited.
   let revision = 0;
+  let status: Advisory['status'] = 'open';
   await auditedWrite(db, async (trx) => {
     const row = await trx
       .insertInto('advisories')
-      .values({ id: content.id, workflow_id: input.workflowId, received_by: input.actor, ...fields })
+      // Withdrawn before Warden ever saw it: kept for the record, matched against nothing.
+      .values({
+        id: content.id,
+        workflow_id: input.workflowId,
+        received_by: input.actor,
+        ...fields,
+        ...(content.withdrawn ? { status: 'withdrawn' as const } : {}),
+      })
       .onConflict((oc) =>
         oc.column('id').doUpdateSet((eb) => ({ ...fields, revision: eb('advisories.revision', '+', 1), updated_at: sql`now()` })),
       )
-      .returning(['revision'])
+      .returning(['revision', 'status'])
       .executeTakeFirstOrThrow();
     revision = row.revision;
+    status = row.status;
     return {
       actor: input.actor,
       action: revision === 1 ? 'advisory.received' : 'advisory.revised',
@@ -56,20 +66,18 @@ export async function upsertAdvisory(
         cvssScore: content.cvssScore,
         exploited: content.exploited,
         affected: content.affected,
+        withdrawn: content.withdrawn,
       },
     };
   });
-  return { revision, created: revision === 1 };
+  return { revision, created: revision === 1, status };
 }
 
 export async function findAdvisory(db: Kysely<Database>, id: string): Promise<Advisory | undefined> {
   return db.selectFrom('advisories').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listAdvisories(
-  db: Kysely<Database>,
-  filter: { status?: 'open' | 'closed' | 'failed'; limit: number },
-): Promise<Advisory[]> {
+export async function listAdvisories(db: Kysely<Database>, filter: { status?: Advisory['status']; limit: number }): Promise<Advisory[]> {
   let query = db.selectFrom('advisories').selectAll();
   if (filter.status) query = query.where('status', '=', filter.status);
   return query.orderBy('created_at', 'desc').limit(filter.limit).execute();
@@ -125,6 +133,8 @@ export async function openRemediation(
         service_id: input.serviceId,
         owner: input.owner,
         product: component.product,
+        purl: component.purl ?? null,
+        cpe: component.cpe ?? null,
         installed_version: component.version,
         deadline: input.deadline,
         due_at: new Date(Date.now() + durationMs(input.deadline)),
@@ -143,6 +153,7 @@ export async function openRemediation(
           ciId: input.ciId,
           owner: input.owner,
           product: component.product,
+          purl: component.purl ?? null,
           version: component.version,
           range: component.range,
           deadline: input.deadline,
@@ -157,33 +168,39 @@ export async function remediationAssignments(db: Kysely<Database>, advisory: Adv
   const rows = await db
     .selectFrom('advisory_remediations as r')
     .innerJoin('configuration_items as ci', 'ci.id', 'r.ci_id')
-    .select(['r.ci_id', 'ci.name', 'r.owner', 'r.product', 'r.installed_version', 'r.deadline', 'r.status'])
+    .select(['r.ci_id', 'ci.name', 'r.owner', 'r.product', 'r.purl', 'r.cpe', 'r.installed_version', 'r.deadline', 'r.status'])
     .where('r.advisory_id', '=', advisory.id)
     .orderBy('ci.name')
     .execute();
-  const fixedFor = (product: string) =>
-    advisory.affected.filter((a) => a.product.toLowerCase() === product.toLowerCase()).flatMap((a) => a.fixed);
+  // The entries about the remediated component, by the same identity rules the match used.
+  const fixedFor = (component: Component) => [
+    ...new Set(advisory.affected.filter((entry) => identifies(entry, component)).flatMap((entry) => entry.fixed)),
+  ];
   return rows.map((r) => ({
     ciId: r.ci_id,
     ciName: r.name,
     owner: r.owner,
     product: r.product,
     installedVersion: r.installed_version,
-    fixed: fixedFor(r.product),
+    fixed: fixedFor({ product: r.product, version: r.installed_version, purl: r.purl, cpe: r.cpe }),
     deadline: r.deadline,
     status: r.status,
   }));
 }
 
-/** The product a remediation is about and what the advisory says affects it now, to check a reported patch against. */
-export async function remediatedProduct(db: Kysely<Database>, key: { advisoryId: string; ciId: string }) {
-  return db
+/** The component a remediation is about and what the advisory says affects it now, to check a reported patch against. */
+export async function remediatedComponent(
+  db: Kysely<Database>,
+  key: { advisoryId: string; ciId: string },
+): Promise<{ component: Component; affected: Advisory['affected'] }> {
+  const row = await db
     .selectFrom('advisory_remediations as r')
     .innerJoin('advisories as a', 'a.id', 'r.advisory_id')
-    .select(['r.product', 'a.affected'])
+    .select(['r.product', 'r.purl', 'r.cpe', 'r.installed_version', 'a.affected'])
     .where('r.advisory_id', '=', key.advisoryId)
     .where('r.ci_id', '=', key.ciId)
     .executeTakeFirstOrThrow();
+  return { component: { product: row.product, version: row.installed_version, purl: row.purl, cpe: row.cpe }, affected: row.affected };
 }
 
 /**
@@ -203,11 +220,13 @@ export async function recordRemediation(db: Kysely<Database>, input: Remediation
       .where('ci_id', '=', input.ciId)
       .forUpdate()
       .executeTakeFirstOrThrow();
+    // Hand-entered components follow the owner's word; SBOM components change only with the next SBOM.
     if (version) {
       await trx
         .updateTable('ci_components')
         .set({ version, updated_by: input.actor, updated_at: new Date() })
         .where('ci_id', '=', input.ciId)
+        .where('source', '=', 'manual')
         .where(sql<boolean>`lower(product) = lower(${remediation.product})`)
         .execute();
     }
@@ -242,6 +261,60 @@ export async function recordRemediation(db: Kysely<Database>, input: Remediation
         exceptionExpiresAt: input.exceptionExpiresAt ?? null,
       },
     };
+  });
+}
+
+/** Remediation states that still ask something of someone; a withdrawal closes them. */
+const runningRemediation: RemediationStatus[] = ['open', 'exception_requested', 'exception'];
+
+/**
+ * The source withdrew the advisory: it becomes `withdrawn` and every running remediation
+ * `not_applicable`, each with its own audit event, in one transaction. Safe to retry because only
+ * remediations still running and an advisory still open change; a second run finds nothing to do.
+ */
+export async function withdrawAdvisory(
+  db: Kysely<Database>,
+  input: { advisoryId: string; actor: string; withdrawnAt: string },
+): Promise<{ notApplicable: string[] }> {
+  return db.transaction().execute(async (trx) => {
+    const closed = await trx
+      .updateTable('advisory_remediations')
+      .set({
+        status: 'not_applicable',
+        resolution: json({ withdrawnAt: input.withdrawnAt }),
+        resolved_at: new Date(),
+        updated_at: new Date(),
+      })
+      .where('advisory_id', '=', input.advisoryId)
+      .where('status', 'in', runningRemediation)
+      .returning(['ci_id', 'status'])
+      .execute();
+    for (const remediation of closed) {
+      await appendAudit(trx, {
+        actor: input.actor,
+        action: 'advisory.remediation_not_applicable',
+        subjectType: 'advisory',
+        subjectId: input.advisoryId,
+        details: { ciId: remediation.ci_id, reason: 'the advisory was withdrawn by its source', withdrawnAt: input.withdrawnAt },
+      });
+    }
+    const withdrawn = await trx
+      .updateTable('advisories')
+      .set({ status: 'withdrawn', withdrawn_at: input.withdrawnAt, updated_at: new Date() })
+      .where('id', '=', input.advisoryId)
+      .where('status', '=', 'open')
+      .returning('id')
+      .executeTakeFirst();
+    if (withdrawn) {
+      await appendAudit(trx, {
+        actor: input.actor,
+        action: 'advisory.withdrawn',
+        subjectType: 'advisory',
+        subjectId: input.advisoryId,
+        details: { withdrawnAt: input.withdrawnAt, remediationsNotApplicable: closed.map((r) => r.ci_id) },
+      });
+    }
+    return { notApplicable: closed.map((r) => r.ci_id) };
   });
 }
 
@@ -284,57 +357,83 @@ export async function cisWithComponents(db: Kysely<Database>, ciIds?: string[]) 
       's.sla',
       'c.product',
       'c.version',
+      'c.purl',
+      'c.cpe',
     ])
     .where('ci.status', '=', 'active');
   if (ciIds) query = query.where('ci.id', 'in', ciIds);
   const rows = await query.orderBy('ci.name').execute();
-  const byCi = new Map<string, (typeof rows)[number] & { components: { product: string; version: string }[] }>();
+  const byCi = new Map<string, (typeof rows)[number] & { components: Component[] }>();
   for (const row of rows) {
     let ci = byCi.get(row.id);
     if (!ci) {
       ci = { ...row, components: [] };
       byCi.set(row.id, ci);
     }
-    ci.components.push({ product: row.product, version: row.version });
+    ci.components.push({ product: row.product, version: row.version, purl: row.purl, cpe: row.cpe });
   }
   return [...byCi.values()];
 }
 
-/** Open advisories that name one of these products: those a CI's new components may concern. */
-export async function openAdvisoriesNaming(db: Kysely<Database>, products: string[]): Promise<Advisory[]> {
-  if (products.length === 0) return [];
+/** Open advisories a CI's new components may concern (by name, purl package or CPE product): those to match again. */
+export async function openAdvisoriesConcerning(db: Kysely<Database>, components: readonly Component[]): Promise<Advisory[]> {
+  if (components.length === 0) return [];
   const open = await db.selectFrom('advisories').selectAll().where('status', '=', 'open').execute();
-  return open.filter((advisory) => namesAnyProduct(advisory.affected, products));
+  return open.filter((advisory) => mayConcern(advisory.affected, components));
 }
 
 export async function listComponents(db: Kysely<Database>, ciId: string) {
   return db
     .selectFrom('ci_components')
-    .select(['product', 'version', 'updated_by', 'updated_at'])
+    .select(['product', 'version', 'purl', 'cpe', 'source', 'updated_by', 'updated_at'])
     .where('ci_id', '=', ciId)
     .orderBy('product')
+    .orderBy('version')
     .execute();
 }
 
-/** Replaces a CI's component list, audited in the same transaction. */
+/** Rows per insert: keeps a large SBOM's insert under PostgreSQL's 65,535 bind parameters. */
+const componentBatch = 1000;
+
+/**
+ * Replaces a CI's component list, hand-entered or from an SBOM, audited in the same transaction.
+ * An SBOM's audit event records where the list came from and how long it is (the document can list
+ * thousands of components); a hand-entered list is recorded whole.
+ */
 export async function replaceComponents(
   db: Kysely<Database>,
-  input: { ciId: string; components: { product: string; version: string }[]; actor: string },
+  input: {
+    ciId: string;
+    components: Component[];
+    actor: string;
+    sbom?: { format: string; specVersion: string; serialNumber: string | null };
+  },
 ): Promise<void> {
+  const source = input.sbom ? 'sbom' : 'manual';
   await auditedWrite(db, async (trx) => {
     await trx.deleteFrom('ci_components').where('ci_id', '=', input.ciId).execute();
-    if (input.components.length) {
+    for (let start = 0; start < input.components.length; start += componentBatch) {
       await trx
         .insertInto('ci_components')
-        .values(input.components.map((c) => ({ ci_id: input.ciId, product: c.product, version: c.version, updated_by: input.actor })))
+        .values(
+          input.components.slice(start, start + componentBatch).map((c) => ({
+            ci_id: input.ciId,
+            product: c.product,
+            version: c.version,
+            purl: c.purl ?? null,
+            cpe: c.cpe ?? null,
+            source,
+            updated_by: input.actor,
+          })),
+        )
         .execute();
     }
     return {
       actor: input.actor,
-      action: 'ci.components_set',
+      action: input.sbom ? 'ci.sbom_imported' : 'ci.components_set',
       subjectType: 'configuration_item',
       subjectId: input.ciId,
-      details: { components: input.components },
+      details: input.sbom ? { ...input.sbom, components: input.components.length } : { components: input.components },
     };
   });
 }
@@ -351,10 +450,17 @@ export interface ServicePatchCompliance {
 }
 
 /**
- * Patch compliance per service over [from, to): of the remediations due in the period, how many were
- * patched or mitigated by their deadline. An approved exception is not compliance.
+ * Remediations on time per service over [from, to): of the remediations due in the period, how many
+ * were patched or mitigated by their deadline. An approved exception is not compliance. A
+ * remediation counts once it is due by `asOf` (the period's end, or now if that is earlier) or
+ * already resolved: one not yet due is not held against the period. A remediation closed as not
+ * applicable (its advisory withdrawn) is no obligation at all.
  */
-export async function patchCompliance(db: Kysely<Database>, period: { from: Date; to: Date }): Promise<ServicePatchCompliance[]> {
+export async function patchCompliance(
+  db: Kysely<Database>,
+  period: { from: Date; to: Date; asOf?: Date },
+): Promise<ServicePatchCompliance[]> {
+  const asOf = period.asOf ?? new Date(Math.min(period.to.getTime(), Date.now()));
   const rows = await db
     .selectFrom('advisory_remediations as r')
     .leftJoin('services as s', 's.id', 'r.service_id')
@@ -366,6 +472,8 @@ export async function patchCompliance(db: Kysely<Database>, period: { from: Date
     ])
     .where('r.due_at', '>=', period.from)
     .where('r.due_at', '<', period.to)
+    .where('r.status', '!=', 'not_applicable')
+    .where((eb) => eb.or([eb('r.due_at', '<=', asOf), eb.and([eb('r.resolved_at', 'is not', null), eb('r.resolved_at', '<=', asOf)])]))
     .groupBy(['r.service_id', 's.name'])
     .orderBy('s.name')
     .execute();
@@ -376,6 +484,18 @@ export async function patchCompliance(db: Kysely<Database>, period: { from: Date
     doneOnTime: row.done_on_time,
     percentage: row.due ? Math.round((row.done_on_time / row.due) * 1000) / 10 : null,
   }));
+}
+
+/** Remediations still open (or awaiting an exception decision) past their due date, per service. */
+export async function overdueRemediations(db: Kysely<Database>, now: Date): Promise<{ serviceName: string | null; n: number }[]> {
+  return db
+    .selectFrom('advisory_remediations as r')
+    .leftJoin('services as s', 's.id', 'r.service_id')
+    .select((eb) => ['s.name as serviceName', eb.fn.countAll<number>().as('n')])
+    .where('r.status', 'in', ['open', 'exception_requested'])
+    .where('r.due_at', '<', now)
+    .groupBy('s.name')
+    .execute();
 }
 
 /**
@@ -403,4 +523,68 @@ export async function recordAdvisoryAlert(
         }
       : undefined;
   });
+}
+
+export interface ServicePatchedSystems {
+  serviceId: string | null;
+  serviceName: string | null;
+  /** Active CIs of the service. */
+  systems: number;
+  /** Of those, with no open scanner finding and no remediation past its deadline at `asOf`. */
+  patched: number;
+  /** The CIs that were not, for the deviation list. */
+  unpatched: { ciId: string; ciName: string; openFindings: number; overdueRemediations: number }[];
+}
+
+/**
+ * "% systems currently patched" per service, as of a moment: an active CI is patched when no scanner
+ * finding was open on it then and no remediation of it was past its deadline unresolved then. A
+ * finding reopened since counts from its reopening; a remediation under an exception past its
+ * deadline is not patched; one closed as not applicable never counts.
+ */
+export async function patchedSystems(db: Kysely<Database>, asOf: Date): Promise<ServicePatchedSystems[]> {
+  const rows = await db
+    .selectFrom('configuration_items as ci')
+    .leftJoin('services as s', 's.id', 'ci.service_id')
+    .select((eb) => [
+      'ci.id',
+      'ci.name',
+      'ci.service_id',
+      's.name as service_name',
+      eb
+        .selectFrom('vulnerability_findings as f')
+        .select((f) => f.fn.countAll<number>().as('n'))
+        .whereRef('f.ci_id', '=', 'ci.id')
+        .where('f.opened_at', '<=', asOf)
+        .where((f) => f.or([f('f.status', '=', 'open'), f('f.fixed_at', '>', asOf)]))
+        .as('open_findings'),
+      eb
+        .selectFrom('advisory_remediations as r')
+        .select((r) => r.fn.countAll<number>().as('n'))
+        .whereRef('r.ci_id', '=', 'ci.id')
+        .where('r.due_at', '<', asOf)
+        .where('r.created_at', '<=', asOf)
+        .where('r.status', '!=', 'not_applicable')
+        .where((r) => r.or([r('r.resolved_at', 'is', null), r('r.resolved_at', '>', asOf)]))
+        .as('overdue_remediations'),
+    ])
+    .where('ci.status', '=', 'active')
+    .where('ci.created_at', '<=', asOf)
+    .orderBy('s.name')
+    .orderBy('ci.name')
+    .execute();
+  const byService = new Map<string | null, ServicePatchedSystems>();
+  for (const row of rows) {
+    let service = byService.get(row.service_id);
+    if (!service) {
+      service = { serviceId: row.service_id, serviceName: row.service_name, systems: 0, patched: 0, unpatched: [] };
+      byService.set(row.service_id, service);
+    }
+    service.systems += 1;
+    const openFindings = Number(row.open_findings ?? 0);
+    const overdueRemediations = Number(row.overdue_remediations ?? 0);
+    if (openFindings === 0 && overdueRemediations === 0) service.patched += 1;
+    else service.unpatched.push({ ciId: row.id, ciName: row.name, openFindings, overdueRemediations });
+  }
+  return [...byService.values()];
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
-import { defaultIncidentCategory, defaultManualTestDeadline, type TestProcedure } from '../domain/controls';
+import { defaultIncidentCategory, defaultManualTestDeadline, isOverdue, type TestProcedure } from '../domain/controls';
+import { durationMs } from '../domain/duration';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
 import { appendAudit, auditedWrite } from './audit';
@@ -206,6 +207,17 @@ export async function listControls(db: Kysely<Database>, filter: ControlFilter, 
 
 export async function allActiveControls(db: Kysely<Database>): Promise<Control[]> {
   return db.selectFrom('controls').selectAll().where('status', '=', 'active').orderBy('name').execute();
+}
+
+/** Whether the control's scheduled test is overdue: no test within its cadence, plus the schedule's jitter. */
+export function isControlOverdue(control: Control, lastTestedAt: Date | null, now: Date): boolean {
+  return isOverdue({
+    cadenceMs: control.cadence_ms,
+    graceMs: control.schedule?.jitter ? durationMs(control.schedule.jitter) : 0,
+    lastTestedAt,
+    scheduledSince: control.scheduled_since,
+    now,
+  });
 }
 
 export interface ImportedControl {

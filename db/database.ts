@@ -182,6 +182,10 @@ export interface CiComponentsTable {
   ci_id: string;
   product: string;
   version: string;
+  purl: string | null;
+  cpe: string | null;
+  /** `sbom` rows are replaced by the next SBOM; `manual` ones were entered through the API. */
+  source: Generated<'manual' | 'sbom'>;
   updated_by: string;
   updated_at: UpdatedAt;
 }
@@ -199,7 +203,8 @@ export interface AdvisoriesTable {
   preventive_measures: string | null;
   published_at: NullableTimestamp;
   exploited: boolean;
-  status: Generated<'open' | 'closed' | 'failed'>;
+  status: Generated<'open' | 'closed' | 'failed' | 'withdrawn'>;
+  withdrawn_at: NullableTimestamp;
   revision: Generated<number>;
   alert_id: string | null;
   raw: Json<unknown>;
@@ -214,6 +219,8 @@ export interface AdvisoryRemediationsTable {
   service_id: string | null;
   owner: string;
   product: string;
+  purl: string | null;
+  cpe: string | null;
   installed_version: string;
   deadline: string;
   due_at: ColumnType<Date, Date | string, Date | string>;
@@ -225,6 +232,41 @@ export interface AdvisoryRemediationsTable {
   resolved_at: NullableTimestamp;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface ScanImportsTable {
+  id: Generated<string>;
+  ci_id: string;
+  scanner: string;
+  format: string;
+  imported_by: string;
+  findings: number;
+  opened: number;
+  reopened: number;
+  closed: number;
+  imported_at: CreatedAt;
+}
+
+export interface VulnerabilityFindingsTable {
+  ci_id: string;
+  scanner: string;
+  finding_key: string;
+  vulnerability_id: string;
+  component: string;
+  purl: string | null;
+  installed_version: string | null;
+  fixed_versions: string[];
+  severity: string;
+  title: string | null;
+  status: 'open' | 'fixed';
+  first_seen_at: ColumnType<Date, Date | string, Date | string>;
+  /** When it was last opened: first seen, or reopened. */
+  opened_at: ColumnType<Date, Date | string, Date | string>;
+  last_seen_at: ColumnType<Date, Date | string, Date | string>;
+  fixed_at: NullableTimestamp;
+  reopened: Generated<number>;
+  last_import_id: string;
+  fixed_by_import_id: string | null;
 }
 
 export interface SecurityAlertsTable {
@@ -643,6 +685,8 @@ export interface Database extends AccessTables {
   ci_components: CiComponentsTable;
   advisories: AdvisoriesTable;
   advisory_remediations: AdvisoryRemediationsTable;
+  scan_imports: ScanImportsTable;
+  vulnerability_findings: VulnerabilityFindingsTable;
   security_alerts: SecurityAlertsTable;
   security_alert_recipients: SecurityAlertRecipientsTable;
   principals: PrincipalsTable;

@@ -1,8 +1,10 @@
 import { sql, type Kysely } from 'kysely';
+import { allActiveControls, isControlOverdue } from './controls';
 import type { Database } from './database';
+import { testHistories } from './test-runs';
 
-/** The process figures /metrics reports, read from PostgreSQL at scrape time. */
-export async function processFigures(db: Kysely<Database>) {
+/** The figures GET /metrics/business reports (http/business-metrics.ts), read from PostgreSQL at scrape time. */
+export async function businessFigures(db: Kysely<Database>) {
   const [incidents, tasks, approvals] = await Promise.all([
     db
       .selectFrom('incidents')
@@ -13,11 +15,13 @@ export async function processFigures(db: Kysely<Database>) {
     db
       .selectFrom('human_tasks')
       .select([
+        'kind',
         (eb) => eb.fn.countAll<number>().as('open'),
         (eb) => eb.fn.count<number>(sql`case when deadline_at < now() then 1 end`).as('overdue'),
       ])
       .where('status', '=', 'open')
-      .executeTakeFirstOrThrow(),
+      .groupBy('kind')
+      .execute(),
     db
       .selectFrom('human_tasks')
       .select(['outcome', (eb) => eb.fn.countAll<number>().as('n')])
@@ -37,4 +41,14 @@ async function testRunsByResult(db: Kysely<Database>): Promise<{ result: string;
     .where('result', 'is not', null)
     .groupBy('result')
     .execute() as Promise<{ result: string; n: number }[]>;
+}
+
+/** Active controls whose scheduled test is overdue now (the testing schedule's `overdue`). */
+export async function overdueControls(db: Kysely<Database>, now: Date): Promise<number> {
+  const controls = await allActiveControls(db);
+  const histories = await testHistories(
+    db,
+    controls.map((control) => control.id),
+  );
+  return controls.filter((control) => isControlOverdue(control, histories.get(control.id)?.lastTestedAt ?? null, now)).length;
 }

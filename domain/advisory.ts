@@ -5,6 +5,13 @@ import { durationMs, type DurationText } from './duration';
 /** One product an advisory names: the versions affected (semver ranges or exact versions) and the fixes. */
 export interface AffectedProduct {
   product: string;
+  /**
+   * The package as its purl names it, without version (`pkg:maven/org.apache.logging.log4j/log4j-core`):
+   * when set, only components with the same purl package match, whatever their names.
+   */
+  purl?: string;
+  /** A CPE 2.3 name whose part, vendor and product identify the product (the version fields are ignored). */
+  cpe?: string;
   /** Each entry is a semver range (">=1.2.0 <1.4.3", "<2", "1.x || 3.x") or an exact version ("2019-R2"). */
   ranges: string[];
   fixed: string[];
@@ -22,13 +29,16 @@ export interface AdvisoryContent {
   preventiveMeasures: string | null;
   published: string | null;
   exploited: boolean;
+  /** When the source withdrew the advisory (OSV `withdrawn`): it no longer applies to anything. */
+  withdrawn: string | null;
 }
 
 export const advisoryFormats = ['generic', 'osv', 'csaf'] as const;
 export type AdvisoryFormat = (typeof advisoryFormats)[number];
 
 export const remediationOutcomes = ['patched', 'mitigated', 'exception_requested'] as const;
-export const remediationStatuses = ['open', 'patched', 'mitigated', 'exception_requested', 'exception'] as const;
+/** `not_applicable`: the advisory was withdrawn by its source while the remediation was running. */
+export const remediationStatuses = ['open', 'patched', 'mitigated', 'exception_requested', 'exception', 'not_applicable'] as const;
 export type RemediationStatus = (typeof remediationStatuses)[number];
 
 /** The advisory response process: its wire name and id are fixed for running workflows. */
@@ -81,12 +91,12 @@ export interface AdvisoryContinuation {
 }
 
 export interface AdvisoryResponseResult {
-  status: 'closed';
+  status: 'closed' | 'withdrawn';
 }
 
 export interface AdvisoryState {
   advisoryId: string;
-  status: 'open' | 'closing' | 'closed';
+  status: 'open' | 'closing' | 'closed' | 'withdrawn';
   /** CIs whose remediation is still running (open, awaiting an exception decision, or under an exception). */
   activeRemediations: string[];
   rematches: number;
@@ -95,6 +105,12 @@ export interface AdvisoryState {
 
 export interface RematchRequest {
   reason: string;
+}
+
+/** The source withdrew the advisory: running remediations close as not applicable. */
+export interface WithdrawAdvisoryRequest {
+  actor: string;
+  withdrawnAt: string;
 }
 
 export interface CloseAdvisoryRequest {

@@ -1,10 +1,9 @@
 import type { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
-import { allActiveControls } from '../db/controls';
+import { allActiveControls, isControlOverdue } from '../db/controls';
 import type { Database } from '../db/database';
 import { testHistories } from '../db/test-runs';
-import { cadenceText, isOverdue } from '../domain/controls';
-import { durationMs } from '../domain/duration';
+import { cadenceText } from '../domain/controls';
 import { describeTestSchedule } from '../temporal/security-test-schedule';
 
 /** The testing schedule as people read it, overdue controls first; the API and the inbox show it. */
@@ -30,13 +29,7 @@ export async function testingSchedule(db: Kysely<Database>, client: Client, wind
       cadenceMs: control.cadence_ms,
       paused: description?.state.paused ?? control.schedule_paused,
       pauseNote: description?.state.paused ? (description.state.note ?? null) : null,
-      overdue: isOverdue({
-        cadenceMs: control.cadence_ms,
-        graceMs: control.schedule?.jitter ? durationMs(control.schedule.jitter) : 0,
-        lastTestedAt: history?.lastTestedAt ?? null,
-        scheduledSince: control.scheduled_since,
-        now,
-      }),
+      overdue: isControlOverdue(control, history?.lastTestedAt ?? null, now),
       lastRun: lastRun
         ? {
             id: lastRun.id,

@@ -16,6 +16,7 @@ import * as failedStates from './2026-12-02T0200-failed-states';
 import * as changeImpactRules from './2026-12-02T1300-i17-change-impact-rules';
 import * as problems from './2026-12-02T1310-i17-problems';
 import * as sod from './2026-12-02T1320-i17-sod';
+import * as sbomFindings from './2026-12-02T1400-i18-vuln-sbom-findings';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1300-i17-change-impact-rules': changeImpactRules,
   '2026-12-02T1310-i17-problems': problems,
   '2026-12-02T1320-i17-sod': sod,
+  '2026-12-02T1400-i18-vuln-sbom-findings': sbomFindings,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { accountFlags, accountKinds, employmentStatuses, privilegeLevels, reviewActions, type Entitlement } from '../domain/access-review';
+import {
+  accountFlags,
+  accountKinds,
+  employmentStatuses,
+  privilegeLevels,
+  reviewActions,
+  type AccountFlag,
+  type Entitlement,
+} from '../domain/access-review';
 import { CsvSyntaxError, parseCsv } from './csv';
 import { duration, page, pageQuery, timestamp } from './common';
 
@@ -279,7 +287,11 @@ export const campaignDetail = campaignSummary
       reviewers: z.number(),
       reviewersDone: z.number(),
     }),
-    findings: z.record(z.enum(accountFlags), z.number()).describe('accounts per flag'),
+    // An object with a property per flag rather than z.record(z.enum(…)): a record's JSON Schema
+    // requires the keys without defining them, which clients generated from the document reject.
+    findings: z
+      .object(Object.fromEntries(accountFlags.map((flag) => [flag, z.number()])) as Record<AccountFlag, z.ZodNumber>)
+      .describe('accounts per flag'),
     items: z.array(
       z.object({
         system: z.string(),

@@ -7,32 +7,38 @@ import {
   type AdvisoryFormat,
   type AffectedProduct,
 } from '../domain/advisory';
-import { cvss3BaseScore } from '../domain/cvss';
+import { normalizeVersion } from '../domain/advisory-matching';
 import { timestamp } from './common';
+import { preferredCvss } from './cvss';
+import { cpeString, ecosystemPurl, purlParts, purlString } from './package-identity';
 
 export const advisoryId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'letters, digits and . _ : - (max 200)');
 const text = (max: number) => z.string().trim().min(1).max(max);
 
 /** Warden's own form: what an advisory says, flat. */
-export const genericAdvisory = z.strictObject({
-  id: advisoryId,
-  cves: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'must be CVE-YYYY-NNNN')).default([]),
-  title: text(500),
-  supplier: text(200).optional(),
-  affected: z
-    .array(
-      z.strictObject({
-        product: text(200),
-        versions: z.array(text(200)).min(1).describe('semver ranges or exact versions; any one matching means affected'),
-        fixed: z.array(text(100)).default([]),
-      }),
-    )
-    .min(1),
-  cvss: z.strictObject({ score: z.number().min(0).max(10), vector: z.string().max(200).optional() }).optional(),
-  preventiveMeasures: z.string().max(10_000).optional(),
-  published: timestamp.optional(),
-  exploited: z.boolean().default(false),
-});
+export const genericAdvisory = z
+  .strictObject({
+    id: advisoryId,
+    cves: z.array(z.string().regex(/^CVE-\d{4}-\d{4,}$/, 'must be CVE-YYYY-NNNN')).default([]),
+    title: text(500),
+    supplier: text(200).optional(),
+    affected: z
+      .array(
+        z.strictObject({
+          product: text(200),
+          purl: purlString.optional().describe('the package URL (version ignored): SBOM components match on it rather than on the name'),
+          cpe: cpeString.optional().describe('a CPE 2.3 name: components with the same part, vendor and product match'),
+          versions: z.array(text(200)).min(1).describe('semver ranges or exact versions; any one matching means affected'),
+          fixed: z.array(text(100)).default([]),
+        }),
+      )
+      .min(1),
+    cvss: z.strictObject({ score: z.number().min(0).max(10), vector: z.string().max(200).optional() }).optional(),
+    preventiveMeasures: z.string().max(10_000).optional(),
+    published: timestamp.optional(),
+    exploited: z.boolean().default(false),
+  })
+  .meta({ id: 'GenericAdvisory', description: "Warden's own advisory form" });
 
 // OSV (https://ossf.github.io/osv-schema/): only the fields Warden reads are checked; the rest pass.
 const osvEvent = z.looseObject({
@@ -41,76 +47,111 @@ const osvEvent = z.looseObject({
   last_affected: z.string().optional(),
   limit: z.string().optional(),
 });
-export const osvAdvisory = z.looseObject({
-  id: advisoryId,
-  modified: z.string(),
-  published: timestamp.optional(),
-  aliases: z.array(z.string()).default([]),
-  summary: z.string().optional(),
-  details: z.string().optional(),
-  severity: z.array(z.looseObject({ type: z.string(), score: z.string() })).default([]),
-  affected: z
-    .array(
-      z.looseObject({
-        package: z.looseObject({ name: text(200), ecosystem: z.string().optional() }),
-        ranges: z.array(z.looseObject({ type: z.string(), events: z.array(osvEvent).min(1) })).default([]),
-        versions: z.array(z.string()).default([]),
-      }),
-    )
-    .min(1),
-  database_specific: z.looseObject({ exploited: z.boolean().optional(), preventive_measures: z.string().optional() }).optional(),
-});
+const osvSeverity = z.array(z.looseObject({ type: z.string(), score: z.string().max(500) })).default([]);
+export const osvAdvisory = z
+  .looseObject({
+    id: advisoryId,
+    modified: z.string(),
+    published: timestamp.optional(),
+    withdrawn: timestamp.optional().describe('set when the source withdrew the advisory: it applies to nothing'),
+    aliases: z.array(z.string()).default([]),
+    summary: z.string().optional(),
+    details: z.string().optional(),
+    severity: osvSeverity,
+    affected: z
+      .array(
+        z.looseObject({
+          package: z.looseObject({ name: text(200), ecosystem: z.string().optional(), purl: purlString.optional() }),
+          severity: osvSeverity,
+          ranges: z.array(z.looseObject({ type: z.string(), events: z.array(osvEvent).min(1) })).default([]),
+          versions: z.array(z.string()).default([]),
+        }),
+      )
+      .min(1),
+    database_specific: z.looseObject({ exploited: z.boolean().optional(), preventive_measures: z.string().optional() }).optional(),
+  })
+  .meta({ id: 'OsvAdvisory', description: 'An OSV advisory (https://ossf.github.io/osv-schema/); fields Warden does not read pass' });
 
 // CSAF 2.0 (OASIS): the document, the product tree and the vulnerabilities' status, scores, remediations, threats.
+interface CsafFullProductName {
+  product_id: string;
+  name: string;
+  product_identification_helper?: { purl?: string; cpe?: string };
+}
 interface CsafBranch {
   category: string;
   name: string;
-  product?: { product_id: string; name: string };
+  product?: CsafFullProductName;
   branches?: CsafBranch[];
 }
-const csafBranch: z.ZodType<CsafBranch> = z.lazy(() =>
-  z.looseObject({
-    category: z.string(),
-    name: z.string(),
-    product: z.looseObject({ product_id: z.string(), name: z.string() }).optional(),
-    branches: z.array(csafBranch).optional(),
-  }),
-);
-export const csafAdvisory = z.looseObject({
-  document: z.looseObject({
-    category: z.string(),
-    csaf_version: z.literal('2.0'),
-    title: text(500),
-    publisher: z.looseObject({ name: z.string() }),
-    tracking: z.looseObject({ id: advisoryId, initial_release_date: timestamp.optional(), current_release_date: timestamp.optional() }),
-  }),
-  product_tree: z.looseObject({ branches: z.array(csafBranch).min(1) }),
-  vulnerabilities: z
-    .array(
-      z.looseObject({
-        cve: z.string().optional(),
-        title: z.string().optional(),
-        product_status: z
-          .looseObject({
-            known_affected: z.array(z.string()).default([]),
-            fixed: z.array(z.string()).default([]),
-            first_fixed: z.array(z.string()).default([]),
-          })
-          .optional(),
-        scores: z
-          .array(
-            z.looseObject({
-              products: z.array(z.string()),
-              cvss_v3: z.looseObject({ baseScore: z.number(), vectorString: z.string() }).optional(),
-            }),
-          )
-          .default([]),
-        remediations: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
-        threats: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
-      }),
-    )
-    .min(1),
+const csafFullProductName = z.looseObject({
+  product_id: z.string(),
+  name: z.string(),
+  product_identification_helper: z.looseObject({ purl: purlString.optional(), cpe: cpeString.optional() }).optional(),
 });
+const csafBranch: z.ZodType<CsafBranch> = z
+  .lazy(() =>
+    z.looseObject({
+      category: z.string(),
+      name: z.string(),
+      product: csafFullProductName.optional(),
+      branches: z.array(csafBranch).optional(),
+    }),
+  )
+  .meta({ id: 'CsafBranch' });
+const csafScore = z.looseObject({ baseScore: z.number().min(0).max(10), vectorString: z.string().max(500) });
+export const csafAdvisory = z
+  .looseObject({
+    document: z.looseObject({
+      category: z.string(),
+      csaf_version: z.enum(['2.0', '2.1']),
+      title: text(500),
+      publisher: z.looseObject({ name: z.string() }),
+      tracking: z.looseObject({ id: advisoryId, initial_release_date: timestamp.optional(), current_release_date: timestamp.optional() }),
+    }),
+    product_tree: z.looseObject({
+      branches: z.array(csafBranch).min(1),
+      // A component installed in a platform (Red Hat: a package in a product stream) gets an id of its own.
+      relationships: z
+        .array(
+          z.looseObject({
+            category: z.string(),
+            product_reference: z.string(),
+            relates_to_product_reference: z.string(),
+            full_product_name: csafFullProductName,
+          }),
+        )
+        .default([]),
+    }),
+    vulnerabilities: z
+      .array(
+        z.looseObject({
+          cve: z.string().optional(),
+          title: z.string().optional(),
+          product_status: z
+            .looseObject({
+              known_affected: z.array(z.string()).default([]),
+              fixed: z.array(z.string()).default([]),
+              first_fixed: z.array(z.string()).default([]),
+            })
+            .optional(),
+          scores: z
+            .array(
+              z.looseObject({
+                products: z.array(z.string()),
+                cvss_v2: csafScore.optional(),
+                cvss_v3: csafScore.optional(),
+                cvss_v4: csafScore.optional(),
+              }),
+            )
+            .default([]),
+          remediations: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
+          threats: z.array(z.looseObject({ category: z.string(), details: z.string() })).default([]),
+        }),
+      )
+      .min(1),
+  })
+  .meta({ id: 'CsafAdvisory', description: 'A CSAF 2.0 advisory (OASIS); fields Warden does not read pass' });
 
 const distinct = <T>(values: T[]) => [...new Set(values)];
 
@@ -120,24 +161,38 @@ function fromGeneric(doc: z.infer<typeof genericAdvisory>): AdvisoryContent {
     aliases: doc.cves,
     title: doc.title,
     supplier: doc.supplier ?? null,
-    affected: doc.affected.map((a) => ({ product: a.product, ranges: a.versions, fixed: a.fixed })),
+    affected: doc.affected.map((a) => ({
+      product: a.product,
+      ...(a.purl ? { purl: purlParts(a.purl)?.package } : {}),
+      ...(a.cpe ? { cpe: a.cpe } : {}),
+      ranges: a.versions,
+      fixed: a.fixed,
+    })),
     cvssScore: doc.cvss?.score ?? null,
     cvssVector: doc.cvss?.vector ?? null,
     preventiveMeasures: doc.preventiveMeasures ?? null,
     published: doc.published ?? null,
     exploited: doc.exploited,
+    withdrawn: null,
   };
 }
 
-/** OSV events read in order: introduced opens an interval, fixed / last_affected close it. */
+/**
+ * OSV events read in order: introduced opens an interval, fixed / last_affected close it. Versions
+ * are written as the ecosystem writes them and normalised so semver can order them ("2.0-beta9").
+ */
 export function osvRanges(events: z.infer<typeof osvEvent>[]): { ranges: string[]; fixed: string[] } {
   const ranges: string[] = [];
   const fixed: string[] = [];
   let lower: string | undefined;
   for (const event of events) {
-    if (event.introduced !== undefined) lower = event.introduced === '0' ? '>=0.0.0-0' : `>=${event.introduced}`;
+    if (event.introduced !== undefined) lower = event.introduced === '0' ? '>=0.0.0-0' : `>=${normalizeVersion(event.introduced)}`;
     const upper =
-      event.fixed !== undefined ? `<${event.fixed}` : event.last_affected !== undefined ? `<=${event.last_affected}` : undefined;
+      event.fixed !== undefined
+        ? `<${normalizeVersion(event.fixed)}`
+        : event.last_affected !== undefined
+          ? `<=${normalizeVersion(event.last_affected)}`
+          : undefined;
     if (event.fixed !== undefined) fixed.push(event.fixed);
     if (upper && lower) {
       ranges.push(`${lower} ${upper}`);
@@ -149,12 +204,17 @@ export function osvRanges(events: z.infer<typeof osvEvent>[]): { ranges: string[
 }
 
 function fromOsv(doc: z.infer<typeof osvAdvisory>): AdvisoryContent {
-  const vector = doc.severity.find((s) => s.type === 'CVSS_V3')?.score ?? null;
+  // CVSS_V2, CVSS_V3 and CVSS_V4 vectors, the record's own and its packages': the newest version scores.
+  const cvss = preferredCvss(
+    [...doc.severity, ...doc.affected.flatMap((entry) => entry.severity)].filter((s) => s.type.startsWith('CVSS_')).map((s) => s.score),
+  );
   const affected = doc.affected.map((entry): AffectedProduct => {
     // GIT ranges name commits, not versions Warden can compare.
     const parts = entry.ranges.filter((r) => r.type !== 'GIT').map((r) => osvRanges(r.events));
+    const purl = entry.package.purl ? purlParts(entry.package.purl)?.package : ecosystemPurl(entry.package.ecosystem, entry.package.name);
     return {
       product: entry.package.name,
+      ...(purl ? { purl } : {}),
       ranges: [...parts.flatMap((p) => p.ranges), ...entry.versions],
       fixed: distinct(parts.flatMap((p) => p.fixed)),
     };
@@ -165,11 +225,12 @@ function fromOsv(doc: z.infer<typeof osvAdvisory>): AdvisoryContent {
     title: doc.summary ?? doc.details?.split('\n')[0] ?? doc.id,
     supplier: doc.affected[0]?.package.ecosystem ?? null,
     affected,
-    cvssScore: vector ? cvss3BaseScore(vector) : null,
-    cvssVector: vector,
+    cvssScore: cvss?.score ?? null,
+    cvssVector: cvss?.vector ?? null,
     preventiveMeasures: doc.database_specific?.preventive_measures ?? null,
     published: doc.published ?? null,
     exploited: doc.database_specific?.exploited ?? false,
+    withdrawn: doc.withdrawn ?? null,
   };
 }
 
@@ -198,6 +259,21 @@ interface CsafProduct {
   product: string;
   vendor: string | null;
   versions: string[];
+  purl?: string;
+  cpe?: string;
+}
+
+/** A product described by its identification helper: the purl's name and version win over the branch's. */
+function identified(product: CsafProduct, helper: CsafFullProductName['product_identification_helper']): CsafProduct {
+  if (!helper) return product;
+  const purl = helper.purl ? purlParts(helper.purl) : undefined;
+  return {
+    ...product,
+    product: purl?.name ?? product.product,
+    versions: purl?.version ? [purl.version] : product.versions,
+    ...(purl ? { purl: purl.package } : {}),
+    ...(helper.cpe ? { cpe: helper.cpe } : {}),
+  };
 }
 
 /** Walks vendor → product_name → product_version(_range) branches to what each product id means. */
@@ -214,7 +290,13 @@ function csafProducts(
     if (branch.product) {
       const versions =
         branch.category === 'product_version' ? [branch.name] : branch.category === 'product_version_range' ? versRanges(branch.name) : [];
-      into.set(branch.product.product_id, { product: here.product ?? branch.product.name, vendor: here.vendor, versions });
+      into.set(
+        branch.product.product_id,
+        identified(
+          { product: here.product ?? branch.product.name, vendor: here.vendor, versions },
+          branch.product.product_identification_helper,
+        ),
+      );
     }
     if (branch.branches) csafProducts(branch.branches, here, into);
   }
@@ -223,34 +305,58 @@ function csafProducts(
 
 function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
   const products = csafProducts(doc.product_tree.branches);
-  const byProduct = new Map<string, AffectedProduct>();
-  const entry = (name: string) => {
-    const key = name.toLowerCase();
-    let product = byProduct.get(key);
-    if (!product) {
-      product = { product: name, ranges: [], fixed: [] };
-      byProduct.set(key, product);
+  // A relationship's id (a package in a product stream) stands for its component: that is what is installed.
+  for (const relationship of doc.product_tree.relationships) {
+    const component = products.get(relationship.product_reference);
+    if (component) {
+      products.set(
+        relationship.full_product_name.product_id,
+        identified(component, relationship.full_product_name.product_identification_helper),
+      );
     }
-    return product;
+  }
+  const byProduct = new Map<string, AffectedProduct>();
+  const entry = (product: CsafProduct) => {
+    const key = product.product.toLowerCase();
+    let affected = byProduct.get(key);
+    if (!affected) {
+      affected = { product: product.product, ranges: [], fixed: [] };
+      byProduct.set(key, affected);
+    }
+    if (product.purl && !affected.purl) affected.purl = product.purl;
+    if (product.cpe && !affected.cpe) affected.cpe = product.cpe;
+    return affected;
   };
   for (const vulnerability of doc.vulnerabilities) {
     for (const id of vulnerability.product_status?.known_affected ?? []) {
       const product = products.get(id);
-      if (product) entry(product.product).ranges.push(...product.versions);
+      if (product) entry(product).ranges.push(...product.versions);
     }
     for (const id of [...(vulnerability.product_status?.fixed ?? []), ...(vulnerability.product_status?.first_fixed ?? [])]) {
       const product = products.get(id);
-      if (product) entry(product.product).fixed.push(...product.versions);
+      if (product) entry(product).fixed.push(...product.versions);
     }
   }
+  // Fixed-only (as Red Hat publishes): a package named only with its fixed builds is affected below
+  // them. With several fixed builds (one per stream) any version below one of them counts: the
+  // conservative reading, since CSAF does not say which stream an installed build belongs to.
   const affected = [...byProduct.values()]
-    .filter((p) => p.ranges.length > 0)
-    .map((p) => ({ ...p, ranges: distinct(p.ranges), fixed: distinct(p.fixed) }));
-  const scores = doc.vulnerabilities.flatMap((v) => v.scores.flatMap((s) => (s.cvss_v3 ? [s.cvss_v3] : [])));
-  const worst = scores.reduce<(typeof scores)[number] | undefined>(
-    (best, s) => (!best || s.baseScore > best.baseScore ? s : best),
-    undefined,
+    .map((p) => ({
+      ...p,
+      ranges: distinct(p.ranges.length ? p.ranges : p.fixed.map((f) => `<${normalizeVersion(f)}`)),
+      fixed: distinct(p.fixed),
+    }))
+    .filter((p) => p.ranges.length > 0);
+  const scores = doc.vulnerabilities.flatMap((v) =>
+    v.scores.flatMap((s) => [s.cvss_v4, s.cvss_v3, s.cvss_v2].filter((score) => score !== undefined)),
   );
+  // The vectors are scored (CVSS v4 included); a published base score counts only when no vector scores.
+  const cvss =
+    preferredCvss(scores.map((s) => s.vectorString)) ??
+    scores.reduce<{ vector: string; score: number } | undefined>(
+      (worst, s) => (!worst || s.baseScore > worst.score ? { vector: s.vectorString, score: s.baseScore } : worst),
+      undefined,
+    );
   const measures = doc.vulnerabilities.flatMap((v) =>
     v.remediations.filter((r) => r.category === 'mitigation' || r.category === 'workaround').map((r) => r.details),
   );
@@ -263,11 +369,12 @@ function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
     title: doc.document.title,
     supplier: doc.document.publisher.name,
     affected,
-    cvssScore: worst?.baseScore ?? null,
-    cvssVector: worst?.vectorString ?? null,
+    cvssScore: cvss?.score ?? null,
+    cvssVector: cvss?.vector ?? null,
     preventiveMeasures: measures.length ? distinct(measures).join('\n') : null,
     published: doc.document.tracking.initial_release_date ?? null,
     exploited,
+    withdrawn: null,
   };
 }
 
@@ -312,6 +419,28 @@ export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryForm
   return { ok: true, format, content };
 }
 
+/**
+ * The body of POST /advisories. Validated by `parseAdvisory` in the route, against the format the
+ * query names or the document shows, so its errors name the fields of that format; a union here
+ * would only say that none of three formats matched. The document still describes the three forms.
+ */
+export const advisoryDocument = z.record(z.string(), z.unknown()).meta({
+  description: 'One advisory, in one of three forms (the `format` query parameter, or detected)',
+  // zod-type-provider names the request-side variant of a registered schema `<id>Input`.
+  anyOf: ['GenericAdvisoryInput', 'OsvAdvisoryInput', 'CsafAdvisoryInput'].map((name) => ({ $ref: `#/components/schemas/${name}` })),
+  examples: [
+    {
+      id: 'WARDEN-2026-0001',
+      cves: ['CVE-2026-12345'],
+      title: 'OpenSSL: heap overflow in X.509 name constraints',
+      supplier: 'OpenSSL Project',
+      affected: [{ product: 'openssl', versions: ['>=3.0.0 <3.0.16'], fixed: ['3.0.16'] }],
+      cvss: { score: 8.1 },
+      exploited: false,
+    },
+  ],
+});
+
 export const advisoryPostQuery = z.strictObject({
   format: z.enum(advisoryFormats).optional().describe('Detected from the document when omitted'),
 });
@@ -352,7 +481,8 @@ export const advisorySummary = z
     aliases: z.array(z.string()),
     cvssScore: z.number().nullable(),
     exploited: z.boolean(),
-    status: z.enum(['open', 'closed', 'failed']),
+    status: z.enum(['open', 'closed', 'failed', 'withdrawn']),
+    withdrawnAt: z.string().nullable().describe('when the source withdrew it; its running remediations closed as not applicable'),
     revision: z.number(),
     alertId: z.string().nullable(),
     remediations: z.record(z.string(), z.number()).describe('count per remediation status'),
@@ -363,7 +493,15 @@ export const advisorySummary = z
 
 export const advisoryDetail = advisorySummary
   .extend({
-    affected: z.array(z.object({ product: z.string(), ranges: z.array(z.string()), fixed: z.array(z.string()) })),
+    affected: z.array(
+      z.object({
+        product: z.string(),
+        purl: z.string().optional(),
+        cpe: z.string().optional(),
+        ranges: z.array(z.string()),
+        fixed: z.array(z.string()),
+      }),
+    ),
     cvssVector: z.string().nullable(),
     preventiveMeasures: z.string().nullable(),
     published: z.string().nullable(),
@@ -372,7 +510,7 @@ export const advisoryDetail = advisorySummary
   .meta({ id: 'Advisory' });
 
 export const advisoryListQuery = z.strictObject({
-  status: z.enum(['open', 'closed', 'failed']).optional(),
+  status: z.enum(['open', 'closed', 'failed', 'withdrawn']).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 export const advisoryParam = z.strictObject({ id: advisoryId });

@@ -156,8 +156,15 @@ export const jiraImpactLabels = {
 type AdfNode = { text?: string; content?: AdfNode[] };
 const adfText = (node: AdfNode): string => (node.text ?? '') + (node.content ?? []).map(adfText).join(node.content?.length ? '\n' : '');
 const richText = z
-  .union([z.string(), z.object({ content: z.array(z.unknown()).optional() }).loose()])
-  .nullish()
+  // Null on each branch rather than on the union: OpenAPI 3.0 allows `nullable` only beside a `type`.
+  .union([
+    z.string().nullable(),
+    z
+      .object({ content: z.array(z.unknown()).optional() })
+      .loose()
+      .nullable(),
+  ])
+  .optional()
   .transform((value) => (typeof value === 'string' ? value : value ? adfText(value as AdfNode).trim() : ''));
 
 export const jiraChangeWebhook = z.object({

@@ -12,8 +12,17 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem', description: 'RFC 9457 problem details' });
 
+/**
+ * A success response in another media type than JSON (Prometheus text, CSV, Markdown): the document
+ * then names the real type instead of application/json.
+ */
+export interface MediaTypedResponse {
+  description: string;
+  content: Record<string, { schema: z.ZodType }>;
+}
+
 /** Every response a route can produce: the success schemas given plus the problems any route can return. */
-export function responses<T extends Record<number, z.ZodType>>(success: T) {
+export function responses<T extends Record<number, z.ZodType | MediaTypedResponse>>(success: T) {
   return {
     ...success,
     400: problemSchema,

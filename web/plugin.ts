@@ -11,6 +11,7 @@ import { html } from './html';
 import { layout } from './layout';
 import { secureCookies, subjectKey, uiPrefix, type WebContext, type WebPage } from './page';
 import { signInRoutes } from './sign-in';
+import { temporalUi } from './temporal-ui';
 
 export const csrfCookie = 'warden_csrf';
 
@@ -121,5 +122,7 @@ export function webInbox(pages: WebPage[]) {
     });
     await signInRoutes(app, web);
     for (const page of pages) await page.routes(app, web);
+    const temporalUiUpstream = app.config.WARDEN_TEMPORAL_UI_UPSTREAM;
+    if (temporalUiUpstream) await app.register(temporalUi(temporalUiUpstream));
   };
 }

@@ -83,7 +83,9 @@ export async function accessReviewRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['access-reviews'],
-      summary: 'Start an access review campaign now over systems or a service (send Idempotency-Key to retry safely)',
+      operationId: 'startAccessReview',
+      summary: 'Start an access review campaign',
+      description: 'Start an access review campaign now over systems or a service (send Idempotency-Key to retry safely)',
       body: campaignBody,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
       response: responses({ 202: campaignAccepted }),
@@ -122,7 +124,10 @@ export async function accessReviewRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['access-reviews'],
-      summary: 'Create or change the Temporal Schedule that starts a campaign over a scope at its cadence (default: the SLA reviewCadence)',
+      operationId: 'putAccessReviewSchedule',
+      summary: 'Set an access review Schedule',
+      description:
+        'Create or change the Temporal Schedule that starts a campaign over a scope at its cadence (default: the SLA reviewCadence)',
       body: scheduleBody,
       response: responses({ 200: scheduleView }),
     },
@@ -161,7 +166,9 @@ export async function accessReviewRoutes(app: FastifyInstance) {
     config: { roles: accessReaders },
     schema: {
       tags: ['access-reviews'],
-      summary: 'Access review campaigns you may see, newest first',
+      operationId: 'listAccessReviews',
+      summary: 'List access review campaigns',
+      description: 'Access review campaigns you may see, newest first',
       querystring: z.strictObject(pageQuery),
       response: responses({ 200: campaignPage }),
     },
@@ -177,7 +184,9 @@ export async function accessReviewRoutes(app: FastifyInstance) {
     config: { roles: accessReaders },
     schema: {
       tags: ['access-reviews'],
-      summary: 'One campaign: progress, findings per flag, every account with its flags and decision, and the provisioning actions',
+      operationId: 'getAccessReview',
+      summary: 'Read an access review campaign',
+      description: 'One campaign: progress, findings per flag, every account with its flags and decision, and the provisioning actions',
       params: z.strictObject({ id: z.string().min(1).max(300) }),
       response: responses({ 200: campaignDetail }),
     },
@@ -228,7 +237,9 @@ export async function accessReviewRoutes(app: FastifyInstance) {
     config: { roles: auditReaders },
     schema: {
       tags: ['kpis'],
-      summary: 'Access reviews completed on schedule: campaigns due in [from, to), how many on time, percentage',
+      operationId: 'getAccessReviewKpi',
+      summary: 'Access reviews on schedule',
+      description: 'Access reviews completed on schedule: campaigns due in [from, to), how many on time, percentage',
       querystring: kpiPeriodQuery,
       response: responses({ 200: accessReviewKpiView }),
     },

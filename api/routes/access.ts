@@ -78,7 +78,9 @@ export async function accessRoutes(app: FastifyInstance) {
     config: { roles: accountImporters },
     schema: {
       tags: ['access'],
-      summary: "Replace a system's account list (CSV or JSON); all-or-nothing, every bad row named",
+      operationId: 'importSystemAccounts',
+      summary: "Import a system's accounts",
+      description: "Replace a system's account list (CSV or JSON); all-or-nothing, every bad row named",
       params: ciIdParam,
       body: importBody('accounts', accountCsv),
       response: responses({ 200: importResult }),
@@ -98,7 +100,9 @@ export async function accessRoutes(app: FastifyInstance) {
     config: { roles: accessReaders },
     schema: {
       tags: ['access'],
-      summary: "A system's accounts as last imported, with each owner's employment status",
+      operationId: 'listSystemAccounts',
+      summary: "List a system's accounts",
+      description: "A system's accounts as last imported, with each owner's employment status",
       params: ciIdParam,
       response: responses({ 200: z.object({ items: z.array(systemAccount) }) }),
     },
@@ -125,7 +129,9 @@ export async function accessRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['access'],
-      summary: 'Replace the people list (employees, status, manager): the source of truth for leavers; all-or-nothing',
+      operationId: 'importPeople',
+      summary: 'Import the people list',
+      description: 'Replace the people list (employees, status, manager): the source of truth for leavers; all-or-nothing',
       body: importBody('people', peopleCsv),
       response: responses({ 200: z.object({ imported: z.number(), leavers: z.number(), removed: z.number() }) }),
     },
@@ -179,7 +185,9 @@ export async function accessRoutes(app: FastifyInstance) {
     config: { roles: accessRequesters },
     schema: {
       tags: ['access'],
-      summary:
+      operationId: 'requestAccess',
+      summary: 'Request access',
+      description:
         'Request access; the system owner (and for privileged entitlements the Security Manager) approves (send Idempotency-Key to retry safely)',
       body: accessRequestBody,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
@@ -223,7 +231,9 @@ export async function accessRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['access'],
-      summary: 'Access requests you may see (your own, your access, your systems’; all for oversight roles), newest first',
+      operationId: 'listAccessRequests',
+      summary: 'List access requests',
+      description: 'Access requests you may see (your own, your access, your systems’; all for oversight roles), newest first',
       querystring: accessRequestListQuery,
       response: responses({ 200: accessRequestPage }),
     },
@@ -239,7 +249,9 @@ export async function accessRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['access'],
-      summary: 'One access request with its approval tasks and provisioning actions',
+      operationId: 'getAccessRequest',
+      summary: 'Read an access request',
+      description: 'One access request with its approval tasks and provisioning actions',
       params: uuidParam,
       response: responses({ 200: accessRequestView.extend({ tasks: z.array(taskView), provisioning: z.array(provisioningActionView) }) }),
     },

@@ -9,6 +9,7 @@ import { responses } from '../../schemas/common';
 import {
   advisoryAccepted,
   advisoryDetail,
+  advisoryDocument,
   advisoryListQuery,
   advisoryParam,
   advisoryPostQuery,
@@ -18,7 +19,7 @@ import {
 import { startOnce } from '../../temporal/start';
 import { advisoryResponseWorkflowType, makeAdvisoryWorkflowId } from '../../domain/advisory';
 import { closeAdvisoryUpdate } from '../../workflows/advisory/definitions';
-import { requestRematch } from '../advisory-rematch';
+import { requestRematch, withdraw } from '../advisory-rematch';
 import { conflict, invalid, notFound } from '../../http/problem';
 import { advisoryIntake, everyone, securityManagement } from '../../http/roles';
 
@@ -33,6 +34,7 @@ function toSummary(advisory: Advisory, counts: Record<string, number> = {}) {
     cvssScore: advisory.cvss_score,
     exploited: advisory.exploited,
     status: advisory.status,
+    withdrawnAt: iso(advisory.withdrawn_at),
     revision: advisory.revision,
     alertId: advisory.alert_id,
     remediations: counts,
@@ -48,10 +50,12 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: advisoryIntake },
     schema: {
       tags: ['advisories'],
-      summary:
+      operationId: 'receiveAdvisory',
+      summary: 'Receive a security advisory',
+      description:
         'Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again',
       querystring: advisoryPostQuery,
-      body: z.record(z.string(), z.unknown()),
+      body: advisoryDocument,
       response: responses({ 202: advisoryAccepted }),
     },
     handler: async (request, reply) => {
@@ -60,15 +64,26 @@ export async function advisoryRoutes(app: FastifyInstance) {
       const { content, format } = parsed;
       const existing = await findAdvisory(app.db, content.id);
       if (existing?.status === 'closed') throw conflict(`advisory ${content.id} is closed; publish the revision under a new id`);
+      // A feed re-sending a withdrawn record is recorded again; one reviving it is a new advisory.
+      if (existing?.status === 'withdrawn' && !content.withdrawn)
+        throw conflict(`advisory ${content.id} was withdrawn by its source; publish a new record under a new id`);
       const workflowId = makeAdvisoryWorkflowId(content.id);
-      const stored = await upsertAdvisory(app.db, { content, format, raw: request.body, workflowId, actor: request.actor.principalId });
+      const actor = request.actor.principalId;
+      const stored = await upsertAdvisory(app.db, { content, format, raw: request.body, workflowId, actor });
+      const accepted = { id: content.id, workflowId, format, revision: stored.revision, created: stored.created };
+      // Withdrawn before any response started: nothing to match, nothing to start.
+      if (stored.status === 'withdrawn') return reply.code(202).send(accepted);
+      if (content.withdrawn) {
+        await withdraw(app.temporal.client, workflowId, { actor, withdrawnAt: content.withdrawn });
+        return reply.code(202).send(accepted);
+      }
       const { started } = await startOnce(app.temporal.client, advisoryResponseWorkflowType, {
         workflowId,
         taskQueue: app.temporal.taskQueue,
         args: [{ advisoryId: content.id }],
       });
       if (!started) await requestRematch(app.temporal.client, workflowId, `revision ${stored.revision}`);
-      return reply.code(202).send({ id: content.id, workflowId, format, revision: stored.revision, created: stored.created });
+      return reply.code(202).send(accepted);
     },
   });
 
@@ -76,7 +91,9 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['advisories'],
-      summary: 'Advisories, newest first, with remediation counts per status',
+      operationId: 'listAdvisories',
+      summary: 'List advisories',
+      description: 'Advisories, newest first, with remediation counts per status',
       querystring: advisoryListQuery,
       response: responses({ 200: z.object({ items: z.array(advisorySummary) }) }),
     },
@@ -94,7 +111,9 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['advisories'],
-      summary: "One advisory: what it affects, and every CI's remediation state",
+      operationId: 'getAdvisory',
+      summary: 'Read an advisory',
+      description: "One advisory: what it affects, and every CI's remediation state",
       params: advisoryParam,
       response: responses({ 200: advisoryDetail }),
     },
@@ -133,7 +152,9 @@ export async function advisoryRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['advisories'],
-      summary: 'Close an advisory: refused (409) while any remediation is still running',
+      operationId: 'closeAdvisory',
+      summary: 'Close an advisory',
+      description: 'Close an advisory: refused (409) while any remediation is still running',
       params: advisoryParam,
       body: z.strictObject({ reason: z.string().trim().min(1).max(2000) }),
       response: responses({ 200: z.object({ id: z.string(), status: z.literal('closed') }) }),

@@ -20,7 +20,9 @@ export async function alertRoutes(app: FastifyInstance) {
     config: { roles: alertSources },
     schema: {
       tags: ['incidents'],
-      summary: 'Receive a SIEM alert (Warden’s generic JSON or a Wazuh alert)',
+      operationId: 'receiveAlert',
+      summary: 'Receive a SIEM alert',
+      description: 'Receive a SIEM alert (Warden’s generic JSON or a Wazuh alert)',
       body: alertBody,
       response: responses({ 202: alertVerdict }),
     },

@@ -61,7 +61,9 @@ export async function auditRoutes(app: FastifyInstance) {
     config: { roles: auditReaders },
     schema: {
       tags: ['audit'],
-      summary: 'Read the audit trail, oldest first',
+      operationId: 'listAuditEvents',
+      summary: 'Read the audit trail',
+      description: 'Read the audit trail, oldest first',
       querystring: z.strictObject({
         subjectType: z.string().max(100).optional(),
         subjectId: z.string().max(200).optional(),
@@ -95,7 +97,9 @@ export async function auditRoutes(app: FastifyInstance) {
     config: { roles: auditReaders },
     schema: {
       tags: ['audit'],
-      summary: 'Recompute the hash chain, check every signed checkpoint against it, and name the first broken row or checkpoint',
+      operationId: 'verifyAuditChain',
+      summary: 'Verify the audit chain',
+      description: 'Recompute the hash chain, check every signed checkpoint against it, and name the first broken row or checkpoint',
       response: responses({ 200: verification }),
     },
     handler: async () => {
@@ -108,7 +112,9 @@ export async function auditRoutes(app: FastifyInstance) {
     config: { roles: checkpointExporters },
     schema: {
       tags: ['audit'],
-      summary:
+      operationId: 'listAuditCheckpoints',
+      summary: 'List signed audit checkpoints',
+      description:
         'Signed checkpoints of the audit chain, oldest first, with the keys that verify them: copy them elsewhere to anchor the chain',
       querystring: z.strictObject({
         limit: z.coerce.number().int().min(1).max(1000).default(100),

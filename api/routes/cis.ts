@@ -29,7 +29,9 @@ export async function configurationItemRoutes(app: FastifyInstance) {
     config: { roles: cmdbEditors },
     schema: {
       tags: ['cmdb'],
+      operationId: 'createConfigurationItem',
       summary: 'Register a configuration item',
+      description: 'Register a configuration item',
       body: configurationItemCreateRequest,
       response: responses({ 201: configurationItem }),
     },
@@ -41,7 +43,9 @@ export async function configurationItemRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['cmdb'],
-      summary: 'List configuration items, oldest first',
+      operationId: 'listConfigurationItems',
+      summary: 'List configuration items',
+      description: 'List configuration items, oldest first',
       querystring: configurationItemListQuery,
       response: responses({ 200: configurationItemPage }),
     },
@@ -57,7 +61,9 @@ export async function configurationItemRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['cmdb'],
-      summary: 'Read a configuration item with the baseline measures its classification requires',
+      operationId: 'getConfigurationItem',
+      summary: 'Read a configuration item',
+      description: 'Read a configuration item with the baseline measures its classification requires',
       params: uuidParam,
       response: responses({ 200: configurationItemDetail }),
     },
@@ -72,7 +78,9 @@ export async function configurationItemRoutes(app: FastifyInstance) {
     config: { roles: cmdbEditors },
     schema: {
       tags: ['cmdb'],
-      summary: 'Change an active configuration item',
+      operationId: 'updateConfigurationItem',
+      summary: 'Change a configuration item',
+      description: 'Change an active configuration item',
       params: uuidParam,
       body: configurationItemChangeRequest,
       response: responses({ 200: configurationItem }),
@@ -84,7 +92,9 @@ export async function configurationItemRoutes(app: FastifyInstance) {
     config: { roles: cmdbEditors },
     schema: {
       tags: ['cmdb'],
-      summary: 'Retire a configuration item (it is kept, read-only, for history)',
+      operationId: 'retireConfigurationItem',
+      summary: 'Retire a configuration item',
+      description: 'Retire a configuration item (it is kept, read-only, for history)',
       params: uuidParam,
       response: responses({ 204: z.null() }),
     },

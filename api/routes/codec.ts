@@ -40,7 +40,9 @@ export async function codecRoutes(app: FastifyInstance) {
     config: { roles: payloadReaders, credentials: ['bearer', 'session'] },
     schema: {
       tags: ['operations'],
-      summary: 'Decrypt Temporal payloads (codec server protocol)',
+      operationId: 'decodePayloads',
+      summary: 'Decrypt Temporal payloads',
+      description: 'Decrypt Temporal payloads (codec server protocol)',
       body: payloadsBody,
       response: responses({ 200: payloadsBody }),
     },
@@ -65,7 +67,9 @@ export async function codecRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['operations'],
-      summary: 'Encrypt Temporal payloads (codec server protocol)',
+      operationId: 'encodePayloads',
+      summary: 'Encrypt Temporal payloads',
+      description: 'Encrypt Temporal payloads (codec server protocol)',
       body: payloadsBody,
       response: responses({ 200: payloadsBody }),
     },

@@ -152,7 +152,9 @@ export async function controlRoutes(app: FastifyInstance) {
     config: { roles: controlWriters },
     schema: {
       tags: ['controls'],
-      summary: 'Add a security control to the catalog',
+      operationId: 'createControl',
+      summary: 'Add a security control',
+      description: 'Add a security control to the catalog',
       body: controlInput,
       response: responses({ 201: controlView }),
     },
@@ -170,7 +172,9 @@ export async function controlRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['controls'],
-      summary: 'The controls catalog',
+      operationId: 'listControls',
+      summary: 'List the controls catalog',
+      description: 'The controls catalog',
       querystring: controlListQuery,
       response: responses({ 200: controlPage }),
     },
@@ -185,9 +189,16 @@ export async function controlRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['controls'],
-      summary: 'Export the active catalog as JSON (an array POST /controls/import takes back) or CSV',
+      operationId: 'exportControls',
+      summary: 'Export the controls catalog',
+      description: 'Export the active catalog as JSON (an array POST /controls/import takes back) or CSV',
       querystring: exportQuery,
-      response: responses({ 200: z.union([z.array(z.record(z.string(), z.unknown())), z.string()]).describe('JSON array, or text/csv') }),
+      response: responses({
+        200: {
+          description: 'The catalog: a JSON array (format=json), or CSV with formula-like cells escaped (format=csv)',
+          content: { 'application/json': { schema: z.array(z.record(z.string(), z.unknown())) }, 'text/csv': { schema: z.string() } },
+        },
+      }),
     },
     handler: async (request, reply) => {
       const controls = (await allActiveControls(app.db)).map(toPortableControl);
@@ -203,7 +214,9 @@ export async function controlRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['controls'],
-      summary:
+      operationId: 'importControls',
+      summary: 'Import a controls catalog',
+      description:
         'Import a catalog file, all or nothing: a row named like an active control replaces it, others are added; one bad row rejects the file, naming every bad row',
       body: importBody,
       response: responses({ 200: importResult }),
@@ -230,7 +243,14 @@ export async function controlRoutes(app: FastifyInstance) {
 
   routes.get('/controls/:id', {
     config: { roles: everyone },
-    schema: { tags: ['controls'], summary: 'One control', params: uuidParam, response: responses({ 200: controlView }) },
+    schema: {
+      tags: ['controls'],
+      operationId: 'getControl',
+      summary: 'Read a control',
+      description: 'One control',
+      params: uuidParam,
+      response: responses({ 200: controlView }),
+    },
     handler: async (request) => toControlView(await readControl(request.params.id)),
   });
 
@@ -238,7 +258,9 @@ export async function controlRoutes(app: FastifyInstance) {
     config: { roles: controlWriters },
     schema: {
       tags: ['controls'],
+      operationId: 'updateControl',
       summary: 'Change a control',
+      description: 'Change a control',
       params: uuidParam,
       body: controlPatch,
       response: responses({ 200: controlView }),
@@ -259,7 +281,9 @@ export async function controlRoutes(app: FastifyInstance) {
     config: { roles: controlWriters },
     schema: {
       tags: ['controls'],
-      summary: 'Retire a control: its Schedule is deleted, its test reports stay',
+      operationId: 'retireControl',
+      summary: 'Retire a control',
+      description: 'Retire a control: its Schedule is deleted, its test reports stay',
       params: uuidParam,
       response: responses({ 204: z.null() }),
     },

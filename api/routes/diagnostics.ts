@@ -36,7 +36,9 @@ export async function diagnosticsRoutes(app: FastifyInstance) {
     config: { roles: administrators },
     schema: {
       tags: ['operations'],
-      summary: 'Run a ping through Temporal, a worker and PostgreSQL, and read it back',
+      operationId: 'createDiagnosticPing',
+      summary: 'Run a diagnostic ping',
+      description: 'Run a ping through Temporal, a worker and PostgreSQL, and read it back',
       response: responses({ 201: ping }),
     },
     handler: async (request, reply) => {
@@ -56,7 +58,14 @@ export async function diagnosticsRoutes(app: FastifyInstance) {
 
   routes.get('/diagnostics/pings/:id', {
     config: { roles: administrators },
-    schema: { tags: ['operations'], summary: 'Read a diagnostic ping', params: uuidParam, response: responses({ 200: ping }) },
+    schema: {
+      tags: ['operations'],
+      operationId: 'getDiagnosticPing',
+      summary: 'Read a diagnostic ping',
+      description: 'Read a diagnostic ping',
+      params: uuidParam,
+      response: responses({ 200: ping }),
+    },
     handler: async (request) => readPing(request.params.id),
   });
 }

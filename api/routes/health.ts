@@ -23,7 +23,14 @@ export async function healthRoutes(app: FastifyInstance) {
 
   routes.get('/healthz', {
     config: { public: true },
-    schema: { tags: ['operations'], summary: 'The process is up', security: [], response: { 200: z.object({ status: z.literal('ok') }) } },
+    schema: {
+      tags: ['operations'],
+      operationId: 'getHealth',
+      summary: 'Liveness check',
+      description: 'The process is up',
+      security: [],
+      response: { 200: z.object({ status: z.literal('ok') }) },
+    },
     handler: async () => ({ status: 'ok' as const }),
   });
 
@@ -31,7 +38,9 @@ export async function healthRoutes(app: FastifyInstance) {
     config: { public: true },
     schema: {
       tags: ['operations'],
-      summary: 'PostgreSQL and Temporal are reachable',
+      operationId: 'getReadiness',
+      summary: 'Readiness check',
+      description: 'PostgreSQL and Temporal are reachable',
       security: [],
       response: { 200: dependencyStatus, 503: problemSchema },
     },

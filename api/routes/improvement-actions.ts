@@ -14,7 +14,9 @@ export async function improvementActionRoutes(app: FastifyInstance) {
     config: { roles: reportReaders },
     schema: {
       tags,
-      summary: 'The improvement backlog, oldest first, filtered by status, owner, source, service or overdue',
+      operationId: 'listImprovementActions',
+      summary: 'List improvement actions',
+      description: 'The improvement backlog, oldest first, filtered by status, owner, source, service or overdue',
       querystring: improvementListQuery,
       response: responses({ 200: improvementPage }),
     },
@@ -29,7 +31,9 @@ export async function improvementActionRoutes(app: FastifyInstance) {
     config: { roles: recordOwners },
     schema: {
       tags,
-      summary: 'Record progress on an action: its owner or the Security Manager (only the latter moves the due date)',
+      operationId: 'updateImprovementAction',
+      summary: 'Record progress on an improvement action',
+      description: 'Record progress on an action: its owner or the Security Manager (only the latter moves the due date)',
       params: uuidParam,
       body: improvementChangeRequest,
       response: responses({ 200: improvementAction }),

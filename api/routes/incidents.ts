@@ -63,7 +63,9 @@ export async function incidentRoutes(app: FastifyInstance) {
     config: { roles: incidentReporters },
     schema: {
       tags: ['incidents'],
-      summary: 'Report an incident; it is classified and its playbook starts (send Idempotency-Key to retry safely)',
+      operationId: 'reportIncident',
+      summary: 'Report an incident',
+      description: 'Report an incident; it is classified and its playbook starts (send Idempotency-Key to retry safely)',
       body: incidentReport,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
       response: responses({ 202: incidentAccepted }),
@@ -103,7 +105,9 @@ export async function incidentRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['incidents'],
-      summary: 'Incidents you may see, newest first',
+      operationId: 'listIncidents',
+      summary: 'List incidents',
+      description: 'Incidents you may see, newest first',
       querystring: incidentListQuery,
       response: responses({ 200: incidentPage }),
     },
@@ -119,7 +123,9 @@ export async function incidentRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['incidents'],
-      summary: 'One incident: its record, steps, tasks, actions, alerts, communications, timeline and live state',
+      operationId: 'getIncident',
+      summary: 'Read an incident',
+      description: 'One incident: its record, steps, tasks, actions, alerts, communications, timeline and live state',
       params: uuidParam,
       response: responses({ 200: incidentDetail }),
     },
@@ -192,7 +198,9 @@ export async function incidentRoutes(app: FastifyInstance) {
     config: { roles: incidentCommunicators },
     schema: {
       tags: ['incidents'],
-      summary: 'Propose an external communication; it is sent only after the Security Manager approves it',
+      operationId: 'proposeIncidentCommunication',
+      summary: 'Propose an external communication',
+      description: 'Propose an external communication; it is sent only after the Security Manager approves it',
       params: uuidParam,
       body: communicationRequestBody,
       response: responses({ 202: z.object({ communicationId: z.string(), status: z.literal('pending_approval') }) }),

@@ -4,6 +4,7 @@ import { accessReviewRoutes } from './access-reviews';
 import { advisoryRoutes } from './advisories';
 import { alertRoutes } from './alerts';
 import { ciComponentRoutes } from './ci-components';
+import { ciScanRoutes } from './ci-scans';
 import { kpiRoutes } from './kpis';
 import { metricsRoutes } from './metrics';
 import { auditRoutes } from './audit';
@@ -56,6 +57,7 @@ export async function routes(app: FastifyInstance) {
   await app.register(notificationRoutes);
   await app.register(advisoryRoutes);
   await app.register(ciComponentRoutes);
+  await app.register(ciScanRoutes);
   await app.register(kpiRoutes);
   await app.register(securityAlertRoutes);
   await app.register(metricsRoutes);

@@ -15,7 +15,9 @@ export async function kpiRoutes(app: FastifyInstance) {
     config: { roles: kpiReaders },
     schema: {
       tags: ['kpis'],
-      summary:
+      operationId: 'getPatchComplianceKpi',
+      summary: 'Patch compliance per service',
+      description:
         'Per service: advisory remediations due in [from, to) (default the last 30 days), how many were patched or mitigated on time, and the percentage',
       querystring: patchComplianceQuery,
       response: responses({ 200: patchComplianceView }),

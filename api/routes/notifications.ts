@@ -17,7 +17,9 @@ export async function notificationRoutes(app: FastifyInstance) {
     config: { roles: payloadReaders },
     schema: {
       tags: ['notifications'],
-      summary: 'Every notification recorded (oldest first) with each delivery: channel, target, status, attempts, last error',
+      operationId: 'listNotifications',
+      summary: 'List notifications',
+      description: 'Every notification recorded (oldest first) with each delivery: channel, target, status, attempts, last error',
       querystring: notificationListQuery,
       response: responses({ 200: notificationPage }),
     },
@@ -57,7 +59,9 @@ export async function notificationRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['notifications'],
-      summary: 'Where a principal is notified (yourself, or anyone for an admin); an empty list means e-mail to the recorded address',
+      operationId: 'putNotificationChannels',
+      summary: "Set a principal's notification channels",
+      description: 'Where a principal is notified (yourself, or anyone for an admin); an empty list means e-mail to the recorded address',
       params: principalParam,
       body: notificationChannelsBody,
       response: responses({ 200: notificationChannelsBody }),

@@ -30,7 +30,9 @@ export async function playbookRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['playbooks'],
-      summary: 'The current playbook of every incident category',
+      operationId: 'listPlaybooks',
+      summary: 'List current playbooks',
+      description: 'The current playbook of every incident category',
       response: responses({ 200: z.object({ items: z.array(playbookView) }) }),
     },
     handler: async () => ({ items: (await latestPlaybooks(app.db)).map(toView) }),
@@ -40,7 +42,9 @@ export async function playbookRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['playbooks'],
-      summary: 'One category’s playbook, the current version or `?version=`',
+      operationId: 'getPlaybook',
+      summary: "Read a category's playbook",
+      description: 'One category’s playbook, the current version or `?version=`',
       params: categoryParam,
       querystring: z.strictObject({ version: z.coerce.number().int().min(1).optional() }),
       response: responses({ 200: playbookView }),
@@ -56,7 +60,9 @@ export async function playbookRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['playbooks'],
-      summary: 'Publish a new version of a category’s playbook; running incidents keep theirs',
+      operationId: 'publishPlaybook',
+      summary: 'Publish a playbook version',
+      description: 'Publish a new version of a category’s playbook; running incidents keep theirs',
       params: categoryParam,
       body: playbookBody,
       response: responses({ 201: playbookView }),

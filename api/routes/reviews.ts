@@ -91,7 +91,9 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags,
-      summary: 'Start the security review of a period (a quarter or from–to days); the same period twice returns the running review',
+      operationId: 'startSecurityReview',
+      summary: 'Start a security review',
+      description: 'Start the security review of a period (a quarter or from–to days); the same period twice returns the running review',
       body: reviewStartRequest,
       response: responses({ 202: reviewAccepted }),
     },
@@ -119,7 +121,9 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: reportReaders },
     schema: {
       tags,
-      summary: 'Security reviews, latest period first',
+      operationId: 'listSecurityReviews',
+      summary: 'List security reviews',
+      description: 'Security reviews, latest period first',
       querystring: reviewListQuery,
       response: responses({ 200: z.object({ items: z.array(reviewSummary) }) }),
     },
@@ -130,7 +134,9 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags,
-      summary: `The Schedule ${reviewScheduleId} that starts the quarterly review, with its next run times`,
+      operationId: 'getSecurityReviewSchedule',
+      summary: 'Read the quarterly review Schedule',
+      description: `The Schedule ${reviewScheduleId} that starts the quarterly review, with its next run times`,
       response: responses({ 200: scheduleView }),
     },
     handler: async () => {
@@ -144,7 +150,9 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags,
-      summary: `Create or change the Schedule ${reviewScheduleId}: cron expressions or an interval (default: 06:00 UTC on the first day of each quarter)`,
+      operationId: 'putSecurityReviewSchedule',
+      summary: 'Set the quarterly review Schedule',
+      description: `Create or change the Schedule ${reviewScheduleId}: cron expressions or an interval (default: 06:00 UTC on the first day of each quarter)`,
       body: scheduleRequest,
       response: responses({ 200: scheduleView }),
     },
@@ -163,7 +171,9 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: reportReaders },
     schema: {
       tags,
-      summary: "One security review: where it stands, with the workflow's live step and open tasks",
+      operationId: 'getSecurityReview',
+      summary: 'Read a security review',
+      description: "One security review: where it stands, with the workflow's live step and open tasks",
       params: reviewParams,
       response: responses({ 200: reviewDetail }),
     },
@@ -183,10 +193,21 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: reportReaders, credentials: ['bearer', 'session'] },
     schema: {
       tags,
-      summary:
+      operationId: 'getSecurityReport',
+      summary: 'Read the IT Security Report',
+      description:
         'The IT Security Report: JSON, or Markdown (Accept: text/markdown), or a self-contained HTML page with KPI charts (Accept: text/html)',
       params: reviewParams,
-      response: responses({ 200: securityReport }),
+      response: responses({
+        200: {
+          description: 'The report, in the media type the Accept header asks for',
+          content: {
+            'application/json': { schema: securityReport },
+            'text/markdown': { schema: z.string() },
+            'text/html': { schema: z.string() },
+          },
+        },
+      }),
     },
     handler: async (request, reply) => {
       const review = await findReview(app.db, request.params.id);
@@ -207,7 +228,9 @@ export async function reviewRoutes(app: FastifyInstance) {
     config: { roles: reportReaders },
     schema: {
       tags,
-      summary: "The report's measures, computed live over whole days from–to (both included); `service` narrows the scope",
+      operationId: 'getKpis',
+      summary: "Compute the report's KPIs",
+      description: "The report's measures, computed live over whole days from–to (both included); `service` narrows the scope",
       querystring: kpiQuery,
       response: responses({ 200: kpiResponse }),
     },

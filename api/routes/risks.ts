@@ -16,7 +16,9 @@ export async function riskRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags,
-      summary: 'Register a risk; an accepted risk carries the expiry of its exception',
+      operationId: 'createRisk',
+      summary: 'Register a risk',
+      description: 'Register a risk; an accepted risk carries the expiry of its exception',
       body: riskCreateRequest,
       response: responses({ 201: risk }),
     },
@@ -27,7 +29,9 @@ export async function riskRoutes(app: FastifyInstance) {
     config: { roles: reportReaders },
     schema: {
       tags,
-      summary: 'The risk register, oldest first; `reviewDue=true` for risks past their review date',
+      operationId: 'listRisks',
+      summary: 'List the risk register',
+      description: 'The risk register, oldest first; `reviewDue=true` for risks past their review date',
       querystring: riskListQuery,
       response: responses({ 200: riskPage }),
     },
@@ -40,7 +44,14 @@ export async function riskRoutes(app: FastifyInstance) {
 
   routes.get('/risks/:id', {
     config: { roles: reportReaders },
-    schema: { tags, summary: 'One risk', params: uuidParam, response: responses({ 200: risk }) },
+    schema: {
+      tags,
+      operationId: 'getRisk',
+      summary: 'Read a risk',
+      description: 'One risk',
+      params: uuidParam,
+      response: responses({ 200: risk }),
+    },
     handler: async (request) => {
       const found = await findRisk(app.db, request.params.id);
       if (!found) throw notFound('risk', request.params.id);
@@ -52,7 +63,9 @@ export async function riskRoutes(app: FastifyInstance) {
     config: { roles: recordOwners },
     schema: {
       tags,
-      summary: 'Update a risk: the Security Manager, or the risk owner (who may not hand it on)',
+      operationId: 'updateRisk',
+      summary: 'Update a risk',
+      description: 'Update a risk: the Security Manager, or the risk owner (who may not hand it on)',
       params: uuidParam,
       body: riskChangeRequest,
       response: responses({ 200: risk }),
@@ -62,7 +75,14 @@ export async function riskRoutes(app: FastifyInstance) {
 
   routes.delete('/risks/:id', {
     config: { roles: securityManagement },
-    schema: { tags, summary: 'Remove a risk from the register (audited)', params: uuidParam, response: responses({ 204: z.null() }) },
+    schema: {
+      tags,
+      operationId: 'deleteRisk',
+      summary: 'Remove a risk',
+      description: 'Remove a risk from the register (audited)',
+      params: uuidParam,
+      response: responses({ 204: z.null() }),
+    },
     handler: async (request, reply) => {
       await deleteRisk(app.db, request.params.id, request.actor);
       return reply.code(204).send(null);

@@ -28,7 +28,9 @@ export async function securityAlertRoutes(app: FastifyInstance) {
     config: { roles: securityManagement },
     schema: {
       tags: ['security-alerts'],
-      summary:
+      operationId: 'broadcastSecurityAlert',
+      summary: 'Broadcast a security alert',
+      description:
         'Broadcast a security alert to the owners of the affected CIs and services and the audience roles; each acknowledges through a task (send Idempotency-Key to retry safely)',
       body: securityAlertBody,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
@@ -70,7 +72,9 @@ export async function securityAlertRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['security-alerts'],
-      summary: 'One security alert: who has acknowledged it and who has not yet',
+      operationId: 'getSecurityAlert',
+      summary: 'Read a security alert',
+      description: 'One security alert: who has acknowledged it and who has not yet',
       params: uuidParam,
       response: responses({ 200: securityAlertView }),
     },

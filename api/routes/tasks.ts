@@ -19,7 +19,9 @@ export async function taskRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['tasks'],
-      summary:
+      operationId: 'listTasks',
+      summary: 'List human tasks',
+      description:
         'Human tasks you may see (on records of yours, assigned to you, or all for oversight roles); `mine=true` for those you may decide now',
       querystring: taskListQuery,
       response: responses({ 200: taskPage }),
@@ -34,7 +36,14 @@ export async function taskRoutes(app: FastifyInstance) {
 
   routes.get('/tasks/:id', {
     config: { roles: everyone },
-    schema: { tags: ['tasks'], summary: 'One human task with its decisions', params: uuidParam, response: responses({ 200: taskView }) },
+    schema: {
+      tags: ['tasks'],
+      operationId: 'getTask',
+      summary: 'Read a human task',
+      description: 'One human task with its decisions',
+      params: uuidParam,
+      response: responses({ 200: taskView }),
+    },
     handler: async (request) => {
       const task = await findVisibleTask(app.db, request.actor, request.params.id);
       if (!task) throw notFound('task', request.params.id);
@@ -46,7 +55,9 @@ export async function taskRoutes(app: FastifyInstance) {
     config: { roles: deciders },
     schema: {
       tags: ['tasks'],
-      summary:
+      operationId: 'decideTask',
+      summary: 'Decide a human task',
+      description:
         'Decide a task on a record of yours (or one assigned to you): the workflow validates the decision (role, own request, four-eyes, outcome) before accepting it. Send Idempotency-Key to retry safely: a retry of a decision that succeeded answers its result again. 503 with Retry-After when the task is not ready for decisions yet.',
       params: uuidParam,
       headers: idempotencyHeaders,

@@ -38,7 +38,9 @@ export async function testRunRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['testing schedule'],
-      summary: 'Test reports, newest first',
+      operationId: 'listTestRuns',
+      summary: 'List test reports',
+      description: 'Test reports, newest first',
       querystring: testRunListQuery,
       response: responses({ 200: testRunPage }),
     },
@@ -51,7 +53,14 @@ export async function testRunRoutes(app: FastifyInstance) {
 
   routes.get('/test-runs/:id', {
     config: { roles: everyone },
-    schema: { tags: ['testing schedule'], summary: 'One test report', params: uuidParam, response: responses({ 200: testRunView }) },
+    schema: {
+      tags: ['testing schedule'],
+      operationId: 'getTestRun',
+      summary: 'Read a test report',
+      description: 'One test report',
+      params: uuidParam,
+      response: responses({ 200: testRunView }),
+    },
     handler: async (request) => {
       const run = await findTestRun(app.db, request.params.id);
       if (!run) throw notFound('test run', request.params.id);

@@ -97,7 +97,9 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: controlWriters },
     schema: {
       tags: ['testing schedule'],
-      summary: "Create or replace the control's test Schedule (Temporal Schedule security-test/<controlId>)",
+      operationId: 'putControlSchedule',
+      summary: "Set a control's test Schedule",
+      description: "Create or replace the control's test Schedule (Temporal Schedule security-test/<controlId>)",
       params: uuidParam,
       body: scheduleBody,
       response: responses({ 200: scheduleDescription }),
@@ -133,7 +135,9 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['testing schedule'],
-      summary: "The control's Schedule as Temporal describes it: next run times, recent runs, paused",
+      operationId: 'getControlSchedule',
+      summary: "Read a control's test Schedule",
+      description: "The control's Schedule as Temporal describes it: next run times, recent runs, paused",
       params: uuidParam,
       response: responses({ 200: scheduleDescription }),
     },
@@ -150,7 +154,9 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: controlWriters },
     schema: {
       tags: ['testing schedule'],
-      summary: "Delete the control's Schedule; a run already started finishes",
+      operationId: 'deleteControlSchedule',
+      summary: "Delete a control's test Schedule",
+      description: "Delete the control's Schedule; a run already started finishes",
       params: uuidParam,
       response: responses({ 204: z.null() }),
     },
@@ -169,7 +175,9 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       config: { roles: controlWriters },
       schema: {
         tags: ['testing schedule'],
-        summary: paused ? "Pause the control's Schedule, saying why (audited)" : "Resume the control's Schedule, saying why (audited)",
+        operationId: paused ? 'pauseControlSchedule' : 'unpauseControlSchedule',
+        summary: paused ? "Pause a control's test Schedule" : "Resume a control's test Schedule",
+        description: paused ? "Pause the control's Schedule, saying why (audited)" : "Resume the control's Schedule, saying why (audited)",
         params: uuidParam,
         body: pauseBody,
         response: responses({ 200: scheduleDescription }),
@@ -190,7 +198,9 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: testTriggerers },
     schema: {
       tags: ['testing schedule'],
-      summary:
+      operationId: 'runControlTest',
+      summary: 'Test a control now',
+      description:
         'Test the control now: through its Schedule if it has one, otherwise directly; refused while a run is open (send Idempotency-Key to retry safely)',
       params: uuidParam,
       headers: z.object({ 'idempotency-key': z.string().max(200).optional() }),
@@ -238,7 +248,9 @@ export async function testScheduleRoutes(app: FastifyInstance) {
     config: { roles: everyone },
     schema: {
       tags: ['testing schedule'],
-      summary:
+      operationId: 'getTestingSchedule',
+      summary: 'Read the testing schedule',
+      description:
         'The testing schedule as people read it: every control, its cadence, last result and next runs in [from, to]; overdue controls first',
       querystring: testingScheduleQuery,
       response: responses({ 200: testingScheduleView }),

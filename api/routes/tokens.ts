@@ -31,7 +31,9 @@ export async function tokenRoutes(app: FastifyInstance) {
     config: { roles: administrators },
     schema: {
       tags: ['tokens'],
-      summary: 'Create an API token (its secret is shown once)',
+      operationId: 'createToken',
+      summary: 'Create an API token',
+      description: 'Create an API token (its secret is shown once)',
       body: tokenRequest,
       response: responses({ 201: z.object({ id: z.string(), token: z.string(), principalId: z.string(), roles: z.array(z.enum(roles)) }) }),
     },
@@ -49,7 +51,9 @@ export async function tokenRoutes(app: FastifyInstance) {
     config: { roles: administrators },
     schema: {
       tags: ['tokens'],
-      summary: 'List tokens (never their secrets)',
+      operationId: 'listTokens',
+      summary: 'List API tokens',
+      description: 'List tokens (never their secrets)',
       response: responses({ 200: z.object({ items: z.array(tokenSummary) }) }),
     },
     handler: async () => {
@@ -69,7 +73,14 @@ export async function tokenRoutes(app: FastifyInstance) {
 
   routes.delete('/tokens/:id', {
     config: { roles: administrators },
-    schema: { tags: ['tokens'], summary: 'Revoke a token', params: uuidParam, response: responses({ 204: z.null() }) },
+    schema: {
+      tags: ['tokens'],
+      operationId: 'revokeToken',
+      summary: 'Revoke an API token',
+      description: 'Revoke a token',
+      params: uuidParam,
+      response: responses({ 204: z.null() }),
+    },
     handler: async (request, reply) => {
       if (!(await revokeToken(app.db, request.params.id, request.actor.principalId))) throw notFound('active token', request.params.id);
       return reply.code(204).send(null);

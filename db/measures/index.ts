@@ -21,6 +21,7 @@ import { sodConflictsHeld } from './sod-conflicts';
 import { policiesPastReview } from './policies-past-review';
 import { risksPastReview } from './risks-past-review';
 import { selfApprovalsRefused } from './self-approvals-refused';
+import { systemsPatched } from './systems-patched';
 
 /** Every KPI of the IT Security Report, in report order. A new data source is one more line here. */
 export const measures: readonly Measure[] = [
@@ -43,6 +44,7 @@ export const measures: readonly Measure[] = [
   patchCompliance,
   problemWorkaroundsChecked,
   sodConflictsHeld,
+  systemsPatched,
 ];
 
 export async function computeMeasures(

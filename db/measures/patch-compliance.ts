@@ -5,9 +5,9 @@ import { day, percent, type Measure } from './measure';
 
 export const patchCompliance: Measure = {
   id: 'patch-compliance',
-  title: 'Patch compliance',
+  title: 'Remediations on time',
   definition:
-    'Share of advisory remediations due in the period that were patched or mitigated by their due date, overall and per service in scope; computed by patchCompliance in db/advisories.ts. Each service below 100% is a deviation owned by its owner.',
+    'Share of advisory remediations due in the period, and due by its end (or now, if earlier) or already resolved, that were patched or mitigated by their due date, overall and per service in scope; computed by patchCompliance in db/advisories.ts. A remediation not yet due is not counted against the period; one closed as not applicable (advisory withdrawn) is no obligation. See "Systems currently patched" for the state of the systems themselves. Each service below 100% is a deviation owned by its owner.',
   trend: true,
   async compute(db, period, scope) {
     const assets = await loadAssets(db, scope);

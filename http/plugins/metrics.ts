@@ -1,31 +1,54 @@
 import fp from 'fastify-plugin';
-import { Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { patchCompliance } from '../../db/advisories';
-import { processFigures } from '../../db/metrics';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { businessMetrics, newScrape, type BusinessMetric } from '../business-metrics';
 
 declare module 'fastify' {
   interface FastifyInstance {
-    metrics: { registry: Registry; refresh(): Promise<void> };
+    metrics: {
+      /** This process: Node.js's standard metrics (unprefixed, as stock dashboards expect) and request latency. */
+      process: Registry;
+      /** The process figures from PostgreSQL, the same on every replica (http/business-metrics.ts). */
+      business: Registry;
+      refreshBusiness(): Promise<void>;
+    };
   }
 }
 
-const patchCompliancePeriodMs = 30 * 86_400_000;
+/** A prom-client metric whose series are replaced wholesale by each scrape's reading. */
+function businessSeries(metric: BusinessMetric, registry: Registry) {
+  const options = { name: metric.name, help: metric.help, labelNames: metric.labelNames, registers: [registry] };
+  if (metric.type === 'gauge') {
+    const gauge = new Gauge(options);
+    return { reset: () => gauge.reset(), set: (labels: Record<string, string>, value: number) => gauge.set(labels, value) };
+  }
+  // A counter read back from PostgreSQL: its value is the count so far, never decreasing while the
+  // rows stay, so the series is rewritten rather than incremented.
+  const counter = new Counter(options);
+  return { reset: () => counter.reset(), set: (labels: Record<string, string>, value: number) => counter.inc(labels, value) };
+}
 
 /**
- * Prometheus metrics of the API process: request latency, observed on every response, and the
- * process figures (incidents, tasks, approvals, test runs, patch compliance), read from PostgreSQL
- * when scraped. One registry per app, so several apps in one process (tests) do not collide.
+ * Prometheus metrics of an API process. Two registries, so several replicas are not multiplied:
+ * GET /metrics serves this process's own (scrape every replica), GET /metrics/business the
+ * figures read from PostgreSQL (scrape once, through the load balancer). One pair per app, so
+ * several apps in one process (tests) do not collide.
  */
 export const metricsPlugin = fp(async (app) => {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'warden_api_' });
+  const processRegistry = new Registry();
+  collectDefaultMetrics({ register: processRegistry });
+  // prom-client names three gauges `…_total`, which Prometheus reserves for counters (promtool
+  // refuses them). Each is the sum of a labelled gauge it also exports (nodejs_active_handles,
+  // nodejs_active_requests, nodejs_active_resources), so nothing is lost.
+  for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    processRegistry.removeSingleMetric(misnamed);
+  }
 
   const latency = new Histogram({
     name: 'warden_http_request_duration_seconds',
     help: 'API request latency by route and status',
     labelNames: ['method', 'route', 'status_code'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-    registers: [registry],
+    registers: [processRegistry],
   });
   app.addHook('onResponse', async (request, reply) => {
     // The route pattern, never the raw URL: ids in paths would explode the label set.
@@ -35,60 +58,20 @@ export const metricsPlugin = fp(async (app) => {
     );
   });
 
-  const incidentsOpen = new Gauge({
-    name: 'warden_incidents_open',
-    help: 'Open incidents by severity',
-    labelNames: ['severity'],
-    registers: [registry],
-  });
-  const tasksOverdue = new Gauge({ name: 'warden_tasks_overdue', help: 'Open human tasks past their deadline', registers: [registry] });
-  const approvals = new Gauge({
-    name: 'warden_approvals_decided',
-    help: 'Decided approval tasks by outcome',
-    labelNames: ['outcome'],
-    registers: [registry],
-  });
-  const testRuns = new Gauge({
-    name: 'warden_test_runs',
-    help: 'Finished security test runs by result',
-    labelNames: ['result'],
-    registers: [registry],
-  });
-  const compliance = new Gauge({
-    name: 'warden_patch_compliance_percent',
-    help: 'Advisory remediations done on time, % of those due in the last 30 days, per service',
-    labelNames: ['service'],
-    registers: [registry],
-  });
-  const remediationsDue = new Gauge({
-    name: 'warden_patch_remediations_due',
-    help: 'Advisory remediations due in the last 30 days, per service',
-    labelNames: ['service'],
-    registers: [registry],
-  });
+  const businessRegistry = new Registry();
+  const series = businessMetrics.map((metric) => ({ metric, series: businessSeries(metric, businessRegistry) }));
 
-  const tasksOpen = new Gauge({ name: 'warden_tasks_open', help: 'Open human tasks', registers: [registry] });
-
-  // Called by the scrape before serialising: prom-client reads gauges concurrently, so a collect()
-  // on one gauge could not refresh the others in time.
-  const refresh = async () => {
-    const now = new Date();
-    const [figures, services] = await Promise.all([
-      processFigures(app.db),
-      patchCompliance(app.db, { from: new Date(now.getTime() - patchCompliancePeriodMs), to: now }),
-    ]);
-    for (const gauge of [incidentsOpen, approvals, testRuns, compliance, remediationsDue]) gauge.reset();
-    for (const row of figures.incidents) incidentsOpen.set({ severity: row.severity }, row.n);
-    tasksOpen.set(figures.tasks.open);
-    tasksOverdue.set(figures.tasks.overdue);
-    for (const row of figures.approvals) approvals.set({ outcome: row.outcome ?? 'none' }, row.n);
-    for (const row of figures.testRuns) testRuns.set({ result: row.result }, row.n);
-    for (const service of services) {
-      const label = { service: service.serviceName ?? 'none' };
-      remediationsDue.set(label, service.due);
-      if (service.percentage !== null) compliance.set(label, service.percentage);
-    }
+  // Called by the scrape before serialising: prom-client reads metrics concurrently, so a collect()
+  // on one could not refresh the others in time. Every reading first, then every series, so a
+  // failed read leaves the previous scrape's values rather than half of them.
+  const refreshBusiness = async () => {
+    const scrape = newScrape(app.db);
+    const readings = await Promise.all(series.map(({ metric }) => metric.read(scrape)));
+    series.forEach(({ series: target }, index) => {
+      target.reset();
+      for (const sample of readings[index] ?? []) target.set(sample.labels, sample.value);
+    });
   };
 
-  app.decorate('metrics', { registry, refresh });
+  app.decorate('metrics', { process: processRegistry, business: businessRegistry, refreshBusiness });
 });

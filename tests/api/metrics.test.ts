@@ -23,33 +23,60 @@ const sample = (text: string, series: string) => {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 };
 
-describe('GET /metrics', () => {
-  it('serves the process figures and request latency to admin and auditor tokens only', async () => {
+/** What `promtool check metrics` (Debian's prometheus package; CI installs it) says about an exposition. */
+async function promtoolProblems(exposition: string): Promise<string> {
+  const child = execFile('promtool', ['check', 'metrics']);
+  child.stdin?.end(exposition);
+  let output = '';
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const code = await new Promise<number | null>((resolve, reject) => child.on('error', reject).on('close', resolve));
+  return code === 0 ? output.trim() : `exit ${code}: ${output}`;
+}
+
+describe('GET /metrics and /metrics/business', () => {
+  it('serve Prometheus-clean metrics to admin and auditor tokens only: this process, and the process figures once', async () => {
     const reported = await stack.request('POST', '/incidents', {
       token: tokens.reporter,
       body: { title: 'Beaconing host', description: 'x', category: 'malware', affectedCis: [], source: 'edr' },
     });
     await openTask(stack, tokens.manager, reported.body.id, 'incident.acknowledge');
 
-    expect((await stack.request('GET', '/metrics')).status).toBe(401);
-    expect((await stack.request('GET', '/metrics', { token: tokens.reporter })).status).toBe(403);
-    const scraped = await eventually(
+    for (const path of ['/metrics', '/metrics/business']) {
+      expect((await stack.request('GET', path)).status).toBe(401);
+      expect((await stack.request('GET', path, { token: tokens.reporter })).status).toBe(403);
+    }
+    const business = await eventually(
       async () => {
-        const response = await stack.request('GET', '/metrics', { token: tokens.auditor });
-        return sample(response.body, 'warden_tasks_open') === 1 && response;
+        const response = await stack.request('GET', '/metrics/business', { token: tokens.auditor });
+        return sample(response.body, 'warden_tasks_open{kind="incident.acknowledge"}') === 1 && response;
       },
       15_000,
-      'the open acknowledgement task in /metrics',
+      'the open acknowledgement task in /metrics/business',
     );
-    expect(scraped.headers.get('content-type')).toContain('text/plain');
-    const text: string = scraped.body;
-    expect(sample(text, 'warden_incidents_open{severity="low"}')).toBe(1);
-    expect(sample(text, 'warden_tasks_overdue')).toBe(0);
+    expect(business.headers.get('content-type')).toContain('text/plain');
+    const figures: string = business.body;
+    expect(sample(figures, 'warden_incidents_open{severity="low"}')).toBe(1);
+    expect(sample(figures, 'warden_tasks_overdue{kind="incident.acknowledge"}')).toBe(0);
+    expect(sample(figures, 'warden_security_tests_overdue')).toBe(0);
+    expect(figures).toContain('# TYPE warden_approvals_decided_total counter');
+    expect(figures).toContain('# TYPE warden_test_runs_total counter');
+    expect(figures).toContain('# TYPE warden_remediations_overdue gauge');
+    expect(figures).toContain('# TYPE warden_patch_compliance_ratio gauge');
+    // Business figures are not per process: they are not in /metrics, so summing replicas cannot multiply them.
+    expect(figures).not.toMatch(/^(process|nodejs)_/m);
+    expect(await promtoolProblems(figures)).toBe('');
+
+    const own = await stack.request('GET', '/metrics', { token: tokens.auditor });
+    expect(own.headers.get('content-type')).toContain('text/plain');
+    const text: string = own.body;
     expect(text).toMatch(/^warden_http_request_duration_seconds_count\{method="POST",route="\/incidents",status_code="202"\} 1$/m);
-    // No test_runs table on this branch: the gauge is declared but has no series.
-    expect(text).toContain('# TYPE warden_test_runs gauge');
-    expect(text).not.toMatch(/^warden_test_runs\{/m);
-    expect(text).toContain('# TYPE warden_patch_compliance_percent gauge');
+    // Node.js's standard names, as stock dashboards query them.
+    expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
+    expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');
+    expect(text).not.toContain('warden_api_');
+    expect(text).not.toContain('warden_incidents_open');
+    expect(await promtoolProblems(text)).toBe('');
   });
 
   it('the worker serves the Temporal SDK metrics on WARDEN_WORKER_METRICS_ADDRESS', async () => {

@@ -1,4 +1,6 @@
+import createClient from 'openapi-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { paths } from '../setup/warden-api';
 import { walkableRoutes } from '../setup/routes';
 import { startStack } from '../setup/stack';
 
@@ -53,4 +55,17 @@ it('serves the interactive documentation as HTML', async () => {
   const response = await stack.request('GET', '/docs');
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/html');
+});
+
+it('serves a client generated from the document (openapi-typescript, openapi-fetch), errors included', async () => {
+  const token = await stack.token(['security_manager'], 'typed-client');
+  const client = createClient<paths>({ baseUrl: stack.baseUrl, headers: { authorization: `Bearer ${token}` } });
+  const created = await client.POST('/services', { body: { name: 'Payroll', owner: 'typed-client' } });
+  expect(created.response.status).toBe(201);
+  const read = await client.GET('/services/{id}', { params: { path: { id: created.data?.id ?? '' } } });
+  expect(read.data?.name).toBe('Payroll');
+
+  const refused = await client.GET('/services/{id}', { params: { path: { id: 'not-a-uuid' } } });
+  expect(refused.response.headers.get('content-type')).toContain('application/problem+json');
+  expect(refused.error?.errors?.[0]?.path).toBe('params.id');
 });

@@ -87,7 +87,14 @@ describe('warden start', () => {
     // The banner is printed once the API listens, which can be a moment after /readyz first answers.
     const ready = (warden: RunningWarden) => async () => warden.output().includes('Warden is running') && (await api(port, '/readyz')).ok;
     await whileRunning(first, ready(first), 'the first start to be ready');
-    expect(first.output()).toContain(`Admin token   ${adminToken}`);
+    // The banner never repeats a secret the user supplied: it would land in their logs.
+    expect(first.output()).toContain('Admin token   the one in WARDEN_ADMIN_TOKEN');
+    expect(first.output()).not.toContain(adminToken);
+
+    // The worker's SDK metrics are on by default in the local run.
+    const workerMetrics = /Worker metrics (http:\S+)/.exec(first.output())?.[1];
+    expect(workerMetrics, first.output()).toBeDefined();
+    expect(await (await fetch(workerMetrics as string)).text()).toMatch(/^temporal_worker_start\{/m);
 
     const docs = await api(port, '/docs');
     expect(docs.status).toBe(200);

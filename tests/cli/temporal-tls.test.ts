@@ -1,5 +1,4 @@
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../config';
 import { connectionOptions, connectTemporalClient } from '../../temporal/connection';
 import { temporalSettings } from '../../wiring';
+import { certificateMaker } from '../setup/certificates';
 
 // `temporal server start-dev` has no TLS flags, so this test puts what a secured cluster's frontend
 // does in front of it: a TLS listener that requires a client certificate signed by its CA (mTLS),
@@ -16,52 +16,10 @@ import { temporalSettings } from '../../wiring';
 // connection (NativeConnection, the Rust core) get the options Warden builds from TEMPORAL_TLS_*.
 
 const dir = mkdtempSync(path.join(tmpdir(), 'warden-temporal-tls-'));
-const at = (name: string) => path.join(dir, name);
-const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-
-/** A CA, and a certificate it signs for `subject` with these extensions. */
-function makeCa(name: string): void {
-  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  openssl(
-    'req',
-    '-x509',
-    '-new',
-    '-key',
-    `${name}.key`,
-    '-subj',
-    `/CN=${name}`,
-    '-days',
-    '2',
-    '-out',
-    `${name}.pem`,
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  );
-}
-function makeLeaf(name: string, ca: string, extensions: string): void {
-  openssl('genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', `${name}.key`);
-  openssl('req', '-new', '-key', `${name}.key`, '-subj', `/CN=${name}`, '-out', `${name}.csr`);
-  writeFileSync(at(`${name}.ext`), `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n${extensions}\n`);
-  openssl(
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.pem`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`,
-    '-out',
-    `${name}.pem`,
-  );
-}
+const certificates = certificateMaker(dir);
+const { at } = certificates;
+const makeCa = certificates.ca;
+const makeLeaf = certificates.leaf;
 
 let proxy: tls.Server;
 let address = '';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { buildServer, type Server } from '../../server';
 import { loadConfig, type Config } from '../../config';
 import { createDb } from '../../db/create-db';
@@ -53,7 +53,9 @@ Runtime.install({ logger: new DefaultLogger('WARN') });
  * A real Warden for one test file: its own database cloned from the migrated template, its own task
  * queue and worker on the shared dev server, and the API listening on a loopback port.
  */
-export async function startStack(options: { worker?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+export async function startStack(
+  options: { worker?: boolean; env?: Record<string, string> /** The API's logger; silent unless given. */; apiLogger?: Logger } = {},
+): Promise<Stack> {
   const suffix = randomBytes(4).toString('hex');
   const adminUrl = inject('postgresAdminUrl');
   const database = `${inject('databasePrefix')}${suffix}`;
@@ -74,7 +76,7 @@ export async function startStack(options: { worker?: boolean; env?: Record<strin
   });
   const handle = createDb(url, silent);
   const temporal = await connectTemporalClient(temporalSettings(config, 'for the test stack'));
-  const app = await buildServer(serverDeps(config, { db: handle.db, temporal }));
+  const app = await buildServer(serverDeps(config, { db: handle.db, temporal }), { logger: options.apiLogger });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 
   let worker: WardenWorker | undefined;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, remediationDeadline } from '../../domain/advisory';
 import { affectedComponents, affectedRange, versionInRange } from '../../activities/advisory-matching';
-import { cvss3BaseScore } from '../../domain/cvss';
+import { cvssBaseScore } from '../../schemas/cvss';
 import { defaultSla } from '../../domain/sla';
 import { osvRanges, parseAdvisory, versRanges } from '../../schemas/advisories';
 
@@ -20,9 +20,13 @@ describe('versionInRange', () => {
     ['v1.2.3', '1.2.3', true, 'a leading v is semver'],
     ['2019-R2', '2019-r2', true, 'non-semver: exact, case-insensitive'],
     ['2019-R3', '2019-R2', false],
-    ['10.0.19041.1', '>=10.0.0', false, 'four parts are not semver: only exact versions match'],
+    ['10.0.19041.1', '>=10.0.0', true, 'a fourth number is kept, not ordered by'],
+    ['10.0.19041.1', '<10.0.19041', false, 'a fourth number never sorts below its release'],
     ['10.0.19041.1', '10.0.19041.1', true],
-    ['1.2', '>=1.0.0', false, 'partial versions are not guessed at'],
+    ['1.2', '>=1.0.0', true, 'ecosystems drop trailing zeros: 1.2 is 1.2.0'],
+    ['2.14.1', '>=2.0.0-beta9 <2.15.0', true, 'Maven 2.0-beta9 as osvRanges writes it'],
+    ['2.14.1.Final', '<2.14.1', false, 'a release word is the release itself'],
+    ['2.15.0-rc1', '<2.15.0', true, 'a release candidate comes before its release'],
   ])('%s in %s → %s', (version: string, range: string, expected: boolean, _why?: string) => {
     expect(versionInRange(version, range)).toBe(expected);
   });
@@ -58,17 +62,23 @@ describe('remediation deadline', () => {
   });
 });
 
-describe('CVSS v3 base score', () => {
+describe('CVSS base scores (v2, v3.x, v4.0)', () => {
   it.each([
     ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 9.8],
     ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H', 10],
     ['CVSS:3.1/AV:N/AC:L/PR:L/UI:N/S:U/C:H/I:N/A:N', 6.5],
     ['CVSS:3.0/AV:L/AC:H/PR:H/UI:R/S:U/C:L/I:N/A:N', 1.8],
     ['CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:N', 0],
-    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', null],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', 9.3],
+    ['CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:L/VI:N/VA:N/SC:N/SI:N/SA:N', 6.9],
+    ['AV:N/AC:L/Au:N/C:P/I:P/A:P', 7.5],
+    ['AV:N/AC:L/Au:N/C:C/I:C/A:C', 10],
     ['CVSS:3.1/AV:N/AC:L', null],
+    ['CVSS:4.0/AV:N/AC:L', null],
+    ['CVSS:9.9/AV:N', null],
+    ['not a vector', null],
   ])('%s → %s', (vector, score) => {
-    expect(cvss3BaseScore(vector)).toBe(score);
+    expect(cvssBaseScore(vector)).toBe(score);
   });
 });
 

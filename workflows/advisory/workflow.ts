@@ -9,7 +9,6 @@ import {
   patched,
   proxyActivities,
   setHandler,
-  sleep,
   startChild,
   uuid4,
   workflowInfo,
@@ -24,13 +23,14 @@ import {
   type CloseAdvisoryRequest,
   type RemediationProgress,
   type RemediationStatus,
+  type WithdrawAdvisoryRequest,
 } from '../../domain/advisory';
 import { durationMs, durationPattern } from '../../domain/duration';
 import type { DecisionRequest } from '../../domain/human-task';
 import type { Role } from '../../domain/roles';
 import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { boundedHistoriesPatch, HumanTasks, type TaskResult } from '../human-task';
-import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal } from './definitions';
+import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal, withdrawSignal } from './definitions';
 import { endingVisibly } from '../permanent-failure';
 import { publishSearchFields } from '../search-attributes';
 
@@ -103,6 +103,8 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
   const tracked = new Set<string>(carried?.tracked);
   let rematchReasons: string[] = [...(carried?.rematchReasons ?? [])];
   let closedBy: CloseAdvisoryRequest | undefined;
+  /** Set when the source withdraws the advisory: everything running stops, nothing new starts. */
+  let withdrawal: WithdrawAdvisoryRequest | undefined;
   /** Every running remediation, where it stands: what continue-as-new carries. */
   const remediations = new Map<string, RemediationProgress>();
   let pendingAlert: AlertProposalFacts | null = carried?.pendingAlert ?? null;
@@ -111,6 +113,10 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
   let full = false;
 
   setHandler(rematchSignal, ({ reason }) => void rematchReasons.push(reason));
+  setHandler(withdrawSignal, (request) => {
+    // A withdrawal after the close was accepted changes nothing: the advisory is ending anyway.
+    if (state.status === 'open' && !withdrawal) withdrawal = request;
+  });
   setHandler(advisoryStateQuery, () => ({ ...state }));
   setHandler(
     closeAdvisoryUpdate,
@@ -255,6 +261,8 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
   async function remediate(progress: RemediationProgress) {
     const { assignment, title, preventiveMeasures } = progress;
     for (;;) {
+      // Withdrawn: the withdrawal closes this remediation as not applicable; no task opens again.
+      if (withdrawal) return;
       if (progress.phase === 'report') {
         const report = await tasks.run({
           key: `remediation:${assignment.ciId}`,
@@ -286,6 +294,7 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
           repeatLastEscalation: true,
           guard: remediationGuard,
         });
+        if (withdrawal) return;
         if (report.outcome === 'patched') {
           const { stillAffected } = await record(assignment, report, 'patched', { resolution: { version: text(report.data, 'version') } });
           if (!stillAffected) return;
@@ -331,6 +340,7 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
             return expiresIn && !durationPattern.test(expiresIn) ? 'data.expiresIn must be a duration such as 30d' : undefined;
           },
         });
+        if (withdrawal) return;
         if (approval.outcome !== 'approved') {
           await record(assignment, approval, 'open', {
             resolution: { exceptionRejected: true, comment: approval.decisions.at(-1)?.comment ?? null },
@@ -344,13 +354,15 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
         await record(assignment, approval, 'exception', { resolution: { expiresIn: expiry }, exceptionExpiresAt: lapsesAt });
         progress.exception = { expiry, lapsesAt };
         progress.phase = 'excepted';
-        // An exception is temporary: when it lapses the CI is back on the owner's list.
-        await sleep(expiry);
+        // An exception is temporary: when it lapses the CI is back on the owner's list. The same one
+        // timer as a plain sleep; a withdrawal ends the wait early.
+        await condition(() => withdrawal !== undefined, expiry);
       } else {
         // A continued run sleeps out what is left of the exception.
         const left = progress.exception ? Date.parse(progress.exception.lapsesAt) - Date.now() : 0;
-        await sleep(Math.max(1, left));
+        await condition(() => withdrawal !== undefined, Math.max(1, left));
       }
+      if (withdrawal) return;
       progress.note = `the exception granted for ${progress.exception?.expiry ?? defaultExceptionExpiry} has expired`;
       progress.phase = 'report';
       progress.exception = undefined;
@@ -359,7 +371,7 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
 
   /** Every running part of the advisory is waiting on a person or a timer, nothing mid-write. */
   function resumable(): boolean {
-    if (matching || state.status !== 'open' || !tasks.quiescent() || !allHandlersFinished()) return false;
+    if (matching || state.status !== 'open' || withdrawal || !tasks.quiescent() || !allHandlersFinished()) return false;
     if (state.alertProposal === 'pending' && !tasks.hasOpen('alert-proposal')) return false;
     return [...remediations.values()].every((progress) =>
       progress.phase === 'report'
@@ -387,6 +399,21 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
       },
     });
 
+  /**
+   * The source withdrew the advisory: its open tasks are cancelled, every remediation loop returns,
+   * and one activity closes the running remediations as not applicable and the advisory as withdrawn.
+   */
+  async function withdraw(request: WithdrawAdvisoryRequest): Promise<AdvisoryResponseResult> {
+    // Every task recorded and waiting first: a task still being opened would be cancelled before its row exists.
+    await condition(() => tasks.quiescent());
+    for (const taskId of tasks.openTaskIds()) await tasks.cancel(taskId, 'the advisory was withdrawn by its source');
+    await condition(() => state.activeRemediations.length === 0 && allHandlersFinished());
+    await advisories.withdrawAdvisory({ advisoryId: input.advisoryId, actor: request.actor, withdrawnAt: request.withdrawnAt });
+    state.status = 'withdrawn';
+    publishSearchFields({ status: state.status });
+    return { status: 'withdrawn' };
+  }
+
   if (carried) {
     // A continued run: everything running goes on where it was; nothing is opened or announced again.
     if (state.alertProposal === 'pending' && pendingAlert) void proposeAlert(pendingAlert);
@@ -395,10 +422,11 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
     await match();
   }
   while (state.status === 'open') {
-    await condition(() => rematchReasons.length > 0 || state.status !== 'open' || readyToContinue());
+    await condition(() => rematchReasons.length > 0 || state.status !== 'open' || withdrawal !== undefined || readyToContinue());
     // Before pending re-matches (they are carried), so a steady stream of them cannot starve it; checked
     // again in the same activation, since a decision may have arrived after the condition held.
     if (readyToContinue()) return await continueNow();
+    if (withdrawal) break;
     if (rematchReasons.length === 0) {
       if (state.status !== 'open') break;
       continue;
@@ -409,6 +437,7 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
     rematchesThisRun += 1;
     if (!full && (rematchesThisRun >= rematchesPerRun || workflowInfo().continueAsNewSuggested)) full = patched(boundedHistoriesPatch);
   }
+  if (withdrawal) return withdraw(withdrawal);
   await condition(allHandlersFinished);
   await advisories.closeAdvisory({
     advisoryId: input.advisoryId,

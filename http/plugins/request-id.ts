@@ -1,0 +1,40 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+
+/**
+ * What an incoming X-Request-Id may be to be honoured: a caller's id travels into logs, so only
+ * short, printable, log-safe ids are kept (UUIDs, ULIDs, a proxy's hex or base64 ids); anything
+ * else is replaced by a fresh UUID rather than refused, since the id is a convenience, not input.
+ */
+const acceptableRequestId = /^[A-Za-z0-9._:+/=-]{1,128}$/;
+
+/** Fastify's `genReqId`: the caller's X-Request-Id when it is acceptable, otherwise a UUID. */
+export function requestIdFor(request: { headers: FastifyRequest['headers'] }): string {
+  const offered = request.headers['x-request-id'];
+  return typeof offered === 'string' && acceptableRequestId.test(offered) ? offered : randomUUID();
+}
+
+/**
+ * Echoes the request id in X-Request-Id on every response, and logs one line per request when it
+ * completes: id, method, route, status, duration and the principal who made it (once the auth
+ * plugin knows them), so a log search by request id or by person finds the whole request.
+ */
+export const requestIdPlugin = fp(async (app) => {
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        url: request.url.split('?')[0],
+        route: request.routeOptions.url,
+        statusCode: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        principal: request.actor?.principalId,
+      },
+      'request completed',
+    );
+  });
+});
