@@ -5,6 +5,7 @@ import type { CallbackSettings } from './domain/callbacks';
 import { notificationChannels } from './domain/notifications';
 import { durationMs, durationPattern } from './domain/duration';
 import { emptyAllowlist, parseAllowlist, type OutboundAllowlist } from './domain/outbound';
+import { observableTypes } from './domain/observable';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const optionalString = z.string().trim().min(1).optional();
@@ -136,6 +137,19 @@ export const configSchema = z
     WARDEN_ACCESS_APPROVAL_DEADLINE: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 3d').default('3d'),
     /** The shortest SLA target or cadence a service may set: shorter ones only churn timers, escalations and histories. */
     WARDEN_SLA_MIN_TARGET: z.string().regex(durationPattern, 'must be a duration such as 5m, 1h (tests lower it to 1s)').default('5m'),
+    /** How far apart in time an alert and an open incident's sighting of the same observable may be to correlate. */
+    WARDEN_CORRELATION_WINDOW: z.string().regex(durationPattern, 'must be a duration such as 30m, 24h, 7d').default('24h'),
+    /** Which observable types correlate alerts into one incident (hosts are left out: busy servers see unrelated attacks). */
+    WARDEN_CORRELATION_TYPES: z
+      .string()
+      .transform((value) => value.split(',').map((type) => type.trim()))
+      .pipe(z.array(z.enum(observableTypes)).min(1))
+      .default(['account', 'ip', 'hash', 'domain', 'url', 'email']),
+    /** More alerts than this about one account within WARDEN_ALERT_BURST_WINDOW are a burst, even inside its expected activity. */
+    WARDEN_ALERT_BURST_THRESHOLD: z.coerce.number().int().min(1).default(5),
+    WARDEN_ALERT_BURST_WINDOW: z.string().regex(durationPattern, 'must be a duration such as 5m, 15m, 1h').default('15m'),
+    /** The one body larger than WARDEN_BODY_LIMIT_BYTES: an enterprise ATT&CK STIX bundle is about 45 MB. */
+    WARDEN_ATTACK_BUNDLE_LIMIT_BYTES: z.coerce.number().int().min(1024).default(104_857_600),
     /** Which Jira custom field holds what, as name=customfield_id pairs (plannedStart, plannedEnd, backoutPlan, affectedCis, problem). */
     WARDEN_JIRA_FIELDS: z
       .string()

@@ -3,6 +3,7 @@ import {
   findIncidentAction,
   type IncidentStepRecord,
   recordCommunicationRequest,
+  mergeIncident,
   recordIncidentAction,
   recordIncidentStep,
   recordFailedRegistration,
@@ -50,7 +51,14 @@ export function createIncidentActivities(deps: ActivityDeps) {
     },
 
     /** Safe to retry: the triage result overwrites the same fields with the same values. */
-    applyTriage(input: { incidentId: string; actor: string; scope?: string; category?: IncidentCategory; affectedCis?: string[] }) {
+    applyTriage(input: {
+      incidentId: string;
+      actor: string;
+      scope?: string;
+      category?: IncidentCategory;
+      affectedCis?: string[];
+      attackTechniques?: string[];
+    }) {
       return applyTriage(db, input);
     },
 
@@ -141,6 +149,11 @@ export function createIncidentActivities(deps: ActivityDeps) {
       requestedBy: string;
     }): Promise<void> {
       await recordCommunicationRequest(db, input);
+    },
+
+    /** Safe to retry: a duplicate already merged is left as it is, and answers with its severity. */
+    mergeIncident(input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string }) {
+      return mergeIncident(db, input);
     },
 
     /** Safe to retry: only a pending communication is settled. */

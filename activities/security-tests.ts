@@ -5,6 +5,7 @@ import type { Kysely } from 'kysely';
 import { findConfigurationItem } from '../db/cis';
 import { findControl } from '../db/controls';
 import type { Database } from '../db/database';
+import { attachRepeatedFailure, findOpenControlIncident } from '../db/incidents';
 import { beginTestRun, findTestRun, finishTestRun, type FinishTestRun } from '../db/test-runs';
 import { recordedTargets, type RecordedTargets } from '../domain/outbound';
 import { CheckNotRunnable, runCheck, type CheckOutcome } from './checks/index';
@@ -71,6 +72,16 @@ export function createSecurityTestActivities({ db, commandChecksEnabled, parseCh
         if (error instanceof CheckNotRunnable) throw ApplicationFailure.nonRetryable(error.message, 'CheckNotRunnable');
         throw error;
       }
+    },
+
+    /** Reads only: safe to retry. */
+    findOpenControlIncident(input: { controlId: string }): Promise<string | null> {
+      return findOpenControlIncident(db, input.controlId);
+    },
+
+    /** Safe to retry: a run already linked to the incident is not linked or audited again. */
+    async attachRepeatedFailure(input: { incidentId: string; runId: string; summary: string }): Promise<void> {
+      await attachRepeatedFailure(db, input);
     },
 
     /** Writes the report. Safe to retry because only a running run is finished. */

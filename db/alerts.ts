@@ -1,92 +1,254 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { IncidentCategory, Severity } from '../domain/classification';
 import type { ConfigurationItemType } from '../domain/cmdb';
 import type { NormalisedAlert } from '../domain/incident';
+import { higherSeverity, type CorrelationRules, type Observable } from '../domain/observable';
 import { auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
+import { assessIncident, lockIncident, upsertIncidentObservables } from './incidents';
 
 export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: ConfigurationItemType[]) {
   let query = db
     .selectFrom('configuration_items')
-    .select(['id', 'type', 'attributes'])
+    .select(['id', 'type', 'name', 'attributes'])
     .where('name', '=', name)
     .where('status', '=', 'active');
   if (types) query = query.where('type', 'in', types);
   return query.executeTakeFirst();
 }
 
+/** An observable as an incident records it: where Warden learned it. */
+export interface SourcedObservable extends Observable {
+  origin: 'alert' | 'cmdb';
+}
+
+/** A received alert with what intake made of it, ready to record. */
+export interface AlertIntake {
+  alert: NormalisedAlert;
+  raw: unknown;
+  receivedBy: string;
+  observables: SourcedObservable[];
+  /** The CIs it named (account, host): an incident it opens or joins adds them. */
+  ciIds: string[];
+  /** ATT&CK technique ids the catalogue knows. */
+  techniques: string[];
+  /** The least severity its incident gets: the SIEM's, raised to high by a known IOC or an unexpected account. */
+  severityFloor: Severity;
+}
+
+/** A claim an incident never registered for (its start failed, or the process died) stops counting after this. */
+const unregisteredClaimLifetime = sql`interval '5 minutes'`;
+
+/** Keys locked, in a fixed order, while an alert correlates: two alerts sharing one never both open an incident. */
+async function lockCorrelationKeys(trx: Transaction<Database>, keys: string[]) {
+  for (const key of [...new Set(keys)].sort()) await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+}
+
 /**
- * Claims a fingerprint for a new incident. The insert that wins creates the incident; a concurrent
- * or later alert with the same fingerprint gets the open incident to attach to.
+ * How many alerts about the account were received with observation times within `windowMs` before
+ * `at`, for the burst rule.
  */
-export async function claimFingerprint(
-  db: Kysely<Database>,
-  fingerprint: string,
-  incidentId: string,
-): Promise<{ incidentId: string; claimed: boolean }> {
-  const inserted = await db
-    .insertInto('open_alert_fingerprints')
-    .values({ fingerprint, incident_id: incidentId })
-    .onConflict((oc) => oc.column('fingerprint').doNothing())
-    .returning('incident_id')
-    .executeTakeFirst();
-  if (inserted) return { incidentId, claimed: true };
-  const open = await db
-    .selectFrom('open_alert_fingerprints')
-    .select('incident_id')
-    .where('fingerprint', '=', fingerprint)
+export async function countAccountAlerts(db: Kysely<Database>, input: { account: string; at: Date; windowMs: number }): Promise<number> {
+  const row = await db
+    .selectFrom('alert_observables as o')
+    .innerJoin('security_alerts_received as a', 'a.id', 'o.alert_id')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('o.type', '=', 'account')
+    .where('o.value', '=', input.account)
+    .where('a.observed_at', '>', new Date(input.at.getTime() - input.windowMs))
+    .where('a.observed_at', '<=', input.at)
     .executeTakeFirstOrThrow();
-  return { incidentId: open.incident_id, claimed: false };
+  return Number(row.n);
 }
 
-export async function releaseFingerprint(db: Kysely<Database>, fingerprint: string, incidentId: string): Promise<void> {
-  await db.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', fingerprint).where('incident_id', '=', incidentId).execute();
+/** The IOCs among the observables. */
+export async function knownIocs(db: Kysely<Database>, observables: Observable[]) {
+  if (observables.length === 0) return [];
+  return db
+    .selectFrom('iocs')
+    .select(['type', 'value', 'reason'])
+    .where((eb) => eb.or(observables.map((o) => eb.and([eb('type', '=', o.type), eb('value', '=', o.value)]))))
+    .execute();
 }
 
-/** Records a received alert with its verdict, and audits it on the incident it opened or joined. */
+async function insertAlert(
+  trx: Transaction<Database>,
+  intake: AlertIntake,
+  outcome: { verdict: 'incident' | 'attached' | 'benign'; reason: string; incidentId: string | null },
+): Promise<string> {
+  const { alert } = intake;
+  const row = await trx
+    .insertInto('security_alerts_received')
+    .values({
+      format: alert.format,
+      source: alert.source,
+      rule: alert.rule,
+      severity: alert.severity,
+      host: alert.host,
+      account: alert.account,
+      fingerprint: alert.fingerprint,
+      observed_at: alert.time,
+      verdict: outcome.verdict,
+      reason: outcome.reason,
+      incident_id: outcome.incidentId,
+      raw: json(intake.raw),
+      received_by: intake.receivedBy,
+      attack_techniques: intake.techniques,
+      ci_ids: intake.ciIds,
+      severity_floor: intake.severityFloor,
+    })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  if (intake.observables.length) {
+    await trx
+      .insertInto('alert_observables')
+      .values(intake.observables.map((o) => ({ alert_id: row.id, type: o.type, value: o.value })))
+      .execute();
+  }
+  return row.id;
+}
+
+function alertAudit(intake: AlertIntake, alertId: string, outcome: { verdict: string; reason: string; incidentId: string | null }) {
+  const { alert } = intake;
+  return {
+    actor: intake.receivedBy,
+    action: `alert.${outcome.verdict}`,
+    subjectType: outcome.incidentId ? 'incident' : 'alert',
+    subjectId: outcome.incidentId ?? alertId,
+    details: {
+      alertId,
+      format: alert.format,
+      source: alert.source,
+      rule: alert.rule,
+      host: alert.host,
+      account: alert.account,
+      fingerprint: alert.fingerprint,
+      severity: alert.severity,
+      severityFloor: intake.severityFloor,
+      observables: intake.observables,
+      techniques: intake.techniques,
+      reason: outcome.reason,
+    },
+  };
+}
+
+/** Records a received alert with its verdict, and audits it on the incident it opened (or on itself). */
 export async function recordAlert(
   db: Kysely<Database>,
-  alert: NormalisedAlert,
-  outcome: { verdict: 'incident' | 'attached' | 'benign'; reason: string; incidentId: string | null; receivedBy: string; raw: unknown },
+  intake: AlertIntake,
+  outcome: { verdict: 'incident' | 'benign'; reason: string; incidentId: string | null },
 ): Promise<string> {
   let alertId: string | undefined;
   await auditedWrite(db, async (trx) => {
-    const row = await trx
-      .insertInto('security_alerts_received')
-      .values({
-        format: alert.format,
-        source: alert.source,
-        rule: alert.rule,
-        severity: alert.severity,
-        host: alert.host,
-        account: alert.account,
-        fingerprint: alert.fingerprint,
-        observed_at: alert.time,
-        verdict: outcome.verdict,
-        reason: outcome.reason,
-        incident_id: outcome.incidentId,
-        raw: json(outcome.raw),
-        received_by: outcome.receivedBy,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    alertId = row.id;
-    return {
-      actor: outcome.receivedBy,
-      action: `alert.${outcome.verdict}`,
-      subjectType: outcome.incidentId ? 'incident' : 'alert',
-      subjectId: outcome.incidentId ?? row.id,
-      details: {
-        alertId: row.id,
-        source: alert.source,
-        rule: alert.rule,
-        host: alert.host,
-        account: alert.account,
-        fingerprint: alert.fingerprint,
-        reason: outcome.reason,
-      },
-    };
+    alertId = await insertAlert(trx, intake, outcome);
+    return alertAudit(intake, alertId, outcome);
   });
   if (alertId === undefined) throw new Error('the received alert was not recorded');
   return alertId;
+}
+
+type Correlation =
+  | { attached: true; incidentId: string; alertId: string; reason: string }
+  | { attached: false; incidentId: string; reason: string };
+
+/**
+ * The open incident an alert belongs to, by the rules in docs/incidents.md: the same fingerprint
+ * first, then a shared observable of a correlating type seen by an open incident within the window.
+ * An alert that belongs attaches in the same transaction (its observables and CIs join the
+ * incident, whose severity only rises); one that does not claims its fingerprint and observables
+ * for `newIncidentId`, so the next alert finds it before the workflow has registered the incident.
+ */
+export async function correlateAlert(
+  db: Kysely<Database>,
+  intake: AlertIntake,
+  rules: CorrelationRules & { newIncidentId: string },
+): Promise<Correlation> {
+  const { alert } = intake;
+  const correlating = intake.observables.filter((o) => rules.types.includes(o.type));
+  let correlation: Correlation | undefined;
+  await auditedWrite(db, async (trx) => {
+    await lockCorrelationKeys(trx, [`fingerprint:${alert.fingerprint}`, ...correlating.map((o) => `observable:${o.type}:${o.value}`)]);
+    const byFingerprint = await trx
+      .selectFrom('open_alert_fingerprints')
+      .select('incident_id')
+      .where('fingerprint', '=', alert.fingerprint)
+      .executeTakeFirst();
+    const byObservable =
+      byFingerprint || correlating.length === 0
+        ? undefined
+        : await trx
+            .selectFrom('incident_observables as io')
+            .leftJoin('incidents as i', 'i.id', 'io.incident_id')
+            .select(['io.incident_id', 'io.type', 'io.value'])
+            .where((eb) => eb.or(correlating.map((o) => eb.and([eb('io.type', '=', o.type), eb('io.value', '=', o.value)]))))
+            .where('io.last_seen_at', '>=', new Date(alert.time.getTime() - rules.windowMs))
+            .where('io.first_seen_at', '<=', new Date(alert.time.getTime() + rules.windowMs))
+            .where(
+              sql<boolean>`((i.id is null and io.recorded_at > now() - ${unregisteredClaimLifetime})
+                or (i.status not like 'closed%' and i.status not in ('failed', 'registration_failed')))`,
+            )
+            .orderBy('io.last_seen_at', 'desc')
+            .limit(1)
+            .executeTakeFirst();
+
+    if (!byFingerprint && !byObservable) {
+      await trx
+        .insertInto('open_alert_fingerprints')
+        .values({ fingerprint: alert.fingerprint, incident_id: rules.newIncidentId })
+        .execute();
+      await upsertIncidentObservables(trx, rules.newIncidentId, intake.observables, alert.time);
+      correlation = { attached: false, incidentId: rules.newIncidentId, reason: 'no open incident shares its fingerprint or observables' };
+      // The alert itself is recorded, and audited, once its incident has started.
+      return undefined;
+    }
+    const incidentId = (byFingerprint?.incident_id ?? byObservable?.incident_id) as string;
+    const reason = byFingerprint
+      ? 'same fingerprint as the open incident'
+      : `shares ${byObservable?.type} ${byObservable?.value} with the open incident`;
+    // The incident's lock before its rows: registration takes them in this order too, so neither waits on the other in a cycle.
+    await lockIncident(trx, incidentId);
+    await upsertIncidentObservables(trx, incidentId, intake.observables, alert.time);
+    const raised = await addToIncident(trx, incidentId, intake);
+    const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId });
+    correlation = { attached: true, incidentId, alertId, reason };
+    const event = alertAudit(intake, alertId, { verdict: 'attached', reason, incidentId });
+    return { ...event, details: { ...event.details, ...raised } };
+  });
+  if (!correlation) throw new Error('the alert was not correlated');
+  return correlation;
+}
+
+/**
+ * An attached alert's CIs join the incident and its severity only rises: to what the wider set of
+ * CIs implies, and to the alert's floor. An incident not registered yet picks both up when it
+ * registers (registerIncident reads its attached alerts under the same lock).
+ */
+async function addToIncident(trx: Transaction<Database>, incidentId: string, intake: AlertIntake) {
+  const incident = await trx
+    .selectFrom('incidents')
+    .select(['category', 'severity', 'severity_floor', 'affected_cis', 'security_incident'])
+    .where('id', '=', incidentId)
+    .executeTakeFirst();
+  if (!incident?.security_incident) return {};
+  const affectedCis = [...new Set([...incident.affected_cis, ...intake.ciIds])];
+  const assessed = await assessIncident(trx, { category: incident.category as IncidentCategory, affectedCis });
+  const floor = higherSeverity(intake.severityFloor, (incident.severity_floor as Severity | null) ?? 'low');
+  const severity = [assessed.severity, floor].reduce(higherSeverity, incident.severity as Severity);
+  const addedCis = affectedCis.filter((id) => !incident.affected_cis.includes(id) && !assessed.unknownCis.includes(id));
+  if (addedCis.length === 0 && severity === incident.severity && floor === incident.severity_floor) return {};
+  await trx
+    .updateTable('incidents')
+    .set({ affected_cis: [...incident.affected_cis, ...addedCis], severity, severity_floor: floor })
+    .where('id', '=', incidentId)
+    .execute();
+  return { addedCis, severity, previousSeverity: incident.severity };
+}
+
+/** Gives up a claim whose incident could not be started: the next alert may open one. */
+export async function releaseClaim(db: Kysely<Database>, fingerprint: string, incidentId: string): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', fingerprint).where('incident_id', '=', incidentId).execute();
+    await trx.deleteFrom('incident_observables').where('incident_id', '=', incidentId).execute();
+  });
 }

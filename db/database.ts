@@ -330,6 +330,9 @@ export interface IncidentsTable {
   resolved_at: NullableTimestamp;
   closed_at: NullableTimestamp;
   created_at: CreatedAt;
+  attack_techniques: ColumnType<string[], string[] | undefined, string[]>;
+  severity_floor: string | null;
+  merged_into: string | null;
 }
 
 export interface IncidentStepsTable {
@@ -379,6 +382,52 @@ export interface SecurityAlertsReceivedTable {
   raw: Json<unknown>;
   received_by: string;
   created_at: CreatedAt;
+  attack_techniques: ColumnType<string[], string[] | undefined, string[]>;
+  /** The CIs the alert named (its account and host), added to the incident it opens or joins. */
+  ci_ids: ColumnType<string[], string[] | undefined, string[]>;
+  /** The least severity the alert demands of its incident (the SIEM's, or high for a known IOC). */
+  severity_floor: string | null;
+}
+
+export interface AlertObservablesTable {
+  alert_id: string;
+  type: string;
+  value: string;
+}
+
+export interface IncidentObservablesTable {
+  incident_id: string;
+  type: string;
+  value: string;
+  origin: 'alert' | 'cmdb' | 'merge';
+  first_seen_at: ColumnType<Date, Date | string, Date | string>;
+  last_seen_at: ColumnType<Date, Date | string, Date | string>;
+  recorded_at: CreatedAt;
+}
+
+export interface IocsTable {
+  type: string;
+  value: string;
+  reason: string;
+  marked_by: string;
+  marked_at: CreatedAt;
+}
+
+export interface IncidentRelationsTable {
+  incident_id: string;
+  related_id: string;
+  kind: 'related' | 'merged_into' | 'merged_from';
+  note: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface AttackTechniquesTable {
+  id: string;
+  name: string;
+  tactics: string[];
+  bundle_id: string;
+  imported_at: CreatedAt;
 }
 
 export interface IncidentCommunicationsTable {
@@ -668,6 +717,11 @@ export interface Database extends AccessTables {
   incident_actions: IncidentActionsTable;
   open_alert_fingerprints: OpenAlertFingerprintsTable;
   security_alerts_received: SecurityAlertsReceivedTable;
+  alert_observables: AlertObservablesTable;
+  incident_observables: IncidentObservablesTable;
+  iocs: IocsTable;
+  incident_relations: IncidentRelationsTable;
+  attack_techniques: AttackTechniquesTable;
   incident_communications: IncidentCommunicationsTable;
   problems: ProblemsTable;
   problem_incidents: ProblemIncidentsTable;

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import { incidentSeverity, type Classification, type IncidentCategory, type SecurityAspect, type Severity } from '../domain/classification';
 import {
   assessSecurityRelevance,
@@ -8,13 +8,15 @@ import {
   type RegisteredIncident,
 } from '../domain/incident';
 import { sanitiseText, type ProcessFailure } from '../domain/failure';
+import { cmdbObservables, higherSeverity, type Observable } from '../domain/observable';
 import type { Playbook, PlaybookAction } from '../domain/playbook';
 import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
-import { auditedWrite } from './audit';
+import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
 import { newestFirstPage } from './pagination';
 import type { Database, Incident } from './database';
+import { knownTechniques } from './attack';
 import { findPlaybook } from './playbooks';
 import { tasksOfSubject } from './tasks';
 
@@ -35,7 +37,7 @@ export interface IncidentAssessment {
  */
 export async function assessIncident(
   db: Kysely<Database>,
-  input: { category: IncidentCategory; affectedCis: string[]; threatens?: SecurityAspect[] },
+  input: { category: IncidentCategory; affectedCis: string[]; threatens?: SecurityAspect[]; severityFloor?: Severity },
 ): Promise<IncidentAssessment> {
   const cis = input.affectedCis.length
     ? await db
@@ -51,7 +53,8 @@ export async function assessIncident(
     integrity: ci.integrity,
     availability: ci.availability,
   }));
-  const severity = incidentSeverity(input.category, classifications);
+  // The SIEM's own severity, or high for a known IOC, is a floor the CIs can only raise.
+  const severity = higherSeverity(incidentSeverity(input.category, classifications), input.severityFloor ?? 'low');
   const slas = cis.map((ci) => ({ ...defaultSla, ...((ci.sla as ServiceSla | null) ?? {}) }));
   const relevance = assessSecurityRelevance(input.category, input.threatens ?? [], cis.length);
   return {
@@ -72,7 +75,7 @@ export async function assessIncident(
 /** Incident details are confidential: the process roles see all; others their own reports and their CIs'. */
 const incidentReaders = ['admin', 'security_manager', 'security_analyst', 'auditor'];
 
-function incidentVisibleTo(actor: Actor) {
+export function incidentVisibleTo(actor: Actor) {
   if (actor.roles.some((role) => incidentReaders.includes(role))) return sql<boolean>`true`;
   return sql<boolean>`(incidents.reported_by = ${actor.principalId} or exists (
     select 1 from configuration_items ci where ci.id = any(incidents.affected_cis) and ci.owner = ${actor.principalId}))`;
@@ -83,6 +86,8 @@ export interface IncidentFilter {
   severity?: string;
   category?: string;
   drill?: boolean;
+  /** An ATT&CK technique; a technique matches its sub-techniques too (T1110 finds T1110.003). */
+  technique?: string;
   limit: number;
   after?: { createdAt: string; id: string };
 }
@@ -93,6 +98,12 @@ export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: 
   if (filter.severity) query = query.where('severity', '=', filter.severity);
   if (filter.category) query = query.where('category', '=', filter.category);
   if (filter.drill !== undefined) query = query.where('drill', '=', filter.drill);
+  const { technique } = filter;
+  if (technique) {
+    query = query.where(
+      sql<boolean>`exists (select 1 from unnest(incidents.attack_techniques) t where t = ${technique} or t like ${`${technique}.%`})`,
+    );
+  }
   return newestFirstPage(query, filter).execute();
 }
 
@@ -138,10 +149,24 @@ export async function registerIncident(
       playbook: playbook?.definition as Playbook,
     };
   }
-  const assessment = await assessIncident(db, input);
   const playbookRow = await findPlaybook(db, input.category);
   if (!playbookRow) throw new Error(`no playbook published for category ${input.category}`);
+  let assessment: IncidentAssessment | undefined;
   await auditedWrite(db, async (trx) => {
+    // Alerts may have attached before the workflow got here: their CIs and severity floors count too.
+    // The lock keeps an alert from attaching between this read and the insert (db/alerts.ts takes it too).
+    await lockIncident(trx, input.incidentId);
+    const attached = await trx
+      .selectFrom('security_alerts_received')
+      .select(['ci_ids', 'severity_floor'])
+      .where('incident_id', '=', input.incidentId)
+      .execute();
+    const affectedCis = [...new Set([...input.affectedCis, ...attached.flatMap((alert) => alert.ci_ids)])];
+    const severityFloor = attached
+      .map((alert) => alert.severity_floor as Severity | null)
+      .reduce<Severity | undefined>((floor, next) => (next ? higherSeverity(next, floor ?? 'low') : floor), input.severityFloor);
+    const assessed = await assessIncident(trx, { ...input, affectedCis, severityFloor });
+    assessment = assessed;
     const inserted = await trx
       .insertInto('incidents')
       .values({
@@ -150,11 +175,11 @@ export async function registerIncident(
         title: input.title,
         description: input.description,
         category: input.category,
-        severity: assessment.severity,
-        security_incident: assessment.securityIncident,
-        classification_reason: assessment.reason,
+        severity: assessed.severity,
+        security_incident: assessed.securityIncident,
+        classification_reason: assessed.reason,
         status: 'registered',
-        affected_cis: input.affectedCis.filter((id) => !assessment.unknownCis.includes(id)),
+        affected_cis: affectedCis.filter((id) => !assessed.unknownCis.includes(id)),
         source: input.source,
         drill: input.drill ?? false,
         reported_by: input.reportedBy,
@@ -162,34 +187,49 @@ export async function registerIncident(
         playbook_version: playbookRow.version,
         fingerprint: input.fingerprint ?? null,
         links: json(input.links ?? []),
-        acknowledge_target: assessment.acknowledgeTarget,
-        resolve_target: assessment.resolveTarget,
+        acknowledge_target: assessed.acknowledgeTarget,
+        resolve_target: assessed.resolveTarget,
         occurred_at: input.occurredAt ?? null,
         detected_at: input.detectedAt ?? null,
         reported_at: input.reportedAt,
+        attack_techniques: input.attackTechniques ?? [],
+        severity_floor: severityFloor ?? null,
       })
       .onConflict((oc) => oc.column('id').doNothing())
       .returning('id')
       .executeTakeFirst();
-    return inserted
-      ? {
-          actor: input.reportedBy,
-          action: 'incident.registered',
-          subjectType,
-          subjectId: input.incidentId,
-          details: {
-            title: input.title,
-            category: input.category,
-            severity: assessment.severity,
-            securityIncident: assessment.securityIncident,
-            reason: assessment.reason,
-            drill: input.drill ?? false,
-            playbookVersion: playbookRow.version,
-            links: input.links ?? [],
-          },
-        }
-      : undefined;
+    if (!inserted) return undefined;
+    // What the CMDB knows the affected CIs by (the account, the hosts) are the incident's observables too.
+    const cis = affectedCis.length
+      ? await trx.selectFrom('configuration_items').select(['type', 'name', 'attributes']).where('id', 'in', affectedCis).execute()
+      : [];
+    const seenAt = new Date(input.occurredAt ?? input.reportedAt);
+    await upsertIncidentObservables(
+      trx,
+      input.incidentId,
+      cis.flatMap((ci) => cmdbObservables(ci)).map((o) => ({ ...o, origin: 'cmdb' as const })),
+      seenAt,
+    );
+    return {
+      actor: input.reportedBy,
+      action: 'incident.registered',
+      subjectType,
+      subjectId: input.incidentId,
+      details: {
+        title: input.title,
+        category: input.category,
+        severity: assessed.severity,
+        severityFloor: severityFloor ?? null,
+        securityIncident: assessed.securityIncident,
+        reason: assessed.reason,
+        drill: input.drill ?? false,
+        playbookVersion: playbookRow.version,
+        links: input.links ?? [],
+        attackTechniques: input.attackTechniques ?? [],
+      },
+    };
   });
+  if (!assessment) throw new Error('the incident was not assessed');
   return { ...assessment, playbook: playbookRow.definition };
 }
 
@@ -290,12 +330,22 @@ export async function updateIncidentStatus(
  */
 export async function applyTriage(
   db: Kysely<Database>,
-  input: { incidentId: string; actor: string; scope?: string; category?: IncidentCategory; affectedCis?: string[] },
+  input: {
+    incidentId: string;
+    actor: string;
+    scope?: string;
+    category?: IncidentCategory;
+    affectedCis?: string[];
+    attackTechniques?: string[];
+  },
 ): Promise<{ severity: Severity; owners: string[] }> {
   const incident = await db.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
   const category = (input.category ?? incident.category) as IncidentCategory;
   const affectedCis = input.affectedCis ?? incident.affected_cis;
-  const assessment = await assessIncident(db, { category, affectedCis });
+  const severityFloor = (incident.severity_floor as Severity | null) ?? undefined;
+  const assessment = await assessIncident(db, { category, affectedCis, severityFloor });
+  // Techniques set at triage replace the alert's; ids the catalogue does not know are recorded as refused.
+  const techniques = input.attackTechniques ? await knownTechniques(db, input.attackTechniques) : undefined;
   await auditedWrite(db, async (trx) => {
     const updated = await trx
       .updateTable('incidents')
@@ -305,6 +355,7 @@ export async function applyTriage(
         category,
         affected_cis: affectedCis.filter((id) => !assessment.unknownCis.includes(id)),
         severity: assessment.severity,
+        ...(techniques ? { attack_techniques: techniques.known.map((technique) => technique.id) } : {}),
       })
       .where('id', '=', input.incidentId)
       .where('status', '!=', 'triaged')
@@ -316,7 +367,16 @@ export async function applyTriage(
           action: 'incident.triaged',
           subjectType,
           subjectId: input.incidentId,
-          details: { scope: input.scope, category, affectedCis, severity: assessment.severity, previousSeverity: incident.severity },
+          details: {
+            scope: input.scope,
+            category,
+            affectedCis,
+            severity: assessment.severity,
+            previousSeverity: incident.severity,
+            ...(techniques
+              ? { attackTechniques: techniques.known.map((technique) => technique.id), unknownAttackTechniques: techniques.unknown }
+              : {}),
+          },
         }
       : undefined;
   });
@@ -573,5 +633,234 @@ export async function settleCommunication(
       subjectId: input.incidentId,
       details: { communicationId: input.communicationId, drill: input.drill },
     };
+  });
+}
+
+/** The lock an incident's registration and an alert attaching to it both take, so no CI slips between them. */
+export async function lockIncident(trx: Transaction<Database>, incidentId: string) {
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`incident:${incidentId}`}, 0))`.execute(trx);
+}
+
+/** Records what an incident saw, widening first and last seen; safe to repeat. */
+export async function upsertIncidentObservables(
+  trx: Transaction<Database>,
+  incidentId: string,
+  observables: (Observable & { origin: 'alert' | 'cmdb' | 'merge' })[],
+  seenAt: Date,
+) {
+  // One row per indicator: ON CONFLICT cannot update the same row twice in one statement.
+  const unique = [...new Map(observables.map((o) => [`${o.type}\u0000${o.value}`, o])).values()];
+  if (unique.length === 0) return;
+  await trx
+    .insertInto('incident_observables')
+    .values(
+      unique.map((o) => ({
+        incident_id: incidentId,
+        type: o.type,
+        value: o.value,
+        origin: o.origin,
+        first_seen_at: seenAt,
+        last_seen_at: seenAt,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(['incident_id', 'type', 'value']).doUpdateSet({
+        first_seen_at: sql`least(incident_observables.first_seen_at, excluded.first_seen_at)`,
+        last_seen_at: sql`greatest(incident_observables.last_seen_at, excluded.last_seen_at)`,
+      }),
+    )
+    .execute();
+}
+
+/**
+ * Closes an incident as a duplicate of another: its alerts, observables and open fingerprints move
+ * to the surviving incident, which gains its CIs and keeps the higher severity; its open tasks are
+ * cancelled; both incidents record the merge (a relation each way, an audit event each). Safe to
+ * retry: a duplicate already merged is left as it is, and the severity it ended with is answered.
+ */
+export async function mergeIncident(
+  db: Kysely<Database>,
+  input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string },
+): Promise<{ severity: Severity }> {
+  await db.transaction().execute(async (trx) => {
+    for (const id of [input.incidentId, input.into].sort()) await lockIncident(trx, id);
+    const duplicate = await trx.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
+    if (duplicate.merged_into) return;
+    const survivor = await trx.selectFrom('incidents').selectAll().where('id', '=', input.into).executeTakeFirstOrThrow();
+    const movedAlerts = await trx
+      .updateTable('security_alerts_received')
+      .set({ incident_id: input.into })
+      .where('incident_id', '=', input.incidentId)
+      .returning('id')
+      .execute();
+    await trx.updateTable('open_alert_fingerprints').set({ incident_id: input.into }).where('incident_id', '=', input.incidentId).execute();
+    const observables = await trx.deleteFrom('incident_observables').where('incident_id', '=', input.incidentId).returningAll().execute();
+    for (const o of observables) {
+      await trx
+        .insertInto('incident_observables')
+        .values({
+          incident_id: input.into,
+          type: o.type,
+          value: o.value,
+          origin: 'merge',
+          first_seen_at: o.first_seen_at,
+          last_seen_at: o.last_seen_at,
+        })
+        .onConflict((oc) =>
+          oc.columns(['incident_id', 'type', 'value']).doUpdateSet({
+            first_seen_at: sql`least(incident_observables.first_seen_at, excluded.first_seen_at)`,
+            last_seen_at: sql`greatest(incident_observables.last_seen_at, excluded.last_seen_at)`,
+          }),
+        )
+        .execute();
+    }
+    const affectedCis = [...new Set([...survivor.affected_cis, ...duplicate.affected_cis])];
+    const severity = higherSeverity(survivor.severity as Severity, duplicate.severity as Severity);
+    const attackTechniques = [...new Set([...survivor.attack_techniques, ...duplicate.attack_techniques])];
+    await trx
+      .updateTable('incidents')
+      .set({ affected_cis: affectedCis, severity, attack_techniques: attackTechniques })
+      .where('id', '=', input.into)
+      .execute();
+    await trx
+      .updateTable('incidents')
+      .set({ status: 'closed_duplicate', closed_at: new Date(), merged_into: input.into })
+      .where('id', '=', input.incidentId)
+      .execute();
+    const cancelled = await trx
+      .updateTable('human_tasks')
+      .set({ status: 'cancelled', closed_at: new Date() })
+      .where('workflow_id', '=', input.workflowId)
+      .where('status', '=', 'open')
+      .returning(['id', 'kind'])
+      .execute();
+    await trx
+      .insertInto('incident_relations')
+      .values([
+        { incident_id: input.incidentId, related_id: input.into, kind: 'merged_into', note: input.reason, created_by: input.requestedBy },
+        { incident_id: input.into, related_id: input.incidentId, kind: 'merged_from', note: input.reason, created_by: input.requestedBy },
+      ])
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    for (const task of cancelled) {
+      await appendAudit(trx, {
+        actor: input.requestedBy,
+        action: 'task.cancelled',
+        subjectType,
+        subjectId: input.incidentId,
+        details: { taskId: task.id, kind: task.kind, outcome: null, reason: `the incident was merged into #${survivor.number}` },
+      });
+    }
+    const moved = { alerts: movedAlerts.length, observables: observables.length, cancelledTasks: cancelled.map((task) => task.id) };
+    await appendAudit(trx, {
+      actor: input.requestedBy,
+      action: 'incident.merged_into',
+      subjectType,
+      subjectId: input.incidentId,
+      details: { into: input.into, intoNumber: survivor.number, reason: input.reason, ...moved },
+    });
+    await appendAudit(trx, {
+      actor: input.requestedBy,
+      action: 'incident.merged_from',
+      subjectType,
+      subjectId: input.into,
+      details: {
+        from: input.incidentId,
+        fromNumber: duplicate.number,
+        reason: input.reason,
+        ...moved,
+        severity,
+        previousSeverity: survivor.severity,
+      },
+    });
+  });
+  const merged = await db.selectFrom('incidents').select('severity').where('id', '=', input.incidentId).executeTakeFirstOrThrow();
+  return { severity: merged.severity as Severity };
+}
+
+/** Records two incidents as related, both ways; linking them again changes nothing. Audited on both. */
+export async function linkIncidents(
+  db: Kysely<Database>,
+  input: { incidentId: string; relatedId: string; note: string | null; actor: string },
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('incident_relations')
+      .values([
+        { incident_id: input.incidentId, related_id: input.relatedId, kind: 'related', note: input.note, created_by: input.actor },
+        { incident_id: input.relatedId, related_id: input.incidentId, kind: 'related', note: input.note, created_by: input.actor },
+      ])
+      .onConflict((oc) => oc.doNothing())
+      .returning('incident_id')
+      .execute();
+    if (inserted.length === 0) return false;
+    for (const [subject, other] of [
+      [input.incidentId, input.relatedId],
+      [input.relatedId, input.incidentId],
+    ] as const) {
+      await appendAudit(trx, {
+        actor: input.actor,
+        action: 'incident.linked',
+        subjectType,
+        subjectId: subject,
+        details: { related: other, note: input.note },
+      });
+    }
+    return true;
+  });
+}
+
+/** The incidents related to one (linked, merged into or from), with what the detail view shows of each. */
+export function incidentRelations(db: Kysely<Database>, incidentId: string) {
+  return db
+    .selectFrom('incident_relations as r')
+    .innerJoin('incidents as i', 'i.id', 'r.related_id')
+    .select(['r.kind', 'r.note', 'r.created_by', 'r.created_at', 'i.id', 'i.number', 'i.title', 'i.status'])
+    .where('r.incident_id', '=', incidentId)
+    .orderBy('r.created_at')
+    .execute();
+}
+
+/** The open, real incident a control's failing test opened, if one is still open: a repeated failure joins it. */
+export async function findOpenControlIncident(db: Kysely<Database>, controlId: string): Promise<string | null> {
+  const row = await db
+    .selectFrom('incidents')
+    .select('id')
+    .where(sql<boolean>`links @> ${json([{ type: 'control', id: controlId }])}::jsonb`)
+    .where('drill', '=', false)
+    .where('status', 'not like', 'closed%')
+    .where('status', 'not in', ['failed', 'registration_failed'])
+    .orderBy('created_at', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  return row?.id ?? null;
+}
+
+/**
+ * Records a repeated failure of a control on its open incident: the run joins the incident's links
+ * and its timeline. Safe to retry: a run already linked is not linked or audited again.
+ */
+export async function attachRepeatedFailure(
+  db: Kysely<Database>,
+  input: { incidentId: string; runId: string; summary: string },
+): Promise<void> {
+  const link = [{ type: 'test-run', id: input.runId }];
+  await auditedWrite(db, async (trx) => {
+    const updated = await trx
+      .updateTable('incidents')
+      .set({ links: sql`links || ${json(link)}::jsonb` })
+      .where('id', '=', input.incidentId)
+      .where(sql<boolean>`not links @> ${json(link)}::jsonb`)
+      .returning('id')
+      .executeTakeFirst();
+    return updated
+      ? {
+          actor: systemActor.principalId,
+          action: 'incident.repeated_failure',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { runId: input.runId, summary: input.summary },
+        }
+      : undefined;
   });
 }

@@ -49,3 +49,22 @@ export function checkExpectedActivity(
     reason: `activity at ${when} on documented systems, inside window ${window.days.join(',')} ${window.start}-${window.end}`,
   };
 }
+
+/**
+ * Expected activity is no licence for a storm: more alerts about the account than `threshold`
+ * within `windowMs` (this one included) are a burst, not benign, whatever the window says.
+ */
+export interface BurstRule {
+  threshold: number;
+  windowMs: number;
+  /** As configured, for the reason people read. */
+  window: string;
+}
+
+export function burstVerdict(alertsInWindow: number, rule: BurstRule): { burst: boolean; reason: string } {
+  const burst = alertsInWindow > rule.threshold;
+  return {
+    burst,
+    reason: `${alertsInWindow} alert(s) about the account within ${rule.window}${burst ? `, above the burst threshold of ${rule.threshold}` : ''}`,
+  };
+}

@@ -2,6 +2,7 @@ import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpa
 import { durationMs, type DurationText } from './duration';
 import type { CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
+import type { Observable } from './observable';
 import type { Playbook } from './playbook';
 
 // The incident process's contract, shared by the workflow that runs it, the activities that record
@@ -33,6 +34,10 @@ export interface IncidentPlaybookInput {
   threatens?: SecurityAspect[];
   links?: IncidentLink[];
   fingerprint?: string;
+  /** The least severity the incident gets whatever its CIs imply: the SIEM's own, or high for a known IOC. */
+  severityFloor?: Severity;
+  /** ATT&CK technique ids, already validated against the catalogue. */
+  attackTechniques?: string[];
   /** Set only by the workflow itself when it continues as new; never by a caller. */
   continuation?: IncidentContinuation;
 }
@@ -80,8 +85,15 @@ export interface CommunicationRequest {
   requestedBy: string;
 }
 
+/** The `mergeInto` Update's payload: this incident is a duplicate of `into`, which carries on. */
+export interface MergeRequest {
+  into: string;
+  reason: string;
+  requestedBy: string;
+}
+
 /** ApplicationFailure types the incident's Updates refuse with (a conflict with its state). */
-export const incidentRefusalTypes = { closed: 'IncidentClosed' } as const;
+export const incidentRefusalTypes = { closed: 'IncidentClosed', merging: 'IncidentMerging' } as const;
 
 /** The milestones an incident records once, each with its own audit action. */
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
@@ -106,11 +118,18 @@ export const incidentStatuses = [
   'post_incident_review',
   'closed',
   'closed_not_security',
+  // Merged into another incident, which carries on with its alerts, observables and tasks.
+  'closed_duplicate',
   // Ended by a permanent failure (domain/failure.ts): before registration, or at a later step.
   'registration_failed',
   'failed',
 ] as const;
 export type IncidentStatus = (typeof incidentStatuses)[number];
+
+/** An incident alerts may still join and others may be merged into: not closed, not failed. */
+export function incidentIsOpen(status: string): boolean {
+  return !status.startsWith('closed') && status !== 'failed' && status !== 'registration_failed';
+}
 
 /**
  * ITIL: an incident is a security incident when it threatens an SLA security requirement or the
@@ -141,9 +160,12 @@ export function strictest(targets: readonly DurationText[], fallback: DurationTe
   return targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
 }
 
+export const alertFormats = ['generic', 'wazuh', 'splunk', 'elastic', 'sentinel'] as const;
+export type AlertFormat = (typeof alertFormats)[number];
+
 /** A SIEM alert in Warden's shape, whichever format it arrived in. */
 export interface NormalisedAlert {
-  format: 'generic' | 'wazuh';
+  format: AlertFormat;
   source: string;
   rule: string;
   severity: Severity;
@@ -153,6 +175,10 @@ export interface NormalisedAlert {
   time: Date;
   description: string;
   category: IncidentCategory | undefined;
+  /** Every indicator the alert carries, the account and host included. */
+  observables: Observable[];
+  /** ATT&CK technique ids the alert names, not yet checked against the catalogue. */
+  techniques: string[];
 }
 
 /**
@@ -161,13 +187,24 @@ export interface NormalisedAlert {
  */
 export function incidentFromAlert(
   alert: NormalisedAlert,
-  intake: { incidentId: string; reason: string; accountCiId?: string; hostCiId?: string; receivedBy: string; receivedAt: Date },
+  intake: {
+    incidentId: string;
+    reason: string;
+    accountCiId?: string;
+    hostCiId?: string;
+    receivedBy: string;
+    receivedAt: Date;
+    /** Inferred from the ATT&CK techniques when the alert names no category. */
+    category?: IncidentCategory;
+    severityFloor: Severity;
+    attackTechniques: string[];
+  },
 ): IncidentPlaybookInput {
   return {
     incidentId: intake.incidentId,
     title: `${alert.rule}${alert.account ? ` (${alert.account})` : alert.host ? ` on ${alert.host}` : ''}`,
     description: `${alert.description}\n\n${intake.reason}`,
-    category: alert.category ?? (intake.accountCiId ? 'unauthorised_access' : 'other'),
+    category: alert.category ?? intake.category ?? (intake.accountCiId ? 'unauthorised_access' : 'other'),
     affectedCis: [intake.accountCiId, intake.hostCiId].filter((id): id is string => id !== undefined),
     threatens: [...securityAspects],
     source: `siem:${alert.source}`,
@@ -176,5 +213,7 @@ export function incidentFromAlert(
     occurredAt: alert.time.toISOString(),
     detectedAt: intake.receivedAt.toISOString(),
     fingerprint: alert.fingerprint,
+    severityFloor: intake.severityFloor,
+    attackTechniques: intake.attackTechniques,
   };
 }

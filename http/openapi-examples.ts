@@ -8,6 +8,20 @@ const ci = '3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const service = '7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
 
 export const requestBodyExamples: Record<string, unknown> = {
+  importAttackCatalogue: {
+    type: 'bundle',
+    id: 'bundle--5b3a4f9e-8c1d-4e2f-9a7b-6c5d4e3f2a1b',
+    objects: [
+      {
+        type: 'attack-pattern',
+        spec_version: '2.1',
+        id: 'attack-pattern--a93494bb-4b80-4ea1-8695-3236a49916fd',
+        name: 'Brute Force',
+        external_references: [{ source_name: 'mitre-attack', external_id: 'T1110', url: 'https://attack.mitre.org/techniques/T1110' }],
+        kill_chain_phases: [{ kill_chain_name: 'mitre-attack', phase_name: 'credential-access' }],
+      },
+    ],
+  },
   decodePayloads: { payloads: [{ metadata: { encoding: 'YmluYXJ5L2VuY3J5cHRlZA==' }, data: 'AAECAwQ=' }] },
   encodePayloads: { payloads: [{ metadata: { encoding: 'anNvbi9wbGFpbg==' }, data: 'eyJpZCI6MX0=' }] },
   publishPlaybook: {

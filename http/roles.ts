@@ -12,6 +12,13 @@ export const payloadReaders: readonly Role[] = ['admin', 'security_manager', 'se
 export const deciders: readonly Role[] = roles.filter((role) => role !== 'auditor');
 export const incidentReporters: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 export const incidentCommunicators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+/** Who reads the indicators incidents and alerts saw, and marks them as IOCs (auditors only read). */
+export const observableReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];
+export const iocMarkers: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+/** Who merges and links incidents. */
+export const incidentCurators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
+/** Who loads the organisation's ATT&CK catalogue. */
+export const attackCatalogueEditors: readonly Role[] = ['admin', 'security_manager'];
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Who may write to the CMDB; a service owner only to their own records (checked per record). */
 export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];

@@ -13,6 +13,7 @@ import * as changeGate from './2026-11-23T1000-change-gate';
 import * as securityReview from './2026-11-23T1100-security-review';
 import * as auditCheckpoints from './2026-12-02T0100-audit-checkpoints';
 import * as failedStates from './2026-12-02T0200-failed-states';
+import * as observables from './2026-12-02T1200-i16-intake-observables';
 import * as changeImpactRules from './2026-12-02T1300-i17-change-impact-rules';
 import * as problems from './2026-12-02T1310-i17-problems';
 import * as sod from './2026-12-02T1320-i17-sod';
@@ -34,6 +35,7 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1100-security-review': securityReview,
   '2026-12-02T0100-audit-checkpoints': auditCheckpoints,
   '2026-12-02T0200-failed-states': failedStates,
+  '2026-12-02T1200-i16-intake-observables': observables,
   '2026-12-02T1300-i17-change-impact-rules': changeImpactRules,
   '2026-12-02T1310-i17-problems': problems,
   '2026-12-02T1320-i17-sod': sod,

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { incidentCategories, securityAspects, severities } from '../domain/classification';
+import { techniqueIdPattern } from '../domain/attack';
 import { incidentStatuses } from '../domain/incident';
+import { observableTypes } from '../domain/observable';
 import { page, pageQuery, timestamp } from './common';
 import { taskView } from './tasks';
 
@@ -40,6 +42,8 @@ export const incidentSummary = z
     workflowId: z.string(),
     playbook: z.object({ category: z.string(), version: z.number() }),
     links: z.array(z.object({ type: z.string(), id: z.string() })),
+    attackTechniques: z.array(z.string()).describe('ATT&CK technique ids from its alerts or set at triage'),
+    mergedInto: z.string().nullable().describe('the incident this one was merged into as a duplicate'),
     timestamps: z.object({
       occurredAt: z.string().nullable(),
       detectedAt: z.string().nullable(),
@@ -57,7 +61,33 @@ export const incidentDetail = incidentSummary
     description: z.string(),
     classificationReason: z.string(),
     scope: z.string().nullable(),
+    severityFloor: z
+      .string()
+      .nullable()
+      .describe('the least severity its alerts demand: the SIEM’s, or high for a known IOC or an unexpected account'),
     targets: z.object({ acknowledge: z.string(), resolve: z.string() }),
+    observables: z.array(
+      z.object({
+        type: z.enum(observableTypes),
+        value: z.string(),
+        origin: z.enum(['alert', 'cmdb', 'merge']),
+        ioc: z.boolean(),
+        firstSeenAt: z.string(),
+        lastSeenAt: z.string(),
+      }),
+    ),
+    related: z.array(
+      z.object({
+        id: z.string(),
+        number: z.number(),
+        title: z.string(),
+        status: z.string(),
+        kind: z.enum(['related', 'merged_into', 'merged_from']),
+        note: z.string().nullable(),
+        by: z.string(),
+        at: z.string(),
+      }),
+    ),
     steps: z.array(
       z.object({
         stepId: z.string(),
@@ -127,6 +157,11 @@ export const incidentListQuery = z.strictObject({
     .enum(['true', 'false'])
     .transform((v) => v === 'true')
     .optional(),
+  technique: z
+    .string()
+    .regex(techniqueIdPattern, 'an ATT&CK technique id such as T1110')
+    .optional()
+    .describe('also matches its sub-techniques'),
   ...pageQuery,
 });
 export const incidentPage = page(incidentSummary);
@@ -135,3 +170,17 @@ export const communicationRequestBody = z.strictObject({
   audience: z.string().trim().min(1).max(300),
   message: z.string().trim().min(1).max(20_000),
 });
+
+export const mergeBody = z
+  .strictObject({
+    into: z.uuid().describe('the incident that carries on'),
+    reason: z.string().trim().min(1).max(2000),
+  })
+  .meta({ examples: [{ into: '0b8f6a52-8a4e-4f61-9d0c-6a1f2b3c4d5e', reason: 'same brute force on svc-payroll, reported twice' }] });
+
+export const linkBody = z
+  .strictObject({
+    incidentId: z.uuid().describe('the related incident'),
+    note: z.string().trim().min(1).max(2000).optional(),
+  })
+  .meta({ examples: [{ incidentId: '0b8f6a52-8a4e-4f61-9d0c-6a1f2b3c4d5e', note: 'same phishing campaign' }] });

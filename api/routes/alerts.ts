@@ -1,10 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
-import { claimFingerprint, findActiveCiByName, recordAlert, releaseFingerprint } from '../../db/alerts';
+import {
+  correlateAlert,
+  countAccountAlerts,
+  findActiveCiByName,
+  knownIocs,
+  recordAlert,
+  releaseClaim,
+  type AlertIntake,
+  type SourcedObservable,
+} from '../../db/alerts';
+import { knownTechniques } from '../../db/attack';
+import { categoryFromTechniques } from '../../domain/attack';
 import type { ConfigurationItemType } from '../../domain/cmdb';
-import { checkExpectedActivity } from '../../domain/expected-activity';
-import { incidentFromAlert } from '../../domain/incident';
+import { durationMs } from '../../domain/duration';
+import { burstVerdict, checkExpectedActivity } from '../../domain/expected-activity';
+import { incidentFromAlert, type NormalisedAlert } from '../../domain/incident';
+import { canonicalObservable, cmdbObservables, type Observable } from '../../domain/observable';
+import { judgeAlert } from '../../domain/alert-intake';
 import { alertSources } from '../../http/roles';
 import { alertBody, alertVerdict, expectedActivitySchema, normaliseAlert } from '../../schemas/alerts';
 import { responses } from '../../schemas/common';
@@ -12,9 +26,30 @@ import { startIncident } from '../incident-start';
 
 const accountTypes: ConfigurationItemType[] = ['service_account', 'user_account'];
 
-/** SIEM intake: an alert becomes an incident, attaches to the open one with its fingerprint, or is benign. */
+/**
+ * SIEM intake: an alert is benign (expected activity), attaches to the open incident it shares a
+ * fingerprint or an observable with, or opens an incident. The rules are in docs/incidents.md.
+ */
 export async function alertRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
+  const correlation = { types: app.config.WARDEN_CORRELATION_TYPES, windowMs: durationMs(app.config.WARDEN_CORRELATION_WINDOW) };
+  const burstRule = {
+    threshold: app.config.WARDEN_ALERT_BURST_THRESHOLD,
+    windowMs: durationMs(app.config.WARDEN_ALERT_BURST_WINDOW),
+    window: app.config.WARDEN_ALERT_BURST_WINDOW,
+  };
+
+  /** The account's documented activity set against the alert, when the account CI documents any. */
+  async function expectedActivityOf(account: { name: string; attributes: Record<string, unknown> }, alert: NormalisedAlert) {
+    const expected = expectedActivitySchema.safeParse(account.attributes.expectedActivity);
+    const observable = canonicalObservable('account', account.name);
+    if (!expected.success || !observable) return undefined;
+    const earlier = await countAccountAlerts(app.db, { account: observable.value, at: alert.time, windowMs: burstRule.windowMs });
+    return {
+      check: checkExpectedActivity(expected.data, { at: alert.time, systems: alert.host ? [alert.host] : [] }),
+      burst: burstVerdict(earlier + 1, burstRule),
+    };
+  }
 
   routes.post('/alerts', {
     config: { roles: alertSources },
@@ -22,7 +57,7 @@ export async function alertRoutes(app: FastifyInstance) {
       tags: ['incidents'],
       operationId: 'receiveAlert',
       summary: 'Receive a SIEM alert',
-      description: 'Receive a SIEM alert (Warden’s generic JSON or a Wazuh alert)',
+      description: 'Receive a SIEM alert: Warden’s generic JSON, Wazuh, a Splunk webhook, an Elastic Security alert or a Sentinel incident',
       body: alertBody,
       response: responses({ 202: alertVerdict }),
     },
@@ -31,61 +66,71 @@ export async function alertRoutes(app: FastifyInstance) {
       const receivedBy = request.actor.principalId;
       const account = alert.account ? await findActiveCiByName(app.db, alert.account, accountTypes) : undefined;
       const host = alert.host ? await findActiveCiByName(app.db, alert.host) : undefined;
+      const fromCmdb = [account, host].flatMap((ci) => (ci ? cmdbObservables(ci) : []));
+      const observables = sourced(alert.observables, fromCmdb);
+      const techniques = await knownTechniques(app.db, alert.techniques);
+      const iocs = await knownIocs(app.db, observables);
 
-      let reason = `${alert.source} alert: ${alert.rule}`;
-      const expected = expectedActivitySchema.safeParse(account?.attributes.expectedActivity);
-      if (account && expected.success) {
-        const check = checkExpectedActivity(expected.data, { at: alert.time, systems: alert.host ? [alert.host] : [] });
-        if (check.expected) {
-          const alertId = await recordAlert(app.db, alert, {
-            verdict: 'benign',
-            reason: check.reason,
-            incidentId: null,
-            receivedBy,
-            raw: request.body,
-          });
-          return reply.code(202).send({ alertId, verdict: 'benign' as const, reason: check.reason, incidentId: null });
-        }
-        reason = `${reason}; ${check.reason}`;
+      const judgement = judgeAlert({
+        alert,
+        iocs,
+        unknownTechniques: techniques.unknown,
+        expectedActivity: account ? await expectedActivityOf(account, alert) : undefined,
+      });
+      const { severityFloor, reason } = judgement;
+      if (judgement.benign) {
+        const intake = intakeOf({ observables, techniques: techniques.known.map((t) => t.id), severityFloor });
+        const alertId = await recordAlert(app.db, intake, { verdict: 'benign', reason, incidentId: null });
+        return reply.code(202).send({ alertId, verdict: 'benign' as const, reason, incidentId: null });
       }
 
-      const claim = await claimFingerprint(app.db, alert.fingerprint, randomUUID());
-      if (!claim.claimed) {
-        const alertId = await recordAlert(app.db, alert, {
-          verdict: 'attached',
-          reason: `same fingerprint as the open incident`,
-          incidentId: claim.incidentId,
-          receivedBy,
-          raw: request.body,
-        });
-        return reply
-          .code(202)
-          .send({ alertId, verdict: 'attached' as const, reason: 'same fingerprint as the open incident', incidentId: claim.incidentId });
+      const intake = intakeOf({ observables, techniques: techniques.known.map((t) => t.id), severityFloor });
+      const correlated = await correlateAlert(app.db, intake, { ...correlation, newIncidentId: randomUUID() });
+      if (correlated.attached) {
+        const { alertId, incidentId } = correlated;
+        return reply.code(202).send({ alertId, verdict: 'attached' as const, reason: correlated.reason, incidentId });
       }
       try {
         await startIncident(
           app,
           incidentFromAlert(alert, {
-            incidentId: claim.incidentId,
+            incidentId: correlated.incidentId,
             reason,
             accountCiId: account?.id,
             hostCiId: host?.id,
             receivedBy,
             receivedAt: new Date(),
+            category: categoryFromTechniques(techniques.known),
+            severityFloor,
+            attackTechniques: intake.techniques,
           }),
         );
       } catch (error) {
-        await releaseFingerprint(app.db, alert.fingerprint, claim.incidentId);
+        await releaseClaim(app.db, alert.fingerprint, correlated.incidentId);
         throw error;
       }
-      const alertId = await recordAlert(app.db, alert, {
-        verdict: 'incident',
-        reason,
-        incidentId: claim.incidentId,
-        receivedBy,
-        raw: request.body,
-      });
-      return reply.code(202).send({ alertId, verdict: 'incident' as const, reason, incidentId: claim.incidentId });
+      const alertId = await recordAlert(app.db, intake, { verdict: 'incident', reason, incidentId: correlated.incidentId });
+      return reply.code(202).send({ alertId, verdict: 'incident' as const, reason, incidentId: correlated.incidentId });
+
+      function intakeOf(found: Pick<AlertIntake, 'observables' | 'techniques' | 'severityFloor'>): AlertIntake {
+        return {
+          alert,
+          raw: request.body,
+          receivedBy,
+          ciIds: [account?.id, host?.id].filter((id): id is string => id !== undefined),
+          ...found,
+        };
+      }
     },
   });
+}
+
+/** The alert's own indicators, then what only the CMDB added. */
+function sourced(fromAlert: Observable[], fromCmdb: Observable[]): SourcedObservable[] {
+  const key = (o: Observable) => `${o.type}\u0000${o.value}`;
+  const seen = new Set(fromAlert.map(key));
+  return [
+    ...fromAlert.map((o) => ({ ...o, origin: 'alert' as const })),
+    ...fromCmdb.filter((o) => !seen.has(key(o))).map((o) => ({ ...o, origin: 'cmdb' as const })),
+  ];
 }

@@ -4,7 +4,16 @@ import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Incident } from '../../db/database';
-import { assessIncident, findVisibleIncident, incidentRecords, listIncidents, type IncidentAssessment } from '../../db/incidents';
+import {
+  assessIncident,
+  findVisibleIncident,
+  incidentRecords,
+  incidentRelations,
+  linkIncidents,
+  listIncidents,
+  type IncidentAssessment,
+} from '../../db/incidents';
+import { incidentObservables } from '../../db/observables';
 import { pageOf } from '../../db/pagination';
 import { responses, uuidParam } from '../../schemas/common';
 import {
@@ -14,13 +23,16 @@ import {
   incidentListQuery,
   incidentPage,
   incidentReport,
+  linkBody,
+  mergeBody,
 } from '../../schemas/incidents';
-import { makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
-import { incidentStateQuery, requestCommunicationUpdate } from '../../workflows/incident/definitions';
+import { incidentIsOpen, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
+import type { ObservableType } from '../../domain/observable';
+import { incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { startIncident } from '../incident-start';
-import { invalid, notFound } from '../../http/problem';
-import { everyone, incidentCommunicators, incidentReporters } from '../../http/roles';
+import { conflict, invalid, notFound } from '../../http/problem';
+import { everyone, incidentCommunicators, incidentCurators, incidentReporters } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
@@ -40,6 +52,8 @@ function toIncidentSummary(incident: Incident) {
     workflowId: incident.workflow_id,
     playbook: { category: incident.playbook_category, version: incident.playbook_version },
     links: incident.links,
+    attackTechniques: incident.attack_techniques,
+    mergedInto: incident.merged_into,
     timestamps: {
       occurredAt: iso(incident.occurred_at),
       detectedAt: iso(incident.detected_at),
@@ -132,7 +146,11 @@ export async function incidentRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
       if (!incident) throw notFound('incident', request.params.id);
-      const records = await incidentRecords(app.db, incident.id);
+      const [records, observables, related] = await Promise.all([
+        incidentRecords(app.db, incident.id),
+        incidentObservables(app.db, incident.id),
+        incidentRelations(app.db, incident.id),
+      ]);
       const live = await app.temporal.client.workflow
         .getHandle(incident.workflow_id)
         .query(incidentStateQuery)
@@ -142,7 +160,26 @@ export async function incidentRoutes(app: FastifyInstance) {
         description: incident.description,
         classificationReason: incident.classification_reason,
         scope: incident.scope,
+        severityFloor: incident.severity_floor,
         targets: { acknowledge: incident.acknowledge_target, resolve: incident.resolve_target },
+        observables: observables.map((o) => ({
+          type: o.type as ObservableType,
+          value: o.value,
+          origin: o.origin,
+          ioc: o.marked_at !== null,
+          firstSeenAt: o.first_seen_at.toISOString(),
+          lastSeenAt: o.last_seen_at.toISOString(),
+        })),
+        related: related.map((r) => ({
+          id: r.id,
+          number: r.number,
+          title: r.title,
+          status: r.status,
+          kind: r.kind,
+          note: r.note,
+          by: r.created_by,
+          at: r.created_at.toISOString(),
+        })),
         steps: records.steps.map((s) => ({
           stepId: s.step_id,
           type: s.type,
@@ -217,6 +254,72 @@ export async function incidentRoutes(app: FastifyInstance) {
         throw updateRefusal(error, 'the incident no longer accepts communications')?.problem ?? error;
       }
       return reply.code(202).send({ communicationId, status: 'pending_approval' as const });
+    },
+  });
+
+  routes.post('/incidents/:id/merge', {
+    config: { roles: incidentCurators },
+    schema: {
+      operationId: 'mergeIncident',
+      tags: ['incidents'],
+      summary: 'Merge this incident into another as a duplicate',
+      description:
+        'The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.',
+      params: uuidParam,
+      body: mergeBody,
+      response: responses({ 202: z.object({ id: z.string(), mergedInto: z.string() }) }),
+    },
+    handler: async (request, reply) => {
+      const { into, reason } = request.body;
+      if (into === request.params.id) throw invalid([{ path: 'body.into', message: 'an incident cannot be merged into itself' }]);
+      const [incident, survivor] = await Promise.all([
+        findVisibleIncident(app.db, request.actor, request.params.id),
+        findVisibleIncident(app.db, request.actor, into),
+      ]);
+      if (!incident) throw notFound('incident', request.params.id);
+      if (!survivor) throw invalid([{ path: 'body.into', message: `no incident ${into}` }]);
+      if (!incidentIsOpen(survivor.status))
+        throw conflict(`incident #${survivor.number} is ${survivor.status}: merge into an open incident`);
+      if (survivor.drill !== incident.drill) throw conflict('a drill and a real incident cannot be merged');
+      try {
+        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(mergeIntoUpdate, {
+          args: [{ into, reason, requestedBy: request.actor.principalId }],
+        });
+      } catch (error) {
+        throw updateRefusal(error, 'the incident is closed')?.problem ?? error;
+      }
+      return reply.code(202).send({ id: incident.id, mergedInto: into });
+    },
+  });
+
+  routes.post('/incidents/:id/related', {
+    config: { roles: incidentCurators },
+    schema: {
+      operationId: 'linkIncidents',
+      tags: ['incidents'],
+      summary: 'Record another incident as related to this one',
+      description:
+        'The link shows on both incidents and is audited on both; linking the same pair again changes nothing (200 instead of 201).',
+      params: uuidParam,
+      body: linkBody,
+      response: responses({ 201: z.object({ linked: z.literal(true) }), 200: z.object({ linked: z.literal(false) }) }),
+    },
+    handler: async (request, reply) => {
+      const { incidentId, note } = request.body;
+      if (incidentId === request.params.id) throw invalid([{ path: 'body.incidentId', message: 'an incident is not related to itself' }]);
+      const [incident, related] = await Promise.all([
+        findVisibleIncident(app.db, request.actor, request.params.id),
+        findVisibleIncident(app.db, request.actor, incidentId),
+      ]);
+      if (!incident) throw notFound('incident', request.params.id);
+      if (!related) throw invalid([{ path: 'body.incidentId', message: `no incident ${incidentId}` }]);
+      const linked = await linkIncidents(app.db, {
+        incidentId: incident.id,
+        relatedId: related.id,
+        note: note ?? null,
+        actor: request.actor.principalId,
+      });
+      return linked ? reply.code(201).send({ linked: true as const }) : reply.code(200).send({ linked: false as const });
     },
   });
 }

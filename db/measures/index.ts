@@ -3,6 +3,7 @@ import type { MeasuredKpi } from '../../domain/security-report/model';
 import type { Database } from '../database';
 import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
 import { autoApprovedChanges } from './auto-approved-changes';
+import { attackTechniquesCovered } from './attack-techniques-covered';
 import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
 import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
@@ -30,6 +31,7 @@ export const measures: readonly Measure[] = [
   mttr,
   incidentsPerCategory,
   incidentSla,
+  attackTechniquesCovered,
   risksPastReview,
   expiredExceptions,
   policiesPastReview,

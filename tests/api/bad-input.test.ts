@@ -246,6 +246,7 @@ const writeRoutes: WriteRoute[] = [
       audience: ['security_analyst'],
     },
   },
+  { method: 'POST', url: '/observables/iocs', valid: { type: 'ip', value: '192.0.2.10', reason: 'probe' } },
   {
     method: 'PUT',
     url: '/principals/:id/notification-channels',
@@ -386,6 +387,11 @@ const exempt = [
   'PUT /cis/:id/sbom',
   'POST /cis/:id/scans',
   'POST /advisories/:id/close',
+  // Merging needs running incident workflows; linking two registered incidents (tests/workflows/incident-correlation.test.ts).
+  'POST /incidents/:id/merge',
+  'POST /incidents/:id/related',
+  // A STIX bundle is MITRE's format and carries fields Warden ignores (tests/unit/alert-formats.test.ts, incident-correlation).
+  'PUT /attack/catalogue',
   'PATCH /changes/:id',
   'POST /changes/:id/evidence',
   'POST /changes/:id/implemented',

@@ -1,6 +1,8 @@
 import type { PayloadCodec } from '@temporalio/common';
 import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils';
+import { writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
+import type { Stack } from './stack';
 
 type JsonPayload = Parameters<typeof JSONToPayload>[0];
 
@@ -31,4 +33,14 @@ export async function decodedHistoryJson(client: Client, workflowId: string, cod
   const history = JSON.parse(historyToJSON(await client.workflow.getHandle(workflowId, runId).fetchHistory()));
   await decodeInPlace(history, codec);
   return JSON.stringify(history, null, 1);
+}
+
+/** Keeps a finished workflow's history for tests/replay (WARDEN_RECORD_HISTORIES=1, for a deliberate change only). */
+export async function recordHistory(stack: Stack, workflowId: string, file: string): Promise<void> {
+  if (process.env.WARDEN_RECORD_HISTORIES !== '1') return;
+  await stack.temporal.client.workflow.getHandle(workflowId).result();
+  writeFileSync(
+    new URL(`../replay/histories/${file}`, import.meta.url),
+    await decodedHistoryJson(stack.temporal.client, workflowId, stack.app.codec),
+  );
 }

@@ -352,6 +352,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/incidents/{id}/merge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Merge this incident into another as a duplicate
+         * @description The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
+         */
+        post: operations["mergeIncident"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/incidents/{id}/related": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record another incident as related to this one
+         * @description The link shows on both incidents and is audited on both; linking the same pair again changes nothing (200 instead of 201).
+         */
+        post: operations["linkIncidents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/alerts": {
         parameters: {
             query?: never;
@@ -363,9 +403,73 @@ export interface paths {
         put?: never;
         /**
          * Receive a SIEM alert
-         * @description Receive a SIEM alert (Warden’s generic JSON or a Wazuh alert)
+         * @description Receive a SIEM alert: Warden’s generic JSON, Wazuh, a Splunk webhook, an Elastic Security alert or a Sentinel incident
          */
         post: operations["receiveAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/observables": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Find every alert and incident that saw an indicator
+         * @description Every alert and incident that saw an indicator, and whether it is an IOC. The value is compared in its canonical form (lower case except URLs, no trailing dot on names). Incidents and their alerts are listed only when the caller may see the incident; at most 500 of each, newest first.
+         */
+        get: operations["findObservableSightings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/observables/iocs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark an indicator as an IOC
+         * @description A later alert carrying it is raised to at least high. Idempotent: marking a known IOC again changes nothing and answers marked: false. The marking is audited.
+         */
+        post: operations["markIoc"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/attack/catalogue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Show the ATT&CK catalogue techniques are validated against
+         * @description The imported bundle, or the built-in fallback. The built-in fallback holds the few dozen techniques SOCs meet most; import the enterprise bundle to validate against all of them.
+         */
+        get: operations["getAttackCatalogue"];
+        /**
+         * Replace the ATT&CK catalogue with a STIX 2.1 bundle
+         * @description Takes a STIX 2.1 bundle such as enterprise-attack.json. Keeps each current attack-pattern (revoked and deprecated ones are left out) with its mitre-attack id and tactics. The catalogue is replaced whole, in one audited transaction; a bundle with a malformed attack-pattern changes nothing.
+         */
+        put: operations["importAttackCatalogue"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1858,40 +1962,63 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        GenericAlertInput: {
-            source: string;
-            rule: string;
-            /** @enum {string} */
-            severity: "low" | "medium" | "high" | "critical";
-            host?: string;
-            account?: string;
-            fingerprint?: string;
-            /** Format: date-time */
-            time: string;
-            description?: string;
-            /** @enum {string} */
-            category?: "unauthorised_access" | "malware" | "data_leak" | "denial_of_service" | "vulnerability_exploitation" | "policy_violation" | "other";
+        /**
+         * @description One SIEM alert: Warden's generic alert (source, rule, severity, time), a Wazuh alert (timestamp, rule, agent), a Splunk webhook (search_name, result), an Elastic Security alert (@timestamp, kibana.alert.rule.name) or a Microsoft Sentinel incident (properties.title, properties.severity). The format is told by its fields.
+         * @example {
+         *       "source": "elastic",
+         *       "rule": "Authentication failure",
+         *       "severity": "high",
+         *       "host": "hr-db",
+         *       "account": "svc-payroll",
+         *       "time": "2026-11-21T02:00:00Z",
+         *       "observables": [
+         *         {
+         *           "type": "ip",
+         *           "value": "203.0.113.9"
+         *         }
+         *       ],
+         *       "techniques": [
+         *         "T1110"
+         *       ]
+         *     }
+         */
+        AlertIntakeInput: {
+            [key: string]: unknown;
         };
-        WazuhAlertInput: {
-            timestamp: string;
-            rule: {
-                id: string;
-                level: number;
-                description: string;
+        /**
+         * @example {
+         *       "type": "bundle",
+         *       "id": "bundle--0f2b3c4d-1111-4222-8333-944455566677",
+         *       "objects": [
+         *         {
+         *           "type": "attack-pattern",
+         *           "id": "attack-pattern--a93494bb-4b80-4ea1-8695-3236a49916fd",
+         *           "name": "Brute Force",
+         *           "external_references": [
+         *             {
+         *               "source_name": "mitre-attack",
+         *               "external_id": "T1110"
+         *             }
+         *           ],
+         *           "kill_chain_phases": [
+         *             {
+         *               "kill_chain_name": "mitre-attack",
+         *               "phase_name": "credential-access"
+         *             }
+         *           ]
+         *         }
+         *       ]
+         *     }
+         */
+        StixBundleInput: {
+            /** @enum {string} */
+            type: "bundle";
+            id: string;
+            objects: ({
+                type: string;
             } & {
                 [key: string]: unknown;
-            };
-            agent: {
-                name: string;
-            } & {
-                [key: string]: unknown;
-            };
-            data?: {
-                srcuser?: string;
-                dstuser?: string;
-            } & {
-                [key: string]: unknown;
-            };
+            })[];
         } & {
             [key: string]: unknown;
         };
@@ -2262,6 +2389,12 @@ export interface components {
                 resolvedAt: string | null;
                 taskId: string | null;
             }[];
+        };
+        AttackCatalogue: {
+            /** @enum {string} */
+            source: "imported" | "built-in";
+            bundleId: string | null;
+            count: number;
         };
         /** @description The security section of the service level agreement */
         ServiceSla: {
@@ -2927,6 +3060,10 @@ export interface components {
                 type: string;
                 id: string;
             }[];
+            /** @description ATT&CK technique ids from its alerts or set at triage */
+            attackTechniques: string[];
+            /** @description the incident this one was merged into as a duplicate */
+            mergedInto: string | null;
             timestamps: {
                 occurredAt: string | null;
                 detectedAt: string | null;
@@ -2958,6 +3095,10 @@ export interface components {
                 type: string;
                 id: string;
             }[];
+            /** @description ATT&CK technique ids from its alerts or set at triage */
+            attackTechniques: string[];
+            /** @description the incident this one was merged into as a duplicate */
+            mergedInto: string | null;
             timestamps: {
                 occurredAt: string | null;
                 detectedAt: string | null;
@@ -2970,10 +3111,33 @@ export interface components {
             description: string;
             classificationReason: string;
             scope: string | null;
+            /** @description the least severity its alerts demand: the SIEM’s, or high for a known IOC or an unexpected account */
+            severityFloor: string | null;
             targets: {
                 acknowledge: string;
                 resolve: string;
             };
+            observables: {
+                /** @enum {string} */
+                type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                value: string;
+                /** @enum {string} */
+                origin: "alert" | "cmdb" | "merge";
+                ioc: boolean;
+                firstSeenAt: string;
+                lastSeenAt: string;
+            }[];
+            related: {
+                id: string;
+                number: number;
+                title: string;
+                status: string;
+                /** @enum {string} */
+                kind: "related" | "merged_into" | "merged_from";
+                note: string | null;
+                by: string;
+                at: string;
+            }[];
             steps: {
                 stepId: string;
                 type: string;
@@ -3055,6 +3219,35 @@ export interface components {
                 attempts: number;
                 lastError: string | null;
                 deliveredAt: string | null;
+            }[];
+        };
+        ObservableSightings: {
+            /** @enum {string} */
+            type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+            /** @description the canonical form the lookup used */
+            value: string;
+            ioc: {
+                reason: string;
+                markedBy: string;
+                markedAt: string;
+            } | null;
+            alerts: {
+                id: string;
+                source: string;
+                rule: string;
+                verdict: string;
+                incidentId: string | null;
+                observedAt: string;
+            }[];
+            incidents: {
+                id: string;
+                number: number;
+                title: string;
+                status: string;
+                severity: string;
+                origin: string;
+                firstSeenAt: string;
+                lastSeenAt: string;
             }[];
         };
         Playbook: {
@@ -4554,10 +4747,12 @@ export interface operations {
     listIncidents: {
         parameters: {
             query?: {
-                status?: "registered" | "acknowledged" | "triaged" | "containment" | "eradication" | "recovery" | "post_incident_review" | "closed" | "closed_not_security" | "registration_failed" | "failed";
+                status?: "registered" | "acknowledged" | "triaged" | "containment" | "eradication" | "recovery" | "post_incident_review" | "closed" | "closed_not_security" | "closed_duplicate" | "registration_failed" | "failed";
                 severity?: "low" | "medium" | "high" | "critical";
                 category?: "unauthorised_access" | "malware" | "data_leak" | "denial_of_service" | "vulnerability_exploitation" | "policy_violation" | "other";
                 drill?: "true" | "false";
+                /** @description also matches its sub-techniques */
+                technique?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -4989,6 +5184,264 @@ export interface operations {
             };
         };
     };
+    mergeIncident: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "into": "0b8f6a52-8a4e-4f61-9d0c-6a1f2b3c4d5e",
+                 *       "reason": "same brute force on svc-payroll, reported twice"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description the incident that carries on
+                     */
+                    into: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the work runs in a Temporal workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        mergedInto: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    linkIncidents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "incidentId": "0b8f6a52-8a4e-4f61-9d0c-6a1f2b3c4d5e",
+                 *       "note": "same phishing campaign"
+                 *     }
+                 */
+                "application/json": {
+                    /**
+                     * Format: uuid
+                     * @description the related incident
+                     */
+                    incidentId: string;
+                    note?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        linked: false;
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        linked: true;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     receiveAlert: {
         parameters: {
             query?: never;
@@ -5009,7 +5462,7 @@ export interface operations {
                  *       "category": "unauthorised_access"
                  *     }
                  */
-                "application/json": components["schemas"]["GenericAlertInput"] | components["schemas"]["WazuhAlertInput"];
+                "application/json": components["schemas"]["AlertIntakeInput"];
             };
         };
         responses: {
@@ -5026,6 +5479,445 @@ export interface operations {
                         reason: string;
                         incidentId: string | null;
                     };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    findObservableSightings: {
+        parameters: {
+            query: {
+                type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                value: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ObservableSightings"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    markIoc: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "ip",
+                 *       "value": "203.0.113.9",
+                 *       "reason": "C2 address from the CERT advisory of 2026-11-20"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                    value: string;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                        value: string;
+                        /** @description false when it was an IOC already */
+                        marked: boolean;
+                    };
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        type: "account" | "host" | "ip" | "hash" | "domain" | "url" | "email";
+                        value: string;
+                        /** @description false when it was an IOC already */
+                        marked: boolean;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAttackCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttackCatalogue"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    importAttackCatalogue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "type": "bundle",
+                 *       "id": "bundle--5b3a4f9e-8c1d-4e2f-9a7b-6c5d4e3f2a1b",
+                 *       "objects": [
+                 *         {
+                 *           "type": "attack-pattern",
+                 *           "spec_version": "2.1",
+                 *           "id": "attack-pattern--a93494bb-4b80-4ea1-8695-3236a49916fd",
+                 *           "name": "Brute Force",
+                 *           "external_references": [
+                 *             {
+                 *               "source_name": "mitre-attack",
+                 *               "external_id": "T1110",
+                 *               "url": "https://attack.mitre.org/techniques/T1110"
+                 *             }
+                 *           ],
+                 *           "kill_chain_phases": [
+                 *             {
+                 *               "kill_chain_name": "mitre-attack",
+                 *               "phase_name": "credential-access"
+                 *             }
+                 *           ]
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["StixBundleInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttackCatalogue"];
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */

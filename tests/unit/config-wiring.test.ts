@@ -77,6 +77,11 @@ const env: Record<keyof Config, string> = {
   WARDEN_CHANGE_REVIEW_LIMIT: '3d',
   WARDEN_ACCESS_APPROVAL_DEADLINE: '2d',
   WARDEN_SLA_MIN_TARGET: '10m',
+  WARDEN_CORRELATION_WINDOW: '12h',
+  WARDEN_CORRELATION_TYPES: 'account,ip',
+  WARDEN_ALERT_BURST_THRESHOLD: '3',
+  WARDEN_ALERT_BURST_WINDOW: '10m',
+  WARDEN_ATTACK_BUNDLE_LIMIT_BYTES: '2097152',
   WARDEN_JIRA_FIELDS: 'plannedStart=customfield_10001',
   WARDEN_OUTBOUND_ALLOW: '10.20.0.0/16,*.corp.example',
   WARDEN_TEST_INTERVAL_FLOOR: '5m',
@@ -158,6 +163,11 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_AUDIT_VERIFY_KEY: { readIn: 'api/routes/audit.ts' },
   WARDEN_AUDIT_CHECKPOINT_INTERVAL: { wired: () => auditCheckpointSettings(config)?.every, expected: '15m' },
   WARDEN_SLA_MIN_TARGET: { readIn: 'api/routes/services.ts' },
+  WARDEN_CORRELATION_WINDOW: { readIn: 'api/routes/alerts.ts' },
+  WARDEN_CORRELATION_TYPES: { readIn: 'api/routes/alerts.ts' },
+  WARDEN_ALERT_BURST_THRESHOLD: { readIn: 'api/routes/alerts.ts' },
+  WARDEN_ALERT_BURST_WINDOW: { readIn: 'api/routes/alerts.ts' },
+  WARDEN_ATTACK_BUNDLE_LIMIT_BYTES: { readIn: 'api/routes/attack.ts' },
   LOG_LEVEL: { readIn: 'cli/warden.ts' },
 };
 

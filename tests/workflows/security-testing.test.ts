@@ -1,10 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { makeSecurityTestScheduleId } from '../../domain/security-test';
 import { decide, openTask, seedCi } from '../setup/fixtures';
-import { decodedHistoryJson } from '../setup/histories';
+import { recordHistory } from '../setup/histories';
 import { hardenedHeaders, startHttpServer, type LoopbackServer } from '../setup/loopback';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -55,16 +54,6 @@ async function runs(controlId: string) {
   const response = await stack.request('GET', `/test-runs?controlId=${controlId}&limit=500`, { token: tokens.auditor });
   expect(response.status).toBe(200);
   return response.body.items as { id: string; status: string; result: string | null; workflowId: string; [key: string]: unknown }[];
-}
-
-/** Keeps a finished run's history for tests/replay (WARDEN_RECORD_HISTORIES=1, for a deliberate change only). */
-async function recordHistory(workflowId: string, file: string) {
-  if (process.env.WARDEN_RECORD_HISTORIES !== '1') return;
-  await stack.temporal.client.workflow.getHandle(workflowId).result();
-  writeFileSync(
-    new URL(`../replay/histories/${file}`, import.meta.url),
-    await decodedHistoryJson(stack.temporal.client, workflowId, stack.app.codec),
-  );
 }
 
 const finishedRun = (controlId: string, what: string) =>
@@ -258,7 +247,36 @@ describe('the testing schedule', () => {
     const workflow = await stack.temporal.client.workflow.getHandle(`incident/${report.incidentId}`).describe();
     expect(workflow.status.name).toBe('RUNNING');
     expect(await linked()).toHaveLength(1);
-    await recordHistory(report.workflowId, 'security-test-failed-opens-incident.json');
+    await recordHistory(stack, report.workflowId, 'security-test-failed-opens-incident.json');
+
+    // The control fails again while its incident is open: the run joins that incident.
+    expect((await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.tester })).status).toBe(202);
+    const again = await eventually(
+      async () => (await runs(controlId)).find((run) => run.status === 'finished' && run.id !== report.id),
+      30_000,
+      'the repeated failing run',
+    );
+    expect(again).toMatchObject({ result: 'failed', incidentId: report.incidentId });
+    const joined = await eventually(
+      async () => {
+        const rows = await stack.db
+          .selectFrom('incidents')
+          .select('id')
+          .where(sql<boolean>`links @> ${JSON.stringify([{ type: 'test-run', id: again.id }])}::jsonb`)
+          .execute();
+        return rows.length > 0 && rows;
+      },
+      20_000,
+      'the repeated run linked to the open incident',
+    );
+    expect(joined).toEqual([{ id: report.incidentId }]);
+    const timeline = await stack.db
+      .selectFrom('audit_events')
+      .select('action')
+      .where('subject_id', '=', report.incidentId as string)
+      .execute();
+    expect(timeline.map((e) => e.action)).toContain('incident.repeated_failure');
+    await recordHistory(stack, again.workflowId, 'security-test-repeated-failure-attaches.json');
   });
   it('reports a check that cannot run as an error, opens no incident, and tells the owner', async () => {
     // This stack's worker runs without WARDEN_COMMAND_CHECKS_ENABLED.
@@ -372,7 +390,7 @@ describe('manual tests', () => {
     expect((await decide(stack, tokens.owner, task.id, 'passed', { comment: 'no any-any rules' })).status).toBe(200);
     const report = await finishedRun(controlId, 'the owner-decided report');
     expect(report).toMatchObject({ result: 'passed', testedBy: 'otto' });
-    await recordHistory(report.workflowId, 'security-test-manual-escalated.json');
+    await recordHistory(stack, report.workflowId, 'security-test-manual-escalated.json');
   });
 });
 

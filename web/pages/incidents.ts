@@ -4,7 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { everyone } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import type { Incident } from '../../db/database';
-import { findVisibleIncident, incidentRecords, listIncidents, visibleIncidentLabels } from '../../db/incidents';
+import { findVisibleIncident, incidentRecords, incidentRelations, listIncidents, visibleIncidentLabels } from '../../db/incidents';
+import { incidentObservables } from '../../db/observables';
 import { pageOf } from '../../db/pagination';
 import { incidentCategories, severities } from '../../domain/classification';
 import { incidentStatuses } from '../../domain/incident';
@@ -95,7 +96,11 @@ ${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
       handler: async (request, reply) => {
         const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
         if (!incident) return reply.callNotFound();
-        const records = await incidentRecords(app.db, incident.id);
+        const [records, observables, related] = await Promise.all([
+          incidentRecords(app.db, incident.id),
+          incidentObservables(app.db, incident.id),
+          incidentRelations(app.db, incident.id),
+        ]);
         const open = incident.closed_at === null;
         const live = open
           ? await app.temporal.client.workflow
@@ -133,6 +138,8 @@ ${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
   <dt>Reported by</dt><dd>${incident.reported_by} via ${incident.source}</dd>
   <dt>Playbook</dt><dd>${humanize(incident.playbook_category)}, version ${incident.playbook_version}</dd>
   ${incident.scope && html`<dt>Scope</dt><dd>${incident.scope}</dd>`}
+  ${incident.attack_techniques.length > 0 && html`<dt>ATT&amp;CK</dt><dd>${incident.attack_techniques.join(', ')}</dd>`}
+  ${incident.merged_into && html`<dt>Merged into</dt><dd><a href="${incidentPath(incident.merged_into)}">${incident.merged_into}</a></dd>`}
   <dt>Description</dt><dd>${incident.description}</dd>
   ${stamps.filter(([, at]) => at).map(([name, at]) => html`<dt>${name}</dt><dd>${time(at)}</dd>`)}
 </dl>
@@ -153,6 +160,16 @@ ${table(
   records.actions.map((a) => [a.name, humanize(a.status), a.approved_by.join(', '), a.detail, time(a.executed_at)]),
   'Actions',
 )}
+<h2>Observables</h2>
+${table(
+  ['Type', 'Value', 'From', 'IOC', 'Last seen'],
+  observables.map((o) => [o.type, o.value, o.origin, o.marked_at ? 'IOC' : '', time(o.last_seen_at)]),
+  'Observables',
+)}
+${
+  related.length > 0 &&
+  html`<h2>Related incidents</h2><ul>${related.map((r) => html`<li>${humanize(r.kind)}: <a href="${incidentPath(r.id)}">${label(r)}</a> (${humanize(r.status)})${r.note ? `: ${r.note}` : ''}</li>`)}</ul>`
+}
 <h2>Linked records</h2>
 ${
   incident.links.length || records.alerts.length

@@ -1,7 +1,9 @@
 import {
   ApplicationFailure,
+  CancellationScope,
   allHandlersFinished,
   condition,
+  isCancellation,
   continueAsNew,
   patched,
   proxyActivities,
@@ -21,6 +23,7 @@ import {
   type IncidentPlaybookResult,
   type IncidentState,
   type IncidentTimestamp,
+  type MergeRequest,
   type RegisteredIncident,
 } from '../../domain/incident';
 import { durationMs } from '../../domain/duration';
@@ -29,7 +32,7 @@ import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
 import { publishSearchFields } from '../search-attributes';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
-import { incidentStateQuery, requestCommunicationUpdate } from './definitions';
+import { incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from './definitions';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 // Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
@@ -55,12 +58,65 @@ const responders: Role[] = ['security_manager', 'security_analyst'];
  */
 export async function incidentPlaybookWorkflow(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
   try {
-    return await runIncident(input);
+    return await runUnlessMerged(input);
   } catch (error) {
     const failure = permanentFailureOf(error);
     if (!failure || !patched(endVisiblyPatch)) throw error;
     return endIncidentVisibly(input, failure, error);
   }
+}
+
+/**
+ * Runs the procedure until it ends, or until an analyst merges the incident into another: then
+ * whatever step it was on is cancelled (its activities, timers and task waits), and the merge is
+ * recorded. A scope and a condition add no commands, so recorded histories replay unchanged.
+ */
+async function runUnlessMerged(input: IncidentPlaybookInput): Promise<IncidentPlaybookResult> {
+  let merge: MergeRequest | undefined;
+  let ended = false;
+  setHandler(
+    mergeIntoUpdate,
+    (request) => {
+      merge = request;
+      return { mergedInto: request.into };
+    },
+    {
+      validator: (request: MergeRequest) => {
+        if (ended)
+          throw ApplicationFailure.create({ type: incidentRefusalTypes.closed, message: 'the incident is closed', nonRetryable: true });
+        if (merge) {
+          throw ApplicationFailure.create({
+            type: incidentRefusalTypes.merging,
+            message: 'the incident is being merged already',
+            nonRetryable: true,
+          });
+        }
+        if (request.into === input.incidentId) {
+          throw ApplicationFailure.create({
+            type: incidentRefusalTypes.merging,
+            message: 'an incident cannot be merged into itself',
+            nonRetryable: true,
+          });
+        }
+      },
+    },
+  );
+  const procedure = new CancellationScope();
+  const running = procedure
+    .run(() => runIncident(input))
+    .finally(() => {
+      ended = true;
+    });
+  const outcome = await Promise.race([running.then((result) => ({ result })), condition(() => merge !== undefined).then(() => null)]);
+  if (outcome) return outcome.result;
+  procedure.cancel();
+  await running.catch((error) => {
+    if (!isCancellation(error)) throw error;
+  });
+  const request = merge as MergeRequest;
+  publishSearchFields({ status: 'closed_duplicate', slaDueAt: null });
+  const merged = await incidents.mergeIncident({ incidentId: input.incidentId, workflowId: workflowInfo().workflowId, ...request });
+  return { status: 'closed_duplicate', severity: merged.severity };
 }
 
 /**
@@ -377,12 +433,20 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   }
 }
 
-function triageData(data: Record<string, unknown> | null): { scope?: string; category?: IncidentCategory; affectedCis?: string[] } {
+function triageData(data: Record<string, unknown> | null): {
+  scope?: string;
+  category?: IncidentCategory;
+  affectedCis?: string[];
+  attackTechniques?: string[];
+} {
   if (!data) return {};
+  const strings = (value: unknown[]) => value.filter((item): item is string => typeof item === 'string');
   return {
     ...(typeof data.scope === 'string' ? { scope: data.scope } : {}),
     ...(typeof data.category === 'string' ? { category: data.category as IncidentCategory } : {}),
-    ...(Array.isArray(data.affectedCis) ? { affectedCis: data.affectedCis.filter((id): id is string => typeof id === 'string') } : {}),
+    ...(Array.isArray(data.affectedCis) ? { affectedCis: strings(data.affectedCis) } : {}),
+    // ATT&CK techniques set at triage; the activity keeps those the catalogue knows.
+    ...(Array.isArray(data.techniques) ? { attackTechniques: strings(data.techniques) } : {}),
   };
 }
 
