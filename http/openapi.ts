@@ -43,6 +43,7 @@ export const openApiTags: { name: string; description: string }[] = [
   { name: 'advisories', description: 'Security advisories and the remediations they start' },
   { name: 'security-alerts', description: 'Security alerts broadcast to owners and acknowledged' },
   { name: 'changes', description: 'The change security gate, from Warden, ServiceNow or Jira' },
+  { name: 'problems', description: 'Problem management: problems, and the security check of every workaround and solution' },
 ];
 
 const responseMeaning: Record<string, string> = {

@@ -40,7 +40,7 @@ export async function changeImpactRuleRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'listChangeImpactRules',
       tags,
-      summary: 'The content rules the change gate assesses changes with, latest version of each',
+      summary: 'The change gate’s content rules, latest versions',
       description: 'Rules in force, by name; `includeRetired=true` adds retired ones.',
       querystring: impactRuleListQuery,
       response: responses({ 200: impactRuleList }),
@@ -71,9 +71,9 @@ export async function changeImpactRuleRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'createChangeImpactRule',
       tags,
-      summary: 'Add a content rule (version 1); changes assessed from now on are checked against it',
+      summary: 'Add a content rule (version 1)',
       description:
-        'A rule raises a change whose title, description, category or ITSM fields mention any of its keywords: the change gets the rule’s areas of impact and at least its minimum risk. Audited.',
+        'Changes assessed from now on are checked against it. A rule raises a change whose title, description, category or ITSM fields mention any of its keywords: the change gets the rule’s areas of impact and at least its minimum risk. Audited.',
       body: impactRuleCreateBody,
       response: responses({ 201: impactRuleView }),
     },

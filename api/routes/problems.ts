@@ -78,9 +78,9 @@ export async function problemRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'createProblem',
       tags,
-      summary: 'Record a problem: the unknown cause of one or more incidents',
+      summary: 'Record a problem',
       description:
-        'Affected services and CIs, linked incidents, and whether it introduces a security risk; a flag or a linked incident involves Security Management. Every named service, CI, incident and parent must exist, and the parent chain may not loop. Audited.',
+        'A problem is the unknown cause of one or more incidents. Affected services and CIs, linked incidents, and whether it introduces a security risk; a flag or a linked incident involves Security Management. Every named service, CI, incident and parent must exist, and the parent chain may not loop. Audited.',
       body: problemCreateBody,
       response: responses({ 201: problemView }),
     },
@@ -100,8 +100,8 @@ export async function problemRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'listProblems',
       tags,
-      summary: 'Problems, oldest first, filtered; cursor-paginated',
-      description: 'Filters: status, an affected service or CI, a linked incident, security risk.',
+      summary: 'Problems, oldest first, filtered',
+      description: 'Filters: status, an affected service or CI, a linked incident, security risk. Cursor-paginated.',
       querystring: problemListQuery,
       response: responses({ 200: problemPage }),
     },
@@ -118,8 +118,9 @@ export async function problemRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'getProblem',
       tags,
-      summary: 'One problem with its incidents, proposals and their checklists, and the changes that implement it',
-      description: 'Each proposal shows the checklist it was checked against and the result per item.',
+      summary: 'One problem with its incidents, proposals and changes',
+      description:
+        'Each proposal shows the checklist it was checked against and the result per item; changes are those that implement the problem.',
       params: uuidParam,
       response: responses({ 200: problemDetail }),
     },
@@ -155,7 +156,7 @@ export async function problemRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'updateProblem',
       tags,
-      summary: 'Change a problem: its description, links, root cause or status',
+      summary: 'Change a problem’s fields, links or status',
       description:
         'Only the fields sent change. `known_error` is reached by an accepted workaround, never set here; workaround and solution are set only by a passed security check. Audited with what changed.',
       params: uuidParam,
@@ -176,7 +177,7 @@ export async function problemRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'proposeProblemFix',
       tags,
-      summary: 'Propose a workaround or a solution; its security check starts',
+      summary: 'Propose a workaround or solution for its check',
       description:
         'Starts the security check workflow: a reviewer (Security Management when the problem carries a security risk) checks it item by item against the SLA security requirements and baseline measures of the affected services and CIs. A solution that needs a change names it: the change must implement this problem (its problemId). `Idempotency-Key` header.',
       params: uuidParam,

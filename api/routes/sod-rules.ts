@@ -65,9 +65,9 @@ export async function sodRuleRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'createSodRule',
       tags,
-      summary: 'Add a conflict rule: entitlements one person may not hold together',
+      summary: 'Add a separation-of-duties conflict rule',
       description:
-        'Within one system (every member names it) or across systems; a member without a system matches the entitlement on any. From now on a request that would complete the set is refused or needs an exception, and access reviews flag people who hold it. Audited.',
+        'Entitlements one person may not hold together, within one system (every member names it) or across systems; a member without a system matches the entitlement on any. From now on a request that would complete the set is refused or needs an exception, and access reviews flag people who hold it. Audited.',
       body: sodRuleCreateBody,
       response: responses({ 201: sodRuleView }),
     },
@@ -112,8 +112,9 @@ export async function sodRuleRoutes(app: FastifyInstance) {
     schema: {
       operationId: 'listSodConflicts',
       tags,
-      summary: 'The separation-of-duties conflicts people hold now, and whether an exception covers each',
-      description: 'Computed from the latest account imports; an account whose revocation is recorded no longer counts.',
+      summary: 'Separation-of-duties conflicts held now',
+      description:
+        'Computed from the latest account imports, each with whether an unexpired exception covers it; an account whose revocation is recorded no longer counts.',
       response: responses({ 200: sodConflictList }),
     },
     handler: async () => {
