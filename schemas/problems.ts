@@ -94,7 +94,7 @@ export const problemView = z
     createdAt: z.string(),
     updatedAt: z.string(),
   })
-  .meta({ id: 'Problem' });
+  .meta({ id: 'ProblemRecord' });
 
 export const problemDetail = problemView
   .extend({
@@ -103,7 +103,7 @@ export const problemDetail = problemView
     proposals: z.array(proposalView),
     changes: z.array(z.object({ id: z.string(), title: z.string(), status: z.string(), risk: z.string() })),
   })
-  .meta({ id: 'ProblemDetail' });
+  .meta({ id: 'ProblemRecordDetail' });
 
 export const proposalAccepted = z.object({ proposalId: z.uuid(), workflowId: z.string() });
 

@@ -2314,30 +2314,16 @@ export interface components {
                 duration: string;
             })[];
         };
+        /** @description RFC 9457 problem details */
         Problem: {
-            /** Format: uuid */
-            id: string;
+            type: string;
             title: string;
-            description: string;
-            /** @enum {string} */
-            status: "open" | "known_error" | "resolved" | "closed";
-            serviceIds: string[];
-            ciIds: string[];
-            securityRisk: boolean;
-            rootCause: string | null;
-            /** @description the accepted workaround, set only by a passed security check */
-            workaround: string | null;
-            /** @description the accepted solution, set only by a passed security check */
-            solution: string | null;
-            parentId: string | null;
-            /** @description `incident` when a post-incident review raised it */
-            source: {
-                type: string;
-                id: string;
-            };
-            createdBy: string;
-            createdAt: string;
-            updatedAt: string;
+            status: number;
+            detail: string;
+            errors?: {
+                path: string;
+                message: string;
+            }[];
         };
         SystemAccount: {
             accountId: string;
@@ -3006,7 +2992,32 @@ export interface components {
                 reviewExpiresAt: string | null;
             } | null;
         };
-        ProblemDetail: {
+        ProblemRecord: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            description: string;
+            /** @enum {string} */
+            status: "open" | "known_error" | "resolved" | "closed";
+            serviceIds: string[];
+            ciIds: string[];
+            securityRisk: boolean;
+            rootCause: string | null;
+            /** @description the accepted workaround, set only by a passed security check */
+            workaround: string | null;
+            /** @description the accepted solution, set only by a passed security check */
+            solution: string | null;
+            parentId: string | null;
+            /** @description `incident` when a post-incident review raised it */
+            source: {
+                type: string;
+                id: string;
+            };
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ProblemRecordDetail: {
             /** Format: uuid */
             id: string;
             title: string;
@@ -16349,7 +16360,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        items: components["schemas"]["Problem"][];
+                        items: components["schemas"]["ProblemRecord"][];
                         nextCursor: string | null;
                     };
                 };
@@ -16481,7 +16492,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ProblemRecord"];
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */
@@ -16584,7 +16595,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ProblemDetail"];
+                    "application/json": components["schemas"]["ProblemRecordDetail"];
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */
@@ -16694,7 +16705,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Problem"];
+                    "application/json": components["schemas"]["ProblemRecord"];
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */
