@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { CallbackSettings } from './domain/callbacks';
 import { notificationChannels } from './domain/notifications';
 import { durationMs, durationPattern } from './domain/duration';
+import { parseRoleMapping } from './domain/identity';
 import { emptyAllowlist, parseAllowlist, type OutboundAllowlist } from './domain/outbound';
 import { observableTypes } from './domain/observable';
 
@@ -197,9 +198,56 @@ export const configSchema = z
       .regex(durationPattern, 'must be a duration such as 30s, 15m, 1h')
       .refine((value) => durationMs(value) >= 1000, 'must be at least 1s')
       .default('1h'),
+    /** The OpenID Connect issuer people sign in through (discovery at <issuer>/.well-known/openid-configuration); unset: token sign-in only. */
+    WARDEN_OIDC_ISSUER: z
+      .string()
+      .url()
+      .refine(isSafeIssuer, 'must be https:// (http:// only on localhost or 127.0.0.1, for a local provider)')
+      .optional(),
+    WARDEN_OIDC_CLIENT_ID: optionalString,
+    WARDEN_OIDC_CLIENT_SECRET: optionalString,
+    /** The claim whose values (group names) map to roles. */
+    WARDEN_OIDC_ROLE_CLAIM: z.string().trim().min(1).default('groups'),
+    /** `group=role[,group=role…]`: which claim values grant which Warden roles; a person with none is refused. */
+    WARDEN_OIDC_ROLE_MAP: z
+      .string()
+      .transform((text, context) => {
+        const parsed = parseRoleMapping(text);
+        if ('problem' in parsed) {
+          context.addIssue({ code: 'custom', message: `must be group=role pairs, comma-separated: ${parsed.problem}` });
+          return z.NEVER;
+        }
+        return parsed.mapping;
+      })
+      .optional(),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
-  .superRefine(checkTemporalConnection);
+  .superRefine(checkVariableCombinations);
+
+type CombinedVariables = TemporalConnectionVariables & SingleSignOnVariables;
+
+/** Refuses variables that only work together when some of them are missing or contradict each other. */
+function checkVariableCombinations(config: CombinedVariables, context: z.core.$RefinementCtx<CombinedVariables>): void {
+  checkTemporalConnection(config, context);
+  checkSingleSignOn(config, (variable, message) => context.addIssue({ code: 'custom', path: [variable], message }));
+}
+
+/** Single sign-on needs all of issuer, client and role mapping, or none of them. */
+type SingleSignOnVariables = Partial<Record<(typeof singleSignOnVariables)[number], unknown>>;
+const singleSignOnVariables = ['WARDEN_OIDC_ISSUER', 'WARDEN_OIDC_CLIENT_ID', 'WARDEN_OIDC_CLIENT_SECRET', 'WARDEN_OIDC_ROLE_MAP'] as const;
+
+function checkSingleSignOn(config: SingleSignOnVariables, problem: (variable: string, message: string) => void): void {
+  const variables = singleSignOnVariables;
+  const set: string[] = variables.filter((name) => config[name] !== undefined);
+  if (set.length && set.length < variables.length)
+    for (const name of variables.filter((variable) => !set.includes(variable)))
+      problem(name, `is needed for single sign-on, since ${set.join(', ')} ${set.length > 1 ? 'are' : 'is'} set`);
+}
+
+function isSafeIssuer(value: string): boolean {
+  const url = new URL(value);
+  return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+}
 
 function isBase64Of32Bytes(value: string): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(value) && Buffer.from(value, 'base64').length === 32;

@@ -25,7 +25,7 @@ import { finishOpenApiDocument } from './http/openapi';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
 import { webInbox } from './web/plugin';
-import { uiPrefix } from './web/page';
+import { inboxPath, uiPrefix } from './web/page';
 import { wardenVersion } from './version';
 
 export interface ServerDeps {
@@ -116,6 +116,8 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   await app.register(authPlugin, { limit: app.rateLimit() as unknown as AuthOptions['limit'] });
   await app.register(routes);
   await app.register(webInbox(pages), { prefix: uiPrefix });
+  // People who open the bare address want the inbox; machines call the API's own paths.
+  app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => reply.redirect(inboxPath, 303));
   return app;
 }
 

@@ -1,5 +1,7 @@
 import {
   applyTriage,
+  closeAsFalsePositive,
+  confirmIncidentAction,
   findIncidentAction,
   type IncidentStepRecord,
   recordCommunicationRequest,
@@ -9,13 +11,16 @@ import {
   recordFailedRegistration,
   recordPostIncidentReview,
   registerIncident,
+  settleIncidentAction,
   settleCommunication,
   updateIncidentStatus,
 } from '../db/incidents';
+import { meetSlaClock, recordSlaBreach, retimeSlaClocks, startSlaClocks } from '../db/incident-sla';
 import type { IncidentCategory } from '../domain/classification';
 import type { ProcessFailure } from '../domain/failure';
 import type { IncidentPlaybookInput, IncidentTimestamp, RegisteredIncident } from '../domain/incident';
 import type { PlaybookAction } from '../domain/playbook';
+import type { SlaTarget } from '../domain/sla';
 import type { ActivityDeps } from './deps';
 import { createNotificationActivities } from './notifications';
 import { postSignedAction } from './signed-webhook';
@@ -112,8 +117,8 @@ export function createIncidentActivities(deps: ActivityDeps) {
             receiver: 'responder',
             outbound,
           });
-          status = answer.ok ? 'executed' : 'failed';
-          detail = answer.detail;
+          status = answer.accepted ? 'pending' : answer.ok ? 'executed' : 'failed';
+          detail = answer.accepted ? `${answer.detail}: awaiting its signed callback` : answer.detail;
         }
       }
       const name = action.kind === 'containment' ? action.name : action.kind;
@@ -128,6 +133,45 @@ export function createIncidentActivities(deps: ActivityDeps) {
       });
       logger.info({ incidentId: input.incidentId, action: name, status }, 'incident action');
       return { status, detail };
+    },
+
+    /**
+     * Computes and records when each SLA target falls due (in the services' support hours), so the
+     * workflow's timers come from history, not from a clock it may not read. Safe to retry: one row
+     * per incident and target, inserted once; a retry answers with the recorded clocks.
+     */
+    startSlaClocks(input: { incidentId: string }) {
+      return startSlaClocks(db, input);
+    },
+
+    /** Safe to retry: the open targets get the same due times for the same severity, audited once. */
+    retimeSlaClocks(input: { incidentId: string; actor: string }) {
+      return retimeSlaClocks(db, input);
+    },
+
+    /** Safe to retry: a target is met once. */
+    async meetSlaClock(input: { incidentId: string; target: SlaTarget; actor: string }): Promise<void> {
+      await meetSlaClock(db, input);
+    },
+
+    /** Safe to retry: only an unmet, unbreached target is marked breached, and audited once. */
+    recordSlaBreach(input: { incidentId: string; target: SlaTarget; responsible: string }) {
+      return recordSlaBreach(db, input);
+    },
+
+    /** Safe to retry: only an incident not closed yet is closed, and audited once. */
+    async closeAsFalsePositive(input: { incidentId: string; actor: string; reason: string }): Promise<void> {
+      await closeAsFalsePositive(db, input);
+    },
+
+    /** Safe to retry: only a pending action is settled, and audited once. */
+    async settleIncidentAction(input: { actionId: string; incidentId: string; status: string; detail: string }): Promise<void> {
+      await settleIncidentAction(db, input);
+    },
+
+    /** Safe to retry: only an unconfirmed action is confirmed, and audited once. */
+    async confirmIncidentAction(input: { actionId: string; incidentId: string; confirmedBy: string; evidence: string; links: string[] }) {
+      await confirmIncidentAction(db, input);
     },
 
     /** Safe to retry: action and problem ids come from the workflow; repeats insert nothing. */

@@ -17,7 +17,7 @@ export function signatureHeader(secret: string, body: string): string {
 export async function postSignedAction(
   url: string,
   input: { actionId: string; payload: unknown; secret?: string; receiver: string; outbound: OutboundGuard },
-): Promise<{ ok: boolean; detail: string }> {
+): Promise<{ ok: boolean; accepted: boolean; detail: string }> {
   const body = JSON.stringify(input.payload);
   let status: number;
   try {
@@ -33,9 +33,11 @@ export async function postSignedAction(
       timeoutMs: 10_000,
     }));
   } catch (error) {
-    if (isOutboundRefused(error)) return { ok: false, detail: `${input.receiver} not called: ${(error as Error).message}` };
+    if (isOutboundRefused(error))
+      return { ok: false, accepted: false, detail: `${input.receiver} not called: ${(error as Error).message}` };
     throw error;
   }
   if (status >= 500) throw new Error(`${input.receiver} answered ${status}`);
-  return { ok: status >= 200 && status < 300, detail: `${input.receiver} answered ${status}` };
+  // 202: the receiver took the work on and reports its end later (a responder's signed callback).
+  return { ok: status >= 200 && status < 300, accepted: status === 202, detail: `${input.receiver} answered ${status}` };
 }

@@ -17,6 +17,7 @@ import { CliError } from './errors';
 import type { Lifetime } from './lifetime';
 import { connectTemporal, openDatabase, requireServiceSettings, setupTemporal, startApi, startWorker } from './services';
 import { requireTemporalCli } from './temporal-cli';
+import { inboxPath } from '../web/page';
 
 const localDatabase = 'warden';
 
@@ -121,6 +122,7 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
   const lines = [
     '',
     'Warden is running. Ctrl-C stops it; data stays in the data folder.',
+    `  Inbox         ${apiUrl}${inboxPath}   (sign in with a token${config.WARDEN_OIDC_ISSUER ? ' or your organisation account' : ''})`,
     `  API           ${apiUrl}`,
     `  API docs      ${apiUrl}/docs`,
     `  Temporal UI   ${temporalUi ? `${apiUrl}${temporalUiPath}/ (signed in: decoded payloads)` : `(your Temporal at ${settings.temporal.address})`}`,

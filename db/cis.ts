@@ -192,3 +192,21 @@ export async function retireConfigurationItem(db: Kysely<Database>, id: string, 
     });
   });
 }
+
+/** Most configuration items a form offers to pick from; a CMDB larger than this needs a search, not a list. */
+export const configurationItemChoiceLimit = 2000;
+
+/** Configuration items to pick from in a form, by name with their service's, plus any ids already chosen (retired ones included). */
+export async function configurationItemChoices(db: Kysely<Database>, chosen: string[]): Promise<{ id: string; label: string }[]> {
+  const ids = chosen.filter((id) => /^[0-9a-f-]{36}$/i.test(id));
+  const rows = await db
+    .selectFrom('configuration_items as ci')
+    .leftJoin('services', 'services.id', 'ci.service_id')
+    .select(['ci.id', 'ci.name', 'services.name as service'])
+    .where((eb) => (ids.length ? eb.or([eb('ci.status', '=', 'active'), eb('ci.id', 'in', ids)]) : eb('ci.status', '=', 'active')))
+    .orderBy('ci.name')
+    .orderBy('ci.id')
+    .limit(configurationItemChoiceLimit)
+    .execute();
+  return rows.map((row) => ({ id: row.id, label: row.service ? `${row.name} (${row.service})` : row.name }));
+}

@@ -51,11 +51,16 @@ export interface ApiTokensTable {
 export interface WebSessionsTable {
   id: Generated<string>;
   secret_hash: string;
-  token_id: string;
+  /** The API token signed in with; null for a session from the identity provider. */
+  token_id: string | null;
   principal_id: string;
   created_at: CreatedAt;
   expires_at: ColumnType<Date, Date | string, Date | string>;
   revoked_at: NullableTimestamp;
+  /** The roles the identity provider's claims mapped to at sign-in; null for a token session (the token's roles count). */
+  roles: string[] | null;
+  /** The issuer that vouched for the person; null for a token session. */
+  identity_provider: string | null;
 }
 
 export interface AuditEventsTable {
@@ -329,10 +334,28 @@ export interface IncidentsTable {
   contained_at: NullableTimestamp;
   resolved_at: NullableTimestamp;
   closed_at: NullableTimestamp;
+  /** The earliest due time of the SLA targets still open; null when none is. */
+  sla_next_due_at: NullableTimestamp;
+  sla_breached: Generated<boolean>;
+  false_positive_reason: string | null;
   created_at: CreatedAt;
   attack_techniques: ColumnType<string[], string[] | undefined, string[]>;
   severity_floor: string | null;
   merged_into: string | null;
+}
+
+/** One SLA target of an incident: due in its services' support hours, met or breached once. */
+export interface IncidentSlaClocksTable {
+  incident_id: string;
+  target: string;
+  severity: string;
+  duration: string;
+  started_at: ColumnType<Date, Date | string, Date | string>;
+  due_at: ColumnType<Date, Date | string, Date | string>;
+  met_at: NullableTimestamp;
+  met_by: string | null;
+  breached_at: NullableTimestamp;
+  responsible: string | null;
 }
 
 export interface IncidentStepsTable {
@@ -358,6 +381,10 @@ export interface IncidentActionsTable {
   detail: string;
   approved_by: string[];
   executed_at: CreatedAt;
+  /** Who confirmed, with evidence, an action no responder carried out (none configured, or it failed). */
+  confirmed_by: string | null;
+  confirmed_at: NullableTimestamp;
+  evidence: Json<{ evidence: string; links: string[] }> | null;
 }
 
 export interface OpenAlertFingerprintsTable {
@@ -713,6 +740,7 @@ export interface Database extends AccessTables {
   test_runs: TestRunsTable;
   playbooks: PlaybooksTable;
   incidents: IncidentsTable;
+  incident_sla_clocks: IncidentSlaClocksTable;
   incident_steps: IncidentStepsTable;
   incident_actions: IncidentActionsTable;
   open_alert_fingerprints: OpenAlertFingerprintsTable;
@@ -769,6 +797,7 @@ export type AuditCheckpoint = Selectable<AuditCheckpointsTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type HumanTask = Selectable<HumanTasksTable>;
 export type Incident = Selectable<IncidentsTable>;
+export type IncidentSlaClock = Selectable<IncidentSlaClocksTable>;
 export type Control = Selectable<ControlsTable>;
 export type TestRun = Selectable<TestRunsTable>;
 export type Advisory = Selectable<AdvisoriesTable>;

@@ -88,9 +88,17 @@ export interface IncidentFilter {
   drill?: boolean;
   /** An ATT&CK technique; a technique matches its sub-techniques too (T1110 finds T1110.003). */
   technique?: string;
+  slaBreached?: boolean;
+  /** `newest` (the default) by registration; `slaDue` by the earliest unmet SLA target, none last. */
+  sort?: 'newest' | 'slaDue';
   limit: number;
+  /** The keyset position: for `slaDue` the due time (in `createdAt`, as the cursor carries it) and id. */
   after?: { createdAt: string; id: string };
 }
+
+/** Where an incident with no unmet SLA target sorts among those due: after all of them. */
+const neverDue = new Date('9999-12-31T00:00:00.000Z');
+const dueOrder = sql<Date>`coalesce(incidents.sla_next_due_at, ${neverDue}::timestamptz)`;
 
 export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: IncidentFilter): Promise<Incident[]> {
   let query = db.selectFrom('incidents').selectAll().where(incidentVisibleTo(actor));
@@ -104,7 +112,20 @@ export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: 
       sql<boolean>`exists (select 1 from unnest(incidents.attack_techniques) t where t = ${technique} or t like ${`${technique}.%`})`,
     );
   }
-  return newestFirstPage(query, filter).execute();
+  if (filter.slaBreached !== undefined) query = query.where('sla_breached', '=', filter.slaBreached);
+  if (filter.sort !== 'slaDue') return newestFirstPage(query, filter).execute();
+  const { after } = filter;
+  if (after) query = query.where(sql<boolean>`(${dueOrder}, incidents.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
+  return query
+    .orderBy(dueOrder)
+    .orderBy('id')
+    .limit(filter.limit + 1)
+    .execute();
+}
+
+/** The keyset position of an incident in the `slaDue` order, in the shape the page cursor carries. */
+export function slaDuePosition(incident: Incident): { created_at: Date; id: string } {
+  return { created_at: incident.sla_next_due_at ?? neverDue, id: incident.id };
 }
 
 export async function findVisibleIncident(db: Kysely<Database>, actor: Actor, id: string): Promise<Incident | undefined> {
@@ -863,4 +884,103 @@ export async function attachRepeatedFailure(
         }
       : undefined;
   });
+}
+
+/**
+ * Triage found no incident: closes it as a false positive with the reason, frees its alert
+ * fingerprint. Safe to retry: only an incident not closed yet is closed, and audited once.
+ */
+export async function closeAsFalsePositive(
+  db: Kysely<Database>,
+  input: { incidentId: string; actor: string; reason: string },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const closed = await trx
+      .updateTable('incidents')
+      .set({ status: 'closed_false_positive', false_positive_reason: input.reason, closed_at: new Date() })
+      .where('id', '=', input.incidentId)
+      .where('status', 'not like', 'closed%')
+      .returning('id')
+      .executeTakeFirst();
+    if (!closed) return undefined;
+    await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', input.incidentId).execute();
+    return {
+      actor: input.actor,
+      action: 'incident.closed_false_positive',
+      subjectType,
+      subjectId: input.incidentId,
+      details: { status: 'closed_false_positive', reason: input.reason },
+    };
+  });
+}
+
+/**
+ * A person confirms, with evidence, an action no responder carried out. Safe to retry: only an
+ * unconfirmed action is confirmed, and audited once.
+ */
+export async function confirmIncidentAction(
+  db: Kysely<Database>,
+  input: { actionId: string; incidentId: string; confirmedBy: string; evidence: string; links: string[] },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const confirmed = await trx
+      .updateTable('incident_actions')
+      .set({
+        status: 'confirmed',
+        confirmed_by: input.confirmedBy,
+        confirmed_at: new Date(),
+        evidence: json({ evidence: input.evidence, links: input.links }),
+      })
+      .where('id', '=', input.actionId)
+      .where('confirmed_at', 'is', null)
+      .returning(['name', 'status'])
+      .executeTakeFirst();
+    return confirmed
+      ? {
+          actor: input.confirmedBy,
+          action: 'incident.action_confirmed',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { actionId: input.actionId, name: confirmed.name, evidence: input.evidence, links: input.links },
+        }
+      : undefined;
+  });
+}
+
+/**
+ * An action its responder accepted (202) ends as the responder's callback (or its silence) says.
+ * Safe to retry: only a pending action is settled, and audited once.
+ */
+export async function settleIncidentAction(
+  db: Kysely<Database>,
+  input: { actionId: string; incidentId: string; status: string; detail: string },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const settled = await trx
+      .updateTable('incident_actions')
+      .set({ status: input.status, detail: input.detail })
+      .where('id', '=', input.actionId)
+      .where('status', '=', 'pending')
+      .returning('name')
+      .executeTakeFirst();
+    return settled
+      ? {
+          actor: systemActor.principalId,
+          action: 'incident.action_settled',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { actionId: input.actionId, name: settled.name, status: input.status, detail: input.detail },
+        }
+      : undefined;
+  });
+}
+
+/** The incident action with this id, if the incident has it: what a responder's callback settles. */
+export function findActionOfIncident(db: Kysely<Database>, incidentId: string, actionId: string) {
+  return db
+    .selectFrom('incident_actions')
+    .select(['id', 'status'])
+    .where('id', '=', actionId)
+    .where('incident_id', '=', incidentId)
+    .executeTakeFirst();
 }

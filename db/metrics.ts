@@ -9,7 +9,7 @@ export async function businessFigures(db: Kysely<Database>) {
     db
       .selectFrom('incidents')
       .select(['severity', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('status', 'not in', ['closed', 'closed_not_security'])
+      .where('status', 'not in', ['closed', 'closed_not_security', 'closed_false_positive'])
       .groupBy('severity')
       .execute(),
     db

@@ -60,8 +60,13 @@ function keyset<QB extends AnySelect>(query: QB, page: PageRequest, order: 'asc'
 export const keysetPage = <QB extends AnySelect>(query: QB, page: PageRequest): QB => keyset(query, page, 'asc');
 export const newestFirstPage = <QB extends AnySelect>(query: QB, page: PageRequest): QB => keyset(query, page, 'desc');
 
-export function pageOf<T extends { created_at: Date; id: string }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+/** `position` gives the keyset of a list ordered by something other than creation (incidents by SLA due time). */
+export function pageOf<T extends { created_at: Date; id: string }>(
+  rows: T[],
+  limit: number,
+  position: (row: T) => { created_at: Date; id: string } = (row) => row,
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(position(last)) : null };
 }

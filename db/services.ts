@@ -10,7 +10,7 @@ import {
 } from '../domain/cmdb';
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
-import { defaultSla, mergeSla } from '../domain/sla';
+import { completeSla, defaultSla, mergeSla } from '../domain/sla';
 import { appendAudit, changedFields } from './audit';
 import { json } from './create-db';
 import type { Database, ServiceRow } from './database';
@@ -32,7 +32,7 @@ const toService = (row: ServiceRow): Service => ({
   name: row.name,
   description: row.description,
   owner: row.owner,
-  sla: row.sla,
+  sla: completeSla(row.sla),
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });

@@ -4,6 +4,7 @@ import type { CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
 import type { Observable } from './observable';
 import type { Playbook } from './playbook';
+import type { SlaTarget } from './sla';
 
 // The incident process's contract, shared by the workflow that runs it, the activities that record
 // it, the processes that open incidents (security tests, changes, SIEM intake) and the servers.
@@ -75,6 +76,20 @@ export interface IncidentState {
   openTaskIds: string[];
   acknowledgeEscalations: number;
   pendingCommunications: number;
+  /** The SLA clocks as the workflow times them; absent from incidents registered before SLA clocks. */
+  sla?: IncidentSlaClock[];
+}
+
+/**
+ * One SLA target as the workflow times it: due at an instant computed once by an activity (in the
+ * services' support hours), so the timer the workflow sets is deterministic; met or breached once.
+ */
+export interface IncidentSlaClock {
+  target: SlaTarget;
+  duration: string;
+  dueAt: string;
+  metAt: string | null;
+  breachedAt: string | null;
 }
 
 /** The `requestCommunication` Update's payload: an external communication awaiting approval. */
@@ -93,10 +108,67 @@ export interface MergeRequest {
 }
 
 /** ApplicationFailure types the incident's Updates refuse with (a conflict with its state). */
-export const incidentRefusalTypes = { closed: 'IncidentClosed', merging: 'IncidentMerging' } as const;
+export const incidentRefusalTypes = { closed: 'IncidentClosed', merging: 'IncidentMerging', actionNotPending: 'ActionNotPending' } as const;
+
+/**
+ * The `actionResult` Update's payload: an automated responder that accepted an action (202) reports
+ * how it ended, through the signed callback (`POST /incidents/:id/actions/:stepId/result`).
+ */
+export interface ActionResult {
+  actionId: string;
+  status: 'executed' | 'failed';
+  detail: string;
+}
+
+/** How long an accepted action waits for its responder's callback before it counts as failed. */
+export const responderCallbackWait = '1h';
+
+/** The string a responder signs for a callback: replayed later, the timestamp is stale; replayed at once, the action is settled. */
+export const callbackSigningString = (timestamp: string, actionId: string, result: { status: string; detail: string }) =>
+  `${timestamp}.${actionId}.${result.status}.${result.detail}`;
 
 /** The milestones an incident records once, each with its own audit action. */
 export type IncidentTimestamp = 'acknowledged_at' | 'contained_at' | 'resolved_at' | 'closed_at';
+
+/** The triage outcome that closes an incident as a false positive; it needs a reason in `data.reason`. */
+export const falsePositiveOutcome = 'false_positive';
+
+/** The reason a false-positive triage gives, or undefined when it gives none (the guard refuses then). */
+export function falsePositiveReason(data: Record<string, unknown> | null | undefined): string | undefined {
+  const reason = data?.reason;
+  return typeof reason === 'string' && reason.trim() ? reason.trim().slice(0, 2000) : undefined;
+}
+
+/**
+ * The task that asks a step's roles to confirm a containment action no responder carried out (none
+ * configured, or it failed), with evidence. `containedAt` is stamped once it is confirmed.
+ */
+export const containmentConfirmationKind = 'incident.containment-confirmation';
+
+/** What the confirmation task asks for, declared beside its kind so the inbox can render the form. */
+export const containmentConfirmationForm = [
+  { name: 'evidence', type: 'text', required: true, maxLength: 10_000, label: 'What was done, and how it was verified' },
+  { name: 'links', type: 'url-list', required: false, maxItems: 20, label: 'Links to the evidence (ticket, log search, screenshot)' },
+] as const;
+
+export interface ContainmentEvidence {
+  evidence: string;
+  links: string[];
+}
+
+const evidenceLink = /^https?:\/\/[^\s]{1,2000}$/;
+
+/** The confirmation's evidence, or why it is not enough (the guard's refusal, naming the field). */
+export function containmentEvidence(data: Record<string, unknown> | null | undefined): ContainmentEvidence | string {
+  const evidence = data?.evidence;
+  if (typeof evidence !== 'string' || !evidence.trim()) return 'data.evidence: say what was done and how it was verified';
+  if (evidence.length > 10_000) return 'data.evidence: at most 10000 characters';
+  const links = data?.links ?? [];
+  if (!Array.isArray(links) || links.length > 20) return 'data.links: a list of at most 20 links';
+  const bad = links.findIndex((link) => typeof link !== 'string' || !evidenceLink.test(link));
+  if (bad >= 0) return `data.links.${bad}: an http(s) link`;
+  return { evidence: evidence.trim(), links: links as string[] };
+}
 
 /** The registered incident as the workflow needs it: its classification, targets and playbook. */
 export interface RegisteredIncident {
@@ -120,6 +192,8 @@ export const incidentStatuses = [
   'closed_not_security',
   // Merged into another incident, which carries on with its alerts, observables and tasks.
   'closed_duplicate',
+  // Triage found no incident: the alert or report was a false positive (the reason is recorded).
+  'closed_false_positive',
   // Ended by a permanent failure (domain/failure.ts): before registration, or at a later step.
   'registration_failed',
   'failed',

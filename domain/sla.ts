@@ -1,5 +1,6 @@
 import type { ClassificationLevel, Severity } from './classification';
-import type { DurationText } from './duration';
+import { durationMs, type DurationText } from './duration';
+import { addSupportTime, roundTheClock, type SupportHours } from './support-hours';
 
 export interface AdditionalRequirement {
   id: string;
@@ -10,7 +11,11 @@ export interface AdditionalRequirement {
 /** The security section of a service's SLA: the targets Warden measures the process against. */
 export interface ServiceSla {
   acknowledgeTargets: Record<Severity, DurationText>;
+  /** Time from registration to a finished triage (scope, category, CIs, severity). */
+  triageTargets: Record<Severity, DurationText>;
   resolveTargets: Record<Severity, DurationText>;
+  /** The hours incident targets count in; stored SLAs from before support hours are 24x7. */
+  supportHours: SupportHours;
   patchDeadlines: Record<ClassificationLevel, DurationText>;
   testCadence: DurationText;
   reviewCadence: DurationText;
@@ -21,7 +26,9 @@ export interface ServiceSla {
 
 export const defaultSla: ServiceSla = {
   acknowledgeTargets: { critical: '15m', high: '1h', medium: '4h', low: '1d' },
+  triageTargets: { critical: '1h', high: '4h', medium: '1d', low: '3d' },
   resolveTargets: { critical: '4h', high: '1d', medium: '3d', low: '10d' },
+  supportHours: roundTheClock,
   patchDeadlines: { very_high: '3d', high: '7d', medium: '30d', low: '90d' },
   testCadence: '30d',
   reviewCadence: '90d',
@@ -32,7 +39,9 @@ export const defaultSla: ServiceSla = {
 /** A partial SLA: what a create leaves out or an update changes. */
 export interface SlaChanges {
   acknowledgeTargets?: Partial<Record<Severity, DurationText>>;
+  triageTargets?: Partial<Record<Severity, DurationText>>;
   resolveTargets?: Partial<Record<Severity, DurationText>>;
+  supportHours?: SupportHours;
   patchDeadlines?: Partial<Record<ClassificationLevel, DurationText>>;
   testCadence?: DurationText;
   reviewCadence?: DurationText;
@@ -47,11 +56,51 @@ export interface SlaChanges {
 export function mergeSla(base: ServiceSla, changes: SlaChanges): ServiceSla {
   return {
     acknowledgeTargets: { ...base.acknowledgeTargets, ...changes.acknowledgeTargets },
+    triageTargets: { ...base.triageTargets, ...changes.triageTargets },
     resolveTargets: { ...base.resolveTargets, ...changes.resolveTargets },
+    supportHours: changes.supportHours ?? base.supportHours,
     patchDeadlines: { ...base.patchDeadlines, ...changes.patchDeadlines },
     testCadence: changes.testCadence ?? base.testCadence,
     reviewCadence: changes.reviewCadence ?? base.reviewCadence,
     availabilityTarget: changes.availabilityTarget ?? base.availabilityTarget,
     additionalRequirements: changes.additionalRequirements ?? base.additionalRequirements,
   };
+}
+
+/** A stored SLA with what it predates filled in from the defaults (triage targets, support hours). */
+export function completeSla(stored: Partial<ServiceSla> | null | undefined): ServiceSla {
+  return mergeSla(defaultSla, stored ?? {});
+}
+
+/** The incident targets Warden times, each counted from registration. */
+export const slaTargets = ['acknowledge', 'triage', 'resolve'] as const;
+export type SlaTarget = (typeof slaTargets)[number];
+
+const targetsOf: Record<SlaTarget, (sla: ServiceSla) => Record<Severity, DurationText>> = {
+  acknowledge: (sla) => sla.acknowledgeTargets,
+  triage: (sla) => sla.triageTargets,
+  resolve: (sla) => sla.resolveTargets,
+};
+
+/** One target as an incident is held to it: the duration, where it came from, and when it is due. */
+export interface SlaDue {
+  target: SlaTarget;
+  duration: DurationText;
+  dueAt: Date;
+}
+
+/**
+ * When each target falls due for an incident of `severity` registered at `from`: per service, the
+ * target counted in that service's support hours; across the affected CIs' services, the earliest
+ * (a CI in two services answers to the tighter SLA). With no service, Warden's defaults, 24x7.
+ */
+export function slaDueTimes(slas: readonly ServiceSla[], severity: Severity, from: Date): SlaDue[] {
+  const held = slas.length ? slas : [defaultSla];
+  return slaTargets.map((target) => {
+    const candidates = held.map((sla) => {
+      const duration = targetsOf[target](sla)[severity];
+      return { target, duration, dueAt: addSupportTime(from, durationMs(duration), sla.supportHours) };
+    });
+    return candidates.reduce((earliest, candidate) => (candidate.dueAt < earliest.dueAt ? candidate : earliest));
+  });
 }

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { overdueRemediations, patchCompliance } from '../db/advisories';
 import type { Database } from '../db/database';
+import { slaBreachCounts } from '../db/incident-sla';
 import { businessFigures, overdueControls } from '../db/metrics';
 
 /**
@@ -67,6 +68,15 @@ export const businessMetrics: BusinessMetric[] = [
     type: 'gauge',
     labelNames: ['severity'],
     read: async (scrape) => (await figures(scrape)).incidents.map((row) => ({ labels: { severity: row.severity }, value: row.n })),
+  },
+  {
+    // Read from the breaches recorded in PostgreSQL, which are kept: it never decreases, whichever worker recorded one.
+    name: 'warden_incident_sla_breaches_total',
+    help: 'Incident SLA targets breached, by target (acknowledge, triage, resolve) and severity; drills excluded',
+    type: 'counter',
+    labelNames: ['target', 'severity'],
+    read: async (scrape) =>
+      (await slaBreachCounts(scrape.db)).map((row) => ({ labels: { target: row.target, severity: row.severity }, value: Number(row.n) })),
   },
   {
     name: 'warden_tasks_open',

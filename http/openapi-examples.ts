@@ -8,6 +8,7 @@ const ci = '3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 const service = '7d6c5b4a-3e2f-4a1b-9c8d-7e6f5a4b3c2d';
 
 export const requestBodyExamples: Record<string, unknown> = {
+  putDrillSchedule: { cronExpressions: ['0 9 1 */3 *'], affectedCis: [ci] },
   importAttackCatalogue: {
     type: 'bundle',
     id: 'bundle--5b3a4f9e-8c1d-4e2f-9a7b-6c5d4e3f2a1b',

@@ -30,6 +30,7 @@ export const openApiTags: { name: string; description: string }[] = [
   { name: 'tasks', description: 'Human tasks every process opens, and deciding them' },
   { name: 'incidents', description: 'Security incidents and the SIEM alerts that report them' },
   { name: 'playbooks', description: 'Versioned incident playbooks, one per category' },
+  { name: 'drills', description: 'Incident drill Schedules per category, and drill results' },
   { name: 'cmdb', description: 'Services, configuration items and their software components' },
   { name: 'risks', description: 'The risk register' },
   { name: 'policies', description: 'Security policies and their approved versions' },

@@ -19,6 +19,8 @@ export const iocMarkers: readonly Role[] = ['admin', 'security_manager', 'securi
 export const incidentCurators: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 /** Who loads the organisation's ATT&CK catalogue. */
 export const attackCatalogueEditors: readonly Role[] = ['admin', 'security_manager'];
+/** The token an automated responder (SOAR) reports action results with; the callback is also signed. */
+export const responderCallers: readonly Role[] = ['admin', 'security_manager', 'security_analyst'];
 export const alertSources: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'reporter'];
 /** Who may write to the CMDB; a service owner only to their own records (checked per record). */
 export const cmdbEditors: readonly Role[] = ['admin', 'security_manager', 'service_owner'];

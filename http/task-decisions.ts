@@ -5,10 +5,11 @@ import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, type I
 import { findTask, findVisibleTask } from '../db/tasks';
 import type { HumanTask } from '../db/database';
 import { refusalTypes, type DecisionResult } from '../domain/human-task';
+import { checkTaskData } from '../domain/task-forms';
 import type { Actor } from '../domain/roles';
 import type { DecisionBody } from '../schemas/tasks';
 import { decideUpdate } from '../workflows/human-task.definitions';
-import { conflict, forbidden, notFound, unavailable } from './problem';
+import { conflict, forbidden, invalid, notFound, unavailable } from './problem';
 import { updateRefusal } from './update-refusal';
 
 /** Idempotency keys of decisions live in their own scope of the one key table. */
@@ -30,6 +31,8 @@ interface StoredDecision {
  * - A role is not enough on another owner's record: a service owner deciding a task on a service
  *   or CI they do not own (and not assigned to them) is refused with 403, audited, before the
  *   workflow is asked. Everything else about who may decide is the workflow's answer.
+ * - The decision's data must fit the form the task's kind declares (`domain/task-forms.ts`): a 400
+ *   naming each field, before anything is stored or sent.
  * - The task's workflow validates the decision in its `decide` Update; a refusal is audited (it
  *   leaves no workflow history) and thrown as a problem with the validator's reason.
  * - A task whose row exists but which its workflow does not know yet (a worker crashed between
@@ -62,6 +65,9 @@ export async function decideTask(
   if (task.status !== 'open' && !earlier) {
     throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
   }
+  // What the task's form declares (domain/task-forms.ts), checked here as the inbox renders it.
+  const dataErrors = checkTaskData(task.kind, task.details, decision.data);
+  if (dataErrors.length) throw invalid(dataErrors.map((error) => ({ ...error, path: `body.${error.path}` })));
   if (name && !earlier) {
     const stored: StoredDecision = { taskId, decision };
     const won = await claimIdempotencyKey(app.db, { ...name, resourceId: taskId, request: stored, fingerprint });

@@ -13,11 +13,13 @@ import * as changeGate from './2026-11-23T1000-change-gate';
 import * as securityReview from './2026-11-23T1100-security-review';
 import * as auditCheckpoints from './2026-12-02T0100-audit-checkpoints';
 import * as failedStates from './2026-12-02T0200-failed-states';
+import * as slaClocks from './2026-12-02T1100-i16-sla-clocks';
 import * as observables from './2026-12-02T1200-i16-intake-observables';
 import * as changeImpactRules from './2026-12-02T1300-i17-change-impact-rules';
 import * as problems from './2026-12-02T1310-i17-problems';
 import * as sod from './2026-12-02T1320-i17-sod';
 import * as sbomFindings from './2026-12-02T1400-i18-vuln-sbom-findings';
+import * as identitySessions from './2026-12-02T1600-i19-identity-sessions';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -35,11 +37,13 @@ export const migrations: Record<string, Migration> = {
   '2026-11-23T1100-security-review': securityReview,
   '2026-12-02T0100-audit-checkpoints': auditCheckpoints,
   '2026-12-02T0200-failed-states': failedStates,
+  '2026-12-02T1100-i16-sla-clocks': slaClocks,
   '2026-12-02T1200-i16-intake-observables': observables,
   '2026-12-02T1300-i17-change-impact-rules': changeImpactRules,
   '2026-12-02T1310-i17-problems': problems,
   '2026-12-02T1320-i17-sod': sod,
   '2026-12-02T1400-i18-vuln-sbom-findings': sbomFindings,
+  '2026-12-02T1600-i19-identity-sessions': identitySessions,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { classificationLevels, securityAspects, severities } from '../domain/classification';
 import { configurationItemStatuses, configurationItemTypes } from '../domain/cmdb';
 import { durationMs } from '../domain/duration';
+import { knownTimeZone } from '../domain/support-hours';
 import { duration, freeFormObject, page, pageQuery, principalId, timestamp } from './common';
 
 const name = z.string().trim().min(1).max(200);
@@ -32,12 +33,36 @@ const additionalRequirements = z
       seen.add(requirement.id);
     });
   });
+const localTime = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'local time HH:MM');
+const supportHours = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('24x7') }),
+    z
+      .strictObject({
+        kind: z.literal('business'),
+        timeZone: z.string().max(64).refine(knownTimeZone, 'not a time zone this server knows (IANA name, e.g. Europe/Berlin)'),
+        days: z.array(z.number().int().min(1).max(7)).min(1).max(7).describe('ISO weekdays supported: 1 Monday … 7 Sunday'),
+        start: localTime,
+        end: localTime,
+        holidays: z.array(z.iso.date()).max(400).default([]).describe('local dates without support'),
+      })
+      .refine((hours) => hours.start < hours.end, { path: ['end'], message: 'end must be after start' }),
+  ])
+  .meta({
+    id: 'SupportHours',
+    description: 'the hours incident SLA targets count in: round the clock, or business hours in a time zone with holidays',
+    examples: [
+      { kind: 'business', timeZone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00', holidays: ['2026-12-25'] },
+    ],
+  });
 const availabilityTarget = z.number().min(0).max(100).describe('percentage, e.g. 99.9');
 
 export const serviceSla = z
   .object({
     acknowledgeTargets: severityTargets.describe('time to acknowledge an incident, per severity'),
+    triageTargets: severityTargets.describe('time from registration to a finished triage, per severity'),
     resolveTargets: severityTargets.describe('time to resolve an incident, per severity'),
+    supportHours,
     patchDeadlines: levelDeadlines.describe('time to apply a security patch, per classification level'),
     testCadence: duration.describe('how often security controls are tested'),
     reviewCadence: duration.describe('how often the service is reviewed'),
@@ -50,7 +75,9 @@ export const serviceSla = z
 export const slaChanges = z
   .strictObject({
     acknowledgeTargets: severityTargets.partial().optional(),
+    triageTargets: severityTargets.partial().optional(),
     resolveTargets: severityTargets.partial().optional(),
+    supportHours: supportHours.optional(),
     patchDeadlines: levelDeadlines.partial().optional(),
     testCadence: duration.optional(),
     reviewCadence: duration.optional(),
@@ -72,7 +99,7 @@ export function slaBelowFloor(
   if (!sla) return [];
   const floorMs = durationMs(floor);
   const durations: [string, string | undefined][] = [
-    ...(['acknowledgeTargets', 'resolveTargets', 'patchDeadlines'] as const).flatMap((group) =>
+    ...(['acknowledgeTargets', 'triageTargets', 'resolveTargets', 'patchDeadlines'] as const).flatMap((group) =>
       Object.entries(sla[group] ?? {}).map(([key, value]): [string, string | undefined] => [`${group}.${key}`, value]),
     ),
     ['testCadence', sla.testCadence],

@@ -3,6 +3,7 @@ import { incidentCategories, securityAspects, severities } from '../domain/class
 import { techniqueIdPattern } from '../domain/attack';
 import { incidentStatuses } from '../domain/incident';
 import { observableTypes } from '../domain/observable';
+import { slaTargets } from '../domain/sla';
 import { page, pageQuery, timestamp } from './common';
 import { taskView } from './tasks';
 
@@ -25,6 +26,24 @@ export const incidentAccepted = z.object({
   securityIncident: z.boolean(),
   classificationReason: z.string(),
 });
+
+export const slaState = z
+  .object({
+    breached: z.boolean().describe('whether any target was breached'),
+    nextDueAt: z.string().nullable().describe('the earliest due time of the targets not yet met'),
+    targets: z.array(
+      z.object({
+        target: z.enum(slaTargets),
+        duration: z.string().describe('the target as the SLA states it, counted in the service’s support hours'),
+        dueAt: z.string(),
+        remainingSeconds: z.number().nullable().describe('until due (negative when overdue); null once met'),
+        metAt: z.string().nullable(),
+        breachedAt: z.string().nullable(),
+        breached: z.boolean(),
+      }),
+    ),
+  })
+  .meta({ id: 'IncidentSla', description: 'the incident’s SLA clocks: acknowledge, triage and resolve, timed from registration' });
 
 export const incidentSummary = z
   .object({
@@ -53,6 +72,8 @@ export const incidentSummary = z
       resolvedAt: z.string().nullable(),
       closedAt: z.string().nullable(),
     }),
+    sla: slaState.nullable().describe('null for incidents without SLA clocks (not security incidents, or registered before clocks)'),
+    falsePositiveReason: z.string().nullable(),
   })
   .meta({ id: 'IncidentSummary' });
 
@@ -111,6 +132,9 @@ export const incidentDetail = incidentSummary
         detail: z.string(),
         approvedBy: z.array(z.string()),
         executedAt: z.string(),
+        confirmedBy: z.string().nullable().describe('who confirmed, with evidence, an action no responder carried out'),
+        confirmedAt: z.string().nullable(),
+        evidence: z.object({ evidence: z.string(), links: z.array(z.string()) }).nullable(),
       }),
     ),
     alerts: z.array(
@@ -143,6 +167,18 @@ export const incidentDetail = incidentSummary
         openTaskIds: z.array(z.string()),
         acknowledgeEscalations: z.number(),
         pendingCommunications: z.number(),
+        sla: z
+          .array(
+            z.object({
+              target: z.enum(slaTargets),
+              duration: z.string(),
+              dueAt: z.string(),
+              metAt: z.string().nullable(),
+              breachedAt: z.string().nullable(),
+            }),
+          )
+          .optional()
+          .describe('the clocks as the workflow times them'),
       })
       .nullable()
       .describe('the running workflow’s own view (a Query); null once it is gone'),
@@ -162,9 +198,36 @@ export const incidentListQuery = z.strictObject({
     .regex(techniqueIdPattern, 'an ATT&CK technique id such as T1110')
     .optional()
     .describe('also matches its sub-techniques'),
+  slaBreached: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .describe('only incidents with (true) or without (false) a breached SLA target'),
+  sort: z
+    .enum(['newest', 'slaDue'])
+    .default('newest')
+    .describe('newest first, or the earliest unmet SLA target first (incidents with none last)'),
   ...pageQuery,
 });
 export const incidentPage = page(incidentSummary);
+
+export const actionResultBody = z
+  .strictObject({
+    status: z.enum(['executed', 'failed']),
+    detail: z.string().max(2000).default(''),
+  })
+  .meta({ examples: [{ status: 'executed', detail: 'account svc-payroll disabled in AD at 02:14' }] });
+
+export const actionResultHeaders = z.object({
+  'x-warden-timestamp': z
+    .string()
+    .regex(/^\d{1,12}$/, 'unix seconds')
+    .describe('when the responder signed, in unix seconds'),
+  'x-warden-signature': z
+    .string()
+    .regex(/^sha256=[0-9a-f]{64}$/, 'sha256=<hex>')
+    .describe('sha256=<hex HMAC-SHA256 with WARDEN_RESPONDER_SECRET of "<timestamp>.<actionId>.<status>.<detail>">'),
+});
 
 export const communicationRequestBody = z.strictObject({
   audience: z.string().trim().min(1).max(300),

@@ -1,10 +1,21 @@
 import { html, type Html, type Interpolation } from './html';
+import { timeLeft } from './time-left';
 
 /** A timestamp people read in UTC (the process runs in UTC), machine-readable in `datetime`. */
 export function time(value: Date | string | null | undefined): Html | string {
   if (!value) return '—';
   const date = typeof value === 'string' ? new Date(value) : value;
   return html`<time datetime="${date.toISOString()}">${date.toISOString().slice(0, 16).replace('T', ' ')} UTC</time>`;
+}
+
+/**
+ * A deadline as people read it: the time left or overdue, coloured by urgency and spelled out in
+ * words for screen readers, then the absolute time. `web/time-left.js` keeps it current on the page.
+ */
+export function deadline(value: Date | null | undefined, now = Date.now()): Html | string {
+  if (!value) return '—';
+  const left = timeLeft(value.getTime(), now);
+  return html`<span class="due ${left.state}" data-deadline="${value.toISOString()}"><span class="left" aria-hidden="true">${left.text}</span><span class="visually-hidden">${left.label}.</span> <span class="at">(${time(value)})</span></span>`;
 }
 
 export const humanize = (code: string) => {

@@ -1,5 +1,5 @@
 import type { Actor } from '../domain/roles';
-import { stylesheetPath } from './assets';
+import { scriptPath, stylesheetPath } from './assets';
 import { html, type Html } from './html';
 import { uiPrefix, type NavEntry, type Notice } from './page';
 
@@ -23,6 +23,7 @@ export function layout({ title, body, nav, currentPath, actor, csrfToken, notice
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} · Warden</title>
 <link rel="stylesheet" href="${stylesheetPath}">
+<script type="module" src="${scriptPath}"></script>
 </head>
 <body>
 <a class="skip" href="#main">Skip to content</a>

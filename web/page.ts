@@ -1,9 +1,13 @@
 import { z } from 'zod';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor, Role } from '../domain/roles';
+import type { HumanTask } from '../db/database';
 import type { Html } from './html';
+import type { FormLookups } from './task-form';
 
 export const uiPrefix = '/ui';
+/** Where people start: My tasks. */
+export const inboxPath = `${uiPrefix}/tasks`;
 
 /** What one resource contributes to the inbox: a navigation entry, its pages, how to link its records. */
 export interface WebPage {
@@ -45,6 +49,8 @@ export interface WebContext {
   linkTo(subject: { type: string; id: string }, label?: string): Html;
   /** Labels for subjects, keyed `type/id`, from the pages that show them. */
   subjectLabels(actor: Actor, subjects: { type: string; id: string }[]): Promise<Map<string, string>>;
+  /** What the forms of these tasks look up (configuration items by name), read once for the page. */
+  formLookups(tasks: HumanTask[]): Promise<FormLookups>;
 }
 
 /** Options every inbox page route shares: session cookie, not bearer; never in the OpenAPI document. */

@@ -5,13 +5,16 @@ import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { retryAfterSeconds, unavailableDependency } from '../http/plugins/errors';
 import { Problem } from '../http/problem';
 import type { Actor } from '../domain/roles';
-import { stylesheetContent, stylesheetPath } from './assets';
+import { assets } from './assets';
 import { humanize } from './format';
 import { html } from './html';
 import { layout } from './layout';
-import { secureCookies, subjectKey, uiPrefix, type WebContext, type WebPage } from './page';
+import { inboxPath, secureCookies, subjectKey, uiPrefix, type WebContext, type WebPage } from './page';
 import { signInRoutes } from './sign-in';
 import { temporalUi } from './temporal-ui';
+import { needsConfigurationItems } from './task-form';
+import { configurationItemChoices } from '../db/cis';
+import { singleSignOnRoutes } from './single-sign-on';
 
 export const csrfCookie = 'warden_csrf';
 
@@ -59,7 +62,8 @@ export function webInbox(pages: WebPage[]) {
         );
       },
       linkTo(subject, label) {
-        const text = label ?? `${humanize(subject.type)} ${subject.id.slice(0, 8)}`;
+        // The full id: cut short, GHSA and CSAF ids lose the part that tells them apart.
+        const text = label ?? `${humanize(subject.type)} ${subject.id}`;
         const page = subjectPages.get(subject.type);
         return page ? html`<a href="${page.path(subject.id)}">${text}</a>` : html`${text}`;
       },
@@ -71,6 +75,12 @@ export function webInbox(pages: WebPage[]) {
           for (const [id, label] of await page.labels(app, actor, ids)) labels.set(subjectKey({ type, id }), label);
         }
         return labels;
+      },
+      async formLookups(tasks) {
+        if (!tasks.some(needsConfigurationItems)) return { configurationItems: [] };
+        const chosen = tasks.flatMap((task) => (Array.isArray(task.details.affectedCis) ? task.details.affectedCis.map(String) : []));
+        const choices = await configurationItemChoices(app.db, chosen);
+        return { configurationItems: choices.map((choice) => ({ value: choice.id, label: choice.label })) };
       },
     };
 
@@ -115,12 +125,14 @@ export function webInbox(pages: WebPage[]) {
       }),
     );
 
-    app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => reply.redirect(`${uiPrefix}/tasks`, 303));
+    app.get('/', { config: { public: true }, schema: { hide: true } }, (_request, reply) => reply.redirect(inboxPath, 303));
     app.get('/assets/:file', { config: { public: true }, schema: { hide: true } }, (request, reply) => {
-      if (request.url.split('?')[0] !== stylesheetPath) return reply.callNotFound();
-      return reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=31536000, immutable').send(stylesheetContent);
+      const file = assets.get(request.url.split('?')[0] ?? '');
+      if (!file) return reply.callNotFound();
+      return reply.type(file.type).header('cache-control', 'public, max-age=31536000, immutable').send(file.content);
     });
     await signInRoutes(app, web);
+    await singleSignOnRoutes(app, web);
     for (const page of pages) await page.routes(app, web);
     const temporalUiUpstream = app.config.WARDEN_TEMPORAL_UI_UPSTREAM;
     if (temporalUiUpstream) await app.register(temporalUi(temporalUiUpstream));

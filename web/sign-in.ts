@@ -5,17 +5,24 @@ import { sessionCookie } from '../http/plugins/auth';
 import { everyone } from '../http/roles';
 import { createWebSession, endWebSession, webSessionLifetimeMs } from '../db/web-sessions';
 import { html } from './html';
+import { singleSignOnPath } from './single-sign-on';
 import { pageRoute, safeReturnPath, secureCookies, uiPrefix, type Notice, type WebContext } from './page';
 
 const signInForm = z.object({ _csrf: z.string(), token: z.string().trim().min(1).max(500), next: z.string().max(500).optional() });
 
-/** Sign-in with an API token, exchanged for a server-side session; sign-out ends it. */
+/** Sign-in with an API token, exchanged for a server-side session (beside single sign-on, when configured); sign-out ends it. */
 export async function signInRoutes(app: FastifyInstance, web: WebContext) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const cookieOptions = { path: '/', httpOnly: true, sameSite: 'strict', secure: secureCookies(app.config.WARDEN_PUBLIC_URL) } as const;
 
+  const singleSignOn = Boolean(app.config.WARDEN_OIDC_ISSUER);
   const form = (csrfToken: string, next: string | undefined) => html`<div class="sign-in card">
 <h1>Sign in to Warden</h1>
+${
+  singleSignOn &&
+  html`<p><a class="button primary" href="${singleSignOnPath(next)}">Sign in with your organisation account</a></p>
+<h2>Or with an API token</h2>`
+}
 <form method="post" action="${uiPrefix}/sign-in" class="decide">
   <input type="hidden" name="_csrf" value="${csrfToken}">
   <input type="hidden" name="next" value="${next}">

@@ -11,3 +11,4 @@ export { securityAlertWorkflow as securityAlert } from './security-alert/workflo
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';
 export { auditCheckpointWorkflow as auditCheckpoint } from './audit-checkpoint/workflow';
 export { problemSecurityCheckWorkflow as problemSecurityCheck } from './problem-check/workflow';
+export { scheduledIncidentDrillWorkflow as scheduledIncidentDrill } from './drill/workflow';

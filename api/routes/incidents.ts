@@ -1,22 +1,27 @@
-import { randomUUID } from 'node:crypto';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Incident } from '../../db/database';
+import { slaClocksOf } from '../../db/incident-sla';
 import {
   assessIncident,
+  findActionOfIncident,
   findVisibleIncident,
   incidentRecords,
   incidentRelations,
   linkIncidents,
   listIncidents,
+  slaDuePosition,
   type IncidentAssessment,
 } from '../../db/incidents';
 import { incidentObservables } from '../../db/observables';
 import { pageOf } from '../../db/pagination';
 import { responses, uuidParam } from '../../schemas/common';
 import {
+  actionResultBody,
+  actionResultHeaders,
   communicationRequestBody,
   incidentAccepted,
   incidentDetail,
@@ -26,17 +31,40 @@ import {
   linkBody,
   mergeBody,
 } from '../../schemas/incidents';
-import { incidentIsOpen, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
+import {
+  callbackSigningString,
+  incidentIsOpen,
+  makeIncidentWorkflowId,
+  type IncidentPlaybookInput,
+  type IncidentSlaClock,
+} from '../../domain/incident';
 import type { ObservableType } from '../../domain/observable';
-import { incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from '../../workflows/incident/definitions';
+import { actionResultUpdate, incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
 import { startIncident } from '../incident-start';
-import { conflict, invalid, notFound } from '../../http/problem';
-import { everyone, incidentCommunicators, incidentCurators, incidentReporters } from '../../http/roles';
+import { conflict, forbidden, invalid, notFound } from '../../http/problem';
+import { everyone, incidentCommunicators, incidentCurators, incidentReporters, responderCallers } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
-function toIncidentSummary(incident: Incident) {
+/** An incident's SLA as people read it: per target due at, what remains, and whether it was breached. */
+function toSlaView(incident: Incident, clocks: IncidentSlaClock[] | undefined, now: number) {
+  if (!clocks?.length) return null;
+  return {
+    breached: incident.sla_breached,
+    nextDueAt: iso(incident.sla_next_due_at),
+    targets: clocks.map((clock) => {
+      const due = Date.parse(clock.dueAt);
+      return {
+        ...clock,
+        remainingSeconds: clock.metAt === null ? Math.round((due - now) / 1000) : null,
+        breached: clock.breachedAt !== null || (clock.metAt === null ? now : Date.parse(clock.metAt)) > due,
+      };
+    }),
+  };
+}
+
+function toIncidentSummary(incident: Incident, clocks: IncidentSlaClock[] | undefined, now = Date.now()) {
   return {
     id: incident.id,
     number: incident.number,
@@ -63,7 +91,19 @@ function toIncidentSummary(incident: Incident) {
       resolvedAt: iso(incident.resolved_at),
       closedAt: iso(incident.closed_at),
     },
+    sla: toSlaView(incident, clocks, now),
+    falsePositiveReason: incident.false_positive_reason,
   };
+}
+
+/** A signed callback older (or newer) than this is refused: a captured one cannot be replayed later. */
+const callbackToleranceSeconds = 300;
+
+/** Whether `signature` is the responder secret's HMAC of what the callback says, compared in constant time. */
+function validCallbackSignature(secret: string, signature: string, signed: string): boolean {
+  const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(signed).digest('hex')}`);
+  const given = Buffer.from(signature);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 function unknownCiErrors(assessment: IncidentAssessment, affectedCis: string[], path = 'body.affectedCis') {
@@ -121,15 +161,21 @@ export async function incidentRoutes(app: FastifyInstance) {
       tags: ['incidents'],
       operationId: 'listIncidents',
       summary: 'List incidents',
-      description: 'Incidents you may see, newest first',
+      description:
+        'Incidents you may see, newest first or by SLA due time (`sort=slaDue`), filtered by SLA breach (`slaBreached`) or ATT&CK technique (`technique`)',
       querystring: incidentListQuery,
       response: responses({ 200: incidentPage }),
     },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
       const rows = await listIncidents(app.db, request.actor, { ...filter, limit, after: cursorFrom(cursor) });
-      const { items, nextCursor } = pageOf(rows, limit);
-      return { items: items.map(toIncidentSummary), nextCursor };
+      const { items, nextCursor } = pageOf(rows, limit, filter.sort === 'slaDue' ? slaDuePosition : undefined);
+      const clocks = await slaClocksOf(
+        app.db,
+        items.map((incident) => incident.id),
+      );
+      const now = Date.now();
+      return { items: items.map((incident) => toIncidentSummary(incident, clocks.get(incident.id), now)), nextCursor };
     },
   });
 
@@ -146,17 +192,18 @@ export async function incidentRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
       if (!incident) throw notFound('incident', request.params.id);
-      const [records, observables, related] = await Promise.all([
+      const [records, observables, related, clocks] = await Promise.all([
         incidentRecords(app.db, incident.id),
         incidentObservables(app.db, incident.id),
         incidentRelations(app.db, incident.id),
+        slaClocksOf(app.db, [incident.id]),
       ]);
       const live = await app.temporal.client.workflow
         .getHandle(incident.workflow_id)
         .query(incidentStateQuery)
         .catch(() => null);
       return {
-        ...toIncidentSummary(incident),
+        ...toIncidentSummary(incident, clocks.get(incident.id)),
         description: incident.description,
         classificationReason: incident.classification_reason,
         scope: incident.scope,
@@ -200,6 +247,9 @@ export async function incidentRoutes(app: FastifyInstance) {
           detail: a.detail,
           approvedBy: a.approved_by,
           executedAt: a.executed_at.toISOString(),
+          confirmedBy: a.confirmed_by,
+          confirmedAt: iso(a.confirmed_at),
+          evidence: a.evidence,
         })),
         alerts: records.alerts.map((a) => ({
           id: a.id,
@@ -226,8 +276,57 @@ export async function incidentRoutes(app: FastifyInstance) {
           openTaskIds: live.openTaskIds,
           acknowledgeEscalations: live.acknowledgeEscalations,
           pendingCommunications: live.pendingCommunications,
+          ...(live.sla ? { sla: live.sla } : {}),
         },
       };
+    },
+  });
+
+  routes.post('/incidents/:id/actions/:stepId/result', {
+    config: { roles: responderCallers },
+    schema: {
+      operationId: 'reportIncidentActionResult',
+      tags: ['incidents'],
+      summary: "Report an automated responder's result for an action",
+      description:
+        'Signed and replay-safe. The responder that answered 202 to a containment action calls back with its result, with a bearer token and ' +
+        '`X-Warden-Signature: sha256=<HMAC-SHA256 of "<timestamp>.<actionId>.<status>.<detail>" with WARDEN_RESPONDER_SECRET>` ' +
+        'and `X-Warden-Timestamp` (unix seconds, within 5 minutes). The action id is `<incidentId>:<stepId>`, as sent to the ' +
+        'responder. An action settles once: a repeated callback is 409. A failed action escalates to the Security Manager ' +
+        'and opens a task to carry it out by hand and confirm it with evidence.',
+      params: z.object({ id: z.uuid(), stepId: z.string().min(1).max(100) }),
+      headers: actionResultHeaders,
+      body: actionResultBody,
+      response: responses({ 202: z.object({ actionId: z.string(), status: z.enum(['executed', 'failed']) }) }),
+    },
+    handler: async (request, reply) => {
+      const secret = app.config.WARDEN_RESPONDER_SECRET;
+      if (!secret) throw forbidden('responder callbacks need WARDEN_RESPONDER_SECRET to be configured');
+      const timestamp = request.headers['x-warden-timestamp'];
+      if (Math.abs(Date.now() / 1000 - Number(timestamp)) > callbackToleranceSeconds) {
+        throw invalid([{ path: 'headers.x-warden-timestamp', message: `more than ${callbackToleranceSeconds} s from the server's clock` }]);
+      }
+      const actionId = `${request.params.id}:${request.params.stepId}`;
+      if (
+        !validCallbackSignature(secret, request.headers['x-warden-signature'], callbackSigningString(timestamp, actionId, request.body))
+      ) {
+        throw forbidden('the signature does not match the callback');
+      }
+      const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
+      if (!incident) throw notFound('incident', request.params.id);
+      const action = await findActionOfIncident(app.db, incident.id, actionId);
+      if (!action) throw notFound('action', actionId);
+      if (action.status !== 'pending') throw conflict(`action ${actionId} is settled already (${action.status})`);
+      try {
+        // The action id is the Update id: a replay racing the first callback is the same Update.
+        await app.temporal.client.workflow.getHandle(incident.workflow_id).executeUpdate(actionResultUpdate, {
+          args: [{ actionId, ...request.body }],
+          updateId: `action-result:${actionId}`,
+        });
+      } catch (error) {
+        throw updateRefusal(error, 'the incident is over')?.problem ?? error;
+      }
+      return reply.code(202).send({ actionId, status: request.body.status });
     },
   });
 

@@ -19,6 +19,7 @@ import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
 import { healthRoutes } from './health';
 import { improvementActionRoutes } from './improvement-actions';
+import { drillRoutes } from './drills';
 import { incidentRoutes } from './incidents';
 import { notificationRoutes } from './notifications';
 import { observableRoutes } from './observables';
@@ -43,6 +44,7 @@ export async function routes(app: FastifyInstance) {
   await app.register(openApiRoutes);
   await app.register(taskRoutes);
   await app.register(incidentRoutes);
+  await app.register(drillRoutes);
   await app.register(alertRoutes);
   await app.register(observableRoutes);
   await app.register(attackRoutes);

@@ -7,7 +7,9 @@ import { attackTechniquesCovered } from './attack-techniques-covered';
 import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
 import { controlsTestedOnSchedule } from './controls-tested-on-schedule';
+import { drillCoverage } from './drill-coverage';
 import { expiredExceptions } from './expired-exceptions';
+import { falsePositiveRate } from './false-positive-rate';
 import { improvementActions } from './improvement-actions';
 import { incidentSla } from './incident-sla';
 import { incidentsPerCategory } from './incidents-per-category';
@@ -32,6 +34,8 @@ export const measures: readonly Measure[] = [
   incidentsPerCategory,
   incidentSla,
   attackTechniquesCovered,
+  falsePositiveRate,
+  drillCoverage,
   risksPastReview,
   expiredExceptions,
   policiesPastReview,

@@ -217,6 +217,12 @@ const writeRoutes: WriteRoute[] = [
     url: '/access-reviews/schedule',
     valid: { scope: { ciIds: [ci.id] }, every: '365d', deadline: '14d', escalationPeriod: '7d', unusedAfterDays: 90 },
   },
+  {
+    method: 'PUT',
+    url: '/drill-schedules/:category',
+    path: '/drill-schedules/other',
+    valid: { every: '365d', paused: true, affectedCis: [ci.id] },
+  },
   { method: 'POST', url: '/controls', valid: controlBody('bad input control') },
   { method: 'PATCH', url: '/controls/:id', path: `/controls/${control.id}`, valid: controlBody('renamed control') },
   // Before pause and unpause: their valid bodies need the Schedule this one creates.
@@ -365,7 +371,8 @@ const writeRoutes: WriteRoute[] = [
 /**
  * Routes tested on their own: the codec server's body is Temporal's protocol; `/alerts`, the imports
  * and campaign starts take a union of shapes (generic or Wazuh; CSV or JSON; CIs or a service);
- * decisions and communications need a running workflow (tests/workflows/*.test.ts), and so do change
+ * decisions, communications and responder callbacks (signed headers first) need a running workflow
+ * (tests/workflows/*.test.ts), and so do change
  * amendments, evidence and implementation reports (tests/api/change-*.test.ts); the ServiceNow and
  * Jira change payloads are the tools' own and ignore fields Warden does not use (tests/api/change-gate.test.ts).
  * The controls import names bad rows rather than body fields (tests/api/controls.test.ts).
@@ -376,6 +383,7 @@ const exempt = [
   'POST /alerts',
   'POST /tasks/:id/decision',
   'POST /incidents/:id/communications',
+  'POST /incidents/:id/actions/:stepId/result',
   'POST /people/import',
   'POST /systems/:ciId/accounts/import',
   'POST /access-reviews',

@@ -190,7 +190,7 @@ describe('poison strings (finding 1)', () => {
       const client = await signedIn(stack, tokens.analyst);
       const refusedForm = await client.post(`/ui/tasks/${task.id}/decision`, { outcome: 'acknowledged', comment: nul });
       expect(refusedForm.status).toBe(400);
-      // The inbox takes data as JSON text: escaped poison arrives at the workflow's validator.
+      // The inbox takes no JSON: a field its form does not have is refused.
       const refusedData = await client.post(`/ui/tasks/${task.id}/decision`, { outcome: 'acknowledged', data: '{"x":"\\ud800"}' });
       expect(refusedData.status).toBe(400);
 

@@ -96,6 +96,12 @@ describe('warden start', () => {
     expect(workerMetrics, first.output()).toBeDefined();
     expect(await (await fetch(workerMetrics as string)).text()).toMatch(/^temporal_worker_start\{/m);
 
+    // The banner names the inbox, and the root of the API leads there.
+    const inbox = /Inbox\s+(http:\S+)/.exec(first.output())?.[1];
+    expect(inbox).toBe(`http://127.0.0.1:${port}/ui/tasks`);
+    const root = await api(port, '/', { redirect: 'manual' });
+    expect([root.status, root.headers.get('location')]).toEqual([303, '/ui/tasks']);
+
     const docs = await api(port, '/docs');
     expect(docs.status).toBe(200);
     expect(docs.headers.get('content-type')).toContain('text/html');

@@ -297,7 +297,7 @@ export interface paths {
         };
         /**
          * List incidents
-         * @description Incidents you may see, newest first
+         * @description Incidents you may see, newest first or by SLA due time (`sort=slaDue`), filtered by SLA breach (`slaBreached`) or ATT&CK technique (`technique`)
          */
         get: operations["listIncidents"];
         put?: never;
@@ -326,6 +326,26 @@ export interface paths {
         get: operations["getIncident"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/incidents/{id}/actions/{stepId}/result": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report an automated responder's result for an action
+         * @description Signed and replay-safe. The responder that answered 202 to a containment action calls back with its result, with a bearer token and `X-Warden-Signature: sha256=<HMAC-SHA256 of "<timestamp>.<actionId>.<status>.<detail>" with WARDEN_RESPONDER_SECRET>` and `X-Warden-Timestamp` (unix seconds, within 5 minutes). The action id is `<incidentId>:<stepId>`, as sent to the responder. An action settles once: a repeated callback is 409. A failed action escalates to the Security Manager and opens a task to carry it out by hand and confirm it with evidence.
+         */
+        post: operations["reportIncidentActionResult"];
         delete?: never;
         options?: never;
         head?: never;
@@ -386,6 +406,66 @@ export interface paths {
          * @description The link shows on both incidents and is audited on both; linking the same pair again changes nothing (200 instead of 201).
          */
         post: operations["linkIncidents"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/drill-schedules/{category}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Create or change the drill Schedule of an incident category
+         * @description The Temporal Schedule `incident-drill/<category>` starts a drill incident of the category at each run: the real playbook, marked as an exercise (notifications suppressed, responders never called, outside the KPIs).
+         */
+        put: operations["putDrillSchedule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/drill-schedules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the drill Schedules
+         * @description One per category that has one, with their next run times. Read from Temporal; a Schedule just created may take a moment to be listed.
+         */
+        get: operations["listDrillSchedules"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/drills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List the drill results of a period
+         * @description Time to acknowledge, contain and close, and playbook steps skipped. Every drill incident reported in [from, to), scheduled or reported with drill: true, oldest first.
+         */
+        get: operations["listDrillResults"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2202,8 +2282,50 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @description the hours incident SLA targets count in: round the clock, or business hours in a time zone with holidays
+         * @example {
+         *       "kind": "business",
+         *       "timeZone": "Europe/Berlin",
+         *       "days": [
+         *         1,
+         *         2,
+         *         3,
+         *         4,
+         *         5
+         *       ],
+         *       "start": "08:00",
+         *       "end": "18:00",
+         *       "holidays": [
+         *         "2026-12-25"
+         *       ]
+         *     }
+         */
+        SupportHoursInput: {
+            /** @enum {string} */
+            kind: "24x7";
+        } | {
+            /** @enum {string} */
+            kind: "business";
+            timeZone: string;
+            /** @description ISO weekdays supported: 1 Monday … 7 Sunday */
+            days: number[];
+            start: string;
+            end: string;
+            /**
+             * @description local dates without support
+             * @default []
+             */
+            holidays: string[];
+        };
         ServiceSlaChangesInput: {
             acknowledgeTargets?: {
+                low?: string;
+                medium?: string;
+                high?: string;
+                critical?: string;
+            };
+            triageTargets?: {
                 low?: string;
                 medium?: string;
                 high?: string;
@@ -2215,6 +2337,7 @@ export interface components {
                 high?: string;
                 critical?: string;
             };
+            supportHours?: components["schemas"]["SupportHoursInput"];
             patchDeadlines?: {
                 low?: string;
                 medium?: string;
@@ -2231,6 +2354,30 @@ export interface components {
                 title: string;
                 description?: string;
             }[];
+        };
+        /**
+         * @example {
+         *       "cronExpressions": [
+         *         "0 9 1 *\/3 *"
+         *       ],
+         *       "affectedCis": [
+         *         "7d0c5b1e-2f4a-4c8e-9a51-0f6f3c2b9d10"
+         *       ]
+         *     }
+         * @example {
+         *       "every": "30d",
+         *       "paused": true
+         *     }
+         */
+        DrillScheduleRequestInput: {
+            cronExpressions?: string[];
+            every?: string;
+            paused?: boolean;
+            /**
+             * @description the CIs the exercise pretends are affected
+             * @default []
+             */
+            affectedCis: string[];
         };
         PlaybookDefinitionInput: {
             title: string;
@@ -2582,10 +2729,53 @@ export interface components {
             bundleId: string | null;
             count: number;
         };
+        /**
+         * @description the hours incident SLA targets count in: round the clock, or business hours in a time zone with holidays
+         * @example {
+         *       "kind": "business",
+         *       "timeZone": "Europe/Berlin",
+         *       "days": [
+         *         1,
+         *         2,
+         *         3,
+         *         4,
+         *         5
+         *       ],
+         *       "start": "08:00",
+         *       "end": "18:00",
+         *       "holidays": [
+         *         "2026-12-25"
+         *       ]
+         *     }
+         */
+        SupportHours: {
+            /** @enum {string} */
+            kind: "24x7";
+        } | {
+            /** @enum {string} */
+            kind: "business";
+            timeZone: string;
+            /** @description ISO weekdays supported: 1 Monday … 7 Sunday */
+            days: number[];
+            start: string;
+            end: string;
+            /**
+             * @description local dates without support
+             * @default []
+             */
+            holidays: string[];
+        };
         /** @description The security section of the service level agreement */
         ServiceSla: {
             /** @description time to acknowledge an incident, per severity */
             acknowledgeTargets: {
+                low: string;
+                medium: string;
+                high: string;
+                critical: string;
+            };
+            /** @description time from registration to a finished triage, per severity */
+            triageTargets: {
                 low: string;
                 medium: string;
                 high: string;
@@ -2598,6 +2788,7 @@ export interface components {
                 high: string;
                 critical: string;
             };
+            supportHours: components["schemas"]["SupportHours"];
             /** @description time to apply a security patch, per classification level */
             patchDeadlines: {
                 low: string;
@@ -3429,6 +3620,46 @@ export interface components {
             createdAt: string;
             updatedAt: string;
         };
+        DrillSchedule: {
+            scheduleId: string;
+            /** @enum {string} */
+            category: "unauthorised_access" | "malware" | "data_leak" | "denial_of_service" | "vulnerability_exploitation" | "policy_violation" | "other";
+            cronExpressions: string[];
+            every: string[];
+            affectedCis: string[];
+            paused: boolean;
+            nextRunTimes: string[];
+        };
+        DrillResult: {
+            incidentId: string;
+            number: number;
+            category: string;
+            status: string;
+            reportedAt: string;
+            secondsToAcknowledge: number | null;
+            secondsToContain: number | null;
+            secondsToClose: number | null;
+            stepsSkipped: number;
+        };
+        /** @description the incident’s SLA clocks: acknowledge, triage and resolve, timed from registration */
+        IncidentSla: {
+            /** @description whether any target was breached */
+            breached: boolean;
+            /** @description the earliest due time of the targets not yet met */
+            nextDueAt: string | null;
+            targets: {
+                /** @enum {string} */
+                target: "acknowledge" | "triage" | "resolve";
+                /** @description the target as the SLA states it, counted in the service’s support hours */
+                duration: string;
+                dueAt: string;
+                /** @description until due (negative when overdue); null once met */
+                remainingSeconds: number | null;
+                metAt: string | null;
+                breachedAt: string | null;
+                breached: boolean;
+            }[];
+        };
         IncidentSummary: {
             id: string;
             number: number;
@@ -3463,6 +3694,9 @@ export interface components {
                 resolvedAt: string | null;
                 closedAt: string | null;
             };
+            /** @description null for incidents without SLA clocks (not security incidents, or registered before clocks) */
+            sla: components["schemas"]["IncidentSla"] | null;
+            falsePositiveReason: string | null;
         };
         Incident: {
             id: string;
@@ -3498,6 +3732,9 @@ export interface components {
                 resolvedAt: string | null;
                 closedAt: string | null;
             };
+            /** @description null for incidents without SLA clocks (not security incidents, or registered before clocks) */
+            sla: components["schemas"]["IncidentSla"] | null;
+            falsePositiveReason: string | null;
             description: string;
             classificationReason: string;
             scope: string | null;
@@ -3548,6 +3785,13 @@ export interface components {
                 detail: string;
                 approvedBy: string[];
                 executedAt: string;
+                /** @description who confirmed, with evidence, an action no responder carried out */
+                confirmedBy: string | null;
+                confirmedAt: string | null;
+                evidence: {
+                    evidence: string;
+                    links: string[];
+                } | null;
             }[];
             alerts: {
                 id: string;
@@ -3582,6 +3826,15 @@ export interface components {
                 openTaskIds: string[];
                 acknowledgeEscalations: number;
                 pendingCommunications: number;
+                /** @description the clocks as the workflow times them */
+                sla?: {
+                    /** @enum {string} */
+                    target: "acknowledge" | "triage" | "resolve";
+                    duration: string;
+                    dueAt: string;
+                    metAt: string | null;
+                    breachedAt: string | null;
+                }[];
             } | null;
         };
         Notification: {
@@ -5137,12 +5390,16 @@ export interface operations {
     listIncidents: {
         parameters: {
             query?: {
-                status?: "registered" | "acknowledged" | "triaged" | "containment" | "eradication" | "recovery" | "post_incident_review" | "closed" | "closed_not_security" | "closed_duplicate" | "registration_failed" | "failed";
+                status?: "registered" | "acknowledged" | "triaged" | "containment" | "eradication" | "recovery" | "post_incident_review" | "closed" | "closed_not_security" | "closed_duplicate" | "closed_false_positive" | "registration_failed" | "failed";
                 severity?: "low" | "medium" | "high" | "critical";
                 category?: "unauthorised_access" | "malware" | "data_leak" | "denial_of_service" | "vulnerability_exploitation" | "policy_violation" | "other";
                 drill?: "true" | "false";
                 /** @description also matches its sub-techniques */
                 technique?: string;
+                /** @description only incidents with (true) or without (false) a breached SLA target */
+                slaBreached?: "true" | "false";
+                /** @description newest first, or the earliest unmet SLA target first (incidents with none last) */
+                sort?: "newest" | "slaDue";
                 limit?: number;
                 cursor?: string;
             };
@@ -5427,6 +5684,134 @@ export interface operations {
             };
             /** @description The record is not in a state that allows this */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reportIncidentActionResult: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description when the responder signed, in unix seconds */
+                "x-warden-timestamp": string;
+                /** @description sha256=<hex HMAC-SHA256 with WARDEN_RESPONDER_SECRET of "<timestamp>.<actionId>.<status>.<detail>"> */
+                "x-warden-signature": string;
+            };
+            path: {
+                id: string;
+                stepId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "status": "executed",
+                 *       "detail": "account svc-payroll disabled in AD at 02:14"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    status: "executed" | "failed";
+                    /** @default  */
+                    detail?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the work runs in a Temporal workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        actionId: string;
+                        /** @enum {string} */
+                        status: "executed" | "failed";
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5805,6 +6190,298 @@ export interface operations {
             };
             /** @description The request body has a media type this operation does not accept */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    putDrillSchedule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                category: "unauthorised_access" | "malware" | "data_leak" | "denial_of_service" | "vulnerability_exploitation" | "policy_violation" | "other";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "cronExpressions": [
+                 *         "0 9 1 *\/3 *"
+                 *       ],
+                 *       "affectedCis": [
+                 *         "3f2b8a4e-1c2d-4e5f-8a9b-0c1d2e3f4a5b"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["DrillScheduleRequestInput"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DrillSchedule"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDrillSchedules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DrillSchedule"][];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDrillResults: {
+        parameters: {
+            query: {
+                /** @description drills reported from (inclusive) */
+                from: string;
+                /** @description until (exclusive) */
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DrillResult"][];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

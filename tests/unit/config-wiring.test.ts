@@ -88,6 +88,11 @@ const env: Record<keyof Config, string> = {
   WARDEN_AUDIT_SIGNING_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
   WARDEN_AUDIT_VERIFY_KEY: '/RckOFqgx1tk+3jNYC+h2ZH96/drE8WO1wLqyDXp9hg=',
   WARDEN_AUDIT_CHECKPOINT_INTERVAL: '15m',
+  WARDEN_OIDC_ISSUER: 'https://idp.example/realms/warden',
+  WARDEN_OIDC_CLIENT_ID: 'warden',
+  WARDEN_OIDC_CLIENT_SECRET: 'an-oidc-client-secret',
+  WARDEN_OIDC_ROLE_CLAIM: 'roles',
+  WARDEN_OIDC_ROLE_MAP: 'soc=security_analyst,soc=tester,audit=auditor',
   LOG_LEVEL: 'warn',
 };
 
@@ -168,6 +173,11 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_ALERT_BURST_THRESHOLD: { readIn: 'api/routes/alerts.ts' },
   WARDEN_ALERT_BURST_WINDOW: { readIn: 'api/routes/alerts.ts' },
   WARDEN_ATTACK_BUNDLE_LIMIT_BYTES: { readIn: 'api/routes/attack.ts' },
+  WARDEN_OIDC_ISSUER: { readIn: 'web/single-sign-on.ts' },
+  WARDEN_OIDC_CLIENT_ID: { readIn: 'web/single-sign-on.ts' },
+  WARDEN_OIDC_CLIENT_SECRET: { readIn: 'web/single-sign-on.ts' },
+  WARDEN_OIDC_ROLE_CLAIM: { readIn: 'web/single-sign-on.ts' },
+  WARDEN_OIDC_ROLE_MAP: { readIn: 'web/single-sign-on.ts' },
   LOG_LEVEL: { readIn: 'cli/warden.ts' },
 };
 

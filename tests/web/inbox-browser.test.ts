@@ -1,33 +1,18 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureChromium, openBrowser, screenshotFolder, seriousAccessibilityViolations } from '../setup/browser';
 import { seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
-const chromiumPath = '/usr/bin/chromium';
-const screenshots = path.resolve('test-results/inbox');
-const launchArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+const screenshots = screenshotFolder('inbox');
 
 let stack: Stack;
 const tokens = {} as Record<'reporter' | 'analyst' | 'manager', string>;
-const profiles: string[] = [];
+const browsers: { close(): Promise<void> }[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath) && process.getuid?.() === 0) execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'ignore' });
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (as root)`);
-  mkdirSync(screenshots, { recursive: true });
+  ensureChromium();
   stack = await startStack();
   tokens.reporter = await stack.token(['reporter'], 'rita');
   // Ana triages and also holds the manager role: the containment she proposes she may not approve.
@@ -36,25 +21,20 @@ beforeAll(async () => {
 }, 600_000);
 afterAll(async () => {
   await stack?.close();
-  for (const profile of profiles) rmSync(profile, { recursive: true, force: true });
+  for (const browser of browsers) await browser.close().catch(() => {});
 });
 
-/** A person's own browser: a fresh profile, so no cookie is shared between people. */
+/** A person's own browser, signed in with their token. */
 async function browserFor(token: string): Promise<{ context: BrowserContext; page: Page }> {
-  const profile = mkdtempSync(path.join(tmpdir(), 'warden-chromium-'));
-  profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    args: launchArgs,
-    viewport: { width: 1280, height: 800 },
-  });
-  const page = context.pages()[0] ?? (await context.newPage());
+  const browser = await openBrowser();
+  browsers.push(browser);
+  const { page } = browser;
   await page.goto(`${stack.baseUrl}/ui/tasks`);
   expect(page.url()).toContain('/ui/sign-in');
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL('**/ui/tasks');
-  return { context, page };
+  return browser;
 }
 
 /** Reloads until the page shows a task card with `title`, as a person waiting for work would. */
@@ -71,7 +51,7 @@ function taskCard(page: Page, title: string) {
 }
 
 it('lets the people in the process decide an incident in the browser', async () => {
-  const { ciId } = await seedCi(stack.db, { level: 'very_high', owner: 'sam' });
+  const { ciId } = await seedCi(stack.db, { level: 'very_high', owner: 'sam', name: 'Admin console' });
   const reported = await stack.request('POST', '/incidents', {
     token: tokens.reporter,
     body: {
@@ -93,17 +73,44 @@ it('lets the people in the process decide an incident in the browser', async () 
     `/ui/incidents/${incidentId}`,
   );
   await page.screenshot({ path: path.join(screenshots, 'my-tasks.png') });
+  expect(await seriousAccessibilityViolations(page)).toEqual([]);
+  // The deadline reads as time left and counts down on the page, without a reload.
+  const due = acknowledge.locator('.due');
+  await expect(due.locator('.left').textContent()).resolves.toMatch(/^in \d+ min$/);
+  await expect(due.locator('.visually-hidden').textContent()).resolves.toMatch(/^Due in \d+ minutes?\.$/);
+  const clockPage = await analyst.context.newPage();
+  await clockPage.clock.install();
+  await clockPage.goto(`${stack.baseUrl}/ui/tasks`);
+  await clockPage.clock.fastForward('02:00:00');
+  const later = clockPage.locator('article.task', { hasText: 'Acknowledge critical incident' }).locator('.due');
+  await expect(later.locator('.left').textContent()).resolves.toMatch(/^overdue by 1 h \d+ min$|^overdue by \d+ min$/);
+  await expect(later.getAttribute('class')).resolves.toBe('due overdue');
+  await clockPage.close();
   await acknowledge.getByRole('button', { name: 'Acknowledged' }).click();
   await expect(page.getByRole('status').textContent()).resolves.toContain('Your decision was recorded.');
 
   const triage = await taskCard(page, 'Triage');
-  await triage.getByLabel('Data (JSON)').fill('{"scope": "one service account"');
+  // The triage form is the task's declaration: a category, the affected CIs by name (the reported one
+  // already ticked), and the scope; nobody types JSON.
+  expect(await triage.getByLabel('Data (JSON)').count()).toBe(0);
+  await expect(triage.getByRole('checkbox', { name: /^Admin console/ }).isChecked()).resolves.toBe(true);
+  // The category stays (a new one would change the playbook the rest of this test follows).
+  await triage.getByLabel('Category').selectOption('unauthorised_access');
+  await triage.getByLabel('Scope').fill('one service account');
+  await triage.getByLabel('Comment').fill('VPN account only');
+  await page.screenshot({ path: path.join(screenshots, 'triage-form.png') });
+  expect(await seriousAccessibilityViolations(page)).toEqual([]);
   await triage.getByRole('button', { name: 'Triaged' }).click();
-  await expect(page.getByRole('alert').textContent()).resolves.toContain('Data is not valid JSON');
-  await page.locator('article.task').getByLabel('Data (JSON)').fill('{"scope": "one service account"}');
-  await page.locator('article.task').getByLabel('Comment').fill('VPN account only');
-  await page.getByRole('button', { name: 'Triaged' }).click();
   await page.waitForURL('**/ui/tasks?notice=decided');
+  const triaged = await eventually(
+    async () => {
+      const row = await stack.db.selectFrom('incidents').select(['category', 'scope']).where('id', '=', incidentId).executeTakeFirst();
+      return row?.scope === 'one service account' && row;
+    },
+    20_000,
+    'the triage to reach the incident',
+  );
+  expect(triaged).toMatchObject({ category: 'unauthorised_access', scope: 'one service account' });
 
   // Ana proposed the containment: My tasks leaves it out, and deciding it anyway is refused with the reason.
   await page.goto(incidentUrl);
@@ -153,6 +160,29 @@ it('lets the people in the process decide an incident in the browser', async () 
   const overflow = await manager.page.evaluate<number>('document.documentElement.scrollWidth - document.documentElement.clientWidth');
   expect(overflow).toBeLessThanOrEqual(0);
   await manager.page.screenshot({ path: path.join(screenshots, 'incident-phone.png') });
+
+  // Every page the manager may read: no serious or critical accessibility violation, at desk width.
+  await manager.page.setViewportSize({ width: 1280, height: 800 });
+  for (const page of [
+    '/ui/tasks',
+    '/ui/incidents',
+    `/ui/incidents/${incidentId}`,
+    '/ui/changes',
+    '/ui/testing-schedule',
+    '/ui/reviews',
+    '/ui/audit',
+  ]) {
+    await manager.page.goto(stack.baseUrl + page);
+    expect({ page, violations: await seriousAccessibilityViolations(manager.page) }).toEqual({ page, violations: [] });
+    await manager.page.screenshot({
+      path: path.join(screenshots, `axe-${page.split('/')[2]}${page.split('/')[3] ? '-detail' : ''}.png`),
+      fullPage: true,
+    });
+  }
+  // The check itself sees what it should: an image without text and an unlabelled field are caught.
+  await manager.page.goto('about:blank');
+  await manager.page.setContent('<!doctype html><html lang="en"><title>t</title><main><img src="x.png"><input></main></html>');
+  expect((await seriousAccessibilityViolations(manager.page)).map((v) => v.id).sort()).toEqual(['image-alt', 'label']);
   await manager.context.close();
 
   const refusals = await stack.db

@@ -116,7 +116,12 @@ describe('sign-in and sessions', () => {
     expect(response.body).toContain('this needs one of the roles');
   });
 
-  it('serves one stylesheet with a content hash and a year-long cache, and a strict CSP', async () => {
+  it('leads from the bare address to the inbox', async () => {
+    const root = await fetch(`${stack.baseUrl}/`, { redirect: 'manual' });
+    expect([root.status, root.headers.get('location')]).toEqual([303, '/ui/tasks']);
+  });
+
+  it('serves one stylesheet and one script with a content hash and a year-long cache, and a strict CSP', async () => {
     const client = await signedIn(stack, await stack.token(['reporter'], 'rhea'));
     const page = await client.get('/ui/incidents');
     const href = /<link rel="stylesheet" href="([^"]+)">/.exec(page.body)?.[1] as string;
@@ -125,9 +130,19 @@ describe('sign-in and sessions', () => {
     expect(css.status).toBe(200);
     expect(css.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
     expect((await fetch(`${stack.baseUrl}/ui/assets/inbox.000000000000.css`)).status).toBe(404);
+    const script = /<script type="module" src="([^"]+)"><\/script>/.exec(page.body)?.[1] as string;
+    expect(script).toMatch(/^\/ui\/assets\/time-left\.[0-9a-f]{12}\.js$/);
+    const js = await fetch(stack.baseUrl + script);
+    expect([js.status, js.headers.get('content-type'), js.headers.get('cache-control')]).toEqual([
+      200,
+      'text/javascript; charset=utf-8',
+      'public, max-age=31536000, immutable',
+    ]);
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).toContain("script-src 'self'");
-    expect(page.body).not.toMatch(/<script|style=/);
+    // The one script is a file from 'self': no inline script or style for the CSP to refuse.
+    expect(page.body.match(/<script/g)).toHaveLength(1);
+    expect(page.body).not.toMatch(/<script>|style=/);
   });
 
   it('decodes codec payloads for a session cookie as for a bearer token', async () => {

@@ -160,3 +160,26 @@ describe('the Reviews pages', () => {
     expect((await (await signedIn(stack, tokens.tester)).get(`/ui/reviews/${id}`)).status).toBe(403);
   });
 });
+
+describe('the Audit trail page', () => {
+  it('shows auditors whether the chain verifies and each event with its full subject id, and nobody else', async () => {
+    const { ciId } = await seedCi(stack.db, { level: 'low', name: 'audited-ci' });
+    // A sign-in and a refused one are audit events of their own.
+    await signedIn(stack, tokens.reporter);
+    const auditor = await signedIn(stack, tokens.auditor);
+    const page = await auditor.get('/ui/audit?action=session.created');
+    expect(page.status).toBe(200);
+    expect(page.body).toMatch(/data-testid="audit-verify"><strong>Verified\.<\/strong> \d+ events link and hash correctly/);
+    expect(page.body).toContain('<td>rick</td>');
+    expect(page.body).not.toContain('<td>Ci created</td>');
+    expect(page.body).toMatch(/<a href="\/ui\/audit"[^>]*>Audit trail<\/a>/);
+    // Full ids, never cut to eight characters.
+    const bySubject = await auditor.get(`/ui/audit?subjectId=${ciId}`);
+    expect(bySubject.status).toBe(200);
+    expect(bySubject.body.includes(ciId) || bySubject.body.includes('<p class="hint">None.</p>')).toBe(true);
+
+    const reporter = await signedIn(stack, tokens.reporter);
+    expect((await reporter.get('/ui/audit')).status).toBe(403);
+    expect((await reporter.get('/ui/tasks')).body).not.toContain('Audit trail');
+  });
+});

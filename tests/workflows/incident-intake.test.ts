@@ -57,6 +57,9 @@ describe('SIEM intake', () => {
     const approval = await openTask(stack, tokens.manager, id, 'incident.approval');
     expect(approval.title).toMatch(/isolating the account/);
     await decide(stack, tokens.manager, approval.id, 'approved');
+    // No responder is configured in this stack: the Security Manager carries the isolation out and confirms it.
+    const confirmation = await openTask(stack, tokens.manager, id, 'incident.containment-confirmation');
+    await decide(stack, tokens.manager, confirmation.id, 'confirmed', { data: { evidence: 'account disabled in the directory' } });
 
     const forensic = await eventually(
       async () => {
@@ -68,8 +71,7 @@ describe('SIEM intake', () => {
     );
     expect(forensic.allowedRoles).toEqual(['security_analyst']);
     const contained = await incident(id, (i) => i.actions.length === 1, 'the isolation');
-    // No responder is configured in this stack: the approved action is recorded for manual execution.
-    expect(contained.actions[0]).toMatchObject({ name: 'isolate-account', status: 'manual', approvedBy: ['max'] });
+    expect(contained.actions[0]).toMatchObject({ name: 'isolate-account', status: 'confirmed', approvedBy: ['max'], confirmedBy: 'max' });
   });
 
   it('records activity inside the documented window as benign, with the reason, and opens nothing', async () => {

@@ -32,6 +32,20 @@ it('finishes an incident whose worker was stopped mid-playbook, recording nothin
   await stack.startWorker();
 
   await decide(stack, tokens.manager, (await openTask(stack, tokens.manager, id, 'incident.approval')).id, 'approved');
+  // No responder in this stack: each containment action is carried out by hand and confirmed with evidence.
+  for (const action of ['isolate-host', 'quarantine-file']) {
+    const confirmation = await eventually(
+      async () => {
+        const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.manager })).body.items;
+        return open.find(
+          (t: { kind: string; title: string }) => t.kind === 'incident.containment-confirmation' && t.title.includes(action),
+        );
+      },
+      45_000,
+      `the ${action} confirmation`,
+    );
+    expect((await decide(stack, tokens.manager, confirmation.id, 'confirmed', { data: { evidence: `${action} done` } })).status).toBe(200);
+  }
   for (const title of ['Remove the malware', 'Restore the host']) {
     const step = await eventually(
       async () => {

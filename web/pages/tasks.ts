@@ -9,32 +9,24 @@ import { uuidParam } from '../../schemas/common';
 import { decisionBody } from '../../schemas/tasks';
 import { html } from '../html';
 import { pageRoute, safeReturnPath, uiPrefix, type WebContext, type WebPage } from '../page';
+import { dataFromForm } from '../task-form';
 import { byUrgency, decisionNotice, decisionNoticeQuery, isOverdue, taskCards } from '../task-card';
 
 const path = `${uiPrefix}/tasks`;
 /** More open tasks than one person can work through in a sitting; the oldest come first. */
 const shownTasks = 200;
 
-const decisionForm = z.object({
-  _csrf: z.string(),
-  outcome: z.string().min(1).max(50),
-  comment: z.string().max(10_000).optional(),
-  data: z.string().max(100_000).optional(),
-  returnTo: z.string().max(500).optional(),
-});
-type DecisionForm = z.infer<typeof decisionForm>;
-
-/** Parses the form's data field: empty is no data, anything else must be a JSON object. */
-function parseData(text: string | undefined): { data?: Record<string, unknown>; error?: string } {
-  if (!text?.trim()) return {};
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return { data: value as Record<string, unknown> };
-    return { error: 'Data must be a JSON object, such as {"scope": "…"}.' };
-  } catch (error) {
-    return { error: `Data is not valid JSON: ${(error as Error).message}` };
-  }
-}
+const ownFields = new Set(['_csrf', 'outcome', 'comment', 'returnTo']);
+/** The decision form: its own fields, and the task form's `data.…` fields (web/task-form.ts), a list when repeated. */
+const decisionForm = z
+  .object({
+    _csrf: z.string(),
+    outcome: z.string().min(1).max(50),
+    comment: z.string().max(10_000).optional(),
+    returnTo: z.string().max(500).optional(),
+  })
+  .catchall(z.union([z.string().max(10_000), z.array(z.string().max(10_000)).max(2000)]))
+  .refine((form) => Object.keys(form).every((key) => ownFields.has(key) || key.startsWith('data.')), 'unknown form field');
 
 export const tasksPage: WebPage = {
   nav: { label: 'My tasks', path },
@@ -69,29 +61,35 @@ ${cards}`,
       handler: async (request, reply) => {
         const form = request.body;
         const returnTo = safeReturnPath(form.returnTo);
-        const { data, error } = parseData(form.data);
+        const task = await findVisibleTask(app.db, request.actor, request.params.id);
+        const data = task && dataFromForm(task, form);
         const decision = decisionBody.safeParse({ outcome: form.outcome, comment: form.comment?.trim() || undefined, data });
         try {
-          if (error) throw new Problem(400, 'Bad Request', error);
           if (!decision.success) throw new Problem(400, 'Bad Request', decision.error.issues.map((issue) => issue.message).join('; '));
           const result = await decideTask(app, request.actor, request.params.id, decision.data);
           return reply.redirect(`${returnTo}?notice=${result.status}`, 303);
         } catch (problem) {
           if (!(problem instanceof Problem)) throw problem;
-          return showRefusal(request, reply, problem, form, returnTo);
+          return showRefusal(request, reply, problem, { comment: form.comment, data }, returnTo);
         }
       },
     });
 
     /** The refusal's reason (the workflow's own words), with the task and what was typed, to try again. */
-    async function showRefusal(request: FastifyRequest, reply: FastifyReply, problem: Problem, form: DecisionForm, returnTo: string) {
+    async function showRefusal(
+      request: FastifyRequest,
+      reply: FastifyReply,
+      problem: Problem,
+      entered: { comment: string | undefined; data: Record<string, unknown> | undefined },
+      returnTo: string,
+    ) {
       const task = await findVisibleTask(app.db, request.actor, (request.params as { id: string }).id);
       const cards = task
         ? await taskCards(web, request.actor, [task], {
             csrfToken: reply.generateCsrf(),
             returnTo,
             decidable: (t) => t.status === 'open',
-            entered: { comment: form.comment, data: form.data },
+            entered,
           })
         : [];
       // A 503 is not a refusal: nothing was decided, and the same form sent again shortly will be.
@@ -105,7 +103,7 @@ ${cards}`,
           kind: 'error',
           text: retry ? `Your decision was not taken yet: ${problem.detail}` : `Your decision was refused: ${problem.detail}`,
         },
-        body: html`<h1>${heading}</h1>${cards}<p><a href="${returnTo}">Back</a></p>`,
+        body: html`<h1>${heading}</h1>${problem.errors?.length ? html`<ul class="field-errors">${problem.errors.map((e) => html`<li>${e.path.replace(/^body\./, '')}: ${e.message}</li>`)}</ul>` : ''}${cards}<p><a href="${returnTo}">Back</a></p>`,
       });
     }
   },

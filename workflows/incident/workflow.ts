@@ -17,8 +17,16 @@ import type { NotificationActivities } from '../../activities/notifications';
 import type { IncidentCategory } from '../../domain/classification';
 import { sanitiseText, type ProcessFailure } from '../../domain/failure';
 import {
+  containmentConfirmationForm,
+  containmentConfirmationKind,
+  containmentEvidence,
+  falsePositiveOutcome,
+  falsePositiveReason,
   incidentRefusalTypes,
+  responderCallbackWait,
+  type ActionResult,
   type CommunicationRequest,
+  type ContainmentEvidence,
   type IncidentPlaybookInput,
   type IncidentPlaybookResult,
   type IncidentState,
@@ -32,7 +40,8 @@ import { systemActor, type Role } from '../../domain/roles';
 import { HumanTasks } from '../human-task';
 import { publishSearchFields } from '../search-attributes';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
-import { incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from './definitions';
+import { actionResultUpdate, incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from './definitions';
+import { SlaClocks, slaClocksPatch } from './sla-clocks';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 // Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
@@ -49,6 +58,10 @@ const { notify } = proxyActivities<NotificationActivities>({
 });
 
 const responders: Role[] = ['security_manager', 'security_analyst'];
+/** Marks histories in which triage may close an incident as a false positive. */
+const falsePositivePatch = 'incident-false-positive';
+/** Marks histories in which an action no responder carried out waits for a person's confirmation. */
+const confirmedContainmentPatch = 'incident-confirmed-containment';
 
 /**
  * ITIL Security Management's incident procedure: register, classify, notify the Security Manager,
@@ -179,7 +192,9 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   publishSearchFields({ process: 'incident', subjectId: input.incidentId, drill, status: state.status }, { title: input.title });
   /** Communications from request to settlement; carried over only while their approval task waits. */
   const inFlight = new Map<string, CommunicationRequest>();
-  setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds() }));
+  /** Null in incidents recorded before SLA clocks, which replay without them. */
+  let sla: SlaClocks | null = null;
+  setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds(), ...(sla ? { sla: sla.state() } : {}) }));
   setHandler(
     requestCommunicationUpdate,
     (request) => {
@@ -190,6 +205,31 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       validator: (_request: CommunicationRequest) => {
         if (state.status.startsWith('closed')) {
           throw ApplicationFailure.create({ type: incidentRefusalTypes.closed, message: 'the incident is closed', nonRetryable: true });
+        }
+      },
+    },
+  );
+
+  /**
+   * Results responders reported for actions they accepted. The API admits a callback only for an
+   * action recorded as pending, which may reach the workflow just before the acceptance does; the
+   * first result stands and a repeat is refused.
+   */
+  const actionResults = new Map<string, ActionResult>();
+  setHandler(
+    actionResultUpdate,
+    (result) => {
+      actionResults.set(result.actionId, result);
+      return { actionId: result.actionId, status: result.status };
+    },
+    {
+      validator: (result: ActionResult) => {
+        if (actionResults.has(result.actionId)) {
+          throw ApplicationFailure.create({
+            type: incidentRefusalTypes.actionNotPending,
+            message: `action ${result.actionId} has its result already`,
+            nonRetryable: true,
+          });
         }
       },
     },
@@ -238,6 +278,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       tasks.historyFull() &&
       tasks.quiescent() &&
       [...inFlight.keys()].every((id) => tasks.hasOpen(`communication:${id}`)) &&
+      (sla?.quiescent() ?? true) &&
       allHandlersFinished();
     // Checked again in the same activation: a decision may have arrived since the condition held.
     do await condition(ready);
@@ -286,6 +327,11 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       drill,
     });
   }
+  // The acknowledge, triage and resolve targets run from registration, also across continued runs.
+  if (patched(slaClocksPatch)) {
+    sla = new SlaClocks({ incidentId: input.incidentId, title: input.title, severity: registered.severity, drill }, responders);
+    await sla.start();
+  }
   state.currentStep = 'acknowledge';
   const acknowledging = tasks.run({
     key: 'acknowledge',
@@ -304,23 +350,54 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   });
   const acknowledgement = await Promise.race([acknowledging, continueWhileUnacknowledged(registered)]);
   state.acknowledgeEscalations = acknowledgement.escalations;
+  const acknowledger = acknowledgement.decidedBy[0] ?? systemActor.principalId;
+  // Whoever acknowledged answers for the open targets from the moment they decided.
+  sla?.assign(acknowledger);
   publishSearchFields({ slaDueAt: null });
-  await setStatus('acknowledged', acknowledgement.decidedBy[0] ?? systemActor.principalId, 'acknowledged_at');
+  await setStatus('acknowledged', acknowledger, 'acknowledged_at');
+  await sla?.meet('acknowledge', acknowledger);
 
   // Triage: scope, category and affected CIs; severity may change.
   state.currentStep = 'triage';
+  const falsePositives = patched(falsePositivePatch);
   const triage = await tasks.run({
     kind: 'incident.triage',
     title: `Triage: record scope, category and affected CIs of "${input.title}"`,
-    details: { category: input.category, affectedCis: input.affectedCis },
+    details: {
+      category: input.category,
+      affectedCis: input.affectedCis,
+      ...(falsePositives ? { falsePositive: `outcome ${falsePositiveOutcome} with data.reason closes the incident` } : {}),
+    },
     subject,
     allowedRoles: responders,
-    outcomes: ['triaged'],
+    outcomes: falsePositives ? ['triaged', falsePositiveOutcome] : ['triaged'],
     forbidSelfDecision: false,
+    ...(falsePositives
+      ? {
+          guard: (decision) =>
+            decision.outcome === falsePositiveOutcome && !falsePositiveReason(decision.data)
+              ? 'data.reason: a false positive needs the reason it is one'
+              : undefined,
+        }
+      : {}),
     drill,
   });
   const triager = triage.decidedBy[0] ?? systemActor.principalId;
+  sla?.assign(triager);
+  if (triage.outcome === falsePositiveOutcome) {
+    // Triage found no incident: the targets stop (met by the closing), nothing is contained.
+    await sla?.meet('triage', triager);
+    await sla?.meet('resolve', triager);
+    await incidents.closeAsFalsePositive({ incidentId: input.incidentId, actor: triager, reason: falsePositiveReason(triage.data) ?? '' });
+    state.status = 'closed_false_positive';
+    publishSearchFields({ status: state.status });
+    await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
+    state.currentStep = null;
+    return { status: state.status, severity: state.severity ?? registered.severity };
+  }
   const triaged = await incidents.applyTriage({ incidentId: input.incidentId, actor: triager, ...triageData(triage.data) });
+  await sla?.meet('triage', triager);
+  if (triaged.severity !== state.severity) await sla?.retime(triager, triaged.severity);
   state.severity = triaged.severity;
   state.status = 'triaged';
   publishSearchFields({ status: state.status, severity: triaged.severity });
@@ -335,6 +412,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     if (phaseDone === 'containment') await setStatus('containment', systemActor.principalId, 'contained_at');
   }
   await setStatus('post_incident_review', systemActor.principalId, 'resolved_at');
+  await sla?.meet('resolve', triager);
 
   // Post-incident review: lessons become improvement actions; a recurring or unexplained cause
   // opens a problem record.
@@ -408,12 +486,12 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
         });
         const approved = approval.outcome === 'approved';
         const result: Record<string, unknown> = { outcome: approval.outcome, by: approval.decidedBy };
-        if (approved && step.action) result.action = await runAction(step, step.action, approval.decidedBy);
+        if (approved && step.action) result.action = await runAction(step, step.action, approval.decidedBy, step.roles);
         await record(approved ? 'completed' : 'skipped', { taskId: approval.taskId, result });
         return;
       }
       case 'action':
-        await record('completed', { result: { action: await runAction(step, step.action, []) } });
+        await record('completed', { result: { action: await runAction(step, step.action, [], responders) } });
         return;
       case 'timer':
         await sleep(step.duration);
@@ -422,14 +500,81 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     }
   }
 
-  function runAction(step: PlaybookStep, action: PlaybookAction, approvedBy: string[]) {
-    return incidents.runIncidentAction({
-      actionId: `${input.incidentId}:${step.id}`,
-      incidentId: input.incidentId,
-      action,
-      approvedBy,
+  async function runAction(step: PlaybookStep, action: PlaybookAction, approvedBy: string[], confirmers: Role[]) {
+    const actionId = `${input.incidentId}:${step.id}`;
+    let outcome = await incidents.runIncidentAction({ actionId, incidentId: input.incidentId, action, approvedBy, drill });
+    if (outcome.status !== 'manual' && outcome.status !== 'failed' && outcome.status !== 'pending') return outcome;
+    if (!patched(confirmedContainmentPatch)) return outcome;
+    if (outcome.status === 'pending') {
+      outcome = await awaitResponder(actionId);
+      if (outcome.status === 'executed') return outcome;
+    }
+    return confirmAction(step, action, actionId, outcome, confirmers);
+  }
+
+  /** The responder accepted the action: its signed callback (or its silence) settles it. */
+  async function awaitResponder(actionId: string): Promise<{ status: string; detail: string }> {
+    const answered = await condition(() => actionResults.has(actionId), responderCallbackWait);
+    // Silence counts as a failure, and a late callback is refused like a repeated one.
+    if (!answered) {
+      const detail = `the responder accepted the action but reported no result within ${responderCallbackWait}`;
+      actionResults.set(actionId, { actionId, status: 'failed', detail });
+    }
+    const result = actionResults.get(actionId) as ActionResult;
+    await incidents.settleIncidentAction({ actionId, incidentId: input.incidentId, status: result.status, detail: result.detail });
+    return result;
+  }
+
+  /**
+   * No responder carried the action out (none configured, or it failed): the step's roles carry it
+   * out by hand and confirm it with evidence; a failure also escalates to the Security Manager.
+   * Until confirmed, the step (and so containment) is not over.
+   */
+  async function confirmAction(
+    step: PlaybookStep,
+    action: PlaybookAction,
+    actionId: string,
+    outcome: { status: string; detail: string },
+    confirmers: Role[],
+  ) {
+    const name = action.kind === 'containment' ? action.name : action.kind;
+    if (outcome.status === 'failed') {
+      await notify({
+        dedupKey: `action:${actionId}:failed`,
+        recipientRoles: ['security_manager'],
+        recipients: [],
+        subject,
+        title: `${drill ? '[DRILL] ' : ''}Containment action failed: ${name} on "${input.title}"`,
+        body: `${outcome.detail}. It is waiting for someone to carry it out by hand and confirm it with evidence.`,
+        drill,
+      });
+    }
+    const confirmation = await tasks.run({
+      kind: containmentConfirmationKind,
+      title: `Carry out and confirm "${name}" (${outcome.status === 'failed' ? 'the responder failed' : 'no responder'}): ${step.title}`,
+      details: {
+        stepId: step.id,
+        actionId,
+        action: name,
+        status: outcome.status,
+        detail: outcome.detail,
+        form: containmentConfirmationForm,
+      },
+      subject,
+      allowedRoles: confirmers,
+      outcomes: ['confirmed'],
+      forbidSelfDecision: false,
+      guard: (decision) => {
+        const evidence = containmentEvidence(decision.data);
+        return typeof evidence === 'string' ? evidence : undefined;
+      },
       drill,
     });
+    const confirmedBy = confirmation.decidedBy[0] ?? systemActor.principalId;
+    // The guard admitted only a decision with evidence, and the task never expires.
+    const { evidence, links } = containmentEvidence(confirmation.data) as ContainmentEvidence;
+    await incidents.confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy, evidence, links });
+    return { status: 'confirmed', detail: outcome.detail, confirmedBy };
   }
 }
 

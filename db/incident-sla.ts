@@ -1,0 +1,211 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Severity } from '../domain/classification';
+import type { IncidentSlaClock } from '../domain/incident';
+import { completeSla, slaDueTimes, type ServiceSla, type SlaTarget } from '../domain/sla';
+import { systemActor } from '../domain/roles';
+import { auditedWrite } from './audit';
+import type { Database, IncidentSlaClock as ClockRow } from './database';
+
+// An incident's SLA clocks. The workflow times them; these writes record what it decided, each once.
+
+const subjectType = 'incident';
+
+function toClock(row: ClockRow): IncidentSlaClock {
+  return {
+    target: row.target as SlaTarget,
+    duration: row.duration,
+    dueAt: row.due_at.toISOString(),
+    metAt: row.met_at?.toISOString() ?? null,
+    breachedAt: row.breached_at?.toISOString() ?? null,
+  };
+}
+
+/** The SLAs of the services the incident's CIs serve, as stored (completed with the defaults). */
+async function slasOf(db: Kysely<Database> | Transaction<Database>, affectedCis: string[]): Promise<ServiceSla[]> {
+  if (affectedCis.length === 0) return [];
+  const rows = await db
+    .selectFrom('configuration_items as ci')
+    .innerJoin('services as s', 's.id', 'ci.service_id')
+    .select('s.sla')
+    .where('ci.id', 'in', affectedCis)
+    .execute();
+  return rows.map((row) => completeSla(row.sla));
+}
+
+/** Keeps the incident's earliest due time of the targets not yet met (breached ones first) current. */
+async function refreshNextDue(trx: Transaction<Database>, incidentId: string): Promise<void> {
+  await trx
+    .updateTable('incidents')
+    .set({
+      sla_next_due_at: sql`(select min(due_at) from incident_sla_clocks where incident_id = ${incidentId} and met_at is null)`,
+      sla_breached: sql`exists (select 1 from incident_sla_clocks where incident_id = ${incidentId} and breached_at is not null)`,
+    })
+    .where('id', '=', incidentId)
+    .execute();
+}
+
+async function clocksOf(db: Kysely<Database> | Transaction<Database>, incidentId: string): Promise<IncidentSlaClock[]> {
+  const rows = await db.selectFrom('incident_sla_clocks').selectAll().where('incident_id', '=', incidentId).orderBy('due_at').execute();
+  return rows.map(toClock);
+}
+
+/**
+ * Starts the acknowledge, triage and resolve clocks from the incident's registration, due in the
+ * support hours of its services at its severity. Safe to retry: one row per incident and target,
+ * inserted once; a retry (or a continued run) answers with the clocks as they are.
+ */
+export async function startSlaClocks(db: Kysely<Database>, input: { incidentId: string }): Promise<IncidentSlaClock[]> {
+  return db.transaction().execute(async (trx) => {
+    const incident = await trx
+      .selectFrom('incidents')
+      .select(['severity', 'affected_cis', 'reported_at'])
+      .where('id', '=', input.incidentId)
+      .executeTakeFirstOrThrow();
+    const severity = incident.severity as Severity;
+    const due = slaDueTimes(await slasOf(trx, incident.affected_cis), severity, incident.reported_at);
+    await trx
+      .insertInto('incident_sla_clocks')
+      .values(
+        due.map((clock) => ({
+          incident_id: input.incidentId,
+          target: clock.target,
+          severity,
+          duration: clock.duration,
+          started_at: incident.reported_at,
+          due_at: clock.dueAt,
+        })),
+      )
+      .onConflict((oc) => oc.columns(['incident_id', 'target']).doNothing())
+      .execute();
+    await refreshNextDue(trx, input.incidentId);
+    return clocksOf(trx, input.incidentId);
+  });
+}
+
+/**
+ * Re-times the clocks still open (neither met nor breached) for the severity triage settled on,
+ * still counted from registration. Safe to retry: it computes the same due times from the same
+ * rows, and audits only when a due time moved.
+ */
+export async function retimeSlaClocks(db: Kysely<Database>, input: { incidentId: string; actor: string }): Promise<IncidentSlaClock[]> {
+  let clocks: IncidentSlaClock[] = [];
+  await auditedWrite(db, async (trx) => {
+    const incident = await trx
+      .selectFrom('incidents')
+      .select(['severity', 'affected_cis', 'reported_at'])
+      .where('id', '=', input.incidentId)
+      .executeTakeFirstOrThrow();
+    const severity = incident.severity as Severity;
+    const due = slaDueTimes(await slasOf(trx, incident.affected_cis), severity, incident.reported_at);
+    const moved: { target: SlaTarget; dueAt: string }[] = [];
+    for (const clock of due) {
+      const updated = await trx
+        .updateTable('incident_sla_clocks')
+        .set({ severity, duration: clock.duration, due_at: clock.dueAt })
+        .where('incident_id', '=', input.incidentId)
+        .where('target', '=', clock.target)
+        .where('met_at', 'is', null)
+        .where('breached_at', 'is', null)
+        .where('due_at', '!=', clock.dueAt)
+        .returning('target')
+        .executeTakeFirst();
+      if (updated) moved.push({ target: clock.target, dueAt: clock.dueAt.toISOString() });
+    }
+    await refreshNextDue(trx, input.incidentId);
+    clocks = await clocksOf(trx, input.incidentId);
+    return moved.length
+      ? {
+          actor: input.actor,
+          action: 'incident.sla_retimed',
+          subjectType,
+          subjectId: input.incidentId,
+          details: { severity, targets: moved },
+        }
+      : undefined;
+  });
+  return clocks;
+}
+
+/** Stops a target's clock: met now, by `actor` (late when it was breached). Safe to retry: met once. */
+export async function meetSlaClock(db: Kysely<Database>, input: { incidentId: string; target: SlaTarget; actor: string }): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx
+      .updateTable('incident_sla_clocks')
+      .set({ met_at: new Date(), met_by: input.actor })
+      .where('incident_id', '=', input.incidentId)
+      .where('target', '=', input.target)
+      .where('met_at', 'is', null)
+      .execute();
+    await refreshNextDue(trx, input.incidentId);
+  });
+}
+
+/**
+ * Records that a target passed its due time unmet: when, and who was responsible for it then.
+ * Safe to retry: only an unmet, unbreached clock is marked, so the breach and its audit event are
+ * recorded once; the answer says whether this call recorded it.
+ */
+export async function recordSlaBreach(
+  db: Kysely<Database>,
+  input: { incidentId: string; target: SlaTarget; responsible: string },
+): Promise<{ recorded: boolean }> {
+  const recorded = await auditedWrite(db, async (trx) => {
+    const clock = await trx
+      .updateTable('incident_sla_clocks')
+      .set({ breached_at: new Date(), responsible: input.responsible })
+      .where('incident_id', '=', input.incidentId)
+      .where('target', '=', input.target)
+      .where('met_at', 'is', null)
+      .where('breached_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!clock) return undefined;
+    await refreshNextDue(trx, input.incidentId);
+    return {
+      actor: systemActor.principalId,
+      action: 'incident.sla_breached',
+      subjectType,
+      subjectId: input.incidentId,
+      details: {
+        target: input.target,
+        severity: clock.severity,
+        duration: clock.duration,
+        dueAt: clock.due_at.toISOString(),
+        breachedAt: clock.breached_at?.toISOString() ?? null,
+        responsible: input.responsible,
+      },
+    };
+  });
+  return { recorded };
+}
+
+/** The clocks of several incidents at once, for lists and detail views. */
+export async function slaClocksOf(db: Kysely<Database>, incidentIds: string[]): Promise<Map<string, IncidentSlaClock[]>> {
+  const byIncident = new Map<string, IncidentSlaClock[]>();
+  if (incidentIds.length === 0) return byIncident;
+  const rows = await db
+    .selectFrom('incident_sla_clocks')
+    .selectAll()
+    .where('incident_id', 'in', incidentIds)
+    .orderBy('incident_id')
+    .orderBy('due_at')
+    .execute();
+  for (const row of rows) {
+    const clocks = byIncident.get(row.incident_id) ?? [];
+    clocks.push(toClock(row));
+    byIncident.set(row.incident_id, clocks);
+  }
+  return byIncident;
+}
+
+/** Breaches ever recorded, by target and severity; drills are exercises and never count. */
+export function slaBreachCounts(db: Kysely<Database>): Promise<{ target: string; severity: string; n: number }[]> {
+  return db
+    .selectFrom('incident_sla_clocks as c')
+    .innerJoin('incidents as i', 'i.id', 'c.incident_id')
+    .select(['c.target', 'c.severity', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('c.breached_at', 'is not', null)
+    .where('i.drill', '=', false)
+    .groupBy(['c.target', 'c.severity'])
+    .execute() as Promise<{ target: string; severity: string; n: number }[]>;
+}

@@ -1,0 +1,127 @@
+// When a service is supported, and how an SLA target counted in those hours becomes a due time.
+// Pure and built-in only (Intl for time zones), so the activity that times an incident's targets and
+// the unit tests compute the same instant.
+
+/** Round the clock, or business hours in a time zone, with holidays off. */
+export type SupportHours =
+  | { kind: '24x7' }
+  | {
+      kind: 'business';
+      /** An IANA zone, e.g. `Europe/Berlin`: the hours and holidays are local to it. */
+      timeZone: string;
+      /** ISO weekdays worked: 1 Monday … 7 Sunday. */
+      days: number[];
+      /** Local `HH:MM`, start before end. */
+      start: string;
+      end: string;
+      /** Local dates (`YYYY-MM-DD`) with no support. */
+      holidays: string[];
+    };
+
+export const roundTheClock: SupportHours = { kind: '24x7' };
+
+const minuteMs = 60_000;
+const dayMs = 86_400_000;
+
+function minutesOf(time: string): number {
+  const [hours, minutes] = time.split(':').map(Number);
+  return (hours ?? 0) * 60 + (minutes ?? 0);
+}
+
+interface LocalTime {
+  date: string;
+  weekday: number;
+  minutes: number;
+}
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let format = formatters.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(timeZone, format);
+  }
+  return format;
+}
+
+/** The zone's wall clock at `instant`, as a UTC-based millisecond count (for offsets). */
+function wallClockMs(instant: number, timeZone: string): number {
+  const parts = Object.fromEntries(
+    formatter(timeZone)
+      .formatToParts(new Date(instant))
+      .map((p) => [p.type, p.value]),
+  );
+  return Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
+}
+
+function localTime(instant: number, timeZone: string): LocalTime {
+  const wall = new Date(wallClockMs(instant, timeZone));
+  return {
+    date: wall.toISOString().slice(0, 10),
+    weekday: wall.getUTCDay() === 0 ? 7 : wall.getUTCDay(),
+    minutes: wall.getUTCHours() * 60 + wall.getUTCMinutes() + wall.getUTCSeconds() / 60,
+  };
+}
+
+/** The instant the zone's clock shows `minutes` past midnight of local `date` (DST-aware). */
+function instantOf(date: string, minutes: number, timeZone: string): number {
+  const wall = Date.parse(`${date}T00:00:00Z`) + minutes * minuteMs;
+  // The offset at the guess, then at the corrected instant: right on both sides of a DST change.
+  const first = wall - (wallClockMs(wall, timeZone) - wall);
+  return wall - (wallClockMs(first, timeZone) - first);
+}
+
+/** Whether `timeZone` is one the runtime knows (checked where a service's SLA is accepted). */
+export function knownTimeZone(timeZone: string): boolean {
+  try {
+    formatter(timeZone);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The instant at which `durationMs` of support time has passed since `from`: the same as adding it
+ * for 24×7 support; for business hours only time inside a working day's hours, outside holidays,
+ * counts. A year without a single supported minute (no days, or every day a holiday) has no due
+ * time, and says so instead of looping.
+ */
+export function addSupportTime(from: Date, durationMs: number, hours: SupportHours): Date {
+  if (hours.kind === '24x7') return new Date(from.getTime() + durationMs);
+  const startMinutes = minutesOf(hours.start);
+  const endMinutes = minutesOf(hours.end);
+  const holidays = new Set(hours.holidays);
+  let remaining = durationMs;
+  let now = from.getTime();
+  for (let day = 0; day < 400; day += 1) {
+    const local = localTime(now, hours.timeZone);
+    const worked = hours.days.includes(local.weekday) && !holidays.has(local.date);
+    if (worked && local.minutes < endMinutes) {
+      const windowStart = Math.max(now, instantOf(local.date, startMinutes, hours.timeZone));
+      const windowEnd = instantOf(local.date, endMinutes, hours.timeZone);
+      if (windowStart + remaining <= windowEnd) return new Date(windowStart + remaining);
+      remaining -= windowEnd - windowStart;
+    }
+    // On to the next local midnight (a day later at noon, to step over DST gaps, then midnight).
+    const nextDate = new Date(Date.parse(`${local.date}T12:00:00Z`) + dayMs).toISOString().slice(0, 10);
+    now = instantOf(nextDate, 0, hours.timeZone);
+  }
+  throw new RangeError('the support hours leave no supported time within a year');
+}

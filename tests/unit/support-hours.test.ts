@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { durationMs } from '../../domain/duration';
+import { defaultSla, mergeSla, slaDueTimes } from '../../domain/sla';
+import { addSupportTime, roundTheClock, type SupportHours } from '../../domain/support-hours';
+
+const berlinOffice: SupportHours = {
+  kind: 'business',
+  timeZone: 'Europe/Berlin',
+  days: [1, 2, 3, 4, 5],
+  start: '08:00',
+  end: '18:00',
+  holidays: [],
+};
+// The seed scenario: a service account failing logons at 02:00 on a Saturday (Berlin, winter: UTC+1).
+const saturdayTwoAm = new Date('2026-12-05T01:00:00Z');
+
+describe('support hours', () => {
+  it('adds round-the-clock time as it is', () => {
+    expect(addSupportTime(saturdayTwoAm, durationMs('4h'), roundTheClock).toISOString()).toBe('2026-12-05T05:00:00.000Z');
+  });
+
+  it('counts business hours only: a weekend report is due on Monday', () => {
+    // Monday 08:00 Berlin is 07:00Z; four supported hours later, 11:00Z.
+    expect(addSupportTime(saturdayTwoAm, durationMs('4h'), berlinOffice).toISOString()).toBe('2026-12-07T11:00:00.000Z');
+    // Twelve hours: Monday's ten, then two on Tuesday.
+    expect(addSupportTime(saturdayTwoAm, durationMs('12h'), berlinOffice).toISOString()).toBe('2026-12-08T09:00:00.000Z');
+  });
+
+  it('skips holidays and counts from inside the working day', () => {
+    const withHoliday = { ...berlinOffice, holidays: ['2026-12-07'] };
+    expect(addSupportTime(saturdayTwoAm, durationMs('4h'), withHoliday).toISOString()).toBe('2026-12-08T11:00:00.000Z');
+    // Wednesday 16:00 Berlin: two hours left that day, one more on Thursday.
+    expect(addSupportTime(new Date('2026-12-09T15:00:00Z'), durationMs('3h'), berlinOffice).toISOString()).toBe('2026-12-10T08:00:00.000Z');
+  });
+
+  it('follows the zone across a daylight-saving change', () => {
+    // Friday 17:00 Berlin before the March change (UTC+1); the next hour lands on Monday 08:00, UTC+2.
+    expect(addSupportTime(new Date('2026-03-27T16:00:00Z'), durationMs('2h'), berlinOffice).toISOString()).toBe('2026-03-30T07:00:00.000Z');
+  });
+
+  it('refuses hours with no supported time instead of looping', () => {
+    expect(() => addSupportTime(saturdayTwoAm, 1000, { ...berlinOffice, days: [] })).toThrow(/no supported time/);
+  });
+});
+
+describe('SLA due times', () => {
+  it('takes, per target, the earliest due time over the services, each in its own hours', () => {
+    const office = mergeSla(defaultSla, { resolveTargets: { critical: '2h' }, supportHours: berlinOffice });
+    const roundTheClockService = mergeSla(defaultSla, { resolveTargets: { critical: '8h' } });
+    const due = slaDueTimes([office, roundTheClockService], 'critical', saturdayTwoAm);
+    expect(due.map((d) => [d.target, d.duration, d.dueAt.toISOString()])).toEqual([
+      ['acknowledge', '15m', '2026-12-05T01:15:00.000Z'],
+      ['triage', '1h', '2026-12-05T02:00:00.000Z'],
+      // The office's 2 h would end on Monday; the round-the-clock service's 8 h end on Saturday.
+      ['resolve', '8h', '2026-12-05T09:00:00.000Z'],
+    ]);
+  });
+
+  it('uses the defaults, round the clock, without a service', () => {
+    const due = slaDueTimes([], 'high', saturdayTwoAm);
+    expect(due.map((d) => d.duration)).toEqual([
+      defaultSla.acknowledgeTargets.high,
+      defaultSla.triageTargets.high,
+      defaultSla.resolveTargets.high,
+    ]);
+  });
+});
