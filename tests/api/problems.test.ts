@@ -75,7 +75,9 @@ const proposalStatus = (problemId: string, proposalId: string, status: string) =
     async () => {
       const problem = (await stack.request('GET', `/problems/${problemId}`, { token: tokens.analyst })).body;
       const proposal = problem.proposals?.find((p: { id: string }) => p.id === proposalId);
-      return proposal?.status === status ? { problem, proposal } : undefined;
+      if (proposal?.status !== status) return undefined;
+      // The detail reads the problem before its proposals: read it again, after the outcome committed.
+      return { problem: (await stack.request('GET', `/problems/${problemId}`, { token: tokens.analyst })).body, proposal };
     },
     20_000,
     `proposal ${proposalId} to be ${status}`,
