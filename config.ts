@@ -134,6 +134,8 @@ export const configSchema = z
     WARDEN_CALLBACK_SECRET: z.string().min(24, 'must be at least 24 characters').optional(),
     /** The longest a change security review may stay undecided; the change's planned start may cut it shorter. */
     WARDEN_CHANGE_REVIEW_LIMIT: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 5d').default('5d'),
+    /** How long each approval of an access request may wait before it escalates (and again after each escalation). */
+    WARDEN_ACCESS_APPROVAL_DEADLINE: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 3d').default('3d'),
     /** The shortest SLA target or cadence a service may set: shorter ones only churn timers, escalations and histories. */
     WARDEN_SLA_MIN_TARGET: z.string().regex(durationPattern, 'must be a duration such as 5m, 1h (tests lower it to 1s)').default('5m'),
     /** How far apart in time an alert and an open incident's sighting of the same observable may be to correlate. */

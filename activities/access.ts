@@ -19,6 +19,7 @@ import type {
   ProvisioningRequest,
 } from '../domain/access';
 import type { ReviewDecision } from '../domain/access-review';
+import { lapseSodExceptions, recordSodException } from '../db/sod';
 import type { ActivityDeps } from './deps';
 import { postSignedAction } from './signed-webhook';
 
@@ -69,6 +70,24 @@ export function createAccessActivities({ db, logger, provisioningSecret, outboun
     /** Safe to retry: the status is written only when it changes, and each timestamp only once. */
     async setAccessRequestStatus(input: AccessRequestStatusChange): Promise<void> {
       await setAccessRequestStatus(db, input);
+    },
+
+    /** Safe to retry: one exception per request and rule; a second insert does nothing. */
+    async recordSodException(input: {
+      id: string;
+      requestId: string;
+      ruleIds: string[];
+      principalId: string;
+      reason: string;
+      expiresAt: string;
+      grantedBy: string;
+    }): Promise<void> {
+      await recordSodException(db, input);
+    },
+
+    /** Safe to retry: only active exceptions lapse. */
+    async lapseSodExceptions(input: { requestId: string }): Promise<void> {
+      await lapseSodExceptions(db, input);
     },
 
     /**

@@ -8,6 +8,7 @@ import { createDiagnosticsActivities } from './diagnostics';
 import { createIncidentActivities } from './incidents';
 import { createNotificationActivities } from './notifications';
 import { withPermanentFailures } from './permanent-failures';
+import { createProblemActivities } from './problems';
 import { createProcessFailureActivities } from './process-failures';
 import { createSecurityTestActivities } from './security-tests';
 import { createSecurityAlertActivities } from './security-alerts';
@@ -32,6 +33,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createProcessFailureActivities(deps),
     ...createTrainingActivities(deps),
     ...createBaselineActivities(deps),
+    ...createProblemActivities(deps),
   });
 }
 

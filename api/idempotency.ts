@@ -7,7 +7,7 @@ import type { Database } from '../db/database';
 import { conflict, invalid } from '../http/problem';
 
 /** Scopes in use, so two resources never share one by accident. */
-export const idempotencyScopes = { change: 'change' } as const;
+export const idempotencyScopes = { change: 'change', problemProposal: 'problem_proposal' } as const;
 
 export interface IdempotencyScope {
   /** What kind of resource the key creates (`change`, `incidents`): keys are unique per scope. */

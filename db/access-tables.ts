@@ -91,6 +91,8 @@ export interface AccessReviewItemsTable {
   employment_status: EmploymentStatus;
   entitlements: Json<Entitlement[]>;
   flags: AccountFlag[];
+  /** The conflict rules behind a `sod_conflict` flag: the owner holds every entitlement of each. */
+  sod_conflicts: ColumnType<{ ruleId: string; ruleName: string }[], string | undefined, string>;
   decision: ReviewAction | null;
   kept_entitlements: NullableJson<string[]>;
   decided_by: string | null;

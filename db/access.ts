@@ -23,6 +23,8 @@ import {
 import type { DurationText } from '../domain/duration';
 import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
+import { activeExceptionRules, allHoldings, listSodRules, toSodRule } from './sod';
+import { sodConflicts } from '../domain/sod';
 import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
 import { newestFirstPage } from './pagination';
@@ -493,6 +495,8 @@ export async function openCampaign(
       : [];
     const ownerOf = new Map(systems.map((s) => [s.id, s.owner]));
     const now = Date.now();
+    // Separation of duties is judged over everything a person holds, on every system, not just those in scope.
+    const conflictsOf = await sodConflictsByAccount(trx);
     if (accounts.length) {
       await trx
         .insertInto('access_review_items')
@@ -511,6 +515,7 @@ export async function openCampaign(
               },
               { now, unusedAfterDays: input.unusedAfterDays },
             );
+            const sodConflicts = conflictsOf.get(`${a.ci_id}/${a.account_id}`) ?? [];
             return {
               campaign_id: input.campaignId,
               ci_id: a.ci_id,
@@ -520,7 +525,8 @@ export async function openCampaign(
               kind: a.kind,
               employment_status: status,
               entitlements: json(a.entitlements),
-              flags,
+              flags: sodConflicts.length ? [...flags, 'sod_conflict' as const] : flags,
+              sod_conflicts: json(sodConflicts),
             };
           }),
         )
@@ -656,4 +662,24 @@ export async function scopeReviewCadences(
     cadences: cis.map((ci) => (ci.sla as Partial<ServiceSla> | null)?.reviewCadence ?? defaultSla.reviewCadence),
     unknown: scope.ciIds.filter((id) => !known.has(id)),
   };
+}
+
+/**
+ * The separation-of-duties conflicts each account takes part in, keyed `<ciId>/<accountId>`: its
+ * owner holds every entitlement of the rule across their accounts, and no unexpired exception covers it.
+ */
+async function sodConflictsByAccount(db: Kysely<Database>): Promise<Map<string, { ruleId: string; ruleName: string }[]>> {
+  const [rules, holdings, exceptions] = await Promise.all([listSodRules(db), allHoldings(db), activeExceptionRules(db)]);
+  const byAccount = new Map<string, { ruleId: string; ruleName: string }[]>();
+  if (rules.length === 0) return byAccount;
+  const active = rules.map(toSodRule);
+  for (const [principalId, held] of holdings) {
+    for (const conflict of sodConflicts(active, held)) {
+      if (exceptions.some((e) => e.principalId === principalId && e.ruleId === conflict.ruleId)) continue;
+      for (const key of new Set(conflict.holdings.map((h) => `${h.ciId}/${h.accountId}`))) {
+        byAccount.set(key, [...(byAccount.get(key) ?? []), { ruleId: conflict.ruleId, ruleName: conflict.ruleName }]);
+      }
+    }
+  }
+  return byAccount;
 }

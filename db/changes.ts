@@ -110,6 +110,8 @@ export function changeDetailsOf(row: Change): ChangeDetails {
     rollbackPlan: row.rollback_plan,
     problemId: row.problem_id,
     knownErrorId: row.known_error_id,
+    category: row.category,
+    sourceFields: row.source_fields,
   };
 }
 
@@ -124,6 +126,8 @@ export function changeDetailColumns(details: Partial<ChangeDetails>): ChangeUpda
   if (details.rollbackPlan !== undefined) columns.rollback_plan = details.rollbackPlan;
   if (details.problemId !== undefined) columns.problem_id = details.problemId;
   if (details.knownErrorId !== undefined) columns.known_error_id = details.knownErrorId;
+  if (details.category !== undefined) columns.category = details.category;
+  if (details.sourceFields !== undefined) columns.source_fields = json(details.sourceFields);
   return columns;
 }
 
@@ -162,6 +166,8 @@ export async function recordChangeRequest(
         evidence: json(gate.evidence),
         problem_id: gate.change.problemId,
         known_error_id: gate.change.knownErrorId,
+        category: gate.change.category ?? null,
+        source_fields: json(gate.change.sourceFields ?? {}),
         requester: gate.requester,
         source: gate.source,
         external_ref: gate.externalRef ? json(gate.externalRef) : null,
@@ -182,6 +188,7 @@ export async function recordChangeRequest(
           externalRef: gate.externalRef,
           risk: gate.assessment.risk,
           reasons: gate.assessment.reasons,
+          ...(gate.assessment.impact ? { impact: gate.assessment.impact } : {}),
         })
       : undefined;
   });
@@ -267,6 +274,7 @@ export async function recordAmendment(db: Kysely<Database>, input: AmendmentInpu
       fields,
       risk: { from: before.risk, to: input.assessment.risk },
       reasons: input.assessment.reasons,
+      ...(input.assessment.impact ? { impact: input.assessment.impact } : {}),
     });
   });
 }

@@ -4,6 +4,9 @@ import type { ApplicabilityStatement } from '../domain/baseline';
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
+import type { ImpactAreaName, ImpactRuleField, ImpactRuleStatus } from '../domain/change-impact';
+import type { SodMember, SodRuleStatus } from '../domain/sod';
+import type { ChecklistItem, ItemResult, ProblemStatus, ProposalKind, ProposalStatus } from '../domain/problem';
 import type { Playbook } from '../domain/playbook';
 import type { RiskTreatment } from '../domain/risk';
 import type { KpiTrendPoint, MeasuredKpi, OwnerReview, SecurityReport, SignOffRecord } from '../domain/security-report/model';
@@ -473,10 +476,66 @@ export interface ProblemsTable {
   id: string;
   title: string;
   reason: string;
+  /** `incident` (a post-incident review raised it) or `api`. */
   source_type: string;
   source_id: string;
-  status: Generated<string>;
+  status: ColumnType<ProblemStatus, ProblemStatus | undefined, ProblemStatus>;
+  description: Generated<string>;
+  affected_service_ids: Generated<string[]>;
+  affected_ci_ids: Generated<string[]>;
+  security_risk: Generated<boolean>;
+  root_cause: string | null;
+  workaround: string | null;
+  solution: string | null;
+  parent_id: string | null;
+  created_by: Generated<string>;
   created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SodRulesTable {
+  id: string;
+  name: string;
+  description: string;
+  members: Json<SodMember[]>;
+  status: SodRuleStatus;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SodExceptionsTable {
+  id: string;
+  rule_id: string;
+  principal_id: string;
+  request_id: string;
+  reason: string;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+  granted_by: string;
+  status: 'active' | 'lapsed';
+  created_at: CreatedAt;
+}
+
+export interface ProblemIncidentsTable {
+  problem_id: string;
+  incident_id: string;
+}
+
+export interface ProblemProposalsTable {
+  id: string;
+  problem_id: string;
+  workflow_id: string;
+  kind: ProposalKind;
+  text: string;
+  change_id: string | null;
+  proposed_by: string;
+  status: ProposalStatus;
+  checklist: Json<ChecklistItem[]>;
+  results: ColumnType<ItemResult[], string | undefined, string>;
+  reasons: Generated<string[]>;
+  checked_by: Generated<string[]>;
+  created_at: CreatedAt;
+  decided_at: NullableTimestamp;
 }
 
 export interface ImprovementActionsTable {
@@ -621,8 +680,25 @@ export interface ChangesTable {
   revision: Generated<number>;
   verification: NullableJson<BaselineVerification>;
   incident_id: string | null;
+  category: string | null;
+  source_fields: ColumnType<Record<string, string>, string | undefined, string>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
+}
+
+export interface ChangeImpactRulesTable {
+  id: string;
+  version: number;
+  name: string;
+  description: string;
+  keywords: string[];
+  fields: ImpactRuleField[];
+  areas: ImpactAreaName[];
+  minimum_risk: Exclude<ChangeRisk, 'none'>;
+  status: ImpactRuleStatus;
+  changed_by: string;
+  reason: string;
+  changed_at: CreatedAt;
 }
 
 export interface ChangeDecisionsTable {
@@ -717,6 +793,10 @@ export interface Database extends AccessTables {
   attack_techniques: AttackTechniquesTable;
   incident_communications: IncidentCommunicationsTable;
   problems: ProblemsTable;
+  problem_incidents: ProblemIncidentsTable;
+  sod_rules: SodRulesTable;
+  sod_exceptions: SodExceptionsTable;
+  problem_proposals: ProblemProposalsTable;
   improvement_actions: ImprovementActionsTable;
   risks: RisksTable;
   policies: PoliciesTable;
@@ -742,6 +822,7 @@ export interface Database extends AccessTables {
   idempotency_keys: IdempotencyKeysTable;
   diagnostic_pings: DiagnosticPingsTable;
   changes: ChangesTable;
+  change_impact_rules: ChangeImpactRulesTable;
   change_decisions: ChangeDecisionsTable;
   change_callback_deliveries: ChangeCallbackDeliveriesTable;
   training_campaigns: TrainingCampaignsTable;

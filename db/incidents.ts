@@ -535,15 +535,33 @@ export async function recordPostIncidentReview(
           .returning('id')
           .execute()
       : [];
-    // Nothing reads `problems` yet: problem management will (issue #17).
+    // The review's problem is a problem record (db/problems.ts): it affects the incident's CIs, is
+    // linked to it, and carries a security risk because a security incident raised it.
+    const incident = input.problem
+      ? await trx.selectFrom('incidents').select('affected_cis').where('id', '=', input.incidentId).executeTakeFirst()
+      : undefined;
+    const ciIds = incident?.affected_cis ?? [];
+    const services = ciIds.length
+      ? await trx.selectFrom('configuration_items').select('service_id').distinct().where('id', 'in', ciIds).execute()
+      : [];
     const problem = input.problem
       ? await trx
           .insertInto('problems')
-          .values({ ...input.problem, source_type: subjectType, source_id: input.incidentId })
+          .values({
+            ...input.problem,
+            source_type: subjectType,
+            source_id: input.incidentId,
+            description: input.problem.reason,
+            affected_ci_ids: ciIds,
+            affected_service_ids: services.flatMap((row) => (row.service_id ? [row.service_id] : [])),
+            security_risk: true,
+            created_by: input.actor,
+          })
           .onConflict((oc) => oc.column('id').doNothing())
           .returning('id')
           .executeTakeFirst()
       : undefined;
+    if (problem) await trx.insertInto('problem_incidents').values({ problem_id: problem.id, incident_id: input.incidentId }).execute();
     // A review with no findings is recorded too, once: its audit event is the review.
     const recorded = actions.length > 0 || problem !== undefined || (input.lessons.length === 0 && !input.problem);
     return recorded

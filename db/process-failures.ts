@@ -14,7 +14,8 @@ export type FailedProcess =
   | { process: 'policy'; policyId: string; version: number }
   | { process: 'security_review'; reviewId: string }
   | { process: 'training_campaign'; campaignId: string }
-  | { process: 'baseline'; version: number };
+  | { process: 'baseline'; version: number }
+  | { process: 'problem_check'; problemId: string; proposalId: string };
 
 /** The audit subject of each process's record (the API's and the inbox's timelines read these). */
 function subjectOf(record: FailedProcess): { type: string; id: string } {
@@ -37,6 +38,8 @@ function subjectOf(record: FailedProcess): { type: string; id: string } {
       return { type: 'training_campaign', id: record.campaignId };
     case 'baseline':
       return { type: 'baseline', id: String(record.version) };
+    case 'problem_check':
+      return { type: 'problem', id: record.problemId };
   }
 }
 
@@ -76,6 +79,9 @@ async function markFailed(trx: Transaction<Database>, record: FailedProcess): Pr
         .where('version', '=', record.version)
         .where('status', '=', 'pending_approval')
         .execute();
+      return;
+    case 'problem_check':
+      await trx.updateTable('problem_proposals').set({ status: 'failed' }).where('id', '=', record.proposalId).execute();
       return;
     case 'security_alert':
     case 'training_campaign':

@@ -65,6 +65,8 @@ export const accountFlags = [
   'privileged_without_approval',
   'shared_without_owner',
   'revocation_not_applied',
+  /** The owner holds, across their accounts, every entitlement of a separation-of-duties rule, without an exception. */
+  'sod_conflict',
 ] as const;
 export type AccountFlag = (typeof accountFlags)[number];
 

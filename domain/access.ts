@@ -24,6 +24,17 @@ export interface AccessRequestInput {
   until?: string;
   /** …or this long after it is provisioned. */
   for?: DurationText;
+  /**
+   * The request would create these separation-of-duties conflicts, and the requester asks the
+   * Security Manager for an exception: granted, the access lapses when the exception expires.
+   */
+  /** Each approval escalates when undecided this long (WARDEN_ACCESS_APPROVAL_DEADLINE); absent on requests filed before. */
+  approvalDeadline?: DurationText;
+  sodException?: {
+    rules: { id: string; name: string }[];
+    reason: string;
+    expiresAt: string;
+  };
 }
 
 export interface AccessRequestResult {

@@ -1,4 +1,18 @@
 import {
+  ciFloor,
+  combinedImpact,
+  derivedImpact,
+  describeFloor,
+  describeHit,
+  matchRules,
+  changeRisks,
+  type ChangeContent,
+  type ChangeRisk,
+  type ImpactDerivation,
+  type ImpactRule,
+  type SecurityImpact,
+} from './change-impact';
+import {
   type BaselineMeasure,
   baselineFor,
   classificationLevels,
@@ -31,20 +45,15 @@ export const changeStatuses = [
 ] as const;
 export type ChangeStatus = (typeof changeStatuses)[number];
 
+// Declared in change-impact.ts (which the assessment builds on) and part of this contract too.
+export { changeRisks, type ChangeRisk, type SecurityImpact };
+
 /** Where a change request came from: Warden's own API or an ITSM tool's outbound message. */
 export const changeSources = ['api', 'servicenow', 'jira'] as const;
 export type ChangeSource = (typeof changeSources)[number];
 
 /** An approved change not reported implemented this long after its planned end is closed as not implemented. */
 export const implementationReportGraceMs = 30 * 86_400_000;
-
-export interface SecurityImpact {
-  accessControls: boolean;
-  networkConfiguration: boolean;
-  dataHandling: boolean;
-  /** Any other security impact, in the requester's words. */
-  other?: string | null;
-}
 
 /** The fields a requester writes and may amend. */
 export interface ChangeDetails {
@@ -57,10 +66,11 @@ export interface ChangeDetails {
   rollbackPlan: string;
   problemId: string | null;
   knownErrorId: string | null;
+  /** The change's category in the ITSM tool or as the requester filed it; content rules read it. */
+  category?: string | null;
+  /** Text fields an ITSM tool sent beyond those mapped above; content rules read them. */
+  sourceFields?: Record<string, string>;
 }
-
-export const changeRisks = ['none', 'low', 'medium', 'high'] as const;
-export type ChangeRisk = (typeof changeRisks)[number];
 
 /** Evidence that lets a high-risk change be approved: one of these must be attached. */
 export const approvalEvidenceKinds = ['penetration_test', 'configuration_review'] as const;
@@ -78,6 +88,8 @@ export interface ChangeAssessment {
   /** One evidence of any of these kinds must be attached before approval; empty when none is. */
   evidenceRequired: string[];
   reasons: string[];
+  /** How the gate derived the impact itself (absent on assessments made before it did). */
+  impact?: ImpactDerivation;
 }
 
 export interface AssessmentInput {
@@ -170,23 +182,119 @@ export interface ClassifiedCi extends Classification {
 }
 
 /**
+ * The gate's assessment: the highest of the requester's declared impact, the impact the content
+ * rules derive from what the change says, and the floor the affected CIs' classification sets. The
+ * derivation is kept with it, so the assessment names the rules and facts that raised it.
+ */
+export function assessIndependently(input: {
+  declared: SecurityImpact;
+  content: ChangeContent;
+  cis: readonly (Classification & { id: string })[];
+  rules: readonly ImpactRule[];
+  implementsProblemFix: boolean;
+}): ChangeAssessment {
+  const { declared, content, cis, rules, implementsProblemFix } = input;
+  const ruleHits = matchRules(rules, content);
+  const floor = ciFloor(cis);
+  const derived = derivedImpact(ruleHits);
+  const declaredOnly = assessChange({ impact: declared, cis, implementsProblemFix: false });
+  const derivedOnly = raise(assessChange({ impact: derived, cis, implementsProblemFix: false }), ruleHits, floor);
+  const combined = raise(assessChange({ impact: combinedImpact(declared, derived), cis, implementsProblemFix }), ruleHits, floor);
+  const reasons = [...combined.reasons];
+  if (!combined.reviewRequired)
+    reasons.push(
+      `no content rule matched (${rules.filter((rule) => rule.status === 'active').length} checked) and no affected CI is classified high or above`,
+    );
+  return {
+    ...combined,
+    reasons,
+    impact: {
+      declaredRisk: declaredOnly.risk,
+      derivedRisk: derivedOnly.risk,
+      declaredLower: changeRisks.indexOf(declaredOnly.risk) < changeRisks.indexOf(derivedOnly.risk),
+      ruleHits,
+      ciFloor: floor,
+      rulesEvaluated: rules.filter((rule) => rule.status === 'active').map(({ id, version }) => ({ id, version })),
+    },
+  };
+}
+
+/** Raises an assessment to the rules' minimum risks and the CI floor, naming each that raised it. */
+function raise(assessment: ChangeAssessment, hits: ImpactDerivation['ruleHits'], floor: ImpactDerivation['ciFloor']): ChangeAssessment {
+  let rank = changeRisks.indexOf(assessment.risk);
+  const reasons = [...assessment.reasons.filter((reason) => !reason.startsWith('no security impact declared'))];
+  for (const hit of hits) {
+    reasons.push(describeHit(hit));
+    rank = Math.max(rank, changeRisks.indexOf(hit.minimumRisk));
+  }
+  if (floor.length > 0) {
+    reasons.push(...floor.map(describeFloor));
+    rank = Math.max(rank, changeRisks.indexOf('low'));
+  }
+  if (rank === 0) return assessment;
+  const risk = riskAt(rank);
+  const high = risk === 'high';
+  if (high && !assessment.fourEyes)
+    reasons.push('high risk: two different security reviewers and a penetration test or configuration review are required');
+  return { risk, reviewRequired: true, fourEyes: high, evidenceRequired: high ? [...approvalEvidenceKinds] : [], reasons };
+}
+
+/** A configuration item as the CMDB classifies it; ITSM tools name it rather than use its id. */
+export interface ClassifiedCi extends Classification {
+  id: string;
+  name: string;
+}
+
+/** What the content rules read of a change. */
+export const changeContent = (details: Pick<ChangeDetails, 'title' | 'description' | 'category' | 'sourceFields'>): ChangeContent => ({
+  title: details.title,
+  description: details.description,
+  category: details.category ?? null,
+  sourceFields: details.sourceFields ?? {},
+});
+
+/**
  * The assessment of a change on the active CIs its references (Warden ids or CI names) resolved
- * to; `unknownRefs` are those no active CI answers to, and a change naming one is refused.
+ * to, under the current content rules; `unknownRefs` are those no active CI answers to, and a
+ * change naming one is refused.
  */
 export function assessOnCis(
-  details: Pick<ChangeDetails, 'securityImpact' | 'problemId' | 'knownErrorId'>,
+  details: Pick<ChangeDetails, 'securityImpact' | 'problemId' | 'knownErrorId' | 'title' | 'description' | 'category' | 'sourceFields'>,
   refs: readonly string[],
   cis: readonly ClassifiedCi[],
+  rules: readonly ImpactRule[],
 ): { unknownRefs: string[]; affectedCis: string[]; assessment: ChangeAssessment } {
   return {
     unknownRefs: refs.filter((ref) => !cis.some((ci) => ci.id === ref || ci.name === ref)),
     affectedCis: [...new Set(cis.map((ci) => ci.id))],
-    assessment: assessChange({
-      impact: details.securityImpact,
+    assessment: assessIndependently({
+      declared: details.securityImpact,
+      content: changeContent(details),
       cis,
+      rules,
       implementsProblemFix: Boolean(details.problemId || details.knownErrorId),
     }),
   };
+}
+
+/** The problem record a change implements, as the gate weighs it. */
+export interface ProblemContext {
+  id: string;
+  title: string;
+  status: string;
+  /** The problem carries a security risk (flagged, or raised by a security incident). */
+  securityRisk: boolean;
+}
+
+/**
+ * A change that implements a problem's solution goes through the gate with the problem's context:
+ * the reviewer sees which problem, and a problem carrying a security risk makes it at least medium.
+ */
+export function withProblemContext(assessment: ChangeAssessment, problem: ProblemContext): ChangeAssessment {
+  const reason = `implements problem "${problem.title}" (${problem.id}, ${problem.status}${problem.securityRisk ? ', carries a security risk' : ''})`;
+  const atLeast = problem.securityRisk ? changeRisks.indexOf('medium') : changeRisks.indexOf('low');
+  const rank = Math.max(changeRisks.indexOf(assessment.risk), atLeast);
+  return { ...assessment, risk: riskAt(rank), reviewRequired: true, reasons: [...assessment.reasons, reason] };
 }
 
 /** Why a change's schedule cannot go through the gate, by field; empty when it can. */

@@ -40,7 +40,8 @@ export type WardenProcess =
   | 'audit-checkpoint'
   | 'diagnostics'
   | 'training-campaign'
-  | 'baseline';
+  | 'baseline'
+  | 'problem-check';
 
 /** The values a workflow publishes; `null` clears an attribute (a deadline met, say). */
 export interface WardenSearchFields {

@@ -46,6 +46,7 @@ export const openApiTags: { name: string; description: string }[] = [
   { name: 'changes', description: 'The change security gate, from Warden, ServiceNow or Jira' },
   { name: 'training', description: 'The awareness programme: training campaigns, completions by API, CSV or the LMS' },
   { name: 'baseline', description: 'The tailorable security baseline, its approved versions and the Statement of Applicability' },
+  { name: 'problems', description: 'Problem management: problems, and the security check of every workaround and solution' },
 ];
 
 const responseMeaning: Record<string, string> = {

@@ -58,3 +58,7 @@ export const trainingReaders: readonly Role[] = ['admin', 'security_manager', 'a
 export const trainingCompletionSources: readonly Role[] = ['admin', 'security_manager', 'reporter'];
 /** Who reads the SIEM alerts received: those who see every incident (the raw alerts name hosts and accounts). */
 export const siemAlertReaders: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'auditor'];
+/** Problem management: who records problems, links them and proposes workarounds and solutions. */
+export const problemManagers: readonly Role[] = ['admin', 'security_manager', 'security_analyst', 'change_manager', 'service_owner'];
+/** Problems are read by everyone taking part in the process; reporters only report. */
+export const problemReaders: readonly Role[] = roles.filter((role) => role !== 'reporter');

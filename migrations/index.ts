@@ -15,6 +15,9 @@ import * as auditCheckpoints from './2026-12-02T0100-audit-checkpoints';
 import * as failedStates from './2026-12-02T0200-failed-states';
 import * as slaClocks from './2026-12-02T1100-i16-sla-clocks';
 import * as observables from './2026-12-02T1200-i16-intake-observables';
+import * as changeImpactRules from './2026-12-02T1300-i17-change-impact-rules';
+import * as problems from './2026-12-02T1310-i17-problems';
+import * as sod from './2026-12-02T1320-i17-sod';
 import * as sbomFindings from './2026-12-02T1400-i18-vuln-sbom-findings';
 import * as training from './2026-12-02T1500-i18-programme-training';
 import * as baseline from './2026-12-02T1510-i18-programme-baseline';
@@ -38,6 +41,9 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T0200-failed-states': failedStates,
   '2026-12-02T1100-i16-sla-clocks': slaClocks,
   '2026-12-02T1200-i16-intake-observables': observables,
+  '2026-12-02T1300-i17-change-impact-rules': changeImpactRules,
+  '2026-12-02T1310-i17-problems': problems,
+  '2026-12-02T1320-i17-sod': sod,
   '2026-12-02T1400-i18-vuln-sbom-findings': sbomFindings,
   '2026-12-02T1500-i18-programme-training': training,
   '2026-12-02T1510-i18-programme-baseline': baseline,

@@ -181,6 +181,15 @@ export const accessRequestBody = z
     entitlements: z.array(entitlement).min(1).max(50),
     justification: z.string().trim().min(1).max(5000),
     ...untilOrFor,
+    sodException: z
+      .strictObject({
+        reason: z.string().trim().min(1).max(2000),
+        expiresAt: z.iso.datetime({ offset: true }).describe('the exception, and the access held under it, ends then'),
+      })
+      .optional()
+      .describe(
+        'the request would create a separation-of-duties conflict: ask the Security Manager for an exception instead of being refused',
+      ),
   })
   .refine((body) => !(body.until && body.for), { message: 'give until or for, not both', path: ['for'] });
 
@@ -293,6 +302,7 @@ export const campaignDetail = campaignSummary
         employmentStatus: z.enum(employmentStatuses),
         entitlements: z.array(z.object({ name: z.string(), privilege: z.enum(privilegeLevels) })),
         flags: z.array(z.enum(accountFlags)),
+        sodConflicts: z.array(z.object({ ruleId: z.string(), ruleName: z.string() })).describe('the rules behind a sod_conflict flag'),
         decision: z.enum(reviewActions).nullable(),
         keptEntitlements: z.array(z.string()).nullable(),
         decidedBy: z.string().nullable(),

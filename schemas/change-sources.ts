@@ -15,7 +15,7 @@ export interface ItsmChange {
   /** The tool's own id: a resent message never creates a second change. */
   naturalKey: string;
   ciRefs: string[];
-  fields: Omit<ChangeRequestBody, 'affectedCis' | 'callbackUrl'>;
+  fields: Omit<ChangeRequestBody, 'affectedCis' | 'callbackUrl'> & { sourceFields: Record<string, string> };
 }
 
 // ServiceNow renders booleans as "true"/"false" and date-times as "YYYY-MM-DD HH:mm:ss" in UTC.
@@ -74,7 +74,21 @@ export const serviceNowChange = z.object({
   u_security_other: optionalText(2000),
   problem_id: optionalText(100),
   u_known_error: optionalText(100),
+  category: optionalText(200),
+  // Read by the content rules (never trusted as declarations): what the requester wrote about the change.
+  type: optionalText(100),
+  justification: optionalText(20_000),
+  implementation_plan: optionalText(20_000),
+  risk_impact_analysis: optionalText(20_000),
+  test_plan: optionalText(20_000),
 });
+
+/** The ServiceNow fields the content rules read beside title, description and category. */
+const serviceNowRuleFields = ['type', 'justification', 'implementation_plan', 'risk_impact_analysis', 'test_plan'] as const;
+
+/** The non-empty text fields among `names`, keyed `<system>.<name>`. */
+const presentFields = (system: string, values: Record<string, string | undefined>) =>
+  Object.fromEntries(Object.entries(values).flatMap(([name, value]) => (value ? [[`${system}.${name}`, value]] : [])));
 
 export function fromServiceNow(message: z.infer<typeof serviceNowChange>): ItsmChange {
   return {
@@ -97,6 +111,8 @@ export function fromServiceNow(message: z.infer<typeof serviceNowChange>): ItsmC
       rollbackPlan: message.backout_plan,
       ...(message.problem_id ? { problemId: message.problem_id } : {}),
       ...(message.u_known_error ? { knownErrorId: message.u_known_error } : {}),
+      ...(message.category ? { category: message.category } : {}),
+      sourceFields: presentFields('servicenow', Object.fromEntries(serviceNowRuleFields.map((name) => [name, message[name]]))),
     },
   };
 }
@@ -164,6 +180,12 @@ export const jiraChangeWebhook = z.object({
         reporter: z
           .object({ accountId: z.string().optional(), emailAddress: z.string().optional(), name: z.string().optional() })
           .nullish(),
+        // Read by the content rules: what kind of change it is and what it touches, in Jira's words.
+        issuetype: z.object({ name: z.string().max(200).optional() }).nullish(),
+        components: z
+          .array(z.object({ name: z.string().max(200).optional() }))
+          .max(100)
+          .nullish(),
       })
       .catchall(z.unknown()),
   }),
@@ -187,7 +209,7 @@ export function jiraChangeSchema(fields: JiraFieldMap) {
       return z.NEVER;
     }
     const values = parsed.data as Record<string, unknown>;
-    const { labels, reporter, summary, description } = hook.issue.fields;
+    const { labels, reporter, summary, description, issuetype, components } = hook.issue.fields;
     const problem = values[fields.problem] as string | undefined;
     return {
       source: 'jira',
@@ -208,6 +230,11 @@ export function jiraChangeSchema(fields: JiraFieldMap) {
         plannedEnd: values[fields.plannedEnd] as string,
         rollbackPlan: values[fields.backoutPlan] as string,
         ...(problem ? { problemId: problem } : {}),
+        ...(issuetype?.name ? { category: issuetype.name } : {}),
+        sourceFields: presentFields('jira', {
+          components: (components ?? []).flatMap((component) => (component.name ? [component.name] : [])).join(', '),
+          labels: labels.join(', '),
+        }),
       },
     };
   });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { impactAreas } from '../domain/change-impact';
 import { changeRisks, changeSources, changeStatuses } from '../domain/change-risk';
 import { page, pageQuery, timestamp } from './common';
 import { taskView } from './tasks';
@@ -25,6 +26,13 @@ const changeFields = z.strictObject({
   rollbackPlan: z.string().trim().min(1).max(20_000),
   problemId: z.string().trim().min(1).max(100).optional().describe('the problem whose workaround this change implements'),
   knownErrorId: z.string().trim().min(1).max(100).optional().describe('the known error whose fix this change implements'),
+  category: z
+    .string()
+    .trim()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe('the change category (network, database, identity, …); the content rules read it'),
 });
 
 export const changeRequestBody = changeFields.extend({
@@ -47,15 +55,28 @@ export const implementedBody = z.strictObject({
   notes: z.string().max(10_000).optional(),
 });
 
-export const changeAccepted = z.object({
-  id: z.uuid(),
-  workflowId: z.string(),
-  risk: z.enum(changeRisks),
-  reviewRequired: z.boolean(),
-  reasons: z.array(z.string()),
+export const changeUpdated = z.object({ id: z.uuid(), status: z.enum(changeStatuses), revision: z.number(), risk: z.enum(changeRisks) });
+
+const ruleHit = z.object({
+  ruleId: z.string(),
+  version: z.number(),
+  name: z.string(),
+  field: z.string().describe('title, description, category or source:<ITSM field>'),
+  keyword: z.string(),
+  areas: z.array(z.enum(impactAreas)),
+  minimumRisk: z.enum(changeRisks),
 });
 
-export const changeUpdated = z.object({ id: z.uuid(), status: z.enum(changeStatuses), revision: z.number(), risk: z.enum(changeRisks) });
+export const impactDerivation = z
+  .object({
+    declaredRisk: z.enum(changeRisks).describe('the risk the requester’s flags alone give'),
+    derivedRisk: z.enum(changeRisks).describe('the risk the content rules and CI classification alone give'),
+    declaredLower: z.boolean(),
+    ruleHits: z.array(ruleHit),
+    ciFloor: z.array(z.object({ ciId: z.string(), aspect: z.string(), level: z.string() })),
+    rulesEvaluated: z.array(z.object({ id: z.string(), version: z.number() })),
+  })
+  .describe('how the gate derived the impact itself; absent on changes assessed before it did');
 
 const assessment = z.object({
   risk: z.enum(changeRisks),
@@ -63,6 +84,16 @@ const assessment = z.object({
   fourEyes: z.boolean(),
   evidenceRequired: z.array(z.string()),
   reasons: z.array(z.string()),
+  impact: impactDerivation.optional(),
+});
+
+export const changeAccepted = z.object({
+  id: z.uuid(),
+  workflowId: z.string(),
+  risk: z.enum(changeRisks),
+  reviewRequired: z.boolean(),
+  reasons: z.array(z.string()),
+  impact: impactDerivation.optional(),
 });
 
 const baselineVerification = z.object({
@@ -101,6 +132,8 @@ export const changeView = z
     evidence: z.array(z.object({ kind: z.string(), ref: z.string() })),
     problemId: z.string().nullable(),
     knownErrorId: z.string().nullable(),
+    category: z.string().nullish(),
+    sourceFields: z.record(z.string(), z.string()).optional().describe('text fields the ITSM tool sent that the content rules read'),
     requester: z.string(),
     source: z.enum(changeSources),
     externalRef: z.record(z.string(), z.unknown()).nullable(),

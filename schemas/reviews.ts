@@ -151,6 +151,10 @@ export const measuredKpi = z
       breakdown: z.array(z.object({ label: z.string(), value: z.number().nullable(), count: z.number().optional() })).optional(),
       misses: z.array(deviation).optional(),
       note: z.string().optional(),
+      records: z
+        .array(z.object({ key: z.string(), title: z.string(), detail: z.string(), sampled: z.boolean() }))
+        .optional()
+        .describe('records listed for checking after the fact, with the sample marked'),
     }),
   })
   .meta({ id: 'Kpi' });

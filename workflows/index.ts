@@ -10,6 +10,7 @@ export { advisoryResponseWorkflow as advisoryResponse } from './advisory/workflo
 export { securityAlertWorkflow as securityAlert } from './security-alert/workflow';
 export { changeSecurityGateWorkflow as changeSecurityGate } from './change/workflow';
 export { auditCheckpointWorkflow as auditCheckpoint } from './audit-checkpoint/workflow';
+export { problemSecurityCheckWorkflow as problemSecurityCheck } from './problem-check/workflow';
 export { scheduledIncidentDrillWorkflow as scheduledIncidentDrill } from './drill/workflow';
 export { trainingCampaignWorkflow as trainingCampaign } from './training/workflow';
 export { baselineApprovalWorkflow as baselineApproval } from './baseline/workflow';

@@ -222,6 +222,7 @@ export async function accessReviewRoutes(app: FastifyInstance) {
           employmentStatus: i.employment_status,
           entitlements: i.entitlements,
           flags: i.flags,
+          sodConflicts: i.sod_conflicts,
           decision: i.decision,
           keptEntitlements: i.kept_entitlements,
           decidedBy: i.decided_by,

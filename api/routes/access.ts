@@ -12,6 +12,10 @@ import {
   provisioningActionsFor,
 } from '../../db/access';
 import type { AccessRequest } from '../../db/access-tables';
+import { recordAudit } from '../../db/audit';
+import { activeExceptionRules, holdingsOf, listSodRules, toSodRule } from '../../db/sod';
+import { conflictsCreatedBy } from '../../domain/sod';
+import type { Actor } from '../../domain/roles';
 import { pageOf } from '../../db/pagination';
 import { tasksOfSubject } from '../../db/tasks';
 import { accessRequestWorkflowType, makeAccessRequestWorkflowId, type AccessRequestInput } from '../../domain/access';
@@ -33,7 +37,7 @@ import { responses, uuidParam } from '../../schemas/common';
 import { taskView } from '../../schemas/tasks';
 import { startOnce } from '../../temporal/start';
 import { idempotencyKey, idempotent } from '../idempotency';
-import { forbidden, invalid, notFound } from '../../http/problem';
+import { conflict, forbidden, invalid, notFound } from '../../http/problem';
 import { accessReaders, accessRequesters, accountImporters, everyone, securityManagement } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import { iso, toProvisioningView, toTaskView } from '../views';
@@ -138,6 +142,45 @@ export async function accessRoutes(app: FastifyInstance) {
     },
   });
 
+  /**
+   * The separation-of-duties conflicts the request would create for its beneficiary, beyond those
+   * an unexpired exception covers. Without an exception asked for, a conflict refuses the request
+   * (409, audited); an exception asked for needs a conflict to except and an expiry in the future.
+   */
+  const sodCheck = async (actor: Actor, body: z.infer<typeof accessRequestBody>, ciId: string) => {
+    const beneficiary = body.beneficiary ?? actor.principalId;
+    const [rules, holdings, excepted] = await Promise.all([
+      listSodRules(app.db),
+      holdingsOf(app.db, beneficiary),
+      activeExceptionRules(app.db, beneficiary),
+    ]);
+    const requested = body.entitlements.map((e) => ({ ciId, accountId: body.account ?? beneficiary, entitlement: e.name }));
+    const conflicts = conflictsCreatedBy(rules.map(toSodRule), holdings, requested).filter(
+      (conflict) => !excepted.some((e) => e.ruleId === conflict.ruleId),
+    );
+    if (body.sodException) {
+      if (conflicts.length === 0)
+        throw invalid([{ path: 'body.sodException', message: 'the request creates no separation-of-duties conflict to except' }]);
+      if (Date.parse(body.sodException.expiresAt) <= Date.now())
+        throw invalid([{ path: 'body.sodException.expiresAt', message: 'must be in the future' }]);
+      return conflicts;
+    }
+    if (conflicts.length) {
+      const named = conflicts.map((c) => `"${c.ruleName}" (${c.holdings.map((h) => h.entitlement).join(' + ')})`).join(', ');
+      await recordAudit(app.db, {
+        actor: actor.principalId,
+        action: 'access_request.sod_refused',
+        subjectType: 'principal',
+        subjectId: beneficiary,
+        details: { system: ciId, entitlements: body.entitlements.map((e) => e.name), rules: conflicts.map((c) => c.ruleId) },
+      });
+      throw conflict(
+        `${beneficiary} would hold conflicting entitlements under ${named}: refused; ask for an exception with sodException { reason, expiresAt }`,
+      );
+    }
+    return conflicts;
+  };
+
   routes.post('/access-requests', {
     config: { roles: accessRequesters },
     schema: {
@@ -156,6 +199,7 @@ export async function accessRoutes(app: FastifyInstance) {
       if (!system) throw invalid([{ path: 'body.system', message: `no configuration item ${body.system}` }]);
       if (body.until && Date.parse(body.until) <= Date.now()) throw invalid([{ path: 'body.until', message: 'must be in the future' }]);
       const requester = request.actor.principalId;
+      const conflicts = await sodCheck(request.actor, body, system.id);
       const work = await idempotent(app.db, { scope: 'access-requests', principalId: requester, key: idempotencyKey(request) }, () => {
         const requestId = randomUUID();
         const beneficiary = body.beneficiary ?? requester;
@@ -169,6 +213,10 @@ export async function accessRoutes(app: FastifyInstance) {
           justification: body.justification,
           ...(body.until ? { until: body.until } : {}),
           ...(body.for ? { for: body.for } : {}),
+          approvalDeadline: app.config.WARDEN_ACCESS_APPROVAL_DEADLINE,
+          ...(body.sodException && conflicts.length
+            ? { sodException: { rules: conflicts.map((c) => ({ id: c.ruleId, name: c.ruleName })), ...body.sodException } }
+            : {}),
         };
         return { resourceId: requestId, request: input };
       });

@@ -4,6 +4,8 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { callbackSettings } from '../../config';
 import { recordAudit } from '../../db/audit';
+import { currentImpactRules } from '../../db/change-impact-rules';
+import { problemContext } from '../../db/problems';
 import { changeDetailsOf, changeHistory, classifiedCis, findChange, listChanges } from '../../db/changes';
 import type { Change } from '../../db/database';
 import { pageOf } from '../../db/pagination';
@@ -16,7 +18,7 @@ import {
   type ChangeGateInput,
   type ChangeSubmission,
 } from '../../domain/change';
-import { assessOnCis, scheduleProblems, type ChangeDetails } from '../../domain/change-risk';
+import { assessOnCis, scheduleProblems, withProblemContext, type ChangeDetails } from '../../domain/change-risk';
 import type { Actor } from '../../domain/roles';
 import { changeLiveState } from '../../http/change-live-state';
 import { pageRequest } from '../../http/paging';
@@ -92,11 +94,21 @@ export async function changeRoutes(app: FastifyInstance) {
     if (problems.length) throw invalid(problems.map(({ field, message }) => ({ path: `${prefix}${field}`, message })));
   };
 
-  /** The CMDB classification behind the assessment; every named CI must exist and be active. */
+  /**
+   * The gate's own assessment: the CMDB classification and the content rules in force, beside what
+   * the requester declared; every named CI must exist and be active.
+   */
   const assess = async (details: ChangeDetails, ciRefs: string[], path: string) => {
-    const { unknownRefs, affectedCis, assessment } = assessOnCis(details, ciRefs, await classifiedCis(app.db, ciRefs));
+    const [cis, rules, problem] = await Promise.all([
+      classifiedCis(app.db, ciRefs),
+      currentImpactRules(app.db),
+      details.problemId ? problemContext(app.db, details.problemId) : undefined,
+    ]);
+    const { unknownRefs, affectedCis, assessment } = assessOnCis(details, ciRefs, cis, rules);
     if (unknownRefs.length) throw invalid(unknownRefs.map((ref) => ({ path, message: `no active configuration item ${ref}` })));
-    return { affectedCis, assessment };
+    // A problem id in Warden's form must name a Warden problem; any other form is the ITSM tool's own.
+    if (problem === null) throw invalid([{ path: 'body.problemId', message: `no problem ${details.problemId}` }]);
+    return { affectedCis, assessment: problem ? withProblemContext(assessment, problem) : assessment };
   };
 
   const submit = async ({ actor, idempotencyKey, body, ciRefs, submission }: GateRequest, reply: FastifyReply) => {
@@ -118,13 +130,17 @@ export async function changeRoutes(app: FastifyInstance) {
       taskQueue: app.temporal.taskQueue,
       args: [request],
     });
-    return reply.code(202).header('location', `/changes/${resourceId}`).send({
-      id: resourceId,
-      workflowId,
-      risk: request.assessment.risk,
-      reviewRequired: request.assessment.reviewRequired,
-      reasons: request.assessment.reasons,
-    });
+    return reply
+      .code(202)
+      .header('location', `/changes/${resourceId}`)
+      .send({
+        id: resourceId,
+        workflowId,
+        risk: request.assessment.risk,
+        reviewRequired: request.assessment.reviewRequired,
+        reasons: request.assessment.reasons,
+        ...(request.assessment.impact ? { impact: request.assessment.impact } : {}),
+      });
   };
 
   /** An ITSM tool's change: the tool's own id is the idempotency key unless the caller sends one. */

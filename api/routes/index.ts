@@ -10,7 +10,10 @@ import { kpiRoutes } from './kpis';
 import { metricsRoutes } from './metrics';
 import { auditRoutes } from './audit';
 import { configurationItemRoutes } from './cis';
+import { changeImpactRuleRoutes } from './change-impact-rules';
 import { changeRoutes } from './changes';
+import { problemRoutes } from './problems';
+import { sodRuleRoutes } from './sod-rules';
 import { codecRoutes } from './codec';
 import { controlRoutes } from './controls';
 import { diagnosticsRoutes } from './diagnostics';
@@ -69,4 +72,7 @@ export async function routes(app: FastifyInstance) {
   await app.register(changeRoutes);
   await app.register(trainingRoutes);
   await app.register(baselineRoutes);
+  await app.register(changeImpactRuleRoutes);
+  await app.register(problemRoutes);
+  await app.register(sodRuleRoutes);
 }

@@ -8,7 +8,7 @@ export async function changesInPeriod(db: Kysely<Database>, period: MeasurePerio
   const assets = await loadAssets(db, scope);
   const rows = await db
     .selectFrom('changes')
-    .select(['id', 'title', 'requester', 'affected_cis', 'security_impact'])
+    .select(['id', 'title', 'requester', 'affected_cis', 'security_impact', 'assessment'])
     .where('created_at', '>=', period.from)
     .where('created_at', '<', period.to)
     .orderBy('created_at')

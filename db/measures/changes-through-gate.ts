@@ -1,5 +1,5 @@
 import { systemActor } from '../../domain/roles';
-import type { SecurityImpact } from '../../domain/change-risk';
+import type { ChangeAssessment, SecurityImpact } from '../../domain/change-risk';
 import type { Deviation } from '../../domain/security-report/model';
 import { levelOf } from './assets';
 import { changesInPeriod } from './changes-in-period';
@@ -8,6 +8,9 @@ import { percent, type Measure } from './measure';
 const hasSecurityImpact = (impact: SecurityImpact) =>
   impact.accessControls || impact.networkConfiguration || impact.dataHandling || Boolean(impact.other?.trim());
 
+/** The gate found impact itself (content rules, CI classification), whatever was declared. */
+const hasDerivedImpact = (assessment: ChangeAssessment) => (assessment.impact?.derivedRisk ?? 'none') !== 'none';
+
 /** The gate records its own decisions (auto-approval, expiry) under this principal. */
 const gateItself = systemActor.principalId;
 
@@ -15,11 +18,11 @@ export const changesThroughGate: Measure = {
   id: 'changes-through-gate',
   title: 'Changes with security impact decided by the gate review',
   definition:
-    'Share of changes submitted in the period with a security impact (access controls, network configuration, data handling or another impact named) whose final gate decision (the latest in change_decisions) was taken by reviewers in the security review task, rather than auto-approved (decision key auto:*) or expired (decided by the system). Changes not decided yet are not judged. Each auto-approved or expired one is a deviation.',
+    'Share of changes submitted in the period with a security impact, declared by the requester (access controls, network configuration, data handling or another impact named) or derived by the gate (a content rule or the classification of an affected CI raised it), whose final gate decision (the latest in change_decisions) was taken by reviewers in the security review task, rather than auto-approved (decision key auto:*) or expired (decided by the system). Changes not decided yet are not judged. Each auto-approved or expired one is a deviation. The breakdown separates declared from derived impact and counts the changes whose declared impact was lower than the gate derived.',
   trend: true,
   async compute(db, period, scope) {
     const { assets, changes } = await changesInPeriod(db, period, scope);
-    const impacting = changes.filter(({ change }) => hasSecurityImpact(change.security_impact));
+    const impacting = changes.filter(({ change }) => hasSecurityImpact(change.security_impact) || hasDerivedImpact(change.assessment));
     const decisions =
       impacting.length === 0
         ? []
@@ -62,6 +65,9 @@ export const changesThroughGate: Measure = {
       breakdown: [
         { label: 'with security impact, decided', value: judged.length },
         { label: 'decided by review', value: judged.length - misses.length },
+        { label: 'impact declared', value: judged.filter(({ change }) => hasSecurityImpact(change.security_impact)).length },
+        { label: 'impact derived by the gate', value: judged.filter(({ change }) => hasDerivedImpact(change.assessment)).length },
+        { label: 'declared lower than derived', value: judged.filter(({ change }) => change.assessment.impact?.declaredLower).length },
       ],
       misses,
     };

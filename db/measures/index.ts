@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { MeasuredKpi } from '../../domain/security-report/model';
 import type { Database } from '../database';
 import { accessReviewsOnSchedule } from './access-reviews-on-schedule';
+import { autoApprovedChanges } from './auto-approved-changes';
 import { attackTechniquesCovered } from './attack-techniques-covered';
 import { changesThroughGate } from './changes-through-gate';
 import { controlsPassed } from './controls-passed';
@@ -18,6 +19,8 @@ import { mtta } from './mtta';
 import { mttd } from './mttd';
 import { mttr } from './mttr';
 import { patchCompliance } from './patch-compliance';
+import { problemWorkaroundsChecked } from './problem-workarounds-checked';
+import { sodConflictsHeld } from './sod-conflicts';
 import { policiesPastReview } from './policies-past-review';
 import { risksPastReview } from './risks-past-review';
 import { selfApprovalsRefused } from './self-approvals-refused';
@@ -43,8 +46,11 @@ export const measures: readonly Measure[] = [
   controlsPassed,
   measuresWithoutControl,
   changesThroughGate,
+  autoApprovedChanges,
   selfApprovalsRefused,
   patchCompliance,
+  problemWorkaroundsChecked,
+  sodConflictsHeld,
   systemsPatched,
   trainingCompletion,
 ];

@@ -98,6 +98,20 @@ export function reportDocument(report: SecurityReport): ReportDocument {
           ),
         ],
       },
+      // Measures that list records for an after-the-fact check (auto-approved changes, a marked sample).
+      ...report.measures
+        .filter((k) => k.result.records?.length)
+        .map((k) => ({
+          heading: `Listed for checking: ${k.title}`,
+          level: 2 as const,
+          blocks: [
+            {
+              kind: 'table' as const,
+              columns: ['Sampled', 'Record', 'Why'],
+              rows: (k.result.records ?? []).map((r) => [r.sampled ? 'yes' : '', r.title, r.detail]),
+            },
+          ],
+        })),
       {
         heading: 'Service owner review',
         level: 2,

@@ -32,6 +32,16 @@ export interface MeasureResult {
   breakdown?: BreakdownEntry[];
   misses?: Deviation[];
   note?: string;
+  /** Records the review lists for checking after the fact (not deviations: nothing is known to be wrong with them). */
+  records?: CheckedRecord[];
+}
+
+export interface CheckedRecord {
+  key: string;
+  title: string;
+  detail: string;
+  /** Drawn into the sample the reviewer checks. */
+  sampled: boolean;
 }
 
 export interface MeasuredKpi {

@@ -61,6 +61,10 @@ const action = await stack.db
   .returning('id')
   .executeTakeFirstOrThrow();
 
+const problem = await created('/problems', { title: 'fixture problem' });
+const impactRule = await created('/change-impact-rules', { name: 'fixture rule', keywords: ['fixture'], areas: ['dataHandling'] });
+const sodRule = await created('/sod-rules', { name: 'fixture sod', members: [{ entitlement: 'a' }, { entitlement: 'b' }] });
+
 interface WriteRoute {
   method: string;
   url: string;
@@ -294,6 +298,97 @@ const writeRoutes: WriteRoute[] = [
       reason: 'probe',
       measures: [{ id: 'BL-C1', title: 'Authenticated access only', aspect: 'confidentiality', from: 'low', annexA: ['A.8.5'] }],
       statements: [{ control: 'A.7.4', applicable: false, justification: 'no premises' }],
+    },
+  },
+  {
+    method: 'POST',
+    url: '/change-impact-rules',
+    valid: {
+      name: 'probe rule',
+      description: 'd',
+      keywords: ['probe'],
+      fields: ['title'],
+      areas: ['dataHandling'],
+      minimumRisk: 'medium',
+      reason: 'probe',
+    },
+  },
+  {
+    method: 'PUT',
+    url: '/change-impact-rules/:id',
+    path: `/change-impact-rules/${impactRule.id}`,
+    valid: {
+      name: 'renamed',
+      description: 'd',
+      keywords: ['probe'],
+      fields: ['title'],
+      areas: ['dataHandling'],
+      minimumRisk: 'low',
+      version: 1,
+      retired: false,
+      reason: 'r',
+    },
+  },
+  {
+    method: 'POST',
+    url: '/problems',
+    valid: {
+      title: 'probe problem',
+      description: 'd',
+      serviceIds: [service.id],
+      ciIds: [ci.id],
+      incidentIds: [],
+      securityRisk: true,
+      rootCause: 'r',
+      parentId: problem.id,
+    },
+  },
+  {
+    method: 'PATCH',
+    url: '/problems/:id',
+    path: `/problems/${problem.id}`,
+    valid: {
+      title: 'renamed',
+      description: 'd',
+      serviceIds: [],
+      ciIds: [ci.id],
+      incidentIds: [],
+      securityRisk: false,
+      rootCause: 'r',
+      parentId: null,
+    },
+  },
+  {
+    method: 'POST',
+    url: '/problems/:id/proposals',
+    path: `/problems/${problem.id}/proposals`,
+    valid: { kind: 'workaround', text: 'probe workaround' },
+  },
+  {
+    method: 'POST',
+    url: '/sod-rules',
+    valid: {
+      name: 'probe sod',
+      description: 'd',
+      members: [
+        { ciId: ci.id, entitlement: 'x' },
+        { ciId: null, entitlement: 'y' },
+      ],
+    },
+  },
+  {
+    method: 'PUT',
+    url: '/sod-rules/:id',
+    path: `/sod-rules/${sodRule.id}`,
+    valid: {
+      name: 'renamed',
+      description: 'd',
+      members: [
+        { ciId: null, entitlement: 'a' },
+        { ciId: null, entitlement: 'c' },
+      ],
+      retired: false,
+      reason: 'r',
     },
   },
 ];

@@ -10,7 +10,7 @@ export function changeBody(overrides: Record<string, unknown> = {}) {
   changes += 1;
   return {
     title: `Change ${process.pid}-${changes}`,
-    description: 'Rotate the ingress certificates',
+    description: 'Move the wiki navigation to the left column',
     affectedCis: [] as string[],
     securityImpact: noImpact,
     plannedStart: hoursFromNow(24),

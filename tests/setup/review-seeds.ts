@@ -205,8 +205,28 @@ export async function seedControl(
 /** A change submitted at `createdAt` with its gate decisions `[decisionKey, outcome, decidedBy, decidedAt]`. */
 export async function seedChange(
   db: Kysely<Database>,
-  fields: { title: string; ciIds: string[]; securityImpact: boolean; createdAt: string; decisions: [string, string, string, string][] },
+  fields: {
+    title: string;
+    ciIds: string[];
+    securityImpact: boolean;
+    /** The gate derived a low-risk impact from a content rule, whatever was declared. */
+    derivedImpact?: boolean;
+    createdAt: string;
+    decisions: [string, string, string, string][];
+  },
 ) {
+  const derived = fields.derivedImpact
+    ? {
+        impact: {
+          declaredRisk: fields.securityImpact ? 'medium' : 'none',
+          derivedRisk: 'low',
+          declaredLower: !fields.securityImpact,
+          ruleHits: [],
+          ciFloor: [],
+          rulesEvaluated: [],
+        },
+      }
+    : {};
   const id = randomUUID();
   await db
     .insertInto('changes')
@@ -231,7 +251,7 @@ export async function seedChange(
       source: 'api',
       status: fields.decisions.length ? 'approved' : 'in_review',
       risk: fields.securityImpact ? 'medium' : 'none',
-      assessment: json({}),
+      assessment: json(derived),
       created_at: fields.createdAt,
     })
     .execute();

@@ -1996,6 +1996,186 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/change-impact-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The change gate’s content rules, latest versions
+         * @description Rules in force, by name; `includeRetired=true` adds retired ones.
+         */
+        get: operations["listChangeImpactRules"];
+        put?: never;
+        /**
+         * Add a content rule (version 1)
+         * @description Changes assessed from now on are checked against it. A rule raises a change whose title, description, category or ITSM fields mention any of its keywords: the change gets the rule’s areas of impact and at least its minimum risk. Audited.
+         */
+        post: operations["createChangeImpactRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/change-impact-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One content rule with every version it had
+         * @description Assessments name the rule version that raised them; every version stays readable here.
+         */
+        get: operations["getChangeImpactRule"];
+        /**
+         * Write the next version of a content rule, or retire it
+         * @description The whole rule as it should read, with the version it replaces and why. A stale version is a 409; earlier versions stay readable. Audited.
+         */
+        put: operations["changeChangeImpactRule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/problems": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Problems, oldest first, filtered
+         * @description Filters: status, an affected service or CI, a linked incident, security risk. Cursor-paginated.
+         */
+        get: operations["listProblems"];
+        put?: never;
+        /**
+         * Record a problem
+         * @description A problem is the unknown cause of one or more incidents. Affected services and CIs, linked incidents, and whether it introduces a security risk; a flag or a linked incident involves Security Management. Every named service, CI, incident and parent must exist, and the parent chain may not loop. Audited.
+         */
+        post: operations["createProblem"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/problems/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One problem with its incidents, proposals and changes
+         * @description Each proposal shows the checklist it was checked against and the result per item; changes are those that implement the problem.
+         */
+        get: operations["getProblem"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Change a problem’s fields, links or status
+         * @description Only the fields sent change. `known_error` is reached by an accepted workaround, never set here; workaround and solution are set only by a passed security check. Audited with what changed.
+         */
+        patch: operations["updateProblem"];
+        trace?: never;
+    };
+    "/problems/{id}/proposals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Propose a workaround or solution for its check
+         * @description Starts the security check workflow: a reviewer (Security Management when the problem carries a security risk) checks it item by item against the SLA security requirements and baseline measures of the affected services and CIs. A solution that needs a change names it: the change must implement this problem (its problemId). `Idempotency-Key` header.
+         */
+        post: operations["proposeProblemFix"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sod-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Separation-of-duties conflict rules, by name
+         * @description Rules in force; `includeRetired=true` adds retired ones.
+         */
+        get: operations["listSodRules"];
+        put?: never;
+        /**
+         * Add a separation-of-duties conflict rule
+         * @description Entitlements one person may not hold together, within one system (every member names it) or across systems; a member without a system matches the entitlement on any. From now on a request that would complete the set is refused or needs an exception, and access reviews flag people who hold it. Audited.
+         */
+        post: operations["createSodRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sod-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Change or retire a conflict rule
+         * @description The whole rule as it should read, with the reason; audited with the rule before and after.
+         */
+        put: operations["changeSodRule"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/sod-conflicts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Separation-of-duties conflicts held now
+         * @description Computed from the latest account imports, each with whether an unexpired exception covers it; an account whose revocation is recorded no longer counts.
+         */
+        get: operations["listSodConflicts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2557,6 +2737,7 @@ export interface components {
                 privileged_without_approval: number;
                 shared_without_owner: number;
                 revocation_not_applied: number;
+                sod_conflict: number;
             };
             items: {
                 system: string;
@@ -2572,7 +2753,12 @@ export interface components {
                     /** @enum {string} */
                     privilege: "standard" | "privileged";
                 }[];
-                flags: ("orphaned" | "unused" | "privileged_without_approval" | "shared_without_owner" | "revocation_not_applied")[];
+                flags: ("orphaned" | "unused" | "privileged_without_approval" | "shared_without_owner" | "revocation_not_applied" | "sod_conflict")[];
+                /** @description the rules behind a sod_conflict flag */
+                sodConflicts: {
+                    ruleId: string;
+                    ruleName: string;
+                }[];
                 /** @enum {string|null} */
                 decision: "keep" | "revoke" | "reduce" | null;
                 keptEntitlements: string[] | null;
@@ -2908,6 +3094,23 @@ export interface components {
                 from: "low" | "medium" | "high" | "very_high";
             }[];
         };
+        ChangeImpactRule: {
+            /** Format: uuid */
+            id: string;
+            version: number;
+            name: string;
+            description: string;
+            keywords: string[];
+            fields: ("title" | "description" | "category" | "source")[];
+            areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+            /** @enum {string} */
+            minimumRisk: "low" | "medium" | "high";
+            /** @enum {string} */
+            status: "active" | "retired";
+            changedBy: string;
+            reason: string;
+            changedAt: string;
+        };
         Change: {
             /** Format: uuid */
             id: string;
@@ -2930,6 +3133,11 @@ export interface components {
             }[];
             problemId: string | null;
             knownErrorId: string | null;
+            category?: string | null;
+            /** @description text fields the ITSM tool sent that the content rules read */
+            sourceFields?: {
+                [key: string]: string;
+            };
             requester: string;
             /** @enum {string} */
             source: "api" | "servicenow" | "jira";
@@ -2948,6 +3156,40 @@ export interface components {
                 fourEyes: boolean;
                 evidenceRequired: string[];
                 reasons: string[];
+                /** @description how the gate derived the impact itself; absent on changes assessed before it did */
+                impact?: {
+                    /**
+                     * @description the risk the requester’s flags alone give
+                     * @enum {string}
+                     */
+                    declaredRisk: "none" | "low" | "medium" | "high";
+                    /**
+                     * @description the risk the content rules and CI classification alone give
+                     * @enum {string}
+                     */
+                    derivedRisk: "none" | "low" | "medium" | "high";
+                    declaredLower: boolean;
+                    ruleHits: {
+                        ruleId: string;
+                        version: number;
+                        name: string;
+                        /** @description title, description, category or source:<ITSM field> */
+                        field: string;
+                        keyword: string;
+                        areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                        /** @enum {string} */
+                        minimumRisk: "none" | "low" | "medium" | "high";
+                    }[];
+                    ciFloor: {
+                        ciId: string;
+                        aspect: string;
+                        level: string;
+                    }[];
+                    rulesEvaluated: {
+                        id: string;
+                        version: number;
+                    }[];
+                };
             };
             revision: number;
             verification: {
@@ -2992,6 +3234,11 @@ export interface components {
             }[];
             problemId: string | null;
             knownErrorId: string | null;
+            category?: string | null;
+            /** @description text fields the ITSM tool sent that the content rules read */
+            sourceFields?: {
+                [key: string]: string;
+            };
             requester: string;
             /** @enum {string} */
             source: "api" | "servicenow" | "jira";
@@ -3010,6 +3257,40 @@ export interface components {
                 fourEyes: boolean;
                 evidenceRequired: string[];
                 reasons: string[];
+                /** @description how the gate derived the impact itself; absent on changes assessed before it did */
+                impact?: {
+                    /**
+                     * @description the risk the requester’s flags alone give
+                     * @enum {string}
+                     */
+                    declaredRisk: "none" | "low" | "medium" | "high";
+                    /**
+                     * @description the risk the content rules and CI classification alone give
+                     * @enum {string}
+                     */
+                    derivedRisk: "none" | "low" | "medium" | "high";
+                    declaredLower: boolean;
+                    ruleHits: {
+                        ruleId: string;
+                        version: number;
+                        name: string;
+                        /** @description title, description, category or source:<ITSM field> */
+                        field: string;
+                        keyword: string;
+                        areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                        /** @enum {string} */
+                        minimumRisk: "none" | "low" | "medium" | "high";
+                    }[];
+                    ciFloor: {
+                        ciId: string;
+                        aspect: string;
+                        level: string;
+                    }[];
+                    rulesEvaluated: {
+                        id: string;
+                        version: number;
+                    }[];
+                };
             };
             revision: number;
             verification: {
@@ -3077,6 +3358,108 @@ export interface components {
                 openTaskIds: string[];
                 reviewExpiresAt: string | null;
             } | null;
+        };
+        ProblemRecord: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            description: string;
+            /** @enum {string} */
+            status: "open" | "known_error" | "resolved" | "closed";
+            serviceIds: string[];
+            ciIds: string[];
+            securityRisk: boolean;
+            rootCause: string | null;
+            /** @description the accepted workaround, set only by a passed security check */
+            workaround: string | null;
+            /** @description the accepted solution, set only by a passed security check */
+            solution: string | null;
+            parentId: string | null;
+            /** @description `incident` when a post-incident review raised it */
+            source: {
+                type: string;
+                id: string;
+            };
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+        };
+        ProblemRecordDetail: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            description: string;
+            /** @enum {string} */
+            status: "open" | "known_error" | "resolved" | "closed";
+            serviceIds: string[];
+            ciIds: string[];
+            securityRisk: boolean;
+            rootCause: string | null;
+            /** @description the accepted workaround, set only by a passed security check */
+            workaround: string | null;
+            /** @description the accepted solution, set only by a passed security check */
+            solution: string | null;
+            parentId: string | null;
+            /** @description `incident` when a post-incident review raised it */
+            source: {
+                type: string;
+                id: string;
+            };
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
+            incidentIds: string[];
+            securityManagementInvolved: boolean;
+            proposals: {
+                /** Format: uuid */
+                id: string;
+                workflowId: string;
+                /** @enum {string} */
+                kind: "workaround" | "solution";
+                text: string;
+                changeId: string | null;
+                proposedBy: string;
+                /** @enum {string} */
+                status: "in_check" | "accepted" | "rejected" | "failed";
+                checklist: {
+                    id: string;
+                    /** @enum {string} */
+                    source: "sla" | "baseline";
+                    title: string;
+                    detail: string;
+                }[];
+                results: {
+                    itemId: string;
+                    /** @enum {string} */
+                    result: "pass" | "fail";
+                    note: string;
+                }[];
+                reasons: string[];
+                checkedBy: string[];
+                createdAt: string;
+                decidedAt: string | null;
+            }[];
+            changes: {
+                id: string;
+                title: string;
+                status: string;
+                risk: string;
+            }[];
+        };
+        SodRule: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            members: {
+                ciId: string | null;
+                entitlement: string;
+            }[];
+            /** @enum {string} */
+            status: "active" | "retired";
+            createdBy: string;
+            createdAt: string;
+            updatedAt: string;
         };
         Control: {
             id: string;
@@ -3272,6 +3655,13 @@ export interface components {
                     level: string;
                 }[];
                 note?: string;
+                /** @description records listed for checking after the fact, with the sample marked */
+                records?: {
+                    key: string;
+                    title: string;
+                    detail: string;
+                    sampled: boolean;
+                }[];
             };
         };
         SecurityReport: {
@@ -11045,6 +11435,15 @@ export interface operations {
                     until?: string;
                     /** @description access ends this long after it is provisioned, e.g. 8h, 5s */
                     for?: string;
+                    /** @description the request would create a separation-of-duties conflict: ask the Security Manager for an exception instead of being refused */
+                    sodException?: {
+                        reason: string;
+                        /**
+                         * Format: date-time
+                         * @description the exception, and the access held under it, ends then
+                         */
+                        expiresAt: string;
+                    };
                 };
             };
         };
@@ -15539,6 +15938,8 @@ export interface operations {
                     problemId?: string;
                     /** @description the known error whose fix this change implements */
                     knownErrorId?: string;
+                    /** @description the change category (network, database, identity, …); the content rules read it */
+                    category?: string;
                     evidence?: {
                         kind: string;
                         /** @description where the evidence is: a report id, a URL, a ticket */
@@ -15567,6 +15968,40 @@ export interface operations {
                         risk: "none" | "low" | "medium" | "high";
                         reviewRequired: boolean;
                         reasons: string[];
+                        /** @description how the gate derived the impact itself; absent on changes assessed before it did */
+                        impact?: {
+                            /**
+                             * @description the risk the requester’s flags alone give
+                             * @enum {string}
+                             */
+                            declaredRisk: "none" | "low" | "medium" | "high";
+                            /**
+                             * @description the risk the content rules and CI classification alone give
+                             * @enum {string}
+                             */
+                            derivedRisk: "none" | "low" | "medium" | "high";
+                            declaredLower: boolean;
+                            ruleHits: {
+                                ruleId: string;
+                                version: number;
+                                name: string;
+                                /** @description title, description, category or source:<ITSM field> */
+                                field: string;
+                                keyword: string;
+                                areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                                /** @enum {string} */
+                                minimumRisk: "none" | "low" | "medium" | "high";
+                            }[];
+                            ciFloor: {
+                                ciId: string;
+                                aspect: string;
+                                level: string;
+                            }[];
+                            rulesEvaluated: {
+                                id: string;
+                                version: number;
+                            }[];
+                        };
                     };
                 };
             };
@@ -15702,6 +16137,12 @@ export interface operations {
                     u_security_other?: string | null;
                     problem_id?: string | null;
                     u_known_error?: string | null;
+                    category?: string | null;
+                    type?: string | null;
+                    justification?: string | null;
+                    implementation_plan?: string | null;
+                    risk_impact_analysis?: string | null;
+                    test_plan?: string | null;
                 };
             };
         };
@@ -15720,6 +16161,40 @@ export interface operations {
                         risk: "none" | "low" | "medium" | "high";
                         reviewRequired: boolean;
                         reasons: string[];
+                        /** @description how the gate derived the impact itself; absent on changes assessed before it did */
+                        impact?: {
+                            /**
+                             * @description the risk the requester’s flags alone give
+                             * @enum {string}
+                             */
+                            declaredRisk: "none" | "low" | "medium" | "high";
+                            /**
+                             * @description the risk the content rules and CI classification alone give
+                             * @enum {string}
+                             */
+                            derivedRisk: "none" | "low" | "medium" | "high";
+                            declaredLower: boolean;
+                            ruleHits: {
+                                ruleId: string;
+                                version: number;
+                                name: string;
+                                /** @description title, description, category or source:<ITSM field> */
+                                field: string;
+                                keyword: string;
+                                areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                                /** @enum {string} */
+                                minimumRisk: "none" | "low" | "medium" | "high";
+                            }[];
+                            ciFloor: {
+                                ciId: string;
+                                aspect: string;
+                                level: string;
+                            }[];
+                            rulesEvaluated: {
+                                id: string;
+                                version: number;
+                            }[];
+                        };
                     };
                 };
             };
@@ -15853,6 +16328,12 @@ export interface operations {
                                 emailAddress?: string;
                                 name?: string;
                             } | null;
+                            issuetype?: {
+                                name?: string;
+                            } | null;
+                            components?: {
+                                name?: string;
+                            }[] | null;
                         } & {
                             [key: string]: unknown;
                         };
@@ -15875,6 +16356,40 @@ export interface operations {
                         risk: "none" | "low" | "medium" | "high";
                         reviewRequired: boolean;
                         reasons: string[];
+                        /** @description how the gate derived the impact itself; absent on changes assessed before it did */
+                        impact?: {
+                            /**
+                             * @description the risk the requester’s flags alone give
+                             * @enum {string}
+                             */
+                            declaredRisk: "none" | "low" | "medium" | "high";
+                            /**
+                             * @description the risk the content rules and CI classification alone give
+                             * @enum {string}
+                             */
+                            derivedRisk: "none" | "low" | "medium" | "high";
+                            declaredLower: boolean;
+                            ruleHits: {
+                                ruleId: string;
+                                version: number;
+                                name: string;
+                                /** @description title, description, category or source:<ITSM field> */
+                                field: string;
+                                keyword: string;
+                                areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                                /** @enum {string} */
+                                minimumRisk: "none" | "low" | "medium" | "high";
+                            }[];
+                            ciFloor: {
+                                ciId: string;
+                                aspect: string;
+                                level: string;
+                            }[];
+                            rulesEvaluated: {
+                                id: string;
+                                version: number;
+                            }[];
+                        };
                     };
                 };
             };
@@ -16081,6 +16596,8 @@ export interface operations {
                     rollbackPlan?: string;
                     problemId?: string | null;
                     knownErrorId?: string | null;
+                    /** @description the change category (network, database, identity, …); the content rules read it */
+                    category?: string;
                     /** @description added to the evidence on file */
                     evidence?: {
                         kind: string;
@@ -17541,6 +18058,1562 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["StatementOfApplicability"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listChangeImpactRules: {
+        parameters: {
+            query?: {
+                includeRetired?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ChangeImpactRule"][];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createChangeImpactRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Remote desktop exposure",
+                 *       "description": "RDP reachable from outside is the most common ransomware entry",
+                 *       "keywords": [
+                 *         "rdp",
+                 *         "3389",
+                 *         "remote desktop"
+                 *       ],
+                 *       "fields": [
+                 *         "title",
+                 *         "description",
+                 *         "category",
+                 *         "source"
+                 *       ],
+                 *       "areas": [
+                 *         "networkConfiguration"
+                 *       ],
+                 *       "minimumRisk": "high",
+                 *       "reason": "pen test finding 2026-11"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @default  */
+                    description?: string;
+                    /** @description words or phrases, any of which raises the rule; matched whole-word and case-insensitively, never as a regular expression */
+                    keywords: string[];
+                    /**
+                     * @default [
+                     *       "title",
+                     *       "description",
+                     *       "category",
+                     *       "source"
+                     *     ]
+                     */
+                    fields?: ("title" | "description" | "category" | "source")[];
+                    /** @description the security impact the rule declares for a change it raises */
+                    areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                    /**
+                     * @description the lowest risk a change it raises may have
+                     * @default low
+                     * @enum {string}
+                     */
+                    minimumRisk?: "low" | "medium" | "high";
+                    /**
+                     * @description why the rule is added; kept with the version and in the audit trail
+                     * @default
+                     */
+                    reason?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeImpactRule"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getChangeImpactRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        id: string;
+                        version: number;
+                        name: string;
+                        description: string;
+                        keywords: string[];
+                        fields: ("title" | "description" | "category" | "source")[];
+                        areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                        /** @enum {string} */
+                        minimumRisk: "low" | "medium" | "high";
+                        /** @enum {string} */
+                        status: "active" | "retired";
+                        changedBy: string;
+                        reason: string;
+                        changedAt: string;
+                        /** @description every version, newest first */
+                        versions: components["schemas"]["ChangeImpactRule"][];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeChangeImpactRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Remote desktop exposure",
+                 *       "description": "RDP reachable from outside is the most common ransomware entry",
+                 *       "keywords": [
+                 *         "rdp",
+                 *         "3389",
+                 *         "remote desktop"
+                 *       ],
+                 *       "fields": [
+                 *         "title",
+                 *         "description",
+                 *         "category",
+                 *         "source"
+                 *       ],
+                 *       "areas": [
+                 *         "networkConfiguration"
+                 *       ],
+                 *       "minimumRisk": "high",
+                 *       "version": 1,
+                 *       "retired": false,
+                 *       "reason": "also catch \"terminal server\""
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @default  */
+                    description?: string;
+                    /** @description words or phrases, any of which raises the rule; matched whole-word and case-insensitively, never as a regular expression */
+                    keywords: string[];
+                    /**
+                     * @default [
+                     *       "title",
+                     *       "description",
+                     *       "category",
+                     *       "source"
+                     *     ]
+                     */
+                    fields?: ("title" | "description" | "category" | "source")[];
+                    /** @description the security impact the rule declares for a change it raises */
+                    areas: ("accessControls" | "networkConfiguration" | "dataHandling")[];
+                    /**
+                     * @description the lowest risk a change it raises may have
+                     * @default low
+                     * @enum {string}
+                     */
+                    minimumRisk?: "low" | "medium" | "high";
+                    /** @description the version you changed; refused with 409 when the rule moved on since */
+                    version: number;
+                    /**
+                     * @description true takes the rule out of force; its versions stay readable
+                     * @default false
+                     */
+                    retired?: boolean;
+                    /** @description why the rule changes */
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChangeImpactRule"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listProblems: {
+        parameters: {
+            query?: {
+                status?: "open" | "known_error" | "resolved" | "closed";
+                serviceId?: string;
+                ciId?: string;
+                incidentId?: string;
+                securityRisk?: "true" | "false";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["ProblemRecord"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createProblem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "title": "Session tokens not invalidated on logout",
+                 *       "description": "Three incidents this quarter traced to reused session tokens",
+                 *       "ciIds": [
+                 *         "5f0c9a52-3c4b-4d7e-9a31-0d2a6f1c9e01"
+                 *       ],
+                 *       "incidentIds": [],
+                 *       "securityRisk": true
+                 *     }
+                 */
+                "application/json": {
+                    title: string;
+                    /** @default  */
+                    description?: string;
+                    /**
+                     * @description affected services
+                     * @default []
+                     */
+                    serviceIds?: string[];
+                    /**
+                     * @description affected configuration items
+                     * @default []
+                     */
+                    ciIds?: string[];
+                    /**
+                     * @description incidents this problem is the cause of
+                     * @default []
+                     */
+                    incidentIds?: string[];
+                    /**
+                     * @description the problem introduces a security risk: Security Management checks its workarounds and solutions
+                     * @default false
+                     */
+                    securityRisk?: boolean;
+                    /** @default null */
+                    rootCause?: string | null;
+                    /**
+                     * Format: uuid
+                     * @description the problem this one is part of; a link that loops back is refused
+                     * @default null
+                     */
+                    parentId?: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemRecord"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getProblem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemRecordDetail"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateProblem: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "rootCause": "The logout handler clears the cookie but not the server-side session",
+                 *       "status": "resolved"
+                 *     }
+                 */
+                "application/json": {
+                    title?: string;
+                    description?: string;
+                    serviceIds?: string[];
+                    ciIds?: string[];
+                    incidentIds?: string[];
+                    securityRisk?: boolean;
+                    rootCause?: string | null;
+                    /** Format: uuid */
+                    parentId?: string | null;
+                    /**
+                     * @description known_error is reached only through an accepted workaround; resolved and closed are set by a person
+                     * @enum {string}
+                     */
+                    status?: "open" | "resolved" | "closed";
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProblemRecord"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    proposeProblemFix: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the same key from the same caller never starts the work twice */
+                "idempotency-key"?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "workaround",
+                 *       "text": "Shorten session lifetime to 15 minutes until the fix ships"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    kind: "workaround" | "solution";
+                    /** @description the workaround or solution, as the people applying it will read it */
+                    text: string;
+                    /**
+                     * Format: uuid
+                     * @description a solution that needs a change: the change, filed with problemId set to this problem
+                     */
+                    changeId?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Accepted: the work runs in a Temporal workflow */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** Format: uuid */
+                        proposalId: string;
+                        workflowId: string;
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSodRules: {
+        parameters: {
+            query?: {
+                includeRetired?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["SodRule"][];
+                    };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSodRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Vendor master vs payments",
+                 *       "description": "Whoever creates vendors may not approve or release payments to them",
+                 *       "members": [
+                 *         {
+                 *           "ciId": null,
+                 *           "entitlement": "vendor-create"
+                 *         },
+                 *         {
+                 *           "ciId": null,
+                 *           "entitlement": "payment-approve"
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @default  */
+                    description?: string;
+                    /** @description entitlements one person may not hold together (at least two) */
+                    members: {
+                        /**
+                         * Format: uuid
+                         * @description the system; null for the entitlement on any system
+                         * @default null
+                         */
+                        ciId?: string | null;
+                        entitlement: string;
+                    }[];
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SodRule"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    changeSodRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Vendor master vs payments",
+                 *       "description": "Whoever creates vendors may not approve or release payments to them",
+                 *       "members": [
+                 *         {
+                 *           "ciId": null,
+                 *           "entitlement": "vendor-create"
+                 *         },
+                 *         {
+                 *           "ciId": null,
+                 *           "entitlement": "payment-approve"
+                 *         }
+                 *       ],
+                 *       "retired": false,
+                 *       "reason": "release is as sensitive as approval"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** @default  */
+                    description?: string;
+                    /** @description entitlements one person may not hold together (at least two) */
+                    members: {
+                        /**
+                         * Format: uuid
+                         * @description the system; null for the entitlement on any system
+                         * @default null
+                         */
+                        ciId?: string | null;
+                        entitlement: string;
+                    }[];
+                    /**
+                     * @description true takes the rule out of force
+                     * @default false
+                     */
+                    retired?: boolean;
+                    reason: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SodRule"];
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid credentials (send `Authorization: Bearer <token>`) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's roles, or this record's owner, do not allow it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such record, or not one the caller may see */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The record is not in a state that allows this */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body is larger than WARDEN_BODY_LIMIT_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request body has a media type this operation does not accept */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSodConflicts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: {
+                            principalId: string;
+                            ruleId: string;
+                            ruleName: string;
+                            holdings: {
+                                ciId: string;
+                                accountId: string;
+                                entitlement: string;
+                            }[];
+                            /** @description an unexpired exception covers it */
+                            exception: boolean;
+                        }[];
+                    };
                 };
             };
             /** @description The request is invalid; `errors` names every bad field */

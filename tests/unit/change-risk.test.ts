@@ -154,9 +154,10 @@ describe('assessOnCis', () => {
 
   it('resolves CIs named by id or by name, once each, and names the references no active CI answers to', () => {
     const result = assessOnCis(
-      { securityImpact: { ...none, dataHandling: true }, problemId: null, knownErrorId: null },
+      { securityImpact: { ...none, dataHandling: true }, problemId: null, knownErrorId: null, title: 'Rotate logs', description: '' },
       [web.id, 'web', 'gone'],
       [web],
+      [],
     );
     expect(result.unknownRefs).toEqual(['gone']);
     expect(result.affectedCis).toEqual([web.id]);
@@ -164,7 +165,12 @@ describe('assessOnCis', () => {
   });
 
   it('always reviews a problem fix', () => {
-    const { assessment } = assessOnCis({ securityImpact: none, problemId: 'PRB1', knownErrorId: null }, [], []);
+    const { assessment } = assessOnCis(
+      { securityImpact: none, problemId: 'PRB1', knownErrorId: null, title: 'Apply workaround', description: '' },
+      [],
+      [],
+      [],
+    );
     expect(assessment.reviewRequired).toBe(true);
   });
 });

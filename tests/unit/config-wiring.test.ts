@@ -75,6 +75,7 @@ const env: Record<keyof Config, string> = {
   WARDEN_CALLBACK_ALLOWED_ORIGINS: 'https://itsm.example',
   WARDEN_CALLBACK_SECRET: 'callback-secret-of-24-chars',
   WARDEN_CHANGE_REVIEW_LIMIT: '3d',
+  WARDEN_ACCESS_APPROVAL_DEADLINE: '2d',
   WARDEN_SLA_MIN_TARGET: '10m',
   WARDEN_CORRELATION_WINDOW: '12h',
   WARDEN_CORRELATION_TYPES: 'account,ip',
@@ -155,6 +156,7 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_CALLBACK_ALLOWED_ORIGINS: { wired: () => deps.callbacks.allowedOrigins, expected: ['https://itsm.example'] },
   WARDEN_CALLBACK_SECRET: { wired: () => deps.callbacks.secret, expected: env.WARDEN_CALLBACK_SECRET },
   WARDEN_CHANGE_REVIEW_LIMIT: { readIn: 'api/routes/changes.ts' },
+  WARDEN_ACCESS_APPROVAL_DEADLINE: { readIn: 'api/routes/access.ts' },
   WARDEN_JIRA_FIELDS: { readIn: 'api/routes/changes.ts' },
   WARDEN_OUTBOUND_ALLOW: {
     wired: () => deps.outbound.allowlist,

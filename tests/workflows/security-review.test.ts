@@ -251,6 +251,15 @@ describe('the periodic security review', () => {
       decisions: [['auto:1', 'approved', 'system:warden', at('08-12', '00:01')]],
     });
     await seedChange(stack.db, { title: 'Waiting', ciIds: [a.ciId], securityImpact: true, createdAt: at('09-29', '00:00'), decisions: [] });
+    // Declared no impact, but a content rule raised it and a reviewer decided it: judged, reviewed, declared lower.
+    await seedChange(stack.db, {
+      title: 'Derived',
+      ciIds: [a.ciId],
+      securityImpact: false,
+      derivedImpact: true,
+      createdAt: at('09-01', '00:00'),
+      decisions: [['review:t5', 'approved', 'rev', at('09-02', '00:00')]],
+    });
     // Remediations due in Q3 on A: one patched in time, one still open → 1 of 2.
     await seedRemediation(stack.db, {
       ciId: a.ciId,
@@ -345,12 +354,29 @@ describe('the periodic security review', () => {
       ],
     });
     expect(kpi('changes-through-gate')).toMatchObject({
-      value: 33.33,
+      value: 50,
       breakdown: [
-        { label: 'with security impact, decided', value: 3 },
-        { label: 'decided by review', value: 1 },
+        { label: 'with security impact, decided', value: 4 },
+        { label: 'decided by review', value: 2 },
+        { label: 'impact declared', value: 3 },
+        { label: 'impact derived by the gate', value: 1 },
+        { label: 'declared lower than derived', value: 1 },
       ],
     });
+    // Auto-approved: "Auto-approved" (impact declared, a deviation above) and "No impact"; one is sampled.
+    expect(kpi('auto-approved-changes')).toMatchObject({
+      value: 2,
+      breakdown: [
+        { label: 'auto-approved', value: 2 },
+        { label: 'sampled for checking', value: 1 },
+      ],
+    });
+    expect(
+      kpi('auto-approved-changes')
+        .records.map((r: { title: string }) => r.title)
+        .join(' '),
+    ).toMatch(/Auto-approved.*No impact|No impact.*Auto-approved/);
+    expect(kpi('auto-approved-changes').records.filter((r: { sampled: boolean }) => r.sampled)).toHaveLength(1);
     expect(kpi('patch-compliance')).toMatchObject({ value: 50, breakdown: [{ value: 50, count: 2 }] });
     expect(report.trend.map((t: { period: string }) => t.period)).toEqual(['2025-Q4', '2026-Q1', '2026-Q2', '2026-Q3']);
     expect(report.trend[2].values.mtta).toBe(10);
@@ -424,6 +450,7 @@ describe('the periodic security review', () => {
     expect(markdown.body).toContain('# IT Security Report 2026-Q3');
     expect(markdown.body).toContain('| Mean time to acknowledge (MTTA) | 36.67 minutes |');
     expect(markdown.body).toContain('Exception report: 17 deviation(s)');
+    expect(markdown.body).toContain('## Listed for checking: Changes the gate approved without review');
     const html = await stack.request('GET', '/reviews/2026-Q3/report', { token: tokens.auditor, headers: { accept: 'text/html' } });
     expect(html.headers.get('content-type')).toContain('text/html');
     expect(html.headers.get('content-security-policy')).toContain("style-src 'unsafe-inline'");

@@ -1,4 +1,4 @@
-import { proxyActivities, sleep, workflowInfo } from '@temporalio/workflow';
+import { patched, proxyActivities, sleep, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { AccessActivities } from '../../activities/access';
 import type { AccessRequestInput, AccessRequestResult, AccessRequestStatusChange } from '../../domain/access';
 import type { AccessRequestStatus } from '../../domain/access-review';
@@ -16,6 +16,11 @@ const access = proxyActivities<AccessActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
+
+/** Requests that would create a separation-of-duties conflict go to the Security Manager for an exception. */
+export const sodExceptionPatch = 'access-request-sod-exception';
+/** Approvals of requests filed with a deadline escalate when it passes. */
+export const approvalDeadlinePatch = 'access-request-approval-deadline';
 
 /**
  * An access request under separation of duties: the system owner approves, and for privileged
@@ -60,6 +65,16 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     privileged: registered.privileged,
   };
   const parties = [input.requester, input.beneficiary];
+  // Approvals escalate when undecided: the Security Manager is told and admins may decide. Requests
+  // filed before deadlines existed carry none, and the marker keeps their histories unchanged.
+  const deadline = input.approvalDeadline && patched(approvalDeadlinePatch) ? input.approvalDeadline : undefined;
+  const escalation = deadline
+    ? {
+        deadline,
+        // Once: the request's workflow does not continue-as-new, so an endless reminder loop would grow its history.
+        escalations: [{ notifyRoles: ['security_manager' as const], addRoles: ['admin' as const], extendBy: deadline }],
+      }
+    : {};
 
   // The owner approves; an owner who is a party to the request is replaced by the admins.
   const ownerIsParty = parties.includes(registered.systemOwner);
@@ -73,6 +88,7 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     outcomes: ['approved', 'rejected'],
     requester: input.requester,
     excluded: [input.beneficiary],
+    ...escalation,
   });
   if (ownerApproval.outcome !== 'approved') return reject(ownerApproval);
   const approvedBy = [...ownerApproval.decidedBy];
@@ -89,9 +105,38 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
       requester: input.requester,
       // Four-eyes: the owner's approver may not give the second approval too.
       excluded: [input.beneficiary, ...approvedBy],
+      ...escalation,
     });
     if (securityApproval.outcome !== 'approved') return reject(securityApproval);
     approvedBy.push(...securityApproval.decidedBy);
+  }
+  // A request that would create a separation-of-duties conflict needs the Security Manager's
+  // exception, with its reason and expiry; the marker keeps requests started before this unchanged.
+  const exception = input.sodException && patched(sodExceptionPatch) ? input.sodException : undefined;
+  if (exception) {
+    const names = exception.rules.map((rule) => rule.name).join(', ');
+    const exceptionApproval = await tasks.run({
+      kind: 'access.sod-exception',
+      title: `Grant a separation-of-duties exception (${names}) until ${exception.expiresAt}: ${what}`,
+      details: { ...details, conflicts: exception.rules, reason: exception.reason, expiresAt: exception.expiresAt },
+      subject,
+      allowedRoles: ['security_manager'],
+      outcomes: ['approved', 'rejected'],
+      requester: input.requester,
+      excluded: [input.beneficiary, ...approvedBy],
+      ...escalation,
+    });
+    if (exceptionApproval.outcome !== 'approved') return reject(exceptionApproval);
+    approvedBy.push(...exceptionApproval.decidedBy);
+    await access.recordSodException({
+      id: uuid4(),
+      requestId: input.requestId,
+      ruleIds: exception.rules.map((rule) => rule.id),
+      principalId: input.beneficiary,
+      reason: exception.reason,
+      expiresAt: exception.expiresAt,
+      grantedBy: exceptionApproval.decidedBy[0] as string,
+    });
   }
   await setStatus('provisioning', approvedBy.at(-1) as string, { approvedBy, stamp: 'decided_at' });
 
@@ -112,7 +157,11 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     await setStatus('provisioning_failed', systemActor.principalId, { details: { detail: grant.detail } });
     return { status: 'provisioning_failed' };
   }
-  const expiresAt = input.until ?? (input.for ? new Date(Date.now() + durationMs(input.for)).toISOString() : null);
+  const accessExpiresAt = input.until ?? (input.for ? new Date(Date.now() + durationMs(input.for)).toISOString() : null);
+  // Access held under an exception ends with the exception, if that comes first.
+  const exceptionEndsFirst =
+    exception !== undefined && (accessExpiresAt === null || Date.parse(exception.expiresAt) < Date.parse(accessExpiresAt));
+  const expiresAt = exceptionEndsFirst ? (exception?.expiresAt as string) : accessExpiresAt;
   await setStatus('active', systemActor.principalId, { stamp: 'provisioned_at', expiresAt, details: { provisioning: grant.status } });
   if (!expiresAt) return { status: 'active' };
 
@@ -131,9 +180,10 @@ async function runAccessRequest(input: AccessRequestInput): Promise<AccessReques
     },
     `Revoke expired access: ${what}`,
   );
+  if (exception) await access.lapseSodExceptions({ requestId: input.requestId });
   await setStatus('revoked', systemActor.principalId, {
     stamp: 'revoked_at',
-    details: { reason: 'expired', provisioning: revocation.status },
+    details: { reason: exceptionEndsFirst ? 'sod_exception_expired' : 'expired', provisioning: revocation.status },
   });
   return { status: 'revoked' };
 
