@@ -1,6 +1,14 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { DefaultLogger, NativeConnection, Runtime, Worker, type LogLevel, type WorkerOptions } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type LogLevel,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import { Client } from '@temporalio/client';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
@@ -12,6 +20,12 @@ import { connectionOptions, createDataConverter, type TemporalSettings } from '.
 import { activityDeps, auditCheckpointSettings, temporalSettings } from './wiring';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+/** The workflow bundle a worker loads: `warden build` writes it once so workers start without webpack. */
+export async function bundleWorkflows(): Promise<string> {
+  const quiet = { info() {}, warn() {}, debug() {}, trace() {}, log() {}, error: console.error };
+  return (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code;
+}
 
 /** Shutdown: running activities get `shutdownGrace` to finish; after `shutdownForce` the worker stops regardless. */
 export const shutdownGrace = '5s';

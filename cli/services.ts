@@ -14,6 +14,7 @@ import { setupTemporalNamespace, TemporalSetupError } from '../temporal/setup';
 import { createWardenWorker, installTemporalRuntimeLogger } from '../worker';
 import { serverDeps, temporalSettings } from '../wiring';
 import { CliError } from './errors';
+import { usablePrebuiltBundle } from './workflow-bundle';
 import type { Lifetime } from './lifetime';
 
 // The pieces `warden start`, `warden api` and `warden worker` assemble. Each adds itself to the
@@ -57,7 +58,15 @@ export async function setupTemporal(settings: TemporalConnectionSettings, logger
 export async function startWorker(options: { config: Config; db: Kysely<Database>; logger: Logger; lifetime: Lifetime }) {
   const { config, logger, lifetime } = options;
   installTemporalRuntimeLogger(logger, { metricsAddress: config.WARDEN_WORKER_METRICS_ADDRESS });
-  const worker = await createWardenWorker({ config, db: options.db, logger });
+  // A bundle `warden build` made from these very sources spares webpack at every start.
+  const bundle = usablePrebuiltBundle();
+  if ('reason' in bundle) logger.info(`bundling the workflows at start: ${bundle.reason}`);
+  const worker = await createWardenWorker({
+    config,
+    db: options.db,
+    logger,
+    ...('path' in bundle ? { workflowBundlePath: bundle.path } : {}),
+  });
   lifetime.add('the worker', () => worker.shutdown());
   // run() resolves only after shutdown() was asked for; anything else leaves nobody to run workflows.
   worker.run().then(

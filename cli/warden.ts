@@ -1,4 +1,6 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { principalIdFrom, tokenRequest } from '../api/routes/tokens';
 import { ConfigError, loadConfig } from '../config';
@@ -17,6 +19,8 @@ import { openApiDocument } from '../server';
 import { DemoError, loadDemo } from './demo';
 import { wardenVersion } from '../version';
 import { requireTemporalServer, temporalServerVersion } from './temporal-server';
+import { prebuiltBundle, workflowSourceDigest } from './workflow-bundle';
+import { bundleWorkflows } from '../worker';
 
 interface Command {
   summary: string;
@@ -252,6 +256,30 @@ Prints the path of the Temporal CLI \`warden start\` and the tests use: $TEMPORA
     async run(args) {
       parseCommandArgs('temporal-cli', args, {});
       process.stdout.write(`${await requireTemporalCli((message) => process.stderr.write(`${message}\n`))}\n`);
+    },
+  },
+
+  build: {
+    summary: 'bundle the workflows once, so production workers start without bundling',
+    help: `Usage: warden build
+
+Writes the workflow bundle to dist/workflow-bundle.js, with the digest of the sources it was built
+from (workflows/, domain/ and the SDK's workflow runtime) beside it. \`warden worker\` and
+\`warden start\` load it when it matches the checkout, and bundle at start otherwise (a stale bundle
+is never used). Run it in the image build, after npm ci.`,
+    async run(args) {
+      parseCommandArgs('build', args, {});
+      const started = performance.now();
+      const code = await bundleWorkflows();
+      mkdirSync(path.dirname(prebuiltBundle.code), { recursive: true });
+      writeFileSync(prebuiltBundle.code, code);
+      writeFileSync(
+        prebuiltBundle.manifest,
+        `${JSON.stringify({ sourceDigest: workflowSourceDigest(), builtAt: new Date().toISOString() })}\n`,
+      );
+      process.stdout.write(
+        `${path.relative(process.cwd(), prebuiltBundle.code)}: ${(code.length / 1024).toFixed(0)} KiB in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+      );
     },
   },
 

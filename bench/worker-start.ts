@@ -1,0 +1,75 @@
+/**
+ * Worker start-to-polling time of `warden worker`, as a process, bundling the workflows at start vs
+ * loading the bundle `warden build` made, side by side with the bare floor: a Node process that
+ * only starts and exits. Run: npm run bench:worker-start (BENCH_RUNS, default 3).
+ */
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { createDb } from '../db/create-db';
+import { generateCodecKeys } from '../temporal/codec';
+import { prepareDatabase } from '../wiring';
+import { prebuiltBundle } from '../cli/workflow-bundle';
+import { startScratchServices } from './scratch-services';
+
+const runs = Number(process.env.BENCH_RUNS ?? 3);
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+
+/** Milliseconds from spawn until the process prints `line` (or exits, for the floor). */
+function timeUntil(args: string[], env: Record<string, string>, line?: string): Promise<number> {
+  const started = performance.now();
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (line && output.includes(line)) {
+        resolve(performance.now() - started);
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) =>
+      line ? reject(new Error(`exited ${code} before "${line}":\n${output}`)) : resolve(performance.now() - started),
+    );
+  });
+}
+
+const stats = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { median: sorted[Math.floor(sorted.length / 2)] ?? 0, min: sorted[0] ?? 0, max: sorted.at(-1) ?? 0 };
+};
+const fmt = ({ median, min, max }: ReturnType<typeof stats>) =>
+  `${(median / 1000).toFixed(2)} s (${(min / 1000).toFixed(2)}–${(max / 1000).toFixed(2)})`;
+
+const services = await startScratchServices('workerstart');
+try {
+  const { db, close } = createDb(services.databaseUrl);
+  await prepareDatabase(db);
+  await close();
+  const env = {
+    DATABASE_URL: services.databaseUrl,
+    TEMPORAL_ADDRESS: services.env.address,
+    TEMPORAL_TASK_QUEUE: 'bench-worker-start',
+    WARDEN_CODEC_KEYS: generateCodecKeys('bench'),
+    LOG_LEVEL: 'info',
+  };
+  const ready = '"msg":"worker polling"';
+  const floor: number[] = [];
+  const bundling: number[] = [];
+  const prebuilt: number[] = [];
+  for (let i = 0; i < runs; i++) floor.push(await timeUntil(['-e', ''], {}));
+  rmSync(prebuiltBundle.code, { force: true });
+  for (let i = 0; i < runs; i++) bundling.push(await timeUntil(['bin/warden.js', 'worker'], env, ready));
+  await timeUntil(['bin/warden.js', 'build'], {});
+  for (let i = 0; i < runs; i++) prebuilt.push(await timeUntil(['bin/warden.js', 'worker'], env, ready));
+  process.stdout.write(
+    `\nwarden worker, spawn to polling, median (min–max) of ${runs} runs (2-core machine, dev server)\n\n` +
+      '| path | Warden | bare floor: node -e "" | ratio |\n|---|---|---|---|\n' +
+      `| bundling at start | ${fmt(stats(bundling))} | ${fmt(stats(floor))} | ${(stats(bundling).median / stats(floor).median).toFixed(1)}× |\n` +
+      `| prebuilt bundle (warden build) | ${fmt(stats(prebuilt))} | ${fmt(stats(floor))} | ${(stats(prebuilt).median / stats(floor).median).toFixed(1)}× |\n`,
+  );
+} finally {
+  await services.close();
+}
