@@ -242,7 +242,10 @@ describe('a secured Temporal cluster with two API and two worker processes', () 
           if (incident.status === 'closed') return incident;
           for (const task of await openTasks(tokens.auditor, incidentId)) {
             const token = task.allowedRoles.includes('security_analyst') ? tokens.analyst : tokens.manager;
-            await request('POST', `/tasks/${task.id}/decision`, token, { outcome: task.allowedOutcomes[0] });
+            // A containment no responder carried out is confirmed by a person, with evidence.
+            const data =
+              task.kind === 'incident.containment-confirmation' ? { data: { evidence: 'isolated by hand, verified in the log' } } : {};
+            await request('POST', `/tasks/${task.id}/decision`, token, { outcome: task.allowedOutcomes[0], ...data });
           }
           return undefined;
         },
