@@ -11,6 +11,7 @@ import { requireTemporalCli } from '../cli/temporal-cli';
 import { configSchema } from '../config';
 import { createDb } from '../db/create-db';
 import { createToken } from '../db/tokens';
+import { containmentConfirmationKind } from '../domain/incident';
 import type { Role } from '../domain/roles';
 import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient } from '../temporal/connection';
@@ -64,7 +65,12 @@ const principals: { id: string; roles: Role[] }[] = [
   { id: 'chaos-owner', roles: ['service_owner'] },
 ];
 // The outcome that moves an incident forward, for each task kind's choices.
-const forward = ['acknowledged', 'triaged', 'approved', 'completed', 'done', 'resolved', 'accepted'];
+const forward = ['acknowledged', 'triaged', 'approved', 'completed', 'done', 'resolved', 'accepted', 'confirmed'];
+// The data a task kind declares it needs to move forward (domain/task-forms.ts); other kinds need none.
+// A containment no responder carried out is confirmed by a person with evidence.
+const forwardData: Record<string, Record<string, unknown>> = {
+  [containmentConfirmationKind]: { evidence: 'chaos: carried out by hand and verified in the access log', links: [] },
+};
 
 interface Managed {
   name: string;
@@ -331,6 +337,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
 
     async function decideTask(task: {
       id: string;
+      kind: string;
       allowedRoles: string[];
       allowedOutcomes: string[];
       requester: string | null;
@@ -344,7 +351,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           !task.decisions.some((d) => d.principalId === p.id),
       );
       for (const candidate of candidates) {
-        const decided = await call('POST', `/tasks/${task.id}/decision`, candidate.id, { outcome, comment: 'chaos' });
+        const decided = await call('POST', `/tasks/${task.id}/decision`, candidate.id, {
+          outcome,
+          comment: 'chaos',
+          ...(Object.hasOwn(forwardData, task.kind) ? { data: forwardData[task.kind] } : {}),
+        });
         if (decided.status === 200) {
           report.decisions += 1;
           if (decided.body?.status === 'decided') return;

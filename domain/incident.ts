@@ -141,15 +141,10 @@ export function falsePositiveReason(data: Record<string, unknown> | null | undef
 
 /**
  * The task that asks a step's roles to confirm a containment action no responder carried out (none
- * configured, or it failed), with evidence. `containedAt` is stamped once it is confirmed.
+ * configured, or it failed), with evidence. `containedAt` is stamped once it is confirmed. Its form
+ * (evidence, links) is declared in domain/task-forms.ts.
  */
 export const containmentConfirmationKind = 'incident.containment-confirmation';
-
-/** What the confirmation task asks for, declared beside its kind so the inbox can render the form. */
-export const containmentConfirmationForm = [
-  { name: 'evidence', type: 'text', required: true, maxLength: 10_000, label: 'What was done, and how it was verified' },
-  { name: 'links', type: 'url-list', required: false, maxItems: 20, label: 'Links to the evidence (ticket, log search, screenshot)' },
-] as const;
 
 export interface ContainmentEvidence {
   evidence: string;

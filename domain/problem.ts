@@ -23,27 +23,11 @@ export const makeProblemCheckWorkflowId = (proposalId: string) => `problem-check
 /** How long the reviewer has before Security Management is reminded and may decide too. */
 export const problemCheckDeadline = '3d';
 
-/** The reviewer's task: a checklist, one result per item. */
+/** The reviewer's task: a checklist, one result per item (its form: domain/task-forms.ts). */
 export const problemCheckTaskKind = 'problem_security_check';
 export const problemCheckOutcomes = ['accepted', 'rejected'] as const;
 export const checkItemResults = ['pass', 'fail'] as const;
 export type CheckItemResult = (typeof checkItemResults)[number];
-
-/**
- * The data the checklist task collects, declared beside its kind so a form can be drawn from it
- * (the inbox): `data.results` is one entry per checklist item (`details.checklist`), each a result
- * of `pass` or `fail` and a note; a failed item needs its note, which becomes the rejection's reason.
- */
-export const problemCheckTaskForm = {
-  kind: problemCheckTaskKind,
-  itemsFrom: 'details.checklist',
-  field: 'results',
-  perItem: {
-    itemId: { type: 'string', from: 'id' },
-    result: { type: 'enum', values: checkItemResults },
-    note: { type: 'text', maxLength: 2000, requiredWhen: { result: 'fail' } },
-  },
-} as const;
 
 /** One thing the reviewer checks a workaround or solution against. */
 export interface ChecklistItem {

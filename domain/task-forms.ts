@@ -1,5 +1,7 @@
 import { reviewActions, type ReviewItem } from './access-review';
 import { incidentCategories } from './classification';
+import { containmentConfirmationKind } from './incident';
+import { checkItemResults, type ChecklistItem, problemCheckTaskKind } from './problem';
 import { manualTestTaskKind } from './security-test';
 import { roles } from './roles';
 
@@ -84,6 +86,10 @@ function reviewItems(details: Record<string, unknown>): ReviewItem[] {
   return Array.isArray(details.accounts) ? (details.accounts as ReviewItem[]) : [];
 }
 
+function checklistItems(details: Record<string, unknown>): ChecklistItem[] {
+  return Array.isArray(details.checklist) ? (details.checklist as ChecklistItem[]) : [];
+}
+
 export const taskForms: Record<string, TaskForm> = {
   'incident.triage': {
     fields: [
@@ -155,6 +161,49 @@ export const taskForms: Record<string, TaskForm> = {
         options: { fixed: [option('known', 'Known'), option('unexplained', 'Unexplained')] },
       },
       { kind: 'flag', name: 'recurring', label: 'The cause is recurring (opens a problem record)' },
+    ],
+  },
+  // The evidence is the workflow guard's to require (containmentEvidence): it refuses the confirmation without it.
+  [containmentConfirmationKind]: {
+    fields: [
+      {
+        kind: 'text',
+        name: 'evidence',
+        label: 'What was done, and how it was verified',
+        requiredFor: ['confirmed'],
+        multiline: true,
+        maxLength: 10_000,
+      },
+      {
+        kind: 'links',
+        name: 'links',
+        label: 'Links to the evidence',
+        hint: 'One http(s) link per line (at most 20): the ticket, log search or screenshot.',
+      },
+    ],
+  },
+  // Every item needs a result; a failed item needs its note, which becomes the rejection's reason
+  // (the workflow guard, checklistDecisionProblem, refuses a decision short of that).
+  [problemCheckTaskKind]: {
+    fields: [
+      {
+        kind: 'perItem',
+        name: 'results',
+        label: 'Checklist',
+        requiredFor: ['accepted', 'rejected'],
+        itemsFrom: 'checklist',
+        items: (details) => checklistItems(details).map((item) => ({ key: { itemId: item.id }, label: `${item.title}: ${item.detail}` })),
+        fields: [
+          { kind: 'choice', name: 'result', label: 'Result', options: { fixed: checkItemResults.map((r) => option(r, words(r))) } },
+          {
+            kind: 'text',
+            name: 'note',
+            label: 'Note',
+            hint: 'Needed when the item fails: it becomes the reason of the rejection.',
+            maxLength: 2000,
+          },
+        ],
+      },
     ],
   },
   'advisory.alert-proposal': {

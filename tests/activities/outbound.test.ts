@@ -146,10 +146,11 @@ describe('outbound calls go through it', () => {
       });
     expect(await call(refusing)).toEqual({
       ok: false,
+      accepted: false,
       detail: expect.stringMatching(/^responder not called: 127\.0\.0\.1 is a loopback address/),
     });
     expect(receivedSince(mark)).toEqual([]);
-    expect(await call(loopbackAllowed)).toEqual({ ok: true, detail: 'responder answered 200' });
+    expect(await call(loopbackAllowed)).toEqual({ ok: true, accepted: false, detail: 'responder answered 200' });
     expect(receivedSince(mark)).toEqual([{ url: '/contain', body: '{"x":1}' }]);
   });
 });

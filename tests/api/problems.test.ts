@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordPostIncidentReview } from '../../db/incidents';
+import { taskForm } from '../../domain/task-forms';
 import { decide, seedCi } from '../setup/fixtures';
 import { decodedHistoryJson } from '../setup/histories';
 import { seedIncident } from '../setup/review-seeds';
@@ -103,7 +104,13 @@ describe('problem management', () => {
     expect(checklist.map((item) => item.id)).toEqual(
       expect.arrayContaining([`availability:${serviceId}`, `sla:${serviceId}:SR-1`, 'baseline:BL-C1', 'baseline:BL-C2', 'baseline:BL-I2']),
     );
-    expect(task.details.form).toMatchObject({ field: 'results', perItem: { result: { values: ['pass', 'fail'] } } });
+    // The checklist's form is declared once (domain/task-forms.ts): one pass/fail result and a note per item.
+    const form = taskForm('problem_security_check')?.fields[0];
+    expect(form).toMatchObject({ kind: 'perItem', name: 'results', itemsFrom: 'checklist' });
+    expect(form?.kind === 'perItem' && form.items(task.details).map((item) => item.key)).toEqual(
+      checklist.map((item) => ({ itemId: item.id })),
+    );
+    expect(form?.kind === 'perItem' && form.fields.map((field) => field.name)).toEqual(['result', 'note']);
     const results = allPass(checklist).map((r) =>
       r.itemId === `sla:${serviceId}:SR-1` ? { ...r, result: 'fail', note: 'sessions would never expire' } : r,
     );

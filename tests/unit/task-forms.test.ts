@@ -99,8 +99,54 @@ it('declares forms only through the one record, so each kind a helper adds is on
     'access-review.certify',
     'advisory.alert-proposal',
     'advisory.remediation',
+    'incident.containment-confirmation',
     'incident.post-incident-review',
     'incident.triage',
+    'problem_security_check',
     'security-test.manual',
+  ]);
+});
+
+it('draws the problem security check as a pass/fail result and a note per checklist item, and checks entries name an item', () => {
+  const checklist = {
+    checklist: [
+      { id: 'availability:s1', source: 'sla', title: 'Availability target 99.9% of Payroll', detail: 'still holds' },
+      { id: 'baseline:BL-C1', source: 'baseline', title: 'BL-C1 Encryption', detail: 'baseline measure' },
+    ],
+  };
+  const check = task('problem_security_check', checklist);
+  const fields = String(taskFormFields(check, 'task-t1', lookups));
+  expect(fields).toContain('name="data.results.1.result"');
+  expect(fields).toContain('name="data.results.1.note"');
+  expect(fields).toContain('<legend>BL-C1 Encryption: baseline measure</legend>');
+  expect(
+    dataFromForm(check, {
+      'data.results.0.result': 'pass',
+      'data.results.0.note': '',
+      'data.results.1.result': 'fail',
+      'data.results.1.note': ' keys in plain text ',
+    }),
+  ).toEqual({
+    results: [
+      { itemId: 'availability:s1', result: 'pass' },
+      { itemId: 'baseline:BL-C1', result: 'fail', note: 'keys in plain text' },
+    ],
+  });
+  expect(checkTaskData('problem_security_check', checklist, { results: [{ itemId: 'sla:x:SR-9', result: 'pass' }] })).toEqual([
+    { path: 'data.results.0', message: 'names no item of this task' },
+  ]);
+  expect(checkTaskData('problem_security_check', checklist, { results: [{ itemId: 'baseline:BL-C1', result: 'maybe' }] })).toEqual([
+    { path: 'data.results.0.result', message: 'must be one of: pass, fail' },
+  ]);
+});
+
+it('draws the containment confirmation as evidence text and links one per line', () => {
+  const confirmation = task('incident.containment-confirmation', { action: 'isolate-account' });
+  expect(String(taskFormFields(confirmation, 'task-t1', lookups))).toContain('name="data.evidence"');
+  expect(
+    dataFromForm(confirmation, { 'data.evidence': ' disabled the account ', 'data.links': 'https://t.example/1\r\n\nhttps://t.example/2' }),
+  ).toEqual({ evidence: 'disabled the account', links: ['https://t.example/1', 'https://t.example/2'] });
+  expect(checkTaskData('incident.containment-confirmation', {}, { evidence: 'done', links: ['ftp://x'] })).toEqual([
+    { path: 'data.links.0', message: 'must be an http(s) link' },
   ]);
 });

@@ -131,6 +131,41 @@ it('lets the people in the process decide an incident in the browser', async () 
   await approve.getByRole('button', { name: 'Approved' }).click();
   await expect(manager.page.getByRole('status').textContent()).resolves.toContain('Your decision was recorded.');
 
+  // No responder carries the isolation out: a person does, and confirms it with evidence, typed into
+  // the form the task declares. Without the evidence the confirmation is refused, naming the field.
+  const unconfirmed = await taskCard(manager.page, 'Carry out and confirm "isolate-account"');
+  const refusedConfirmation = manager.page.waitForResponse((response) => response.url().endsWith('/decision'));
+  await unconfirmed.getByRole('button', { name: 'Confirmed' }).click();
+  expect((await refusedConfirmation).status()).toBe(409);
+  await expect(manager.page.getByRole('alert').textContent()).resolves.toMatch(/Your decision was refused: .*data\.evidence/);
+  await manager.page.goto(`${stack.baseUrl}/ui/tasks`);
+  const confirm = await taskCard(manager.page, 'Carry out and confirm "isolate-account"');
+  await confirm.getByLabel(/^What was done, and how it was verified/).fill('Disabled the VPN account; the VPN log shows no session since.');
+  await confirm.getByLabel(/^Links to the evidence/).fill('https://tickets.example/SEC-1\nhttps://logs.example/vpn?q=svc');
+  expect(await seriousAccessibilityViolations(manager.page)).toEqual([]);
+  await confirm.getByRole('button', { name: 'Confirmed' }).click();
+  await expect(manager.page.getByRole('status').textContent()).resolves.toContain('Your decision was recorded.');
+  const confirmed = await eventually(
+    async () => {
+      const row = await stack.db
+        .selectFrom('incident_actions')
+        .select(['evidence', 'confirmed_by'])
+        .where('incident_id', '=', incidentId)
+        .where('evidence', 'is not', null)
+        .executeTakeFirst();
+      return row;
+    },
+    20_000,
+    'the confirmed containment with its evidence',
+  );
+  expect(confirmed).toEqual({
+    evidence: {
+      evidence: 'Disabled the VPN account; the VPN log shows no session since.',
+      links: ['https://tickets.example/SEC-1', 'https://logs.example/vpn?q=svc'],
+    },
+    confirmed_by: 'max',
+  });
+
   // The playbook moves on past containment: the incident's page shows the new state.
   const status = await eventually(
     async () => {
@@ -190,6 +225,10 @@ it('lets the people in the process decide an incident in the browser', async () 
     .select(['actor', 'details'])
     .where('action', '=', 'task.decision_refused')
     .where('subject_id', '=', incidentId)
+    .orderBy('id')
     .execute();
-  expect(refusals).toMatchObject([{ actor: 'ana', details: { status: 403 } }]);
+  expect(refusals).toMatchObject([
+    { actor: 'ana', details: { status: 403 } },
+    { actor: 'max', details: { status: 409, kind: 'incident.containment-confirmation' } },
+  ]);
 }, 180_000);

@@ -17,7 +17,6 @@ import type { NotificationActivities } from '../../activities/notifications';
 import type { IncidentCategory } from '../../domain/classification';
 import { sanitiseText, type ProcessFailure } from '../../domain/failure';
 import {
-  containmentConfirmationForm,
   containmentConfirmationKind,
   containmentEvidence,
   falsePositiveOutcome,
@@ -558,7 +557,6 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
         action: name,
         status: outcome.status,
         detail: outcome.detail,
-        form: containmentConfirmationForm,
       },
       subject,
       allowedRoles: confirmers,
