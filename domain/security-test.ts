@@ -16,6 +16,13 @@ export const makeSecurityTestScheduleId = (controlId: string) => `security-test/
 export const makeSecurityTestWorkflowIdPrefix = (controlId: string) => `security-test/${controlId}`;
 export const makeSecurityTestWorkflowId = (controlId: string, at: Date) =>
   `${makeSecurityTestWorkflowIdPrefix(controlId)}-${at.toISOString().replace(/\.\d{3}Z$/, 'Z')}`;
+/**
+ * A run the API starts directly carries its time to the millisecond: a workflow id is never reused,
+ * so a run asked for within the same second as one that already finished would otherwise be taken
+ * for that run, answered 202 and never started.
+ */
+export const makeDirectSecurityTestWorkflowId = (controlId: string, at: Date) =>
+  `${makeSecurityTestWorkflowIdPrefix(controlId)}-${at.toISOString()}`;
 
 export interface SecurityTestInput {
   controlId: string;

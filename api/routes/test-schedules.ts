@@ -25,7 +25,7 @@ import {
 } from '../../temporal/security-test-schedule';
 import {
   makeSecurityTestScheduleId,
-  makeSecurityTestWorkflowId,
+  makeDirectSecurityTestWorkflowId,
   securityTestWorkflowType,
   type SecurityTestInput,
 } from '../../domain/security-test';
@@ -211,7 +211,7 @@ export async function testScheduleRoutes(app: FastifyInstance) {
       const { principalId } = request.actor;
       const scheduled = (await describeTestSchedule(client, control.id)) !== undefined;
       const work = await idempotent(app.db, { scope: `control-runs/${control.id}`, principalId, key: idempotencyKey(request) }, () => ({
-        resourceId: makeSecurityTestWorkflowId(control.id, new Date()),
+        resourceId: makeDirectSecurityTestWorkflowId(control.id, new Date()),
         request: { via: scheduled ? ('schedule' as const) : ('direct' as const) },
       }));
       const { via } = work.request;

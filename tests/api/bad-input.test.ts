@@ -4,6 +4,7 @@ import type { HttpResponse, RequestOptions } from '../setup/stack';
 import { walkableRoutes } from '../setup/routes';
 import { startStack } from '../setup/stack';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
+import { makeDrillScheduleId } from '../../domain/drill';
 
 // Top-level await: the cases are derived from fixtures and the published contract while collecting.
 const stack = await startStack({ worker: false });
@@ -39,6 +40,13 @@ const controlBody = (name: string) => ({
 const control = await created('/controls', controlBody('bad-input fixture'));
 // The valid schedule body creates a real (paused) Schedule on the shared dev server: remove it.
 afterAll(() => deleteTestSchedule(stack.temporal.client, control.id));
+// So is the drill Schedule of the category `other`: other files list the drill Schedules.
+afterAll(() =>
+  stack.temporal.client.schedule
+    .getHandle(makeDrillScheduleId('other'))
+    .delete()
+    .catch(() => undefined),
+);
 await stack.request('DELETE', `/tokens/${revoked.id}`, { token: admin });
 const risk = await created('/risks', {
   title: 'fixture risk',

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cadenceFromTimes, isOverdue } from '../../domain/controls';
+import { makeDirectSecurityTestWorkflowId, makeSecurityTestWorkflowId } from '../../domain/security-test';
 
 const at = (iso: string) => new Date(iso);
 const day = 86_400_000;
@@ -30,5 +31,17 @@ describe('cadenceFromTimes', () => {
     const weekdays = ['2026-11-19', '2026-11-20', '2026-11-23', '2026-11-24'].map((d) => at(`${d}T03:00:00Z`));
     expect(cadenceFromTimes(weekdays)).toBe(3 * day);
     expect(cadenceFromTimes([at('2026-11-23T03:00:00Z')])).toBeNull();
+  });
+});
+
+describe('security test workflow ids', () => {
+  it('gives two direct runs within one second ids of their own, in the shape of the scheduled ones', () => {
+    const [first, second] = ['2026-11-23T05:39:51.207Z', '2026-11-23T05:39:51.912Z'].map((iso) =>
+      makeDirectSecurityTestWorkflowId('c1', at(iso)),
+    );
+    expect(first).toBe('security-test/c1-2026-11-23T05:39:51.207Z');
+    expect(second).not.toBe(first);
+    // Workflows start runs with whole seconds, as Schedules name them: recorded histories keep replaying.
+    expect(makeSecurityTestWorkflowId('c1', at('2026-11-23T05:39:51.207Z'))).toBe('security-test/c1-2026-11-23T05:39:51Z');
   });
 });

@@ -1,4 +1,4 @@
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/incidents';
 import type { NotificationActivities } from '../../activities/notifications';
 import type { IncidentSlaClock } from '../../domain/incident';
@@ -48,7 +48,10 @@ export class SlaClocks {
     this.writing -= 1;
     for (const clock of clocks) {
       this.clocks.set(clock.target, clock);
-      if (isOpen(clock)) void this.watch(clock.target);
+      // A watcher runs in the incident's scope: a merge cancels that scope and with it the watcher's
+      // timer. The rejection is the watcher's end, not an error; left unhandled it would fail every
+      // workflow task and leave the merge Update unanswered.
+      if (isOpen(clock)) void this.watch(clock.target).catch(rethrowUnlessCancelled);
     }
   }
 
@@ -124,3 +127,7 @@ export class SlaClocks {
 }
 
 const isOpen = (clock: IncidentSlaClock) => clock.metAt === null && clock.breachedAt === null;
+
+function rethrowUnlessCancelled(error: unknown): void {
+  if (!isCancellation(error)) throw error;
+}
