@@ -9,7 +9,7 @@ import {
   type ProposalStatus,
 } from '../domain/problem';
 import type { ProblemContext } from '../domain/change-risk';
-import { systemActor } from '../domain/roles';
+import { systemActor, type Actor } from '../domain/roles';
 import { auditedWrite, canonicalJson } from './audit';
 import type { FieldProblem } from './controls';
 import { json } from './create-db';
@@ -48,8 +48,27 @@ export async function findProblem(db: Kysely<Database>, id: string): Promise<Pro
   return db.selectFrom('problems').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-export async function listProblems(db: Kysely<Database>, filter: ProblemFilter, page: PageRequest): Promise<Problem[]> {
-  let query = db.selectFrom('problems').selectAll();
+/**
+ * Problems name weaknesses of services before they are fixed: the process roles, auditors, and
+ * change managers (changes implement problems) see all; others those they recorded and those of
+ * the services and CIs they own.
+ */
+const problemBroadReaders = ['admin', 'security_manager', 'security_analyst', 'auditor', 'change_manager'];
+
+export function problemVisibleTo(actor: Actor) {
+  if (actor.roles.some((role) => problemBroadReaders.includes(role))) return sql<boolean>`true`;
+  return sql<boolean>`(problems.created_by = ${actor.principalId}
+    or exists (select 1 from services s where s.id = any(problems.affected_service_ids) and s.owner = ${actor.principalId})
+    or exists (select 1 from configuration_items ci where ci.id = any(problems.affected_ci_ids) and ci.owner = ${actor.principalId}))`;
+}
+
+/** One problem if the actor may see it; a problem they may not see is as unknown as one that does not exist. */
+export async function findVisibleProblem(db: Kysely<Database>, actor: Actor, id: string): Promise<Problem | undefined> {
+  return db.selectFrom('problems').selectAll().where('id', '=', id).where(problemVisibleTo(actor)).executeTakeFirst();
+}
+
+export async function listProblems(db: Kysely<Database>, actor: Actor, filter: ProblemFilter, page: PageRequest): Promise<Problem[]> {
+  let query = db.selectFrom('problems').selectAll().where(problemVisibleTo(actor));
   if (filter.status) query = query.where('status', '=', filter.status);
   if (filter.serviceId) query = query.where(sql<boolean>`affected_service_ids @> array[${filter.serviceId}]::uuid[]`);
   if (filter.ciId) query = query.where(sql<boolean>`affected_ci_ids @> array[${filter.ciId}]::uuid[]`);

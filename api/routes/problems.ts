@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { findChange } from '../../db/changes';
+import type { Actor } from '../../domain/roles';
 import { pageOf } from '../../db/pagination';
 import {
   createProblem,
-  findProblem,
+  findVisibleProblem,
   involvesSecurityManagement,
   listProblems,
   problemLinks,
@@ -62,8 +63,9 @@ export async function problemRoutes(app: FastifyInstance) {
   const routes = app.withTypeProvider<ZodTypeProvider>();
   const tags = ['problems'];
 
-  const loadProblem = async (id: string) => {
-    const problem = await findProblem(app.db, id);
+  /** Unknown and invisible to the caller answer alike, so a 404 leaks no problem's existence. */
+  const loadProblem = async (actor: Actor, id: string) => {
+    const problem = await findVisibleProblem(app.db, actor, id);
     if (!problem) throw notFound('problem', id);
     return problem;
   };
@@ -91,7 +93,7 @@ export async function problemRoutes(app: FastifyInstance) {
       return reply
         .code(201)
         .header('location', `/problems/${id}`)
-        .send(toProblemView(await loadProblem(id)));
+        .send(toProblemView(await loadProblem(request.actor, id)));
     },
   });
 
@@ -107,7 +109,7 @@ export async function problemRoutes(app: FastifyInstance) {
     },
     handler: async (request) => {
       const { limit, cursor, ...filter } = request.query;
-      const rows = await listProblems(app.db, filter, pageRequest({ limit, cursor }));
+      const rows = await listProblems(app.db, request.actor, filter, pageRequest({ limit, cursor }));
       const { items, nextCursor } = pageOf(rows, limit);
       return { items: items.map(toProblemView), nextCursor };
     },
@@ -125,7 +127,7 @@ export async function problemRoutes(app: FastifyInstance) {
       response: responses({ 200: problemDetail }),
     },
     handler: async (request) => {
-      const problem = await loadProblem(request.params.id);
+      const problem = await loadProblem(request.actor, request.params.id);
       const [links, involved] = await Promise.all([problemLinks(app.db, problem.id), involvesSecurityManagement(app.db, problem)]);
       return {
         ...toProblemView(problem),
@@ -164,11 +166,11 @@ export async function problemRoutes(app: FastifyInstance) {
       response: responses({ 200: problemView }),
     },
     handler: async (request) => {
-      const problem = await loadProblem(request.params.id);
+      const problem = await loadProblem(request.actor, request.params.id);
       if (Object.keys(request.body).length === 0) throw invalid([{ path: 'body', message: 'change at least one field' }]);
       await checkReferences(problem.id, request.body);
       await updateProblem(app.db, { id: problem.id, patch: request.body, actor: request.actor.principalId });
-      return toProblemView(await loadProblem(problem.id));
+      return toProblemView(await loadProblem(request.actor, problem.id));
     },
   });
 
@@ -186,7 +188,7 @@ export async function problemRoutes(app: FastifyInstance) {
       response: responses({ 202: proposalAccepted }),
     },
     handler: async (request, reply) => {
-      const problem = await loadProblem(request.params.id);
+      const problem = await loadProblem(request.actor, request.params.id);
       if (problem.status === 'closed') throw conflict(`problem ${problem.id} is closed`);
       const { kind, text, changeId } = request.body;
       if (changeId) {

@@ -281,6 +281,45 @@ describe('problem management', () => {
     expect(emptyText.body.errors[0].path).toMatch(/text/);
   });
 
+  it('shows a service owner only the problems they recorded or whose services or CIs they own, and 404 for the rest', async () => {
+    const owner = await stack.token(['service_owner'], 'olga');
+    const tester = await stack.token(['tester'], 'tess');
+    const theirs = await seedCi(stack.db, { owner: 'olga', name: 'olga-service' });
+    const byService = (
+      await stack.request('POST', '/problems', { token: tokens.analyst, body: { title: 'Olga’s service', serviceIds: [theirs.serviceId] } })
+    ).body;
+    const byCi = (await stack.request('POST', '/problems', { token: tokens.analyst, body: { title: 'Olga’s CI', ciIds: [theirs.ciId] } }))
+      .body;
+    const another = (
+      await stack.request('POST', '/problems', { token: tokens.analyst, body: { title: 'Another owner’s', serviceIds: [serviceId] } })
+    ).body;
+    const recorded = await stack.request('POST', '/problems', { token: owner, body: { title: 'Seen by Olga', ciIds: [ciId] } });
+    expect(recorded.status).toBe(201);
+
+    expect((await stack.request('GET', `/problems/${byService.id}`, { token: owner })).body.title).toBe('Olga’s service');
+    expect((await stack.request('GET', `/problems/${byCi.id}`, { token: owner })).status).toBe(200);
+    expect((await stack.request('GET', `/problems/${recorded.body.id}`, { token: owner })).status).toBe(200);
+    // Invisible answers as unknown: no existence leak, and no write or proposal either.
+    const hidden = await stack.request('GET', `/problems/${another.id}`, { token: owner });
+    const unknown = await stack.request('GET', `/problems/${randomUUID()}`, { token: owner });
+    expect(hidden.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect((await stack.request('PATCH', `/problems/${another.id}`, { token: owner, body: { rootCause: 'guessed' } })).status).toBe(404);
+    const proposal = await stack.request('POST', `/problems/${another.id}/proposals`, {
+      token: owner,
+      body: { kind: 'workaround', text: 'restart it' },
+    });
+    expect(proposal.status).toBe(404);
+    expect((await stack.request('GET', `/problems/${another.id}`, { token: tokens.analyst })).body.rootCause).toBeNull();
+
+    const listed = (await stack.request('GET', '/problems?limit=100', { token: owner })).body.items.map((p: { id: string }) => p.id);
+    expect(listed.sort()).toEqual([byService.id, byCi.id, recorded.body.id].sort());
+    expect((await stack.request('GET', '/problems?limit=100', { token: tester })).body.items).toEqual([]);
+    expect((await stack.request('GET', `/problems/${byService.id}`, { token: tester })).status).toBe(404);
+    // Change managers see every problem: changes implement them.
+    expect((await stack.request('GET', `/problems/${another.id}`, { token: tokens.changes })).status).toBe(200);
+  });
+
   it('admits only the roles of the process', async () => {
     expect((await stack.request('GET', '/problems', { token: tokens.reporter })).status).toBe(403);
     expect((await stack.request('GET', '/problems', { token: tokens.auditor })).status).toBe(200);

@@ -3,6 +3,7 @@ import { computeMeasures, measurePeriod } from '../../db/measures';
 import { drillCoverage } from '../../db/measures/drill-coverage';
 import { falsePositiveRate } from '../../db/measures/false-positive-rate';
 import { makeDrillScheduleId } from '../../domain/drill';
+import { wardenSearchAttributes } from '../../domain/search-attributes';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 
@@ -94,6 +95,14 @@ describe('the drill programme', () => {
     const id = drill.incidentId;
     const incident = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
     expect(incident).toMatchObject({ drill: true, source: 'drill-schedule', affectedCis: [ciId], title: 'Drill: malware' });
+    // The Schedule's run publishes what operators filter drills by, like every Warden workflow.
+    const run = (await stack.temporal.client.schedule.getHandle('incident-drill/malware').describe()).info.recentActions[0];
+    if (!run) throw new Error('the triggered drill run is not among the schedule’s recent actions');
+    const published = (await stack.temporal.client.workflow.getHandle(run.action.workflow.workflowId).describe()).typedSearchAttributes;
+    expect(published.get({ name: wardenSearchAttributes.process.name, type: 'KEYWORD' })).toBe('incident');
+    expect(published.get({ name: wardenSearchAttributes.subjectId.name, type: 'KEYWORD' })).toBe('malware');
+    expect(published.get({ name: wardenSearchAttributes.drill.name, type: 'BOOL' })).toBe(true);
+    expect(published.get({ name: wardenSearchAttributes.status.name, type: 'KEYWORD' })).toBe('scheduled');
 
     // The exercise: acknowledged, triaged, containment rejected (a skipped step), then left running.
     await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, id, 'incident.acknowledge')).id, 'acknowledged');

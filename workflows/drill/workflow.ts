@@ -2,6 +2,7 @@ import { ParentClosePolicy, startChild, uuid4 } from '@temporalio/workflow';
 import { securityAspects } from '../../domain/classification';
 import type { ScheduledDrillInput, ScheduledDrillResult } from '../../domain/drill';
 import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
+import { publishSearchFields } from '../search-attributes';
 
 /**
  * One run of a category's drill Schedule: starts a drill incident, which runs the category's real
@@ -9,6 +10,8 @@ import { incidentPlaybookWorkflowType, makeIncidentWorkflowId, type IncidentPlay
  * KPIs), and lets it run on its own. The incident id comes from the workflow's deterministic uuid.
  */
 export async function scheduledIncidentDrillWorkflow(input: ScheduledDrillInput): Promise<ScheduledDrillResult> {
+  // The Schedule's runs have timestamped ids: operators find a category's runs by its name.
+  publishSearchFields({ process: 'incident', subjectId: input.category, drill: true, status: 'scheduled' });
   const incidentId = uuid4();
   await startChild(incidentPlaybookWorkflowType, {
     workflowId: makeIncidentWorkflowId(incidentId),
