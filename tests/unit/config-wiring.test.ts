@@ -198,6 +198,6 @@ it('wires the same activities for the worker the CLI starts and the one the test
   // Both call createWardenWorker with a Config; neither passes settings by hand any more.
   for (const file of ['cli/services.ts', 'tests/setup/stack.ts', 'bench/incidents.ts']) {
     const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
-    expect(source).toMatch(/createWardenWorker\(\{ config[,:]/);
+    expect(source).toMatch(/createWardenWorker\(\{\s*config[,:]/);
   }
 });
