@@ -133,6 +133,31 @@ function unwrapSingleAllOf(root: unknown): void {
   }
 }
 
+/**
+ * What zod's JSON Schema says that OpenAPI 3.0's Schema Object does not allow: an `examples` array
+ * (3.0 has one `example`), and `nullable` beside an `allOf` reference without the `type` 3.0 requires
+ * there (taken from the referenced component). Media types' `examples` are maps, so they stay.
+ */
+function fitOpenApi30Schemas(doc: Json): void {
+  const schemas = ((doc.components as Json | undefined)?.schemas ?? {}) as Record<string, Json>;
+  const pending: unknown[] = [doc];
+  while (pending.length) {
+    const node = pending.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (!Array.isArray(node)) {
+      const schema = node as Json;
+      if (Array.isArray(schema.examples)) {
+        schema.example ??= schema.examples[0];
+        delete schema.examples;
+      }
+      const only = Array.isArray(schema.allOf) && schema.allOf.length === 1 ? (schema.allOf[0] as Json) : undefined;
+      const ref = typeof only?.$ref === 'string' ? only.$ref.split('/').pop() : undefined;
+      if (schema.nullable === true && schema.type === undefined && ref && schemas[ref]?.type !== undefined) schema.type = schemas[ref].type;
+    }
+    pending.push(...(Array.isArray(node) ? node : Object.values(node)));
+  }
+}
+
 export function finishOpenApiDocument<T extends object>(document: T, options: { serverUrl: string }): T {
   const doc = document as unknown as Json;
   doc.servers = [{ url: options.serverUrl, description: 'This Warden' }];
@@ -147,6 +172,7 @@ export function finishOpenApiDocument<T extends object>(document: T, options: { 
     }
   }
   unwrapSingleAllOf(doc);
+  fitOpenApi30Schemas(doc);
   const components = doc.components as Json | undefined;
   if (components?.schemas) {
     const reached = reachableComponents(doc);

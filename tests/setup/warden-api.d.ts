@@ -2540,10 +2540,6 @@ export interface components {
          *         "7d0c5b1e-2f4a-4c8e-9a51-0f6f3c2b9d10"
          *       ]
          *     }
-         * @example {
-         *       "every": "30d",
-         *       "paused": true
-         *     }
          */
         DrillScheduleRequestInput: {
             cronExpressions?: string[];
