@@ -1,11 +1,11 @@
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { freePort } from '../../cli/embedded-postgres';
 import { requireTemporalCli } from '../../cli/temporal-cli';
@@ -14,6 +14,7 @@ import { createDb } from '../../db/create-db';
 import { createToken } from '../../db/tokens';
 import { seedCi } from '../setup/fixtures';
 import { createDatabase, databaseUrl, dropDatabase } from '../setup/postgres';
+import { ensureChromium, openBrowser, screenshotFolder } from '../setup/browser';
 import { eventually } from '../setup/stack';
 
 // The local run's Temporal UI, as an operator opens it: through Warden at /ui/temporal/ behind the
@@ -21,18 +22,6 @@ import { eventually } from '../setup/stack';
 // opened directly (another origin, no session), the same history stays ciphertext.
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const chromiumPath = '/usr/bin/chromium';
-const screenshots = path.resolve('test-results/temporal-ui');
-const launchArgs = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const dataDir = mkdtempSync(path.join(tmpdir(), 'warden-temporal-ui-'));
 const adminToken = `wdn_ui_${randomBytes(16).toString('hex')}`;
 const database = `${inject('databasePrefix')}temporal_ui`;
@@ -45,12 +34,10 @@ let historyPath = '';
 let directUi = '';
 let auditorToken = '';
 let reporterToken = '';
-const profiles: string[] = [];
+const screenshots = screenshotFolder('temporal-ui');
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath) && process.getuid?.() === 0) execFileSync('apt-get', ['install', '-y', 'chromium'], { stdio: 'ignore' });
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: apt-get install -y chromium (as root)`);
-  mkdirSync(screenshots, { recursive: true });
+  ensureChromium();
   const adminUrl = inject('postgresAdminUrl');
   await createDatabase(adminUrl, database, inject('templateDatabase'));
   const port = await freePort();
@@ -117,19 +104,8 @@ afterAll(async () => {
     await new Promise((resolve) => warden.once('exit', resolve));
   }
   await dropDatabase(inject('postgresAdminUrl'), database);
-  for (const dir of [dataDir, ...profiles]) rmSync(dir, { recursive: true, force: true });
+  rmSync(dataDir, { recursive: true, force: true });
 }, 60_000);
-
-async function browser(): Promise<{ context: BrowserContext; page: Page }> {
-  const profile = mkdtempSync(path.join(tmpdir(), 'warden-chromium-'));
-  profiles.push(profile);
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    args: launchArgs,
-    viewport: { width: 1400, height: 1000 },
-  });
-  return { context, page: context.pages()[0] ?? (await context.newPage()) };
-}
 
 async function signIn(page: Page, token: string) {
   await page.goto(`${api}/ui/sign-in`);
@@ -139,7 +115,7 @@ async function signIn(page: Page, token: string) {
 }
 
 it('shows the incident decoded in the Temporal UI to a signed-in auditor, through Warden', async () => {
-  const { context, page } = await browser();
+  const { page, close } = await openBrowser();
   try {
     await page.goto(`${api}${historyPath}`);
     expect(page.url()).toContain('/ui/sign-in');
@@ -148,7 +124,7 @@ it('shows the incident decoded in the Temporal UI to a signed-in auditor, throug
     await expect.poll(() => page.getByText(title).count(), { timeout: 45_000 }).toBeGreaterThan(0);
     await page.screenshot({ path: path.join(screenshots, 'decoded-through-warden.png'), fullPage: true });
   } finally {
-    await context.close();
+    await close();
   }
   // The decoding was the auditor's, on record.
   const audit = await fetch(`${api}/audit?action=codec.decoded&limit=5`, { headers: { authorization: `Bearer ${adminToken}` } });
@@ -156,21 +132,21 @@ it('shows the incident decoded in the Temporal UI to a signed-in auditor, throug
 }, 120_000);
 
 it('keeps the UI from people who may not read payloads, and read-only for those who may', async () => {
-  const { context, page } = await browser();
+  const { page, close } = await openBrowser();
   try {
     await signIn(page, reporterToken);
     const refused = await page.goto(`${api}${historyPath}`);
     expect(refused?.status()).toBe(403);
     expect(await page.getByText(title).count()).toBe(0);
   } finally {
-    await context.close();
+    await close();
   }
   const write = await fetch(`${api}/ui/temporal/api/v1/namespaces/default/workflows/x/terminate`, { method: 'POST' });
   expect([401, 404, 405]).toContain(write.status);
 });
 
 it('shows only ciphertext to someone who opens the UI directly, without a Warden session', async () => {
-  const { context, page } = await browser();
+  const { page, close } = await openBrowser();
   try {
     await page.goto(`${directUi}${historyPath}`);
     // The history renders, but the codec endpoint refuses a browser without a session: the input
@@ -182,6 +158,6 @@ it('shows only ciphertext to someone who opens the UI directly, without a Warden
     expect(await page.getByText(title).count()).toBe(0);
     await page.screenshot({ path: path.join(screenshots, 'ciphertext-directly.png'), fullPage: true });
   } finally {
-    await context.close();
+    await close();
   }
 }, 120_000);
