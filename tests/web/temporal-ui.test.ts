@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Connection } from '@temporalio/client';
+import { Connection } from '@temporalio/client';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, inject, it } from 'vitest';
 import { freePort } from '../../cli/embedded-postgres';
@@ -89,7 +89,9 @@ beforeAll(async () => {
     const { workflowId } = (await reported.json()) as { workflowId: string };
     const local = JSON.parse(readFileSync(path.join(dataDir, 'local.json'), 'utf8')) as { temporalPort: number; temporalUiPort: number };
     const connection = await Connection.connect({ address: `127.0.0.1:${local.temporalPort}` });
-    const runId = (await new Client({ connection }).workflow.getHandle(workflowId).describe()).runId;
+    // Raw: describing through a client would decode the memo, which only the codec's keys can.
+    const described = await connection.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId } });
+    const runId = described.workflowExecutionInfo?.execution?.runId;
     await connection.close();
     historyPath = `/ui/temporal/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
     directUi = `http://127.0.0.1:${local.temporalUiPort}`;
