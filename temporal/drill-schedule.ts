@@ -1,4 +1,5 @@
-import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
+import type { Client, ScheduleDescription } from '@temporalio/client';
+import { putCadenceSchedule } from './cadence-schedule';
 import { drillSchedulePrefix, makeDrillScheduleId, scheduledDrillWorkflowType, type ScheduledDrillInput } from '../domain/drill';
 
 /**
@@ -12,29 +13,14 @@ export async function putDrillSchedule(
   input: ScheduledDrillInput,
   paused: boolean | undefined,
 ): Promise<ScheduleDescription> {
-  const scheduleId = makeDrillScheduleId(input.category);
-  const { cadence } = input;
-  const spec = cadence.every ? { intervals: cadence.every.map((every) => ({ every })) } : { cronExpressions: cadence.cronExpressions };
-  const action = {
-    type: 'startWorkflow' as const,
+  return putCadenceSchedule(client, {
+    scheduleId: makeDrillScheduleId(input.category),
     workflowType: scheduledDrillWorkflowType,
-    workflowId: scheduleId,
     taskQueue,
-    args: [input],
-  };
-  const handle = client.schedule.getHandle(scheduleId);
-  try {
-    await handle.update((previous) => ({
-      ...previous,
-      spec,
-      action,
-      state: { ...previous.state, paused: paused ?? previous.state.paused },
-    }));
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
-    await client.schedule.create({ scheduleId, spec, action, state: { paused: paused ?? false } });
-  }
-  return handle.describe();
+    cadence: input.cadence,
+    input,
+    paused,
+  });
 }
 
 /** Every category's drill Schedule, described. */

@@ -1,4 +1,5 @@
 import { ScheduleNotFoundError, type Client, type ScheduleDescription } from '@temporalio/client';
+import { putCadenceSchedule } from './cadence-schedule';
 import { reviewScheduleId, scheduledSecurityReviewWorkflowType, type ScheduledReviewInput } from '../domain/security-review';
 
 /** The Schedule that starts the periodic review, or undefined if there is none. */
@@ -22,26 +23,12 @@ export async function putReviewSchedule(
   input: ScheduledReviewInput,
   paused: boolean | undefined,
 ): Promise<ScheduleDescription> {
-  const { cadence } = input;
-  const spec = cadence.every ? { intervals: cadence.every.map((every) => ({ every })) } : { cronExpressions: cadence.cronExpressions };
-  const action = {
-    type: 'startWorkflow' as const,
+  return putCadenceSchedule(client, {
+    scheduleId: reviewScheduleId,
     workflowType: scheduledSecurityReviewWorkflowType,
-    workflowId: reviewScheduleId,
     taskQueue,
-    args: [input],
-  };
-  const handle = client.schedule.getHandle(reviewScheduleId);
-  try {
-    await handle.update((previous) => ({
-      ...previous,
-      spec,
-      action,
-      state: { ...previous.state, paused: paused ?? previous.state.paused },
-    }));
-  } catch (error) {
-    if (!(error instanceof ScheduleNotFoundError)) throw error;
-    await client.schedule.create({ scheduleId: reviewScheduleId, spec, action, state: { paused: paused ?? false } });
-  }
-  return handle.describe();
+    cadence: input.cadence,
+    input,
+    paused,
+  });
 }
