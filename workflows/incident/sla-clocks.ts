@@ -128,6 +128,7 @@ export class SlaClocks {
 
 const isOpen = (clock: IncidentSlaClock) => clock.metAt === null && clock.breachedAt === null;
 
-function rethrowUnlessCancelled(error: unknown): void {
+/** For work started with `void`: a merge cancelling the incident ends it quietly; anything else still fails the task. */
+export function rethrowUnlessCancelled(error: unknown): void {
   if (!isCancellation(error)) throw error;
 }

@@ -40,7 +40,7 @@ import { HumanTasks } from '../human-task';
 import { publishSearchFields } from '../search-attributes';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
 import { actionResultUpdate, incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from './definitions';
-import { SlaClocks, slaClocksPatch } from './sla-clocks';
+import { rethrowUnlessCancelled, SlaClocks, slaClocksPatch } from './sla-clocks';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 // Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
@@ -302,7 +302,8 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     state.severity = registered.severity;
     state.securityIncident = true;
     publishSearchFields({ severity: registered.severity });
-    for (const request of carried.communications) void approveCommunication(request, true);
+    // In the procedure's scope: a merge cancels these approvals, which must not fail the workflow task.
+    for (const request of carried.communications) void approveCommunication(request, true).catch(rethrowUnlessCancelled);
   } else {
     // Register and classify.
     registered = await incidents.registerIncident({ ...input, workflowId: workflowInfo().workflowId });
