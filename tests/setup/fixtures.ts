@@ -46,6 +46,18 @@ export async function seedCi(
   return { serviceId: service.id, ciId: ci.id };
 }
 
+/** Waits until the incident, as `token` reads it, satisfies `until`, then returns it. */
+export function incidentWhen(stack: Stack, token: string, id: string, until: (incident: any) => boolean, what: string) {
+  return eventually(
+    async () => {
+      const found = (await stack.request('GET', `/incidents/${id}`, { token })).body;
+      return found.id && until(found) && found;
+    },
+    20_000,
+    what,
+  );
+}
+
 /** Waits for the open task of `kind` on a subject, then returns it. */
 export function openTask(stack: Stack, token: string, subjectId: string, kind: string) {
   return eventually(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attackTechniquesCovered } from '../../db/measures/attack-techniques-covered';
 import { computeMeasures, measurePeriod } from '../../db/measures/index';
-import { decide, openTask, seedCi } from '../setup/fixtures';
+import { decide, openTask, seedCi, incidentWhen } from '../setup/fixtures';
 import { recordHistory } from '../setup/histories';
 import { signedIn } from '../setup/web';
 import { elasticFailedLogons, sentinelIncidentSample, splunkKerberosFailures, wazuhSshBruteForce } from '../setup/siem-samples';
@@ -27,16 +27,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-async function incident(id: string, until: (incident: any) => boolean, what: string) {
-  return eventually(
-    async () => {
-      const found = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
-      return found.id && until(found) && found;
-    },
-    20_000,
-    what,
-  );
-}
+const incident = (id: string, until: (incident: any) => boolean, what: string) => incidentWhen(stack, tokens.auditor, id, until, what);
 
 const post = (body: unknown) => stack.request('POST', '/alerts', { token: tokens.siem, body });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../setup/stack';
-import { decide, openTask, seedCi } from '../setup/fixtures';
+import { decide, openTask, seedCi, incidentWhen } from '../setup/fixtures';
 
 let stack: Stack;
 const tokens = {} as Record<'siem' | 'analyst' | 'manager' | 'auditor', string>;
@@ -19,16 +19,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.close());
 
-async function incident(id: string, until: (incident: any) => boolean, what: string) {
-  return eventually(
-    async () => {
-      const found = (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
-      return found.id && until(found) && found;
-    },
-    20_000,
-    what,
-  );
-}
+const incident = (id: string, until: (incident: any) => boolean, what: string) => incidentWhen(stack, tokens.auditor, id, until, what);
 
 describe('SIEM intake', () => {
   it('correlates a service account failing authentication at 02:00 on a Saturday into one incident, isolates it after approval, and opens a forensic review', async () => {
