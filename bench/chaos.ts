@@ -11,12 +11,11 @@ import { requireTemporalCli } from '../cli/temporal-cli';
 import { configSchema } from '../config';
 import { createDb } from '../db/create-db';
 import { createToken } from '../db/tokens';
-import { containmentConfirmationKind } from '../domain/incident';
-import type { Role } from '../domain/roles';
 import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient } from '../temporal/connection';
 import { prepareDatabase } from '../wiring';
 import { seedServiceWithCi } from './scratch-services';
+import { decideForward, drivingManager, drivingOwner, drivingPrincipals, drivingReporter, type OpenTask } from './task-driver';
 
 // `npm run chaos`: a whole Warden (one API, two workers, a Temporal dev server and a PostgreSQL, all
 // started here) drives incidents to their human tasks while workers are killed with SIGKILL, the
@@ -55,22 +54,6 @@ export interface ChaosReport {
   faults: string[];
   durationSeconds: number;
 }
-
-const principals: { id: string; roles: Role[] }[] = [
-  { id: 'chaos-reporter', roles: ['reporter'] },
-  { id: 'chaos-ana', roles: ['security_analyst'] },
-  { id: 'chaos-bob', roles: ['security_analyst'] },
-  { id: 'chaos-max', roles: ['security_manager'] },
-  // Recovery steps fall to the owner of the affected CI.
-  { id: 'chaos-owner', roles: ['service_owner'] },
-];
-// The outcome that moves an incident forward, for each task kind's choices.
-const forward = ['acknowledged', 'triaged', 'approved', 'completed', 'done', 'resolved', 'accepted', 'confirmed'];
-// The data a task kind declares it needs to move forward (domain/task-forms.ts); other kinds need none.
-// A containment no responder carried out is confirmed by a person with evidence.
-const forwardData: Record<string, Record<string, unknown>> = {
-  [containmentConfirmationKind]: { evidence: 'chaos: carried out by hand and verified in the access log', links: [] },
-};
 
 interface Managed {
   name: string;
@@ -132,13 +115,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const codecKeys = generateCodecKeys('chaos');
     const setup = createDb(databaseUrl, silent);
     await prepareDatabase(setup.db);
-    const tokens = new Map<string, { token: string; roles: Role[] }>();
-    for (const { id, roles } of principals) {
-      tokens.set(id, { token: (await createToken(setup.db, { name: id, principalId: id, roles }, 'chaos')).token, roles });
+    const tokens = new Map<string, string>();
+    for (const { id, roles } of drivingPrincipals) {
+      tokens.set(id, (await createToken(setup.db, { name: id, principalId: id, roles }, 'chaos')).token);
     }
-    const ci = await seedServiceWithCi(setup.db, { service: 'chaos-payments', ci: 'chaos-payments-db', owner: 'chaos-owner' });
+    const ci = await seedServiceWithCi(setup.db, { service: 'chaos-payments', ci: 'chaos-payments-db', owner: drivingOwner });
     await setup.close();
-    const token = (id: string) => tokens.get(id)?.token ?? '';
+    const token = (id: string) => tokens.get(id) ?? '';
 
     // The processes under test, as production runs them.
     const apiPort = await freePort();
@@ -233,7 +216,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           () => false,
         );
         // Readiness is not enough: a real request must come back through the dependency.
-        if (ready && (await call('GET', '/tasks?status=open', 'chaos-max')).status === 200) break;
+        if (ready && (await call('GET', '/tasks?status=open', drivingManager)).status === 200) break;
         if (Date.now() > deadline) throw new Error(`the API did not recover after ${what}`);
         await sleep(100);
       }
@@ -254,7 +237,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const created = await call(
           'POST',
           '/incidents',
-          'chaos-reporter',
+          drivingReporter,
           {
             title: `Chaos incident ${i}`,
             description: 'raised by npm run chaos',
@@ -274,8 +257,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     let faultsOver = false;
     const probe = (async () => {
       while (!faultsOver) {
-        await call('GET', '/tasks?status=open', 'chaos-max');
-        await call('GET', '/incidents', 'chaos-max');
+        await call('GET', '/tasks?status=open', drivingManager);
+        await call('GET', '/incidents', drivingManager);
         await sleep(100);
       }
     })();
@@ -316,53 +299,27 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const settleDeadline = Date.now() + (options.settleTimeoutMs ?? 300_000);
     while (open.size > 0 && Date.now() < settleDeadline) {
       for (const id of [...open]) {
-        const incident = await call('GET', `/incidents/${id}`, 'chaos-max');
+        const incident = await call('GET', `/incidents/${id}`, drivingManager);
         if (incident.status === 200 && String(incident.body.status).startsWith('closed')) {
           open.delete(id);
           continue;
         }
-        const tasks = await call('GET', `/tasks?status=open&subjectId=${id}`, 'chaos-max');
+        const tasks = await call('GET', `/tasks?status=open&subjectId=${id}`, drivingManager);
         for (const task of tasks.body?.items ?? []) await decideTask(task);
       }
       if (open.size > 0) await sleep(300);
     }
 
     for (const id of open) {
-      const incident = await call('GET', `/incidents/${id}`, 'chaos-max');
-      const tasks = await call('GET', `/tasks?status=open&subjectId=${id}`, 'chaos-max');
+      const incident = await call('GET', `/incidents/${id}`, drivingManager);
+      const tasks = await call('GET', `/tasks?status=open&subjectId=${id}`, drivingManager);
       log(
         `still open: incident ${id} (${incident.body?.status}), open tasks ${JSON.stringify(tasks.body?.items?.map((t: { kind: string; allowedRoles: string[]; allowedOutcomes: string[]; decisions: unknown[] }) => [t.kind, t.allowedRoles, t.allowedOutcomes, t.decisions]))}`,
       );
     }
 
-    async function decideTask(task: {
-      id: string;
-      kind: string;
-      allowedRoles: string[];
-      allowedOutcomes: string[];
-      requester: string | null;
-      decisions: { principalId: string }[];
-    }) {
-      const outcome = forward.find((o) => task.allowedOutcomes.includes(o)) ?? task.allowedOutcomes[0];
-      const candidates = principals.filter(
-        (p) =>
-          p.roles.some((role) => task.allowedRoles.includes(role)) &&
-          p.id !== task.requester &&
-          !task.decisions.some((d) => d.principalId === p.id),
-      );
-      for (const candidate of candidates) {
-        const decided = await call('POST', `/tasks/${task.id}/decision`, candidate.id, {
-          outcome,
-          comment: 'chaos',
-          ...(Object.hasOwn(forwardData, task.kind) ? { data: forwardData[task.kind] } : {}),
-        });
-        if (decided.status === 200) {
-          report.decisions += 1;
-          if (decided.body?.status === 'decided') return;
-        } else if (decided.status === 409 || decided.status === 404) return;
-        else log(`deciding ${task.id} as ${candidate.id}: ${decided.status} ${JSON.stringify(decided.body)}`);
-        // 403 (this person may not, e.g. four eyes): the next candidate.
-      }
+    async function decideTask(task: OpenTask) {
+      report.decisions += await decideForward(task, call, { comment: 'chaos', unexpected: log });
     }
 
     // What the run left behind.

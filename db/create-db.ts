@@ -1,4 +1,4 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, type KyselyConfig, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from './database';
@@ -21,7 +21,13 @@ export const connectionTimeoutMs = 3_000;
 /** How long close() waits for checked-out clients (a query stuck on a lock) before it lets go of them. */
 const closeTimeoutMs = 2_000;
 
-export function createDb(connectionString: string, logger?: Pick<Logger, 'warn'>, maxConnections = 10): DbHandle {
+/** `log` sees every query Kysely runs (the read benchmark records what a request sent). */
+export function createDb(
+  connectionString: string,
+  logger?: Pick<Logger, 'warn'>,
+  maxConnections = 10,
+  log?: KyselyConfig['log'],
+): DbHandle {
   const pool = new pg.Pool({ connectionString, max: maxConnections, connectionTimeoutMillis: connectionTimeoutMs });
   // Without a listener, a client's 'error' event (PostgreSQL restarting: 57P01) is thrown as an
   // uncaught exception and takes the process down. The pool listens on its idle clients only; a
@@ -32,7 +38,7 @@ export function createDb(connectionString: string, logger?: Pick<Logger, 'warn'>
   pool.on('connect', (client) => {
     client.on('error', (error) => logger?.warn({ err: error }, 'PostgreSQL connection failed; the pool will reconnect'));
   });
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), ...(log ? { log } : {}) });
   return {
     db,
     // pool.end() waits for every checked-out client; one stuck in a query must not keep a process

@@ -196,7 +196,7 @@ it.each(Object.entries(reaches))('%s reaches the code that uses it', (name, rout
 
 it('wires the same activities for the worker the CLI starts and the one the tests start', () => {
   // Both call createWardenWorker with a Config; neither passes settings by hand any more.
-  for (const file of ['cli/services.ts', 'tests/setup/stack.ts', 'bench/incidents.ts']) {
+  for (const file of ['cli/services.ts', 'tests/setup/stack.ts', 'bench/harness.ts']) {
     const source = readFileSync(new URL(`../../${file}`, import.meta.url), 'utf8');
     expect(source).toMatch(/createWardenWorker\(\{\s*config[,:]/);
   }

@@ -1,0 +1,191 @@
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Kysely } from 'kysely';
+import pg from 'pg';
+import pino from 'pino';
+import { Worker } from '@temporalio/worker';
+import { type Config, loadConfig } from '../config';
+import { createDb } from '../db/create-db';
+import type { Database } from '../db/database';
+import { createToken } from '../db/tokens';
+import { buildServer } from '../server';
+import { generateCodecKeys } from '../temporal/codec';
+import { connectTemporalClient, type TemporalClientHandle } from '../temporal/connection';
+import { createWardenWorker, type WardenWorker } from '../worker';
+import { prepareDatabase, serverDeps, temporalSettings } from '../wiring';
+import * as baselineActivities from './baseline-activities';
+import { type ScratchServices, seedServiceWithCi, startScratchServices } from './scratch-services';
+import { type CallAs, drivingOwner, drivingPrincipals } from './task-driver';
+
+export const silent = pino({ level: 'silent' });
+/** Warden's API and its bare floors use pools of the same size, so neither wins on connections. */
+export const poolSize = 20;
+export const baselineTaskQueue = 'bench-baseline';
+
+/** Runs `run(i)` for i in [0, items) with at most `parallel` at once; answers the results in order. */
+export async function inParallel<T>(items: number, parallel: number, run: (i: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(items);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(parallel, items) }, async () => {
+      while (next < items) {
+        const i = next++;
+        results[i] = await run(i);
+      }
+    }),
+  );
+  return results;
+}
+
+/** Milliseconds `run` took. */
+export async function timed(run: () => Promise<unknown>): Promise<number> {
+  const start = performance.now();
+  await run();
+  return performance.now() - start;
+}
+
+/** Items per second when `items` took `ms`. */
+export const perSecond = (items: number, ms: number) => (items / ms) * 1000;
+
+export function percentile(samples: number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** Polls `ready` until it answers a value, failing after `timeoutMs`: waiting for state, not for time. */
+export async function eventually<T>(what: string, ready: () => Promise<T | undefined>, timeoutMs = 600_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await ready();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A database handle whose queries can be recorded as they run: the read floor replays what Warden sent. */
+export function recordingDb(connectionString: string) {
+  let recorded: { sql: string; parameters: readonly unknown[] }[] | undefined;
+  const handle = createDb(connectionString, silent, poolSize, (event) => {
+    if (event.level === 'query') recorded?.push({ sql: event.query.sql, parameters: event.query.parameters });
+  });
+  return {
+    ...handle,
+    /** The statements `run` sent through `db`, in order. */
+    async record(run: () => Promise<unknown>) {
+      recorded = [];
+      await run();
+      const statements = recorded;
+      recorded = undefined;
+      return statements;
+    },
+  };
+}
+
+/**
+ * A bare floor: Fastify with no plugins, and a pg pool of Warden's size on the same database.
+ * `routes` adds what the floor serves; answers its URL.
+ */
+export async function startBareServer(databaseUrl: string, routes: (app: FastifyInstance, pool: pg.Pool) => void) {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: poolSize });
+  const app = Fastify({ logger: false });
+  routes(app, pool);
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url,
+    async close() {
+      await app.close();
+      await pool.end();
+    },
+  };
+}
+
+/** One Warden (API and worker in this process, as `warden start` runs them) on scratch servers, and the bare floors' worker. */
+export interface WardenStack {
+  scratch: ScratchServices;
+  config: Config;
+  db: Kysely<Database>;
+  record: ReturnType<typeof recordingDb>['record'];
+  temporal: TemporalClientHandle;
+  app: FastifyInstance;
+  baseUrl: string;
+  worker: WardenWorker;
+  /** A CI owned by the driving owner, for incidents to affect. */
+  ciId: string;
+  /** An API call as one of the driving principals (task-driver.ts). */
+  call: CallAs;
+  /** The bearer token of a driving principal. */
+  tokenOf(principalId: string): string;
+  close(): Promise<void>;
+}
+
+export async function startWardenStack(): Promise<WardenStack> {
+  const scratch = await startScratchServices('bench');
+  const config = loadConfig({
+    DATABASE_URL: scratch.databaseUrl,
+    TEMPORAL_ADDRESS: scratch.env.address,
+    TEMPORAL_TASK_QUEUE: 'bench',
+    WARDEN_CODEC_KEYS: generateCodecKeys('bench'),
+    WARDEN_RATE_LIMIT_PER_MINUTE: '100000000',
+    LOG_LEVEL: 'silent',
+  });
+  const { db, record, close: closeDb } = recordingDb(scratch.databaseUrl);
+  await prepareDatabase(db);
+  const temporal = await connectTemporalClient(temporalSettings(config, 'for the benchmark'));
+  const app = await buildServer(serverDeps(config, { db, temporal }));
+  const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  const worker = await createWardenWorker({ config, db, logger: silent });
+  const wardenRun = worker.run();
+  const baseline = await Worker.create({
+    connection: scratch.env.nativeConnection,
+    taskQueue: baselineTaskQueue,
+    workflowsPath: fileURLToPath(new URL('./baseline-workflows.ts', import.meta.url)),
+    activities: baselineActivities,
+  });
+  const baselineRun = baseline.run();
+
+  const tokens = new Map<string, string>();
+  for (const { id, roles } of drivingPrincipals)
+    tokens.set(id, (await createToken(db, { name: id, principalId: id, roles }, 'bench')).token);
+  const ci = await seedServiceWithCi(db, { service: 'bench', ci: 'bench-ci', owner: drivingOwner });
+  const call: CallAs = async (method, route, principalId, body) => {
+    const response = await fetch(baseUrl + route, {
+      method,
+      headers: {
+        authorization: `Bearer ${tokens.get(principalId)}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const stack: WardenStack = {
+    scratch,
+    config,
+    db,
+    record,
+    temporal,
+    app,
+    baseUrl,
+    worker,
+    ciId: ci.id,
+    call,
+    tokenOf: (principalId) => tokens.get(principalId) ?? '',
+    async close() {
+      await app.close();
+      await worker.shutdown();
+      await wardenRun;
+      baseline.shutdown();
+      await baselineRun;
+      await temporal.close();
+      await closeDb();
+      await scratch.close();
+    },
+  };
+  return stack;
+}
+
+/** A workflow id no other run on the shared dev server uses. */
+export const uniqueId = (prefix: string) => `${prefix}-${randomBytes(6).toString('hex')}`;

@@ -1,0 +1,113 @@
+import { sql } from 'kysely';
+import type { Bench, Sizes } from '../figures';
+import { eventually, inParallel, perSecond, startBareServer, timed, uniqueId, type WardenStack } from '../harness';
+import { drivingAnalyst } from '../task-driver';
+
+const copies = { alerts: 'bench_storm_alerts', observables: 'bench_storm_alert_observables' };
+
+/**
+ * Alert `i` of a storm: its fingerprint is one of `fingerprints`, and every four fingerprints share
+ * an IP, so alerts attach both by fingerprint and by a shared observable.
+ */
+function stormAlert(storm: string, i: number, { fingerprints }: Sizes) {
+  const group = i % fingerprints;
+  return {
+    source: storm,
+    rule: `Brute force from ${group}`,
+    severity: 'medium',
+    host: `storm-host-${group}`,
+    fingerprint: `${storm}-${group}`,
+    time: new Date().toISOString(),
+    observables: [
+      { type: 'ip', value: `198.51.${Math.floor(group / 4) % 256}.${Math.floor(group / 1024)}` },
+      { type: 'hash', value: `${storm}-payload-${group}` },
+    ],
+  };
+}
+
+/** Fails the run unless every alert of the storm was recorded, and attached or opened an incident that now exists. */
+async function assertNoneLost(stack: WardenStack, storm: string, alerts: number) {
+  const counts = await sql<{ received: number; placed: number; incidents: number }>`
+    select count(*)::int as received,
+           count(*) filter (where verdict in ('attached', 'incident') and incident_id is not null)::int as placed,
+           count(distinct incident_id)::int as incidents
+      from security_alerts_received where source = ${storm}`.execute(stack.db);
+  const { received, placed, incidents } = counts.rows[0] ?? { received: 0, placed: 0, incidents: 0 };
+  if (received !== alerts || placed !== alerts)
+    throw new Error(`lost alerts: ${alerts} sent, ${received} recorded, ${placed} attached or in an incident`);
+  // Incidents register through their workflows: each alert's incident must come to exist.
+  await eventually('every alert’s incident registered', async () => {
+    const missing = await sql<{ n: number }>`
+      select count(distinct a.incident_id)::int as n from security_alerts_received a
+        left join incidents i on i.id = a.incident_id where a.source = ${storm} and i.id is null`.execute(stack.db);
+    return missing.rows[0]?.n === 0 ? true : undefined;
+  });
+  return incidents;
+}
+
+/**
+ * SIEM alerts per second into POST /alerts, `concurrency` at once, against bare Fastify + pg
+ * inserting the same rows (the alert and its observables, one transaction) into copies of the tables.
+ */
+export const alertStormBench: Bench = {
+  name: 'alert-storm',
+  async measure(stack, sizes) {
+    const { alerts, concurrency } = sizes;
+    const storm = uniqueId('storm');
+    const post = async (url: string, headers: Record<string, string>, i: number) => {
+      const response = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(stormAlert(storm, i, sizes)),
+      });
+      if (response.status !== 202 && response.status !== 200) throw new Error(`alert ${i}: ${response.status} ${await response.text()}`);
+    };
+    const auth = { authorization: `Bearer ${stack.tokenOf(drivingAnalyst)}` };
+    const wardenMs = await timed(() => inParallel(alerts, concurrency, (i) => post(`${stack.baseUrl}/alerts`, auth, i)));
+    const incidents = await assertNoneLost(stack, storm, alerts);
+    process.stderr.write(`alert-storm: ${alerts} alerts in ${incidents} incidents, none lost\n`);
+
+    await sql`create table if not exists ${sql.table(copies.alerts)} (like security_alerts_received including defaults)`.execute(stack.db);
+    await sql`create table if not exists ${sql.table(copies.observables)} (like alert_observables including defaults)`.execute(stack.db);
+    const bare = await startBareServer(stack.scratch.databaseUrl, (app, pool) => {
+      app.post('/alerts', async (request, reply) => {
+        const alert = request.body as ReturnType<typeof stormAlert>;
+        const client = await pool.connect();
+        try {
+          await client.query('begin');
+          const { rows } = await client.query(
+            `insert into ${copies.alerts} (format, source, rule, severity, host, fingerprint, observed_at, verdict, reason, raw, received_by)
+             values ('generic', $1, $2, $3, $4, $5, $6, 'incident', 'bare floor', $7, 'bench') returning id`,
+            [alert.source, alert.rule, alert.severity, alert.host, alert.fingerprint, alert.time, JSON.stringify(alert)],
+          );
+          for (const observable of alert.observables) {
+            await client.query(`insert into ${copies.observables} (alert_id, type, value) values ($1, $2, $3)`, [
+              rows[0].id,
+              observable.type,
+              observable.value,
+            ]);
+          }
+          await client.query('commit');
+        } finally {
+          client.release();
+        }
+        return reply.code(202).send({ alertId: 'recorded' });
+      });
+    });
+    let floorMs: number;
+    try {
+      floorMs = await timed(() => inParallel(alerts, concurrency, (i) => post(`${bare.url}/alerts`, {}, i)));
+    } finally {
+      await bare.close();
+    }
+    return [
+      {
+        path: `alert storm (POST /alerts, ${alerts} alerts over ${sizes.fingerprints} fingerprints, none lost)`,
+        unit: '/s',
+        warden: perSecond(alerts, wardenMs),
+        floor: perSecond(alerts, floorMs),
+        goal: { kind: 'share of floor', ratio: 0.5 },
+      },
+    ];
+  },
+};
