@@ -111,8 +111,9 @@ export interface WardenStack {
   app: FastifyInstance;
   baseUrl: string;
   worker: WardenWorker;
-  /** A CI owned by the driving owner, for incidents to affect. */
+  /** A CI owned by the driving owner, for incidents to affect and alerts to name. */
   ciId: string;
+  ciName: string;
   /** An API call as one of the driving principals (task-driver.ts). */
   call: CallAs;
   /** The bearer token of a driving principal. */
@@ -148,7 +149,8 @@ export async function startWardenStack(): Promise<WardenStack> {
   const tokens = new Map<string, string>();
   for (const { id, roles } of drivingPrincipals)
     tokens.set(id, (await createToken(db, { name: id, principalId: id, roles }, 'bench')).token);
-  const ci = await seedServiceWithCi(db, { service: 'bench', ci: 'bench-ci', owner: drivingOwner });
+  const ciName = 'bench-ci';
+  const ci = await seedServiceWithCi(db, { service: 'bench', ci: ciName, owner: drivingOwner });
   const call: CallAs = async (method, route, principalId, body) => {
     const response = await fetch(baseUrl + route, {
       method,
@@ -171,6 +173,7 @@ export async function startWardenStack(): Promise<WardenStack> {
     baseUrl,
     worker,
     ciId: ci.id,
+    ciName,
     call,
     tokenOf: (principalId) => tokens.get(principalId) ?? '',
     async close() {

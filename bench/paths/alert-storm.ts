@@ -1,21 +1,24 @@
-import { sql } from 'kysely';
-import type { Bench, Sizes } from '../figures';
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/database';
+import type { Bench } from '../figures';
 import { eventually, inParallel, perSecond, startBareServer, timed, uniqueId, type WardenStack } from '../harness';
 import { drivingAnalyst } from '../task-driver';
 
 const copies = { alerts: 'bench_storm_alerts', observables: 'bench_storm_alert_observables' };
 
 /**
- * Alert `i` of a storm: its fingerprint is one of `fingerprints`, and every four fingerprints share
- * an IP, so alerts attach both by fingerprint and by a shared observable.
+ * Alert `i` of a storm on `host`, a CI in the CMDB (on a host Warden does not know the incident
+ * would close as not a security incident and free its fingerprint). Its fingerprint is one of
+ * `fingerprints`, and every four fingerprints share an IP, so alerts attach both by fingerprint and
+ * by a shared observable: a storm ends in ceil(fingerprints / 4) incidents.
  */
-function stormAlert(storm: string, i: number, { fingerprints }: Sizes) {
+export function stormAlert(storm: string, i: number, { fingerprints, host }: { fingerprints: number; host: string }) {
   const group = i % fingerprints;
   return {
     source: storm,
     rule: `Brute force from ${group}`,
     severity: 'medium',
-    host: `storm-host-${group}`,
+    host,
     fingerprint: `${storm}-${group}`,
     time: new Date().toISOString(),
     observables: [
@@ -25,24 +28,29 @@ function stormAlert(storm: string, i: number, { fingerprints }: Sizes) {
   };
 }
 
-/** Fails the run unless every alert of the storm was recorded, and attached or opened an incident that now exists. */
-async function assertNoneLost(stack: WardenStack, storm: string, alerts: number) {
-  const counts = await sql<{ received: number; placed: number; incidents: number }>`
+/** What became of a storm's alerts: how many were recorded, attached or in an incident, and in how many incidents. */
+export async function stormOutcome(db: Kysely<Database>, storm: string) {
+  const counts = await sql<{ received: number; placed: number; incidents: number; unregistered: number }>`
     select count(*)::int as received,
-           count(*) filter (where verdict in ('attached', 'incident') and incident_id is not null)::int as placed,
-           count(distinct incident_id)::int as incidents
-      from security_alerts_received where source = ${storm}`.execute(stack.db);
-  const { received, placed, incidents } = counts.rows[0] ?? { received: 0, placed: 0, incidents: 0 };
+           count(*) filter (where a.verdict in ('attached', 'incident') and a.incident_id is not null)::int as placed,
+           count(distinct a.incident_id)::int as incidents,
+           count(distinct a.incident_id) filter (where i.id is null)::int as unregistered
+      from security_alerts_received a left join incidents i on i.id = a.incident_id
+     where a.source = ${storm}`.execute(db);
+  return counts.rows[0] ?? { received: 0, placed: 0, incidents: 0, unregistered: 0 };
+}
+
+/** Fails the run unless every alert of the storm was recorded, and attached or opened an incident that comes to exist. */
+async function assertNoneLost(stack: WardenStack, storm: string, alerts: number) {
+  const { received, placed } = await stormOutcome(stack.db, storm);
   if (received !== alerts || placed !== alerts)
     throw new Error(`lost alerts: ${alerts} sent, ${received} recorded, ${placed} attached or in an incident`);
-  // Incidents register through their workflows: each alert's incident must come to exist.
-  await eventually('every alert’s incident registered', async () => {
-    const missing = await sql<{ n: number }>`
-      select count(distinct a.incident_id)::int as n from security_alerts_received a
-        left join incidents i on i.id = a.incident_id where a.source = ${storm} and i.id is null`.execute(stack.db);
-    return missing.rows[0]?.n === 0 ? true : undefined;
+  // Incidents register through their workflows.
+  const outcome = await eventually('every alert’s incident registered', async () => {
+    const now = await stormOutcome(stack.db, storm);
+    return now.unregistered === 0 ? now : undefined;
   });
-  return incidents;
+  return outcome.incidents;
 }
 
 /**
@@ -58,7 +66,7 @@ export const alertStormBench: Bench = {
       const response = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(stormAlert(storm, i, sizes)),
+        body: JSON.stringify(stormAlert(storm, i, { fingerprints: sizes.fingerprints, host: stack.ciName })),
       });
       if (response.status !== 202 && response.status !== 200) throw new Error(`alert ${i}: ${response.status} ${await response.text()}`);
     };
