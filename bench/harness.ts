@@ -116,6 +116,8 @@ export interface WardenStack {
   ciName: string;
   /** An API call as one of the driving principals (task-driver.ts). */
   call: CallAs;
+  /** How many answers were 503 and retried (`untilAvailable`) so far: load Warden shed. */
+  shed: { unavailable: number };
   /** The bearer token of a driving principal. */
   tokenOf(principalId: string): string;
   close(): Promise<void>;
@@ -151,15 +153,18 @@ export async function startWardenStack(): Promise<WardenStack> {
     tokens.set(id, (await createToken(db, { name: id, principalId: id, roles }, 'bench')).token);
   const ciName = 'bench-ci';
   const ci = await seedServiceWithCi(db, { service: 'bench', ci: ciName, owner: drivingOwner });
+  const shed = { unavailable: 0 };
   const call: CallAs = async (method, route, principalId, body) => {
-    const response = await fetch(baseUrl + route, {
-      method,
-      headers: {
-        authorization: `Bearer ${tokens.get(principalId)}`,
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    const response = await untilAvailable(shed, () =>
+      fetch(baseUrl + route, {
+        method,
+        headers: {
+          authorization: `Bearer ${tokens.get(principalId)}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };
@@ -175,6 +180,7 @@ export async function startWardenStack(): Promise<WardenStack> {
     ciId: ci.id,
     ciName,
     call,
+    shed,
     tokenOf: (principalId) => tokens.get(principalId) ?? '',
     async close() {
       await app.close();
@@ -188,6 +194,22 @@ export async function startWardenStack(): Promise<WardenStack> {
     },
   };
   return stack;
+}
+
+/**
+ * Sends until the answer is not 503, waiting the Retry-After each 503 gives as a well-behaved client
+ * does (Warden answers 503 when PostgreSQL or Temporal is too busy to answer within its timeouts),
+ * counting the 503s in `shed`.
+ */
+export async function untilAvailable(shed: { unavailable: number }, send: () => Promise<Response>): Promise<Response> {
+  for (;;) {
+    const response = await send();
+    if (response.status !== 503) return response;
+    shed.unavailable += 1;
+    await response.body?.cancel();
+    const retryAfter = Number(response.headers.get('retry-after')) || 1;
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+  }
 }
 
 /** A workflow id no other run on the shared dev server uses. */

@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
@@ -102,6 +102,13 @@ function tableOf(figures: Map<string, Figure[]>, failures: Map<string, string>):
   return lines.join('\n');
 }
 
+/** The 503s Warden answered under the load, retried after their Retry-After (the figures include the wait). */
+function shedLine(shed: Map<string, number>): string {
+  if (shed.size === 0) return '';
+  const counts = [...shed].map(([name, count]) => `${name} ${count}`).join(', ');
+  return `Answers 503 (PostgreSQL or Temporal too busy), retried after their Retry-After, the wait included in the figures: ${counts}.\n\n`;
+}
+
 async function machine(stack: WardenStack | undefined): Promise<string> {
   const cli = await resolveTemporalCli();
   const temporal = cli ? execFileSync(cli.path, ['--version'], { encoding: 'utf8' }).trim() : 'the SDK’s downloaded dev server';
@@ -122,8 +129,10 @@ async function main() {
   const stack = selected.some((b) => !b.ownServers) ? await startWardenStack() : undefined;
   const figures = new Map<string, Figure[]>();
   const failures = new Map<string, string>();
+  const shed = new Map<string, number>();
   try {
     for (const bench of selected) {
+      const unavailableBefore = stack?.shed.unavailable ?? 0;
       for (let index = 0; index < runs; index++) {
         process.stderr.write(`${bench.name}: run ${index + 1} of ${runs}\n`);
         try {
@@ -132,20 +141,23 @@ async function main() {
           }
         } catch (error) {
           failures.set(bench.name, (error as Error).message);
+          process.stderr.write(`${bench.name} failed: ${(error as Error).stack}\n`);
           break;
         }
       }
+      const unavailable = (stack?.shed.unavailable ?? 0) - unavailableBefore;
+      if (unavailable > 0) shed.set(bench.name, unavailable);
     }
     const sizesLine = Object.entries(sizes)
       .map(([key, value]) => `${kebab(key)}=${value}`)
       .join(' ');
     const report =
       `Median of ${runs} runs (min–max), each path beside its floor measured in the same run on the same servers.\n\n` +
-      `${tableOf(figures, failures)}\n\nWorkload: ${sizesLine}\n\n${await machine(stack)}\n`;
+      `${tableOf(figures, failures)}\n\n${shedLine(shed)}Workload: ${sizesLine}\n\n${await machine(stack)}\n`;
     process.stdout.write(`\n${report}`);
     if (write) {
       const path = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
-      writeFileSync(path, performanceDoc(report));
+      writeFileSync(path, withLatestRun(existsSync(path) ? readFileSync(path, 'utf8') : undefined, report));
       process.stderr.write(`wrote ${path}\n`);
     }
   } finally {
@@ -154,17 +166,14 @@ async function main() {
   if (failures.size) process.exitCode = 1;
 }
 
-function performanceDoc(report: string): string {
-  return `# Performance
+const latestRun = { start: '<!-- npm run bench -- --write: from here -->', end: '<!-- npm run bench -- --write: to here -->' };
 
-Written by \`npm run bench -- --write\` (bench/suite.ts) on ${new Date().toISOString().slice(0, 10)}. Every
-path is measured against its bare floor: the same work done by the bare tool (Temporal client,
-Fastify and pg) in the same run on the same servers, so the ratio says what Warden costs on top.
-What each path does and why each floor is the fair one is in the header of its file under
-\`bench/paths/\`. Rerun the suite on a quiet machine before comparing figures: on a shared one they
-move with the neighbours' load.
-
-${report}`;
+/** docs/performance.md with the latest run between its markers; the prose around them is kept as written. */
+function withLatestRun(document: string | undefined, report: string): string {
+  const section = `${latestRun.start}\n\nRun on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC.\n\n${report}\n${latestRun.end}`;
+  const [start, end] = [document?.indexOf(latestRun.start) ?? -1, document?.indexOf(latestRun.end) ?? -1];
+  if (document && start >= 0 && end > start) return document.slice(0, start) + section + document.slice(end + latestRun.end.length);
+  return `# Performance\n\n${section}\n`;
 }
 
 await main();

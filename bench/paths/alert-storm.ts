@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/database';
 import type { Bench } from '../figures';
-import { eventually, inParallel, perSecond, startBareServer, timed, uniqueId, type WardenStack } from '../harness';
+import { eventually, inParallel, perSecond, startBareServer, timed, uniqueId, untilAvailable, type WardenStack } from '../harness';
 import { drivingAnalyst } from '../task-driver';
 
 const copies = { alerts: 'bench_storm_alerts', observables: 'bench_storm_alert_observables' };
@@ -63,11 +63,13 @@ export const alertStormBench: Bench = {
     const { alerts, concurrency } = sizes;
     const storm = uniqueId('storm');
     const post = async (url: string, headers: Record<string, string>, i: number) => {
-      const response = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...headers },
-        body: JSON.stringify(stormAlert(storm, i, { fingerprints: sizes.fingerprints, host: stack.ciName })),
-      });
+      const response = await untilAvailable(stack.shed, () =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...headers },
+          body: JSON.stringify(stormAlert(storm, i, { fingerprints: sizes.fingerprints, host: stack.ciName })),
+        }),
+      );
       if (response.status !== 202 && response.status !== 200) throw new Error(`alert ${i}: ${response.status} ${await response.text()}`);
     };
     const auth = { authorization: `Bearer ${stack.tokenOf(drivingAnalyst)}` };

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { buildServer } from '../../server';
 import { serverDeps } from '../../wiring';
 import type { Bench } from '../figures';
-import { eventually, inParallel, uniqueId, type WardenStack } from '../harness';
+import { eventually, inParallel, uniqueId, untilAvailable, type WardenStack } from '../harness';
 import { drivingReporter } from '../task-driver';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -73,19 +73,30 @@ export const parkedBench: Bench = {
     const app = await buildServer(
       serverDeps({ ...stack.config, TEMPORAL_TASK_QUEUE: taskQueue }, { db: stack.db, temporal: { ...stack.temporal, taskQueue } }),
     );
-    const worker = await spawnWorker(stack, taskQueue);
+    const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+    const worker = await spawnWorker(stack, taskQueue).catch(async (error: unknown) => {
+      await app.close();
+      throw error;
+    });
     try {
       const idle = await settledRss(worker.pid);
       const headers = { authorization: `Bearer ${stack.tokenOf(drivingReporter)}` };
       const ids = await inParallel(parked, concurrency, async (i) => {
-        const created = await app.inject({
-          method: 'POST',
-          url: '/incidents',
-          headers,
-          payload: { title: `parked ${i}`, description: 'left waiting', category: 'malware', affectedCis: [stack.ciId], source: 'bench' },
-        });
-        if (created.statusCode !== 202) throw new Error(`POST /incidents answered ${created.statusCode}: ${created.body}`);
-        return (created.json() as { id: string }).id;
+        const created = await untilAvailable(stack.shed, () =>
+          fetch(`${baseUrl}/incidents`, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/json' },
+            body: JSON.stringify({
+              title: `parked ${i}`,
+              description: 'left waiting',
+              category: 'malware',
+              affectedCis: [stack.ciId],
+              source: 'bench',
+            }),
+          }),
+        );
+        if (created.status !== 202) throw new Error(`POST /incidents answered ${created.status}: ${await created.text()}`);
+        return ((await created.json()) as { id: string }).id;
       });
       // Parked means the workflow ran to its first wait: the acknowledge task is open.
       await eventually('every parked incident waiting on its acknowledge task', async () => {
