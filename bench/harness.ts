@@ -154,13 +154,14 @@ export async function startWardenStack(): Promise<WardenStack> {
   const ciName = 'bench-ci';
   const ci = await seedServiceWithCi(db, { service: 'bench', ci: ciName, owner: drivingOwner });
   const shed = { unavailable: 0 };
-  const call: CallAs = async (method, route, principalId, body) => {
+  const call: CallAs = async (method, route, principalId, body, headers = {}) => {
     const response = await untilAvailable(shed, () =>
       fetch(baseUrl + route, {
         method,
         headers: {
           authorization: `Bearer ${tokens.get(principalId)}`,
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       }),

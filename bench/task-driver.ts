@@ -41,7 +41,13 @@ export interface OpenTask {
 }
 
 /** One API call as `principalId`; answers its status and parsed body. */
-export type CallAs = (method: string, route: string, principalId: string, body?: unknown) => Promise<{ status: number; body: any }>;
+export type CallAs = (
+  method: string,
+  route: string,
+  principalId: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+) => Promise<{ status: number; body: any }>;
 
 /**
  * Decides `task` with the outcome that moves it forward, as each principal allowed to in turn until

@@ -52,7 +52,14 @@ export const decisionBench: Bench = {
       for (const taskId of acknowledgements) {
         wardenMs.push(
           await timed(async () => {
-            const decided = await stack.call('POST', `/tasks/${taskId}/decision`, drivingAnalyst, { outcome: 'acknowledged' });
+            // With an Idempotency-Key, a retry after a 503 that came once the decision was in answers the decision again.
+            const decided = await stack.call(
+              'POST',
+              `/tasks/${taskId}/decision`,
+              drivingAnalyst,
+              { outcome: 'acknowledged' },
+              { 'idempotency-key': taskId },
+            );
             if (decided.status !== 200) throw new Error(`deciding ${taskId}: ${decided.status} ${JSON.stringify(decided.body)}`);
           }),
         );
