@@ -32,7 +32,14 @@ module.exports = {
       comment: 'workflows/ imports the workflow SDK, domain/ and other workflow files; activities as types only',
       from: { path: '^workflows/' },
       to: {
-        pathNot: ['^workflows/', '^domain/', `${npm}@temporalio/(workflow|common)(/|$)`, '^activities/'],
+        pathNot: [
+          '^workflows/',
+          '^domain/',
+          `${npm}@temporalio/(workflow|common)(/|$)`,
+          // The SDK's workflow-side tracing, written for the sandbox (workflows/interceptors.ts).
+          `${npm}@temporalio/interceptors-opentelemetry/lib/(workflow|instrumentation)(/|\\.js$)`,
+          '^activities/',
+        ],
       },
     },
     {
@@ -40,6 +47,16 @@ module.exports = {
       severity: 'error',
       from: { path: '^workflows/' },
       to: { path: '^activities/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'telemetry-stands-apart',
+      severity: 'error',
+      comment: 'telemetry/ is loaded before everything else (bin/warden.js): OpenTelemetry, the Temporal tracing interceptors, version.ts, Node',
+      from: { path: '^telemetry/' },
+      to: {
+        pathNot: ['^telemetry/', '^version\\.ts$', `${npm}(@opentelemetry/[^/]+|@temporalio/(client|worker|interceptors-opentelemetry)|pg)(/|$)`],
+        dependencyTypesNot: builtin,
+      },
     },
     {
       name: 'db-is-the-data-layer',
@@ -101,8 +118,9 @@ module.exports = {
     {
       name: 'only-the-worker-runs-workflows',
       severity: 'error',
-      comment: '@temporalio/worker is imported by worker.ts alone (tests and benchmarks aside)',
-      from: { pathNot: ['^worker\\.ts$', '^(tests|bench)/'] },
+      comment:
+        '@temporalio/worker is imported by worker.ts alone (tests and benchmarks aside; telemetry/tracing.ts names its activity interceptor type)',
+      from: { pathNot: ['^worker\\.ts$', '^(tests|bench)/', '^telemetry/tracing\\.ts$'] },
       to: { path: `${npm}@temporalio/worker(/|$)` },
     },
     {

@@ -4,4 +4,13 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// Before the command's modules load: tracing (when OTEL_* asks for it) patches `http` and `pg` as they load.
+const { startTracingWhenConfigured, TracingSettingsError } = await import('../telemetry/index.ts');
+try {
+  await startTracingWhenConfigured();
+} catch (error) {
+  if (!(error instanceof TracingSettingsError)) throw error;
+  process.stderr.write(`warden: ${error.message}\n`);
+  process.exit(2);
+}
 await import('../cli/warden.ts');

@@ -13,6 +13,7 @@ import {
 import { setupTemporalNamespace, TemporalSetupError } from '../temporal/setup';
 import { createWardenWorker, installTemporalRuntimeLogger } from '../worker';
 import { serverDeps, temporalSettings } from '../wiring';
+import { activeTracing } from '../telemetry/index';
 import { CliError } from './errors';
 import { usablePrebuiltBundle } from './workflow-bundle';
 import type { Lifetime } from './lifetime';
@@ -38,7 +39,7 @@ export function openDatabase(url: string, logger: Logger, lifetime: Lifetime): K
 }
 
 export async function connectTemporal(settings: TemporalSettings, lifetime: Lifetime): Promise<TemporalClientHandle> {
-  const temporal = await connectTemporalClient(settings);
+  const temporal = await connectTemporalClient(settings, activeTracing()?.clientInterceptors);
   lifetime.add('the Temporal client', temporal.close);
   return temporal;
 }
@@ -65,6 +66,7 @@ export async function startWorker(options: { config: Config; db: Kysely<Database
     config,
     db: options.db,
     logger,
+    tracing: activeTracing(),
     ...('path' in bundle ? { workflowBundlePath: bundle.path } : {}),
   });
   lifetime.add('the worker', () => worker.shutdown());
