@@ -51,10 +51,15 @@ module.exports = {
     {
       name: 'telemetry-stands-apart',
       severity: 'error',
-      comment: 'telemetry/ is loaded before everything else (bin/warden.js): OpenTelemetry, the Temporal tracing interceptors, version.ts, Node',
+      comment:
+        'telemetry/ is loaded before everything else (bin/warden.js): OpenTelemetry, the Temporal tracing interceptors, version.ts, Node',
       from: { path: '^telemetry/' },
       to: {
-        pathNot: ['^telemetry/', '^version\\.ts$', `${npm}(@opentelemetry/[^/]+|@temporalio/(client|worker|interceptors-opentelemetry)|pg)(/|$)`],
+        pathNot: [
+          '^telemetry/',
+          '^version\\.ts$',
+          `${npm}(@opentelemetry/[^/]+|@temporalio/(client|worker|interceptors-opentelemetry)|pg)(/|$)`,
+        ],
         dependencyTypesNot: builtin,
       },
     },

@@ -4,12 +4,15 @@ import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { freePort } from '../../cli/embedded-postgres';
 import { configSchema } from '../../config';
 import { createDb } from '../../db/create-db';
 import { createToken } from '../../db/tokens';
 import { incidentPlaybookWorkflowType } from '../../domain/incident';
+import { createDataConverter } from '../../temporal/connection';
 import { eventually } from '../setup/stack';
 import { createDatabase, databaseUrl, dropDatabase } from '../setup/postgres';
 
@@ -214,5 +217,21 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     );
     const ofIncident = lines().filter((line) => line.msg === 'activity completed' && line.workflowId === `incident/${incidentId}`);
     expect(ofIncident.every((line) => line.reqId === requestId)).toBe(true);
+  }, 60_000);
+
+  it('replays the traced workflow: its tracing and request id headers add no command', async () => {
+    expect(incidentId).not.toBe('');
+    const connection = await Connection.connect({ address: inject('temporalAddress') });
+    try {
+      const dataConverter = createDataConverter(inject('codecKeys'));
+      const history = await new Client({ connection, dataConverter }).workflow.getHandle(`incident/${incidentId}`).fetchHistory();
+      const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
+      expect(Object.keys(started?.header?.fields ?? {}).sort()).toEqual(['_tracer-data', 'warden-request-id']);
+      await expect(
+        Worker.runReplayHistory({ workflowBundle: { codePath: inject('workflowBundlePath') }, dataConverter }, history),
+      ).resolves.toBeUndefined();
+    } finally {
+      await connection.close();
+    }
   }, 60_000);
 });
