@@ -50,7 +50,7 @@ const untracedPaths = new Set(['/healthz', '/readyz', '/metrics', '/metrics/busi
  * Starts OpenTelemetry for this process: a tracer provider exporting over OTLP/HTTP in batches, the
  * HTTP server and client and PostgreSQL instrumented, and what the Temporal client and worker need
  * (interceptors, the sink through which workflows, which cannot do I/O, hand over their spans).
- * Must run before `pg` and `http` are first loaded: bin/warden.js calls it before anything else.
+ * Must run before `pg` and `http` are first loaded: cli/warden.ts calls it before a command loads its modules.
  */
 export function startTracing(settings: TracingSettings): Tracing {
   // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (the env detector) override these defaults.

@@ -40,7 +40,7 @@ describe('tracingSettings reads the standard OTEL_* variables', () => {
   });
 });
 
-/** Starts tracing as bin/warden.js does, in a fresh process, and reports which OpenTelemetry modules it loaded. */
+/** Starts tracing as `warden` does before a command, in a fresh process, and reports which OpenTelemetry modules it loaded. */
 async function startInFreshProcess(env: Record<string, string>): Promise<{ openTelemetryModules: number; tracing: boolean }> {
   const script = `
     import { createRequire } from 'node:module';
