@@ -18,12 +18,13 @@ function only(name, from, allowed, packages = []) {
 module.exports = {
   forbidden: [
     only('domain-is-pure', '^domain/', ['^domain/']),
-    // The formats' own libraries (CSV, package URLs, CVSS vectors) read and write what the documents say.
+    // The formats' own libraries (CSV, package URLs, CVSS vectors, CycloneDX's schemas and their
+    // validator, SARIF's types) read and write what the documents say.
     only(
       'schemas-are-contracts',
       '^schemas/',
       ['^schemas/', '^domain/'],
-      ['zod', 'csv-parse', 'csv-stringify', 'packageurl-js', 'ae-cvss-calculator'],
+      ['zod', 'csv-parse', 'csv-stringify', 'packageurl-js', 'ae-cvss-calculator', '@cyclonedx/cyclonedx-library', 'ajv', '@types/sarif'],
     ),
     only('migrations-are-frozen', '^migrations/', ['^migrations/'], ['kysely']),
     {
