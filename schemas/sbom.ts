@@ -1,27 +1,11 @@
-import { Version } from '@cyclonedx/cyclonedx-library/Spec';
-import { JsonValidator } from '@cyclonedx/cyclonedx-library/Validation';
 import { z } from 'zod';
 import type { Component } from '../domain/advisory-matching';
+import { cycloneDxSchemaErrors, cycloneDxSpecVersions } from './cyclonedx-schema';
 import { jsonSchemaFieldErrors } from './json-schema-errors';
 import { cpeString, purlParts, purlString } from './package-identity';
 
 /** The most components one SBOM may list: a container image with every layer's packages stays well below. */
 export const maxSbomComponents = 20_000;
-
-/** The CycloneDX versions Warden reads, each with the official JSON schema the CycloneDX library ships. */
-const cycloneDxVersions = { '1.4': Version.v1dot4, '1.5': Version.v1dot5, '1.6': Version.v1dot6 } as const;
-const cycloneDxSpecVersions = Object.keys(cycloneDxVersions) as (keyof typeof cycloneDxVersions)[];
-
-/** One validator per version, kept: each compiles its schema (about a second) on first use only. */
-const cycloneDxValidators = new Map<string, JsonValidator>();
-function cycloneDxValidator(version: keyof typeof cycloneDxVersions): JsonValidator {
-  let validator = cycloneDxValidators.get(version);
-  if (!validator) {
-    validator = new JsonValidator(cycloneDxVersions[version]);
-    cycloneDxValidators.set(version, validator);
-  }
-  return validator;
-}
 
 // CycloneDX 1.4–1.6 JSON (https://cyclonedx.org/docs/1.6/json/): the official schema has checked the
 // document whole; this reader takes the fields Warden keeps and holds them to Warden's limits and to
@@ -160,12 +144,9 @@ export function detectSbomFormat(doc: Record<string, unknown>): SbomFormat | und
 
 /**
  * One SBOM document, whole or not at all: any error rejects it, naming the field. A CycloneDX BOM
- * must first satisfy the official JSON schema of its specVersion, as CycloneDX's own library
- * validates it (ajv underneath).
+ * must first satisfy the official JSON schema of its specVersion (schemas/cyclonedx-schema.ts).
  */
-export async function parseSbom(
-  doc: Record<string, unknown>,
-): Promise<{ ok: true; sbom: ParsedSbom } | { ok: false; errors: FieldError[] }> {
+export function parseSbom(doc: Record<string, unknown>): { ok: true; sbom: ParsedSbom } | { ok: false; errors: FieldError[] } {
   const errorsOf = (error: z.ZodError) =>
     error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
   const format = detectSbomFormat(doc);
@@ -173,8 +154,8 @@ export async function parseSbom(
     const version = cycloneDxSpecVersions.find((v) => v === doc.specVersion);
     if (!version)
       return { ok: false, errors: [{ path: 'body.specVersion', message: `must be one of ${cycloneDxSpecVersions.join(', ')}` }] };
-    const schemaErrors = await cycloneDxValidator(version).validate(JSON.stringify(doc));
-    if (schemaErrors) return { ok: false, errors: jsonSchemaFieldErrors(schemaErrors) };
+    const schemaErrors = cycloneDxSchemaErrors(doc, version);
+    if (schemaErrors.length) return { ok: false, errors: jsonSchemaFieldErrors(schemaErrors) };
     const parsed = cycloneDxSbom.safeParse(doc);
     return parsed.success ? { ok: true, sbom: fromCycloneDx(parsed.data) } : { ok: false, errors: errorsOf(parsed.error) };
   }

@@ -119,7 +119,7 @@ export async function ciComponentRoutes(app: FastifyInstance) {
       response: responses({ 200: sbomAccepted }),
     },
     handler: async (request) => {
-      const parsed = await parseSbom(request.body);
+      const parsed = parseSbom(request.body);
       if (!parsed.ok) throw invalid(parsed.errors);
       const ci = await editableCi(request.params.id, request.actor);
       const { sbom } = parsed;
