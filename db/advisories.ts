@@ -273,10 +273,10 @@ const runningRemediation: RemediationStatus[] = ['open', 'exception_requested', 
 /**
  * What one scanner import says of an advisory on a CI. A finding is tied to the remediation when its
  * vulnerability id is the advisory's id or one of its aliases (compared case-insensitively: GHSA ids
- * come in both cases) and, when both name a package, it is the remediated package. `fixed`: the import
- * closed a tied finding and no scanner has one open on the CI any more; `affected`: the import
- * contains a tied finding; `silent` otherwise (the scanner never reported this vulnerability here,
- * which proves nothing).
+ * come in both cases) and, when both name a package, it is the remediated package. `affected`: the
+ * import contains a tied finding; `fixed`: scanners have reported tied findings and every one is
+ * closed now (by this import or an earlier one: an import whose signal was lost is proved again by
+ * the next); `silent` otherwise (no scanner ever reported this vulnerability here, which proves nothing).
  */
 export async function scanVerdict(
   db: Kysely<Database>,
@@ -286,14 +286,14 @@ export async function scanVerdict(
     .selectFrom('vulnerability_findings as f')
     .innerJoin('advisory_remediations as r', (join) => join.onRef('r.ci_id', '=', 'f.ci_id'))
     .innerJoin('advisories as a', 'a.id', 'r.advisory_id')
-    .select(['f.status', 'f.last_import_id', 'f.fixed_by_import_id'])
+    .select(['f.status', 'f.last_import_id'])
     .where('r.advisory_id', '=', key.advisoryId)
     .where('r.ci_id', '=', key.ciId)
     .where(sql<boolean>`lower(f.vulnerability_id) in (select lower(alias) from unnest(array_append(a.aliases, a.id)) as alias)`)
     .where(sql<boolean>`(r.purl is null or f.purl is null or lower(f.purl) = lower(r.purl))`)
     .execute();
   if (tied.some((f) => f.status === 'open' && f.last_import_id === key.importId)) return 'affected';
-  if (tied.some((f) => f.fixed_by_import_id === key.importId) && tied.every((f) => f.status === 'fixed')) return 'fixed';
+  if (tied.length > 0 && tied.every((f) => f.status === 'fixed')) return 'fixed';
   return 'silent';
 }
 
