@@ -4,7 +4,7 @@ import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Incident } from '../../db/database';
-import { slaClocksOf } from '../../db/incident-sla';
+import { remainingSupportSeconds, slaClocksOf, type RecordedSlaClock } from '../../db/incident-sla';
 import {
   assessIncident,
   findActionOfIncident,
@@ -36,7 +36,6 @@ import {
   incidentIsOpen,
   makeIncidentWorkflowId,
   type IncidentPlaybookInput,
-  type IncidentSlaClock,
 } from '../../domain/incident';
 import type { ObservableType } from '../../domain/observable';
 import { actionResultUpdate, incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from '../../workflows/incident/definitions';
@@ -48,23 +47,24 @@ import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
 /** An incident's SLA as people read it: per target due at, what remains, and whether it was breached. */
-function toSlaView(incident: Incident, clocks: IncidentSlaClock[] | undefined, now: number) {
+function toSlaView(incident: Incident, clocks: RecordedSlaClock[] | undefined, now: number) {
   if (!clocks?.length) return null;
   return {
     breached: incident.sla_breached,
     nextDueAt: iso(incident.sla_next_due_at),
     targets: clocks.map((clock) => {
-      const due = Date.parse(clock.dueAt);
+      const { supportHours, ...shown } = clock;
+      const endedAt = clock.metAt ?? clock.stoppedAt;
       return {
-        ...clock,
-        remainingSeconds: clock.metAt === null ? Math.round((due - now) / 1000) : null,
-        breached: clock.breachedAt !== null || (clock.metAt === null ? now : Date.parse(clock.metAt)) > due,
+        ...shown,
+        remainingSeconds: remainingSupportSeconds(clock, new Date(now)),
+        breached: clock.breachedAt !== null || (endedAt === null ? now : Date.parse(endedAt)) > Date.parse(clock.dueAt),
       };
     }),
   };
 }
 
-function toIncidentSummary(incident: Incident, clocks: IncidentSlaClock[] | undefined, now = Date.now()) {
+function toIncidentSummary(incident: Incident, clocks: RecordedSlaClock[] | undefined, now = Date.now()) {
   return {
     id: incident.id,
     number: incident.number,

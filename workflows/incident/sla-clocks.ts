@@ -71,11 +71,11 @@ export class SlaClocks {
     this.writing -= 1;
   }
 
-  /** Moves the open targets to the due times of the severity triage settled on. */
-  async retime(actor: string, severity: string): Promise<void> {
+  /** Moves the open targets to the due times of the severity triage settled on, or an alert or merge raised (`cause`). */
+  async retime(actor: string, severity: string, cause?: string): Promise<void> {
     this.incident.severity = severity;
     this.writing += 1;
-    const clocks = await incidents.retimeSlaClocks({ incidentId: this.incident.incidentId, actor });
+    const clocks = await incidents.retimeSlaClocks({ incidentId: this.incident.incidentId, actor, ...(cause ? { cause } : {}) });
     this.writing -= 1;
     for (const recorded of clocks) {
       const clock = this.clocks.get(recorded.target);
