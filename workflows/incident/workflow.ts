@@ -52,7 +52,7 @@ import {
   severityRaisedSignal,
   tasksMovedSignal,
 } from './definitions';
-import { rethrowUnlessCancelled, SlaClocks, slaClocksPatch } from './sla-clocks';
+import { rethrowUnlessCancelled, SlaClocks, slaClocksPatch, slaDueSearchAttributePatch } from './sla-clocks';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 // Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
@@ -435,6 +435,8 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   }
 
   let registered: RegisteredIncident;
+  // WardenSlaDueAt: the earliest open SLA clock, kept current by the clocks (histories from before published the acknowledge target only).
+  const slaDueFromClocks = patched(slaDueSearchAttributePatch);
   if (carried) {
     // A continued run: registered and announced already; its open tasks resume where they were.
     registered = carried.registered;
@@ -455,7 +457,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       return { status: state.status, severity: registered.severity };
     }
 
-    publishSearchFields({ slaDueAt: new Date(Date.now() + durationMs(registered.acknowledgeTarget)) });
+    if (!slaDueFromClocks) publishSearchFields({ slaDueAt: new Date(Date.now() + durationMs(registered.acknowledgeTarget)) });
     // Notify the Security Manager, then wait for an acknowledgement within the SLA target.
     await notify({
       dedupKey: `incident:${input.incidentId}:registered`,
@@ -469,7 +471,11 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   }
   // The acknowledge, triage and resolve targets run from registration, also across continued runs.
   if (patched(slaClocksPatch)) {
-    sla = new SlaClocks({ incidentId: input.incidentId, title: input.title, severity: registered.severity, drill }, responders);
+    sla = new SlaClocks(
+      { incidentId: input.incidentId, title: input.title, severity: registered.severity, drill },
+      responders,
+      slaDueFromClocks,
+    );
     await sla.start();
     void retimeWhenRaised(sla).catch(rethrowUnlessCancelled);
   }
@@ -497,7 +503,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   const acknowledger = acknowledgement.decidedBy[0] ?? systemActor.principalId;
   // Whoever acknowledged answers for the open targets from the moment they decided.
   sla?.assign(acknowledger);
-  publishSearchFields({ slaDueAt: null });
+  if (!slaDueFromClocks) publishSearchFields({ slaDueAt: null });
   await setStatus('acknowledged', acknowledger, 'acknowledged_at');
   await sla?.meet('acknowledge', acknowledger);
 
