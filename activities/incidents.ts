@@ -199,7 +199,14 @@ export function createIncidentActivities(deps: ActivityDeps) {
     },
 
     /** Safe to retry: a duplicate already merged is left as it is, and answers with what the merge moved. */
-    mergeIncident(input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string; moveTasks?: boolean }) {
+    mergeIncident(input: {
+      incidentId: string;
+      workflowId: string;
+      into: string;
+      reason: string;
+      requestedBy: string;
+      moveTasks?: boolean;
+    }) {
       return mergeIncident(db, input);
     },
 

@@ -31,12 +31,7 @@ import {
   linkBody,
   mergeBody,
 } from '../../schemas/incidents';
-import {
-  callbackSigningString,
-  incidentIsOpen,
-  makeIncidentWorkflowId,
-  type IncidentPlaybookInput,
-} from '../../domain/incident';
+import { callbackSigningString, incidentIsOpen, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
 import type { ObservableType } from '../../domain/observable';
 import { actionResultUpdate, incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
@@ -363,7 +358,7 @@ export async function incidentRoutes(app: FastifyInstance) {
       tags: ['incidents'],
       summary: 'Merge this incident into another as a duplicate',
       description:
-        'The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.',
+        'The incident closes as closed_duplicate and its SLA clocks stop; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity (re-timing its open SLA targets); its open work tasks (work steps, containment confirmations, communications awaiting approval) move to the other under the same ids, and its own procedure tasks are cancelled as superseded. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.',
       params: uuidParam,
       body: mergeBody,
       response: responses({ 202: z.object({ id: z.string(), mergedInto: z.string() }) }),

@@ -65,7 +65,10 @@ export async function seedIncident(
   });
   await db
     .insertInto('incident_sla_clocks')
-    .values([clock('acknowledge', fields.acknowledgeTarget, fields.acknowledgedAt), clock('resolve', fields.resolveTarget, fields.resolvedAt)])
+    .values([
+      clock('acknowledge', fields.acknowledgeTarget, fields.acknowledgedAt),
+      clock('resolve', fields.resolveTarget, fields.resolvedAt),
+    ])
     .execute();
   return id;
 }

@@ -252,7 +252,11 @@ describe('incident SLA clocks', () => {
     expect((await decide(stack, tokens.manager, communication.id, 'approved')).status).toBe(200);
     const sent = await eventually(
       async () => {
-        const row = await stack.db.selectFrom('incident_communications').selectAll().where('id', '=', requested.body.communicationId).executeTakeFirst();
+        const row = await stack.db
+          .selectFrom('incident_communications')
+          .selectAll()
+          .where('id', '=', requested.body.communicationId)
+          .executeTakeFirst();
         return row?.status === 'sent' && row;
       },
       15_000,

@@ -100,7 +100,11 @@ export class SlaClocks {
    */
   private publishDueAt(): void {
     if (!this.publishesDueAt) return;
-    const dueAt = [...this.clocks.values()].filter((clock) => clock.metAt === null).map((clock) => clock.dueAt).sort()[0] ?? null;
+    const dueAt =
+      [...this.clocks.values()]
+        .filter((clock) => clock.metAt === null)
+        .map((clock) => clock.dueAt)
+        .sort()[0] ?? null;
     if (dueAt === this.publishedDueAt) return;
     this.publishedDueAt = dueAt;
     publishSearchFields({ slaDueAt: dueAt });
