@@ -66,13 +66,21 @@ describe('a silent responder', () => {
       20_000,
       'two escalations of the unconfirmed action',
     );
-    const told = await stack.db
-      .selectFrom('notifications')
-      .select(['dedup_key', 'recipient_roles'])
-      .where('task_id', '=', confirmation.id)
-      .where('dedup_key', 'like', `task:${confirmation.id}:escalated-%`)
-      .orderBy('dedup_key')
-      .execute();
+    // The task row escalates before its notification is written: wait for the second one.
+    const told = await eventually(
+      async () => {
+        const rows = await stack.db
+          .selectFrom('notifications')
+          .select(['dedup_key', 'recipient_roles'])
+          .where('task_id', '=', confirmation.id)
+          .where('dedup_key', 'like', `task:${confirmation.id}:escalated-%`)
+          .orderBy('dedup_key')
+          .execute();
+        return rows.length >= 2 && rows;
+      },
+      10_000,
+      'both escalation notifications',
+    );
     expect(told.map((n) => n.dedup_key)).toEqual([`task:${confirmation.id}:escalated-1`, `task:${confirmation.id}:escalated-2`]);
     for (const notification of told) expect(notification.recipient_roles).toContain('security_manager');
     // Bounded: the last escalation's deadline passes and nothing escalates again; the task still waits.
