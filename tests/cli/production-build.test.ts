@@ -71,6 +71,10 @@ it('runs the compiled program `warden build` made, and the sources again once on
   expect(built.loaded).toContain(`file://${productionBuild.program}`);
   expect(built.loaded).not.toContain('cli/warden.ts');
   expect(built.warning).toBe('');
+  // The compiled program carries its own copy of zod and the type provider: the OpenAPI document they
+  // make must be the one the sources make.
+  const openApi = async () => JSON.parse((await run(process.execPath, ['bin/warden.js', 'openapi'], { cwd: repoRoot })).stdout);
+  const builtOpenApi = await openApi();
 
   // One source no longer has the digest it was built from: the sources run, and the user is told why.
   writeFileSync(productionBuild.manifest, JSON.stringify({ inputs: { ...JSON.parse(manifest).inputs, 'server.ts': 'other sources' } }));
@@ -79,6 +83,7 @@ it('runs the compiled program `warden build` made, and the sources again once on
     expect(stale.warning).toBe('warden: dist/ is stale (server.ts changed since `warden build`): running the sources through tsx');
     expect(stale.loaded).toContain('cli/warden.ts');
     expect(stale.loaded).not.toContain(`file://${productionBuild.program}`);
+    expect(await openApi()).toEqual(builtOpenApi);
   } finally {
     writeFileSync(productionBuild.manifest, manifest);
   }
