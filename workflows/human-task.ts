@@ -326,6 +326,15 @@ export class HumanTasks {
     return spec.deadline ? durationMs(spec.deadline) : undefined;
   }
 
+  /**
+   * Takes over an open task recorded by another workflow and re-pointed to this one (a merge moving
+   * it): `run` with its key then waits on it, with its deciders, decisions and deadline, without
+   * recording or announcing it again.
+   */
+  adopt(task: CarriedTask): void {
+    this.carried.set(task.key, task);
+  }
+
   openTaskIds(): string[] {
     return [...this.open.keys()];
   }

@@ -383,7 +383,7 @@ export interface paths {
         put?: never;
         /**
          * Merge this incident into another as a duplicate
-         * @description The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
+         * @description The incident closes as closed_duplicate and its SLA clocks stop; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity (re-timing its open SLA targets); its open work tasks (work steps, containment confirmations, communications awaiting approval) move to the other under the same ids, and its own procedure tasks are cancelled as superseded. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
          */
         post: operations["mergeIncident"];
         delete?: never;
@@ -3817,7 +3817,7 @@ export interface components {
         IncidentSla: {
             /** @description whether any target was breached */
             breached: boolean;
-            /** @description the earliest due time of the targets not yet met */
+            /** @description the earliest due time of the targets still open (neither met nor stopped) */
             nextDueAt: string | null;
             targets: {
                 /** @enum {string} */
@@ -3825,10 +3825,14 @@ export interface components {
                 /** @description the target as the SLA states it, counted in the service’s support hours */
                 duration: string;
                 dueAt: string;
-                /** @description until due (negative when overdue); null once met */
+                /** @description support time left until due, in the service’s support hours (negative when overdue); null once met or stopped */
                 remainingSeconds: number | null;
                 metAt: string | null;
                 breachedAt: string | null;
+                /** @description closed unmet because the incident was merged into another or failed */
+                stoppedAt: string | null;
+                /** @enum {string|null} */
+                stopReason: "merged" | "failed" | null;
                 breached: boolean;
             }[];
         };
