@@ -18,12 +18,24 @@ function only(name, from, allowed, packages = []) {
 module.exports = {
   forbidden: [
     only('domain-is-pure', '^domain/', ['^domain/']),
-    // The formats' own libraries (CSV, package URLs, CVSS vectors) read and write what the documents say.
+    // The formats' own libraries (CSV, package URLs, CVSS vectors, CycloneDX's official schemas and
+    // the validator that checks them, SARIF's types) read and write what the documents say; fs,
+    // module and path only to read the schema files a format library ships (schemas/cyclonedx-schema.ts).
     only(
       'schemas-are-contracts',
       '^schemas/',
-      ['^schemas/', '^domain/'],
-      ['zod', 'csv-parse', 'csv-stringify', 'packageurl-js', 'ae-cvss-calculator'],
+      ['^schemas/', '^domain/', '^(fs|module|path)$'],
+      [
+        'zod',
+        'csv-parse',
+        'csv-stringify',
+        'packageurl-js',
+        'ae-cvss-calculator',
+        '@cyclonedx/cyclonedx-library',
+        'ajv',
+        'ajv-formats',
+        '@types/sarif',
+      ],
     ),
     only('migrations-are-frozen', '^migrations/', ['^migrations/'], ['kysely']),
     {
@@ -32,7 +44,14 @@ module.exports = {
       comment: 'workflows/ imports the workflow SDK, domain/ and other workflow files; activities as types only',
       from: { path: '^workflows/' },
       to: {
-        pathNot: ['^workflows/', '^domain/', `${npm}@temporalio/(workflow|common)(/|$)`, '^activities/'],
+        pathNot: [
+          '^workflows/',
+          '^domain/',
+          `${npm}@temporalio/(workflow|common)(/|$)`,
+          // The SDK's workflow-side tracing, written for the sandbox (workflows/interceptors.ts).
+          `${npm}@temporalio/interceptors-opentelemetry/lib/(workflow|instrumentation)(/|\\.js$)`,
+          '^activities/',
+        ],
       },
     },
     {
@@ -40,6 +59,21 @@ module.exports = {
       severity: 'error',
       from: { path: '^workflows/' },
       to: { path: '^activities/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'telemetry-stands-apart',
+      severity: 'error',
+      comment:
+        'telemetry/ is loaded before everything else (bin/warden.js): OpenTelemetry, the Temporal tracing interceptors, version.ts, Node',
+      from: { path: '^telemetry/' },
+      to: {
+        pathNot: [
+          '^telemetry/',
+          '^version\\.ts$',
+          `${npm}(@opentelemetry/[^/]+|@temporalio/(client|worker|interceptors-opentelemetry)|pg)(/|$)`,
+        ],
+        dependencyTypesNot: builtin,
+      },
     },
     {
       name: 'db-is-the-data-layer',
@@ -101,8 +135,9 @@ module.exports = {
     {
       name: 'only-the-worker-runs-workflows',
       severity: 'error',
-      comment: '@temporalio/worker is imported by worker.ts alone (tests and benchmarks aside)',
-      from: { pathNot: ['^worker\\.ts$', '^(tests|bench)/'] },
+      comment:
+        '@temporalio/worker is imported by worker.ts alone (tests and benchmarks aside; telemetry/tracing.ts names its activity interceptor type)',
+      from: { pathNot: ['^worker\\.ts$', '^(tests|bench)/', '^telemetry/tracing\\.ts$'] },
       to: { path: `${npm}@temporalio/worker(/|$)` },
     },
     {
@@ -137,7 +172,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['^\\.warden/', '^\\.dependency-cruiser\\.cjs$', '^bin/', '^scripts/'] },
+    exclude: { path: ['^\\.warden/', '^\\.dependency-cruiser\\.cjs$', '^bin/', '^scripts/', '^dist/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     // Packages that publish only subpath `exports` (csv-parse/sync) resolve as Node resolves them.

@@ -21,7 +21,7 @@ import { errorsPlugin, frameworkErrors } from './http/plugins/errors';
 import { inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
 import { requestIdFor, requestIdPlugin } from './http/plugins/request-id';
-import { finishOpenApiDocument } from './http/openapi';
+import { finishOpenApiDocument, impossibleProblemsRemoved } from './http/openapi';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
 import { webInbox } from './web/plugin';
@@ -102,7 +102,11 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: (input) => {
+      const transformed = jsonSchemaTransform(input);
+      const schema = transformed.schema as { response?: Record<string, unknown> };
+      return { ...transformed, schema: { ...schema, response: impossibleProblemsRemoved(schema.response, input.route) } };
+    },
     // Schemas with a meta id are emitted as $refs; this puts their definitions under components.
     // Then what the server's own behaviour says about every operation (http/openapi.ts).
     transformObject: (document) =>

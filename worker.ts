@@ -6,10 +6,13 @@ import {
   NativeConnection,
   Runtime,
   Worker,
+  type ActivityInterceptorsFactory,
+  type InjectedSinks,
   type LogLevel,
   type WorkerOptions,
 } from '@temporalio/worker';
 import { Client } from '@temporalio/client';
+import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry/lib/workflow/definitions';
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
@@ -17,14 +20,18 @@ import type { Config } from './config';
 import type { Database } from './db/database';
 import { ensureAuditCheckpointSchedule } from './temporal/audit-checkpoint-schedule';
 import { connectionOptions, createDataConverter, type TemporalSettings } from './temporal/connection';
+import { currentRequestId, requestIdFromHeaders, runWithRequestId } from './temporal/request-id';
+import type { Tracing } from './telemetry/index';
 import { activityDeps, auditCheckpointSettings, temporalSettings } from './wiring';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+/** In every bundle: the request id's way to the activities, and tracing for workflows started traced. */
+export const workflowInterceptorModules = [fileURLToPath(new URL('./workflows/interceptors.ts', import.meta.url))];
 
 /** The workflow bundle a worker loads: `warden build` writes it once so workers start without webpack. */
 export async function bundleWorkflows(): Promise<string> {
   const quiet = { info() {}, warn() {}, debug() {}, trace() {}, log() {}, error: console.error };
-  return (await bundleWorkflowCode({ workflowsPath, logger: quiet })).code;
+  return (await bundleWorkflowCode({ workflowsPath, workflowInterceptorModules, logger: quiet })).code;
 }
 
 /** Shutdown: running activities get `shutdownGrace` to finish; after `shutdownForce` the worker stops regardless. */
@@ -38,6 +45,8 @@ export interface WardenWorkerOptions {
   logger: Logger;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
   workflowBundlePath?: string;
+  /** The process's tracer (telemetry/), when it traces. */
+  tracing?: Tracing;
   /** Extra worker options for tests and tuning (concurrency, sticky cache). */
   tuning?: Partial<
     Pick<WorkerOptions, 'maxCachedWorkflows' | 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions'>
@@ -76,6 +85,75 @@ export function installTemporalRuntimeLogger(logger: Logger, options: { metricsA
   });
 }
 
+/** The activities' logger: a line logged while an activity runs for an HTTP request names it (`reqId`, as the API's lines do). */
+function activityLogger(logger: Logger): Logger {
+  return logger.child(
+    {},
+    {
+      formatters: {
+        log: (line) => {
+          const reqId = currentRequestId();
+          return reqId ? { reqId, ...line } : line;
+        },
+      },
+    },
+  );
+}
+
+/**
+ * Runs each activity under the request id its workflow was started with (workflows/interceptors.ts
+ * puts it in the activity's headers), and logs its end at debug level, named by that id.
+ */
+function requestIdActivityInterceptor(logger: Logger): ActivityInterceptorsFactory {
+  const log = activityLogger(logger);
+  return (context) => ({
+    inbound: {
+      async execute(input, next) {
+        const run = async () => {
+          const started = performance.now();
+          const { activityType, workflowExecution, attempt } = context.info;
+          const line = { activityType, workflowId: workflowExecution?.workflowId, attempt };
+          try {
+            const result = await next(input);
+            log.debug({ ...line, durationMs: Math.round(performance.now() - started) }, 'activity completed');
+            return result;
+          } catch (error) {
+            log.debug({ ...line, durationMs: Math.round(performance.now() - started), err: error }, 'activity failed');
+            throw error;
+          }
+        };
+        const requestId = requestIdFromHeaders(input.headers);
+        return requestId ? runWithRequestId(requestId, run) : run();
+      },
+    },
+  });
+}
+
+/**
+ * The sink workflows hand their spans to. Always there, because a workflow started by a tracing API
+ * makes spans whether or not this worker traces; without a tracer they are dropped here.
+ */
+function workflowSpanSinks(tracing: Tracing | undefined): InjectedSinks<OpenTelemetrySinks> {
+  return {
+    exporter: {
+      export: {
+        fn: (info, spans) =>
+          tracing?.exportWorkflowSpans(
+            {
+              namespace: info.namespace,
+              taskQueue: info.taskQueue,
+              workflowId: info.workflowId,
+              runId: info.runId,
+              workflowType: info.workflowType,
+              attempt: info.attempt,
+            },
+            spans,
+          ),
+      },
+    },
+  };
+}
+
 /**
  * How long a starting worker keeps trying to reach Temporal. Once connected, the SDK's core
  * reconnects by itself through a server restart; only the first connect fails outright, and a
@@ -107,7 +185,14 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     taskQueue: settings.taskQueue,
     identity,
     ...(options.workflowBundlePath ? { workflowBundle: { codePath: options.workflowBundlePath } } : { workflowsPath }),
-    activities: createActivities(activityDeps(options.config, { db: options.db, logger: options.logger, workerIdentity: identity })),
+    activities: createActivities(
+      activityDeps(options.config, { db: options.db, logger: activityLogger(options.logger), workerIdentity: identity }),
+    ),
+    interceptors: {
+      workflowModules: workflowInterceptorModules,
+      activity: [...(options.tracing?.activityInterceptors ?? []), requestIdActivityInterceptor(options.logger)],
+    },
+    sinks: workflowSpanSinks(options.tracing),
     dataConverter: createDataConverter(settings.codecKeys),
     // On SIGTERM the worker stops polling and gives running activities this long to finish, then
     // cancels them (they are safe to retry: another worker runs them again after their timeout).

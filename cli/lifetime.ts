@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { activeTracing } from '../telemetry/index';
 
 const shutdownSignals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 // What a shell reports for a process ended by Ctrl-C; used when a second signal cuts shutdown short.
@@ -89,6 +90,9 @@ export class Lifetime {
 export async function runUntilStopped(logger: Logger, start: (lifetime: Lifetime) => Promise<void>): Promise<never> {
   const lifetime = new Lifetime(logger);
   lifetime.handleSignals();
+  // First in, so closed last: the spans of the shutdown itself are exported too.
+  const tracing = activeTracing();
+  if (tracing) lifetime.add('the trace exporter', tracing.shutdown);
   try {
     await start(lifetime);
   } catch (error) {

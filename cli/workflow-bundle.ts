@@ -11,9 +11,18 @@ export const prebuiltBundle = {
   manifest: path.join(repoRoot, 'dist', 'workflow-bundle.json'),
 };
 
-// What the bundle is made of: the workflow code, the contracts it imports, and the SDK's workflow runtime.
+// What the bundle is made of: the workflow code, the contracts it imports, the SDK's workflow runtime
+// and its workflow-side tracing (workflows/interceptors.ts) with the OpenTelemetry packages that
+// brings in; a package by its manifest, which names its version.
 const sourceFolders = ['workflows', 'domain'];
-const sdkManifest = path.join(repoRoot, 'node_modules', '@temporalio', 'workflow', 'package.json');
+const bundledPackages = [
+  '@temporalio/workflow',
+  '@temporalio/interceptors-opentelemetry',
+  '@opentelemetry/api',
+  '@opentelemetry/core',
+  '@opentelemetry/sdk-trace-base',
+];
+const sdkManifests = bundledPackages.map((name) => path.join(repoRoot, 'node_modules', name, 'package.json'));
 
 function filesUnder(folder: string): string[] {
   return readdirSync(folder, { withFileTypes: true, recursive: true })
@@ -29,7 +38,7 @@ function filesUnder(folder: string): string[] {
  */
 export function workflowSourceDigest(): string {
   const hash = createHash('sha256');
-  for (const file of [...sourceFolders.flatMap((folder) => filesUnder(path.join(repoRoot, folder))), sdkManifest]) {
+  for (const file of [...sourceFolders.flatMap((folder) => filesUnder(path.join(repoRoot, folder))), ...sdkManifests]) {
     hash.update(path.relative(repoRoot, file)).update('\0').update(readFileSync(file)).update('\0');
   }
   return hash.digest('hex');

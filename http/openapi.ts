@@ -6,6 +6,8 @@
  *
  * - every problem leaves as `application/problem+json` (http/plugins/errors.ts), so error responses
  *   are declared with that media type;
+ * - a problem status only where the route can answer it (`impossibleProblemsRemoved`, from the
+ *   route's own declaration: its roles, path parameters and method);
  * - 413 (body too large) and 415 (unsupported media type) only exist for operations with a body;
  * - 503 with Retry-After is what any operation reading PostgreSQL or Temporal answers while they are
  *   unreachable (http/plugins/errors.ts); only the liveness check reads neither;
@@ -18,7 +20,19 @@
  * tests/api/openapi.test.ts holds every operation to the rules (docs/architecture.md, "HTTP operations").
  */
 
+import { roles } from '../domain/roles';
 import { requestBodyExamples } from './openapi-examples';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * Problem statuses the route answers although its declaration does not imply them (see
+     * `impossibleProblemsRemoved`): a 403 from a per-record check on a route every role may call,
+     * a 404 for something missing on a route without a path parameter.
+     */
+    alsoAnswers?: readonly (403 | 404)[];
+  }
+}
 
 type Json = Record<string, unknown>;
 
@@ -70,6 +84,39 @@ const methods = ['get', 'put', 'post', 'delete', 'patch'];
 /** Neither touches PostgreSQL nor Temporal, so it never answers 503 for them. */
 const livenessPaths = new Set(['/healthz']);
 
+/** Paths the rate limiter lets through (server.ts's allowList): probes are never limited. */
+const unlimitedPaths = new Set(['/healthz', '/readyz']);
+
+/**
+ * A route's response schemas without the problems it cannot answer. `responses()` (schemas/common.ts)
+ * names every problem a route may have; what the route declares decides which it really has:
+ * 400 always (every route's params and query pass the input boundary); 401 only with credentials;
+ * 403 only when some role is refused (or `alsoAnswers` says a record check refuses); 404 only for
+ * a record named in the path (or `alsoAnswers`); 409 only for writes: reads change no state and
+ * carry no Idempotency-Key; 429 except where the limiter lets probes through.
+ */
+export function impossibleProblemsRemoved<T extends Record<string, unknown>>(
+  response: T | undefined,
+  route: {
+    method: string | string[];
+    url: string;
+    config?: { public?: boolean; roles?: readonly string[]; alsoAnswers?: readonly number[] };
+  },
+): T | undefined {
+  if (!response) return response;
+  const config = route.config ?? {};
+  const methods = [route.method].flat().map((method) => method.toUpperCase());
+  const also = new Set(config.alsoAnswers ?? []);
+  const possible: Record<number, boolean> = {
+    401: !config.public,
+    403: !config.public && ((config.roles?.length ?? 0) < roles.length || also.has(403)),
+    404: route.url.includes('/:') || also.has(404),
+    409: methods.some((method) => method !== 'GET' && method !== 'HEAD'),
+    429: !unlimitedPaths.has(route.url),
+  };
+  return Object.fromEntries(Object.entries(response).filter(([status]) => possible[Number(status)] ?? true)) as T;
+}
+
 /** The operation's example request body, from `requestBodyExamples` unless its schema has one. */
 function addRequestBodyExample(operation: Json): void {
   const json = ((operation.requestBody as Json | undefined)?.content as Record<string, Json> | undefined)?.['application/json'];
@@ -87,6 +134,8 @@ function finishResponses(path: string, operation: Json): void {
   } else {
     responses['415'] ??= {};
   }
+  // The input boundary checks every route's params and query (http/plugins/input-boundary.ts).
+  responses['400'] ??= {};
   if (!livenessPaths.has(path)) responses['503'] ??= {};
   for (const [status, response] of Object.entries(responses)) {
     if (response.description === undefined || response.description === 'Default Response') {

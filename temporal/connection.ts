@@ -5,11 +5,13 @@ import {
   defaultGrpcRetryOptions,
   isGrpcServiceError,
   makeGrpcRetryInterceptor,
+  type WorkflowClientInterceptor,
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import type { TLSConfig } from '@temporalio/client';
 import { AesGcmPayloadCodec, parseCodecKeys } from './codec';
+import { requestIdClientInterceptor } from './request-id';
 
 /** Where and how to reach Temporal: what every connection needs, the API's, the worker's and the CLI's. */
 export interface TemporalConnectionSettings {
@@ -101,11 +103,20 @@ const deadlineInterceptor: GrpcInterceptor = (options, nextCall) => {
 
 /**
  * Connects the API's client. The connection's gRPC channel reconnects by itself after the server
- * restarts (tests/faults/restarts.test.ts proves it); only the first connect must succeed.
+ * restarts (tests/faults/restarts.test.ts proves it); only the first connect must succeed. Its
+ * workflow starts and signals carry the current request id; `tracing` adds a tracer's interceptors.
  */
-export async function connectTemporalClient(settings: TemporalSettings): Promise<TemporalClientHandle> {
+export async function connectTemporalClient(
+  settings: TemporalSettings,
+  tracing: WorkflowClientInterceptor[] = [],
+): Promise<TemporalClientHandle> {
   const connection = await Connection.connect({ ...connectionOptions(settings), interceptors: [deadlineInterceptor] });
-  const client = new Client({ connection, namespace: settings.namespace, dataConverter: createDataConverter(settings.codecKeys) });
+  const client = new Client({
+    connection,
+    namespace: settings.namespace,
+    dataConverter: createDataConverter(settings.codecKeys),
+    interceptors: { workflow: [...tracing, requestIdClientInterceptor] },
+  });
   return { client, taskQueue: settings.taskQueue, close: () => connection.close() };
 }
 

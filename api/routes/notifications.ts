@@ -56,7 +56,8 @@ export async function notificationRoutes(app: FastifyInstance) {
   });
 
   routes.put('/principals/:id/notification-channels', {
-    config: { roles: everyone },
+    // 403 for anyone else's channels but an administrator's.
+    config: { roles: everyone, alsoAnswers: [403] },
     schema: {
       tags: ['notifications'],
       operationId: 'putNotificationChannels',

@@ -131,7 +131,8 @@ export async function reviewRoutes(app: FastifyInstance) {
   });
 
   routes.get('/reviews/schedule', {
-    config: { roles: securityManagement },
+    // 404 while the quarterly Schedule does not exist.
+    config: { roles: securityManagement, alsoAnswers: [404] },
     schema: {
       tags,
       operationId: 'getSecurityReviewSchedule',

@@ -32,6 +32,8 @@ export interface RouteAccess {
   url: string;
   /** The roles admitted; `public` for routes that need no token. */
   roles: readonly Role[] | 'public';
+  /** Problems the route answers beyond what its declaration implies (`alsoAnswers`, http/openapi.ts). */
+  alsoAnswers: readonly number[];
   credentials: readonly Credential[];
   /** Left out of the OpenAPI document. */
   hidden: boolean;
@@ -92,6 +94,7 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
         roles: isPublic ? 'public' : (route.config?.roles ?? []),
         credentials: isPublic ? [] : (route.config?.credentials ?? ['bearer']),
         hidden: Boolean(route.schema?.hide),
+        alsoAnswers: route.config?.alsoAnswers ?? [],
       });
     }
   });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { runWithRequestId } from '../../temporal/request-id';
 
 /**
  * What an incoming X-Request-Id may be to be honoured: a caller's id travels into logs, so only
@@ -18,12 +19,17 @@ export function requestIdFor(request: { headers: FastifyRequest['headers'] }): s
 /**
  * Echoes the request id in X-Request-Id on every response, and logs one line per request when it
  * completes: id, method, route, status, duration and the principal who made it (once the auth
- * plugin knows them), so a log search by request id or by person finds the whole request.
+ * plugin knows them), so a log search by request id or by person finds the whole request, and the
+ * activities it caused, whose lines carry the same `reqId`.
  */
 export const requestIdPlugin = fp(async (app) => {
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // The handler runs in the request's scope: the workflows it starts or signals carry its id in their
+  // headers, and hand it to their activities (temporal/request-id.ts). The last hook before the
+  // handler, as body parsing runs in the socket's own async context.
+  app.addHook('preHandler', (request, _reply, done) => runWithRequestId(request.id, done));
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       {

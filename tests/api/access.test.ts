@@ -13,6 +13,13 @@ const tokenFor = Object.fromEntries(await Promise.all(roles.map(async (role) => 
   string
 >;
 const routes = walkableRoutes(stack.app);
+// What the OpenAPI document says each operation can answer: the walk below holds the API to it.
+const documentPaths = (await stack.request('GET', '/openapi.json')).body.paths as Record<
+  string,
+  Record<string, { responses: Record<string, unknown> }>
+>;
+const declaredStatuses = (route: (typeof routes)[number]) =>
+  Object.keys(documentPaths[route.url.replace(/:([A-Za-z]\w*)/g, '{$1}')]?.[route.method.toLowerCase()]?.responses ?? {});
 
 it('walks the routes the app registered, CMDB included', () => {
   const names = routes.map((route) => `${route.method} ${route.url}`);
@@ -58,6 +65,7 @@ describe.each(routes)('$method $url', (route) => {
   if (route.credentials.includes('bearer')) {
     it.each(roles)('as %s with a bearer token', async (role) => {
       const response = await stack.request(route.method, concretePath(route.url), { token: tokenFor[role] });
+      if (!route.hidden) expect(declaredStatuses(route), `answered ${response.status}, undeclared`).toContain(String(response.status));
       if (admitted.includes(role)) {
         expect([401, 403], `admitted, got ${response.status}: ${JSON.stringify(response.body)}`).not.toContain(response.status);
       } else {

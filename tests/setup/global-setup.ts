@@ -2,14 +2,13 @@ import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { freePort, startEmbeddedPostgres } from '../../cli/embedded-postgres';
 import { createDb } from '../../db/create-db';
 import { prepareDatabase } from '../../wiring';
 import { generateCodecKeys } from '../../temporal/codec';
 import { startQuietDevServer } from '../../bench/scratch-services';
-import { workflowsPath } from '../../worker';
+import { bundleWorkflows } from '../../worker';
 import { createDatabase, databaseUrl, dropDatabase, withAdminClient } from './postgres';
 import './context';
 
@@ -47,10 +46,8 @@ export default async function setup(project: TestProject) {
     for (const { datname } of rows) await dropDatabase(postgresAdminUrl, datname);
   });
 
-  const { code } = await bundleWorkflowCode({
-    workflowsPath,
-    logger: { info() {}, warn() {}, error: console.error, debug() {}, trace() {}, log() {} },
-  });
+  // The bundle `warden build` makes, interceptors included, so replays run what workers run.
+  const code = await bundleWorkflows();
   const workflowBundlePath = path.join(scratch, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, code);
 

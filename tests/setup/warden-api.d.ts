@@ -383,7 +383,7 @@ export interface paths {
         put?: never;
         /**
          * Merge this incident into another as a duplicate
-         * @description The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
+         * @description The incident closes as closed_duplicate and its SLA clocks stop; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity (re-timing its open SLA targets); its open work tasks (work steps, containment confirmations, communications awaiting approval) move to the other under the same ids, and its own procedure tasks are cancelled as superseded. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
          */
         post: operations["mergeIncident"];
         delete?: never;
@@ -1546,7 +1546,7 @@ export interface paths {
         get?: never;
         /**
          * Replace a CI's components with those of an SBOM
-         * @description CycloneDX 1.4–1.6 or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. A malformed document is refused whole, naming the field.
+         * @description CycloneDX 1.4–1.6 (checked against the official JSON schema of its specVersion) or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.
          */
         put: operations["putCiSbom"];
         post?: never;
@@ -1567,7 +1567,7 @@ export interface paths {
         put?: never;
         /**
          * Import a scanner's results for a CI as findings
-         * @description Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. A malformed report is refused whole, naming the field.
+         * @description Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. Open advisories with a remediation on the CI weigh the import: a running remediation whose tied findings (the advisory id or an alias, the same package) are all gone closes as verified fixed, and a patched one the import still shows reopens. A malformed report is refused whole, naming the field.
          */
         post: operations["importCiScan"];
         delete?: never;
@@ -3817,7 +3817,7 @@ export interface components {
         IncidentSla: {
             /** @description whether any target was breached */
             breached: boolean;
-            /** @description the earliest due time of the targets not yet met */
+            /** @description the earliest due time of the targets still open (neither met nor stopped) */
             nextDueAt: string | null;
             targets: {
                 /** @enum {string} */
@@ -3825,10 +3825,14 @@ export interface components {
                 /** @description the target as the SLA states it, counted in the service’s support hours */
                 duration: string;
                 dueAt: string;
-                /** @description until due (negative when overdue); null once met */
+                /** @description support time left until due, in the service’s support hours (negative when overdue); null once met or stopped */
                 remainingSeconds: number | null;
                 metAt: string | null;
                 breachedAt: string | null;
+                /** @description closed unmet because the incident was merged into another or failed */
+                stoppedAt: string | null;
+                /** @enum {string|null} */
+                stopReason: "merged" | "failed" | null;
                 breached: boolean;
             }[];
         };
@@ -4195,6 +4199,15 @@ export interface operations {
                     };
                 };
             };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     getReadiness: {
@@ -4220,6 +4233,15 @@ export interface operations {
                         /** @enum {string} */
                         temporal: "ok";
                     };
+                };
+            };
+            /** @description The request is invalid; `errors` names every bad field */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description PostgreSQL or Temporal is unreachable; nothing was done, retry after Retry-After seconds */
@@ -4280,24 +4302,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4389,15 +4393,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4603,24 +4598,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -4703,24 +4680,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4811,24 +4770,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4928,15 +4869,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5070,15 +5002,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -5177,15 +5100,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -5277,15 +5191,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -5353,33 +5258,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -5438,26 +5316,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5666,33 +5526,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -5797,15 +5630,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -5891,26 +5715,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6608,24 +6414,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -6691,24 +6479,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6818,24 +6588,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -6915,15 +6667,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7019,24 +6762,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7146,15 +6871,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -7231,33 +6947,6 @@ export interface operations {
             };
             /** @description No valid credentials (send `Authorization: Bearer <token>`) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7361,15 +7050,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -7455,33 +7135,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -7542,26 +7195,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7768,33 +7403,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -7888,15 +7496,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -7982,26 +7581,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8283,33 +7864,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -8423,15 +7977,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -8517,26 +8062,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -8843,24 +8370,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -8969,15 +8478,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -9074,15 +8574,6 @@ export interface operations {
             };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9366,33 +8857,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -9477,15 +8941,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -9729,26 +9184,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10051,24 +9488,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -10151,15 +9570,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10274,15 +9684,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -10368,15 +9769,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10518,15 +9910,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -10598,15 +9981,6 @@ export interface operations {
             };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -10688,24 +10062,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -10776,24 +10132,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11135,15 +10473,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -11227,15 +10556,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11327,33 +10647,6 @@ export interface operations {
             };
             /** @description No valid credentials (send `Authorization: Bearer <token>`) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11478,15 +10771,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11619,26 +10903,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11710,24 +10976,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11827,15 +11075,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -11972,15 +11211,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -12084,15 +11314,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -12161,24 +11382,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -12239,33 +11442,6 @@ export interface operations {
             };
             /** @description No valid credentials (send `Authorization: Bearer <token>`) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12413,15 +11589,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -12503,33 +11670,6 @@ export interface operations {
             };
             /** @description No valid credentials (send `Authorization: Bearer <token>`) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -12630,15 +11770,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -12724,26 +11855,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13056,26 +12169,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13674,33 +12769,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -13766,33 +12834,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -13851,26 +12892,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -13945,24 +12968,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14162,33 +13167,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -14296,15 +13274,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -14390,26 +13359,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14607,26 +13558,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -14847,6 +13780,8 @@ export interface operations {
                         unversioned: number;
                         /** @description open advisories told to match this CI again */
                         rematched: string[];
+                        /** @description open advisories with a remediation on this CI, told to weigh this SBOM (close as verified fixed, or reopen) */
+                        remediationsChecked: string[];
                     };
                 };
             };
@@ -15001,6 +13936,8 @@ export interface operations {
                         reopened: string[];
                         /** @description vulnerability ids absent from this report: verified fixed by it */
                         closed: string[];
+                        /** @description open advisories with a remediation on this CI, told to weigh this import (close as verified fixed, or reopen) */
+                        remediationsChecked: string[];
                     };
                 };
             };
@@ -15149,26 +14086,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15254,24 +14173,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -15348,33 +14249,6 @@ export interface operations {
             };
             /** @description No valid credentials (send `Authorization: Bearer <token>`) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15482,15 +14356,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -15576,26 +14441,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15668,24 +14515,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -15744,24 +14573,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15840,24 +14651,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16021,15 +14814,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16214,15 +14998,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -16416,15 +15191,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -16521,15 +15287,6 @@ export interface operations {
             };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17026,24 +15783,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -17147,15 +15886,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17290,15 +16020,6 @@ export interface operations {
             };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17555,15 +16276,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -17647,33 +16359,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -17725,33 +16410,6 @@ export interface operations {
             };
             /** @description No valid credentials (send `Authorization: Bearer <token>`) */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -17894,15 +16552,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -17988,26 +16637,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The caller's roles, or this record's owner, do not allow it */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18083,24 +16714,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -18163,24 +16776,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18307,15 +16902,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -18430,15 +17016,6 @@ export interface operations {
             };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -18685,24 +17262,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -18815,15 +17374,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The record is not in a state that allows this */
             409: {
                 headers: {
@@ -18920,15 +17470,6 @@ export interface operations {
             };
             /** @description No such record, or not one the caller may see */
             404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19263,24 +17804,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
             /** @description The token's (or the client address's) rate limit is spent; retry after the time Retry-After gives */
             429: {
                 headers: {
@@ -19373,15 +17896,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -19632,24 +18146,6 @@ export interface operations {
             };
             /** @description The caller's roles, or this record's owner, do not allow it */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description No such record, or not one the caller may see */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The record is not in a state that allows this */
-            409: {
                 headers: {
                     [name: string]: unknown;
                 };

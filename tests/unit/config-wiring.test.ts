@@ -8,7 +8,7 @@ import { requireServiceSettings } from '../../cli/services';
 import { type Config, configSchema, loadConfig } from '../../config';
 import type { Database } from '../../db/database';
 import type { TemporalSettings } from '../../temporal/connection';
-import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import type { TLSConfig } from '@temporalio/client';
 import { activityDeps, auditCheckpointSettings, notifierSettings, temporalSettings } from '../../wiring';
 
 // Every variable config.ts reads must reach the code that uses it. Settings that are translated
@@ -62,6 +62,10 @@ const env: Record<keyof Config, string> = {
   WARDEN_TEMPORAL_UI_UPSTREAM: 'http://127.0.0.1:8233',
   WARDEN_RESPONDER_URL: 'https://soar.example/actions',
   WARDEN_RESPONDER_SECRET: 'responder-secret-123',
+  WARDEN_RESPONDER_CALLBACK_WAIT: '20m',
+  WARDEN_CONTAINMENT_CONFIRM_DEADLINE: '2h',
+  WARDEN_FAILED_ACTION_ESCALATION_INTERVAL: '30m',
+  WARDEN_FAILED_ACTION_ESCALATIONS: '6',
   WARDEN_PROVISIONING_SECRET: 'provisioning-secret-1',
   WARDEN_BODY_LIMIT_BYTES: '65536',
   WARDEN_RATE_LIMIT_PER_MINUTE: '77',
@@ -140,6 +144,10 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_TEMPORAL_UI_UPSTREAM: { readIn: 'web/plugin.ts' },
   WARDEN_RESPONDER_URL: { wired: () => deps.responderUrl, expected: env.WARDEN_RESPONDER_URL },
   WARDEN_RESPONDER_SECRET: { wired: () => deps.responderSecret, expected: env.WARDEN_RESPONDER_SECRET },
+  WARDEN_RESPONDER_CALLBACK_WAIT: { wired: () => deps.containment.responderCallbackWait, expected: '20m' },
+  WARDEN_CONTAINMENT_CONFIRM_DEADLINE: { wired: () => deps.containment.confirmationDeadline, expected: '2h' },
+  WARDEN_FAILED_ACTION_ESCALATION_INTERVAL: { wired: () => deps.containment.failedEscalationInterval, expected: '30m' },
+  WARDEN_FAILED_ACTION_ESCALATIONS: { wired: () => deps.containment.failedEscalations, expected: 6 },
   WARDEN_PROVISIONING_SECRET: { wired: () => deps.provisioningSecret, expected: env.WARDEN_PROVISIONING_SECRET },
   WARDEN_BODY_LIMIT_BYTES: { readIn: 'server.ts' },
   WARDEN_RATE_LIMIT_PER_MINUTE: { readIn: 'server.ts' },

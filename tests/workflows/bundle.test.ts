@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, type BundleOptions } from '@temporalio/worker';
-import { workflowsPath } from '../../worker';
+import { workflowInterceptorModules, workflowsPath } from '../../worker';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 const nodeModules = path.join(projectRoot, 'node_modules');
@@ -12,10 +12,13 @@ const nodeModules = path.join(projectRoot, 'node_modules');
 /** Folders of this project the workflow bundle may contain (see docs: workflows import only these). */
 const projectFolders = ['workflows/', 'domain/'];
 
-/** The SDK's workflow package and everything it depends on: what the SDK itself puts in a bundle. */
+/**
+ * The SDK's workflow package and its workflow-side tracing, and everything they depend on: what
+ * the SDK itself puts in a bundle.
+ */
 function sdkPackages(): Set<string> {
   const packages = new Set<string>();
-  const pending = ['@temporalio/workflow'];
+  const pending = ['@temporalio/workflow', '@temporalio/interceptors-opentelemetry'];
   for (let name = pending.pop(); name; name = pending.pop()) {
     if (packages.has(name)) continue;
     packages.add(name);
@@ -31,9 +34,10 @@ const allowedPackages = sdkPackages();
 const silent = { info() {}, warn() {}, error() {}, debug() {}, trace() {}, log() {} };
 
 /** Pins module ids to the project root and lets files outside it resolve the project's packages. */
-const bundle = (workflowFile: string) =>
+const bundle = (workflowFile: string, interceptorModules: string[] = []) =>
   bundleWorkflowCode({
     workflowsPath: workflowFile,
+    workflowInterceptorModules: interceptorModules,
     logger: silent,
     webpackConfigHook: ((config) => ({
       ...config,
@@ -59,10 +63,16 @@ function foreignModules(code: string): string[] {
 
 describe('the workflow bundle', () => {
   it('contains only the SDK and the workflows and domain folders: no zod, pg, kysely, fastify or Node built-ins', async () => {
-    const { code } = await bundle(workflowsPath);
+    // As workers bundle it: with the interceptors, whose tracing brings in OpenTelemetry's API and SDK.
+    const { code } = await bundle(workflowsPath, workflowInterceptorModules);
     const modules = bundledModules(code);
     expect(modules).toEqual(
-      expect.arrayContaining(['./workflows/index.ts', expect.stringContaining('node_modules/@temporalio/workflow/')]),
+      expect.arrayContaining([
+        './workflows/index.ts',
+        './workflows/interceptors.ts',
+        expect.stringContaining('node_modules/@temporalio/workflow/'),
+        expect.stringContaining('node_modules/@temporalio/interceptors-opentelemetry/lib/workflow/'),
+      ]),
     );
     expect(foreignModules(code)).toEqual([]);
     for (const banned of ['zod', 'pg', 'kysely', 'fastify', 'pino']) {

@@ -1,0 +1,78 @@
+import {
+  OpenTelemetryInboundInterceptor,
+  OpenTelemetryInternalsInterceptor,
+  OpenTelemetryOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/workflow';
+import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+import { defaultPayloadConverter, type Headers, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { requestIdHeader } from '../domain/request-id';
+
+/** The header's request id for log lines; a header some other client wrote badly names nothing rather than failing the task. */
+function readableRequestId(payload: NonNullable<Headers[string]>): string | undefined {
+  try {
+    const value = defaultPayloadConverter.fromPayload(payload);
+    return typeof value === 'string' ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The workflow bundle's interceptors (worker.ts lists this module in `workflowModules`, so it is in
+ * every bundle, `warden build`'s included). Two concerns, neither of which adds a command, so
+ * recorded histories replay unchanged:
+ *
+ * - The request id a workflow was started with travels on to its activities' headers (and its own
+ *   log lines), so an activity's logs name the HTTP request that caused them.
+ * - OpenTelemetry: the SDK's interceptors run only in a workflow whose start carried a trace context,
+ *   that is, one started by a client that traces. Any other workflow (tracing off, a Schedule's start,
+ *   every recorded history) passes straight through: no spans, no sink calls, no extra yields.
+ */
+export const interceptors: WorkflowInterceptorsFactory = () => {
+  let requestId: Headers[string] | undefined;
+  let reqId: string | undefined;
+  let tracing:
+    | { inbound: OpenTelemetryInboundInterceptor; outbound: OpenTelemetryOutboundInterceptor; internals: OpenTelemetryInternalsInterceptor }
+    | undefined;
+  const withRequestId = <T extends { headers: Headers }>(input: T): T =>
+    requestId ? { ...input, headers: { ...input.headers, [requestIdHeader]: requestId } } : input;
+
+  return {
+    inbound: [
+      {
+        execute(input, next) {
+          requestId = input.headers[requestIdHeader];
+          reqId = requestId && readableRequestId(requestId);
+          if (!input.headers[TRACE_HEADER]) return next(input);
+          tracing = {
+            inbound: new OpenTelemetryInboundInterceptor(),
+            outbound: new OpenTelemetryOutboundInterceptor(),
+            internals: new OpenTelemetryInternalsInterceptor(),
+          };
+          return tracing.inbound.execute(input, next);
+        },
+        handleSignal: (input, next) => (tracing ? tracing.inbound.handleSignal(input, next) : next(input)),
+        handleUpdate: (input, next) => (tracing ? tracing.inbound.handleUpdate(input, next) : next(input)),
+        validateUpdate: (input, next) => (tracing ? tracing.inbound.validateUpdate(input, next) : next(input)),
+        handleQuery: (input, next) => (tracing ? tracing.inbound.handleQuery(input, next) : next(input)),
+      },
+    ],
+    outbound: [
+      {
+        scheduleActivity: (input, next) =>
+          tracing ? tracing.outbound.scheduleActivity(withRequestId(input), next) : next(withRequestId(input)),
+        scheduleLocalActivity: (input, next) =>
+          tracing ? tracing.outbound.scheduleLocalActivity(withRequestId(input), next) : next(withRequestId(input)),
+        startChildWorkflowExecution: (input, next) =>
+          tracing ? tracing.outbound.startChildWorkflowExecution(withRequestId(input), next) : next(withRequestId(input)),
+        signalWorkflow: (input, next) => (tracing ? tracing.outbound.signalWorkflow(input, next) : next(input)),
+        continueAsNew: (input, next) => (tracing ? tracing.outbound.continueAsNew(input, next) : next(input)),
+        getLogAttributes: (input, next) => {
+          const attributes = reqId ? { reqId, ...input } : input;
+          return tracing ? tracing.outbound.getLogAttributes(attributes, next) : next(attributes);
+        },
+      },
+    ],
+    internals: [{ dispose: (input, next) => (tracing ? tracing.internals.dispose(input, next) : next(input)) }],
+  };
+};
