@@ -60,6 +60,9 @@ ${fields.map(
 </form>`;
 }
 
-/** A record's audit trail, oldest first. */
-export const timeline = (events: { occurred_at: Date; action: string; actor: string; details: Record<string, unknown> }[]): Html =>
-  html`<ol class="timeline">${events.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${event.actor}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`;
+/** A record's audit trail, oldest first; `person` names the actors (their ids where not given). */
+export const timeline = (
+  events: { occurred_at: Date; action: string; actor: string; details: Record<string, unknown> }[],
+  person: (id: string) => string = (id) => id,
+): Html =>
+  html`<ol class="timeline">${events.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${person(event.actor)}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`;

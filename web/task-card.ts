@@ -79,15 +79,15 @@ export const mayTry = (actor: Actor) => (task: HumanTask) =>
   actor.roles.some((role) => deciders.includes(role)) &&
   (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
 
-/** Every task of a record with who decided what, when, and why. */
-export const taskDecisions = (tasks: HumanTask[], caption: string) =>
+/** Every task of a record with who decided what, when, and why; `person` names the deciders. */
+export const taskDecisions = (tasks: HumanTask[], caption: string, person: (id: string) => string = (id) => id) =>
   table(
     ['Task', 'Status', 'Decisions'],
     tasks.map((t) => [
       t.title,
       humanize(t.status),
       t.decisions.map(
-        (d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`,
+        (d) => html`<div>${person(d.principalId)}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`,
       ),
     ]),
     caption,
