@@ -66,3 +66,17 @@ export const timeline = (
   person: (id: string) => string = (id) => id,
 ): Html =>
   html`<ol class="timeline">${events.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${person(event.actor)}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`;
+
+/** The link to a list's next page, keeping the filters it was asked with; nothing on the last page. */
+export function nextPageLink(path: string, query: Record<string, unknown>, nextCursor: string | null, text: string): Html | '' {
+  if (!nextCursor) return '';
+  const kept = Object.entries(query).filter(([key, value]) => key !== 'cursor' && typeof value === 'string' && value !== '') as [
+    string,
+    string,
+  ][];
+  return html`<p><a href="${path}?${new URLSearchParams([...kept, ['cursor', nextCursor]]).toString()}">${text}</a></p>`;
+}
+
+/** A record's facts as a definition list; entries whose value is null, undefined or false are left out. */
+export const facts = (entries: [string, Interpolation][]): Html =>
+  html`<dl class="facts">${entries.filter(([, value]) => value !== null && value !== undefined && value !== false).map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>`;

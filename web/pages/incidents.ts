@@ -4,7 +4,14 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { everyone } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import type { Incident } from '../../db/database';
-import { findVisibleIncident, incidentRecords, incidentRelations, listIncidents, slaDuePosition, visibleIncidentLabels } from '../../db/incidents';
+import {
+  findVisibleIncident,
+  incidentRecords,
+  incidentRelations,
+  listIncidents,
+  slaDuePosition,
+  visibleIncidentLabels,
+} from '../../db/incidents';
 import { slaClocksOf } from '../../db/incident-sla';
 import { incidentObservables } from '../../db/observables';
 import { pageOf } from '../../db/pagination';
@@ -15,12 +22,11 @@ import { incidentStateQuery } from '../../workflows/incident/definitions';
 import { badge, deadline, filters, humanize, table, time, timeline } from '../format';
 import { html, type Html } from '../html';
 import { lookUpNames } from '../names';
-import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
+import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
 import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/incidents`;
 const incidentPath = (id: string) => `${path}/${id}`;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageSize = 50;
 
 const filterQuery = z.object({
@@ -42,7 +48,8 @@ function slaState(incident: Pick<Incident, 'closed_at'>, clocks: IncidentSlaCloc
   const unmet = clocks.filter((clock) => clock.metAt === null);
   const breached = clocks.filter((clock) => clock.breachedAt !== null || (clock.metAt === null && Date.parse(clock.dueAt) < now));
   const next = unmet.find((clock) => Date.parse(clock.dueAt) >= now);
-  if (breached.length) return html`${badge('breached')} ${breached.map((clock) => humanize(clock.target)).join(', ')}${next && html`; ${humanize(next.target)} ${deadline(new Date(next.dueAt), now)}`}`;
+  if (breached.length)
+    return html`${badge('breached')} ${breached.map((clock) => humanize(clock.target)).join(', ')}${next && html`; ${humanize(next.target)} ${deadline(new Date(next.dueAt), now)}`}`;
   if (next && incident.closed_at === null) return html`${humanize(next.target)} ${deadline(new Date(next.dueAt), now)}`;
   return clocks.length ? 'Met' : '—';
 }
@@ -61,7 +68,7 @@ export const incidentsPage: WebPage = {
     type: 'incident',
     path: incidentPath,
     async labels(app, actor, ids) {
-      const valid = ids.filter((id) => uuidPattern.test(id));
+      const valid = uuidsOnly(ids);
       if (!valid.length) return new Map();
       const rows = await visibleIncidentLabels(app.db, actor, valid);
       return new Map(rows.map((row) => [row.id, label(row)]));
@@ -222,7 +229,13 @@ ${
   records.communications.length > 0 &&
   html`<h2>Communications</h2>${table(
     ['Audience', 'Status', 'Requested by', 'Decided by', 'Sent'],
-    records.communications.map((c) => [c.audience, humanize(c.status), names.person(c.requested_by), c.decided_by ? names.person(c.decided_by) : '—', time(c.sent_at)]),
+    records.communications.map((c) => [
+      c.audience,
+      humanize(c.status),
+      names.person(c.requested_by),
+      c.decided_by ? names.person(c.decided_by) : '—',
+      time(c.sent_at),
+    ]),
     'Communications',
   )}`
 }

@@ -10,13 +10,12 @@ import { uuidParam } from '../../schemas/common';
 import { describeTestSchedule } from '../../temporal/security-test-schedule';
 import { badge, humanize, jsonText, table, time } from '../format';
 import { html } from '../html';
-import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
+import { pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
 import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/testing-schedule`;
 const controlPath = (id: string) => `${uiPrefix}/controls/${id}`;
 const testRunPath = (id: string) => `${uiPrefix}/test-runs/${id}`;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The schedule's window, as GET /testing-schedule defaults to. */
 const windowMs = 30 * 86_400_000;
 const recentRuns = 20;
@@ -24,7 +23,6 @@ const recentRuns = 20;
 const runLabel = (run: Pick<TestRunWithControl, 'control_name' | 'started_at'>) =>
   `${run.control_name} test of ${run.started_at.toISOString().slice(0, 10)}`;
 const resultBadge = (run: { result: string | null; status: string }) => (run.result ? badge(run.result) : humanize(run.status));
-const validIds = (ids: string[]) => ids.filter((id) => uuidPattern.test(id));
 
 /** Controls and test runs are visible to every role, as in the JSON API. */
 export const testingSchedulePage: WebPage = {
@@ -32,7 +30,7 @@ export const testingSchedulePage: WebPage = {
   subject: {
     type: 'control',
     path: controlPath,
-    labels: (app, _actor, ids) => controlNames(app.db, validIds(ids)),
+    labels: (app, _actor, ids) => controlNames(app.db, uuidsOnly(ids)),
   },
   async routes(app: FastifyInstance, web: WebContext) {
     const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -115,7 +113,7 @@ export const testRunPage: WebPage = {
     type: 'test-run',
     path: testRunPath,
     async labels(app, _actor, ids) {
-      const runs = await findTestRuns(app.db, validIds(ids));
+      const runs = await findTestRuns(app.db, uuidsOnly(ids));
       return new Map(runs.map((run) => [run.id, runLabel(run)]));
     },
   },
