@@ -97,7 +97,11 @@ ${facts([
   [
     'Controls',
     risk.controls.length > 0 &&
-      html`<ul class="plain">${risk.controls.map((id) => html`<li>${web.linkTo({ type: 'control', id }, controls.get(subjectKey({ type: 'control', id })))}</li>`)}</ul>`,
+      html`<ul class="plain">${risk.controls.map((control) => {
+        // A control is named in words or by its catalogue id; only a catalogued one links to its page.
+        const name = controls.get(subjectKey({ type: 'control', id: control }));
+        return html`<li>${name ? web.linkTo({ type: 'control', id: control }, name) : control}</li>`;
+      })}</ul>`,
   ],
   ['Affected services', risk.affected_services.length > 0 && risk.affected_services.map(names.service).join(', ')],
   ['Affected configuration items', risk.affected_cis.length > 0 && names.cis(risk.affected_cis)],

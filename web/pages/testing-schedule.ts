@@ -25,6 +25,15 @@ const runLabel = (run: Pick<TestRunWithControl, 'control_name' | 'started_at'>) 
 const resultBadge = (run: { result: string | null; status: string }) => (run.result ? badge(run.result) : humanize(run.status));
 
 /** Controls and test runs are visible to every role, as in the JSON API. */
+const isLink = (value: unknown): value is string => typeof value === 'string' && /^https?:\/\/\S+$/i.test(value);
+/** A test's evidence as people read it: links a tester gave as links, anything a check recorded as compact text. */
+const evidenceList = (evidence: Record<string, unknown>) =>
+  html`<ul class="plain">${Object.entries(evidence).flatMap(([key, value]) =>
+    Array.isArray(value) && value.every(isLink)
+      ? value.map((link) => html`<li><a href="${link}" rel="noopener noreferrer">${link}</a></li>`)
+      : [html`<li>${humanize(key)}: ${typeof value === 'string' ? value : jsonText(value)}</li>`],
+  )}</ul>`;
+
 export const testingSchedulePage: WebPage = {
   nav: { label: 'Testing schedule', path },
   subject: {
@@ -150,7 +159,7 @@ export const testRunPage: WebPage = {
   ${run.tested_by && html`<dt>Tested by</dt><dd>${run.tested_by}</dd>`}
   ${run.summary && html`<dt>Summary</dt><dd>${run.summary}</dd>`}
   ${run.notes && html`<dt>Notes</dt><dd>${run.notes}</dd>`}
-  ${Object.keys(run.evidence).length > 0 && html`<dt>Evidence</dt><dd>${jsonText(run.evidence)}</dd>`}
+  ${Object.keys(run.evidence).length > 0 && html`<dt>Evidence</dt><dd>${evidenceList(run.evidence)}</dd>`}
   ${run.incident_id && html`<dt>Incident</dt><dd>${web.linkTo({ type: 'incident', id: run.incident_id })}</dd>`}
 </dl>
 </section>
