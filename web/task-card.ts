@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { HumanTask } from '../db/database';
 import type { Actor } from '../domain/roles';
 import { deciders } from '../http/roles';
-import { badge, deadline, humanize, jsonText, table, time } from './format';
+import { badge, deadline, detailText, humanize, table, time } from './format';
 import { html, type Html } from './html';
 import { detailsShownByForm } from '../domain/task-forms';
 import { taskFormFields, type FormLookups } from './task-form';
@@ -38,7 +38,7 @@ export function taskCard(task: HumanTask, options: TaskCardOptions): Html {
   <dt>Deadline</dt><dd>${deadline(task.deadline_at)}${task.escalation_level > 0 ? html` <span class="badge">escalated ×${task.escalation_level}</span>` : ''}</dd>
   ${task.requester && html`<dt>Requested by</dt><dd>${task.requester}</dd>`}
   ${task.approvals_required > 1 && html`<dt>Approvals</dt><dd>${task.decisions.length} of ${task.approvals_required}</dd>`}
-  ${details.map(([key, value]) => html`<dt>${humanize(key)}</dt><dd>${typeof value === 'string' ? value : jsonText(value)}</dd>`)}
+  ${details.map(([key, value]) => html`<dt>${humanize(key)}</dt><dd>${detailText(value)}</dd>`)}
 </dl>
 ${
   options.decidable &&

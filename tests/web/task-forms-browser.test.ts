@@ -110,9 +110,10 @@ describe('task forms in the browser', () => {
       token: tokens.olga,
       body: {
         accounts: [
-          { accountId: 'keep.me', kind: 'person', owner: 'olga', entitlements: [{ name: 'reader' }] },
-          { accountId: 'trim.me', kind: 'person', owner: 'olga', entitlements: [{ name: 'reader' }, { name: 'poster' }] },
-          { accountId: 'drop.me', kind: 'person', owner: 'olga', entitlements: [{ name: 'reader' }] },
+          // Other people's accounts: an owner's own would go to the Security Manager (no self-review).
+          { accountId: 'keep.me', kind: 'person', owner: 'kim', entitlements: [{ name: 'reader' }] },
+          { accountId: 'trim.me', kind: 'person', owner: 'lee', entitlements: [{ name: 'reader' }, { name: 'poster' }] },
+          { accountId: 'drop.me', kind: 'person', owner: 'mo', entitlements: [{ name: 'reader' }] },
         ],
       },
     });

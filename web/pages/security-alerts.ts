@@ -6,6 +6,7 @@ import { cursorFrom } from '../../http/paging';
 import { pageOf } from '../../db/pagination';
 import { findSecurityAlert, listSecurityAlerts } from '../../db/security-alerts';
 import { tasksOfSubject } from '../../db/tasks';
+import { toAlertRecipient } from '../../domain/security-alert';
 import { uuidParam } from '../../schemas/common';
 import { facts, filters, humanize, nextPageLink, table, time } from '../format';
 import { html } from '../html';
@@ -83,7 +84,10 @@ ${nextPageLink(path, request.query, nextCursor, 'Older alerts')}`,
         const { alert, recipients } = found;
         const tasks = await tasksOfSubject(app.db, { type: subjectType, id: alert.id });
         const names = await lookUpNames(app.db, {
-          principals: [alert.raised_by, ...recipients.flatMap((r) => [r.recipient, ...(r.acknowledged_by ? [r.acknowledged_by] : [])])],
+          principals: [
+            alert.raised_by,
+            ...recipients.flatMap((r) => [toAlertRecipient(r.recipient).principalId ?? [], r.acknowledged_by ?? []].flat()),
+          ],
           cis: alert.affected_cis,
           services: alert.affected_services,
         });
@@ -93,6 +97,11 @@ ${nextPageLink(path, request.query, nextCursor, 'Older alerts')}`,
           decidable: mayTry(request.actor),
         });
         const acknowledged = recipients.filter((r) => r.acknowledged_at !== null);
+        /** A recipient is a person (by name) or anyone holding a role. */
+        const recipientName = (recipient: string) => {
+          const { principalId, role } = toAlertRecipient(recipient);
+          return principalId ? names.person(principalId) : role ? `Anyone who is ${humanize(role).toLowerCase()}` : recipient;
+        };
         return web.render(request, reply, {
           title: alert.title,
           notice: decisionNotice(request.query.notice),
@@ -118,9 +127,11 @@ ${cards.length ? cards : html`<p class="hint">None.</p>`}
 ${table(
   ['Recipient', 'Why', 'Acknowledged'],
   recipients.map((r) => [
-    names.person(r.recipient),
+    recipientName(r.recipient),
     r.reason,
-    r.acknowledged_at ? html`by ${names.person(r.acknowledged_by ?? r.recipient)}, ${time(r.acknowledged_at)}` : 'Not yet',
+    r.acknowledged_at
+      ? html`by ${r.acknowledged_by ? names.person(r.acknowledged_by) : recipientName(r.recipient)}, ${time(r.acknowledged_at)}`
+      : 'Not yet',
   ]),
   'Recipients',
 )}`,

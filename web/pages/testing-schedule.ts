@@ -8,7 +8,7 @@ import { tasksOfSubject } from '../../db/tasks';
 import { findTestRun, findTestRuns, listTestRuns, type TestRunWithControl } from '../../db/test-runs';
 import { uuidParam } from '../../schemas/common';
 import { describeTestSchedule } from '../../temporal/security-test-schedule';
-import { badge, humanize, jsonText, table, time } from '../format';
+import { badge, detailText, humanize, table, time } from '../format';
 import { html } from '../html';
 import { pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
 import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
@@ -31,7 +31,7 @@ const evidenceList = (evidence: Record<string, unknown>) =>
   html`<ul class="plain">${Object.entries(evidence).flatMap(([key, value]) =>
     Array.isArray(value) && value.every(isLink)
       ? value.map((link) => html`<li><a href="${link}" rel="noopener noreferrer">${link}</a></li>`)
-      : [html`<li>${humanize(key)}: ${typeof value === 'string' ? value : jsonText(value)}</li>`],
+      : [html`<li>${humanize(key)}: ${detailText(value)}</li>`],
   )}</ul>`;
 
 export const testingSchedulePage: WebPage = {
