@@ -124,7 +124,7 @@ describe('task forms in the browser', () => {
 
     const page = await browserFor(tokens.olga);
     const campaignPath = `/ui/access-reviews/${encodeURIComponent(campaignId)}`;
-    const card = await taskCard(page, campaignPath, /ledger|Certify|Review/);
+    const card = await taskCard(page, campaignPath, 'Access review: certify 3 accounts on your systems');
     const account = (id: string) => card.locator('fieldset.row', { hasText: id });
     await account('keep.me').getByLabel('Decision').selectOption('keep');
     await account('trim.me').getByLabel('Decision').selectOption('reduce');
@@ -201,9 +201,9 @@ describe('task forms in the browser', () => {
     const reported = await stack.request('POST', '/incidents', {
       token: tokens.reporter,
       body: {
-        title: 'Mail relay sends spam',
-        description: 'Outbound queue full',
-        category: 'other',
+        title: 'Payroll mails forwarded to private accounts',
+        description: 'Forwarding rule found on the relay',
+        category: 'policy_violation',
         affectedCis: [ciId],
         source: 'helpdesk',
       },
@@ -215,18 +215,21 @@ describe('task forms in the browser', () => {
     expect((await decide(stack, tokens.analyst, acknowledge.id, 'acknowledged')).status).toBe(200);
     const triage = await openTask(stack, tokens.analyst, id, 'incident.triage');
     expect((await decide(stack, tokens.analyst, triage.id, 'triaged', { data: { scope: 'the relay only' } })).status).toBe(200);
-    const approval = await openTask(stack, tokens.manager, id, 'incident.approval');
-    expect((await decide(stack, tokens.manager, approval.id, 'approved')).status).toBe(200);
-    for (const title of ['Remove the cause', 'Restore normal service']) {
+    // The policy-violation playbook: three steps, the middle one the Security Manager's.
+    for (const [title, token] of [
+      ['Record what happened', tokens.analyst],
+      ['Agree corrective measures', tokens.manager],
+      ['Confirm the practice has stopped', tokens.analyst],
+    ] as const) {
       const step = await eventually(
         async () => {
-          const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items ?? [];
+          const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token })).body.items ?? [];
           return open.find((task: { kind: string; title: string }) => task.kind === 'incident.step' && task.title.includes(title));
         },
         20_000,
         `the step "${title}"`,
       );
-      expect((await decide(stack, tokens.analyst, step.id, 'done')).status).toBe(200);
+      expect((await decide(stack, token, step.id, 'done')).status).toBe(200);
     }
 
     const page = await browserFor(tokens.analyst);
