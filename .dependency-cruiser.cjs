@@ -137,7 +137,7 @@ module.exports = {
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: ['^\\.warden/', '^\\.dependency-cruiser\\.cjs$', '^bin/', '^scripts/'] },
+    exclude: { path: ['^\\.warden/', '^\\.dependency-cruiser\\.cjs$', '^bin/', '^scripts/', '^dist/'] },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     // Packages that publish only subpath `exports` (csv-parse/sync) resolve as Node resolves them.

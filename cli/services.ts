@@ -1,6 +1,5 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
-import { buildServer } from '../server';
 import { requireSetting, type Config } from '../config';
 import { createDb } from '../db/create-db';
 import type { Database } from '../db/database';
@@ -11,14 +10,14 @@ import {
   type TemporalSettings,
 } from '../temporal/connection';
 import { setupTemporalNamespace, TemporalSetupError } from '../temporal/setup';
-import { createWardenWorker, installTemporalRuntimeLogger } from '../worker';
 import { serverDeps, temporalSettings } from '../wiring';
 import { CliError } from './errors';
 import { usablePrebuiltBundle } from './workflow-bundle';
 import type { Lifetime } from './lifetime';
 
 // The pieces `warden start`, `warden api` and `warden worker` assemble. Each adds itself to the
-// lifetime as it starts, which is what orders the shutdown.
+// lifetime as it starts, which is what orders the shutdown. The worker and the HTTP server are
+// imported by the piece that starts them, so each process loads only its own.
 
 export interface ServiceSettings {
   databaseUrl: string;
@@ -57,6 +56,7 @@ export async function setupTemporal(settings: TemporalConnectionSettings, logger
 /** Bundles the workflows, then polls the task queue until the lifetime ends or the worker fails. */
 export async function startWorker(options: { config: Config; db: Kysely<Database>; logger: Logger; lifetime: Lifetime }) {
   const { config, logger, lifetime } = options;
+  const { createWardenWorker, installTemporalRuntimeLogger } = await import('../worker');
   installTemporalRuntimeLogger(logger, { metricsAddress: config.WARDEN_WORKER_METRICS_ADDRESS });
   // A bundle `warden build` made from these very sources spares webpack at every start.
   const bundle = usablePrebuiltBundle();
@@ -88,6 +88,7 @@ export async function startApi(options: {
   lifetime: Lifetime;
 }): Promise<void> {
   const { config } = options;
+  const { buildServer } = await import('../server');
   const app = await buildServer(serverDeps(config, { db: options.db, temporal: options.temporal }), { logger: options.logger });
   // Stops accepting connections, answers 503 to new requests on kept-alive ones, and waits for
   // the requests in flight.

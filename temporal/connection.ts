@@ -8,7 +8,7 @@ import {
   WorkflowUpdateRPCTimeoutOrCancelledError,
 } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
-import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import type { TLSConfig } from '@temporalio/client';
 import { AesGcmPayloadCodec, parseCodecKeys } from './codec';
 
 /** Where and how to reach Temporal: what every connection needs, the API's, the worker's and the CLI's. */

@@ -1,5 +1,5 @@
 import { Connection, isGrpcServiceError } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
+import { msToTs } from '@temporalio/common/lib/time.js';
 import proto from '@temporalio/proto';
 import { wardenSearchAttributes } from '../domain/search-attributes';
 import { connectionOptions, type TemporalConnectionSettings } from './connection';

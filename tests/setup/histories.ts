@@ -1,5 +1,5 @@
 import type { PayloadCodec } from '@temporalio/common';
-import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils';
+import { historyToJSON, JSONToPayload, payloadToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { writeFileSync } from 'node:fs';
 import type { Client } from '@temporalio/client';
 import type { Stack } from './stack';

@@ -8,7 +8,7 @@ import { requireServiceSettings } from '../../cli/services';
 import { type Config, configSchema, loadConfig } from '../../config';
 import type { Database } from '../../db/database';
 import type { TemporalSettings } from '../../temporal/connection';
-import type { TLSConfig } from '@temporalio/common/lib/internal-non-workflow';
+import type { TLSConfig } from '@temporalio/client';
 import { activityDeps, auditCheckpointSettings, notifierSettings, temporalSettings } from '../../wiring';
 
 // Every variable config.ts reads must reach the code that uses it. Settings that are translated

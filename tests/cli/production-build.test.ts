@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { afterAll, expect, inject, it } from 'vitest';
 import { configSchema } from '../../config';
 import { prebuiltBundle, usablePrebuiltBundle, workflowSourceDigest } from '../../cli/workflow-bundle';
+import { productionBuild } from '../../cli/build';
 import { createDatabase, databaseUrl, dropDatabase } from '../setup/postgres';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -45,6 +46,48 @@ async function workerStartOutput(): Promise<string> {
     );
   });
 }
+
+/** The modules `warden --version` loads (Node's ESM debug log), and what it says on stderr. */
+async function versionRun(): Promise<{ loaded: string; warning: string }> {
+  const { stderr } = await run(process.execPath, ['bin/warden.js', '--version'], {
+    cwd: repoRoot,
+    env: { ...process.env, NODE_DEBUG: 'esm' },
+  });
+  const lines = stderr.split('\n');
+  return {
+    loaded: lines.filter((line) => line.startsWith('ESM ')).join('\n'),
+    warning: lines.filter((line) => line.startsWith('warden:')).join('\n'),
+  };
+}
+
+it('runs the compiled program `warden build` made, and the sources again once one changes', async () => {
+  const { stdout } = await run(process.execPath, ['bin/warden.js', 'build'], { cwd: repoRoot });
+  expect(stdout).toMatch(/dist\/program\/: \d+ KiB of JavaScript/);
+  const manifest = readFileSync(productionBuild.manifest, 'utf8');
+  const inputs = Object.keys(JSON.parse(manifest).inputs);
+  expect(inputs).toEqual(expect.arrayContaining(['cli/warden.ts', 'worker.ts', 'server.ts', 'workflows/incident/definitions.ts']));
+
+  const built = await versionRun();
+  expect(built.loaded).toContain(`file://${productionBuild.program}`);
+  expect(built.loaded).not.toContain('cli/warden.ts');
+  expect(built.warning).toBe('');
+  // The compiled program carries its own copy of zod and the type provider: the OpenAPI document they
+  // make must be the one the sources make.
+  const openApi = async () => JSON.parse((await run(process.execPath, ['bin/warden.js', 'openapi'], { cwd: repoRoot })).stdout);
+  const builtOpenApi = await openApi();
+
+  // One source no longer has the digest it was built from: the sources run, and the user is told why.
+  writeFileSync(productionBuild.manifest, JSON.stringify({ inputs: { ...JSON.parse(manifest).inputs, 'server.ts': 'other sources' } }));
+  try {
+    const stale = await versionRun();
+    expect(stale.warning).toBe('warden: dist/ is stale (server.ts changed since `warden build`): running the sources through tsx');
+    expect(stale.loaded).toContain('cli/warden.ts');
+    expect(stale.loaded).not.toContain(`file://${productionBuild.program}`);
+    expect(await openApi()).toEqual(builtOpenApi);
+  } finally {
+    writeFileSync(productionBuild.manifest, manifest);
+  }
+}, 120_000);
 
 it('loads the bundle `warden build` made from these sources, and never a stale one', async () => {
   await createDatabase(inject('postgresAdminUrl'), database, inject('templateDatabase'));
