@@ -122,3 +122,8 @@ export async function taskCards(
     });
   });
 }
+
+/** A record page's open tasks, most urgent first, with a form on those this person may try. */
+export function openTaskCards(web: WebContext, actor: Actor, tasks: HumanTask[], options: { csrfToken: string; returnTo: string }) {
+  return taskCards(web, actor, tasks.filter((task) => task.status === 'open').sort(byUrgency), { ...options, decidable: mayTry(actor) });
+}

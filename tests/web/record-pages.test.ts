@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../../db/create-db';
-import { ensureChromium, openBrowser, screenshotFolder, seriousAccessibilityViolations } from '../setup/browser';
+import { ensureChromium, screenshotFolder, seriousAccessibilityViolations, signedInBrowser } from '../setup/browser';
 import { seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { trivyReport } from '../setup/vulnerability-samples';
@@ -34,12 +34,8 @@ afterAll(async () => {
 });
 
 async function browserFor(token: string): Promise<Page> {
-  const browser = await openBrowser();
+  const browser = await signedInBrowser(stack.baseUrl, token);
   browsers.push(browser);
-  await browser.page.goto(`${stack.baseUrl}/ui/sign-in`);
-  await browser.page.getByLabel('API token').fill(token);
-  await browser.page.getByRole('button', { name: 'Sign in' }).click();
-  await browser.page.waitForURL('**/ui/tasks');
   return browser.page;
 }
 

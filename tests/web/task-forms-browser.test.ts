@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureChromium, openBrowser, screenshotFolder, seriousAccessibilityViolations } from '../setup/browser';
+import { ensureChromium, screenshotFolder, seriousAccessibilityViolations, signedInBrowser } from '../setup/browser';
 import { decide, incidentWhen, openTask, seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -30,12 +30,8 @@ afterAll(async () => {
 });
 
 async function browserFor(token: string): Promise<Page> {
-  const browser = await openBrowser();
+  const browser = await signedInBrowser(stack.baseUrl, token);
   browsers.push(browser);
-  await browser.page.goto(`${stack.baseUrl}/ui/sign-in`);
-  await browser.page.getByLabel('API token').fill(token);
-  await browser.page.getByRole('button', { name: 'Sign in' }).click();
-  await browser.page.waitForURL('**/ui/tasks');
   return browser.page;
 }
 
@@ -235,10 +231,10 @@ describe('task forms in the browser', () => {
     const page = await browserFor(tokens.analyst);
     const card = await taskCard(page, `/ui/incidents/${id}`, /Post-incident review/);
     const lesson = (n: number) => card.locator('fieldset.row', { has: page.locator('legend', { hasText: `Lesson ${n}` }) });
-    await lesson(1).getByLabel('What was learned').fill('Rate-limit outbound mail per sender');
+    await lesson(1).getByLabel('What was learned').fill('Block forwarding rules to outside domains');
     await lesson(1).getByLabel('Owner (principal)').fill('olga');
     await lesson(1).getByLabel('Due in days').fill('14');
-    await lesson(2).getByLabel('What was learned').fill('Alert on queue length');
+    await lesson(2).getByLabel('What was learned').fill('Alert on new forwarding rules');
     await card.getByLabel('Root cause').selectOption('unexplained');
     await card.getByLabel('The cause is recurring (opens a problem record)').check();
     await submit(page, card, 'Completed', 'post-incident-review');
@@ -250,8 +246,8 @@ describe('task forms in the browser', () => {
       .where('source_id', '=', id)
       .orderBy('title')
       .execute();
-    expect(actions.map((a) => a.title)).toEqual(['Alert on queue length', 'Rate-limit outbound mail per sender']);
-    expect(actions.find((a) => a.title.startsWith('Rate-limit'))?.owner).toBe('olga');
+    expect(actions.map((a) => a.title)).toEqual(['Alert on new forwarding rules', 'Block forwarding rules to outside domains']);
+    expect(actions.find((a) => a.title.startsWith('Block'))?.owner).toBe('olga');
     const problems = await stack.request('GET', `/problems?incidentId=${id}`, { token: tokens.analyst });
     expect(problems.body.items).toHaveLength(1);
     await page.goto(`${stack.baseUrl}/ui/incidents/${id}`);

@@ -14,15 +14,13 @@ import {
 } from '../../db/access';
 import { pageOf } from '../../db/pagination';
 import { tasksOfSubject } from '../../db/tasks';
-import type { HumanTask } from '../../db/database';
-import type { Actor } from '../../domain/roles';
 import { accountFlags, oversees } from '../../domain/access-review';
 import { uuidParam } from '../../schemas/common';
 import { badge, deadline, facts, filters, humanize, nextPageLink, table, time } from '../format';
 import { html, type Html } from '../html';
 import { lookUpNames, type Names } from '../names';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const requestsPath = `${uiPrefix}/access-requests`;
 const requestPath = (id: string) => `${requestsPath}/${id}`;
@@ -65,14 +63,6 @@ const provisioning = (actions: Awaited<ReturnType<typeof provisioningActionsFor>
     ]),
     'Provisioning',
   );
-
-async function recordTasks(web: WebContext, actor: Actor, tasks: HumanTask[], csrfToken: string, returnTo: string) {
-  return taskCards(web, actor, tasks.filter((task) => task.status === 'open').sort(byUrgency), {
-    csrfToken,
-    returnTo,
-    decidable: mayTry(actor),
-  });
-}
 
 /** Access requests, each visible as in the JSON API: one's own, one's access, one's systems'; all for oversight. */
 export const accessRequestsPage: WebPage = {
@@ -140,7 +130,7 @@ ${nextPageLink(requestsPath, request.query, nextCursor, 'Older requests')}`,
             ...tasks.flatMap((t) => t.decisions.map((d) => d.principalId)),
           ],
         });
-        const cards = await recordTasks(web, request.actor, tasks, reply.generateCsrf(), requestPath(found.id));
+        const cards = await openTaskCards(web, request.actor, tasks, { csrfToken: reply.generateCsrf(), returnTo: requestPath(found.id) });
         const title = requestLabel(found, names);
         return web.render(request, reply, {
           title,
@@ -249,7 +239,10 @@ ${nextPageLink(reviewsPath, request.query, nextCursor, 'Older campaigns')}`,
             ...tasks.flatMap((t) => t.decisions.map((d) => d.principalId)),
           ],
         });
-        const cards = await recordTasks(web, request.actor, tasks, reply.generateCsrf(), reviewPath(campaign.id));
+        const cards = await openTaskCards(web, request.actor, tasks, {
+          csrfToken: reply.generateCsrf(),
+          returnTo: reviewPath(campaign.id),
+        });
         const decided = items.filter((i) => i.decision !== null).length;
         return web.render(request, reply, {
           title: campaignLabel(campaign),

@@ -10,7 +10,7 @@ import { badge, deadline, facts, filters, humanize, table, time } from '../forma
 import { html } from '../html';
 import { lookUpNames } from '../names';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/advisories`;
 const advisoryPath = (id: string) => `${path}/${encodeURIComponent(id)}`;
@@ -82,10 +82,9 @@ ${table(
           cis: remediations.map((r) => r.ci_id),
           principals: [...remediations.map((r) => r.owner), ...tasks.flatMap((task) => task.decisions.map((d) => d.principalId))],
         });
-        const cards = await taskCards(web, request.actor, tasks.filter((task) => task.status === 'open').sort(byUrgency), {
+        const cards = await openTaskCards(web, request.actor, tasks, {
           csrfToken: reply.generateCsrf(),
           returnTo: advisoryPath(advisory.id),
-          decidable: mayTry(request.actor),
         });
         const now = Date.now();
         return web.render(request, reply, {

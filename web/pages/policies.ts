@@ -10,7 +10,7 @@ import { deadline, facts, filters, humanize, nextPageLink, table, time } from '.
 import { html } from '../html';
 import { lookUpNames } from '../names';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/policies`;
 const policyPath = (id: string) => `${path}/${id}`;
@@ -79,11 +79,7 @@ ${nextPageLink(path, request.query, nextCursor, 'More policies')}`,
             ...tasks.flatMap((t) => t.decisions.map((d) => d.principalId)),
           ],
         });
-        const cards = await taskCards(web, request.actor, tasks.filter((task) => task.status === 'open').sort(byUrgency), {
-          csrfToken: reply.generateCsrf(),
-          returnTo: policyPath(policy.id),
-          decidable: mayTry(request.actor),
-        });
+        const cards = await openTaskCards(web, request.actor, tasks, { csrfToken: reply.generateCsrf(), returnTo: policyPath(policy.id) });
         return web.render(request, reply, {
           title: policy.title,
           notice: decisionNotice(request.query.notice),

@@ -12,7 +12,7 @@ import { badge, facts, filters, humanize, nextPageLink, table, time } from '../f
 import { html } from '../html';
 import { lookUpNames } from '../names';
 import { blankIsUnset, pageRoute, subjectKey, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/problems`;
 const problemPath = (id: string) => `${path}/${id}`;
@@ -107,10 +107,9 @@ ${nextPageLink(path, request.query, nextCursor, 'More problems')}`,
             links.incidentIds.map((id) => ({ type: 'incident', id })),
           ),
         ]);
-        const cards = await taskCards(web, request.actor, tasks.filter((task) => task.status === 'open').sort(byUrgency), {
+        const cards = await openTaskCards(web, request.actor, tasks, {
           csrfToken: reply.generateCsrf(),
           returnTo: problemPath(problem.id),
-          decidable: mayTry(request.actor),
         });
         return web.render(request, reply, {
           title: problem.title,

@@ -12,7 +12,7 @@ import { facts, filters, humanize, nextPageLink, table, time } from '../format';
 import { html } from '../html';
 import { lookUpNames } from '../names';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards } from '../task-card';
 
 const path = `${uiPrefix}/security-alerts`;
 const alertPath = (id: string) => `${path}/${id}`;
@@ -91,11 +91,7 @@ ${nextPageLink(path, request.query, nextCursor, 'Older alerts')}`,
           cis: alert.affected_cis,
           services: alert.affected_services,
         });
-        const cards = await taskCards(web, request.actor, tasks.filter((task) => task.status === 'open').sort(byUrgency), {
-          csrfToken: reply.generateCsrf(),
-          returnTo: alertPath(alert.id),
-          decidable: mayTry(request.actor),
-        });
+        const cards = await openTaskCards(web, request.actor, tasks, { csrfToken: reply.generateCsrf(), returnTo: alertPath(alert.id) });
         const acknowledged = recipients.filter((r) => r.acknowledged_at !== null);
         /** A recipient is a person (by name) or anyone holding a role. */
         const recipientName = (recipient: string) => {
