@@ -105,6 +105,14 @@ export const configSchema = z
     WARDEN_TEMPORAL_UI_UPSTREAM: z.string().url().optional(),
     WARDEN_RESPONDER_URL: z.string().url().optional(),
     WARDEN_RESPONDER_SECRET: z.string().min(16).optional(),
+    /** How long an action a responder accepted waits for its signed callback before it counts as failed. */
+    WARDEN_RESPONDER_CALLBACK_WAIT: z.string().regex(durationPattern, 'must be a duration such as 30s, 15m, 1h').default('1h'),
+    /** How long a containment action nobody's responder carried out may wait for its confirmation before it escalates. */
+    WARDEN_CONTAINMENT_CONFIRM_DEADLINE: z.string().regex(durationPattern, 'must be a duration such as 30m, 4h, 1d').default('4h'),
+    /** After that deadline, a failed containment action escalates again at this interval until someone confirms it. */
+    WARDEN_FAILED_ACTION_ESCALATION_INTERVAL: z.string().regex(durationPattern, 'must be a duration such as 30m, 1h, 4h').default('1h'),
+    /** At most this many escalations of one failed action: bounded, so an abandoned one stops notifying (and growing history). */
+    WARDEN_FAILED_ACTION_ESCALATIONS: z.coerce.number().int().min(1).max(100).default(24),
     WARDEN_PROVISIONING_SECRET: z.string().min(16).optional(),
     WARDEN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),

@@ -68,6 +68,12 @@ export function activityDeps(config: Config, base: { db: Kysely<Database>; logge
     ...base,
     responderUrl: config.WARDEN_RESPONDER_URL,
     responderSecret: config.WARDEN_RESPONDER_SECRET,
+    containment: {
+      responderCallbackWait: config.WARDEN_RESPONDER_CALLBACK_WAIT,
+      confirmationDeadline: config.WARDEN_CONTAINMENT_CONFIRM_DEADLINE,
+      failedEscalationInterval: config.WARDEN_FAILED_ACTION_ESCALATION_INTERVAL,
+      failedEscalations: config.WARDEN_FAILED_ACTION_ESCALATIONS,
+    },
     provisioningSecret: config.WARDEN_PROVISIONING_SECRET,
     commandChecksEnabled: config.WARDEN_COMMAND_CHECKS_ENABLED,
     parseCheckParams,

@@ -5,11 +5,23 @@ import {
   openRemediation,
   recordAdvisoryAlert,
   recordRemediation,
+  recordVerifiedFix,
   remediatedComponent,
+  reopenRemediation,
+  sbomComponents,
+  scanVerdict,
   withdrawAdvisory,
   remediationAssignments,
 } from '../db/advisories';
-import { patchedVersion, remediationDeadline, warrantsAlert, type AdvisoryMatch, type RemediationDecision } from '../domain/advisory';
+import {
+  patchedVersion,
+  remediationDeadline,
+  warrantsAlert,
+  type AdvisoryMatch,
+  type EvidenceVerdict,
+  type RemediationDecision,
+  type RemediationEvidence,
+} from '../domain/advisory';
 import { maxLevel } from '../domain/classification';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import { affectedComponents, stillAffected } from './advisory-matching';
@@ -69,6 +81,36 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
       }
       await recordRemediation(db, { ...input, stillAffected: affected });
       return { stillAffected: affected };
+    },
+
+    /**
+     * What new evidence about a CI says of this advisory there (see EvidenceVerdict): a scanner
+     * import by its findings tied to the advisory, an SBOM by whether the CI's components as it now
+     * lists them still fall in an affected range. Reads only, so safe to retry.
+     */
+    async weighRemediationEvidence(input: { advisoryId: string; evidence: RemediationEvidence }): Promise<EvidenceVerdict> {
+      const { evidence } = input;
+      if (evidence.source === 'scan')
+        return scanVerdict(db, { advisoryId: input.advisoryId, ciId: evidence.ciId, importId: evidence.importId });
+      const advisory = await findAdvisory(db, input.advisoryId);
+      if (!advisory) throw new Error(`advisory ${input.advisoryId} is not recorded`);
+      return affectedComponents(advisory.affected, await sbomComponents(db, evidence.ciId)).length > 0 ? 'affected' : 'fixed';
+    },
+
+    /** Safe to retry: only a remediation still running closes (db/advisories.ts). */
+    async recordVerifiedFix(input: {
+      advisoryId: string;
+      ciId: string;
+      evidence: RemediationEvidence;
+      taskId: string | null;
+      escalations: number;
+    }): Promise<void> {
+      await recordVerifiedFix(db, input);
+    },
+
+    /** Safe to retry: a remediation this evidence reopened answers the same again (db/advisories.ts). */
+    async reopenRemediation(input: { advisoryId: string; evidence: RemediationEvidence }) {
+      return (await reopenRemediation(db, input)) ?? null;
     },
 
     /**

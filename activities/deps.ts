@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { CallbackSettings } from '../domain/callbacks';
+import type { ContainmentTiming } from '../domain/incident';
 import type { CheckParamsParser } from '../domain/security-checks';
 import type { AuditSigningKey } from '../db/audit-checkpoints';
 import type { Database } from '../db/database';
@@ -15,6 +16,8 @@ export interface ActivityDeps {
   /** Where named containment actions are POSTed (signed with responderSecret); unset: carried out by hand. */
   responderUrl?: string;
   responderSecret?: string;
+  /** How containment actions wait for responders and confirmations, and escalate (domain/incident.ts). */
+  containment: ContainmentTiming;
   /** Signs provisioning webhooks to systems' `provisioningUrl` (see activities/access.ts). */
   provisioningSecret?: string;
   /** WARDEN_COMMAND_CHECKS_ENABLED: whether `command` security checks may run executables here. */

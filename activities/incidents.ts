@@ -27,12 +27,15 @@ import { postSignedAction } from './signed-webhook';
 
 /** The incident procedure; each write's idempotency is documented in db/incidents.ts. */
 export function createIncidentActivities(deps: ActivityDeps) {
-  const { db, logger, responderUrl, responderSecret, outbound } = deps;
+  const { db, logger, responderUrl, responderSecret, outbound, containment } = deps;
   const notifications = createNotificationActivities(deps);
   return {
-    /** Safe to retry: the incident id is the primary key, and a retry answers from the recorded row. */
-    registerIncident(input: IncidentPlaybookInput & { workflowId: string }): Promise<RegisteredIncident> {
-      return registerIncident(db, input);
+    /**
+     * Safe to retry: the incident id is the primary key, and a retry answers from the recorded row.
+     * The answer carries this worker's containment timing, so the workflow's timers come from history.
+     */
+    async registerIncident(input: IncidentPlaybookInput & { workflowId: string }): Promise<RegisteredIncident> {
+      return { ...(await registerIncident(db, input)), containment };
     },
 
     /**
@@ -145,7 +148,7 @@ export function createIncidentActivities(deps: ActivityDeps) {
     },
 
     /** Safe to retry: the open targets get the same due times for the same severity, audited once. */
-    retimeSlaClocks(input: { incidentId: string; actor: string }) {
+    retimeSlaClocks(input: { incidentId: string; actor: string; cause?: string }) {
       return retimeSlaClocks(db, input);
     },
 
@@ -195,8 +198,15 @@ export function createIncidentActivities(deps: ActivityDeps) {
       await recordCommunicationRequest(db, input);
     },
 
-    /** Safe to retry: a duplicate already merged is left as it is, and answers with its severity. */
-    mergeIncident(input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string }) {
+    /** Safe to retry: a duplicate already merged is left as it is, and answers with what the merge moved. */
+    mergeIncident(input: {
+      incidentId: string;
+      workflowId: string;
+      into: string;
+      reason: string;
+      requestedBy: string;
+      moveTasks?: boolean;
+    }) {
       return mergeIncident(db, input);
     },
 

@@ -3,7 +3,10 @@ import {
   patchedVersion,
   type AdvisoryContent,
   type AdvisoryFormat,
+  type EvidenceVerdict,
   type RemediationAssignment,
+  type RemediationEvidence,
+  type RemediationProgress,
   type RemediationDecision,
   type RemediationStatus,
 } from '../domain/advisory';
@@ -266,6 +269,145 @@ export async function recordRemediation(db: Kysely<Database>, input: Remediation
 
 /** Remediation states that still ask something of someone; a withdrawal closes them. */
 const runningRemediation: RemediationStatus[] = ['open', 'exception_requested', 'exception'];
+
+/**
+ * What one scanner import says of an advisory on a CI. A finding is tied to the remediation when its
+ * vulnerability id is the advisory's id or one of its aliases (compared case-insensitively: GHSA ids
+ * come in both cases) and, when both name a package, it is the remediated package. `affected`: the
+ * import contains a tied finding; `fixed`: scanners have reported tied findings and every one is
+ * closed now (by this import or an earlier one: an import whose signal was lost is proved again by
+ * the next); `silent` otherwise (no scanner ever reported this vulnerability here, which proves nothing).
+ */
+export async function scanVerdict(
+  db: Kysely<Database>,
+  key: { advisoryId: string; ciId: string; importId: string },
+): Promise<EvidenceVerdict> {
+  const tied = await db
+    .selectFrom('vulnerability_findings as f')
+    .innerJoin('advisory_remediations as r', (join) => join.onRef('r.ci_id', '=', 'f.ci_id'))
+    .innerJoin('advisories as a', 'a.id', 'r.advisory_id')
+    .select(['f.status', 'f.last_import_id'])
+    .where('r.advisory_id', '=', key.advisoryId)
+    .where('r.ci_id', '=', key.ciId)
+    .where(sql<boolean>`lower(f.vulnerability_id) in (select lower(alias) from unnest(array_append(a.aliases, a.id)) as alias)`)
+    .where(sql<boolean>`(r.purl is null or f.purl is null or lower(f.purl) = lower(r.purl))`)
+    .execute();
+  if (tied.some((f) => f.status === 'open' && f.last_import_id === key.importId)) return 'affected';
+  if (tied.length > 0 && tied.every((f) => f.status === 'fixed')) return 'fixed';
+  return 'silent';
+}
+
+/** The CI's components as its last SBOM listed them (none when its list was typed by hand). */
+export async function sbomComponents(db: Kysely<Database>, ciId: string): Promise<Component[]> {
+  const rows = await db
+    .selectFrom('ci_components')
+    .select(['product', 'version', 'purl', 'cpe'])
+    .where('ci_id', '=', ciId)
+    .where('source', '=', 'sbom')
+    .execute();
+  return rows.map((r) => ({ product: r.product, version: r.version, purl: r.purl, cpe: r.cpe }));
+}
+
+/**
+ * A rescan or a new SBOM proved a running remediation fixed: it closes as `patched`, its resolution
+ * naming the evidence, audited. Safe to retry because only a remediation still running moves.
+ */
+export async function recordVerifiedFix(
+  db: Kysely<Database>,
+  input: { advisoryId: string; ciId: string; evidence: RemediationEvidence; taskId: string | null; escalations: number },
+): Promise<void> {
+  await auditedWrite(db, async (trx) => {
+    const closed = await trx
+      .updateTable('advisory_remediations')
+      .set((eb) => ({
+        status: 'patched',
+        task_id: input.taskId,
+        escalations: eb('escalations', '+', input.escalations),
+        resolution: json({ verifiedFix: input.evidence }),
+        resolved_at: new Date(),
+        updated_at: new Date(),
+      }))
+      .where('advisory_id', '=', input.advisoryId)
+      .where('ci_id', '=', input.ciId)
+      .where('status', 'in', runningRemediation)
+      .returning('ci_id')
+      .executeTakeFirst();
+    return (
+      closed && {
+        actor: systemActor.principalId,
+        action: 'advisory.remediation_verified_fixed',
+        subjectType: 'advisory',
+        subjectId: input.advisoryId,
+        details: { ciId: input.ciId, evidence: input.evidence, cancelledTaskId: input.taskId },
+      }
+    );
+  });
+}
+
+const sameEvidence = (a: unknown, b: RemediationEvidence) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * A rescan or a new SBOM shows a patched CI vulnerable again (the fix was rolled back, or the
+ * reported patch never held): the remediation reopens, audited, under its original due date, and
+ * the answer is what the workflow needs to track it again. Safe to retry because a remediation this
+ * evidence already reopened answers the same without a second write; undefined when there is nothing
+ * to reopen (mitigated, under an exception, or open already for another reason).
+ */
+export async function reopenRemediation(
+  db: Kysely<Database>,
+  input: { advisoryId: string; evidence: RemediationEvidence },
+): Promise<Pick<RemediationProgress, 'assignment' | 'title' | 'preventiveMeasures'> | undefined> {
+  const { ciId } = input.evidence;
+  let reopened = false;
+  await auditedWrite(db, async (trx) => {
+    const row = await trx
+      .selectFrom('advisory_remediations')
+      .select(['status', 'resolution'])
+      .where('advisory_id', '=', input.advisoryId)
+      .where('ci_id', '=', ciId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (row?.status === 'open' && sameEvidence(row.resolution?.reopenedBy, input.evidence)) reopened = true;
+    if (row?.status !== 'patched') return undefined;
+    await trx
+      .updateTable('advisory_remediations')
+      .set({
+        status: 'open',
+        resolution: json({ reopenedBy: input.evidence, previously: row.resolution }),
+        resolved_at: null,
+        updated_at: new Date(),
+      })
+      .where('advisory_id', '=', input.advisoryId)
+      .where('ci_id', '=', ciId)
+      .execute();
+    reopened = true;
+    return {
+      actor: systemActor.principalId,
+      action: 'advisory.remediation_reopened',
+      subjectType: 'advisory',
+      subjectId: input.advisoryId,
+      details: { ciId, evidence: input.evidence, previously: row.resolution },
+    };
+  });
+  if (!reopened) return undefined;
+  const advisory = await findAdvisory(db, input.advisoryId);
+  if (!advisory) return undefined;
+  const assignment = (await remediationAssignments(db, advisory)).find((a) => a.ciId === ciId);
+  return assignment && { assignment, title: advisory.title, preventiveMeasures: advisory.preventive_measures };
+}
+
+/** Open advisories with a remediation on this CI that new evidence may close or reopen: running or patched ones. */
+export async function advisoriesRemediatingCi(db: Kysely<Database>, ciId: string): Promise<{ id: string; workflow_id: string }[]> {
+  return db
+    .selectFrom('advisory_remediations as r')
+    .innerJoin('advisories as a', 'a.id', 'r.advisory_id')
+    .select(['a.id', 'a.workflow_id'])
+    .where('r.ci_id', '=', ciId)
+    .where('r.status', 'in', [...runningRemediation, 'patched'])
+    .where('a.status', '=', 'open')
+    .orderBy('a.id')
+    .execute();
+}
 
 /**
  * The source withdrew the advisory: it becomes `withdrawn` and every running remediation

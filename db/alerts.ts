@@ -150,7 +150,7 @@ export async function recordAlert(
 }
 
 type Correlation =
-  | { attached: true; incidentId: string; alertId: string; reason: string }
+  | { attached: true; incidentId: string; alertId: string; reason: string; severityRaisedTo?: Severity }
   | { attached: false; incidentId: string; reason: string };
 
 /**
@@ -212,7 +212,13 @@ export async function correlateAlert(
     await upsertIncidentObservables(trx, incidentId, intake.observables, alert.time);
     const raised = await addToIncident(trx, incidentId, intake);
     const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId });
-    correlation = { attached: true, incidentId, alertId, reason };
+    correlation = {
+      attached: true,
+      incidentId,
+      alertId,
+      reason,
+      ...(raised.severity && raised.severity !== raised.previousSeverity ? { severityRaisedTo: raised.severity } : {}),
+    };
     const event = alertAudit(intake, alertId, { verdict: 'attached', reason, incidentId });
     return { ...event, details: { ...event.details, ...raised } };
   });

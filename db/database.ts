@@ -4,6 +4,7 @@ import type { ApplicabilityStatement } from '../domain/baseline';
 import type { ConfigurationItemStatus, ConfigurationItemType } from '../domain/cmdb';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef, TestProcedure, TestResult } from '../domain/controls';
 import type { ServiceSla } from '../domain/sla';
+import type { SupportHours } from '../domain/support-hours';
 import type { ImpactAreaName, ImpactRuleField, ImpactRuleStatus } from '../domain/change-impact';
 import type { SodMember, SodRuleStatus } from '../domain/sod';
 import type { ChecklistItem, ItemResult, ProblemStatus, ProposalKind, ProposalStatus } from '../domain/problem';
@@ -358,6 +359,10 @@ export interface IncidentSlaClocksTable {
   met_by: string | null;
   breached_at: NullableTimestamp;
   responsible: string | null;
+  /** Closed without being met or breached: the incident was merged into another, or failed. */
+  stopped_at: NullableTimestamp;
+  stop_reason: 'merged' | 'failed' | null;
+  support_hours: ColumnType<SupportHours, string | undefined, string>;
 }
 
 export interface IncidentStepsTable {

@@ -2,8 +2,10 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Severity } from '../domain/classification';
 import type { IncidentSlaClock } from '../domain/incident';
 import { completeSla, slaDueTimes, type ServiceSla, type SlaTarget } from '../domain/sla';
+import { supportTimeBetween, type SupportHours } from '../domain/support-hours';
 import { systemActor } from '../domain/roles';
 import { auditedWrite } from './audit';
+import { json } from './create-db';
 import type { Database, IncidentSlaClock as ClockRow } from './database';
 
 // An incident's SLA clocks. The workflow times them; these writes record what it decided, each once.
@@ -32,12 +34,13 @@ async function slasOf(db: Kysely<Database> | Transaction<Database>, affectedCis:
   return rows.map((row) => completeSla(row.sla));
 }
 
-/** Keeps the incident's earliest due time of the targets not yet met (breached ones first) current. */
+/** Keeps the incident's earliest due time of the targets still open (neither met nor stopped; breached ones first) current. */
 async function refreshNextDue(trx: Transaction<Database>, incidentId: string): Promise<void> {
   await trx
     .updateTable('incidents')
     .set({
-      sla_next_due_at: sql`(select min(due_at) from incident_sla_clocks where incident_id = ${incidentId} and met_at is null)`,
+      sla_next_due_at: sql`(select min(due_at) from incident_sla_clocks
+        where incident_id = ${incidentId} and met_at is null and stopped_at is null)`,
       sla_breached: sql`exists (select 1 from incident_sla_clocks where incident_id = ${incidentId} and breached_at is not null)`,
     })
     .where('id', '=', incidentId)
@@ -73,6 +76,7 @@ export async function startSlaClocks(db: Kysely<Database>, input: { incidentId: 
           duration: clock.duration,
           started_at: incident.reported_at,
           due_at: clock.dueAt,
+          support_hours: json(clock.supportHours),
         })),
       )
       .onConflict((oc) => oc.columns(['incident_id', 'target']).doNothing())
@@ -83,11 +87,14 @@ export async function startSlaClocks(db: Kysely<Database>, input: { incidentId: 
 }
 
 /**
- * Re-times the clocks still open (neither met nor breached) for the severity triage settled on,
- * still counted from registration. Safe to retry: it computes the same due times from the same
+ * Re-times the clocks still open (neither met nor breached) for the severity recorded now (settled
+ * at triage, or raised by an attached alert or a merge: `cause`), still counted from registration. Safe to retry: it computes the same due times from the same
  * rows, and audits only when a due time moved.
  */
-export async function retimeSlaClocks(db: Kysely<Database>, input: { incidentId: string; actor: string }): Promise<IncidentSlaClock[]> {
+export async function retimeSlaClocks(
+  db: Kysely<Database>,
+  input: { incidentId: string; actor: string; cause?: string },
+): Promise<IncidentSlaClock[]> {
   let clocks: IncidentSlaClock[] = [];
   await auditedWrite(db, async (trx) => {
     const incident = await trx
@@ -101,11 +108,12 @@ export async function retimeSlaClocks(db: Kysely<Database>, input: { incidentId:
     for (const clock of due) {
       const updated = await trx
         .updateTable('incident_sla_clocks')
-        .set({ severity, duration: clock.duration, due_at: clock.dueAt })
+        .set({ severity, duration: clock.duration, due_at: clock.dueAt, support_hours: json(clock.supportHours) })
         .where('incident_id', '=', input.incidentId)
         .where('target', '=', clock.target)
         .where('met_at', 'is', null)
         .where('breached_at', 'is', null)
+        .where('stopped_at', 'is', null)
         .where('due_at', '!=', clock.dueAt)
         .returning('target')
         .executeTakeFirst();
@@ -119,7 +127,7 @@ export async function retimeSlaClocks(db: Kysely<Database>, input: { incidentId:
           action: 'incident.sla_retimed',
           subjectType,
           subjectId: input.incidentId,
-          details: { severity, targets: moved },
+          details: { severity, targets: moved, ...(input.cause ? { cause: input.cause } : {}) },
         }
       : undefined;
   });
@@ -135,6 +143,7 @@ export async function meetSlaClock(db: Kysely<Database>, input: { incidentId: st
       .where('incident_id', '=', input.incidentId)
       .where('target', '=', input.target)
       .where('met_at', 'is', null)
+      .where('stopped_at', 'is', null)
       .execute();
     await refreshNextDue(trx, input.incidentId);
   });
@@ -157,6 +166,7 @@ export async function recordSlaBreach(
       .where('target', '=', input.target)
       .where('met_at', 'is', null)
       .where('breached_at', 'is', null)
+      .where('stopped_at', 'is', null)
       .returningAll()
       .executeTakeFirst();
     if (!clock) return undefined;
@@ -179,9 +189,44 @@ export async function recordSlaBreach(
   return { recorded };
 }
 
+/**
+ * Closes the clocks still running (not met) of an incident that ends without meeting them: merged
+ * into another, whose own clocks go on, or failed. A stopped clock is neither open nor judged; a
+ * breach recorded before stays. Safe to retry: only a clock neither met nor stopped is stopped.
+ */
+export async function stopSlaClocks(trx: Transaction<Database>, incidentId: string, reason: 'merged' | 'failed'): Promise<number> {
+  const stopped = await trx
+    .updateTable('incident_sla_clocks')
+    .set({ stopped_at: new Date(), stop_reason: reason })
+    .where('incident_id', '=', incidentId)
+    .where('met_at', 'is', null)
+    .where('stopped_at', 'is', null)
+    .returning('target')
+    .execute();
+  await refreshNextDue(trx, incidentId);
+  return stopped.length;
+}
+
+/** A clock as the API shows it: besides what the workflow times, whether it was stopped and what is left. */
+export interface RecordedSlaClock extends IncidentSlaClock {
+  stoppedAt: string | null;
+  stopReason: 'merged' | 'failed' | null;
+  supportHours: SupportHours;
+}
+
+/**
+ * What a clock still open has left at `now`, in seconds of support time (negative when overdue):
+ * for business hours a target due on Monday morning has the working hours until then, not the
+ * weekend. Null once it is met or stopped.
+ */
+export function remainingSupportSeconds(clock: RecordedSlaClock, now: Date): number | null {
+  if (clock.metAt !== null || clock.stoppedAt !== null) return null;
+  return Math.round(supportTimeBetween(now, new Date(clock.dueAt), clock.supportHours) / 1000);
+}
+
 /** The clocks of several incidents at once, for lists and detail views. */
-export async function slaClocksOf(db: Kysely<Database>, incidentIds: string[]): Promise<Map<string, IncidentSlaClock[]>> {
-  const byIncident = new Map<string, IncidentSlaClock[]>();
+export async function slaClocksOf(db: Kysely<Database>, incidentIds: string[]): Promise<Map<string, RecordedSlaClock[]>> {
+  const byIncident = new Map<string, RecordedSlaClock[]>();
   if (incidentIds.length === 0) return byIncident;
   const rows = await db
     .selectFrom('incident_sla_clocks')
@@ -192,7 +237,12 @@ export async function slaClocksOf(db: Kysely<Database>, incidentIds: string[]): 
     .execute();
   for (const row of rows) {
     const clocks = byIncident.get(row.incident_id) ?? [];
-    clocks.push(toClock(row));
+    clocks.push({
+      ...toClock(row),
+      stoppedAt: row.stopped_at?.toISOString() ?? null,
+      stopReason: row.stop_reason,
+      supportHours: row.support_hours,
+    });
     byIncident.set(row.incident_id, clocks);
   }
   return byIncident;

@@ -2,20 +2,23 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { incidentSeverity, type Classification, type IncidentCategory, type SecurityAspect, type Severity } from '../domain/classification';
 import {
   assessSecurityRelevance,
+  movedTaskKinds,
   strictest,
   type IncidentPlaybookInput,
+  type MovedTask,
   type IncidentTimestamp,
   type RegisteredIncident,
 } from '../domain/incident';
 import { sanitiseText, type ProcessFailure } from '../domain/failure';
 import { cmdbObservables, higherSeverity, type Observable } from '../domain/observable';
 import type { Playbook, PlaybookAction } from '../domain/playbook';
-import { systemActor, type Actor } from '../domain/roles';
+import { systemActor, type Actor, type Role } from '../domain/roles';
+import { stopSlaClocks } from './incident-sla';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import { appendAudit, auditedWrite } from './audit';
 import { json } from './create-db';
 import { newestFirstPage } from './pagination';
-import type { Database, Incident } from './database';
+import type { Database, HumanTask, Incident } from './database';
 import { knownTechniques } from './attack';
 import { findPlaybook } from './playbooks';
 import { tasksOfSubject } from './tasks';
@@ -693,16 +696,27 @@ export async function upsertIncidentObservables(
     .execute();
 }
 
+/** What a merge hands the duplicate's workflow: to tell the survivor's workflow about the moved tasks and severity. */
+export interface MergeOutcome {
+  severity: Severity;
+  survivor: { workflowId: string; number: number; severity: Severity };
+  movedTasks: MovedTask[];
+}
+
 /**
  * Closes an incident as a duplicate of another: its alerts, observables and open fingerprints move
- * to the surviving incident, which gains its CIs and keeps the higher severity; its open tasks are
- * cancelled; both incidents record the merge (a relation each way, an audit event each). Safe to
- * retry: a duplicate already merged is left as it is, and the severity it ended with is answered.
+ * to the surviving incident, which gains its CIs and keeps the higher severity; its SLA clocks stop
+ * (the survivor's go on); both incidents record the merge (a relation each way, an audit event
+ * each). Its open tasks: with `moveTasks`, work tasks (movedTaskKinds) are re-pointed to the
+ * survivor's workflow under the same id, pending communications with them, and the rest (its own
+ * procedure: acknowledge, triage, approvals, review) is cancelled as superseded; without it (a
+ * history recorded before tasks moved) every open task is cancelled. Safe to retry: a duplicate
+ * already merged is left as it is and answers with what the merge moved.
  */
 export async function mergeIncident(
   db: Kysely<Database>,
-  input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string },
-): Promise<{ severity: Severity }> {
+  input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string; moveTasks?: boolean },
+): Promise<MergeOutcome> {
   await db.transaction().execute(async (trx) => {
     for (const id of [input.incidentId, input.into].sort()) await lockIncident(trx, id);
     const duplicate = await trx.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
@@ -748,6 +762,8 @@ export async function mergeIncident(
       .set({ status: 'closed_duplicate', closed_at: new Date(), merged_into: input.into })
       .where('id', '=', input.incidentId)
       .execute();
+    const stoppedClocks = await stopSlaClocks(trx, input.incidentId, 'merged');
+    const movedTasks = input.moveTasks ? await moveOpenTasks(trx, { ...input, duplicate, survivor }) : [];
     const cancelled = await trx
       .updateTable('human_tasks')
       .set({ status: 'cancelled', closed_at: new Date() })
@@ -769,10 +785,23 @@ export async function mergeIncident(
         action: 'task.cancelled',
         subjectType,
         subjectId: input.incidentId,
-        details: { taskId: task.id, kind: task.kind, outcome: null, reason: `the incident was merged into #${survivor.number}` },
+        details: {
+          taskId: task.id,
+          kind: task.kind,
+          outcome: null,
+          reason: input.moveTasks
+            ? `superseded: the incident was merged into #${survivor.number}, which runs its own procedure`
+            : `the incident was merged into #${survivor.number}`,
+        },
       });
     }
-    const moved = { alerts: movedAlerts.length, observables: observables.length, cancelledTasks: cancelled.map((task) => task.id) };
+    const moved = {
+      alerts: movedAlerts.length,
+      observables: observables.length,
+      cancelledTasks: cancelled.map((task) => task.id),
+      ...(input.moveTasks ? { movedTasks } : {}),
+      stoppedClocks,
+    };
     await appendAudit(trx, {
       actor: input.requestedBy,
       action: 'incident.merged_into',
@@ -795,8 +824,94 @@ export async function mergeIncident(
       },
     });
   });
-  const merged = await db.selectFrom('incidents').select('severity').where('id', '=', input.incidentId).executeTakeFirstOrThrow();
-  return { severity: merged.severity as Severity };
+  const recorded = (id: string) =>
+    db.selectFrom('incidents').select(['severity', 'number', 'workflow_id']).where('id', '=', id).executeTakeFirstOrThrow();
+  const [merged, survivor] = await Promise.all([recorded(input.incidentId), recorded(input.into)]);
+  // Read back rather than carried out of the transaction, so a retry after the commit answers the same.
+  const movedRows = input.moveTasks
+    ? await db
+        .selectFrom('human_tasks')
+        .selectAll()
+        .where('workflow_id', '=', survivor.workflow_id)
+        .where('status', '=', 'open')
+        .where(sql<boolean>`details->'movedFrom'->>'incidentId' = ${input.incidentId}`)
+        .orderBy('created_at')
+        .execute()
+    : [];
+  return {
+    severity: merged.severity as Severity,
+    survivor: { workflowId: survivor.workflow_id, number: survivor.number, severity: survivor.severity as Severity },
+    movedTasks: movedRows.map(toMovedTask),
+  };
+}
+
+/**
+ * Re-points the duplicate's open work tasks to the survivor's workflow, keeping their ids, deciders,
+ * decisions and deadlines (what TheHive does when it merges cases: the tasks carry on in the
+ * merged case), and moves the pending communications they approve with them. Each move is audited
+ * on both incidents. The survivor's workflow is told by a Signal and waits on them from then on.
+ */
+async function moveOpenTasks(
+  trx: Transaction<Database>,
+  merge: { incidentId: string; workflowId: string; into: string; requestedBy: string; duplicate: Incident; survivor: Incident },
+): Promise<string[]> {
+  const moved = await trx
+    .updateTable('human_tasks')
+    .set({
+      workflow_id: merge.survivor.workflow_id,
+      subject_id: merge.into,
+      details: sql`details || ${json({ movedFrom: { incidentId: merge.incidentId, number: merge.duplicate.number } })}::jsonb`,
+    })
+    .where('workflow_id', '=', merge.workflowId)
+    .where('status', '=', 'open')
+    .where('kind', 'in', [...movedTaskKinds])
+    .returning(['id', 'kind', 'details'])
+    .execute();
+  const communicationIds = moved.flatMap((task) =>
+    task.kind === 'incident.communication' && typeof task.details.communicationId === 'string' ? [task.details.communicationId] : [],
+  );
+  if (communicationIds.length > 0) {
+    await trx
+      .updateTable('incident_communications')
+      .set({ incident_id: merge.into })
+      .where('id', 'in', communicationIds)
+      .where('status', '=', 'pending_approval')
+      .execute();
+  }
+  for (const task of moved) {
+    for (const [subjectId, details] of [
+      [merge.incidentId, { to: merge.into, toNumber: merge.survivor.number }],
+      [merge.into, { from: merge.incidentId, fromNumber: merge.duplicate.number }],
+    ] as const) {
+      await appendAudit(trx, {
+        actor: merge.requestedBy,
+        action: 'task.moved',
+        subjectType,
+        subjectId,
+        details: { taskId: task.id, kind: task.kind, ...details },
+      });
+    }
+  }
+  return moved.map((task) => task.id);
+}
+
+function toMovedTask(row: HumanTask): MovedTask {
+  return {
+    taskId: row.id,
+    kind: row.kind as MovedTask['kind'],
+    title: row.title,
+    details: row.details,
+    allowedRoles: row.allowed_roles as Role[],
+    assignees: row.assignees,
+    excluded: row.forbid_self_decision && row.requester ? [row.requester] : [],
+    outcomes: row.allowed_outcomes,
+    requester: row.requester,
+    forbidSelfDecision: row.forbid_self_decision,
+    approvals: [],
+    decisions: row.decisions,
+    escalationLevel: row.escalation_level,
+    deadlineAt: row.deadline_at?.toISOString() ?? null,
+  };
 }
 
 /** Records two incidents as related, both ways; linking them again changes nothing. Audited on both. */

@@ -9,7 +9,11 @@ export async function businessFigures(db: Kysely<Database>) {
     db
       .selectFrom('incidents')
       .select(['severity', (eb) => eb.fn.countAll<number>().as('n')])
-      .where('status', 'not in', ['closed', 'closed_not_security', 'closed_false_positive'])
+      // Open as the API means it (domain/incident.ts incidentIsOpen): every closed_* status and the failed ones end an incident.
+      .where('status', 'not like', 'closed%')
+      .where('status', 'not in', ['failed', 'registration_failed'])
+      // Drills are exercises: an open drill is no incident to handle, and they stay out of the real figures.
+      .where('drill', '=', false)
       .groupBy('severity')
       .execute(),
     db

@@ -3,6 +3,7 @@ import type { ProcessFailure } from '../domain/failure';
 import { systemActor } from '../domain/roles';
 import { appendAudit, auditedWrite } from './audit';
 import type { Database } from './database';
+import { stopSlaClocks } from './incident-sla';
 
 /** The processes that record a permanent failure here, and the record each one owns. */
 export type FailedProcess =
@@ -50,6 +51,8 @@ async function markFailed(trx: Transaction<Database>, record: FailedProcess): Pr
       await trx.updateTable('incidents').set({ status: 'failed' }).where('id', '=', record.incidentId).execute();
       // Its alert fingerprint is free again: a later alert opens a new incident instead of attaching here.
       await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', record.incidentId).execute();
+      // Nobody works a failed incident through its procedure any more: its targets stop instead of breaching later.
+      await stopSlaClocks(trx, record.incidentId, 'failed');
       return;
     case 'change':
       await trx.updateTable('changes').set({ status: 'failed', updated_at: new Date() }).where('id', '=', record.changeId).execute();

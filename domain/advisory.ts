@@ -113,6 +113,25 @@ export interface WithdrawAdvisoryRequest {
   withdrawnAt: string;
 }
 
+/**
+ * New evidence about a CI an advisory has a remediation on: a scanner import for it, or a new SBOM.
+ * The workflow has the evidence weighed (activities) and closes the running remediation as verified
+ * fixed, or reopens a patched one the evidence shows still vulnerable.
+ */
+export type RemediationEvidence =
+  | { source: 'scan'; ciId: string; importId: string; scanner: string }
+  | { source: 'sbom'; ciId: string; format: string; serialNumber: string | null };
+
+/**
+ * What the evidence says of one CI's remediation: `fixed` (every finding tied to it is gone from
+ * the import, or the SBOM no longer lists an affected version), `affected` (the import or the SBOM
+ * still shows it), or `silent` (it says nothing about this advisory: no finding tied to it ever).
+ */
+export type EvidenceVerdict = 'fixed' | 'affected' | 'silent';
+
+/** The workflow's patch for closing and reopening remediations on scanner and SBOM evidence. */
+export const verifiedFixPatch = 'warden-verified-fix';
+
 export interface CloseAdvisoryRequest {
   actor: string;
   reason: string;

@@ -1,6 +1,6 @@
 import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
 import { durationMs, type DurationText } from './duration';
-import type { CarriedTasks } from './human-task';
+import type { CarriedTask, CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
 import type { Observable } from './observable';
 import type { Playbook } from './playbook';
@@ -54,6 +54,8 @@ export interface IncidentContinuation {
   tasks: CarriedTasks;
   /** External communications whose approval task is open. */
   communications: CommunicationRequest[];
+  /** Tasks moved here from incidents merged into this one, still open (absent from runs before merges moved tasks). */
+  moved?: MovedTask[];
   /** How many runs came before this one. */
   runs: number;
 }
@@ -107,6 +109,40 @@ export interface MergeRequest {
   requestedBy: string;
 }
 
+/**
+ * The open tasks a merge moves from the duplicate to the incident that carries on: work that is
+ * not the duplicate's own procedure (a playbook work step, a containment action to confirm, an
+ * external communication awaiting approval). The duplicate's acknowledge, triage, approvals and
+ * post-incident review are superseded by the survivor's own and are cancelled instead.
+ */
+export const movedTaskKinds = ['incident.step', 'incident.containment-confirmation', 'incident.communication'] as const;
+
+/**
+ * One moved task: its row keeps its id (so links to it keep working) and now names the survivor's
+ * workflow, which waits on it with what the duplicate's run held of it.
+ */
+export interface MovedTask extends Omit<CarriedTask, 'key'> {
+  kind: (typeof movedTaskKinds)[number];
+  title: string;
+  details: Record<string, unknown>;
+  outcomes: string[];
+  requester: string | null;
+  forbidSelfDecision: boolean;
+}
+
+/** The `tasksMoved` Signal's payload: a merge moved these open tasks of `fromIncidentId` to this incident. */
+export interface TasksMoved {
+  fromIncidentId: string;
+  tasks: MovedTask[];
+}
+
+/** The `severityRaised` Signal's payload: an attached alert or a merge raised the recorded severity. */
+export interface SeverityRaised {
+  severity: Severity;
+  /** What raised it: `alert:<id>` or `merge:<incidentId>`, for the re-timing's audit. */
+  cause: string;
+}
+
 /** ApplicationFailure types the incident's Updates refuse with (a conflict with its state). */
 export const incidentRefusalTypes = { closed: 'IncidentClosed', merging: 'IncidentMerging', actionNotPending: 'ActionNotPending' } as const;
 
@@ -120,8 +156,23 @@ export interface ActionResult {
   detail: string;
 }
 
-/** How long an accepted action waits for its responder's callback before it counts as failed. */
+/** How long an accepted action waited for its responder's callback in incidents registered before the wait was configurable. */
 export const responderCallbackWait = '1h';
+
+/**
+ * How containment actions are waited for and escalated (WARDEN_RESPONDER_CALLBACK_WAIT and the
+ * WARDEN_CONTAINMENT_… / WARDEN_FAILED_ACTION_… settings): recorded with the registration, so the
+ * workflow's timers come from its history and a changed setting applies to new incidents.
+ */
+export interface ContainmentTiming {
+  responderCallbackWait: DurationText;
+  /** The containment-confirmation task's deadline. */
+  confirmationDeadline: DurationText;
+  /** A failed action escalates again this long after each escalation… */
+  failedEscalationInterval: DurationText;
+  /** …at most this many times. */
+  failedEscalations: number;
+}
 
 /** The string a responder signs for a callback: replayed later, the timestamp is stale; replayed at once, the action is settled. */
 export const callbackSigningString = (timestamp: string, actionId: string, result: { status: string; detail: string }) =>
@@ -173,6 +224,8 @@ export interface RegisteredIncident {
   acknowledgeTarget: string;
   resolveTarget: string;
   playbook: Playbook;
+  /** Absent from incidents registered before containment timing was configurable. */
+  containment?: ContainmentTiming;
 }
 
 export const incidentStatuses = [

@@ -87,6 +87,8 @@ export interface SlaDue {
   target: SlaTarget;
   duration: DurationText;
   dueAt: Date;
+  /** The hours the target counts in: what it has left is support time in these hours. */
+  supportHours: SupportHours;
 }
 
 /**
@@ -99,7 +101,7 @@ export function slaDueTimes(slas: readonly ServiceSla[], severity: Severity, fro
   return slaTargets.map((target) => {
     const candidates = held.map((sla) => {
       const duration = targetsOf[target](sla)[severity];
-      return { target, duration, dueAt: addSupportTime(from, durationMs(duration), sla.supportHours) };
+      return { target, duration, dueAt: addSupportTime(from, durationMs(duration), sla.supportHours), supportHours: sla.supportHours };
     });
     return candidates.reduce((earliest, candidate) => (candidate.dueAt < earliest.dueAt ? candidate : earliest));
   });

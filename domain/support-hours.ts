@@ -98,30 +98,54 @@ export function knownTimeZone(timeZone: string): boolean {
 }
 
 /**
- * The instant at which `durationMs` of support time has passed since `from`: the same as adding it
- * for 24×7 support; for business hours only time inside a working day's hours, outside holidays,
- * counts. A year without a single supported minute (no days, or every day a holiday) has no due
- * time, and says so instead of looping.
+ * The supported stretches of time from `from` on, in order: for business hours each working day's
+ * hours outside holidays (the first one cut at `from`). Bounded to a year ahead, so support hours
+ * without a single supported minute (no days, or every day a holiday) end instead of looping.
  */
-export function addSupportTime(from: Date, durationMs: number, hours: SupportHours): Date {
-  if (hours.kind === '24x7') return new Date(from.getTime() + durationMs);
+function* supportWindows(from: number, hours: Extract<SupportHours, { kind: 'business' }>): Generator<[number, number]> {
   const startMinutes = minutesOf(hours.start);
   const endMinutes = minutesOf(hours.end);
   const holidays = new Set(hours.holidays);
-  let remaining = durationMs;
-  let now = from.getTime();
+  let now = from;
   for (let day = 0; day < 400; day += 1) {
     const local = localTime(now, hours.timeZone);
     const worked = hours.days.includes(local.weekday) && !holidays.has(local.date);
     if (worked && local.minutes < endMinutes) {
-      const windowStart = Math.max(now, instantOf(local.date, startMinutes, hours.timeZone));
-      const windowEnd = instantOf(local.date, endMinutes, hours.timeZone);
-      if (windowStart + remaining <= windowEnd) return new Date(windowStart + remaining);
-      remaining -= windowEnd - windowStart;
+      yield [Math.max(now, instantOf(local.date, startMinutes, hours.timeZone)), instantOf(local.date, endMinutes, hours.timeZone)];
     }
     // On to the next local midnight (a day later at noon, to step over DST gaps, then midnight).
     const nextDate = new Date(Date.parse(`${local.date}T12:00:00Z`) + dayMs).toISOString().slice(0, 10);
     now = instantOf(nextDate, 0, hours.timeZone);
   }
+}
+
+/**
+ * The instant at which `durationMs` of support time has passed since `from`: the same as adding it
+ * for 24×7 support; for business hours only time inside a working day's hours, outside holidays,
+ * counts. A year without a single supported minute has no due time, and says so.
+ */
+export function addSupportTime(from: Date, durationMs: number, hours: SupportHours): Date {
+  if (hours.kind === '24x7') return new Date(from.getTime() + durationMs);
+  let remaining = durationMs;
+  for (const [windowStart, windowEnd] of supportWindows(from.getTime(), hours)) {
+    if (windowStart + remaining <= windowEnd) return new Date(windowStart + remaining);
+    remaining -= windowEnd - windowStart;
+  }
   throw new RangeError('the support hours leave no supported time within a year');
+}
+
+/**
+ * The support time between two instants, in ms: negative when `to` is before `from` (a target
+ * overdue by that much support time). What an SLA target has left is counted this way, so a target
+ * due on Monday morning has little left on Friday evening, however long the weekend.
+ */
+export function supportTimeBetween(from: Date, to: Date, hours: SupportHours): number {
+  if (to < from) return -supportTimeBetween(to, from, hours);
+  if (hours.kind === '24x7') return to.getTime() - from.getTime();
+  let counted = 0;
+  for (const [windowStart, windowEnd] of supportWindows(from.getTime(), hours)) {
+    if (windowStart >= to.getTime()) break;
+    counted += Math.min(windowEnd, to.getTime()) - windowStart;
+  }
+  return counted;
 }

@@ -72,7 +72,7 @@ const training = (scrape: Scrape) =>
 export const businessMetrics: BusinessMetric[] = [
   {
     name: 'warden_incidents_open',
-    help: 'Incidents not closed, by severity',
+    help: 'Incidents open (not closed, merged or failed), by severity; drills excluded',
     type: 'gauge',
     labelNames: ['severity'],
     read: async (scrape) => (await figures(scrape)).incidents.map((row) => ({ labels: { severity: row.severity }, value: row.n })),

@@ -30,15 +30,20 @@ export const incidentAccepted = z.object({
 export const slaState = z
   .object({
     breached: z.boolean().describe('whether any target was breached'),
-    nextDueAt: z.string().nullable().describe('the earliest due time of the targets not yet met'),
+    nextDueAt: z.string().nullable().describe('the earliest due time of the targets still open (neither met nor stopped)'),
     targets: z.array(
       z.object({
         target: z.enum(slaTargets),
         duration: z.string().describe('the target as the SLA states it, counted in the service’s support hours'),
         dueAt: z.string(),
-        remainingSeconds: z.number().nullable().describe('until due (negative when overdue); null once met'),
+        remainingSeconds: z
+          .number()
+          .nullable()
+          .describe('support time left until due, in the service’s support hours (negative when overdue); null once met or stopped'),
         metAt: z.string().nullable(),
         breachedAt: z.string().nullable(),
+        stoppedAt: z.string().nullable().describe('closed unmet because the incident was merged into another or failed'),
+        stopReason: z.enum(['merged', 'failed']).nullable(),
         breached: z.boolean(),
       }),
     ),

@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import type { Component } from '../domain/advisory-matching';
+import { cycloneDxSchemaErrors, cycloneDxSpecVersions } from './cyclonedx-schema';
+import { jsonSchemaFieldErrors } from './json-schema-errors';
 import { cpeString, purlParts, purlString } from './package-identity';
 
 /** The most components one SBOM may list: a container image with every layer's packages stays well below. */
 export const maxSbomComponents = 20_000;
 
-// CycloneDX 1.4–1.6 JSON (https://cyclonedx.org/docs/1.6/json/): only the fields Warden reads are checked.
+// CycloneDX 1.4–1.6 JSON (https://cyclonedx.org/docs/1.6/json/): the official schema has checked the
+// document whole; this reader takes the fields Warden keeps and holds them to Warden's limits and to
+// what the schema leaves free (a purl that is a package URL, a CPE that is a CPE name).
 interface CycloneDxComponent {
   name: string;
   version?: string;
@@ -26,7 +30,7 @@ const cycloneDxComponent: z.ZodType<CycloneDxComponent> = z.lazy(() =>
 );
 export const cycloneDxSbom = z.looseObject({
   bomFormat: z.literal('CycloneDX'),
-  specVersion: z.enum(['1.4', '1.5', '1.6']),
+  specVersion: z.enum(cycloneDxSpecVersions),
   serialNumber: z.string().max(200).optional(),
   components: z.array(cycloneDxComponent).max(maxSbomComponents).default([]),
 });
@@ -138,12 +142,20 @@ export function detectSbomFormat(doc: Record<string, unknown>): SbomFormat | und
   return undefined;
 }
 
-/** One SBOM document, whole or not at all: any error rejects it, naming the field. */
+/**
+ * One SBOM document, whole or not at all: any error rejects it, naming the field. A CycloneDX BOM
+ * must first satisfy the official JSON schema of its specVersion (schemas/cyclonedx-schema.ts).
+ */
 export function parseSbom(doc: Record<string, unknown>): { ok: true; sbom: ParsedSbom } | { ok: false; errors: FieldError[] } {
   const errorsOf = (error: z.ZodError) =>
     error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
   const format = detectSbomFormat(doc);
   if (format === 'cyclonedx') {
+    const version = cycloneDxSpecVersions.find((v) => v === doc.specVersion);
+    if (!version)
+      return { ok: false, errors: [{ path: 'body.specVersion', message: `must be one of ${cycloneDxSpecVersions.join(', ')}` }] };
+    const schemaErrors = cycloneDxSchemaErrors(doc, version);
+    if (schemaErrors.length) return { ok: false, errors: jsonSchemaFieldErrors(schemaErrors) };
     const parsed = cycloneDxSbom.safeParse(doc);
     return parsed.success ? { ok: true, sbom: fromCycloneDx(parsed.data) } : { ok: false, errors: errorsOf(parsed.error) };
   }
@@ -164,4 +176,7 @@ export const sbomAccepted = z.object({
   components: z.number().describe('components now recorded for the CI'),
   unversioned: z.number().describe('components the SBOM lists without a version, not recorded'),
   rematched: z.array(z.string()).describe('open advisories told to match this CI again'),
+  remediationsChecked: z
+    .array(z.string())
+    .describe('open advisories with a remediation on this CI, told to weigh this SBOM (close as verified fixed, or reopen)'),
 });

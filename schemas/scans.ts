@@ -1,3 +1,4 @@
+import type { Log as SarifLog } from 'sarif';
 import { z } from 'zod';
 import { scanFormats, type FindingSeverity, type ScanFinding, type ScanFormat, type ScanReport } from '../domain/vulnerability-findings';
 import { purlParts } from './package-identity';
@@ -54,6 +55,8 @@ export const grypeReport = z.looseObject({
 });
 
 // SARIF 2.1.0 (OASIS), as code scanners (CodeQL, Semgrep) write it: results per run, rules per tool.
+// Only the fields Warden reads are checked (no registry package publishes the OASIS schema itself);
+// what they check is held to the standard's own types (@types/sarif): `fromSarif` reads a `SarifLog`.
 const sarifRule = z.looseObject({
   id,
   shortDescription: z.looseObject({ text: z.string().max(2000) }).optional(),
@@ -99,6 +102,12 @@ function scannerSeverity(severity: string): FindingSeverity {
   const s = severity.trim().toLowerCase();
   if (s === 'critical' || s === 'high' || s === 'medium' || s === 'low') return s;
   return s === 'negligible' ? 'low' : 'unknown';
+}
+
+/** The score GitHub's code scanning reads from a rule's property bag, when it is one. */
+function securitySeverity(properties: { [key: string]: unknown } | undefined): string | undefined {
+  const score = properties?.['security-severity'];
+  return typeof score === 'string' ? score : undefined;
 }
 
 /** SARIF: a rule's security-severity score (CVSS-like, as GitHub reads it), else the result's level. */
@@ -177,13 +186,13 @@ function fromGrype(doc: z.infer<typeof grypeReport>): ScanFinding[] {
  * Code-scanning results, keyed on the rule and the scanner's own fingerprint when it gives one
  * (stable across unrelated edits), else the file and line.
  */
-function fromSarif(doc: z.infer<typeof sarifLog>): ScanFinding[] {
+function fromSarif(doc: SarifLog): ScanFinding[] {
   return doc.runs.flatMap((run) => {
-    const rules = new Map(run.tool.driver.rules.map((rule) => [rule.id, rule]));
-    return run.results.map((result) => {
+    const rules = new Map((run.tool.driver.rules ?? []).map((rule) => [rule.id, rule]));
+    return (run.results ?? []).map((result) => {
       const ruleId = result.ruleId ?? result.rule?.id ?? 'unnamed-rule';
       const rule = rules.get(ruleId);
-      const location = result.locations[0]?.physicalLocation;
+      const location = result.locations?.[0]?.physicalLocation;
       const file = location?.artifactLocation?.uri ?? '(no location)';
       const line = location?.region?.startLine;
       const fingerprint = result.partialFingerprints ? Object.values(result.partialFingerprints).sort().join(',') : undefined;
@@ -194,7 +203,7 @@ function fromSarif(doc: z.infer<typeof sarifLog>): ScanFinding[] {
         purl: null,
         installedVersion: null,
         fixedVersions: [],
-        severity: sarifSeverity(rule?.properties?.['security-severity'], result.level),
+        severity: sarifSeverity(securitySeverity(rule?.properties), result.level),
         title: rule?.shortDescription?.text ?? result.message.text?.split('\n')[0] ?? null,
       };
     });
@@ -261,6 +270,9 @@ export const scanImportView = z.object({
   opened: z.array(z.string()).describe('vulnerability ids newly found'),
   reopened: z.array(z.string()).describe('vulnerability ids found again after an earlier import had verified them fixed'),
   closed: z.array(z.string()).describe('vulnerability ids absent from this report: verified fixed by it'),
+  remediationsChecked: z
+    .array(z.string())
+    .describe('open advisories with a remediation on this CI, told to weigh this import (close as verified fixed, or reopen)'),
 });
 
 export const findingsQuery = z.strictObject({

@@ -326,8 +326,22 @@ export class HumanTasks {
     return spec.deadline ? durationMs(spec.deadline) : undefined;
   }
 
+  /**
+   * Takes over an open task recorded by another workflow and re-pointed to this one (a merge moving
+   * it): `run` with its key then waits on it, with its deciders, decisions and deadline, without
+   * recording or announcing it again.
+   */
+  adopt(task: CarriedTask): void {
+    this.carried.set(task.key, task);
+  }
+
   openTaskIds(): string[] {
     return [...this.open.keys()];
+  }
+
+  /** The id of the undecided task with this key open in this run (not yet closing), if there is one. */
+  openTaskId(key: string): string | undefined {
+    return [...this.open.values()].find((task) => task.key === key && !task.closing)?.id;
   }
 
   /** Closes tasks the workflow no longer needs (the incident was closed another way). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   correlateAlert,
@@ -17,7 +18,9 @@ import { categoryFromTechniques } from '../../domain/attack';
 import type { ConfigurationItemType } from '../../domain/cmdb';
 import { durationMs } from '../../domain/duration';
 import { burstVerdict, checkExpectedActivity } from '../../domain/expected-activity';
-import { incidentFromAlert, type NormalisedAlert } from '../../domain/incident';
+import { incidentFromAlert, makeIncidentWorkflowId, type NormalisedAlert } from '../../domain/incident';
+import type { Severity } from '../../domain/classification';
+import { severityRaisedSignal } from '../../workflows/incident/definitions';
 import { canonicalObservable, cmdbObservables, type Observable } from '../../domain/observable';
 import { judgeAlert } from '../../domain/alert-intake';
 import { pageOf } from '../../db/pagination';
@@ -134,6 +137,7 @@ export async function alertRoutes(app: FastifyInstance) {
       const correlated = await correlateAlert(app.db, intake, { ...correlation, newIncidentId: randomUUID() });
       if (correlated.attached) {
         const { alertId, incidentId } = correlated;
+        if (correlated.severityRaisedTo) await retimeRaisedIncident(app, request.log, incidentId, correlated.severityRaisedTo, alertId);
         return reply.code(202).send({ alertId, verdict: 'attached' as const, reason: correlated.reason, incidentId });
       }
       try {
@@ -172,6 +176,25 @@ export async function alertRoutes(app: FastifyInstance) {
 }
 
 /** The alert's own indicators, then what only the CMDB added. */
+/**
+ * An attached alert raised its incident's recorded severity: the incident's workflow re-times its
+ * open SLA targets, as a severity change at triage does. An incident not started yet reads the
+ * raised severity when it registers, and one that ended has no targets open, so "not found" is no
+ * error. The alert is attached already whatever happens here: any other failure is logged rather
+ * than answered, since a SIEM retrying would attach the alert twice; triage re-times from the
+ * recorded severity anyway.
+ */
+async function retimeRaisedIncident(app: FastifyInstance, log: FastifyBaseLogger, incidentId: string, severity: Severity, alertId: string) {
+  try {
+    await app.temporal.client.workflow
+      .getHandle(makeIncidentWorkflowId(incidentId))
+      .signal(severityRaisedSignal, { severity, cause: `alert:${alertId}` });
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return;
+    log.warn({ err: error, incidentId, alertId }, 'the incident could not be told that an alert raised its severity');
+  }
+}
+
 function sourced(fromAlert: Observable[], fromCmdb: Observable[]): SourcedObservable[] {
   const key = (o: Observable) => `${o.type}\u0000${o.value}`;
   const seen = new Set(fromAlert.map(key));

@@ -9,6 +9,7 @@ import { findingsQuery, findingView, parseScanReport, scanImportView, scanQuery 
 import { iso } from '../views';
 import { forbidden, invalid, notFound } from '../../http/problem';
 import { componentEditors, everyone } from '../../http/roles';
+import { announceRemediationEvidence } from '../advisory-rematch';
 
 /** A Trivy report, as the body's example: log4j-core 2.14.1 in a jar, vulnerable to Log4Shell. */
 const scanDocument = z.record(z.string(), z.unknown()).meta({
@@ -50,7 +51,7 @@ export async function ciScanRoutes(app: FastifyInstance) {
       operationId: 'importCiScan',
       summary: "Import a scanner's results for a CI as findings",
       description:
-        'Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. A malformed report is refused whole, naming the field.',
+        'Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. Open advisories with a remediation on the CI weigh the import: a running remediation whose tied findings (the advisory id or an alias, the same package) are all gone closes as verified fixed, and a patched one the import still shows reopens. A malformed report is refused whole, naming the field.',
       params: uuidParam,
       querystring: scanQuery,
       body: scanDocument,
@@ -63,7 +64,13 @@ export async function ciScanRoutes(app: FastifyInstance) {
       if (!ci) throw notFound('configuration item', request.params.id);
       if (!mayChangeRecord(request.actor, [ci.owner])) throw forbidden('only the CI owner or security management may import its scans');
       const result = await importScan(app.db, { ciId: ci.id, report: parsed.report, actor: request.actor.principalId });
-      return reply.code(201).send({ ciId: ci.id, ...result });
+      const remediationsChecked = await announceRemediationEvidence(app.temporal.client, app.db, {
+        source: 'scan',
+        ciId: ci.id,
+        importId: result.importId,
+        scanner: result.scanner,
+      });
+      return reply.code(201).send({ ciId: ci.id, ...result, remediationsChecked });
     },
   });
 

@@ -4,7 +4,7 @@ import { updateRefusal } from '../../http/update-refusal';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Incident } from '../../db/database';
-import { slaClocksOf } from '../../db/incident-sla';
+import { remainingSupportSeconds, slaClocksOf, type RecordedSlaClock } from '../../db/incident-sla';
 import {
   assessIncident,
   findActionOfIncident,
@@ -31,13 +31,7 @@ import {
   linkBody,
   mergeBody,
 } from '../../schemas/incidents';
-import {
-  callbackSigningString,
-  incidentIsOpen,
-  makeIncidentWorkflowId,
-  type IncidentPlaybookInput,
-  type IncidentSlaClock,
-} from '../../domain/incident';
+import { callbackSigningString, incidentIsOpen, makeIncidentWorkflowId, type IncidentPlaybookInput } from '../../domain/incident';
 import type { ObservableType } from '../../domain/observable';
 import { actionResultUpdate, incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from '../../workflows/incident/definitions';
 import { idempotencyKey, idempotent } from '../idempotency';
@@ -48,23 +42,24 @@ import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
 /** An incident's SLA as people read it: per target due at, what remains, and whether it was breached. */
-function toSlaView(incident: Incident, clocks: IncidentSlaClock[] | undefined, now: number) {
+function toSlaView(incident: Incident, clocks: RecordedSlaClock[] | undefined, now: number) {
   if (!clocks?.length) return null;
   return {
     breached: incident.sla_breached,
     nextDueAt: iso(incident.sla_next_due_at),
     targets: clocks.map((clock) => {
-      const due = Date.parse(clock.dueAt);
+      const { supportHours, ...shown } = clock;
+      const endedAt = clock.metAt ?? clock.stoppedAt;
       return {
-        ...clock,
-        remainingSeconds: clock.metAt === null ? Math.round((due - now) / 1000) : null,
-        breached: clock.breachedAt !== null || (clock.metAt === null ? now : Date.parse(clock.metAt)) > due,
+        ...shown,
+        remainingSeconds: remainingSupportSeconds(clock, new Date(now)),
+        breached: clock.breachedAt !== null || (endedAt === null ? now : Date.parse(endedAt)) > Date.parse(clock.dueAt),
       };
     }),
   };
 }
 
-function toIncidentSummary(incident: Incident, clocks: IncidentSlaClock[] | undefined, now = Date.now()) {
+function toIncidentSummary(incident: Incident, clocks: RecordedSlaClock[] | undefined, now = Date.now()) {
   return {
     id: incident.id,
     number: incident.number,
@@ -363,7 +358,7 @@ export async function incidentRoutes(app: FastifyInstance) {
       tags: ['incidents'],
       summary: 'Merge this incident into another as a duplicate',
       description:
-        'The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.',
+        'The incident closes as closed_duplicate and its SLA clocks stop; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity (re-timing its open SLA targets); its open work tasks (work steps, containment confirmations, communications awaiting approval) move to the other under the same ids, and its own procedure tasks are cancelled as superseded. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.',
       params: uuidParam,
       body: mergeBody,
       response: responses({ 202: z.object({ id: z.string(), mergedInto: z.string() }) }),

@@ -1,15 +1,10 @@
 import type { Severity } from '../../domain/classification';
-import { durationMs } from '../../domain/duration';
 import type { Deviation } from '../../domain/security-report/model';
+import { slaTargets } from '../../domain/sla';
 import { incidentSelection, incidentsInPeriod } from './incidents-in-period';
 import { percent, type Measure } from './measure';
 
 const impactOf: Record<Severity, number> = { critical: 5, high: 4, medium: 3, low: 2 };
-
-const targets = [
-  { name: 'acknowledge', start: 'reported_at', end: 'acknowledged_at', target: 'acknowledge_target' },
-  { name: 'resolve', start: 'reported_at', end: 'resolved_at', target: 'resolve_target' },
-] as const;
 
 const minutes = (ms: number) => `${Math.round(ms / 60_000)} min`;
 
@@ -17,32 +12,37 @@ export const incidentSla: Measure = {
   id: 'incident-sla',
   title: 'Incident SLA targets met',
   definition:
-    `Share of acknowledge and resolve targets met over ${incidentSelection}: a target is met when acknowledged_at (resolved_at) − reported_at ≤ the ` +
-    'acknowledge_target (resolve_target) recorded on the incident from its service SLA; a target still open past its deadline counts as missed, one still open within it is not judged yet. Per service through the affected CIs; every miss is listed.',
+    `Share of SLA targets met over ${incidentSelection}, read from the incidents' SLA clocks (acknowledge, triage, resolve), each due at the time the workflow timed it in the services' support hours: ` +
+    'a target is met when its clock stopped (met_at) by its due time; one met late, or still running past its due time as of the period end (a recorded breach included), is missed; one still running within it is not judged yet, nor is one stopped unmet because the incident was merged into another (whose clocks go on) or failed. Per service through the affected CIs; the note gives the figure per target; every miss is listed.',
   trend: true,
   async compute(db, period, scope) {
     const { incidents, assets } = await incidentsInPeriod(db, period, scope);
-    const judged: { met: boolean; serviceIds: string[] }[] = [];
+    const ids = incidents.map(({ incident }) => incident.id);
+    const clocks = ids.length ? await db.selectFrom('incident_sla_clocks').selectAll().where('incident_id', 'in', ids).execute() : [];
+    const judged: { met: boolean; target: string; serviceIds: string[] }[] = [];
     const misses: Deviation[] = [];
     for (const { incident, services } of incidents) {
-      for (const target of targets) {
-        const allowed = durationMs(incident[target.target]);
-        const start = incident[target.start].getTime();
-        const end = incident[target.end]?.getTime();
-        const taken = (end ?? period.asOf.getTime()) - start;
-        if (end === undefined && taken <= allowed) continue;
-        const met = taken <= allowed;
-        judged.push({ met, serviceIds: services.map((s) => s.id) });
+      for (const clock of clocks.filter((c) => c.incident_id === incident.id)) {
+        if (clock.met_at === null && clock.stopped_at !== null) continue;
+        const due = clock.due_at.getTime();
+        const end = clock.met_at?.getTime();
+        if (end === undefined && clock.breached_at === null && due >= period.asOf.getTime()) continue;
+        const met = end !== undefined && end <= due;
+        judged.push({ met, target: clock.target, serviceIds: services.map((s) => s.id) });
         if (met) continue;
         const service = services[0];
+        const taken = (end ?? period.asOf.getTime()) - clock.started_at.getTime();
         misses.push({
-          key: `incident-sla:${incident.id}:${target.name}`,
-          title: `Incident #${incident.number} missed its ${target.name} target`,
-          detail: `"${incident.title}" (${incident.severity}): ${end === undefined ? `not ${target.name}d after` : `${target.name}d after`} ${minutes(taken)}, target ${incident[target.target]}${service ? `; service ${service.name}` : ''}`,
+          key: `incident-sla:${incident.id}:${clock.target}`,
+          title: `Incident #${incident.number} missed its ${clock.target} target`,
+          detail:
+            `"${incident.title}" (${clock.severity}): ${end === undefined ? `not ${clock.target}d after` : `${clock.target}d after`} ${minutes(taken)}, ` +
+            `target ${clock.duration} (${clock.support_hours.kind === '24x7' ? '24x7' : `business hours, ${clock.support_hours.timeZone}`}), due ${clock.due_at.toISOString()}` +
+            `${clock.responsible ? `; responsible: ${clock.responsible}` : ''}${service ? `; service ${service.name}` : ''}`,
           owner: service?.owner ?? null,
           serviceId: service?.id ?? null,
           likelihood: 4,
-          impact: impactOf[incident.severity as Severity] ?? 3,
+          impact: impactOf[clock.severity as Severity] ?? 3,
           level: service?.level ?? 'low',
         });
       }
@@ -54,12 +54,17 @@ export const incidentSla: Measure = {
         return { label: s.name, value: percent(own.filter((j) => j.met).length, own.length), count: own.length };
       })
       .filter((entry) => entry.count > 0);
+    const perTarget = slaTargets.map((target) => {
+      const own = judged.filter((j) => j.target === target);
+      return `${target} ${own.filter((j) => j.met).length} of ${own.length} met`;
+    });
     return {
       status: 'measured',
       value: percent(judged.filter((j) => j.met).length, judged.length),
       unit: '%',
       breakdown: perService,
       misses,
+      note: `Per target: ${perTarget.join(', ')}.`,
     };
   },
 };

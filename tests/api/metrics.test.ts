@@ -41,6 +41,12 @@ describe('GET /metrics and /metrics/business', () => {
       body: { title: 'Beaconing host', description: 'x', category: 'malware', affectedCis: [], source: 'edr' },
     });
     await openTask(stack, tokens.manager, reported.body.id, 'incident.acknowledge');
+    // A drill of the same severity, open too: exercises stay out of the real figures.
+    const drill = await stack.request('POST', '/incidents', {
+      token: tokens.reporter,
+      body: { title: 'Drill: beaconing host', description: 'x', category: 'malware', affectedCis: [], source: 'drill', drill: true },
+    });
+    await openTask(stack, tokens.manager, drill.body.id, 'incident.acknowledge');
 
     for (const path of ['/metrics', '/metrics/business']) {
       expect((await stack.request('GET', path)).status).toBe(401);
@@ -49,7 +55,7 @@ describe('GET /metrics and /metrics/business', () => {
     const business = await eventually(
       async () => {
         const response = await stack.request('GET', '/metrics/business', { token: tokens.auditor });
-        return sample(response.body, 'warden_tasks_open{kind="incident.acknowledge"}') === 1 && response;
+        return sample(response.body, 'warden_tasks_open{kind="incident.acknowledge"}') === 2 && response;
       },
       15_000,
       'the open acknowledgement task in /metrics/business',
@@ -70,7 +76,7 @@ describe('GET /metrics and /metrics/business', () => {
     const own = await stack.request('GET', '/metrics', { token: tokens.auditor });
     expect(own.headers.get('content-type')).toContain('text/plain');
     const text: string = own.body;
-    expect(text).toMatch(/^warden_http_request_duration_seconds_count\{method="POST",route="\/incidents",status_code="202"\} 1$/m);
+    expect(text).toMatch(/^warden_http_request_duration_seconds_count\{method="POST",route="\/incidents",status_code="202"\} 2$/m);
     // Node.js's standard names, as stock dashboards query them.
     expect(text).toContain('# TYPE process_cpu_user_seconds_total counter');
     expect(text).toContain('# TYPE nodejs_heap_size_used_bytes gauge');

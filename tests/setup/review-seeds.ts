@@ -1,3 +1,4 @@
+import { durationMs } from '../../domain/duration';
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { json } from '../../db/create-db';
@@ -51,6 +52,23 @@ export async function seedIncident(
       resolved_at: fields.resolvedAt ?? null,
       links: json([]),
     })
+    .execute();
+  // The SLA clocks the workflow would have kept (the review's incident-sla KPI reads them), 24x7.
+  const clock = (target: 'acknowledge' | 'resolve', duration: string, metAt: string | undefined) => ({
+    incident_id: id,
+    target,
+    severity: fields.severity,
+    duration,
+    started_at: fields.reportedAt,
+    due_at: new Date(Date.parse(fields.reportedAt) + durationMs(duration)),
+    met_at: metAt ?? null,
+  });
+  await db
+    .insertInto('incident_sla_clocks')
+    .values([
+      clock('acknowledge', fields.acknowledgeTarget, fields.acknowledgedAt),
+      clock('resolve', fields.resolveTarget, fields.resolvedAt),
+    ])
     .execute();
   return id;
 }

@@ -383,7 +383,7 @@ export interface paths {
         put?: never;
         /**
          * Merge this incident into another as a duplicate
-         * @description The incident closes as closed_duplicate; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity; its open tasks are cancelled. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
+         * @description The incident closes as closed_duplicate and its SLA clocks stop; its alerts, observables, open fingerprints, CIs and ATT&CK techniques move to the other, which keeps the higher severity (re-timing its open SLA targets); its open work tasks (work steps, containment confirmations, communications awaiting approval) move to the other under the same ids, and its own procedure tasks are cancelled as superseded. Both incidents audit the merge and list each other as related. Both must be open and both drills or both real.
          */
         post: operations["mergeIncident"];
         delete?: never;
@@ -1546,7 +1546,7 @@ export interface paths {
         get?: never;
         /**
          * Replace a CI's components with those of an SBOM
-         * @description CycloneDX 1.4–1.6 or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. A malformed document is refused whole, naming the field.
+         * @description CycloneDX 1.4–1.6 (checked against the official JSON schema of its specVersion) or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.
          */
         put: operations["putCiSbom"];
         post?: never;
@@ -1567,7 +1567,7 @@ export interface paths {
         put?: never;
         /**
          * Import a scanner's results for a CI as findings
-         * @description Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. A malformed report is refused whole, naming the field.
+         * @description Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. Open advisories with a remediation on the CI weigh the import: a running remediation whose tied findings (the advisory id or an alias, the same package) are all gone closes as verified fixed, and a patched one the import still shows reopens. A malformed report is refused whole, naming the field.
          */
         post: operations["importCiScan"];
         delete?: never;
@@ -3817,7 +3817,7 @@ export interface components {
         IncidentSla: {
             /** @description whether any target was breached */
             breached: boolean;
-            /** @description the earliest due time of the targets not yet met */
+            /** @description the earliest due time of the targets still open (neither met nor stopped) */
             nextDueAt: string | null;
             targets: {
                 /** @enum {string} */
@@ -3825,10 +3825,14 @@ export interface components {
                 /** @description the target as the SLA states it, counted in the service’s support hours */
                 duration: string;
                 dueAt: string;
-                /** @description until due (negative when overdue); null once met */
+                /** @description support time left until due, in the service’s support hours (negative when overdue); null once met or stopped */
                 remainingSeconds: number | null;
                 metAt: string | null;
                 breachedAt: string | null;
+                /** @description closed unmet because the incident was merged into another or failed */
+                stoppedAt: string | null;
+                /** @enum {string|null} */
+                stopReason: "merged" | "failed" | null;
                 breached: boolean;
             }[];
         };
@@ -14847,6 +14851,8 @@ export interface operations {
                         unversioned: number;
                         /** @description open advisories told to match this CI again */
                         rematched: string[];
+                        /** @description open advisories with a remediation on this CI, told to weigh this SBOM (close as verified fixed, or reopen) */
+                        remediationsChecked: string[];
                     };
                 };
             };
@@ -15001,6 +15007,8 @@ export interface operations {
                         reopened: string[];
                         /** @description vulnerability ids absent from this report: verified fixed by it */
                         closed: string[];
+                        /** @description open advisories with a remediation on this CI, told to weigh this import (close as verified fixed, or reopen) */
+                        remediationsChecked: string[];
                     };
                 };
             };

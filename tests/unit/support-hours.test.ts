@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { durationMs } from '../../domain/duration';
 import { defaultSla, mergeSla, slaDueTimes } from '../../domain/sla';
-import { addSupportTime, roundTheClock, type SupportHours } from '../../domain/support-hours';
+import { addSupportTime, roundTheClock, supportTimeBetween, type SupportHours } from '../../domain/support-hours';
+import { remainingSupportSeconds, type RecordedSlaClock } from '../../db/incident-sla';
 
 const berlinOffice: SupportHours = {
   kind: 'business',
@@ -63,5 +64,35 @@ describe('SLA due times', () => {
       defaultSla.triageTargets.high,
       defaultSla.resolveTargets.high,
     ]);
+  });
+
+  it('counts the support time between two instants, so what a target has left skips nights, weekends and holidays', () => {
+    const fridayFivePm = new Date('2026-12-04T16:00:00Z'); // 17:00 Berlin
+    const mondayNineAm = new Date('2026-12-07T08:00:00Z'); // 09:00 Berlin
+    // Friday's last hour and Monday's first: two supported hours, not sixty-four wall-clock ones.
+    expect(supportTimeBetween(fridayFivePm, mondayNineAm, berlinOffice)).toBe(durationMs('2h'));
+    expect(supportTimeBetween(mondayNineAm, fridayFivePm, berlinOffice)).toBe(-durationMs('2h'));
+    expect(supportTimeBetween(fridayFivePm, mondayNineAm, { ...berlinOffice, holidays: ['2026-12-04'] })).toBe(durationMs('1h'));
+    expect(supportTimeBetween(fridayFivePm, mondayNineAm, roundTheClock)).toBe(durationMs('64h'));
+    // The inverse of adding support time.
+    const due = addSupportTime(saturdayTwoAm, durationMs('12h'), berlinOffice);
+    expect(supportTimeBetween(saturdayTwoAm, due, berlinOffice)).toBe(durationMs('12h'));
+  });
+
+  it('shows an open clock’s remaining support time in seconds, and none once it is met or stopped', () => {
+    const clock: RecordedSlaClock = {
+      target: 'resolve',
+      duration: '4h',
+      dueAt: '2026-12-07T11:00:00.000Z',
+      metAt: null,
+      breachedAt: null,
+      stoppedAt: null,
+      stopReason: null,
+      supportHours: berlinOffice,
+    };
+    expect(remainingSupportSeconds(clock, saturdayTwoAm)).toBe(4 * 3600);
+    expect(remainingSupportSeconds(clock, new Date('2026-12-07T12:00:00Z'))).toBe(-3600);
+    expect(remainingSupportSeconds({ ...clock, metAt: '2026-12-07T10:00:00.000Z' }, saturdayTwoAm)).toBeNull();
+    expect(remainingSupportSeconds({ ...clock, stoppedAt: '2026-12-05T03:00:00.000Z', stopReason: 'merged' }, saturdayTwoAm)).toBeNull();
   });
 });

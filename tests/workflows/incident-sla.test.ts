@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodedHistoryJson } from '../setup/histories';
+import { decodedHistoryJson, recordHistory } from '../setup/histories';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { computeMeasures, measurePeriod } from '../../db/measures';
@@ -32,7 +32,14 @@ interface TargetView {
   breachedAt: string | null;
   breached: boolean;
   remainingSeconds: number | null;
+  stoppedAt?: string | null;
+  stopReason?: string | null;
 }
+
+// Targets that differ per severity, so a re-timing shows in the due times.
+const bySeverity = { critical: '2h', high: '3h', medium: '5h', low: '7h' };
+const hoursAfter = (view: { timestamps: { reportedAt: string } }, due: string) =>
+  (Date.parse(due) - Date.parse(view.timestamps.reportedAt)) / 3_600_000;
 
 async function report(ciIds: string[], title: string) {
   const reported = await stack.request('POST', '/incidents', {
@@ -144,6 +151,119 @@ describe('incident SLA clocks', () => {
     const known = dues.filter((due): due is string => due !== null);
     expect(known).toEqual([...known].sort());
     expect(dues.slice(0, known.length)).toEqual(known);
+  });
+
+  it('re-times the open targets when an attached alert raises the severity', async () => {
+    const account = `svc-batch-${crypto.randomUUID().slice(0, 8)}`;
+    await seedCi(stack.db, {
+      name: account,
+      type: 'service_account',
+      level: 'low',
+      sla: { acknowledgeTargets: bySeverity, triageTargets: bySeverity, resolveTargets: bySeverity },
+    });
+    const alert = (severity: string, rule: string) =>
+      stack.request('POST', '/alerts', {
+        token: tokens.siem,
+        body: { source: 'edr', rule, severity, account, time: new Date().toISOString() },
+      });
+    const opened = await alert('low', 'Odd logon');
+    expect(opened.body.verdict).toBe('incident');
+    const id = opened.body.incidentId as string;
+    const before = await eventually(async () => ((await incident(id)).sla ? incident(id) : undefined), 15_000, 'the SLA clocks');
+    const severityBefore = before.severity as string;
+    expect(severityBefore).not.toBe('critical');
+
+    const raising = await alert('critical', 'Credential dumping');
+    expect(raising.body).toMatchObject({ verdict: 'attached', incidentId: id });
+    const retimed = await eventually(
+      async () => {
+        const view = await incident(id);
+        return hoursAfter(view, target(view, 'acknowledge').dueAt) === 2 && view;
+      },
+      20_000,
+      'the targets re-timed for critical',
+    );
+    expect(retimed.severity).toBe('critical');
+    for (const name of ['triage', 'resolve']) expect(hoursAfter(retimed, target(retimed, name).dueAt)).toBe(2);
+    const event = retimed.timeline.find((e: { action: string }) => e.action === 'incident.sla_retimed');
+    expect(event.details).toMatchObject({ severity: 'critical', cause: `alert:${raising.body.alertId}` });
+    expect(retimed.live.severity).toBe('critical');
+  });
+
+  it('moves a merged duplicate’s open work tasks to the survivor, cancels its own procedure and stops its clocks', async () => {
+    const sla = { acknowledgeTargets: bySeverity, triageTargets: bySeverity, resolveTargets: bySeverity };
+    const low = await seedCi(stack.db, { level: 'low', sla });
+    const crown = await seedCi(stack.db, { level: 'very_high', sla });
+    const survivor = await report([low.ciId], 'Odd logons on a file server');
+    const duplicate = await report([crown.ciId], 'Odd logons on the payroll database');
+    expect([survivor.severity, duplicate.severity]).toEqual(['medium', 'critical']);
+    await eventually(async () => (await incident(survivor.id)).live?.currentStep === 'acknowledge', 15_000, 'the survivor waiting');
+    await eventually(async () => (await incident(duplicate.id)).live?.currentStep === 'acknowledge', 15_000, 'the duplicate waiting');
+
+    const requested = await stack.request('POST', `/incidents/${duplicate.id}/communications`, {
+      token: tokens.analyst,
+      body: { audience: 'dpo@example.org', message: 'Payroll data may be affected.' },
+    });
+    expect(requested.status).toBe(202);
+    const communication = await openTask(stack, tokens.analyst, duplicate.id, 'incident.communication');
+
+    const merged = await stack.request('POST', `/incidents/${duplicate.id}/merge`, {
+      token: tokens.analyst,
+      body: { into: survivor.id, reason: 'one intrusion, reported twice' },
+    });
+    expect(merged.status).toBe(202);
+
+    // The duplicate: closed, its own acknowledge cancelled as superseded, its clocks stopped.
+    const closed = await eventually(
+      async () => {
+        const view = await incident(duplicate.id);
+        return view.status === 'closed_duplicate' && view.sla.targets.every((t: TargetView) => t.stoppedAt) && view;
+      },
+      20_000,
+      'the duplicate closed with its clocks stopped',
+    );
+    expect(closed.sla.nextDueAt).toBeNull();
+    for (const clock of closed.sla.targets as TargetView[]) expect(clock).toMatchObject({ stopReason: 'merged', remainingSeconds: null });
+    expect(closed.tasks.find((t: { kind: string }) => t.kind === 'incident.acknowledge').status).toBe('cancelled');
+    expect(closed.tasks.map((t: { id: string }) => t.id)).not.toContain(communication.id);
+    expect(closed.timeline.map((e: { action: string }) => e.action)).toEqual(expect.arrayContaining(['task.moved', 'task.cancelled']));
+
+    // The survivor: the same task, now its own and waiting in its workflow; its targets re-timed for the severity the merge raised.
+    const moved = await openTask(stack, tokens.manager, survivor.id, 'incident.communication');
+    expect(moved.id).toBe(communication.id);
+    const kept = await eventually(
+      async () => {
+        const view = await incident(survivor.id);
+        return view.live?.openTaskIds.includes(communication.id) && hoursAfter(view, target(view, 'acknowledge').dueAt) === 2 && view;
+      },
+      20_000,
+      'the survivor waiting on the moved task, re-timed for critical',
+    );
+    expect(kept.severity).toBe('critical');
+    expect(kept.timeline.find((e: { action: string }) => e.action === 'task.moved').details).toMatchObject({
+      taskId: communication.id,
+      from: duplicate.id,
+    });
+    expect(kept.timeline.find((e: { action: string }) => e.action === 'incident.sla_retimed').details).toMatchObject({
+      cause: `merge:${duplicate.id}`,
+    });
+
+    // Deciding it in the survivor sends the communication as the survivor's.
+    expect((await decide(stack, tokens.manager, communication.id, 'approved')).status).toBe(200);
+    const sent = await eventually(
+      async () => {
+        const row = await stack.db
+          .selectFrom('incident_communications')
+          .selectAll()
+          .where('id', '=', requested.body.communicationId)
+          .executeTakeFirst();
+        return row?.status === 'sent' && row;
+      },
+      15_000,
+      'the moved communication sent',
+    );
+    expect(sent.incident_id).toBe(survivor.id);
+    await recordHistory(stack, `incident/${duplicate.id}`, 'incident-merge-moves-tasks.json');
   });
 
   it('refuses support hours it cannot count in, naming the field', async () => {

@@ -162,6 +162,11 @@ describe('an incident that meets a permanent failure ends visibly', () => {
     expect(recorded).toMatchObject([{ subject_type: 'incident', step: 'applyTriage', type: 'InvalidData' }]);
     const told = await securityManagerNotifications(id);
     expect(told.map((n) => n.dedup_key)).toContain(`incident:${id}:failed`);
+    // Nobody works a failed incident: the resolve target (still running) stopped instead of breaching later.
+    const resolve = shown.body.sla.targets.find((t: { target: string }) => t.target === 'resolve');
+    expect(resolve).toMatchObject({ metAt: null, stopReason: 'failed', remainingSeconds: null });
+    expect(resolve.stoppedAt).not.toBeNull();
+    expect(shown.body.sla.nextDueAt).toBeNull();
   });
 });
 

@@ -52,10 +52,23 @@ describe('Search Attributes and memo', () => {
     expect(critical).toContain(workflowId);
     await listedBy(`WardenSubjectId="${incidentId}" AND WardenStatus="registered" AND WardenDrill=false`, workflowId);
 
-    const described = await stack.temporal.client.workflow.getHandle(workflowId).describe();
-    const attributes = described.typedSearchAttributes;
-    const due = attributes.get({ name: wardenSearchAttributes.slaDueAt.name, type: 'DATETIME' });
-    expect(due?.getTime()).toBeGreaterThan(Date.now());
+    // WardenSlaDueAt is the earliest open SLA clock: the acknowledge target, as the API's sla.nextDueAt.
+    const clocks = await eventually(
+      async () => (await stack.request('GET', `/incidents/${incidentId}`, { token: tokens.analyst })).body.sla ?? undefined,
+      15_000,
+      'the SLA clocks',
+    );
+    const dueOf = (target: string) => clocks.targets.find((t: { target: string }) => t.target === target).dueAt;
+    const dueAttribute = (execution: { typedSearchAttributes: { get(key: { name: string; type: 'DATETIME' }): Date | undefined } }) =>
+      execution.typedSearchAttributes.get({ name: wardenSearchAttributes.slaDueAt.name, type: 'DATETIME' })?.toISOString();
+    const described = await eventually(
+      async () => {
+        const found = await stack.temporal.client.workflow.getHandle(workflowId).describe();
+        return dueAttribute(found) === dueOf('acknowledge') && found;
+      },
+      15_000,
+      'WardenSlaDueAt on the acknowledge target',
+    );
     // Nothing the reporter typed is indexed in plain text; the title is in the memo, which the codec decoded for this client.
     const indexed = described.raw.workflowExecutionInfo?.searchAttributes?.indexedFields ?? {};
     expect(Object.keys(indexed)).toContain('WardenSeverity');
@@ -64,11 +77,20 @@ describe('Search Attributes and memo', () => {
     const rawMemo = described.raw.workflowExecutionInfo?.memo?.fields?.title;
     expect(Buffer.from(rawMemo?.data ?? []).toString()).not.toContain('paste site');
 
-    // Acknowledging moves the status and clears the acknowledgement deadline.
+    // Acknowledging moves the status, and the due time on to the next open target: triage.
     await decide(stack, tokens.analyst, (await openTask(stack, tokens.analyst, incidentId, 'incident.acknowledge')).id, 'acknowledged');
     await listedBy(`WardenSubjectId="${incidentId}" AND WardenStatus="acknowledged"`, workflowId);
-    const afterAck = (await stack.temporal.client.workflow.getHandle(workflowId).describe()).typedSearchAttributes;
-    expect(afterAck.get({ name: wardenSearchAttributes.slaDueAt.name, type: 'DATETIME' })).toBeUndefined();
+    // The clock is met just after the status moves: wait for the upsert that follows it.
+    const afterAck = (
+      await eventually(
+        async () => {
+          const found = await stack.temporal.client.workflow.getHandle(workflowId).describe();
+          return dueAttribute(found) === dueOf('triage') && found;
+        },
+        15_000,
+        'WardenSlaDueAt on the triage target',
+      )
+    ).typedSearchAttributes;
     expect(afterAck.get({ name: wardenSearchAttributes.status.name, type: 'KEYWORD' })).toBe('acknowledged');
 
     // What the README tells operators to type works with the Temporal CLI itself.

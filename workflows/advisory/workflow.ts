@@ -21,16 +21,18 @@ import {
   type AdvisoryResponseResult,
   type AdvisoryState,
   type CloseAdvisoryRequest,
+  type RemediationEvidence,
   type RemediationProgress,
   type RemediationStatus,
   type WithdrawAdvisoryRequest,
+  verifiedFixPatch,
 } from '../../domain/advisory';
 import { durationMs, durationPattern } from '../../domain/duration';
 import type { DecisionRequest } from '../../domain/human-task';
 import type { Role } from '../../domain/roles';
 import { makeSecurityAlertWorkflowId, securityAlertWorkflowType, type SecurityAlertInput } from '../../domain/security-alert';
 import { boundedHistoriesPatch, HumanTasks, type TaskResult } from '../human-task';
-import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal, withdrawSignal } from './definitions';
+import { advisoryStateQuery, closeAdvisoryUpdate, rematchSignal, remediationEvidenceSignal, withdrawSignal } from './definitions';
 import { endingVisibly } from '../permanent-failure';
 import { publishSearchFields } from '../search-attributes';
 
@@ -107,6 +109,8 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
   let withdrawal: WithdrawAdvisoryRequest | undefined;
   /** Every running remediation, where it stands: what continue-as-new carries. */
   const remediations = new Map<string, RemediationProgress>();
+  /** Running remediations a rescan or a new SBOM proved fixed, by CI: each closes as verified at its next step. */
+  const verifiedFixes = new Map<string, RemediationEvidence>();
   let pendingAlert: AlertProposalFacts | null = carried?.pendingAlert ?? null;
   let matching = false;
   let rematchesThisRun = 0;
@@ -117,6 +121,7 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
     // A withdrawal after the close was accepted changes nothing: the advisory is ending anyway.
     if (state.status === 'open' && !withdrawal) withdrawal = request;
   });
+  setHandler(remediationEvidenceSignal, (evidence) => weighEvidence(evidence));
   setHandler(advisoryStateQuery, () => ({ ...state }));
   setHandler(
     closeAdvisoryUpdate,
@@ -179,8 +184,40 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
     state.activeRemediations.push(ciId);
     void remediate(progress).finally(() => {
       remediations.delete(ciId);
+      verifiedFixes.delete(ciId);
       state.activeRemediations = state.activeRemediations.filter((id) => id !== ciId);
     });
+  }
+
+  /**
+   * A scanner import or a new SBOM for a CI this advisory has a remediation on. Proof of the fix
+   * closes a running remediation as verified: its open task is cancelled and the remediation loop
+   * records the proof. A CI shown vulnerable again after it was patched reopens, with a new task for
+   * the owner. Anything else (a running remediation still affected, silence) changes nothing.
+   */
+  async function weighEvidence(evidence: RemediationEvidence) {
+    if (state.status !== 'open' || withdrawal || !patched(verifiedFixPatch)) return;
+    const { ciId } = evidence;
+    const verdict = await advisories.weighRemediationEvidence({ advisoryId: input.advisoryId, evidence });
+    if (state.status !== 'open' || withdrawal) return;
+    if (remediations.has(ciId)) {
+      if (verdict !== 'fixed') return;
+      verifiedFixes.set(ciId, evidence);
+      // Every task recorded first: one still being opened would be cancelled before its row exists.
+      await condition(() => tasks.quiescent());
+      for (const key of [`remediation:${ciId}`, `exception:${ciId}`]) {
+        const taskId = tasks.openTaskId(key);
+        if (taskId)
+          await tasks.cancel(taskId, `the fix was verified by ${evidence.source === 'scan' ? `a ${evidence.scanner} scan` : 'a new SBOM'}`);
+      }
+      return;
+    }
+    if (verdict !== 'affected') return;
+    const reopened = await advisories.reopenRemediation({ advisoryId: input.advisoryId, evidence });
+    if (!reopened || remediations.has(ciId) || state.status !== 'open' || withdrawal) return;
+    tracked.add(ciId);
+    const source = evidence.source === 'scan' ? `the ${evidence.scanner} scan` : 'the new SBOM';
+    track({ ...reopened, note: `${source} shows the CI vulnerable again: patch it (again)`, phase: 'report' });
   }
 
   /** A critical or exploited advisory: the Security Manager decides whether an alert goes out. */
@@ -260,9 +297,22 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
    */
   async function remediate(progress: RemediationProgress) {
     const { assignment, title, preventiveMeasures } = progress;
+    /** The task a verified fix cancelled: its escalations stay on the remediation's record. */
+    let cancelled: TaskResult | undefined;
     for (;;) {
       // Withdrawn: the withdrawal closes this remediation as not applicable; no task opens again.
       if (withdrawal) return;
+      const proof = verifiedFixes.get(assignment.ciId);
+      if (proof) {
+        await advisories.recordVerifiedFix({
+          advisoryId: input.advisoryId,
+          ciId: assignment.ciId,
+          evidence: proof,
+          taskId: cancelled?.taskId ?? null,
+          escalations: cancelled?.escalations ?? 0,
+        });
+        return;
+      }
       if (progress.phase === 'report') {
         const report = await tasks.run({
           key: `remediation:${assignment.ciId}`,
@@ -295,6 +345,11 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
           guard: remediationGuard,
         });
         if (withdrawal) return;
+        // Only a verified fix cancels a remediation's task while the advisory stands.
+        if (report.outcome === 'cancelled') {
+          cancelled = report;
+          continue;
+        }
         if (report.outcome === 'patched') {
           const { stillAffected } = await record(assignment, report, 'patched', { resolution: { version: text(report.data, 'version') } });
           if (!stillAffected) return;
@@ -341,6 +396,10 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
           },
         });
         if (withdrawal) return;
+        if (approval.outcome === 'cancelled') {
+          cancelled = approval;
+          continue;
+        }
         if (approval.outcome !== 'approved') {
           await record(assignment, approval, 'open', {
             resolution: { exceptionRejected: true, comment: approval.decisions.at(-1)?.comment ?? null },
@@ -355,14 +414,15 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
         progress.exception = { expiry, lapsesAt };
         progress.phase = 'excepted';
         // An exception is temporary: when it lapses the CI is back on the owner's list. The same one
-        // timer as a plain sleep; a withdrawal ends the wait early.
-        await condition(() => withdrawal !== undefined, expiry);
+        // timer as a plain sleep; a withdrawal or a verified fix ends the wait early.
+        await condition(() => withdrawal !== undefined || verifiedFixes.has(assignment.ciId), expiry);
       } else {
         // A continued run sleeps out what is left of the exception.
         const left = progress.exception ? Date.parse(progress.exception.lapsesAt) - Date.now() : 0;
-        await condition(() => withdrawal !== undefined, Math.max(1, left));
+        await condition(() => withdrawal !== undefined || verifiedFixes.has(assignment.ciId), Math.max(1, left));
       }
       if (withdrawal) return;
+      if (verifiedFixes.has(assignment.ciId)) continue;
       progress.note = `the exception granted for ${progress.exception?.expiry ?? defaultExceptionExpiry} has expired`;
       progress.phase = 'report';
       progress.exception = undefined;

@@ -3,9 +3,12 @@ import type { IncidentActivities } from '../../activities/incidents';
 import type { NotificationActivities } from '../../activities/notifications';
 import type { IncidentSlaClock } from '../../domain/incident';
 import type { SlaTarget } from '../../domain/sla';
+import { publishSearchFields } from '../search-attributes';
 
 /** Marks histories whose incidents time their SLA targets, so incidents recorded before replay as they ran. */
 export const slaClocksPatch = 'incident-sla-clocks';
+/** Marks histories whose WardenSlaDueAt follows the earliest open clock instead of the acknowledge target alone. */
+export const slaDueSearchAttributePatch = 'warden-sla-due-from-clocks';
 
 // Clock rows are small PostgreSQL writes: retried until the database is back, like the incident's
 // own records (a permanent refusal fails at once: activities/permanent-failures.ts).
@@ -33,10 +36,14 @@ export class SlaClocks {
   private writing = 0;
   /** Who answers for the open targets: the responders until someone takes the incident on. */
   private responsible: string;
+  /** What WardenSlaDueAt shows now, so an unchanged due time is not upserted again. */
+  private publishedDueAt: string | null | undefined;
 
+  /** `publishesDueAt`: WardenSlaDueAt follows the earliest due time of the clocks still open. */
   constructor(
     private readonly incident: { incidentId: string; title: string; severity: string; drill: boolean },
     responders: readonly string[],
+    private readonly publishesDueAt = false,
   ) {
     this.responsible = `roles: ${responders.join(', ')}`;
   }
@@ -53,6 +60,7 @@ export class SlaClocks {
       // workflow task and leave the merge Update unanswered.
       if (isOpen(clock)) void this.watch(clock.target).catch(rethrowUnlessCancelled);
     }
+    this.publishDueAt();
   }
 
   /** From now on `principalId` answers for the targets still open (who acknowledged, who triaged). */
@@ -65,22 +73,41 @@ export class SlaClocks {
     const clock = this.clocks.get(target);
     if (!clock || clock.metAt !== null) return;
     clock.metAt = new Date().toISOString();
+    this.publishDueAt();
     this.writing += 1;
     await condition(() => !this.breaching.has(target));
     await incidents.meetSlaClock({ incidentId: this.incident.incidentId, target, actor });
     this.writing -= 1;
   }
 
-  /** Moves the open targets to the due times of the severity triage settled on. */
-  async retime(actor: string, severity: string): Promise<void> {
+  /** Moves the open targets to the due times of the severity triage settled on, or an alert or merge raised (`cause`). */
+  async retime(actor: string, severity: string, cause?: string): Promise<void> {
     this.incident.severity = severity;
     this.writing += 1;
-    const clocks = await incidents.retimeSlaClocks({ incidentId: this.incident.incidentId, actor });
+    const clocks = await incidents.retimeSlaClocks({ incidentId: this.incident.incidentId, actor, ...(cause ? { cause } : {}) });
     this.writing -= 1;
     for (const recorded of clocks) {
       const clock = this.clocks.get(recorded.target);
       if (clock && isOpen(clock)) Object.assign(clock, { dueAt: recorded.dueAt, duration: recorded.duration });
     }
+    this.publishDueAt();
+  }
+
+  /**
+   * WardenSlaDueAt is the earliest due time of the targets not met yet, breached ones included (so
+   * operators find overdue incidents with `WardenSlaDueAt < now`), as the API's `sla.nextDueAt`;
+   * null once every target is met.
+   */
+  private publishDueAt(): void {
+    if (!this.publishesDueAt) return;
+    const dueAt =
+      [...this.clocks.values()]
+        .filter((clock) => clock.metAt === null)
+        .map((clock) => clock.dueAt)
+        .sort()[0] ?? null;
+    if (dueAt === this.publishedDueAt) return;
+    this.publishedDueAt = dueAt;
+    publishSearchFields({ slaDueAt: dueAt });
   }
 
   /** What the incident's Query shows: every target, earliest due first. */

@@ -5,6 +5,7 @@ import {
   condition,
   isCancellation,
   continueAsNew,
+  getExternalWorkflowHandle,
   patched,
   proxyActivities,
   setHandler,
@@ -14,6 +15,7 @@ import {
 } from '@temporalio/workflow';
 import type { IncidentActivities } from '../../activities/incidents';
 import type { NotificationActivities } from '../../activities/notifications';
+import type { TaskActivities } from '../../activities/tasks';
 import type { IncidentCategory } from '../../domain/classification';
 import { sanitiseText, type ProcessFailure } from '../../domain/failure';
 import {
@@ -31,16 +33,26 @@ import {
   type IncidentState,
   type IncidentTimestamp,
   type MergeRequest,
+  type MovedTask,
   type RegisteredIncident,
+  type SeverityRaised,
 } from '../../domain/incident';
+import type { DecisionRequest } from '../../domain/human-task';
 import { durationMs } from '../../domain/duration';
 import { phaseEnds, type PlaybookAction, type PlaybookStep } from '../../domain/playbook';
 import { systemActor, type Role } from '../../domain/roles';
-import { HumanTasks } from '../human-task';
+import { HumanTasks, type EscalationStep, type HumanTaskSpec } from '../human-task';
 import { publishSearchFields } from '../search-attributes';
 import { endVisiblyPatch, permanentFailureOf, recordProcessFailure } from '../permanent-failure';
-import { actionResultUpdate, incidentStateQuery, mergeIntoUpdate, requestCommunicationUpdate } from './definitions';
-import { rethrowUnlessCancelled, SlaClocks, slaClocksPatch } from './sla-clocks';
+import {
+  actionResultUpdate,
+  incidentStateQuery,
+  mergeIntoUpdate,
+  requestCommunicationUpdate,
+  severityRaisedSignal,
+  tasksMovedSignal,
+} from './definitions';
+import { rethrowUnlessCancelled, SlaClocks, slaClocksPatch, slaDueSearchAttributePatch } from './sla-clocks';
 
 // Incident records are small PostgreSQL writes: retry until the database is back, never drop one.
 // Unbounded on purpose: what PostgreSQL refuses for good (bad data, a constraint) fails at once,
@@ -56,7 +68,18 @@ const { notify } = proxyActivities<NotificationActivities>({
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
 
+// A moved task whose survivor ended before it heard of it has nobody waiting on it: closing its row
+// is a short PostgreSQL write, retried until the database is back.
+const { closeHumanTask } = proxyActivities<TaskActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '1s', maximumInterval: '1m' },
+});
+
 const responders: Role[] = ['security_manager', 'security_analyst'];
+/** Marks histories in which containment waits and escalates as configured (ContainmentTiming) rather than by constants. */
+const containmentTimingPatch = 'warden-containment-timing';
+/** Marks histories in which a merge moves the duplicate's open work tasks to the survivor instead of cancelling them. */
+const mergeMovesTasksPatch = 'warden-merge-moves-tasks';
 /** Marks histories in which triage may close an incident as a false positive. */
 const falsePositivePatch = 'incident-false-positive';
 /** Marks histories in which an action no responder carried out waits for a person's confirmation. */
@@ -127,8 +150,41 @@ async function runUnlessMerged(input: IncidentPlaybookInput): Promise<IncidentPl
   });
   const request = merge as MergeRequest;
   publishSearchFields({ status: 'closed_duplicate', slaDueAt: null });
-  const merged = await incidents.mergeIncident({ incidentId: input.incidentId, workflowId: workflowInfo().workflowId, ...request });
+  const moveTasks = patched(mergeMovesTasksPatch);
+  const merged = await incidents.mergeIncident({
+    incidentId: input.incidentId,
+    workflowId: workflowInfo().workflowId,
+    ...request,
+    ...(moveTasks ? { moveTasks } : {}),
+  });
+  if (moveTasks) await handOverToSurvivor(input.incidentId, merged);
   return { status: 'closed_duplicate', severity: merged.severity };
+}
+
+/**
+ * Tells the survivor's workflow what the merge gave it: the open work tasks now re-pointed to it
+ * (it waits on them from then on) and its severity, which the merge may have raised (it re-times
+ * its open SLA targets). Signalled from here, after the merge is recorded, so the survivor never
+ * hears of a move that did not happen.
+ */
+async function handOverToSurvivor(incidentId: string, merged: Awaited<ReturnType<IncidentActivities['mergeIncident']>>) {
+  const survivor = getExternalWorkflowHandle(merged.survivor.workflowId);
+  try {
+    if (merged.movedTasks.length > 0) await survivor.signal(tasksMovedSignal, { fromIncidentId: incidentId, tasks: merged.movedTasks });
+    await survivor.signal(severityRaisedSignal, { severity: merged.survivor.severity, cause: `merge:${incidentId}` });
+  } catch (error) {
+    if (isCancellation(error)) throw error;
+    // The API merges only into an open incident, but it may have ended since: nobody would decide
+    // the moved tasks, so they close instead of staying open for ever.
+    for (const task of merged.movedTasks) {
+      await closeHumanTask({
+        taskId: task.taskId,
+        status: 'cancelled',
+        outcome: null,
+        reason: `incident #${merged.survivor.number} ended before the task could move to it`,
+      });
+    }
+  }
 }
 
 /**
@@ -193,6 +249,17 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   const inFlight = new Map<string, CommunicationRequest>();
   /** Null in incidents recorded before SLA clocks, which replay without them. */
   let sla: SlaClocks | null = null;
+  /** Work tasks merges moved here: arrived but not yet taken on, and taken on but not yet decided. */
+  const arrivingTasks: MovedTask[] = [];
+  const movedTasks = new Map<string, MovedTask>();
+  /** The latest severity an attached alert or a merge raised, until the open targets are re-timed for it. */
+  let raised: SeverityRaised | undefined;
+  setHandler(tasksMovedSignal, (moved) => {
+    arrivingTasks.push(...moved.tasks);
+  });
+  setHandler(severityRaisedSignal, (signal) => {
+    raised = signal;
+  });
   setHandler(incidentStateQuery, () => ({ ...state, openTaskIds: tasks.openTaskIds(), ...(sla ? { sla: sla.state() } : {}) }));
   setHandler(
     requestCommunicationUpdate,
@@ -233,6 +300,75 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       },
     },
   );
+
+  /** Nothing the incident still owes: no communication awaiting approval, no moved task open, no handler running. */
+  function settled(): boolean {
+    return state.pendingCommunications === 0 && arrivingTasks.length === 0 && movedTasks.size === 0 && allHandlersFinished();
+  }
+
+  /** Takes on the work tasks each merge into this incident moves here, for as long as the procedure runs. */
+  async function takeOnMovedTasks(): Promise<never> {
+    for (;;) {
+      await condition(() => arrivingTasks.length > 0);
+      for (const task of arrivingTasks.splice(0)) void carryOnMovedTask(task).catch(rethrowUnlessCancelled);
+    }
+  }
+
+  /**
+   * Waits on a task a merge moved here, as the duplicate's run would have, and records what its
+   * decision means here: a communication is sent (or not), a containment action is confirmed with
+   * its evidence; a work step's decision is its own record. `resumed`: carried over continue-as-new.
+   */
+  async function carryOnMovedTask(task: MovedTask, resumed = false): Promise<void> {
+    const key = `moved:${task.taskId}`;
+    movedTasks.set(task.taskId, task);
+    if (!resumed) tasks.adopt({ ...task, key });
+    const confirmation = task.kind === containmentConfirmationKind;
+    const result = await tasks.run({
+      key,
+      kind: task.kind,
+      title: task.title,
+      details: task.details,
+      subject,
+      allowedRoles: task.allowedRoles,
+      assignees: task.assignees,
+      outcomes: task.outcomes,
+      ...(task.requester ? { requester: task.requester } : {}),
+      forbidSelfDecision: task.forbidSelfDecision,
+      ...(confirmation ? { guard: evidenceRequired } : {}),
+      drill,
+    });
+    const decidedBy = result.decidedBy[0] ?? systemActor.principalId;
+    const { communicationId, actionId } = task.details;
+    if (task.kind === 'incident.communication' && typeof communicationId === 'string') {
+      await incidents.settleCommunication({
+        communicationId,
+        incidentId: input.incidentId,
+        approved: result.outcome === 'approved',
+        decidedBy,
+        taskId: result.taskId,
+        drill,
+      });
+    } else if (confirmation && typeof actionId === 'string') {
+      // The guard admitted only a decision with evidence.
+      const { evidence, links } = containmentEvidence(result.data) as ContainmentEvidence;
+      await incidents.confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy: decidedBy, evidence, links });
+    }
+    movedTasks.delete(task.taskId);
+  }
+
+  /** Re-times the open SLA targets whenever an attached alert or a merge raised the severity. */
+  async function retimeWhenRaised(clocks: SlaClocks): Promise<never> {
+    for (;;) {
+      await condition(() => raised !== undefined);
+      const { severity, cause } = raised as SeverityRaised;
+      raised = undefined;
+      if (severity === state.severity) continue;
+      state.severity = severity;
+      publishSearchFields({ severity });
+      await clocks.retime(systemActor.principalId, severity, cause);
+    }
+  }
 
   async function setStatus(status: string, actor: string, stamp?: IncidentTimestamp, details?: Record<string, unknown>) {
     state.status = status;
@@ -278,6 +414,9 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       tasks.quiescent() &&
       [...inFlight.keys()].every((id) => tasks.hasOpen(`communication:${id}`)) &&
       (sla?.quiescent() ?? true) &&
+      raised === undefined &&
+      arrivingTasks.length === 0 &&
+      [...movedTasks.keys()].every((id) => tasks.hasOpen(`moved:${id}`)) &&
       allHandlersFinished();
     // Checked again in the same activation: a decision may have arrived since the condition held.
     do await condition(ready);
@@ -289,12 +428,15 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
         registered,
         tasks: tasks.carry(),
         communications: [...inFlight.values()],
+        ...(movedTasks.size > 0 ? { moved: [...movedTasks.values()] } : {}),
         runs: (carried?.runs ?? 0) + 1,
       },
     });
   }
 
   let registered: RegisteredIncident;
+  // WardenSlaDueAt: the earliest open SLA clock, kept current by the clocks (histories from before published the acknowledge target only).
+  const slaDueFromClocks = patched(slaDueSearchAttributePatch);
   if (carried) {
     // A continued run: registered and announced already; its open tasks resume where they were.
     registered = carried.registered;
@@ -315,7 +457,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       return { status: state.status, severity: registered.severity };
     }
 
-    publishSearchFields({ slaDueAt: new Date(Date.now() + durationMs(registered.acknowledgeTarget)) });
+    if (!slaDueFromClocks) publishSearchFields({ slaDueAt: new Date(Date.now() + durationMs(registered.acknowledgeTarget)) });
     // Notify the Security Manager, then wait for an acknowledgement within the SLA target.
     await notify({
       dedupKey: `incident:${input.incidentId}:registered`,
@@ -329,9 +471,17 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   }
   // The acknowledge, triage and resolve targets run from registration, also across continued runs.
   if (patched(slaClocksPatch)) {
-    sla = new SlaClocks({ incidentId: input.incidentId, title: input.title, severity: registered.severity, drill }, responders);
+    sla = new SlaClocks(
+      { incidentId: input.incidentId, title: input.title, severity: registered.severity, drill },
+      responders,
+      slaDueFromClocks,
+    );
     await sla.start();
+    void retimeWhenRaised(sla).catch(rethrowUnlessCancelled);
   }
+  // Both wait for a Signal only newer code sends: they add nothing to histories recorded before.
+  for (const task of carried?.moved ?? []) void carryOnMovedTask(task, true).catch(rethrowUnlessCancelled);
+  void takeOnMovedTasks().catch(rethrowUnlessCancelled);
   state.currentStep = 'acknowledge';
   const acknowledging = tasks.run({
     key: 'acknowledge',
@@ -353,7 +503,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   const acknowledger = acknowledgement.decidedBy[0] ?? systemActor.principalId;
   // Whoever acknowledged answers for the open targets from the moment they decided.
   sla?.assign(acknowledger);
-  publishSearchFields({ slaDueAt: null });
+  if (!slaDueFromClocks) publishSearchFields({ slaDueAt: null });
   await setStatus('acknowledged', acknowledger, 'acknowledged_at');
   await sla?.meet('acknowledge', acknowledger);
 
@@ -391,7 +541,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     await incidents.closeAsFalsePositive({ incidentId: input.incidentId, actor: triager, reason: falsePositiveReason(triage.data) ?? '' });
     state.status = 'closed_false_positive';
     publishSearchFields({ status: state.status });
-    await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
+    await condition(settled);
     state.currentStep = null;
     return { status: state.status, severity: state.severity ?? registered.severity };
   }
@@ -434,8 +584,8 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     ...reviewFindings(review.data, reviewer, input.title),
   });
 
-  // External communications still awaiting the Security Manager are part of the incident.
-  await condition(() => state.pendingCommunications === 0 && allHandlersFinished());
+  // External communications still awaiting the Security Manager, and work moved here by a merge, are part of the incident.
+  await condition(settled);
   state.currentStep = null;
   await setStatus('closed', reviewer, 'closed_at');
   return { status: state.status, severity: state.severity ?? registered.severity };
@@ -512,12 +662,38 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     return confirmAction(step, action, actionId, outcome, confirmers);
   }
 
+  /** The configured containment timing, or undefined in incidents that ran before it (constants then, and no deadline). */
+  function containmentTiming() {
+    return registered.containment && patched(containmentTimingPatch) ? registered.containment : undefined;
+  }
+
+  /**
+   * Nobody may leave a containment action unconfirmed unnoticed: past the configured deadline the
+   * Security Manager is told and may confirm too. A failed action (the responder tried and could
+   * not) keeps escalating at the configured interval until someone acts; bounded, so an abandoned
+   * one stops notifying, and the task still waits.
+   */
+  function confirmationDeadline(failed: boolean): Pick<HumanTaskSpec, 'deadline' | 'escalations'> {
+    const timing = containmentTiming();
+    if (!timing) return {};
+    const escalation: EscalationStep = {
+      notifyRoles: ['security_manager'],
+      addRoles: ['security_manager'],
+      extendBy: timing.failedEscalationInterval,
+    };
+    return {
+      deadline: timing.confirmationDeadline,
+      escalations: Array.from({ length: failed ? timing.failedEscalations : 1 }, () => escalation),
+    };
+  }
+
   /** The responder accepted the action: its signed callback (or its silence) settles it. */
   async function awaitResponder(actionId: string): Promise<{ status: string; detail: string }> {
-    const answered = await condition(() => actionResults.has(actionId), responderCallbackWait);
+    const wait = containmentTiming()?.responderCallbackWait ?? responderCallbackWait;
+    const answered = await condition(() => actionResults.has(actionId), wait);
     // Silence counts as a failure, and a late callback is refused like a repeated one.
     if (!answered) {
-      const detail = `the responder accepted the action but reported no result within ${responderCallbackWait}`;
+      const detail = `the responder accepted the action but reported no result within ${wait}`;
       actionResults.set(actionId, { actionId, status: 'failed', detail });
     }
     const result = actionResults.get(actionId) as ActionResult;
@@ -563,10 +739,8 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       allowedRoles: confirmers,
       outcomes: ['confirmed'],
       forbidSelfDecision: false,
-      guard: (decision) => {
-        const evidence = containmentEvidence(decision.data);
-        return typeof evidence === 'string' ? evidence : undefined;
-      },
+      guard: evidenceRequired,
+      ...confirmationDeadline(outcome.status === 'failed'),
       drill,
     });
     const confirmedBy = confirmation.decidedBy[0] ?? systemActor.principalId;
@@ -575,6 +749,12 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     await incidents.confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy, evidence, links });
     return { status: 'confirmed', detail: outcome.detail, confirmedBy };
   }
+}
+
+/** A containment confirmation is taken only with evidence (domain/task-forms.ts draws the form). */
+function evidenceRequired(decision: DecisionRequest): string | undefined {
+  const evidence = containmentEvidence(decision.data);
+  return typeof evidence === 'string' ? evidence : undefined;
 }
 
 function triageData(data: Record<string, unknown> | null): {
