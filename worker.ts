@@ -189,7 +189,9 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
       activityDeps(options.config, { db: options.db, logger: activityLogger(options.logger), workerIdentity: identity }),
     ),
     interceptors: {
-      workflowModules: workflowInterceptorModules,
+      // A prebuilt bundle has the workflow interceptors in it already (bundleWorkflows); the SDK
+      // ignores the modules then, with a warning at every start.
+      ...(options.workflowBundlePath ? {} : { workflowModules: workflowInterceptorModules }),
       activity: [...(options.tracing?.activityInterceptors ?? []), requestIdActivityInterceptor(options.logger)],
     },
     sinks: workflowSpanSinks(options.tracing),

@@ -34,6 +34,14 @@ export function jsonText(value: unknown): string {
   return JSON.stringify(value, null, 1).replace(/\n\s*/g, ' ');
 }
 
+/** A detail value as people read it (task details, audit details): text as is, a list joined, anything nested as compact text. */
+export const detailText = (value: unknown): string =>
+  typeof value === 'string'
+    ? value
+    : Array.isArray(value) && value.every((v) => typeof v !== 'object')
+      ? value.join(', ')
+      : jsonText(value);
+
 export function table(headings: string[], rows: Interpolation[][], caption?: string): Html {
   if (!rows.length) return html`<p class="hint">None.</p>`;
   return html`<div class="table" tabindex="0" role="region" aria-label="${caption ?? headings.join(', ')}"><table>
@@ -60,6 +68,32 @@ ${fields.map(
 </form>`;
 }
 
-/** A record's audit trail, oldest first. */
-export const timeline = (events: { occurred_at: Date; action: string; actor: string; details: Record<string, unknown> }[]): Html =>
-  html`<ol class="timeline">${events.map((event) => html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${event.actor}${Object.keys(event.details).length ? html` <span class="hint">${jsonText(event.details)}</span>` : ''}</li>`)}</ol>`;
+/** A record's audit trail, oldest first; `person` names the actors (their ids where not given). */
+export const timeline = (
+  events: { occurred_at: Date; action: string; actor: string; details: Record<string, unknown> }[],
+  person: (id: string) => string = (id) => id,
+): Html =>
+  html`<ol class="timeline">${events.map(
+    (event) =>
+      html`<li>${time(event.occurred_at)}<strong>${humanize(event.action)}</strong> by ${person(event.actor)}${
+        Object.keys(event.details).length
+          ? html` <span class="hint">${Object.entries(event.details)
+              .map(([key, value]) => `${humanize(key)}: ${detailText(value)}`)
+              .join('; ')}</span>`
+          : ''
+      }</li>`,
+  )}</ol>`;
+
+/** The link to a list's next page, keeping the filters it was asked with; nothing on the last page. */
+export function nextPageLink(path: string, query: Record<string, unknown>, nextCursor: string | null, text: string): Html | '' {
+  if (!nextCursor) return '';
+  const kept = Object.entries(query).filter(([key, value]) => key !== 'cursor' && typeof value === 'string' && value !== '') as [
+    string,
+    string,
+  ][];
+  return html`<p><a href="${path}?${new URLSearchParams([...kept, ['cursor', nextCursor]]).toString()}">${text}</a></p>`;
+}
+
+/** A record's facts as a definition list; entries whose value is null, undefined or false are left out. */
+export const facts = (entries: [string, Interpolation][]): Html =>
+  html`<dl class="facts">${entries.filter(([, value]) => value !== null && value !== undefined && value !== false).map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>`;

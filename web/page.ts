@@ -58,6 +58,10 @@ export function pageRoute(roles: readonly Role[]) {
   return { config: { roles, credentials: ['session'] as const } };
 }
 
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The ids a page can look up in a uuid column: a task's subject id may be anything, and a cast error is a 500. */
+export const uuidsOnly = (ids: readonly string[]) => ids.filter((id) => uuidPattern.test(id));
+
 export const subjectKey = (subject: { type: string; id: string }) => `${subject.type}/${subject.id}`;
 
 /** A same-inbox path to return to after a form, never another site (no open redirect). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { HumanTask } from '../db/database';
 import type { Actor } from '../domain/roles';
 import { deciders } from '../http/roles';
-import { badge, deadline, humanize, jsonText, table, time } from './format';
+import { badge, deadline, detailText, humanize, table, time } from './format';
 import { html, type Html } from './html';
 import { detailsShownByForm } from '../domain/task-forms';
 import { taskFormFields, type FormLookups } from './task-form';
@@ -38,7 +38,7 @@ export function taskCard(task: HumanTask, options: TaskCardOptions): Html {
   <dt>Deadline</dt><dd>${deadline(task.deadline_at)}${task.escalation_level > 0 ? html` <span class="badge">escalated ×${task.escalation_level}</span>` : ''}</dd>
   ${task.requester && html`<dt>Requested by</dt><dd>${task.requester}</dd>`}
   ${task.approvals_required > 1 && html`<dt>Approvals</dt><dd>${task.decisions.length} of ${task.approvals_required}</dd>`}
-  ${details.map(([key, value]) => html`<dt>${humanize(key)}</dt><dd>${typeof value === 'string' ? value : jsonText(value)}</dd>`)}
+  ${details.map(([key, value]) => html`<dt>${humanize(key)}</dt><dd>${detailText(value)}</dd>`)}
 </dl>
 ${
   options.decidable &&
@@ -79,15 +79,15 @@ export const mayTry = (actor: Actor) => (task: HumanTask) =>
   actor.roles.some((role) => deciders.includes(role)) &&
   (task.allowed_roles.some((role) => (actor.roles as string[]).includes(role)) || task.assignees.includes(actor.principalId));
 
-/** Every task of a record with who decided what, when, and why. */
-export const taskDecisions = (tasks: HumanTask[], caption: string) =>
+/** Every task of a record with who decided what, when, and why; `person` names the deciders. */
+export const taskDecisions = (tasks: HumanTask[], caption: string, person: (id: string) => string = (id) => id) =>
   table(
     ['Task', 'Status', 'Decisions'],
     tasks.map((t) => [
       t.title,
       humanize(t.status),
       t.decisions.map(
-        (d) => html`<div>${d.principalId}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`,
+        (d) => html`<div>${person(d.principalId)}: ${humanize(d.outcome)}${d.comment ? ` — “${d.comment}”` : ''} (${time(d.at)})</div>`,
       ),
     ]),
     caption,
@@ -121,4 +121,9 @@ export async function taskCards(
       subject: web.linkTo(subject, labels.get(subjectKey(subject))),
     });
   });
+}
+
+/** A record page's open tasks, most urgent first, with a form on those this person may try. */
+export function openTaskCards(web: WebContext, actor: Actor, tasks: HumanTask[], options: { csrfToken: string; returnTo: string }) {
+  return taskCards(web, actor, tasks.filter((task) => task.status === 'open').sort(byUrgency), { ...options, decidable: mayTry(actor) });
 }

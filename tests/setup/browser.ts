@@ -49,6 +49,16 @@ export async function openBrowser(): Promise<{ context: BrowserContext; page: Pa
   };
 }
 
+/** A person's own browser, signed in with their API token on the inbox at `baseUrl` (on My tasks). */
+export async function signedInBrowser(baseUrl: string, token: string): Promise<Awaited<ReturnType<typeof openBrowser>>> {
+  const browser = await openBrowser();
+  await browser.page.goto(`${baseUrl}/ui/sign-in`);
+  await browser.page.getByLabel('API token').fill(token);
+  await browser.page.getByRole('button', { name: 'Sign in' }).click();
+  await browser.page.waitForURL('**/ui/tasks');
+  return browser;
+}
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 export interface AxeViolation {

@@ -5,7 +5,7 @@ import { decide, openTask, seedCi, incidentWhen } from '../setup/fixtures';
 import { recordHistory } from '../setup/histories';
 import { signedIn } from '../setup/web';
 import { elasticFailedLogons, sentinelIncidentSample, splunkKerberosFailures, wazuhSshBruteForce } from '../setup/siem-samples';
-import { eventually, startStack, type Stack } from '../setup/stack';
+import { startStack, type Stack } from '../setup/stack';
 
 let stack: Stack;
 const tokens = {} as Record<'siem' | 'analyst' | 'manager' | 'auditor' | 'reporter', string>;

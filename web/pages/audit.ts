@@ -4,7 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { listAuditEvents, verifyAuditChain } from '../../db/audit';
 import { auditVerifyKeys } from '../../db/audit-checkpoints';
 import { auditReaders } from '../../http/roles';
-import { humanize, table, time } from '../format';
+import { detailText, humanize, table, time } from '../format';
 import { html } from '../html';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
 
@@ -17,14 +17,6 @@ const auditQuery = z.object({
   action: blankIsUnset(z.string().max(100)),
   after: z.coerce.number().int().min(0).optional(),
 });
-
-/** A detail value as people read it: text as is, a list joined, anything nested as compact text. */
-const detailText = (value: unknown): string =>
-  typeof value === 'string'
-    ? value
-    : Array.isArray(value) && value.every((v) => typeof v !== 'object')
-      ? value.join(', ')
-      : JSON.stringify(value);
 
 /**
  * The audit trail for auditors, as `GET /audit` and `GET /audit/verify` give it: whether the hash

@@ -4,21 +4,29 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { everyone } from '../../http/roles';
 import { cursorFrom } from '../../http/paging';
 import type { Incident } from '../../db/database';
-import { findVisibleIncident, incidentRecords, incidentRelations, listIncidents, visibleIncidentLabels } from '../../db/incidents';
+import {
+  findVisibleIncident,
+  incidentRecords,
+  incidentRelations,
+  listIncidents,
+  slaDuePosition,
+  visibleIncidentLabels,
+} from '../../db/incidents';
+import { slaClocksOf } from '../../db/incident-sla';
 import { incidentObservables } from '../../db/observables';
 import { pageOf } from '../../db/pagination';
 import { incidentCategories, severities } from '../../domain/classification';
-import { incidentStatuses } from '../../domain/incident';
+import { incidentStatuses, type IncidentSlaClock } from '../../domain/incident';
 import { uuidParam } from '../../schemas/common';
 import { incidentStateQuery } from '../../workflows/incident/definitions';
-import { badge, filters, humanize, table, time, timeline } from '../format';
-import { html } from '../html';
-import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
+import { badge, deadline, filters, humanize, table, time, timeline } from '../format';
+import { html, type Html } from '../html';
+import { lookUpNames } from '../names';
+import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
 import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/incidents`;
 const incidentPath = (id: string) => `${path}/${id}`;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const pageSize = 50;
 
 const filterQuery = z.object({
@@ -31,6 +39,20 @@ const filterQuery = z.object({
 type Filter = z.infer<typeof filterQuery>;
 
 const label = (incident: Pick<Incident, 'number' | 'title'>) => `#${incident.number} ${incident.title}`;
+
+/**
+ * Where the incident stands against its SLA: breached (which targets), else the next target's time
+ * left, else met; the list is ordered the same way (breached first, then due soonest).
+ */
+function slaState(incident: Pick<Incident, 'closed_at'>, clocks: IncidentSlaClock[] = [], now = Date.now()): Html | string {
+  const unmet = clocks.filter((clock) => clock.metAt === null);
+  const breached = clocks.filter((clock) => clock.breachedAt !== null || (clock.metAt === null && Date.parse(clock.dueAt) < now));
+  const next = unmet.find((clock) => Date.parse(clock.dueAt) >= now);
+  if (breached.length)
+    return html`${badge('breached')} ${breached.map((clock) => humanize(clock.target)).join(', ')}${next && html`; ${humanize(next.target)} ${deadline(new Date(next.dueAt), now)}`}`;
+  if (next && incident.closed_at === null) return html`${humanize(next.target)} ${deadline(new Date(next.dueAt), now)}`;
+  return clocks.length ? 'Met' : '—';
+}
 
 const filterForm = (filter: Filter) =>
   filters(path, 'Filter incidents', filter, [
@@ -46,7 +68,7 @@ export const incidentsPage: WebPage = {
     type: 'incident',
     path: incidentPath,
     async labels(app, actor, ids) {
-      const valid = ids.filter((id) => uuidPattern.test(id));
+      const valid = uuidsOnly(ids);
       if (!valid.length) return new Map();
       const rows = await visibleIncidentLabels(app.db, actor, valid);
       return new Map(rows.map((row) => [row.id, label(row)]));
@@ -60,13 +82,23 @@ export const incidentsPage: WebPage = {
       schema: { hide: true, querystring: filterQuery },
       handler: async (request, reply) => {
         const { cursor, drill, ...filter } = request.query;
+        // By urgency, as people work them: breached first, then the SLA target due soonest (none last).
         const rows = await listIncidents(app.db, request.actor, {
           ...filter,
           ...(drill ? { drill: drill === 'true' } : {}),
+          sort: 'slaDue',
           limit: pageSize,
           after: cursorFrom(cursor),
         });
-        const { items, nextCursor } = pageOf(rows, pageSize);
+        const { items, nextCursor } = pageOf(rows, pageSize, slaDuePosition);
+        const [clocks, names] = await Promise.all([
+          slaClocksOf(
+            app.db,
+            items.map((incident) => incident.id),
+          ),
+          lookUpNames(app.db, { cis: items.flatMap((incident) => incident.affected_cis) }),
+        ]);
+        const now = Date.now();
         const next =
           nextCursor &&
           `${path}?${new URLSearchParams({ ...Object.fromEntries(Object.entries(request.query).filter(([, v]) => v)), cursor: nextCursor })}`;
@@ -75,12 +107,15 @@ export const incidentsPage: WebPage = {
           body: html`<h1>Incidents</h1>
 ${filterForm(request.query)}
 ${table(
-  ['Incident', 'Severity', 'Status', 'Category', 'Reported'],
+  ['Incident', 'Severity', 'SLA', 'Status', 'Owner', 'Service', 'Configuration items', 'Reported'],
   items.map((incident) => [
     html`<a href="${incidentPath(incident.id)}">${label(incident)}</a>${incident.drill ? html` ${badge('drill')}` : ''}`,
     badge(incident.severity),
+    slaState(incident, clocks.get(incident.id), now),
     humanize(incident.status),
-    humanize(incident.category),
+    names.ownersOf(incident.affected_cis),
+    names.servicesOf(incident.affected_cis),
+    names.cis(incident.affected_cis),
     time(incident.reported_at),
   ]),
   'Incidents',
@@ -96,11 +131,22 @@ ${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
       handler: async (request, reply) => {
         const incident = await findVisibleIncident(app.db, request.actor, request.params.id);
         if (!incident) return reply.callNotFound();
-        const [records, observables, related] = await Promise.all([
+        const [records, observables, related, clocks] = await Promise.all([
           incidentRecords(app.db, incident.id),
           incidentObservables(app.db, incident.id),
           incidentRelations(app.db, incident.id),
+          slaClocksOf(app.db, [incident.id]),
         ]);
+        const names = await lookUpNames(app.db, {
+          cis: incident.affected_cis,
+          principals: [
+            incident.reported_by,
+            ...records.timeline.map((event) => event.actor),
+            ...records.tasks.flatMap((task) => task.decisions.map((decision) => decision.principalId)),
+            ...records.actions.flatMap((action) => action.approved_by),
+            ...records.communications.flatMap((c) => [c.requested_by, ...(c.decided_by ? [c.decided_by] : [])]),
+          ],
+        });
         const open = incident.closed_at === null;
         const live = open
           ? await app.temporal.client.workflow
@@ -134,8 +180,11 @@ ${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
   ${live?.currentStep && html`<dt>Current step</dt><dd>${humanize(live.currentStep)}</dd>`}
   <dt>Category</dt><dd>${humanize(incident.category)}</dd>
   <dt>Classification</dt><dd>${incident.security_incident ? 'Security incident' : 'Not a security incident'}: ${incident.classification_reason}</dd>
+  <dt>SLA</dt><dd data-testid="incident-sla">${slaState(incident, clocks.get(incident.id))}</dd>
   <dt>Targets</dt><dd>acknowledge within ${incident.acknowledge_target}, resolve within ${incident.resolve_target}</dd>
-  <dt>Reported by</dt><dd>${incident.reported_by} via ${incident.source}</dd>
+  <dt>Affected</dt><dd>${incident.affected_cis.length ? html`<ul class="plain">${incident.affected_cis.map((ci) => html`<li>${names.ci(ci)}</li>`)}</ul>` : '—'}</dd>
+  <dt>Owner</dt><dd>${names.ownersOf(incident.affected_cis)}</dd>
+  <dt>Reported by</dt><dd>${names.person(incident.reported_by)} via ${incident.source}</dd>
   <dt>Playbook</dt><dd>${humanize(incident.playbook_category)}, version ${incident.playbook_version}</dd>
   ${incident.scope && html`<dt>Scope</dt><dd>${incident.scope}</dd>`}
   ${incident.attack_techniques.length > 0 && html`<dt>ATT&amp;CK</dt><dd>${incident.attack_techniques.join(', ')}</dd>`}
@@ -153,11 +202,11 @@ ${table(
   'Playbook steps',
 )}
 <h2>Decisions</h2>
-${taskDecisions(records.tasks, 'Decisions')}
+${taskDecisions(records.tasks, 'Decisions', names.person)}
 <h2>Actions</h2>
 ${table(
   ['Action', 'Status', 'Approved by', 'Detail', 'At'],
-  records.actions.map((a) => [a.name, humanize(a.status), a.approved_by.join(', '), a.detail, time(a.executed_at)]),
+  records.actions.map((a) => [a.name, humanize(a.status), names.people(a.approved_by), a.detail, time(a.executed_at)]),
   'Actions',
 )}
 <h2>Observables</h2>
@@ -180,12 +229,18 @@ ${
   records.communications.length > 0 &&
   html`<h2>Communications</h2>${table(
     ['Audience', 'Status', 'Requested by', 'Decided by', 'Sent'],
-    records.communications.map((c) => [c.audience, humanize(c.status), c.requested_by, c.decided_by ?? '—', time(c.sent_at)]),
+    records.communications.map((c) => [
+      c.audience,
+      humanize(c.status),
+      names.person(c.requested_by),
+      c.decided_by ? names.person(c.decided_by) : '—',
+      time(c.sent_at),
+    ]),
     'Communications',
   )}`
 }
 <h2>Timeline</h2>
-${timeline(records.timeline)}`,
+${timeline(records.timeline, names.person)}`,
         });
       },
     });

@@ -8,15 +8,14 @@ import { tasksOfSubject } from '../../db/tasks';
 import { findTestRun, findTestRuns, listTestRuns, type TestRunWithControl } from '../../db/test-runs';
 import { uuidParam } from '../../schemas/common';
 import { describeTestSchedule } from '../../temporal/security-test-schedule';
-import { badge, humanize, jsonText, table, time } from '../format';
+import { badge, detailText, humanize, table, time } from '../format';
 import { html } from '../html';
-import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
+import { pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
 import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/testing-schedule`;
 const controlPath = (id: string) => `${uiPrefix}/controls/${id}`;
 const testRunPath = (id: string) => `${uiPrefix}/test-runs/${id}`;
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The schedule's window, as GET /testing-schedule defaults to. */
 const windowMs = 30 * 86_400_000;
 const recentRuns = 20;
@@ -24,15 +23,23 @@ const recentRuns = 20;
 const runLabel = (run: Pick<TestRunWithControl, 'control_name' | 'started_at'>) =>
   `${run.control_name} test of ${run.started_at.toISOString().slice(0, 10)}`;
 const resultBadge = (run: { result: string | null; status: string }) => (run.result ? badge(run.result) : humanize(run.status));
-const validIds = (ids: string[]) => ids.filter((id) => uuidPattern.test(id));
 
 /** Controls and test runs are visible to every role, as in the JSON API. */
+const isLink = (value: unknown): value is string => typeof value === 'string' && /^https?:\/\/\S+$/i.test(value);
+/** A test's evidence as people read it: links a tester gave as links, anything a check recorded as compact text. */
+const evidenceList = (evidence: Record<string, unknown>) =>
+  html`<ul class="plain">${Object.entries(evidence).flatMap(([key, value]) =>
+    Array.isArray(value) && value.every(isLink)
+      ? value.map((link) => html`<li><a href="${link}" rel="noopener noreferrer">${link}</a></li>`)
+      : [html`<li>${humanize(key)}: ${detailText(value)}</li>`],
+  )}</ul>`;
+
 export const testingSchedulePage: WebPage = {
   nav: { label: 'Testing schedule', path },
   subject: {
     type: 'control',
     path: controlPath,
-    labels: (app, _actor, ids) => controlNames(app.db, validIds(ids)),
+    labels: (app, _actor, ids) => controlNames(app.db, uuidsOnly(ids)),
   },
   async routes(app: FastifyInstance, web: WebContext) {
     const routes = app.withTypeProvider<ZodTypeProvider>();
@@ -115,7 +122,7 @@ export const testRunPage: WebPage = {
     type: 'test-run',
     path: testRunPath,
     async labels(app, _actor, ids) {
-      const runs = await findTestRuns(app.db, validIds(ids));
+      const runs = await findTestRuns(app.db, uuidsOnly(ids));
       return new Map(runs.map((run) => [run.id, runLabel(run)]));
     },
   },
@@ -152,7 +159,7 @@ export const testRunPage: WebPage = {
   ${run.tested_by && html`<dt>Tested by</dt><dd>${run.tested_by}</dd>`}
   ${run.summary && html`<dt>Summary</dt><dd>${run.summary}</dd>`}
   ${run.notes && html`<dt>Notes</dt><dd>${run.notes}</dd>`}
-  ${Object.keys(run.evidence).length > 0 && html`<dt>Evidence</dt><dd>${jsonText(run.evidence)}</dd>`}
+  ${Object.keys(run.evidence).length > 0 && html`<dt>Evidence</dt><dd>${evidenceList(run.evidence)}</dd>`}
   ${run.incident_id && html`<dt>Incident</dt><dd>${web.linkTo({ type: 'incident', id: run.incident_id })}</dd>`}
 </dl>
 </section>
