@@ -11,7 +11,7 @@ import { uuidParam } from '../../schemas/common';
 import { badge, filters, humanize, jsonText, table, time, timeline } from '../format';
 import { html } from '../html';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/changes`;
 const changePath = (id: string) => `${path}/${id}`;
@@ -94,11 +94,9 @@ ${next && html`<p><a href="${next}">More changes</a></p>`}`,
           changeHistory(app.db, change.id),
           changeLiveState(app.temporal.client, change.workflow_id),
         ]);
-        const openTasks = history.tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, {
+        const cards = await openTaskCards(web, request.actor, history.tasks, {
           csrfToken: reply.generateCsrf(),
           returnTo: changePath(change.id),
-          decidable: mayTry(request.actor),
         });
         const { assessment } = change;
         return web.render(request, reply, {

@@ -23,7 +23,7 @@ import { badge, deadline, filters, humanize, table, time, timeline } from '../fo
 import { html, type Html } from '../html';
 import { lookUpNames } from '../names';
 import { blankIsUnset, pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/incidents`;
 const incidentPath = (id: string) => `${path}/${id}`;
@@ -154,11 +154,9 @@ ${next && html`<p><a href="${next}">Older incidents</a></p>`}`,
               .query(incidentStateQuery)
               .catch(() => null)
           : null;
-        const openTasks = records.tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, {
+        const cards = await openTaskCards(web, request.actor, records.tasks, {
           csrfToken: reply.generateCsrf(),
           returnTo: incidentPath(incident.id),
-          decidable: mayTry(request.actor),
         });
         const stamps = [
           ['Occurred', incident.occurred_at],

@@ -10,7 +10,7 @@ import { liveReviewState } from '../../http/review-state';
 import { badge, humanize, table, time } from '../format';
 import { html } from '../html';
 import { pageRoute, uiPrefix, type WebContext, type WebPage } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/reviews`;
 const reviewPath = (id: string) => `${path}/${encodeURIComponent(id)}`;
@@ -71,12 +71,7 @@ ${table(
           tasksOfSubject(app.db, { type: 'security_review', id: review.id }),
           review.status === 'signed_off' ? null : liveReviewState(app.temporal.client, review.workflow_id),
         ]);
-        const openTasks = tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, {
-          csrfToken: reply.generateCsrf(),
-          returnTo: reviewPath(review.id),
-          decidable: mayTry(request.actor),
-        });
+        const cards = await openTaskCards(web, request.actor, tasks, { csrfToken: reply.generateCsrf(), returnTo: reviewPath(review.id) });
         return web.render(request, reply, {
           title: label(review),
           notice: decisionNotice(request.query.notice),

@@ -11,7 +11,7 @@ import { describeTestSchedule } from '../../temporal/security-test-schedule';
 import { badge, detailText, humanize, table, time } from '../format';
 import { html } from '../html';
 import { pageRoute, uiPrefix, type WebContext, type WebPage, uuidsOnly } from '../page';
-import { byUrgency, decisionNotice, decisionNoticeQuery, mayTry, taskCards, taskDecisions } from '../task-card';
+import { decisionNotice, decisionNoticeQuery, openTaskCards, taskDecisions } from '../task-card';
 
 const path = `${uiPrefix}/testing-schedule`;
 const controlPath = (id: string) => `${uiPrefix}/controls/${id}`;
@@ -136,12 +136,7 @@ export const testRunPage: WebPage = {
         const run = await findTestRun(app.db, request.params.id);
         if (!run) return reply.callNotFound();
         const tasks = await tasksOfSubject(app.db, { type: 'test-run', id: run.id });
-        const openTasks = tasks.filter((task) => task.status === 'open').sort(byUrgency);
-        const cards = await taskCards(web, request.actor, openTasks, {
-          csrfToken: reply.generateCsrf(),
-          returnTo: testRunPath(run.id),
-          decidable: mayTry(request.actor),
-        });
+        const cards = await openTaskCards(web, request.actor, tasks, { csrfToken: reply.generateCsrf(), returnTo: testRunPath(run.id) });
         return web.render(request, reply, {
           title: runLabel(run),
           notice: decisionNotice(request.query.notice),
