@@ -80,6 +80,25 @@ export async function decide(
   return stack.request('POST', `/tasks/${taskId}/decision`, { token, body: { outcome, ...extra } });
 }
 
+/**
+ * Marks an incident's playbook steps done, in order: each waits for the open step task whose title
+ * starts with the given words, and must be accepted.
+ */
+export async function completeIncidentSteps(stack: Stack, token: string, incidentId: string, stepTitles: string[]) {
+  for (const stepTitle of stepTitles) {
+    const step = await eventually(
+      async () => {
+        const open = (await stack.request('GET', `/tasks?status=open&subjectId=${incidentId}`, { token })).body.items;
+        return open.find((task: { kind: string; title: string }) => task.kind === 'incident.step' && task.title.startsWith(stepTitle));
+      },
+      20_000,
+      `step ${stepTitle}`,
+    );
+    const decision = await decide(stack, token, step.id, 'done');
+    if (decision.status !== 200) throw new Error(`step ${stepTitle}: decision answered ${decision.status}`);
+  }
+}
+
 export interface ReceivedRequest {
   path: string;
   headers: IncomingHttpHeaders;

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { decodedHistoryJson } from '../setup/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../setup/stack';
-import { decide, openTask, seedCi, startReceiver } from '../setup/fixtures';
+import { completeIncidentSteps, decide, openTask, seedCi, startReceiver } from '../setup/fixtures';
 
 let stack: Stack;
 let responder: Awaited<ReturnType<typeof startReceiver>>;
@@ -84,17 +84,7 @@ describe('the security incident playbook', () => {
     expect(JSON.parse(call.body)).toMatchObject({ incidentId: id, action: 'isolate-account', approvedBy: ['max'] });
     expect(call.headers['x-warden-signature']).toBe(`sha256=${createHmac('sha256', responderSecret).update(call.body).digest('hex')}`);
 
-    for (const stepTitle of ['Forensic review', 'Rotate', 'Restore']) {
-      const step = await eventually(
-        async () => {
-          const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
-          return open.find((task: { kind: string; title: string }) => task.kind === 'incident.step' && task.title.startsWith(stepTitle));
-        },
-        20_000,
-        `step ${stepTitle}`,
-      );
-      expect((await decide(stack, tokens.analyst, step.id, 'done')).status).toBe(200);
-    }
+    await completeIncidentSteps(stack, tokens.analyst, id, ['Forensic review', 'Rotate', 'Restore']);
 
     const review = await openTask(stack, tokens.analyst, id, 'incident.post-incident-review');
     await decide(stack, tokens.analyst, review.id, 'completed', {

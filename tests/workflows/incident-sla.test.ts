@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodedHistoryJson, recordHistory } from '../setup/histories';
 import { eventually, startStack, type Stack } from '../setup/stack';
-import { decide, openTask, seedCi } from '../setup/fixtures';
+import { completeIncidentSteps, decide, openTask, seedCi } from '../setup/fixtures';
 import { computeMeasures, measurePeriod } from '../../db/measures';
 import { falsePositiveRate } from '../../db/measures/false-positive-rate';
 import { taskForm } from '../../domain/task-forms';
@@ -339,17 +339,7 @@ describe('incident SLA clocks', () => {
     };
     expect((await decide(stack, tokens.manager, confirmation.id, 'confirmed', { data: evidence })).status).toBe(200);
 
-    for (const stepTitle of ['Forensic review', 'Rotate', 'Restore']) {
-      const step = await eventually(
-        async () => {
-          const open = (await stack.request('GET', `/tasks?status=open&subjectId=${id}`, { token: tokens.analyst })).body.items;
-          return open.find((task: { kind: string; title: string }) => task.kind === 'incident.step' && task.title.startsWith(stepTitle));
-        },
-        20_000,
-        `step ${stepTitle}`,
-      );
-      expect((await decide(stack, tokens.analyst, step.id, 'done')).status).toBe(200);
-    }
+    await completeIncidentSteps(stack, tokens.analyst, id, ['Forensic review', 'Rotate', 'Restore']);
     const review = await openTask(stack, tokens.analyst, id, 'incident.post-incident-review');
     expect((await decide(stack, tokens.analyst, review.id, 'completed', { data: { rootCause: 'known' } })).status).toBe(200);
 
