@@ -169,6 +169,28 @@ describe('the security incident playbook', () => {
     expect(incident.tasks).toHaveLength(0);
   });
 
+  it('runs an `other` incident that names a threatened aspect of an affected CI as a security incident', async () => {
+    const { ciId } = await seedCi(stack.db, { level: 'very_high', owner: 'sam' });
+    const reported = await stack.request('POST', '/incidents', {
+      token: tokens.reporter,
+      body: {
+        title: 'Payroll totals altered overnight',
+        description: 'batch output differs from the ledger',
+        category: 'other',
+        threatens: ['integrity'],
+        affectedCis: [ciId],
+        source: 'helpdesk',
+      },
+    });
+    expect(reported.status).toBe(202);
+    expect(reported.body).toMatchObject({ securityIncident: true });
+    // It enters the playbook: its first task opens, and it is never closed as not security.
+    await openTask(stack, tokens.manager, reported.body.id, 'incident.acknowledge');
+    const incident = (await stack.request('GET', `/incidents/${reported.body.id}`, { token: tokens.manager })).body;
+    expect(incident.status).not.toBe('closed_not_security');
+    expect(incident.classificationReason).toMatch(/threatens the integrity baseline of 1 affected CI/);
+  });
+
   it('starts exactly one incident per Idempotency-Key under 50 concurrent requests', async () => {
     const tag = `idem-${Date.now()}`;
     const responses = await Promise.all(
