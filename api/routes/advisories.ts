@@ -14,7 +14,7 @@ import {
   advisoryParam,
   advisoryPostQuery,
   advisorySummary,
-  parseAdvisory,
+  readAdvisory,
 } from '../../schemas/advisories';
 import { startOnce } from '../../temporal/start';
 import { advisoryResponseWorkflowType, makeAdvisoryWorkflowId } from '../../domain/advisory';
@@ -59,7 +59,7 @@ export async function advisoryRoutes(app: FastifyInstance) {
       response: responses({ 202: advisoryAccepted }),
     },
     handler: async (request, reply) => {
-      const parsed = parseAdvisory(request.body, request.query.format);
+      const parsed = await readAdvisory(request.body, request.query.format);
       if (!parsed.ok) throw invalid(parsed.errors);
       const { content, format } = parsed;
       const existing = await findAdvisory(app.db, content.id);

@@ -8,7 +8,7 @@ import { mayChangeRecord } from '../../domain/cmdb';
 import type { Actor } from '../../domain/roles';
 import { componentsBody } from '../../schemas/advisories';
 import { responses, uuidParam } from '../../schemas/common';
-import { parseSbom, sbomAccepted } from '../../schemas/sbom';
+import { readSbom, sbomAccepted } from '../../schemas/sbom';
 import { forbidden, invalid, notFound } from '../../http/problem';
 import { componentEditors, everyone } from '../../http/roles';
 import { announceRemediationEvidence, requestRematch } from '../advisory-rematch';
@@ -119,7 +119,7 @@ export async function ciComponentRoutes(app: FastifyInstance) {
       response: responses({ 200: sbomAccepted }),
     },
     handler: async (request) => {
-      const parsed = parseSbom(request.body);
+      const parsed = await readSbom(request.body);
       if (!parsed.ok) throw invalid(parsed.errors);
       const ci = await editableCi(request.params.id, request.actor);
       const { sbom } = parsed;

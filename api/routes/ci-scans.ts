@@ -5,7 +5,7 @@ import { findConfigurationItem } from '../../db/cis';
 import { importScan, listFindings } from '../../db/vulnerability-findings';
 import { mayChangeRecord } from '../../domain/cmdb';
 import { responses, uuidParam } from '../../schemas/common';
-import { findingsQuery, findingView, parseScanReport, scanImportView, scanQuery } from '../../schemas/scans';
+import { findingsQuery, findingView, readScanReport, scanImportView, scanQuery } from '../../schemas/scans';
 import { iso } from '../views';
 import { forbidden, invalid, notFound } from '../../http/problem';
 import { componentEditors, everyone } from '../../http/roles';
@@ -58,7 +58,7 @@ export async function ciScanRoutes(app: FastifyInstance) {
       response: responses({ 201: scanImportView }),
     },
     handler: async (request, reply) => {
-      const parsed = parseScanReport(request.body, request.query.format);
+      const parsed = await readScanReport(request.body, request.query.format);
       if (!parsed.ok) throw invalid(parsed.errors);
       const ci = await findConfigurationItem(app.db, request.params.id);
       if (!ci) throw notFound('configuration item', request.params.id);
