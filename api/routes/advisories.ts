@@ -53,7 +53,7 @@ export async function advisoryRoutes(app: FastifyInstance) {
       operationId: 'receiveAdvisory',
       summary: 'Receive a security advisory',
       description:
-        'Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again',
+        'Receive one security advisory (generic JSON, OSV or CSAF 2.0; OSV and CSAF 2.0 checked against their official JSON schemas); re-posting the same id revises it and the running response matches again',
       querystring: advisoryPostQuery,
       body: advisoryDocument,
       response: responses({ 202: advisoryAccepted }),

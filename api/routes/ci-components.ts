@@ -113,7 +113,7 @@ export async function ciComponentRoutes(app: FastifyInstance) {
       operationId: 'putCiSbom',
       summary: "Replace a CI's components with those of an SBOM",
       description:
-        "CycloneDX 1.4–1.6 (checked against the official JSON schema of its specVersion) or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.",
+        "CycloneDX 1.4–1.6 or SPDX 2.3 JSON, checked against the official JSON schema of its format and version. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.",
       params: uuidParam,
       body: sbomDocument,
       response: responses({ 200: sbomAccepted }),
