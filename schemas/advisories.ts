@@ -41,7 +41,8 @@ export const genericAdvisory = z
   })
   .meta({ id: 'GenericAdvisory', description: "Warden's own advisory form" });
 
-// OSV (https://ossf.github.io/osv-schema/): only the fields Warden reads are checked; the rest pass.
+// OSV (https://ossf.github.io/osv-schema/): the official schema has checked the record whole
+// (`readAdvisory`); this reader takes the fields Warden keeps, and the rest pass.
 const osvEvent = z.looseObject({
   introduced: z.string().optional(),
   fixed: z.string().optional(),
@@ -73,7 +74,8 @@ export const osvAdvisory = z
   })
   .meta({ id: 'OsvAdvisory', description: 'An OSV advisory (https://ossf.github.io/osv-schema/); fields Warden does not read pass' });
 
-// CSAF 2.0 (OASIS): the document, the product tree and the vulnerabilities' status, scores, remediations, threats.
+// CSAF 2.0 (OASIS; the official schema has checked a 2.0 document whole, `readAdvisory`): the document,
+// the product tree and the vulnerabilities' status, scores, remediations, threats.
 interface CsafFullProductName {
   product_id: string;
   name: string;
@@ -423,6 +425,11 @@ export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryForm
   return { ok: true, format, content };
 }
 
+const csafVersion = (doc: Record<string, unknown>) => {
+  const document = doc.document;
+  return document !== null && typeof document === 'object' ? (document as Record<string, unknown>).csaf_version : undefined;
+};
+
 /**
  * One advisory document, whole or not at all. OSV and CSAF 2.0 must satisfy their official JSON
  * schemas (checked off the event loop, schemas/official-schemas.ts), then `parseAdvisory`. CSAF 2.1
@@ -436,11 +443,6 @@ export async function readAdvisory(doc: Record<string, unknown>, format: Advisor
   }
   return parseAdvisory(doc, format);
 }
-
-const csafVersion = (doc: Record<string, unknown>) => {
-  const document = doc.document;
-  return document !== null && typeof document === 'object' ? (document as Record<string, unknown>).csaf_version : undefined;
-};
 
 /**
  * The body of POST /advisories. Validated by `readAdvisory` in the route, against the format the
