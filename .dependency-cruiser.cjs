@@ -19,12 +19,13 @@ module.exports = {
   forbidden: [
     only('domain-is-pure', '^domain/', ['^domain/']),
     // The formats' own libraries (CSV, package URLs, CVSS vectors, CycloneDX's official schemas and
-    // the validator that checks them, SARIF's types) read and write what the documents say; fs,
-    // module and path only to read the schema files a format library ships (schemas/cyclonedx-schema.ts).
+    // the validator that checks them and the other official schemas, SARIF's types) read and write
+    // what the documents say; fs, module, path and url only to find and read the schema files, and
+    // worker_threads for the one thread that checks documents against them (schemas/official-schemas.ts).
     only(
       'schemas-are-contracts',
       '^schemas/',
-      ['^schemas/', '^domain/', '^(fs|module|path)$'],
+      ['^schemas/', '^domain/', '^(fs|module|path|url|worker_threads)$'],
       [
         'zod',
         'csv-parse',
@@ -34,6 +35,7 @@ module.exports = {
         '@cyclonedx/cyclonedx-library',
         'ajv',
         'ajv-formats',
+        'ajv-draft-04',
         '@types/sarif',
       ],
     ),

@@ -10,6 +10,7 @@ import {
 import { normalizeVersion } from '../domain/advisory-matching';
 import { timestamp } from './common';
 import { preferredCvss } from './cvss';
+import { officialSchemaErrors } from './official-schemas';
 import { cpeString, ecosystemPurl, purlParts, purlString } from './package-identity';
 
 export const advisoryId = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$/, 'letters, digits and . _ : - (max 200)');
@@ -40,7 +41,8 @@ export const genericAdvisory = z
   })
   .meta({ id: 'GenericAdvisory', description: "Warden's own advisory form" });
 
-// OSV (https://ossf.github.io/osv-schema/): only the fields Warden reads are checked; the rest pass.
+// OSV (https://ossf.github.io/osv-schema/): the official schema has checked the record whole
+// (`readAdvisory`); this reader takes the fields Warden keeps, and the rest pass.
 const osvEvent = z.looseObject({
   introduced: z.string().optional(),
   fixed: z.string().optional(),
@@ -72,7 +74,8 @@ export const osvAdvisory = z
   })
   .meta({ id: 'OsvAdvisory', description: 'An OSV advisory (https://ossf.github.io/osv-schema/); fields Warden does not read pass' });
 
-// CSAF 2.0 (OASIS): the document, the product tree and the vulnerabilities' status, scores, remediations, threats.
+// CSAF 2.0 (OASIS; the official schema has checked a 2.0 document whole, `readAdvisory`): the document,
+// the product tree and the vulnerabilities' status, scores, remediations, threats.
 interface CsafFullProductName {
   product_id: string;
   name: string;
@@ -396,7 +399,10 @@ export type ParsedAdvisory =
   | { ok: true; format: AdvisoryFormat; content: AdvisoryContent }
   | { ok: false; format: AdvisoryFormat; errors: FieldError[] };
 
-/** One advisory document, whole or not at all: any error rejects it, naming the field. */
+/**
+ * What Warden keeps of an advisory document, held to Warden's limits; any error rejects it, naming
+ * the field. It does not check the official OSV and CSAF schemas: `readAdvisory` does, first.
+ */
 export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryFormat = detectFormat(doc)): ParsedAdvisory {
   const errorsOf = (error: z.ZodError) =>
     error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
@@ -419,8 +425,27 @@ export function parseAdvisory(doc: Record<string, unknown>, format: AdvisoryForm
   return { ok: true, format, content };
 }
 
+const csafVersion = (doc: Record<string, unknown>) => {
+  const document = doc.document;
+  return document !== null && typeof document === 'object' ? (document as Record<string, unknown>).csaf_version : undefined;
+};
+
 /**
- * The body of POST /advisories. Validated by `parseAdvisory` in the route, against the format the
+ * One advisory document, whole or not at all. OSV and CSAF 2.0 must satisfy their official JSON
+ * schemas (checked off the event loop, schemas/official-schemas.ts), then `parseAdvisory`. CSAF 2.1
+ * has only committee drafts of its schema so far: its documents are read by `parseAdvisory` alone.
+ */
+export async function readAdvisory(doc: Record<string, unknown>, format: AdvisoryFormat = detectFormat(doc)): Promise<ParsedAdvisory> {
+  const schema = format === 'osv' ? 'osv-1.7' : format === 'csaf' && csafVersion(doc) === '2.0' ? 'csaf-2.0' : undefined;
+  if (schema) {
+    const errors = await officialSchemaErrors(schema, doc);
+    if (errors.length) return { ok: false, format, errors };
+  }
+  return parseAdvisory(doc, format);
+}
+
+/**
+ * The body of POST /advisories. Validated by `readAdvisory` in the route, against the format the
  * query names or the document shows, so its errors name the fields of that format; a union here
  * would only say that none of three formats matched. The document still describes the three forms.
  */

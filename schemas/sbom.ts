@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Component } from '../domain/advisory-matching';
-import { cycloneDxSchemaErrors, cycloneDxSpecVersions } from './cyclonedx-schema';
-import { jsonSchemaFieldErrors } from './json-schema-errors';
+import { officialSchemaErrors } from './official-schemas';
 import { cpeString, purlParts, purlString } from './package-identity';
 
 /** The most components one SBOM may list: a container image with every layer's packages stays well below. */
 export const maxSbomComponents = 20_000;
+
+/** The CycloneDX versions Warden reads, each checked against its own official schema. */
+const cycloneDxSpecVersions = ['1.4', '1.5', '1.6'] as const;
 
 // CycloneDX 1.4–1.6 JSON (https://cyclonedx.org/docs/1.6/json/): the official schema has checked the
 // document whole; this reader takes the fields Warden keeps and holds them to Warden's limits and to
@@ -35,7 +37,8 @@ export const cycloneDxSbom = z.looseObject({
   components: z.array(cycloneDxComponent).max(maxSbomComponents).default([]),
 });
 
-// SPDX 2.3 JSON (https://spdx.github.io/spdx-spec/v2.3/): packages with their purl and CPE external references.
+// SPDX 2.3 JSON (https://spdx.github.io/spdx-spec/v2.3/): the official schema has checked the document
+// whole; this reader takes the packages with their purl and CPE external references.
 export const spdxSbom = z.looseObject({
   spdxVersion: z.literal('SPDX-2.3'),
   SPDXID: z.string(),
@@ -143,19 +146,14 @@ export function detectSbomFormat(doc: Record<string, unknown>): SbomFormat | und
 }
 
 /**
- * One SBOM document, whole or not at all: any error rejects it, naming the field. A CycloneDX BOM
- * must first satisfy the official JSON schema of its specVersion (schemas/cyclonedx-schema.ts).
+ * The fields Warden keeps from an SBOM document, held to Warden's limits; any error rejects it,
+ * naming the field. It does not check the official schema: `readSbom` does, first.
  */
 export function parseSbom(doc: Record<string, unknown>): { ok: true; sbom: ParsedSbom } | { ok: false; errors: FieldError[] } {
   const errorsOf = (error: z.ZodError) =>
     error.issues.map((issue) => ({ path: ['body', ...issue.path.map(String)].join('.'), message: issue.message }));
   const format = detectSbomFormat(doc);
   if (format === 'cyclonedx') {
-    const version = cycloneDxSpecVersions.find((v) => v === doc.specVersion);
-    if (!version)
-      return { ok: false, errors: [{ path: 'body.specVersion', message: `must be one of ${cycloneDxSpecVersions.join(', ')}` }] };
-    const schemaErrors = cycloneDxSchemaErrors(doc, version);
-    if (schemaErrors.length) return { ok: false, errors: jsonSchemaFieldErrors(schemaErrors) };
     const parsed = cycloneDxSbom.safeParse(doc);
     return parsed.success ? { ok: true, sbom: fromCycloneDx(parsed.data) } : { ok: false, errors: errorsOf(parsed.error) };
   }
@@ -167,6 +165,29 @@ export function parseSbom(doc: Record<string, unknown>): { ok: true; sbom: Parse
     ok: false,
     errors: [{ path: 'body', message: 'must be a CycloneDX 1.4–1.6 JSON BOM (bomFormat) or an SPDX 2.3 JSON document (spdxVersion)' }],
   };
+}
+
+/**
+ * One SBOM document, whole or not at all: it must satisfy the official JSON schema of its format and
+ * version (checked off the event loop, schemas/official-schemas.ts), then `parseSbom`.
+ */
+export async function readSbom(
+  doc: Record<string, unknown>,
+): Promise<{ ok: true; sbom: ParsedSbom } | { ok: false; errors: FieldError[] }> {
+  const format = detectSbomFormat(doc);
+  if (format === 'cyclonedx') {
+    const version = cycloneDxSpecVersions.find((v) => v === doc.specVersion);
+    if (!version)
+      return { ok: false, errors: [{ path: 'body.specVersion', message: `must be one of ${cycloneDxSpecVersions.join(', ')}` }] };
+    const schemaErrors = await officialSchemaErrors(`cyclonedx-${version}`, doc);
+    if (schemaErrors.length) return { ok: false, errors: schemaErrors };
+  }
+  if (format === 'spdx') {
+    if (doc.spdxVersion !== 'SPDX-2.3') return { ok: false, errors: [{ path: 'body.spdxVersion', message: 'must be SPDX-2.3' }] };
+    const schemaErrors = await officialSchemaErrors('spdx-2.3', doc);
+    if (schemaErrors.length) return { ok: false, errors: schemaErrors };
+  }
+  return parseSbom(doc);
 }
 
 export const sbomAccepted = z.object({

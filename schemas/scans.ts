@@ -1,6 +1,7 @@
 import type { Log as SarifLog } from 'sarif';
 import { z } from 'zod';
 import { scanFormats, type FindingSeverity, type ScanFinding, type ScanFormat, type ScanReport } from '../domain/vulnerability-findings';
+import { officialSchemaErrors } from './official-schemas';
 import { purlParts } from './package-identity';
 
 /** The most findings one import may carry. */
@@ -55,8 +56,9 @@ export const grypeReport = z.looseObject({
 });
 
 // SARIF 2.1.0 (OASIS), as code scanners (CodeQL, Semgrep) write it: results per run, rules per tool.
-// Only the fields Warden reads are checked (no registry package publishes the OASIS schema itself);
-// what they check is held to the standard's own types (@types/sarif): `fromSarif` reads a `SarifLog`.
+// The official schema (vendored: no registry package publishes it) has checked the document whole;
+// this reader takes the fields Warden keeps, held to Warden's limits and to the standard's own types
+// (@types/sarif): `fromSarif` reads a `SarifLog`.
 const sarifRule = z.looseObject({
   id,
   shortDescription: z.looseObject({ text: z.string().max(2000) }).optional(),
@@ -226,7 +228,10 @@ interface FieldError {
 /** A finding listed twice in one report (two targets of one image share a layer) is one finding. */
 const distinctFindings = (findings: ScanFinding[]) => [...new Map(findings.map((f) => [f.key, f])).values()];
 
-/** One scanner report, whole or not at all: any error rejects it, naming the field. */
+/**
+ * The fields Warden keeps from a scanner report, held to Warden's limits; any error rejects it,
+ * naming the field. It does not check SARIF's official schema: `readScanReport` does, first.
+ */
 export function parseScanReport(
   doc: Record<string, unknown>,
   format: ScanFormat | undefined = detectScanFormat(doc),
@@ -255,6 +260,22 @@ export function parseScanReport(
       { path: 'body', message: 'must be a Trivy JSON report (SchemaVersion 2), a Grype JSON report (matches) or SARIF 2.1.0 (runs)' },
     ],
   };
+}
+
+/**
+ * One scanner report, whole or not at all. SARIF must satisfy the official SARIF 2.1.0 schema
+ * (checked off the event loop, schemas/official-schemas.ts), then `parseScanReport`. Trivy and Grype
+ * publish no schema for their JSON: their zod readers are all the checking there is.
+ */
+export async function readScanReport(
+  doc: Record<string, unknown>,
+  format: ScanFormat | undefined = detectScanFormat(doc),
+): Promise<ReturnType<typeof parseScanReport>> {
+  if (format === 'sarif') {
+    const schemaErrors = await officialSchemaErrors('sarif-2.1.0', doc);
+    if (schemaErrors.length) return { ok: false, errors: schemaErrors };
+  }
+  return parseScanReport(doc, format);
 }
 
 export const scanQuery = z.strictObject({

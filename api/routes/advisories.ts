@@ -14,7 +14,7 @@ import {
   advisoryParam,
   advisoryPostQuery,
   advisorySummary,
-  parseAdvisory,
+  readAdvisory,
 } from '../../schemas/advisories';
 import { startOnce } from '../../temporal/start';
 import { advisoryResponseWorkflowType, makeAdvisoryWorkflowId } from '../../domain/advisory';
@@ -53,13 +53,13 @@ export async function advisoryRoutes(app: FastifyInstance) {
       operationId: 'receiveAdvisory',
       summary: 'Receive a security advisory',
       description:
-        'Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again',
+        'Receive one security advisory (generic JSON, OSV or CSAF 2.0; OSV and CSAF 2.0 checked against their official JSON schemas); re-posting the same id revises it and the running response matches again',
       querystring: advisoryPostQuery,
       body: advisoryDocument,
       response: responses({ 202: advisoryAccepted }),
     },
     handler: async (request, reply) => {
-      const parsed = parseAdvisory(request.body, request.query.format);
+      const parsed = await readAdvisory(request.body, request.query.format);
       if (!parsed.ok) throw invalid(parsed.errors);
       const { content, format } = parsed;
       const existing = await findAdvisory(app.db, content.id);

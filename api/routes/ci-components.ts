@@ -8,7 +8,7 @@ import { mayChangeRecord } from '../../domain/cmdb';
 import type { Actor } from '../../domain/roles';
 import { componentsBody } from '../../schemas/advisories';
 import { responses, uuidParam } from '../../schemas/common';
-import { parseSbom, sbomAccepted } from '../../schemas/sbom';
+import { readSbom, sbomAccepted } from '../../schemas/sbom';
 import { forbidden, invalid, notFound } from '../../http/problem';
 import { componentEditors, everyone } from '../../http/roles';
 import { announceRemediationEvidence, requestRematch } from '../advisory-rematch';
@@ -113,13 +113,13 @@ export async function ciComponentRoutes(app: FastifyInstance) {
       operationId: 'putCiSbom',
       summary: "Replace a CI's components with those of an SBOM",
       description:
-        "CycloneDX 1.4–1.6 (checked against the official JSON schema of its specVersion) or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.",
+        "CycloneDX 1.4–1.6 or SPDX 2.3 JSON, checked against the official JSON schema of its format and version. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.",
       params: uuidParam,
       body: sbomDocument,
       response: responses({ 200: sbomAccepted }),
     },
     handler: async (request) => {
-      const parsed = parseSbom(request.body);
+      const parsed = await readSbom(request.body);
       if (!parsed.ok) throw invalid(parsed.errors);
       const ci = await editableCi(request.params.id, request.actor);
       const { sbom } = parsed;

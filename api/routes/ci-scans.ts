@@ -5,7 +5,7 @@ import { findConfigurationItem } from '../../db/cis';
 import { importScan, listFindings } from '../../db/vulnerability-findings';
 import { mayChangeRecord } from '../../domain/cmdb';
 import { responses, uuidParam } from '../../schemas/common';
-import { findingsQuery, findingView, parseScanReport, scanImportView, scanQuery } from '../../schemas/scans';
+import { findingsQuery, findingView, readScanReport, scanImportView, scanQuery } from '../../schemas/scans';
 import { iso } from '../views';
 import { forbidden, invalid, notFound } from '../../http/problem';
 import { componentEditors, everyone } from '../../http/roles';
@@ -51,14 +51,14 @@ export async function ciScanRoutes(app: FastifyInstance) {
       operationId: 'importCiScan',
       summary: "Import a scanner's results for a CI as findings",
       description:
-        'Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. Open advisories with a remediation on the CI weigh the import: a running remediation whose tied findings (the advisory id or an alias, the same package) are all gone closes as verified fixed, and a patched one the import still shows reopens. A malformed report is refused whole, naming the field.',
+        'Trivy JSON, Grype JSON or SARIF 2.1.0 (checked against the official SARIF JSON schema; Trivy and Grype publish none). Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. Open advisories with a remediation on the CI weigh the import: a running remediation whose tied findings (the advisory id or an alias, the same package) are all gone closes as verified fixed, and a patched one the import still shows reopens. A malformed report is refused whole, naming the field.',
       params: uuidParam,
       querystring: scanQuery,
       body: scanDocument,
       response: responses({ 201: scanImportView }),
     },
     handler: async (request, reply) => {
-      const parsed = parseScanReport(request.body, request.query.format);
+      const parsed = await readScanReport(request.body, request.query.format);
       if (!parsed.ok) throw invalid(parsed.errors);
       const ci = await findConfigurationItem(app.db, request.params.id);
       if (!ci) throw notFound('configuration item', request.params.id);

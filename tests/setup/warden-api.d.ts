@@ -1463,7 +1463,7 @@ export interface paths {
         put?: never;
         /**
          * Receive a security advisory
-         * @description Receive one security advisory (generic JSON, OSV or CSAF 2.0); re-posting the same id revises it and the running response matches again
+         * @description Receive one security advisory (generic JSON, OSV or CSAF 2.0; OSV and CSAF 2.0 checked against their official JSON schemas); re-posting the same id revises it and the running response matches again
          */
         post: operations["receiveAdvisory"];
         delete?: never;
@@ -1546,7 +1546,7 @@ export interface paths {
         get?: never;
         /**
          * Replace a CI's components with those of an SBOM
-         * @description CycloneDX 1.4–1.6 (checked against the official JSON schema of its specVersion) or SPDX 2.3 JSON. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.
+         * @description CycloneDX 1.4–1.6 or SPDX 2.3 JSON, checked against the official JSON schema of its format and version. Every component with a version is recorded with its package URL and CPE, and open advisories that may concern one of them match the CI again, by purl and CPE rather than by name. The SBOM replaces the CI's whole component list, hand-entered components included. Open advisories with a remediation on the CI weigh the SBOM: a running remediation closes as verified fixed when no component is in an affected range any more, and a patched one reopens when one is again. A malformed document is refused whole, naming the field.
          */
         put: operations["putCiSbom"];
         post?: never;
@@ -1567,7 +1567,7 @@ export interface paths {
         put?: never;
         /**
          * Import a scanner's results for a CI as findings
-         * @description Trivy JSON, Grype JSON or SARIF 2.1.0. Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. Open advisories with a remediation on the CI weigh the import: a running remediation whose tied findings (the advisory id or an alias, the same package) are all gone closes as verified fixed, and a patched one the import still shows reopens. A malformed report is refused whole, naming the field.
+         * @description Trivy JSON, Grype JSON or SARIF 2.1.0 (checked against the official SARIF JSON schema; Trivy and Grype publish none). Each vulnerability (or code-scanning rule) becomes a finding with its id, severity and fixed versions. Open findings of the same scanner for this CI that this report no longer contains close as verified fixed by this import; a finding an earlier import had closed and this one contains again reopens. Open advisories with a remediation on the CI weigh the import: a running remediation whose tied findings (the advisory id or an alias, the same package) are all gone closes as verified fixed, and a patched one the import still shows reopens. A malformed report is refused whole, naming the field.
          */
         post: operations["importCiScan"];
         delete?: never;
