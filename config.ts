@@ -159,6 +159,8 @@ export const configSchema = z
     WARDEN_ALERT_BURST_WINDOW: z.string().regex(durationPattern, 'must be a duration such as 5m, 15m, 1h').default('15m'),
     /** The one body larger than WARDEN_BODY_LIMIT_BYTES: an enterprise ATT&CK STIX bundle is about 45 MB. */
     WARDEN_ATTACK_BUNDLE_LIMIT_BYTES: z.coerce.number().int().min(1024).default(104_857_600),
+    /** SBOMs and scanner reports: a container image's CycloneDX BOM at the 20,000-component maximum is 3–6 MB. */
+    WARDEN_IMPORT_LIMIT_BYTES: z.coerce.number().int().min(1024).default(33_554_432),
     /** Which Jira custom field holds what, as name=customfield_id pairs (plannedStart, plannedEnd, backoutPlan, affectedCis, problem). */
     WARDEN_JIRA_FIELDS: z
       .string()

@@ -108,6 +108,8 @@ export async function ciComponentRoutes(app: FastifyInstance) {
 
   routes.put('/cis/:id/sbom', {
     config: { roles: componentEditors },
+    // A whole image's SBOM or scan outgrows WARDEN_BODY_LIMIT_BYTES; the other routes keep it.
+    bodyLimit: app.config.WARDEN_IMPORT_LIMIT_BYTES,
     schema: {
       tags: ['cmdb'],
       operationId: 'putCiSbom',

@@ -46,6 +46,8 @@ export async function ciScanRoutes(app: FastifyInstance) {
 
   routes.post('/cis/:id/scans', {
     config: { roles: componentEditors },
+    // A whole image's SBOM or scan outgrows WARDEN_BODY_LIMIT_BYTES; the other routes keep it.
+    bodyLimit: app.config.WARDEN_IMPORT_LIMIT_BYTES,
     schema: {
       tags: ['cmdb'],
       operationId: 'importCiScan',

@@ -7,8 +7,8 @@ let stack: Stack;
 let olga: string;
 
 beforeAll(async () => {
-  // The largest BOM Warden accepts (maxSbomComponents) is larger than the default body limit.
-  stack = await startStack({ worker: false, env: { WARDEN_BODY_LIMIT_BYTES: String(16 * 1024 * 1024) } });
+  // The largest BOM Warden accepts (maxSbomComponents) fits the import limit, not the default body limit.
+  stack = await startStack({ worker: false });
   olga = await stack.token(['service_owner'], 'olga');
 });
 afterAll(async () => {
