@@ -54,10 +54,14 @@ export async function decideTask(
 ): Promise<DecisionResult> {
   const name = idempotencyKey ? { scope: decisionIdempotencyScope, principalId: actor.principalId, key: idempotencyKey } : undefined;
   const fingerprint = name ? createHash('sha256').update(canonicalJson({ taskId, decision })).digest('hex') : null;
-  const earlier = name ? await storedDecision(app, name, fingerprint) : undefined;
+  // Two independent reads, side by side: the key's answer, if any, and the task as the actor sees it.
+  const [earlier, visible] = await Promise.all([
+    name ? storedDecision(app, name, fingerprint) : undefined,
+    findVisibleTask(app.db, actor, taskId),
+  ]);
   if (earlier?.result) return earlier.result;
 
-  const task = await taskToDecide(app, actor, taskId, decision);
+  const task = visible ?? (await taskNotVisible(app, actor, taskId, decision));
   const repeated = earlierAnswer(task, actor, decision);
   if (repeated) return repeated;
   if (task.status !== 'open') throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
@@ -112,13 +116,11 @@ export async function decideTask(
 }
 
 /**
- * The task, read once when the actor may see it (the usual case); a task they may not see is a 404
- * when it does not exist, and a 403, audited, when their role fits but the record is another owner's
- * (the workflow knows roles, not owners). Any other task goes on to the workflow's validator.
+ * A task the actor may not see: a 404 when it does not exist, and a 403, audited, when their role
+ * fits but the record is another owner's (the workflow knows roles, not owners). Any other task goes
+ * on to the workflow's validator, which refuses it with its own reason.
  */
-async function taskToDecide(app: FastifyInstance, actor: Actor, taskId: string, decision: DecisionBody): Promise<HumanTask> {
-  const visible = await findVisibleTask(app.db, actor, taskId);
-  if (visible) return visible;
+async function taskNotVisible(app: FastifyInstance, actor: Actor, taskId: string, decision: DecisionBody): Promise<HumanTask> {
   const task = await findTask(app.db, taskId);
   if (!task) throw notFound('task', taskId);
   if (holdsAllowedRole(actor, task)) {
