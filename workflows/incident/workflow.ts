@@ -8,7 +8,6 @@ import {
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
-  proxyLocalActivities,
   setHandler,
   sleep,
   uuid4,
@@ -62,26 +61,6 @@ const incidents = proxyActivities<IncidentActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', maximumInterval: '1m' },
 });
-// The records a playbook writes at every step (status, step, action confirmation, review) are the
-// same short, idempotent PostgreSQL writes, made as local activities: each completes inside the
-// workflow task that reached it instead of costing a schedule, a poll, a completion and a further
-// workflow task through the server (about half of a playbook's activities; docs/performance.md).
-// Retried the same way; runs recorded before this patch replay them as activities.
-const localRecords = proxyLocalActivities<IncidentActivities>({
-  startToCloseTimeout: '30s',
-  retry: { initialInterval: '1s', maximumInterval: '1m' },
-});
-/** Marks histories whose per-step records are local activities. */
-export const localIncidentRecordsPatch = 'incident-records-local';
-type StepRecords = Pick<
-  IncidentActivities,
-  'updateIncidentStatus' | 'recordIncidentStep' | 'confirmIncidentAction' | 'settleIncidentAction' | 'recordPostIncidentReview'
->;
-/** Where this run writes its per-step records: locally, unless its history began before the patch. */
-function stepRecords(): StepRecords {
-  return patched(localIncidentRecordsPatch) ? localRecords : incidents;
-}
-
 // The notifier bounds its own deliveries per channel; the notification row is a PostgreSQL write
 // retried, like the records, until the database is back.
 const { notify } = proxyActivities<NotificationActivities>({
@@ -373,7 +352,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     } else if (confirmation && typeof actionId === 'string') {
       // The guard admitted only a decision with evidence.
       const { evidence, links } = containmentEvidence(result.data) as ContainmentEvidence;
-      await stepRecords().confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy: decidedBy, evidence, links });
+      await incidents.confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy: decidedBy, evidence, links });
     }
     movedTasks.delete(task.taskId);
   }
@@ -394,7 +373,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   async function setStatus(status: string, actor: string, stamp?: IncidentTimestamp, details?: Record<string, unknown>) {
     state.status = status;
     publishSearchFields({ status });
-    await stepRecords().updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
+    await incidents.updateIncidentStatus({ incidentId: input.incidentId, status, actor, stamp, details });
   }
 
   async function approveCommunication(request: CommunicationRequest, resumed = false) {
@@ -599,7 +578,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     drill,
   });
   const reviewer = review.decidedBy[0] ?? systemActor.principalId;
-  await stepRecords().recordPostIncidentReview({
+  await incidents.recordPostIncidentReview({
     incidentId: input.incidentId,
     actor: reviewer,
     ...reviewFindings(review.data, reviewer, input.title),
@@ -614,7 +593,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
   // `owners` is absent from histories recorded before steps could name them; no step named them then.
   async function runStep(step: PlaybookStep, proposer: string, owners: string[]) {
     const record = (status: 'started' | 'completed' | 'skipped', extra: { taskId?: string; result?: Record<string, unknown> } = {}) =>
-      stepRecords().recordIncidentStep({
+      incidents.recordIncidentStep({
         incidentId: input.incidentId,
         stepId: step.id,
         type: step.type,
@@ -718,7 +697,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
       actionResults.set(actionId, { actionId, status: 'failed', detail });
     }
     const result = actionResults.get(actionId) as ActionResult;
-    await stepRecords().settleIncidentAction({ actionId, incidentId: input.incidentId, status: result.status, detail: result.detail });
+    await incidents.settleIncidentAction({ actionId, incidentId: input.incidentId, status: result.status, detail: result.detail });
     return result;
   }
 
@@ -767,7 +746,7 @@ async function runIncident(input: IncidentPlaybookInput): Promise<IncidentPlaybo
     const confirmedBy = confirmation.decidedBy[0] ?? systemActor.principalId;
     // The guard admitted only a decision with evidence, and the task never expires.
     const { evidence, links } = containmentEvidence(confirmation.data) as ContainmentEvidence;
-    await stepRecords().confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy, evidence, links });
+    await incidents.confirmIncidentAction({ actionId, incidentId: input.incidentId, confirmedBy, evidence, links });
     return { status: 'confirmed', detail: outcome.detail, confirmedBy };
   }
 }
