@@ -69,7 +69,7 @@ export const quickSizes: Sizes = {
   connections: 50,
   listIncidents: 100,
   parked: 50,
-  playbooks: 3,
+  playbooks: 20,
   auditWrites: 200,
   auditWriters: 8,
 };

@@ -37,6 +37,11 @@ interface StoredDecision {
  *   leaves no workflow history) and thrown as a problem with the validator's reason.
  * - A task whose row exists but which its workflow does not know yet (a worker crashed between
  *   recording it and the workflow's next task) is a 503 to retry, not a refusal.
+ * - A decision is idempotent by its content: the same principal sending the same outcome, comment
+ *   and data again, with or without an `Idempotency-Key`, after it took effect is answered what it
+ *   was answered then (the task row holds every accepted decision). So a client retrying after a
+ *   lost answer gets 200, and a 503 means the outcome is really unknown: Temporal went away during
+ *   the Update and the row does not show the decision (yet), or PostgreSQL cannot say.
  * - With an `Idempotency-Key`, a retry of a decision that succeeded answers the same result; a retry
  *   while the first is in flight joins it (the key is the Update's id, which Temporal deduplicates).
  */
@@ -49,22 +54,17 @@ export async function decideTask(
 ): Promise<DecisionResult> {
   const name = idempotencyKey ? { scope: decisionIdempotencyScope, principalId: actor.principalId, key: idempotencyKey } : undefined;
   const fingerprint = name ? createHash('sha256').update(canonicalJson({ taskId, decision })).digest('hex') : null;
-  const earlier = name ? await storedDecision(app, name, fingerprint) : undefined;
+  // Two independent reads, side by side: the key's answer, if any, and the task as the actor sees it.
+  const [earlier, visible] = await Promise.all([
+    name ? storedDecision(app, name, fingerprint) : undefined,
+    findVisibleTask(app.db, actor, taskId),
+  ]);
   if (earlier?.result) return earlier.result;
 
-  const task = await findTask(app.db, taskId);
-  if (!task) throw notFound('task', taskId);
-  if (!(await findVisibleTask(app.db, actor, taskId)) && holdsAllowedRole(actor, task)) {
-    // The role fits but the record is another owner's: the workflow knows roles, not owners.
-    const problem = forbidden('this task is on a record that is not yours (no service or CI of yours) and is not assigned to you');
-    await auditRefusal(app, actor, task, decision, { status: 403, type: 'NotYourRecord', detail: problem.detail });
-    throw problem;
-  }
-  // A retry of a keyed decision goes to the workflow even when the row shows it closed: it may be
-  // this key's own decision, and the Update with the key's id answers with its result.
-  if (task.status !== 'open' && !earlier) {
-    throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
-  }
+  const task = visible ?? (await taskNotVisible(app, actor, taskId, decision));
+  const repeated = earlierAnswer(task, actor, decision);
+  if (repeated) return repeated;
+  if (task.status !== 'open') throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
   // What the task's form declares (domain/task-forms.ts), checked here as the inbox renders it.
   const dataErrors = checkTaskData(task.kind, task.details, decision.data);
   if (dataErrors.length) throw invalid(dataErrors.map((error) => ({ ...error, path: `body.${error.path}` })));
@@ -78,15 +78,23 @@ export async function decideTask(
   }
 
   const { principalId, roles } = actor;
+  let result: DecisionResult;
   try {
-    const result = await app.temporal.client.workflow.getHandle(task.workflow_id).executeUpdate(decideUpdate, {
+    result = await app.temporal.client.workflow.getHandle(task.workflow_id).executeUpdate(decideUpdate, {
       args: [{ taskId: task.id, actor: { principalId, roles }, ...decision }],
       ...(name ? { updateId: `decision/${createHash('sha256').update(`${principalId}\n${name.key}`).digest('hex').slice(0, 32)}` } : {}),
     });
-    if (name) await completeIdempotencyKey(app.db, name, { taskId, decision, result } satisfies StoredDecision);
-    return result;
   } catch (error) {
     const refusal = updateRefusal(error, 'the workflow that owned this task has finished');
+    if (!refusal || refusal.type === refusalTypes.closed) {
+      // Temporal went away mid-Update, or a concurrent repeat of this decision closed the task: if
+      // the row shows this decision it took effect, and that is the answer. Unreadable, unknown.
+      const taken = await findTask(app.db, taskId).then(
+        (row) => row && earlierAnswer(row, actor, decision),
+        () => undefined,
+      );
+      if (taken) return taken;
+    }
     if (!refusal) throw error;
     if (refusal.type === refusalTypes.notFound && (await findTask(app.db, taskId))?.status === 'open') {
       // The row is open but the workflow has not registered the task: it will once its worker
@@ -97,6 +105,57 @@ export async function decideTask(
     await auditRefusal(app, actor, task, decision, { status: problem.status, type: refusal.type, detail: problem.detail });
     throw problem;
   }
+  if (name) {
+    // The decision took effect: a key left without its answer costs a retry one read of the task
+    // row (the repeat answers from there), while failing now would tell the client it may not have.
+    await completeIdempotencyKey(app.db, name, { taskId, decision, result } satisfies StoredDecision).catch((error: unknown) =>
+      app.log.warn({ err: error, taskId }, 'the decision took effect but its idempotency key could not be completed'),
+    );
+  }
+  return result;
+}
+
+/**
+ * A task the actor may not see: a 404 when it does not exist, and a 403, audited, when their role
+ * fits but the record is another owner's (the workflow knows roles, not owners). Any other task goes
+ * on to the workflow's validator, which refuses it with its own reason.
+ */
+async function taskNotVisible(app: FastifyInstance, actor: Actor, taskId: string, decision: DecisionBody): Promise<HumanTask> {
+  const task = await findTask(app.db, taskId);
+  if (!task) throw notFound('task', taskId);
+  if (holdsAllowedRole(actor, task)) {
+    const problem = forbidden('this task is on a record that is not yours (no service or CI of yours) and is not assigned to you');
+    await auditRefusal(app, actor, task, decision, { status: 403, type: 'NotYourRecord', detail: problem.detail });
+    throw problem;
+  }
+  return task;
+}
+
+/**
+ * What the workflow answered when it accepted this same decision (principal, outcome, comment and
+ * data) on this task, rebuilt from the row as `HumanTasks.accept` built it; undefined when the task
+ * holds no such decision. Only the first matching decision counts: a principal's decisions on one
+ * task never repeat, since the validator refuses a second approval by the same person.
+ */
+function earlierAnswer(task: HumanTask, actor: Actor, decision: DecisionBody): DecisionResult | undefined {
+  const content = canonicalJson({ outcome: decision.outcome, comment: decision.comment ?? null, data: decision.data ?? null });
+  const index = task.decisions.findIndex(
+    (earlier) =>
+      earlier.principalId === actor.principalId &&
+      canonicalJson({ outcome: earlier.outcome, comment: earlier.comment, data: earlier.data }) === content,
+  );
+  if (index < 0) return undefined;
+  const approving = task.approve_outcome !== null && decision.outcome === task.approve_outcome;
+  // Approvals up to this decision, itself included when it is one; a task without four eyes has none.
+  const approvals = task.decisions.slice(0, index + 1).filter((earlier) => earlier.outcome === task.approve_outcome).length;
+  const closes = !approving || approvals >= task.approvals_required;
+  return {
+    taskId: task.id,
+    status: closes ? 'decided' : 'awaiting_approval',
+    outcome: decision.outcome,
+    approvals,
+    approvalsRequired: task.approvals_required,
+  };
 }
 
 function holdsAllowedRole(actor: Actor, task: HumanTask) {

@@ -58,7 +58,7 @@ export async function taskRoutes(app: FastifyInstance) {
       operationId: 'decideTask',
       summary: 'Decide a human task',
       description:
-        'Decide a task on a record of yours (or one assigned to you): the workflow validates the decision (role, own request, four-eyes, outcome) before accepting it. Send Idempotency-Key to retry safely: a retry of a decision that succeeded answers its result again. 503 with Retry-After when the task is not ready for decisions yet.',
+        'Decide a task on a record of yours (or one assigned to you): the workflow validates the decision (role, own request, four-eyes, outcome) before accepting it. The same decision (outcome, comment and data) sent again by the same person after it took effect is answered with its result again, with or without Idempotency-Key; a key also makes a different request under it a 409. 503 with Retry-After when the task is not ready for decisions yet, or when the outcome cannot be told.',
       params: uuidParam,
       headers: idempotencyHeaders,
       body: decisionBody,

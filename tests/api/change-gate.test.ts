@@ -132,7 +132,10 @@ describe('the change security gate', () => {
     const task = await reviewTask(stack, reviewerA, accepted.id);
     expect(task.approvalsRequired).toBe(2);
     expect((await decide(reviewerA, task.id, 'approved')).body).toMatchObject({ status: 'awaiting_approval', approvals: 1 });
-    const twice = await decide(reviewerA, task.id, 'approved');
+    // The same approval again (a client retrying) is answered as before and counts once; a second
+    // approval in other words by the same person is refused.
+    expect((await decide(reviewerA, task.id, 'approved')).body).toMatchObject({ status: 'awaiting_approval', approvals: 1 });
+    const twice = await decide(reviewerA, task.id, 'approved', 'approving once more');
     expect(twice.status).toBe(403);
     expect(twice.body.detail).toMatch(/different person/);
     expect((await decide(reviewerB, task.id, 'approved')).body).toMatchObject({ status: 'decided', approvals: 2 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../../db/create-db';
 import { decide, openTask, seedCi } from '../setup/fixtures';
@@ -13,15 +14,15 @@ let analyst: string;
 let incidentId: string;
 let workflowId: string;
 
-beforeAll(async () => {
-  stack = await startStack();
-  analyst = await stack.token(['security_analyst'], 'ana');
-  const reporter = await stack.token(['reporter'], 'rita');
-  const { ciId } = await seedCi(stack.db, { owner: 'sam' });
+let reporter: string;
+let ciId: string;
+
+/** Reports an incident the analyst may decide on; answers its id and workflow id. */
+async function reportIncident(title: string) {
   const reported = await stack.request('POST', '/incidents', {
     token: reporter,
     body: {
-      title: 'Phishing mailbox compromise',
+      title,
       description: 'Mail rules forward to an outside address',
       category: 'unauthorised_access',
       affectedCis: [ciId],
@@ -31,8 +32,15 @@ beforeAll(async () => {
     },
   });
   expect(reported.status).toBe(202);
-  incidentId = reported.body.id;
-  workflowId = reported.body.workflowId;
+  return { id: reported.body.id as string, workflowId: reported.body.workflowId as string };
+}
+
+beforeAll(async () => {
+  stack = await startStack();
+  analyst = await stack.token(['security_analyst'], 'ana');
+  reporter = await stack.token(['reporter'], 'rita');
+  ({ ciId } = await seedCi(stack.db, { owner: 'sam' }));
+  ({ id: incidentId, workflowId } = await reportIncident('Phishing mailbox compromise'));
 });
 afterAll(async () => {
   await stack?.close();
@@ -77,6 +85,59 @@ describe('a decision with an Idempotency-Key', () => {
     expect(await auditCount('task.decided', task.id)).toBe(1);
     const row = await stack.db.selectFrom('human_tasks').select('decisions').where('id', '=', task.id).executeTakeFirstOrThrow();
     expect(row.decisions).toHaveLength(1);
+  }, 60_000);
+});
+
+describe('a repeated decision (issue #21)', () => {
+  it('answers the same decision again by the same person, without a key, with what it answered, and records it once', async () => {
+    const { id } = await reportIncident('Repeated acknowledgement');
+    const task = await openTask(stack, analyst, id, 'incident.acknowledge');
+    const first = await decide(stack, analyst, task.id, 'acknowledged', { comment: 'looking now' });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ taskId: task.id, status: 'decided', outcome: 'acknowledged', approvals: 0, approvalsRequired: 1 });
+
+    // As a client does when the first answer was lost: the same request again.
+    const again = await decide(stack, analyst, task.id, 'acknowledged', { comment: 'looking now' });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    // Other words, or another person, are another decision on a decided task.
+    expect((await decide(stack, analyst, task.id, 'acknowledged', { comment: 'on it' })).status).toBe(409);
+    const otherAnalyst = await stack.token(['security_analyst'], 'bea');
+    expect((await decide(stack, otherAnalyst, task.id, 'acknowledged', { comment: 'looking now' })).status).toBe(409);
+
+    expect(await auditCount('task.decided', task.id)).toBe(1);
+    const row = await stack.db.selectFrom('human_tasks').select('decisions').where('id', '=', task.id).executeTakeFirstOrThrow();
+    expect(row.decisions).toHaveLength(1);
+  }, 60_000);
+
+  it('answers 200, not 503, when the decision took effect but its idempotency key could not be completed', async () => {
+    const { id } = await reportIncident('Answer lost after the Update');
+    const task = await openTask(stack, analyst, id, 'incident.acknowledge');
+    const key = `ack-${randomUUID()}`;
+    const body = { outcome: 'acknowledged', data: { note: 'mailbox locked' } };
+    // PostgreSQL refuses to complete the key as a server that is shutting down would (57P03), and
+    // only that: the key's claim (an insert) and the decision's own record go through.
+    await sql`create function refuse_key_completion() returns trigger language plpgsql as $$
+      begin raise exception 'the database system is shutting down' using errcode = '57P03'; end $$`.execute(stack.db);
+    await sql`create trigger refuse_key_completion before update on idempotency_keys
+      for each row execute function refuse_key_completion()`.execute(stack.db);
+    let first: Awaited<ReturnType<typeof keyed>>;
+    try {
+      first = await keyed(task.id, key, body);
+    } finally {
+      await sql`drop trigger refuse_key_completion on idempotency_keys`.execute(stack.db);
+      await sql`drop function refuse_key_completion()`.execute(stack.db);
+    }
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ taskId: task.id, status: 'decided', outcome: 'acknowledged' });
+    const stored = await stack.db.selectFrom('idempotency_keys').select('request').where('key', '=', key).executeTakeFirstOrThrow();
+    expect(stored.request).not.toHaveProperty('result');
+
+    // The key never got its answer; the retry finds the decision on the task instead.
+    const retry = await keyed(task.id, key, body);
+    expect(retry.status).toBe(200);
+    expect(retry.body).toEqual(first.body);
+    expect(await auditCount('task.decided', task.id)).toBe(1);
   }, 60_000);
 });
 
