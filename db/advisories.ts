@@ -348,6 +348,48 @@ export async function recordVerifiedFix(
   });
 }
 
+/**
+ * A rescan or a new SBOM shows fixed a CI whose owner reported the patch (`patched` with a version):
+ * the evidence is recorded on the remediation as `resolution.confirmedBy`, audited, so the record
+ * says the patch was seen, not only reported. Safe to retry because a remediation already confirmed,
+ * verified by evidence in the first place, or no longer patched is left as it is.
+ */
+export async function confirmReportedPatch(
+  db: Kysely<Database>,
+  input: { advisoryId: string; evidence: RemediationEvidence },
+): Promise<boolean> {
+  const { ciId } = input.evidence;
+  let confirmed = false;
+  await auditedWrite(db, async (trx) => {
+    const row = await trx
+      .selectFrom('advisory_remediations')
+      .select(['status', 'resolution', 'installed_version'])
+      .where('advisory_id', '=', input.advisoryId)
+      .where('ci_id', '=', ciId)
+      .forUpdate()
+      .executeTakeFirst();
+    const resolution = row?.resolution ?? null;
+    const reported = row?.status === 'patched' && typeof resolution?.version === 'string';
+    if (!reported || resolution?.confirmedBy) return undefined;
+    const confirmedBy = { ...input.evidence, confirmedAt: new Date().toISOString() };
+    await trx
+      .updateTable('advisory_remediations')
+      .set({ resolution: json({ ...resolution, confirmedBy }), updated_at: new Date() })
+      .where('advisory_id', '=', input.advisoryId)
+      .where('ci_id', '=', ciId)
+      .execute();
+    confirmed = true;
+    return {
+      actor: systemActor.principalId,
+      action: 'advisory.remediation_patch_confirmed',
+      subjectType: 'advisory',
+      subjectId: input.advisoryId,
+      details: { ciId, version: resolution?.version, evidence: input.evidence },
+    };
+  });
+  return confirmed;
+}
+
 const sameEvidence = (a: unknown, b: RemediationEvidence) => JSON.stringify(a) === JSON.stringify(b);
 
 /**

@@ -151,6 +151,9 @@ export type EvidenceVerdict = 'fixed' | 'affected' | 'silent';
 /** The workflow's patch for closing and reopening remediations on scanner and SBOM evidence. */
 export const verifiedFixPatch = 'warden-verified-fix';
 
+/** The workflow's patch for recording scanner or SBOM evidence that confirms a patch the owner reported. */
+export const patchConfirmedPatch = 'warden-patch-confirmed';
+
 export interface CloseAdvisoryRequest {
   actor: string;
   reason: string;
