@@ -360,13 +360,19 @@ function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
   }
   // Fixed-only (as Red Hat publishes): a package named only with its fixed builds is affected below
   // them. With several fixed builds (one per stream) any version below one of them counts: the
-  // conservative reading, since CSAF does not say which stream an installed build belongs to.
+  // conservative reading, since CSAF does not say which stream an installed build belongs to. Each
+  // bound is also kept as an interval, so it is ordered as the package's ecosystem orders builds (rpm, dpkg).
   const affected = [...byProduct.values()]
-    .map((p) => ({
-      ...p,
-      ranges: distinct(p.ranges.length ? p.ranges : p.fixed.map((f) => `<${normalizeVersion(f)}`)),
-      fixed: distinct(p.fixed),
-    }))
+    .map((p): AffectedProduct => {
+      if (p.ranges.length) return { ...p, ranges: distinct(p.ranges), fixed: distinct(p.fixed) };
+      const intervals = distinct(p.fixed).map((f): VersionInterval => ({ range: `<${normalizeVersion(f)}`, type: 'ECOSYSTEM', fixed: f }));
+      return {
+        ...p,
+        ranges: distinct(intervals.map((i) => i.range)),
+        fixed: distinct(p.fixed),
+        ...(intervals.length ? { intervals } : {}),
+      };
+    })
     .filter((p) => p.ranges.length > 0);
   const scores = doc.vulnerabilities.flatMap((v) =>
     v.scores.flatMap((s) => [s.cvss_v4, s.cvss_v3, s.cvss_v2].filter((score) => score !== undefined)),
