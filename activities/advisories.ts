@@ -1,6 +1,7 @@
 import {
   cisWithComponents,
   closeAdvisory,
+  confirmReportedPatch,
   findAdvisory,
   openRemediation,
   recordAdvisoryAlert,
@@ -106,6 +107,11 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
       escalations: number;
     }): Promise<void> {
       await recordVerifiedFix(db, input);
+    },
+
+    /** Safe to retry: a patch already confirmed is left as it is (db/advisories.ts). */
+    async confirmReportedPatch(input: { advisoryId: string; evidence: RemediationEvidence }): Promise<{ confirmed: boolean }> {
+      return { confirmed: await confirmReportedPatch(db, input) };
     },
 
     /** Safe to retry: a remediation this evidence reopened answers the same again (db/advisories.ts). */

@@ -272,7 +272,8 @@ const runningRemediation: RemediationStatus[] = ['open', 'exception_requested', 
 
 /**
  * What one scanner import says of an advisory on a CI. A finding is tied to the remediation when its
- * vulnerability id is the advisory's id or one of its aliases (compared case-insensitively: GHSA ids
+ * vulnerability id, or an id the scanner relates to it (Grype's relatedVulnerabilities: the CVE of a
+ * GHSA match), is the advisory's id or one of its aliases (compared case-insensitively: GHSA ids
  * come in both cases) and, when both name a package, it is the remediated package. `affected`: the
  * import contains a tied finding; `fixed`: scanners have reported tied findings and every one is
  * closed now (by this import or an earlier one: an import whose signal was lost is proved again by
@@ -289,7 +290,10 @@ export async function scanVerdict(
     .select(['f.status', 'f.last_import_id'])
     .where('r.advisory_id', '=', key.advisoryId)
     .where('r.ci_id', '=', key.ciId)
-    .where(sql<boolean>`lower(f.vulnerability_id) in (select lower(alias) from unnest(array_append(a.aliases, a.id)) as alias)`)
+    .where(
+      sql<boolean>`exists (select 1 from unnest(array_prepend(f.vulnerability_id, f.related_ids)) as named(id)
+                     where lower(named.id) in (select lower(alias) from unnest(array_append(a.aliases, a.id)) as alias))`,
+    )
     .where(sql<boolean>`(r.purl is null or f.purl is null or lower(f.purl) = lower(r.purl))`)
     .execute();
   if (tied.some((f) => f.status === 'open' && f.last_import_id === key.importId)) return 'affected';
@@ -342,6 +346,48 @@ export async function recordVerifiedFix(
       }
     );
   });
+}
+
+/**
+ * A rescan or a new SBOM shows fixed a CI whose owner reported the patch (`patched` with a version):
+ * the evidence is recorded on the remediation as `resolution.confirmedBy`, audited, so the record
+ * says the patch was seen, not only reported. Safe to retry because a remediation already confirmed,
+ * verified by evidence in the first place, or no longer patched is left as it is.
+ */
+export async function confirmReportedPatch(
+  db: Kysely<Database>,
+  input: { advisoryId: string; evidence: RemediationEvidence },
+): Promise<boolean> {
+  const { ciId } = input.evidence;
+  let confirmed = false;
+  await auditedWrite(db, async (trx) => {
+    const row = await trx
+      .selectFrom('advisory_remediations')
+      .select(['status', 'resolution', 'installed_version'])
+      .where('advisory_id', '=', input.advisoryId)
+      .where('ci_id', '=', ciId)
+      .forUpdate()
+      .executeTakeFirst();
+    const resolution = row?.resolution ?? null;
+    const reported = row?.status === 'patched' && typeof resolution?.version === 'string';
+    if (!reported || resolution?.confirmedBy) return undefined;
+    const confirmedBy = { ...input.evidence, confirmedAt: new Date().toISOString() };
+    await trx
+      .updateTable('advisory_remediations')
+      .set({ resolution: json({ ...resolution, confirmedBy }), updated_at: new Date() })
+      .where('advisory_id', '=', input.advisoryId)
+      .where('ci_id', '=', ciId)
+      .execute();
+    confirmed = true;
+    return {
+      actor: systemActor.principalId,
+      action: 'advisory.remediation_patch_confirmed',
+      subjectType: 'advisory',
+      subjectId: input.advisoryId,
+      details: { ciId, version: resolution?.version, evidence: input.evidence },
+    };
+  });
+  return confirmed;
 }
 
 const sameEvidence = (a: unknown, b: RemediationEvidence) => JSON.stringify(a) === JSON.stringify(b);

@@ -260,6 +260,8 @@ export interface VulnerabilityFindingsTable {
   scanner: string;
   finding_key: string;
   vulnerability_id: string;
+  /** The scanner's other ids for the same vulnerability: a finding ties to an advisory through any of them. */
+  related_ids: ColumnType<string[], string[] | undefined, string[]>;
   component: string;
   purl: string | null;
   installed_version: string | null;

@@ -15,6 +15,25 @@ export interface AffectedProduct {
   /** Each entry is a semver range (">=1.2.0 <1.4.3", "<2", "1.x || 3.x") or an exact version ("2019-R2"). */
   ranges: string[];
   fixed: string[];
+  /** The OSV ecosystem the source named ("PyPI", "Maven", "Debian:12"): which version order its intervals use. */
+  ecosystem?: string;
+  /**
+   * The ranges an OSV document gave as events, kept with its own version spellings so they are
+   * ordered by the ecosystem's rules; each names the `ranges` entry it was also written as (semver,
+   * which advisories stored before intervals existed and hand-typed ones still match by).
+   */
+  intervals?: VersionInterval[];
+}
+
+/** One OSV interval: from `introduced` (absent or "0": from the first version) up to `fixed` (excluded) or `lastAffected` (included). */
+export interface VersionInterval {
+  /** The `ranges` entry this interval was written as. */
+  range: string;
+  /** OSV's range type: SEMVER orders by semver whatever the package; ECOSYSTEM by the package's ecosystem. */
+  type: 'SEMVER' | 'ECOSYSTEM';
+  introduced?: string;
+  fixed?: string;
+  lastAffected?: string;
 }
 
 /** An advisory as Warden keeps it, whatever format it arrived in. */
@@ -131,6 +150,9 @@ export type EvidenceVerdict = 'fixed' | 'affected' | 'silent';
 
 /** The workflow's patch for closing and reopening remediations on scanner and SBOM evidence. */
 export const verifiedFixPatch = 'warden-verified-fix';
+
+/** The workflow's patch for recording scanner or SBOM evidence that confirms a patch the owner reported. */
+export const patchConfirmedPatch = 'warden-patch-confirmed';
 
 export interface CloseAdvisoryRequest {
   actor: string;

@@ -6,6 +6,7 @@ import {
   type AdvisoryContent,
   type AdvisoryFormat,
   type AffectedProduct,
+  type VersionInterval,
 } from '../domain/advisory';
 import { normalizeVersion } from '../domain/advisory-matching';
 import { timestamp } from './common';
@@ -181,29 +182,44 @@ function fromGeneric(doc: z.infer<typeof genericAdvisory>): AdvisoryContent {
 }
 
 /**
- * OSV events read in order: introduced opens an interval, fixed / last_affected close it. Versions
- * are written as the ecosystem writes them and normalised so semver can order them ("2.0-beta9").
+ * OSV events read in order: introduced opens an interval, fixed / last_affected close it. Each
+ * interval is kept as the source wrote it (matched in the ecosystem's own version order) and as a
+ * semver range, its versions normalised so semver can order them ("2.0-beta9"), which is what the
+ * advisory shows and what an unreadable version falls back to.
  */
-export function osvRanges(events: z.infer<typeof osvEvent>[]): { ranges: string[]; fixed: string[] } {
-  const ranges: string[] = [];
+export function osvRanges(
+  events: z.infer<typeof osvEvent>[],
+  type: VersionInterval['type'] = 'ECOSYSTEM',
+): { ranges: string[]; fixed: string[]; intervals: VersionInterval[] } {
+  const intervals: VersionInterval[] = [];
   const fixed: string[] = [];
-  let lower: string | undefined;
+  let open: { lower: string; introduced?: string } | undefined;
   for (const event of events) {
-    if (event.introduced !== undefined) lower = event.introduced === '0' ? '>=0.0.0-0' : `>=${normalizeVersion(event.introduced)}`;
+    if (event.introduced !== undefined) {
+      open =
+        event.introduced === '0'
+          ? { lower: '>=0.0.0-0' }
+          : { lower: `>=${normalizeVersion(event.introduced)}`, introduced: event.introduced };
+    }
+    if (event.fixed !== undefined) fixed.push(event.fixed);
     const upper =
       event.fixed !== undefined
-        ? `<${normalizeVersion(event.fixed)}`
+        ? { text: `<${normalizeVersion(event.fixed)}`, bound: { fixed: event.fixed } }
         : event.last_affected !== undefined
-          ? `<=${normalizeVersion(event.last_affected)}`
+          ? { text: `<=${normalizeVersion(event.last_affected)}`, bound: { lastAffected: event.last_affected } }
           : undefined;
-    if (event.fixed !== undefined) fixed.push(event.fixed);
-    if (upper && lower) {
-      ranges.push(`${lower} ${upper}`);
-      lower = undefined;
+    if (upper && open) {
+      intervals.push({
+        range: `${open.lower} ${upper.text}`,
+        type,
+        ...(open.introduced !== undefined ? { introduced: open.introduced } : {}),
+        ...upper.bound,
+      });
+      open = undefined;
     }
   }
-  if (lower) ranges.push(lower);
-  return { ranges, fixed };
+  if (open) intervals.push({ range: open.lower, type, ...(open.introduced !== undefined ? { introduced: open.introduced } : {}) });
+  return { ranges: intervals.map((i) => i.range), fixed, intervals };
 }
 
 function fromOsv(doc: z.infer<typeof osvAdvisory>): AdvisoryContent {
@@ -213,13 +229,18 @@ function fromOsv(doc: z.infer<typeof osvAdvisory>): AdvisoryContent {
   );
   const affected = doc.affected.map((entry): AffectedProduct => {
     // GIT ranges name commits, not versions Warden can compare.
-    const parts = entry.ranges.filter((r) => r.type !== 'GIT').map((r) => osvRanges(r.events));
+    const parts = entry.ranges
+      .filter((r) => r.type !== 'GIT')
+      .map((r) => osvRanges(r.events, r.type === 'SEMVER' ? 'SEMVER' : 'ECOSYSTEM'));
     const purl = entry.package.purl ? purlParts(entry.package.purl)?.package : ecosystemPurl(entry.package.ecosystem, entry.package.name);
+    const intervals = parts.flatMap((p) => p.intervals);
     return {
       product: entry.package.name,
       ...(purl ? { purl } : {}),
       ranges: [...parts.flatMap((p) => p.ranges), ...entry.versions],
       fixed: distinct(parts.flatMap((p) => p.fixed)),
+      ...(entry.package.ecosystem ? { ecosystem: entry.package.ecosystem } : {}),
+      ...(intervals.length ? { intervals } : {}),
     };
   });
   return {
@@ -342,13 +363,19 @@ function fromCsaf(doc: z.infer<typeof csafAdvisory>): AdvisoryContent {
   }
   // Fixed-only (as Red Hat publishes): a package named only with its fixed builds is affected below
   // them. With several fixed builds (one per stream) any version below one of them counts: the
-  // conservative reading, since CSAF does not say which stream an installed build belongs to.
+  // conservative reading, since CSAF does not say which stream an installed build belongs to. Each
+  // bound is also kept as an interval, so it is ordered as the package's ecosystem orders builds (rpm, dpkg).
   const affected = [...byProduct.values()]
-    .map((p) => ({
-      ...p,
-      ranges: distinct(p.ranges.length ? p.ranges : p.fixed.map((f) => `<${normalizeVersion(f)}`)),
-      fixed: distinct(p.fixed),
-    }))
+    .map((p): AffectedProduct => {
+      if (p.ranges.length) return { ...p, ranges: distinct(p.ranges), fixed: distinct(p.fixed) };
+      const intervals = distinct(p.fixed).map((f): VersionInterval => ({ range: `<${normalizeVersion(f)}`, type: 'ECOSYSTEM', fixed: f }));
+      return {
+        ...p,
+        ranges: distinct(intervals.map((i) => i.range)),
+        fixed: distinct(p.fixed),
+        ...(intervals.length ? { intervals } : {}),
+      };
+    })
     .filter((p) => p.ranges.length > 0);
   const scores = doc.vulnerabilities.flatMap((v) =>
     v.scores.flatMap((s) => [s.cvss_v4, s.cvss_v3, s.cvss_v2].filter((score) => score !== undefined)),
@@ -525,6 +552,19 @@ export const advisoryDetail = advisorySummary
         cpe: z.string().optional(),
         ranges: z.array(z.string()),
         fixed: z.array(z.string()),
+        ecosystem: z.string().optional().describe('the OSV ecosystem: its version order decides the intervals'),
+        intervals: z
+          .array(
+            z.object({
+              range: z.string().describe('the `ranges` entry this interval is also written as'),
+              type: z.enum(['SEMVER', 'ECOSYSTEM']),
+              introduced: z.string().optional(),
+              fixed: z.string().optional(),
+              lastAffected: z.string().optional(),
+            }),
+          )
+          .optional()
+          .describe("OSV's events as the source wrote them, ordered by the ecosystem's (or the component purl's) version rules"),
       }),
     ),
     cvssVector: z.string().nullable(),

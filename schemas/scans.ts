@@ -49,6 +49,8 @@ export const grypeReport = z.looseObject({
           fix: z.looseObject({ versions: z.array(z.string().max(200)).default([]) }).optional(),
         }),
         artifact: z.looseObject({ name: id, version: optionalText(200), purl: z.string().max(2000).optional() }),
+        // The same vulnerability under its other ids (a GHSA match names its CVE here).
+        relatedVulnerabilities: z.array(z.looseObject({ id })).max(100).default([]),
       }),
     )
     .max(maxScanFindings),
@@ -139,6 +141,7 @@ function packageFinding(input: {
   severity: FindingSeverity;
   title: string | undefined;
   where?: string;
+  related?: string[];
 }): ScanFinding {
   const pkg = input.purl ? purlParts(input.purl)?.package : undefined;
   return {
@@ -150,6 +153,7 @@ function packageFinding(input: {
     fixedVersions: input.fixed,
     severity: input.severity,
     title: input.title?.trim() || null,
+    ...(input.related?.length ? { relatedIds: [...new Set(input.related)].filter((id) => id !== input.vulnerabilityId) } : {}),
   };
 }
 
@@ -180,6 +184,7 @@ function fromGrype(doc: z.infer<typeof grypeReport>): ScanFinding[] {
       fixed: m.vulnerability.fix?.versions ?? [],
       severity: scannerSeverity(m.vulnerability.severity),
       title: m.vulnerability.description?.split('\n')[0],
+      related: m.relatedVulnerabilities.map((related) => related.id),
     }),
   );
 }
@@ -304,6 +309,7 @@ export const findingsQuery = z.strictObject({
 export const findingView = z.object({
   scanner: z.string(),
   vulnerabilityId: z.string(),
+  relatedIds: z.array(z.string()).describe('the same vulnerability under other ids, as the scanner named them (Grype: the CVE of a GHSA)'),
   component: z.string(),
   purl: z.string().nullable(),
   installedVersion: z.string().nullable(),

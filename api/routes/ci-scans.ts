@@ -96,6 +96,7 @@ export async function ciScanRoutes(app: FastifyInstance) {
         items: rows.map((f) => ({
           scanner: f.scanner,
           vulnerabilityId: f.vulnerability_id,
+          relatedIds: f.related_ids,
           component: f.component,
           purl: f.purl,
           installedVersion: f.installed_version,

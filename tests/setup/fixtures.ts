@@ -58,6 +58,37 @@ export function incidentWhen(stack: Stack, token: string, id: string, until: (in
   );
 }
 
+/** Waits until one CI's remediation of an advisory, as `token` reads it on the advisory, satisfies `settled`, then returns it. */
+export function remediationWhen(
+  stack: Stack,
+  token: string,
+  key: { advisoryId: string; ciId: string },
+  settled: (remediation: Record<string, any>) => boolean,
+  what: string,
+) {
+  return eventually(
+    async () => {
+      const detail = (await stack.request('GET', `/advisories/${key.advisoryId}`, { token })).body;
+      const remediation = detail.remediationDetails?.find((r: { ciId: string }) => r.ciId === key.ciId);
+      return remediation && settled(remediation) && remediation;
+    },
+    20_000,
+    what,
+  );
+}
+
+/** The audit trail of one advisory's remediation on one CI, in order. */
+export async function remediationAudit(stack: Stack, key: { advisoryId: string; ciId: string }) {
+  const events = await stack.db
+    .selectFrom('audit_events')
+    .select(['action', 'details'])
+    .where('subject_id', '=', key.advisoryId)
+    .where('action', 'like', 'advisory.remediation_%')
+    .orderBy('id')
+    .execute();
+  return events.filter((event) => (event.details as { ciId?: string }).ciId === key.ciId);
+}
+
 /** Waits for the open task of `kind` on a subject, then returns it. */
 export function openTask(stack: Stack, token: string, subjectId: string, kind: string) {
   return eventually(

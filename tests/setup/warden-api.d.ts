@@ -2870,6 +2870,18 @@ export interface components {
                 cpe?: string;
                 ranges: string[];
                 fixed: string[];
+                /** @description the OSV ecosystem: its version order decides the intervals */
+                ecosystem?: string;
+                /** @description OSV's events as the source wrote them, ordered by the ecosystem's (or the component purl's) version rules */
+                intervals?: {
+                    /** @description the `ranges` entry this interval is also written as */
+                    range: string;
+                    /** @enum {string} */
+                    type: "SEMVER" | "ECOSYSTEM";
+                    introduced?: string;
+                    fixed?: string;
+                    lastAffected?: string;
+                }[];
             }[];
             cvssVector: string | null;
             preventiveMeasures: string | null;
@@ -14049,6 +14061,8 @@ export interface operations {
                         items: {
                             scanner: string;
                             vulnerabilityId: string;
+                            /** @description the same vulnerability under other ids, as the scanner named them (Grype: the CVE of a GHSA) */
+                            relatedIds: string[];
                             component: string;
                             purl: string | null;
                             installedVersion: string | null;

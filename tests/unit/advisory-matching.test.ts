@@ -89,6 +89,11 @@ describe('advisory formats', () => {
     ).toEqual({
       ranges: ['>=0.0.0-0 <1.2.5', '>=2.0.0 <=2.1.3', '>=3.0.0'],
       fixed: ['1.2.5'],
+      intervals: [
+        { range: '>=0.0.0-0 <1.2.5', type: 'ECOSYSTEM', fixed: '1.2.5' },
+        { range: '>=2.0.0 <=2.1.3', type: 'ECOSYSTEM', introduced: '2.0.0', lastAffected: '2.1.3' },
+        { range: '>=3.0.0', type: 'ECOSYSTEM', introduced: '3.0.0' },
+      ],
     });
     expect(versRanges('vers:semver/>=1.0.0|<1.2.3|2.0.0|>=3.0.0')).toEqual(['>=1.0.0 <1.2.3', '2.0.0', '>=3.0.0']);
   });

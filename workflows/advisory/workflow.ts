@@ -25,6 +25,7 @@ import {
   type RemediationProgress,
   type RemediationStatus,
   type WithdrawAdvisoryRequest,
+  patchConfirmedPatch,
   verifiedFixPatch,
 } from '../../domain/advisory';
 import { durationMs, durationPattern } from '../../domain/duration';
@@ -193,7 +194,8 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
    * A scanner import or a new SBOM for a CI this advisory has a remediation on. Proof of the fix
    * closes a running remediation as verified: its open task is cancelled and the remediation loop
    * records the proof. A CI shown vulnerable again after it was patched reopens, with a new task for
-   * the owner. Anything else (a running remediation still affected, silence) changes nothing.
+   * the owner; one shown fixed after its owner reported the patch has the report confirmed on its
+   * record. Anything else (a running remediation still affected, silence) changes nothing.
    */
   async function weighEvidence(evidence: RemediationEvidence) {
     if (state.status !== 'open' || withdrawal || !patched(verifiedFixPatch)) return;
@@ -210,6 +212,10 @@ async function runAdvisoryResponse(input: AdvisoryResponseInput): Promise<Adviso
         if (taskId)
           await tasks.cancel(taskId, `the fix was verified by ${evidence.source === 'scan' ? `a ${evidence.scanner} scan` : 'a new SBOM'}`);
       }
+      return;
+    }
+    if (verdict === 'fixed') {
+      if (patched(patchConfirmedPatch)) await advisories.confirmReportedPatch({ advisoryId: input.advisoryId, evidence });
       return;
     }
     if (verdict !== 'affected') return;
