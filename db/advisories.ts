@@ -283,6 +283,18 @@ export async function scanVerdict(
   db: Kysely<Database>,
   key: { advisoryId: string; ciId: string; importId: string },
 ): Promise<EvidenceVerdict> {
+  // Findings hold only their latest state. Once a later import of the same scanner exists, this
+  // import's verdict can no longer be read from them (it would credit this import with the later
+  // one's fix); the later import's own evidence, weighed after this, speaks for the CI.
+  const later = await db
+    .selectFrom('scan_imports as this')
+    .innerJoin('scan_imports as later', (join) => join.onRef('later.ci_id', '=', 'this.ci_id').onRef('later.scanner', '=', 'this.scanner'))
+    .select('later.id')
+    .where('this.id', '=', key.importId)
+    .whereRef('later.imported_at', '>', 'this.imported_at')
+    .limit(1)
+    .executeTakeFirst();
+  if (later) return 'silent';
   const tied = await db
     .selectFrom('vulnerability_findings as f')
     .innerJoin('advisory_remediations as r', (join) => join.onRef('r.ci_id', '=', 'f.ci_id'))
