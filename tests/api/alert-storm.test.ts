@@ -45,6 +45,15 @@ const unknownHostAlert = (storm: string, host: string) => ({
   observables: [{ type: 'hash', value: `${storm}-payload` }],
 });
 
+const closedAsNotSecurity = (incidentId: string) =>
+  eventually(
+    async () =>
+      (await stack.db.selectFrom('incidents').select('status').where('id', '=', incidentId).executeTakeFirst())?.status ===
+      'closed_not_security',
+    30_000,
+    'the incident to close as not a security incident',
+  );
+
 it('keeps a storm on a host the CMDB does not know in one incident, the alerts after its close suppressed onto it', async () => {
   const token = await stack.token(['security_analyst'], 'siem-unknown-host');
   const storm = `storm-unknown-${randomBytes(4).toString('hex')}`;
@@ -56,13 +65,7 @@ it('keeps a storm on a host the CMDB does not know in one incident, the alerts a
     );
   const [first] = await send(1);
   expect(first.verdict).toBe('incident');
-  await eventually(
-    async () =>
-      (await stack.db.selectFrom('incidents').select('status').where('id', '=', first.incidentId).executeTakeFirst())?.status ===
-      'closed_not_security',
-    30_000,
-    'the incident to close as not a security incident',
-  );
+  await closedAsNotSecurity(first.incidentId);
   const rest = await send(30);
   expect(rest.map((answer) => [answer.verdict, answer.incidentId])).toEqual(Array(30).fill(['attached', first.incidentId]));
   expect((await stormOutcome(stack.db, storm)).incidents).toBe(1);
@@ -88,13 +91,7 @@ it('judges an alert afresh once the correlation window after such a close has pa
   const storm = `storm-late-${randomBytes(4).toString('hex')}`;
   const alert = () => unknownHostAlert(storm, 'not-in-the-cmdb-either');
   const first = (await stack.request('POST', '/alerts', { token, body: alert() })).body;
-  await eventually(
-    async () =>
-      (await stack.db.selectFrom('incidents').select('status').where('id', '=', first.incidentId).executeTakeFirst())?.status ===
-      'closed_not_security',
-    30_000,
-    'the incident to close as not a security incident',
-  );
+  await closedAsNotSecurity(first.incidentId);
   // As if the close were a window (24 h by default) ago.
   await stack.db
     .updateTable('open_alert_fingerprints')
