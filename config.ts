@@ -116,6 +116,20 @@ export const configSchema = z
     WARDEN_PROVISIONING_SECRET: z.string().min(16).optional(),
     WARDEN_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     WARDEN_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(1200),
+    /** How long an API process may reuse who a token or session is; the bound on a revocation it did not hear of. `0s`: look up every request. */
+    WARDEN_AUTH_CACHE_TTL: z
+      .string()
+      .regex(durationPattern, 'must be a duration such as 5s or 0s (off)')
+      .refine(
+        (text) => !durationPattern.test(text) || durationMs(text) <= 60_000,
+        'must be at most 60s: it bounds how long a revoked credential may still work',
+      )
+      .default('5s'),
+    WARDEN_AUTH_CACHE_ENTRIES: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+    /** The API's PostgreSQL connections. */
+    WARDEN_API_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+    /** The worker's PostgreSQL connections; its activity slots are sized to it (wiring.ts, workerConcurrency). */
+    WARDEN_WORKER_DB_POOL_SIZE: z.coerce.number().int().min(2).max(1000).default(20),
     WARDEN_TRUST_PROXY: trustProxy.default(false),
     /** `command` security checks run executables on the worker host: off unless an operator opts in. */
     WARDEN_COMMAND_CHECKS_ENABLED: z.stringbool().default(false),

@@ -16,6 +16,7 @@ import {
 import type { Config } from './config';
 import type { Database } from './db/database';
 import type { TemporalClientHandle } from './temporal/connection';
+import { createCredentialCache, type CredentialCache, type CredentialCacheSettings } from './http/credential-cache';
 import { authPlugin, rateLimitKey, type AuthOptions } from './http/plugins/auth';
 import { errorsPlugin, frameworkErrors } from './http/plugins/errors';
 import { inputBoundaryPlugin } from './http/plugins/input-boundary';
@@ -33,6 +34,8 @@ export interface ServerDeps {
   db: Kysely<Database>;
   temporal: TemporalClientHandle;
   codec: PayloadCodec;
+  /** Unset: every request looks its credentials up (`warden openapi`, which serves none). */
+  credentialCache?: CredentialCacheSettings;
 }
 
 declare module 'fastify' {
@@ -41,6 +44,7 @@ declare module 'fastify' {
     db: Kysely<Database>;
     temporal: TemporalClientHandle;
     codec: PayloadCodec;
+    credentials: CredentialCache;
   }
 }
 
@@ -73,6 +77,9 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   app.decorate('db', deps.db);
   app.decorate('temporal', deps.temporal);
   app.decorate('codec', deps.codec);
+  const credentials = createCredentialCache(deps.db, deps.credentialCache ?? { ttlMs: 0, maxEntries: 1, databaseUrl: undefined }, app.log);
+  app.decorate('credentials', credentials);
+  app.addHook('onClose', () => credentials.close());
 
   await app.register(requestIdPlugin);
   await app.register(errorsPlugin);

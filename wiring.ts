@@ -6,6 +6,8 @@ import { createOutboundGuard } from './activities/outbound';
 import { toClientOptions } from '@temporalio/envconfig';
 import { type Config, ConfigError, callbackSettings, outboundAllowlist, requireSetting, temporalProfile } from './config';
 import { parseAuditSigningKey } from './db/audit-checkpoints';
+import { durationMs } from './domain/duration';
+import type { CredentialCacheSettings } from './http/credential-cache';
 import type { Database } from './db/database';
 import { ensureShippedPlaybooks } from './db/playbooks';
 import { migrateToLatest } from './migrations/index';
@@ -96,7 +98,34 @@ export function auditCheckpointSettings(config: Config): { every: string; taskQu
 /** What the HTTP server (API and inbox) runs with; it reads its own settings from `config`. */
 export function serverDeps(config: Config, base: { db: Kysely<Database>; temporal: TemporalClientHandle }): ServerDeps {
   const codec = new AesGcmPayloadCodec(parseCodecKeys(requireSetting(config, 'WARDEN_CODEC_KEYS', 'to encrypt Temporal payloads')));
-  return { config, ...base, codec };
+  return { config, ...base, codec, credentialCache: credentialCacheSettings(config) };
+}
+
+/** How the API remembers who a credential stands for (http/credential-cache.ts); it listens on DATABASE_URL. */
+export function credentialCacheSettings(config: Config): CredentialCacheSettings {
+  return {
+    ttlMs: durationMs(config.WARDEN_AUTH_CACHE_TTL),
+    maxEntries: config.WARDEN_AUTH_CACHE_ENTRIES,
+    databaseUrl: config.DATABASE_URL,
+  };
+}
+
+/**
+ * The worker's PostgreSQL pool and the activity slots it can serve. Every activity and local activity
+ * holds at most one connection at a time (a transaction, or one query after another), so slots that
+ * add up to the pool never wait for a connection: a burst beyond them waits in Temporal's task queue,
+ * where another worker may take it, instead of timing out in the pool after 3 s and retrying. Local
+ * activities (the human-task bookkeeping) get a quarter, so a storm of activities cannot hold up the
+ * workflow tasks that wait on them.
+ */
+export function workerConcurrency(config: Config) {
+  const poolSize = config.WARDEN_WORKER_DB_POOL_SIZE;
+  const maxConcurrentLocalActivityExecutions = Math.max(1, Math.floor(poolSize / 4));
+  return {
+    poolSize,
+    maxConcurrentLocalActivityExecutions,
+    maxConcurrentActivityTaskExecutions: poolSize - maxConcurrentLocalActivityExecutions,
+  };
 }
 
 /** Migrates, then loads the reference data Warden ships (the default playbooks). Idempotent. */

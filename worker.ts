@@ -22,7 +22,7 @@ import { ensureAuditCheckpointSchedule } from './temporal/audit-checkpoint-sched
 import { connectionOptions, createDataConverter, type TemporalSettings } from './temporal/connection';
 import { currentRequestId, requestIdFromHeaders, runWithRequestId } from './temporal/request-id';
 import type { Tracing } from './telemetry/index';
-import { activityDeps, auditCheckpointSettings, temporalSettings } from './wiring';
+import { activityDeps, auditCheckpointSettings, temporalSettings, workerConcurrency } from './wiring';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 /** In every bundle: the request id's way to the activities, and tracing for workflows started traced. */
@@ -41,6 +41,7 @@ export const shutdownForce = '10s';
 export interface WardenWorkerOptions {
   /** Every setting the worker and its activities use comes from here, through wiring.ts. */
   config: Config;
+  /** The worker's own pool, of WARDEN_WORKER_DB_POOL_SIZE connections (workerConcurrency): its slots are sized to it. */
   db: Kysely<Database>;
   logger: Logger;
   /** A prebuilt bundle (tests build one for every file); otherwise the worker bundles at start. */
@@ -179,6 +180,7 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
   const settings = temporalSettings(options.config, 'for the worker');
   const identity = `${hostname()}:${process.pid}:${settings.taskQueue}`;
   const connection = await connectWhenAvailable(settings, options.logger);
+  const slots = workerConcurrency(options.config);
   const worker = await Worker.create({
     connection,
     namespace: settings.namespace,
@@ -203,6 +205,10 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
     // the worker for ever; orchestrators kill a process that has not exited in about 30 s (Kubernetes'
     // default grace), and Warden promises 15 s: 10 s here, then at most 2 s to let go of the pool.
     shutdownForceTime: shutdownForce,
+    // Slots that fit the worker's pool (WARDEN_WORKER_DB_POOL_SIZE): the SDK's default of 100 each
+    // ran a pool of 10 dry, and activities failed on the pool's connect timeout.
+    maxConcurrentActivityTaskExecutions: slots.maxConcurrentActivityTaskExecutions,
+    maxConcurrentLocalActivityExecutions: slots.maxConcurrentLocalActivityExecutions,
     ...options.tuning,
   });
   const checkpoints = auditCheckpointSettings(options.config);

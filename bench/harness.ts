@@ -13,7 +13,7 @@ import { buildServer } from '../server';
 import { generateCodecKeys } from '../temporal/codec';
 import { connectTemporalClient, type TemporalClientHandle } from '../temporal/connection';
 import { createWardenWorker, type WardenWorker } from '../worker';
-import { prepareDatabase, serverDeps, temporalSettings } from '../wiring';
+import { prepareDatabase, serverDeps, temporalSettings, workerConcurrency } from '../wiring';
 import * as baselineActivities from './baseline-activities';
 import { type ScratchServices, seedServiceWithCi, startScratchServices } from './scratch-services';
 import { type CallAs, drivingOwner, drivingPrincipals } from './task-driver';
@@ -22,6 +22,8 @@ export const silent = pino({ level: 'silent' });
 /** Warden's API and its bare floors use pools of the same size, so neither wins on connections. */
 export const poolSize = 20;
 export const baselineTaskQueue = 'bench-baseline';
+/** Settings taken from the environment when set, to measure Warden with and without them. */
+const tunables = ['WARDEN_AUTH_CACHE_TTL', 'WARDEN_AUTH_CACHE_ENTRIES', 'WARDEN_API_DB_POOL_SIZE', 'WARDEN_WORKER_DB_POOL_SIZE'] as const;
 
 /** Runs `run(i)` for i in [0, items) with at most `parallel` at once; answers the results in order. */
 export async function inParallel<T>(items: number, parallel: number, run: (i: number) => Promise<T>): Promise<T[]> {
@@ -101,7 +103,7 @@ export async function startBareServer(databaseUrl: string, routes: (app: Fastify
   };
 }
 
-/** One Warden (API and worker in this process, as `warden start` runs them) on scratch servers, and the bare floors' worker. */
+/** One Warden (API and worker in this process, each with its own pool, as `warden start` runs them) on scratch servers, and the bare floors' worker. */
 export interface WardenStack {
   scratch: ScratchServices;
   config: Config;
@@ -131,14 +133,19 @@ export async function startWardenStack(): Promise<WardenStack> {
     TEMPORAL_TASK_QUEUE: 'bench',
     WARDEN_CODEC_KEYS: generateCodecKeys('bench'),
     WARDEN_RATE_LIMIT_PER_MINUTE: '100000000',
+    WARDEN_API_DB_POOL_SIZE: String(poolSize),
     LOG_LEVEL: 'silent',
+    // What a before-and-after comparison turns (WARDEN_AUTH_CACHE_TTL=0s: a lookup per request).
+    ...Object.fromEntries(tunables.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
   });
   const { db, record, close: closeDb } = recordingDb(scratch.databaseUrl);
   await prepareDatabase(db);
   const temporal = await connectTemporalClient(temporalSettings(config, 'for the benchmark'));
   const app = await buildServer(serverDeps(config, { db, temporal }));
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
-  const worker = await createWardenWorker({ config, db, logger: silent });
+  // Its own pool, as `warden start` gives it (cli/services.ts, openDatabase).
+  const workerDb = createDb(scratch.databaseUrl, silent, workerConcurrency(config).poolSize);
+  const worker = await createWardenWorker({ config, db: workerDb.db, logger: silent });
   const wardenRun = worker.run();
   const baseline = await Worker.create({
     connection: scratch.env.nativeConnection,
@@ -190,6 +197,7 @@ export async function startWardenStack(): Promise<WardenStack> {
       baseline.shutdown();
       await baselineRun;
       await temporal.close();
+      await workerDb.close();
       await closeDb();
       await scratch.close();
     },

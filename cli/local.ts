@@ -108,13 +108,14 @@ export async function startLocal(config: Config, logger: Logger, lifetime: Lifet
   };
   const settings = requireServiceSettings(localConfig, 'start');
 
-  const db = openDatabase(settings.databaseUrl, logger, lifetime);
+  const db = openDatabase(settings.databaseUrl, logger, lifetime, { for: 'api', config: localConfig });
   const applied = await prepareDatabase(db);
   if (applied.length > 0) logger.info({ migrations: applied }, 'migrated the database');
   // The namespace and Warden's Search Attributes: workflows that upsert an unknown attribute fail their tasks.
   await setupTemporal(settings.temporal, logger);
   const temporal = await connectTemporal(settings.temporal, lifetime);
-  await startWorker({ config: localConfig, db, logger, lifetime });
+  const workerDb = openDatabase(settings.databaseUrl, logger, lifetime, { for: 'worker', config: localConfig });
+  await startWorker({ config: localConfig, db: workerDb, logger, lifetime });
   await startApi({ config: localConfig, db, temporal, logger, lifetime });
   // Last, so that a start-up failure cannot swallow a token that is printed only once.
   const bootstrapToken = await createBootstrapToken(db, config);

@@ -10,7 +10,7 @@ import {
   type TemporalSettings,
 } from '../temporal/connection';
 import { setupTemporalNamespace, TemporalSetupError } from '../temporal/setup';
-import { serverDeps, temporalSettings } from '../wiring';
+import { serverDeps, temporalSettings, workerConcurrency } from '../wiring';
 import { activeTracing } from '../telemetry/index';
 import { CliError } from './errors';
 import { usablePrebuiltBundle } from './workflow-bundle';
@@ -31,9 +31,16 @@ export function requireServiceSettings(config: Config, command: string): Service
   return { databaseUrl: requireSetting(config, 'DATABASE_URL', why), temporal: temporalSettings(config, why) };
 }
 
-export function openDatabase(url: string, logger: Logger, lifetime: Lifetime): Kysely<Database> {
-  const handle = createDb(url, logger);
-  lifetime.add('the PostgreSQL pool', handle.close);
+/**
+ * A PostgreSQL pool for one side of the process. The API and the worker get a pool each, also when
+ * they share a process (`warden start`): the worker's activity slots are sized to its own pool
+ * (wiring.ts, workerConcurrency), and a burst of activities cannot take the connections the API
+ * answers with, nor a burst of requests the activities'.
+ */
+export function openDatabase(url: string, logger: Logger, lifetime: Lifetime, side: { for: 'api' | 'worker'; config: Config }) {
+  const size = side.for === 'api' ? side.config.WARDEN_API_DB_POOL_SIZE : workerConcurrency(side.config).poolSize;
+  const handle = createDb(url, logger, size);
+  lifetime.add(`the ${side.for === 'api' ? "API's" : "worker's"} PostgreSQL pool`, handle.close);
   return handle.db;
 }
 

@@ -58,7 +58,7 @@ SIGTERM or SIGINT stops accepting connections and finishes the requests in fligh
       const settings = requireServiceSettings(config, 'api');
       const logger = createLogger(config.LOG_LEVEL);
       await runUntilStopped(logger, async (lifetime) => {
-        const db = openDatabase(settings.databaseUrl, logger, lifetime);
+        const db = openDatabase(settings.databaseUrl, logger, lifetime, { for: 'api', config });
         const temporal = await connectTemporal(settings.temporal, lifetime);
         await startApi({ config, db, temporal, logger, lifetime });
       });
@@ -80,7 +80,7 @@ even when an activity ignores its cancellation.`,
       const settings = requireServiceSettings(config, 'worker');
       const logger = createLogger(config.LOG_LEVEL);
       await runUntilStopped(logger, async (lifetime) => {
-        const db = openDatabase(settings.databaseUrl, logger, lifetime);
+        const db = openDatabase(settings.databaseUrl, logger, lifetime, { for: 'worker', config });
         await startWorker({ config, db, logger, lifetime });
       });
     },

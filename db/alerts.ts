@@ -170,11 +170,25 @@ export async function correlateAlert(
   let correlation: Correlation | undefined;
   await auditedWrite(db, async (trx) => {
     await lockCorrelationKeys(trx, [`fingerprint:${alert.fingerprint}`, ...correlating.map((o) => `observable:${o.type}:${o.value}`)]);
-    const byFingerprint = await trx
+    const claimed = await trx
       .selectFrom('open_alert_fingerprints')
-      .select('incident_id')
+      .select(['incident_id', 'closed_at'])
       .where('fingerprint', '=', alert.fingerprint)
       .executeTakeFirst();
+    if (claimed?.closed_at) {
+      if (Date.now() - claimed.closed_at.getTime() <= rules.windowMs) {
+        correlation = await suppressOnto(trx, intake, claimed.incident_id);
+        const event = alertAudit(intake, correlation.alertId, {
+          verdict: 'attached',
+          reason: correlation.reason,
+          incidentId: claimed.incident_id,
+        });
+        return { ...event, details: { ...event.details, suppressed: true } };
+      }
+      // The storm is over: this alert is judged afresh.
+      await trx.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', alert.fingerprint).execute();
+    }
+    const byFingerprint = claimed?.closed_at ? undefined : claimed;
     const byObservable =
       byFingerprint || correlating.length === 0
         ? undefined
@@ -224,6 +238,17 @@ export async function correlateAlert(
   });
   if (!correlation) throw new Error('the alert was not correlated');
   return correlation;
+}
+
+/**
+ * The rest of a storm whose incident closed as not a security incident: recorded as attached to
+ * it, as a duplicate, so the incident counts them and nothing reopens. Its observables do not join
+ * the closed incident: they correlate nothing there.
+ */
+async function suppressOnto(trx: Transaction<Database>, intake: AlertIntake, incidentId: string) {
+  const reason = 'suppressed: same fingerprint as an incident closed as not a security incident within the correlation window';
+  const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId });
+  return { attached: true as const, incidentId, alertId, reason };
 }
 
 /**

@@ -400,6 +400,8 @@ export interface OpenAlertFingerprintsTable {
   fingerprint: string;
   incident_id: string;
   created_at: CreatedAt;
+  /** When its incident closed as not a security incident: later alerts with it are suppressed for the correlation window. */
+  closed_at: NullableTimestamp;
 }
 
 export interface SecurityAlertsReceivedTable {

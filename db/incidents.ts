@@ -334,7 +334,12 @@ export async function updateIncidentStatus(
       .returning('id')
       .executeTakeFirst();
     if (!updated) return undefined;
-    if (input.status.startsWith('closed')) {
+    if (input.status === 'closed_not_security') {
+      // A storm on a host the CMDB does not know would otherwise open an incident per alert, each
+      // closing the same way: the fingerprint stays claimed, and the rest of the storm is
+      // suppressed onto this incident for the correlation window (correlateAlert).
+      await trx.updateTable('open_alert_fingerprints').set({ closed_at: new Date() }).where('incident_id', '=', input.incidentId).execute();
+    } else if (input.status.startsWith('closed')) {
       // The fingerprint is free again: a later alert with it is a new incident.
       await trx.deleteFrom('open_alert_fingerprints').where('incident_id', '=', input.incidentId).execute();
     }

@@ -24,6 +24,8 @@ import * as baseline from './2026-12-02T1510-i18-programme-baseline';
 import * as identitySessions from './2026-12-02T1600-i19-identity-sessions';
 import * as slaClocksClosed from './2026-12-02T1700-i16-sla-clocks-closed';
 import * as findingRelatedIds from './2026-12-02T1800-i18-finding-related-ids';
+import * as credentialChanges from './2026-12-02T1800-i21-credential-changes';
+import * as stormFingerprints from './2026-12-02T1810-i21-storm-fingerprints';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -52,6 +54,8 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1600-i19-identity-sessions': identitySessions,
   '2026-12-02T1700-i16-sla-clocks-closed': slaClocksClosed,
   '2026-12-02T1800-i18-finding-related-ids': findingRelatedIds,
+  '2026-12-02T1800-i21-credential-changes': credentialChanges,
+  '2026-12-02T1810-i21-storm-fingerprints': stormFingerprints,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */

@@ -64,7 +64,10 @@ ${
     preValidation: app.csrfProtection,
     schema: { hide: true, body: z.object({ _csrf: z.string() }) },
     handler: async (request, reply) => {
-      if (request.webSession) await endWebSession(app.db, request.webSession);
+      if (request.webSession) {
+        await endWebSession(app.db, request.webSession);
+        app.credentials.forgetAll();
+      }
       reply.clearCookie(sessionCookie, cookieOptions);
       return reply.redirect(`${uiPrefix}/sign-in`, 303);
     },

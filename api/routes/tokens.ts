@@ -83,6 +83,8 @@ export async function tokenRoutes(app: FastifyInstance) {
     },
     handler: async (request, reply) => {
       if (!(await revokeToken(app.db, request.params.id, request.actor.principalId))) throw notFound('active token', request.params.id);
+      // Other processes hear of it by NOTIFY; this one must refuse the token from the very next request.
+      app.credentials.forgetAll();
       return reply.code(204).send(null);
     },
   });

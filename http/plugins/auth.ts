@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Actor, Role } from '../../domain/roles';
-import { actorForToken, hashToken } from '../../db/tokens';
-import { findWebSession, type WebSession } from '../../db/web-sessions';
+import { hashToken } from '../../db/tokens';
+import type { WebSession } from '../../db/web-sessions';
 import { forbidden, Problem } from '../problem';
 
 /** How a caller proves who they are: an API token (`Authorization: Bearer`) or a web inbox session cookie. */
@@ -108,8 +108,8 @@ export const authPlugin = fp<AuthOptions>(async (app, options) => {
     const accepts = config.credentials ?? ['bearer'];
     const token = accepts.includes('bearer') ? bearerToken(request.headers.authorization) : undefined;
     const cookie = accepts.includes('session') && !token ? request.cookies[sessionCookie] : undefined;
-    if (cookie) request.webSession = await findWebSession(app.db, cookie);
-    const actor = token ? await actorForToken(app.db, token) : request.webSession?.actor;
+    if (cookie) request.webSession = await app.credentials.findWebSession(cookie);
+    const actor = token ? await app.credentials.actorForToken(token) : request.webSession?.actor;
     // Limited before it is refused: failed authentication spends the client address's budget.
     if (actor) request.actor = actor;
     await limit(request, reply);

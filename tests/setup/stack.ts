@@ -9,7 +9,7 @@ import { createToken } from '../../db/tokens';
 import type { Role } from '../../domain/roles';
 import { connectTemporalClient, type TemporalClientHandle } from '../../temporal/connection';
 import { createWardenWorker, type WardenWorker } from '../../worker';
-import { serverDeps, temporalSettings } from '../../wiring';
+import { serverDeps, temporalSettings, workerConcurrency } from '../../wiring';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createDatabase, databaseUrl, dropDatabase } from './postgres';
 import type { Kysely } from 'kysely';
@@ -79,9 +79,11 @@ export async function startStack(
   const app = await buildServer(serverDeps(config, { db: handle.db, temporal }), { logger: options.apiLogger });
   const baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 
+  // The worker's own pool, as every Warden process gives it (cli/services.ts); it connects on demand.
+  const workerDb = createDb(url, silent, workerConcurrency(config).poolSize);
   let worker: WardenWorker | undefined;
   const startWorker = async () => {
-    worker = await createWardenWorker({ config, db: handle.db, logger: silent, workflowBundlePath: inject('workflowBundlePath') });
+    worker = await createWardenWorker({ config, db: workerDb.db, logger: silent, workflowBundlePath: inject('workflowBundlePath') });
     void worker.run();
     return worker;
   };
@@ -127,6 +129,7 @@ export async function startStack(
       await app.close();
       await stopWorker();
       await temporal.close();
+      await workerDb.close();
       await handle.close();
       await dropDatabase(adminUrl, database);
     },

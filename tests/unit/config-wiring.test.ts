@@ -9,7 +9,14 @@ import { type Config, configSchema, loadConfig } from '../../config';
 import type { Database } from '../../db/database';
 import type { TemporalSettings } from '../../temporal/connection';
 import type { TLSConfig } from '@temporalio/client';
-import { activityDeps, auditCheckpointSettings, notifierSettings, temporalSettings } from '../../wiring';
+import {
+  activityDeps,
+  auditCheckpointSettings,
+  credentialCacheSettings,
+  notifierSettings,
+  temporalSettings,
+  workerConcurrency,
+} from '../../wiring';
 
 // Every variable config.ts reads must reach the code that uses it. Settings that are translated
 // (into the activities' dependencies, the Temporal connection) are checked at the output of the one
@@ -69,6 +76,10 @@ const env: Record<keyof Config, string> = {
   WARDEN_PROVISIONING_SECRET: 'provisioning-secret-1',
   WARDEN_BODY_LIMIT_BYTES: '65536',
   WARDEN_RATE_LIMIT_PER_MINUTE: '77',
+  WARDEN_AUTH_CACHE_TTL: '3s',
+  WARDEN_AUTH_CACHE_ENTRIES: '500',
+  WARDEN_API_DB_POOL_SIZE: '7',
+  WARDEN_WORKER_DB_POOL_SIZE: '12',
   WARDEN_TRUST_PROXY: '10.0.0.0/8,192.168.1.1',
   WARDEN_COMMAND_CHECKS_ENABLED: 'true',
   WARDEN_SMTP_URL: 'smtp://mail.example:25',
@@ -152,6 +163,14 @@ const reaches: Record<keyof Config, Wired | ReadIn> = {
   WARDEN_PROVISIONING_SECRET: { wired: () => deps.provisioningSecret, expected: env.WARDEN_PROVISIONING_SECRET },
   WARDEN_BODY_LIMIT_BYTES: { readIn: 'server.ts' },
   WARDEN_RATE_LIMIT_PER_MINUTE: { readIn: 'server.ts' },
+  WARDEN_AUTH_CACHE_TTL: { wired: () => credentialCacheSettings(config).ttlMs, expected: 3000 },
+  WARDEN_AUTH_CACHE_ENTRIES: { wired: () => credentialCacheSettings(config).maxEntries, expected: 500 },
+  WARDEN_API_DB_POOL_SIZE: { readIn: 'cli/services.ts' },
+  // A quarter of the pool for local activities, the rest for activities: never more slots than connections.
+  WARDEN_WORKER_DB_POOL_SIZE: {
+    wired: () => workerConcurrency(config),
+    expected: { poolSize: 12, maxConcurrentLocalActivityExecutions: 3, maxConcurrentActivityTaskExecutions: 9 },
+  },
   WARDEN_TRUST_PROXY: { readIn: 'server.ts' },
   WARDEN_COMMAND_CHECKS_ENABLED: { wired: () => deps.commandChecksEnabled, expected: true },
   WARDEN_SMTP_URL: { wired: () => deps.notifier.canUse('email') && notifier.smtpUrl, expected: env.WARDEN_SMTP_URL },

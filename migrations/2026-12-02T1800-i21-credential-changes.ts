@@ -1,0 +1,27 @@
+import { sql, type Kysely } from 'kysely';
+
+// API processes cache who a token or session cookie stands for (http/credential-cache.ts). Any
+// change to a token, a session or a principal (a revocation, a sign-out, roles or a name changed,
+// by Warden or by hand in psql) notifies `warden_credentials` when it commits, and every listening
+// process forgets what it cached. Inserts need no notice: a new credential was never cached. One
+// notice per statement and no payload: the listeners forget everything, revocations are rare.
+export async function up(db: Kysely<any>): Promise<void> {
+  await sql`
+    create function warden_notify_credentials_changed() returns trigger language plpgsql as $$
+    begin
+      perform pg_notify('warden_credentials', '');
+      return null;
+    end $$`.execute(db);
+  for (const table of ['api_tokens', 'web_sessions', 'principals']) {
+    await sql`
+      create trigger ${sql.id(`${table}_changed`)}
+      after update or delete or truncate on ${sql.table(table)}
+      for each statement execute function warden_notify_credentials_changed()`.execute(db);
+  }
+}
+
+export async function down(db: Kysely<any>): Promise<void> {
+  for (const table of ['api_tokens', 'web_sessions', 'principals'])
+    await sql`drop trigger ${sql.id(`${table}_changed`)} on ${sql.table(table)}`.execute(db);
+  await sql`drop function warden_notify_credentials_changed()`.execute(db);
+}
