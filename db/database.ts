@@ -78,6 +78,21 @@ export interface AuditEventsTable {
   hash: string;
 }
 
+/**
+ * Events committed with their change but not yet on the chain: the linker (db/audit-linker.ts) hashes
+ * them onto it in commit order and deletes them. Rows can be added, and deleted only once they are in
+ * audit_events (a trigger).
+ */
+export interface AuditPendingTable {
+  id: Generated<number>;
+  occurred_at: Date;
+  actor: string;
+  action: string;
+  subject_type: string;
+  subject_id: string;
+  details: Json<Record<string, unknown>>;
+}
+
 export interface AuditCheckpointsTable {
   id: Generated<number>;
   event_id: number;
@@ -821,6 +836,7 @@ export interface Database extends AccessTables {
   api_tokens: ApiTokensTable;
   web_sessions: WebSessionsTable;
   audit_events: AuditEventsTable;
+  audit_pending: AuditPendingTable;
   audit_checkpoints: AuditCheckpointsTable;
   services: ServicesTable;
   configuration_items: ConfigurationItemsTable;

@@ -23,6 +23,7 @@ import * as training from './2026-12-02T1500-i18-programme-training';
 import * as baseline from './2026-12-02T1510-i18-programme-baseline';
 import * as identitySessions from './2026-12-02T1600-i19-identity-sessions';
 import * as slaClocksClosed from './2026-12-02T1700-i16-sla-clocks-closed';
+import * as auditPending from './2026-12-02T1800-i21-audit-pending';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -50,6 +51,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1510-i18-programme-baseline': baseline,
   '2026-12-02T1600-i19-identity-sessions': identitySessions,
   '2026-12-02T1700-i16-sla-clocks-closed': slaClocksClosed,
+  '2026-12-02T1800-i21-audit-pending': auditPending,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */
