@@ -68,3 +68,15 @@ export interface HashedFields {
 export function auditHash(fields: HashedFields): string {
   return createHash('sha256').update(canonicalJson(fields)).digest('hex');
 }
+
+/**
+ * The canonical text of an event around its `prevHash`, which is not known until the event is linked:
+ * `auditHash(fields)` is the SHA-256 of `head + fields.prevHash + tail`. The keys sort action, actor,
+ * details, occurredAt, prevHash, subjectId, subjectType, so prevHash splits the object in two.
+ */
+export function auditHashParts(fields: Omit<HashedFields, 'prevHash'>): { head: string; tail: string } {
+  const { action, actor, details, occurredAt, subjectId, subjectType } = fields;
+  const before = canonicalJson({ action, actor, details, occurredAt });
+  const after = canonicalJson({ subjectId, subjectType });
+  return { head: `${before.slice(0, -1)},"prevHash":"`, tail: `",${after.slice(1)}` };
+}

@@ -1,79 +1,21 @@
 import { sql, type Kysely } from 'kysely';
-import { auditHash, genesisHash, type HashedFields } from './audit-hash';
-import { json } from './create-db';
 import type { Database } from './database';
 
 // Writers put their events, unhashed, into audit_pending inside their own transactions and take no
-// lock, so audited writes commit side by side. Linking them onto the chain is serialised by this one
-// advisory lock, held only by a link transaction: each event links to the event linked before it,
-// even with many API replicas and workers linking at once.
-const auditChainLock = 0x5741_5244; // "WARD"
+// lock, so audited writes commit side by side. audit_link (migration 2026-12-02T1800) chains them
+// under the chain's advisory lock, held by nothing else: each event links to the event linked before
+// it, even with many API replicas and workers linking at once.
 
-// Bounds one link transaction: its insert (9 parameters an event) and how long it holds the lock.
+// Bounds one link: how long it holds the lock, and the backlog of a crashed process it takes at once.
 const linkBatchSize = 1000;
 
 /**
- * Moves the oldest committed pending events onto the chain in one transaction under the chain lock:
- * each hashed onto the one before it (in Node: the hash is of `canonicalJson`, which SQL cannot
- * reproduce), inserted into audit_events in one statement, and deleted from audit_pending (whose
- * trigger lets only an event already in audit_events go). Returns how many it linked.
+ * Moves the oldest committed pending events onto the chain in one statement and one commit: hashed in
+ * order onto the head, inserted into audit_events, deleted from audit_pending. Returns how many.
  */
 async function linkBatch(db: Kysely<Database>): Promise<number> {
-  return db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(${auditChainLock})`.execute(trx);
-    // A statement after the lock: it sees the head the previous holder committed.
-    const pending = await trx
-      .selectFrom('audit_pending')
-      .selectAll()
-      .select((eb) => eb.selectFrom('audit_events').select('hash').orderBy('id', 'desc').limit(1).as('head'))
-      .orderBy('id')
-      .limit(linkBatchSize)
-      .execute();
-    const first = pending[0];
-    if (!first) return 0;
-    let prevHash = first.head ?? genesisHash;
-    const events = pending.map((row) => {
-      // Hashed as read back from jsonb and timestamptz: what verification will read from audit_events.
-      const fields: HashedFields = {
-        occurredAt: row.occurred_at,
-        actor: row.actor,
-        action: row.action,
-        subjectType: row.subject_type,
-        subjectId: row.subject_id,
-        details: row.details,
-        prevHash,
-      };
-      prevHash = auditHash(fields);
-      return {
-        occurred_at: row.occurred_at,
-        actor: row.actor,
-        action: row.action,
-        subject_type: row.subject_type,
-        subject_id: row.subject_id,
-        details: json(row.details),
-        prev_hash: fields.prevHash,
-        hash: prevHash,
-      };
-    });
-    const linked = await trx.insertInto('audit_events').values(events).returning(['id', 'hash']).execute();
-    // Readers page through the chain by id: a row whose id is out of chain order would break every
-    // later link for them. PostgreSQL numbers a multi-row insert in row order; this makes that a check.
-    linked.forEach((row, index) => {
-      const before = linked[index - 1];
-      if (row.hash !== events[index]?.hash || (before && row.id <= before.id)) {
-        throw new Error(`audit link: event ${row.id} was numbered out of chain order; nothing was linked`);
-      }
-    });
-    await trx
-      .deleteFrom('audit_pending')
-      .where(
-        'id',
-        'in',
-        pending.map((row) => row.id),
-      )
-      .execute();
-    return pending.length;
-  });
+  const { rows } = await sql<{ linked: number }>`select audit_link(${linkBatchSize}) as linked`.execute(db);
+  return rows[0]?.linked ?? 0;
 }
 
 /**

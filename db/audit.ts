@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import { allAuditCheckpoints, type AuditVerifyKey, checkpointSignatureProblem } from './audit-checkpoints';
-import { auditHash, canonicalJson, genesisHash } from './audit-hash';
+import { auditHash, auditHashParts, canonicalJson, genesisHash } from './audit-hash';
 import { linkPendingAudit, pendingAuditCount } from './audit-linker';
 import type { AuditCheckpoint, AuditEvent, Database } from './database';
 import { json } from './create-db';
@@ -66,16 +66,28 @@ export type AuditedTransaction = Transaction<Database> & { readonly [audited]: t
  * its commit.
  */
 export async function appendAudit(trx: AuditedTransaction, input: AuditInput): Promise<void> {
+  const fields = {
+    // Millisecond precision: what timestamptz gives back must hash the same on verify.
+    occurredAt: new Date(Date.now()),
+    actor: input.actor,
+    action: input.action,
+    subjectType: input.subjectType,
+    subjectId: input.subjectId,
+    // A JSON round trip makes the hashed details equal to what jsonb will return.
+    details: JSON.parse(json(input.details ?? {})) as Record<string, unknown>,
+  };
+  const { head, tail } = auditHashParts(fields);
   await trx
     .insertInto('audit_pending')
     .values({
-      // Millisecond precision: what timestamptz gives back must hash the same on verify.
-      occurred_at: new Date(Date.now()),
-      actor: input.actor,
-      action: input.action,
-      subject_type: input.subjectType,
-      subject_id: input.subjectId,
-      details: json(input.details ?? {}),
+      occurred_at: fields.occurredAt,
+      actor: fields.actor,
+      action: fields.action,
+      subject_type: fields.subjectType,
+      subject_id: fields.subjectId,
+      details: json(fields.details),
+      hash_head: head,
+      hash_tail: tail,
     })
     .execute();
 }

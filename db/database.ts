@@ -79,8 +79,8 @@ export interface AuditEventsTable {
 }
 
 /**
- * Events committed with their change but not yet on the chain: the linker (db/audit-linker.ts) hashes
- * them onto it in commit order and deletes them. Rows can be added, and deleted only once they are in
+ * Events committed with their change but not yet on the chain: the link (db/audit-linker.ts) hashes
+ * them onto it and deletes them. Rows can be added, and deleted only once they are in
  * audit_events (a trigger).
  */
 export interface AuditPendingTable {
@@ -91,6 +91,9 @@ export interface AuditPendingTable {
   subject_type: string;
   subject_id: string;
   details: Json<Record<string, unknown>>;
+  /** The event's canonical JSON before its prev_hash: the link hashes hash_head || prev_hash || hash_tail. */
+  hash_head: string;
+  hash_tail: string;
 }
 
 export interface AuditCheckpointsTable {

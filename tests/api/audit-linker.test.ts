@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuditInput, recordAudit, verifyAuditChain } from '../../db/audit';
+import { type AuditedTransaction, type AuditInput, appendAudit, recordAudit, verifyAuditChain } from '../../db/audit';
 import { generateAuditSigningKey, parseAuditSigningKey, writeAuditCheckpoint } from '../../db/audit-checkpoints';
 import { linkPendingAudit } from '../../db/audit-linker';
-import { createDb, type DbHandle, json } from '../../db/create-db';
+import { createDb, type DbHandle } from '../../db/create-db';
 import type { Database } from '../../db/database';
 import { eventually, startStack, type Stack } from '../setup/stack';
 
@@ -27,17 +27,15 @@ const event = (label: string, i: number): AuditInput => ({
 
 /** What a writer that committed and died before linking leaves behind. */
 async function commitWithoutLinking(db: Kysely<Database>, subjectId: string): Promise<void> {
-  await db
-    .insertInto('audit_pending')
-    .values({
-      occurred_at: new Date(),
+  await db.transaction().execute((trx) =>
+    appendAudit(trx as AuditedTransaction, {
       actor: 'crashed-writer',
       action: 'test.orphaned',
-      subject_type: 'linker-test',
-      subject_id: subjectId,
-      details: json({ note: 'committed, never linked' }),
-    })
-    .execute();
+      subjectType: 'linker-test',
+      subjectId,
+      details: { note: 'committed, never linked' },
+    }),
+  );
 }
 
 const chained = (db: Kysely<Database>, subjectId: string) =>
