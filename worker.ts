@@ -17,6 +17,7 @@ import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index';
 import type { Config } from './config';
+import { sweepPendingAudit } from './db/audit-linker';
 import type { Database } from './db/database';
 import { ensureAuditCheckpointSchedule } from './temporal/audit-checkpoint-schedule';
 import { connectionOptions, createDataConverter, type TemporalSettings } from './temporal/connection';
@@ -37,6 +38,12 @@ export async function bundleWorkflows(): Promise<string> {
 /** Shutdown: running activities get `shutdownGrace` to finish; after `shutdownForce` the worker stops regardless. */
 export const shutdownGrace = '5s';
 export const shutdownForce = '10s';
+
+/**
+ * How often a worker links audit events no write came to link (a process died between its commit and
+ * its link, or PostgreSQL was away when it tried): the next audited write anywhere links them sooner.
+ */
+export const auditSweepMs = 5_000;
 
 export interface WardenWorkerOptions {
   /** Every setting the worker and its activities use comes from here, through wiring.ts. */
@@ -221,7 +228,15 @@ export async function createWardenWorker(options: WardenWorkerOptions): Promise<
   return {
     worker,
     run() {
-      running ??= worker.run().finally(() => connection.close());
+      running ??= (() => {
+        const stopSweep = sweepPendingAudit(options.db, auditSweepMs, (error) =>
+          options.logger.warn({ err: error }, 'linking pending audit events failed; the next sweep tries again'),
+        );
+        return worker.run().finally(() => {
+          stopSweep();
+          return connection.close();
+        });
+      })();
       return running;
     },
     async shutdown() {

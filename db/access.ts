@@ -25,7 +25,7 @@ import { systemActor, type Actor } from '../domain/roles';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import { activeExceptionRules, allHoldings, listSodRules, toSodRule } from './sod';
 import { sodConflicts } from '../domain/sod';
-import { appendAudit, auditedWrite } from './audit';
+import { appendAudit, auditedTransaction, auditedWrite } from './audit';
 import { json } from './create-db';
 import { newestFirstPage } from './pagination';
 import type { Database } from './database';
@@ -65,7 +65,7 @@ export async function importSystemAccounts(
   db: Kysely<Database>,
   input: { ciId: string; rows: ImportedAccount[]; actor: string },
 ): Promise<AccountImportResult> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     // One import per system at a time, so two uploads cannot interleave their replace.
     await sql`select pg_advisory_xact_lock(hashtext(${`system-accounts:${input.ciId}`}))`.execute(trx);
     const previous = await trx
@@ -124,7 +124,7 @@ export async function importSystemAccounts(
 
 /** The people list is the whole truth: people no longer on it become `unknown` owners. */
 export async function importPeople(db: Kysely<Database>, input: { rows: ImportedPerson[]; actor: string }) {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     await sql`select pg_advisory_xact_lock(hashtext('people-import'))`.execute(trx);
     const removed = await trx
       .deleteFrom('people')

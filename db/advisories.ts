@@ -13,7 +13,7 @@ import {
 import { identifies, mayConcern, type AffectedComponent, type Component } from '../domain/advisory-matching';
 import { durationMs, type DurationText } from '../domain/duration';
 import { systemActor } from '../domain/roles';
-import { appendAudit, auditedWrite } from './audit';
+import { appendAudit, auditedTransaction, auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Advisory, Database } from './database';
 
@@ -476,7 +476,7 @@ export async function withdrawAdvisory(
   db: Kysely<Database>,
   input: { advisoryId: string; actor: string; withdrawnAt: string },
 ): Promise<{ notApplicable: string[] }> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const closed = await trx
       .updateTable('advisory_remediations')
       .set({

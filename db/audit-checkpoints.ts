@@ -1,6 +1,7 @@
 import { createHash, createPrivateKey, createPublicKey, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { type AuditCheckpointResult, type CheckpointStatement, checkpointMessage } from '../domain/audit-checkpoint';
+import { linkPendingAudit } from './audit-linker';
 import type { AuditCheckpoint, Database } from './database';
 
 // Checkpoints anchor the audit hash chain: the head's id and hash, signed with an Ed25519 key that
@@ -98,11 +99,13 @@ export function checkpointSignatureProblem(row: AuditCheckpoint, keys: readonly 
 }
 
 /**
- * Signs the head of the chain unless it is signed already. Safe to retry and to run in many
+ * Links what is pending, then signs the head of the chain unless it is signed already. Safe to retry and to run in many
  * processes at once: writers are serialised, a head is signed once (unique event_id), and a
  * retry after a commit finds the head signed.
  */
 export async function writeAuditCheckpoint(db: Kysely<Database>, key: AuditSigningKey): Promise<AuditCheckpointResult> {
+  // A checkpoint vouches for every event committed before it was asked for, a crashed writer's too.
+  await linkPendingAudit(db);
   return db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${checkpointLock})`.execute(trx);
     const head = await trx.selectFrom('audit_events').select(['id', 'hash']).orderBy('id', 'desc').limit(1).executeTakeFirst();

@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { allAuditCheckpoints, type AuditVerifyKey, checkpointSignatureProblem } from './audit-checkpoints';
+import { auditHash, auditHashParts, canonicalJson, genesisHash } from './audit-hash';
+import { linkPendingAudit, pendingAuditCount } from './audit-linker';
 import type { AuditCheckpoint, AuditEvent, Database } from './database';
 import { json } from './create-db';
 
-export const genesisHash = '0'.repeat(64);
-// One advisory lock id for the whole chain: appends are serialised so each row links to the row
-// committed before it, even with many API replicas and workers writing at once.
-const auditChainLock = 0x5741_5244; // "WARD"
+export { auditHash, canonicalJson, genesisHash } from './audit-hash';
 
 export interface AuditInput {
   actor: string;
@@ -15,56 +13,6 @@ export interface AuditInput {
   subjectType: string;
   subjectId: string;
   details?: Record<string, unknown>;
-}
-
-/** A value still to write, or literal text (a bracket, a comma, a key) to emit as is. */
-type CanonicalTask = { value: unknown; inArray: boolean } | string;
-
-const byKey = ([a]: [string, unknown], [b]: [string, unknown]) => (a < b ? -1 : a > b ? 1 : 0);
-
-/**
- * JSON with object keys sorted at every depth: the same event always hashes the same. Iterative, with
- * its own stack, so a value nested thousands deep (free-form `attributes`, decision `data`) cannot
- * overflow the call stack when it is audited or verified.
- */
-export function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value);
-  const out: string[] = [];
-  const stack: CanonicalTask[] = [{ value, inArray: false }];
-  while (stack.length > 0) {
-    const task = stack.pop() as CanonicalTask;
-    if (typeof task === 'string') {
-      out.push(task);
-      continue;
-    }
-    const current = task.value;
-    if (current === null || typeof current !== 'object') {
-      // As `[…].join(',')` and a template literal wrote what JSON.stringify leaves undefined.
-      const text = JSON.stringify(current) as string | undefined;
-      out.push(task.inArray ? (text ?? '') : `${text}`);
-    } else if (current instanceof Date) {
-      out.push(JSON.stringify(current.toISOString()));
-    } else if (Array.isArray(current)) {
-      out.push('[');
-      stack.push(']');
-      for (let index = current.length - 1; index >= 0; index -= 1) {
-        stack.push({ value: current[index], inArray: true });
-        if (index > 0) stack.push(',');
-      }
-    } else {
-      const entries = Object.entries(current as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .sort(byKey);
-      out.push('{');
-      stack.push('}');
-      for (let index = entries.length - 1; index >= 0; index -= 1) {
-        const [key, v] = entries[index] as [string, unknown];
-        stack.push({ value: v, inArray: false });
-        stack.push(`${index > 0 ? ',' : ''}${JSON.stringify(key)}:`);
-      }
-    }
-  }
-  return out.join('');
 }
 
 export type FieldChanges = Record<string, { from: unknown; to: unknown }>;
@@ -105,28 +53,20 @@ export function changedFields(before: object, after: object, prefix = ''): Field
   return changes;
 }
 
-interface HashedFields {
-  occurredAt: Date;
-  actor: string;
-  action: string;
-  subjectType: string;
-  subjectId: string;
-  details: Record<string, unknown>;
-  prevHash: string;
-}
-
-export function auditHash(fields: HashedFields): string {
-  return createHash('sha256').update(canonicalJson(fields)).digest('hex');
-}
+declare const audited: unique symbol;
+/**
+ * A transaction whose events are linked onto the chain once it commits: only `auditedTransaction`
+ * and `auditedWrite` open one, so an event cannot be appended where nothing would link it.
+ */
+export type AuditedTransaction = Transaction<Database> & { readonly [audited]: true };
 
 /**
- * Appends to the hash chain inside the caller's transaction, so the event commits or rolls back
- * with the change it records.
+ * Records an event inside the caller's transaction, so it commits or rolls back with the change it
+ * records. It takes no lock: the transaction that opened `trx` links the event onto the chain after
+ * its commit.
  */
-export async function appendAudit(trx: Transaction<Database>, input: AuditInput): Promise<void> {
-  await sql`select pg_advisory_xact_lock(${auditChainLock})`.execute(trx);
-  const last = await trx.selectFrom('audit_events').select('hash').orderBy('id', 'desc').limit(1).executeTakeFirst();
-  const fields: HashedFields = {
+export async function appendAudit(trx: AuditedTransaction, input: AuditInput): Promise<void> {
+  const fields = {
     // Millisecond precision: what timestamptz gives back must hash the same on verify.
     occurredAt: new Date(Date.now()),
     actor: input.actor,
@@ -135,10 +75,10 @@ export async function appendAudit(trx: Transaction<Database>, input: AuditInput)
     subjectId: input.subjectId,
     // A JSON round trip makes the hashed details equal to what jsonb will return.
     details: JSON.parse(json(input.details ?? {})) as Record<string, unknown>,
-    prevHash: last?.hash ?? genesisHash,
   };
+  const { head, tail } = auditHashParts(fields);
   await trx
-    .insertInto('audit_events')
+    .insertInto('audit_pending')
     .values({
       occurred_at: fields.occurredAt,
       actor: fields.actor,
@@ -146,10 +86,33 @@ export async function appendAudit(trx: Transaction<Database>, input: AuditInput)
       subject_type: fields.subjectType,
       subject_id: fields.subjectId,
       details: json(fields.details),
-      prev_hash: fields.prevHash,
-      hash: auditHash(fields),
+      hash_head: head,
+      hash_tail: tail,
     })
     .execute();
+}
+
+/**
+ * Links after the commit. The events are durable in audit_pending by now: a link that fails
+ * (PostgreSQL went away) must not fail a write that happened, and the worker's sweep or the next
+ * link anywhere chains them.
+ */
+async function linkAfterCommit(db: Kysely<Database>): Promise<void> {
+  try {
+    await linkPendingAudit(db);
+  } catch {
+    // The sweep logs a link that keeps failing.
+  }
+}
+
+/**
+ * Runs `work` in a transaction in which it may append audit events, and returns once they are on the
+ * chain: whoever reads audit_events after the call finds them.
+ */
+export async function auditedTransaction<T>(db: Kysely<Database>, work: (trx: AuditedTransaction) => Promise<T>): Promise<T> {
+  const result = await db.transaction().execute((trx) => work(trx as AuditedTransaction));
+  await linkAfterCommit(db);
+  return result;
 }
 
 /**
@@ -158,9 +121,9 @@ export async function appendAudit(trx: Transaction<Database>, input: AuditInput)
  */
 export async function auditedWrite(
   db: Kysely<Database>,
-  write: (trx: Transaction<Database>) => Promise<AuditInput | undefined>,
+  write: (trx: AuditedTransaction) => Promise<AuditInput | undefined>,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const event = await write(trx);
     if (event) await appendAudit(trx, event);
     return event !== undefined;
@@ -169,7 +132,7 @@ export async function auditedWrite(
 
 /** Records an event on its own, for decisions that change no other row (a refused attempt). */
 export async function recordAudit(db: Kysely<Database>, input: AuditInput): Promise<void> {
-  await db.transaction().execute((trx) => appendAudit(trx, input));
+  await auditedTransaction(db, (trx) => appendAudit(trx, input));
 }
 
 export interface ChainVerification {
@@ -189,29 +152,38 @@ export interface ChainVerification {
   unanchored: number;
   /** The newest checkpoint verified: when it is much older than the interval, signing has stopped or checkpoints were deleted. */
   lastCheckpoint: { id: number; eventId: number; signedAt: Date } | null;
+  /** Events committed but not on the chain yet, counted after the chain was checked: those committed meanwhile, or ones no link could chain. */
+  pending: number;
 }
 
 /**
- * Recomputes the chain and checks every checkpoint against it: its signature (with `keys`), its link
- * to the checkpoint before it, and that the event it names still has the hash it signed. Names the
- * first event or checkpoint that does not hold, in chain order.
+ * Links what is pending, then recomputes the chain and checks every checkpoint against it: its
+ * signature (with `keys`), its link to the checkpoint before it, and that the event it names still
+ * has the hash it signed. Names the first event or checkpoint that does not hold, in chain order.
  */
 export async function verifyAuditChain(
   db: Kysely<Database>,
   options: { keys?: readonly AuditVerifyKey[]; batchSize?: number } = {},
 ): Promise<ChainVerification> {
   const { keys = [], batchSize = 5000 } = options;
+  // Verified: every event committed before the call, not only those a link has reached.
+  await linkPendingAudit(db);
+  const checked = await checkChain(db, keys, batchSize);
+  return { ...checked, pending: await pendingAuditCount(db) };
+}
+
+type ChainCheck = Omit<ChainVerification, 'pending'>;
+
+async function checkChain(db: Kysely<Database>, keys: readonly AuditVerifyKey[], batchSize: number): Promise<ChainCheck> {
   const checkpoints = await allAuditCheckpoints(db);
   let next = 0; // the next checkpoint to meet in the chain
   let anchoredEventId = 0; // the event of the last checkpoint that held
   let anchoredCount = 0; // events up to it
-  let lastCheckpoint: ChainVerification['lastCheckpoint'] = null;
+  let lastCheckpoint: ChainCheck['lastCheckpoint'] = null;
   let prevHash = genesisHash;
   let afterId = 0;
   let checked = 0;
-  const result = (
-    problem: Omit<ChainVerification, 'valid' | 'checked' | 'checkpoints' | 'unanchored' | 'lastCheckpoint'>,
-  ): ChainVerification => ({
+  const result = (problem: Omit<ChainCheck, 'valid' | 'checked' | 'checkpoints' | 'unanchored' | 'lastCheckpoint'>): ChainCheck => ({
     valid: false,
     checked,
     checkpoints: next,
@@ -220,7 +192,7 @@ export async function verifyAuditChain(
     ...problem,
   });
   /** Why the checkpoint `next` points at does not hold for an event with `hash`, or undefined. */
-  const checkpointProblem = (checkpoint: AuditCheckpoint, hash: string | undefined): ChainVerification | undefined => {
+  const checkpointProblem = (checkpoint: AuditCheckpoint, hash: string | undefined): ChainCheck | undefined => {
     const signature = checkpointSignatureProblem(checkpoint, keys);
     if (signature) return result({ firstBrokenCheckpointId: checkpoint.id, reason: signature });
     if (checkpoint.prev_event_id !== anchoredEventId) {
@@ -246,7 +218,7 @@ export async function verifyAuditChain(
     }
     return undefined;
   };
-  const missingEvent = (checkpoint: AuditCheckpoint): ChainVerification => checkpointProblem(checkpoint, undefined) as ChainVerification;
+  const missingEvent = (checkpoint: AuditCheckpoint): ChainCheck => checkpointProblem(checkpoint, undefined) as ChainCheck;
   for (;;) {
     const rows: AuditEvent[] = await db
       .selectFrom('audit_events')

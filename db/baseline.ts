@@ -3,7 +3,7 @@ import type { ApplicabilityStatement, BaselineVersion, ImplementingControl } fro
 import type { BaselineMeasure } from '../domain/classification';
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
-import { appendAudit, auditedWrite } from './audit';
+import { appendAudit, auditedTransaction, auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
 
@@ -57,7 +57,7 @@ export async function proposeBaselineVersion(
   proposal: { measures: BaselineMeasure[]; statements: ApplicabilityStatement[]; reason: string },
   actor: Actor,
 ) {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     // Serialises proposals: two at once would both see no pending version and take the same number.
     await sql`lock table baseline_versions in share row exclusive mode`.execute(trx);
     const pending = await trx.selectFrom('baseline_versions').select('version').where('status', '=', 'pending_approval').executeTakeFirst();

@@ -10,7 +10,7 @@ import {
 } from '../domain/cmdb';
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
-import { appendAudit, changedFields } from './audit';
+import { appendAudit, auditedTransaction, changedFields } from './audit';
 import { json } from './create-db';
 import type { ConfigurationItemRow, Database } from './database';
 import { keysetPage, pageOf, type PageRequest } from './pagination';
@@ -100,7 +100,7 @@ export async function createConfigurationItem(
   fields: ConfigurationItemFields,
   actor: Actor,
 ): Promise<ConfigurationItem> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     if (!mayChangeRecord(actor, [fields.owner, await serviceOwner(trx, fields.serviceId)])) {
       throw new Refusal('forbidden', 'a service owner can only register CIs they own or in a service they own');
     }
@@ -140,7 +140,7 @@ export async function updateConfigurationItem(
   changes: ConfigurationItemChanges,
   actor: Actor,
 ): Promise<ConfigurationItem> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const { current, currentServiceOwner } = await lockForChange(trx, id, actor);
     if (current.status === 'retired')
       throw new Refusal('conflict', `configuration item ${current.name} is retired and kept unchanged for history`);
@@ -179,7 +179,7 @@ export async function updateConfigurationItem(
 
 /** Retires a CI, keeping it for history; retiring a retired CI again changes nothing. */
 export async function retireConfigurationItem(db: Kysely<Database>, id: string, actor: Actor): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await auditedTransaction(db, async (trx) => {
     const { current } = await lockForChange(trx, id, actor);
     if (current.status === 'retired') return;
     await trx.updateTable('configuration_items').set({ status: 'retired', updated_at: new Date() }).where('id', '=', id).execute();

@@ -3,7 +3,7 @@ import { defaultIncidentCategory, defaultManualTestDeadline, isOverdue, type Tes
 import { durationMs } from '../domain/duration';
 import type { ControlKind, ControlProcess, ControlScheduleSpec, SlaRequirementRef } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
-import { appendAudit, auditedWrite } from './audit';
+import { appendAudit, type AuditedTransaction, auditedTransaction, auditedWrite } from './audit';
 import { definedBaselineMeasureIds } from './baseline';
 import { json } from './create-db';
 import type { Control, Database } from './database';
@@ -143,7 +143,7 @@ export async function findActiveControlByName(db: Kysely<Database> | Transaction
  * many controls, each audited, all or nothing, which one `auditedWrite` (one event) cannot express.
  */
 export async function insertControl(
-  trx: Transaction<Database>,
+  trx: AuditedTransaction,
   fields: ControlFields,
   actor: string,
   action = 'control.created',
@@ -156,7 +156,7 @@ export async function insertControl(
 type ControlColumns = ReturnType<typeof changedColumnsOf>;
 
 async function writeControl(
-  trx: Transaction<Database>,
+  trx: AuditedTransaction,
   id: string,
   columns: ControlColumns,
   audit: { actor: string; action: string; details: Record<string, unknown> },
@@ -174,7 +174,7 @@ async function writeControl(
 
 /** Changes the fields a patch names on an active control; undefined if there is none with this id. */
 export async function updateControl(
-  trx: Transaction<Database>,
+  trx: AuditedTransaction,
   id: string,
   patch: Partial<ControlFields>,
   actor: string,
@@ -239,7 +239,7 @@ export interface ImportedControl {
  * updates it, any other row creates one. The caller has validated every row first.
  */
 export async function importControls(db: Kysely<Database>, rows: ControlFields[], actor: string): Promise<ImportedControl[]> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const imported: ImportedControl[] = [];
     for (const fields of rows) {
       const existing = await findActiveControlByName(trx, fields.name);

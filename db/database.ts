@@ -66,7 +66,8 @@ export interface WebSessionsTable {
   identity_provider: string | null;
 }
 
-export interface AuditEventsTable {
+/** What an audit event records, whether it waits in audit_pending or is on the chain. */
+interface AuditEventContent {
   id: Generated<number>;
   occurred_at: Date;
   actor: string;
@@ -74,8 +75,22 @@ export interface AuditEventsTable {
   subject_type: string;
   subject_id: string;
   details: Json<Record<string, unknown>>;
+}
+
+export interface AuditEventsTable extends AuditEventContent {
   prev_hash: string;
   hash: string;
+}
+
+/**
+ * Events committed with their change but not yet on the chain: the link (db/audit-linker.ts) hashes
+ * them onto it and deletes them. Rows can be added, and deleted only once they are in
+ * audit_events (a trigger).
+ */
+export interface AuditPendingTable extends AuditEventContent {
+  /** The event's canonical JSON before its prev_hash: the link hashes hash_head || prev_hash || hash_tail. */
+  hash_head: string;
+  hash_tail: string;
 }
 
 export interface AuditCheckpointsTable {
@@ -825,6 +840,7 @@ export interface Database extends AccessTables {
   api_tokens: ApiTokensTable;
   web_sessions: WebSessionsTable;
   audit_events: AuditEventsTable;
+  audit_pending: AuditPendingTable;
   audit_checkpoints: AuditCheckpointsTable;
   services: ServicesTable;
   configuration_items: ConfigurationItemsTable;

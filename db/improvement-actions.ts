@@ -2,7 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
 import type { PlannedAction } from '../domain/security-report/model';
-import { appendAudit, changedFields } from './audit';
+import { appendAudit, auditedTransaction, changedFields } from './audit';
 import type { Database, ImprovementAction } from './database';
 import { keysetPage, pageOf, type PageRequest } from './pagination';
 import { keepsRegister } from './risks';
@@ -74,7 +74,7 @@ export async function updateImprovementAction(
   changes: { status?: ImprovementStatus; progress?: string; dueAt?: string },
   actor: Actor,
 ) {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const current = await trx.selectFrom('improvement_actions').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw new Refusal('not_found', `improvement action ${id} does not exist`);
     if (!keepsRegister(actor) && current.owner !== actor.principalId)

@@ -15,7 +15,7 @@ import type { Playbook, PlaybookAction } from '../domain/playbook';
 import { systemActor, type Actor, type Role } from '../domain/roles';
 import { stopSlaClocks } from './incident-sla';
 import { defaultSla, type ServiceSla } from '../domain/sla';
-import { appendAudit, auditedWrite } from './audit';
+import { appendAudit, auditedTransaction, type AuditedTransaction, auditedWrite } from './audit';
 import { json } from './create-db';
 import { newestFirstPage } from './pagination';
 import type { Database, HumanTask, Incident } from './database';
@@ -722,7 +722,7 @@ export async function mergeIncident(
   db: Kysely<Database>,
   input: { incidentId: string; workflowId: string; into: string; reason: string; requestedBy: string; moveTasks?: boolean },
 ): Promise<MergeOutcome> {
-  await db.transaction().execute(async (trx) => {
+  await auditedTransaction(db, async (trx) => {
     for (const id of [input.incidentId, input.into].sort()) await lockIncident(trx, id);
     const duplicate = await trx.selectFrom('incidents').selectAll().where('id', '=', input.incidentId).executeTakeFirstOrThrow();
     if (duplicate.merged_into) return;
@@ -857,7 +857,7 @@ export async function mergeIncident(
  * on both incidents. The survivor's workflow is told by a Signal and waits on them from then on.
  */
 async function moveOpenTasks(
-  trx: Transaction<Database>,
+  trx: AuditedTransaction,
   merge: { incidentId: string; workflowId: string; into: string; requestedBy: string; duplicate: Incident; survivor: Incident },
 ): Promise<string[]> {
   const moved = await trx
@@ -924,7 +924,7 @@ export async function linkIncidents(
   db: Kysely<Database>,
   input: { incidentId: string; relatedId: string; note: string | null; actor: string },
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const inserted = await trx
       .insertInto('incident_relations')
       .values([

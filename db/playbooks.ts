@@ -1,7 +1,7 @@
 import { systemActor } from '../domain/roles';
 import { sql, type Kysely } from 'kysely';
 import type { Playbook } from '../domain/playbook';
-import { appendAudit } from './audit';
+import { appendAudit, auditedTransaction } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
 
@@ -26,7 +26,7 @@ export async function findPlaybook(db: Kysely<Database>, category: string, versi
 
 /** Publishes the next version; running incidents keep the version they started with. */
 export async function publishPlaybook(db: Kysely<Database>, playbook: Omit<Playbook, 'version'>, publishedBy: string): Promise<Playbook> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     // Two publishers of one category queue here, so each gets the next version number.
     await sql`select pg_advisory_xact_lock(hashtext(${`playbook:${playbook.category}`}))`.execute(trx);
     const latest = await trx

@@ -1,7 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
-import { appendAudit, auditedWrite, changedFields } from './audit';
+import { appendAudit, auditedTransaction, type AuditedTransaction, auditedWrite, changedFields } from './audit';
 import type { Database, Policy, PolicyVersion } from './database';
 import { keysetPage, pageOf, type PageRequest } from './pagination';
 
@@ -44,7 +44,7 @@ function toPolicyView(policy: Policy, current: PolicyVersion | undefined) {
   };
 }
 
-async function insertVersion(trx: Transaction<Database>, policyId: string, version: number, content: PolicyContent, actor: Actor) {
+async function insertVersion(trx: AuditedTransaction, policyId: string, version: number, content: PolicyContent, actor: Actor) {
   const row = await trx
     .insertInto('policy_versions')
     .values({
@@ -69,7 +69,7 @@ async function insertVersion(trx: Transaction<Database>, policyId: string, versi
 }
 
 export async function createPolicy(db: Kysely<Database>, fields: { title: string; owner: string } & PolicyContent, actor: Actor) {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const policy = await trx
       .insertInto('policies')
       .values({ title: fields.title, owner: fields.owner, current_version: null })
@@ -89,7 +89,7 @@ export async function createPolicy(db: Kysely<Database>, fields: { title: string
 
 /** A new version waits for the Security Manager; only one may wait at a time. */
 export async function proposePolicyVersion(db: Kysely<Database>, policyId: string, content: PolicyContent, actor: Actor) {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const policy = await trx.selectFrom('policies').selectAll().where('id', '=', policyId).forUpdate().executeTakeFirst();
     if (!policy) throw new Refusal('not_found', `policy ${policyId} does not exist`);
     if (policy.status === 'retired') throw new Refusal('conflict', 'the policy is retired');

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ProcessFailure } from '../domain/failure';
 import { systemActor } from '../domain/roles';
-import { appendAudit, auditedWrite } from './audit';
+import { appendAudit, type AuditedTransaction, auditedWrite } from './audit';
 import type { Database } from './database';
 import { stopSlaClocks } from './incident-sla';
 
@@ -97,7 +97,7 @@ async function markFailed(trx: Transaction<Database>, record: FailedProcess): Pr
  * Cancels the tasks the ended workflow left open, so nobody is asked to decide for a process that
  * no longer listens; each is audited as `task.cancelled` like any task closed undecided.
  */
-async function cancelOpenTasks(trx: Transaction<Database>, workflowId: string, failure: ProcessFailure): Promise<void> {
+async function cancelOpenTasks(trx: AuditedTransaction, workflowId: string, failure: ProcessFailure): Promise<void> {
   const cancelled = await trx
     .updateTable('human_tasks')
     .set({ status: 'cancelled', closed_at: new Date() })

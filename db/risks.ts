@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { Refusal } from '../domain/refusal';
 import type { RiskTreatment } from '../domain/risk';
 import type { Actor } from '../domain/roles';
-import { appendAudit, changedFields } from './audit';
+import { appendAudit, auditedTransaction, changedFields } from './audit';
 import type { Database, Risk } from './database';
 import { keysetPage, pageOf, type PageRequest } from './pagination';
 
@@ -85,7 +85,7 @@ async function checkAssets(db: Kysely<Database>, fields: RiskFields) {
 export async function createRisk(db: Kysely<Database>, fields: RiskFields, actor: Actor): Promise<Risk> {
   checkTreatment(fields);
   await checkAssets(db, fields);
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const risk = await trx.insertInto('risks').values(columnsOf(fields)).returningAll().executeTakeFirstOrThrow();
     await appendAudit(trx, {
       actor: actor.principalId,
@@ -115,7 +115,7 @@ export function findRisk(db: Kysely<Database>, id: string) {
 }
 
 export async function updateRisk(db: Kysely<Database>, id: string, changes: Partial<RiskFields>, actor: Actor): Promise<Risk> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const current = await trx.selectFrom('risks').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
     if (!current) throw new Refusal('not_found', `risk ${id} does not exist`);
     const keeper = keepsRegister(actor);
@@ -145,7 +145,7 @@ export async function updateRisk(db: Kysely<Database>, id: string, changes: Part
 }
 
 export async function deleteRisk(db: Kysely<Database>, id: string, actor: Actor): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await auditedTransaction(db, async (trx) => {
     const deleted = await trx.deleteFrom('risks').where('id', '=', id).returningAll().executeTakeFirst();
     if (!deleted) throw new Refusal('not_found', `risk ${id} does not exist`);
     await appendAudit(trx, {

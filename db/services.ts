@@ -11,7 +11,7 @@ import {
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
 import { completeSla, defaultSla, mergeSla } from '../domain/sla';
-import { appendAudit, changedFields } from './audit';
+import { appendAudit, auditedTransaction, changedFields } from './audit';
 import { baselineInForce } from './baseline';
 import { json } from './create-db';
 import type { Database, ServiceRow } from './database';
@@ -74,7 +74,7 @@ export async function findServiceOverview(db: Kysely<Database>, id: string): Pro
 export async function createService(db: Kysely<Database>, draft: ServiceDraft, actor: Actor): Promise<Service> {
   const fields: ServiceFields = { ...draft, sla: mergeSla(defaultSla, draft.sla) };
   if (!mayChangeRecord(actor, [fields.owner])) throw new Refusal('forbidden', 'a service owner can only register services they own');
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const row = await trx
       .insertInto('services')
       .values(columnsOf(fields))
@@ -102,7 +102,7 @@ async function lockForChange(trx: Transaction<Database>, id: string, actor: Acto
 
 /** Changes the given fields; an update that changes nothing writes nothing, not even an audit event. */
 export async function updateService(db: Kysely<Database>, id: string, changes: ServiceChanges, actor: Actor): Promise<Service> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const current = await lockForChange(trx, id, actor);
     const next: ServiceFields = {
       name: changes.name ?? current.name,
@@ -136,7 +136,7 @@ export async function updateService(db: Kysely<Database>, id: string, changes: S
  * a service that ever had CIs stays too.
  */
 export async function deleteService(db: Kysely<Database>, id: string, actor: Actor): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await auditedTransaction(db, async (trx) => {
     // The row lock also holds off a CI being attached meanwhile: its foreign key check waits for it.
     const current = await lockForChange(trx, id, actor);
     const { count } = await trx

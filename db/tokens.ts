@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { Actor, Role } from '../domain/roles';
 import { isRole } from '../domain/roles';
-import { appendAudit } from './audit';
+import { appendAudit, auditedTransaction } from './audit';
 import type { Database } from './database';
 
 const tokenPrefix = 'wdn_';
@@ -37,7 +37,7 @@ export interface TokenRequest {
 export async function createToken(db: Kysely<Database>, request: TokenRequest, createdBy: string): Promise<CreatedToken> {
   const token = request.token ?? generateToken();
   const principalId = request.principalId ?? request.name;
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     await trx
       .insertInto('principals')
       .values({ id: principalId, display_name: request.displayName ?? request.name, email: request.email ?? null })
@@ -60,7 +60,7 @@ export async function createToken(db: Kysely<Database>, request: TokenRequest, c
 }
 
 export async function revokeToken(db: Kysely<Database>, id: string, revokedBy: string): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return auditedTransaction(db, async (trx) => {
     const revoked = await trx
       .updateTable('api_tokens')
       .set({ revoked_at: new Date() })

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isRole, type Actor, type Role } from '../domain/roles';
-import { appendAudit, recordAudit } from './audit';
+import { appendAudit, auditedTransaction, recordAudit } from './audit';
 import type { Database } from './database';
 import { hashToken } from './tokens';
 
@@ -99,7 +99,7 @@ async function openSession(
 ): Promise<{ secret: string; session: WebSession }> {
   const secret = randomBytes(32).toString('base64url');
   const expiresAt = new Date(Date.now() + webSessionLifetimeMs);
-  const id = await db.transaction().execute(async (trx) => {
+  const id = await auditedTransaction(db, async (trx) => {
     const created = await trx
       .insertInto('web_sessions')
       .values({ secret_hash: hashToken(secret), principal_id: opening.principalId, expires_at: expiresAt, ...opening.source })
@@ -148,7 +148,7 @@ export async function findWebSession(db: Kysely<Database>, secret: string): Prom
 }
 
 export async function endWebSession(db: Kysely<Database>, session: WebSession): Promise<void> {
-  await db.transaction().execute(async (trx) => {
+  await auditedTransaction(db, async (trx) => {
     const ended = await trx
       .updateTable('web_sessions')
       .set({ revoked_at: new Date() })

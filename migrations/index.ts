@@ -26,6 +26,7 @@ import * as slaClocksClosed from './2026-12-02T1700-i16-sla-clocks-closed';
 import * as findingRelatedIds from './2026-12-02T1800-i18-finding-related-ids';
 import * as credentialChanges from './2026-12-02T1800-i21-credential-changes';
 import * as stormFingerprints from './2026-12-02T1810-i21-storm-fingerprints';
+import * as auditPending from './2026-12-02T1820-i21-audit-pending';
 
 /** Every migration, by name; names sort in the order they run. A new one is a new line here. */
 export const migrations: Record<string, Migration> = {
@@ -56,6 +57,7 @@ export const migrations: Record<string, Migration> = {
   '2026-12-02T1800-i18-finding-related-ids': findingRelatedIds,
   '2026-12-02T1800-i21-credential-changes': credentialChanges,
   '2026-12-02T1810-i21-storm-fingerprints': stormFingerprints,
+  '2026-12-02T1820-i21-audit-pending': auditPending,
 };
 
 /** Applies the migrations the database lacks and names them; a failed one throws with its name. */

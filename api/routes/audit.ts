@@ -33,6 +33,11 @@ const verification = z.object({
     .object({ id: z.number(), eventId: z.number(), signedAt: z.string() })
     .nullable()
     .describe('the newest checkpoint verified; much older than the interval means signing stopped or checkpoints were deleted'),
+  pending: z
+    .number()
+    .describe(
+      'events committed but not yet on the chain once it was checked (verification links what is pending first): those committed meanwhile, or ones no link could chain',
+    ),
 });
 
 const publicKey = z.object({

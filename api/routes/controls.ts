@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { outboundAllowlist } from '../../config';
+import { auditedTransaction } from '../../db/audit';
 import { findConfigurationItem } from '../../db/cis';
 import { mayChangeRecord } from '../../domain/cmdb';
 import type { Actor } from '../../domain/roles';
@@ -162,7 +163,7 @@ export async function controlRoutes(app: FastifyInstance) {
       assertMayWriteControl(request.actor, request.body.owner);
       await checkReferences(request.actor, request.body);
       const control = await uniqueName(request.body.name, () =>
-        app.db.transaction().execute((trx) => insertControl(trx, request.body, request.actor.principalId)),
+        auditedTransaction(app.db, (trx) => insertControl(trx, request.body, request.actor.principalId)),
       );
       return reply.code(201).send(toControlView(control));
     },
@@ -270,7 +271,7 @@ export async function controlRoutes(app: FastifyInstance) {
       assertMayWriteControl(request.actor, existing.owner, request.body.owner);
       await checkReferences(request.actor, request.body, existing);
       const control = await uniqueName(request.body.name, () =>
-        app.db.transaction().execute((trx) => updateControl(trx, existing.id, request.body, request.actor.principalId)),
+        auditedTransaction(app.db, (trx) => updateControl(trx, existing.id, request.body, request.actor.principalId)),
       );
       if (!control) throw conflict('the control is retired');
       return toControlView(control);

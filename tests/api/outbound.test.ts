@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditedTransaction } from '../../db/audit';
 import { insertControl } from '../../db/controls';
 import { deleteTestSchedule } from '../../temporal/security-test-schedule';
 import { changeBody, submitChange } from './change-gate-support';
@@ -102,11 +103,9 @@ describe('writing a control whose check aims somewhere (no allowlist)', () => {
 describe('running a check whose target is refused', () => {
   /** A control written before these rules (straight into the database) against the loopback target. */
   async function legacyControl(stack: Stack) {
-    const row = await stack.db
-      .transaction()
-      .execute((trx) =>
-        insertControl(trx, control(requiresAuth(`${target.url}/admin`)) as Parameters<typeof insertControl>[1], 'before-the-rules'),
-      );
+    const row = await auditedTransaction(stack.db, (trx) =>
+      insertControl(trx, control(requiresAuth(`${target.url}/admin`)) as Parameters<typeof insertControl>[1], 'before-the-rules'),
+    );
     return row.id;
   }
   async function runOnce(stack: Stack, controlId: string) {

@@ -4669,6 +4669,8 @@ export interface operations {
                             eventId: number;
                             signedAt: string;
                         } | null;
+                        /** @description events committed but not yet on the chain once it was checked (verification links what is pending first): those committed meanwhile, or ones no link could chain */
+                        pending: number;
                     };
                 };
             };

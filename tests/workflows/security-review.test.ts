@@ -2,7 +2,7 @@ import { refusalTypes } from '../../domain/human-task';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reviewScheduleId } from '../../domain/security-review';
 import { decide, openTask, seedCi } from '../setup/fixtures';
-import { appendAudit } from '../../db/audit';
+import { appendAudit, auditedTransaction } from '../../db/audit';
 import {
   seedAccessReviewCampaign,
   seedApprovedPolicy,
@@ -490,7 +490,7 @@ describe('the periodic security review', () => {
     // another reason, and an own-request refusal on something else, do not.
     // Shaped as api/task-decisions.ts records them: the refusal's type is what the measure counts.
     const refusal = (subjectType: string, subjectId: string, type: string) =>
-      stack.db.transaction().execute((trx) =>
+      auditedTransaction(stack.db, (trx) =>
         appendAudit(trx, {
           actor: 'rita',
           action: 'task.decision_refused',
