@@ -110,6 +110,10 @@ beforeAll(
       WARDEN_OUTBOUND_ALLOW: '127.0.0.0/8,::1',
       WARDEN_TEST_INTERVAL_FLOOR: '1s',
       WARDEN_RATE_LIMIT_PER_MINUTE: '100000',
+      // Four processes beside the Temporal server's own connections and another test file's stack:
+      // pools smaller than the defaults keep the run inside PostgreSQL's 100 connections.
+      WARDEN_API_DB_POOL_SIZE: '5',
+      WARDEN_WORKER_DB_POOL_SIZE: '8',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
     };
