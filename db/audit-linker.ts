@@ -2,9 +2,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from './database';
 
 // Writers put their events, unhashed, into audit_pending inside their own transactions and take no
-// lock, so audited writes commit side by side. audit_link (migration 2026-12-02T1800) chains them
-// under the chain's advisory lock, held by nothing else: each event links to the event linked before
-// it, even with many API replicas and workers linking at once.
+// lock, so audited writes commit side by side. audit_link (migration 2026-12-02T1820-i21-audit-pending)
+// chains them under the chain's advisory lock, held by nothing else: each event links to the event
+// linked before it, even with many API replicas and workers linking at once.
 
 // Bounds one link: how long it holds the lock, and the backlog of a crashed process it takes at once.
 const linkBatchSize = 1000;
