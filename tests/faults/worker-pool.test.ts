@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { afterAll, expect, it } from 'vitest';
 import { workerConcurrency } from '../../wiring';
 import { eventually, startStack } from '../setup/stack';
@@ -8,7 +9,15 @@ import { eventually, startStack } from '../setup/stack';
 const stack = await startStack({ env: { WARDEN_WORKER_DB_POOL_SIZE: '2' } });
 afterAll(() => stack.close());
 
-it('runs a burst of activities ten times the worker pool without one failed attempt', async () => {
+// Every write of an incident row holds its connection half a second, as a loaded database would:
+// a burst of 20 on 2 connections then queues for 5 s, past the pool's 3 s connect timeout, wherever
+// more activities run at once than the pool has connections.
+await sql`create function slow_incident_write() returns trigger language plpgsql as $$
+  begin perform pg_sleep(0.5); return new; end $$`.execute(stack.db);
+await sql`create trigger slow_incident_write before insert or update on incidents
+  for each row execute function slow_incident_write()`.execute(stack.db);
+
+it('runs a burst of slow activities ten times the worker pool without one failed attempt', async () => {
   expect(workerConcurrency(stack.config)).toEqual({
     poolSize: 2,
     maxConcurrentActivityTaskExecutions: 1,
