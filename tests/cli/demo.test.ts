@@ -57,7 +57,16 @@ it('loads a living organisation through the API within a minute', async () => {
     'open tasks of at least three processes',
   );
   expect(kinds.size).toBeGreaterThanOrEqual(3);
-  expect((await get(`/access-reviews/${loaded.accessReviewId}`)).id).toBe(loaded.accessReviewId);
+  // The campaign's row is written by its workflow, after the start the demo was answered.
+  const accessReview = await eventually(
+    async () => {
+      const read = await get(`/access-reviews/${loaded.accessReviewId}`);
+      return read.id === loaded.accessReviewId && read;
+    },
+    30_000,
+    'the access review recorded',
+  );
+  expect(accessReview.id).toBe(loaded.accessReviewId);
   expect((await get(`/reviews/${loaded.reviewId}`)).period ?? loaded.reviewId).toBeDefined();
 });
 
