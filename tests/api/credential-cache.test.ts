@@ -1,3 +1,5 @@
+import { sql } from 'kysely';
+import pg from 'pg';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../../db/create-db';
@@ -56,6 +58,42 @@ describe('the credential cache', () => {
       .execute();
     await eventually(async () => (await status(stack.baseUrl, '/tokens', token)) === 403, 10_000, 'the roles change to be heard');
     expect(await status(stack.baseUrl, '/incidents', token)).toBe(200);
+  });
+
+  it('is told of changed credentials only, not of updates that change nothing', async () => {
+    const principalId = (await stack.db.selectFrom('api_tokens').select('principal_id').executeTakeFirstOrThrow()).principal_id;
+    const notices: string[] = [];
+    const listener = new pg.Client({ connectionString: stack.databaseUrl });
+    await listener.connect();
+    try {
+      listener.on('notification', (message) => notices.push(message.channel));
+      await listener.query('listen warden_credentials');
+      await listener.query('listen credential_test_marker');
+      // The same value written back (as a sign-in upserts an unchanged name), then a real change,
+      // then a marker: notices arrive in commit order, so once the marker is here every notice the
+      // two updates sent is too.
+      await stack.db
+        .updateTable('principals')
+        .set((eb) => ({ display_name: eb.ref('display_name') }))
+        .where('id', '=', principalId)
+        .execute();
+      const { display_name: name } = await stack.db
+        .selectFrom('principals')
+        .select('display_name')
+        .where('id', '=', principalId)
+        .executeTakeFirstOrThrow();
+      await stack.db
+        .updateTable('principals')
+        .set({ display_name: `${name} (renamed)` })
+        .where('id', '=', principalId)
+        .execute();
+      await sql`select pg_notify('credential_test_marker', '')`.execute(stack.db);
+      await eventually(async () => notices.includes('credential_test_marker'), 5_000, 'the marker notice');
+      expect(notices).toEqual(['warden_credentials', 'credential_test_marker']);
+      await stack.db.updateTable('principals').set({ display_name: name }).where('id', '=', principalId).execute();
+    } finally {
+      await listener.end();
+    }
   });
 
   it('does not accept unknown tokens, nor remember them', async () => {
