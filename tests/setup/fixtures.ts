@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Kysely } from 'kysely';
+import { linkPendingAudit } from '../../db/audit-linker';
 import { json } from '../../db/create-db';
 import type { Database } from '../../db/database';
 import type { ClassificationLevel } from '../../domain/classification';
@@ -79,6 +80,8 @@ export function remediationWhen(
 
 /** The audit trail of one advisory's remediation on one CI, in order. */
 export async function remediationAudit(stack: Stack, key: { advisoryId: string; ciId: string }) {
+  // The remediation row the caller polled commits before its event is linked onto the chain.
+  await linkPendingAudit(stack.db);
   const events = await stack.db
     .selectFrom('audit_events')
     .select(['action', 'details'])
