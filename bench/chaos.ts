@@ -9,6 +9,7 @@ import { startTemporalDevServer, type DevServerHandle } from '../cli/dev-server'
 import { embeddedPostgresUrl, freePort, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '../cli/embedded-postgres';
 import { requireTemporalCli } from '../cli/temporal-cli';
 import { configSchema } from '../config';
+import { linkPendingAudit } from '../db/audit-linker';
 import { createDb } from '../db/create-db';
 import { createToken } from '../db/tokens';
 import { generateCodecKeys } from '../temporal/codec';
@@ -346,6 +347,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       report.duplicateNotifications = await count(
         sql`select coalesce(sum(c - 1), 0)::int as n from (select count(*) as c from notifications group by subject_id, title, body, task_id having count(*) > 1) d`,
       );
+      // Events a killed process committed but never linked count too.
+      await linkPendingAudit(check.db);
       report.duplicateDecisionAudits = await count(
         sql`select coalesce(sum(c - 1), 0)::int as n from (select count(*) as c from audit_events
               where action in ('task.decided', 'task.approval_recorded') group by details->>'taskId', actor having count(*) > 1) d`,

@@ -93,25 +93,24 @@ export async function appendAudit(trx: AuditedTransaction, input: AuditInput): P
 }
 
 /**
- * Links after the commit. The events are durable in audit_pending by now: a link that fails
- * (PostgreSQL went away) must not fail a write that happened, and the worker's sweep or the next
- * link anywhere chains them.
+ * Sets a link going after the commit and does not wait for it: the events are durable in
+ * audit_pending, and whoever reads the chain links first (`linkPendingAudit`), so a write waits for
+ * its own commit only. A link that fails (PostgreSQL went away) must not fail a write that happened:
+ * the next link anywhere, a reader, or the worker's sweep chains its events.
  */
-async function linkAfterCommit(db: Kysely<Database>): Promise<void> {
-  try {
-    await linkPendingAudit(db);
-  } catch {
+function linkSoon(db: Kysely<Database>): void {
+  linkPendingAudit(db).catch(() => {
     // The sweep logs a link that keeps failing.
-  }
+  });
 }
 
 /**
- * Runs `work` in a transaction in which it may append audit events, and returns once they are on the
- * chain: whoever reads audit_events after the call finds them.
+ * Runs `work` in a transaction in which it may append audit events, and returns once they are
+ * committed. They reach audit_events moments later; readers of the trail link before they read.
  */
 export async function auditedTransaction<T>(db: Kysely<Database>, work: (trx: AuditedTransaction) => Promise<T>): Promise<T> {
   const result = await db.transaction().execute((trx) => work(trx as AuditedTransaction));
-  await linkAfterCommit(db);
+  linkSoon(db);
   return result;
 }
 
@@ -277,8 +276,12 @@ export interface AuditFilter {
   limit: number;
 }
 
-/** Audit events in chain order, one beyond `limit` so the caller knows whether another page follows. */
-export function listAuditEvents(db: Kysely<Database>, filter: AuditFilter): Promise<AuditEvent[]> {
+/**
+ * Audit events in chain order, one beyond `limit` so the caller knows whether another page follows.
+ * Links first, so the page holds every audited write that returned before the call.
+ */
+export async function listAuditEvents(db: Kysely<Database>, filter: AuditFilter): Promise<AuditEvent[]> {
+  await linkPendingAudit(db);
   let query = db
     .selectFrom('audit_events')
     .selectAll()
@@ -289,4 +292,16 @@ export function listAuditEvents(db: Kysely<Database>, filter: AuditFilter): Prom
   if (filter.action) query = query.where('action', '=', filter.action);
   if (filter.afterId !== undefined) query = query.where('id', '>', filter.afterId);
   return query.execute();
+}
+
+/** The trail of one record in chain order, for its timeline: linked first, like `listAuditEvents`. */
+export async function subjectAuditTrail(db: Kysely<Database>, subjectType: string, subjectId: string): Promise<AuditEvent[]> {
+  await linkPendingAudit(db);
+  return db
+    .selectFrom('audit_events')
+    .selectAll()
+    .where('subject_type', '=', subjectType)
+    .where('subject_id', '=', subjectId)
+    .orderBy('id')
+    .execute();
 }

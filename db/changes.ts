@@ -13,7 +13,7 @@ import type {
 } from '../domain/change-risk';
 import { verifiedStatus } from '../domain/change-risk';
 import { systemActor } from '../domain/roles';
-import { auditedWrite, canonicalJson, type AuditInput } from './audit';
+import { auditedWrite, canonicalJson, type AuditInput, subjectAuditTrail } from './audit';
 import { json } from './create-db';
 import type { Change, ChangeUpdate, Database } from './database';
 import { keysetPage, type PageRequest } from './pagination';
@@ -61,7 +61,7 @@ export async function changeHistory(db: Kysely<Database>, id: string) {
     db.selectFrom('change_decisions').selectAll().where('change_id', '=', id).orderBy('decided_at').execute(),
     tasksOfSubject(db, { type: 'change', id }),
     db.selectFrom('change_callback_deliveries').selectAll().where('change_id', '=', id).orderBy('created_at').execute(),
-    db.selectFrom('audit_events').selectAll().where('subject_type', '=', 'change').where('subject_id', '=', id).orderBy('id').execute(),
+    subjectAuditTrail(db, 'change', id),
   ]);
   return { decisions, tasks, deliveries, events };
 }

@@ -15,7 +15,7 @@ import type { Playbook, PlaybookAction } from '../domain/playbook';
 import { systemActor, type Actor, type Role } from '../domain/roles';
 import { stopSlaClocks } from './incident-sla';
 import { defaultSla, type ServiceSla } from '../domain/sla';
-import { appendAudit, auditedTransaction, type AuditedTransaction, auditedWrite } from './audit';
+import { appendAudit, auditedTransaction, type AuditedTransaction, auditedWrite, subjectAuditTrail } from './audit';
 import { json } from './create-db';
 import { newestFirstPage } from './pagination';
 import type { Database, HumanTask, Incident } from './database';
@@ -143,7 +143,7 @@ export async function incidentRecords(db: Kysely<Database>, id: string) {
     db.selectFrom('incident_actions').selectAll().where('incident_id', '=', id).orderBy('executed_at').execute(),
     db.selectFrom('security_alerts_received').selectAll().where('incident_id', '=', id).orderBy('observed_at').execute(),
     db.selectFrom('incident_communications').selectAll().where('incident_id', '=', id).orderBy('created_at').execute(),
-    db.selectFrom('audit_events').selectAll().where('subject_type', '=', 'incident').where('subject_id', '=', id).orderBy('id').execute(),
+    subjectAuditTrail(db, 'incident', id),
   ]);
   return { steps, tasks, actions, alerts, communications, timeline };
 }

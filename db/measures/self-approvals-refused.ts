@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import { linkPendingAudit } from '../audit-linker';
 import { refusalTypes } from '../../domain/human-task';
 import { loadAssets, servicesOf, touchesScope } from './assets';
 import type { Measure } from './measure';
@@ -10,6 +11,8 @@ export const selfApprovalsRefused: Measure = {
   trend: true,
   async compute(db, period, scope) {
     const assets = await loadAssets(db, scope);
+    // Refusals audited up to now count, linked or not yet.
+    await linkPendingAudit(db);
     const rows = await db
       .selectFrom('audit_events as e')
       .innerJoin('changes as c', (join) => join.on(sql`c.id::text`, '=', sql.ref('e.subject_id')))

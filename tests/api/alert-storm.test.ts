@@ -4,6 +4,7 @@ import { stormAlert, stormOutcome } from '../../bench/paths/alert-storm';
 import { inParallel } from '../../bench/harness';
 import { seedServiceWithCi } from '../../bench/scratch-services';
 import { eventually, startStack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 // The alert-storm benchmark at a small size, for what it must get right whatever its speed: alerts
 // arriving 20 at a time over shared fingerprints and observables are all recorded, each attached or
@@ -77,6 +78,7 @@ it('keeps a storm on a host the CMDB does not know in one incident, the alerts a
     .execute();
   expect(suppressed).toHaveLength(30);
   // Each suppressed alert is audited on the incident, marked as such.
+  await linkPendingAudit(stack.db);
   const audited = await stack.db
     .selectFrom('audit_events')
     .select('details')

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AuditedTransaction, type AuditInput, appendAudit, recordAudit, verifyAuditChain } from '../../db/audit';
+import { type AuditedTransaction, type AuditInput, appendAudit, listAuditEvents, recordAudit, verifyAuditChain } from '../../db/audit';
 import { generateAuditSigningKey, parseAuditSigningKey, writeAuditCheckpoint } from '../../db/audit-checkpoints';
 import { linkPendingAudit } from '../../db/audit-linker';
 import { createDb, type DbHandle } from '../../db/create-db';
@@ -10,8 +10,8 @@ import { eventually, startStack, type Stack } from '../setup/stack';
 
 // Issue 21: audited writes commit side by side into audit_pending, and a linker moves their events
 // onto the hash chain. What must stay true: every event lands once, in one chain that verifies, ids
-// in chain order; a write returns once its event is in audit_events; nothing a crashed writer
-// committed is lost.
+// in chain order; a write waits for its own commit, not for the chain; whoever reads the trail after a
+// write returned finds its event; nothing a crashed writer committed is lost.
 
 // The tests after the checkpoint one verify a chain it anchored: with its key.
 const signingKey = parseAuditSigningKey(generateAuditSigningKey());
@@ -85,9 +85,13 @@ describe('the audit linker', () => {
         writtenIn[label] = [];
         for (let i = 0; i < 50; i += 1) {
           await recordAudit(db, event(label, i));
-          // Returned, so linked: every reader finds it now.
-          const [row] = await chained(stack.db, `${label}-${i}`);
-          expect(row, `${label}-${i} is in audit_events once recordAudit returned`).toBeDefined();
+          // Returned, so committed: a reader of the trail, in any process, finds it now.
+          const [row] = await listAuditEvents(w % 2 === 0 ? other.db : stack.db, {
+            subjectType: 'linker-test',
+            subjectId: `${label}-${i}`,
+            limit: 1,
+          });
+          expect(row, `${label}-${i} is on the trail once recordAudit returned`).toBeDefined();
           writtenIn[label]?.push(row?.id ?? 0);
         }
       }),
@@ -109,6 +113,8 @@ describe('the audit linker', () => {
     await commitWithoutLinking(stack.db, 'orphan-next-write');
     expect(await chained(stack.db, 'orphan-next-write')).toEqual([]);
     await recordAudit(other.db, event('after-crash', 0));
+    // Nobody reads: the write's own link, set going after its commit, chains both.
+    await eventually(async () => (await pendingCount(stack.db)) === 0, 10_000, 'the write to link what was pending');
     const [orphan] = await chained(stack.db, 'orphan-next-write');
     const [next] = await chained(stack.db, 'after-crash-0');
     expect(orphan?.actor).toBe('crashed-writer');
@@ -134,13 +140,14 @@ describe('the audit linker', () => {
     expect(result).toMatchObject({ written: true, eventId: orphan?.id });
   });
 
-  it('returns from a write whose link fails after the commit, and links its event later', async () => {
+  it('commits a write while the chain cannot be extended, and links its event later', async () => {
     // PostgreSQL refusing every insert into audit_events: the write's transaction touches only audit_pending.
     await sql`create function refuse_link() returns trigger language plpgsql as $$
       begin raise exception 'the link is refused for this test'; end $$`.execute(stack.db);
     await sql`create trigger refuse_link before insert on audit_events execute function refuse_link()`.execute(stack.db);
     try {
       await expect(recordAudit(stack.db, event('link-fails', 0))).resolves.toBeUndefined();
+      await expect(linkPendingAudit(stack.db)).rejects.toThrow(/the link is refused/);
       expect(await chained(stack.db, 'link-fails-0')).toEqual([]);
       expect(await pendingCount(stack.db)).toBe(1);
     } finally {
@@ -150,6 +157,46 @@ describe('the audit linker', () => {
     await linkPendingAudit(other.db);
     expect(await chained(stack.db, 'link-fails-0')).toHaveLength(1);
     expect(await verifyAuditChain(stack.db, { keys })).toMatchObject({ valid: true, pending: 0 });
+  });
+
+  it("returns from a write while another process holds the chain's lock; the trail's reader links before it reads", async () => {
+    // A link of another process stalled inside its transaction: nobody can extend the chain.
+    let release = () => {};
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let lockHeld = () => {};
+    const holding = new Promise<void>((resolve) => {
+      lockHeld = resolve;
+    });
+    const holder = other.db.transaction().execute(async (trx) => {
+      await sql`select pg_advisory_xact_lock(1463898692)`.execute(trx);
+      lockHeld();
+      await released;
+    });
+    await holding;
+    try {
+      await recordAudit(stack.db, event('locked-out', 0));
+      // Returned with the chain locked: committed, not linked.
+      expect(await pendingCount(stack.db)).toBe(1);
+      const read = listAuditEvents(stack.db, { subjectType: 'linker-test', subjectId: 'locked-out-0', limit: 1 });
+      // The write's own link waits on the lock in PostgreSQL; the reader waits for the link after it.
+      await eventually(
+        async () =>
+          Number(
+            (await sql<{ n: number }>`select count(*)::int as n from pg_stat_activity where wait_event = 'advisory'`.execute(stack.db))
+              .rows[0]?.n,
+          ) > 0,
+        10_000,
+        'a link to wait on the chain lock',
+      );
+      release();
+      // The event was only in audit_pending while the lock was held: finding it, the reader linked.
+      expect(await read).toEqual([expect.objectContaining({ subject_id: 'locked-out-0', actor: 'writer-locked-out' })]);
+    } finally {
+      release();
+      await holder;
+    }
   });
 
   it('refuses to drop, change or empty a pending event the chain does not hold', async () => {

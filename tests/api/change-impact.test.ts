@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedCi } from '../setup/fixtures';
 import { startStack, type Stack } from '../setup/stack';
 import { changeBody, changeWithStatus, noImpact, reviewTask, submitChange } from './change-gate-support';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 let requester: string;
@@ -149,6 +150,7 @@ describe('content rules as data', () => {
     const all = await stack.request('GET', '/change-impact-rules?includeRetired=true', { token: requester });
     expect(all.body.items.map((rule: { id: string }) => rule.id)).toContain(ruleId);
 
+    await linkPendingAudit(stack.db);
     const audit = await stack.db
       .selectFrom('audit_events')
       .select(['action', 'actor'])

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSla } from '../../domain/sla';
 import { startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 let admin: string;
@@ -40,8 +41,15 @@ async function createCi(body: Record<string, unknown> = {}, token = admin) {
   return response.body;
 }
 
-const auditOf = (subjectId: string) =>
-  stack.db.selectFrom('audit_events').select(['actor', 'action', 'details']).where('subject_id', '=', subjectId).orderBy('id').execute();
+const auditOf = async (subjectId: string) => {
+  await linkPendingAudit(stack.db);
+  return stack.db
+    .selectFrom('audit_events')
+    .select(['actor', 'action', 'details'])
+    .where('subject_id', '=', subjectId)
+    .orderBy('id')
+    .execute();
+};
 
 describe('services', () => {
   it('fill the SLA fields a create leaves out from the defaults, merging targets per key', async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../../db/create-db';
 import { defaultSla } from '../../domain/sla';
 import { startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 let manager: string;
@@ -239,6 +240,7 @@ describe('import and export', () => {
       .selectFrom('controls')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
+    await linkPendingAudit(stack.db);
     const auditBefore = await stack.db
       .selectFrom('audit_events')
       .select((eb) => eb.fn.countAll<number>().as('n'))
@@ -280,6 +282,7 @@ describe('import and export', () => {
       .selectFrom('controls')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
+    await linkPendingAudit(stack.db);
     const auditAfter = await stack.db
       .selectFrom('audit_events')
       .select((eb) => eb.fn.countAll<number>().as('n'))

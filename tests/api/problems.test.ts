@@ -8,6 +8,7 @@ import { decodedHistoryJson } from '../setup/histories';
 import { seedIncident } from '../setup/review-seeds';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { changeBody, changeWithStatus, submitChange } from './change-gate-support';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 const tokens = {} as Record<'analyst' | 'manager' | 'reviewer' | 'changes' | 'auditor' | 'reporter', string>;
@@ -175,6 +176,7 @@ describe('problem management', () => {
       'the change to be listed on the problem',
     );
 
+    await linkPendingAudit(stack.db);
     const audit = await stack.db
       .selectFrom('audit_events')
       .select('action')
@@ -219,6 +221,7 @@ describe('problem management', () => {
 
     const filtered = await stack.request('GET', `/problems?status=resolved&ciId=${ciId}&securityRisk=true`, { token: tokens.analyst });
     expect(filtered.body.items.map((p: { id: string }) => p.id)).toEqual([id]);
+    await linkPendingAudit(stack.db);
     const events = await stack.db
       .selectFrom('audit_events')
       .select(['action', 'details'])

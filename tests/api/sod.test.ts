@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decide, openTask, seedCi, startReceiver } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
@@ -89,6 +90,7 @@ describe('separation of duties over entitlements', () => {
       'Vendor master vs payment approval',
       'Vendor master vs payment release',
     ]);
+    await linkPendingAudit(stack.db);
     const audit = await stack.db.selectFrom('audit_events').select('action').where('subject_type', '=', 'sod_rule').execute();
     expect(audit.map((e) => e.action)).toEqual(['sod_rule.created', 'sod_rule.created']);
   });
@@ -106,6 +108,7 @@ describe('separation of duties over entitlements', () => {
     });
     expect(refused.status).toBe(409);
     expect(refused.body.detail).toMatch(/Vendor master vs payment release/);
+    await linkPendingAudit(stack.db);
     const audited = await stack.db
       .selectFrom('audit_events')
       .select('details')
@@ -175,6 +178,7 @@ describe('separation of duties over entitlements', () => {
       .where('request_id', '=', filed.body.id)
       .executeTakeFirstOrThrow();
     expect(lapsed.status).toBe('lapsed');
+    await linkPendingAudit(stack.db);
     const revoked = await stack.db
       .selectFrom('audit_events')
       .select('details')

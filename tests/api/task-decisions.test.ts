@@ -5,6 +5,7 @@ import { json } from '../../db/create-db';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { startStack, type Stack } from '../setup/stack';
 import { signedIn } from '../setup/web';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 // Issue #14: a retried decision whose first try succeeded answered 409 (finding 3); a decision the
 // workflow could not take yet was answered 404 and audited as a refusal (finding 9).
@@ -49,10 +50,12 @@ afterAll(async () => {
 const keyed = (taskId: string, key: string, body: Record<string, unknown>) =>
   stack.request('POST', `/tasks/${taskId}/decision`, { token: analyst, body, headers: { 'idempotency-key': key } });
 
-const auditCount = async (action: string, taskId: string) =>
-  (await stack.db.selectFrom('audit_events').select('details').where('action', '=', action).execute()).filter(
+const auditCount = async (action: string, taskId: string) => {
+  await linkPendingAudit(stack.db);
+  return (await stack.db.selectFrom('audit_events').select('details').where('action', '=', action).execute()).filter(
     (event) => (event.details as { taskId?: string }).taskId === taskId,
   ).length;
+};
 
 describe('a decision with an Idempotency-Key', () => {
   it('answers a retry of a decision that succeeded with the same result, and records it once', async () => {

@@ -7,6 +7,7 @@ import { manualTestTaskKind } from '../../domain/security-test';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { signedIn } from '../setup/web';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 // Issue #14, finding 4: a service owner saw and decided another owner's incident tasks. Tasks on
 // records are now the owner's (their services' and CIs'), or assigned to them; list, GET and
@@ -105,6 +106,7 @@ describe('a playbook step on an incident', () => {
     expect(formRefused.status).toBe(403);
     expect(formRefused.body).not.toContain(`action="/ui/tasks/${rebuild.id}/decision"`);
     expect((await taskRow(rebuild.id)).status).toBe('open');
+    await linkPendingAudit(stack.db);
     const audited = await stack.db
       .selectFrom('audit_events')
       .select('details')

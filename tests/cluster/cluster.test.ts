@@ -21,6 +21,7 @@ import { hardenedHeaders, startHttpServer, type LoopbackServer } from '../setup/
 import { createDatabase, databaseUrl, dropDatabase } from '../setup/postgres';
 import { eventually } from '../setup/stack';
 import type { Kysely } from 'kysely';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 // The production topology on one machine: a Temporal server (not the dev server) on PostgreSQL with
 // mTLS, `warden temporal setup`, two `warden api` and two `warden worker` processes, and one of the
@@ -294,6 +295,7 @@ describe('a secured Temporal cluster with two API and two worker processes', () 
         .execute();
       expect(duplicateTasks).toEqual([]);
       const onceEvents = ['incident.registered', 'incident.acknowledged', 'incident.closed'];
+      await linkPendingAudit(db);
       const events = await db
         .selectFrom('audit_events')
         .select(['action', sql<number>`count(*)::int`.as('count')])

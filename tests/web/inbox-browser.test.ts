@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureChromium, openBrowser, screenshotFolder, seriousAccessibilityViolations } from '../setup/browser';
 import { seedCi } from '../setup/fixtures';
 import { eventually, startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 const screenshots = screenshotFolder('inbox');
 
@@ -220,6 +221,7 @@ it('lets the people in the process decide an incident in the browser', async () 
   expect((await seriousAccessibilityViolations(manager.page)).map((v) => v.id).sort()).toEqual(['image-alt', 'label']);
   await manager.context.close();
 
+  await linkPendingAudit(stack.db);
   const refusals = await stack.db
     .selectFrom('audit_events')
     .select(['actor', 'details'])

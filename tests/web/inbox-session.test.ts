@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../db/tokens';
 import { signedIn, webClient } from '../setup/web';
 import { startStack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 const stack = await startStack({ worker: false });
 const httpsStack = await startStack({ worker: false, env: { WARDEN_PUBLIC_URL: 'https://warden.example.org' } });
@@ -10,8 +11,12 @@ afterAll(async () => {
   await httpsStack.close();
 });
 
-const auditActions = async (actor: string) =>
-  (await stack.db.selectFrom('audit_events').select('action').where('actor', '=', actor).orderBy('id').execute()).map((row) => row.action);
+const auditActions = async (actor: string) => {
+  await linkPendingAudit(stack.db);
+  return (await stack.db.selectFrom('audit_events').select('action').where('actor', '=', actor).orderBy('id').execute()).map(
+    (row) => row.action,
+  );
+};
 
 describe('sign-in and sessions', () => {
   it('exchanges a token for a session cookie that is HttpOnly, SameSite=Strict, Path=/ and not Secure over http', async () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureChromium, openBrowser, screenshotFolder, seriousAccessibilityViolations } from '../setup/browser';
 import { startIdentityProvider, type IdentityProvider } from '../setup/oidc-provider';
 import { startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 let identityProvider: IdentityProvider;
@@ -103,6 +104,7 @@ it('refuses a sign-in whose state was tampered with on the way, and audits it', 
   await expect(page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('Sign-in refused');
   expect(await page.locator('header .who').count()).toBe(0);
   await page.screenshot({ path: path.join(screenshots, 'tampered-state.png') });
+  await linkPendingAudit(stack.db);
   const refusals = await stack.db.selectFrom('audit_events').select('details').where('action', '=', 'session.sign_in_refused').execute();
   expect(refusals.map((event) => event.details)).toContainEqual(expect.objectContaining({ reason: expect.stringMatching(/"state"/) }));
   await browser.close();

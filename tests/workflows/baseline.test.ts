@@ -5,6 +5,7 @@ import { baselineMeasures } from '../../domain/classification';
 import { decide, openTask, seedCi } from '../setup/fixtures';
 import { seedControl } from '../setup/review-seeds';
 import { eventually, startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 const tokens = {} as Record<'max' | 'mia' | 'auditor' | 'owner', string>;
@@ -125,6 +126,7 @@ describe('the tailorable baseline', () => {
       [2, 'approved'],
       [1, 'approved'],
     ]);
+    await linkPendingAudit(stack.db);
     const audit = await stack.db
       .selectFrom('audit_events')
       .select(['action', 'actor', 'details'])

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 type Payload = temporal.api.common.v1.IPayload;
 
@@ -60,6 +61,7 @@ describe('payloads in the Temporal history', () => {
     const [payload] = decoded.body.payloads;
     expect(Buffer.from(payload.metadata.encoding, 'base64').toString()).toBe('json/plain');
     expect(JSON.parse(Buffer.from(payload.data, 'base64').toString())).toMatchObject({ requestedBy: marker });
+    await linkPendingAudit(stack.db);
     const audited = await stack.db.selectFrom('audit_events').select('actor').where('action', '=', 'codec.decoded').execute();
     expect(audited.map((event) => event.actor)).toEqual(['auditor-ann']);
   });

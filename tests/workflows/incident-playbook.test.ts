@@ -4,6 +4,7 @@ import { decodedHistoryJson } from '../setup/histories';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { completeIncidentSteps, decide, openTask, seedCi, startReceiver } from '../setup/fixtures';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 let responder: Awaited<ReturnType<typeof startReceiver>>;
@@ -138,12 +139,14 @@ describe('the security incident playbook', () => {
     }
 
     // Deciding a closed task again is a conflict and changes nothing.
+    await linkPendingAudit(stack.db);
     const auditBefore = await stack.db
       .selectFrom('audit_events')
       .select((eb) => eb.fn.countAll<number>().as('n'))
       .executeTakeFirstOrThrow();
     const again = await decide(stack, tokens.manager, approval.id, 'rejected');
     expect(again.status).toBe(409);
+    await linkPendingAudit(stack.db);
     const auditAfter = await stack.db
       .selectFrom('audit_events')
       .select((eb) => eb.fn.countAll<number>().as('n'))

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sql } from 'kysely';
 import { eventually, startStack, type Stack } from '../setup/stack';
 import { decide, openTask, seedCi } from '../setup/fixtures';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 const tokens = {} as Record<'analyst' | 'manager', string>;
@@ -61,6 +62,7 @@ it('finishes an incident whose worker was stopped mid-playbook, recording nothin
   const result = await stack.temporal.client.workflow.getHandle(`incident/${id}`).result();
   expect(result.status).toBe('closed');
 
+  await linkPendingAudit(stack.db);
   const auditCounts = await stack.db
     .selectFrom('audit_events')
     .select(['action', sql<number>`count(*)::int`.as('n')])

@@ -6,6 +6,7 @@ import { decide, openTask, seedCi } from '../setup/fixtures';
 import { recordHistory } from '../setup/histories';
 import { hardenedHeaders, startHttpServer, type LoopbackServer } from '../setup/loopback';
 import { eventually, startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 let hardened: LoopbackServer;
@@ -270,6 +271,7 @@ describe('the testing schedule', () => {
       'the repeated run linked to the open incident',
     );
     expect(joined).toEqual([{ id: report.incidentId }]);
+    await linkPendingAudit(stack.db);
     const timeline = await stack.db
       .selectFrom('audit_events')
       .select('action')

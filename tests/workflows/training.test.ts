@@ -4,6 +4,7 @@ import { decodedHistoryJson } from '../setup/histories';
 import { wardenSearchAttributes } from '../../domain/search-attributes';
 import type { TrainingCampaignResult } from '../../domain/training';
 import { eventually, startStack, type Stack } from '../setup/stack';
+import { linkPendingAudit } from '../../db/audit-linker';
 
 let stack: Stack;
 const tokens = {} as Record<'manager' | 'auditor' | 'tina' | 'lms', string>;
@@ -129,6 +130,7 @@ describe('the awareness programme', () => {
     expect(notices.map((n) => n.dedup_key)).toEqual(
       expect.arrayContaining([`training/${id}/reminder/1/dora`, `training/${id}/reminder/2/dora`]),
     );
+    await linkPendingAudit(stack.db);
     const audit = await stack.db
       .selectFrom('audit_events')
       .select(['action', 'actor'])
