@@ -34,9 +34,13 @@ export const fullSizes = {
   /** Incidents started per run, and how many at once. */
   starts: 200,
   concurrency: 20,
-  /** Decisions sampled, while `background` incidents progress. */
+  /**
+   * Decisions sampled, while `background` incidents progress: first with a person taking
+   * `thinkSeconds` on average over each of their tasks, then decided as fast as Warden answers.
+   */
   decisions: 100,
   background: 200,
+  thinkSeconds: 60,
   /** SIEM alerts over `fingerprints` distinct fingerprints. */
   alerts: 10_000,
   fingerprints: 200,
@@ -63,6 +67,7 @@ export const quickSizes: Sizes = {
   concurrency: 20,
   decisions: 10,
   background: 5,
+  thinkSeconds: 2,
   alerts: 200,
   fingerprints: 20,
   readSeconds: 1,

@@ -101,16 +101,26 @@ export async function reportIncident(call: CallAs, ciId: string, title: string):
  * Decides the incident's open tasks forward until it is closed, or until `stopped()` (then answers
  * false). The incident's status is read only when no task is open, and between looks it waits a
  * beat for the workflow to open the next task: polling for state, with as few requests as that
- * takes, since the driver's requests load the same process as the playbooks it measures.
+ * takes, since the driver's requests load the same process as the playbooks it measures. `think`
+ * is the person's time over each task before they decide it (none: decided as soon as it is seen).
  */
-export async function driveToClosed(call: CallAs, incidentId: string, stopped: () => boolean = () => false): Promise<boolean> {
+export async function driveToClosed(
+  call: CallAs,
+  incidentId: string,
+  stopped: () => boolean = () => false,
+  think: () => Promise<void> = async () => {},
+): Promise<boolean> {
   const fail = (problem: string) => {
     throw new Error(problem);
   };
   while (!stopped()) {
     const tasks = await call('GET', `/tasks?status=open&subjectId=${incidentId}`, drivingManager);
     const open: OpenTask[] = tasks.body?.items ?? [];
-    for (const task of open) await decideForward(task, call, { comment: 'bench', unexpected: fail });
+    for (const task of open) {
+      await think();
+      if (stopped()) return false;
+      await decideForward(task, call, { comment: 'bench', unexpected: fail });
+    }
     if (open.length > 0) continue;
     const incident = await call('GET', `/incidents/${incidentId}`, drivingManager);
     if (incident.status === 200 && String(incident.body.status).startsWith('closed')) return true;
