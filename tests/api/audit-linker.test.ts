@@ -123,8 +123,9 @@ describe('the audit linker', () => {
   });
 
   it('links what is pending before it verifies, and says what was left pending', async () => {
-    // Created first: creating a token is an audited write, which would link the event itself.
+    // Created first: creating a token is an audited write, whose link would take the event itself.
     const auditor = await stack.token(['auditor']);
+    await linkPendingAudit(stack.db);
     await commitWithoutLinking(other.db, 'orphan-verify');
     expect(await pendingCount(stack.db)).toBe(1);
     const verified = await stack.request('GET', '/audit/verify', { token: auditor });
