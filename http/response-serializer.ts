@@ -78,6 +78,25 @@ function optionalBeforeRequired(jsonSchema: z.core.JSONSchema.BaseSchema) {
   return firstOptional >= 0 && names.slice(firstOptional).some((name) => required.has(name));
 }
 
+/** Keywords that apply to every type, so a nullable member carrying one cannot simply admit null. */
+const everyTypeKeywords = ['anyOf', 'oneOf', 'allOf', 'not', 'if', 'const', '$ref'];
+
+/**
+ * zod writes `.nullable()` as `anyOf: [S, {type: 'null'}]` (itself only for a bare type such as
+ * `{type: 'string'}`). fast-json-stringify picks an anyOf member by validating the value against
+ * each at run time, an ajv call per nullable object or enum in every item of a list; written as S
+ * with null among its types it tests `=== null` instead. The same set of values: S's other keywords
+ * (properties, bounds, formats) constrain their own type only, and an enum gets null added.
+ */
+function nullAmongTypes(jsonSchema: z.core.JSONSchema.BaseSchema) {
+  const [member, nullMember, ...more] = jsonSchema.anyOf ?? [];
+  if (more.length || nullMember?.type !== 'null' || Object.keys(nullMember).length !== 1) return;
+  if (typeof member?.type !== 'string' || everyTypeKeywords.some((keyword) => keyword in member)) return;
+  const { anyOf: _members, ...outer } = jsonSchema;
+  delete jsonSchema.anyOf;
+  Object.assign(jsonSchema, member, outer, { type: [member.type, 'null'] }, member.enum ? { enum: [...member.enum, null] } : {});
+}
+
 /** A strict object refuses the properties it does not list, where other objects strip them. */
 const isStrictObject = (schema: z.core.$ZodType) =>
   schema instanceof z.core.$ZodObject && schema._zod.def.catchall?._zod.def.type === 'never';
@@ -106,6 +125,7 @@ function serializationSchema(schema: z.core.$ZodType): { jsonSchema: Record<stri
         // fast-json-stringify skips them when this is absent, and the validator must not refuse
         // a response zod would have sent without them.
         if (jsonSchema.additionalProperties === false && !isStrictObject(zodSchema)) delete jsonSchema.additionalProperties;
+        if (type === 'nullable') nullAmongTypes(jsonSchema);
       },
     });
     return { jsonSchema };
