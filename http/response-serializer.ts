@@ -18,9 +18,10 @@ import { z } from 'zod';
  *   A response it refuses goes to zod's serializer as before: zod's answer, its bytes or its
  *   ResponseSerializationError (a 500), is the one sent. The validator never refuses what zod
  *   accepts because it ignores unlisted properties, which zod strips;
- * - a schema whose JSON Schema would not say what zod sends stays on zod's serializer entirely
- *   (`zodOnlyReason`): transforms and codecs (encoding changes the value), refinements (checks no
- *   JSON Schema states), and whatever zod cannot express in JSON Schema (dates, bigints, custom).
+ * - a schema whose JSON Schema would not say what zod sends, byte for byte, stays on zod's
+ *   serializer entirely (`ZodOnly`): transforms and codecs (encoding changes the value),
+ *   refinements and overwrites such as `trim()`, what JSON Schema cannot express (dates, bigints,
+ *   custom types), and objects listing an optional property before a required one.
  */
 
 export type ResponseSerializer = 'fast-json-stringify' | 'zod';
