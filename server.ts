@@ -6,13 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Kysely } from 'kysely';
 import type { PayloadCodec } from '@temporalio/common';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import { jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from './config';
 import type { Database } from './db/database';
 import type { TemporalClientHandle } from './temporal/connection';
@@ -22,6 +16,7 @@ import { errorsPlugin, frameworkErrors } from './http/plugins/errors';
 import { inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
 import { requestIdFor, requestIdPlugin } from './http/plugins/request-id';
+import { createResponseSerializers, type ResponseSerializers } from './http/response-serializer';
 import { finishOpenApiDocument, impossibleProblemsRemoved } from './http/openapi';
 import { routes } from './api/routes/index';
 import { pages } from './web/pages/index';
@@ -45,6 +40,8 @@ declare module 'fastify' {
     temporal: TemporalClientHandle;
     codec: PayloadCodec;
     credentials: CredentialCache;
+    /** What serializes each route's responses, per status (http/response-serializer.ts). */
+    responseSerializers: ResponseSerializers;
   }
 }
 
@@ -72,7 +69,9 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
+  const responseSerializers = createResponseSerializers();
+  app.setSerializerCompiler(responseSerializers.compiler);
+  app.decorate('responseSerializers', responseSerializers);
   app.decorate('config', deps.config);
   app.decorate('db', deps.db);
   app.decorate('temporal', deps.temporal);
