@@ -1,4 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { type Compilable, type Kysely, sql, type Transaction } from 'kysely';
+import { jsonArrayFrom, jsonObjectFrom } from 'kysely/helpers/postgres';
 import type { IncidentCategory, Severity } from '../domain/classification';
 import type { ConfigurationItemType } from '../domain/cmdb';
 import type { NormalisedAlert } from '../domain/incident';
@@ -6,17 +8,44 @@ import { higherSeverity, type CorrelationRules, type Observable } from '../domai
 import { auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
-import { assessIncident, lockIncident, upsertIncidentObservables } from './incidents';
+import { assessmentAgainst, ciClassifications, incidentLock, incidentSightings } from './incidents';
 import { newestFirstPage, type PageRequest } from './pagination';
 
-export async function findActiveCiByName(db: Kysely<Database>, name: string, types?: ConfigurationItemType[]) {
+function activeCiByName(db: Kysely<Database>, name: string, types?: ConfigurationItemType[]) {
   let query = db
     .selectFrom('configuration_items')
     .select(['id', 'type', 'name', 'attributes'])
     .where('name', '=', name)
     .where('status', '=', 'active');
   if (types) query = query.where('type', 'in', types);
-  return query.executeTakeFirst();
+  return query;
+}
+
+function iocsAmong(db: Kysely<Database>, observables: Observable[]) {
+  return db
+    .selectFrom('iocs')
+    .select(['type', 'value', 'reason'])
+    .where((eb) => eb.or(observables.map((o) => eb.and([eb('type', '=', o.type), eb('value', '=', o.value)]))));
+}
+
+/**
+ * What intake reads before it judges an alert, in one round trip: the active CIs it names (an
+ * account CI of `accountTypes`, a host) and the known IOCs among the alert's own observables.
+ */
+export async function intakeLookups(
+  db: Kysely<Database>,
+  alert: Pick<NormalisedAlert, 'account' | 'host' | 'observables'>,
+  accountTypes: ConfigurationItemType[],
+) {
+  const none = sql<null>`null`;
+  const row = await db
+    .selectNoFrom([
+      (alert.account ? jsonObjectFrom(activeCiByName(db, alert.account, accountTypes)) : none).as('account'),
+      (alert.host ? jsonObjectFrom(activeCiByName(db, alert.host)) : none).as('host'),
+      (alert.observables.length ? jsonArrayFrom(iocsAmong(db, alert.observables)) : sql<never[]>`'[]'::json`).as('iocs'),
+    ])
+    .executeTakeFirstOrThrow();
+  return { account: row.account ?? undefined, host: row.host ?? undefined, iocs: row.iocs };
 }
 
 /** An observable as an incident records it: where Warden learned it. */
@@ -41,9 +70,25 @@ export interface AlertIntake {
 /** A claim an incident never registered for (its start failed, or the process died) stops counting after this. */
 const unregisteredClaimLifetime = sql`interval '5 minutes'`;
 
-/** Keys locked, in a fixed order, while an alert correlates: two alerts sharing one never both open an incident. */
+/**
+ * Keys locked while an alert correlates, in one statement and in the order of their lock ids, so two
+ * alerts sharing one never both open an incident and no two wait on each other in a cycle.
+ */
 async function lockCorrelationKeys(trx: Transaction<Database>, keys: string[]) {
-  for (const key of [...new Set(keys)].sort()) await sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`.execute(trx);
+  // The ordered subquery is not flattened into the outer select: the locks are taken in its order.
+  await sql`select pg_advisory_xact_lock(lock_id)
+              from (select distinct hashtextextended(key, 0) as lock_id from unnest(${keys}::text[]) as key order by lock_id) as ordered`.execute(
+    trx,
+  );
+}
+
+/**
+ * Runs writes as one statement, the others as data-modifying CTEs of `main`: one round trip where an
+ * alert's rows took one each. They share one snapshot, so none may read what another writes.
+ */
+async function writeTogether(trx: Transaction<Database>, main: Compilable, ...others: (Compilable | undefined)[]) {
+  const ctes = others.flatMap((write, i) => (write ? [sql`${sql.id(`write_${i}`)} as (${write})`] : []));
+  await (ctes.length ? sql`with ${sql.join(ctes)} ${main}` : sql`${main}`).execute(trx);
 }
 
 /**
@@ -66,22 +111,25 @@ export async function countAccountAlerts(db: Kysely<Database>, input: { account:
 /** The IOCs among the observables. */
 export async function knownIocs(db: Kysely<Database>, observables: Observable[]) {
   if (observables.length === 0) return [];
-  return db
-    .selectFrom('iocs')
-    .select(['type', 'value', 'reason'])
-    .where((eb) => eb.or(observables.map((o) => eb.and([eb('type', '=', o.type), eb('value', '=', o.value)]))))
-    .execute();
+  return iocsAmong(db, observables).execute();
 }
 
+/**
+ * Inserts the alert with its observables and, when it joins `sightingsOf`, that incident's sightings
+ * of them, in one statement. The id is made here so that no write waits for another's RETURNING.
+ */
 async function insertAlert(
   trx: Transaction<Database>,
   intake: AlertIntake,
   outcome: { verdict: 'incident' | 'attached' | 'benign'; reason: string; incidentId: string | null },
+  sightingsOf?: string,
 ): Promise<string> {
   const { alert } = intake;
-  const row = await trx
-    .insertInto('security_alerts_received')
-    .values({
+  const id = randomUUID();
+  await writeTogether(
+    trx,
+    trx.insertInto('security_alerts_received').values({
+      id,
       format: alert.format,
       source: alert.source,
       rule: alert.rule,
@@ -98,16 +146,14 @@ async function insertAlert(
       attack_techniques: intake.techniques,
       ci_ids: intake.ciIds,
       severity_floor: intake.severityFloor,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
-  if (intake.observables.length) {
-    await trx
-      .insertInto('alert_observables')
-      .values(intake.observables.map((o) => ({ alert_id: row.id, type: o.type, value: o.value })))
-      .execute();
-  }
-  return row.id;
+    }),
+    // The foreign key to the alert is checked at the end of the statement, when its row is there.
+    intake.observables.length
+      ? trx.insertInto('alert_observables').values(intake.observables.map((o) => ({ alert_id: id, type: o.type, value: o.value })))
+      : undefined,
+    sightingsOf ? incidentSightings(trx, sightingsOf, intake.observables, alert.time) : undefined,
+  );
+  return id;
 }
 
 function alertAudit(intake: AlertIntake, alertId: string, outcome: { verdict: string; reason: string; incidentId: string | null }) {
@@ -167,65 +213,38 @@ export async function correlateAlert(
 ): Promise<Correlation> {
   const { alert } = intake;
   const correlating = intake.observables.filter((o) => rules.types.includes(o.type));
+  // A fingerprint whose incident closed as not a security incident since then suppresses the alert.
+  const suppressingSince = new Date(Date.now() - rules.windowMs);
   let correlation: Correlation | undefined;
   await auditedWrite(db, async (trx) => {
     await lockCorrelationKeys(trx, [`fingerprint:${alert.fingerprint}`, ...correlating.map((o) => `observable:${o.type}:${o.value}`)]);
-    const claimed = await trx
-      .selectFrom('open_alert_fingerprints')
-      .select(['incident_id', 'closed_at'])
-      .where('fingerprint', '=', alert.fingerprint)
-      .executeTakeFirst();
-    if (claimed?.closed_at) {
-      if (Date.now() - claimed.closed_at.getTime() <= rules.windowMs) {
-        correlation = await suppressOnto(trx, intake, claimed.incident_id);
-        const event = alertAudit(intake, correlation.alertId, {
-          verdict: 'attached',
-          reason: correlation.reason,
-          incidentId: claimed.incident_id,
-        });
+    const found = await findCorrelation(trx, alert, correlating, { windowMs: rules.windowMs, suppressingSince });
+    const { claimed_by: claimedBy, closed_at: closedAt } = found;
+    if (claimedBy && closedAt) {
+      if (closedAt.getTime() >= suppressingSince.getTime()) {
+        correlation = await suppressOnto(trx, intake, claimedBy);
+        const event = alertAudit(intake, correlation.alertId, { verdict: 'attached', reason: correlation.reason, incidentId: claimedBy });
         return { ...event, details: { ...event.details, suppressed: true } };
       }
       // The storm is over: this alert is judged afresh.
       await trx.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', alert.fingerprint).execute();
     }
-    const byFingerprint = claimed?.closed_at ? undefined : claimed;
-    const byObservable =
-      byFingerprint || correlating.length === 0
-        ? undefined
-        : await trx
-            .selectFrom('incident_observables as io')
-            .leftJoin('incidents as i', 'i.id', 'io.incident_id')
-            .select(['io.incident_id', 'io.type', 'io.value'])
-            .where((eb) => eb.or(correlating.map((o) => eb.and([eb('io.type', '=', o.type), eb('io.value', '=', o.value)]))))
-            .where('io.last_seen_at', '>=', new Date(alert.time.getTime() - rules.windowMs))
-            .where('io.first_seen_at', '<=', new Date(alert.time.getTime() + rules.windowMs))
-            .where(
-              sql<boolean>`((i.id is null and io.recorded_at > now() - ${unregisteredClaimLifetime})
-                or (i.status not like 'closed%' and i.status not in ('failed', 'registration_failed')))`,
-            )
-            .orderBy('io.last_seen_at', 'desc')
-            .limit(1)
-            .executeTakeFirst();
-
-    if (!byFingerprint && !byObservable) {
-      await trx
-        .insertInto('open_alert_fingerprints')
-        .values({ fingerprint: alert.fingerprint, incident_id: rules.newIncidentId })
-        .execute();
-      await upsertIncidentObservables(trx, rules.newIncidentId, intake.observables, alert.time);
+    const incidentId = (closedAt ? undefined : claimedBy) ?? found.shared_with;
+    if (!incidentId) {
+      await writeTogether(
+        trx,
+        trx.insertInto('open_alert_fingerprints').values({ fingerprint: alert.fingerprint, incident_id: rules.newIncidentId }),
+        incidentSightings(trx, rules.newIncidentId, intake.observables, alert.time),
+      );
       correlation = { attached: false, incidentId: rules.newIncidentId, reason: 'no open incident shares its fingerprint or observables' };
       // The alert itself is recorded, and audited, once its incident has started.
       return undefined;
     }
-    const incidentId = (byFingerprint?.incident_id ?? byObservable?.incident_id) as string;
-    const reason = byFingerprint
-      ? 'same fingerprint as the open incident'
-      : `shares ${byObservable?.type} ${byObservable?.value} with the open incident`;
-    // The incident's lock before its rows: registration takes them in this order too, so neither waits on the other in a cycle.
-    await lockIncident(trx, incidentId);
-    await upsertIncidentObservables(trx, incidentId, intake.observables, alert.time);
+    const reason = found.shared_with
+      ? `shares ${found.shared_type} ${found.shared_value} with the open incident`
+      : 'same fingerprint as the open incident';
     const raised = await addToIncident(trx, incidentId, intake);
-    const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId });
+    const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId }, incidentId);
     correlation = {
       attached: true,
       incidentId,
@@ -238,6 +257,55 @@ export async function correlateAlert(
   });
   if (!correlation) throw new Error('the alert was not correlated');
   return correlation;
+}
+
+/**
+ * What an alert correlates with, read once its keys are locked: the claim on its fingerprint and,
+ * unless an open claim or a suppressing close decides, the open incident that saw one of its
+ * correlating observables within the window (the latest sighting). The incident it will join is
+ * locked in the same statement, before anything reads that incident: registration takes the same
+ * lock after the keys', so neither waits on the other in a cycle.
+ */
+async function findCorrelation(
+  trx: Transaction<Database>,
+  alert: NormalisedAlert,
+  correlating: Observable[],
+  window: { windowMs: number; suppressingSince: Date },
+) {
+  const claim = trx.selectFrom('open_alert_fingerprints').select(['incident_id', 'closed_at']).where('fingerprint', '=', alert.fingerprint);
+  const shared = trx
+    .selectFrom('incident_observables as io')
+    .leftJoin('incidents as i', 'i.id', 'io.incident_id')
+    .select(['io.incident_id', 'io.type', 'io.value'])
+    .where((eb) =>
+      correlating.length
+        ? eb.or(correlating.map((o) => eb.and([eb('io.type', '=', o.type), eb('io.value', '=', o.value)])))
+        : eb.lit(false),
+    )
+    .where('io.last_seen_at', '>=', new Date(alert.time.getTime() - window.windowMs))
+    .where('io.first_seen_at', '<=', new Date(alert.time.getTime() + window.windowMs))
+    .where(
+      sql<boolean>`((i.id is null and io.recorded_at > now() - ${unregisteredClaimLifetime})
+        or (i.status not like 'closed%' and i.status not in ('failed', 'registration_failed')))`,
+    )
+    .where(sql<boolean>`not exists (select from claim where closed_at is null or closed_at >= ${window.suppressingSince})`)
+    .orderBy('io.last_seen_at', 'desc')
+    .limit(1);
+  const joined = sql<string | null>`coalesce(case when claim.closed_at is null then claim.incident_id end, shared.incident_id)`;
+  const { rows } = await sql<{
+    claimed_by: string | null;
+    closed_at: Date | null;
+    shared_with: string | null;
+    shared_type: string | null;
+    shared_value: string | null;
+  }>`with claim as (${claim}), shared as (${shared})
+     select claim.incident_id as claimed_by, claim.closed_at,
+            shared.incident_id as shared_with, shared.type as shared_type, shared.value as shared_value,
+            ${incidentLock(joined)}
+       from (select) as one left join claim on true left join shared on true`.execute(trx);
+  const found = rows[0];
+  if (!found) throw new Error('the correlation read returned no row');
+  return found;
 }
 
 /**
@@ -259,12 +327,20 @@ async function suppressOnto(trx: Transaction<Database>, intake: AlertIntake, inc
 async function addToIncident(trx: Transaction<Database>, incidentId: string, intake: AlertIntake) {
   const incident = await trx
     .selectFrom('incidents')
-    .select(['category', 'severity', 'severity_floor', 'affected_cis', 'security_incident'])
+    .select([
+      'category',
+      'severity',
+      'severity_floor',
+      'affected_cis',
+      'security_incident',
+      // The CIs it has and the alert's, read with it: one round trip.
+      jsonArrayFrom(ciClassifications(trx).where(sql<boolean>`ci.id = any(incidents.affected_cis || ${intake.ciIds}::uuid[])`)).as('cis'),
+    ])
     .where('id', '=', incidentId)
     .executeTakeFirst();
   if (!incident?.security_incident) return {};
   const affectedCis = [...new Set([...incident.affected_cis, ...intake.ciIds])];
-  const assessed = await assessIncident(trx, { category: incident.category as IncidentCategory, affectedCis });
+  const assessed = assessmentAgainst({ category: incident.category as IncidentCategory, affectedCis }, incident.cis);
   const floor = higherSeverity(intake.severityFloor, (incident.severity_floor as Severity | null) ?? 'low');
   const severity = [assessed.severity, floor].reduce(higherSeverity, incident.severity as Severity);
   const addedCis = affectedCis.filter((id) => !incident.affected_cis.includes(id) && !assessed.unknownCis.includes(id));
