@@ -5,7 +5,7 @@ import type { IncidentCategory, Severity } from '../domain/classification';
 import type { ConfigurationItemType } from '../domain/cmdb';
 import type { NormalisedAlert } from '../domain/incident';
 import { higherSeverity, type CorrelationRules, type Observable } from '../domain/observable';
-import { auditedWrite } from './audit';
+import { appendAudit, auditedTransaction, auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
 import { assessmentAgainst, ciClassifications, incidentLock, incidentSightings } from './incidents';
@@ -116,16 +116,16 @@ export async function knownIocs(db: Kysely<Database>, observables: Observable[])
 
 /**
  * Inserts the alert with its observables and, when it joins `sightingsOf`, that incident's sightings
- * of them, in one statement. The id is made here so that no write waits for another's RETURNING.
+ * of them, in one statement. The id is made in Node so that no write waits for another's RETURNING,
+ * and so that the alert's audit event can be appended before it.
  */
 async function insertAlert(
   trx: Transaction<Database>,
   intake: AlertIntake,
   outcome: { verdict: 'incident' | 'attached' | 'benign'; reason: string; incidentId: string | null },
-  sightingsOf?: string,
+  { id = randomUUID(), sightingsOf }: { id?: string; sightingsOf?: string } = {},
 ): Promise<string> {
   const { alert } = intake;
-  const id = randomUUID();
   await writeTogether(
     trx,
     trx.insertInto('security_alerts_received').values({
@@ -205,6 +205,11 @@ type Correlation =
  * An alert that belongs attaches in the same transaction (its observables and CIs join the
  * incident, whose severity only rises); one that does not claims its fingerprint and observables
  * for `newIncidentId`, so the next alert finds it before the workflow has registered the incident.
+ *
+ * Most alerts of a storm join an incident that exists, and read without the correlation keys'
+ * locks, so that they do not queue behind one another; only an alert that may open an incident
+ * takes the keys and reads again, so two alerts sharing a key never both open one. An alert joining
+ * an incident holds that incident's lock shared: registration and merging hold it exclusively.
  */
 export async function correlateAlert(
   db: Kysely<Database>,
@@ -214,63 +219,66 @@ export async function correlateAlert(
   const { alert } = intake;
   const correlating = intake.observables.filter((o) => rules.types.includes(o.type));
   // A fingerprint whose incident closed as not a security incident since then suppresses the alert.
-  const suppressingSince = new Date(Date.now() - rules.windowMs);
-  let correlation: Correlation | undefined;
-  await auditedWrite(db, async (trx) => {
-    await lockCorrelationKeys(trx, [`fingerprint:${alert.fingerprint}`, ...correlating.map((o) => `observable:${o.type}:${o.value}`)]);
-    const found = await findCorrelation(trx, alert, correlating, { windowMs: rules.windowMs, suppressingSince });
-    const { claimed_by: claimedBy, closed_at: closedAt } = found;
-    if (claimedBy && closedAt) {
-      if (closedAt.getTime() >= suppressingSince.getTime()) {
-        correlation = await suppressOnto(trx, intake, claimedBy);
-        const event = alertAudit(intake, correlation.alertId, { verdict: 'attached', reason: correlation.reason, incidentId: claimedBy });
-        return { ...event, details: { ...event.details, suppressed: true } };
-      }
-      // The storm is over: this alert is judged afresh.
+  const window = { windowMs: rules.windowMs, suppressingSince: new Date(Date.now() - rules.windowMs) };
+  return auditedTransaction(db, async (trx) => {
+    let found = await findCorrelation(trx, alert, correlating, { ...window, keysLocked: false });
+    if (!found.decided) {
+      await lockCorrelationKeys(trx, [`fingerprint:${alert.fingerprint}`, ...correlating.map((o) => `observable:${o.type}:${o.value}`)]);
+      found = await findCorrelation(trx, alert, correlating, { ...window, keysLocked: true });
+    }
+    if (found.suppressedBy) {
+      const suppressed = await suppressOnto(trx, intake, found.suppressedBy);
+      const event = alertAudit(intake, suppressed.alertId, {
+        verdict: 'attached',
+        reason: suppressed.reason,
+        incidentId: found.suppressedBy,
+      });
+      await appendAudit(trx, { ...event, details: { ...event.details, suppressed: true } });
+      return suppressed;
+    }
+    if (found.staleClaim) {
+      // The storm is over: this alert is judged afresh, under the keys' locks (a stale claim decides nothing without them).
       await trx.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', alert.fingerprint).execute();
     }
-    const incidentId = (closedAt ? undefined : claimedBy) ?? found.shared_with;
-    if (!incidentId) {
+    if (!found.joins) {
       await writeTogether(
         trx,
         trx.insertInto('open_alert_fingerprints').values({ fingerprint: alert.fingerprint, incident_id: rules.newIncidentId }),
         incidentSightings(trx, rules.newIncidentId, intake.observables, alert.time),
       );
-      correlation = { attached: false, incidentId: rules.newIncidentId, reason: 'no open incident shares its fingerprint or observables' };
       // The alert itself is recorded, and audited, once its incident has started.
-      return undefined;
+      return { attached: false, incidentId: rules.newIncidentId, reason: 'no open incident shares its fingerprint or observables' };
     }
-    const reason = found.shared_with
-      ? `shares ${found.shared_type} ${found.shared_value} with the open incident`
-      : 'same fingerprint as the open incident';
+    const { incidentId, reason } = found.joins;
     const raised = await addToIncident(trx, incidentId, intake);
-    const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId }, incidentId);
-    correlation = {
+    const alertId = randomUUID();
+    const event = alertAudit(intake, alertId, { verdict: 'attached', reason, incidentId });
+    await appendAudit(trx, { ...event, details: { ...event.details, ...raised } });
+    // Last: other alerts joining the incident wait on its sightings' rows from this write to the commit.
+    await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId }, { id: alertId, sightingsOf: incidentId });
+    return {
       attached: true,
       incidentId,
       alertId,
       reason,
       ...(raised.severity && raised.severity !== raised.previousSeverity ? { severityRaisedTo: raised.severity } : {}),
     };
-    const event = alertAudit(intake, alertId, { verdict: 'attached', reason, incidentId });
-    return { ...event, details: { ...event.details, ...raised } };
   });
-  if (!correlation) throw new Error('the alert was not correlated');
-  return correlation;
 }
 
 /**
- * What an alert correlates with, read once its keys are locked: the claim on its fingerprint and,
- * unless an open claim or a suppressing close decides, the open incident that saw one of its
- * correlating observables within the window (the latest sighting). The incident it will join is
- * locked in the same statement, before anything reads that incident: registration takes the same
- * lock after the keys', so neither waits on the other in a cycle.
+ * What an alert correlates with: the claim on its fingerprint and, unless an open claim or a
+ * suppressing close decides, the open incident that saw one of its correlating observables within
+ * the window (the latest sighting). Without the keys' locks it decides only when no claim is stale
+ * (closed before the window): an alert that may open an incident, or drop a claim, reads again under
+ * them. The incident it joins is locked, shared, in the same statement: before anything reads that
+ * incident, and never before the keys' locks, which are taken first or not at all.
  */
 async function findCorrelation(
   trx: Transaction<Database>,
   alert: NormalisedAlert,
   correlating: Observable[],
-  window: { windowMs: number; suppressingSince: Date },
+  window: { windowMs: number; suppressingSince: Date; keysLocked: boolean },
 ) {
   const claim = trx.selectFrom('open_alert_fingerprints').select(['incident_id', 'closed_at']).where('fingerprint', '=', alert.fingerprint);
   const shared = trx
@@ -291,7 +299,9 @@ async function findCorrelation(
     .where(sql<boolean>`not exists (select from claim where closed_at is null or closed_at >= ${window.suppressingSince})`)
     .orderBy('io.last_seen_at', 'desc')
     .limit(1);
-  const joined = sql<string | null>`coalesce(case when claim.closed_at is null then claim.incident_id end, shared.incident_id)`;
+  // The incident the alert joins, as decided below: an open claim's, else the shared one's when no claim is stale.
+  const joined = sql<string | null>`coalesce(case when claim.closed_at is null then claim.incident_id end,
+                                             case when claim.incident_id is null or ${window.keysLocked} then shared.incident_id end)`;
   const { rows } = await sql<{
     claimed_by: string | null;
     closed_at: Date | null;
@@ -301,11 +311,20 @@ async function findCorrelation(
   }>`with claim as (${claim}), shared as (${shared})
      select claim.incident_id as claimed_by, claim.closed_at,
             shared.incident_id as shared_with, shared.type as shared_type, shared.value as shared_value,
-            ${incidentLock(joined)}
+            ${incidentLock(joined, { shared: true })}
        from (select) as one left join claim on true left join shared on true`.execute(trx);
   const found = rows[0];
   if (!found) throw new Error('the correlation read returned no row');
-  return found;
+  const { claimed_by: claimedBy, closed_at: closedAt } = found;
+  if (claimedBy && closedAt && closedAt.getTime() >= window.suppressingSince.getTime()) return { decided: true, suppressedBy: claimedBy };
+  const staleClaim = closedAt !== null;
+  const joins =
+    claimedBy && !closedAt
+      ? { incidentId: claimedBy, reason: 'same fingerprint as the open incident' }
+      : found.shared_with && (!staleClaim || window.keysLocked)
+        ? { incidentId: found.shared_with, reason: `shares ${found.shared_type} ${found.shared_value} with the open incident` }
+        : undefined;
+  return { decided: window.keysLocked || (joins !== undefined && !staleClaim), staleClaim, joins };
 }
 
 /**
@@ -322,9 +341,25 @@ async function suppressOnto(trx: Transaction<Database>, intake: AlertIntake, inc
 /**
  * An attached alert's CIs join the incident and its severity only rises: to what the wider set of
  * CIs implies, and to the alert's floor. An incident not registered yet picks both up when it
- * registers (registerIncident reads its attached alerts under the same lock).
+ * registers (registerIncident reads its attached alerts under the incident's lock, held
+ * exclusively). Alerts joining at once hold that lock shared, so one that changes the row reads it
+ * again locked (FOR UPDATE) and decides on what it finds, and one that changes nothing locks nothing.
  */
 async function addToIncident(trx: Transaction<Database>, incidentId: string, intake: AlertIntake) {
+  const change = await incidentChange(trx, incidentId, intake, { forUpdate: false });
+  const locked = change && (await incidentChange(trx, incidentId, intake, { forUpdate: true }));
+  if (!locked) return {};
+  const { affectedCis, severity, floor, previousSeverity, addedCis } = locked;
+  await trx
+    .updateTable('incidents')
+    .set({ affected_cis: affectedCis, severity, severity_floor: floor })
+    .where('id', '=', incidentId)
+    .execute();
+  return { addedCis, severity, previousSeverity };
+}
+
+/** What the alert changes of the incident's CIs and severity, read with the CIs' classifications in one round trip; undefined when nothing. */
+async function incidentChange(trx: Transaction<Database>, incidentId: string, intake: AlertIntake, { forUpdate }: { forUpdate: boolean }) {
   const incident = await trx
     .selectFrom('incidents')
     .select([
@@ -333,24 +368,19 @@ async function addToIncident(trx: Transaction<Database>, incidentId: string, int
       'severity_floor',
       'affected_cis',
       'security_incident',
-      // The CIs it has and the alert's, read with it: one round trip.
       jsonArrayFrom(ciClassifications(trx).where(sql<boolean>`ci.id = any(incidents.affected_cis || ${intake.ciIds}::uuid[])`)).as('cis'),
     ])
     .where('id', '=', incidentId)
+    .$if(forUpdate, (query) => query.forUpdate('incidents'))
     .executeTakeFirst();
-  if (!incident?.security_incident) return {};
+  if (!incident?.security_incident) return undefined;
   const affectedCis = [...new Set([...incident.affected_cis, ...intake.ciIds])];
   const assessed = assessmentAgainst({ category: incident.category as IncidentCategory, affectedCis }, incident.cis);
   const floor = higherSeverity(intake.severityFloor, (incident.severity_floor as Severity | null) ?? 'low');
   const severity = [assessed.severity, floor].reduce(higherSeverity, incident.severity as Severity);
   const addedCis = affectedCis.filter((id) => !incident.affected_cis.includes(id) && !assessed.unknownCis.includes(id));
-  if (addedCis.length === 0 && severity === incident.severity && floor === incident.severity_floor) return {};
-  await trx
-    .updateTable('incidents')
-    .set({ affected_cis: [...incident.affected_cis, ...addedCis], severity, severity_floor: floor })
-    .where('id', '=', incidentId)
-    .execute();
-  return { addedCis, severity, previousSeverity: incident.severity };
+  if (addedCis.length === 0 && severity === incident.severity && floor === incident.severity_floor) return undefined;
+  return { affectedCis: [...incident.affected_cis, ...addedCis], addedCis, severity, floor, previousSeverity: incident.severity };
 }
 
 /** Gives up a claim whose incident could not be started: the next alert may open one. */

@@ -678,10 +678,13 @@ export async function settleCommunication(
 
 /**
  * The lock an incident's registration and an alert attaching to it both take, so no CI slips between
- * them, as an expression: a statement that finds the incident can take it (a null id locks nothing).
+ * them: registration and merging take it exclusively, alerts joining the incident shared, so they do
+ * not wait on one another. As an expression, so that a statement that finds the incident can take it
+ * (a null id locks nothing).
  */
-export function incidentLock(incidentId: string | RawBuilder<string | null>) {
-  return sql`pg_advisory_xact_lock(hashtextextended('incident:' || ${incidentId}, 0))`;
+export function incidentLock(incidentId: string | RawBuilder<string | null>, { shared = false } = {}) {
+  const key = sql`hashtextextended('incident:' || (${incidentId})::text, 0)`;
+  return shared ? sql`pg_advisory_xact_lock_shared(${key})` : sql`pg_advisory_xact_lock(${key})`;
 }
 
 export async function lockIncident(trx: Transaction<Database>, incidentId: string) {
@@ -695,8 +698,11 @@ type SightedObservable = Observable & { origin: 'alert' | 'cmdb' | 'merge' };
  * Undefined when there is nothing to record.
  */
 export function incidentSightings(db: QueryCreator<Database>, incidentId: string, observables: SightedObservable[], seenAt: Date) {
-  // One row per indicator: ON CONFLICT cannot update the same row twice in one statement.
-  const unique = [...new Map(observables.map((o) => [`${o.type}\u0000${o.value}`, o])).values()];
+  // One row per indicator: ON CONFLICT cannot update the same row twice in one statement. In one
+  // order, so that alerts joining one incident at once take its rows' locks in the same order.
+  const unique = [...new Map(observables.map((o) => [`${o.type}\u0000${o.value}`, o])).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, o]) => o);
   if (unique.length === 0) return undefined;
   return db
     .insertInto('incident_observables')
