@@ -42,7 +42,7 @@ export function ciClassifications(db: QueryCreator<Database>) {
     .select(['ci.id', 'ci.confidentiality', 'ci.integrity', 'ci.availability', 's.sla']);
 }
 
-type ClassifiedCi = Classification & { id: string; sla: unknown };
+export type ClassifiedCi = Classification & { id: string; sla: unknown };
 
 /**
  * Classification of an incident against its affected CIs: the severity rule, the security
