@@ -7,7 +7,7 @@ import { higherSeverity, type CorrelationRules, type Observable } from '../domai
 import { appendAudit, auditedTransaction, auditedWrite } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
-import { assessmentAgainst, type ClassifiedCi, ciClassifications, incidentLock, incidentSightings } from './incidents';
+import { assessmentAgainst, type CiClassification, ciClassifications, incidentLock, incidentSightings } from './incidents';
 import { newestFirstPage, type PageRequest } from './pagination';
 
 // The reads of an alert's intake and correlation are SQL rather than built: building and compiling them
@@ -317,7 +317,7 @@ async function findCorrelation(
      select claim.incident_id as claimed_by, claim.closed_at,
             shared.incident_id as shared_with, shared.type as shared_type, shared.value as shared_value,
             ${incidentLock(joined, { shared: true })},
-            (select to_json(incident) from (${joinedIncident(trx, joined, ciIds)}) as incident) as registered
+            (select to_json(incident) from (${joinedIncident(joined, ciIds)}) as incident) as registered
        from (select) as one left join claim on true left join shared on true`.execute(trx);
   const found = rows[0];
   if (!found) throw new Error('the correlation read returned no row');
@@ -354,7 +354,7 @@ async function suppressOnto(trx: Transaction<Database>, intake: AlertIntake, inc
  * `registered` is the incident as the correlation read found it, when it was registered by then.
  */
 async function addToIncident(trx: Transaction<Database>, incidentId: string, intake: AlertIntake, registered?: JoinedIncident) {
-  const read = async (forUpdate: boolean) => (await joinedIncident(trx, incidentId, intake.ciIds, { forUpdate }).execute(trx)).rows[0];
+  const read = async (forUpdate: boolean) => (await joinedIncident(incidentId, intake.ciIds, { forUpdate }).execute(trx)).rows[0];
   const change = changeOf(registered ?? (await read(false)), intake);
   const locked = change && changeOf(await read(true), intake);
   if (!locked) return {};
@@ -368,15 +368,10 @@ async function addToIncident(trx: Transaction<Database>, incidentId: string, int
 }
 
 /** What an alert joining it may change of an incident, with the classifications of its CIs and the alert's. */
-function joinedIncident(
-  trx: Transaction<Database>,
-  incidentId: string | RawBuilder<string | null>,
-  ciIds: string[],
-  { forUpdate = false } = {},
-) {
+function joinedIncident(incidentId: string | RawBuilder<string | null>, ciIds: string[], { forUpdate = false } = {}) {
   return sql<JoinedIncident>`
     select category, severity, severity_floor, affected_cis, security_incident,
-           coalesce((select json_agg(ci) from (${ciClassifications(trx).where(sql<boolean>`ci.id = any(incidents.affected_cis || ${ciIds}::uuid[])`)}) as ci), '[]') as cis
+           coalesce((select json_agg(ci) from (${ciClassifications(sql`incidents.affected_cis || ${ciIds}::uuid[]`)}) as ci), '[]') as cis
       from incidents
      where id = ${incidentId}
      ${forUpdate ? sql`for update` : sql``}`;
@@ -388,7 +383,7 @@ interface JoinedIncident {
   severity_floor: string | null;
   affected_cis: string[];
   security_incident: boolean;
-  cis: ClassifiedCi[];
+  cis: CiClassification[];
 }
 
 /** What the alert changes of the incident's CIs and severity; undefined when nothing. */

@@ -34,15 +34,19 @@ export interface IncidentAssessment {
   unknownCis: string[];
 }
 
-/** What assessing an incident reads of its CIs: their classification and their service's SLA. */
-export function ciClassifications(db: QueryCreator<Database>) {
-  return db
-    .selectFrom('configuration_items as ci')
-    .leftJoin('services as s', 's.id', 'ci.service_id')
-    .select(['ci.id', 'ci.confidentiality', 'ci.integrity', 'ci.availability', 's.sla']);
+/**
+ * What assessing an incident reads of its CIs, those whose ids `ids` yields (a uuid[] expression):
+ * their classification and their service's SLA.
+ */
+export function ciClassifications(ids: RawBuilder<string[]>) {
+  return sql<CiClassification>`
+    select ci.id, ci.confidentiality, ci.integrity, ci.availability, s.sla
+      from configuration_items as ci
+      left join services as s on s.id = ci.service_id
+     where ci.id = any(${ids})`;
 }
 
-export type ClassifiedCi = Classification & { id: string; sla: unknown };
+export type CiClassification = Classification & { id: string; sla: unknown };
 
 /**
  * Classification of an incident against its affected CIs: the severity rule, the security
@@ -52,14 +56,14 @@ export async function assessIncident(
   db: Kysely<Database>,
   input: { category: IncidentCategory; affectedCis: string[]; threatens?: SecurityAspect[]; severityFloor?: Severity },
 ): Promise<IncidentAssessment> {
-  const cis = input.affectedCis.length ? await ciClassifications(db).where('ci.id', 'in', input.affectedCis).execute() : [];
+  const cis = input.affectedCis.length ? (await ciClassifications(sql`${input.affectedCis}::uuid[]`).execute(db)).rows : [];
   return assessmentAgainst(input, cis);
 }
 
 /** assessIncident's rules, for a caller that read the CIs (`ciClassifications`) along with something else. */
 export function assessmentAgainst(
   input: { category: IncidentCategory; affectedCis: string[]; threatens?: SecurityAspect[]; severityFloor?: Severity },
-  cis: readonly ClassifiedCi[],
+  cis: readonly CiClassification[],
 ): IncidentAssessment {
   const known = new Set(cis.map((ci) => ci.id));
   const classifications: Classification[] = cis.map((ci) => ({
