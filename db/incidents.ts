@@ -691,6 +691,7 @@ export function incidentLock(incidentId: string | RawBuilder<string | null>, { s
   return shared ? sql`pg_advisory_xact_lock_shared(${key})` : sql`pg_advisory_xact_lock(${key})`;
 }
 
+/** Takes the incident's lock exclusively, as registration and merging do. */
 export async function lockIncident(trx: Transaction<Database>, incidentId: string) {
   await sql`select ${incidentLock(incidentId)}`.execute(trx);
 }
