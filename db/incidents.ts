@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type QueryCreator, type RawBuilder, sql, type Transaction } from 'kysely';
 import { incidentSeverity, type Classification, type IncidentCategory, type SecurityAspect, type Severity } from '../domain/classification';
 import {
   assessSecurityRelevance,
@@ -35,6 +35,20 @@ export interface IncidentAssessment {
 }
 
 /**
+ * What assessing an incident reads of its CIs, those whose ids `ids` yields (a uuid[] expression):
+ * their classification and their service's SLA.
+ */
+export function ciClassifications(ids: RawBuilder<string[]>) {
+  return sql<CiClassification>`
+    select ci.id, ci.confidentiality, ci.integrity, ci.availability, s.sla
+      from configuration_items as ci
+      left join services as s on s.id = ci.service_id
+     where ci.id = any(${ids})`;
+}
+
+export type CiClassification = Classification & { id: string; sla: unknown };
+
+/**
  * Classification of an incident against its affected CIs: the severity rule, the security
  * relevance rule, and the strictest acknowledge/resolve targets of the services those CIs serve.
  */
@@ -42,14 +56,15 @@ export async function assessIncident(
   db: Kysely<Database>,
   input: { category: IncidentCategory; affectedCis: string[]; threatens?: SecurityAspect[]; severityFloor?: Severity },
 ): Promise<IncidentAssessment> {
-  const cis = input.affectedCis.length
-    ? await db
-        .selectFrom('configuration_items as ci')
-        .leftJoin('services as s', 's.id', 'ci.service_id')
-        .select(['ci.id', 'ci.confidentiality', 'ci.integrity', 'ci.availability', 's.sla'])
-        .where('ci.id', 'in', input.affectedCis)
-        .execute()
-    : [];
+  const cis = input.affectedCis.length ? (await ciClassifications(sql`${input.affectedCis}::uuid[]`).execute(db)).rows : [];
+  return assessmentAgainst(input, cis);
+}
+
+/** assessIncident's rules, for a caller that read the CIs (`ciClassifications`) along with something else. */
+export function assessmentAgainst(
+  input: { category: IncidentCategory; affectedCis: string[]; threatens?: SecurityAspect[]; severityFloor?: Severity },
+  cis: readonly CiClassification[],
+): IncidentAssessment {
   const known = new Set(cis.map((ci) => ci.id));
   const classifications: Classification[] = cis.map((ci) => ({
     confidentiality: ci.confidentiality,
@@ -665,22 +680,36 @@ export async function settleCommunication(
   });
 }
 
-/** The lock an incident's registration and an alert attaching to it both take, so no CI slips between them. */
-export async function lockIncident(trx: Transaction<Database>, incidentId: string) {
-  await sql`select pg_advisory_xact_lock(hashtextextended(${`incident:${incidentId}`}, 0))`.execute(trx);
+/**
+ * The lock an incident's registration and an alert attaching to it both take, so no CI slips between
+ * them: registration and merging take it exclusively, alerts joining the incident shared, so they do
+ * not wait on one another. As an expression, so that a statement that finds the incident can take it
+ * (a null id locks nothing).
+ */
+export function incidentLock(incidentId: string | RawBuilder<string | null>, { shared = false } = {}) {
+  const key = sql`hashtextextended('incident:' || (${incidentId})::text, 0)`;
+  return shared ? sql`pg_advisory_xact_lock_shared(${key})` : sql`pg_advisory_xact_lock(${key})`;
 }
 
-/** Records what an incident saw, widening first and last seen; safe to repeat. */
-export async function upsertIncidentObservables(
-  trx: Transaction<Database>,
-  incidentId: string,
-  observables: (Observable & { origin: 'alert' | 'cmdb' | 'merge' })[],
-  seenAt: Date,
-) {
-  // One row per indicator: ON CONFLICT cannot update the same row twice in one statement.
-  const unique = [...new Map(observables.map((o) => [`${o.type}\u0000${o.value}`, o])).values()];
-  if (unique.length === 0) return;
-  await trx
+/** Takes the incident's lock exclusively, as registration and merging do. */
+export async function lockIncident(trx: Transaction<Database>, incidentId: string) {
+  await sql`select ${incidentLock(incidentId)}`.execute(trx);
+}
+
+type SightedObservable = Observable & { origin: 'alert' | 'cmdb' | 'merge' };
+
+/**
+ * The statement recording what an incident saw, widening first and last seen; safe to repeat.
+ * Undefined when there is nothing to record.
+ */
+export function incidentSightings(db: QueryCreator<Database>, incidentId: string, observables: SightedObservable[], seenAt: Date) {
+  // One row per indicator: ON CONFLICT cannot update the same row twice in one statement. In one
+  // order, so that alerts joining one incident at once take its rows' locks in the same order.
+  const unique = [...new Map(observables.map((o) => [`${o.type}\u0000${o.value}`, o])).entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, o]) => o);
+  if (unique.length === 0) return undefined;
+  return db
     .insertInto('incident_observables')
     .values(
       unique.map((o) => ({
@@ -697,8 +726,17 @@ export async function upsertIncidentObservables(
         first_seen_at: sql`least(incident_observables.first_seen_at, excluded.first_seen_at)`,
         last_seen_at: sql`greatest(incident_observables.last_seen_at, excluded.last_seen_at)`,
       }),
-    )
-    .execute();
+    );
+}
+
+/** Records what an incident saw (`incidentSightings`). */
+export async function upsertIncidentObservables(
+  trx: Transaction<Database>,
+  incidentId: string,
+  observables: SightedObservable[],
+  seenAt: Date,
+) {
+  await incidentSightings(trx, incidentId, observables, seenAt)?.execute();
 }
 
 /** What a merge hands the duplicate's workflow: to tell the survivor's workflow about the moved tasks and severity. */

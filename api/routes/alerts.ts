@@ -5,7 +5,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import {
   correlateAlert,
   countAccountAlerts,
-  findActiveCiByName,
+  intakeLookups,
   knownIocs,
   recordAlert,
   listReceivedAlerts,
@@ -113,12 +113,13 @@ export async function alertRoutes(app: FastifyInstance) {
     handler: async (request, reply) => {
       const alert = normaliseAlert(request.body);
       const receivedBy = request.actor.principalId;
-      const account = alert.account ? await findActiveCiByName(app.db, alert.account, accountTypes) : undefined;
-      const host = alert.host ? await findActiveCiByName(app.db, alert.host) : undefined;
+      const { account, host, iocs: alertIocs } = await intakeLookups(app.db, alert, accountTypes);
       const fromCmdb = [account, host].flatMap((ci) => (ci ? cmdbObservables(ci) : []));
       const observables = sourced(alert.observables, fromCmdb);
       const techniques = await knownTechniques(app.db, alert.techniques);
-      const iocs = await knownIocs(app.db, observables);
+      // The alert's own observables were looked up with the CIs; what the CMDB added is looked up now.
+      const addedByCmdb = observables.filter((o) => o.origin === 'cmdb');
+      const iocs = [...alertIocs, ...(await knownIocs(app.db, addedByCmdb))];
 
       const judgement = judgeAlert({
         alert,
@@ -175,7 +176,6 @@ export async function alertRoutes(app: FastifyInstance) {
   });
 }
 
-/** The alert's own indicators, then what only the CMDB added. */
 /**
  * An attached alert raised its incident's recorded severity: the incident's workflow re-times its
  * open SLA targets, as a severity change at triage does. An incident not started yet reads the
@@ -195,6 +195,7 @@ async function retimeRaisedIncident(app: FastifyInstance, log: FastifyBaseLogger
   }
 }
 
+/** The alert's own indicators, then what only the CMDB added. */
 function sourced(fromAlert: Observable[], fromCmdb: Observable[]): SourcedObservable[] {
   const key = (o: Observable) => `${o.type}\u0000${o.value}`;
   const seen = new Set(fromAlert.map(key));
