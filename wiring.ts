@@ -9,9 +9,6 @@ import { parseAuditSigningKey } from './db/audit-checkpoints';
 import { durationMs } from './domain/duration';
 import type { CredentialCacheSettings } from './http/credential-cache';
 import type { Database } from './db/database';
-import { ensureShippedPlaybooks } from './db/playbooks';
-import { migrateToLatest } from './migrations/index';
-import { shippedPlaybooks } from './playbooks/index';
 import { parseCheckParams } from './schemas/security-checks';
 import type { ServerDeps } from './server';
 import { AesGcmPayloadCodec, parseCodecKeys } from './temporal/codec';
@@ -128,8 +125,17 @@ export function workerConcurrency(config: Config) {
   };
 }
 
-/** Migrates, then loads the reference data Warden ships (the default playbooks). Idempotent. */
+/**
+ * Migrates, then loads the reference data Warden ships (the default playbooks). Idempotent. Only
+ * `warden migrate` and `warden start` prepare a database, so the migrations and the YAML parser are
+ * imported here, not with this module: the worker and the API that import wiring.ts start without them.
+ */
 export async function prepareDatabase(db: Kysely<Database>): Promise<string[]> {
+  const [{ migrateToLatest }, { ensureShippedPlaybooks }, { shippedPlaybooks }] = await Promise.all([
+    import('./migrations/index'),
+    import('./db/playbooks'),
+    import('./playbooks/index'),
+  ]);
   const applied = await migrateToLatest(db);
   await ensureShippedPlaybooks(db, shippedPlaybooks());
   return applied;

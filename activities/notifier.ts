@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import { parseTemplate, renderTemplate, type ChannelTarget, type MessageTemplate } from '../domain/notifications';
 import { createOutboundGuard, type OutboundGuard } from './outbound';
 import { signatureHeader } from './signed-webhook';
@@ -63,17 +63,21 @@ export function createNotifier(
   templates = loadTemplates(),
   outbound: OutboundGuard = createOutboundGuard(),
 ): Notifier {
-  const mail = settings.smtpUrl
-    ? nodemailer.createTransport({
-        url: settings.smtpUrl,
+  const { smtpUrl } = settings;
+  // nodemailer (some forty modules) loads at the first e-mail, not at every worker's start.
+  let mail: Promise<Transporter> | undefined;
+  const mailTransport = (url: string) =>
+    (mail ??= import('nodemailer').then(({ default: nodemailer }) =>
+      nodemailer.createTransport({
+        url,
         connectionTimeout: sendTimeoutMs,
         greetingTimeout: sendTimeoutMs,
         socketTimeout: sendTimeoutMs,
-      })
-    : undefined;
+      }),
+    ));
   const base = (settings.publicUrl ?? '').replace(/\/$/, '');
   return {
-    canUse: (channel) => channel !== 'email' || mail !== undefined,
+    canUse: (channel) => channel !== 'email' || smtpUrl !== undefined,
     routesFor: (role) => settings.routes[role] ?? [],
     linkTo: (path) => `${base}${path}`,
     render(templateName, values) {
@@ -84,9 +88,9 @@ export function createNotifier(
     async deliver(target, message) {
       switch (target.channel) {
         case 'email': {
-          if (!mail) throw new Error('WARDEN_SMTP_URL is not set');
+          if (!smtpUrl) throw new Error('WARDEN_SMTP_URL is not set');
           // The delivery id as Message-ID lets a mail system drop a duplicate after a crash mid-send.
-          await mail.sendMail({
+          await (await mailTransport(smtpUrl)).sendMail({
             from: settings.mailFrom,
             to: target.target,
             subject: message.text.subject,
