@@ -198,7 +198,7 @@ export function listIncidents(db: Kysely<Database>, actor: Actor, filter: Incide
     category: filter.category,
     drill: filter.drill,
     technique,
-    subTechniques: `${technique}.%`,
+    subTechniques: technique ? `${technique}.%` : undefined,
     slaBreached: filter.slaBreached,
     afterPosition: after?.createdAt,
     afterId: after?.id,
