@@ -12,7 +12,7 @@ export type ValueOf<Values> = <K extends keyof Values>(name: K) => NonNullable<V
 /**
  * A statement built with Kysely once per shape and then only sent. Kysely builds a query's nodes,
  * freezes them and compiles them to text on every call: for GET /incidents that was about 280 µs of
- * the main thread a request and much of its garbage (docs/performance.md). A list's statement differs
+ * the main thread a request on a loaded machine (docs/performance.md). A list's statement differs
  * between calls only in which filters it has, its shape, so `build` runs once per shape, with
  * placeholders (`value('status')`) where the values go, and each call sends the text with its own
  * values in the placeholders' places. Kysely still runs it (its log, its pool, its errors).
