@@ -5,6 +5,7 @@ import { completeSla, slaDueTimes, type ServiceSla, type SlaTarget } from '../do
 import { supportTimeBetween, type SupportHours } from '../domain/support-hours';
 import { systemActor } from '../domain/roles';
 import { auditedWrite } from './audit';
+import { compiledPerShape } from './compiled-statements';
 import { json } from './create-db';
 import type { Database, IncidentSlaClock as ClockRow } from './database';
 
@@ -224,26 +225,30 @@ export function remainingSupportSeconds(clock: RecordedSlaClock, now: Date): num
   return Math.round(supportTimeBetween(now, new Date(clock.dueAt), clock.supportHours) / 1000);
 }
 
+/** Every clock of the incidents named, by incident and due time; one statement whatever the number of ids. */
+const clocksOfIncidentsStatement = compiledPerShape<null, { incidentIds: string[] }, ClockRow>((db, _shape, value) =>
+  db
+    .selectFrom('incident_sla_clocks')
+    .selectAll()
+    .where('incident_id', '=', sql<string>`any(${value('incidentIds')}::uuid[])`)
+    .orderBy('incident_id')
+    .orderBy('due_at'),
+);
+
 /** The clocks of several incidents at once, for lists and detail views. */
 export async function slaClocksOf(db: Kysely<Database>, incidentIds: string[]): Promise<Map<string, RecordedSlaClock[]>> {
   const byIncident = new Map<string, RecordedSlaClock[]>();
   if (incidentIds.length === 0) return byIncident;
-  const rows = await db
-    .selectFrom('incident_sla_clocks')
-    .selectAll()
-    .where('incident_id', 'in', incidentIds)
-    .orderBy('incident_id')
-    .orderBy('due_at')
-    .execute();
-  for (const row of rows) {
-    const clocks = byIncident.get(row.incident_id) ?? [];
-    clocks.push({
-      ...toClock(row),
+  for (const row of await clocksOfIncidentsStatement(db, null, { incidentIds })) {
+    const clocks = byIncident.get(row.incident_id);
+    // Added to toClock's object rather than spread into a new one: a fifth of the time over a page's clocks.
+    const clock: RecordedSlaClock = Object.assign(toClock(row), {
       stoppedAt: row.stopped_at?.toISOString() ?? null,
       stopReason: row.stop_reason,
       supportHours: row.support_hours,
     });
-    byIncident.set(row.incident_id, clocks);
+    if (clocks) clocks.push(clock);
+    else byIncident.set(row.incident_id, [clock]);
   }
   return byIncident;
 }

@@ -17,7 +17,8 @@ import { stopSlaClocks } from './incident-sla';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import { appendAudit, auditedTransaction, type AuditedTransaction, auditedWrite, subjectAuditTrail } from './audit';
 import { json } from './create-db';
-import { newestFirstPage } from './pagination';
+import { compiledPerShape } from './compiled-statements';
+import { keysetRows } from './pagination';
 import type { Database, HumanTask, Incident } from './database';
 import { knownTechniques } from './attack';
 import { findPlaybook } from './playbooks';
@@ -93,10 +94,17 @@ export function assessmentAgainst(
 /** Incident details are confidential: the process roles see all; others their own reports and their CIs'. */
 const incidentReaders = ['admin', 'security_manager', 'security_analyst', 'auditor'];
 
+const readsEveryIncident = (actor: Actor) => actor.roles.some((role) => incidentReaders.includes(role));
+
+/** The visibility rule with the principal as a value or a placeholder (`compiledPerShape`). */
+function visibleTo(everyIncident: boolean, principalId: string) {
+  if (everyIncident) return sql<boolean>`true`;
+  return sql<boolean>`(incidents.reported_by = ${principalId} or exists (
+    select 1 from configuration_items ci where ci.id = any(incidents.affected_cis) and ci.owner = ${principalId}))`;
+}
+
 export function incidentVisibleTo(actor: Actor) {
-  if (actor.roles.some((role) => incidentReaders.includes(role))) return sql<boolean>`true`;
-  return sql<boolean>`(incidents.reported_by = ${actor.principalId} or exists (
-    select 1 from configuration_items ci where ci.id = any(incidents.affected_cis) and ci.owner = ${actor.principalId}))`;
+  return visibleTo(readsEveryIncident(actor), actor.principalId);
 }
 
 export interface IncidentFilter {
@@ -118,27 +126,84 @@ export interface IncidentFilter {
 const neverDue = new Date('9999-12-31T00:00:00.000Z');
 const dueOrder = sql<Date>`coalesce(incidents.sla_next_due_at, ${neverDue}::timestamptz)`;
 
-export async function listIncidents(db: Kysely<Database>, actor: Actor, filter: IncidentFilter): Promise<Incident[]> {
-  let query = db.selectFrom('incidents').selectAll().where(incidentVisibleTo(actor));
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.severity) query = query.where('severity', '=', filter.severity);
-  if (filter.category) query = query.where('category', '=', filter.category);
-  if (filter.drill !== undefined) query = query.where('drill', '=', filter.drill);
-  const { technique } = filter;
-  if (technique) {
+/** Which of the list's conditions a request has: what its statement's text depends on. */
+interface IncidentListShape {
+  everyIncident: boolean;
+  status: boolean;
+  severity: boolean;
+  category: boolean;
+  drill: boolean;
+  technique: boolean;
+  slaBreached: boolean;
+  slaDue: boolean;
+  after: boolean;
+}
+
+/** The values that go into the list's statement. */
+interface IncidentListValues {
+  principalId: string;
+  status?: string;
+  severity?: string;
+  category?: string;
+  drill?: boolean;
+  technique?: string;
+  /** The technique's sub-techniques, as a LIKE pattern. */
+  subTechniques?: string;
+  slaBreached?: boolean;
+  afterPosition?: string;
+  afterId?: string;
+  /** The page and one row beyond it. */
+  rows: number;
+}
+
+const incidentListStatement = compiledPerShape<IncidentListShape, IncidentListValues, Incident>((db, shape, value) => {
+  let query = db
+    .selectFrom('incidents')
+    .selectAll()
+    .where(visibleTo(shape.everyIncident, value('principalId')));
+  if (shape.status) query = query.where('status', '=', value('status'));
+  if (shape.severity) query = query.where('severity', '=', value('severity'));
+  if (shape.category) query = query.where('category', '=', value('category'));
+  if (shape.drill) query = query.where('drill', '=', value('drill'));
+  if (shape.technique) {
     query = query.where(
-      sql<boolean>`exists (select 1 from unnest(incidents.attack_techniques) t where t = ${technique} or t like ${`${technique}.%`})`,
+      sql<boolean>`exists (select 1 from unnest(incidents.attack_techniques) t where t = ${value('technique')} or t like ${value('subTechniques')})`,
     );
   }
-  if (filter.slaBreached !== undefined) query = query.where('sla_breached', '=', filter.slaBreached);
-  if (filter.sort !== 'slaDue') return newestFirstPage(query, filter).execute();
-  const { after } = filter;
+  if (shape.slaBreached) query = query.where('sla_breached', '=', value('slaBreached'));
+  const after = shape.after ? { createdAt: value('afterPosition'), id: value('afterId') } : undefined;
+  if (!shape.slaDue) return keysetRows(query, 'desc', value('rows'), after);
   if (after) query = query.where(sql<boolean>`(${dueOrder}, incidents.id) > (${after.createdAt}::timestamptz, ${after.id}::uuid)`);
-  return query
-    .orderBy(dueOrder)
-    .orderBy('id')
-    .limit(filter.limit + 1)
-    .execute();
+  return query.orderBy(dueOrder).orderBy('id').limit(value('rows'));
+});
+
+/** The incidents the actor may see that match `filter`: the page and one beyond it. */
+export function listIncidents(db: Kysely<Database>, actor: Actor, filter: IncidentFilter): Promise<Incident[]> {
+  const { technique, after } = filter;
+  const shape: IncidentListShape = {
+    everyIncident: readsEveryIncident(actor),
+    status: Boolean(filter.status),
+    severity: Boolean(filter.severity),
+    category: Boolean(filter.category),
+    drill: filter.drill !== undefined,
+    technique: Boolean(technique),
+    slaBreached: filter.slaBreached !== undefined,
+    slaDue: filter.sort === 'slaDue',
+    after: after !== undefined,
+  };
+  return incidentListStatement(db, shape, {
+    principalId: actor.principalId,
+    status: filter.status,
+    severity: filter.severity,
+    category: filter.category,
+    drill: filter.drill,
+    technique,
+    subTechniques: technique ? `${technique}.%` : undefined,
+    slaBreached: filter.slaBreached,
+    afterPosition: after?.createdAt,
+    afterId: after?.id,
+    rows: filter.limit + 1,
+  });
 }
 
 /** The keyset position of an incident in the `slaDue` order, in the shape the page cursor carries. */

@@ -43,19 +43,20 @@ export function decodeCursor(cursor: string | undefined): Cursor | undefined {
 type AnySelect = SelectQueryBuilder<any, any, any>;
 
 /**
- * Orders a single-table query by the keyset and fetches one row beyond the page, to know whether
- * another follows: oldest first for registers, newest first for work lists (incidents, requests).
+ * Orders a single-table query by the keyset and fetches `rows` rows from `after` on: oldest first for
+ * registers, newest first for work lists (incidents, requests). Separate from the page, so that a
+ * statement compiled once (`compiledPerShape`) can take both as placeholders.
  */
-function keyset<QB extends AnySelect>(query: QB, page: PageRequest, order: 'asc' | 'desc'): QB {
-  const ordered = query
-    .orderBy(sql.ref('created_at'), order)
-    .orderBy(sql.ref('id'), order)
-    .limit(page.limit + 1);
-  const after = page.after;
+export function keysetRows<QB extends AnySelect>(query: QB, order: 'asc' | 'desc', rows: number, after: Cursor | undefined): QB {
+  const ordered = query.orderBy(sql.ref('created_at'), order).orderBy(sql.ref('id'), order).limit(rows);
   if (!after) return ordered as QB;
   const beyond = order === 'asc' ? sql.raw('>') : sql.raw('<');
   return ordered.where(sql<boolean>`(created_at, id) ${beyond} (${after.createdAt}::timestamptz, ${after.id}::uuid)`) as QB;
 }
+
+/** A page's rows and one beyond it, to know whether another follows. */
+const keyset = <QB extends AnySelect>(query: QB, page: PageRequest, order: 'asc' | 'desc'): QB =>
+  keysetRows(query, order, page.limit + 1, page.after);
 
 export const keysetPage = <QB extends AnySelect>(query: QB, page: PageRequest): QB => keyset(query, page, 'asc');
 export const newestFirstPage = <QB extends AnySelect>(query: QB, page: PageRequest): QB => keyset(query, page, 'desc');

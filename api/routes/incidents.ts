@@ -41,25 +41,35 @@ import { everyone, incidentCommunicators, incidentCurators, incidentReporters, r
 import { cursorFrom } from '../../http/paging';
 import { iso, toTaskView } from '../views';
 
-/** An incident's SLA as people read it: per target due at, what remains, and whether it was breached. */
-function toSlaView(incident: Incident, clocks: RecordedSlaClock[] | undefined, now: number) {
+/**
+ * An incident's SLA as people read it: per target due at, what remains, and whether it was breached.
+ * Lists show it for every incident on a page: the fields are copied by name rather than spread past
+ * `supportHours`, and `now` is one Date for the whole response (a fifth of the time, docs/performance.md).
+ */
+function toSlaView(incident: Incident, clocks: RecordedSlaClock[] | undefined, now: Date) {
   if (!clocks?.length) return null;
+  const nowMs = now.getTime();
   return {
     breached: incident.sla_breached,
     nextDueAt: iso(incident.sla_next_due_at),
     targets: clocks.map((clock) => {
-      const { supportHours, ...shown } = clock;
       const endedAt = clock.metAt ?? clock.stoppedAt;
       return {
-        ...shown,
-        remainingSeconds: remainingSupportSeconds(clock, new Date(now)),
-        breached: clock.breachedAt !== null || (endedAt === null ? now : Date.parse(endedAt)) > Date.parse(clock.dueAt),
+        target: clock.target,
+        duration: clock.duration,
+        dueAt: clock.dueAt,
+        metAt: clock.metAt,
+        breachedAt: clock.breachedAt,
+        stoppedAt: clock.stoppedAt,
+        stopReason: clock.stopReason,
+        remainingSeconds: remainingSupportSeconds(clock, now),
+        breached: clock.breachedAt !== null || (endedAt === null ? nowMs : Date.parse(endedAt)) > Date.parse(clock.dueAt),
       };
     }),
   };
 }
 
-function toIncidentSummary(incident: Incident, clocks: RecordedSlaClock[] | undefined, now = Date.now()) {
+function toIncidentSummary(incident: Incident, clocks: RecordedSlaClock[] | undefined, now = new Date()) {
   return {
     id: incident.id,
     number: incident.number,
@@ -169,7 +179,7 @@ export async function incidentRoutes(app: FastifyInstance) {
         app.db,
         items.map((incident) => incident.id),
       );
-      const now = Date.now();
+      const now = new Date();
       return { items: items.map((incident) => toIncidentSummary(incident, clocks.get(incident.id), now)), nextCursor };
     },
   });

@@ -267,4 +267,43 @@ describe('the incident list', () => {
     }
     expect(seen).toEqual([...ids].reverse());
   });
+
+  it('shows those outside the process roles what they reported and what their CIs serve, each their own, with the same filters', async () => {
+    const stamp = Date.now();
+    const owner = `owner-${stamp}`;
+    const { ciId: ownedCi } = await seedCi(stack.db, { owner });
+    const { ciId: otherCi } = await seedCi(stack.db);
+    const reporters = { rita: await stack.token(['reporter'], `rita-${stamp}`), rolf: await stack.token(['reporter'], `rolf-${stamp}`) };
+    const ownerToken = await stack.token(['service_owner'], owner);
+    const reported: Record<string, string> = {};
+    for (const [name, ci] of [
+      ['rita', ownedCi],
+      ['rolf', otherCi],
+    ] as const) {
+      const response = await stack.request('POST', '/incidents', {
+        token: reporters[name],
+        body: {
+          title: `Seen by ${name} ${stamp}`,
+          description: '',
+          category: 'malware',
+          affectedCis: [ci],
+          source: 'visibility',
+          drill: true,
+        },
+      });
+      reported[name] = response.body.id;
+      await incident(response.body.id, () => true, `${name}'s incident registered`);
+    }
+    const listed = async (token: string, query = '') => {
+      const response = await stack.request('GET', `/incidents?drill=true&category=malware${query}`, { token });
+      expect(response.status).toBe(200);
+      return response.body.items.map((i: { id: string }) => i.id).filter((id: string) => Object.values(reported).includes(id));
+    };
+    // The same shape of request, one after another: each answer is the asker's own.
+    expect(await listed(reporters.rita)).toEqual([reported.rita]);
+    expect(await listed(reporters.rolf)).toEqual([reported.rolf]);
+    expect(await listed(ownerToken)).toEqual([reported.rita]);
+    expect(await listed(tokens.auditor)).toEqual([reported.rolf, reported.rita]);
+    expect(await listed(reporters.rolf, '&status=closed')).toEqual([]);
+  });
 });
