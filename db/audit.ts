@@ -3,7 +3,7 @@ import { allAuditCheckpoints, type AuditVerifyKey, checkpointSignatureProblem } 
 import { auditHash, auditHashParts, canonicalJson, genesisHash } from './audit-hash';
 import { linkPendingAudit, pendingAuditCount } from './audit-linker';
 import type { AuditCheckpoint, AuditEvent, Database } from './database';
-import { json } from './create-db';
+import { json, prepared } from './create-db';
 
 export { auditHash, canonicalJson, genesisHash } from './audit-hash';
 
@@ -86,7 +86,7 @@ export function auditEventInsert(_trx: AuditedTransaction, input: AuditInput): R
 
 /** Records an event inside the caller's transaction, so it commits or rolls back with the change it records. */
 export async function appendAudit(trx: AuditedTransaction, input: AuditInput): Promise<void> {
-  await auditEventInsert(trx, input).execute(trx);
+  await prepared(auditEventInsert(trx, input)).execute(trx);
 }
 
 /**
