@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Kysely, type KyselyConfig, PostgresDialect, type RawBuilder, sql } from 'kysely';
 import pg from 'pg';
 import type { Logger } from 'pino';
@@ -26,7 +25,7 @@ const closeTimeoutMs = 2_000;
 const preparedMarker = '/* prepared */ ';
 
 /**
- * Marks a hot statement to be prepared once per connection, under a name made from its text: the
+ * Marks a hot statement to be prepared once per connection, under a name given to its text: the
  * connection then sends only its parameters, PostgreSQL parses and analyses it once rather than on
  * every call, and may settle on a generic plan instead of planning each call. Only for statements
  * whose text takes few forms (a SQL template with its lists as array parameters, never a built IN
@@ -35,6 +34,12 @@ const preparedMarker = '/* prepared */ ';
 export function prepared<T>(statement: RawBuilder<T>): RawBuilder<T> {
   return sql<T>`${sql.raw(preparedMarker)}${statement}`;
 }
+
+/**
+ * The name each marked text is prepared under, the same on every connection: pg refuses one name for
+ * two texts. A map rather than a hash of the text: hashing each call cost more than the lookup.
+ */
+const preparedNames = new Map<string, string>();
 
 /**
  * pg's client, running the statements `prepared` marked as named prepared statements. Kysely's driver
@@ -47,8 +52,12 @@ class PreparingClient extends pg.Client {
     const [text, values] = args;
     const run = super.query as (...args: unknown[]) => never;
     if (args.length === 2 && typeof text === 'string' && text.startsWith(preparedMarker) && Array.isArray(values)) {
-      // The name is the text's hash: pg refuses one name for two texts, and the text is what is prepared.
-      return run.call(this, { name: createHash('sha1').update(text).digest('base64url'), text, values });
+      let name = preparedNames.get(text);
+      if (name === undefined) {
+        name = `warden_${preparedNames.size + 1}`;
+        preparedNames.set(text, name);
+      }
+      return run.call(this, { name, text, values });
     }
     return run.apply(this, args);
   }
