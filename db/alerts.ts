@@ -4,14 +4,15 @@ import type { IncidentCategory, Severity } from '../domain/classification';
 import type { ConfigurationItemType } from '../domain/cmdb';
 import type { NormalisedAlert } from '../domain/incident';
 import { higherSeverity, type CorrelationRules, type Observable } from '../domain/observable';
-import { appendAudit, auditedTransaction, auditedWrite } from './audit';
-import { json } from './create-db';
+import { type AuditedTransaction, auditedTransaction, auditEventInsert } from './audit';
+import { json, prepared } from './create-db';
 import type { Database } from './database';
 import { assessmentAgainst, type CiClassification, ciClassifications, incidentLock, incidentSightings } from './incidents';
 import { newestFirstPage, type PageRequest } from './pagination';
 
 // The reads of an alert's intake and correlation are SQL rather than built: building and compiling them
-// with Kysely took about 0.25 ms of CPU per alert on an idle core.
+// with Kysely took about 0.25 ms of CPU per alert on an idle core. The statements every alert runs are
+// prepared (`prepared`): PostgreSQL planned them anew for each alert.
 
 /** An active CI named `name` (of one of `types`, when given), as a JSON object, or null. */
 function activeCiNamed(name: string | null, types?: ConfigurationItemType[]) {
@@ -45,10 +46,12 @@ export async function intakeLookups(
   alert: Pick<NormalisedAlert, 'account' | 'host' | 'observables'>,
   accountTypes: ConfigurationItemType[],
 ) {
-  const { rows } = await sql<{ account: ActiveCi | null; host: ActiveCi | null; iocs: { type: string; value: string; reason: string }[] }>`
+  const { rows } = await prepared(
+    sql<{ account: ActiveCi | null; host: ActiveCi | null; iocs: { type: string; value: string; reason: string }[] }>`
     select ${activeCiNamed(alert.account, accountTypes)} as account,
            ${activeCiNamed(alert.host)} as host,
-           coalesce((select json_agg(found) from (${iocsAmong(alert.observables)}) as found), '[]') as iocs`.execute(db);
+           coalesce((select json_agg(found) from (${iocsAmong(alert.observables)}) as found), '[]') as iocs`,
+  ).execute(db);
   const row = rows[0];
   if (!row) throw new Error('the intake look-up returned no row');
   return { account: row.account ?? undefined, host: row.host ?? undefined, iocs: row.iocs };
@@ -88,13 +91,15 @@ async function lockCorrelationKeys(trx: Transaction<Database>, keys: string[]) {
   );
 }
 
+type Statement = Compilable | RawBuilder<unknown>;
+
 /**
  * Runs writes as one statement, the others as data-modifying CTEs of `main`: one round trip where an
  * alert's rows took one each. They share one snapshot, so none may read what another writes.
  */
-async function writeTogether(trx: Transaction<Database>, main: Compilable, ...others: (Compilable | undefined)[]) {
+async function writeTogether(trx: Transaction<Database>, main: Statement, ...others: (Statement | undefined)[]) {
   const ctes = others.flatMap((write, i) => (write ? [sql`${sql.id(`write_${i}`)} as (${write})`] : []));
-  await (ctes.length ? sql`with ${sql.join(ctes)} ${main}` : sql`${main}`).execute(trx);
+  await prepared(ctes.length ? sql`with ${sql.join(ctes)} ${main}` : sql`${main}`).execute(trx);
 }
 
 /**
@@ -121,43 +126,32 @@ export async function knownIocs(db: Kysely<Database>, observables: Observable[])
 }
 
 /**
- * Inserts the alert with its observables and, when it joins `sightingsOf`, that incident's sightings
- * of them, in one statement. The id is made in Node so that no write waits for another's RETURNING,
- * and so that the alert's audit event can be appended before it.
+ * Inserts the alert with its observables, its audit event (with `auditDetails` added) and, when it
+ * joins `sightingsOf`, that incident's sightings of them, in one statement. The id is made in Node so
+ * that no write waits for another's RETURNING. SQL rather than built, with the observables as arrays,
+ * so that its text is one of a few whatever the alert holds.
  */
 async function insertAlert(
-  trx: Transaction<Database>,
+  trx: AuditedTransaction,
   intake: AlertIntake,
   outcome: { verdict: 'incident' | 'attached' | 'benign'; reason: string; incidentId: string | null },
-  { id = randomUUID(), sightingsOf }: { id?: string; sightingsOf?: string } = {},
+  { id = randomUUID(), sightingsOf, auditDetails }: { id?: string; sightingsOf?: string; auditDetails?: Record<string, unknown> } = {},
 ): Promise<string> {
-  const { alert } = intake;
+  const { alert, observables } = intake;
+  const event = alertAudit(intake, id, outcome);
   await writeTogether(
     trx,
-    trx.insertInto('security_alerts_received').values({
-      id,
-      format: alert.format,
-      source: alert.source,
-      rule: alert.rule,
-      severity: alert.severity,
-      host: alert.host,
-      account: alert.account,
-      fingerprint: alert.fingerprint,
-      observed_at: alert.time,
-      verdict: outcome.verdict,
-      reason: outcome.reason,
-      incident_id: outcome.incidentId,
-      raw: json(intake.raw),
-      received_by: intake.receivedBy,
-      attack_techniques: intake.techniques,
-      ci_ids: intake.ciIds,
-      severity_floor: intake.severityFloor,
-    }),
+    sql`insert into security_alerts_received (id, format, source, rule, severity, host, account, fingerprint, observed_at, verdict,
+                                              reason, incident_id, raw, received_by, attack_techniques, ci_ids, severity_floor)
+        values (${id}, ${alert.format}, ${alert.source}, ${alert.rule}, ${alert.severity}, ${alert.host}, ${alert.account},
+                ${alert.fingerprint}, ${alert.time}, ${outcome.verdict}, ${outcome.reason}, ${outcome.incidentId},
+                ${json(intake.raw)}, ${intake.receivedBy}, ${intake.techniques}, ${intake.ciIds}, ${intake.severityFloor})`,
     // The foreign key to the alert is checked at the end of the statement, when its row is there.
-    intake.observables.length
-      ? trx.insertInto('alert_observables').values(intake.observables.map((o) => ({ alert_id: id, type: o.type, value: o.value })))
-      : undefined,
-    sightingsOf ? incidentSightings(trx, sightingsOf, intake.observables, alert.time) : undefined,
+    sql`insert into alert_observables (alert_id, type, value)
+        select ${id}::uuid, type, value
+          from unnest(${observables.map((o) => o.type)}::text[], ${observables.map((o) => o.value)}::text[]) as seen (type, value)`,
+    auditEventInsert(trx, auditDetails ? { ...event, details: { ...event.details, ...auditDetails } } : event),
+    sightingsOf ? incidentSightings(sightingsOf, observables, alert.time) : undefined,
   );
   return id;
 }
@@ -192,13 +186,7 @@ export async function recordAlert(
   intake: AlertIntake,
   outcome: { verdict: 'incident' | 'benign'; reason: string; incidentId: string | null },
 ): Promise<string> {
-  let alertId: string | undefined;
-  await auditedWrite(db, async (trx) => {
-    alertId = await insertAlert(trx, intake, outcome);
-    return alertAudit(intake, alertId, outcome);
-  });
-  if (alertId === undefined) throw new Error('the received alert was not recorded');
-  return alertId;
+  return auditedTransaction(db, (trx) => insertAlert(trx, intake, outcome));
 }
 
 type Correlation =
@@ -233,14 +221,7 @@ export async function correlateAlert(
       found = await findCorrelation(trx, alert, correlating, intake.ciIds, { ...window, keysLocked: true });
     }
     if (found.suppressedBy) {
-      const suppressed = await suppressOnto(trx, intake, found.suppressedBy);
-      const event = alertAudit(intake, suppressed.alertId, {
-        verdict: 'attached',
-        reason: suppressed.reason,
-        incidentId: found.suppressedBy,
-      });
-      await appendAudit(trx, { ...event, details: { ...event.details, suppressed: true } });
-      return suppressed;
+      return suppressOnto(trx, intake, found.suppressedBy);
     }
     if (found.staleClaim) {
       // The storm is over: this alert is judged afresh, under the keys' locks (a stale claim decides nothing without them).
@@ -250,18 +231,20 @@ export async function correlateAlert(
       await writeTogether(
         trx,
         trx.insertInto('open_alert_fingerprints').values({ fingerprint: alert.fingerprint, incident_id: rules.newIncidentId }),
-        incidentSightings(trx, rules.newIncidentId, intake.observables, alert.time),
+        incidentSightings(rules.newIncidentId, intake.observables, alert.time),
       );
       // The alert itself is recorded, and audited, once its incident has started.
       return { attached: false, incidentId: rules.newIncidentId, reason: 'no open incident shares its fingerprint or observables' };
     }
     const { incidentId, reason, registered } = found.joins;
     const raised = await addToIncident(trx, incidentId, intake, registered);
-    const alertId = randomUUID();
-    const event = alertAudit(intake, alertId, { verdict: 'attached', reason, incidentId });
-    await appendAudit(trx, { ...event, details: { ...event.details, ...raised } });
     // Last: other alerts joining the incident wait on its sightings' rows from this write to the commit.
-    await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId }, { id: alertId, sightingsOf: incidentId });
+    const alertId = await insertAlert(
+      trx,
+      intake,
+      { verdict: 'attached', reason, incidentId },
+      { sightingsOf: incidentId, auditDetails: raised },
+    );
     return {
       attached: true,
       incidentId,
@@ -305,7 +288,7 @@ async function findCorrelation(
   // The incident the alert joins, as decided below: an open claim's, else the shared one's when no claim is stale.
   const joined = sql<string | null>`coalesce(case when claim.closed_at is null then claim.incident_id end,
                                              case when claim.incident_id is null or ${window.keysLocked} then shared.incident_id end)`;
-  const { rows } = await sql<{
+  const { rows } = await prepared(sql<{
     claimed_by: string | null;
     closed_at: Date | null;
     shared_with: string | null;
@@ -318,7 +301,7 @@ async function findCorrelation(
             shared.incident_id as shared_with, shared.type as shared_type, shared.value as shared_value,
             ${incidentLock(joined, { shared: true })},
             (select to_json(incident) from (${joinedIncident(joined, ciIds)}) as incident) as registered
-       from (select) as one left join claim on true left join shared on true`.execute(trx);
+       from (select) as one left join claim on true left join shared on true`).execute(trx);
   const found = rows[0];
   if (!found) throw new Error('the correlation read returned no row');
   const { claimed_by: claimedBy, closed_at: closedAt } = found;
@@ -339,9 +322,9 @@ async function findCorrelation(
  * it, as a duplicate, so the incident counts them and nothing reopens. Its observables do not join
  * the closed incident: they correlate nothing there.
  */
-async function suppressOnto(trx: Transaction<Database>, intake: AlertIntake, incidentId: string) {
+async function suppressOnto(trx: AuditedTransaction, intake: AlertIntake, incidentId: string) {
   const reason = 'suppressed: same fingerprint as an incident closed as not a security incident within the correlation window';
-  const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId });
+  const alertId = await insertAlert(trx, intake, { verdict: 'attached', reason, incidentId }, { auditDetails: { suppressed: true } });
   return { attached: true as const, incidentId, alertId, reason };
 }
 

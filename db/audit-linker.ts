@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { prepared } from './create-db';
 import type { Database } from './database';
 
 // Writers put their events, unhashed, into audit_pending inside their own transactions and take no
@@ -14,7 +15,7 @@ const linkBatchSize = 1000;
  * order onto the head, inserted into audit_events, deleted from audit_pending. Returns how many.
  */
 async function linkBatch(db: Kysely<Database>): Promise<number> {
-  const { rows } = await sql<{ linked: number }>`select audit_link(${linkBatchSize}) as linked`.execute(db);
+  const { rows } = await prepared(sql<{ linked: number }>`select audit_link(${linkBatchSize}) as linked`).execute(db);
   return rows[0]?.linked ?? 0;
 }
 

@@ -1,9 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import { allAuditCheckpoints, type AuditVerifyKey, checkpointSignatureProblem } from './audit-checkpoints';
 import { auditHash, auditHashParts, canonicalJson, genesisHash } from './audit-hash';
 import { linkPendingAudit, pendingAuditCount } from './audit-linker';
 import type { AuditCheckpoint, AuditEvent, Database } from './database';
-import { json } from './create-db';
+import { json, prepared } from './create-db';
 
 export { auditHash, canonicalJson, genesisHash } from './audit-hash';
 
@@ -61,11 +61,13 @@ declare const audited: unique symbol;
 export type AuditedTransaction = Transaction<Database> & { readonly [audited]: true };
 
 /**
- * Records an event inside the caller's transaction, so it commits or rolls back with the change it
- * records. It takes no lock: the transaction that opened `trx` links the event onto the chain after
- * its commit.
+ * The insert recording an event, to run inside an audited transaction: alone (`appendAudit`), or in
+ * the statement writing the rows it records, as a data-modifying CTE, which saves a round trip. It
+ * takes no lock: the transaction that opened `trx` links the event onto the chain after its commit.
+ * `trx` is asked for though the statement does not need it: only an audited transaction links what
+ * it writes. SQL rather than built: it is on the hot path of every audited write.
  */
-export async function appendAudit(trx: AuditedTransaction, input: AuditInput): Promise<void> {
+export function auditEventInsert(_trx: AuditedTransaction, input: AuditInput): RawBuilder<unknown> {
   const fields = {
     // Millisecond precision: what timestamptz gives back must hash the same on verify.
     occurredAt: new Date(Date.now()),
@@ -77,19 +79,14 @@ export async function appendAudit(trx: AuditedTransaction, input: AuditInput): P
     details: JSON.parse(json(input.details ?? {})) as Record<string, unknown>,
   };
   const { head, tail } = auditHashParts(fields);
-  await trx
-    .insertInto('audit_pending')
-    .values({
-      occurred_at: fields.occurredAt,
-      actor: fields.actor,
-      action: fields.action,
-      subject_type: fields.subjectType,
-      subject_id: fields.subjectId,
-      details: json(fields.details),
-      hash_head: head,
-      hash_tail: tail,
-    })
-    .execute();
+  return sql`insert into audit_pending (occurred_at, actor, action, subject_type, subject_id, details, hash_head, hash_tail)
+             values (${fields.occurredAt}, ${fields.actor}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
+                     ${json(fields.details)}, ${head}, ${tail})`;
+}
+
+/** Records an event inside the caller's transaction, so it commits or rolls back with the change it records. */
+export async function appendAudit(trx: AuditedTransaction, input: AuditInput): Promise<void> {
+  await prepared(auditEventInsert(trx, input)).execute(trx);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { type Kysely, type QueryCreator, type RawBuilder, sql, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import { incidentSeverity, type Classification, type IncidentCategory, type SecurityAspect, type Severity } from '../domain/classification';
 import {
   assessSecurityRelevance,
@@ -765,33 +765,26 @@ type SightedObservable = Observable & { origin: 'alert' | 'cmdb' | 'merge' };
 
 /**
  * The statement recording what an incident saw, widening first and last seen; safe to repeat.
- * Undefined when there is nothing to record.
+ * Undefined when there is nothing to record. SQL with the indicators as arrays rather than built:
+ * every alert joining an incident runs it, and its text stays one whatever the alert holds.
  */
-export function incidentSightings(db: QueryCreator<Database>, incidentId: string, observables: SightedObservable[], seenAt: Date) {
+export function incidentSightings(incidentId: string, observables: SightedObservable[], seenAt: Date) {
   // One row per indicator: ON CONFLICT cannot update the same row twice in one statement. In one
   // order, so that alerts joining one incident at once take its rows' locks in the same order.
   const unique = [...new Map(observables.map((o) => [`${o.type}\u0000${o.value}`, o])).entries()]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
     .map(([, o]) => o);
   if (unique.length === 0) return undefined;
-  return db
-    .insertInto('incident_observables')
-    .values(
-      unique.map((o) => ({
-        incident_id: incidentId,
-        type: o.type,
-        value: o.value,
-        origin: o.origin,
-        first_seen_at: seenAt,
-        last_seen_at: seenAt,
-      })),
-    )
-    .onConflict((oc) =>
-      oc.columns(['incident_id', 'type', 'value']).doUpdateSet({
-        first_seen_at: sql`least(incident_observables.first_seen_at, excluded.first_seen_at)`,
-        last_seen_at: sql`greatest(incident_observables.last_seen_at, excluded.last_seen_at)`,
-      }),
-    );
+  // WITH ORDINALITY and ORDER BY keep that order through the insert.
+  return sql`
+    insert into incident_observables (incident_id, type, value, origin, first_seen_at, last_seen_at)
+    select ${incidentId}::uuid, type, value, origin, ${seenAt}::timestamptz, ${seenAt}::timestamptz
+      from unnest(${unique.map((o) => o.type)}::text[], ${unique.map((o) => o.value)}::text[], ${unique.map((o) => o.origin)}::text[])
+           with ordinality as seen (type, value, origin, position)
+     order by position
+        on conflict (incident_id, type, value) do update
+       set first_seen_at = least(incident_observables.first_seen_at, excluded.first_seen_at),
+           last_seen_at = greatest(incident_observables.last_seen_at, excluded.last_seen_at)`;
 }
 
 /** Records what an incident saw (`incidentSightings`). */
@@ -801,7 +794,7 @@ export async function upsertIncidentObservables(
   observables: SightedObservable[],
   seenAt: Date,
 ) {
-  await incidentSightings(trx, incidentId, observables, seenAt)?.execute();
+  await incidentSightings(incidentId, observables, seenAt)?.execute(trx);
 }
 
 /** What a merge hands the duplicate's workflow: to tell the survivor's workflow about the moved tasks and severity. */
