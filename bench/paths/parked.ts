@@ -99,6 +99,7 @@ export const parkedBench: Bench = {
         return ((await created.json()) as { id: string }).id;
       });
       // Parked means the workflow ran to its first wait: the acknowledge task is open.
+      let waiting = 0;
       await eventually('every parked incident waiting on its acknowledge task', async () => {
         const row = await stack.db
           .selectFrom('human_tasks')
@@ -107,7 +108,11 @@ export const parkedBench: Bench = {
           .where('kind', '=', 'incident.acknowledge')
           .where('status', '=', 'open')
           .executeTakeFirstOrThrow();
-        return Number(row.n) === parked ? true : undefined;
+        waiting = Number(row.n);
+        return waiting === parked ? true : undefined;
+      }).catch((error: unknown) => {
+        // How far it got says whether the worker was slow or stuck.
+        throw new Error(`${(error as Error).message} (${waiting} of ${parked} were)`);
       });
       const loaded = await settledRss(worker.pid);
       const client = stack.scratch.env.client;
