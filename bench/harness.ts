@@ -55,14 +55,17 @@ export function percentile(samples: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
-/** Polls `ready` until it answers a value, failing after `timeoutMs`: waiting for state, not for time. */
-export async function eventually<T>(what: string, ready: () => Promise<T | undefined>, timeoutMs = 600_000): Promise<T> {
+/**
+ * Polls `ready` every `pollMs` until it answers a value, failing after `timeoutMs`: waiting for state,
+ * not for time. A heavy look (thousands of ids) polls less often, so as not to load what it waits for.
+ */
+export async function eventually<T>(what: string, ready: () => Promise<T | undefined>, timeoutMs = 600_000, pollMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await ready();
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
   }
 }
 

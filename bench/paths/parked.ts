@@ -100,17 +100,22 @@ export const parkedBench: Bench = {
       });
       // Parked means the workflow ran to its first wait: the acknowledge task is open.
       let waiting = 0;
-      await eventually('every parked incident waiting on its acknowledge task', async () => {
-        const row = await stack.db
-          .selectFrom('human_tasks')
-          .select((eb) => eb.fn.countAll<number>().as('n'))
-          .where('subject_id', 'in', ids)
-          .where('kind', '=', 'incident.acknowledge')
-          .where('status', '=', 'open')
-          .executeTakeFirstOrThrow();
-        waiting = Number(row.n);
-        return waiting === parked ? true : undefined;
-      }).catch((error: unknown) => {
+      await eventually(
+        'every parked incident waiting on its acknowledge task',
+        async () => {
+          const row = await stack.db
+            .selectFrom('human_tasks')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .where('subject_id', 'in', ids)
+            .where('kind', '=', 'incident.acknowledge')
+            .where('status', '=', 'open')
+            .executeTakeFirstOrThrow();
+          waiting = Number(row.n);
+          return waiting === parked ? true : undefined;
+        },
+        600_000,
+        1_000,
+      ).catch((error: unknown) => {
         // How far it got says whether the worker was slow or stuck.
         throw new Error(`${(error as Error).message} (${waiting} of ${parked} were)`);
       });
