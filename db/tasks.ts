@@ -2,8 +2,10 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { OpenTaskRecord, TaskDecision } from '../domain/human-task';
 import { systemActor, type Actor } from '../domain/roles';
 import { auditedWrite } from './audit';
+import { compiledPerShape } from './compiled-statements';
 import { json } from './create-db';
 import type { Database, HumanTask } from './database';
+import { keysetRows } from './pagination';
 
 /** Roles that oversee the process and may read every task. */
 const oversightRoles = ['admin', 'security_manager', 'auditor'];
@@ -51,15 +53,31 @@ function ownsSubject(principalId: string) {
 }
 
 /**
+ * The actor as the visibility rules read them. In a statement compiled once (`compiledPerShape`) its
+ * fields are placeholders, so the rules take them rather than the actor.
+ */
+interface Standing {
+  principalId: string;
+  processRoles: string[];
+  scopedRoles: string[];
+}
+
+function standingOf(actor: Actor): Standing {
+  return {
+    principalId: actor.principalId,
+    processRoles: actor.roles.filter((role) => !recordScopedRoles.includes(role)),
+    scopedRoles: actor.roles.filter((role) => recordScopedRoles.includes(role)),
+  };
+}
+
+/**
  * Who may act on an open task, and so see it: a person it names, or one holding an allowed role —
  * a process role anywhere, a record-scoped role (service owner) only on their own records.
  */
-function mayDecide(actor: Actor) {
-  const processRoles = actor.roles.filter((role) => !recordScopedRoles.includes(role));
-  const scopedRoles = actor.roles.filter((role) => recordScopedRoles.includes(role));
-  return sql<boolean>`(${actor.principalId} = any(assignees)
+function mayDecide({ principalId, processRoles, scopedRoles }: Standing) {
+  return sql<boolean>`(${principalId} = any(assignees)
     or allowed_roles && ${processRoles}::text[]
-    or (allowed_roles && ${scopedRoles}::text[] and ${ownsSubject(actor.principalId)}))`;
+    or (allowed_roles && ${scopedRoles}::text[] and ${ownsSubject(principalId)}))`;
 }
 
 export interface TaskFilter {
@@ -77,39 +95,88 @@ export interface TaskFilter {
  * A task is visible to the oversight roles, its requester, and those who may decide it (see
  * `mayDecide`): per record, in SQL, so a list, a lookup and a decision agree.
  */
-function visibleTo(actor: Actor) {
-  if (oversees(actor)) return sql<boolean>`true`;
-  return sql<boolean>`(${mayDecide(actor)} or requester = ${actor.principalId})`;
+function visibleTo(oversight: boolean, standing: Standing) {
+  if (oversight) return sql<boolean>`true`;
+  return sql<boolean>`(${mayDecide(standing)} or requester = ${standing.principalId})`;
 }
 
-export async function listTasks(db: Kysely<Database>, actor: Actor, filter: TaskFilter): Promise<HumanTask[]> {
-  let query = db.selectFrom('human_tasks').selectAll().where(visibleTo(actor));
-  if (filter.status) query = query.where('status', '=', filter.status);
-  if (filter.role) query = query.where(sql<boolean>`${filter.role} = any(allowed_roles)`);
-  if (filter.subjectType) query = query.where('subject_type', '=', filter.subjectType);
-  if (filter.subjectId) query = query.where('subject_id', '=', filter.subjectId);
-  if (filter.mine) {
+/** Which of the list's conditions a request has, and whether its actor oversees: what its statement's text depends on. */
+interface TaskListShape {
+  oversees: boolean;
+  status: boolean;
+  role: boolean;
+  subjectType: boolean;
+  subjectId: boolean;
+  mine: boolean;
+  after: boolean;
+}
+
+/** The values that go into the list's statement. */
+interface TaskListValues extends Standing {
+  roles: string[];
+  status?: HumanTask['status'];
+  role?: string;
+  subjectType?: string;
+  subjectId?: string;
+  afterPosition?: string;
+  afterId?: string;
+  /** The page and one row beyond it. */
+  rows: number;
+}
+
+// Built once per shape: the visibility rule alone is some forty nodes Kysely would build and compile
+// on every GET /tasks (docs/performance.md, the incident list's statement).
+const taskListStatement = compiledPerShape<TaskListShape, TaskListValues, HumanTask>((db, shape, value) => {
+  const standing = { principalId: value('principalId'), processRoles: value('processRoles'), scopedRoles: value('scopedRoles') };
+  let query = db.selectFrom('human_tasks').selectAll().where(visibleTo(shape.oversees, standing));
+  if (shape.status) query = query.where('status', '=', value('status'));
+  if (shape.role) query = query.where(sql<boolean>`${value('role')} = any(allowed_roles)`);
+  if (shape.subjectType) query = query.where('subject_type', '=', value('subjectType'));
+  if (shape.subjectId) query = query.where('subject_id', '=', value('subjectId'));
+  if (shape.mine) {
     query = query
       .where('status', '=', 'open')
       .where(
-        oversees(actor)
-          ? sql<boolean>`(allowed_roles && ${actor.roles}::text[] or ${actor.principalId} = any(assignees))`
-          : mayDecide(actor),
+        shape.oversees
+          ? sql<boolean>`(allowed_roles && ${value('roles')}::text[] or ${standing.principalId} = any(assignees))`
+          : mayDecide(standing),
       )
-      .where(sql<boolean>`not (forbid_self_decision and requester is not distinct from ${actor.principalId})`);
+      .where(sql<boolean>`not (forbid_self_decision and requester is not distinct from ${standing.principalId})`);
   }
-  if (filter.after) {
-    query = query.where(sql<boolean>`(created_at, id) > (${filter.after.createdAt}::timestamptz, ${filter.after.id}::uuid)`);
-  }
-  return query
-    .orderBy('created_at')
-    .orderBy('id')
-    .limit(filter.limit + 1)
-    .execute();
+  const after = shape.after ? { createdAt: value('afterPosition'), id: value('afterId') } : undefined;
+  return keysetRows(query, 'asc', value('rows'), after);
+});
+
+export function listTasks(db: Kysely<Database>, actor: Actor, filter: TaskFilter): Promise<HumanTask[]> {
+  const shape: TaskListShape = {
+    oversees: oversees(actor),
+    status: Boolean(filter.status),
+    role: Boolean(filter.role),
+    subjectType: Boolean(filter.subjectType),
+    subjectId: Boolean(filter.subjectId),
+    mine: Boolean(filter.mine),
+    after: filter.after !== undefined,
+  };
+  return taskListStatement(db, shape, {
+    ...standingOf(actor),
+    roles: actor.roles,
+    status: filter.status,
+    role: filter.role,
+    subjectType: filter.subjectType,
+    subjectId: filter.subjectId,
+    afterPosition: filter.after?.createdAt,
+    afterId: filter.after?.id,
+    rows: filter.limit + 1,
+  });
 }
 
 export async function findVisibleTask(db: Kysely<Database>, actor: Actor, id: string): Promise<HumanTask | undefined> {
-  return db.selectFrom('human_tasks').selectAll().where('id', '=', id).where(visibleTo(actor)).executeTakeFirst();
+  return db
+    .selectFrom('human_tasks')
+    .selectAll()
+    .where('id', '=', id)
+    .where(visibleTo(oversees(actor), standingOf(actor)))
+    .executeTakeFirst();
 }
 
 export async function findTask(db: Kysely<Database>, id: string): Promise<HumanTask | undefined> {
