@@ -1,5 +1,5 @@
-import { appendTaskDecision, closeTask, escalateTask, openTask } from '../db/tasks';
-import type { OpenTaskRecord, TaskDecision } from '../domain/human-task';
+import { appendTaskDecision, closeTask, escalateTask, openTask, type TaskDecisionRecord } from '../db/tasks';
+import type { OpenTaskRecord } from '../domain/human-task';
 import type { Role } from '../domain/roles';
 import type { ActivityDeps } from './deps';
 
@@ -11,7 +11,7 @@ export function createTaskActivities({ db }: ActivityDeps) {
       await openTask(db, task);
     },
     /** Safe to retry: a decision is appended only if this principal's decision is not there yet, and the task closes only while open. */
-    async recordTaskDecision(input: { taskId: string; decision: TaskDecision; closes: boolean }): Promise<void> {
+    async recordTaskDecision(input: TaskDecisionRecord): Promise<void> {
       await appendTaskDecision(db, input);
     },
     /** Safe to retry: the level only moves from `level - 1` to `level`. */

@@ -68,6 +68,12 @@ export type AuditedTransaction = Transaction<Database> & { readonly [audited]: t
  * it writes. SQL rather than built: it is on the hot path of every audited write.
  */
 export function auditEventInsert(_trx: AuditedTransaction, input: AuditInput): RawBuilder<unknown> {
+  return sql`insert into audit_pending (occurred_at, actor, action, subject_type, subject_id, details, hash_head, hash_tail)
+             values (${pendingEventValues(input)})`;
+}
+
+/** An event's columns in audit_pending, in the order `auditEventInsert` names them, with its hash parts. */
+function pendingEventValues(input: AuditInput): RawBuilder<unknown> {
   const fields = {
     // Millisecond precision: what timestamptz gives back must hash the same on verify.
     occurredAt: new Date(Date.now()),
@@ -79,9 +85,8 @@ export function auditEventInsert(_trx: AuditedTransaction, input: AuditInput): R
     details: JSON.parse(json(input.details ?? {})) as Record<string, unknown>,
   };
   const { head, tail } = auditHashParts(fields);
-  return sql`insert into audit_pending (occurred_at, actor, action, subject_type, subject_id, details, hash_head, hash_tail)
-             values (${fields.occurredAt}, ${fields.actor}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
-                     ${json(fields.details)}, ${head}, ${tail})`;
+  return sql`${fields.occurredAt}, ${fields.actor}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
+             ${json(fields.details)}, ${head}, ${tail}`;
 }
 
 /** Records an event inside the caller's transaction, so it commits or rolls back with the change it records. */
@@ -124,6 +129,26 @@ export async function auditedWrite(
     if (event) await appendAudit(trx, event);
     return event !== undefined;
   });
+}
+
+/**
+ * A conditional write and its event as one statement, in no transaction of its own: `write` (a
+ * data-modifying statement with RETURNING) runs as a CTE, and the event is inserted only when it
+ * returned a row; both commit together or neither does. For writes whose event is known before they
+ * run, so nothing read by the write goes into the event: one round trip where `auditedWrite` takes
+ * four (begin, write, event, commit). Answers whether it wrote. Prepared: `write` must be a
+ * statement of few texts.
+ */
+export async function auditedWriteOfKnownEvent(db: Kysely<Database>, write: RawBuilder<unknown>, event: AuditInput): Promise<boolean> {
+  const { rows } = await prepared(
+    sql`with written as (${write})
+        insert into audit_pending (occurred_at, actor, action, subject_type, subject_id, details, hash_head, hash_tail)
+        select ${pendingEventValues(event)} where exists (select from written)
+        returning 1`,
+  ).execute(db);
+  if (rows.length === 0) return false;
+  linkSoon(db);
+  return true;
 }
 
 /** Records an event on its own, for decisions that change no other row (a refused attempt). */

@@ -1,7 +1,7 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { OpenTaskRecord, TaskDecision } from '../domain/human-task';
 import { systemActor, type Actor } from '../domain/roles';
-import { auditedWrite } from './audit';
+import { type AuditInput, auditedWrite, auditedWriteOfKnownEvent } from './audit';
 import { compiledPerShape } from './compiled-statements';
 import { json } from './create-db';
 import type { Database, HumanTask } from './database';
@@ -196,79 +196,79 @@ export function tasksOfSubject(db: Kysely<Database>, subject: { type: string; id
 
 /** Records a task the workflow opened. Safe to retry: the task id comes from the workflow, and a second insert does nothing. */
 export async function openTask(db: Kysely<Database>, task: OpenTaskRecord): Promise<void> {
-  await auditedWrite(db, async (trx) => {
-    const inserted = await trx
-      .insertInto('human_tasks')
-      .values({
-        id: task.taskId,
-        workflow_id: task.workflowId,
+  await auditedWriteOfKnownEvent(
+    db,
+    sql`insert into human_tasks (id, workflow_id, kind, subject_type, subject_id, title, details, allowed_roles, assignees,
+                                 allowed_outcomes, requester, forbid_self_decision, approvals_required, approve_outcome,
+                                 status, deadline_at)
+        values (${task.taskId}, ${task.workflowId}, ${task.kind}, ${task.subject.type}, ${task.subject.id}, ${task.title},
+                ${json(task.details)}, ${task.allowedRoles}, ${task.assignees}, ${task.outcomes}, ${task.requester},
+                ${task.forbidSelfDecision}, ${task.approvalsRequired}, ${task.approveOutcome}, 'open', ${task.deadlineAt})
+        on conflict (id) do nothing
+        returning id`,
+    {
+      actor: systemActor.principalId,
+      action: 'task.opened',
+      subjectType: task.subject.type,
+      subjectId: task.subject.id,
+      details: {
+        taskId: task.taskId,
         kind: task.kind,
-        subject_type: task.subject.type,
-        subject_id: task.subject.id,
-        title: task.title,
-        details: json(task.details),
-        allowed_roles: task.allowedRoles,
+        allowedRoles: task.allowedRoles,
         assignees: task.assignees,
-        allowed_outcomes: task.outcomes,
-        requester: task.requester,
-        forbid_self_decision: task.forbidSelfDecision,
-        approvals_required: task.approvalsRequired,
-        approve_outcome: task.approveOutcome,
-        status: 'open',
-        deadline_at: task.deadlineAt,
-      })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .executeTakeFirst();
-    return (
-      inserted && {
-        actor: systemActor.principalId,
-        action: 'task.opened',
-        subjectType: task.subject.type,
-        subjectId: task.subject.id,
-        details: {
-          taskId: task.taskId,
-          kind: task.kind,
-          allowedRoles: task.allowedRoles,
-          assignees: task.assignees,
-          deadlineAt: task.deadlineAt,
-        },
-      }
-    );
-  });
+        deadlineAt: task.deadlineAt,
+      },
+    },
+  );
+}
+
+/** A decision the task's workflow accepted, to record on its row. */
+export interface TaskDecisionRecord {
+  taskId: string;
+  decision: TaskDecision;
+  closes: boolean;
+  /** The task's record and kind as its workflow knows them, when it passes them. */
+  expected?: { subject: { type: string; id: string }; kind: string };
 }
 
 /**
  * Appends a decision to an open task, closing it when the decision does. Safe to retry: a decision
  * is appended only if this principal's decision at that time is not there yet.
+ *
+ * The workflow passes the task's record and kind, so the event is known before the write and both
+ * go in one statement. When the row no longer matches them (its task moved to another incident on a
+ * merge) or nothing was written (a retry), the row is read as it is, in a transaction of its own.
  */
-export async function appendTaskDecision(
-  db: Kysely<Database>,
-  input: { taskId: string; decision: TaskDecision; closes: boolean },
-): Promise<void> {
-  const { decision } = input;
+export async function appendTaskDecision(db: Kysely<Database>, input: TaskDecisionRecord): Promise<void> {
+  const { expected } = input;
+  if (expected && (await auditedWriteOfKnownEvent(db, decisionAppended(input, expected), decisionEvent(input, expected)))) return;
   await auditedWrite(db, async (trx) => {
-    const updated = await trx
-      .updateTable('human_tasks')
-      .set({
-        decisions: sql`decisions || ${json([decision])}::jsonb`,
-        ...(input.closes ? { status: 'decided' as const, outcome: decision.outcome, closed_at: new Date(decision.at) } : {}),
-      })
-      .where('id', '=', input.taskId)
-      .where('status', '=', 'open')
-      .where(sql<boolean>`not decisions @> ${json([{ principalId: decision.principalId, at: decision.at }])}::jsonb`)
-      .returning(['subject_type', 'subject_id', 'kind'])
-      .executeTakeFirst();
-    return (
-      updated && {
-        actor: decision.principalId,
-        action: input.closes ? 'task.decided' : 'task.approval_recorded',
-        subjectType: updated.subject_type,
-        subjectId: updated.subject_id,
-        details: { taskId: input.taskId, kind: updated.kind, outcome: decision.outcome, comment: decision.comment, data: decision.data },
-      }
-    );
+    const { rows } = await decisionAppended(input).execute(trx);
+    const updated = rows[0];
+    return updated && decisionEvent(input, { subject: { type: updated.subject_type, id: updated.subject_id }, kind: updated.kind });
   });
+}
+
+/** The decision appended to the task's row, if it is open, does not hold it yet and (when given) is on `expected`. */
+function decisionAppended({ taskId, decision, closes }: TaskDecisionRecord, expected?: TaskDecisionRecord['expected']) {
+  return sql<{ subject_type: string; subject_id: string; kind: string }>`
+    update human_tasks
+       set decisions = decisions || ${json([decision])}::jsonb
+           ${closes ? sql`, status = 'decided', outcome = ${decision.outcome}, closed_at = ${new Date(decision.at)}` : sql``}
+     where id = ${taskId} and status = 'open'
+       and not decisions @> ${json([{ principalId: decision.principalId, at: decision.at }])}::jsonb
+       ${expected ? sql`and subject_type = ${expected.subject.type} and subject_id = ${expected.subject.id} and kind = ${expected.kind}` : sql``}
+    returning subject_type, subject_id, kind`;
+}
+
+function decisionEvent({ taskId, decision, closes }: TaskDecisionRecord, task: NonNullable<TaskDecisionRecord['expected']>): AuditInput {
+  return {
+    actor: decision.principalId,
+    action: closes ? 'task.decided' : 'task.approval_recorded',
+    subjectType: task.subject.type,
+    subjectId: task.subject.id,
+    details: { taskId, kind: task.kind, outcome: decision.outcome, comment: decision.comment, data: decision.data },
+  };
 }
 
 /** Widens who may decide a task past its deadline. Safe to retry: the level only moves from `level - 1` to `level`. */

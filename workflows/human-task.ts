@@ -405,7 +405,7 @@ export class HumanTasks {
     if (closes) task.closing = true;
     task.decisions.push(decision);
     try {
-      await recordTaskDecision({ taskId: task.id, decision, closes });
+      await recordTaskDecision({ taskId: task.id, decision, closes, expected: { subject: task.spec.subject, kind: task.spec.kind } });
     } catch (error) {
       // Not recorded, so not taken: the task stays open for a decision that can be recorded, instead
       // of waiting for ever on one that never will be. The caller hears why.
