@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { canonicalJson, recordAudit } from '../db/audit';
-import { claimIdempotencyKey, completeIdempotencyKey, findIdempotencyKey, type IdempotencyKeyName } from '../db/idempotency-keys';
+import {
+  claimOrFindIdempotencyKey,
+  completeIdempotencyKey,
+  type IdempotencyKeyName,
+  releaseIdempotencyKey,
+  type StoredIdempotencyKey,
+} from '../db/idempotency-keys';
 import { findTask, findVisibleTask } from '../db/tasks';
 import type { HumanTask } from '../db/database';
 import { refusalTypes, type DecisionResult } from '../domain/human-task';
@@ -44,6 +50,8 @@ interface StoredDecision {
  *   the Update and the row does not show the decision (yet), or PostgreSQL cannot say.
  * - With an `Idempotency-Key`, a retry of a decision that succeeded answers the same result; a retry
  *   while the first is in flight joins it (the key is the Update's id, which Temporal deduplicates).
+ *   The key is claimed in the same round trip as the task is read, and given back when the decision
+ *   is refused before the workflow is asked (a 4xx), so the key can carry a corrected request.
  */
 export async function decideTask(
   app: FastifyInstance,
@@ -54,27 +62,31 @@ export async function decideTask(
 ): Promise<DecisionResult> {
   const name = idempotencyKey ? { scope: decisionIdempotencyScope, principalId: actor.principalId, key: idempotencyKey } : undefined;
   const fingerprint = name ? createHash('sha256').update(canonicalJson({ taskId, decision })).digest('hex') : null;
-  // Two independent reads, side by side: the key's answer, if any, and the task as the actor sees it.
-  const [earlier, visible] = await Promise.all([
-    name ? storedDecision(app, name, fingerprint) : undefined,
+  // Side by side: the key, claimed or found as an earlier request left it, and the task as the actor sees it.
+  const [key, visible] = await Promise.all([
+    name ? claimOrFindIdempotencyKey(app.db, { ...name, resourceId: taskId, request: { taskId, decision }, fingerprint }) : undefined,
     findVisibleTask(app.db, actor, taskId),
   ]);
+  const earlier = name && key && !key.claimed ? storedDecision(name, key.stored, fingerprint) : undefined;
   if (earlier?.result) return earlier.result;
 
-  const task = visible ?? (await taskNotVisible(app, actor, taskId, decision));
-  const repeated = earlierAnswer(task, actor, decision);
-  if (repeated) return repeated;
-  if (task.status !== 'open') throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
-  // What the task's form declares (domain/task-forms.ts), checked here as the inbox renders it.
-  const dataErrors = checkTaskData(task.kind, task.details, decision.data);
-  if (dataErrors.length) throw invalid(dataErrors.map((error) => ({ ...error, path: `body.${error.path}` })));
-  if (name && !earlier) {
-    const stored: StoredDecision = { taskId, decision };
-    const won = await claimIdempotencyKey(app.db, { ...name, resourceId: taskId, request: stored, fingerprint });
-    if (!won) {
-      const winner = await storedDecision(app, name, fingerprint);
-      if (winner?.result) return winner.result;
+  let task: HumanTask;
+  try {
+    task = visible ?? (await taskNotVisible(app, actor, taskId, decision));
+    const repeated = earlierAnswer(task, actor, decision);
+    if (repeated) return repeated;
+    if (task.status !== 'open') throw conflict(`the task is already ${task.status}${task.outcome ? ` (${task.outcome})` : ''}`);
+    // What the task's form declares (domain/task-forms.ts), checked here as the inbox renders it.
+    const dataErrors = checkTaskData(task.kind, task.details, decision.data);
+    if (dataErrors.length) throw invalid(dataErrors.map((error) => ({ ...error, path: `body.${error.path}` })));
+  } catch (refused) {
+    // Refused before the workflow was asked: the key was not used, and may carry a corrected request.
+    if (name && key?.claimed) {
+      await releaseIdempotencyKey(app.db, name).catch((error: unknown) =>
+        app.log.warn({ err: error, taskId }, 'a refused decision could not give its idempotency key back'),
+      );
     }
+    throw refused;
   }
 
   const { principalId, roles } = actor;
@@ -106,9 +118,9 @@ export async function decideTask(
     throw problem;
   }
   if (name) {
-    // The decision took effect: a key left without its answer costs a retry one read of the task
-    // row (the repeat answers from there), while failing now would tell the client it may not have.
-    await completeIdempotencyKey(app.db, name, { taskId, decision, result } satisfies StoredDecision).catch((error: unknown) =>
+    // The decision took effect and the task row holds it, so the answer does not wait for the key:
+    // a retry that finds the key without its answer reads the row and answers the same (the repeat).
+    void completeIdempotencyKey(app.db, name, { taskId, decision, result } satisfies StoredDecision).catch((error: unknown) =>
       app.log.warn({ err: error, taskId }, 'the decision took effect but its idempotency key could not be completed'),
     );
   }
@@ -162,9 +174,8 @@ function holdsAllowedRole(actor: Actor, task: HumanTask) {
   return actor.roles.some((role) => task.allowed_roles.includes(role));
 }
 
-async function storedDecision(app: FastifyInstance, name: IdempotencyKeyName, fingerprint: string | null) {
-  const row = await findIdempotencyKey(app.db, name);
-  if (!row) return undefined;
+/** What an earlier request with this key stored, unless it was a different request (409). */
+function storedDecision(name: IdempotencyKeyName, row: StoredIdempotencyKey, fingerprint: string | null): StoredDecision {
   if (row.fingerprint !== fingerprint) {
     throw conflict(`Idempotency-Key ${JSON.stringify(name.key)} was already used for a different request`);
   }

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../../db/create-db';
 import { decide, openTask, seedCi } from '../setup/fixtures';
-import { startStack, type Stack } from '../setup/stack';
+import { eventually, startStack, type Stack } from '../setup/stack';
 import { signedIn } from '../setup/web';
 import { linkPendingAudit } from '../../db/audit-linker';
 
@@ -78,6 +78,32 @@ describe('a decision with an Idempotency-Key', () => {
     expect((await decide(stack, analyst, task.id, 'acknowledged')).status).toBe(409);
   }, 60_000);
 
+  it('gives the key back when the decision is refused before the workflow is asked, so it can carry the corrected one', async () => {
+    const { id } = await reportIncident('Triage sent with a category that does not exist');
+    const acknowledge = await openTask(stack, analyst, id, 'incident.acknowledge');
+    expect((await decide(stack, analyst, acknowledge.id, 'acknowledged')).status).toBe(200);
+    const task = await openTask(stack, analyst, id, 'incident.triage');
+    const key = `triage-${randomUUID()}`;
+    const refused = await keyed(task.id, key, { outcome: 'triaged', data: { category: 'not-a-category' } });
+    expect(refused.status).toBe(400);
+    expect(await stack.db.selectFrom('idempotency_keys').select('key').where('key', '=', key).executeTakeFirst()).toBeUndefined();
+
+    const corrected = await keyed(task.id, key, { outcome: 'triaged', data: { category: 'malware' } });
+    expect(corrected.status).toBe(200);
+    expect(corrected.body).toMatchObject({ taskId: task.id, status: 'decided', outcome: 'triaged' });
+    // Taken: the key now holds its answer, which a retry gets (the completion does not hold up the answer).
+    await eventually(
+      async () => {
+        const stored = await stack.db.selectFrom('idempotency_keys').select('request').where('key', '=', key).executeTakeFirst();
+        return (stored?.request as { result?: unknown } | undefined)?.result;
+      },
+      20_000,
+      'the key holds the answer',
+    );
+    const retry = await keyed(task.id, key, { outcome: 'triaged', data: { category: 'malware' } });
+    expect(retry.body).toEqual(corrected.body);
+  }, 60_000);
+
   it('gives concurrent retries one decision and one answer', async () => {
     const task = await openTask(stack, analyst, incidentId, 'incident.triage');
     const key = `triage-${randomUUID()}`;
@@ -118,29 +144,29 @@ describe('a repeated decision (issue #21)', () => {
     const task = await openTask(stack, analyst, id, 'incident.acknowledge');
     const key = `ack-${randomUUID()}`;
     const body = { outcome: 'acknowledged', data: { note: 'mailbox locked' } };
-    // PostgreSQL refuses to complete the key as a server that is shutting down would (57P03), and
-    // only that: the key's claim (an insert) and the decision's own record go through.
+    // PostgreSQL refuses to complete this key as a server that is shutting down would (57P03), and
+    // only that: the key's claim (an insert) and the decision's own record go through. The answer does
+    // not wait for the completion, so the refusal stays until the retry has been answered.
     await sql`create function refuse_key_completion() returns trigger language plpgsql as $$
       begin raise exception 'the database system is shutting down' using errcode = '57P03'; end $$`.execute(stack.db);
     await sql`create trigger refuse_key_completion before update on idempotency_keys
-      for each row execute function refuse_key_completion()`.execute(stack.db);
-    let first: Awaited<ReturnType<typeof keyed>>;
+      for each row when (old.key = ${sql.lit(key)}) execute function refuse_key_completion()`.execute(stack.db);
     try {
-      first = await keyed(task.id, key, body);
+      const first = await keyed(task.id, key, body);
+      expect(first.status).toBe(200);
+      expect(first.body).toMatchObject({ taskId: task.id, status: 'decided', outcome: 'acknowledged' });
+
+      // The key never gets its answer; the retry finds the decision on the task instead.
+      const retry = await keyed(task.id, key, body);
+      expect(retry.status).toBe(200);
+      expect(retry.body).toEqual(first.body);
+      const stored = await stack.db.selectFrom('idempotency_keys').select('request').where('key', '=', key).executeTakeFirstOrThrow();
+      expect(stored.request).not.toHaveProperty('result');
+      expect(await auditCount('task.decided', task.id)).toBe(1);
     } finally {
       await sql`drop trigger refuse_key_completion on idempotency_keys`.execute(stack.db);
       await sql`drop function refuse_key_completion()`.execute(stack.db);
     }
-    expect(first.status).toBe(200);
-    expect(first.body).toMatchObject({ taskId: task.id, status: 'decided', outcome: 'acknowledged' });
-    const stored = await stack.db.selectFrom('idempotency_keys').select('request').where('key', '=', key).executeTakeFirstOrThrow();
-    expect(stored.request).not.toHaveProperty('result');
-
-    // The key never got its answer; the retry finds the decision on the task instead.
-    const retry = await keyed(task.id, key, body);
-    expect(retry.status).toBe(200);
-    expect(retry.body).toEqual(first.body);
-    expect(await auditCount('task.decided', task.id)).toBe(1);
   }, 60_000);
 });
 
