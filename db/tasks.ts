@@ -170,13 +170,15 @@ export function listTasks(db: Kysely<Database>, actor: Actor, filter: TaskFilter
   });
 }
 
+// Built once for each of the two shapes: every decision and task page reads its task through it.
+const visibleTaskStatement = compiledPerShape<{ oversees: boolean }, Standing & { id: string }, HumanTask>((db, shape, value) => {
+  const standing = { principalId: value('principalId'), processRoles: value('processRoles'), scopedRoles: value('scopedRoles') };
+  return db.selectFrom('human_tasks').selectAll().where('id', '=', value('id')).where(visibleTo(shape.oversees, standing));
+});
+
 export async function findVisibleTask(db: Kysely<Database>, actor: Actor, id: string): Promise<HumanTask | undefined> {
-  return db
-    .selectFrom('human_tasks')
-    .selectAll()
-    .where('id', '=', id)
-    .where(visibleTo(oversees(actor), standingOf(actor)))
-    .executeTakeFirst();
+  const [task] = await visibleTaskStatement(db, { oversees: oversees(actor) }, { ...standingOf(actor), id });
+  return task;
 }
 
 export async function findTask(db: Kysely<Database>, id: string): Promise<HumanTask | undefined> {
