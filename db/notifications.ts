@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ChannelTarget, NotificationRequest } from '../domain/notifications';
 import { auditedWrite } from './audit';
+import { prepared } from './create-db';
 import type { Database, NotificationDeliveriesTable, NotificationsTable } from './database';
 
 export type Notification = Selectable<NotificationsTable>;
@@ -12,32 +13,37 @@ export interface ResolvedTarget extends ChannelTarget {
 
 /**
  * Records a notification once per dedup key and returns it as stored, with whether this call
- * recorded it: a retry finds the row the first attempt wrote.
+ * recorded it: a retry finds the row the first attempt wrote. One round trip: the insert and the
+ * read of the row a retry finds. A concurrent attempt's row, committed after this statement began,
+ * is not in its snapshot and is read after.
  */
 export async function recordNotification(db: Kysely<Database>, request: NotificationRequest) {
-  const inserted = await db
-    .insertInto('notifications')
-    .values({
-      dedup_key: request.dedupKey,
-      recipient_roles: request.recipientRoles,
-      recipients: request.recipients,
-      subject_type: request.subject.type,
-      subject_id: request.subject.id,
-      title: request.title,
-      body: request.body,
-      task_id: request.taskId ?? null,
-      suppressed_reason: request.drill ? 'drill: exercises notify nobody outside' : null,
-    })
-    .onConflict((oc) => oc.column('dedup_key').doNothing())
-    .returning('id')
-    .executeTakeFirst();
-  const notification = await db
-    .selectFrom('notifications')
-    .select(['id', 'suppressed_reason', 'created_at'])
-    .where('dedup_key', '=', request.dedupKey)
-    .executeTakeFirstOrThrow();
-  return { ...notification, recorded: inserted !== undefined };
+  const key = request.dedupKey;
+  const { rows } = await prepared(
+    sql<StoredNotification & { recorded: boolean }>`
+    with inserted as (
+      insert into notifications (dedup_key, recipient_roles, recipients, subject_type, subject_id, title, body, task_id, suppressed_reason)
+      values (${key}, ${request.recipientRoles}, ${request.recipients}, ${request.subject.type}, ${request.subject.id},
+              ${request.title}, ${request.body}, ${request.taskId ?? null},
+              ${request.drill ? 'drill: exercises notify nobody outside' : null})
+      on conflict (dedup_key) do nothing
+      returning id, suppressed_reason, created_at)
+    select id, suppressed_reason, created_at, true as recorded from inserted
+    union all
+    select id, suppressed_reason, created_at, false from notifications where dedup_key = ${key} and not exists (select from inserted)`,
+  ).execute(db);
+  return (
+    rows[0] ??
+    (await db
+      .selectFrom('notifications')
+      .select(['id', 'suppressed_reason', 'created_at'])
+      .select(sql<boolean>`false`.as('recorded'))
+      .where('dedup_key', '=', key)
+      .executeTakeFirstOrThrow())
+  );
 }
+
+type StoredNotification = Pick<Notification, 'id' | 'suppressed_reason' | 'created_at'>;
 
 /** Principals' own channels; with none chosen, e-mail to their recorded address. */
 export async function principalTargets(db: Kysely<Database>, principalIds: string[]): Promise<ResolvedTarget[]> {
