@@ -68,6 +68,8 @@ export type AuditedTransaction = Transaction<Database> & { readonly [audited]: t
  * it writes. SQL rather than built: it is on the hot path of every audited write.
  */
 export function auditEventInsert(_trx: AuditedTransaction, input: AuditInput): RawBuilder<unknown> {
+  // What jsonb stores; parsed back (a JSON round trip), the details hash as jsonb will return them.
+  const details = json(input.details ?? {});
   const fields = {
     // Millisecond precision: what timestamptz gives back must hash the same on verify.
     occurredAt: new Date(Date.now()),
@@ -75,13 +77,12 @@ export function auditEventInsert(_trx: AuditedTransaction, input: AuditInput): R
     action: input.action,
     subjectType: input.subjectType,
     subjectId: input.subjectId,
-    // A JSON round trip makes the hashed details equal to what jsonb will return.
-    details: JSON.parse(json(input.details ?? {})) as Record<string, unknown>,
+    details: JSON.parse(details) as Record<string, unknown>,
   };
   const { head, tail } = auditHashParts(fields);
   return sql`insert into audit_pending (occurred_at, actor, action, subject_type, subject_id, details, hash_head, hash_tail)
              values (${fields.occurredAt}, ${fields.actor}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
-                     ${json(fields.details)}, ${head}, ${tail})`;
+                     ${details}, ${head}, ${tail})`;
 }
 
 /** Records an event inside the caller's transaction, so it commits or rolls back with the change it records. */
