@@ -74,6 +74,8 @@ export function auditEventInsert(_trx: AuditedTransaction, input: AuditInput): R
 
 /** An event's columns in audit_pending, in the order `auditEventInsert` names them, with its hash parts. */
 function pendingEventValues(input: AuditInput): RawBuilder<unknown> {
+  // What jsonb stores; parsed back (a JSON round trip), the details hash as jsonb will return them.
+  const details = json(input.details ?? {});
   const fields = {
     // Millisecond precision: what timestamptz gives back must hash the same on verify.
     occurredAt: new Date(Date.now()),
@@ -81,12 +83,11 @@ function pendingEventValues(input: AuditInput): RawBuilder<unknown> {
     action: input.action,
     subjectType: input.subjectType,
     subjectId: input.subjectId,
-    // A JSON round trip makes the hashed details equal to what jsonb will return.
-    details: JSON.parse(json(input.details ?? {})) as Record<string, unknown>,
+    details: JSON.parse(details) as Record<string, unknown>,
   };
   const { head, tail } = auditHashParts(fields);
   return sql`${fields.occurredAt}, ${fields.actor}, ${fields.action}, ${fields.subjectType}, ${fields.subjectId},
-             ${json(fields.details)}, ${head}, ${tail}`;
+             ${details}, ${head}, ${tail}`;
 }
 
 /** Records an event inside the caller's transaction, so it commits or rolls back with the change it records. */

@@ -351,20 +351,20 @@ export function parseAlert(body: Record<string, unknown>): Parsed {
   return Array.isArray(result) ? { issues: result } : { alert: result };
 }
 
-/** Reads an alert already validated by `alertBody`. */
+/** Reads an alert in any supported format, or throws naming what is missing or wrong. */
 export function normaliseAlert(body: Record<string, unknown>): NormalisedAlert {
   const parsed = parseAlert(body);
   if ('issues' in parsed) throw new TypeError(parsed.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
   return parsed.alert;
 }
 
-/** POST /alerts's body: any of the formats above, each validated by its own schema. */
+/**
+ * POST /alerts's body: any of the formats above, each validated by its own schema. Validation reads
+ * the alert, so the route gets it read (`alert`) with the document as received (`raw`) rather than
+ * reading it a second time.
+ */
 export const alertBody = z
   .looseObject({})
-  .superRefine((body, ctx) => {
-    const parsed = parseAlert(body);
-    if ('issues' in parsed) for (const issue of parsed.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-  })
   .meta({
     id: 'AlertIntake',
     description: `One SIEM alert: ${unknownAlertShape.replace(/^unknown alert shape: send /, '')}. The format is told by its fields.`,
@@ -380,6 +380,12 @@ export const alertBody = z
         techniques: ['T1110'],
       },
     ],
+  })
+  .transform((body, ctx) => {
+    const parsed = parseAlert(body);
+    if ('alert' in parsed) return { raw: body, alert: parsed.alert };
+    for (const issue of parsed.issues) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+    return z.NEVER;
   });
 
 export const alertVerdict = z.object({

@@ -26,14 +26,7 @@ import { judgeAlert } from '../../domain/alert-intake';
 import { pageOf } from '../../db/pagination';
 import { pageRequest } from '../../http/paging';
 import { alertSources, siemAlertReaders } from '../../http/roles';
-import {
-  alertBody,
-  alertVerdict,
-  expectedActivitySchema,
-  normaliseAlert,
-  receivedAlertListQuery,
-  receivedAlertPage,
-} from '../../schemas/alerts';
+import { alertBody, alertVerdict, expectedActivitySchema, receivedAlertListQuery, receivedAlertPage } from '../../schemas/alerts';
 import { responses } from '../../schemas/common';
 import { startIncident } from '../incident-start';
 
@@ -111,7 +104,7 @@ export async function alertRoutes(app: FastifyInstance) {
       response: responses({ 202: alertVerdict }),
     },
     handler: async (request, reply) => {
-      const alert = normaliseAlert(request.body);
+      const { alert, raw } = request.body;
       const receivedBy = request.actor.principalId;
       const { account, host, iocs: alertIocs } = await intakeLookups(app.db, alert, accountTypes);
       const fromCmdb = [account, host].flatMap((ci) => (ci ? cmdbObservables(ci) : []));
@@ -166,7 +159,7 @@ export async function alertRoutes(app: FastifyInstance) {
       function intakeOf(found: Pick<AlertIntake, 'observables' | 'techniques' | 'severityFloor'>): AlertIntake {
         return {
           alert,
-          raw: request.body,
+          raw,
           receivedBy,
           ciIds: [account?.id, host?.id].filter((id): id is string => id !== undefined),
           ...found,

@@ -3,7 +3,7 @@ import { categoryFromTechniques, builtInAttackCatalogue } from '../../domain/att
 import { judgeAlert } from '../../domain/alert-intake';
 import { burstVerdict } from '../../domain/expected-activity';
 import { canonicalObservable, cmdbObservables } from '../../domain/observable';
-import { normaliseAlert, parseAlert } from '../../schemas/alerts';
+import { alertBody, normaliseAlert, parseAlert } from '../../schemas/alerts';
 import { techniquesOfBundle } from '../../schemas/attack';
 import { elasticFailedLogons, sentinelIncidentSample, splunkKerberosFailures, wazuhSshBruteForce } from '../setup/siem-samples';
 
@@ -83,6 +83,16 @@ describe('SIEM formats', () => {
     const parsed = parseAlert(body);
     expect('issues' in parsed && parsed.issues.map((i) => i.path.join('.'))).toContain(path);
     expect('issues' in parsed && parsed.issues.map((i) => i.message).join(' ')).toMatch(message);
+    // POST /alerts's body schema refuses it with the same fields and messages.
+    const validated = alertBody.safeParse(body);
+    expect(validated.error?.issues.map((i) => ({ path: i.path, message: i.message }))).toEqual('issues' in parsed ? parsed.issues : []);
+  });
+
+  it('hands POST /alerts the alert read once, with the document as received', () => {
+    const body = wazuhSshBruteForce('web-01');
+    const validated = alertBody.parse(body);
+    expect(validated.raw).toEqual(body);
+    expect(validated.alert).toEqual(normaliseAlert(body));
   });
 });
 

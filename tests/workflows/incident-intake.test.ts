@@ -115,6 +115,7 @@ describe('bad input on the workflow-driven routes', () => {
     });
     expect(badAlert.status).toBe(400);
     expect(badAlert.headers.get('content-type')).toContain('application/problem+json');
+    expect(badAlert.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['body.severity', 'body.time']));
     const { ciId } = await seedCi(stack.db);
     const reported = await stack.request('POST', '/incidents', {
       token: tokens.analyst,
