@@ -1,6 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import cookie from '@fastify/cookie';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -16,6 +15,7 @@ import { errorsPlugin, frameworkErrors } from './http/plugins/errors';
 import { inputBoundaryPlugin } from './http/plugins/input-boundary';
 import { metricsPlugin } from './http/plugins/metrics';
 import { requestIdFor, requestIdPlugin } from './http/plugins/request-id';
+import { securityHeadersPlugin } from './http/plugins/security-headers';
 import { createResponseSerializers, type ResponseSerializers } from './http/response-serializer';
 import { finishOpenApiDocument, impossibleProblemsRemoved } from './http/openapi';
 import { routes } from './api/routes/index';
@@ -84,7 +84,7 @@ export async function buildServer(deps: ServerDeps, options: { logger?: FastifyB
   await app.register(errorsPlugin);
   // Before every route, the inbox's included: its JSON parser and its check apply to all of them.
   await app.register(inputBoundaryPlugin);
-  await app.register(helmet, { global: true });
+  await app.register(securityHeadersPlugin);
   // Not a hook of its own: the auth plugin runs the limiter once it knows whose budget a request
   // spends (a route hook would run after authentication and never limit failed attempts).
   await app.register(rateLimit, {

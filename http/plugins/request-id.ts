@@ -23,14 +23,17 @@ export function requestIdFor(request: { headers: FastifyRequest['headers'] }): s
  * activities it caused, whose lines carry the same `reqId`.
  */
 export const requestIdPlugin = fp(async (app) => {
-  app.addHook('onRequest', async (request, reply) => {
+  // Hooks here and in the metrics and input-boundary plugins take `done` rather than being async:
+  // an async hook costs every request a promise, tracked by async_hooks for the request id's scope.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
   // The handler runs in the request's scope: the workflows it starts or signals carry its id in their
   // headers, and hand it to their activities (temporal/request-id.ts). The last hook before the
   // handler, as body parsing runs in the socket's own async context.
   app.addHook('preHandler', (request, _reply, done) => runWithRequestId(request.id, done));
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     request.log.info(
       {
         method: request.method,
@@ -42,5 +45,6 @@ export const requestIdPlugin = fp(async (app) => {
       },
       'request completed',
     );
+    done();
   });
 });
