@@ -56,35 +56,50 @@ async function clocksOf(db: Kysely<Database> | Transaction<Database>, incidentId
 /**
  * Starts the acknowledge, triage and resolve clocks from the incident's registration, due in the
  * support hours of its services at its severity. Safe to retry: one row per incident and target,
- * inserted once; a retry (or a continued run) answers with the clocks as they are.
+ * inserted once; a retry (or a continued run) answers with the clocks as they are. Two round trips,
+ * the incident with its services' SLAs, then the clocks written, the incident's next due time kept
+ * and the clocks read back in one statement; nothing else writes an incident's clocks before they
+ * start, so the two need no transaction around them.
  */
 export async function startSlaClocks(db: Kysely<Database>, input: { incidentId: string }): Promise<IncidentSlaClock[]> {
-  return db.transaction().execute(async (trx) => {
-    const incident = await trx
-      .selectFrom('incidents')
-      .select(['severity', 'affected_cis', 'reported_at'])
-      .where('id', '=', input.incidentId)
-      .executeTakeFirstOrThrow();
-    const severity = incident.severity as Severity;
-    const due = slaDueTimes(await slasOf(trx, incident.affected_cis), severity, incident.reported_at);
-    await trx
-      .insertInto('incident_sla_clocks')
-      .values(
-        due.map((clock) => ({
-          incident_id: input.incidentId,
-          target: clock.target,
-          severity,
-          duration: clock.duration,
-          started_at: incident.reported_at,
-          due_at: clock.dueAt,
-          support_hours: json(clock.supportHours),
-        })),
-      )
-      .onConflict((oc) => oc.columns(['incident_id', 'target']).doNothing())
-      .execute();
-    await refreshNextDue(trx, input.incidentId);
-    return clocksOf(trx, input.incidentId);
-  });
+  const { rows } = await sql<{ severity: Severity; reported_at: Date; slas: Parameters<typeof completeSla>[0][] }>`
+    select i.severity, i.reported_at,
+           coalesce((select json_agg(s.sla) from configuration_items ci join services s on s.id = ci.service_id
+                      where ci.id = any(i.affected_cis)), '[]') as slas
+      from incidents i
+     where i.id = ${input.incidentId}`.execute(db);
+  const incident = rows[0];
+  if (!incident) throw new Error(`no incident ${input.incidentId} to start SLA clocks for`);
+  const due = slaDueTimes(
+    incident.slas.map((sla) => completeSla(sla)),
+    incident.severity,
+    incident.reported_at,
+  );
+  const clocks = sql.join(
+    due.map(
+      (clock) =>
+        sql`(${input.incidentId}::uuid, ${clock.target}, ${incident.severity}, ${clock.duration}, ${incident.reported_at}::timestamptz,
+             ${clock.dueAt}::timestamptz, ${json(clock.supportHours)}::jsonb)`,
+    ),
+  );
+  const written = await sql<ClockRow>`
+    with inserted as (
+      insert into incident_sla_clocks (incident_id, target, severity, duration, started_at, due_at, support_hours)
+      values ${clocks}
+      on conflict (incident_id, target) do nothing
+      returning *),
+    clocks as (
+      select * from inserted
+      union all
+      select * from incident_sla_clocks
+       where incident_id = ${input.incidentId} and target not in (select target from inserted)),
+    kept as (
+      update incidents
+         set sla_next_due_at = (select min(due_at) from clocks where met_at is null and stopped_at is null),
+             sla_breached = exists (select from clocks where breached_at is not null)
+       where id = ${input.incidentId})
+    select * from clocks order by due_at`.execute(db);
+  return written.rows.map(toClock);
 }
 
 /**
