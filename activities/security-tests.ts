@@ -1,3 +1,4 @@
+import { heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestProcedure } from '../domain/controls';
 import type { IncidentCategory } from '../domain/classification';
@@ -67,7 +68,9 @@ export function createSecurityTestActivities({ db, commandChecksEnabled, parseCh
     async runSecurityCheck(input: { runId: string; check: string; params: Record<string, unknown> }): Promise<CheckOutcome> {
       try {
         const recorded = await recordedTargetsOfRun(db, input.runId);
-        return await runCheck(input.check, input.params, { commandChecksEnabled, parseParams: parseCheckParams, outbound, recorded });
+        return await whileHeartbeating(() =>
+          runCheck(input.check, input.params, { commandChecksEnabled, parseParams: parseCheckParams, outbound, recorded }),
+        );
       } catch (error) {
         if (error instanceof CheckNotRunnable) throw ApplicationFailure.nonRetryable(error.message, 'CheckNotRunnable');
         throw error;
@@ -92,3 +95,22 @@ export function createSecurityTestActivities({ db, commandChecksEnabled, parseCh
 }
 
 export type SecurityTestActivities = ReturnType<typeof createSecurityTestActivities>;
+
+/** How often a running check tells Temporal its worker is alive; the workflow's heartbeat timeout is several of these. */
+const checkHeartbeatMs = 2_000;
+
+/**
+ * Runs `work` while heartbeating. A check may take a minute; without heartbeats, one whose worker
+ * died was retried only after the whole start-to-close timeout, and the control's schedule, which
+ * skips a slot while the previous run is open, ran nothing until then (seen in the cluster test,
+ * a worker killed mid-check under load). With them, its heartbeat timeout ends the attempt.
+ */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  heartbeat();
+  const beating = setInterval(() => heartbeat(), checkHeartbeatMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(beating);
+  }
+}

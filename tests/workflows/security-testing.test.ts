@@ -125,6 +125,34 @@ describe('the testing schedule', () => {
     );
   });
 
+  it('heartbeats while a check runs, so a check on a worker that died is retried after 15 s, not 2 minutes', async () => {
+    // A target that answers after six seconds keeps the check running past a few heartbeats.
+    const slow = await startHttpServer((_request, response) => {
+      setTimeout(() => response.writeHead(200, hardenedHeaders).end(), 6_000);
+    });
+    try {
+      const controlId = await createControl(headersCheck(slow.url));
+      const started = await stack.request('POST', `/controls/${controlId}/runs`, { token: tokens.tester });
+      expect(started.status).toBe(202);
+      const handle = stack.temporal.client.workflow.getHandle(started.body.workflowId);
+      await eventually(
+        async () => {
+          const pending = (await handle.describe()).raw.pendingActivities ?? [];
+          return pending.find((activity) => activity.activityType?.name === 'runSecurityCheck')?.lastHeartbeatTime;
+        },
+        20_000,
+        'a heartbeat from the running check',
+      );
+      expect(await finishedRun(controlId, 'the slow run')).toMatchObject({ result: 'passed' });
+      const scheduled = (await handle.fetchHistory()).events?.find(
+        (event) => event.activityTaskScheduledEventAttributes?.activityType?.name === 'runSecurityCheck',
+      );
+      expect(Number(scheduled?.activityTaskScheduledEventAttributes?.heartbeatTimeout?.seconds)).toBe(15);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('tests a control now, directly or through its schedule, and refuses while a run is open', async () => {
     const unscheduled = await createControl(headersCheck(hardened.url));
     expect((await stack.request('POST', `/controls/${unscheduled}/runs`, { token: tokens.auditor })).status).toBe(403);

@@ -29,8 +29,10 @@ const { beginTestRun, finishTestRun, findOpenControlIncident, attachRepeatedFail
 });
 // Every check bounds itself to at most 60s; the rest is slack for a slow worker. An error (not a
 // failing control) may be a blip on the worker's network: three attempts, then the run reports `error`.
+// A check heartbeats every 2 s, so an attempt whose worker died ends after 15 s, not 2 minutes.
 const { runSecurityCheck } = proxyActivities<SecurityTestActivities>({
   startToCloseTimeout: '2m',
+  heartbeatTimeout: '15s',
   retry: { initialInterval: '5s', maximumAttempts: 3, nonRetryableErrorTypes: ['CheckNotRunnable'] },
 });
 // Telling people is an insert with a dedup key; retry until it lands (a refused insert fails at once).
