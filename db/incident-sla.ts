@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { type Kysely, type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Severity } from '../domain/classification';
 import type { IncidentSlaClock } from '../domain/incident';
 import { completeSla, slaDueTimes, type ServiceSla, type SlaTarget } from '../domain/sla';
@@ -23,29 +23,37 @@ function toClock(row: ClockRow): IncidentSlaClock {
   };
 }
 
-/** The SLAs of the services the incident's CIs serve, as stored (completed with the defaults). */
-async function slasOf(db: Kysely<Database> | Transaction<Database>, affectedCis: string[]): Promise<ServiceSla[]> {
-  if (affectedCis.length === 0) return [];
-  const rows = await db
-    .selectFrom('configuration_items as ci')
-    .innerJoin('services as s', 's.id', 'ci.service_id')
-    .select('s.sla')
-    .where('ci.id', 'in', affectedCis)
-    .execute();
-  return rows.map((row) => completeSla(row.sla));
+/**
+ * What an incident's clocks are timed from, in one read: its severity, its registration, and the SLAs
+ * of the services its CIs serve, as stored (completed with the defaults).
+ */
+async function slaBasis(db: Kysely<Database> | Transaction<Database>, incidentId: string) {
+  const { rows } = await sql<{ severity: Severity; reported_at: Date; slas: Parameters<typeof completeSla>[0][] }>`
+    select i.severity, i.reported_at,
+           coalesce((select json_agg(s.sla) from configuration_items ci join services s on s.id = ci.service_id
+                      where ci.id = any(i.affected_cis)), '[]') as slas
+      from incidents i
+     where i.id = ${incidentId}`.execute(db);
+  const incident = rows[0];
+  if (!incident) throw new Error(`no incident ${incidentId} to time SLA clocks for`);
+  const slas: ServiceSla[] = incident.slas.map((sla) => completeSla(sla));
+  return { severity: incident.severity, reportedAt: incident.reported_at, slas };
 }
 
-/** Keeps the incident's earliest due time of the targets still open (neither met nor stopped; breached ones first) current. */
+/**
+ * The incident's columns that sum up its clocks, over `clocks` (a relation of its clock rows): the
+ * earliest due time of the targets still open (neither met nor stopped; breached ones first), and
+ * whether any breached.
+ */
+function clockSummary(clocks: RawBuilder<unknown>) {
+  return sql`sla_next_due_at = (select min(due_at) from ${clocks} where met_at is null and stopped_at is null),
+             sla_breached = exists (select from ${clocks} where breached_at is not null)`;
+}
+
+/** Keeps the incident's summary of its clocks (`clockSummary`) current after they changed. */
 async function refreshNextDue(trx: Transaction<Database>, incidentId: string): Promise<void> {
-  await trx
-    .updateTable('incidents')
-    .set({
-      sla_next_due_at: sql`(select min(due_at) from incident_sla_clocks
-        where incident_id = ${incidentId} and met_at is null and stopped_at is null)`,
-      sla_breached: sql`exists (select 1 from incident_sla_clocks where incident_id = ${incidentId} and breached_at is not null)`,
-    })
-    .where('id', '=', incidentId)
-    .execute();
+  const clocks = sql`(select * from incident_sla_clocks where incident_id = ${incidentId}) as clock`;
+  await sql`update incidents set ${clockSummary(clocks)} where id = ${incidentId}`.execute(trx);
 }
 
 async function clocksOf(db: Kysely<Database> | Transaction<Database>, incidentId: string): Promise<IncidentSlaClock[]> {
@@ -62,23 +70,12 @@ async function clocksOf(db: Kysely<Database> | Transaction<Database>, incidentId
  * start, so the two need no transaction around them.
  */
 export async function startSlaClocks(db: Kysely<Database>, input: { incidentId: string }): Promise<IncidentSlaClock[]> {
-  const { rows } = await sql<{ severity: Severity; reported_at: Date; slas: Parameters<typeof completeSla>[0][] }>`
-    select i.severity, i.reported_at,
-           coalesce((select json_agg(s.sla) from configuration_items ci join services s on s.id = ci.service_id
-                      where ci.id = any(i.affected_cis)), '[]') as slas
-      from incidents i
-     where i.id = ${input.incidentId}`.execute(db);
-  const incident = rows[0];
-  if (!incident) throw new Error(`no incident ${input.incidentId} to start SLA clocks for`);
-  const due = slaDueTimes(
-    incident.slas.map((sla) => completeSla(sla)),
-    incident.severity,
-    incident.reported_at,
-  );
+  const { severity, reportedAt, slas } = await slaBasis(db, input.incidentId);
+  const due = slaDueTimes(slas, severity, reportedAt);
   const clocks = sql.join(
     due.map(
       (clock) =>
-        sql`(${input.incidentId}::uuid, ${clock.target}, ${incident.severity}, ${clock.duration}, ${incident.reported_at}::timestamptz,
+        sql`(${input.incidentId}::uuid, ${clock.target}, ${severity}, ${clock.duration}, ${reportedAt}::timestamptz,
              ${clock.dueAt}::timestamptz, ${json(clock.supportHours)}::jsonb)`,
     ),
   );
@@ -93,11 +90,7 @@ export async function startSlaClocks(db: Kysely<Database>, input: { incidentId: 
       union all
       select * from incident_sla_clocks
        where incident_id = ${input.incidentId} and target not in (select target from inserted)),
-    kept as (
-      update incidents
-         set sla_next_due_at = (select min(due_at) from clocks where met_at is null and stopped_at is null),
-             sla_breached = exists (select from clocks where breached_at is not null)
-       where id = ${input.incidentId})
+    kept as (update incidents set ${clockSummary(sql`clocks`)} where id = ${input.incidentId})
     select * from clocks order by due_at`.execute(db);
   return written.rows.map(toClock);
 }
@@ -113,13 +106,8 @@ export async function retimeSlaClocks(
 ): Promise<IncidentSlaClock[]> {
   let clocks: IncidentSlaClock[] = [];
   await auditedWrite(db, async (trx) => {
-    const incident = await trx
-      .selectFrom('incidents')
-      .select(['severity', 'affected_cis', 'reported_at'])
-      .where('id', '=', input.incidentId)
-      .executeTakeFirstOrThrow();
-    const severity = incident.severity as Severity;
-    const due = slaDueTimes(await slasOf(trx, incident.affected_cis), severity, incident.reported_at);
+    const { severity, reportedAt, slas } = await slaBasis(trx, input.incidentId);
+    const due = slaDueTimes(slas, severity, reportedAt);
     const moved: { target: SlaTarget; dueAt: string }[] = [];
     for (const clock of due) {
       const updated = await trx
