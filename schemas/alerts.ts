@@ -351,13 +351,6 @@ export function parseAlert(body: Record<string, unknown>): Parsed {
   return Array.isArray(result) ? { issues: result } : { alert: result };
 }
 
-/** Reads an alert in any supported format, or throws naming what is missing or wrong. */
-export function normaliseAlert(body: Record<string, unknown>): NormalisedAlert {
-  const parsed = parseAlert(body);
-  if ('issues' in parsed) throw new TypeError(parsed.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  return parsed.alert;
-}
-
 /**
  * POST /alerts's body: any of the formats above, each validated by its own schema. Validation reads
  * the alert, so the route gets it read (`alert`) with the document as received (`raw`) rather than

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { checkExpectedActivity, type ExpectedActivity } from '../../domain/expected-activity';
 import { assessSecurityRelevance, strictest } from '../../domain/incident';
 import { phaseEnds, type PlaybookStep } from '../../domain/playbook';
-import { normaliseAlert } from '../../schemas/alerts';
+import { alertBody } from '../../schemas/alerts';
+
+/** An alert as POST /alerts reads it. */
+const readAlert = (body: Record<string, unknown>) => alertBody.parse(body).alert;
 
 describe('security relevance', () => {
   it.each([
@@ -67,7 +70,7 @@ describe('Wazuh alerts', () => {
     [10, 'high'],
     [12, 'critical'],
   ] as const)('level %i is %s', (level, severity) => {
-    const alert = normaliseAlert({ timestamp: '2026-11-22T09:00:00Z', rule: { id: '1', level, description: 'd' }, agent: { name: 'h' } });
+    const alert = readAlert({ timestamp: '2026-11-22T09:00:00Z', rule: { id: '1', level, description: 'd' }, agent: { name: 'h' } });
     expect(alert).toMatchObject({ severity, host: 'h', fingerprint: 'wazuh:1:h', format: 'wazuh' });
   });
 });
