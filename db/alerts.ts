@@ -5,7 +5,7 @@ import type { ConfigurationItemType } from '../domain/cmdb';
 import type { NormalisedAlert } from '../domain/incident';
 import { higherSeverity, type CorrelationRules, type Observable } from '../domain/observable';
 import { type AuditedTransaction, auditedTransaction, auditEventInsert } from './audit';
-import { json, prepared } from './create-db';
+import { json, lastInTransaction, prepared } from './create-db';
 import type { Database } from './database';
 import { assessmentAgainst, type CiClassification, ciClassifications, incidentLock, incidentSightings } from './incidents';
 import { newestFirstPage, type PageRequest } from './pagination';
@@ -94,12 +94,13 @@ async function lockCorrelationKeys(trx: Transaction<Database>, keys: string[]) {
 type Statement = Compilable | RawBuilder<unknown>;
 
 /**
- * Runs writes as one statement, the others as data-modifying CTEs of `main`: one round trip where an
- * alert's rows took one each. They share one snapshot, so none may read what another writes.
+ * Ends an alert's transaction with its writes as one statement, the others as data-modifying CTEs of
+ * `main`: one round trip, with the commit, where an alert's rows took one each and the commit one
+ * more. They share one snapshot, so none may read what another writes.
  */
-async function writeTogether(trx: Transaction<Database>, main: Statement, ...others: (Statement | undefined)[]) {
+async function writeTogetherLast(trx: Transaction<Database>, main: Statement, ...others: (Statement | undefined)[]) {
   const ctes = others.flatMap((write, i) => (write ? [sql`${sql.id(`write_${i}`)} as (${write})`] : []));
-  await prepared(ctes.length ? sql`with ${sql.join(ctes)} ${main}` : sql`${main}`).execute(trx);
+  await lastInTransaction(prepared(ctes.length ? sql`with ${sql.join(ctes)} ${main}` : sql`${main}`)).execute(trx);
 }
 
 /**
@@ -139,7 +140,7 @@ async function insertAlert(
 ): Promise<string> {
   const { alert, observables } = intake;
   const event = alertAudit(intake, id, outcome);
-  await writeTogether(
+  await writeTogetherLast(
     trx,
     sql`insert into security_alerts_received (id, format, source, rule, severity, host, account, fingerprint, observed_at, verdict,
                                               reason, incident_id, raw, received_by, attack_techniques, ci_ids, severity_floor)
@@ -228,7 +229,7 @@ export async function correlateAlert(
       await trx.deleteFrom('open_alert_fingerprints').where('fingerprint', '=', alert.fingerprint).execute();
     }
     if (!found.joins) {
-      await writeTogether(
+      await writeTogetherLast(
         trx,
         trx.insertInto('open_alert_fingerprints').values({ fingerprint: alert.fingerprint, incident_id: rules.newIncidentId }),
         incidentSightings(rules.newIncidentId, intake.observables, alert.time),

@@ -3,7 +3,7 @@ import { allAuditCheckpoints, type AuditVerifyKey, checkpointSignatureProblem } 
 import { auditHash, auditHashParts, canonicalJson, genesisHash } from './audit-hash';
 import { linkPendingAudit, pendingAuditCount } from './audit-linker';
 import type { AuditCheckpoint, AuditEvent, Database } from './database';
-import { json, prepared } from './create-db';
+import { json, lastInTransaction, prepared } from './create-db';
 
 export { auditHash, canonicalJson, genesisHash } from './audit-hash';
 
@@ -127,7 +127,8 @@ export async function auditedWrite(
 ): Promise<boolean> {
   return auditedTransaction(db, async (trx) => {
     const event = await write(trx);
-    if (event) await appendAudit(trx, event);
+    // The event ends the transaction: it goes to PostgreSQL with the commit.
+    if (event) await lastInTransaction(prepared(auditEventInsert(trx, event))).execute(trx);
     return event !== undefined;
   });
 }

@@ -42,24 +42,82 @@ export function prepared<T>(statement: RawBuilder<T>): RawBuilder<T> {
 const preparedNames = new Map<string, string>();
 
 /**
- * pg's client, running the statements `prepared` marked as named prepared statements. Kysely's driver
- * hands the client text and values only, so the client is where a name can be given.
+ * What `lastInTransaction` puts before a statement's text: a comment too, before `prepared`'s marker
+ * when a statement has both.
+ */
+const lastMarker = '/* last in its transaction */ ';
+
+/**
+ * Marks the statement a transaction ends with: it is sent with the transaction's `commit`, in one
+ * write, and answered once both are; the `commit` Kysely sends after it is answered without a round
+ * trip. Only for a statement nothing follows in its transaction: what the work does after it cannot
+ * undo it. A failed statement takes the transaction with it as before (PostgreSQL answers the commit
+ * of a failed transaction by rolling it back). Outside a transaction it is an ordinary statement.
+ */
+export function lastInTransaction<T>(statement: RawBuilder<T>): RawBuilder<T> {
+  return sql<T>`${sql.raw(lastMarker)}${statement}`;
+}
+
+/** What Kysely is answered for a `begin` held back and a `commit` already sent: it reads only these fields. */
+const answered = (command: 'BEGIN' | 'COMMIT') => Promise.resolve({ command, rowCount: null, rows: [] });
+
+/**
+ * pg's client, running the statements `prepared` marked as named prepared statements, and saving a
+ * transaction the round trips of its `begin` and `commit`. Kysely's driver hands the client text and
+ * values only, so the client is where a name can be given; and Kysely awaits `begin` before it sends
+ * anything else, and the last statement before `commit`. The client is pipelined (`pipeline: true`):
+ * it holds `begin` back and sends it in one write with the transaction's first statement, and sends
+ * `commit` with a statement marked `lastInTransaction`; PostgreSQL answers them in order, and a
+ * failed `begin` or `commit` fails the statement it went with.
  */
 class PreparingClient extends pg.Client {
+  #transaction: 'none' | 'begin held' | 'open' | 'commit sent' = 'none';
+
   // pg.Client's query has a dozen overloads: only `never` as the declared result satisfies them all.
   // It returns what pg's query returns; Kysely calls it with text and values.
   override query(...args: unknown[]): never {
     const [text, values] = args;
-    const run = super.query as (...args: unknown[]) => never;
-    if (args.length === 2 && typeof text === 'string' && text.startsWith(preparedMarker) && Array.isArray(values)) {
-      let name = preparedNames.get(text);
-      if (name === undefined) {
-        name = `warden_${preparedNames.size + 1}`;
-        preparedNames.set(text, name);
-      }
-      return run.call(this, { name, text, values });
+    const run = super.query as (...args: unknown[]) => Promise<unknown>;
+    if (args.length !== 2 || typeof text !== 'string' || !Array.isArray(values)) return run.apply(this, args) as never;
+    const state = this.#transaction;
+    if (text === 'begin' && values.length === 0) {
+      this.#transaction = 'begin held';
+      return answered('BEGIN') as never;
     }
-    return run.apply(this, args);
+    if (state === 'commit sent') {
+      this.#transaction = 'none';
+      if (text === 'commit') return answered('COMMIT') as never;
+      // Kysely's rollback of work that failed after its last statement: PostgreSQL warns, nothing more.
+      if (text !== 'rollback') return Promise.reject(new Error('a statement after its transaction’s last')) as never;
+    }
+    const commits = state !== 'none' && text.startsWith(lastMarker);
+    this.#transaction = commits ? 'commit sent' : text === 'commit' || text === 'rollback' ? 'none' : state === 'none' ? 'none' : 'open';
+    if (state !== 'begin held' && !commits) return this.#send(run, text, values) as never;
+    // Corked, the statements' messages leave in one write rather than one each.
+    const stream = this.connection.stream;
+    stream.cork();
+    const sent: Promise<unknown>[] = [];
+    try {
+      if (state === 'begin held') sent.push(run.call(this, 'begin'));
+      const statement = this.#send(run, text, values);
+      sent.push(statement);
+      if (commits) sent.push(run.call(this, 'commit'));
+      return Promise.all(sent).then(() => statement) as never;
+    } finally {
+      stream.uncork();
+    }
+  }
+
+  /** Sends a statement, under its prepared name when `prepared` marked it. */
+  #send(run: (...args: unknown[]) => Promise<unknown>, text: string, values: unknown[]): Promise<unknown> {
+    const unmarked = text.startsWith(lastMarker) ? text.slice(lastMarker.length) : text;
+    if (!unmarked.startsWith(preparedMarker)) return run.call(this, text, values);
+    let name = preparedNames.get(text);
+    if (name === undefined) {
+      name = `warden_${preparedNames.size + 1}`;
+      preparedNames.set(text, name);
+    }
+    return run.call(this, { name, text, values });
   }
 }
 
@@ -75,6 +133,7 @@ export function createDb(
     max: maxConnections,
     connectionTimeoutMillis: connectionTimeoutMs,
     Client: PreparingClient,
+    pipeline: true,
   });
   // Without a listener, a client's 'error' event (PostgreSQL restarting: 57P01) is thrown as an
   // uncaught exception and takes the process down. The pool listens on its idle clients only; a
