@@ -97,32 +97,69 @@ export function knownTimeZone(timeZone: string): boolean {
   }
 }
 
+/** A local date as a count of days (the calendar's, no zone in it), and back. */
+const dayNumberOf = (date: string) => Date.parse(`${date}T00:00:00Z`) / dayMs;
+const dateOfDay = (day: number) => new Date(day * dayMs).toISOString().slice(0, 10);
+
+/**
+ * `instantOf`, remembered per zone by day and minute: each costs two Intl calls, and a page of SLA
+ * clocks walks the same days over and over (an incident overdue for two months walks sixty of them,
+ * for each of its clocks). The answers never change; a zone's memo is emptied when it reaches its
+ * bound, since the days walked over a process's life are not.
+ */
+const instantsByZone = new Map<string, Map<number, number>>();
+const instantsRemembered = 20_000;
+function dayInstant(day: number, minutes: number, timeZone: string): number {
+  let instants = instantsByZone.get(timeZone);
+  if (!instants) {
+    instants = new Map();
+    instantsByZone.set(timeZone, instants);
+  }
+  const key = day * 1440 + minutes;
+  let instant = instants.get(key);
+  if (instant === undefined) {
+    if (instants.size >= instantsRemembered) instants.clear();
+    instant = instantOf(dateOfDay(day), minutes, timeZone);
+    instants.set(key, instant);
+  }
+  return instant;
+}
+
+/** How far support time is counted: ten years of days. */
+const walkedDays = 3_653;
+
 /**
  * The supported stretches of time from `from` on, in order: for business hours each working day's
- * hours outside holidays (the first one cut at `from`). Bounded to a year ahead, so support hours
- * without a single supported minute (no days, or every day a holiday) end instead of looping.
+ * hours outside holidays (the first one cut at `from`). Only `from` is read in the zone; the days
+ * after it are counted on from its local date. Ends after 400 days in a row without a supported
+ * minute (no days, or every day a holiday) instead of looping, and after ten years in any case: an
+ * SLA target's length is written by people and unbounded, and the walk costs a step a day.
  */
 function* supportWindows(from: number, hours: Extract<SupportHours, { kind: 'business' }>): Generator<[number, number]> {
   const startMinutes = minutesOf(hours.start);
   const endMinutes = minutesOf(hours.end);
-  const holidays = new Set(hours.holidays);
-  let now = from;
-  for (let day = 0; day < 400; day += 1) {
-    const local = localTime(now, hours.timeZone);
-    const worked = hours.days.includes(local.weekday) && !holidays.has(local.date);
-    if (worked && local.minutes < endMinutes) {
-      yield [Math.max(now, instantOf(local.date, startMinutes, hours.timeZone)), instantOf(local.date, endMinutes, hours.timeZone)];
-    }
-    // On to the next local midnight (a day later at noon, to step over DST gaps, then midnight).
-    const nextDate = new Date(Date.parse(`${local.date}T12:00:00Z`) + dayMs).toISOString().slice(0, 10);
-    now = instantOf(nextDate, 0, hours.timeZone);
+  const holidays = new Set(hours.holidays.map(dayNumberOf));
+  const local = localTime(from, hours.timeZone);
+  let { weekday, minutes } = local;
+  let earliest = from;
+  const first = dayNumberOf(local.date);
+  for (let day = first, unsupportedDays = 0; unsupportedDays < 400 && day < first + walkedDays; day += 1) {
+    if (hours.days.includes(weekday) && !holidays.has(day) && minutes < endMinutes) {
+      unsupportedDays = 0;
+      yield [Math.max(earliest, dayInstant(day, startMinutes, hours.timeZone)), dayInstant(day, endMinutes, hours.timeZone)];
+    } else unsupportedDays += 1;
+    // The next day, from its start.
+    weekday = (weekday % 7) + 1;
+    minutes = 0;
+    earliest = Number.NEGATIVE_INFINITY;
   }
 }
 
 /**
  * The instant at which `durationMs` of support time has passed since `from`: the same as adding it
  * for 24×7 support; for business hours only time inside a working day's hours, outside holidays,
- * counts. A year without a single supported minute has no due time, and says so.
+ * counts. A year without a single supported minute has no due time, nor has a target further than
+ * ten years ahead, and each says so.
  */
 export function addSupportTime(from: Date, durationMs: number, hours: SupportHours): Date {
   if (hours.kind === '24x7') return new Date(from.getTime() + durationMs);
@@ -131,13 +168,14 @@ export function addSupportTime(from: Date, durationMs: number, hours: SupportHou
     if (windowStart + remaining <= windowEnd) return new Date(windowStart + remaining);
     remaining -= windowEnd - windowStart;
   }
-  throw new RangeError('the support hours leave no supported time within a year');
+  throw new RangeError('the support hours leave no supported time within a year, or too little within ten years');
 }
 
 /**
  * The support time between two instants, in ms: negative when `to` is before `from` (a target
  * overdue by that much support time). What an SLA target has left is counted this way, so a target
- * due on Monday morning has little left on Friday evening, however long the weekend.
+ * due on Monday morning has little left on Friday evening, however long the weekend. For business
+ * hours it is counted over ten years at most.
  */
 export function supportTimeBetween(from: Date, to: Date, hours: SupportHours): number {
   if (to < from) return -supportTimeBetween(to, from, hours);

@@ -42,6 +42,19 @@ describe('support hours', () => {
   it('refuses hours with no supported time instead of looping', () => {
     expect(() => addSupportTime(saturdayTwoAm, 1000, { ...berlinOffice, days: [] })).toThrow(/no supported time/);
   });
+
+  it('counts years of support time whole, and stops at ten years rather than walking a target written as centuries', () => {
+    // Monday 5 January 2026 to Monday 6 March 2028 at midnight in Berlin (both UTC+1): 113 weeks of five ten-hour days.
+    const from = new Date('2026-01-04T23:00:00Z');
+    const to = new Date('2028-03-05T23:00:00Z');
+    const workedWeeks = 113 * durationMs('50h');
+    expect(supportTimeBetween(from, to, berlinOffice)).toBe(workedWeeks);
+    // An incident overdue that long shows all of it, not the first year's.
+    expect(supportTimeBetween(to, from, berlinOffice)).toBe(-workedWeeks);
+    expect(addSupportTime(from, workedWeeks, berlinOffice).toISOString()).toBe('2028-03-03T17:00:00.000Z');
+    // Ten years hold about 26,000 supported hours: a target of a million is refused, not walked day by day for centuries.
+    expect(() => addSupportTime(from, durationMs('1000000h'), berlinOffice)).toThrow(/within ten years/);
+  });
 });
 
 describe('SLA due times', () => {
