@@ -139,6 +139,17 @@ describe('services', () => {
     expect(response.body.errors).toEqual([{ path: 'body.sla.additionalRequirements.1.id', message: 'duplicate requirement id R1' }]);
   });
 
+  it('refuse an SLA target longer than ten years, naming it, before anything is written', async () => {
+    const name = unique('service');
+    const response = await stack.request('POST', '/services', {
+      token: admin,
+      body: { name, owner: 'owner-alice', sla: { resolveTargets: { low: '99999999w' }, acknowledgeTargets: { low: '3653d' } } },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.errors).toEqual([{ path: 'body.sla.resolveTargets.low', message: 'must be at most ten years (3653d)' }]);
+    expect((await stack.request('GET', `/services?name=${name}`, { token: admin })).body.items).toEqual([]);
+  });
+
   it('list by part of the name and by owner, a page at a time, each service once', async () => {
     const tag = `Pager_${Date.now()}%`;
     const made = [];
