@@ -28,12 +28,6 @@ function minutesOf(time: string): number {
   return (hours ?? 0) * 60 + (minutes ?? 0);
 }
 
-interface LocalTime {
-  date: string;
-  weekday: number;
-  minutes: number;
-}
-
 const formatters = new Map<string, Intl.DateTimeFormat>();
 function formatter(timeZone: string): Intl.DateTimeFormat {
   let format = formatters.get(timeZone);
@@ -68,15 +62,6 @@ function wallClockMs(instant: number, timeZone: string): number {
     Number(parts.minute),
     Number(parts.second),
   );
-}
-
-function localTime(instant: number, timeZone: string): LocalTime {
-  const wall = new Date(wallClockMs(instant, timeZone));
-  return {
-    date: wall.toISOString().slice(0, 10),
-    weekday: wall.getUTCDay() === 0 ? 7 : wall.getUTCDay(),
-    minutes: wall.getUTCHours() * 60 + wall.getUTCMinutes() + wall.getUTCSeconds() / 60,
-  };
 }
 
 /** The instant the zone's clock shows `minutes` past midnight of local `date` (DST-aware). */
@@ -125,33 +110,43 @@ function dayInstant(day: number, minutes: number, timeZone: string): number {
   return instant;
 }
 
+/**
+ * The local day `instant` falls in: the UTC day's number, or the one before or after it, by the
+ * zone's remembered midnights (no zone is more than a day off UTC). Every SLA clock on a page starts
+ * its walk at an instant of its own, and reading each in the zone cost two Intl calls.
+ */
+function localDayOf(instant: number, timeZone: string): number {
+  const utcDay = Math.floor(instant / dayMs);
+  if (instant < dayInstant(utcDay, 0, timeZone)) return utcDay - 1;
+  if (instant >= dayInstant(utcDay + 1, 0, timeZone)) return utcDay + 1;
+  return utcDay;
+}
+
+/** The ISO weekday (1 Monday … 7 Sunday) of a day's number: day 0, 1 January 1970, was a Thursday. */
+const weekdayOf = (day: number) => ((day + 3) % 7) + 1;
+
 /** How far support time is counted: ten years of days. */
 const walkedDays = 3_653;
 
 /**
  * The supported stretches of time from `from` on, in order: for business hours each working day's
- * hours outside holidays (the first one cut at `from`). Only `from` is read in the zone; the days
- * after it are counted on from its local date. Ends after 400 days in a row without a supported
- * minute (no days, or every day a holiday) instead of looping, and after ten years in any case: an
- * SLA target's length is written by people and unbounded, and the walk costs a step a day.
+ * hours outside holidays (the first one cut at `from`). Days are counted as numbers from `from`'s
+ * local day; only their start and end instants are read in the zone, once each (`dayInstant`). Ends
+ * after 400 days in a row without a supported minute (no days, or every day a holiday) instead of
+ * looping, and after ten years in any case: an SLA target's length is written by people and
+ * unbounded, and the walk costs a step a day.
  */
 function* supportWindows(from: number, hours: Extract<SupportHours, { kind: 'business' }>): Generator<[number, number]> {
   const startMinutes = minutesOf(hours.start);
   const endMinutes = minutesOf(hours.end);
   const holidays = new Set(hours.holidays.map(dayNumberOf));
-  const local = localTime(from, hours.timeZone);
-  let { weekday, minutes } = local;
-  let earliest = from;
-  const first = dayNumberOf(local.date);
+  const first = localDayOf(from, hours.timeZone);
   for (let day = first, unsupportedDays = 0; unsupportedDays < 400 && day < first + walkedDays; day += 1) {
-    if (hours.days.includes(weekday) && !holidays.has(day) && minutes < endMinutes) {
+    const end = dayInstant(day, endMinutes, hours.timeZone);
+    if (hours.days.includes(weekdayOf(day)) && !holidays.has(day) && from < end) {
       unsupportedDays = 0;
-      yield [Math.max(earliest, dayInstant(day, startMinutes, hours.timeZone)), dayInstant(day, endMinutes, hours.timeZone)];
+      yield [Math.max(from, dayInstant(day, startMinutes, hours.timeZone)), end];
     } else unsupportedDays += 1;
-    // The next day, from its start.
-    weekday = (weekday % 7) + 1;
-    minutes = 0;
-    earliest = Number.NEGATIVE_INFINITY;
   }
 }
 

@@ -39,6 +39,18 @@ describe('support hours', () => {
     expect(addSupportTime(new Date('2026-03-27T16:00:00Z'), durationMs('2h'), berlinOffice).toISOString()).toBe('2026-03-30T07:00:00.000Z');
   });
 
+  it('counts in zones whose date is not the UTC date', () => {
+    const office = (timeZone: string): SupportHours => ({ ...berlinOffice, timeZone, start: '09:00', end: '17:00' });
+    // Kiritimati is UTC+14: Sunday 20:00Z is Monday 10:00 there, seven hours before its close.
+    expect(supportTimeBetween(new Date('2026-12-06T20:00:00Z'), new Date('2026-12-07T08:00:00Z'), office('Pacific/Kiritimati'))).toBe(
+      durationMs('7h'),
+    );
+    // Pago Pago is UTC-11: Saturday 03:00Z is Friday 16:00 there, an hour before its close; Monday opens at 20:00Z.
+    expect(addSupportTime(new Date('2026-12-05T03:00:00Z'), durationMs('90m'), office('Pacific/Pago_Pago')).toISOString()).toBe(
+      '2026-12-07T20:30:00.000Z',
+    );
+  });
+
   it('refuses hours with no supported time instead of looping', () => {
     expect(() => addSupportTime(saturdayTwoAm, 1000, { ...berlinOffice, days: [] })).toThrow(/no supported time/);
   });
