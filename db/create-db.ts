@@ -91,7 +91,9 @@ class PreparingClient extends pg.Client {
       if (text !== 'rollback') return Promise.reject(new Error('a statement after its transaction’s last')) as never;
     }
     const commits = state !== 'none' && text.startsWith(lastMarker);
-    this.#transaction = commits ? 'commit sent' : text === 'commit' || text === 'rollback' ? 'none' : state === 'none' ? 'none' : 'open';
+    if (commits) this.#transaction = 'commit sent';
+    else if (text === 'commit' || text === 'rollback') this.#transaction = 'none';
+    else if (state === 'begin held') this.#transaction = 'open';
     if (state !== 'begin held' && !commits) return this.#send(run, text, values) as never;
     // Corked, the statements' messages leave in one write rather than one each.
     const stream = this.connection.stream;
