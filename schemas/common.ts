@@ -55,11 +55,12 @@ export const principalId = z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, 'low
  * no digits: an SLA target of 99999999w puts an incident's due time past what a Date holds, and a
  * business-hours target walks its days one by one.
  */
-const longestDurationMs = durationMs('3653d');
+const longestDuration = '3653d';
+const longestDurationMs = durationMs(longestDuration);
 export const duration = z
   .string()
   .regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 7d')
-  .refine((text) => !durationPattern.test(text) || durationMs(text) <= longestDurationMs, 'must be at most ten years (3653d)');
+  .refine((text) => !durationPattern.test(text) || durationMs(text) <= longestDurationMs, `must be at most ten years (${longestDuration})`);
 export const timestamp = z.iso.datetime({ offset: true });
 export const isoDate = (value: Date) => value.toISOString();
 export const isoTimestamps = <T extends { createdAt: Date; updatedAt: Date }>(record: T) => ({
