@@ -10,7 +10,7 @@ import {
 } from '../domain/cmdb';
 import { Refusal } from '../domain/refusal';
 import type { Actor } from '../domain/roles';
-import { completeSla, defaultSla, mergeSla } from '../domain/sla';
+import { completeSla, defaultSla, mergeSla, untimeableTargets, type ServiceSla, type SlaChanges } from '../domain/sla';
 import { appendAudit, auditedTransaction, changedFields } from './audit';
 import { baselineInForce } from './baseline';
 import { json } from './create-db';
@@ -71,9 +71,25 @@ export async function findServiceOverview(db: Kysely<Database>, id: string): Pro
   };
 }
 
+/**
+ * Refuses an SLA whose support hours cannot time one of its incident targets (`untimeableTargets`),
+ * naming the target when the request set it, the support hours otherwise.
+ */
+function refuseUntimeable(sla: ServiceSla, requested: SlaChanges | undefined) {
+  const [untimeable] = untimeableTargets(sla, new Date());
+  if (!untimeable) return;
+  const { field, severity, duration } = untimeable;
+  throw new Refusal(
+    'invalid',
+    `the support hours cannot time ${field}.${severity} (${duration}): it would not fall due within ten years`,
+    requested?.[field]?.[severity] === undefined ? 'sla.supportHours' : `sla.${field}.${severity}`,
+  );
+}
+
 export async function createService(db: Kysely<Database>, draft: ServiceDraft, actor: Actor): Promise<Service> {
   const fields: ServiceFields = { ...draft, sla: mergeSla(defaultSla, draft.sla) };
   if (!mayChangeRecord(actor, [fields.owner])) throw new Refusal('forbidden', 'a service owner can only register services they own');
+  refuseUntimeable(fields.sla, draft.sla);
   return auditedTransaction(db, async (trx) => {
     const row = await trx
       .insertInto('services')
@@ -111,6 +127,7 @@ export async function updateService(db: Kysely<Database>, id: string, changes: S
       sla: changes.sla ? mergeSla(current.sla, changes.sla) : current.sla,
     };
     if (!mayChangeRecord(actor, [next.owner])) throw new Refusal('forbidden', 'a service owner cannot hand a service to someone else');
+    if (changes.sla) refuseUntimeable(next.sla, changes.sla);
     const changed = changedFields(fieldsOf(current), next);
     if (Object.keys(changed).length === 0) return current;
     const row = await trx

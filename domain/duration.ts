@@ -12,3 +12,11 @@ export function durationMs(text: DurationText): number {
   if (!match) throw new RangeError(`not a duration: ${JSON.stringify(text)} (expected e.g. 15m, 4h, 30d)`);
   return Number(match[1]) * (units[match[2] as string] as number);
 }
+
+/**
+ * The longest duration accepted: ten years. Durations are written by people and the pattern bounds
+ * no digits: an SLA target of 99999999w puts an incident's due time past what a Date holds, and a
+ * business-hours target walks its days one by one.
+ */
+export const longestDuration: DurationText = '3653d';
+export const longestDurationMs = durationMs(longestDuration);

@@ -1,5 +1,5 @@
 import type { ClassificationLevel, Severity } from './classification';
-import { durationMs, type DurationText } from './duration';
+import { durationMs, longestDurationMs, type DurationText } from './duration';
 import { addSupportTime, roundTheClock, type SupportHours } from './support-hours';
 
 export interface AdditionalRequirement {
@@ -92,17 +92,62 @@ export interface SlaDue {
 }
 
 /**
+ * When `durationMs` of support time after `from` has passed in `hours`, or undefined when these hours
+ * cannot say: no supported minute for 400 days in a row, or more support time than ten years of them
+ * hold (an unknown time zone too).
+ */
+function dueInHours(from: Date, durationMs: number, hours: SupportHours): Date | undefined {
+  try {
+    return addSupportTime(from, durationMs, hours);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}
+
+/**
  * When each target falls due for an incident of `severity` registered at `from`: per service, the
  * target counted in that service's support hours; across the affected CIs' services, the earliest
  * (a CI in two services answers to the tighter SLA). With no service, Warden's defaults, 24x7.
+ *
+ * An SLA is refused where it is written when its hours cannot time a target (`untimeableTargets`)
+ * or a duration is longer than ten years, but one stored before those checks still times its
+ * incidents: such a target counts round the clock, for ten years at most, and its clock says so by
+ * its hours. Were it refused here, the incident would wait for ever on the activity that starts its
+ * clocks, before anyone is asked to acknowledge it.
  */
 export function slaDueTimes(slas: readonly ServiceSla[], severity: Severity, from: Date): SlaDue[] {
   const held = slas.length ? slas : [defaultSla];
   return slaTargets.map((target) => {
-    const candidates = held.map((sla) => {
+    const candidates = held.map((sla): SlaDue => {
       const duration = targetsOf[target](sla)[severity];
-      return { target, duration, dueAt: addSupportTime(from, durationMs(duration), sla.supportHours), supportHours: sla.supportHours };
+      const lengthMs = Math.min(durationMs(duration), longestDurationMs);
+      const inHours = dueInHours(from, lengthMs, sla.supportHours);
+      return inHours
+        ? { target, duration, dueAt: inHours, supportHours: sla.supportHours }
+        : { target, duration, dueAt: new Date(from.getTime() + lengthMs), supportHours: roundTheClock };
     });
     return candidates.reduce((earliest, candidate) => (candidate.dueAt < earliest.dueAt ? candidate : earliest));
   });
+}
+
+/** An incident target, by the SLA's own field names (`resolveTargets`, `critical`). */
+export interface SlaTargetField {
+  field: `${SlaTarget}Targets`;
+  severity: Severity;
+  duration: DurationText;
+}
+
+/**
+ * The incident targets `sla`'s support hours cannot time for an incident registered at `from`, so
+ * a service is not given an SLA whose incidents could not be held to it: hours with no supported
+ * minute for 400 days (one weekday, every one of them a holiday), or a target needing more support
+ * time than ten years of the hours hold (3653d counted in office hours).
+ */
+export function untimeableTargets(sla: ServiceSla, from: Date): SlaTargetField[] {
+  return slaTargets.flatMap((target) =>
+    (Object.entries(targetsOf[target](sla)) as [Severity, DurationText][])
+      .filter(([, duration]) => !dueInHours(from, durationMs(duration), sla.supportHours))
+      .map(([severity, duration]) => ({ field: `${target}Targets` as const, severity, duration })),
+  );
 }

@@ -2,6 +2,8 @@
 // Pure and built-in only (Intl for time zones), so the activity that times an incident's targets and
 // the unit tests compute the same instant.
 
+import { longestDurationMs } from './duration';
+
 /** Round the clock, or business hours in a time zone, with holidays off. */
 export type SupportHours =
   | { kind: '24x7' }
@@ -125,8 +127,8 @@ function localDayOf(instant: number, timeZone: string): number {
 /** The ISO weekday (1 Monday … 7 Sunday) of a day's number: day 0, 1 January 1970, was a Thursday. */
 const weekdayOf = (day: number) => ((day + 3) % 7) + 1;
 
-/** How far support time is counted: ten years of days. */
-const walkedDays = 3_653;
+/** How far support time is counted: the longest duration accepted, in days. */
+const walkedDays = longestDurationMs / dayMs;
 
 /**
  * The supported stretches of time from `from` on, in order: for business hours each working day's

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { durationMs, durationPattern } from '../domain/duration';
+import { durationMs, durationPattern, longestDuration, longestDurationMs } from '../domain/duration';
 import { jsonTextLength, maxFreeFormJsonBytes } from '../domain/input';
 
 export const problemSchema = z
@@ -50,13 +50,6 @@ export const freeFormObject = () =>
 
 export const uuidParam = z.strictObject({ id: z.uuid() });
 export const principalId = z.string().regex(/^[a-z0-9][a-z0-9._@-]{0,99}$/, 'lowercase letters, digits and . _ @ - (max 100)');
-/**
- * The longest duration accepted: ten years. Durations are written by people and the pattern bounds
- * no digits: an SLA target of 99999999w puts an incident's due time past what a Date holds, and a
- * business-hours target walks its days one by one.
- */
-const longestDuration = '3653d';
-const longestDurationMs = durationMs(longestDuration);
 export const duration = z
   .string()
   .regex(durationPattern, 'must be a duration such as 30s, 15m, 4h, 7d')

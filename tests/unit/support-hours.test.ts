@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { durationMs } from '../../domain/duration';
-import { defaultSla, mergeSla, slaDueTimes } from '../../domain/sla';
+import { defaultSla, mergeSla, slaDueTimes, untimeableTargets } from '../../domain/sla';
 import { addSupportTime, roundTheClock, supportTimeBetween, type SupportHours } from '../../domain/support-hours';
 import { remainingSupportSeconds, type RecordedSlaClock } from '../../db/incident-sla';
 
@@ -80,6 +80,25 @@ describe('SLA due times', () => {
       // The office's 2 h would end on Monday; the round-the-clock service's 8 h end on Saturday.
       ['resolve', '8h', '2026-12-05T09:00:00.000Z'],
     ]);
+  });
+
+  it('times a target its hours cannot time round the clock, for ten years at most, rather than not at all', () => {
+    // Stored before SLAs were checked: Sundays only, every Sunday of the next 400 days a holiday; a target of centuries.
+    const sundays = Array.from({ length: 58 }, (_, week) => new Date(Date.UTC(2026, 11, 6 + 7 * week)).toISOString().slice(0, 10));
+    const neverSupported = mergeSla(defaultSla, { supportHours: { ...berlinOffice, days: [7], holidays: sundays } });
+    const [acknowledge] = slaDueTimes([neverSupported], 'critical', saturdayTwoAm);
+    expect(acknowledge).toMatchObject({ duration: '15m', dueAt: new Date('2026-12-05T01:15:00Z'), supportHours: roundTheClock });
+    const centuries = mergeSla(defaultSla, { resolveTargets: { low: '99999999w' }, supportHours: berlinOffice });
+    const resolve = slaDueTimes([centuries], 'low', saturdayTwoAm)[2];
+    expect(resolve).toMatchObject({ duration: '99999999w', supportHours: roundTheClock });
+    expect(resolve?.dueAt.getTime()).toBe(saturdayTwoAm.getTime() + durationMs('3653d'));
+    // The targets an SLA is refused for when it is written: every one of the first, the centuries of the second.
+    expect(untimeableTargets(neverSupported, saturdayTwoAm)).toHaveLength(12);
+    expect(untimeableTargets(centuries, saturdayTwoAm)).toEqual([{ field: 'resolveTargets', severity: 'low', duration: '99999999w' }]);
+    // Ten years of office hours hold about 26,000 hours: 3653d of them cannot be timed, 1000d can.
+    expect(untimeableTargets(mergeSla(centuries, { resolveTargets: { low: '3653d' } }), saturdayTwoAm)).toHaveLength(1);
+    expect(untimeableTargets(mergeSla(centuries, { resolveTargets: { low: '1000d' } }), saturdayTwoAm)).toEqual([]);
+    expect(untimeableTargets(mergeSla(defaultSla, { resolveTargets: { low: '3653d' } }), saturdayTwoAm)).toEqual([]);
   });
 
   it('uses the defaults, round the clock, without a service', () => {

@@ -50,6 +50,12 @@ async function report(ciIds: string[], title: string) {
   return reported.body as { id: string; severity: string };
 }
 
+/** The dates of `weeks` Sundays from the one before last on: holidays leaving Sunday-only hours no supported day for 400 days. */
+function sundaysAround(weeks: number): string[] {
+  const lastSunday = Date.now() - new Date().getUTCDay() * 86_400_000;
+  return Array.from({ length: weeks }, (_, week) => new Date(lastSunday + (week - 1) * 7 * 86_400_000).toISOString().slice(0, 10));
+}
+
 const incident = async (id: string) => (await stack.request('GET', `/incidents/${id}`, { token: tokens.auditor })).body;
 const target = (view: { sla: { targets: TargetView[] } }, name: string) => view.sla.targets.find((t) => t.target === name) as TargetView;
 
@@ -281,12 +287,56 @@ describe('incident SLA clocks', () => {
       expect(refused.status, path).toBe(400);
       expect(refused.body.errors.map((e: { path: string }) => e.path)).toEqual([path]);
     }
+    // Hours that are valid but cannot time a target: the target the request set, or else the hours, is named.
+    for (const [sla, path] of [
+      [{ supportHours: { ...business, days: [7], holidays: sundaysAround(60) } }, 'body.sla.supportHours'],
+      [{ supportHours: business, resolveTargets: { low: '3653d' } }, 'body.sla.resolveTargets.low'],
+    ] as const) {
+      const refused = await stack.request('POST', '/services', { token: admin, body: { name: 'Payroll', owner: 'sam', sla } });
+      expect(refused.status, path).toBe(400);
+      expect(refused.body.errors).toEqual([
+        { path, message: expect.stringMatching(/cannot time \w+Targets\.\w+ \(\w+\): it would not fall due within ten years/) },
+      ]);
+    }
     const accepted = await stack.request('POST', '/services', {
       token: admin,
-      body: { name: 'Payroll', owner: 'sam', sla: { supportHours: business } },
+      body: { name: 'Payroll', owner: 'sam', sla: { supportHours: business, resolveTargets: { low: '1000d' } } },
     });
     expect(accepted.status).toBe(201);
     expect(accepted.body.sla).toMatchObject({ supportHours: { ...business, holidays: [] }, triageTargets: { critical: '1h' } });
+    // A change is checked as it merges: office hours for a service resolving within 3653d round the clock.
+    const service = await stack.request('POST', '/services', {
+      token: admin,
+      body: { name: 'Ledger', owner: 'sam', sla: { resolveTargets: { low: '3653d' } } },
+    });
+    expect(service.status).toBe(201);
+    const changed = await stack.request('PATCH', `/services/${service.body.id}`, {
+      token: admin,
+      body: { sla: { supportHours: business } },
+    });
+    expect(changed.status).toBe(400);
+    expect(changed.body.errors.map((e: { path: string }) => e.path)).toEqual(['body.sla.supportHours']);
+    // Refused before anything was written: the service is as it was, and nothing but its creation is audited.
+    expect((await stack.request('GET', `/services/${service.body.id}`, { token: admin })).body.sla.supportHours).toEqual({ kind: '24x7' });
+    const events = await stack.db.selectFrom('audit_events').select('action').where('subject_id', '=', service.body.id).execute();
+    expect(events.map((e) => e.action)).toEqual(['service.created']);
+  });
+
+  it('times an incident whose stored SLA its hours cannot time, round the clock, and asks for its acknowledgement', async () => {
+    // Stored before SLAs were checked: a target of centuries in office hours.
+    const { ciId } = await seedCi(stack.db, {
+      level: 'very_high',
+      sla: {
+        resolveTargets: { critical: '99999999w', high: '1d', medium: '3d', low: '10d' },
+        supportHours: { kind: 'business', timeZone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00', holidays: [] },
+      },
+    });
+    const { id } = await report([ciId], 'Ledger host beaconing');
+    const sla = await eventually(async () => (await incident(id)).sla ?? undefined, 15_000, 'the SLA clocks');
+    const resolve = target({ sla }, 'resolve');
+    expect(Date.parse(resolve.dueAt) - Date.parse((await incident(id)).timestamps.reportedAt)).toBe(3653 * 86_400_000);
+    expect(resolve.remainingSeconds).toBeGreaterThan(3652 * 86_400);
+    expect(await openTask(stack, tokens.analyst, id, 'incident.acknowledge')).toMatchObject({ status: 'open' });
   });
 
   it('takes the seed scenario from alert to closure: containment approved by another, confirmed with evidence, resolve SLA judged by the clock', async () => {
