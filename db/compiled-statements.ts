@@ -1,4 +1,5 @@
 import { type Compilable, CompiledQuery, type Kysely, type Transaction } from 'kysely';
+import { preparedText } from './create-db';
 import type { Database } from './database';
 
 /** Stands where a call's value goes in a statement compiled before any call. */
@@ -30,7 +31,8 @@ export function compiledPerShape<Shape, Values, Row>(
     const key = JSON.stringify(shape);
     let statement = compiled.get(key);
     if (!statement) {
-      statement = build(db, shape, value).compile();
+      const built = build(db, shape, value).compile();
+      statement = CompiledQuery.raw(preparedText(built.sql), [...built.parameters]) as CompiledQuery<Row>;
       compiled.set(key, statement);
     }
     const parameters = statement.parameters.map((parameter) => {
@@ -43,4 +45,15 @@ export function compiledPerShape<Shape, Values, Row>(
     const result = await db.executeQuery(CompiledQuery.raw(statement.sql, parameters));
     return result.rows as Row[];
   };
+}
+
+/**
+ * Every column of a table, by name: what a statement built once per shape selects instead of `*`.
+ * Those statements are prepared on each connection, and a prepared `select *` fails on every
+ * connection of a running process once a migration adds a column ("cached plan must not change
+ * result type"), as in a rolling upgrade; a list of names reads the same columns as before. Each
+ * column is named once in `columns`, so the compiler refuses a list that misses one.
+ */
+export function everyColumn<Table>(columns: Record<keyof Table, true>): (keyof Table & string)[] {
+  return Object.keys(columns) as (keyof Table & string)[];
 }

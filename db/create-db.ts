@@ -35,6 +35,11 @@ export function prepared<T>(statement: RawBuilder<T>): RawBuilder<T> {
   return sql<T>`${sql.raw(preparedMarker)}${statement}`;
 }
 
+/** `prepared` for a statement's compiled text (`compiledPerShape`). */
+export function preparedText(text: string): string {
+  return preparedMarker + text;
+}
+
 /**
  * The name each marked text is prepared under, the same on every connection: pg refuses one name for
  * two texts. A map rather than a hash of the text: hashing each call cost more than the lookup.

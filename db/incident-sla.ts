@@ -5,9 +5,9 @@ import { completeSla, slaDueTimes, type ServiceSla, type SlaTarget } from '../do
 import { supportTimeBetween, type SupportHours } from '../domain/support-hours';
 import { systemActor } from '../domain/roles';
 import { auditedWrite } from './audit';
-import { compiledPerShape } from './compiled-statements';
+import { compiledPerShape, everyColumn } from './compiled-statements';
 import { json } from './create-db';
-import type { Database, IncidentSlaClock as ClockRow } from './database';
+import type { Database, IncidentSlaClock as ClockRow, IncidentSlaClocksTable } from './database';
 
 // An incident's SLA clocks. The workflow times them; these writes record what it decided, each once.
 
@@ -228,11 +228,27 @@ export function remainingSupportSeconds(clock: RecordedSlaClock, now: Date): num
   return Math.round(supportTimeBetween(now, new Date(clock.dueAt), clock.supportHours) / 1000);
 }
 
+const clockColumns = everyColumn<IncidentSlaClocksTable>({
+  incident_id: true,
+  target: true,
+  severity: true,
+  duration: true,
+  started_at: true,
+  due_at: true,
+  met_at: true,
+  met_by: true,
+  breached_at: true,
+  responsible: true,
+  stopped_at: true,
+  stop_reason: true,
+  support_hours: true,
+});
+
 /** Every clock of the incidents named, by incident and due time; one statement whatever the number of ids. */
 const clocksOfIncidentsStatement = compiledPerShape<null, { incidentIds: string[] }, ClockRow>((db, _shape, value) =>
   db
     .selectFrom('incident_sla_clocks')
-    .selectAll()
+    .select(clockColumns)
     .where('incident_id', '=', sql<string>`any(${value('incidentIds')}::uuid[])`)
     .orderBy('incident_id')
     .orderBy('due_at'),

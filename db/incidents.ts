@@ -17,9 +17,9 @@ import { stopSlaClocks } from './incident-sla';
 import { defaultSla, type ServiceSla } from '../domain/sla';
 import { appendAudit, auditedTransaction, type AuditedTransaction, auditedWrite, subjectAuditTrail } from './audit';
 import { json } from './create-db';
-import { compiledPerShape } from './compiled-statements';
+import { compiledPerShape, everyColumn } from './compiled-statements';
 import { keysetRows } from './pagination';
-import type { Database, HumanTask, Incident } from './database';
+import type { Database, HumanTask, Incident, IncidentsTable } from './database';
 import { knownTechniques } from './attack';
 import { findPlaybook } from './playbooks';
 import { tasksOfSubject } from './tasks';
@@ -156,10 +156,48 @@ interface IncidentListValues {
   rows: number;
 }
 
+const incidentColumns = everyColumn<IncidentsTable>({
+  id: true,
+  number: true,
+  workflow_id: true,
+  title: true,
+  description: true,
+  category: true,
+  severity: true,
+  security_incident: true,
+  classification_reason: true,
+  status: true,
+  affected_cis: true,
+  source: true,
+  drill: true,
+  reported_by: true,
+  playbook_category: true,
+  playbook_version: true,
+  fingerprint: true,
+  links: true,
+  scope: true,
+  acknowledge_target: true,
+  resolve_target: true,
+  occurred_at: true,
+  detected_at: true,
+  reported_at: true,
+  acknowledged_at: true,
+  contained_at: true,
+  resolved_at: true,
+  closed_at: true,
+  sla_next_due_at: true,
+  sla_breached: true,
+  false_positive_reason: true,
+  created_at: true,
+  attack_techniques: true,
+  severity_floor: true,
+  merged_into: true,
+});
+
 const incidentListStatement = compiledPerShape<IncidentListShape, IncidentListValues, Incident>((db, shape, value) => {
   let query = db
     .selectFrom('incidents')
-    .selectAll()
+    .select(incidentColumns)
     .where(visibleTo(shape.everyIncident, value('principalId')));
   if (shape.status) query = query.where('status', '=', value('status'));
   if (shape.severity) query = query.where('severity', '=', value('severity'));

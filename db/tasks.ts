@@ -2,9 +2,9 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { OpenTaskRecord, TaskDecision } from '../domain/human-task';
 import { systemActor, type Actor } from '../domain/roles';
 import { type AuditInput, auditedWrite, auditedWriteOfKnownEvent } from './audit';
-import { compiledPerShape } from './compiled-statements';
+import { compiledPerShape, everyColumn } from './compiled-statements';
 import { json } from './create-db';
-import type { Database, HumanTask } from './database';
+import type { Database, HumanTask, HumanTasksTable } from './database';
 import { keysetRows } from './pagination';
 
 /** Roles that oversee the process and may read every task. */
@@ -124,11 +124,35 @@ interface TaskListValues extends Standing {
   rows: number;
 }
 
+const taskColumns = everyColumn<HumanTasksTable>({
+  id: true,
+  workflow_id: true,
+  kind: true,
+  subject_type: true,
+  subject_id: true,
+  title: true,
+  details: true,
+  allowed_roles: true,
+  assignees: true,
+  allowed_outcomes: true,
+  requester: true,
+  forbid_self_decision: true,
+  approvals_required: true,
+  approve_outcome: true,
+  status: true,
+  deadline_at: true,
+  escalation_level: true,
+  outcome: true,
+  decisions: true,
+  created_at: true,
+  closed_at: true,
+});
+
 // Built once per shape: the visibility rule alone is some forty nodes Kysely would build and compile
 // on every GET /tasks (docs/performance.md, the incident list's statement).
 const taskListStatement = compiledPerShape<TaskListShape, TaskListValues, HumanTask>((db, shape, value) => {
   const standing = { principalId: value('principalId'), processRoles: value('processRoles'), scopedRoles: value('scopedRoles') };
-  let query = db.selectFrom('human_tasks').selectAll().where(visibleTo(shape.oversees, standing));
+  let query = db.selectFrom('human_tasks').select(taskColumns).where(visibleTo(shape.oversees, standing));
   if (shape.status) query = query.where('status', '=', value('status'));
   if (shape.role) query = query.where(sql<boolean>`${value('role')} = any(allowed_roles)`);
   if (shape.subjectType) query = query.where('subject_type', '=', value('subjectType'));
@@ -173,7 +197,7 @@ export function listTasks(db: Kysely<Database>, actor: Actor, filter: TaskFilter
 // Built once for each of the two shapes: every decision and task page reads its task through it.
 const visibleTaskStatement = compiledPerShape<{ oversees: boolean }, Standing & { id: string }, HumanTask>((db, shape, value) => {
   const standing = { principalId: value('principalId'), processRoles: value('processRoles'), scopedRoles: value('scopedRoles') };
-  return db.selectFrom('human_tasks').selectAll().where('id', '=', value('id')).where(visibleTo(shape.oversees, standing));
+  return db.selectFrom('human_tasks').select(taskColumns).where('id', '=', value('id')).where(visibleTo(shape.oversees, standing));
 });
 
 export async function findVisibleTask(db: Kysely<Database>, actor: Actor, id: string): Promise<HumanTask | undefined> {
