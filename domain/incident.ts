@@ -1,5 +1,5 @@
 import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
-import { durationMs, type DurationText } from './duration';
+import { durationMs, longestDuration, longestDurationMs, type DurationText } from './duration';
 import type { CarriedTask, CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
 import type { Observable } from './observable';
@@ -277,9 +277,14 @@ export function assessSecurityRelevance(
   return { securityIncident: true, reason: `threatens the ${threatens.join(', ')} baseline of ${affectedCiCount} affected CI(s)` };
 }
 
-/** The strictest of several targets (a CI in two services answers to the tighter SLA). */
+/**
+ * The strictest of several targets (a CI in two services answers to the tighter SLA), ten years at
+ * most: a target stored before durations were bounded would put the task's deadline past what a
+ * Date holds, and the workflow could not open the task.
+ */
 export function strictest(targets: readonly DurationText[], fallback: DurationText): DurationText {
-  return targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
+  const chosen = targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
+  return durationMs(chosen) > longestDurationMs ? longestDuration : chosen;
 }
 
 export const alertFormats = ['generic', 'wazuh', 'splunk', 'elastic', 'sentinel'] as const;

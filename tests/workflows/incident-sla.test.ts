@@ -322,11 +322,12 @@ describe('incident SLA clocks', () => {
     expect(events.map((e) => e.action)).toEqual(['service.created']);
   });
 
-  it('times an incident whose stored SLA its hours cannot time, round the clock, and asks for its acknowledgement', async () => {
-    // Stored before SLAs were checked: a target of centuries in office hours.
+  it('times an incident whose stored SLA its hours cannot time, round the clock, ten years at most, and asks for its acknowledgement', async () => {
+    // Stored before SLAs were checked: targets of centuries in office hours.
     const { ciId } = await seedCi(stack.db, {
       level: 'very_high',
       sla: {
+        acknowledgeTargets: { critical: '99999999w', high: '1h', medium: '4h', low: '1d' },
         resolveTargets: { critical: '99999999w', high: '1d', medium: '3d', low: '10d' },
         supportHours: { kind: 'business', timeZone: 'Europe/Berlin', days: [1, 2, 3, 4, 5], start: '08:00', end: '18:00', holidays: [] },
       },
@@ -336,7 +337,10 @@ describe('incident SLA clocks', () => {
     const resolve = target({ sla }, 'resolve');
     expect(Date.parse(resolve.dueAt) - Date.parse((await incident(id)).timestamps.reportedAt)).toBe(3653 * 86_400_000);
     expect(resolve.remainingSeconds).toBeGreaterThan(3652 * 86_400);
-    expect(await openTask(stack, tokens.analyst, id, 'incident.acknowledge')).toMatchObject({ status: 'open' });
+    // The acknowledge task opens with its deadline ten years out, rather than failing its workflow task for ever.
+    const acknowledge = await openTask(stack, tokens.analyst, id, 'incident.acknowledge');
+    expect(acknowledge).toMatchObject({ status: 'open', details: { target: '3653d' } });
+    expect(Date.parse(acknowledge.deadlineAt) - Date.parse((await incident(id)).timestamps.reportedAt)).toBeGreaterThan(3652 * 86_400_000);
   });
 
   it('takes the seed scenario from alert to closure: containment approved by another, confirmed with evidence, resolve SLA judged by the clock', async () => {
