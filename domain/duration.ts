@@ -20,3 +20,11 @@ export function durationMs(text: DurationText): number {
  */
 export const longestDuration: DurationText = '3653d';
 export const longestDurationMs = durationMs(longestDuration);
+
+/**
+ * `text`, or the longest duration accepted when it is longer: a duration stored before durations
+ * were bounded (an SLA's target or patch deadline) would put a deadline past what a Date holds.
+ */
+export function withinLongest(text: DurationText): DurationText {
+  return durationMs(text) > longestDurationMs ? longestDuration : text;
+}

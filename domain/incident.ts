@@ -1,5 +1,5 @@
 import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
-import { durationMs, longestDuration, longestDurationMs, type DurationText } from './duration';
+import { durationMs, type DurationText, withinLongest } from './duration';
 import type { CarriedTask, CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
 import type { Observable } from './observable';
@@ -279,12 +279,10 @@ export function assessSecurityRelevance(
 
 /**
  * The strictest of several targets (a CI in two services answers to the tighter SLA), ten years at
- * most: a target stored before durations were bounded would put the task's deadline past what a
- * Date holds, and the workflow could not open the task.
+ * most (`withinLongest`): from a longer one the workflow could not set its task's deadline.
  */
 export function strictest(targets: readonly DurationText[], fallback: DurationText): DurationText {
-  const chosen = targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
-  return durationMs(chosen) > longestDurationMs ? longestDuration : chosen;
+  return withinLongest(targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback));
 }
 
 export const alertFormats = ['generic', 'wazuh', 'splunk', 'elastic', 'sentinel'] as const;

@@ -1,5 +1,5 @@
 import type { ClassificationLevel, Severity } from './classification';
-import { durationMs, longestDurationMs, type DurationText } from './duration';
+import { durationMs, type DurationText, withinLongest } from './duration';
 import { addSupportTime, roundTheClock, type SupportHours } from './support-hours';
 
 export interface AdditionalRequirement {
@@ -121,7 +121,7 @@ export function slaDueTimes(slas: readonly ServiceSla[], severity: Severity, fro
   return slaTargets.map((target) => {
     const candidates = held.map((sla): SlaDue => {
       const duration = targetsOf[target](sla)[severity];
-      const lengthMs = Math.min(durationMs(duration), longestDurationMs);
+      const lengthMs = durationMs(withinLongest(duration));
       const inHours = dueInHours(from, lengthMs, sla.supportHours);
       return inHours
         ? { target, duration, dueAt: inHours, supportHours: sla.supportHours }

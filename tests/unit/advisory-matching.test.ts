@@ -55,6 +55,13 @@ describe('remediation deadline', () => {
     expect(remediationDeadline(defaultSla.patchDeadlines, 'high', { cvssScore: 7.5, exploited: false })).toBe('7d');
     expect(remediationDeadline(defaultSla.patchDeadlines, 'high', { cvssScore: 9.8, exploited: false })).toBe('84h');
     expect(remediationDeadline(defaultSla.patchDeadlines, 'low', { cvssScore: null, exploited: true })).toBe('45d');
+    // Stored before durations were bounded: ten years at most, halved from there.
+    expect(remediationDeadline({ ...defaultSla.patchDeadlines, low: '99999999w' }, 'low', { cvssScore: 5, exploited: false })).toBe(
+      '3653d',
+    );
+    expect(remediationDeadline({ ...defaultSla.patchDeadlines, low: '99999999w' }, 'low', { cvssScore: 9.1, exploited: false })).toBe(
+      '43836h',
+    );
     expect(remediationDeadline({ ...defaultSla.patchDeadlines, very_high: '3s' }, 'very_high', { cvssScore: 10, exploited: false })).toBe(
       '1500ms',
     );
