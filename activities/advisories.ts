@@ -24,7 +24,7 @@ import {
   type RemediationEvidence,
 } from '../domain/advisory';
 import { maxLevel } from '../domain/classification';
-import { defaultSla, type ServiceSla } from '../domain/sla';
+import { completeSla, type ServiceSla } from '../domain/sla';
 import { affectedComponents, stillAffected } from './advisory-matching';
 import type { ActivityDeps } from './deps';
 
@@ -47,7 +47,7 @@ export function createAdvisoryActivities({ db }: ActivityDeps) {
       for (const ci of await cisWithComponents(db)) {
         const [hit] = affectedComponents(advisory.affected, ci.components);
         if (!hit) continue;
-        const sla: ServiceSla = { ...defaultSla, ...((ci.sla as ServiceSla | null) ?? {}) };
+        const sla = completeSla(ci.sla as Partial<ServiceSla> | null);
         const deadline = remediationDeadline(sla.patchDeadlines, maxLevel([ci.confidentiality, ci.integrity, ci.availability]), severity);
         await openRemediation(db, {
           advisoryId: advisory.id,

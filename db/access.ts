@@ -22,7 +22,7 @@ import {
 } from '../domain/access-review';
 import type { DurationText } from '../domain/duration';
 import { systemActor, type Actor } from '../domain/roles';
-import { defaultSla, type ServiceSla } from '../domain/sla';
+import { completeSla, type ServiceSla } from '../domain/sla';
 import { activeExceptionRules, allHoldings, listSodRules, toSodRule } from './sod';
 import { sodConflicts } from '../domain/sod';
 import { appendAudit, auditedTransaction, auditedWrite } from './audit';
@@ -649,7 +649,7 @@ export async function scopeReviewCadences(
   if ('serviceId' in scope) {
     const service = await db.selectFrom('services').select('sla').where('id', '=', scope.serviceId).executeTakeFirst();
     if (!service) return { cadences: [], unknown: [scope.serviceId] };
-    return { cadences: [(service.sla as Partial<ServiceSla>).reviewCadence ?? defaultSla.reviewCadence], unknown: [] };
+    return { cadences: [completeSla(service.sla as Partial<ServiceSla>).reviewCadence], unknown: [] };
   }
   const cis = await db
     .selectFrom('configuration_items as ci')
@@ -659,7 +659,7 @@ export async function scopeReviewCadences(
     .execute();
   const known = new Set(cis.map((ci) => ci.id));
   return {
-    cadences: cis.map((ci) => (ci.sla as Partial<ServiceSla> | null)?.reviewCadence ?? defaultSla.reviewCadence),
+    cadences: cis.map((ci) => completeSla(ci.sla as Partial<ServiceSla> | null).reviewCadence),
     unknown: scope.ciIds.filter((id) => !known.has(id)),
   };
 }

@@ -14,7 +14,7 @@ import { cmdbObservables, higherSeverity, type Observable } from '../domain/obse
 import type { Playbook, PlaybookAction } from '../domain/playbook';
 import { systemActor, type Actor, type Role } from '../domain/roles';
 import { stopSlaClocks } from './incident-sla';
-import { defaultSla, type ServiceSla } from '../domain/sla';
+import { completeSla, defaultSla, type ServiceSla } from '../domain/sla';
 import { appendAudit, auditedTransaction, type AuditedTransaction, auditedWrite, subjectAuditTrail } from './audit';
 import { json } from './create-db';
 import { compiledPerShape, everyColumn } from './compiled-statements';
@@ -74,7 +74,7 @@ export function assessmentAgainst(
   }));
   // The SIEM's own severity, or high for a known IOC, is a floor the CIs can only raise.
   const severity = higherSeverity(incidentSeverity(input.category, classifications), input.severityFloor ?? 'low');
-  const slas = cis.map((ci) => ({ ...defaultSla, ...((ci.sla as ServiceSla | null) ?? {}) }));
+  const slas = cis.map((ci) => completeSla(ci.sla as Partial<ServiceSla> | null));
   const relevance = assessSecurityRelevance(input.category, input.threatens ?? [], cis.length);
   return {
     severity,

@@ -1,6 +1,6 @@
 import type { CarriedTasks } from './human-task';
 import { classificationLevels, type ClassificationLevel } from './classification';
-import { durationMs, type DurationText, withinLongest } from './duration';
+import { durationMs, type DurationText } from './duration';
 
 /** One product an advisory names: the versions affected (semver ranges or exact versions) and the fixes. */
 export interface AffectedProduct {
@@ -231,16 +231,13 @@ export function formatDuration(ms: number): DurationText {
 
 /**
  * The patch deadline for a CI: its service SLA's deadline for the CI's classification level, halved
- * when the advisory is critical (CVSS ≥ 9.0) or known to be exploited; ten years at most
- * (`withinLongest`): from a longer one the remediation's due time could not be stored.
+ * when the advisory is critical (CVSS ≥ 9.0) or known to be exploited.
  */
 export function remediationDeadline(
   patchDeadlines: Record<ClassificationLevel, DurationText>,
   level: ClassificationLevel,
   advisory: { cvssScore: number | null; exploited: boolean },
 ): DurationText {
-  const base = withinLongest(
-    patchDeadlines[level] ?? patchDeadlines[classificationLevels[classificationLevels.length - 1] as ClassificationLevel],
-  );
+  const base = patchDeadlines[level] ?? patchDeadlines[classificationLevels[classificationLevels.length - 1] as ClassificationLevel];
   return warrantsAlert(advisory) ? formatDuration(Math.floor(durationMs(base) / 2)) : base;
 }

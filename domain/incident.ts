@@ -1,5 +1,5 @@
 import { type IncidentCategory, type SecurityAspect, type Severity, categoryImpact, securityAspects } from './classification';
-import { durationMs, type DurationText, withinLongest } from './duration';
+import { durationMs, type DurationText } from './duration';
 import type { CarriedTask, CarriedTasks } from './human-task';
 import type { ProcessFailure } from './failure';
 import type { Observable } from './observable';
@@ -277,12 +277,9 @@ export function assessSecurityRelevance(
   return { securityIncident: true, reason: `threatens the ${threatens.join(', ')} baseline of ${affectedCiCount} affected CI(s)` };
 }
 
-/**
- * The strictest of several targets (a CI in two services answers to the tighter SLA), ten years at
- * most (`withinLongest`): from a longer one the workflow could not set its task's deadline.
- */
+/** The strictest of several targets (a CI in two services answers to the tighter SLA). */
 export function strictest(targets: readonly DurationText[], fallback: DurationText): DurationText {
-  return withinLongest(targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback));
+  return targets.reduce((best, target) => (durationMs(target) < durationMs(best) ? target : best), targets[0] ?? fallback);
 }
 
 export const alertFormats = ['generic', 'wazuh', 'splunk', 'elastic', 'sentinel'] as const;

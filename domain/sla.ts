@@ -67,9 +67,31 @@ export function mergeSla(base: ServiceSla, changes: SlaChanges): ServiceSla {
   };
 }
 
-/** A stored SLA with what it predates filled in from the defaults (triage targets, support hours). */
+/** Each duration of `durations`, ten years at most (`withinLongest`). */
+function withinLongestEach<Key extends string>(durations: Record<Key, DurationText>): Record<Key, DurationText> {
+  return Object.fromEntries(Object.entries<DurationText>(durations).map(([key, text]) => [key, withinLongest(text)])) as Record<
+    Key,
+    DurationText
+  >;
+}
+
+/**
+ * A stored SLA as Warden holds services to it: what it predates filled in from the defaults (triage
+ * targets, support hours, a severity or level it lacks), and every duration ten years at most. One
+ * stored before durations were bounded may hold `99999999w`, from which no deadline, due time or
+ * timer can be set.
+ */
 export function completeSla(stored: Partial<ServiceSla> | null | undefined): ServiceSla {
-  return mergeSla(defaultSla, stored ?? {});
+  const sla = mergeSla(defaultSla, stored ?? {});
+  return {
+    ...sla,
+    acknowledgeTargets: withinLongestEach(sla.acknowledgeTargets),
+    triageTargets: withinLongestEach(sla.triageTargets),
+    resolveTargets: withinLongestEach(sla.resolveTargets),
+    patchDeadlines: withinLongestEach(sla.patchDeadlines),
+    testCadence: withinLongest(sla.testCadence),
+    reviewCadence: withinLongest(sla.reviewCadence),
+  };
 }
 
 /** The incident targets Warden times, each counted from registration. */
@@ -110,10 +132,9 @@ function dueInHours(from: Date, durationMs: number, hours: SupportHours): Date |
  * target counted in that service's support hours; across the affected CIs' services, the earliest
  * (a CI in two services answers to the tighter SLA). With no service, Warden's defaults, 24x7.
  *
- * An SLA is refused where it is written when its hours cannot time a target (`untimeableTargets`)
- * or a duration is longer than ten years, but one stored before those checks still times its
- * incidents: such a target counts round the clock, for ten years at most, and its clock says so by
- * its hours. Were it refused here, the incident would wait for ever on the activity that starts its
+ * An SLA is refused where it is written when its hours cannot time a target (`untimeableTargets`),
+ * but one stored before that check still times its incidents: such a target counts round the clock
+ * (ten years at most, as `completeSla` bounds every duration), and its clock says so by its hours. Were it refused here, the incident would wait for ever on the activity that starts its
  * clocks, before anyone is asked to acknowledge it.
  */
 export function slaDueTimes(slas: readonly ServiceSla[], severity: Severity, from: Date): SlaDue[] {
@@ -121,7 +142,7 @@ export function slaDueTimes(slas: readonly ServiceSla[], severity: Severity, fro
   return slaTargets.map((target) => {
     const candidates = held.map((sla): SlaDue => {
       const duration = targetsOf[target](sla)[severity];
-      const lengthMs = durationMs(withinLongest(duration));
+      const lengthMs = durationMs(duration);
       const inHours = dueInHours(from, lengthMs, sla.supportHours);
       return inHours
         ? { target, duration, dueAt: inHours, supportHours: sla.supportHours }

@@ -1,6 +1,7 @@
 import { requiredMeasures } from '../../domain/cmdb';
 import { baselineInForce } from '../baseline';
 import { durationMs } from '../../domain/duration';
+import { completeSla } from '../../domain/sla';
 import type { Deviation } from '../../domain/security-report/model';
 import { controlStandings, lastRunText, testedWithin, type ControlStanding } from './control-tests';
 import type { Measure } from './measure';
@@ -28,7 +29,7 @@ export const measuresWithoutControl: Measure = {
     for (const service of services.filter((s) => assets.inScope(s.id))) {
       const own = cis.filter((ci) => ci.service_id === service.id);
       const ownIds = new Set(own.map((ci) => ci.id));
-      const slaCadenceMs = durationMs(service.sla.testCadence);
+      const slaCadenceMs = durationMs(completeSla(service.sla).testCadence);
       const working = (s: ControlStanding) =>
         testedWithin(s, s.control.cadence_ms ?? slaCadenceMs, period) && s.lastRun?.result === 'passed';
       for (const measure of requiredMeasures(own, service.sla, baseline)) {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDuration, remediationDeadline } from '../../domain/advisory';
 import { affectedComponents, affectedRange, versionInRange } from '../../activities/advisory-matching';
 import { cvssBaseScore } from '../../schemas/cvss';
-import { defaultSla } from '../../domain/sla';
+import { completeSla, defaultSla } from '../../domain/sla';
 import { osvRanges, parseAdvisory, versRanges } from '../../schemas/advisories';
 
 describe('versionInRange', () => {
@@ -55,13 +55,10 @@ describe('remediation deadline', () => {
     expect(remediationDeadline(defaultSla.patchDeadlines, 'high', { cvssScore: 7.5, exploited: false })).toBe('7d');
     expect(remediationDeadline(defaultSla.patchDeadlines, 'high', { cvssScore: 9.8, exploited: false })).toBe('84h');
     expect(remediationDeadline(defaultSla.patchDeadlines, 'low', { cvssScore: null, exploited: true })).toBe('45d');
-    // Stored before durations were bounded: ten years at most, halved from there.
-    expect(remediationDeadline({ ...defaultSla.patchDeadlines, low: '99999999w' }, 'low', { cvssScore: 5, exploited: false })).toBe(
-      '3653d',
-    );
-    expect(remediationDeadline({ ...defaultSla.patchDeadlines, low: '99999999w' }, 'low', { cvssScore: 9.1, exploited: false })).toBe(
-      '43836h',
-    );
+    // Stored before durations were bounded: read as ten years at most (completeSla), halved from there.
+    const { patchDeadlines } = completeSla({ patchDeadlines: { ...defaultSla.patchDeadlines, low: '99999999w' } });
+    expect(remediationDeadline(patchDeadlines, 'low', { cvssScore: 5, exploited: false })).toBe('3653d');
+    expect(remediationDeadline(patchDeadlines, 'low', { cvssScore: 9.1, exploited: false })).toBe('43836h');
     expect(remediationDeadline({ ...defaultSla.patchDeadlines, very_high: '3s' }, 'very_high', { cvssScore: 10, exploited: false })).toBe(
       '1500ms',
     );

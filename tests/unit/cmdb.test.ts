@@ -3,7 +3,7 @@ import { changedFields } from '../../db/audit';
 import { baselineMeasures, combinedBaseline, levelsFrom, type Classification } from '../../domain/classification';
 import { mayChangeRecord, requiredMeasures } from '../../domain/cmdb';
 import type { Actor, Role } from '../../domain/roles';
-import { defaultSla, mergeSla, type SlaChanges } from '../../domain/sla';
+import { completeSla, defaultSla, mergeSla, type ServiceSla, type SlaChanges } from '../../domain/sla';
 
 describe('mergeSla', () => {
   it.each<[string, SlaChanges, Partial<typeof defaultSla>]>([
@@ -41,6 +41,28 @@ describe('mergeSla', () => {
     const before = structuredClone(defaultSla);
     mergeSla(defaultSla, { resolveTargets: { low: '1d' } });
     expect(defaultSla).toEqual(before);
+  });
+});
+
+describe('completeSla', () => {
+  it('reads a stored SLA with what it predates from the defaults and every duration ten years at most', () => {
+    // Stored before durations were bounded, and before triage targets and support hours existed.
+    const stored = {
+      acknowledgeTargets: { critical: '99999999w', high: '1h' },
+      resolveTargets: { ...defaultSla.resolveTargets, low: '5000d' },
+      patchDeadlines: { ...defaultSla.patchDeadlines, low: '520w' },
+      testCadence: '99999999d',
+      reviewCadence: '30d',
+    } as Partial<ServiceSla>;
+    expect(completeSla(stored)).toEqual({
+      ...defaultSla,
+      acknowledgeTargets: { ...defaultSla.acknowledgeTargets, critical: '3653d', high: '1h' },
+      resolveTargets: { ...defaultSla.resolveTargets, low: '3653d' },
+      patchDeadlines: { ...defaultSla.patchDeadlines, low: '520w' },
+      testCadence: '3653d',
+      reviewCadence: '30d',
+    });
+    expect(completeSla(null)).toEqual(defaultSla);
   });
 });
 

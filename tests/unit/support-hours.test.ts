@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { durationMs } from '../../domain/duration';
-import { defaultSla, mergeSla, slaDueTimes, untimeableTargets } from '../../domain/sla';
+import { completeSla, defaultSla, mergeSla, slaDueTimes, untimeableTargets } from '../../domain/sla';
 import { addSupportTime, roundTheClock, supportTimeBetween, type SupportHours } from '../../domain/support-hours';
 import { remainingSupportSeconds, type RecordedSlaClock } from '../../db/incident-sla';
 
@@ -88,13 +88,14 @@ describe('SLA due times', () => {
     const neverSupported = mergeSla(defaultSla, { supportHours: { ...berlinOffice, days: [7], holidays: sundays } });
     const [acknowledge] = slaDueTimes([neverSupported], 'critical', saturdayTwoAm);
     expect(acknowledge).toMatchObject({ duration: '15m', dueAt: new Date('2026-12-05T01:15:00Z'), supportHours: roundTheClock });
-    const centuries = mergeSla(defaultSla, { resolveTargets: { low: '99999999w' }, supportHours: berlinOffice });
+    // Read as Warden reads a stored SLA (completeSla): every duration ten years at most.
+    const centuries = completeSla({ resolveTargets: { ...defaultSla.resolveTargets, low: '99999999w' }, supportHours: berlinOffice });
     const resolve = slaDueTimes([centuries], 'low', saturdayTwoAm)[2];
-    expect(resolve).toMatchObject({ duration: '99999999w', supportHours: roundTheClock });
+    expect(resolve).toMatchObject({ duration: '3653d', supportHours: roundTheClock });
     expect(resolve?.dueAt.getTime()).toBe(saturdayTwoAm.getTime() + durationMs('3653d'));
     // The targets an SLA is refused for when it is written: every one of the first, the centuries of the second.
     expect(untimeableTargets(neverSupported, saturdayTwoAm)).toHaveLength(12);
-    expect(untimeableTargets(centuries, saturdayTwoAm)).toEqual([{ field: 'resolveTargets', severity: 'low', duration: '99999999w' }]);
+    expect(untimeableTargets(centuries, saturdayTwoAm)).toEqual([{ field: 'resolveTargets', severity: 'low', duration: '3653d' }]);
     // Ten years of office hours hold about 26,000 hours: 3653d of them cannot be timed, 1000d can.
     expect(untimeableTargets(mergeSla(centuries, { resolveTargets: { low: '3653d' } }), saturdayTwoAm)).toHaveLength(1);
     expect(untimeableTargets(mergeSla(centuries, { resolveTargets: { low: '1000d' } }), saturdayTwoAm)).toEqual([]);
