@@ -91,24 +91,29 @@ const dateOfDay = (day: number) => new Date(day * dayMs).toISOString().slice(0, 
 /**
  * `instantOf`, remembered per zone by day and minute: each costs two Intl calls, and a page of SLA
  * clocks walks the same days over and over (an incident overdue for two months walks sixty of them,
- * for each of its clocks). The answers never change; a zone's memo is emptied when it reaches its
- * bound, since the days walked over a process's life are not.
+ * for each of its clocks). The answers never change; the memo is emptied when it holds its bound
+ * over all zones, since the days and zones walked over a process's life are not bounded: checking a
+ * service's SLA walks up to ten years of days (about 15,000 instants) in whatever zone it names.
  */
 const instantsByZone = new Map<string, Map<number, number>>();
-const instantsRemembered = 20_000;
+const instantsRemembered = 50_000;
+let instantsHeld = 0;
 function dayInstant(day: number, minutes: number, timeZone: string): number {
+  const key = day * 1440 + minutes;
+  const remembered = instantsByZone.get(timeZone)?.get(key);
+  if (remembered !== undefined) return remembered;
+  if (instantsHeld >= instantsRemembered) {
+    instantsByZone.clear();
+    instantsHeld = 0;
+  }
   let instants = instantsByZone.get(timeZone);
   if (!instants) {
     instants = new Map();
     instantsByZone.set(timeZone, instants);
   }
-  const key = day * 1440 + minutes;
-  let instant = instants.get(key);
-  if (instant === undefined) {
-    if (instants.size >= instantsRemembered) instants.clear();
-    instant = instantOf(dateOfDay(day), minutes, timeZone);
-    instants.set(key, instant);
-  }
+  const instant = instantOf(dateOfDay(day), minutes, timeZone);
+  instants.set(key, instant);
+  instantsHeld += 1;
   return instant;
 }
 
