@@ -69,10 +69,8 @@ export function mergeSla(base: ServiceSla, changes: SlaChanges): ServiceSla {
 
 /** Each duration of `durations`, ten years at most (`withinLongest`). */
 function withinLongestEach<Key extends string>(durations: Record<Key, DurationText>): Record<Key, DurationText> {
-  return Object.fromEntries(Object.entries<DurationText>(durations).map(([key, text]) => [key, withinLongest(text)])) as Record<
-    Key,
-    DurationText
-  >;
+  const bounded = Object.entries<DurationText>(durations).map(([key, text]) => [key, withinLongest(text)]);
+  return Object.fromEntries(bounded) as Record<Key, DurationText>;
 }
 
 /**
@@ -134,8 +132,9 @@ function dueInHours(from: Date, durationMs: number, hours: SupportHours): Date |
  *
  * An SLA is refused where it is written when its hours cannot time a target (`untimeableTargets`),
  * but one stored before that check still times its incidents: such a target counts round the clock
- * (ten years at most, as `completeSla` bounds every duration), and its clock says so by its hours. Were it refused here, the incident would wait for ever on the activity that starts its
- * clocks, before anyone is asked to acknowledge it.
+ * (ten years at most, as `completeSla` bounds every duration), and its clock says so by its hours.
+ * Were it refused here, the incident would wait for ever on the activity that starts its clocks,
+ * before anyone is asked to acknowledge it.
  */
 export function slaDueTimes(slas: readonly ServiceSla[], severity: Severity, from: Date): SlaDue[] {
   const held = slas.length ? slas : [defaultSla];
