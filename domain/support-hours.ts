@@ -93,7 +93,7 @@ const dateOfDay = (day: number) => new Date(day * dayMs).toISOString().slice(0, 
  * clocks walks the same days over and over (an incident overdue for two months walks sixty of them,
  * for each of its clocks). The answers never change; the memo is emptied when it holds its bound
  * over all zones, since the days and zones walked over a process's life are not bounded: checking a
- * service's SLA walks up to ten years of days (about 15,000 instants) in whatever zone it names.
+ * service's SLA walks up to ten years of days (about 6,300 instants) in whatever zone it names.
  */
 const instantsByZone = new Map<string, Map<number, number>>();
 const instantsRemembered = 50_000;
