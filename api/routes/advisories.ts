@@ -120,9 +120,12 @@ export async function advisoryRoutes(app: FastifyInstance) {
     handler: async (request) => {
       const advisory = await findAdvisory(app.db, request.params.id);
       if (!advisory) throw notFound('advisory', request.params.id);
-      const [counts, remediations] = await Promise.all([remediationCounts(app.db, [advisory.id]), listRemediations(app.db, advisory.id)]);
+      const remediations = await listRemediations(app.db, advisory.id);
+      // Counted from the rows shown, so the two agree: two reads side by side could straddle a write.
+      const counts: Record<string, number> = {};
+      for (const { status } of remediations) counts[status] = (counts[status] ?? 0) + 1;
       return {
-        ...toSummary(advisory, counts.get(advisory.id)),
+        ...toSummary(advisory, counts),
         affected: advisory.affected,
         cvssVector: advisory.cvss_vector,
         preventiveMeasures: advisory.preventive_measures,
