@@ -1,6 +1,6 @@
 import { systemActor } from '../domain/roles';
 import { sql, type Kysely } from 'kysely';
-import type { Playbook } from '../domain/playbook';
+import { boundedPlaybook, type Playbook } from '../domain/playbook';
 import { appendAudit, auditedTransaction } from './audit';
 import { json } from './create-db';
 import type { Database } from './database';
@@ -18,10 +18,12 @@ export async function latestPlaybooks(db: Kysely<Database>) {
   return db.selectFrom('playbooks').selectAll().distinctOn('category').orderBy('category').orderBy('version', 'desc').execute();
 }
 
+/** A category's playbook, the latest or the version given, as incidents follow it (`boundedPlaybook`). */
 export async function findPlaybook(db: Kysely<Database>, category: string, version?: number) {
   let query = db.selectFrom('playbooks').selectAll().where('category', '=', category);
   query = version === undefined ? query.orderBy('version', 'desc').limit(1) : query.where('version', '=', version);
-  return query.executeTakeFirst();
+  const row = await query.executeTakeFirst();
+  return row && { ...row, definition: boundedPlaybook(row.definition) };
 }
 
 /** Publishes the next version; running incidents keep the version they started with. */

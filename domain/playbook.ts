@@ -1,4 +1,4 @@
-import type { DurationText } from './duration';
+import { type DurationText, withinLongest } from './duration';
 import type { Role } from './roles';
 
 /** The phases of the ITIL incident procedure a playbook step belongs to. */
@@ -48,6 +48,23 @@ export interface Playbook {
   title: string;
   description?: string;
   steps: PlaybookStep[];
+}
+
+/**
+ * A stored playbook as incidents follow it: every task deadline and timer ten years at most
+ * (`withinLongest`). One published before durations were bounded may hold `99999999w`, from which
+ * the incident's workflow could set no deadline, and its task would fail on every retry.
+ */
+export function boundedPlaybook(playbook: Playbook): Playbook {
+  return {
+    ...playbook,
+    steps: playbook.steps.map((step) => {
+      if (step.type === 'timer') return { ...step, duration: withinLongest(step.duration) };
+      if ((step.type === 'task' || step.type === 'approval') && step.deadline !== undefined)
+        return { ...step, deadline: withinLongest(step.deadline) };
+      return step;
+    }),
+  };
 }
 
 /** The step after which a phase is over: the last step of that phase in the playbook's order. */

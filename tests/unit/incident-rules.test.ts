@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checkExpectedActivity, type ExpectedActivity } from '../../domain/expected-activity';
 import { assessSecurityRelevance, strictest } from '../../domain/incident';
-import { phaseEnds, type PlaybookStep } from '../../domain/playbook';
+import { boundedPlaybook, phaseEnds, type PlaybookStep } from '../../domain/playbook';
 import { alertBody } from '../../schemas/alerts';
 
 /** An alert as POST /alerts reads it. */
@@ -49,6 +49,24 @@ describe('playbook phases', () => {
     expect([...phaseEnds(steps)]).toEqual([
       ['b', 'containment'],
       ['c', 'recovery'],
+    ]);
+  });
+});
+
+describe('a stored playbook', () => {
+  it('is followed with every deadline and timer ten years at most, the rest as published', () => {
+    // Published before durations were bounded.
+    const steps = [
+      { id: 'a', type: 'task', phase: 'containment', title: 'a', roles: ['security_analyst'], deadline: '99999999w' },
+      { id: 'b', type: 'approval', phase: 'containment', title: 'b', roles: ['security_manager'], deadline: '4h' },
+      { id: 'c', type: 'timer', phase: 'recovery', title: 'c', duration: '5000d' },
+      { id: 'd', type: 'task', phase: 'recovery', title: 'd', roles: ['security_analyst'] },
+    ] satisfies PlaybookStep[];
+    expect(boundedPlaybook({ category: 'malware', version: 3, title: 't', steps }).steps).toEqual([
+      { ...steps[0], deadline: '3653d' },
+      steps[1],
+      { ...steps[2], duration: '3653d' },
+      steps[3],
     ]);
   });
 });

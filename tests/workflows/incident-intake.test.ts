@@ -241,6 +241,20 @@ describe('playbooks', () => {
     expect((await stack.request('GET', `/incidents/${before.body.id}`, { token: tokens.auditor })).body.playbook.version).toBe(1);
     const listed = await stack.request('GET', '/playbooks', { token: tokens.analyst });
     expect(listed.body.items).toHaveLength(7);
+
+    // A version published before durations were bounded is read, and followed, with ten years at most.
+    const longAgo = {
+      category: 'denial_of_service',
+      version: 3,
+      title: 'Denial of service v3',
+      steps: [{ id: 'wait', type: 'timer', phase: 'containment', title: 'Wait for the provider', duration: '99999999w' }],
+    };
+    await stack.db
+      .insertInto('playbooks')
+      .values({ category: 'denial_of_service', version: 3, definition: JSON.stringify(longAgo), published_by: 'max' })
+      .execute();
+    const read = await stack.request('GET', '/playbooks/denial_of_service?version=3', { token: tokens.analyst });
+    expect(read.body.steps).toEqual([expect.objectContaining({ id: 'wait', duration: '3653d' })]);
   });
 });
 
