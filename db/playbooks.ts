@@ -1,9 +1,9 @@
 import { systemActor } from '../domain/roles';
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import { boundedPlaybook, type Playbook } from '../domain/playbook';
 import { appendAudit, auditedTransaction } from './audit';
 import { json } from './create-db';
-import type { Database } from './database';
+import type { Database, PlaybooksTable } from './database';
 
 /** Version 1 of each category is the shipped playbook, inserted once; published versions follow. */
 export async function ensureShippedPlaybooks(db: Kysely<Database>, shipped: Playbook[]): Promise<void> {
@@ -14,16 +14,20 @@ export async function ensureShippedPlaybooks(db: Kysely<Database>, shipped: Play
     .execute();
 }
 
+/** A stored playbook as incidents follow it and the API shows it (`boundedPlaybook`). */
+const asFollowed = (row: Selectable<PlaybooksTable>) => ({ ...row, definition: boundedPlaybook(row.definition) });
+
 export async function latestPlaybooks(db: Kysely<Database>) {
-  return db.selectFrom('playbooks').selectAll().distinctOn('category').orderBy('category').orderBy('version', 'desc').execute();
+  const rows = await db.selectFrom('playbooks').selectAll().distinctOn('category').orderBy('category').orderBy('version', 'desc').execute();
+  return rows.map(asFollowed);
 }
 
-/** A category's playbook, the latest or the version given, as incidents follow it (`boundedPlaybook`). */
+/** A category's playbook, the latest or the version given. */
 export async function findPlaybook(db: Kysely<Database>, category: string, version?: number) {
   let query = db.selectFrom('playbooks').selectAll().where('category', '=', category);
   query = version === undefined ? query.orderBy('version', 'desc').limit(1) : query.where('version', '=', version);
   const row = await query.executeTakeFirst();
-  return row && { ...row, definition: boundedPlaybook(row.definition) };
+  return row && asFollowed(row);
 }
 
 /** Publishes the next version; running incidents keep the version they started with. */

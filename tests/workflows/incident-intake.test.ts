@@ -255,6 +255,10 @@ describe('playbooks', () => {
       .execute();
     const read = await stack.request('GET', '/playbooks/denial_of_service?version=3', { token: tokens.analyst });
     expect(read.body.steps).toEqual([expect.objectContaining({ id: 'wait', duration: '3653d' })]);
+    const latest = (await stack.request('GET', '/playbooks', { token: tokens.analyst })).body.items;
+    expect(latest.find((p: { category: string }) => p.category === 'denial_of_service').steps).toEqual([
+      expect.objectContaining({ id: 'wait', duration: '3653d' }),
+    ]);
   });
 });
 
