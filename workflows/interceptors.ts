@@ -1,9 +1,4 @@
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow';
-import { TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation';
+import type * as openTelemetry from '@temporalio/interceptors-opentelemetry/lib/workflow';
 import { defaultPayloadConverter, type Headers, type WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import { requestIdHeader } from '../domain/request-id';
 
@@ -15,6 +10,28 @@ function readableRequestId(payload: NonNullable<Headers[string]>): string | unde
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The header a tracing client puts the trace context in: the SDK's `TRACE_HEADER`, named here so
+ * that checking it loads nothing (tests/unit/workflow-interceptors.test.ts keeps the two equal).
+ */
+export const traceHeader = '_tracer-data';
+
+/**
+ * The SDK's OpenTelemetry interceptors for one traced workflow. Required here, not imported at the
+ * top: the worker evaluates the bundle's modules afresh for every workflow it creates, and
+ * OpenTelemetry's (its API, its SDK's tracer) took about 3 ms of the workflow thread each time, for
+ * every workflow, traced or not (docs/performance.md). Webpack bundles the module all the same.
+ */
+function openTelemetryInterceptors() {
+  const { OpenTelemetryInboundInterceptor, OpenTelemetryOutboundInterceptor, OpenTelemetryInternalsInterceptor } =
+    require('@temporalio/interceptors-opentelemetry/lib/workflow') as typeof openTelemetry;
+  return {
+    inbound: new OpenTelemetryInboundInterceptor(),
+    outbound: new OpenTelemetryOutboundInterceptor(),
+    internals: new OpenTelemetryInternalsInterceptor(),
+  };
 }
 
 /**
@@ -31,9 +48,7 @@ function readableRequestId(payload: NonNullable<Headers[string]>): string | unde
 export const interceptors: WorkflowInterceptorsFactory = () => {
   let requestId: Headers[string] | undefined;
   let reqId: string | undefined;
-  let tracing:
-    | { inbound: OpenTelemetryInboundInterceptor; outbound: OpenTelemetryOutboundInterceptor; internals: OpenTelemetryInternalsInterceptor }
-    | undefined;
+  let tracing: ReturnType<typeof openTelemetryInterceptors> | undefined;
   const withRequestId = <T extends { headers: Headers }>(input: T): T =>
     requestId ? { ...input, headers: { ...input.headers, [requestIdHeader]: requestId } } : input;
 
@@ -43,12 +58,8 @@ export const interceptors: WorkflowInterceptorsFactory = () => {
         execute(input, next) {
           requestId = input.headers[requestIdHeader];
           reqId = requestId && readableRequestId(requestId);
-          if (!input.headers[TRACE_HEADER]) return next(input);
-          tracing = {
-            inbound: new OpenTelemetryInboundInterceptor(),
-            outbound: new OpenTelemetryOutboundInterceptor(),
-            internals: new OpenTelemetryInternalsInterceptor(),
-          };
+          if (!input.headers[traceHeader]) return next(input);
+          tracing = openTelemetryInterceptors();
           return tracing.inbound.execute(input, next);
         },
         handleSignal: (input, next) => (tracing ? tracing.inbound.handleSignal(input, next) : next(input)),
