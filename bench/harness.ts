@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import pino from 'pino';
 import { Worker } from '@temporalio/worker';
@@ -222,6 +222,26 @@ export async function untilAvailable(shed: { unavailable: number }, send: () => 
     const retryAfter = Number(response.headers.get('retry-after')) || 1;
     await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
   }
+}
+
+/**
+ * Waits until every incident has done all it does before a person acts: registered, its SLA clocks
+ * started, its acknowledge task opened and announced (the task's notification is its last write).
+ * A benchmark waits for this before its floor runs, so the floor does not run under the work
+ * Warden's side left behind.
+ */
+export async function incidentsSettled(stack: WardenStack, incidentIds: string[]) {
+  await eventually(
+    'every started incident waiting on its acknowledge task',
+    async () => {
+      const { rows } = await sql<{ announced: number }>`
+        select count(*)::int as announced from notifications
+         where subject_type = 'incident' and subject_id = any(${incidentIds}::text[]) and task_id is not null`.execute(stack.db);
+      return (rows[0]?.announced ?? 0) >= incidentIds.length ? true : undefined;
+    },
+    600_000,
+    200,
+  );
 }
 
 /** A workflow id no other run on the shared dev server uses. */

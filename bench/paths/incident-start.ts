@@ -1,26 +1,7 @@
-import { sql } from 'kysely';
 import { emptyWorkflow } from '../baseline-workflows';
 import type { Bench } from '../figures';
-import { baselineTaskQueue, eventually, inParallel, perSecond, timed, uniqueId, type WardenStack } from '../harness';
+import { baselineTaskQueue, inParallel, incidentsSettled, perSecond, timed, uniqueId } from '../harness';
 import { reportIncident } from '../task-driver';
-
-/**
- * Waits until every incident has done all it does before a person acts: registered, its SLA clocks
- * started, its acknowledge task opened and announced (the task's notification is its last write).
- */
-async function settled(stack: WardenStack, incidentIds: string[]) {
-  await eventually(
-    'every started incident waiting on its acknowledge task',
-    async () => {
-      const { rows } = await sql<{ announced: number }>`
-        select count(*)::int as announced from notifications
-         where subject_type = 'incident' and subject_id = any(${incidentIds}::text[]) and task_id is not null`.execute(stack.db);
-      return (rows[0]?.announced ?? 0) >= incidentIds.length ? true : undefined;
-    },
-    600_000,
-    200,
-  );
-}
 
 /**
  * POST /incidents per second at `concurrency` at once, against bare starts of an empty workflow.
@@ -36,7 +17,7 @@ export const incidentStartBench: Bench = {
     const startEmpty = () =>
       stack.scratch.env.client.workflow.start(emptyWorkflow, { taskQueue: baselineTaskQueue, workflowId: uniqueId('empty') });
     // The first request of each path pays for JIT, connections and the bundle: not measured.
-    await settled(stack, [await reportIncident(stack.call, stack.ciId, 'warm-up')]);
+    await incidentsSettled(stack, [await reportIncident(stack.call, stack.ciId, 'warm-up')]);
     await (await startEmpty()).result();
     const incidentIds = new Array<string>(starts);
     const wardenMs = await timed(() =>
@@ -44,7 +25,7 @@ export const incidentStartBench: Bench = {
         incidentIds[i] = await reportIncident(stack.call, stack.ciId, `start ${i}`);
       }),
     );
-    await settled(stack, incidentIds);
+    await incidentsSettled(stack, incidentIds);
     const emptyWorkflows = new Array<Awaited<ReturnType<typeof startEmpty>>>(starts);
     const floorMs = await timed(() =>
       inParallel(starts, concurrency, async (i) => {
