@@ -57,6 +57,16 @@ module.exports = {
       },
     },
     {
+      // The worker evaluates the bundle's modules afresh for every workflow it creates: OpenTelemetry's
+      // cost every workflow about 3 ms of the workflow thread and 0.3 MiB while imported at the top
+      // (docs/performance.md). workflows/interceptors.ts requires them when a traced workflow starts.
+      name: 'workflows-load-tracing-lazily',
+      severity: 'error',
+      comment: 'workflows/ may name the SDK tracing interceptors as types, and require them only when a traced workflow starts',
+      from: { path: '^workflows/' },
+      to: { path: `${npm}@temporalio/interceptors-opentelemetry/`, dependencyTypesNot: ['type-only', 'require'] },
+    },
+    {
       name: 'workflows-use-activity-types-only',
       severity: 'error',
       from: { path: '^workflows/' },

@@ -22,7 +22,8 @@ export const traceHeader = '_tracer-data';
  * The SDK's OpenTelemetry interceptors for one traced workflow. Required here, not imported at the
  * top: the worker evaluates the bundle's modules afresh for every workflow it creates, and
  * OpenTelemetry's (its API, its SDK's tracer) took about 3 ms of the workflow thread each time, for
- * every workflow, traced or not (docs/performance.md). Webpack bundles the module all the same.
+ * every workflow, traced or not (docs/performance.md). Webpack bundles the module all the same;
+ * `.dependency-cruiser.cjs` fails `npm run lint` on a top-level import of it here.
  */
 function openTelemetryInterceptors() {
   const { OpenTelemetryInboundInterceptor, OpenTelemetryOutboundInterceptor, OpenTelemetryInternalsInterceptor } =
