@@ -227,20 +227,22 @@ export async function untilAvailable(shed: { unavailable: number }, send: () => 
 /**
  * Waits until every incident has done all it does before a person acts: registered, its SLA clocks
  * started, its acknowledge task opened and announced (the task's notification is its last write).
- * A benchmark waits for this before its floor runs, so the floor does not run under the work
- * Warden's side left behind.
+ * With `tasksAnnounced` 2, until the incident has gone on from its acknowledgement as far as the
+ * next person (the triage task announced). A benchmark waits for this before its floor runs, so the
+ * floor does not run under the work Warden's side left behind.
  */
-export async function incidentsSettled(stack: WardenStack, incidentIds: string[]) {
+export async function incidentsSettled(stack: WardenStack, incidentIds: string[], tasksAnnounced = 1) {
   await eventually(
-    'every started incident waiting on its acknowledge task',
+    'every started incident waiting on a person',
     async () => {
+      // Distinct tasks: an escalation announces its task again.
       const { rows } = await sql<{ announced: number }>`
-        select count(*)::int as announced from notifications
+        select count(distinct task_id)::int as announced from notifications
          where subject_type = 'incident' and subject_id = any(${incidentIds}::text[]) and task_id is not null`.execute(stack.db);
-      return (rows[0]?.announced ?? 0) >= incidentIds.length ? true : undefined;
+      return (rows[0]?.announced ?? 0) >= incidentIds.length * tasksAnnounced ? true : undefined;
     },
     600_000,
-    200,
+    incidentIds.length === 1 ? 20 : 200,
   );
 }
 

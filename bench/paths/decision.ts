@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { bumpUpdate, finishSignal, updatableWorkflow } from '../baseline-workflows';
 import type { Bench } from '../figures';
-import { baselineTaskQueue, eventually, inParallel, percentile, timed, uniqueId, type WardenStack } from '../harness';
+import { baselineTaskQueue, eventually, inParallel, incidentsSettled, percentile, timed, uniqueId, type WardenStack } from '../harness';
 import { driveToClosed, drivingAnalyst, reportIncident } from '../task-driver';
 
 /**
@@ -29,28 +29,29 @@ function progressingIncidents(stack: WardenStack, lanes: number, thinkMs: number
 }
 
 /** Acknowledge tasks of fresh incidents, one per decision to time. */
-async function acknowledgeTasks(stack: WardenStack, count: number, label: string): Promise<string[]> {
-  const tasks: string[] = [];
+async function acknowledgeTasks(stack: WardenStack, count: number, label: string): Promise<{ taskId: string; incidentId: string }[]> {
+  const tasks: { taskId: string; incidentId: string }[] = [];
   for (let i = 0; i < count; i++) {
     const incidentId = await reportIncident(stack.call, stack.ciId, `decided ${label} ${i}`);
-    tasks.push(
-      await eventually('the acknowledge task', async () => {
-        const row = await stack.db
-          .selectFrom('human_tasks')
-          .select('id')
-          .where('subject_id', '=', incidentId)
-          .where('kind', '=', 'incident.acknowledge')
-          .executeTakeFirst();
-        return row?.id;
-      }),
-    );
+    const taskId = await eventually('the acknowledge task', async () => {
+      const row = await stack.db
+        .selectFrom('human_tasks')
+        .select('id')
+        .where('subject_id', '=', incidentId)
+        .where('kind', '=', 'incident.acknowledge')
+        .executeTakeFirst();
+      return row?.id;
+    });
+    tasks.push({ taskId, incidentId });
   }
   return tasks;
 }
 
 /**
  * POST /tasks/:id/decision p50 and p99 against a bare executeUpdate, taken in turns while the same
- * background incidents progress, so both see the same load. Twice: while people take `thinkSeconds`
+ * background incidents progress, so both see the same load. A decided incident goes on working
+ * (its status, its SLA target, the triage task recorded and announced); the bare Update waits until
+ * it has, so the floor is not timed in the wake of the decision before it. Twice: while people take `thinkSeconds`
  * over each background task, as a team working 200 open incidents does (the goal's load), and while
  * the background decides every task the moment it opens. That second load is closed-loop: it
  * saturates the machine whatever Warden's speed, each lane's next request waiting only for its last,
@@ -62,6 +63,10 @@ export const decisionBench: Bench = {
   async measure(stack, { decisions, background, thinkSeconds }) {
     const paced = await acknowledgeTasks(stack, decisions, 'paced');
     const saturated = await acknowledgeTasks(stack, decisions, 'saturated');
+    await incidentsSettled(
+      stack,
+      [...paced, ...saturated].map((task) => task.incidentId),
+    );
     const target = await stack.scratch.env.client.workflow.start(updatableWorkflow, {
       taskQueue: baselineTaskQueue,
       workflowId: uniqueId('updatable'),
@@ -69,12 +74,12 @@ export const decisionBench: Bench = {
     await target.executeUpdate(bumpUpdate, { args: [1] });
 
     /** Each task's decision, then a bare Update, in turns while `lanes` progress; answers both series. */
-    const timedInTurns = async (taskIds: string[], thinkMs: number) => {
+    const timedInTurns = async (tasks: { taskId: string; incidentId: string }[], thinkMs: number) => {
       const stop = progressingIncidents(stack, background, thinkMs);
       const wardenMs: number[] = [];
       const floorMs: number[] = [];
       try {
-        for (const taskId of taskIds) {
+        for (const { taskId, incidentId } of tasks) {
           wardenMs.push(
             await timed(async () => {
               // With an Idempotency-Key, a retry after a 503 that came once the decision was in answers the decision again.
@@ -88,6 +93,9 @@ export const decisionBench: Bench = {
               if (decided.status !== 200) throw new Error(`deciding ${taskId}: ${decided.status} ${JSON.stringify(decided.body)}`);
             }),
           );
+          // The acknowledged incident goes on to its triage task (its status, its SLA target met, the
+          // task recorded and announced); the bare Update is timed once it has, not in its wake.
+          await incidentsSettled(stack, [incidentId], 2);
           floorMs.push(await timed(() => target.executeUpdate(bumpUpdate, { args: [1] })));
         }
       } finally {
