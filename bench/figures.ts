@@ -27,6 +27,8 @@ export interface Figure {
   /** The bare floor, measured in the same run on the same servers; absent when the path has none. */
   floor?: number;
   goal: Goal;
+  /** The machine's CPU per item (ms, every process), on each side, through all the work the items cause. */
+  cpu?: { warden: number; floor: number };
 }
 
 /** How big each benchmark's workload is: `--name=value` or BENCH_NAME (e.g. --alerts=500, BENCH_ALERTS=500). */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type Kysely, sql } from 'kysely';
@@ -45,6 +46,22 @@ export async function timed(run: () => Promise<unknown>): Promise<number> {
   const start = performance.now();
   await run();
   return performance.now() - start;
+}
+
+/** CPU time every process of the machine has spent so far (user, nice, system and interrupts on all cores), in ms. */
+function machineBusyMs(): number {
+  return cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
+}
+
+/**
+ * Runs `run` and answers the machine's CPU it took per item, every process counted (this one, the
+ * dev server, PostgreSQL): steadier from run to run than a rate, and the bound of a throughput ratio
+ * on a machine that the two sides saturate. `run` should last until the items' work is done.
+ */
+export async function machineCpuPerItem(items: number, run: () => Promise<unknown>): Promise<number> {
+  const before = machineBusyMs();
+  await run();
+  return (machineBusyMs() - before) / items;
 }
 
 /** Items per second when `items` took `ms`. */

@@ -102,6 +102,33 @@ function tableOf(figures: Map<string, Figure[]>, failures: Map<string, string>):
   return lines.join('\n');
 }
 
+/**
+ * The machine's CPU per item for the paths that count it, every process included: the steadier
+ * figure when the rates move with the machine. Where each side's work ends with its requests (the
+ * alert storm), the floor's CPU over Warden's is about as high as the throughput ratio can go on a
+ * machine the two saturate.
+ */
+function cpuTableOf(figures: Map<string, Figure[]>): string {
+  const counted = [...figures].filter(([, runs]) => runs.every((f) => f.cpu));
+  if (counted.length === 0) return '';
+  const lines = [
+    'Machine CPU per item (every process, through the work each item causes):',
+    '',
+    '| path | Warden | bare floor | floor over Warden |',
+    '|---|---|---|---|',
+  ];
+  for (const [path, runs] of counted) {
+    const cpu = runs.map((f) => f.cpu as NonNullable<Figure['cpu']>);
+    const share = summary(cpu.map((c) => c.floor / c.warden));
+    lines.push(
+      `| ${path} | ${spread(summary(cpu.map((c) => c.warden)), 'ms')} | ${spread(summary(cpu.map((c) => c.floor)), 'ms')} | ${number(
+        share.median,
+      )} (${number(share.min)}–${number(share.max)}) |`,
+    );
+  }
+  return `${lines.join('\n')}\n\n`;
+}
+
 /** The 503s Warden answered under the load, retried after their Retry-After (the figures include the wait). */
 function shedLine(shed: Map<string, number>): string {
   if (shed.size === 0) return '';
@@ -153,7 +180,7 @@ async function main() {
       .join(' ');
     const report =
       `Median of ${runs} runs (min–max), each path beside its floor measured in the same run on the same servers.\n\n` +
-      `${tableOf(figures, failures)}\n\n${shedLine(shed)}Workload: ${sizesLine}\n\n${await machine(stack)}\n`;
+      `${tableOf(figures, failures)}\n\n${cpuTableOf(figures)}${shedLine(shed)}Workload: ${sizesLine}\n\n${await machine(stack)}\n`;
     process.stdout.write(`\n${report}`);
     if (write) {
       const path = fileURLToPath(new URL('../docs/performance.md', import.meta.url));
