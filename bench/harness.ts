@@ -55,8 +55,8 @@ function machineBusyMs(): number {
 
 /**
  * Runs `run` and answers the machine's CPU it took per item, every process counted (this one, the
- * dev server, PostgreSQL): steadier from run to run than a rate, and the bound of a throughput ratio
- * on a machine that the two sides saturate. `run` should last until the items' work is done.
+ * dev server, PostgreSQL): steadier from run to run than a rate. `run` should last until the work
+ * the items cause is done.
  */
 export async function machineCpuPerItem(items: number, run: () => Promise<unknown>): Promise<number> {
   const before = machineBusyMs();

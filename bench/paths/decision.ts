@@ -49,14 +49,14 @@ async function acknowledgeTasks(stack: WardenStack, count: number, label: string
 
 /**
  * POST /tasks/:id/decision p50 and p99 against a bare executeUpdate, taken in turns while the same
- * background incidents progress, so both see the same load. A decided incident goes on working
- * (its status, its SLA target, the triage task recorded and announced); the bare Update waits until
- * it has, so the floor is not timed in the wake of the decision before it. Twice: while people take `thinkSeconds`
- * over each background task, as a team working 200 open incidents does (the goal's load), and while
- * the background decides every task the moment it opens. That second load is closed-loop: it
- * saturates the machine whatever Warden's speed, each lane's next request waiting only for its last,
- * so a decision there queues behind every lane's work and its latency grows with the lanes; the bare
- * Update's worker runs none of that work.
+ * background incidents progress, so both see the same load. A decided incident goes on working (its
+ * status, its SLA target, the triage task recorded and announced); the bare Update waits until it
+ * has, so the floor is not timed in the wake of the decision before it, nor the next decision.
+ * Twice: while people take `thinkSeconds` over each background task, as a team working 200 open
+ * incidents does (the goal's load), and while the background decides every task the moment it
+ * opens. That second load is closed-loop: it saturates the machine whatever Warden's speed, each
+ * lane's next request waiting only for its last, so a decision there queues behind every lane's work
+ * and its latency grows with the lanes; the bare Update's worker runs none of that work.
  */
 export const decisionBench: Bench = {
   name: 'decision',
