@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { json } from '../../db/create-db';
+import { decodeCursor, encodeCursor, keysetRows } from '../../db/pagination';
 import { seedIncident } from '../setup/review-seeds';
 import { startStack, type Stack } from '../setup/stack';
 
@@ -79,7 +81,71 @@ async function raise(title: string, fields: { affectedServices: string[]; acknow
   return id;
 }
 
+/** Five alerts of one source written in the same millisecond, 100 µs apart, as a SIEM storm writes them; newest first. */
+async function sameMillisecond(source: string): Promise<string[]> {
+  const ids = Array.from({ length: 5 }, () => randomUUID());
+  for (const [i, id] of ids.entries()) {
+    await stack.db
+      .insertInto('security_alerts_received')
+      .values({
+        id,
+        format: 'generic',
+        source,
+        rule: 'burst',
+        severity: 'low',
+        host: 'web-1',
+        account: null,
+        fingerprint: `burst:${i}`,
+        observed_at: new Date(),
+        verdict: 'benign',
+        reason: 'seeded',
+        incident_id: null,
+        raw: json({ i }),
+        received_by: 'siem',
+        created_at: sql<Date>`'2026-12-04T10:00:00.000123Z'::timestamptz + ${`${i * 100} microseconds`}::interval`,
+      })
+      .execute();
+  }
+  return ids.reverse();
+}
+
 describe('the alert lists', () => {
+  it('pages through alerts written in the same millisecond, each once, in both orders', async () => {
+    const source = `burst-${randomUUID()}`;
+    const newestFirst = await sameMillisecond(source);
+    try {
+      // The cursor holds milliseconds, PostgreSQL microseconds: a page must go on from the row itself.
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { status: number; body: { items: { id: string }[]; nextCursor: string | null } } = await stack.request(
+          'GET',
+          `/alerts?source=${source}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+          { token: tokens.analyst },
+        );
+        expect(page.status).toBe(200);
+        seen.push(...page.body.items.map((alert) => alert.id));
+        cursor = page.body.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(newestFirst);
+
+      const oldestFirst: string[] = [];
+      let after: ReturnType<typeof decodeCursor>;
+      for (;;) {
+        const query = stack.db.selectFrom('security_alerts_received').select(['id', 'created_at']).where('source', '=', source);
+        const rows = await keysetRows(query, 'asc', 2, after).execute();
+        const last = rows.at(-1);
+        if (!last) break;
+        oldestFirst.push(...rows.map((row) => row.id));
+        after = decodeCursor(encodeCursor(last));
+      }
+      expect(oldestFirst).toEqual([...newestFirst].reverse());
+    } finally {
+      // The other lists here read every alert.
+      await stack.db.deleteFrom('security_alerts_received').where('source', '=', source).execute();
+    }
+  });
+
   it('lists SIEM alerts newest first with their incident, filtered and paged', async () => {
     const incident = await seedIncident(stack.db, {
       severity: 'high',
